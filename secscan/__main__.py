@@ -1,0 +1,5 @@
+"""`python -m secscan`."""
+
+from secscan.cli import main
+
+main()

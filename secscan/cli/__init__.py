@@ -1,0 +1,54 @@
+"""Command line: build objects, call the pipeline, map errors to exit codes. Nothing else."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+
+import click
+
+from secscan import __version__
+from secscan.errors import ExitCode, SecscanError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="secscan")
+def cli() -> None:
+    """secscan: run security scanners, judge findings against policy, write reports.
+
+    Exit codes: 0 pass, 1 gate failed, 2 usage/config/policy error, 3 scanner error.
+    """
+
+
+def _register() -> None:
+    from secscan.cli import doctor, scan
+
+    cli.add_command(scan.scan)
+    cli.add_command(doctor.doctor)
+
+
+_register()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code when called in-process with argv (tests do)."""
+    logging.basicConfig(level=logging.WARNING, format="secscan: %(levelname)s: %(message)s")
+    try:
+        rv = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except SecscanError as e:
+        click.echo(f"secscan: error: {e.diagnostics()}", err=True)
+        code = int(e.exit_code)
+    except click.exceptions.Abort:
+        click.echo("secscan: aborted", err=True)
+        code = int(ExitCode.USAGE)
+    except click.ClickException as e:
+        e.show()
+        code = int(ExitCode.USAGE)
+    except click.exceptions.Exit as e:
+        code = int(e.exit_code)
+    else:
+        code = int(rv) if isinstance(rv, int) else 0
+    if argv is None:
+        sys.exit(code)
+    return code

@@ -1,0 +1,70 @@
+"""`secscan scan`: run the scanners, judge, write reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from secscan import pipeline
+from secscan._atomic import write_atomic
+from secscan.config import ALL_FORMATS, load_config
+from secscan.errors import ExitCode
+from secscan.findings import Severity
+from secscan.policy.threshold import severity_gate
+from secscan.report import FORMATS
+from secscan.report.terminal import summary
+from secscan.results import SavedResults
+
+
+@click.command()
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--scanner", "scanner_names", multiple=True, help="Run only this scanner (repeatable).")
+@click.option(
+    "--format", "formats", multiple=True, type=click.Choice(ALL_FORMATS),
+    help="Report format to write (repeatable); json is always written.",
+)
+@click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where reports go [default: secscan-reports/ in the current directory].")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Config file [default: PATH/.secscan.yaml or [tool.secscan] in PATH/pyproject.toml].")
+@click.option("--fail-on", type=click.Choice([s.value for s in Severity]), default=None,
+              help="Fail the gate on findings at or above this severity [default: high].")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the gate verdict.")
+@click.option("-v", "--verbose", is_flag=True, help="Print every finding.")
+def scan(
+    path: Path,
+    scanner_names: tuple[str, ...],
+    formats: tuple[str, ...],
+    output_dir: Path | None,
+    config_file: Path | None,
+    fail_on: str | None,
+    quiet: bool,
+    verbose: bool,
+) -> int:
+    """Scan PATH (default: the current directory) and gate on what is found."""
+    config = load_config(path, config_file)
+    now = pipeline.utcnow
+    result = pipeline.scan(path, config, scanner_names=scanner_names or None, clock=now)
+    threshold = Severity(fail_on) if fail_on else config.fail_on
+    decision = severity_gate(result, threshold, now())
+    saved = SavedResults(result, decision)
+
+    out = output_dir or (config.resolve(config.output_dir) if config.output_dir else None)
+    out = out or Path.cwd() / "secscan-reports"
+    wanted = dict.fromkeys(["json", *(formats or config.formats)])
+    written = []
+    rendered_at = now()
+    for name in wanted:
+        fmt = FORMATS[name]
+        target = out / fmt.filename
+        write_atomic(target, fmt.render(saved, rendered_at))
+        written.append(str(target))
+
+    if quiet:
+        click.echo(f"gate {'PASSED' if decision.passed else 'FAILED'}")
+    else:
+        click.echo(summary(saved, written, top=10_000 if verbose else 10), nl=False)
+    if result.failed_runs:
+        return int(ExitCode.SCANNER_ERROR)
+    return int(ExitCode.PASS if decision.passed else ExitCode.GATE_FAILED)

@@ -1,0 +1,151 @@
+"""`.secscan.yaml` / `[tool.secscan]`: what to scan, with which scanners, where reports go."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from secscan._yaml import load_yaml, parse_yaml, validate
+from secscan.errors import ConfigError
+from secscan.findings import Severity
+
+CONFIG_FILE = ".secscan.yaml"
+SCHEMA_VERSION = 1
+ReportFormat = Literal["json", "sarif", "html", "markdown", "junit"]
+ALL_FORMATS: tuple[ReportFormat, ...] = ("json", "sarif", "html", "markdown", "junit")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SemgrepOptions(_Strict):
+    #: "builtin" is secscan's own pack (policies/semgrep); other entries are rule files or
+    #: directories relative to the config file, or registry names when online.
+    rules: tuple[str, ...] = ("builtin",)
+    jobs: int | None = Field(default=None, ge=1)
+
+
+class BanditOptions(_Strict):
+    #: Extra bandit test ids to skip (bandit's own -s).
+    skip: tuple[str, ...] = ()
+
+
+class AdvisoryOptions(_Strict):
+    #: Local OSV mirror directory (relative to the config file). Set: fully offline.
+    db: str | None = None
+    #: An OSV-compatible service (a team mirror from `secscan advisories serve`).
+    url: str | None = None
+
+
+class TrivyOptions(_Strict):
+    cache_dir: str | None = None
+    db_repository: str | None = None
+    java_db_repository: str | None = None
+    #: Let trivy download its vulnerability DB (needs network or a mirror).
+    download_db: bool = False
+
+
+class Config(_Strict):
+    version: int = SCHEMA_VERSION
+    scanners: tuple[str, ...] | None = None
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    timeout: float = Field(default=600.0, gt=0)
+    timeouts: dict[str, float] = Field(default_factory=dict)
+    max_file_size_mb: float = Field(default=10.0, gt=0)
+    jobs: int | None = Field(default=None, ge=1)
+    semgrep: SemgrepOptions = SemgrepOptions()
+    bandit: BanditOptions = BanditOptions()
+    advisories: AdvisoryOptions = AdvisoryOptions()
+    trivy: TrivyOptions = TrivyOptions()
+    formats: tuple[ReportFormat, ...] = ("json",)
+    output_dir: str | None = None
+    fail_on: Severity = Severity.HIGH
+    profile: str | None = None
+    policy: str | None = None
+    waivers: str | None = None
+    baseline: str | None = None
+    cache: bool = True
+
+    #: Where the config came from; relative paths in it are relative to `base_dir`.
+    source: str | None = Field(default=None, exclude=True)
+    base_dir: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("version")
+    @classmethod
+    def _known_version(cls, v: int) -> int:
+        if v > SCHEMA_VERSION:
+            raise ValueError(
+                f"schema version {v} is newer than this secscan understands ({SCHEMA_VERSION}); "
+                "upgrade secscan"
+            )
+        if v < 1:
+            raise ValueError("schema version must be 1")
+        return v
+
+    @field_validator("fail_on", mode="before")
+    @classmethod
+    def _severity(cls, v: Any) -> Any:
+        if isinstance(v, str) and v.lower() not in Severity._value2member_map_:
+            raise ValueError(f"unknown severity {v!r}; use one of {', '.join(Severity)}")
+        return v.lower() if isinstance(v, str) else v
+
+    def resolve(self, value: str | None) -> Path | None:
+        """A path from the config, made absolute against the config's directory."""
+        if value is None:
+            return None
+        p = Path(value).expanduser()
+        return p if p.is_absolute() or self.base_dir is None else self.base_dir / p
+
+    def timeout_for(self, scanner: str) -> float:
+        return self.timeouts.get(scanner, self.timeout)
+
+
+def load_config(root: Path, explicit: Path | None = None) -> Config:
+    """Find and validate the config for a scan root; defaults when there is none."""
+    if explicit is not None:
+        if explicit.name == "pyproject.toml":
+            return _from_pyproject(explicit, required=True)
+        return _from_yaml(explicit)
+    candidate = root / CONFIG_FILE
+    if candidate.is_file():
+        return _from_yaml(candidate)
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        found = _from_pyproject(pyproject, required=False)
+        if found is not None:
+            return found
+    return Config(base_dir=root)
+
+
+def _from_yaml(path: Path) -> Config:
+    loaded = load_yaml(path)
+    if loaded.data is not None and not isinstance(loaded.data, dict):
+        raise ConfigError("the top level must be a mapping of keys", path=str(path), line=1)
+    cfg = validate(Config, loaded, str(path))
+    return cfg.model_copy(update={"source": str(path), "base_dir": path.parent.resolve()})
+
+
+def _from_pyproject(path: Path, *, required: bool) -> Config:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read file: {e}", path=str(path)) from e
+    except tomllib.TOMLDecodeError as e:
+        if not required:
+            return Config(base_dir=path.parent.resolve())
+        raise ConfigError(f"TOML syntax error: {e}", path=str(path)) from e
+    section = data.get("tool", {}).get("secscan")
+    if section is None:
+        if required:
+            raise ConfigError("no [tool.secscan] table", path=str(path))
+        return Config(base_dir=path.parent.resolve())
+    # Re-use the YAML path: TOML tables are plain mappings, and errors still name key and file.
+    loaded = parse_yaml("{}", str(path))
+    loaded.data = section
+    cfg = validate(Config, loaded, f"{path} [tool.secscan]")
+    return cfg.model_copy(update={"source": str(path), "base_dir": path.parent.resolve()})

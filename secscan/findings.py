@@ -1,0 +1,207 @@
+"""Frozen value objects shared by every stage: what was found, by whom, and what could not be assessed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    """Ordered: CRITICAL > HIGH > MEDIUM > LOW > INFO."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+    # str's comparisons would order alphabetically; severities order by rank.
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank < other.rank
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank <= other.rank
+
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank > other.rank
+
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank >= other.rank
+
+    __hash__ = StrEnum.__hash__
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        """Accept the words the tools use (ERROR/WARNING/UNKNOWN/...)."""
+        word = text.strip().lower()
+        return _SEVERITY_ALIASES.get(word, cls.INFO) if word not in cls._value2member_map_ else cls(word)
+
+
+_SEVERITY_RANK = {
+    Severity.INFO: 0,
+    Severity.LOW: 1,
+    Severity.MEDIUM: 2,
+    Severity.HIGH: 3,
+    Severity.CRITICAL: 4,
+}
+_SEVERITY_ALIASES = {
+    "error": Severity.HIGH,
+    "warning": Severity.MEDIUM,
+    "moderate": Severity.MEDIUM,
+    "note": Severity.LOW,
+    "unknown": Severity.INFO,
+    "undefined": Severity.INFO,
+    "none": Severity.INFO,
+}
+
+
+class Confidence(StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def parse(cls, text: str | None) -> Confidence:
+        word = (text or "").strip().lower()
+        return cls(word) if word in cls._value2member_map_ else cls.UNKNOWN
+
+
+class FindingKind(StrEnum):
+    CODE = "code"
+    DEPENDENCY = "dependency"
+    IMAGE = "image"
+    IAC = "iac"
+    SECRET = "secret"
+
+
+class RunStatus(StrEnum):
+    OK = "ok"
+    SKIPPED = "skipped"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a finding is. `path` is POSIX and relative to the scan root (or a stable pseudo-path)."""
+
+    path: str
+    start_line: int | None = None
+    end_line: int | None = None
+    start_column: int | None = None
+    end_column: int | None = None
+    snippet: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Package:
+    """The vulnerable package behind a dependency or image finding."""
+
+    name: str
+    version: str
+    ecosystem: str
+    purl: str | None = None
+    fixed_versions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    scanner: str
+    rule_id: str
+    title: str
+    message: str
+    severity: Severity
+    kind: FindingKind
+    location: Location
+    confidence: Confidence = Confidence.UNKNOWN
+    cwe: tuple[int, ...] = ()
+    references: tuple[str, ...] = ()
+    remediation: str | None = None
+    package: Package | None = None
+    aliases: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    resource: str | None = None
+    cvss_vector: str | None = None
+    cvss_score: float | None = None
+    fingerprint: str = ""
+    controls: tuple[str, ...] = ()
+
+    @property
+    def sort_key(self) -> tuple[int, str, int, str, str]:
+        """Most severe first, then by place: the order every report uses."""
+        return (
+            -self.severity.rank,
+            self.location.path,
+            self.location.start_line or 0,
+            self.rule_id,
+            self.fingerprint,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class NotAnalyzed:
+    """A file a tool could not assess (syntax error, binary, too large, link outside the root)."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class AdvisorySource:
+    """Which vulnerability data backed dependency and image findings, and how fresh it was."""
+
+    kind: str  # "osv-api" | "local-osv" | "trivy-db"
+    location: str
+    newest_modified: str | None = None
+    record_count: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScannerRun:
+    scanner: str
+    kind: FindingKind
+    status: RunStatus
+    tool_version: str | None = None
+    duration_s: float = 0.0
+    error: str | None = None
+    findings: tuple[Finding, ...] = ()
+    not_analyzed: tuple[NotAnalyzed, ...] = ()
+    targets: int = 0
+    inline_suppressions: int = 0
+    advisory_source: AdvisorySource | None = None
+    rulesets: tuple[str, ...] = ()
+    cached: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    root: str
+    started_at: datetime
+    secscan_version: str
+    runs: tuple[ScannerRun, ...] = ()
+    finished_at: datetime | None = None
+    git_commit: str | None = None
+    not_analyzed: tuple[NotAnalyzed, ...] = ()
+    config_path: str | None = None
+    metadata: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(sorted((f for r in self.runs for f in r.findings), key=lambda f: f.sort_key))
+
+    @property
+    def failed_runs(self) -> tuple[ScannerRun, ...]:
+        return tuple(r for r in self.runs if r.status is RunStatus.ERROR)

@@ -1,0 +1,1 @@
+"""The policy stage: compliance frameworks, mapping rules, gate profiles, waivers, baselines."""

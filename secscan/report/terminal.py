@@ -1,0 +1,64 @@
+"""The summary printed after a scan: decision, counts, top findings, what failed, where reports went."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from secscan.findings import RunStatus, Severity
+from secscan.results import SavedResults
+
+TOP = 10
+
+
+def summary(saved: SavedResults, written: Sequence[str] = (), *, top: int = TOP) -> str:
+    result, decision = saved.result, saved.decision
+    findings = result.findings
+    lines: list[str] = []
+    by_sev = Counter(f.severity for f in findings)
+    lines.append(
+        f"secscan {result.secscan_version}: {len(findings)} finding(s) in {result.root}"
+    )
+    lines.append(
+        "  by severity: "
+        + ", ".join(f"{s.value} {by_sev.get(s, 0)}" for s in sorted(Severity, reverse=True))
+    )
+    lines.append("  by scanner:")
+    for run in result.runs:
+        state = {
+            RunStatus.OK: f"{len(run.findings)} finding(s), {run.targets} target(s)",
+            RunStatus.SKIPPED: f"skipped ({run.error})",
+            RunStatus.ERROR: f"ERROR: {run.error}",
+        }[run.status]
+        version = f" {run.tool_version}" if run.tool_version else ""
+        lines.append(f"    {run.scanner}{version}: {state} [{run.duration_s:.1f}s]")
+    not_analyzed = [*result.not_analyzed, *(n for r in result.runs for n in r.not_analyzed)]
+    if not_analyzed:
+        lines.append(f"  not analyzed: {len(not_analyzed)} file(s)")
+        for n in not_analyzed[:5]:
+            lines.append(f"    {_safe(n.path)}: {_safe(n.reason)}")
+        if len(not_analyzed) > 5:
+            lines.append(f"    ... and {len(not_analyzed) - 5} more (see the reports)")
+    if findings:
+        lines.append("  top findings:")
+        for f in findings[:top]:
+            loc = f.location.path + (f":{f.location.start_line}" if f.location.start_line else "")
+            lines.append(
+                f"    [{f.severity.value.upper():8}] {_safe(loc)}  {f.scanner}/{_safe(f.rule_id)}: "
+                f"{_safe(f.title)}"
+            )
+    if written:
+        lines.append("  reports: " + ", ".join(written))
+    if decision is not None:
+        verdict = "PASSED" if decision.passed else "FAILED"
+        lines.append(f"gate {verdict} (profile {decision.profile})")
+        for r in decision.reasons:
+            lines.append(f"  - {r.rule}: {_safe(r.message)}")
+        for w in decision.warnings:
+            lines.append(f"  ! {_safe(w)}")
+    return "\n".join(lines) + "\n"
+
+
+def _safe(text: str) -> str:
+    """Terminal output never carries control characters from scanned content."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)

@@ -1,0 +1,61 @@
+"""secscan-results.json: the saved scan and decision that report, gate and merge read back."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from secscan.errors import ReportError
+from secscan.findings import ScanResult
+from secscan.policy.decision import Decision
+
+SCHEMA = "secscan-results"
+SCHEMA_VERSION = 1
+RESULTS_FILE = "secscan-results.json"
+
+_RESULT = TypeAdapter(ScanResult)
+_DECISION = TypeAdapter(Decision)
+
+
+@dataclass(frozen=True, slots=True)
+class SavedResults:
+    result: ScanResult
+    decision: Decision | None = None
+
+
+def to_dict(result: ScanResult, decision: Decision | None = None) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "result": _RESULT.dump_python(result, mode="json"),
+        "decision": _DECISION.dump_python(decision, mode="json") if decision else None,
+    }
+
+
+def dumps(result: ScanResult, decision: Decision | None = None) -> str:
+    return json.dumps(to_dict(result, decision), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def loads(text: str, source: str = "<results>") -> SavedResults:
+    try:
+        data = json.loads(text)
+    except ValueError as e:
+        raise ReportError(f"{source}: not JSON: {e}") from e
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        raise ReportError(f"{source}: not a secscan results file (no \"schema\": \"{SCHEMA}\")")
+    version = data.get("schema_version")
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise ReportError(
+            f"{source}: results schema version {version!r} is not one this secscan reads "
+            f"(up to {SCHEMA_VERSION})"
+        )
+    try:
+        result = _RESULT.validate_python(data["result"])
+        raw = data.get("decision")
+        decision = _DECISION.validate_python(raw) if raw else None
+    except (ValidationError, KeyError) as e:
+        raise ReportError(f"{source}: invalid results file: {e}") from e
+    return SavedResults(result, decision)

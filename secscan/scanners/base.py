@@ -1,0 +1,145 @@
+"""The Scanner interface every built-in and third-party scanner implements."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar, Protocol, runtime_checkable
+
+from secscan import _subprocess
+from secscan.config import Config
+from secscan.errors import ScannerError, ToolError, ToolNotFoundError
+from secscan.findings import AdvisorySource, Finding, FindingKind, NotAnalyzed
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    """What the user asked for, beyond the files: an image, an advisory service."""
+
+    image: str | None = None
+    image_archive: Path | None = None
+    #: Set by the pipeline when a local or remote OSV service backs dependency scanning.
+    osv_url: str | None = None
+    advisory_source: AdvisorySource | None = None
+    advisory_db: Path | None = None
+    #: Pre-commit / incremental mode: only these files were asked for.
+    explicit_files: bool = False
+
+
+@dataclass(frozen=True)
+class ScanContext:
+    root: Path
+    targets: tuple[str, ...]
+    config: Config
+    timeout: float
+    request: ScanRequest = field(default_factory=ScanRequest)
+    jobs: int = 1
+
+    def abspath(self, rel: str) -> str:
+        """Absolute target paths: a file named `-rf` can never be read as an option."""
+        return str(self.root / rel)
+
+    def relpath(self, reported: str) -> str:
+        """Map a path a tool printed back to a POSIX path relative to the scan root."""
+        p = Path(reported)
+        if not p.is_absolute():
+            p = self.root / p
+        try:
+            return p.relative_to(self.root).as_posix()
+        except ValueError:
+            return Path(reported).as_posix()
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    findings: tuple[Finding, ...] = ()
+    not_analyzed: tuple[NotAnalyzed, ...] = ()
+    inline_suppressions: int = 0
+    advisory_source: AdvisorySource | None = None
+    rulesets: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class Scanner(Protocol):
+    name: ClassVar[str]
+    kind: ClassVar[FindingKind]
+    description: ClassVar[str]
+
+    def applies_to(self, path: str) -> bool:
+        """Whether this scanner wants a file (POSIX path relative to the root)."""
+        ...
+
+    def select(self, files: Sequence[str], request: ScanRequest) -> tuple[str, ...]:
+        """The targets this scanner would scan; empty means it has nothing to do."""
+        ...
+
+    def version(self) -> str:
+        """The tool's version; raises ToolNotFoundError when the tool is not installed."""
+        ...
+
+    def scan(self, ctx: ScanContext) -> ScanOutcome:
+        """Run the tool over ctx.targets; raise ScannerError when it could not assess them."""
+        ...
+
+
+class ToolScanner:
+    """A scanner that is one external command: argv() + run + pure parse()."""
+
+    name: ClassVar[str]
+    kind: ClassVar[FindingKind]
+    description: ClassVar[str] = ""
+    executable: ClassVar[str]
+    #: Exit codes that mean "ran to the end" (bandit and semgrep exit 1 on findings).
+    ok_codes: ClassVar[Collection[int]] = (0,)
+    version_args: ClassVar[tuple[str, ...]] = ("--version",)
+
+    def applies_to(self, path: str) -> bool:
+        return False
+
+    def select(self, files: Sequence[str], request: ScanRequest) -> tuple[str, ...]:
+        return tuple(f for f in files if self.applies_to(f))
+
+    def tool_path(self) -> str:
+        found = _subprocess.which(self.executable)
+        if found is None:
+            raise ToolNotFoundError(
+                f"{self.executable} is not installed (not beside python, not on PATH)",
+                argv0=self.executable,
+            )
+        return found
+
+    def version(self) -> str:
+        done = _subprocess.run([self.tool_path(), *self.version_args], timeout=60, env=self.env())
+        return self.parse_version(done.stdout + done.stderr)
+
+    def parse_version(self, text: str) -> str:
+        first = text.strip().splitlines()
+        return first[0].strip() if first else "unknown"
+
+    def env(self) -> Mapping[str, str]:
+        return {}
+
+    def argv(self, ctx: ScanContext) -> list[str]:
+        raise NotImplementedError
+
+    def parse(self, stdout: str, ctx: ScanContext) -> ScanOutcome:
+        raise NotImplementedError
+
+    def scan(self, ctx: ScanContext) -> ScanOutcome:
+        done = self.execute(self.argv(ctx), ctx)
+        return self.parse(done.stdout, ctx)
+
+    def execute(
+        self, argv: Sequence[str], ctx: ScanContext, ok_codes: Collection[int] | None = None
+    ) -> _subprocess.Completed:
+        try:
+            return _subprocess.run(
+                argv,
+                ok_codes=self.ok_codes if ok_codes is None else ok_codes,
+                timeout=ctx.timeout,
+                cwd=ctx.root,
+                env=self.env(),
+            )
+        except ToolError as e:
+            raise ScannerError(self.name, e.diagnostics()) from e
