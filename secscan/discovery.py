@@ -28,8 +28,8 @@ class FileSet:
 def discover(root: Path, config: Config, explicit: Sequence[str] | None = None) -> FileSet:
     """Walk root without following links; with `explicit`, consider only those files."""
     root = root.resolve()
-    exclude = pathspec.PathSpec.from_lines("gitwildmatch", [*DEFAULT_EXCLUDES, *config.exclude])
-    include = pathspec.PathSpec.from_lines("gitwildmatch", config.include) if config.include else None
+    exclude = pathspec.GitIgnoreSpec.from_lines([*DEFAULT_EXCLUDES, *config.exclude])
+    include = pathspec.GitIgnoreSpec.from_lines(config.include) if config.include else None
     max_bytes = int(config.max_file_size_mb * 1024 * 1024)
     files: list[str] = []
     skipped: list[NotAnalyzed] = []

@@ -9,7 +9,7 @@ import click
 from secscan import pipeline
 from secscan._atomic import write_atomic
 from secscan.config import ALL_FORMATS, load_config
-from secscan.errors import ExitCode
+from secscan.errors import ExitCode, UsageError
 from secscan.findings import Severity
 from secscan.policy.threshold import severity_gate
 from secscan.report import FORMATS
@@ -55,6 +55,9 @@ def scan(
     wanted = dict.fromkeys(["json", *(formats or config.formats)])
     written = []
     rendered_at = now()
+    unknown = [n for n in wanted if n not in FORMATS]
+    if unknown:
+        raise UsageError(f"no report format {', '.join(unknown)}; known: {', '.join(FORMATS)}")
     for name in wanted:
         fmt = FORMATS[name]
         target = out / fmt.filename

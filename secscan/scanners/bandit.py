@@ -50,7 +50,9 @@ class BanditScanner(ToolScanner):
         return ScanOutcome(
             findings=findings,
             not_analyzed=skipped,
-            inline_suppressions=int(totals.get("nosec", 0) or 0),
+            # bare `# nosec` counts as nosec, `# nosec B602` as skipped_tests: both are suppressions
+            inline_suppressions=int(totals.get("nosec", 0) or 0)
+            + int(totals.get("skipped_tests", 0) or 0),
         )
 
     def _finding(self, r: dict[str, Any], ctx: ScanContext) -> Finding:

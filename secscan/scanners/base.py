@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,6 +102,10 @@ class ToolScanner:
         return tuple(f for f in files if self.applies_to(f))
 
     def tool_path(self) -> str:
+        """The tool's executable; SECSCAN_TOOL_<NAME> overrides it (a pinned or wrapped binary)."""
+        override = os.environ.get(f"SECSCAN_TOOL_{self.executable.upper().replace('-', '_')}")
+        if override:
+            return override
         found = _subprocess.which(self.executable)
         if found is None:
             raise ToolNotFoundError(

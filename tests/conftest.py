@@ -1,0 +1,68 @@
+"""Shared test helpers: the real CLI in-process, fake tools behind the real interfaces, a pinned clock."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from secscan.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "examples" / "vulnerable-shop"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PINNED = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
+
+# Tools must never wait on the network in tests.
+os.environ.setdefault("SEMGREP_ENABLE_VERSION_CHECK", "0")
+os.environ.setdefault("SEMGREP_SEND_METRICS", "off")
+
+
+@dataclass
+class CliRun:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliRun]:
+    def run(*argv: str) -> CliRun:
+        capsys.readouterr()
+        code = main(list(argv))
+        captured = capsys.readouterr()
+        return CliRun(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def fake_tool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str, str], Path]:
+    """Put a shell-script stand-in for a scanner's tool behind SECSCAN_TOOL_<NAME>."""
+
+    def make(name: str, body: str) -> Path:
+        path = tmp_path / "fake-bin" / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("#!/bin/sh\n" + body + "\n")
+        path.chmod(path.stat().st_mode | stat.S_IXUSR)
+        monkeypatch.setenv(f"SECSCAN_TOOL_{name.upper().replace('-', '_')}", str(path))
+        return path
+
+    return make
+
+
+@pytest.fixture
+def pinned_clock() -> Callable[[], datetime]:
+    return lambda: PINNED
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Run in a temporary working directory so default report folders land there."""
+    monkeypatch.chdir(tmp_path)
+    yield tmp_path

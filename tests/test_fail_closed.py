@@ -1,0 +1,62 @@
+"""A scanner that is missing, crashes, hangs or prints garbage is an error, never a clean result."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from secscan import results
+
+VERSION = 'if [ "$1" = "--version" ]; then echo "bandit 9.9.9"; exit 0; fi\n'
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "app.py").write_text("print('hello')\n")
+    (root / ".secscan.yaml").write_text("version: 1\nscanners: [bandit]\ntimeouts: {bandit: 2}\n")
+    return root
+
+
+def _scan(run_cli: Callable[..., object], root: Path, out: Path):  # type: ignore[no-untyped-def]
+    res = run_cli("scan", str(root), "--output-dir", str(out))
+    saved = results.loads((out / "secscan-results.json").read_text())
+    return res, saved.result.runs[0]
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (None, "cannot execute"),
+        (VERSION + "echo 'Traceback: boom' >&2; exit 2", "exited with code 2"),
+        (VERSION + "sleep 30", "did not finish within 2 s"),
+        (VERSION + "echo '{\"results\": [trunc'; exit 1", "not bandit JSON"),
+        (VERSION + "echo 'this is not json at all'; exit 0", "not bandit JSON"),
+        (VERSION + "kill -9 $$", "killed by signal SIGKILL"),
+    ],
+    ids=["missing", "unexpected-exit", "timeout", "truncated-json", "garbage", "signal"],
+)
+def test_broken_scanner_exits_3_with_reason(
+    tree: Path, tmp_path: Path, run_cli, fake_tool, monkeypatch: pytest.MonkeyPatch, body, reason
+) -> None:
+    if body is None:
+        monkeypatch.setenv("SECSCAN_TOOL_BANDIT", str(tmp_path / "no-such-bandit"))
+    else:
+        fake_tool("bandit", body)
+    res, run = _scan(run_cli, tree, tmp_path / "out")
+    assert res.code == 3
+    assert run.status.value == "error"
+    assert run.scanner == "bandit"
+    assert reason in (run.error or "")
+    assert "bandit" in res.out and "ERROR" in res.out
+    assert run.findings == ()
+
+
+def test_clean_fake_output_passes(tree: Path, tmp_path: Path, run_cli, fake_tool) -> None:
+    """The same harness with a well-behaved tool passes: the cases above fail for their reason."""
+    fake_tool("bandit", VERSION + 'echo \'{"results": [], "errors": [], "metrics": {}}\'; exit 0')
+    res, run = _scan(run_cli, tree, tmp_path / "out")
+    assert run.status.value == "ok", run.error
+    assert run.tool_version == "9.9.9"
+    assert res.code == 0
