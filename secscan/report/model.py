@@ -1,0 +1,383 @@
+"""The report view-model: one sorted, pre-counted picture of a scan that every format renders."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from secscan.findings import (
+    AdvisorySource,
+    Finding,
+    FindingKind,
+    NotAnalyzed,
+    RunStatus,
+    ScannerRun,
+    Severity,
+)
+from secscan.policy.decision import ControlResult, ControlState, Decision, Reason, WaiverRecord
+from secscan.results import SavedResults
+
+#: Most severe first: the order of every count, chart and table.
+SEVERITIES: tuple[Severity, ...] = tuple(sorted(Severity, reverse=True))
+#: Matrix order: what needs action first, and "not assessed" never hides among the passes.
+STATES: tuple[ControlState, ...] = (
+    ControlState.FAIL,
+    ControlState.NOT_ASSESSED,
+    ControlState.WAIVED,
+    ControlState.PASS,
+)
+STATE_LABELS: dict[ControlState, str] = {
+    ControlState.FAIL: "fail",
+    ControlState.PASS: "pass",
+    ControlState.WAIVED: "waived",
+    ControlState.NOT_ASSESSED: "not assessed",
+}
+
+
+class Verdict(StrEnum):
+    PASS = "pass"  # noqa: S105 - a verdict, not a password
+    FAIL = "fail"
+    #: A scanner failed: the scan is incomplete whatever the gate said (exit code 3).
+    ERROR = "error"
+    #: No decision was saved with the results: nothing was judged, so nothing passed.
+    NOT_EVALUATED = "not-evaluated"
+
+
+VERDICT_LABELS: dict[Verdict, str] = {
+    Verdict.PASS: "PASSED",
+    Verdict.FAIL: "FAILED",
+    Verdict.ERROR: "INCOMPLETE",
+    Verdict.NOT_EVALUATED: "NOT EVALUATED",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FindingView:
+    finding: Finding
+    #: The active waiver that accepts this finding's risk, if any.
+    waiver: WaiverRecord | None
+    #: Waivers that matched this finding but have run out: shown so nobody thinks they still hold.
+    expired_waivers: tuple[WaiverRecord, ...]
+    #: "framework control" keys of the controls this finding evidences (see ControlView.key).
+    control_keys: tuple[str, ...]
+    #: Control ids for display ("A.8.28"), from the decision or, without one, the finding itself.
+    control_ids: tuple[str, ...]
+    #: True/False against the baseline; None when no baseline was used.
+    new: bool | None
+
+    @property
+    def waived(self) -> bool:
+        return self.waiver is not None
+
+    @property
+    def anchor(self) -> str:
+        return "f-" + (self.finding.fingerprint or "unkeyed")
+
+    @property
+    def status(self) -> str:
+        return "waived" if self.waived else "open"
+
+
+@dataclass(frozen=True, slots=True)
+class ControlView:
+    result: ControlResult
+    findings: tuple[FindingView, ...]
+    waived: tuple[FindingView, ...]
+
+    @property
+    def key(self) -> str:
+        return control_key(self.result.framework, self.result.control_id)
+
+    @property
+    def anchor(self) -> str:
+        return "c-" + _slug(self.key)
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS[self.result.state]
+
+
+@dataclass(frozen=True, slots=True)
+class FrameworkView:
+    id: str
+    controls: tuple[ControlView, ...]
+
+    @property
+    def counts(self) -> tuple[tuple[ControlState, int], ...]:
+        c = Counter(cv.result.state for cv in self.controls)
+        return tuple((s, c.get(s, 0)) for s in STATES)
+
+    @property
+    def anchor(self) -> str:
+        return "fw-" + _slug(self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class RunView:
+    run: ScannerRun
+    shown: int
+    waived: int
+
+    @property
+    def failed(self) -> bool:
+        return self.run.status is RunStatus.ERROR
+
+
+@dataclass(frozen=True, slots=True)
+class NotAnalyzedView:
+    #: The scanner that could not read the file, or None for files skipped before any scanner.
+    scanner: str | None
+    item: NotAnalyzed
+
+
+@dataclass(frozen=True, slots=True)
+class ReportModel:
+    saved: SavedResults
+    generated_at: datetime
+    verdict: Verdict
+    #: Shown findings (at or above the report threshold), in report order.
+    findings: tuple[FindingView, ...]
+    #: Findings the profile's report threshold keeps out of the reports (still in the JSON).
+    below_threshold: int
+    frameworks: tuple[FrameworkView, ...]
+    runs: tuple[RunView, ...]
+    not_analyzed: tuple[NotAnalyzedView, ...]
+    active_waivers: tuple[WaiverRecord, ...]
+    expired_waivers: tuple[WaiverRecord, ...]
+    advisory_sources: tuple[tuple[str, AdvisorySource], ...]
+
+    @property
+    def decision(self) -> Decision | None:
+        return self.saved.decision
+
+    @property
+    def verdict_label(self) -> str:
+        return VERDICT_LABELS[self.verdict]
+
+    @property
+    def reasons(self) -> tuple[Reason, ...]:
+        return self.decision.reasons if self.decision else ()
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return self.decision.warnings if self.decision else ()
+
+    @property
+    def open_findings(self) -> tuple[FindingView, ...]:
+        return tuple(fv for fv in self.findings if not fv.waived)
+
+    @property
+    def waived_findings(self) -> tuple[FindingView, ...]:
+        return tuple(fv for fv in self.findings if fv.waived)
+
+    @property
+    def failed_runs(self) -> tuple[RunView, ...]:
+        return tuple(rv for rv in self.runs if rv.failed)
+
+    @property
+    def by_severity(self) -> tuple[tuple[Severity, int], ...]:
+        """Open (unwaived) findings per severity, every severity listed even at zero."""
+        c = Counter(fv.finding.severity for fv in self.open_findings)
+        return tuple((s, c.get(s, 0)) for s in SEVERITIES)
+
+    @property
+    def by_kind(self) -> tuple[tuple[FindingKind, int], ...]:
+        c = Counter(fv.finding.kind for fv in self.open_findings)
+        return tuple((k, c[k]) for k in FindingKind if c.get(k))
+
+    @property
+    def scanners(self) -> tuple[str, ...]:
+        return tuple(sorted({rv.run.scanner for rv in self.runs}))
+
+    @property
+    def failing_controls(self) -> tuple[ControlView, ...]:
+        return self._in_state(ControlState.FAIL)
+
+    @property
+    def not_assessed_controls(self) -> tuple[ControlView, ...]:
+        return self._in_state(ControlState.NOT_ASSESSED)
+
+    def _in_state(self, state: ControlState) -> tuple[ControlView, ...]:
+        return tuple(cv for fw in self.frameworks for cv in fw.controls if cv.result.state is state)
+
+    def framework(self, framework_id: str) -> FrameworkView | None:
+        return next((fw for fw in self.frameworks if fw.id == framework_id), None)
+
+
+def control_key(framework: str, control_id: str) -> str:
+    return f"{framework} {control_id}"
+
+
+def build(saved: SavedResults, now: datetime) -> ReportModel:
+    """Everything the formats need, computed once so they all agree on every count."""
+    result, decision = saved.result, saved.decision
+    threshold = _threshold(decision)
+    waivers = decision.waivers if decision else ()
+    active = tuple(sorted((w for w in waivers if not w.expired), key=_waiver_key))
+    expired = tuple(sorted((w for w in waivers if w.expired), key=_waiver_key))
+    controls = decision.controls if decision else ()
+
+    waived_fps = {fp for c in controls for fp in c.waived_fingerprints}
+    by_fp_waiver: dict[str, WaiverRecord] = {}
+    by_fp_expired: dict[str, list[WaiverRecord]] = {}
+    for w in active:
+        for fp in _waiver_fps(w):
+            by_fp_waiver.setdefault(fp, w)
+    for w in expired:
+        for fp in _waiver_fps(w):
+            by_fp_expired.setdefault(fp, []).append(w)
+    fp_controls: dict[str, list[ControlResult]] = {}
+    for c in controls:
+        for fp in (*c.fingerprints, *c.waived_fingerprints):
+            fp_controls.setdefault(fp, []).append(c)
+    new_fps = None
+    if decision is not None and decision.new_fingerprints is not None:
+        new_fps = set(decision.new_fingerprints)
+
+    views: list[FindingView] = []
+    below = 0
+    seen: set[str] = set()
+    for f in result.findings:
+        # Merged shards may carry one finding twice; a report lists it once.
+        if f.fingerprint and f.fingerprint in seen:
+            continue
+        if f.fingerprint:
+            seen.add(f.fingerprint)
+        if f.severity < threshold:
+            below += 1
+            continue
+        waiver = by_fp_waiver.get(f.fingerprint)
+        if waiver is None and f.fingerprint in waived_fps:
+            waiver = _control_waiver(f, active)
+        mapped = sorted(fp_controls.get(f.fingerprint, ()), key=_control_sort)
+        keys = tuple(dict.fromkeys(control_key(c.framework, c.control_id) for c in mapped))
+        ids = tuple(dict.fromkeys(c.control_id for c in mapped)) or tuple(sorted(set(f.controls)))
+        views.append(
+            FindingView(
+                finding=f,
+                waiver=waiver,
+                expired_waivers=tuple(by_fp_expired.get(f.fingerprint, ())),
+                control_keys=keys,
+                control_ids=ids,
+                new=None if new_fps is None else f.fingerprint in new_fps,
+            )
+        )
+    by_fp = {fv.finding.fingerprint: fv for fv in views}
+
+    # The profile's framework order first (it is the user's), then any others by name.
+    listed = decision.frameworks if decision else ()
+    fw_ids = list(dict.fromkeys([*listed, *sorted({c.framework for c in controls})]))
+    frameworks = tuple(
+        FrameworkView(
+            id=fw_id,
+            controls=tuple(
+                ControlView(
+                    result=c,
+                    findings=_views(c.fingerprints, by_fp),
+                    waived=_views(c.waived_fingerprints, by_fp),
+                )
+                for c in sorted((c for c in controls if c.framework == fw_id), key=_control_sort)
+            ),
+        )
+        for fw_id in fw_ids
+    )
+
+    ordered_runs = sorted(result.runs, key=lambda r: (r.scanner, r.kind))
+    runs = tuple(_run_view(r, by_fp) for r in ordered_runs)
+    not_analyzed = sorted(
+        [
+            *(NotAnalyzedView(None, n) for n in result.not_analyzed),
+            *(NotAnalyzedView(r.scanner, n) for r in result.runs for n in r.not_analyzed),
+        ],
+        key=lambda v: (v.item.path, v.scanner or "", v.item.reason),
+    )
+    sources = sorted(
+        {(r.scanner, r.advisory_source) for r in result.runs if r.advisory_source is not None},
+        key=lambda p: (p[0], p[1].kind, p[1].location),
+    )
+    return ReportModel(
+        saved=saved,
+        generated_at=now,
+        verdict=_verdict(saved),
+        findings=tuple(views),
+        below_threshold=below,
+        frameworks=frameworks,
+        runs=runs,
+        not_analyzed=tuple(dict.fromkeys(not_analyzed)),
+        active_waivers=active,
+        expired_waivers=expired,
+        advisory_sources=tuple(sources),
+    )
+
+
+def _run_view(run: ScannerRun, by_fp: dict[str, FindingView]) -> RunView:
+    mine = _views((f.fingerprint for f in run.findings), by_fp)
+    waived = sum(fv.waived for fv in mine)
+    return RunView(run=run, shown=len(mine) - waived, waived=waived)
+
+
+def _verdict(saved: SavedResults) -> Verdict:
+    if saved.result.failed_runs:
+        return Verdict.ERROR
+    if saved.decision is None:
+        return Verdict.NOT_EVALUATED
+    return Verdict.PASS if saved.decision.passed else Verdict.FAIL
+
+
+def _threshold(decision: Decision | None) -> Severity:
+    if decision is None:
+        return Severity.INFO
+    word = decision.report_threshold.strip().lower()
+    # An unknown word must not hide findings: fall back to showing everything.
+    return Severity(word) if word in Severity._value2member_map_ else Severity.INFO
+
+
+def _waiver_fps(w: WaiverRecord) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*w.fingerprints, *((w.fingerprint,) if w.fingerprint else ()))))
+
+
+def _control_waiver(f: Finding, active: Iterable[WaiverRecord]) -> WaiverRecord | None:
+    """A waived fingerprint whose waiver did not list it: match by rule and path as a fallback."""
+    for w in active:
+        rule_ok = w.rule is None or w.rule == f.rule_id
+        if rule_ok and (w.path is None or w.path == f.location.path):
+            return w
+    return None
+
+
+def _views(fps: Iterable[str], by_fp: dict[str, FindingView]) -> tuple[FindingView, ...]:
+    found = [by_fp[fp] for fp in dict.fromkeys(fps) if fp in by_fp]
+    return tuple(sorted(found, key=lambda fv: fv.finding.sort_key))
+
+
+def _waiver_key(w: WaiverRecord) -> tuple[str, str]:
+    return (w.expires.isoformat(), w.id)
+
+
+def _control_sort(c: ControlResult) -> tuple[str, tuple[tuple[int, int, str], ...]]:
+    # "A.8.9" before "A.8.28": compare the numeric parts as numbers.
+    return (c.framework, id_sort_key(c.control_id))
+
+
+def id_sort_key(control_id: str) -> tuple[tuple[int, int, str], ...]:
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in _split_id(control_id))
+
+
+def _split_id(text: str) -> list[str]:
+    parts: list[str] = []
+    cur = ""
+    for ch in text:
+        if cur and ch.isdigit() != cur[-1].isdigit():
+            parts.append(cur)
+            cur = ""
+        cur += ch
+    if cur:
+        parts.append(cur)
+    return parts
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")
