@@ -1,4 +1,4 @@
-"""Scanner plugins: built-ins by name, plus third parties under the `secscan.scanners` entry point."""
+"""Scanner plugins: built-ins by name, plus third parties under the `secscan.scanners` group."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ ENTRY_POINT_GROUP = "secscan.scanners"
 BUILTINS: dict[str, str] = {
     "bandit": "secscan.scanners.bandit:BanditScanner",
     "semgrep": "secscan.scanners.semgrep:SemgrepScanner",
+    "iac": "secscan.scanners.trivy_config:TrivyConfigScanner",
+    "secrets": "secscan.scanners.trivy_secrets:TrivySecretsScanner",
 }
 
 

@@ -1,0 +1,129 @@
+"""iac: Terraform, CloudFormation, Kubernetes, Helm and Dockerfile flaws from `trivy config`."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from secscan.errors import ScannerError, ScannerOutputError
+from secscan.findings import Finding, FindingKind, Location, NotAnalyzed, Severity
+from secscan.scanners import _trivy
+from secscan.scanners.base import ScanContext, ScanOutcome
+
+#: Files trivy's misconfiguration scanners may read. YAML and JSON are handed over whole:
+#: only trivy can tell a Kubernetes manifest or a CloudFormation template from other data.
+#: `.tpl` is for Helm helpers, `.tgz` for packaged charts. trivy 0.76 has no docker-compose
+#: scanner, so compose files are passed (they are YAML) but yield nothing.
+EXTENSIONS = (
+    ".tf", ".tf.json", ".tfvars", ".tfvars.json", ".yaml", ".yml", ".json", ".tpl", ".tgz",
+)
+_DOCKERFILE_NAMES = ("dockerfile", "containerfile")
+
+
+def is_dockerfile(name: str) -> bool:
+    """`Dockerfile`, `Dockerfile.prod`, `web.dockerfile`, `Containerfile`: names trivy detects."""
+    low = name.lower()
+    return any(
+        low == n or low.startswith(n + ".") or low.endswith("." + n) for n in _DOCKERFILE_NAMES
+    )
+
+
+class TrivyConfigScanner(_trivy.TrivyScanner):
+    name: ClassVar[str] = "iac"
+    kind: ClassVar[FindingKind] = FindingKind.IAC
+    description: ClassVar[str] = (
+        "infrastructure-as-code misconfigurations (trivy config, embedded checks, offline)"
+    )
+
+    def applies_to(self, path: str) -> bool:
+        base = path.rsplit("/", 1)[-1]
+        return base.lower().endswith(EXTENSIONS) or is_dockerfile(base)
+
+    def argv(self, ctx: ScanContext) -> list[str]:
+        where = _trivy.scope(ctx.root, ctx.targets)
+        return [
+            self.tool_path(), "config", *self.common_flags(ctx),
+            # embedded checks only: the check bundle download is a network call
+            "--skip-check-update",
+            "--format", "json",
+            *where.argv(),
+            "--", ctx.abspath(where.directory) if where.directory else str(ctx.root),
+        ]
+
+    def scan(self, ctx: ScanContext) -> ScanOutcome:
+        done = self.execute(self.argv(ctx), ctx)
+        outcome = self.parse(done.stdout, ctx)
+        not_analyzed = self.not_analyzed(done.stderr, ctx)
+        unparsed = {n.path for n in not_analyzed}
+        if ctx.targets and unparsed.issuperset(ctx.targets):
+            first = not_analyzed[0]
+            raise ScannerError(
+                self.name,
+                f"trivy could not parse any of the {len(ctx.targets)} file(s) it was given "
+                f"(first: {first.path}: {first.reason})",
+            )
+        return ScanOutcome(findings=outcome.findings, not_analyzed=not_analyzed)
+
+    def not_analyzed(self, stderr: str, ctx: ScanContext) -> tuple[NotAnalyzed, ...]:
+        """trivy exits 0 and reports nothing for a file it cannot parse; its log names the file."""
+        directory = _trivy.base_dir(ctx.targets)
+        return tuple(
+            NotAnalyzed(_trivy.to_root(directory, p.path), p.message)
+            for p in _trivy.log_problems(stderr)
+        )
+
+    def parse(self, stdout: str, ctx: ScanContext) -> ScanOutcome:
+        results = _trivy.load_results(stdout, self.name)
+        directory = _trivy.base_dir(ctx.targets)
+        wanted = set(ctx.targets)
+        findings: list[Finding] = []
+        try:
+            for result in results:
+                path = _trivy.to_root(directory, str(result["Target"]))
+                if path not in wanted:
+                    # trivy saw the whole directory; secscan's selection (excludes, explicit
+                    # files) decides what is reported. Module-level results name a folder
+                    # and carry only pass counts.
+                    continue
+                config_type = str(result.get("Type") or "")
+                findings.extend(
+                    self._finding(m, path, config_type)
+                    for m in result.get("Misconfigurations") or []
+                    if m.get("Status", "FAIL") == "FAIL"
+                )
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise ScannerOutputError(
+                self.name, f"unexpected trivy misconfiguration shape: {e!r}"
+            ) from e
+        return ScanOutcome(findings=tuple(findings))
+
+    def _finding(self, m: dict[str, Any], path: str, config_type: str) -> Finding:
+        cause: dict[str, Any] = m.get("CauseMetadata") or {}
+        check = str(m["ID"])
+        start = cause.get("StartLine") or None
+        end = cause.get("EndLine") or start
+        refs = [str(u) for u in (m.get("PrimaryURL"), *(m.get("References") or [])) if u]
+        tags = ["iac"]
+        if config_type:
+            tags.append(config_type.lower())
+        if cause.get("Provider"):
+            tags.append(f"provider:{str(cause['Provider']).lower()}")
+        if cause.get("Service"):
+            tags.append(f"service:{str(cause['Service']).lower()}")
+        return Finding(
+            scanner=self.name,
+            rule_id=_trivy.canonical_check_id(check),
+            title=str(m.get("Title") or check),
+            message=str(m.get("Message") or m.get("Description") or check).strip(),
+            severity=Severity.parse(str(m.get("Severity") or "UNKNOWN")),
+            kind=FindingKind.IAC,
+            location=Location(
+                path=path,
+                start_line=int(start) if start else None,
+                end_line=int(end) if end else None,
+            ),
+            references=tuple(dict.fromkeys(refs)),
+            remediation=str(m["Resolution"]).strip() if m.get("Resolution") else None,
+            aliases=_trivy.check_aliases(check, m.get("Namespace")),
+            tags=tuple(tags),
+            resource=str(cause["Resource"]) if cause.get("Resource") else None,
+        )

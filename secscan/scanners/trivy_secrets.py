@@ -1,0 +1,117 @@
+"""secrets: credentials committed to files, from `trivy fs --scanners secret`; values never kept."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from secscan.errors import ScannerOutputError
+from secscan.findings import Finding, FindingKind, Location, Severity
+from secscan.scanners import _trivy
+from secscan.scanners.base import ScanContext, ScanOutcome
+
+#: The preview kept of a secret's line: trivy has already replaced the match with `*`.
+PREVIEW_CHARS = 160
+PREVIEW_LINES = 3
+REMEDIATION = (
+    "Revoke and rotate the credential now (it is in the history even after the file is fixed), "
+    "then load it at run time from a secret store or the environment."
+)
+
+
+def masked_preview(
+    code: Any, *, chars: int = PREVIEW_CHARS, lines: int = PREVIEW_LINES
+) -> str | None:
+    """The cause lines trivy masked, trimmed around the mask; None when no mask is visible.
+
+    A cause line without `*` means trivy did not mask it (or the format changed): then no
+    text is kept at all rather than risk showing the value.
+    """
+    cause = _trivy.cause_lines(code)
+    if not cause or not any("*" in text for _, text in cause):
+        return None
+    out = []
+    for _, text in cause[:lines]:
+        text = text.strip()
+        if len(text) > chars:
+            star = max(0, text.find("*"))
+            begin = max(0, min(star - chars // 4, len(text) - chars))
+            text = ("..." if begin else "") + text[begin : begin + chars] + "..."
+        out.append(text)
+    if len(cause) > lines:
+        out.append(f"... ({len(cause) - lines} more masked line(s))")
+    return "\n".join(out)
+
+
+class TrivySecretsScanner(_trivy.TrivyScanner):
+    name: ClassVar[str] = "secrets"
+    kind: ClassVar[FindingKind] = FindingKind.SECRET
+    description: ClassVar[str] = "committed credentials (trivy secret rules; values are masked)"
+
+    def applies_to(self, path: str) -> bool:
+        return True  # a credential can be pasted into any file
+
+    def argv(self, ctx: ScanContext) -> list[str]:
+        where = _trivy.scope(ctx.root, ctx.targets)
+        return [
+            self.tool_path(), "fs", *self.common_flags(ctx),
+            "--scanners", "secret",
+            # a `trivy-secret.yaml` in the scanned tree could switch rules off; ours are built in
+            "--secret-config=",
+            "--cache-backend", "memory",
+            "--parallel", str(ctx.jobs),
+            "--format", "json",
+            *where.argv(),
+            "--", ctx.abspath(where.directory) if where.directory else str(ctx.root),
+        ]
+
+    def parse(self, stdout: str, ctx: ScanContext) -> ScanOutcome:
+        results = _trivy.load_results(stdout, self.name)
+        directory = _trivy.base_dir(ctx.targets)
+        wanted = set(ctx.targets)
+        findings: list[Finding] = []
+        try:
+            for result in results:
+                if result.get("Class") != "secret":
+                    continue  # trivy fs also lists package manifests it noticed
+                path = _trivy.to_root(directory, str(result["Target"]))
+                if path not in wanted:
+                    continue
+                secrets = result.get("Secrets") or []
+                findings.extend(secret_finding(s, path, self.name) for s in secrets)
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise ScannerOutputError(self.name, f"unexpected trivy secret shape: {e!r}") from e
+        return ScanOutcome(findings=tuple(findings))
+
+
+def secret_finding(
+    s: dict[str, Any], path: str, scanner: str, *, resource: str | None = None
+) -> Finding:
+    """One trivy secret as a Finding: rule, place and masked preview; `Match` is never read.
+
+    Shared with the image scanner, which finds secrets in image layers.
+    """
+    rule = str(s["RuleID"])
+    title = str(s.get("Title") or rule)
+    category = str(s.get("Category") or "").strip()
+    start = s.get("StartLine") or None
+    end = s.get("EndLine") or start
+    tags = ["secret"] + ([f"category:{category.lower()}"] if category else [])
+    return Finding(
+        scanner=scanner,
+        rule_id=rule,
+        title=title,
+        message=f"{title} found; the value is masked and not stored by secscan",
+        severity=Severity.parse(str(s.get("Severity") or "UNKNOWN")),
+        kind=FindingKind.SECRET,
+        location=Location(
+            path=path,
+            start_line=int(start) if start else None,
+            end_line=int(end) if end else None,
+            # Set here so the file is never read back for a snippet (it holds the secret).
+            snippet=masked_preview(s.get("Code")),
+        ),
+        cwe=(798,),
+        remediation=REMEDIATION,
+        tags=tuple(tags),
+        resource=resource,
+    )
