@@ -15,7 +15,7 @@ from typing import IO
 
 from secscan.errors import ToolFailedError, ToolNotFoundError, ToolTimeoutError
 
-#: Output past this size is treated as a broken tool, not parsed (a scanner that floods is not trusted).
+#: Output past this size means a broken tool, not a result: a scanner that floods is not trusted.
 MAX_OUTPUT_BYTES = 512 * 1024 * 1024
 
 
@@ -73,7 +73,9 @@ def run(
                 start_new_session=True,
             )
         except (FileNotFoundError, PermissionError, NotADirectoryError) as e:
-            raise ToolNotFoundError(f"cannot execute {argv0!r}: {e.strerror or e}", argv0=argv0) from e
+            raise ToolNotFoundError(
+                f"cannot execute {argv0!r}: {e.strerror or e}", argv0=argv0
+            ) from e
         try:
             proc.communicate(input=stdin.encode() if stdin is not None else None, timeout=timeout)
         except subprocess.TimeoutExpired as e:
@@ -90,7 +92,8 @@ def run(
         size = out.seek(0, os.SEEK_END)
         if size > max_output:
             raise ToolFailedError(
-                f"{Path(argv0).name} printed {size} bytes, more than the {max_output} secscan reads",
+                f"{Path(argv0).name} printed {size} bytes, more than the {max_output} "
+                "secscan reads",
                 argv0=argv0,
                 returncode=proc.returncode,
             )
@@ -98,13 +101,21 @@ def run(
         stderr = _read(err, 1024 * 1024)
     code = proc.returncode
     if code < 0:
-        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+        name = (
+            signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+        )
         raise ToolFailedError(
-            f"{Path(argv0).name} was killed by signal {name}", argv0=argv0, returncode=code, stderr=stderr
+            f"{Path(argv0).name} was killed by signal {name}",
+            argv0=argv0,
+            returncode=code,
+            stderr=stderr,
         )
     if code not in ok_codes:
         raise ToolFailedError(
-            f"{Path(argv0).name} exited with code {code}", argv0=argv0, returncode=code, stderr=stderr
+            f"{Path(argv0).name} exited with code {code}",
+            argv0=argv0,
+            returncode=code,
+            stderr=stderr,
         )
     return Completed(tuple(argv), code, stdout, stderr, duration)
 

@@ -14,8 +14,19 @@ from secscan.findings import NotAnalyzed
 
 #: Never scanned: VCS data, virtualenvs, caches, and our own output.
 DEFAULT_EXCLUDES = (
-    ".git/", ".hg/", ".svn/", "node_modules/", ".venv/", "venv/", "__pycache__/", ".tox/",
-    ".nox/", ".mypy_cache/", ".pytest_cache/", ".ruff_cache/", "secscan-reports/",
+    ".git/",
+    ".hg/",
+    ".svn/",
+    "node_modules/",
+    ".venv/",
+    "venv/",
+    "__pycache__/",
+    ".tox/",
+    ".nox/",
+    ".mypy_cache/",
+    ".pytest_cache/",
+    ".ruff_cache/",
+    "secscan-reports/",
 )
 
 

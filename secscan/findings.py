@@ -1,4 +1,4 @@
-"""Frozen value objects shared by every stage: what was found, by whom, and what could not be assessed."""
+"""Frozen value objects shared by every stage: what was found, by whom, what was not assessed."""
 
 from __future__ import annotations
 
@@ -47,7 +47,11 @@ class Severity(StrEnum):
     def parse(cls, text: str) -> Severity:
         """Accept the words the tools use (ERROR/WARNING/UNKNOWN/...)."""
         word = text.strip().lower()
-        return _SEVERITY_ALIASES.get(word, cls.INFO) if word not in cls._value2member_map_ else cls(word)
+        return (
+            _SEVERITY_ALIASES.get(word, cls.INFO)
+            if word not in cls._value2member_map_
+            else cls(word)
+        )
 
 
 _SEVERITY_RANK = {
@@ -85,7 +89,7 @@ class FindingKind(StrEnum):
     DEPENDENCY = "dependency"
     IMAGE = "image"
     IAC = "iac"
-    SECRET = "secret"
+    SECRET = "secret"  # noqa: S105 - a finding kind, not a password
 
 
 class RunStatus(StrEnum):
@@ -96,7 +100,7 @@ class RunStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Location:
-    """Where a finding is. `path` is POSIX and relative to the scan root (or a stable pseudo-path)."""
+    """Where a finding is. `path` is POSIX, relative to the scan root (or a stable pseudo-path)."""
 
     path: str
     start_line: int | None = None

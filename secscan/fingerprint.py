@@ -43,7 +43,9 @@ def assign(findings: Sequence[Finding], root: Path) -> tuple[Finding, ...]:
         groups[base_key(f)].append(i)
     out = list(with_snippets)
     for key, idxs in groups.items():
-        idxs.sort(key=lambda i: (out[i].location.start_line or 0, out[i].location.start_column or 0))
+        idxs.sort(
+            key=lambda i: (out[i].location.start_line or 0, out[i].location.start_column or 0)
+        )
         for n, i in enumerate(idxs):
             digest = hashlib.sha256(f"{key}\x1f{n}".encode()).hexdigest()[:32]
             out[i] = replace(out[i], fingerprint=digest)

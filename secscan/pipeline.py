@@ -12,11 +12,13 @@ from enum import StrEnum
 from pathlib import Path
 
 from secscan import __version__, _subprocess, fingerprint, scanners
+from secscan.cache import Entry, ResultCache, read_bytes
+from secscan.cache import default_dir as default_cache_dir
 from secscan.config import Config
 from secscan.discovery import discover
 from secscan.errors import ScannerError, ToolError, UsageError
-from secscan.findings import RunStatus, ScannerRun, ScanResult
-from secscan.scanners.base import ScanContext, Scanner, ScanOutcome, ScanRequest
+from secscan.findings import Finding, NotAnalyzed, RunStatus, ScannerRun, ScanResult
+from secscan.scanners.base import ScanContext, Scanner, ScanOutcome, ScanRequest, ToolScanner
 
 Clock = Callable[[], datetime]
 
@@ -53,6 +55,8 @@ def scan(
     request: ScanRequest | None = None,
     clock: Clock = utcnow,
     progress: Progress | None = None,
+    use_cache: bool = True,
+    cache_dir: Path | None = None,
 ) -> ScanResult:
     """Run every selected scanner over root; a scanner that fails is an error run, never clean."""
     root = root.resolve()
@@ -65,6 +69,7 @@ def scan(
     fileset = discover(root, config, files)
     jobs = config.jobs or default_jobs()
 
+    cache = ResultCache(cache_dir or default_cache_dir()) if config.cache and use_cache else None
     plans: list[tuple[Scanner, tuple[str, ...]]] = [
         (s, s.select(fileset.files, request)) for s in selected
     ]
@@ -84,7 +89,7 @@ def scan(
             request=request,
             jobs=per_tool_jobs,
         )
-        run = _run_scanner(scanner, ctx)
+        run = _run_scanner(scanner, ctx, cache)
         if progress:
             progress(ProgressEvent(scanner.name, Phase.FINISHED, run))
         return run
@@ -117,7 +122,7 @@ def scan(
     )
 
 
-def _run_scanner(scanner: Scanner, ctx: ScanContext) -> ScannerRun:
+def _run_scanner(scanner: Scanner, ctx: ScanContext, cache: ResultCache | None) -> ScannerRun:
     t0 = time.monotonic()
     version: str | None = None
 
@@ -132,9 +137,13 @@ def _run_scanner(scanner: Scanner, ctx: ScanContext) -> ScannerRun:
             targets=len(ctx.targets),
         )
 
+    cached = False
     try:
         version = scanner.version()
-        outcome: ScanOutcome = scanner.scan(ctx)
+        if cache is not None and isinstance(scanner, ToolScanner) and scanner.file_local:
+            outcome, cached = _scan_with_cache(scanner, ctx, cache, version)
+        else:
+            outcome = scanner.scan(ctx)
     except ToolError as e:
         return error(f"{scanner.name}: {e.diagnostics()}")
     except ScannerError as e:
@@ -153,7 +162,65 @@ def _run_scanner(scanner: Scanner, ctx: ScanContext) -> ScannerRun:
         inline_suppressions=outcome.inline_suppressions,
         advisory_source=outcome.advisory_source or ctx.request.advisory_source,
         rulesets=outcome.rulesets,
+        cached=cached,
     )
+
+
+def _scan_with_cache(
+    scanner: ToolScanner, ctx: ScanContext, cache: ResultCache, version: str
+) -> tuple[ScanOutcome, bool]:
+    """Scan only the files whose cache entry is missing; the rest come from the cache."""
+    material = scanner.cache_material(ctx)
+    if material is None:
+        return scanner.scan(ctx), False
+    hits: dict[str, Entry] = {}
+    keys: dict[str, str] = {}
+    contents: dict[str, bytes | None] = {}
+    for target in ctx.targets:
+        scope = scanner.cache_scope(target, ctx)
+        blobs = []
+        for rel in scope:
+            if rel not in contents:
+                contents[rel] = read_bytes(ctx.root / rel)
+            blobs.append(contents[rel])
+        if any(b is None for b in blobs):
+            continue  # unreadable now: let the tool say what it makes of it
+        key = cache.key(scanner.name, version, material, [b for b in blobs if b is not None])
+        entry = cache.get(scanner.name, key)
+        if entry is not None:
+            hits[target] = entry
+        else:
+            keys[target] = key
+    misses = tuple(t for t in ctx.targets if t not in hits)
+    fresh = scanner.scan(replace(ctx, targets=misses)) if misses else ScanOutcome()
+    by_path: dict[str, list[Finding]] = {}
+    for f in fresh.findings:
+        by_path.setdefault(f.location.path, []).append(f)
+    skipped: dict[str, list[NotAnalyzed]] = {}
+    for n in fresh.not_analyzed:
+        skipped.setdefault(n.path, []).append(n)
+    strays = (set(by_path) | set(skipped)) - set(misses)
+    if not strays:  # every result is attributable to one scanned file: safe to cache
+        for target in misses:
+            if target in keys:
+                cache.put(
+                    scanner.name,
+                    keys[target],
+                    Entry(
+                        findings=tuple(by_path.get(target, ())),
+                        not_analyzed=tuple(skipped.get(target, ())),
+                        suppressions=fresh.suppressions_by_path.get(target, 0),
+                    ),
+                )
+        cache.prune()
+    merged = ScanOutcome(
+        findings=(*(f for e in hits.values() for f in e.findings), *fresh.findings),
+        not_analyzed=(*(n for e in hits.values() for n in e.not_analyzed), *fresh.not_analyzed),
+        inline_suppressions=fresh.inline_suppressions + sum(e.suppressions for e in hits.values()),
+        advisory_source=fresh.advisory_source,
+        rulesets=fresh.rulesets or scanner.rulesets(ctx),
+    )
+    return merged, bool(hits)
 
 
 def git_commit(root: Path) -> str | None:

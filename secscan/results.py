@@ -36,7 +36,9 @@ def to_dict(result: ScanResult, decision: Decision | None = None) -> dict[str, A
 
 
 def dumps(result: ScanResult, decision: Decision | None = None) -> str:
-    return json.dumps(to_dict(result, decision), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return (
+        json.dumps(to_dict(result, decision), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    )
 
 
 def loads(text: str, source: str = "<results>") -> SavedResults:
@@ -45,7 +47,7 @@ def loads(text: str, source: str = "<results>") -> SavedResults:
     except ValueError as e:
         raise ReportError(f"{source}: not JSON: {e}") from e
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-        raise ReportError(f"{source}: not a secscan results file (no \"schema\": \"{SCHEMA}\")")
+        raise ReportError(f'{source}: not a secscan results file (no "schema": "{SCHEMA}")')
     version = data.get("schema_version")
     if not isinstance(version, int) or version > SCHEMA_VERSION:
         raise ReportError(

@@ -1,9 +1,10 @@
-"""Shared test helpers: the real CLI in-process, fake tools behind the real interfaces, a pinned clock."""
+"""Shared test helpers: the CLI in-process, fake tools behind real interfaces, a pinned clock."""
 
 from __future__ import annotations
 
 import os
 import stat
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,9 +19,19 @@ EXAMPLE = REPO / "examples" / "vulnerable-shop"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PINNED = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
 
+# Tests never share the user's result cache (nor each other's: see the autouse fixture).
+os.environ["SECSCAN_CACHE_DIR"] = tempfile.mkdtemp(prefix="secscan-test-cache-")
 # Tools must never wait on the network in tests.
 os.environ.setdefault("SEMGREP_ENABLE_VERSION_CHECK", "0")
 os.environ.setdefault("SEMGREP_SEND_METRICS", "off")
+
+
+@pytest.fixture(autouse=True)
+def _own_result_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test starts with an empty result cache, so no test passes on another's results."""
+    monkeypatch.setenv("SECSCAN_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
 
 
 @dataclass

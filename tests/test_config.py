@@ -37,7 +37,9 @@ def test_top_level_must_be_mapping(tmp_path: Path) -> None:
 
 
 def test_pyproject_tool_table(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text('[tool.secscan]\nscanners = ["bandit"]\nfail_on = "medium"\n')
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.secscan]\nscanners = ["bandit"]\nfail_on = "medium"\n'
+    )
     cfg = load_config(tmp_path)
     assert cfg.scanners == ("bandit",)
     assert cfg.fail_on.value == "medium"

@@ -6,8 +6,15 @@ from secscan.discovery import discover
 
 
 def test_walk_skips_defaults_and_user_excludes(tmp_path: Path) -> None:
-    for rel in ["a.py", "pkg/b.py", ".git/config", "node_modules/x.js", "vendor/c.py",
-                "secscan-reports/secscan-results.json", "pkg/__pycache__/b.pyc"]:
+    for rel in [
+        "a.py",
+        "pkg/b.py",
+        ".git/config",
+        "node_modules/x.js",
+        "vendor/c.py",
+        "secscan-reports/secscan-results.json",
+        "pkg/__pycache__/b.pyc",
+    ]:
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("x")
     fs = discover(tmp_path, Config(exclude=("vendor/",)))
@@ -54,6 +61,8 @@ def test_explicit_files_stay_inside_root_and_honour_excludes(tmp_path: Path, mon
     (tmp_path / "gen").mkdir()
     (tmp_path / "gen" / "b.py").write_text("x")
     monkeypatch.chdir(tmp_path)
-    fs = discover(tmp_path, Config(exclude=("gen/",)), ["a.py", "gen/b.py", "deleted.py", "/etc/passwd"])
+    fs = discover(
+        tmp_path, Config(exclude=("gen/",)), ["a.py", "gen/b.py", "deleted.py", "/etc/passwd"]
+    )
     assert fs.files == ("a.py",)
     assert [s.path for s in fs.skipped] == ["/etc/passwd"]

@@ -2,8 +2,16 @@ from secscan.findings import Confidence, Severity
 
 
 def test_severity_orders_by_rank_not_alphabet() -> None:
-    ordered = sorted([Severity.LOW, Severity.CRITICAL, Severity.INFO, Severity.HIGH, Severity.MEDIUM])
-    assert ordered == [Severity.INFO, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL]
+    ordered = sorted(
+        [Severity.LOW, Severity.CRITICAL, Severity.INFO, Severity.HIGH, Severity.MEDIUM]
+    )
+    assert ordered == [
+        Severity.INFO,
+        Severity.LOW,
+        Severity.MEDIUM,
+        Severity.HIGH,
+        Severity.CRITICAL,
+    ]
     assert Severity.HIGH > Severity.MEDIUM
     assert Severity.CRITICAL >= Severity.HIGH
     assert not Severity.LOW >= Severity.MEDIUM

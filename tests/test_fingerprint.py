@@ -5,17 +5,17 @@ from pathlib import Path
 import pytest
 
 from secscan.config import Config
-from secscan.fingerprint import assign
 from secscan.findings import Finding, FindingKind, Location, Package, Severity
+from secscan.fingerprint import assign
 from secscan.scanners.bandit import BanditScanner
 from secscan.scanners.base import ScanContext
 
-FLAWED = '''import subprocess
+FLAWED = """import subprocess
 
 
 def ping(host):
     return subprocess.call("ping -c 1 " + host, shell=True)
-'''
+"""
 
 
 def _bandit(root: Path) -> dict[str, str]:
@@ -38,12 +38,19 @@ def test_moving_a_flagged_function_20_lines_down_keeps_its_fingerprint(tmp_path:
 
 
 def _finding(line: int, snippet: str | None = None, path: str = "a.py") -> Finding:
-    return Finding("bandit", "B602", "t", "m", Severity.HIGH, FindingKind.CODE,
-                   Location(path, line, line, snippet=snippet))
+    return Finding(
+        "bandit",
+        "B602",
+        "t",
+        "m",
+        Severity.HIGH,
+        FindingKind.CODE,
+        Location(path, line, line, snippet=snippet),
+    )
 
 
 def test_identical_findings_get_distinct_fingerprints(tmp_path: Path) -> None:
-    code = 'os.system(cmd)\n'
+    code = "os.system(cmd)\n"
     (tmp_path / "a.py").write_text(code + "x = 1\n" + code)
     fps = [f.fingerprint for f in assign([_finding(1), _finding(3)], tmp_path)]
     assert len(set(fps)) == 2
@@ -65,16 +72,32 @@ def test_fingerprint_depends_on_rule_path_and_code(tmp_path: Path) -> None:
 
 def test_dependency_fingerprint_uses_package_not_line(tmp_path: Path) -> None:
     def dep(line: int, version: str) -> Finding:
-        return Finding("pip-audit", "PYSEC-1", "t", "m", Severity.HIGH, FindingKind.DEPENDENCY,
-                       Location("requirements.txt", line), package=Package("Django", version, "PyPI"))
+        return Finding(
+            "pip-audit",
+            "PYSEC-1",
+            "t",
+            "m",
+            Severity.HIGH,
+            FindingKind.DEPENDENCY,
+            Location("requirements.txt", line),
+            package=Package("Django", version, "PyPI"),
+        )
 
-    assert assign([dep(3, "3.2.0")], tmp_path)[0].fingerprint == assign([dep(9, "3.2.0")], tmp_path)[0].fingerprint
-    assert assign([dep(3, "3.2.0")], tmp_path)[0].fingerprint != assign([dep(3, "3.2.1")], tmp_path)[0].fingerprint
+    assert (
+        assign([dep(3, "3.2.0")], tmp_path)[0].fingerprint
+        == assign([dep(9, "3.2.0")], tmp_path)[0].fingerprint
+    )
+    assert (
+        assign([dep(3, "3.2.0")], tmp_path)[0].fingerprint
+        != assign([dep(3, "3.2.1")], tmp_path)[0].fingerprint
+    )
 
 
 def test_secret_snippet_is_never_read_from_disk(tmp_path: Path) -> None:
     (tmp_path / "cfg.py").write_text("TOKEN = 'plaintext-value'\n")
-    f = Finding("secrets", "generic", "t", "m", Severity.HIGH, FindingKind.SECRET, Location("cfg.py", 1, 1))
+    f = Finding(
+        "secrets", "generic", "t", "m", Severity.HIGH, FindingKind.SECRET, Location("cfg.py", 1, 1)
+    )
     out = assign([f], tmp_path)[0]
     assert out.location.snippet is None
     assert "plaintext-value" not in repr(out)

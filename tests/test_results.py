@@ -16,7 +16,9 @@ def test_real_scan_round_trips(tmp_path: Path, run_cli) -> None:
     for name in ("views.py", "broken.py"):
         (tmp_path / "proj" / name).parent.mkdir(exist_ok=True)
         (tmp_path / "proj" / name).write_text((FIX / name).read_text())
-    res = run_cli("scan", str(tmp_path / "proj"), "--scanner", "bandit", "--output-dir", str(tmp_path / "out"))
+    res = run_cli(
+        "scan", str(tmp_path / "proj"), "--scanner", "bandit", "--output-dir", str(tmp_path / "out")
+    )
     assert res.code == 1, res.err
     text = (tmp_path / "out" / "secscan-results.json").read_text()
     saved = results.loads(text)
@@ -34,7 +36,10 @@ def test_real_scan_round_trips(tmp_path: Path, run_cli) -> None:
         ("nope", "not JSON"),
         ("{}", "not a secscan results file"),
         ('{"schema": "secscan-results", "schema_version": 99, "result": {}}', "schema version 99"),
-        ('{"schema": "secscan-results", "schema_version": 1, "result": {"root": 1}}', "invalid results file"),
+        (
+            '{"schema": "secscan-results", "schema_version": 1, "result": {"root": 1}}',
+            "invalid results file",
+        ),
     ],
 )
 def test_bad_results_files(text: str, words: str) -> None:

@@ -8,13 +8,17 @@ from secscan.errors import ToolFailedError, ToolNotFoundError, ToolTimeoutError
 
 
 def test_ok_codes_are_explicit() -> None:
-    done = _subprocess.run([sys.executable, "-c", "import sys; print('x'); sys.exit(1)"],
-                           ok_codes=(0, 1), timeout=30)
+    done = _subprocess.run(
+        [sys.executable, "-c", "import sys; print('x'); sys.exit(1)"], ok_codes=(0, 1), timeout=30
+    )
     assert done.returncode == 1
     assert done.stdout == "x\n"
     with pytest.raises(ToolFailedError) as e:
-        _subprocess.run([sys.executable, "-c", "import sys; sys.stderr.write('boom'); sys.exit(2)"],
-                        ok_codes=(0, 1), timeout=30)
+        _subprocess.run(
+            [sys.executable, "-c", "import sys; sys.stderr.write('boom'); sys.exit(2)"],
+            ok_codes=(0, 1),
+            timeout=30,
+        )
     assert e.value.returncode == 2
     assert "boom" in e.value.diagnostics()
 
@@ -42,8 +46,10 @@ def test_timeout_kills_the_process_group(tmp_path) -> None:
 
 def test_killed_by_signal_is_a_failure() -> None:
     with pytest.raises(ToolFailedError, match="SIGKILL"):
-        _subprocess.run([sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"],
-                        timeout=30)
+        _subprocess.run(
+            [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"],
+            timeout=30,
+        )
 
 
 def test_flooding_output_is_refused() -> None:
@@ -53,6 +59,8 @@ def test_flooding_output_is_refused() -> None:
 
 def test_no_shell_metacharacter_interpretation(tmp_path) -> None:
     name = "; touch pwned"
-    done = _subprocess.run([sys.executable, "-c", "import sys; print(sys.argv[1])", name], timeout=30)
+    done = _subprocess.run(
+        [sys.executable, "-c", "import sys; print(sys.argv[1])", name], timeout=30
+    )
     assert done.stdout.strip() == name
     assert not (tmp_path / "pwned").exists()

@@ -19,17 +19,35 @@ from secscan.results import SavedResults
 
 @click.command()
 @click.argument("path", type=click.Path(file_okay=False, path_type=Path), default=".")
-@click.option("--scanner", "scanner_names", multiple=True, help="Run only this scanner (repeatable).")
 @click.option(
-    "--format", "formats", multiple=True, type=click.Choice(ALL_FORMATS),
+    "--scanner", "scanner_names", multiple=True, help="Run only this scanner (repeatable)."
+)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(ALL_FORMATS),
     help="Report format to write (repeatable); json is always written.",
 )
-@click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where reports go [default: secscan-reports/ in the current directory].")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Config file [default: PATH/.secscan.yaml or [tool.secscan] in PATH/pyproject.toml].")
-@click.option("--fail-on", type=click.Choice([s.value for s in Severity]), default=None,
-              help="Fail the gate on findings at or above this severity [default: high].")
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where reports go [default: secscan-reports/ in the current directory].",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Config file [default: PATH/.secscan.yaml or [tool.secscan] in PATH/pyproject.toml].",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice([s.value for s in Severity]),
+    default=None,
+    help="Fail the gate on findings at or above this severity [default: high].",
+)
+@click.option("--no-cache", is_flag=True, help="Do not use or fill the per-file result cache.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the gate verdict.")
 @click.option("-v", "--verbose", is_flag=True, help="Print every finding.")
 def scan(
@@ -39,13 +57,16 @@ def scan(
     output_dir: Path | None,
     config_file: Path | None,
     fail_on: str | None,
+    no_cache: bool,
     quiet: bool,
     verbose: bool,
 ) -> int:
     """Scan PATH (default: the current directory) and gate on what is found."""
     config = load_config(path, config_file)
     now = pipeline.utcnow
-    result = pipeline.scan(path, config, scanner_names=scanner_names or None, clock=now)
+    result = pipeline.scan(
+        path, config, scanner_names=scanner_names or None, clock=now, use_cache=not no_cache
+    )
     threshold = Severity(fail_on) if fail_on else config.fail_on
     decision = severity_gate(result, threshold, now())
     saved = SavedResults(result, decision)

@@ -1,4 +1,4 @@
-"""Report formats: each module renders saved results + decision to text; only the CLI writes files."""
+"""Report formats: each module renders results + decision to text; only the CLI writes files."""
 
 from __future__ import annotations
 
@@ -25,8 +25,5 @@ class Format:
 
 #: Adding a format is one module with `render(saved, now) -> str` and one line here.
 FORMATS: dict[str, Format] = {
-    f.name: f
-    for f in (
-        Format("json", "secscan-results.json", "secscan.report.results_json"),
-    )
+    f.name: f for f in (Format("json", "secscan-results.json", "secscan.report.results_json"),)
 }

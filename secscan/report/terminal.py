@@ -1,4 +1,4 @@
-"""The summary printed after a scan: decision, counts, top findings, what failed, where reports went."""
+"""The summary printed after a scan: verdict, counts, top findings, failures, report paths."""
 
 from __future__ import annotations
 
@@ -16,9 +16,7 @@ def summary(saved: SavedResults, written: Sequence[str] = (), *, top: int = TOP)
     findings = result.findings
     lines: list[str] = []
     by_sev = Counter(f.severity for f in findings)
-    lines.append(
-        f"secscan {result.secscan_version}: {len(findings)} finding(s) in {result.root}"
-    )
+    lines.append(f"secscan {result.secscan_version}: {len(findings)} finding(s) in {result.root}")
     lines.append(
         "  by severity: "
         + ", ".join(f"{s.value} {by_sev.get(s, 0)}" for s in sorted(Severity, reverse=True))

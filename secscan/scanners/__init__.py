@@ -52,6 +52,7 @@ def build(names: list[str] | tuple[str, ...] | None = None) -> list[Scanner]:
     unknown = [n for n in names if n not in reg]
     if unknown:
         raise UsageError(
-            f"unknown scanner {', '.join(repr(n) for n in unknown)}; known: {', '.join(sorted(reg))}"
+            f"unknown scanner {', '.join(repr(n) for n in unknown)}; "
+            f"known: {', '.join(sorted(reg))}"
         )
     return [reg[n]() for n in dict.fromkeys(names)]

@@ -16,6 +16,7 @@ class BanditScanner(ToolScanner):
     description: ClassVar[str] = "Python code flaws (PyCQA bandit)"
     executable: ClassVar[str] = "bandit"
     ok_codes: ClassVar[tuple[int, ...]] = (0, 1)  # 1 = issues found
+    file_local: ClassVar[bool] = True
 
     def applies_to(self, path: str) -> bool:
         return path.endswith((".py", ".pyw"))
@@ -24,6 +25,9 @@ class BanditScanner(ToolScanner):
         # "bandit 1.9.4\n  python version = ..."
         first = text.strip().splitlines()[0] if text.strip() else ""
         return first.split()[-1] if first else "unknown"
+
+    def cache_material(self, ctx: ScanContext) -> str | None:
+        return ",".join(sorted(ctx.config.bandit.skip))
 
     def argv(self, ctx: ScanContext) -> list[str]:
         argv = [self.tool_path(), "-f", "json", "-q"]
@@ -47,9 +51,15 @@ class BanditScanner(ToolScanner):
             NotAnalyzed(ctx.relpath(str(err.get("filename", "?"))), str(err.get("reason", "error")))
             for err in errors
         )
+        per_file = {
+            ctx.relpath(name): int(m.get("nosec", 0) or 0) + int(m.get("skipped_tests", 0) or 0)
+            for name, m in data.get("metrics", {}).items()
+            if name != "_totals" and isinstance(m, dict)
+        }
         return ScanOutcome(
             findings=findings,
             not_analyzed=skipped,
+            suppressions_by_path={k: v for k, v in per_file.items() if v},
             # bare `# nosec` counts as nosec, `# nosec B602` as skipped_tests: both are suppressions
             inline_suppressions=int(totals.get("nosec", 0) or 0)
             + int(totals.get("skipped_tests", 0) or 0),

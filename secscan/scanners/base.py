@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -9,8 +11,9 @@ from pathlib import Path
 from typing import ClassVar, Protocol, runtime_checkable
 
 from secscan import _subprocess
+from secscan._atomic import write_atomic
 from secscan.config import Config
-from secscan.errors import ScannerError, ToolError, ToolNotFoundError
+from secscan.errors import ScannerError, SecscanError, ToolError, ToolNotFoundError
 from secscan.findings import AdvisorySource, Finding, FindingKind, NotAnalyzed
 
 
@@ -59,6 +62,8 @@ class ScanOutcome:
     inline_suppressions: int = 0
     advisory_source: AdvisorySource | None = None
     rulesets: tuple[str, ...] = ()
+    #: Per-file share of inline_suppressions, where the tool tells it (kept in the cache).
+    suppressions_by_path: Mapping[str, int] = field(default_factory=dict)
 
 
 @runtime_checkable
@@ -84,6 +89,34 @@ class Scanner(Protocol):
         ...
 
 
+#: Tool versions by "path|mtime|size": asking semgrep its version costs seconds per scan, so
+#: the answer is kept in the cache directory until the executable changes.
+_VERSIONS: dict[str, str] = {}
+
+
+def _versions_file() -> Path:
+    from secscan.cache import default_dir
+
+    return default_dir() / "tool-versions.json"
+
+
+def _known_versions() -> dict[str, str]:
+    if not _VERSIONS:
+        try:
+            data = json.loads(_versions_file().read_text())
+            if isinstance(data, dict):
+                _VERSIONS.update({str(k): str(v) for k, v in data.items()})
+        except (OSError, ValueError):
+            pass
+    return _VERSIONS
+
+
+def _remember_version(key: str, version: str) -> None:
+    _VERSIONS[key] = version
+    with contextlib.suppress(SecscanError):
+        write_atomic(_versions_file(), json.dumps(_VERSIONS, sort_keys=True))
+
+
 class ToolScanner:
     """A scanner that is one external command: argv() + run + pure parse()."""
 
@@ -94,6 +127,21 @@ class ToolScanner:
     #: Exit codes that mean "ran to the end" (bandit and semgrep exit 1 on findings).
     ok_codes: ClassVar[Collection[int]] = (0,)
     version_args: ClassVar[tuple[str, ...]] = ("--version",)
+    #: A file's findings depend only on the files in cache_scope(): results may be cached per file.
+    file_local: ClassVar[bool] = False
+
+    def cache_material(self, ctx: ScanContext) -> str | None:
+        """Everything besides file content and tool version that changes results (rules,
+        options), or None when this run must not be cached."""
+        return ""
+
+    def rulesets(self, ctx: ScanContext) -> tuple[str, ...]:
+        """The rule sets the tool ran with, as the user named them (for the evidence trail)."""
+        return ()
+
+    def cache_scope(self, rel: str, ctx: ScanContext) -> tuple[str, ...]:
+        """Files whose content decides `rel`'s findings (itself, for truly file-local tools)."""
+        return (rel,)
 
     def applies_to(self, path: str) -> bool:
         return False
@@ -115,8 +163,20 @@ class ToolScanner:
         return found
 
     def version(self) -> str:
-        done = _subprocess.run([self.tool_path(), *self.version_args], timeout=60, env=self.env())
-        return self.parse_version(done.stdout + done.stderr)
+        tool = self.tool_path()
+        try:
+            st = os.stat(tool)
+            memo_key: str | None = f"{tool}|{st.st_mtime_ns}|{st.st_size}"
+        except OSError:
+            memo_key = None
+        known = _known_versions()
+        if memo_key is not None and memo_key in known:
+            return known[memo_key]
+        done = _subprocess.run([tool, *self.version_args], timeout=120, env=self.env())
+        version = self.parse_version(done.stdout + done.stderr)
+        if memo_key is not None:
+            _remember_version(memo_key, version)
+        return version
 
     def parse_version(self, text: str) -> str:
         first = text.strip().splitlines()

@@ -5,17 +5,35 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, ClassVar
 
 from secscan._resources import data_dir
+from secscan.cache import hash_files
 from secscan.errors import ScannerError, ScannerOutputError
 from secscan.findings import Confidence, Finding, FindingKind, Location, NotAnalyzed, Severity
 from secscan.scanners.base import ScanContext, ScanOutcome, ToolScanner
 
 #: Languages our pack and semgrep's parsers cover; other files are not worth a semgrep start.
 EXTENSIONS = (
-    ".py", ".pyw", ".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".go", ".java", ".rb",
-    ".php", ".rs", ".c", ".cs", ".kt", ".scala", ".sh",
+    ".py",
+    ".pyw",
+    ".js",
+    ".jsx",
+    ".mjs",
+    ".cjs",
+    ".ts",
+    ".tsx",
+    ".go",
+    ".java",
+    ".rb",
+    ".php",
+    ".rs",
+    ".c",
+    ".cs",
+    ".kt",
+    ".scala",
+    ".sh",
 )
 _CWE = re.compile(r"CWE-(\d+)")
 #: These keep semgrep 1.x from calling home (the version check alone stalls ~100 s offline).
@@ -36,8 +54,20 @@ class SemgrepScanner(ToolScanner):
     def applies_to(self, path: str) -> bool:
         return path.endswith(EXTENSIONS)
 
+    #: Semgrep OSS rules match within one file, so per-file results can be cached.
+    file_local: ClassVar[bool] = True
+
     def env(self) -> Mapping[str, str]:
         return OFFLINE_ENV
+
+    def rulesets(self, ctx: ScanContext) -> tuple[str, ...]:
+        return tuple(ctx.config.semgrep.rules)
+
+    def cache_material(self, ctx: ScanContext) -> str | None:
+        configs = self.rule_configs(ctx)
+        if any(not Path(c).exists() for c in configs):
+            return None  # registry rules change without notice: never cache them
+        return hash_files([Path(c) for c in configs])
 
     def rule_configs(self, ctx: ScanContext) -> list[str]:
         out = []
@@ -54,9 +84,14 @@ class SemgrepScanner(ToolScanner):
 
     def argv(self, ctx: ScanContext) -> list[str]:
         argv = [
-            self.tool_path(), "scan", "--json", "--quiet",
-            "--disable-version-check", "--metrics=off",
-            "--jobs", str(ctx.config.semgrep.jobs or ctx.jobs),
+            self.tool_path(),
+            "scan",
+            "--json",
+            "--quiet",
+            "--disable-version-check",
+            "--metrics=off",
+            "--jobs",
+            str(ctx.config.semgrep.jobs or ctx.jobs),
         ]
         for cfg in self.rule_configs(ctx):
             argv += ["--config", cfg]
@@ -86,7 +121,7 @@ class SemgrepScanner(ToolScanner):
         return ScanOutcome(
             findings=findings,
             not_analyzed=tuple(dict.fromkeys(not_analyzed)),
-            rulesets=tuple(ctx.config.semgrep.rules),
+            rulesets=self.rulesets(ctx),
         )
 
     def _finding(self, r: dict[str, Any], ctx: ScanContext) -> Finding:

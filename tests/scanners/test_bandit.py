@@ -59,7 +59,14 @@ def test_real_bandit_matches_captured_shape(tmp_path: Path) -> None:
         (tmp_path / name).write_text((FIX / "src" / name).read_text())
     scanner = BanditScanner()
     outcome = scanner.scan(ctx(tmp_path, "views.py", "broken.py"))
-    assert sorted(f.rule_id for f in outcome.findings) == ["B301", "B324", "B403", "B404", "B602", "B608"]
+    assert sorted(f.rule_id for f in outcome.findings) == [
+        "B301",
+        "B324",
+        "B403",
+        "B404",
+        "B602",
+        "B608",
+    ]
     assert [n.path for n in outcome.not_analyzed] == ["broken.py"]
     assert outcome.inline_suppressions == 1
     assert scanner.version()[0].isdigit()

@@ -32,10 +32,14 @@ class _Plugin:
 def test_builtins_win_on_a_name_clash(monkeypatch: pytest.MonkeyPatch) -> None:
     eps = [
         EntryPoint("bandit", f"{__name__}:_Plugin", scanners.ENTRY_POINT_GROUP),
-        EntryPoint("thirdparty", "secscan.scanners.bandit:BanditScanner", scanners.ENTRY_POINT_GROUP),
+        EntryPoint(
+            "thirdparty", "secscan.scanners.bandit:BanditScanner", scanners.ENTRY_POINT_GROUP
+        ),
         EntryPoint("broken", "no_such_module_xyz:Thing", scanners.ENTRY_POINT_GROUP),
     ]
-    monkeypatch.setattr(scanners, "entry_points", lambda group: eps if group == scanners.ENTRY_POINT_GROUP else [])
+    monkeypatch.setattr(
+        scanners, "entry_points", lambda group: eps if group == scanners.ENTRY_POINT_GROUP else []
+    )
     reg = scanners.registry()
     assert reg["bandit"].__module__ == "secscan.scanners.bandit"
     assert "thirdparty" in reg
