@@ -1,0 +1,288 @@
+"""A local OSV mirror: a directory of OSV JSON records, indexed by (ecosystem, package name)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from secscan._atomic import write_atomic
+from secscan.advisories import matcher
+from secscan.advisories.osv import Advisory, InvalidRecordError, parse_advisory, parse_timestamp
+from secscan.errors import AdvisoryError, ReportError
+from secscan.findings import AdvisorySource
+
+log = logging.getLogger(__name__)
+
+#: Kept inside the database directory so a copied mirror carries its index along.
+INDEX_FILE = ".secscan-index.json"
+INDEX_VERSION = 1
+#: No single OSV record is this large (the biggest PyPI records are ~1 MB of version lists).
+MAX_RECORD_BYTES = 16 * 1024 * 1024
+#: How many parsed records a long-running server keeps in memory.
+CACHE_RECORDS = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class StoreInfo:
+    location: str
+    #: Records that can match (withdrawn ones excluded).
+    records: int
+    withdrawn: int
+    #: (ecosystem, active records that name a package in it), by ecosystem name.
+    ecosystems: tuple[tuple[str, int], ...]
+    newest_modified: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    path: str
+    size: int
+    mtime_ns: int
+    id: str
+    modified: str
+    modified_ts: float
+    withdrawn: bool
+    keys: tuple[tuple[str, str], ...]
+
+    def to_json(self) -> list[Any]:
+        return [
+            self.path,
+            self.size,
+            self.mtime_ns,
+            self.id,
+            self.modified,
+            self.modified_ts,
+            self.withdrawn,
+            [list(k) for k in self.keys],
+        ]
+
+    @classmethod
+    def from_json(cls, row: list[Any]) -> _Entry:
+        path, size, mtime_ns, rid, modified, ts, withdrawn, keys = row
+        return cls(
+            str(path),
+            int(size),
+            int(mtime_ns),
+            str(rid),
+            str(modified),
+            float(ts),
+            bool(withdrawn),
+            tuple((str(e), str(n)) for e, n in keys),
+        )
+
+
+class AdvisoryStore:
+    """Open once per scan (or per server); queries read only the records about one package."""
+
+    def __init__(self, root: Path, entries: Iterable[_Entry]) -> None:
+        self.root = root
+        self._by_key: dict[tuple[str, str], list[_Entry]] = defaultdict(list)
+        self._by_id: dict[str, _Entry] = {}
+        for e in sorted(entries, key=lambda e: e.path):
+            known = self._by_id.get(e.id)
+            # The same id in two files (two exports merged): the newer record wins.
+            if known is not None and known.modified_ts >= e.modified_ts:
+                continue
+            self._by_id[e.id] = e
+        for e in self._by_id.values():
+            for key in e.keys:
+                self._by_key[key].append(e)
+        self._cache: OrderedDict[str, Advisory] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, db_dir: Path, *, write_index: bool = True) -> AdvisoryStore:
+        """Index db_dir (any nesting of *.json), reusing the saved index for unchanged files.
+
+        A record that does not parse makes the whole database unusable: silently skipping it
+        would hide its vulnerabilities (fail closed). `secscan advisories import` never writes one.
+        """
+        root = Path(db_dir).expanduser()
+        if not root.is_dir():
+            raise AdvisoryError(
+                f"advisory database {root} is not a directory (create one with "
+                "`secscan advisories import SRC --db DIR`)"
+            )
+        root = root.resolve()
+        saved = _load_index(root)
+        entries: list[_Entry] = []
+        bad: list[str] = []
+        changed = False
+        for rel, size, mtime_ns in _walk(root):
+            known = saved.pop(rel, None)
+            if known is not None and known.size == size and known.mtime_ns == mtime_ns:
+                entries.append(known)
+                continue
+            changed = True
+            try:
+                entries.append(_index_file(root, rel, size, mtime_ns))
+            except AdvisoryError as e:
+                bad.append(f"{rel}: {e}")
+        if bad:
+            shown = "\n  ".join(bad[:10])
+            more = f"\n  ... and {len(bad) - 10} more" if len(bad) > 10 else ""
+            raise AdvisoryError(
+                f"advisory database {root} holds {len(bad)} unreadable record(s); "
+                f"secscan will not scan against an incomplete database:\n  {shown}{more}"
+            )
+        if saved:  # files that disappeared
+            changed = True
+        if changed and write_index:
+            _save_index(root, entries)
+        return cls(root, entries)
+
+    def candidates(self, ecosystem: str, name: str) -> list[Advisory]:
+        """Every active record naming the package, whatever the version (sorted by id)."""
+        base, _ = matcher.split_ecosystem(ecosystem)
+        key = (base, matcher.normalize_name(base, name))
+        found = [self._load(e) for e in self._by_key.get(key, ()) if not e.withdrawn]
+        return sorted(found, key=lambda a: a.id)
+
+    def query(self, ecosystem: str, name: str, version: str) -> list[Advisory]:
+        """Active records whose ranges contain `version` (sorted by id)."""
+        matcher.parse_version(ecosystem, version)  # a bad version is an error even without records
+        return [
+            a
+            for a in self.candidates(ecosystem, name)
+            if matcher.is_affected(a, ecosystem, name, version)
+        ]
+
+    def get(self, advisory_id: str) -> Advisory | None:
+        entry = self._by_id.get(advisory_id)
+        return self._load(entry) if entry is not None else None
+
+    def ids(self) -> tuple[str, ...]:
+        return tuple(sorted(self._by_id))
+
+    def info(self) -> StoreInfo:
+        counts: dict[str, int] = defaultdict(int)
+        active = [e for e in self._by_id.values() if not e.withdrawn]
+        for e in active:
+            for eco in {k[0] for k in e.keys}:
+                counts[eco] += 1
+        newest = max(self._by_id.values(), key=lambda e: e.modified_ts, default=None)
+        return StoreInfo(
+            location=str(self.root),
+            records=len(active),
+            withdrawn=len(self._by_id) - len(active),
+            ecosystems=tuple(sorted(counts.items(), key=lambda kv: kv[0].lower())),
+            newest_modified=newest.modified if newest is not None else None,
+        )
+
+    def source(self) -> AdvisorySource:
+        info = self.info()
+        return AdvisorySource(
+            kind="local-osv",
+            location=info.location,
+            newest_modified=info.newest_modified,
+            record_count=info.records,
+        )
+
+    def _load(self, entry: _Entry) -> Advisory:
+        with self._lock:
+            cached = self._cache.get(entry.path)
+            if cached is not None:
+                self._cache.move_to_end(entry.path)
+                return cached
+        advisory = _read_record(self.root, entry.path)
+        if advisory.id != entry.id:
+            raise AdvisoryError(
+                f"advisory database changed while open: {entry.path} now holds {advisory.id}"
+            )
+        with self._lock:
+            self._cache[entry.path] = advisory
+            while len(self._cache) > CACHE_RECORDS:
+                self._cache.popitem(last=False)
+        return advisory
+
+
+def _walk(root: Path) -> Iterable[tuple[str, int, int]]:
+    stack = [root]
+    while stack:
+        current = stack.pop()
+        try:
+            with os.scandir(current) as it:
+                items = list(it)
+        except OSError as e:
+            raise AdvisoryError(f"cannot list {current}: {e.strerror or e}") from e
+        for item in items:
+            if item.name.startswith("."):
+                continue  # our index, editors' temp files, .git
+            if item.is_dir(follow_symlinks=False):
+                stack.append(Path(item.path))
+            elif item.name.endswith(".json") and item.is_file(follow_symlinks=False):
+                st = item.stat(follow_symlinks=False)
+                yield Path(item.path).relative_to(root).as_posix(), st.st_size, st.st_mtime_ns
+
+
+def _read_record(root: Path, rel: str) -> Advisory:
+    path = root / rel
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_RECORD_BYTES + 1)
+    except OSError as e:
+        raise AdvisoryError(f"cannot read {path}: {e.strerror or e}") from e
+    if len(data) > MAX_RECORD_BYTES:
+        raise AdvisoryError(
+            f"larger than {MAX_RECORD_BYTES // (1024 * 1024)} MiB: not an OSV record"
+        )
+    try:
+        raw = json.loads(data)
+    except ValueError as e:
+        raise AdvisoryError(f"not JSON: {e}") from e
+    try:
+        return parse_advisory(raw)
+    except InvalidRecordError as e:
+        raise AdvisoryError(f"not a valid OSV record: {e}") from e
+
+
+def _index_file(root: Path, rel: str, size: int, mtime_ns: int) -> _Entry:
+    advisory = _read_record(root, rel)
+    keys: dict[tuple[str, str], None] = {}
+    for a in advisory.affected:
+        base = matcher.base_ecosystem(a.ecosystem) or a.ecosystem.partition(":")[0].strip()
+        keys[(base, matcher.normalize_name(base, a.name))] = None
+    return _Entry(
+        path=rel,
+        size=size,
+        mtime_ns=mtime_ns,
+        id=advisory.id,
+        modified=advisory.modified,
+        modified_ts=parse_timestamp(advisory.modified).timestamp(),
+        withdrawn=advisory.is_withdrawn,
+        keys=tuple(keys),
+    )
+
+
+def _load_index(root: Path) -> dict[str, _Entry]:
+    path = root / INDEX_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("version") != INDEX_VERSION:
+            return {}
+        rows = [_Entry.from_json(row) for row in data["entries"]]
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        log.warning("ignoring unreadable advisory index %s (%s); rebuilding it", path, e)
+        return {}
+    return {e.path: e for e in rows}
+
+
+def _save_index(root: Path, entries: list[_Entry]) -> None:
+    payload = {
+        "version": INDEX_VERSION,
+        "entries": [e.to_json() for e in sorted(entries, key=lambda e: e.path)],
+    }
+    try:
+        write_atomic(root / INDEX_FILE, json.dumps(payload, separators=(",", ":")))
+    except ReportError as e:
+        # A read-only mirror still works: it is indexed in memory on every open.
+        log.info("advisory index not saved (%s); the database will be re-read next time", e)
