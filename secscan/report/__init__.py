@@ -25,5 +25,9 @@ class Format:
 
 #: Adding a format is one module with `render(saved, now) -> str` and one line here.
 FORMATS: dict[str, Format] = {
-    f.name: f for f in (Format("json", "secscan-results.json", "secscan.report.results_json"),)
+    f.name: f
+    for f in (
+        Format("json", "secscan-results.json", "secscan.report.results_json"),
+        Format("sarif", "secscan.sarif", "secscan.report.sarif"),
+    )
 }

@@ -1,0 +1,488 @@
+"""SARIF 2.1.0 for code scanning (GitHub, GitLab, Azure DevOps), one run per scanner."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import attr
+import sarif_om as om
+
+from secscan import fingerprint as fingerprints
+from secscan.errors import ReportError
+from secscan.findings import Confidence, Finding, FindingKind, RunStatus, ScannerRun, Severity
+from secscan.report.model import FindingView, ReportModel, RunView, build
+from secscan.results import SavedResults
+
+VERSION = "2.1.0"
+SCHEMA_URI = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
+#: The base every artifact URI is relative to; originalUriBaseIds says where it was on disk.
+SRCROOT = "%SRCROOT%"
+#: GitHub code scanning's upload limits (docs: "SARIF results exceed limit").
+MAX_RUNS = 20
+MAX_RESULTS_PER_RUN = 25_000
+MAX_TAGS_PER_RULE = 20
+#: GitHub truncates rule descriptions longer than this.
+MAX_DESCRIPTION = 1024
+#: Keep rule help and result messages readable in code scanning's alert view.
+MAX_HELP = 8000
+MAX_MESSAGE = 4000
+
+#: GitHub reads properties.security-severity as a 0-10 score: >=9 critical, 7-8.9 high,
+#: 4-6.9 medium, 0.1-3.9 low. These are the scores used when a finding has no CVSS score.
+SECURITY_SEVERITY: dict[Severity, float] = {
+    Severity.CRITICAL: 9.5,
+    Severity.HIGH: 8.0,
+    Severity.MEDIUM: 5.5,
+    Severity.LOW: 2.0,
+    Severity.INFO: 0.0,
+}
+LEVEL: dict[Severity, str] = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+PRECISION: dict[Confidence, str] = {
+    Confidence.HIGH: "high",
+    Confidence.MEDIUM: "medium",
+    Confidence.LOW: "low",
+}
+#: Where people can read about each built-in scanner's tool.
+INFORMATION_URI: dict[str, str] = {
+    "bandit": "https://bandit.readthedocs.io/",
+    "semgrep": "https://semgrep.dev/docs/",
+    "pip-audit": "https://github.com/pypa/pip-audit",
+    "iac": "https://trivy.dev/",
+    "secrets": "https://trivy.dev/",
+    "image": "https://trivy.dev/",
+}
+#: The tool behind each built-in scanner, for tool.driver.fullName.
+TOOL_NAME: dict[str, str] = {"iac": "trivy config", "secrets": "trivy fs --scanners secret",
+                             "image": "trivy image"}
+
+
+@attr.s
+class Suppression:
+    """sarif-om 1.0.4 predates the final 2.1.0 schema, which renamed `state` to `status`."""
+
+    kind: str = attr.ib(metadata={"schema_property_name": "kind"})
+    status: str | None = attr.ib(default=None, metadata={"schema_property_name": "status"})
+    justification: str | None = attr.ib(
+        default=None, metadata={"schema_property_name": "justification"}
+    )
+    properties: dict[str, Any] | None = attr.ib(
+        default=None, metadata={"schema_property_name": "properties"}
+    )
+
+
+def render(saved: SavedResults, now: datetime) -> str:
+    data = to_json(build_log(build(saved, now)))
+    # People open the file too: the schema and version first, then the runs.
+    ordered = {"$schema": data.pop("$schema"), "version": data.pop("version"), **data}
+    return json.dumps(ordered, indent=2, ensure_ascii=False) + "\n"
+
+
+def build_log(model: ReportModel) -> om.SarifLog:
+    groups: dict[str, list[RunView]] = {}
+    for rv in model.runs:
+        groups.setdefault(rv.run.scanner, []).append(rv)
+    runs = [_run(name, group, model) for name, group in sorted(groups.items())]
+    if not runs:
+        runs = [_nothing_ran(model)]
+    if len(runs) > MAX_RUNS:
+        raise ReportError(
+            f"SARIF: {len(runs)} scanners would make {len(runs)} runs; GitHub accepts at most "
+            f"{MAX_RUNS} runs per file. Select fewer scanners (--scanner) for the SARIF upload."
+        )
+    return om.SarifLog(version=VERSION, schema_uri=SCHEMA_URI, runs=runs)
+
+
+def to_json(obj: Any) -> Any:
+    """sarif-om's attrs objects to SARIF's JSON property names, without unset values.
+
+    None is dropped, and so is a value equal to the schema default (ruleIndex -1, kind "fail")
+    except `level`, which code scanning users read. Empty lists stay: `results: []` means "ran,
+    found nothing", while an absent `results` means the tool did not produce any.
+    """
+    if attr.has(type(obj)):
+        out: dict[str, Any] = {}
+        for field in attr.fields(type(obj)):
+            value = getattr(obj, field.name)
+            if value is None:
+                continue
+            default = field.default
+            if isinstance(default, attr.Factory):  # type: ignore[arg-type]
+                default = default.factory()
+            if field.name != "level" and default is not None and value == default:
+                continue
+            out[field.metadata["schema_property_name"]] = to_json(value)
+        return out
+    if isinstance(obj, dict):
+        return {str(k): to_json(v) for k, v in obj.items() if v is not None}
+    if isinstance(obj, list | tuple):
+        return [to_json(v) for v in obj]
+    return obj
+
+
+def _run(scanner: str, group: Sequence[RunView], model: ReportModel) -> om.Run:
+    runs = [rv.run for rv in group]
+    mine = [fv for fv in model.findings if fv.finding.scanner == scanner]
+    omitted = max(0, len(mine) - MAX_RESULTS_PER_RUN)
+    mine = mine[:MAX_RESULTS_PER_RUN]  # already most severe first
+
+    rules: dict[str, list[Finding]] = {}
+    for fv in sorted(mine, key=lambda fv: fv.finding.rule_id):
+        rules.setdefault(fv.finding.rule_id, []).append(fv.finding)
+    rule_ids = sorted(rules)
+    index = {rid: i for i, rid in enumerate(rule_ids)}
+    descriptors = [_rule(rid, rules[rid], model) for rid in rule_ids]
+
+    # Only a run that finished may say "found nothing" (results: []): code scanning closes
+    # alerts on that. A failed or skipped scanner produced no results, so the array is absent.
+    produced = any(r.status is RunStatus.OK for r in runs)
+    results = [_result(fv, index[fv.finding.rule_id]) for fv in mine] if produced else None
+    versions = sorted({r.tool_version for r in runs if r.tool_version})
+    driver = om.ToolComponent(
+        name=scanner,
+        full_name=_full_name(scanner, versions),
+        version=versions[0] if versions else None,
+        information_uri=INFORMATION_URI.get(scanner),
+        rules=descriptors,
+    )
+    return om.Run(
+        tool=om.Tool(driver=driver),
+        automation_details=om.RunAutomationDetails(id=f"secscan/{scanner}/"),
+        original_uri_base_ids={SRCROOT: _root_location(model.saved.result.root)},
+        invocations=[_invocation(r, omitted, model) for r in runs],
+        results=results,
+        column_kind="unicodeCodePoints",
+        properties=_run_properties(runs, model),
+    )
+
+
+def _nothing_ran(model: ReportModel) -> om.Run:
+    """No scanner at all is never a clean SARIF: one failed secscan run says so."""
+    note = om.Notification(
+        message=om.Message(text="no scanner ran: nothing was assessed"),
+        level="error",
+        descriptor=om.ReportingDescriptorReference(id="nothing-scanned"),
+    )
+    return om.Run(
+        tool=om.Tool(driver=om.ToolComponent(name="secscan",
+                                             version=model.saved.result.secscan_version)),
+        automation_details=om.RunAutomationDetails(id="secscan/secscan/"),
+        original_uri_base_ids={SRCROOT: _root_location(model.saved.result.root)},
+        invocations=[om.Invocation(execution_successful=False,
+                                   tool_execution_notifications=[note])],
+        properties=_run_properties((), model),
+    )
+
+
+def _full_name(scanner: str, versions: Sequence[str]) -> str:
+    tool = TOOL_NAME.get(scanner, scanner)
+    return f"{tool} {versions[0]} (via secscan)" if versions else f"{tool} (via secscan)"
+
+
+def _root_location(root: str) -> om.ArtifactLocation:
+    path = PurePosixPath(root)
+    if path.is_absolute():
+        return om.ArtifactLocation(uri=path.as_uri().rstrip("/") + "/")
+    # A relative root (sample reports) is relative to a base the consumer supplies.
+    return om.ArtifactLocation(uri=quote(path.as_posix().rstrip("/") + "/"), uri_base_id="REPOROOT")
+
+
+def _invocation(run: ScannerRun, omitted: int, model: ReportModel) -> om.Invocation:
+    execution: list[om.Notification] = []
+    configuration: list[om.Notification] = []
+    if run.status is RunStatus.ERROR:
+        execution.append(
+            om.Notification(
+                message=om.Message(text=_text(run.error or f"{run.scanner} failed", MAX_MESSAGE)),
+                level="error",
+                descriptor=om.ReportingDescriptorReference(id="scanner-error"),
+            )
+        )
+    for item in sorted(run.not_analyzed, key=lambda n: (n.path, n.reason)):
+        execution.append(
+            om.Notification(
+                message=om.Message(text=_text(f"not analyzed: {item.reason}", MAX_MESSAGE)),
+                level="warning",
+                descriptor=om.ReportingDescriptorReference(id="not-analyzed"),
+                locations=[om.Location(physical_location=om.PhysicalLocation(
+                    artifact_location=_artifact(item.path)))],
+            )
+        )
+    if omitted:
+        execution.append(
+            om.Notification(
+                message=om.Message(
+                    text=f"{omitted} least severe result(s) left out: code scanning accepts at "
+                    f"most {MAX_RESULTS_PER_RUN} per run; the JSON and HTML reports have them all"
+                ),
+                level="warning",
+                descriptor=om.ReportingDescriptorReference(id="results-truncated"),
+            )
+        )
+    if run.status is RunStatus.SKIPPED:
+        configuration.append(
+            om.Notification(
+                message=om.Message(text=_text(f"skipped: {run.error or 'nothing to scan'}",
+                                              MAX_MESSAGE)),
+                level="note",
+                descriptor=om.ReportingDescriptorReference(id="scanner-skipped"),
+            )
+        )
+    result = model.saved.result
+    return om.Invocation(
+        execution_successful=run.status is not RunStatus.ERROR,
+        start_time_utc=_utc(result.started_at),
+        end_time_utc=_utc(result.finished_at) if result.finished_at else None,
+        tool_execution_notifications=execution or None,
+        tool_configuration_notifications=configuration or None,
+        properties={"targets": run.targets, "durationSeconds": run.duration_s,
+                    "status": run.status.value},
+    )
+
+
+def _run_properties(runs: Iterable[ScannerRun], model: ReportModel) -> dict[str, Any]:
+    result = model.saved.result
+    runs = list(runs)
+    props: dict[str, Any] = {
+        "secscanVersion": result.secscan_version,
+        "gitCommit": result.git_commit,
+        "verdict": model.verdict.value,
+        "rulesets": sorted({rs for r in runs for rs in r.rulesets}) or None,
+        "inlineSuppressions": sum(r.inline_suppressions for r in runs),
+    }
+    sources = [
+        {"kind": s.kind, "location": s.location, "newestModified": s.newest_modified,
+         "recordCount": s.record_count}
+        for name, s in model.advisory_sources
+        if name in {r.scanner for r in runs}
+    ]
+    if sources:
+        props["advisorySources"] = sources
+    return props
+
+
+def _rule(rule_id: str, findings: Sequence[Finding], model: ReportModel) -> om.ReportingDescriptor:
+    lead = max(findings, key=lambda f: (f.severity.rank, f.cvss_score or 0.0))
+    score = max(_score(f) for f in findings)
+    short = _text(lead.title or rule_id, MAX_DESCRIPTION)
+    full = _text(_full_description(lead), MAX_DESCRIPTION)
+    props: dict[str, Any] = {
+        "tags": _tags(findings, model),
+        "security-severity": f"{score:.1f}",
+        "precision": PRECISION.get(lead.confidence),
+        "kind": lead.kind.value,
+    }
+    return om.ReportingDescriptor(
+        id=rule_id,
+        name=_text(lead.title, 200) if lead.title else None,
+        short_description=om.MultiformatMessageString(text=short),
+        full_description=om.MultiformatMessageString(text=full),
+        help=om.MultiformatMessageString(
+            text=_text(_help_text(lead), MAX_HELP), markdown=_text(_help_markdown(lead), MAX_HELP)
+        ),
+        help_uri=next((u for u in lead.references if _is_web_url(u)), None),
+        default_configuration=om.ReportingConfiguration(level=LEVEL[lead.severity]),
+        properties=props,
+    )
+
+
+def _result(fv: FindingView, rule_index: int) -> om.Result:
+    f = fv.finding
+    props: dict[str, Any] = {
+        "severity": f.severity.value,
+        "kind": f.kind.value,
+        "confidence": f.confidence.value,
+        "cwe": [f"CWE-{n}" for n in f.cwe] or None,
+        "controls": list(fv.control_keys or fv.control_ids) or None,
+        "aliases": list(f.aliases) or None,
+        "cvssScore": f.cvss_score,
+        "cvssVector": f.cvss_vector,
+        "resource": f.resource,
+    }
+    if f.package is not None:
+        props["package"] = {
+            "name": f.package.name,
+            "version": f.package.version,
+            "ecosystem": f.package.ecosystem,
+            "purl": f.package.purl,
+            "fixedVersions": list(f.package.fixed_versions),
+        }
+    suppressions = None
+    if fv.waiver is not None:
+        w = fv.waiver
+        suppressions = [
+            Suppression(
+                kind="external",
+                status="accepted",
+                justification=_text(
+                    f"waiver {w.id} (owner {w.owner}, expires {w.expires.isoformat()}): {w.reason}",
+                    MAX_MESSAGE,
+                ),
+                properties={"waiverId": w.id, "owner": w.owner, "expires": w.expires.isoformat()},
+            )
+        ]
+    baseline = None if fv.new is None else ("new" if fv.new else "unchanged")
+    return om.Result(
+        rule_id=f.rule_id,
+        rule_index=rule_index,
+        level=LEVEL[f.severity],
+        message=om.Message(text=_text(_message(f), MAX_MESSAGE)),
+        locations=[_location(f)],
+        partial_fingerprints=_partial_fingerprints(f),
+        suppressions=suppressions,
+        baseline_state=baseline,
+        properties=props,
+    )
+
+
+def _message(f: Finding) -> str:
+    text = f.message.strip() or f.title.strip() or f.rule_id
+    if f.package is not None:
+        text = f"{f.package.name} {f.package.version}: {text}"
+        if f.package.fixed_versions:
+            text += f" Fixed in: {', '.join(f.package.fixed_versions)}."
+        else:
+            text += " No fixed version is known."
+    return text
+
+
+def _location(f: Finding) -> om.Location:
+    loc = f.location
+    start = loc.start_line if loc.start_line and loc.start_line > 0 else 1
+    end = loc.end_line if loc.end_line and loc.end_line >= start else None
+    start_col = loc.start_column if loc.start_column and loc.start_column > 0 else None
+    end_col = loc.end_column if loc.end_column and loc.end_column > 0 else None
+    if start_col and end_col and (end or start) == start and end_col <= start_col:
+        end_col = None
+    region = om.Region(
+        start_line=start,
+        end_line=end,
+        start_column=start_col,
+        end_column=end_col,
+        snippet=om.ArtifactContent(text=loc.snippet) if loc.snippet else None,
+    )
+    return om.Location(
+        physical_location=om.PhysicalLocation(artifact_location=_artifact(loc.path), region=region)
+    )
+
+
+def _artifact(path: str) -> om.ArtifactLocation:
+    p = PurePosixPath(path)
+    if p.is_absolute():
+        return om.ArtifactLocation(uri=p.as_uri())
+    # Percent-encoding keeps any path (spaces, '#', a pseudo-path like "image:tag") a valid URI.
+    return om.ArtifactLocation(uri=quote(p.as_posix(), safe="/"), uri_base_id=SRCROOT)
+
+
+def _partial_fingerprints(f: Finding) -> dict[str, str]:
+    """secscan's fingerprint is line-independent already, so it keys GitHub's alert matching too.
+
+    primaryLocationLineHash is "<hash>:<occurrence>" in GitHub's own output; the occurrence is
+    folded into secscan's fingerprint, so ours is always ":1".
+    """
+    own = f.fingerprint or hashlib.sha256(fingerprints.base_key(f).encode()).hexdigest()[:32]
+    return {"primaryLocationLineHash": f"{own[:16]}:1", "secscan/v1": own}
+
+
+def _score(f: Finding) -> float:
+    if f.cvss_score is not None and 0.0 <= f.cvss_score <= 10.0:
+        return float(f.cvss_score)
+    return SECURITY_SEVERITY[f.severity]
+
+
+def _tags(findings: Sequence[Finding], model: ReportModel) -> list[str]:
+    kinds = sorted({f.kind.value for f in findings})
+    cwes = sorted({n for f in findings for n in f.cwe})
+    fps = {f.fingerprint for f in findings}
+    controls = sorted(
+        {cv.result.control_id for fw in model.frameworks for cv in fw.controls
+         if fps & {*cv.result.fingerprints, *cv.result.waived_fingerprints}}
+        or {c for f in findings for c in f.controls}
+    )
+    tags = ["security", *kinds, *(f"external/cwe/cwe-{n}" for n in cwes), *controls]
+    return list(dict.fromkeys(tags))[:MAX_TAGS_PER_RULE]
+
+
+def _full_description(f: Finding) -> str:
+    if f.kind is FindingKind.DEPENDENCY and f.package is not None:
+        also = f" (also {', '.join(f.aliases)})" if f.aliases else ""
+        return f"{f.rule_id}{also}: {f.title}"
+    return f.message or f.title or f.rule_id
+
+
+def _help_text(f: Finding) -> str:
+    parts = [f.title or f.rule_id, "", f.message]
+    if f.remediation:
+        parts += ["", f"Remediation: {f.remediation}"]
+    if f.package is not None:
+        fixed = ", ".join(f.package.fixed_versions) or "none known"
+        parts += ["", f"Package: {f.package.name} {f.package.version} ({f.package.ecosystem}); "
+                  f"fixed in: {fixed}"]
+    if f.cwe:
+        parts += ["", "CWE: " + ", ".join(f"CWE-{n}" for n in f.cwe)]
+    if f.references:
+        parts += ["", "References:", *(f"- {u}" for u in f.references)]
+    return "\n".join(parts).strip() or f.rule_id
+
+
+def _help_markdown(f: Finding) -> str:
+    parts = [f"**{_md(f.title or f.rule_id)}**", "", _md(f.message)]
+    if f.remediation:
+        parts += ["", f"**Remediation:** {_md(f.remediation)}"]
+    if f.package is not None:
+        fixed = ", ".join(f"`{_code(v)}`" for v in f.package.fixed_versions) or "none known"
+        parts += ["", f"**Package:** `{_code(f.package.name)}` `{_code(f.package.version)}` "
+                  f"({_md(f.package.ecosystem)}); fixed in: {fixed}"]
+    if f.cwe:
+        parts += ["", "**CWE:** " + ", ".join(
+            f"[CWE-{n}](https://cwe.mitre.org/data/definitions/{n}.html)" for n in f.cwe)]
+    links = [u for u in f.references if _is_web_url(u)]
+    if links:
+        parts += ["", "**References:**", *(f"- <{quote(u, safe=_URL_SAFE)}>" for u in links)]
+    return "\n".join(parts).strip()
+
+
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%-._~"
+_MD_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_{}[]()<>#+!|~"})
+
+
+def _md(text: str) -> str:
+    return text.translate(_MD_SPECIAL)
+
+
+def _code(text: str) -> str:
+    return text.replace("`", "'")
+
+
+def _is_web_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and not any(
+        c.isspace() or c in '<>"' for c in url
+    )
+
+
+def _utc(when: datetime) -> str:
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _text(text: str, limit: int) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
