@@ -1,7 +1,7 @@
 """Per-file result cache for file-local scanners: a hit needs every key part unchanged.
 
 The key of a file's entry is SHA-256 over the scanner name, the tool version, the scanner's
-rule-set/config material and the content of the file (plus any files whose content the
+rule-set/config material, the file's path and its content (plus any files whose content the
 scanner says affects it). Entries are written atomically, so two secscan processes can share
 the cache; an entry that does not parse is deleted and the file is scanned again.
 """
@@ -61,9 +61,13 @@ class ResultCache:
         self.directory = directory
         self.max_bytes = max_bytes
 
-    def key(self, scanner: str, tool_version: str, material: str, contents: Sequence[bytes]) -> str:
+    def key(
+        self, scanner: str, tool_version: str, material: str, path: str, contents: Sequence[bytes]
+    ) -> str:
+        # The path is part of the key: cached findings carry their location, so two files with
+        # the same content must not share an entry.
         h = hashlib.sha256()
-        for part in (f"v{CACHE_FORMAT}", scanner, tool_version, material):
+        for part in (f"v{CACHE_FORMAT}", scanner, tool_version, material, path):
             h.update(part.encode())
             h.update(b"\0")
         for blob in contents:

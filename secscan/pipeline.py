@@ -185,7 +185,9 @@ def _scan_with_cache(
             blobs.append(contents[rel])
         if any(b is None for b in blobs):
             continue  # unreadable now: let the tool say what it makes of it
-        key = cache.key(scanner.name, version, material, [b for b in blobs if b is not None])
+        key = cache.key(
+            scanner.name, version, material, target, [b for b in blobs if b is not None]
+        )
         entry = cache.get(scanner.name, key)
         if entry is not None:
             hits[target] = entry

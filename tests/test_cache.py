@@ -75,6 +75,17 @@ def test_warm_scan_runs_nothing_and_gives_the_same_findings(
     assert bandit.calls() == [["a.py", "b.py", "c.py"]]
 
 
+def test_files_with_identical_content_keep_their_own_paths(tmp_path: Path, bandit) -> None:
+    bandit()
+    root = tmp_path / "twins"
+    root.mkdir()
+    for name in ("one.py", "two.py"):
+        (root / name).write_text("same = 1\n")
+    assert _scan(root, tmp_path / "cache") == ["one.py", "two.py"]
+    assert _scan(root, tmp_path / "cache") == ["one.py", "two.py"]
+    assert len(bandit.calls()) == 1
+
+
 def test_one_byte_change_rescans_only_that_file(tree: Path, tmp_path: Path, bandit) -> None:
     bandit()
     _scan(tree, tmp_path / "cache")
