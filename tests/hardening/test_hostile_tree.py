@@ -57,12 +57,8 @@ def build(root: Path, outside: Path) -> None:
     for c in CASES[:8]:
         write(c.path, FLAW.encode())
     write("crlf.py", FLAW.replace("\n", "\r\n").encode())
-    write(
-        "declared_latin1.py",
-        "# -*- coding: latin-1 -*-\nimport subprocess\nsubprocess.call(x, shell=True)  # café\n".encode(
-            "latin-1"
-        ),
-    )
+    latin1 = "# -*- coding: latin-1 -*-\nimport subprocess\nsubprocess.call(x, shell=True)  # café\n"
+    write("declared_latin1.py", latin1.encode("latin-1"))
     write(
         "latin1.py", "# café\nimport subprocess\nsubprocess.call(x, shell=True)\n".encode("latin-1")
     )
