@@ -57,7 +57,7 @@ def build(root: Path, outside: Path) -> None:
     for c in CASES[:8]:
         write(c.path, FLAW.encode())
     write("crlf.py", FLAW.replace("\n", "\r\n").encode())
-    latin1 = "# -*- coding: latin-1 -*-\nimport subprocess\nsubprocess.call(x, shell=True)  # café\n"
+    latin1 = "# -*- coding: latin-1 -*-\nimport subprocess\nsubprocess.call(x, shell=True)  # é\n"
     write("declared_latin1.py", latin1.encode("latin-1"))
     write(
         "latin1.py", "# café\nimport subprocess\nsubprocess.call(x, shell=True)\n".encode("latin-1")
