@@ -43,6 +43,14 @@ class ControlResult:
     #: Scanners that ran and can evidence this control (the coverage).
     scanners: tuple[str, ...] = ()
     mapping_rules: tuple[str, ...] = ()
+    #: The unwaived findings at or above their fail threshold: why the state is `fail`
+    #: (baseline-known ones included; the gate itself may count only new ones).
+    failing_fingerprints: tuple[str, ...] = ()
+    #: Finding kinds whose scanners could evidence this control: what a `not_assessed`
+    #: control is missing ("run an iac scanner").
+    evidenced_by: tuple[str, ...] = ()
+    #: One line on how the state was reached, for people.
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +65,32 @@ class WaiverRecord:
     rule: str | None = None
     path: str | None = None
     fingerprint: str | None = None
+    #: Findings this waiver matched (for an expired waiver: the ones it no longer covers).
     fingerprints: tuple[str, ...] = ()
+    scanner: str | None = None
+    #: `file:line` of the waiver, so a reader can find it.
+    origin: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FrameworkRecord:
+    """A judged framework's header, so reports never need the policy files."""
+
+    id: str
+    title: str
+    source: str = ""
+    version: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRecord:
+    """A mapping rule as reports cite it: why findings like these evidence these controls."""
+
+    id: str
+    rationale: str
+    controls: tuple[str, ...] = ()
+    description: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +108,40 @@ class Decision:
     #: Findings below the profile's report threshold are kept in results but not shown.
     report_threshold: str = "info"
     frameworks: tuple[str, ...] = ()
+    framework_records: tuple[FrameworkRecord, ...] = ()
+    #: Every mapping rule a control result names, with its rationale.
+    rules: tuple[RuleRecord, ...] = ()
+    #: Findings that made the gate fail (always reported, whatever the report threshold).
+    failing_fingerprints: tuple[str, ...] = ()
+    #: Findings no mapping rule matched (they still count against severity thresholds).
+    unmapped_fingerprints: tuple[str, ...] = ()
+    #: Per scanner, findings the tool itself suppressed inline (`# nosec`, `# nosemgrep`).
+    inline_suppressions: tuple[tuple[str, int], ...] = ()
+    #: Scanners whose error the profile tolerated: the scan is incomplete and reports say so.
+    tolerated_errors: tuple[str, ...] = ()
+    #: What was judged with, so `secscan gate --from` can judge again the same way.
+    policy_sources: tuple[str, ...] = ()
+    waivers_file: str | None = None
+    fail_on_override: str | None = None
 
     @property
     def passed(self) -> bool:
         return self.outcome is Outcome.PASS
+
+    @property
+    def scanner_failure(self) -> bool:
+        """The gate failed because a scanner could not assess its targets (exit code 3)."""
+        return any(r.rule == SCANNER_ERROR_RULE for r in self.reasons)
+
+    def waiver_for(self, fingerprint: str) -> WaiverRecord | None:
+        """The active waiver that accepted this finding, if any."""
+        return next(
+            (w for w in self.waivers if not w.expired and fingerprint in w.fingerprints), None
+        )
+
+    def rule(self, rule_id: str) -> RuleRecord | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+
+#: The reason rule a failing (not tolerated) scanner error is recorded under.
+SCANNER_ERROR_RULE = "scanner-error"

@@ -1,0 +1,584 @@
+"""The policy engine: a pure function from a scan, a policy, waivers and a baseline to a Decision.
+
+It is built from small gate rules that each look at one thing and fail closed; `AllOf`
+composes them and refuses to be empty. Nothing here reads files or the clock.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from secscan.findings import Finding, FindingKind, RunStatus, ScannerRun, ScanResult, Severity
+from secscan.policy.baseline import Baseline
+from secscan.policy.decision import (
+    SCANNER_ERROR_RULE,
+    ControlResult,
+    ControlState,
+    Decision,
+    FrameworkRecord,
+    Outcome,
+    Reason,
+    RuleRecord,
+    WaiverRecord,
+)
+from secscan.policy.match import can_evidence, evidencing_run, matches
+from secscan.policy.models import Framework, MappingRule, Policy, Profile, Threshold, qualify
+from secscan.policy.waivers import LoadedWaiver, Waivers, today_utc
+
+
+@dataclass(frozen=True)
+class ControlInfo:
+    framework: Framework
+    qid: str
+    rules: tuple[MappingRule, ...]
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a gate rule may look at, computed once. Findings are referred to by their
+    index in `findings` (fingerprints can repeat in merged results).
+    """
+
+    result: ScanResult
+    policy: Policy
+    profile: Profile
+    frameworks: tuple[Framework, ...]
+    findings: tuple[Finding, ...]
+    waived: Mapping[int, LoadedWaiver]
+    expired: tuple[tuple[LoadedWaiver, tuple[int, ...]], ...]
+    active: tuple[tuple[LoadedWaiver, tuple[int, ...]], ...]
+    #: Indexes that count for the gate: unwaived, and new when the profile says so.
+    counted: frozenset[int]
+    #: Indexes not in the baseline; None without a baseline.
+    new: frozenset[int] | None
+    thresholds: tuple[Threshold, ...]
+    controls: tuple[ControlResult, ...]
+    fail_on_override: Severity | None = None
+
+    def fps(self, idxs: Sequence[int]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.findings[i].fingerprint for i in idxs))
+
+    def fails(self, i: int) -> bool:
+        t = self.thresholds[i]
+        return t != "none" and self.findings[i].severity >= t
+
+
+@dataclass(frozen=True)
+class Verdict:
+    reasons: tuple[Reason, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def __add__(self, other: Verdict) -> Verdict:
+        return Verdict(self.reasons + other.reasons, self.warnings + other.warnings)
+
+
+GateRule = Callable[[Context], Verdict]
+
+
+@dataclass(frozen=True)
+class AllOf:
+    """Every rule must pass. An empty AllOf is a programming error, never a silent pass."""
+
+    rules: tuple[GateRule, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if not self.rules:
+            raise ValueError("AllOf() with no rules would pass everything")
+
+    def __call__(self, ctx: Context) -> Verdict:
+        out = Verdict()
+        for rule in self.rules:
+            out = out + rule(ctx)
+        return out
+
+
+# --- gate rules ------------------------------------------------------------------------
+
+
+def require_policy(ctx: Context) -> Verdict:
+    reasons = []
+    if not ctx.frameworks:
+        reasons.append(Reason("empty-policy", "the policy judges no framework: nothing could pass"))
+    if not ctx.policy.rules:
+        reasons.append(
+            Reason(
+                "empty-policy", "the policy has no mapping rules: no finding maps to any control"
+            )
+        )
+    return Verdict(tuple(reasons))
+
+
+def require_controls(ctx: Context) -> Verdict:
+    return Verdict(
+        tuple(
+            Reason("empty-framework", f"framework {f.id!r} has no controls: it cannot be assessed")
+            for f in ctx.frameworks
+            if not f.controls
+        )
+    )
+
+
+def require_scans(ctx: Context) -> Verdict:
+    if any(evidencing_run(r) for r in ctx.result.runs):
+        return Verdict()
+    return Verdict(
+        (Reason("nothing-scanned", "no scanner assessed anything: nothing was checked"),)
+    )
+
+
+def scanner_errors(ctx: Context) -> Verdict:
+    failed = ctx.result.failed_runs
+    if not failed:
+        return Verdict()
+    controls = _controls_of_runs(ctx, failed)
+    if ctx.profile.gate.scanner_error == "warn":
+        return Verdict(
+            warnings=tuple(
+                f"scanner {r.scanner} failed and profile {ctx.profile.name!r} tolerates it: "
+                f"its {r.kind.value} findings are missing from this result "
+                f"({r.error or 'no detail'})"
+                for r in failed
+            )
+        )
+    return Verdict(
+        tuple(
+            Reason(
+                SCANNER_ERROR_RULE,
+                f"scanner {r.scanner} failed: {r.error or 'no detail'}",
+                controls=controls.get(r.scanner, ()),
+            )
+            for r in failed
+        )
+    )
+
+
+def severity_thresholds(ctx: Context) -> Verdict:
+    """Counted findings at or above their kind's threshold; one reason per kind."""
+    reasons = []
+    sev = ctx.profile.gate.severity
+    for kind in FindingKind:
+        t = ctx.fail_on_override or sev.for_kind(kind)
+        if t == "none":
+            continue
+        hits = [
+            i
+            for i in sorted(ctx.counted)
+            if ctx.findings[i].kind is kind and ctx.findings[i].severity >= t
+        ]
+        if hits:
+            which = "new " if ctx.new is not None and ctx.profile.gate.new_only else ""
+            reasons.append(
+                Reason(
+                    f"severity:{kind.value}",
+                    f"{len(hits)} {which}{kind.value} finding(s) at or above {t}",
+                    fingerprints=ctx.fps(hits),
+                    controls=_controls_of(ctx, hits),
+                )
+            )
+    return Verdict(tuple(reasons))
+
+
+def control_thresholds(ctx: Context) -> Verdict:
+    """Counted findings that fail only because a control they map to is stricter."""
+    if ctx.fail_on_override is not None:
+        return Verdict()
+    sev = ctx.profile.gate.severity
+    reasons = []
+    for qid, t in ctx.profile.gate.controls.items():
+        if t == "none":
+            continue
+        hits = []
+        for i in sorted(ctx.counted):
+            f = ctx.findings[i]
+            kind_t = sev.for_kind(f.kind)
+            if qid in f.controls and f.severity >= t and (kind_t == "none" or f.severity < kind_t):
+                hits.append(i)
+        if hits:
+            reasons.append(
+                Reason(
+                    f"control:{qid}",
+                    f"{len(hits)} finding(s) mapped to {qid} at or above its threshold {t}",
+                    fingerprints=ctx.fps(hits),
+                    controls=(qid,),
+                )
+            )
+    return Verdict(tuple(reasons))
+
+
+def max_findings(ctx: Context) -> Verdict:
+    reasons = []
+    for limit in ctx.profile.gate.max_findings:
+        hits = [
+            i
+            for i in sorted(ctx.counted)
+            if ctx.findings[i].severity >= limit.min_severity
+            and (limit.kind is None or ctx.findings[i].kind is limit.kind)
+        ]
+        if len(hits) > limit.max:
+            what = f"{limit.kind.value} " if limit.kind else ""
+            reasons.append(
+                Reason(
+                    f"max-findings:{what}{limit.min_severity}".replace(" ", ":"),
+                    f"{len(hits)} {what}finding(s) at or above {limit.min_severity}; at most "
+                    f"{limit.max} allowed",
+                    fingerprints=ctx.fps(hits),
+                    controls=_controls_of(ctx, hits),
+                )
+            )
+    return Verdict(tuple(reasons))
+
+
+def not_assessed(ctx: Context) -> Verdict:
+    missing = [c for c in ctx.controls if c.state is ControlState.NOT_ASSESSED]
+    action = ctx.profile.gate.not_assessed
+    if not missing or action == "ignore":
+        return Verdict()
+    ids = tuple(qualify(c.framework, c.control_id) for c in missing)
+    text = (
+        f"{len(missing)} control(s) not assessed (no scanner that can evidence them ran): "
+        + ", ".join(ids)
+    )
+    if action == "fail":
+        return Verdict((Reason("not-assessed", text, controls=ids),))
+    return Verdict(warnings=(text,))
+
+
+def waiver_hygiene(ctx: Context) -> Verdict:
+    """An expired waiver no longer applies and is itself reported; a waiver that matches
+    nothing is reported too (the finding it was for is gone, or it was mistyped).
+    """
+    reasons: list[Reason] = []
+    warnings: list[str] = []
+    for w, idxs in ctx.expired:
+        text = (
+            f"waiver {w.id} ({w.origin}) expired on {w.waiver.expires.isoformat()} and no longer "
+            f"applies" + (f": {len(idxs)} finding(s) count again" if idxs else "")
+        )
+        if ctx.profile.gate.expired_waiver == "fail":
+            reasons.append(
+                Reason(
+                    "expired-waiver",
+                    text,
+                    fingerprints=ctx.fps(idxs),
+                    controls=_controls_of(ctx, idxs),
+                )
+            )
+        else:
+            warnings.append(text)
+    warnings.extend(
+        f"waiver {w.id} ({w.origin}) matches no finding" for w, idxs in ctx.active if not idxs
+    )
+    return Verdict(tuple(reasons), tuple(warnings))
+
+
+def coverage_notes(ctx: Context) -> Verdict:
+    notes = []
+    unmapped = [i for i, f in enumerate(ctx.findings) if not f.controls]
+    if unmapped:
+        notes.append(f"{len(unmapped)} finding(s) map to no control (see unmapped_fingerprints)")
+    suppressed = _inline(ctx.result.runs)
+    if suppressed:
+        total = sum(n for _, n in suppressed)
+        each = ", ".join(f"{s} {n}" for s, n in suppressed)
+        notes.append(
+            f"{total} finding(s) suppressed inline by the tools themselves ({each}): these are "
+            "not waivers and carry no reason, owner or expiry"
+        )
+    return Verdict(warnings=tuple(notes))
+
+
+#: The gate, in the order its reasons are reported. The structural rules come first and
+#: cannot be switched off by a profile.
+GATE = AllOf(
+    (
+        require_policy,
+        require_controls,
+        require_scans,
+        scanner_errors,
+        severity_thresholds,
+        control_thresholds,
+        max_findings,
+        not_assessed,
+        waiver_hygiene,
+        coverage_notes,
+    )
+)
+
+
+# --- evaluation ------------------------------------------------------------------------
+
+
+def evaluate(
+    result: ScanResult,
+    policy: Policy,
+    profile: Profile,
+    waivers: Waivers | None = None,
+    baseline: Baseline | None = None,
+    now: datetime | None = None,
+    *,
+    fail_on: Severity | None = None,
+    gate: GateRule = GATE,
+) -> tuple[ScanResult, Decision]:
+    """Map every finding to controls, apply waivers and the baseline, judge the profile.
+
+    Returns the scan with `Finding.controls` filled in, and the Decision. `now` is required
+    in spirit: it decides which waivers have expired; pass a pinned clock for reproducibility.
+    """
+    if now is None:
+        raise ValueError("evaluate() needs `now`: waiver expiry depends on it")
+    frameworks = _judged(policy, profile)
+    index = _control_index(frameworks, policy.rules)
+    order = {qid: n for n, qid in enumerate(index)}
+    rule_controls = _rule_controls(index)
+
+    mapped = _map_runs(result, policy.rules, rule_controls, order)
+    findings = mapped.findings
+    matched_rules = [tuple(r.id for r in policy.rules if matches(r.match, f)) for f in findings]
+
+    waivers = waivers or Waivers()
+    today = today_utc(now)
+    hits = {
+        lw.id: tuple(i for i, f in enumerate(findings) if lw.matches(f)) for lw in waivers.waivers
+    }
+    waived: dict[int, LoadedWaiver] = {}
+    for lw in waivers.waivers:  # the first active waiver in file order wins
+        if lw.active(today):
+            for i in hits[lw.id]:
+                waived.setdefault(i, lw)
+    active = tuple((lw, hits[lw.id]) for lw in waivers.waivers if lw.active(today))
+    expired = tuple(
+        (lw, tuple(i for i in hits[lw.id] if i not in waived))
+        for lw in waivers.waivers
+        if not lw.active(today)
+    )
+
+    new: frozenset[int] | None = None
+    if baseline is not None:
+        split = baseline.split(findings)
+        new_ids = {id(f) for f in split.new}
+        new = frozenset(i for i, f in enumerate(findings) if id(f) in new_ids)
+    counted = frozenset(
+        i
+        for i in range(len(findings))
+        if i not in waived and (new is None or not profile.gate.new_only or i in new)
+    )
+    thresholds = tuple(
+        fail_on if fail_on is not None else profile.threshold(f.kind, f.controls) for f in findings
+    )
+    controls = _control_results(mapped, findings, matched_rules, waived, thresholds, index)
+    ctx = Context(
+        result=mapped,
+        policy=policy,
+        profile=profile,
+        frameworks=frameworks,
+        findings=findings,
+        waived=waived,
+        expired=expired,
+        active=active,
+        counted=counted,
+        new=new,
+        thresholds=thresholds,
+        controls=controls,
+        fail_on_override=fail_on,
+    )
+    verdict = gate(ctx)
+    failing = tuple(dict.fromkeys(fp for r in verdict.reasons for fp in r.fingerprints if fp))
+    used_rules = {rid for c in controls for rid in c.mapping_rules}
+    decision = Decision(
+        outcome=Outcome.FAIL if verdict.reasons else Outcome.PASS,
+        profile=profile.name,
+        evaluated_at=now,
+        reasons=verdict.reasons,
+        warnings=verdict.warnings,
+        controls=controls,
+        waivers=tuple(_waiver_record(lw, ctx.fps(idxs), expired=False) for lw, idxs in active)
+        + tuple(_waiver_record(lw, ctx.fps(idxs), expired=True) for lw, idxs in expired),
+        new_fingerprints=None if new is None else ctx.fps(sorted(new)),
+        baseline=baseline.source if baseline is not None else None,
+        report_threshold=profile.report.min_severity.value,
+        frameworks=tuple(f.id for f in frameworks),
+        framework_records=tuple(
+            FrameworkRecord(f.id, f.info.title, f.info.source, f.info.version, f.info.url)
+            for f in frameworks
+        ),
+        rules=tuple(
+            RuleRecord(r.id, r.rationale, r.controls, r.description)
+            for r in policy.rules
+            if r.id in used_rules
+        ),
+        failing_fingerprints=failing,
+        unmapped_fingerprints=ctx.fps([i for i, f in enumerate(findings) if not f.controls]),
+        inline_suppressions=_inline(mapped.runs),
+        tolerated_errors=tuple(r.scanner for r in mapped.failed_runs)
+        if profile.gate.scanner_error == "warn"
+        else (),
+        policy_sources=policy.sources,
+        waivers_file=waivers.source,
+        fail_on_override=fail_on.value if fail_on is not None else None,
+    )
+    return mapped, decision
+
+
+def _judged(policy: Policy, profile: Profile) -> tuple[Framework, ...]:
+    if not profile.frameworks:
+        return policy.frameworks
+    return tuple(f for f in policy.frameworks if f.id in profile.frameworks)
+
+
+def _control_index(
+    frameworks: Sequence[Framework], rules: Sequence[MappingRule]
+) -> dict[str, ControlInfo]:
+    """Per qualified control id, the rules that evidence it: those naming it, and those its
+    framework crosswalks to by rule id.
+    """
+    by_id = {r.id: r for r in rules}
+    out: dict[str, ControlInfo] = {}
+    for fw in frameworks:
+        for c in fw.controls:
+            qid = qualify(fw.id, c.id)
+            naming = [r for r in rules if qid in r.controls]
+            walked = [by_id[rid] for rid in c.rules if rid in by_id]
+            out[qid] = ControlInfo(fw, qid, tuple({r.id: r for r in [*naming, *walked]}.values()))
+    return out
+
+
+def _rule_controls(index: Mapping[str, ControlInfo]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for qid, info in index.items():
+        for r in info.rules:
+            out.setdefault(r.id, []).append(qid)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _map_runs(
+    result: ScanResult,
+    rules: Sequence[MappingRule],
+    rule_controls: Mapping[str, tuple[str, ...]],
+    order: Mapping[str, int],
+) -> ScanResult:
+    def mapped(f: Finding) -> Finding:
+        qids = {q for r in rules if matches(r.match, f) for q in rule_controls.get(r.id, ())}
+        return replace(f, controls=tuple(sorted(qids, key=lambda q: order[q])))
+
+    runs = tuple(
+        replace(run, findings=tuple(mapped(f) for f in run.findings)) for run in result.runs
+    )
+    return replace(result, runs=runs)
+
+
+def _control_results(
+    result: ScanResult,
+    findings: Sequence[Finding],
+    matched_rules: Sequence[tuple[str, ...]],
+    waived: Mapping[int, LoadedWaiver],
+    thresholds: Sequence[Threshold],
+    index: Mapping[str, ControlInfo],
+) -> tuple[ControlResult, ...]:
+    runs = [r for r in result.runs if evidencing_run(r)]
+    out = []
+    for qid, info in index.items():
+        control = next(
+            c for c in info.framework.controls if qualify(info.framework.id, c.id) == qid
+        )
+        rule_ids = {r.id for r in info.rules}
+        mine = [i for i, rids in enumerate(matched_rules) if rule_ids & set(rids)]
+        scanners = {
+            r.scanner
+            for r in runs
+            if any(can_evidence(rule.match, r.scanner, r.kind) for rule in info.rules)
+        } | {findings[i].scanner for i in mine}
+        open_ = [i for i in mine if i not in waived]
+        shut = [i for i in mine if i in waived]
+
+        def fails(i: int) -> bool:
+            t = thresholds[i]
+            return t != "none" and findings[i].severity >= t
+
+        failing = [i for i in open_ if fails(i)]
+        kinds = tuple(dict.fromkeys(k.value for rule in info.rules for k in rule.match.kinds))
+        if not scanners:
+            state = ControlState.NOT_ASSESSED
+            note = "no scanner that can evidence this control ran" + (
+                f" (needs a {' or '.join(kinds)} scanner)"
+                if kinds
+                else " (no mapping rule names it)"
+            )
+        elif failing:
+            state, note = (
+                ControlState.FAIL,
+                f"{len(failing)} finding(s) at or above the fail threshold",
+            )
+        elif any(fails(i) for i in shut):
+            state, note = ControlState.WAIVED, "every finding that would fail it is waived"
+        else:
+            state = ControlState.PASS
+            note = f"assessed by {', '.join(sorted(scanners))}; " + (
+                f"{len(open_)} finding(s) below the fail threshold" if open_ else "no findings"
+            )
+        out.append(
+            ControlResult(
+                framework=info.framework.id,
+                control_id=control.id,
+                title=control.title,
+                state=state,
+                theme=control.theme,
+                statement=control.statement,
+                fingerprints=_fps(findings, open_),
+                waived_fingerprints=_fps(findings, shut),
+                scanners=tuple(sorted(scanners)),
+                mapping_rules=tuple(sorted(rule_ids)),
+                failing_fingerprints=_fps(findings, failing),
+                evidenced_by=kinds,
+                note=note,
+            )
+        )
+    return tuple(out)
+
+
+def _fps(findings: Sequence[Finding], idxs: Sequence[int]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(findings[i].fingerprint for i in idxs))
+
+
+def _controls_of(ctx: Context, idxs: Sequence[int]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(q for i in idxs for q in ctx.findings[i].controls))
+
+
+def _controls_of_runs(ctx: Context, runs: Sequence[ScannerRun]) -> dict[str, tuple[str, ...]]:
+    """Controls a failed scanner could have evidenced: what its failure leaves unknown."""
+    index = _control_index(ctx.frameworks, ctx.policy.rules)
+    return {
+        r.scanner: tuple(
+            qid
+            for qid, info in index.items()
+            if any(can_evidence(rule.match, r.scanner, r.kind) for rule in info.rules)
+        )
+        for r in runs
+    }
+
+
+def _inline(runs: Sequence[ScannerRun]) -> tuple[tuple[str, int], ...]:
+    counts: Counter[str] = Counter()
+    for r in runs:
+        if r.status is RunStatus.OK and r.inline_suppressions:
+            counts[r.scanner] += r.inline_suppressions
+    return tuple(sorted(counts.items()))
+
+
+def _waiver_record(lw: LoadedWaiver, fps: tuple[str, ...], *, expired: bool) -> WaiverRecord:
+    w = lw.waiver
+    return WaiverRecord(
+        id=lw.id,
+        reason=w.reason,
+        owner=w.owner,
+        expires=w.expires,
+        expired=expired,
+        rule=w.rule,
+        path=w.path,
+        fingerprint=w.fingerprint,
+        fingerprints=fps,
+        scanner=w.scanner,
+        origin=lw.origin,
+    )

@@ -1,0 +1,367 @@
+"""Load the shipped policy library merged with a user's policy directory, and validate it whole.
+
+Every mistake is a PolicyError naming the file, the line and the key: unknown or duplicate
+ids, unknown keys, wrong types, and mapping rules that could never match a real finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel
+
+from secscan._resources import data_dir
+from secscan._yaml import _Loaded, load_yaml, validate
+from secscan.errors import PolicyError
+from secscan.findings import FindingKind
+from secscan.policy.match import any_glob, canonical_check_glob, glob_match, is_check_id
+from secscan.policy.models import (
+    Framework,
+    FrameworkFile,
+    MappingFile,
+    MappingRule,
+    Policy,
+    Profile,
+    ProfileFile,
+    qualify,
+)
+
+#: The folders of a policy directory; anything else in it (e.g. semgrep/) is not ours.
+FRAMEWORKS, MAPPINGS, GATES = "frameworks", "mappings", "gates"
+_SUFFIXES = (".yaml", ".yml")
+_GLOB_META = frozenset("*?[")
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """What scanners exist, so a rule naming a scanner, or a rule id it never emits, is caught.
+
+    Empty means "do not check": a saved result can be re-judged without the scanners.
+    """
+
+    kinds: Mapping[str, FindingKind] = field(default_factory=dict)
+    rule_ids: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+
+def builtin_dir() -> Path:
+    return data_dir("policies")
+
+
+def default_catalog() -> Catalog:
+    """Every registered scanner, plus bandit's test ids (the one tool with a closed id set)."""
+    from secscan import scanners
+
+    kinds = {name: cls.kind for name, cls in scanners.registry().items()}
+    ids = {"bandit": _bandit_ids()} if "bandit" in kinds else {}
+    return Catalog(kinds, {k: v for k, v in ids.items() if v})
+
+
+@lru_cache(maxsize=1)
+def _bandit_ids() -> frozenset[str]:
+    try:
+        from bandit.core import extension_loader  # type: ignore[import-untyped]
+    except ImportError:  # bandit missing: nothing to check its ids against
+        return frozenset()
+    manager = extension_loader.MANAGER
+    return frozenset([*manager.plugins_by_id, *manager.blacklist_by_id])
+
+
+def load_policy(
+    user_dir: Path | None = None,
+    *,
+    builtin: Path | None = None,
+    include_builtin: bool = True,
+    catalog: Catalog | None = None,
+) -> Policy:
+    """The shipped library, with `user_dir` added on top (a file at the same relative path
+    replaces the shipped one), validated as a whole.
+    """
+    roots: list[Path] = []
+    if include_builtin:
+        roots.append(builtin or builtin_dir())
+    if user_dir is not None:
+        if not user_dir.is_dir():
+            raise PolicyError("policy directory not found (or not a directory)", path=str(user_dir))
+        if not any((user_dir / sub).is_dir() for sub in (FRAMEWORKS, MAPPINGS, GATES)):
+            raise PolicyError(
+                f"a policy directory holds {FRAMEWORKS}/, {MAPPINGS}/ and/or {GATES}/ folders; "
+                "found none",
+                path=str(user_dir),
+            )
+        roots.append(user_dir)
+    files: dict[tuple[str, str], Path] = {}
+    for root in roots:
+        for sub in (FRAMEWORKS, MAPPINGS, GATES):
+            folder = root / sub
+            if folder.is_dir():
+                for p in sorted(folder.iterdir()):
+                    if p.suffix in _SUFFIXES and p.is_file():
+                        files[(sub, p.stem)] = p
+    return _Builder(catalog or Catalog()).build(files, tuple(str(r) for r in roots))
+
+
+class _Builder:
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.loaded: dict[Path, _Loaded] = {}
+        self.warnings: list[str] = []
+
+    def error(self, path: Path, loc: list[int | str], message: str) -> PolicyError:
+        loaded = self.loaded.get(path)
+        line = loaded.line_of(loc) if loaded is not None else None
+        return PolicyError(message, path=str(path), line=line, key=".".join(map(str, loc)) or None)
+
+    def parse(self, path: Path, model: type[M]) -> M:
+        loaded = load_yaml(path, PolicyError)
+        self.loaded[path] = loaded
+        if loaded.node is not None:
+            _no_duplicate_keys(loaded.node, str(path))
+        if not isinstance(loaded.data, dict):
+            raise PolicyError("the top level must be a mapping of keys", path=str(path), line=1)
+        return validate(model, loaded, str(path), PolicyError)
+
+    def build(self, files: Mapping[tuple[str, str], Path], sources: tuple[str, ...]) -> Policy:
+        frameworks = self.frameworks(
+            [p for (sub, _), p in sorted(files.items()) if sub == FRAMEWORKS]
+        )
+        controls = {qualify(f.id, c.id): f for f in frameworks for c in f.controls}
+        rules, rule_files = self.rules(
+            [p for (sub, _), p in sorted(files.items()) if sub == MAPPINGS], controls
+        )
+        self.crosswalks(frameworks, rule_files)
+        profiles = {
+            stem: self.profile(stem, p, frameworks, controls)
+            for (sub, stem), p in sorted(files.items())
+            if sub == GATES
+        }
+        if not frameworks:
+            raise PolicyError(
+                f"the policy has no frameworks ({FRAMEWORKS}/*.yaml)",
+                path=sources[-1] if sources else None,
+            )
+        if not rules:
+            raise PolicyError(
+                f"the policy has no mapping rules ({MAPPINGS}/*.yaml)",
+                path=sources[-1] if sources else None,
+            )
+        if not profiles:
+            raise PolicyError(
+                f"the policy has no gate profiles ({GATES}/*.yaml)",
+                path=sources[-1] if sources else None,
+            )
+        evidenced = {c for r in rules for c in r.controls}
+        evidenced |= {qualify(f.id, c.id) for f in frameworks for c in f.controls if c.rules}
+        for qid in controls:
+            if qid not in evidenced:
+                self.warnings.append(
+                    f"{qid}: no mapping rule evidences it; it is always not assessed"
+                )
+        return Policy(
+            frameworks=tuple(frameworks),
+            rules=tuple(rules),
+            profiles=profiles,
+            sources=sources,
+            warnings=tuple(self.warnings),
+        )
+
+    def frameworks(self, paths: list[Path]) -> list[Framework]:
+        out: list[Framework] = []
+        seen: dict[str, Path] = {}
+        for path in paths:
+            parsed = self.parse(path, FrameworkFile)
+            fid = parsed.framework.id
+            if fid in seen:
+                raise self.error(
+                    path,
+                    ["framework", "id"],
+                    f"duplicate framework id {fid!r} (also in {seen[fid]})",
+                )
+            seen[fid] = path
+            if not parsed.controls:
+                raise self.error(
+                    path,
+                    ["controls"],
+                    f"framework {fid!r} has no controls: an empty framework could never fail, "
+                    "so it is refused",
+                )
+            ids: dict[str, int] = {}
+            for i, c in enumerate(parsed.controls):
+                if c.id in ids:
+                    raise self.error(
+                        path,
+                        ["controls", i, "id"],
+                        f"duplicate control id {c.id!r} (first as controls.{ids[c.id]})",
+                    )
+                ids[c.id] = i
+            out.append(
+                Framework(info=parsed.framework, controls=parsed.controls, source_file=str(path))
+            )
+        return out
+
+    def rules(
+        self, paths: list[Path], controls: Mapping[str, Framework]
+    ) -> tuple[list[MappingRule], dict[str, Path]]:
+        out: list[MappingRule] = []
+        where: dict[str, Path] = {}
+        for path in paths:
+            parsed = self.parse(path, MappingFile)
+            for i, rule in enumerate(parsed.rules):
+                loc: list[int | str] = ["rules", i]
+                if rule.id in where:
+                    raise self.error(
+                        path,
+                        [*loc, "id"],
+                        f"duplicate rule id {rule.id!r} (also in {where[rule.id]})",
+                    )
+                where[rule.id] = path
+                for j, cid in enumerate(rule.controls):
+                    self.check_control(path, [*loc, "controls", j], cid, controls)
+                if len(set(rule.controls)) != len(rule.controls):
+                    raise self.error(path, [*loc, "controls"], "a control is listed twice")
+                self.check_match(path, loc, rule)
+                out.append(rule)
+        return out, where
+
+    def check_control(
+        self, path: Path, loc: list[int | str], cid: str, controls: Mapping[str, Framework]
+    ) -> None:
+        if cid in controls:
+            return
+        fid, sep, bare = cid.partition(":")
+        if not sep:
+            hint = [q for q in controls if q.endswith(f":{cid}")]
+            extra = f"; did you mean {hint[0]!r}?" if hint else ""
+            raise self.error(
+                path, loc, f"control {cid!r} must be framework-qualified (framework:control){extra}"
+            )
+        known = {f.id for f in controls.values()}
+        if fid not in known:
+            raise self.error(
+                path,
+                loc,
+                f"unknown framework {fid!r} in {cid!r}; known: {', '.join(sorted(known))}",
+            )
+        raise self.error(path, loc, f"unknown control {bare!r} in framework {fid!r}")
+
+    def check_match(self, path: Path, loc: list[int | str], rule: MappingRule) -> None:
+        """Refuse rules that could never match anything a scanner can produce."""
+        m = rule.match
+        mloc = [*loc, "match"]
+        if m.checks and FindingKind.IAC not in m.kinds:
+            raise self.error(
+                path, [*mloc, "checks"], "check ids only occur on iac findings: add `iac` to kinds"
+            )
+        for j, pattern in enumerate(m.checks):
+            glob = any(ch in _GLOB_META for ch in pattern)
+            if not glob and not is_check_id(pattern):
+                raise self.error(
+                    path,
+                    [*mloc, "checks", j],
+                    f"{pattern!r} is not a trivy check id (like AWS-0086, KSV-0017, DS-0001)",
+                )
+            if glob and not canonical_check_glob(pattern)[:1].isalpha():
+                raise self.error(
+                    path,
+                    [*mloc, "checks", j],
+                    f"check glob {pattern!r} must start with the check's prefix (AWS-, KSV-, DS-)",
+                )
+        kinds = self.catalog.kinds
+        if kinds:
+            for j, s in enumerate(m.scanners):
+                named = [n for n in kinds if glob_match(n, s)]
+                if not named:
+                    raise self.error(
+                        path,
+                        [*mloc, "scanners", j],
+                        f"no scanner is named like {s!r}; known: {', '.join(sorted(kinds))}",
+                    )
+                if not any(kinds[n] in m.kinds for n in named):
+                    have = ", ".join(f"{n} ({kinds[n].value})" for n in named)
+                    raise self.error(
+                        path,
+                        [*mloc, "scanners", j],
+                        f"{have} never reports {'/'.join(k.value for k in m.kinds)} findings",
+                    )
+        if m.rules and m.scanners:
+            known_ids = [self.catalog.rule_ids.get(s) for s in m.scanners]
+            if all(ids is not None for ids in known_ids):
+                universe = frozenset().union(*(ids for ids in known_ids if ids is not None))
+                for j, pattern in enumerate(m.rules):
+                    if not any_glob(universe, (pattern,)):
+                        raise self.error(
+                            path,
+                            [*mloc, "rules", j],
+                            f"{'/'.join(m.scanners)} has no rule like {pattern!r}",
+                        )
+
+    def crosswalks(self, frameworks: list[Framework], rule_files: Mapping[str, Path]) -> None:
+        for f in frameworks:
+            for i, c in enumerate(f.controls):
+                for j, rid in enumerate(c.rules):
+                    if rid not in rule_files:
+                        raise self.error(
+                            Path(f.source_file),
+                            ["controls", i, "rules", j],
+                            f"unknown mapping rule {rid!r}",
+                        )
+
+    def profile(
+        self, name: str, path: Path, frameworks: list[Framework], controls: Mapping[str, Framework]
+    ) -> Profile:
+        parsed = self.parse(path, ProfileFile)
+        known = {f.id for f in frameworks}
+        for i, fid in enumerate(parsed.frameworks):
+            if fid not in known:
+                raise self.error(
+                    path,
+                    ["frameworks", i],
+                    f"unknown framework {fid!r}; known: {', '.join(sorted(known))}",
+                )
+        for cid in parsed.gate.controls:
+            self.check_control(path, ["gate", "controls", cid], cid, controls)
+        return Profile(
+            name=name,
+            description=parsed.description,
+            frameworks=parsed.frameworks,
+            report=parsed.report,
+            gate=parsed.gate,
+            source_file=str(path),
+        )
+
+
+def _no_duplicate_keys(node: yaml.Node, name: str) -> None:
+    """YAML keeps the last of two equal keys silently; in a policy that hides a mistake."""
+    stack: list[yaml.Node] = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, yaml.MappingNode):
+            seen: set[Any] = set()
+            for k, v in n.value:
+                if isinstance(k, yaml.ScalarNode):
+                    if k.value in seen:
+                        raise PolicyError(
+                            f"duplicate key {k.value!r}",
+                            path=name,
+                            line=k.start_mark.line + 1,
+                            key=k.value,
+                        )
+                    seen.add(k.value)
+                stack.append(v)
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
+
+
+def profile_or_error(policy: Policy, name: str) -> Profile:
+    found = policy.profiles.get(name)
+    if found is None:
+        raise PolicyError(
+            f"unknown gate profile {name!r}; known: {', '.join(sorted(policy.profiles))}",
+            key="profile",
+        )
+    return found

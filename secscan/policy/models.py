@@ -1,0 +1,274 @@
+"""The policy library as typed, frozen data: frameworks, mapping rules, gate profiles."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from secscan.findings import FindingKind, Severity
+
+SCHEMA_VERSION = 1
+#: Framework ids name a file's controls everywhere: `iso27001-2022:A.8.28`.
+FRAMEWORK_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+#: Control ids as the standard writes them, without spaces: `A.8.28`, `Art.32(1)(a)`, `CC6.1`.
+CONTROL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.()_/-]*$")
+#: Mapping rule and profile names: what reasons and reports cite.
+RULE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Glob = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def qualify(framework: str, control: str) -> str:
+    """The one spelling of a control id outside its framework file: `framework:control`."""
+    return f"{framework}:{control}"
+
+
+def _severity(v: object) -> object:
+    if isinstance(v, str):
+        word = v.strip().lower()
+        if word not in Severity._value2member_map_:
+            raise ValueError(f"unknown severity {v!r}; use one of {', '.join(Severity)}")
+        return word
+    return v
+
+
+def _version(v: int) -> int:
+    if v != SCHEMA_VERSION:
+        raise ValueError(f"policy schema version must be {SCHEMA_VERSION}")
+    return v
+
+
+# --- frameworks ------------------------------------------------------------------------
+
+
+class Control(_Strict):
+    id: Text
+    title: Text
+    theme: Text
+    #: One line: what secscan checks as evidence for this control.
+    statement: Text
+    #: Mapping rule ids (from any mapping file) that evidence this control, in addition to
+    #: the rules that name it: a new framework can crosswalk to existing rules.
+    rules: tuple[Text, ...] = ()
+
+    @field_validator("id")
+    @classmethod
+    def _control_id(cls, v: str) -> str:
+        if not CONTROL_ID.match(v):
+            raise ValueError(f"control id {v!r} must be letters, digits and . ( ) _ / - only")
+        return v
+
+
+class FrameworkInfo(_Strict):
+    id: Text
+    title: Text
+    version: str | None = None
+    #: Where the control titles come from (they are facts, quoted from the standard).
+    source: Text
+    url: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _framework_id(cls, v: str) -> str:
+        if not FRAMEWORK_ID.match(v):
+            raise ValueError(f"framework id {v!r} must be lower-case letters, digits and . _ -")
+        return v
+
+
+class FrameworkFile(_Strict):
+    version: int = SCHEMA_VERSION
+    framework: FrameworkInfo
+    controls: tuple[Control, ...] = ()
+
+    _v = field_validator("version")(_version)
+
+
+class Framework(_Strict):
+    """A loaded framework: its header, its controls, and the file it came from."""
+
+    info: FrameworkInfo
+    controls: tuple[Control, ...]
+    source_file: str
+
+    @property
+    def id(self) -> str:
+        return self.info.id
+
+
+# --- mapping rules ---------------------------------------------------------------------
+
+
+class Match(_Strict):
+    """What a finding must look like for a rule to apply: every given field must hold;
+    within a list, any entry may.
+    """
+
+    #: Required: which kinds of finding this rule can see. It also decides which scanners
+    #: count as evidence for the rule's controls (a scanner of one of these kinds).
+    kinds: tuple[FindingKind, ...] = Field(min_length=1)
+    #: Scanner name globs (`bandit`, `trivy-*`); empty means any scanner of those kinds.
+    scanners: tuple[Glob, ...] = ()
+    #: Rule id globs as the scanner reports them (`B6*`, `sql-injection`), case-insensitive.
+    rules: tuple[Glob, ...] = ()
+    #: trivy check id globs (`AWS-0086`, `KSV-*`); old forms (`DS001`, `AVD-DS-0001`) work too.
+    checks: tuple[Glob, ...] = ()
+    cwe: tuple[Annotated[int, Field(gt=0)], ...] = ()
+    tags: tuple[Text, ...] = ()
+    min_severity: Severity | None = None
+
+    _sev = field_validator("min_severity", mode="before")(_severity)
+
+
+class MappingRule(_Strict):
+    id: Text
+    description: str = ""
+    match: Match
+    #: Framework-qualified control ids: `iso27001-2022:A.8.28`, `gdpr:Art.32(1)(a)`.
+    controls: tuple[Text, ...] = Field(min_length=1)
+    #: Why a finding like this is evidence against these controls: auditors read it.
+    rationale: Text
+
+    @field_validator("id")
+    @classmethod
+    def _rule_id(cls, v: str) -> str:
+        if not RULE_ID.match(v):
+            raise ValueError(f"rule id {v!r} must be lower-case letters, digits and . _ -")
+        return v
+
+
+class MappingFile(_Strict):
+    version: int = SCHEMA_VERSION
+    rules: tuple[MappingRule, ...] = ()
+
+    _v = field_validator("version")(_version)
+
+
+# --- gate profiles ---------------------------------------------------------------------
+
+#: A fail threshold: a severity, or `none` for "never fails on severity".
+Threshold = Severity | Literal["none"]
+ErrorAction = Literal["fail", "warn"]
+NotAssessedAction = Literal["fail", "warn", "ignore"]
+
+
+def _threshold(v: object) -> object:
+    if isinstance(v, str) and v.strip().lower() == "none":
+        return "none"
+    return _severity(v)
+
+
+class SeverityThresholds(_Strict):
+    """Per finding kind, the lowest severity that fails the gate (`none`: never)."""
+
+    default: Threshold = Severity.HIGH
+    code: Threshold | None = None
+    dependency: Threshold | None = None
+    image: Threshold | None = None
+    iac: Threshold | None = None
+    secret: Threshold | None = None
+
+    _t = field_validator("default", "code", "dependency", "image", "iac", "secret", mode="before")(
+        _threshold
+    )
+
+    def for_kind(self, kind: FindingKind) -> Threshold:
+        given: Threshold | None = getattr(self, kind.value)
+        return self.default if given is None else given
+
+
+class MaxFindings(_Strict):
+    """At most `max` counted findings at or above `min_severity` (of `kind`, if given)."""
+
+    max: int = Field(ge=0)
+    min_severity: Severity = Severity.INFO
+    kind: FindingKind | None = None
+
+    _sev = field_validator("min_severity", mode="before")(_severity)
+
+
+class ReportSettings(_Strict):
+    #: Findings below this are kept in the results but left out of reports. A finding that
+    #: fails the gate is always reported, whatever this says.
+    min_severity: Severity = Severity.INFO
+
+    _sev = field_validator("min_severity", mode="before")(_severity)
+
+
+class GateSettings(_Strict):
+    severity: SeverityThresholds = SeverityThresholds()
+    #: Per framework-qualified control id, a stricter threshold for findings mapped to that
+    #: control (a finding mapped to several controls meets the strictest).
+    controls: Mapping[Text, Threshold] = Field(default_factory=dict)
+    max_findings: tuple[MaxFindings, ...] = ()
+    #: Count only findings that are not in the baseline (all count when there is none).
+    new_only: bool = False
+    scanner_error: ErrorAction = "fail"
+    not_assessed: NotAssessedAction = "warn"
+    expired_waiver: ErrorAction = "warn"
+
+    @field_validator("controls", mode="before")
+    @classmethod
+    def _control_thresholds(cls, v: object) -> object:
+        if isinstance(v, dict):
+            return {k: _threshold(t) for k, t in v.items()}
+        return v
+
+
+class ProfileFile(_Strict):
+    version: int = SCHEMA_VERSION
+    description: Text
+    #: Framework ids this profile judges; empty means every loaded framework.
+    frameworks: tuple[Text, ...] = ()
+    report: ReportSettings = ReportSettings()
+    gate: GateSettings = GateSettings()
+
+    _v = field_validator("version")(_version)
+
+
+class Profile(_Strict):
+    name: str
+    description: str
+    frameworks: tuple[str, ...] = ()
+    report: ReportSettings = ReportSettings()
+    gate: GateSettings = GateSettings()
+    source_file: str = "<memory>"
+
+    def threshold(self, kind: FindingKind, controls: tuple[str, ...] = ()) -> Threshold:
+        """The lowest severity that fails for a finding: the strictest of its kind's threshold
+        and the thresholds of the controls it maps to.
+        """
+        out = self.gate.severity.for_kind(kind)
+        for c in controls:
+            t = self.gate.controls.get(c)
+            if t is not None and (out == "none" or (t != "none" and t < out)):
+                out = t
+        return out
+
+
+# --- the whole library -----------------------------------------------------------------
+
+
+class Policy(_Strict):
+    """Everything the engine needs, validated and cross-referenced."""
+
+    frameworks: tuple[Framework, ...] = ()
+    rules: tuple[MappingRule, ...] = ()
+    profiles: Mapping[str, Profile] = Field(default_factory=dict)
+    #: The directories this policy was merged from, shipped library first.
+    sources: tuple[str, ...] = ()
+    #: Not errors, but worth telling (a control no rule evidences).
+    warnings: tuple[str, ...] = ()
+
+    def framework(self, framework_id: str) -> Framework | None:
+        return next((f for f in self.frameworks if f.id == framework_id), None)
+
+    def rule(self, rule_id: str) -> MappingRule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
