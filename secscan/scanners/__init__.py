@@ -17,6 +17,7 @@ ENTRY_POINT_GROUP = "secscan.scanners"
 BUILTINS: dict[str, str] = {
     "bandit": "secscan.scanners.bandit:BanditScanner",
     "semgrep": "secscan.scanners.semgrep:SemgrepScanner",
+    "pip-audit": "secscan.scanners.pip_audit:PipAuditScanner",
     "iac": "secscan.scanners.trivy_config:TrivyConfigScanner",
     "secrets": "secscan.scanners.trivy_secrets:TrivySecretsScanner",
 }
