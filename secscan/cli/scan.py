@@ -15,6 +15,7 @@ from secscan.policy.threshold import severity_gate
 from secscan.report import FORMATS
 from secscan.report.terminal import summary
 from secscan.results import SavedResults
+from secscan.scanners.base import ScanRequest
 
 
 @click.command()
@@ -48,6 +49,19 @@ from secscan.results import SavedResults
     help="Fail the gate on findings at or above this severity [default: high].",
 )
 @click.option("--no-cache", is_flag=True, help="Do not use or fill the per-file result cache.")
+@click.option(
+    "--image",
+    metavar="REF",
+    default=None,
+    help="Also scan this container image (from a Docker/Podman daemon or a registry).",
+)
+@click.option(
+    "--image-archive",
+    metavar="FILE",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="Also scan a `docker save` tarball or an OCI layout (file or directory).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only the gate verdict.")
 @click.option("-v", "--verbose", is_flag=True, help="Print every finding.")
 def scan(
@@ -58,14 +72,25 @@ def scan(
     config_file: Path | None,
     fail_on: str | None,
     no_cache: bool,
+    image: str | None,
+    image_archive: Path | None,
     quiet: bool,
     verbose: bool,
 ) -> int:
     """Scan PATH (default: the current directory) and gate on what is found."""
     config = load_config(path, config_file)
+    if image and image_archive:
+        raise UsageError("give --image or --image-archive, not both")
+    request = (
+        ScanRequest(image=image, image_archive=image_archive) if image or image_archive else None
+    )
+    names: tuple[str, ...] | None = scanner_names or None
+    if request is not None and names is None and config.scanners is not None:
+        # An image named on the command line is scanned even when the config lists scanners.
+        names = tuple(dict.fromkeys((*config.scanners, "image")))
     now = pipeline.utcnow
     result = pipeline.scan(
-        path, config, scanner_names=scanner_names or None, clock=now, use_cache=not no_cache
+        path, config, scanner_names=names, request=request, clock=now, use_cache=not no_cache
     )
     threshold = Severity(fail_on) if fail_on else config.fail_on
     decision = severity_gate(result, threshold, now())

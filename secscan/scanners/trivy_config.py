@@ -86,7 +86,7 @@ class TrivyConfigScanner(_trivy.TrivyScanner):
                     continue
                 config_type = str(result.get("Type") or "")
                 findings.extend(
-                    self._finding(m, path, config_type)
+                    misconfig_finding(m, path, config_type, self.name)
                     for m in result.get("Misconfigurations") or []
                     if m.get("Status", "FAIL") == "FAIL"
                 )
@@ -96,34 +96,38 @@ class TrivyConfigScanner(_trivy.TrivyScanner):
             ) from e
         return ScanOutcome(findings=tuple(findings))
 
-    def _finding(self, m: dict[str, Any], path: str, config_type: str) -> Finding:
-        cause: dict[str, Any] = m.get("CauseMetadata") or {}
-        check = str(m["ID"])
-        start = cause.get("StartLine") or None
-        end = cause.get("EndLine") or start
-        refs = [str(u) for u in (m.get("PrimaryURL"), *(m.get("References") or [])) if u]
-        tags = ["iac"]
-        if config_type:
-            tags.append(config_type.lower())
-        if cause.get("Provider"):
-            tags.append(f"provider:{str(cause['Provider']).lower()}")
-        if cause.get("Service"):
-            tags.append(f"service:{str(cause['Service']).lower()}")
-        return Finding(
-            scanner=self.name,
-            rule_id=_trivy.canonical_check_id(check),
-            title=str(m.get("Title") or check),
-            message=str(m.get("Message") or m.get("Description") or check).strip(),
-            severity=Severity.parse(str(m.get("Severity") or "UNKNOWN")),
-            kind=FindingKind.IAC,
-            location=Location(
-                path=path,
-                start_line=int(start) if start else None,
-                end_line=int(end) if end else None,
-            ),
-            references=tuple(dict.fromkeys(refs)),
-            remediation=str(m["Resolution"]).strip() if m.get("Resolution") else None,
-            aliases=_trivy.check_aliases(check, m.get("Namespace")),
-            tags=tuple(tags),
-            resource=str(cause["Resource"]) if cause.get("Resource") else None,
-        )
+
+def misconfig_finding(
+    m: dict[str, Any], path: str, config_type: str, scanner: str, *, resource: str | None = None
+) -> Finding:
+    """One failed trivy check as a Finding; shared with the image scanner (configs in layers)."""
+    cause: dict[str, Any] = m.get("CauseMetadata") or {}
+    check = str(m["ID"])
+    start = cause.get("StartLine") or None
+    end = cause.get("EndLine") or start
+    refs = [str(u) for u in (m.get("PrimaryURL"), *(m.get("References") or [])) if u]
+    tags = ["iac"]
+    if config_type:
+        tags.append(config_type.lower())
+    if cause.get("Provider"):
+        tags.append(f"provider:{str(cause['Provider']).lower()}")
+    if cause.get("Service"):
+        tags.append(f"service:{str(cause['Service']).lower()}")
+    return Finding(
+        scanner=scanner,
+        rule_id=_trivy.canonical_check_id(check),
+        title=str(m.get("Title") or check),
+        message=str(m.get("Message") or m.get("Description") or check).strip(),
+        severity=Severity.parse(str(m.get("Severity") or "UNKNOWN")),
+        kind=FindingKind.IAC,
+        location=Location(
+            path=path,
+            start_line=int(start) if start else None,
+            end_line=int(end) if end else None,
+        ),
+        references=tuple(dict.fromkeys(refs)),
+        remediation=str(m["Resolution"]).strip() if m.get("Resolution") else None,
+        aliases=_trivy.check_aliases(check, m.get("Namespace")),
+        tags=tuple(tags),
+        resource=resource or (str(cause["Resource"]) if cause.get("Resource") else None),
+    )

@@ -1,0 +1,594 @@
+"""image: a container image's packages and their vulnerabilities, its secrets and misconfigurations.
+
+Vulnerabilities come from trivy's own database when the config makes one available; otherwise
+(air-gapped, the usual case) trivy lists the packages (CycloneDX) and secscan matches each
+package URL against the local OSV database. With neither, the scan is an error, never clean.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, ClassVar
+
+import platformdirs
+from packageurl import PackageURL
+
+from secscan import _subprocess
+from secscan.advisories import matcher
+from secscan.advisories.osv import Advisory
+from secscan.advisories.severity import advisory_severity
+from secscan.advisories.store import AdvisoryStore
+from secscan.errors import AdvisoryError, ScannerError, ScannerOutputError
+from secscan.findings import (
+    AdvisorySource,
+    Finding,
+    FindingKind,
+    Location,
+    NotAnalyzed,
+    Package,
+    Severity,
+)
+from secscan.scanners import _trivy
+from secscan.scanners.base import ScanContext, ScanOutcome, ScanRequest
+from secscan.scanners.trivy_config import misconfig_finding
+from secscan.scanners.trivy_secrets import secret_finding
+
+#: trivy package types -> OSV ecosystem (language packages found inside the image).
+LANGUAGE_ECOSYSTEMS = {
+    "pypi": "PyPI", "npm": "npm", "golang": "Go", "maven": "Maven", "gem": "RubyGems",
+    "cargo": "crates.io", "nuget": "NuGet", "composer": "Packagist", "hex": "Hex", "pub": "Pub",
+}
+#: trivy's OS family (the purl namespace) -> OSV ecosystem base.
+OS_ECOSYSTEMS = {
+    "debian": "Debian", "ubuntu": "Ubuntu", "alpine": "Alpine", "wolfi": "Wolfi",
+    "chainguard": "Chainguard", "rocky": "Rocky Linux", "alma": "AlmaLinux",
+    "almalinux": "AlmaLinux", "redhat": "Red Hat", "opensuse": "openSUSE",
+    "opensuse.leap": "openSUSE", "opensuse-leap": "openSUSE", "suse": "SUSE", "sles": "SUSE",
+}
+_FROM = re.compile(r"^\s*FROM\s", re.IGNORECASE)
+_DIGITS = re.compile(r"\d+")
+_TITLE_CHARS = 160
+#: Where secscan puts findings about files inside an image: `image:<repository>!/<path>`.
+IN_IMAGE = "!/"
+
+
+def repository(reference: str) -> str:
+    """`registry:5000/team/app:1.2@sha256:...` -> `registry:5000/team/app`.
+
+    Findings are keyed by the repository, never the tag or digest: every build has a new
+    digest, and a fingerprint that followed it would close and reopen every alert.
+    """
+    ref = reference.strip().split("@", 1)[0]
+    slash = ref.rfind("/")
+    colon = ref.rfind(":")
+    if colon > slash:
+        ref = ref[:colon]
+    return ref or reference.strip()
+
+
+def pseudo_path(repo: str, inner: str | None = None) -> str:
+    """The stable path of an image (or of a file inside it) in reports."""
+    base = f"image:{repo}"
+    return f"{base}{IN_IMAGE}{inner.lstrip('/')}" if inner else base
+
+
+def anchor(root: Path, repo: str) -> Location:
+    """Where image vulnerabilities are reported: the scan root's Dockerfile (its last FROM).
+
+    A path in the repository lets code-scanning tools show the alert beside the file that
+    picks the base image; without a Dockerfile, a pseudo-path naming the repository.
+    """
+    dockerfile = root / "Dockerfile"
+    try:
+        if dockerfile.is_file() and not dockerfile.is_symlink():
+            lines = dockerfile.read_text(encoding="utf-8", errors="replace").splitlines()
+            froms = [i for i, line in enumerate(lines, 1) if _FROM.match(line)]
+            return Location("Dockerfile", froms[-1], froms[-1]) if froms else Location("Dockerfile")
+    except OSError:
+        pass
+    return Location(pseudo_path(repo))
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePackage:
+    """One package trivy found in the image, and how secscan can look it up in OSV."""
+
+    name: str
+    version: str
+    purl: str | None
+    #: OSV ecosystem ("Debian:11", "Alpine:v3.16", "PyPI"); None when secscan cannot match it.
+    ecosystem: str | None
+    #: The name and version advisories use: the source package for Debian, Alpine and RPM.
+    query_name: str
+    query_version: str
+    path: str | None = None
+    os_package: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Inventory:
+    os_family: str | None
+    os_version: str | None
+    repo_tags: tuple[str, ...]
+    packages: tuple[ImagePackage, ...]
+
+
+def osv_ecosystem(purl: PackageURL, os_family: str | None, os_version: str | None) -> str | None:
+    """The OSV ecosystem to query for a package URL, as narrow as OSV names releases.
+
+    Debian records name the release by its major number ("Debian:11"), Alpine by
+    "v<major>.<minor>". Ubuntu and RPM families are queried without a release: OSV spells
+    their releases in ways a purl does not carry, and a wider query can only add matches.
+    """
+    if purl.type in LANGUAGE_ECOSYSTEMS:
+        return LANGUAGE_ECOSYSTEMS[purl.type]
+    if purl.type not in ("deb", "apk", "rpm"):
+        return None
+    family = (purl.namespace or os_family or "").lower()
+    base = OS_ECOSYSTEMS.get(family)
+    if base is None:
+        return None
+    distro = str((purl.qualifiers or {}).get("distro") or "")
+    version = distro.split("-", 1)[1] if "-" in distro else distro or (os_version or "")
+    numbers = _DIGITS.findall(version)
+    if base == "Debian" and numbers:
+        return f"Debian:{numbers[0]}"
+    if base == "Alpine" and len(numbers) >= 2:
+        return f"Alpine:v{numbers[0]}.{numbers[1]}"
+    if base in ("Rocky Linux", "AlmaLinux") and numbers:
+        return f"{base}:{numbers[0]}"
+    return base
+
+
+def _properties(component: dict[str, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for prop in component.get("properties") or []:
+        if isinstance(prop, dict) and "name" in prop:
+            out[str(prop["name"]).rsplit(":", 1)[-1]] = str(prop.get("value") or "")
+    return out
+
+
+def _walk(components: Sequence[Any]) -> Iterator[dict[str, Any]]:
+    for c in components:
+        if isinstance(c, dict):
+            yield c
+            yield from _walk(c.get("components") or [])
+
+
+def image_package(
+    name: str, version: str, purl_text: str | None, props: dict[str, str],
+    os_family: str | None, os_version: str | None,
+) -> ImagePackage:
+    """How to look one package up: OS packages by their source package, as advisories name them."""
+    if not purl_text:
+        return ImagePackage(name, version, None, None, name, version, props.get("FilePath"))
+    try:
+        purl = PackageURL.from_string(purl_text)
+    except ValueError:
+        return ImagePackage(name, version, purl_text, None, name, version, props.get("FilePath"))
+    ecosystem = osv_ecosystem(purl, os_family, os_version)
+    os_package = purl.type in ("deb", "apk", "rpm")
+    if os_package:
+        query_name = props.get("SrcName") or purl.name
+        epoch = props.get("SrcEpoch") or str((purl.qualifiers or {}).get("epoch") or "")
+        if props.get("SrcVersion"):
+            release = props.get("SrcRelease")
+            query_version = props["SrcVersion"] + (f"-{release}" if release else "")
+            if epoch and epoch != "0":
+                query_version = f"{epoch}:{query_version}"
+        else:
+            query_version = version
+    else:
+        query_name = f"{purl.namespace}/{purl.name}" if purl.namespace else purl.name
+        if purl.type == "maven" and purl.namespace:
+            query_name = f"{purl.namespace}:{purl.name}"
+        query_version = purl.version or version
+        if purl.type == "golang":
+            query_version = query_version.removeprefix("v")
+    return ImagePackage(
+        name=name, version=version, purl=purl_text, ecosystem=ecosystem,
+        query_name=query_name, query_version=query_version,
+        path=props.get("FilePath"), os_package=os_package,
+    )
+
+
+def parse_inventory(text: str, scanner: str = "image") -> Inventory:
+    """trivy's CycloneDX SBOM of the image: the OS, the repository tags and every package."""
+    try:
+        bom = json.loads(text)
+    except ValueError as e:
+        raise ScannerOutputError(scanner, f"package inventory is not JSON: {e}") from e
+    if not isinstance(bom, dict) or bom.get("bomFormat") != "CycloneDX":
+        raise ScannerOutputError(scanner, "package inventory is not a CycloneDX document")
+    components = bom.get("components") or []
+    meta = bom.get("metadata") or {}
+    if not isinstance(components, list) or not isinstance(meta, dict):
+        raise ScannerOutputError(scanner, "CycloneDX `components` is not a list")
+    tags: list[str] = []
+    for prop in (meta.get("component") or {}).get("properties") or []:
+        if isinstance(prop, dict) and str(prop.get("name", "")).endswith(":RepoTag"):
+            tags.append(str(prop.get("value")))
+    os_family = os_version = None
+    for c in _walk(components):
+        if c.get("type") == "operating-system":
+            os_family = str(c.get("name") or "") or None
+            os_version = str(c.get("version") or "") or None
+    packages = [
+        image_package(
+            str(c.get("name") or ""), str(c.get("version") or ""), c.get("purl"), _properties(c),
+            os_family, os_version,
+        )
+        for c in _walk(components)
+        if c.get("type") == "library"
+    ]
+    return Inventory(os_family, os_version, tuple(tags), tuple(packages))
+
+
+def match_inventory(
+    inventory: Inventory, store: AdvisoryStore, where: Location, repo: str, scanner: str = "image"
+) -> tuple[tuple[Finding, ...], tuple[NotAnalyzed, ...]]:
+    """Every package against the local OSV store; what cannot be matched is said, not dropped.
+
+    Raises ScannerError when the image's OS packages cannot be assessed at all (the store
+    holds no record for that distribution, or secscan cannot order its versions): reporting
+    them as clean would be the silent "0 vulnerabilities" this scanner must never give.
+    """
+    covered = {eco for eco, count in store.info().ecosystems if count}
+    os_eco = next((p.ecosystem for p in inventory.packages if p.os_package and p.ecosystem), None)
+    os_pkgs = [p for p in inventory.packages if p.os_package]
+    if os_pkgs:
+        base = matcher.base_ecosystem(os_eco) if os_eco else None
+        if base is None or base not in covered:
+            distro = f"{inventory.os_family or 'unknown'} {inventory.os_version or ''}".strip()
+            why = (
+                f"the advisory database {store.root} holds no {base} records"
+                if base else f"secscan cannot match {distro} packages against OSV"
+            )
+            raise ScannerError(
+                scanner,
+                f"cannot assess the {len(os_pkgs)} OS package(s) of {distro}: {why}. Add that "
+                "distribution's OSV records or make trivy's database available (trivy.cache_dir, "
+                "trivy.db_repository, trivy.download_db)",
+            )
+    findings: list[Finding] = []
+    skipped: list[NotAnalyzed] = []
+    for pkg in inventory.packages:
+        where_pkg = pseudo_path(repo, pkg.path) if pkg.path else pseudo_path(repo)
+        base = matcher.base_ecosystem(pkg.ecosystem) if pkg.ecosystem else None
+        if pkg.ecosystem is None or base is None or base not in covered:
+            reason = (
+                f"no {base} records in the advisory database" if base
+                else "no OSV ecosystem secscan can match"
+            )
+            skipped.append(NotAnalyzed(where_pkg, f"package {pkg.purl or pkg.name}: {reason}"))
+            continue
+        try:
+            hits = store.query(pkg.ecosystem, pkg.query_name, pkg.query_version)
+        except AdvisoryError as e:
+            skipped.append(NotAnalyzed(where_pkg, f"package {pkg.purl or pkg.name}: {e}"))
+            continue
+        findings.extend(_osv_finding(a, pkg, pkg.ecosystem, where, repo, scanner) for a in hits)
+    return tuple(findings), tuple(skipped)
+
+
+def _osv_finding(
+    advisory: Advisory, pkg: ImagePackage, ecosystem: str, where: Location, repo: str, scanner: str
+) -> Finding:
+    sev = advisory_severity(advisory, ecosystem, pkg.query_name)
+    fixed = matcher.fixed_versions(advisory, ecosystem, pkg.query_name)
+    # Debian's records keep the CVE in `upstream`, not `aliases`.
+    upstream = advisory.raw.get("upstream") if isinstance(advisory.raw, dict) else None
+    aliases = [*advisory.aliases, *(str(u) for u in upstream or [] if isinstance(u, str))]
+    aliases = [a for a in dict.fromkeys(aliases) if a != advisory.id]
+    via = f" (source package {pkg.query_name} {pkg.query_version})" if (
+        pkg.query_name != pkg.name
+    ) else ""
+    return Finding(
+        scanner=scanner,
+        rule_id=advisory.id,
+        title=_short(advisory.title),
+        message=(
+            f"{pkg.name} {pkg.version}{via} in image {repo} is affected by {advisory.id}"
+            + (f" ({', '.join(aliases)})" if aliases else "")
+            + (f"; fixed in {', '.join(fixed)}" if fixed else "; no fixed version is known")
+        ),
+        severity=sev.severity,
+        kind=FindingKind.IMAGE,
+        location=where,
+        references=tuple(dict.fromkeys(r.url for r in advisory.references)),
+        remediation=_remediation(pkg.name, fixed, pkg.os_package),
+        package=Package(pkg.name, pkg.version, ecosystem, pkg.purl, fixed),
+        aliases=tuple(aliases),
+        tags=("image", "os-pkgs" if pkg.os_package else "lang-pkgs"),
+        resource=repo,
+        cvss_vector=sev.vector,
+        cvss_score=sev.score,
+    )
+
+
+def _remediation(name: str, fixed: Sequence[str], os_package: bool) -> str:
+    if not fixed:
+        return f"No fixed {name} is known yet: rebuild when one is out, or waive with a reason."
+    how = "update the base image or install the fixed package" if os_package else "upgrade it"
+    return f"Rebuild the image with {name} {fixed[-1]} or later ({how})."
+
+
+def _short(text: str) -> str:
+    line = " ".join(text.split())
+    if len(line) <= _TITLE_CHARS:
+        return line
+    cut = line.find(". ")
+    return line[: cut + 1] if 0 < cut < _TITLE_CHARS else line[: _TITLE_CHARS - 3] + "..."
+
+
+def parse_report(
+    stdout: str, where: Location, repo: str, scanner: str = "image"
+) -> tuple[Finding, ...]:
+    """trivy's JSON image report: vulnerabilities (when its DB ran), secrets, misconfigurations."""
+    results = _trivy.load_results(stdout, scanner)
+    try:
+        data = json.loads(stdout)
+        os_meta = (data.get("Metadata") or {}).get("OS") or {}
+        os_family, os_version = os_meta.get("Family"), os_meta.get("Name")
+        findings: list[Finding] = []
+        for result in results:
+            inner = pseudo_path(repo, str(result.get("Target") or ""))
+            kind = str(result.get("Type") or "")
+            findings.extend(
+                _trivy_vuln(v, result, os_family, os_version, where, repo, scanner)
+                for v in result.get("Vulnerabilities") or []
+            )
+            secrets = result.get("Secrets") or []
+            findings.extend(secret_finding(s, inner, scanner, resource=repo) for s in secrets)
+            findings.extend(
+                misconfig_finding(m, inner, kind, scanner, resource=repo)
+                for m in result.get("Misconfigurations") or []
+                if m.get("Status", "FAIL") == "FAIL"
+            )
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise ScannerOutputError(scanner, f"unexpected trivy image report shape: {e!r}") from e
+    return tuple(findings)
+
+
+def _trivy_vuln(
+    v: dict[str, Any], result: dict[str, Any], os_family: str | None, os_version: str | None,
+    where: Location, repo: str, scanner: str,
+) -> Finding:
+    vid = str(v["VulnerabilityID"])
+    name, version = str(v["PkgName"]), str(v.get("InstalledVersion") or "")
+    purl_text = (v.get("PkgIdentifier") or {}).get("PURL")
+    pkg = image_package(name, version, purl_text, {"FilePath": v.get("PkgPath") or ""}, os_family,
+                        os_version)
+    fixed = tuple(x.strip() for x in str(v.get("FixedVersion") or "").split(",") if x.strip())
+    cvss: dict[str, Any] = v.get("CVSS") or {}
+    # the scores of the source trivy took the severity from, else NVD's, else any
+    chosen: dict[str, Any] = (
+        cvss.get(str(v.get("SeveritySource") or ""))
+        or cvss.get("nvd")
+        or next(iter(cvss.values()), {})
+    )
+    vector = chosen.get("V3Vector") or chosen.get("V40Vector") or chosen.get("V2Vector")
+    score = chosen.get("V3Score") or chosen.get("V40Score") or chosen.get("V2Score")
+    cwe = tuple(
+        int(c.split("-", 1)[1]) for c in v.get("CweIDs") or [] if str(c).upper().startswith("CWE-")
+        and str(c).split("-", 1)[1].isdigit()
+    )
+    refs = [str(u) for u in (v.get("PrimaryURL"), *(v.get("References") or [])) if u]
+    os_package = str(result.get("Class")) == "os-pkgs"
+    ecosystem = pkg.ecosystem or str(result.get("Type") or "unknown")
+    return Finding(
+        scanner=scanner,
+        rule_id=vid,
+        title=_short(str(v.get("Title") or vid)),
+        message=(
+            f"{name} {version} in image {repo} is affected by {vid}"
+            + (f"; fixed in {', '.join(fixed)}" if fixed else "; no fixed version is known")
+        ),
+        severity=Severity.parse(str(v.get("Severity") or "UNKNOWN")),
+        kind=FindingKind.IMAGE,
+        location=where,
+        cwe=cwe,
+        references=tuple(dict.fromkeys(refs)),
+        remediation=_remediation(name, fixed, os_package),
+        package=Package(name, version, ecosystem, purl_text, fixed),
+        aliases=tuple(str(a) for a in v.get("VendorIDs") or []),
+        tags=("image", "os-pkgs" if os_package else "lang-pkgs"),
+        resource=repo,
+        cvss_vector=str(vector) if vector else None,
+        cvss_score=float(score) if score else None,
+    )
+
+
+def read_db_metadata(cache_dir: Path) -> dict[str, Any] | None:
+    """trivy's `db/metadata.json` when a vulnerability DB sits in cache_dir, else None."""
+    db = cache_dir / "db"
+    try:
+        if not (db / "trivy.db").is_file():
+            return None
+        meta = json.loads((db / "metadata.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def default_cache_dir() -> Path:
+    """trivy's own default (os.UserCacheDir()/trivy), passed explicitly so secscan knows it."""
+    return Path(platformdirs.user_cache_dir("trivy"))
+
+
+class TrivyImageScanner(_trivy.TrivyScanner):
+    name: ClassVar[str] = "image"
+    kind: ClassVar[FindingKind] = FindingKind.IMAGE
+    description: ClassVar[str] = (
+        "container image packages and vulnerabilities, secrets and misconfigurations (trivy image)"
+    )
+
+    def select(self, files: Sequence[str], request: ScanRequest) -> tuple[str, ...]:
+        """Only an image the user named: without --image / --image-archive this scanner skips."""
+        if request.image_archive is not None:
+            return (str(request.image_archive),)
+        if request.image:
+            return (request.image,)
+        return ()
+
+    def cache_dir(self, ctx: ScanContext) -> Path:
+        configured = ctx.config.resolve(ctx.config.trivy.cache_dir)
+        return configured if configured is not None else default_cache_dir()
+
+    def image_args(self, ctx: ScanContext) -> list[str]:
+        if ctx.request.image_archive is not None:
+            return ["--input", str(Path(ctx.request.image_archive).absolute())]
+        if ctx.request.image:
+            return ["--", ctx.request.image]
+        raise ScannerError(self.name, "no image given (--image REF or --image-archive FILE)")
+
+    def base_argv(self, ctx: ScanContext, *, vuln_db: bool) -> list[str]:
+        opts = ctx.config.trivy
+        argv = [
+            self.tool_path(), "image", *self.common_flags(ctx),
+            "--cache-dir", str(self.cache_dir(ctx)),
+            # layer analysis stays in memory: nothing written beside the user's trivy cache
+            "--cache-backend", "memory",
+            "--skip-check-update", "--skip-db-update",
+            "--parallel", str(ctx.jobs),
+        ]
+        if opts.java_db_repository:
+            argv += ["--java-db-repository", opts.java_db_repository]
+        else:
+            argv += ["--skip-java-db-update"]
+        if not vuln_db:
+            argv += ["--offline-scan"]
+        return argv
+
+    def trivy_db(self, ctx: ScanContext) -> tuple[AdvisorySource | None, str | None]:
+        """trivy's DB when the config opts into one (download, mirror, pre-filled cache).
+
+        Returns the source (None when there is no usable DB) and why a download failed.
+        """
+        opts = ctx.config.trivy
+        if not (opts.download_db or opts.db_repository or opts.cache_dir):
+            return None, None
+        cache = self.cache_dir(ctx)
+        problem = None
+        if opts.download_db or opts.db_repository:
+            argv = [
+                self.tool_path(), "image", "--download-db-only", *self.common_flags(ctx),
+                "--cache-dir", str(cache),
+            ]
+            if opts.db_repository:
+                argv += ["--db-repository", opts.db_repository]
+            try:
+                self.execute(argv, ctx)
+            except ScannerError as e:
+                problem = f"trivy could not download its vulnerability DB: {e.reason}"
+        meta = read_db_metadata(cache)
+        if meta is None:
+            return None, problem or f"no trivy vulnerability DB in {cache / 'db'}"
+        updated = meta.get("UpdatedAt")
+        return (
+            AdvisorySource(
+                kind="trivy-db",
+                location=str(cache / "db"),
+                newest_modified=str(updated) if updated else None,
+            ),
+            problem,
+        )
+
+    def osv_store(self, ctx: ScanContext, db_problem: str | None) -> AdvisoryStore:
+        db_dir = ctx.request.advisory_db or ctx.config.resolve(ctx.config.advisories.db)
+        if db_dir is None:
+            raise ScannerError(
+                self.name,
+                "no vulnerability source for the image: "
+                + (f"{db_problem}, and " if db_problem else "trivy's DB is not configured and ")
+                + "no local OSV database is set (advisories.db or --advisory-db). secscan will "
+                "not report an image as free of vulnerabilities it could not look up",
+            )
+        try:
+            return AdvisoryStore.open(Path(db_dir))
+        except AdvisoryError as e:
+            raise ScannerError(self.name, e.diagnostics()) from e
+
+    def scan(self, ctx: ScanContext) -> ScanOutcome:
+        target = self.image_args(ctx)
+        db_source, db_problem = self.trivy_db(ctx)
+        if db_source is not None:
+            done = self._run(
+                [
+                    *self.base_argv(ctx, vuln_db=True),
+                    "--scanners", "vuln,secret,misconfig",
+                    "--image-config-scanners", "misconfig,secret",
+                    "--format", "json", *target,
+                ],
+                ctx,
+            )
+            repo = self.repository(ctx, _repo_tags_from_report(done.stdout))
+            where = anchor(ctx.root, repo)
+            findings = parse_report(done.stdout, where, repo, self.name)
+            return ScanOutcome(
+                findings=findings,
+                not_analyzed=self._log(done.stderr, repo),
+                advisory_source=db_source,
+            )
+        store = self.osv_store(ctx, db_problem)
+        sbom = self._run(
+            [*self.base_argv(ctx, vuln_db=False), "--scanners", "", "--format", "cyclonedx",
+             *target],
+            ctx,
+        )
+        inventory = parse_inventory(sbom.stdout, self.name)
+        repo = self.repository(ctx, inventory.repo_tags)
+        where = anchor(ctx.root, repo)
+        vulns, unmatched = match_inventory(inventory, store, where, repo, self.name)
+        extras = self._run(
+            [
+                *self.base_argv(ctx, vuln_db=False),
+                "--scanners", "secret,misconfig",
+                "--image-config-scanners", "misconfig,secret",
+                "--list-all-pkgs=false",
+                "--format", "json", *target,
+            ],
+            ctx,
+        )
+        others = parse_report(extras.stdout, where, repo, self.name)
+        nothing = () if inventory.packages else (
+            NotAnalyzed(pseudo_path(repo), "trivy found no OS or language packages in the image"),
+        )
+        return ScanOutcome(
+            findings=(*vulns, *others),
+            not_analyzed=(*nothing, *unmatched, *self._log(extras.stderr, repo)),
+            advisory_source=store.source(),
+        )
+
+    def repository(self, ctx: ScanContext, repo_tags: Sequence[str]) -> str:
+        """The image's repository: from --image, else the archive's own tag, else its file name."""
+        if ctx.request.image:
+            return repository(ctx.request.image)
+        if repo_tags:
+            return repository(repo_tags[0])
+        archive = Path(ctx.request.image_archive or "image")
+        return archive.name.split(".", 1)[0] or archive.name
+
+    def _run(self, argv: list[str], ctx: ScanContext) -> _subprocess.Completed:
+        try:
+            return self.execute(argv, ctx)
+        except ScannerError as e:
+            raise ScannerError(self.name, f"trivy could not read the image: {e.reason}") from e
+
+    def _log(self, stderr: str, repo: str) -> tuple[NotAnalyzed, ...]:
+        return tuple(
+            NotAnalyzed(pseudo_path(repo, str(PurePosixPath(p.path))), p.message)
+            for p in _trivy.log_problems(stderr)
+        )
+
+
+def _repo_tags_from_report(stdout: str) -> tuple[str, ...]:
+    try:
+        meta = json.loads(stdout).get("Metadata") or {}
+        return tuple(str(t) for t in meta.get("RepoTags") or [])
+    except (ValueError, AttributeError, TypeError):
+        return ()
