@@ -12,6 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from secscan import __version__, _subprocess, fingerprint, scanners
+from secscan.advisories import service as advisory_service
 from secscan.cache import Entry, ResultCache, read_bytes
 from secscan.cache import default_dir as default_cache_dir
 from secscan.config import Config
@@ -77,7 +78,7 @@ def scan(
     # Share the cores: each scanner process gets its slice for its own worker pool.
     per_tool_jobs = max(1, jobs // max(1, len(runnable)))
 
-    def run_one(plan: tuple[Scanner, tuple[str, ...]]) -> ScannerRun:
+    def run_one(plan: tuple[Scanner, tuple[str, ...]], request: ScanRequest) -> ScannerRun:
         scanner, targets = plan
         if progress:
             progress(ProgressEvent(scanner.name, Phase.STARTED))
@@ -106,9 +107,12 @@ def scan(
             if progress:
                 progress(ProgressEvent(scanner.name, Phase.FINISHED, runs[scanner.name]))
     if runnable:
-        with ThreadPoolExecutor(max_workers=min(len(runnable), jobs)) as pool:
-            for run in pool.map(run_one, runnable):
-                runs[run.scanner] = run
+        # With a local advisory mirror, its OSV server runs while the scanners do, and the
+        # scanners get a request that carries the service's URL and source.
+        with advisory_service.for_scan(config, request, [s for s, _ in runnable]) as served:
+            with ThreadPoolExecutor(max_workers=min(len(runnable), jobs)) as pool:
+                for run in pool.map(run_one, runnable, [served] * len(runnable)):
+                    runs[run.scanner] = run
 
     return ScanResult(
         root=str(root),

@@ -45,6 +45,14 @@ _PEP503 = re.compile(r"[-_.]+")
 _ZERO = "0"
 
 
+class UnknownEcosystemError(AdvisoryError):
+    """The ecosystem has no version ordering here: refusing beats a silent "no match"."""
+
+
+class InvalidVersionError(AdvisoryError):
+    """The version asked about is not a version in its ecosystem."""
+
+
 def supported_ecosystems() -> tuple[str, ...]:
     return tuple(_VERSION_CLASSES)
 
@@ -54,7 +62,7 @@ def split_ecosystem(ecosystem: str) -> tuple[str, str | None]:
     base, sep, suffix = ecosystem.strip().partition(":")
     canonical = _CANONICAL.get(base.strip().lower())
     if canonical is None:
-        raise AdvisoryError(
+        raise UnknownEcosystemError(
             f"unknown ecosystem {ecosystem!r}: secscan cannot order its versions "
             f"(known: {', '.join(sorted(_VERSION_CLASSES, key=str.lower))})"
         )
@@ -210,7 +218,7 @@ def _event_version(text: str, scheme: str, record_id: str) -> Any:
 def _parse(scheme: str, text: str) -> Any:
     parsed = _parse_or_none(scheme, text)
     if parsed is None:
-        raise AdvisoryError(f"{text!r} is not a valid {scheme} version")
+        raise InvalidVersionError(f"{text!r} is not a valid {scheme} version")
     return parsed
 
 

@@ -9,9 +9,9 @@ import click
 from secscan import pipeline
 from secscan._atomic import write_atomic
 from secscan.config import ALL_FORMATS, load_config
-from secscan.errors import ExitCode, UsageError
+from secscan.errors import UsageError
 from secscan.findings import Severity
-from secscan.policy.threshold import severity_gate
+from secscan.policy import judge
 from secscan.report import FORMATS
 from secscan.report.terminal import summary
 from secscan.results import SavedResults
@@ -46,7 +46,34 @@ from secscan.scanners.base import ScanRequest
     "--fail-on",
     type=click.Choice([s.value for s in Severity]),
     default=None,
-    help="Fail the gate on findings at or above this severity [default: high].",
+    help="Override the profile: fail on findings at or above this severity, and on nothing "
+    "else that has a severity.",
+)
+@click.option(
+    "--profile",
+    default=None,
+    help="Gate profile: precommit, ci, release, audit or one of your own [default: config "
+    "`profile`, else ci].",
+)
+@click.option(
+    "--policy",
+    "policy_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Your policy directory, merged over the shipped library [default: config `policy`].",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Baseline file (or an older secscan-results.json): findings in it are not new "
+    "[default: config `baseline`].",
+)
+@click.option(
+    "--waivers",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Waivers file [default: config `waivers`, else PATH/.secscan-waivers.yaml if present].",
 )
 @click.option("--no-cache", is_flag=True, help="Do not use or fill the per-file result cache.")
 @click.option(
@@ -71,6 +98,10 @@ def scan(
     output_dir: Path | None,
     config_file: Path | None,
     fail_on: str | None,
+    profile: str | None,
+    policy_dir: Path | None,
+    baseline: Path | None,
+    waivers: Path | None,
     no_cache: bool,
     image: str | None,
     image_archive: Path | None,
@@ -79,6 +110,17 @@ def scan(
 ) -> int:
     """Scan PATH (default: the current directory) and gate on what is found."""
     config = load_config(path, config_file)
+    # Policy mistakes are found before any scanner runs (exit 2, in seconds, not minutes).
+    inputs = judge.resolve(
+        path.resolve(),
+        config,
+        profile=profile,
+        policy_dir=policy_dir,
+        waivers=waivers,
+        baseline=baseline,
+        fail_on=Severity(fail_on) if fail_on else None,
+        catalog=judge.default_catalog(),
+    )
     if image and image_archive:
         raise UsageError("give --image or --image-archive, not both")
     request = (
@@ -92,8 +134,7 @@ def scan(
     result = pipeline.scan(
         path, config, scanner_names=names, request=request, clock=now, use_cache=not no_cache
     )
-    threshold = Severity(fail_on) if fail_on else config.fail_on
-    decision = severity_gate(result, threshold, now())
+    result, decision = judge.judge(result, inputs, now())
     saved = SavedResults(result, decision)
 
     out = output_dir or (config.resolve(config.output_dir) if config.output_dir else None)
@@ -114,6 +155,4 @@ def scan(
         click.echo(f"gate {'PASSED' if decision.passed else 'FAILED'}")
     else:
         click.echo(summary(saved, written, top=10_000 if verbose else 10), nl=False)
-    if result.failed_runs:
-        return int(ExitCode.SCANNER_ERROR)
-    return int(ExitCode.PASS if decision.passed else ExitCode.GATE_FAILED)
+    return int(judge.exit_code(decision))

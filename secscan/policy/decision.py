@@ -121,6 +121,8 @@ class Decision:
     tolerated_errors: tuple[str, ...] = ()
     #: What was judged with, so `secscan gate --from` can judge again the same way.
     policy_sources: tuple[str, ...] = ()
+    #: The user's policy directory merged over the shipped library, if any.
+    policy_dir: str | None = None
     waivers_file: str | None = None
     fail_on_override: str | None = None
 

@@ -485,11 +485,13 @@ def _control_results(
         )
         rule_ids = {r.id for r in info.rules}
         mine = [i for i, rids in enumerate(matched_rules) if rule_ids & set(rids)]
+        kinds = _evidence_kinds(control.evidence, info.rules)
         scanners = {
             r.scanner
             for r in runs
-            if any(can_evidence(rule.match, r.scanner, r.kind) for rule in info.rules)
-        } | {findings[i].scanner for i in mine}
+            if r.kind.value in kinds
+            and any(can_evidence(rule.match, r.scanner, r.kind) for rule in info.rules)
+        }
         open_ = [i for i in mine if i not in waived]
         shut = [i for i in mine if i in waived]
 
@@ -498,18 +500,17 @@ def _control_results(
             return t != "none" and findings[i].severity >= t
 
         failing = [i for i in open_ if fails(i)]
-        kinds = tuple(dict.fromkeys(k.value for rule in info.rules for k in rule.match.kinds))
-        if not scanners:
+        if failing:  # a failure is never hidden behind "not assessed"
+            state, note = (
+                ControlState.FAIL,
+                f"{len(failing)} finding(s) at or above the fail threshold",
+            )
+        elif not scanners:
             state = ControlState.NOT_ASSESSED
             note = "no scanner that can evidence this control ran" + (
                 f" (needs a {' or '.join(kinds)} scanner)"
                 if kinds
                 else " (no mapping rule names it)"
-            )
-        elif failing:
-            state, note = (
-                ControlState.FAIL,
-                f"{len(failing)} finding(s) at or above the fail threshold",
             )
         elif any(fails(i) for i in shut):
             state, note = ControlState.WAIVED, "every finding that would fail it is waived"
@@ -528,7 +529,7 @@ def _control_results(
                 statement=control.statement,
                 fingerprints=_fps(findings, open_),
                 waived_fingerprints=_fps(findings, shut),
-                scanners=tuple(sorted(scanners)),
+                scanners=tuple(sorted(scanners | {findings[i].scanner for i in mine})),
                 mapping_rules=tuple(sorted(rule_ids)),
                 failing_fingerprints=_fps(findings, failing),
                 evidenced_by=kinds,
@@ -536,6 +537,14 @@ def _control_results(
             )
         )
     return tuple(out)
+
+
+def _evidence_kinds(
+    declared: Sequence[FindingKind], rules: Sequence[MappingRule]
+) -> tuple[str, ...]:
+    if declared:
+        return tuple(k.value for k in declared)
+    return tuple(dict.fromkeys(k.value for rule in rules for k in rule.match.kinds))
 
 
 def _fps(findings: Sequence[Finding], idxs: Sequence[int]) -> tuple[str, ...]:

@@ -134,7 +134,7 @@ class _Builder:
         rules, rule_files = self.rules(
             [p for (sub, _), p in sorted(files.items()) if sub == MAPPINGS], controls
         )
-        self.crosswalks(frameworks, rule_files)
+        self.crosswalks(frameworks, rule_files, rules)
         profiles = {
             stem: self.profile(stem, p, frameworks, controls)
             for (sub, stem), p in sorted(files.items())
@@ -300,9 +300,23 @@ class _Builder:
                             f"{'/'.join(m.scanners)} has no rule like {pattern!r}",
                         )
 
-    def crosswalks(self, frameworks: list[Framework], rule_files: Mapping[str, Path]) -> None:
+    def crosswalks(
+        self, frameworks: list[Framework], rule_files: Mapping[str, Path], rules: list[MappingRule]
+    ) -> None:
         for f in frameworks:
             for i, c in enumerate(f.controls):
+                if c.evidence:
+                    qid = qualify(f.id, c.id)
+                    mine = [r for r in rules if qid in r.controls or r.id in c.rules]
+                    kinds = {k for r in mine for k in r.match.kinds}
+                    for j, k in enumerate(c.evidence):
+                        if mine and k not in kinds:
+                            raise self.error(
+                                Path(f.source_file),
+                                ["controls", i, "evidence", j],
+                                f"no mapping rule of {qid} matches {k.value} findings, so a "
+                                f"{k.value} scanner cannot evidence it",
+                            )
                 for j, rid in enumerate(c.rules):
                     if rid not in rule_files:
                         raise self.error(

@@ -58,6 +58,10 @@ class Control(_Strict):
     #: Mapping rule ids (from any mapping file) that evidence this control, in addition to
     #: the rules that name it: a new framework can crosswalk to existing rules.
     rules: tuple[Text, ...] = ()
+    #: Finding kinds whose scanners must have run (any one of them) for the control to count
+    #: as assessed. Empty: any kind its rules match. Set it when a narrow rule of another
+    #: kind would otherwise make the control look assessed (A.8.8 needs a dependency scan).
+    evidence: tuple[FindingKind, ...] = ()
 
     @field_validator("id")
     @classmethod

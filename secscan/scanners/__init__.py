@@ -17,9 +17,9 @@ ENTRY_POINT_GROUP = "secscan.scanners"
 BUILTINS: dict[str, str] = {
     "bandit": "secscan.scanners.bandit:BanditScanner",
     "semgrep": "secscan.scanners.semgrep:SemgrepScanner",
+    "pip-audit": "secscan.scanners.pip_audit:PipAuditScanner",
     "iac": "secscan.scanners.trivy_config:TrivyConfigScanner",
     "secrets": "secscan.scanners.trivy_secrets:TrivySecretsScanner",
-    "image": "secscan.scanners.trivy_image:TrivyImageScanner",
 }
 
 

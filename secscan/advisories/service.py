@@ -1,0 +1,62 @@
+"""Which advisory service a scan uses, and the local OSV server that runs for a scan's duration."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+from secscan.advisories import client
+from secscan.advisories.server import serve
+from secscan.advisories.store import AdvisoryStore
+from secscan.config import Config
+from secscan.findings import AdvisorySource, FindingKind
+from secscan.scanners.base import Scanner, ScanRequest
+
+#: Scanner kinds that look packages up in advisories.
+ADVISORY_KINDS = (FindingKind.DEPENDENCY, FindingKind.IMAGE)
+#: Seconds to wait for a shared mirror to say how fresh it is (only informative).
+INFO_TIMEOUT_S = 10
+
+
+def local_db(config: Config, request: ScanRequest) -> Path | None:
+    """The command line's --advisory-db wins over the config's `advisories.db`."""
+    return request.advisory_db or config.resolve(config.advisories.db)
+
+
+@contextmanager
+def for_scan(
+    config: Config, request: ScanRequest, scanners: Sequence[Scanner]
+) -> Iterator[ScanRequest]:
+    """The request the scanners get: with a local mirror, a loopback OSV server is up meanwhile.
+
+    Precedence: --advisory-db, `advisories.db`, `advisories.url` (a shared mirror), else the
+    public OSV API (the scanner's default). A database that cannot be opened raises
+    AdvisoryError before any scanner runs: scanning against nothing would look clean.
+    """
+    if not any(s.kind in ADVISORY_KINDS for s in scanners):
+        yield request
+        return
+    db = local_db(config, request)
+    if db is not None:
+        store = AdvisoryStore.open(db)
+        with serve(store) as url:
+            yield replace(
+                request, osv_url=url, advisory_db=store.root, advisory_source=store.source()
+            )
+        return
+    if config.advisories.url and request.osv_url is None:
+        base = client.base_url(config.advisories.url)
+        info = client.fetch_info(base, INFO_TIMEOUT_S) or {}
+        newest = info.get("newest_modified")
+        count = info.get("records")
+        source = AdvisorySource(
+            kind="osv-api",
+            location=base,
+            newest_modified=newest if isinstance(newest, str) else None,
+            record_count=count if isinstance(count, int) else None,
+        )
+        yield replace(request, osv_url=base, advisory_source=source)
+        return
+    yield request
