@@ -29,5 +29,6 @@ FORMATS: dict[str, Format] = {
     for f in (
         Format("json", "secscan-results.json", "secscan.report.results_json"),
         Format("sarif", "secscan.sarif", "secscan.report.sarif"),
+        Format("html", "secscan-report.html", "secscan.report.html"),
     )
 }

@@ -93,7 +93,7 @@ class ControlView:
 
     @property
     def anchor(self) -> str:
-        return "c-" + _slug(self.key)
+        return "c-" + slug(self.key)
 
     @property
     def state_label(self) -> str:
@@ -112,7 +112,7 @@ class FrameworkView:
 
     @property
     def anchor(self) -> str:
-        return "fw-" + _slug(self.id)
+        return "fw-" + slug(self.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,5 +379,5 @@ def _split_id(text: str) -> list[str]:
     return parts
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import attr
 import sarif_om as om
@@ -16,6 +16,7 @@ import sarif_om as om
 from secscan import fingerprint as fingerprints
 from secscan.errors import ReportError
 from secscan.findings import Confidence, Finding, FindingKind, RunStatus, ScannerRun, Severity
+from secscan.report._jinja import web_url
 from secscan.report.model import FindingView, ReportModel, RunView, build
 from secscan.results import SavedResults
 
@@ -468,13 +469,7 @@ def _code(text: str) -> str:
 
 
 def _is_web_url(url: str) -> bool:
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.netloc) and not any(
-        c.isspace() or c in '<>"' for c in url
-    )
+    return web_url(url) is not None
 
 
 def _utc(when: datetime) -> str:

@@ -1,0 +1,146 @@
+"""The HTML report in a real headless Chromium: no console errors, no requests, filters work."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from reportdata import NOW, evil_saved, rich_saved
+
+from secscan.report import html
+from secscan.results import SavedResults, loads
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+SAMPLES = Path(__file__).resolve().parents[2] / "reports" / "samples"
+SAMPLE_RESULTS = SAMPLES / "secscan-results.json"
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists(),
+        reason=f"Chromium is not installed at {CHROMIUM} (Debian package `chromium`)",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+class Page:
+    """A page that records every console message, page error, dialog and request."""
+
+    def __init__(self, browser: Any, path: Path) -> None:
+        self.console: list[str] = []
+        self.requests: list[str] = []
+        self.dialogs: list[str] = []
+        self.page = browser.new_page(viewport={"width": 1366, "height": 768})
+        self.page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}"))
+        self.page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.url = path.resolve().as_uri()
+        self.page.goto(self.url)
+        self.page.wait_for_load_state("load")
+
+    def visible_rows(self) -> list[str]:
+        rows: list[str] = self.page.eval_on_selector_all(
+            "tbody.finding", "rs => rs.filter(r => !r.hidden && r.offsetParent !== null)"
+            ".map(r => r.dataset.severity)",
+        )
+        return rows
+
+    def assert_clean(self) -> None:
+        assert self.console == [], self.console
+        assert self.requests == [self.url], self.requests
+        assert self.dialogs == []
+
+
+def write(saved: SavedResults, tmp_path: Path, name: str = "report.html") -> Path:
+    path = tmp_path / name
+    path.write_text(html.render(saved, NOW), encoding="utf-8")
+    return path
+
+
+def example_saved() -> SavedResults:
+    if not SAMPLE_RESULTS.is_file():
+        pytest.skip(f"{SAMPLE_RESULTS} is missing: run python -m secscan.report.samples")
+    return loads(SAMPLE_RESULTS.read_text(encoding="utf-8"), str(SAMPLE_RESULTS))
+
+
+def test_example_report_filters_by_severity(browser: Any, tmp_path: Path) -> None:
+    saved = example_saved()
+    page = Page(browser, write(saved, tmp_path))
+    total = len(page.visible_rows())
+    assert total > 0
+    severities = set(page.visible_rows())
+    wanted = "high" if "high" in severities else sorted(severities)[0]
+    page.page.select_option("#filter-severity", wanted)
+    rows = page.visible_rows()
+    assert rows and set(rows) == {wanted}
+    assert len(rows) < total or severities == {wanted}
+    assert page.page.text_content("#shown-count") == str(len(rows))
+    page.page.screenshot(path=str(tmp_path / "example-high.png"), full_page=True)
+    # Clearing the filter brings every row back.
+    page.page.click("#filter-reset")
+    page.page.wait_for_function(f"document.getElementById('shown-count').textContent === '{total}'")
+    page.assert_clean()
+
+
+def test_rich_report_filters_search_and_details(browser: Any, tmp_path: Path) -> None:
+    page = Page(browser, write(rich_saved(), tmp_path))
+    assert len(page.visible_rows()) == 7
+    page.page.select_option("#filter-severity", "high")
+    assert page.visible_rows() == ["high", "high", "high"]
+    page.page.select_option("#filter-scanner", "pip-audit")
+    assert page.visible_rows() == ["high"]
+    page.page.select_option("#filter-severity", "")
+    page.page.select_option("#filter-scanner", "")
+    page.page.fill("#filter-text", "cwe-89")
+    assert page.visible_rows() == ["high"]
+    page.page.fill("#filter-text", "")
+    page.page.select_option("#filter-status", "waived")
+    assert page.visible_rows() == ["low"]
+    page.page.select_option("#filter-status", "")
+    page.page.select_option("#filter-kind", "dependency")
+    assert page.visible_rows() == ["high", "medium"]
+    page.page.select_option("#filter-kind", "")
+    # A matrix count filters to that control's findings.
+    page.page.click("a.control-link[data-control='iso27001-2022-a-8-8']")
+    assert page.visible_rows() == ["high", "medium"]
+    # A finding's details open and show its snippet.
+    page.page.click("tbody.finding:not([hidden]) button.toggle")
+    assert page.page.is_visible("tbody.finding:not([hidden]) tr.detail pre.snippet")
+    page.page.screenshot(path=str(tmp_path / "rich.png"), full_page=True)
+    page.assert_clean()
+
+
+def test_hostile_report_runs_nothing(browser: Any, tmp_path: Path) -> None:
+    page = Page(browser, write(evil_saved(), tmp_path))
+    page.page.click("tbody.finding button.toggle")
+    assert page.page.evaluate("document.querySelectorAll('img, textarea, iframe').length") == 0
+    assert page.page.evaluate("document.scripts.length") == 1
+    assert "<script>alert('x')</script>" in page.page.inner_text("tbody.finding")
+    page.assert_clean()
+
+
+def test_print_layout_shows_details(browser: Any, tmp_path: Path) -> None:
+    page = Page(browser, write(rich_saved(), tmp_path))
+    page.page.emulate_media(media="print")
+    assert page.page.is_visible("tr.detail")
+    assert not page.page.is_visible("#filters")
+    page.page.pdf(path=str(tmp_path / "report.pdf"))
+    assert (tmp_path / "report.pdf").stat().st_size > 10_000
+    page.assert_clean()
