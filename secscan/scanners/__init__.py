@@ -20,6 +20,7 @@ BUILTINS: dict[str, str] = {
     "pip-audit": "secscan.scanners.pip_audit:PipAuditScanner",
     "iac": "secscan.scanners.trivy_config:TrivyConfigScanner",
     "secrets": "secscan.scanners.trivy_secrets:TrivySecretsScanner",
+    "image": "secscan.scanners.trivy_image:TrivyImageScanner",
 }
 
 
