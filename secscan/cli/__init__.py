@@ -22,10 +22,17 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from secscan.cli import doctor, scan
+    from secscan.cli import baseline, controls, doctor, gate, policy, scan
 
     cli.add_command(scan.scan)
     cli.add_command(doctor.doctor)
+    cli.add_command(gate.gate)
+    cli.add_command(controls.controls)
+    cli.add_command(policy.policy)
+    cli.add_command(baseline.baseline)
+    from secscan.cli import advisories
+
+    cli.add_command(advisories.advisories)
 
 
 _register()
