@@ -88,6 +88,12 @@ def parse_version(ecosystem: str, version: str) -> Any:
     return _parse(base, version)
 
 
+def parse_range_version(range_type: str, ecosystem: str, text: str) -> Any:
+    """How a range bound orders: SEMVER ranges by SemVer 2.0, ECOSYSTEM ranges by the ecosystem."""
+    base, _ = split_ecosystem(ecosystem)
+    return _parse("SEMVER" if range_type == "SEMVER" else base, text)
+
+
 def is_affected(advisory: Advisory, ecosystem: str, name: str, version: str) -> bool:
     """True when `name` at `version` lies in one of the advisory's ranges or versions lists.
 

@@ -159,7 +159,13 @@ class AdvisoryStore:
         return self._load(entry) if entry is not None else None
 
     def ids(self) -> tuple[str, ...]:
+        """Every record id, withdrawn ones included."""
         return tuple(sorted(self._by_id))
+
+    def path_of(self, advisory_id: str) -> str | None:
+        """Where a record lives, relative to the database directory."""
+        entry = self._by_id.get(advisory_id)
+        return entry.path if entry is not None else None
 
     def info(self) -> StoreInfo:
         counts: dict[str, int] = defaultdict(int)

@@ -1,0 +1,256 @@
+"""Import OSV records into a local mirror: from a directory, one JSON file, or OSV's all.zip."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from secscan._atomic import write_atomic
+from secscan.advisories import matcher
+from secscan.advisories.osv import Advisory, InvalidRecordError, parse_advisory
+from secscan.advisories.store import MAX_RECORD_BYTES, AdvisoryStore, StoreInfo
+from secscan.errors import AdvisoryError, ReportError
+
+_SAFE_DIR = re.compile(r"[^A-Za-z0-9._-]+")
+#: A zip entry that inflates past this ratio is a bomb, not an advisory export.
+MAX_COMPRESSION_RATIO = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    name: str
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    #: Withdrawn records are not imported; a copy already in the database is removed.
+    withdrawn: int = 0
+    #: Records that failed validation: reported, never written; the others are kept.
+    invalid: list[Skipped] = field(default_factory=list)
+    #: Archive members refused before reading (path traversal, links, bombs).
+    rejected: list[Skipped] = field(default_factory=list)
+    info: StoreInfo | None = None
+
+    @property
+    def imported(self) -> int:
+        return self.added + self.updated + self.unchanged
+
+
+def import_records(src: Path, db: Path) -> ImportReport:
+    """Validate every record in src and write the good ones to db/<ecosystem>/<id>.json.
+
+    Member names from an archive are only ever reported, never used as paths: a record's file
+    name comes from its validated id, so a hostile archive cannot write outside `db`.
+    """
+    src = Path(src).expanduser()
+    if not src.exists():
+        raise AdvisoryError(f"import source {src} does not exist")
+    db = Path(db).expanduser()
+    try:
+        db.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise AdvisoryError(f"cannot create advisory database {db}: {e.strerror or e}") from e
+    existing = AdvisoryStore.open(db)
+    where = {aid: existing.path_of(aid) for aid in existing.ids()}
+    report = ImportReport()
+    newest: dict[str, tuple[float, bytes, Advisory]] = {}
+    for name, payload in _sources(src, report):
+        advisory = _validate(name, payload, report)
+        if advisory is None:
+            continue
+        stamp = advisory.modified_at.timestamp()
+        known = newest.get(advisory.id)
+        if known is None or stamp >= known[0]:
+            newest[advisory.id] = (stamp, payload, advisory)
+    for aid, (_, payload, advisory) in sorted(newest.items()):
+        current = where.get(aid)
+        if advisory.is_withdrawn:
+            report.withdrawn += 1
+            if current is not None:
+                _remove(db / current)
+            continue
+        target = db / current if current else db / _ecosystem_dir(advisory) / f"{aid}.json"
+        if current is not None and _same(target, payload):
+            report.unchanged += 1
+            continue
+        try:
+            write_atomic(target, payload)
+        except ReportError as e:
+            raise AdvisoryError(str(e)) from e
+        if current is None:
+            report.added += 1
+        else:
+            report.updated += 1
+    report.info = AdvisoryStore.open(db).info()
+    return report
+
+
+def _sources(src: Path, report: ImportReport) -> Iterator[tuple[str, bytes]]:
+    if src.is_dir():
+        yield from _from_dir(src, report)
+    elif zipfile.is_zipfile(src):
+        yield from _from_zip(src, report)
+    else:
+        yield from _from_json_file(src, report)
+
+
+def _from_dir(src: Path, report: ImportReport) -> Iterator[tuple[str, bytes]]:
+    for dirpath, dirnames, filenames in os.walk(src, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for fname in sorted(filenames):
+            if not fname.endswith(".json") or fname.startswith("."):
+                continue
+            path = Path(dirpath) / fname
+            rel = path.relative_to(src).as_posix()
+            if path.is_symlink():
+                report.rejected.append(Skipped(rel, "symbolic link: not followed"))
+                continue
+            data = _read_limited(path, rel, report)
+            if data is not None:
+                yield rel, data
+
+
+def _from_json_file(src: Path, report: ImportReport) -> Iterator[tuple[str, bytes]]:
+    data = _read_limited(src, src.name, report)
+    if data is None:
+        return
+    try:
+        parsed = json.loads(data)
+    except ValueError as e:
+        report.invalid.append(Skipped(src.name, f"not JSON: {e}"))
+        return
+    if isinstance(parsed, list):  # a JSON list of records (what some exports write)
+        for i, item in enumerate(parsed):
+            yield f"{src.name}[{i}]", _dump(item)
+    else:
+        yield src.name, data
+
+
+def _from_zip(src: Path, report: ImportReport) -> Iterator[tuple[str, bytes]]:
+    try:
+        archive = zipfile.ZipFile(src)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise AdvisoryError(f"cannot open {src} as a zip archive: {e}") from e
+    with archive:
+        for info in archive.infolist():
+            name = info.filename
+            if info.is_dir():
+                continue
+            unsafe = _unsafe_member(info)
+            if unsafe:
+                report.rejected.append(Skipped(name, unsafe))
+                continue
+            if not name.endswith(".json"):
+                continue
+            if info.file_size > MAX_RECORD_BYTES:
+                report.invalid.append(Skipped(name, f"larger than {MAX_RECORD_BYTES} bytes"))
+                continue
+            try:
+                with archive.open(info) as fh:
+                    data = fh.read(MAX_RECORD_BYTES + 1)
+            except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as e:
+                report.invalid.append(Skipped(name, f"cannot extract: {e}"))
+                continue
+            if len(data) > MAX_RECORD_BYTES:
+                report.invalid.append(Skipped(name, f"larger than {MAX_RECORD_BYTES} bytes"))
+                continue
+            yield name, data
+
+
+def _unsafe_member(info: zipfile.ZipInfo) -> str | None:
+    name = info.filename.replace("\\", "/")
+    parts = PurePosixPath(name).parts
+    if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+        return "absolute path in archive: rejected (zip-slip)"
+    if ".." in parts:
+        return "path traversal ('..') in archive member name: rejected (zip-slip)"
+    mode = info.external_attr >> 16
+    if stat.S_ISLNK(mode):
+        return "symbolic link in archive: rejected"
+    if info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO:
+        return f"compression ratio above {MAX_COMPRESSION_RATIO}:1: rejected as a zip bomb"
+    return None
+
+
+def _read_limited(path: Path, name: str, report: ImportReport) -> bytes | None:
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_RECORD_BYTES + 1)
+    except OSError as e:
+        report.invalid.append(Skipped(name, f"cannot read: {e.strerror or e}"))
+        return None
+    if len(data) > MAX_RECORD_BYTES:
+        report.invalid.append(Skipped(name, f"larger than {MAX_RECORD_BYTES} bytes"))
+        return None
+    return data
+
+
+def _validate(name: str, payload: bytes, report: ImportReport) -> Advisory | None:
+    try:
+        raw = json.loads(payload)
+    except ValueError as e:
+        report.invalid.append(Skipped(name, f"not JSON: {e}"))
+        return None
+    try:
+        advisory = parse_advisory(raw)
+        _check_versions(advisory)
+    except AdvisoryError as e:
+        report.invalid.append(Skipped(name, str(e)))
+        return None
+    return advisory
+
+
+def _check_versions(advisory: Advisory) -> None:
+    """Catch at import what would otherwise fail a scan: range bounds that are not versions."""
+    for entry in advisory.affected:
+        base = matcher.base_ecosystem(entry.ecosystem)
+        if base is None:
+            continue  # an ecosystem secscan cannot order: kept, and refused only if queried
+        for rng in entry.ranges:
+            if rng.type == "GIT":
+                continue
+            for ev in rng.events:
+                if ev.version in ("0", "*"):
+                    continue
+                try:
+                    matcher.parse_range_version(rng.type, base, ev.version)
+                except AdvisoryError as e:
+                    raise InvalidRecordError(
+                        f"{ev.kind} {ev.version!r}: {e}", record_id=advisory.id
+                    ) from e
+
+
+def _ecosystem_dir(advisory: Advisory) -> str:
+    eco = advisory.affected[0].ecosystem.partition(":")[0] if advisory.affected else "_none"
+    return _SAFE_DIR.sub("_", eco).strip("._") or "_none"
+
+
+def _same(path: Path, payload: bytes) -> bool:
+    try:
+        return path.read_bytes() == payload
+    except OSError:
+        return False
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as e:
+        raise AdvisoryError(f"cannot remove withdrawn record {path}: {e.strerror or e}") from e
+
+
+def _dump(item: Any) -> bytes:
+    return (json.dumps(item, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
