@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -89,6 +90,13 @@ from secscan.scanners.base import ScanRequest
     default=None,
     help="Also scan a `docker save` tarball or an OCI layout (file or directory).",
 )
+@click.option(
+    "--advisory-db",
+    metavar="DIR",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Local OSV advisory mirror: audit dependencies offline against it.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only the gate verdict.")
 @click.option("-v", "--verbose", is_flag=True, help="Print every finding.")
 def scan(
@@ -105,6 +113,7 @@ def scan(
     no_cache: bool,
     image: str | None,
     image_archive: Path | None,
+    advisory_db: Path | None,
     quiet: bool,
     verbose: bool,
 ) -> int:
@@ -130,6 +139,8 @@ def scan(
     if request is not None and names is None and config.scanners is not None:
         # An image named on the command line is scanned even when the config lists scanners.
         names = tuple(dict.fromkeys((*config.scanners, "image")))
+    if advisory_db is not None:
+        request = replace(request or ScanRequest(), advisory_db=advisory_db)
     now = pipeline.utcnow
     result = pipeline.scan(
         path, config, scanner_names=names, request=request, clock=now, use_cache=not no_cache
