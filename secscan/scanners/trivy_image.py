@@ -334,9 +334,13 @@ def parse_report(
         data = json.loads(stdout)
         os_meta = (data.get("Metadata") or {}).get("OS") or {}
         os_family, os_version = os_meta.get("Family"), os_meta.get("Name")
+        artifact = str(data.get("ArtifactName") or "")
         findings: list[Finding] = []
         for result in results:
-            inner = pseudo_path(repo, str(result.get("Target") or ""))
+            target = str(result.get("Target") or "")
+            # Checks of the image config (its history, user, env) name the image itself, whose
+            # name as given carries the tag or archive file name: keyed by repository instead.
+            inner = pseudo_path(repo) if target == artifact else pseudo_path(repo, target)
             kind = str(result.get("Type") or "")
             findings.extend(
                 _trivy_vuln(v, result, os_family, os_version, where, repo, scanner)
@@ -401,6 +405,22 @@ def _trivy_vuln(
         cvss_vector=str(vector) if vector else None,
         cvss_score=float(score) if score else None,
     )
+
+
+def oci_ref_name(layout: Path) -> str | None:
+    """The `org.opencontainers.image.ref.name` of an OCI layout directory, when it names a repo.
+
+    trivy does not report it; a bare tag (`7`, as some tools write) names no repository.
+    """
+    try:
+        index = json.loads((layout / "index.json").read_text(encoding="utf-8"))
+        for m in index.get("manifests") or []:
+            name = str((m.get("annotations") or {}).get("org.opencontainers.image.ref.name") or "")
+            if "/" in name or ":" in name:
+                return name
+    except (OSError, ValueError, AttributeError, TypeError):
+        return None
+    return None
 
 
 def read_db_metadata(cache_dir: Path) -> dict[str, Any] | None:
@@ -571,6 +591,9 @@ class TrivyImageScanner(_trivy.TrivyScanner):
         if repo_tags:
             return repository(repo_tags[0])
         archive = Path(ctx.request.image_archive or "image")
+        named = oci_ref_name(archive)
+        if named:
+            return repository(named)
         return archive.name.split(".", 1)[0] or archive.name
 
     def _run(self, argv: list[str], ctx: ScanContext) -> _subprocess.Completed:
