@@ -33,6 +33,9 @@ def _register() -> None:
     from secscan.cli import advisories
 
     cli.add_command(advisories.advisories)
+    from secscan.cli import hook
+
+    cli.add_command(hook.hook)
 
 
 _register()

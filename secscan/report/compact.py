@@ -1,0 +1,115 @@
+"""The few lines a pre-commit hook prints: the verdict, what blocks the commit, how to go on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from secscan.findings import Finding, FindingKind, RunStatus, ScanResult
+from secscan.policy.decision import Decision
+from secscan.policy.waivers import WAIVERS_FILE
+from secscan.report.terminal import _safe
+
+#: A hook's output is read in a commit dialog: one line per finding, cut to stay on screen.
+MESSAGE_CHARS = 160
+MAX_LISTED = 20
+
+
+def location(f: Finding) -> str:
+    """`path:line:col`, the form editors and terminals turn into a link to the spot."""
+    loc = f.location
+    text = loc.path
+    if loc.start_line:
+        text += f":{loc.start_line}"
+        if loc.start_column:
+            text += f":{loc.start_column}"
+    return text
+
+
+def one_line(text: str, limit: int = MESSAGE_CHARS) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 3].rstrip() + "..."
+
+
+def first_sentence(text: str, limit: int = MESSAGE_CHARS) -> str:
+    """Tools' messages run to paragraphs; a hook line carries the first sentence."""
+    flat = " ".join(text.split())
+    end = flat.find(". ")
+    return one_line(flat[: end + 1] if end > 0 else flat, limit)
+
+
+def control_ids(f: Finding) -> str:
+    """Control ids without their framework (`A.8.28`, `Art.25(1)`): short enough for a line."""
+    ids = dict.fromkeys(c.split(":", 1)[-1] for c in f.controls)
+    return f" [{', '.join(ids)}]" if ids else ""
+
+
+def render(
+    result: ScanResult,
+    decision: Decision,
+    *,
+    files: int,
+    scoped: bool = True,
+    waivers_file: str = WAIVERS_FILE,
+) -> str:
+    """Verdict first; on failure every blocking finding as `path:line:col: severity: ...`.
+
+    `scoped`: only some files were scanned, so a waiver for another file rightly matched
+    nothing here; saying so on every commit would teach people to ignore the warnings.
+    """
+    by_fp = {f.fingerprint: f for f in result.findings if f.fingerprint}
+    failing = [by_fp[fp] for fp in decision.failing_fingerprints if fp in by_fp]
+    failing.sort(key=lambda f: f.sort_key)
+    others = len(result.findings) - len(failing)
+    runs = ", ".join(f"{r.scanner} {_state(r.status)}" for r in result.runs)
+    lines: list[str] = []
+    head = f"secscan {decision.profile}: "
+    if decision.passed:
+        extra = f"; {others} finding(s) below the gate" if others else ""
+        lines.append(f"{head}passed: {files} file(s) checked ({runs}){extra}")
+    else:
+        count = f"{len(failing)} finding(s) block this commit" if failing else "blocked"
+        lines.append(f"{head}FAILED: {count} ({runs})")
+        for f in failing[:MAX_LISTED]:
+            # A secret's message may quote the line it is on: only its title is printed.
+            text = f.title if f.kind is FindingKind.SECRET else (f.message or f.title)
+            lines.append(
+                f"  {_safe(location(f))}: {f.severity.value}: {f.scanner} {_safe(f.rule_id)}: "
+                f"{_safe(first_sentence(text))}{_safe(control_ids(f))}"
+            )
+        if len(failing) > MAX_LISTED:
+            lines.append(f"  ... and {len(failing) - MAX_LISTED} more")
+        listed = {fp for f in failing for fp in (f.fingerprint,)}
+        for r in decision.reasons:
+            if not set(r.fingerprints) & listed:
+                lines.append(f"  - {_safe(r.message)}")
+    for w in unmatched_waivers_dropped(decision) if scoped else decision.warnings:
+        lines.append(f"  ! {_safe(one_line(w, 300))}")
+    if not decision.passed and failing:
+        first = failing[0]
+        lines.append(
+            f"Fix them, or accept the risk in {waivers_file} (rule, path, reason, owner, "
+            f"expires). Why and how to fix: secscan explain {_safe(first.rule_id)}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def unmatched_waivers_dropped(decision: Decision) -> tuple[str, ...]:
+    """The decision's warnings less "waiver X matches no finding" (the engine's wording)."""
+    idle = {
+        f"waiver {w.id} ({w.origin}) matches no finding"
+        for w in decision.waivers
+        if not w.expired and not w.fingerprints
+    }
+    return tuple(w for w in decision.warnings if w not in idle)
+
+
+def nothing_to_check(files: Sequence[str], scanners: Sequence[str]) -> str:
+    """Said every time, so an empty run is never mistaken for a clean one."""
+    return (
+        f"secscan: none of the {len(files)} file(s) given is one that "
+        f"{', '.join(scanners) or 'any enabled scanner'} reads: nothing checked\n"
+    )
+
+
+def _state(status: RunStatus) -> str:
+    return {RunStatus.OK: "ok", RunStatus.SKIPPED: "skipped", RunStatus.ERROR: "FAILED"}[status]
