@@ -30,5 +30,7 @@ FORMATS: dict[str, Format] = {
         Format("json", "secscan-results.json", "secscan.report.results_json"),
         Format("sarif", "secscan.sarif", "secscan.report.sarif"),
         Format("html", "secscan-report.html", "secscan.report.html"),
+        Format("markdown", "secscan-summary.md", "secscan.report.markdown"),
+        Format("junit", "secscan-junit.xml", "secscan.report.junit"),
     )
 }

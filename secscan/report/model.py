@@ -17,7 +17,15 @@ from secscan.findings import (
     ScannerRun,
     Severity,
 )
-from secscan.policy.decision import ControlResult, ControlState, Decision, Reason, WaiverRecord
+from secscan.policy.decision import (
+    ControlResult,
+    ControlState,
+    Decision,
+    FrameworkRecord,
+    Reason,
+    RuleRecord,
+    WaiverRecord,
+)
 from secscan.results import SavedResults
 
 #: Most severe first: the order of every count, chart and table.
@@ -104,6 +112,11 @@ class ControlView:
 class FrameworkView:
     id: str
     controls: tuple[ControlView, ...]
+    record: FrameworkRecord | None = None
+
+    @property
+    def title(self) -> str:
+        return self.record.title if self.record and self.record.title else self.id
 
     @property
     def counts(self) -> tuple[tuple[ControlState, int], ...]:
@@ -120,6 +133,9 @@ class RunView:
     run: ScannerRun
     shown: int
     waived: int
+
+    #: The profile tolerated this scanner's error: the gate ignored it, the scan is still partial.
+    tolerated: bool = False
 
     @property
     def failed(self) -> bool:
@@ -176,6 +192,23 @@ class ReportModel:
     @property
     def failed_runs(self) -> tuple[RunView, ...]:
         return tuple(rv for rv in self.runs if rv.failed)
+
+    @property
+    def incomplete(self) -> bool:
+        """A scanner failed, tolerated or not: some targets were not assessed."""
+        return bool(self.failed_runs)
+
+    @property
+    def rules(self) -> tuple[RuleRecord, ...]:
+        return self.decision.rules if self.decision else ()
+
+    def rule(self, rule_id: str) -> RuleRecord | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+    @property
+    def unmapped(self) -> tuple[FindingView, ...]:
+        """Shown findings that evidence no control (they still count against thresholds)."""
+        return tuple(fv for fv in self.findings if not fv.control_keys)
 
     @property
     def by_severity(self) -> tuple[tuple[Severity, int], ...]:
@@ -237,6 +270,8 @@ def build(saved: SavedResults, now: datetime) -> ReportModel:
     if decision is not None and decision.new_fingerprints is not None:
         new_fps = set(decision.new_fingerprints)
 
+    # The findings that failed the gate are shown whatever the report threshold says.
+    always = set(decision.failing_fingerprints) if decision else set()
     views: list[FindingView] = []
     below = 0
     seen: set[str] = set()
@@ -246,7 +281,7 @@ def build(saved: SavedResults, now: datetime) -> ReportModel:
             continue
         if f.fingerprint:
             seen.add(f.fingerprint)
-        if f.severity < threshold:
+        if f.severity < threshold and f.fingerprint not in always:
             below += 1
             continue
         waiver = by_fp_waiver.get(f.fingerprint)
@@ -270,9 +305,11 @@ def build(saved: SavedResults, now: datetime) -> ReportModel:
     # The profile's framework order first (it is the user's), then any others by name.
     listed = decision.frameworks if decision else ()
     fw_ids = list(dict.fromkeys([*listed, *sorted({c.framework for c in controls})]))
+    records = {r.id: r for r in decision.framework_records} if decision else {}
     frameworks = tuple(
         FrameworkView(
             id=fw_id,
+            record=records.get(fw_id),
             controls=tuple(
                 ControlView(
                     result=c,
@@ -286,7 +323,8 @@ def build(saved: SavedResults, now: datetime) -> ReportModel:
     )
 
     ordered_runs = sorted(result.runs, key=lambda r: (r.scanner, r.kind))
-    runs = tuple(_run_view(r, by_fp) for r in ordered_runs)
+    tolerated = set(decision.tolerated_errors) if decision else set()
+    runs = tuple(_run_view(r, by_fp, r.scanner in tolerated) for r in ordered_runs)
     not_analyzed = sorted(
         [
             *(NotAnalyzedView(None, n) for n in result.not_analyzed),
@@ -313,18 +351,22 @@ def build(saved: SavedResults, now: datetime) -> ReportModel:
     )
 
 
-def _run_view(run: ScannerRun, by_fp: dict[str, FindingView]) -> RunView:
+def _run_view(run: ScannerRun, by_fp: dict[str, FindingView], tolerated: bool) -> RunView:
     mine = _views((f.fingerprint for f in run.findings), by_fp)
     waived = sum(fv.waived for fv in mine)
-    return RunView(run=run, shown=len(mine) - waived, waived=waived)
+    return RunView(run=run, shown=len(mine) - waived, waived=waived,
+                   tolerated=tolerated and run.status is RunStatus.ERROR)
 
 
 def _verdict(saved: SavedResults) -> Verdict:
-    if saved.result.failed_runs:
+    decision, failed = saved.decision, {r.scanner for r in saved.result.failed_runs}
+    if decision is None:
+        return Verdict.ERROR if failed else Verdict.NOT_EVALUATED
+    # Fail closed: a scanner error the profile did not tolerate is an error whatever the
+    # outcome field says.
+    if decision.scanner_failure or failed - set(decision.tolerated_errors):
         return Verdict.ERROR
-    if saved.decision is None:
-        return Verdict.NOT_EVALUATED
-    return Verdict.PASS if saved.decision.passed else Verdict.FAIL
+    return Verdict.PASS if decision.passed else Verdict.FAIL
 
 
 def _threshold(decision: Decision | None) -> Severity:

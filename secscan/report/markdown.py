@@ -1,0 +1,166 @@
+"""A short Markdown summary for PR comments and $GITHUB_STEP_SUMMARY, under GitHub's size limit."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from secscan.report._jinja import when
+from secscan.report.model import (
+    ControlView,
+    FindingView,
+    ReportModel,
+    Verdict,
+    build,
+)
+from secscan.results import SavedResults
+
+#: GitHub rejects comments over 65,536 characters; stay well below with room for a header.
+MAX_CHARS = 60_000
+TOP_FINDINGS = 10
+MAX_CONTROLS = 40
+MAX_REASONS = 20
+MAX_CELL = 160
+ICON = {
+    Verdict.PASS: "✅",
+    Verdict.FAIL: "❌",
+    Verdict.ERROR: "⛔",
+    Verdict.NOT_EVALUATED: "⚠️",
+}
+_MD_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_{}[]()#+!|~>"})
+
+
+def render(saved: SavedResults, now: datetime) -> str:
+    return render_model(build(saved, now))
+
+
+def render_model(model: ReportModel, *, top: int = TOP_FINDINGS) -> str:
+    text = _render(model, top=top, controls=MAX_CONTROLS)
+    # The caps above bound the size; this is the last guard for pathological text.
+    while len(text) > MAX_CHARS and top > 0:
+        top //= 2
+        text = _render(model, top=top, controls=min(MAX_CONTROLS, top))
+    if len(text) > MAX_CHARS:
+        text = text[: MAX_CHARS - 80] + "\n\n_… summary cut to fit GitHub's comment limit._\n"
+    return text
+
+
+def _render(model: ReportModel, *, top: int, controls: int) -> str:
+    result, decision = model.saved.result, model.decision
+    out: list[str] = []
+    head = f"## {ICON[model.verdict]} secscan: {model.verdict_label}"
+    if decision is not None:
+        gate = "passed" if decision.passed else "failed"
+        head += f" (gate {gate}, profile {code(decision.profile)})"
+    out += [head, ""]
+    if decision is None:
+        out += ["No gate decision was saved with these results: nothing was judged.", ""]
+    for rv in model.failed_runs:
+        note = " (tolerated by the profile)" if rv.tolerated else ""
+        out.append(f"> **{esc(rv.run.scanner)} failed{note}**: {cell(rv.run.error or 'error')}  ")
+    if model.failed_runs:
+        out += ["> The scan is incomplete: what that scanner checks was not assessed.", ""]
+    if model.reasons:
+        out.append("**Why the gate failed**" if decision and not decision.passed else "**Reasons**")
+        out.append("")
+        for r in model.reasons[:MAX_REASONS]:
+            out.append(f"- {code(r.rule)} {cell(r.message)}")
+        if len(model.reasons) > MAX_REASONS:
+            out.append(f"- … and {len(model.reasons) - MAX_REASONS} more (see the HTML report)")
+        out.append("")
+    for w in model.warnings[:MAX_REASONS]:
+        out.append(f"- ⚠️ {cell(w)}")
+    if model.warnings:
+        out.append("")
+
+    counts = " · ".join(f"{n} {s.value}" for s, n in model.by_severity)
+    extra = f"; {len(model.waived_findings)} waived" if model.waived_findings else ""
+    if model.below_threshold:
+        extra += f"; {model.below_threshold} below the report threshold"
+    out += [f"**{len(model.open_findings)} open finding(s)**: {counts}{extra}", ""]
+
+    open_findings = model.open_findings
+    if open_findings and top:
+        out += [f"### Top findings ({min(top, len(open_findings))} of {len(open_findings)})", ""]
+        out += _findings_table(open_findings[:top])
+        out.append("")
+
+    failing = model.failing_controls
+    if failing and controls:
+        out += [f"### Failing controls ({len(failing)})", ""]
+        out += _controls_table(failing[:controls])
+        if len(failing) > controls:
+            out.append(f"\n… and {len(failing) - controls} more (see the compliance report)")
+        out.append("")
+    not_assessed = model.not_assessed_controls
+    if not_assessed:
+        ids = ", ".join(esc(cv.result.control_id) for cv in not_assessed[:controls])
+        more = f" and {len(not_assessed) - controls} more" if len(not_assessed) > controls else ""
+        out += [f"**Not assessed** ({len(not_assessed)}): {ids}{more}", ""]
+
+    out += [
+        "<details><summary>Scanners</summary>",
+        "",
+        "| Scanner | Version | Status | Open | Waived |",
+        "| --- | --- | --- | ---: | ---: |",
+    ]
+    for rv in model.runs:
+        status = rv.run.status.value + (" (tolerated)" if rv.tolerated else "")
+        out.append(
+            f"| {cell(rv.run.scanner)} | {cell(rv.run.tool_version or '-')} | {status} "
+            f"| {rv.shown} | {rv.waived} |"
+        )
+    out += ["", "</details>", ""]
+    commit = f" · commit {code(result.git_commit[:12])}" if result.git_commit else ""
+    scanned, rendered = esc(when(result.started_at)), esc(when(model.generated_at))
+    out.append(
+        f"<sub>secscan {esc(result.secscan_version)}{commit} · scanned {scanned}"
+        f" · report {rendered}</sub>"
+    )
+    return "\n".join(out) + "\n"
+
+
+def _findings_table(views: Sequence[FindingView]) -> list[str]:
+    rows = ["| Severity | Finding | Location | Scanner |", "| --- | --- | --- | --- |"]
+    for fv in views:
+        f = fv.finding
+        loc = f.location.path + (f":{f.location.start_line}" if f.location.start_line else "")
+        what = cell(f.title or f.rule_id)
+        if f.package is not None:
+            fixed = ", ".join(f.package.fixed_versions) or "no fix known"
+            what += f" ({cell(f.package.name)} {cell(f.package.version)}, fixed in {cell(fixed)})"
+        new = " 🆕" if fv.new else ""
+        rows.append(
+            f"| {f.severity.value} | {what} {code(f.rule_id)}{new} | {code(loc)} "
+            f"| {cell(f.scanner)} |"
+        )
+    return rows
+
+
+def _controls_table(controls: Iterable[ControlView]) -> list[str]:
+    rows = ["| Framework | Control | Title | Findings |", "| --- | --- | --- | ---: |"]
+    rows += [
+        f"| {cell(cv.result.framework)} | {cell(cv.result.control_id)} | {cell(cv.result.title)} "
+        f"| {len(cv.findings)} |"
+        for cv in controls
+    ]
+    return rows
+
+
+def esc(text: str) -> str:
+    """Text that GitHub renders as itself: no markup, no HTML, no mentions or links."""
+    return html.escape(text, quote=False).translate(_MD_SPECIAL).replace("@", "&#64;")
+
+
+def cell(text: str, limit: int = MAX_CELL) -> str:
+    """One table cell: one line, no pipe, bounded."""
+    one = " ".join(text.split())
+    if len(one) > limit:
+        one = one[: limit - 1] + "…"
+    return esc(one)
+
+
+def code(text: str, limit: int = MAX_CELL) -> str:
+    """Inline code that no backtick or pipe in the text can break out of."""
+    return f"<code>{cell(text, limit)}</code>"
