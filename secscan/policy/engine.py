@@ -529,7 +529,7 @@ def _control_results(
                 statement=control.statement,
                 fingerprints=_fps(findings, open_),
                 waived_fingerprints=_fps(findings, shut),
-                scanners=tuple(sorted(scanners | {findings[i].scanner for i in mine})),
+                scanners=tuple(sorted(scanners | {findings[i].scanner for i in failing})),
                 mapping_rules=tuple(sorted(rule_ids)),
                 failing_fingerprints=_fps(findings, failing),
                 evidenced_by=kinds,
