@@ -240,6 +240,9 @@ class ReportModel:
         return next((fw for fw in self.frameworks if fw.id == framework_id), None)
 
 
+_ADVISORY_KINDS = (FindingKind.DEPENDENCY, FindingKind.IMAGE)
+
+
 def control_key(framework: str, control_id: str) -> str:
     return f"{framework} {control_id}"
 
@@ -332,8 +335,13 @@ def build(saved: SavedResults, now: datetime) -> ReportModel:
         ],
         key=lambda v: (v.item.path, v.scanner or "", v.item.reason),
     )
+    # The pipeline hands the scan's advisory source to every run; only these kinds use it.
     sources = sorted(
-        {(r.scanner, r.advisory_source) for r in result.runs if r.advisory_source is not None},
+        {
+            (r.scanner, r.advisory_source)
+            for r in result.runs
+            if r.advisory_source is not None and r.kind in _ADVISORY_KINDS
+        },
         key=lambda p: (p[0], p[1].kind, p[1].location),
     )
     return ReportModel(
