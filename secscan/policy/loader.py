@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import yaml
 from pydantic import BaseModel
@@ -118,21 +118,16 @@ class _Builder:
         return PolicyError(message, path=str(path), line=line, key=".".join(map(str, loc)) or None)
 
     def parse(self, path: Path, model: type[M]) -> M:
-        loaded = load_yaml(path, PolicyError)
+        loaded, parsed = _parse(path, model)
         self.loaded[path] = loaded
-        if loaded.node is not None:
-            _no_duplicate_keys(loaded.node, str(path))
-        if not isinstance(loaded.data, dict):
-            raise PolicyError("the top level must be a mapping of keys", path=str(path), line=1)
-        return validate(model, loaded, str(path), PolicyError)
+        return parsed
 
     def build(self, files: Mapping[tuple[str, str], Path], sources: tuple[str, ...]) -> Policy:
-        frameworks = self.frameworks(
-            [p for (sub, _), p in sorted(files.items()) if sub == FRAMEWORKS]
-        )
+        # Shipped files first, then the user's: a clash is reported in the user's file.
+        frameworks = self.frameworks([p for (sub, _), p in files.items() if sub == FRAMEWORKS])
         controls = {qualify(f.id, c.id): f for f in frameworks for c in f.controls}
         rules, rule_files = self.rules(
-            [p for (sub, _), p in sorted(files.items()) if sub == MAPPINGS], controls
+            [p for (sub, _), p in files.items() if sub == MAPPINGS], controls
         )
         self.crosswalks(frameworks, rule_files, rules)
         profiles = {
@@ -347,6 +342,33 @@ class _Builder:
             gate=parsed.gate,
             source_file=str(path),
         )
+
+
+def _parse(path: Path, model: type[M]) -> tuple[_Loaded, M]:
+    try:
+        st = path.stat()
+    except OSError as e:
+        raise PolicyError(f"cannot read file: {e}", path=str(path)) from e
+    key = (str(path), st.st_mtime_ns, st.st_size, model)
+    hit = _CACHE.get(key)
+    if hit is None:
+        hit = _CACHE[key] = _parse_uncached(path, model)
+    loaded, parsed = hit
+    return loaded, cast(M, parsed)  # the cache key includes the model
+
+
+#: Parsed files by (path, mtime, size, model): the shipped library is parsed once per
+#: process however often it is loaded; a file that changes is parsed again.
+_CACHE: dict[tuple[str, int, int, type[BaseModel]], tuple[_Loaded, BaseModel]] = {}
+
+
+def _parse_uncached(path: Path, model: type[M]) -> tuple[_Loaded, M]:
+    loaded = load_yaml(path, PolicyError)
+    if loaded.node is not None:
+        _no_duplicate_keys(loaded.node, str(path))
+    if not isinstance(loaded.data, dict):
+        raise PolicyError("the top level must be a mapping of keys", path=str(path), line=1)
+    return loaded, validate(model, loaded, str(path), PolicyError)
 
 
 def _no_duplicate_keys(node: yaml.Node, name: str) -> None:
