@@ -33,6 +33,10 @@ def _register() -> None:
     from secscan.cli import advisories
 
     cli.add_command(advisories.advisories)
+    from secscan.cli import compliance, report
+
+    cli.add_command(report.report)
+    cli.add_command(compliance.compliance_cmd)
     from secscan.cli import hook
 
     cli.add_command(hook.hook)
