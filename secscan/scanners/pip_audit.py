@@ -121,7 +121,12 @@ class PipAuditScanner(ToolScanner):
         base_url, source = self._service(ctx)
         pins = _pins(found.declared)
         audit = self._audit(sorted(pins), base_url, ctx) if pins else Audit({}, ())
-        missing = [f"{n}=={v}" for n, v in sorted(pins) if (n, v) not in audit.resolved]
+        skipped = {_key(name) for name, _ in audit.skipped}
+        missing = [
+            f"{n}=={v}"
+            for n, v in sorted(pins)
+            if (n, v) not in audit.resolved and n not in skipped
+        ]
         if audit.skipped or missing:
             raise ScannerError(self.name, _not_audited_message(audit.skipped, missing, source))
         records = _fetch_records(
