@@ -27,6 +27,14 @@ def is_dockerfile(name: str) -> bool:
     )
 
 
+def is_certainly_iac(path: str) -> bool:
+    """Terraform files and Dockerfiles are IaC by their name; YAML and JSON only maybe."""
+    base = path.rsplit("/", 1)[-1]
+    return base.lower().endswith((".tf", ".tf.json", ".tfvars", ".tfvars.json")) or (
+        is_dockerfile(base)
+    )
+
+
 class TrivyConfigScanner(_trivy.TrivyScanner):
     name: ClassVar[str] = "iac"
     kind: ClassVar[FindingKind] = FindingKind.IAC
@@ -53,12 +61,16 @@ class TrivyConfigScanner(_trivy.TrivyScanner):
         done = self.execute(self.argv(ctx), ctx)
         outcome = self.parse(done.stdout, ctx)
         not_analyzed = self.not_analyzed(done.stderr, ctx)
+        # YAML and JSON files may be no IaC at all; Terraform files and Dockerfiles surely are.
+        # When every one of those failed to parse and nothing else produced a finding, trivy
+        # assessed nothing: that is an error, not a clean result.
+        certain = [t for t in ctx.targets if is_certainly_iac(t)]
         unparsed = {n.path for n in not_analyzed}
-        if ctx.targets and unparsed.issuperset(ctx.targets):
+        if certain and unparsed.issuperset(certain) and not outcome.findings:
             first = not_analyzed[0]
             raise ScannerError(
                 self.name,
-                f"trivy could not parse any of the {len(ctx.targets)} file(s) it was given "
+                f"trivy could not parse any of the {len(certain)} IaC file(s) it was given "
                 f"(first: {first.path}: {first.reason})",
             )
         return ScanOutcome(findings=outcome.findings, not_analyzed=not_analyzed)
