@@ -17,16 +17,17 @@ _GLOB_META = frozenset("*?[")
 def canonical_check_id(text: str) -> str:
     """The id form trivy 0.76 prints (`DS-0001`) for any older one (`DS001`, `AVD-DS-0001`).
 
-    The number keeps its own width when it has more than four digits (`KSV-01010` is a
-    different check from `KSV-1010`). Anything that is not a check id comes back unchanged,
-    so semgrep and bandit rule ids pass through.
+    The number is compared as a number (`KSV-01010` and `KSV-1010` are one check: trivy has
+    no two ids that differ only in leading zeros), so a finding keeps matching whichever way
+    a scanner or an older trivy wrote it. Anything that is not a check id comes back
+    unchanged, so semgrep and bandit rule ids pass through.
     """
     word = text.strip()
     m = _CHECK_ID.match(word.upper())
     if not m:
         return word
     prefix, number = m.groups()
-    return f"{prefix}-{number.zfill(4)}"
+    return f"{prefix}-{int(number):04d}"
 
 
 def canonical_check_glob(pattern: str) -> str:

@@ -13,7 +13,7 @@ from secscan.findings import FindingKind
 from secscan.policy.decision import ControlState
 from secscan.policy.engine import evaluate
 from secscan.policy.loader import Catalog, default_catalog, load_policy
-from secscan.policy.match import any_glob, canonical_check_glob
+from secscan.policy.match import any_glob, canonical_check_glob, canonical_check_id
 from secscan.policy.models import Policy
 
 SOC2 = """\
@@ -101,7 +101,11 @@ def test_the_shipped_library_is_valid_and_complete(catalog: Catalog) -> None:
 
 def test_every_check_id_in_the_shipped_mappings_exists_in_trivy(shipped: Policy) -> None:
     lines = (CAPTURED / "trivy-0.76-checks.txt").read_text(encoding="utf-8").splitlines()
-    known = {line.split("\t")[0] for line in lines if line and not line.startswith("#")}
+    known = {
+        canonical_check_id(line.split("\t")[0])
+        for line in lines
+        if line and not line.startswith("#")
+    }
     for rule in shipped.rules:
         for pattern in rule.match.checks:
             glob = canonical_check_glob(pattern)

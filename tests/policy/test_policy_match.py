@@ -20,7 +20,8 @@ from secscan.policy.models import Match
         ("AVD-DS-0001", "DS-0001"),
         ("avd-ds-0001", "DS-0001"),
         ("KSV001", "KSV-0001"),
-        ("KSV-01010", "KSV-01010"),  # five digits stay five: a different check from KSV-1010
+        ("KSV-01010", "KSV-1010"),  # numbers compare as numbers, whatever the padding
+        ("AVD-KSV-01010", "KSV-1010"),
         ("AVD-AWS-0086", "AWS-0086"),
         ("AWS-0086", "AWS-0086"),
         ("B608", "B608"),  # bandit ids are not check ids
