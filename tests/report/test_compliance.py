@@ -1,0 +1,84 @@
+"""The compliance evidence document: every control, its evidence and its gaps, in three formats."""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+
+import pytest
+from reportdata import EVIL, GDPR, ISO, NOW, evil_saved, rich_saved
+
+from secscan.errors import UsageError
+from secscan.report import compliance
+from secscan.results import SavedResults
+
+
+def test_json_lists_every_control_with_its_evidence() -> None:
+    doc = json.loads(compliance.render(rich_saved(), NOW, framework=ISO, fmt="json"))
+    assert doc["schema"] == "secscan-compliance" and doc["framework"]["id"] == ISO
+    assert doc["summary"] == {"fail": 5, "not_assessed": 1, "waived": 1, "pass": 1}
+    controls = {c["id"]: c for c in doc["controls"]}
+    assert len(controls) == 8
+    sqli = controls["A.8.28"]
+    assert sqli["state"] == "fail" and sqli["scanners"] == ["bandit"]
+    assert sqli["findings"][0]["rule_id"] == "B608" and sqli["findings"][0]["line"] == 12
+    assert controls["A.8.24"]["waived_findings"][0]["waiver"] == "W-001"
+    assert doc["not_assessed"]["controls"] == ["A.8.20"]
+    assert doc["not_assessed"]["failed_scanners"][0]["scanner"] == "semgrep"
+    assert {f["path"] for f in doc["not_assessed"]["files"]} == {"app/broken.py", "data/huge.bin"}
+    # Evidence: who ran, on what, when, with which versions and data.
+    runs = {r["scanner"]: r for r in doc["scanners"]}
+    assert runs["bandit"]["tool_version"] == "1.9.4" and runs["bandit"]["targets"] == 12
+    assert runs["pip-audit"]["advisory_source"]["newest_modified"] == "2024-10-10T00:00:00Z"
+    assert runs["iac"]["rulesets"] == ["trivy-checks embedded"]
+    assert doc["scope"]["git_commit"].startswith("0123456789")
+    waivers = {w["id"]: w for w in doc["waivers"]}
+    assert waivers["W-001"]["state"] == "active" and waivers["W-001"]["controls"] == ["A.8.24"]
+    assert waivers["W-000"]["state"] == "expired" and waivers["W-000"]["owner"] == "ops@example.com"
+
+
+def test_frameworks_are_separate_documents() -> None:
+    doc = json.loads(compliance.render(rich_saved(), NOW, framework=GDPR, fmt="json"))
+    assert {c["id"] for c in doc["controls"]} == {"Art.25(1)", "Art.32(1)(a)", "Art.32(1)(b)"}
+
+
+def test_markdown_and_html_carry_the_same_facts() -> None:
+    for fmt in ("markdown", "html"):
+        out = compliance.render(rich_saved(), NOW, framework=ISO, fmt=fmt)
+        for text in ("A.8.28", "Secure coding", "A.8.20", "W-001", "W-000", "platform-team",
+                     "semgrep", "1.9.4", "advisory-db", "not assessed", "app/broken.py"):
+            assert text.lower() in out.lower(), (fmt, text)
+
+
+def test_html_is_script_free_and_escaped() -> None:
+    out = compliance.render(evil_saved(), NOW, framework=ISO, fmt="html")
+    tags: list[str] = []
+
+    class P(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            tags.append(tag)
+
+    P().feed(out)
+    assert "script" not in tags and "img" not in tags and "textarea" not in tags
+    assert EVIL not in out
+    assert "script-src" not in out  # no script is allowed at all (default-src 'none')
+
+
+def test_markdown_is_inert() -> None:
+    out = compliance.render(evil_saved(), NOW, framework=ISO, fmt="markdown")
+    assert "<script>" not in out and "<img" not in out
+
+
+def test_unknown_framework_or_undecided_results_are_usage_errors() -> None:
+    with pytest.raises(UsageError, match="judged: iso27001-2022, gdpr"):
+        compliance.render(rich_saved(), NOW, framework="pci-dss", fmt="json")
+    with pytest.raises(UsageError, match="no policy decision"):
+        compliance.render(SavedResults(rich_saved().result, None), NOW, framework=ISO, fmt="json")
+    with pytest.raises(UsageError, match="no compliance format"):
+        compliance.render(rich_saved(), NOW, framework=ISO, fmt="pdf")
+
+
+def test_byte_identical() -> None:
+    for fmt in compliance.FORMATS:
+        a = compliance.render(rich_saved(), NOW, framework=ISO, fmt=fmt)
+        assert a == compliance.render(rich_saved(), NOW, framework=ISO, fmt=fmt)
