@@ -334,9 +334,9 @@ def evaluate(
     order = {qid: n for n, qid in enumerate(index)}
     rule_controls = _rule_controls(index)
 
-    mapped = _map_runs(result, policy.rules, rule_controls, order)
+    mapped, matched = _map_runs(result, policy.rules, rule_controls, order)
     findings = mapped.findings
-    matched_rules = [tuple(r.id for r in policy.rules if matches(r.match, f)) for f in findings]
+    matched_rules = [matched[id(f)] for f in findings]
 
     waivers = waivers or Waivers()
     today = today_utc(now)
@@ -458,15 +458,28 @@ def _map_runs(
     rules: Sequence[MappingRule],
     rule_controls: Mapping[str, tuple[str, ...]],
     order: Mapping[str, int],
-) -> ScanResult:
+) -> tuple[ScanResult, dict[int, tuple[str, ...]]]:
+    """Fill `Finding.controls`; also return, per mapped finding (by identity), the ids of
+    the rules it matched, so matching runs once per finding and rule.
+    """
+    matched: dict[int, tuple[str, ...]] = {}
+    # Matching reads only these fields; a scan repeats them a lot (one rule, many places).
+    memo: dict[tuple[object, ...], tuple[str, ...]] = {}
+
     def mapped(f: Finding) -> Finding:
-        qids = {q for r in rules if matches(r.match, f) for q in rule_controls.get(r.id, ())}
-        return replace(f, controls=tuple(sorted(qids, key=lambda q: order[q])))
+        key = (f.kind, f.scanner, f.rule_id, f.aliases, f.cwe, f.tags, f.severity)
+        rids = memo.get(key)
+        if rids is None:
+            rids = memo[key] = tuple(r.id for r in rules if matches(r.match, f))
+        qids = {q for rid in rids for q in rule_controls.get(rid, ())}
+        out = replace(f, controls=tuple(sorted(qids, key=lambda q: order[q])))
+        matched[id(out)] = rids
+        return out
 
     runs = tuple(
         replace(run, findings=tuple(mapped(f) for f in run.findings)) for run in result.runs
     )
-    return replace(result, runs=runs)
+    return replace(result, runs=runs), matched
 
 
 def _control_results(
@@ -478,13 +491,17 @@ def _control_results(
     index: Mapping[str, ControlInfo],
 ) -> tuple[ControlResult, ...]:
     runs = [r for r in result.runs if evidencing_run(r)]
+    by_rule: dict[str, list[int]] = {}
+    for i, rids in enumerate(matched_rules):
+        for rid in rids:
+            by_rule.setdefault(rid, []).append(i)
     out = []
     for qid, info in index.items():
         control = next(
             c for c in info.framework.controls if qualify(info.framework.id, c.id) == qid
         )
         rule_ids = {r.id for r in info.rules}
-        mine = [i for i, rids in enumerate(matched_rules) if rule_ids & set(rids)]
+        mine = sorted({i for rid in rule_ids for i in by_rule.get(rid, ())})
         kinds = _evidence_kinds(control.evidence, info.rules)
         scanners = {
             r.scanner
