@@ -8,6 +8,7 @@ package URL against the local OSV database. With neither, the scan is an error, 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ from secscan.scanners import _trivy
 from secscan.scanners.base import ScanContext, ScanOutcome, ScanRequest
 from secscan.scanners.trivy_config import misconfig_finding
 from secscan.scanners.trivy_secrets import secret_finding
+
+log = logging.getLogger(__name__)
 
 #: trivy package types -> OSV ecosystem (language packages found inside the image).
 LANGUAGE_ECOSYSTEMS = {
@@ -555,6 +558,8 @@ class TrivyImageScanner(_trivy.TrivyScanner):
                 advisory_source=db_source,
             )
         store = self.osv_store(ctx, db_problem)
+        if db_problem:
+            log.warning("image: %s; matching against the local OSV database instead", db_problem)
         sbom = self._run(
             [*self.base_argv(ctx, vuln_db=False), "--scanners", "", "--format", "cyclonedx",
              *target],
