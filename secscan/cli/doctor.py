@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from secscan import scanners
+from secscan.config import load_config
 from secscan.errors import SecscanError
+from secscan.scanners.trivy_image import advisory_sources
 
 
 @click.command()
-def doctor() -> int:
-    """Show each scanner, whether its tool was found, and its version."""
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path), default=".")
+def doctor(path: Path) -> int:
+    """Show each scanner, whether its tool was found, and its version; and the advisory
+    sources an image scan of PATH (default: the current directory) could use."""
     missing = 0
     for name, cls in scanners.registry().items():
         try:
@@ -20,4 +26,8 @@ def doctor() -> int:
             missing += 1
             state = f"MISSING {e.diagnostics().splitlines()[0]}"
         click.echo(f"{name:10} {cls.kind.value:10} {state}")
+    click.echo("advisory sources for images:")
+    for source in advisory_sources(load_config(path)):
+        state = "usable  " if source.usable else "unusable"
+        click.echo(f"  {source.kind:10} {state} {source.detail}")
     return 3 if missing else 0

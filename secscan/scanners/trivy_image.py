@@ -23,6 +23,7 @@ from secscan.advisories import matcher
 from secscan.advisories.osv import Advisory
 from secscan.advisories.severity import advisory_severity
 from secscan.advisories.store import AdvisoryStore
+from secscan.config import Config
 from secscan.errors import AdvisoryError, ScannerError, ScannerOutputError
 from secscan.findings import (
     AdvisorySource,
@@ -436,6 +437,58 @@ def read_db_metadata(cache_dir: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return meta if isinstance(meta, dict) else None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """One vulnerability source for images, as `secscan doctor` shows it."""
+
+    kind: str  # "trivy-db" | "local-osv"
+    usable: bool
+    detail: str
+
+
+def advisory_sources(config: Config) -> tuple[SourceStatus, ...]:
+    """Which sources an image scan with this config could use, without touching the network."""
+    opts = config.trivy
+    cache = config.resolve(opts.cache_dir) or default_cache_dir()
+    meta = read_db_metadata(cache)
+    opted_in = bool(opts.download_db or opts.db_repository or opts.cache_dir)
+    if meta is not None:
+        fresh = f"updated {meta.get('UpdatedAt', '?')}, next due {meta.get('NextUpdate', '?')}"
+        trivy_db = SourceStatus(
+            "trivy-db", opted_in,
+            f"{cache / 'db'} ({fresh})"
+            + ("" if opted_in else "; not used: set trivy.cache_dir to use it"),
+        )
+    elif opts.download_db or opts.db_repository:
+        where = opts.db_repository or "trivy's default registries"
+        trivy_db = SourceStatus(
+            "trivy-db", False, f"none in {cache / 'db'} yet; a scan will try to download it from "
+            f"{where} (needs the network or a mirror)",
+        )
+    else:
+        trivy_db = SourceStatus(
+            "trivy-db", False,
+            f"none in {cache / 'db'}; not configured (trivy.cache_dir, trivy.db_repository, "
+            "trivy.download_db)",
+        )
+    db = config.resolve(config.advisories.db)
+    if db is None:
+        local = SourceStatus("local-osv", False, "not configured (advisories.db or --advisory-db)")
+    else:
+        try:
+            info = AdvisoryStore.open(db, write_index=False).info()
+        except AdvisoryError as e:
+            local = SourceStatus("local-osv", False, e.diagnostics().splitlines()[0])
+        else:
+            ecosystems = ", ".join(f"{eco} {n}" for eco, n in info.ecosystems) or "none"
+            local = SourceStatus(
+                "local-osv", info.records > 0,
+                f"{info.location}: {info.records} record(s), newest modified "
+                f"{info.newest_modified or '-'}; ecosystems: {ecosystems}",
+            )
+    return (trivy_db, local)
 
 
 def default_cache_dir() -> Path:

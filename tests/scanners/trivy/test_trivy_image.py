@@ -401,3 +401,17 @@ def test_debootstrapped_debian_rootfs(project: Path, tmp_path: Path,
     # bullseye's current zlib and openssl are fixed: the real rootfs must not match old facts
     assert "DEBIAN-CVE-2022-37434" not in {f.rule_id for f in run.findings}
     assert run.advisory_source is not None and run.advisory_source.kind == "local-osv"
+
+
+@pytest.mark.integration
+def test_doctor_lists_the_image_advisory_sources(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    osv_store_dir(tmp_path / "osv", OSV / "Debian")
+    (tmp_path / ".secscan.yaml").write_text(
+        f"version: 1\nadvisories:\n  db: osv\ntrivy:\n  cache_dir: {tmp_path / 'cache'}\n"
+    )
+    res = run_cli("doctor", str(tmp_path))
+    assert "image      image      ok      0.76.0" in res.out
+    lines = {line.split()[0]: line for line in res.out.splitlines()[-2:]}
+    assert "unusable" in lines["trivy-db"] and str(tmp_path / "cache") in lines["trivy-db"]
+    assert "usable " in lines["local-osv"] and "2 record(s)" in lines["local-osv"]
+    assert "Debian 2" in lines["local-osv"]
