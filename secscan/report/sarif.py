@@ -1,4 +1,4 @@
-"""SARIF 2.1.0 for code scanning (GitHub, GitLab, Azure DevOps), one run per scanner."""
+"""SARIF 2.1.0 for code scanning (GitHub, Azure DevOps, IDE viewers), one run per scanner."""
 
 from __future__ import annotations
 
