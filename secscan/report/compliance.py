@@ -12,12 +12,11 @@ from datetime import datetime
 from typing import Any
 
 from secscan.errors import UsageError
-from secscan.findings import FindingKind, RunStatus
+from secscan.findings import RunStatus
 from secscan.policy.decision import ControlState, RuleRecord, WaiverRecord
 from secscan.report import _jinja
 from secscan.report.markdown import cell, code, esc
 from secscan.report.model import (
-    STATES,
     ControlView,
     FindingView,
     FrameworkView,
@@ -402,5 +401,4 @@ def render_html(cv: ComplianceView) -> str:
     css = _jinja.asset("report.css")
     csp = "; ".join(("default-src 'none'", f"style-src {_jinja.csp_hash(css)}", "img-src data:",
                      "base-uri 'none'", "form-action 'none'"))
-    return _jinja.render(TEMPLATE, v=cv, m=cv.model, css=css, csp=csp,
-                         evidence_note=EVIDENCE_NOTE, states=STATES, kinds=FindingKind)
+    return _jinja.render(TEMPLATE, v=cv, m=cv.model, css=css, csp=csp, evidence_note=EVIDENCE_NOTE)
