@@ -37,9 +37,10 @@ def _register() -> None:
 
     cli.add_command(report.report)
     cli.add_command(compliance.compliance_cmd)
-    from secscan.cli import hook
+    from secscan.cli import ci, hook
 
     cli.add_command(hook.hook)
+    cli.add_command(ci.ci)
 
 
 _register()
