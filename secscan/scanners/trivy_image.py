@@ -598,6 +598,7 @@ class TrivyImageScanner(_trivy.TrivyScanner):
                     *self.base_argv(ctx, vuln_db=True),
                     "--scanners", "vuln,secret,misconfig",
                     "--image-config-scanners", "misconfig,secret",
+                    "--list-all-pkgs=false",
                     "--format", "json", *target,
                 ],
                 ctx,

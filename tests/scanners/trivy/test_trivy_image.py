@@ -415,3 +415,50 @@ def test_doctor_lists_the_image_advisory_sources(tmp_path: Path, run_cli) -> Non
     assert "unusable" in lines["trivy-db"] and str(tmp_path / "cache") in lines["trivy-db"]
     assert "usable " in lines["local-osv"] and "2 record(s)" in lines["local-osv"]
     assert "Debian 2" in lines["local-osv"]
+
+
+# --- trivy's own database (a minimal real one, built offline: tests/fixtures/trivy/trivy-db)
+
+def test_parse_real_report_with_trivy_db_vulnerabilities() -> None:
+    where = Location("Dockerfile", 2, 2)
+    findings = parse_report((FIX / "image-debian-trivydb.json").read_text(), where, APP)
+    vulns = sorted((f for f in findings if f.kind is FindingKind.IMAGE),
+                   key=lambda f: (f.rule_id, f.package.name if f.package else ""))
+    assert [(f.rule_id, f.package.name if f.package else None) for f in vulns] == [
+        ("CVE-2022-0778", "libssl1.1"),
+        ("CVE-2022-0778", "openssl"),
+        ("CVE-2022-37434", "zlib1g"),
+    ]
+    zlib = vulns[2]
+    assert zlib.package is not None
+    assert zlib.package.fixed_versions == ("1:1.2.11.dfsg-2+deb11u2",)
+    assert zlib.package.ecosystem == "Debian:11"
+    assert zlib.package.version == "1:1.2.11.dfsg-2+deb11u1"
+    assert zlib.severity is Severity.CRITICAL
+    assert (zlib.cvss_score, zlib.cwe) == (9.8, (787,))
+    assert zlib.cvss_vector == "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
+    assert zlib.location == where and zlib.resource == APP
+    assert "https://security-tracker.debian.org/tracker/CVE-2022-37434" in zlib.references
+    # the image config checks come along in the same report
+    assert {f.rule_id for f in findings if f.kind is FindingKind.IAC} == {"DS-0002", "DS-0026"}
+
+
+@pytest.mark.integration
+def test_trivy_db_in_the_configured_cache_is_the_source(project: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "trivy-cache"
+    shutil.copytree(FIX / "trivy-db" / "db", cache / "db")
+    archive = docker_archive(tmp_path / "app.tar", debian_files(), f"{APP}:1.4.2")
+    config = Config(scanners=("image",), base_dir=project,
+                    trivy=TrivyOptions(cache_dir=str(cache)))  # no OSV mirror at all
+    run = pipeline.scan(project, config, request=ScanRequest(image_archive=archive),
+                        use_cache=False).runs[0]
+    assert run.status is RunStatus.OK, run.error
+    assert run.advisory_source is not None
+    assert run.advisory_source.kind == "trivy-db"
+    assert run.advisory_source.location == str(cache / "db")
+    assert run.advisory_source.newest_modified == "2026-11-26T00:00:00Z"
+    vulns = {(f.rule_id, f.package.name) for f in run.findings if f.package}
+    assert vulns == {("CVE-2022-0778", "openssl"), ("CVE-2022-0778", "libssl1.1"),
+                     ("CVE-2022-37434", "zlib1g")}
+    assert {(f.location.path, f.location.start_line, f.location.snippet)
+            for f in run.findings if f.package} == {("Dockerfile", 2, "FROM debian:11")}
