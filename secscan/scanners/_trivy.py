@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from secscan import _subprocess
 from secscan.errors import ScannerError, ScannerOutputError, ToolError
+from secscan.policy.match import canonical_check_id
 from secscan.scanners.base import ScanContext, ToolScanner
 
 #: Flags that keep trivy from calling home: no version notice, no telemetry.
@@ -30,25 +31,14 @@ _LOG_LINE = re.compile(
 _LOG_FIELD = re.compile(r'(\w+)=(?:"((?:[^"\\]|\\.)*)"|(\S+))')
 #: Log fields that may quote the scanned file's content (a line with a password on it).
 _CONTENT_FIELDS = re.compile(r'\s(?:cause|content|match)="(?:[^"\\]|\\.)*"')
-_CHECK_ID = re.compile(r"^(?:AVD-)?([A-Z]+)-?(\d+)$")
+_CHECK_ID = re.compile(r"^([A-Z]{2,})-(\d+)$")
 _GLOB_META = re.compile(r"([*?\[\]\\])")
-
-
-def canonical_check_id(check: str) -> str:
-    """The check id form trivy 0.76 prints (`DS-0001`) for an older one (`DS001`, `AVD-DS-0001`).
-
-    Waivers and policy rules written against older trivy releases keep matching.
-    """
-    m = _CHECK_ID.match(check.strip().upper())
-    if not m:
-        return check.strip()
-    return f"{m.group(1)}-{int(m.group(2)):04d}"
 
 
 def check_aliases(check: str, namespace: str | None = None) -> tuple[str, ...]:
     """Older spellings of a check id, so a rule or waiver naming one of them still applies."""
     canonical = canonical_check_id(check)
-    m = _CHECK_ID.match(canonical)
+    m = _CHECK_ID.match(canonical.upper())
     if not m:
         return ()
     prefix, number = m.group(1), int(m.group(2))

@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 from secscan.errors import ScannerError, ScannerOutputError
 from secscan.findings import Finding, FindingKind, Location, NotAnalyzed, Severity
+from secscan.policy.match import canonical_check_id
 from secscan.scanners import _trivy
 from secscan.scanners.base import ScanContext, ScanOutcome
 
@@ -127,7 +128,7 @@ def misconfig_finding(
         tags.append(f"service:{str(cause['Service']).lower()}")
     return Finding(
         scanner=scanner,
-        rule_id=_trivy.canonical_check_id(check),
+        rule_id=canonical_check_id(check),
         title=str(m.get("Title") or check),
         message=str(m.get("Message") or m.get("Description") or check).strip(),
         severity=Severity.parse(str(m.get("Severity") or "UNKNOWN")),

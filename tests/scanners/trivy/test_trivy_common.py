@@ -6,6 +6,7 @@ import pytest
 from trivy_helpers import FIX
 
 from secscan.errors import ScannerOutputError
+from secscan.policy.match import canonical_check_id
 from secscan.scanners import _trivy
 
 
@@ -19,10 +20,11 @@ from secscan.scanners import _trivy
         ("AVD-AWS-0086", "AWS-0086"),
         ("AWS-0086", "AWS-0086"),
         ("not-a-check", "not-a-check"),
+        ("B602", "B602"),  # bandit ids pass through
     ],
 )
 def test_canonical_check_id_accepts_the_older_forms(given: str, canonical: str) -> None:
-    assert _trivy.canonical_check_id(given) == canonical
+    assert canonical_check_id(given) == canonical
 
 
 def test_aliases_name_the_older_forms_but_not_the_id_itself() -> None:
