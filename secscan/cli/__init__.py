@@ -37,10 +37,12 @@ def _register() -> None:
 
     cli.add_command(report.report)
     cli.add_command(compliance.compliance_cmd)
-    from secscan.cli import ci, hook
+    from secscan.cli import audit, ci, explain, hook
 
     cli.add_command(hook.hook)
     cli.add_command(ci.ci)
+    cli.add_command(audit.audit)
+    cli.add_command(explain.explain)
 
 
 _register()

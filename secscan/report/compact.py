@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from secscan.findings import Finding, FindingKind, RunStatus, ScanResult
 from secscan.policy.decision import Decision
 from secscan.policy.waivers import WAIVERS_FILE
+from secscan.report.model import redact
 from secscan.report.terminal import _safe
 
 #: A hook's output is read in a commit dialog: one line per finding, cut to stay on screen.
@@ -70,7 +71,9 @@ def render(
         count = f"{len(failing)} finding(s) block this commit" if failing else "blocked"
         lines.append(f"{head}FAILED: {count} ({runs})")
         for f in failing[:MAX_LISTED]:
+            # Credential rules quote the literal (bandit B105): masked, as in every report.
             # A secret's message may quote the line it is on: only its title is printed.
+            f = redact(f)
             text = f.title if f.kind is FindingKind.SECRET else (f.message or f.title)
             lines.append(
                 f"  {_safe(location(f))}: {f.severity.value}: {f.scanner} {_safe(f.rule_id)}: "

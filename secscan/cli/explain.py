@@ -1,0 +1,87 @@
+"""`secscan explain ID`: a rule id or a finding fingerprint, explained from local sources."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from secscan import explain as knowledge
+from secscan.cli.audit import console
+from secscan.config import load_config
+from secscan.errors import ReportError
+from secscan.policy.loader import load_policy
+from secscan.report import FORMATS
+from secscan.report import audit as view
+from secscan.report import explain as render
+from secscan.results import SavedResults, loads
+
+#: semgrep `rules:` entries that name the registry, not a file secscan could read.
+_REGISTRY = ("auto", "p/", "r/", "s/", "http://", "https://")
+
+
+@click.command()
+@click.argument("ident", metavar="ID")
+@click.option(
+    "--results",
+    "results_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Results file to look fingerprints up in [default: secscan-results.json in the "
+    "config's output_dir, else in secscan-reports/].",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Config file [default: .secscan.yaml or [tool.secscan] in pyproject.toml here].",
+)
+@click.option(
+    "--policy",
+    "policy_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Your policy directory, merged over the shipped library [default: config `policy`].",
+)
+def explain(
+    ident: str, results_file: Path | None, config_file: Path | None, policy_dir: Path | None
+) -> int:
+    """Explain ID: a rule (B602, python-sql-injection, AWS-0086, PYSEC-2023-62) or a finding
+    fingerprint (or its first characters) from the last results: what it is, why it matters,
+    the controls it maps to and why, and how to fix it.
+    """
+    root = Path.cwd()
+    config = load_config(root, config_file)
+    policy = load_policy(policy_dir or config.resolve(config.policy))
+    folder = config.resolve(config.output_dir) or root / "secscan-reports"
+    path = results_file or folder / FORMATS["json"].filename
+    saved: SavedResults | None = None
+    if path.is_file():
+        try:
+            saved = loads(path.read_text(encoding="utf-8"), str(path))
+        except (OSError, UnicodeDecodeError) as e:
+            raise ReportError(f"cannot read {path}: {e}") from e
+    elif results_file is not None:
+        raise ReportError(f"results file not found: {path}")
+    semgrep = [
+        p
+        for entry in config.semgrep.rules
+        if entry != "builtin" and not entry.startswith(_REGISTRY)
+        for p in (config.resolve(entry),)
+        if p is not None and p.exists()
+    ]
+    ex = knowledge.explain(
+        ident,
+        policy,
+        saved=saved,
+        results_file=str(path),
+        semgrep_rules=semgrep,
+        advisory_db=config.resolve(config.advisories.db),
+    )
+    out = console()
+    if out.is_terminal:
+        root_dir = Path(saved.result.root) if saved is not None else None
+        out.print(render.render(ex, links=view.Links(root_dir)), soft_wrap=True)
+    else:
+        click.echo(render.render(ex).plain, nl=False)
+    return 0

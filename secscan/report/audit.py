@@ -1,0 +1,274 @@
+"""The terminal audit view: live per-scanner progress, then findings by severity and by control.
+
+Renderers return rich `Text`; the CLI prints `.plain` when stdout is not a terminal, so piped
+output carries no escape codes and no timings (it is the same for the same scan). Scanned
+content never reaches the terminal raw: control characters are shown escaped, and no text
+is parsed as rich markup.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.style import Style
+from rich.text import Text
+
+from secscan.findings import FindingKind, RunStatus, ScannerRun, Severity
+from secscan.pipeline import Phase, ProgressEvent
+from secscan.policy.decision import ControlState
+from secscan.report.compact import first_sentence, location
+from secscan.report.model import SEVERITIES, ControlView, FindingView, ReportModel, Verdict
+from secscan.report.terminal import _safe
+
+SEVERITY_STYLE: dict[Severity, str] = {
+    Severity.CRITICAL: "bold white on red",
+    Severity.HIGH: "bold red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+    Severity.INFO: "dim",
+}
+STATE_STYLE: dict[ControlState, str] = {
+    ControlState.FAIL: "bold red",
+    ControlState.NOT_ASSESSED: "magenta",
+    ControlState.WAIVED: "yellow",
+    ControlState.PASS: "green",
+}
+VERDICT_STYLE: dict[Verdict, str] = {
+    Verdict.PASS: "bold green",
+    Verdict.FAIL: "bold red",
+    Verdict.ERROR: "bold red",
+    Verdict.NOT_EVALUATED: "bold yellow",
+}
+SPINNER = "|/-\\"
+#: Fingerprints are shown this long: enough to be unique, short enough to type.
+FP_CHARS = 12
+
+
+def file_uri(root: Path, rel: str) -> str:
+    """An OSC 8 target: terminals open the file when the location is clicked."""
+    return (root / rel).resolve().as_uri()
+
+
+@dataclass(frozen=True)
+class Links:
+    """Whether to emit OSC 8 hyperlinks (terminals only), and the root paths are relative to."""
+
+    root: Path | None = None
+
+    def style(self, rel: str) -> Style | str:
+        if self.root is None or not rel:
+            return ""
+        return Style(link=file_uri(self.root, rel))
+
+
+def finding_line(
+    fv: FindingView, links: Links, *, controls: bool = True, indent: int = 4
+) -> Text:
+    """`path:line:col  SEVERITY  scanner rule  what  [controls]  #fingerprint`"""
+    f = fv.finding
+    line = Text(" " * indent)
+    line.append(_safe(location(f)), style=links.style(f.location.path))
+    line.append("  ")
+    line.append(f"{f.severity.value.upper():8}", style=SEVERITY_STYLE[f.severity])
+    line.append(f" {f.scanner} {_safe(f.rule_id)}  ", style="bold")
+    line.append(_safe(first_sentence(headline(fv), 100)))
+    if controls and fv.control_ids:
+        line.append(f"  [{', '.join(_safe(c) for c in fv.control_ids)}]", style="dim")
+    if f.fingerprint:
+        line.append(f"  #{f.fingerprint[:FP_CHARS]}", style="dim")
+    if fv.waiver is not None:
+        line.append(
+            f"  waived ({_safe(fv.waiver.id)}, until {fv.waiver.expires.isoformat()})",
+            style="yellow",
+        )
+    elif fv.new is True:
+        line.append("  new", style="bold")
+    return line
+
+
+def headline(fv: FindingView) -> str:
+    """What a code finding is, in the tool's words (bandit's titles are often just "blacklist");
+    for the other kinds the title is the specific part, and a secret's message is never shown.
+    """
+    f = fv.finding
+    if f.kind is FindingKind.CODE and f.message:
+        return f.message
+    return f.title
+
+
+def render(model: ReportModel, *, links: Links | None = None, timings: bool = False) -> Text:
+    """Scanners, findings by severity, findings by control, what was not analyzed, verdict."""
+    links = links or Links()
+    out = Text()
+    result, decision = model.saved.result, model.decision
+
+    def heading(text: str) -> None:
+        out.append("\n")
+        out.append(text, style="bold underline")
+        out.append("\n")
+
+    out.append(f"secscan audit of {_safe(result.root)}", style="bold")
+    if decision is not None:
+        out.append(f"  (profile {decision.profile})")
+    out.append("\n")
+
+    heading("Scanners")
+    for rv in model.runs:
+        out.append_text(run_line(rv.run, timings=timings))
+        out.append("\n")
+
+    shown = model.findings
+    open_count = len(model.open_findings)
+    heading(
+        f"Findings by severity: {open_count} open, {len(model.waived_findings)} waived"
+        + (f", {model.below_threshold} below the report threshold" if model.below_threshold else "")
+    )
+    if not shown:
+        out.append("  none\n")
+    for sev in SEVERITIES:
+        group = [fv for fv in shown if fv.finding.severity is sev]
+        if not group:
+            continue
+        out.append("  ")
+        out.append(f"{sev.value.upper()} ({len(group)})", style=SEVERITY_STYLE[sev])
+        out.append("\n")
+        for fv in group:
+            out.append_text(finding_line(fv, links))
+            out.append("\n")
+
+    heading("Findings by control")
+    any_control = False
+    for fw in model.frameworks:
+        with_findings = [cv for cv in fw.controls if cv.findings or cv.waived]
+        if not with_findings:
+            continue
+        any_control = True
+        out.append(f"  {_safe(fw.title)}\n", style="bold")
+        for cv in with_findings:
+            out.append_text(control_line(cv))
+            out.append("\n")
+            for fv in (*cv.findings, *cv.waived):
+                out.append_text(finding_line(fv, links, controls=False, indent=6))
+                out.append("\n")
+    unmapped = [fv for fv in shown if not fv.control_ids]
+    if unmapped:
+        any_control = True
+        out.append("  mapped to no control\n", style="bold")
+        for fv in unmapped:
+            out.append_text(finding_line(fv, links, controls=False))
+            out.append("\n")
+    if not any_control:
+        out.append("  no finding maps to a control\n")
+    missing = model.not_assessed_controls
+    if missing:
+        style = STATE_STYLE[ControlState.NOT_ASSESSED]
+        out.append(f"  not assessed ({len(missing)}): ", style=style)
+        out.append(", ".join(_safe(cv.key) for cv in missing))
+        out.append("\n")
+
+    if model.not_analyzed:
+        heading(f"Not analyzed: {len(model.not_analyzed)} file(s)")
+        for na in model.not_analyzed:
+            who = f" ({na.scanner})" if na.scanner else ""
+            out.append(f"  {_safe(na.item.path)}{who}: {_safe(na.item.reason)}\n")
+
+    heading("Gate")
+    out.append(f"  {model.verdict_label}", style=VERDICT_STYLE[model.verdict])
+    if decision is not None:
+        out.append(f" (profile {decision.profile})")
+    out.append("\n")
+    for r in model.reasons:
+        out.append(f"  - {_safe(r.message)}\n")
+    for w in model.warnings:
+        out.append(f"  ! {_safe(w)}\n", style="yellow")
+    if shown:
+        out.append(
+            "\nWhy and how to fix: secscan explain RULE-OR-#FINGERPRINT "
+            "(e.g. secscan explain " + _safe(shown[0].finding.rule_id) + ")\n",
+            style="dim",
+        )
+    return out
+
+
+def control_line(cv: ControlView) -> Text:
+    r = cv.result
+    line = Text("    ")
+    line.append(f"{r.control_id}", style="bold")
+    if r.title:
+        line.append(f" {_safe(r.title)}")
+    line.append("  ")
+    line.append(cv.state_label.upper(), style=STATE_STYLE[r.state])
+    line.append(f"  {len(cv.findings)} open, {len(cv.waived)} waived", style="dim")
+    return line
+
+
+def run_line(run: ScannerRun, *, timings: bool) -> Text:
+    line = Text("  ")
+    line.append(f"{run.scanner:10}", style="bold")
+    version = run.tool_version or ""
+    line.append(f" {version:10}")
+    if run.status is RunStatus.OK:
+        line.append(" done    ", style="green")
+        line.append(f" {len(run.findings)} finding(s) in {run.targets} target(s)")
+        if run.cached:
+            line.append(" (cached)", style="dim")
+    elif run.status is RunStatus.SKIPPED:
+        line.append(" skipped ", style="dim")
+        line.append(f" {_safe(run.error or '')}", style="dim")
+    else:
+        line.append(" FAILED  ", style="bold red")
+        line.append(f" {_safe(first_sentence(run.error or 'no detail', 200))}")
+    if timings and run.status is not RunStatus.SKIPPED:
+        line.append(f"  {run.duration_s:.1f}s", style="dim")
+    return line
+
+
+class Board:
+    """Live progress: which scanner is running, done or failed, and for how long.
+
+    The pipeline calls it from its worker threads; the terminal redraws it from another.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._started: dict[str, float] = {}
+        self._finished: dict[str, ScannerRun] = {}
+        self._order: list[str] = []
+
+    def __call__(self, event: ProgressEvent) -> None:
+        with self._lock:
+            if event.scanner not in self._order:
+                self._order.append(event.scanner)
+            if event.phase is Phase.STARTED:
+                self._started[event.scanner] = self._clock()
+            elif event.run is not None:
+                self._finished[event.scanner] = event.run
+
+    def render(self) -> Text:
+        with self._lock:
+            now = self._clock()
+            out = Text()
+            running = [n for n in self._order if n in self._started and n not in self._finished]
+            done = len(self._finished)
+            out.append(f"scanning: {done} of {len(self._order)} scanner(s) finished\n", "bold")
+            for name in self._order:
+                run = self._finished.get(name)
+                if run is None:
+                    elapsed = now - self._started.get(name, now)
+                    line = Text("  ")
+                    line.append(f"{name:10}", style="bold")
+                    line.append(f" {'':10} ")
+                    line.append(f"running {SPINNER[int(now * 8) % len(SPINNER)]}", style="cyan")
+                    line.append(f"  {elapsed:.1f}s", style="dim")
+                else:
+                    line = run_line(run, timings=True)
+                out.append_text(line)
+                out.append("\n")
+            if not running and not self._order:
+                out.append("  starting...\n", style="dim")
+            return out

@@ -1,0 +1,128 @@
+"""`secscan explain` as text: what it is, why it matters, the controls and why, how to fix."""
+
+from __future__ import annotations
+
+import textwrap
+
+from rich.text import Text
+
+from secscan.explain import ControlNote, Explanation
+from secscan.report.audit import SEVERITY_STYLE, Links
+from secscan.report.compact import first_sentence, location
+from secscan.report.model import redact
+from secscan.report.terminal import _safe
+
+WIDTH = 88
+#: A rule seen a hundred times is explained once; its places are listed up to this many.
+MAX_PLACES = 20
+
+
+def _para(text: str, indent: str = "  ") -> str:
+    """Wrapped paragraphs; scanned text is made safe word by word, so its line breaks stay
+    breaks and never become escaped characters.
+    """
+    paragraphs = [p for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    return "\n\n".join(
+        textwrap.fill(
+            " ".join(_safe(w) for w in p.split()),
+            WIDTH,
+            initial_indent=indent,
+            subsequent_indent=indent,
+        )
+        for p in paragraphs
+    )
+
+
+def render(ex: Explanation, *, links: Links | None = None) -> Text:
+    links = links or Links()
+    rule = ex.rule
+    out = Text()
+
+    def heading(text: str) -> None:
+        out.append("\n")
+        out.append(text, style="bold underline")
+        out.append("\n")
+
+    out.append(_safe(rule.rule_id), style="bold")
+    out.append(f"  {_safe(first_sentence(rule.title, 100))}")
+    out.append(f"  ({rule.scanner}, {rule.kind.value})\n", style="dim")
+    if ex.finding is not None:
+        f = redact(ex.finding)
+        out.append("finding ")
+        out.append(f"#{f.fingerprint}", style="bold")
+        out.append(" at ")
+        out.append(_safe(location(f)), style=links.style(f.location.path))
+        out.append("  ")
+        out.append(f.severity.value.upper(), style=SEVERITY_STYLE[f.severity])
+        out.append("\n")
+
+    heading("What it is")
+    description = rule.description or rule.title
+    if ex.finding is not None and ex.finding.message and ex.finding.message != description:
+        out.append(_para(redact(ex.finding).message) + "\n")
+        if rule.description:
+            out.append("\n" + _para(rule.description) + "\n")
+    else:
+        out.append(_para(description) + "\n")
+    if rule.source:
+        out.append(f"  (from {_safe(rule.source)})\n", style="dim")
+
+    heading("Why it matters")
+    why = []
+    if rule.severity is not None:
+        why.append(f"{rule.scanner} rates it {rule.severity.value}.")
+    if rule.cwe:
+        cwes = (f"CWE-{c} (https://cwe.mitre.org/data/definitions/{c}.html)" for c in rule.cwe)
+        why.append("Weakness: " + ", ".join(cwes) + ".")
+    if not ex.controls:
+        why.append("The policy maps findings like this to no control; they still count "
+                   "against the gate's severity thresholds.")
+    out.append(_para(" ".join(why) or "No severity or weakness is recorded for it.") + "\n")
+    # One mapping rule names several controls for one reason: say the reason once.
+    by_rule: dict[str, list[ControlNote]] = {}
+    for note in ex.controls:
+        by_rule.setdefault(note.mapping_rule, []).append(note)
+    for rule_id, notes in by_rule.items():
+        out.append("\n")
+        for note in notes:
+            out.append("  ")
+            out.append(_safe(note.control), style="bold")
+            if note.title:
+                out.append(f"  {_safe(note.title)}")
+            out.append("\n")
+        out.append(f"    why (mapping rule {_safe(rule_id)}):\n", style="dim")
+        out.append(_para(notes[0].rationale, "    ") + "\n")
+
+    heading("How to fix")
+    fix = ex.fix or "No fix guidance is recorded for this rule; see the references."
+    out.append(_para(fix) + "\n")
+    if ex.waivers:
+        out.append("\n  Accepted risk:\n")
+        for fp, w in ex.waivers:
+            out.append(
+                f"    #{fp[:12]}: waiver {_safe(w.id)} by {_safe(w.owner)} until "
+                f"{w.expires.isoformat()}: {_safe(w.reason)}\n"
+            )
+    else:
+        out.append(
+            "  Or accept the risk in .secscan-waivers.yaml (rule, path, reason, owner, expires).\n",
+            style="dim",
+        )
+
+    if ex.occurrences:
+        where = f" in {ex.results_file}" if ex.results_file else ""
+        heading(f"Where: {len(ex.occurrences)} finding(s){_safe(where)}")
+        for f in ex.occurrences[:MAX_PLACES]:
+            out.append("  ")
+            out.append(_safe(location(f)), style=links.style(f.location.path))
+            out.append("  ")
+            out.append(f"{f.severity.value.upper():8}", style=SEVERITY_STYLE[f.severity])
+            out.append(f" #{f.fingerprint[:12]}\n", style="dim")
+        if len(ex.occurrences) > MAX_PLACES:
+            out.append(f"  ... and {len(ex.occurrences) - MAX_PLACES} more\n")
+
+    if rule.references:
+        heading("References")
+        for ref in rule.references:
+            out.append(f"  {_safe(ref)}\n")
+    return out
