@@ -1,0 +1,127 @@
+# Test cases for policies/semgrep/python/deserialization.yaml (secscan rule pack).
+import base64
+import json
+import marshal
+import pickle
+
+import dill
+import jsonpickle
+import pandas as pd
+import yaml
+from flask import request
+
+
+def load_cache(path):
+    with open(path, "rb") as fh:
+        # ruleid: python-pickle-deserialization
+        return pickle.load(fh)
+
+
+def load_blob(blob):
+    # ruleid: python-pickle-deserialization
+    return dill.loads(blob)
+
+
+def load_frame(path):
+    # ruleid: python-pickle-deserialization
+    return pd.read_pickle(path)
+
+
+def save_cache(obj):
+    # ok: python-pickle-deserialization
+    return pickle.dumps(obj)
+
+
+def load_json(blob):
+    # ok: python-pickle-deserialization
+    return json.loads(blob)
+
+
+def load_code(blob):
+    # ruleid: python-marshal-deserialization
+    return marshal.loads(blob)
+
+
+def dump_code(code):
+    # ok: python-marshal-deserialization
+    return marshal.dumps(code)
+
+
+def import_definition(body):
+    # ruleid: python-yaml-unsafe-load
+    return yaml.load(body, Loader=yaml.Loader)
+
+
+def no_loader(text):
+    # ruleid: python-yaml-unsafe-load
+    return yaml.load(text)
+
+
+def full_loader(text):
+    # ruleid: python-yaml-unsafe-load
+    return yaml.load(text, yaml.FullLoader)
+
+
+def unsafe(text):
+    # ruleid: python-yaml-unsafe-load
+    return yaml.unsafe_load(text)
+
+
+def safe(text):
+    # ok: python-yaml-unsafe-load
+    return yaml.safe_load(text)
+
+
+def safe_loader(text):
+    # ok: python-yaml-unsafe-load
+    return yaml.load(text, Loader=yaml.SafeLoader)
+
+
+def safe_loader_all(text):
+    # ok: python-yaml-unsafe-load
+    return list(yaml.load_all(text, Loader=yaml.CSafeLoader))
+
+
+def decode_state(blob):
+    # ruleid: python-jsonpickle-decode
+    return jsonpickle.decode(blob)
+
+
+def encode_state(obj):
+    # ok: python-jsonpickle-decode
+    return jsonpickle.encode(obj)
+
+
+def load_cart():
+    raw = request.cookies.get("cart")
+    if not raw:
+        return {}
+    # ruleid: python-pickle-deserialization, python-deserialization-request-data
+    return pickle.loads(base64.b64decode(raw))
+
+
+def import_report():
+    # ruleid: python-yaml-unsafe-load, python-deserialization-request-data
+    return yaml.load(request.get_data(), Loader=yaml.Loader)
+
+
+def import_state():
+    # ruleid: python-jsonpickle-decode, python-deserialization-request-data
+    return jsonpickle.decode(request.form["state"])
+
+
+def import_safe_yaml():
+    # ok: python-deserialization-request-data
+    return yaml.load(request.get_data(), Loader=yaml.SafeLoader)
+
+
+def import_json():
+    # ok: python-deserialization-request-data
+    return json.loads(request.get_data())
+
+
+def load_local(path):
+    with open(path, "rb") as fh:
+        # a local file, not request data: only the audit rule reports it
+        # ruleid: python-marshal-deserialization
+        return marshal.load(fh)

@@ -1,0 +1,121 @@
+# Test cases for policies/semgrep/python/hardcoded-credentials.yaml (secscan rule pack).
+# Every credential below is a made-up test value.
+import os
+import smtplib
+
+import psycopg2
+import redis
+from sqlalchemy import create_engine
+
+
+class Config:
+    # ruleid: python-hardcoded-secret
+    WAREHOUSE_PASSWORD = "Sh0p-W4rehouse!2019"
+    # ruleid: python-hardcoded-secret
+    SECRET_KEY = os.environ.get("SHOP_SECRET_KEY", "change-me")
+    # ok: python-hardcoded-secret
+    WAREHOUSE_PASSWORD_ENV = os.environ["WAREHOUSE_PASSWORD"]
+    # ok: python-hardcoded-secret
+    DB_PASSWORD = os.environ.get("DB_PASSWORD")
+    # ok: python-hardcoded-secret
+    PASSWORD_MIN_LENGTH = 12
+    # ok: python-hardcoded-secret
+    TOKEN_HEADER = "X-Auth-Token"
+
+
+# ruleid: python-hardcoded-secret
+GITHUB_TOKEN = "ghp_000000000000000000000000000000000000"
+# ruleid: python-hardcoded-secret
+STRIPE_API_KEY = "sk_test_0000000000000000"
+# ruleid: python-hardcoded-secret
+api_key: str = "0123456789abcdef"
+# ok: python-hardcoded-secret
+api_key_empty = ""
+# ok: python-hardcoded-secret
+password_hash_column = "password_hash"
+# ok: python-hardcoded-secret
+SMTP_PASSWORD = None
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.postgresql",
+        # ruleid: python-hardcoded-secret
+        "PASSWORD": "hunter2",
+        # ok: python-hardcoded-secret
+        "USER": "shop",
+    }
+}
+
+
+def configure(app):
+    # ruleid: python-hardcoded-secret
+    app.config["SECRET_KEY"] = "dev-secret-key-123"
+    # ok: python-hardcoded-secret
+    app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    # ok: python-hardcoded-secret
+    app.config["DB_PASSWORD"] = "{password}"
+
+
+# ruleid: python-hardcoded-secret
+def connect_ftp(host, user="admin", password="ftp-pass-2020"):
+    return host, user, password
+
+
+def template(password):
+    # ok: python-hardcoded-secret
+    password_placeholder = "<your-password>"
+    return password_placeholder
+
+
+def db():
+    # ruleid: python-hardcoded-password-argument
+    return psycopg2.connect(host="db", user="shop", password="Sh0p-W4rehouse!2019")
+
+
+def cache():
+    # ruleid: python-hardcoded-password-argument
+    return redis.Redis(host="cache", password="r3dis-pass")
+
+
+def engine():
+    # ruleid: python-hardcoded-password-argument
+    return create_engine("postgresql://shop:s3cret@db.internal/shop")
+
+
+def dsn():
+    # ruleid: python-hardcoded-password-argument
+    return psycopg2.connect("host=db user=shop password=s3cret dbname=shop")
+
+
+def mail(user):
+    server = smtplib.SMTP("smtp.example.com")
+    # ruleid: python-hardcoded-password-argument
+    server.login(user, "mail-pass-1")
+    return server
+
+
+def db_ok():
+    # ok: python-hardcoded-password-argument
+    return psycopg2.connect(host="db", user="shop", password=os.environ["DB_PASSWORD"])
+
+
+def engine_ok():
+    # ok: python-hardcoded-password-argument
+    return create_engine(os.environ["DATABASE_URL"])
+
+
+def engine_no_password_ok():
+    # ok: python-hardcoded-password-argument
+    return create_engine("postgresql://shop@db.internal/shop")
+
+
+def mail_ok(user, password):
+    server = smtplib.SMTP("smtp.example.com")
+    # ok: python-hardcoded-password-argument
+    server.login(user, password)
+    return server
+
+
+def dsn_ok(password):
+    # ok: python-hardcoded-password-argument
+    return psycopg2.connect("host=db user=shop password={} dbname=shop".format(password))

@@ -1,0 +1,44 @@
+# Test cases for policies/semgrep/python/open-redirect.yaml (secscan rule pack).
+from django.http import HttpResponseRedirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from flask import Blueprint, redirect, request, url_for
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.route("/login", methods=("POST",))
+def login():
+    # ruleid: python-open-redirect
+    return redirect(request.args.get("next") or url_for("shop.index"))
+
+
+@bp.route("/go")
+def go():
+    target = request.values["to"]
+    # ruleid: python-open-redirect
+    return redirect(target)
+
+
+def django_view(request):
+    # ruleid: python-open-redirect
+    return HttpResponseRedirect(request.GET["next"])
+
+
+@bp.route("/logout")
+def logout():
+    # ok: python-open-redirect
+    return redirect(url_for("shop.index"))
+
+
+@bp.route("/page")
+def page():
+    # ok: python-open-redirect
+    return redirect(url_for("shop.page", number=request.args.get("n", 1)))
+
+
+def django_checked(request):
+    nxt = request.GET.get("next", "/")
+    if url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
+        # ok: python-open-redirect
+        return HttpResponseRedirect(nxt)
+    return HttpResponseRedirect("/")

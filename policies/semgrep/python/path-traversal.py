@@ -1,0 +1,117 @@
+# Test cases for policies/semgrep/python/path-traversal.yaml (secscan rule pack).
+import os
+import shutil
+
+from flask import Blueprint, current_app, request, send_file, send_from_directory
+from werkzeug.security import safe_join
+from werkzeug.utils import secure_filename
+
+bp = Blueprint("files", __name__)
+BASE = "/srv/app/files"
+
+
+@bp.route("/invoices/<path:filename>")
+def download_invoice(filename):
+    # ruleid: python-path-traversal-join
+    path = os.path.join(current_app.config["INVOICE_FOLDER"], filename)
+    # ok: python-flask-send-file-path-traversal
+    return send_file(path, as_attachment=True)
+
+
+@bp.route("/read")
+def read_query():
+    name = request.args.get("name")
+    # ruleid: python-path-traversal-join
+    with open(os.path.join(BASE, name)) as fh:
+        return fh.read()
+
+
+@bp.route("/upload", methods=("POST",))
+def save_upload():
+    upload = request.files["doc"]
+    # ruleid: python-path-traversal-join
+    target = os.path.join(BASE, "uploads", upload.filename)
+    upload.save(target)
+    return "ok"
+
+
+@bp.route("/join-safe")
+def join_safe():
+    name = secure_filename(request.args.get("name", ""))
+    # ok: python-path-traversal-join
+    with open(os.path.join(BASE, name)) as fh:
+        return fh.read()
+
+
+@bp.route("/join-basename/<name>")
+def join_basename(name):
+    # ok: python-path-traversal-join
+    return open(os.path.join(BASE, os.path.basename(name))).read()
+
+
+def join_constant():
+    # ok: python-path-traversal-join
+    with open(os.path.join(BASE, "config.ini")) as fh:
+        return fh.read()
+
+
+@bp.route("/notes/<note>")
+def read_param(note):
+    path = BASE + "/" + note + ".txt"
+    # ruleid: python-path-traversal-open
+    return open(path, encoding="utf-8").read()
+
+
+@bp.route("/raw")
+def read_raw():
+    # ruleid: python-path-traversal-open
+    return open(request.args["path"]).read()
+
+
+@bp.post("/purge")
+def purge():
+    # ruleid: python-path-traversal-open
+    shutil.rmtree(BASE + "/" + request.form["folder"])
+    return "ok"
+
+
+@bp.route("/safe-join/<path:name>")
+def read_safe_join(name):
+    # ok: python-path-traversal-open
+    return open(safe_join(BASE, name)).read()
+
+
+@bp.route("/secure/<name>")
+def read_secure(name):
+    # ok: python-path-traversal-open
+    return open(BASE + "/" + secure_filename(name)).read()
+
+
+@bp.route("/export")
+def export():
+    # ruleid: python-flask-send-file-path-traversal
+    return send_file(BASE + "/" + request.args["file"])
+
+
+@bp.route("/attachment/<path:name>")
+def attachment(name):
+    # ruleid: python-flask-send-file-path-traversal
+    return send_file(f"{BASE}/{name}")
+
+
+@bp.route("/docs/<path:filename>")
+def docs(filename):
+    # ok: python-flask-send-file-path-traversal
+    return send_from_directory(BASE, filename)
+
+
+@bp.route("/report")
+def report():
+    # ok: python-flask-send-file-path-traversal
+    return send_file(os.path.join(BASE, "report.pdf"))
+
+
+@bp.route("/avatar/<user>")
+def avatar(user):
+    # ok: python-flask-send-file-path-traversal
+    return send_file(BASE + "/" + secure_filename(user) + ".png")

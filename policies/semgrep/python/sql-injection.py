@@ -1,0 +1,137 @@
+# Test cases for policies/semgrep/python/sql-injection.yaml (secscan rule pack).
+import sqlite3
+
+import pandas as pd
+import sqlalchemy
+from sqlalchemy import text
+
+
+def by_percent(cursor, name):
+    # ruleid: python-sql-injection-format
+    cursor.execute("SELECT * FROM users WHERE name = '%s'" % name)
+
+
+def by_format(conn, user_id):
+    # ruleid: python-sql-injection-format
+    conn.execute("DELETE FROM users WHERE id = {}".format(user_id))
+
+
+def by_format_variable(cursor, table):
+    query = "SELECT * FROM {} LIMIT 10".format(table)
+    # ruleid: python-sql-injection-format
+    cursor.execute(query)
+
+
+def by_percent_pandas(conn, day):
+    sql = "SELECT * FROM orders WHERE day = '%s'" % day
+    # ruleid: python-sql-injection-format
+    return pd.read_sql(sql, conn)
+
+
+def by_percent_constant(cursor):
+    # ok: python-sql-injection-format
+    cursor.execute("SELECT * FROM %s" % "users")
+
+
+def parameterised_percent(cursor, name):
+    # ok: python-sql-injection-format
+    cursor.execute("SELECT * FROM users WHERE name = %s", (name,))
+
+
+def logging_format_is_fine(log, name):
+    message = "user %s logged in" % name
+    # ok: python-sql-injection-format
+    log.info(message)
+
+
+def search(cursor, term, sort):
+    # ruleid: python-sql-injection-fstring
+    cursor.execute(f"SELECT id FROM products WHERE name LIKE '%{term}%' ORDER BY {sort}")
+
+
+def fstring_variable(conn, email):
+    q = f"SELECT * FROM users WHERE email = '{email}'"
+    q += " LIMIT 1"
+    # ruleid: python-sql-injection-fstring
+    return conn.execute(q).fetchone()
+
+
+def fstring_many(cursor, table, rows):
+    # ruleid: python-sql-injection-fstring
+    cursor.executemany(f"INSERT INTO {table} VALUES (?, ?)", rows)
+
+
+def fstring_params_only(cursor, email):
+    # ok: python-sql-injection-fstring
+    cursor.execute("SELECT * FROM users WHERE email = ?", (email,))
+
+
+def fstring_not_sql(log, email):
+    # ok: python-sql-injection-fstring
+    log.execute_hook(f"user {email}")
+
+
+def fstring_in_params_is_not_the_query(cursor, name):
+    # ok: python-sql-injection-fstring
+    cursor.execute("SELECT * FROM users WHERE name LIKE ?", (f"%{name}%",))
+
+
+def concat(cursor, name):
+    # ruleid: python-sql-injection-concat
+    cursor.execute("SELECT * FROM users WHERE name = '" + name + "'")
+
+
+def concat_variable(cursor, order_id):
+    sql = "UPDATE orders SET paid = 1 WHERE id = " + str(order_id)
+    # ruleid: python-sql-injection-concat
+    cursor.execute(sql)
+
+
+def concat_django(Model, where):
+    # ruleid: python-sql-injection-concat
+    return Model.objects.raw("SELECT * FROM app_model WHERE " + where)
+
+
+def concat_constants(cursor):
+    # ok: python-sql-injection-concat
+    cursor.execute("SELECT id, name " + "FROM users")
+
+
+def concat_parameterised(cursor, name):
+    # ok: python-sql-injection-concat
+    cursor.execute("SELECT * FROM users " + "WHERE name = ?", (name,))
+
+
+def sa_fstring(session, name):
+    # ruleid: python-sqlalchemy-text-injection
+    return session.execute(text(f"SELECT * FROM users WHERE name = '{name}'"))
+
+
+def sa_format(engine, col):
+    # ruleid: python-sqlalchemy-text-injection
+    stmt = sqlalchemy.text("SELECT {} FROM users".format(col))
+    with engine.connect() as conn:
+        # ok: python-sql-injection-format
+        return conn.execute(stmt)
+
+
+def sa_concat(conn, name):
+    # ruleid: python-sqlalchemy-text-injection
+    return conn.execute(sqlalchemy.text("SELECT * FROM users WHERE name = '" + name + "'"))
+
+
+def sa_bound(session, name):
+    # ok: python-sqlalchemy-text-injection
+    return session.execute(text("SELECT * FROM users WHERE name = :name"), {"name": name})
+
+
+def sa_bindparams(session, name):
+    # ok: python-sqlalchemy-text-injection
+    stmt = text("SELECT * FROM users WHERE name = :name").bindparams(name=name)
+    return session.execute(stmt)
+
+
+def sqlite_ok():
+    conn = sqlite3.connect(":memory:")
+    # ok: python-sql-injection-concat
+    conn.execute("CREATE TABLE t (id INTEGER)")

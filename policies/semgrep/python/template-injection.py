@@ -1,0 +1,87 @@
+# Test cases for policies/semgrep/python/template-injection.yaml (secscan rule pack).
+import jinja2
+from flask import render_template, render_template_string, request
+from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
+from mako.template import Template as MakoTemplate
+
+GREETING = "<h1>Hello {{ name }}</h1>"
+
+
+def greet(name):
+    # ruleid: python-jinja2-template-injection
+    return Template("<h1>Hello " + name + "</h1>").render()
+
+
+def from_string(env, user_template):
+    # ruleid: python-jinja2-template-injection
+    return env.from_string(user_template).render(items=[])
+
+
+def mako(text):
+    # ruleid: python-jinja2-template-injection
+    return MakoTemplate(text).render()
+
+
+def greet_ok(name):
+    # ok: python-jinja2-template-injection
+    return Template("<h1>Hello {{ name }}</h1>").render(name=name)
+
+
+def greet_constant_ok(name):
+    # ok: python-jinja2-template-injection
+    return jinja2.Template(GREETING).render(name=name)
+
+
+def page_not_found(error):
+    # ruleid: python-flask-render-template-string-injection
+    body = render_template_string(
+        "{% extends 'base.html' %}{% block content %}<h1>Sorry, " + request.path
+        + " does not exist.</h1>{% endblock %}"
+    )
+    return body, 404
+
+
+def hello():
+    name = request.args.get("name", "")
+    # ruleid: python-flask-render-template-string-injection
+    return render_template_string(f"<p>Hello {name}</p>")
+
+
+def hello_ok():
+    # ok: python-flask-render-template-string-injection
+    return render_template_string("<p>Hello {{ name }}</p>", name=request.args.get("name"))
+
+
+def hello_file_ok():
+    # ok: python-flask-render-template-string-injection
+    return render_template("hello.html", name=request.args.get("name"))
+
+
+def make_env_explicit_off():
+    # ruleid: python-jinja2-autoescape-disabled
+    return Environment(loader=FileSystemLoader("templates"), autoescape=False)
+
+
+def make_env_default():
+    # ruleid: python-jinja2-autoescape-disabled
+    return jinja2.Environment(loader=FileSystemLoader("templates"))
+
+
+def turn_off(env):
+    # ruleid: python-jinja2-autoescape-disabled
+    env.autoescape = False
+
+
+def make_env_ok():
+    # ok: python-jinja2-autoescape-disabled
+    return Environment(loader=FileSystemLoader("templates"), autoescape=select_autoescape())
+
+
+def make_env_true_ok():
+    # ok: python-jinja2-autoescape-disabled
+    return jinja2.Environment(autoescape=True)
+
+
+def make_env_from_options_ok(options):
+    # ok: python-jinja2-autoescape-disabled
+    return jinja2.Environment(**options)
