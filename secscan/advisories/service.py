@@ -11,6 +11,7 @@ from secscan.advisories import client
 from secscan.advisories.server import serve
 from secscan.advisories.store import AdvisoryStore
 from secscan.config import Config
+from secscan.errors import AdvisoryError
 from secscan.findings import AdvisorySource, FindingKind
 from secscan.scanners.base import Scanner, ScanRequest
 
@@ -60,3 +61,20 @@ def for_scan(
         yield replace(request, osv_url=base, advisory_source=source)
         return
     yield request
+
+
+def describe(config: Config) -> str:
+    """One line for `secscan doctor`: where dependency scans get advisories, and how fresh."""
+    db = config.resolve(config.advisories.db)
+    if db is not None:
+        try:
+            info = AdvisoryStore.open(db).info()
+        except AdvisoryError as e:
+            return f"local-osv  unusable {e.diagnostics().splitlines()[0]}"
+        return (
+            f"local-osv  usable   {info.location} ({info.records} records, "
+            f"newest modified {info.newest_modified or 'none'})"
+        )
+    if config.advisories.url:
+        return f"osv-api    shared   {client.base_url(config.advisories.url)}"
+    return "osv-api    public   https://api.osv.dev (needs network; set advisories.db offline)"

@@ -210,22 +210,25 @@ class AdvisoryStore:
 
 
 def _walk(root: Path) -> Iterable[tuple[str, int, int]]:
-    stack = [root]
+    """(relative POSIX path, size, mtime) of every record file; plain strings, no pathlib:
+    this runs over every file on every open."""
+    stack = [("", str(root))]
     while stack:
-        current = stack.pop()
+        prefix, current = stack.pop()
         try:
             with os.scandir(current) as it:
                 items = list(it)
         except OSError as e:
             raise AdvisoryError(f"cannot list {current}: {e.strerror or e}") from e
         for item in items:
-            if item.name.startswith("."):
+            name = item.name
+            if name.startswith("."):
                 continue  # our index, editors' temp files, .git
             if item.is_dir(follow_symlinks=False):
-                stack.append(Path(item.path))
-            elif item.name.endswith(".json") and item.is_file(follow_symlinks=False):
+                stack.append((f"{prefix}{name}/", item.path))
+            elif name.endswith(".json") and item.is_file(follow_symlinks=False):
                 st = item.stat(follow_symlinks=False)
-                yield Path(item.path).relative_to(root).as_posix(), st.st_size, st.st_mtime_ns
+                yield prefix + name, st.st_size, st.st_mtime_ns
 
 
 def _read_record(root: Path, rel: str) -> Advisory:

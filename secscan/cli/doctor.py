@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from secscan import scanners
+from secscan.advisories import service as advisory_service
 from secscan.config import load_config
 from secscan.errors import SecscanError
 from secscan.scanners.trivy_image import advisory_sources
@@ -26,6 +27,8 @@ def doctor(path: Path) -> int:
             missing += 1
             state = f"MISSING {e.diagnostics().splitlines()[0]}"
         click.echo(f"{name:10} {cls.kind.value:10} {state}")
+    click.echo("advisory source for dependencies:")
+    click.echo(f"  {advisory_service.describe(load_config(path))}")
     click.echo("advisory sources for images:")
     for source in advisory_sources(load_config(path)):
         state = "usable  " if source.usable else "unusable"
