@@ -22,7 +22,7 @@ from trivy_helpers import (
     osv_store_dir,
 )
 
-from secscan import _subprocess, pipeline
+from secscan import _subprocess, pipeline, scanners
 from secscan.advisories.store import AdvisoryStore
 from secscan.config import AdvisoryOptions, Config, TrivyOptions
 from secscan.errors import ScannerError
@@ -30,6 +30,7 @@ from secscan.findings import FindingKind, Location, RunStatus, Severity
 from secscan.scanners.base import ScanRequest
 from secscan.scanners.trivy_image import (
     TrivyImageScanner,
+    advisory_sources,
     anchor,
     image_package,
     match_inventory,
@@ -403,18 +404,31 @@ def test_debootstrapped_debian_rootfs(project: Path, tmp_path: Path,
     assert run.advisory_source is not None and run.advisory_source.kind == "local-osv"
 
 
-@pytest.mark.integration
-def test_doctor_lists_the_image_advisory_sources(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+def test_advisory_sources_say_what_an_image_scan_could_use(tmp_path: Path) -> None:
     osv_store_dir(tmp_path / "osv", OSV / "Debian")
-    (tmp_path / ".secscan.yaml").write_text(
-        f"version: 1\nadvisories:\n  db: osv\ntrivy:\n  cache_dir: {tmp_path / 'cache'}\n"
-    )
+    shutil.copytree(FIX / "trivy-db" / "db", tmp_path / "cache" / "db")
+    config = Config(base_dir=tmp_path, advisories=AdvisoryOptions(db="osv"),
+                    trivy=TrivyOptions(cache_dir="cache"))
+    trivy_db, local = advisory_sources(config)
+    assert trivy_db.usable and "updated 2026-11-26T00:00:00Z" in trivy_db.detail
+    assert local.usable and "2 record(s)" in local.detail and "Debian 2" in local.detail
+    bare = advisory_sources(Config(base_dir=tmp_path, trivy=TrivyOptions(cache_dir="none")))
+    assert [s.usable for s in bare] == [False, False]
+    assert "not configured" in bare[1].detail
+
+
+def test_doctor_prints_the_image_sources(tmp_path: Path, run_cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # only the image scanner: asking every other tool its version is not this test's business
+    monkeypatch.setattr(scanners, "registry", lambda: {"image": TrivyImageScanner})
+    osv_store_dir(tmp_path / "osv", OSV / "Debian")
+    (tmp_path / ".secscan.yaml").write_text("version: 1\nadvisories:\n  db: osv\n")
     res = run_cli("doctor", str(tmp_path))
-    assert "image      image      ok      0.76.0" in res.out
-    lines = {line.split()[0]: line for line in res.out.splitlines()[-2:]}
-    assert "unusable" in lines["trivy-db"] and str(tmp_path / "cache") in lines["trivy-db"]
-    assert "usable " in lines["local-osv"] and "2 record(s)" in lines["local-osv"]
-    assert "Debian 2" in lines["local-osv"]
+    assert res.code == 0
+    lines = res.out.splitlines()
+    assert lines[0].split() == ["image", "image", "ok", "0.76.0"]
+    at = lines.index("advisory sources for images:")
+    assert lines[at + 1].split()[:2] == ["trivy-db", "unusable"]
+    assert lines[at + 2].split()[:2] == ["local-osv", "usable"]
 
 
 # --- trivy's own database (a minimal real one, built offline: tests/fixtures/trivy/trivy-db)
