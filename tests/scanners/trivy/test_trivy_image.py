@@ -117,7 +117,8 @@ def test_parse_real_debian_inventory() -> None:
     assert by["libssl1.1"].query_name == "openssl"
     assert by["zlib1g"].query_version == "1:1.2.11.dfsg-2+deb11u1"
     assert by["urllib3"].ecosystem == "PyPI" and not by["urllib3"].os_package
-    assert by["urllib3"].path == "usr/lib/python3/dist-packages/urllib3-1.26.4.dist-info/METADATA"
+    site = "usr/local/lib/python3.9/site-packages"
+    assert by["urllib3"].path == f"{site}/urllib3-1.26.4.dist-info/METADATA"
 
 
 @pytest.fixture
@@ -174,7 +175,7 @@ def test_language_packages_without_advisories_are_not_analyzed(tmp_path: Path) -
     findings, skipped = match_inventory(inv, store, Location("x"), APP)
     assert {f.rule_id for f in findings} == {"DEBIAN-CVE-2022-0778", "DEBIAN-CVE-2022-37434"}
     (urllib3,) = skipped
-    metadata = "usr/lib/python3/dist-packages/urllib3-1.26.4.dist-info/METADATA"
+    metadata = "usr/local/lib/python3.9/site-packages/urllib3-1.26.4.dist-info/METADATA"
     assert urllib3.path == f"image:{APP}!/{metadata}"
     assert "no PyPI records" in urllib3.reason
 

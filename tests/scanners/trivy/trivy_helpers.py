@@ -55,7 +55,7 @@ def debian_files(openssl: str = "1.1.1k-1+deb11u1", zlib: str = "1:1.2.11.dfsg-2
         "var/lib/dpkg/status": status.encode(),
     }
     if urllib3:
-        files[f"usr/lib/python3/dist-packages/urllib3-{urllib3}.dist-info/METADATA"] = (
+        files[f"usr/local/lib/python3.9/site-packages/urllib3-{urllib3}.dist-info/METADATA"] = (
             f"Metadata-Version: 2.1\nName: urllib3\nVersion: {urllib3}\n".encode()
         )
     return files
