@@ -55,6 +55,10 @@ FIX_BY_CWE: dict[int, str] = {
     502: "Never deserialise untrusted bytes with pickle/marshal; use json, or yaml.safe_load.",
     611: "Parse XML with defusedxml (or disable external entities and DTDs).",
     703: "Do not rely on assert or bare except for security checks; raise explicit errors.",
+    259: "Remove the password from the code, rotate it, and load it at run time from a "
+    "secret store or the environment.",
+    732: "Create files and directories with the narrowest permissions that work (no world "
+    "write; 0o600 for secrets).",
     798: "Remove the credential from the code, rotate it, and load it at run time from a "
     "secret store or the environment.",
     918: "Allow-list the hosts a server-side fetch may reach; never fetch a client-chosen URL.",

@@ -207,6 +207,9 @@ def control_line(cv: ControlView) -> Text:
 
 
 def run_line(run: ScannerRun, *, timings: bool) -> Text:
+    """`timings`: durations and cache hits, which describe this run rather than the code, so
+    piped output (compared, diffed, grepped) leaves them out.
+    """
     line = Text("  ")
     line.append(f"{run.scanner:10}", style="bold")
     version = run.tool_version or ""
@@ -214,7 +217,7 @@ def run_line(run: ScannerRun, *, timings: bool) -> Text:
     if run.status is RunStatus.OK:
         line.append(" done    ", style="green")
         line.append(f" {len(run.findings)} finding(s) in {run.targets} target(s)")
-        if run.cached:
+        if run.cached and timings:
             line.append(" (cached)", style="dim")
     elif run.status is RunStatus.SKIPPED:
         line.append(" skipped ", style="dim")
