@@ -9,7 +9,7 @@ from typing import Any
 
 from univers import versions as uv
 
-from secscan.advisories.osv import Advisory, Affected, Range
+from secscan.advisories.osv import Advisory, Affected, Event, Range
 from secscan.errors import AdvisoryError
 
 #: OSV ecosystem (the part before the first ":") -> univers version class.
@@ -180,10 +180,34 @@ def _in_range(rng: Range, base: str, version: str, record_id: str) -> bool:
     """The OSV schema's evaluation: sweep the events in version order, last one <= v decides."""
     scheme = "SEMVER" if rng.type == "SEMVER" else base
     v = _parse(scheme, version)
+    events, limits = _prepared(rng.events, scheme, record_id)
+    affected = False
+    for is_zero, at, kind in events:
+        # Only `<` is trusted: univers' apk (Gentoo) versions get `<=` wrong (it compares text).
+        if not is_zero and v < at:
+            break  # every later event is above v too: none of them changes the verdict
+        if kind == "introduced":
+            affected = True
+        elif kind == "fixed":
+            affected = False
+        elif kind == "last_affected" and not is_zero and at < v:
+            affected = False
+    if affected and limits:
+        affected = any(v < limit for limit in limits)
+    return affected
+
+
+_ORDER = {"introduced": 0, "last_affected": 1, "fixed": 2}
+
+
+@lru_cache(maxsize=65536)
+def _prepared(
+    events: tuple[Event, ...], scheme: str, record_id: str
+) -> tuple[tuple[tuple[bool, Any, str], ...], tuple[Any, ...]]:
+    """Parsed and sorted once per range: a server answers many queries against the same ones."""
     limits: list[Any] = []
-    events: list[tuple[tuple[int, Any], int, str]] = []
-    order = {"introduced": 0, "last_affected": 1, "fixed": 2}
-    for ev in rng.events:
+    keyed: list[tuple[tuple[int, Any], int, str]] = []
+    for ev in events:
         if ev.kind == "limit":
             if ev.version != "*":
                 limits.append(_event_version(ev.version, scheme, record_id))
@@ -194,21 +218,9 @@ def _in_range(rng: Range, base: str, version: str, record_id: str) -> bool:
             key = (1, _event_version(ev.version, scheme, record_id))
         # At one version, "introduced" is applied first so introduced=fixed=X is an empty range
         # and introduced=last_affected=X affects exactly X.
-        events.append((key, order[ev.kind], ev.kind))
-    events.sort(key=lambda e: (e[0], e[1]))
-    affected = False
-    for (zero_or_ver, at), _, kind in events:
-        # Only `<` is trusted: univers' apk (Gentoo) versions get `<=` wrong (it compares text).
-        at_or_below = zero_or_ver == 0 or not v < at
-        if kind == "introduced" and at_or_below:
-            affected = True
-        elif kind == "fixed" and at_or_below:
-            affected = False
-        elif kind == "last_affected" and zero_or_ver == 1 and at < v:
-            affected = False
-    if affected and limits:
-        affected = any(v < limit for limit in limits)
-    return affected
+        keyed.append((key, _ORDER[ev.kind], ev.kind))
+    keyed.sort(key=lambda e: (e[0], e[1]))
+    return tuple((zero == 0, at, kind) for (zero, at), _, kind in keyed), tuple(limits)
 
 
 def _event_version(text: str, scheme: str, record_id: str) -> Any:

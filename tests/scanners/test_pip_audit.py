@@ -149,6 +149,21 @@ def test_missing_advisory_database_is_a_usage_error(tmp_path: Path, run_cli, fak
     assert "no-such-dir is not a directory" in res.err
 
 
+def test_huge_requirements_file_is_never_audited_silently(
+    tmp_path: Path, run_cli, fake_tool
+) -> None:  # type: ignore[no-untyped-def]
+    """Discovery leaves it out with its reason; the pip-audit run is then not an OK run."""
+    fake_tool("pip-audit", VERSION + "echo should not run >&2; exit 2")
+    root = _project(tmp_path, "django==3.2.0\n" + "# padding\n" * 150_000)  # ~1.5 MB
+    (root / ".secscan.yaml").write_text("version: 1\nmax_file_size_mb: 1\n")
+    run_cli("scan", str(root), "--scanner", "pip-audit", "--output-dir", str(tmp_path / "out"))
+    saved = results.loads((tmp_path / "out" / "secscan-results.json").read_text())
+    assert [(n.path, n.reason) for n in saved.result.not_analyzed] == [
+        ("requirements.txt", "larger than max_file_size_mb (1 MB)")
+    ]
+    assert _run(tmp_path / "out").status is not RunStatus.OK
+
+
 # --- the real pip-audit ---------------------------------------------------------------------
 
 
