@@ -14,6 +14,7 @@ from secscan.config import Config
 from secscan.errors import AdvisoryError
 from secscan.findings import AdvisorySource, FindingKind
 from secscan.scanners.base import Scanner, ScanRequest
+from secscan.scanners.manifests import mask
 
 #: Scanner kinds that look packages up in advisories.
 ADVISORY_KINDS = (FindingKind.DEPENDENCY, FindingKind.IMAGE)
@@ -54,7 +55,7 @@ def for_scan(
         count = info.get("records")
         source = AdvisorySource(
             kind="osv-api",
-            location=base,
+            location=mask(base),  # a mirror URL may carry credentials
             newest_modified=newest if isinstance(newest, str) else None,
             record_count=count if isinstance(count, int) else None,
         )
@@ -76,5 +77,5 @@ def describe(config: Config) -> str:
             f"newest modified {info.newest_modified or 'none'})"
         )
     if config.advisories.url:
-        return f"osv-api    shared   {client.base_url(config.advisories.url)}"
+        return f"osv-api    shared   {mask(client.base_url(config.advisories.url))}"
     return "osv-api    public   https://api.osv.dev (needs network; set advisories.db offline)"

@@ -157,7 +157,9 @@ class PipAuditScanner(ToolScanner):
             base = client.base_url(ctx.config.advisories.url)
         if base is None:
             return OSV_API, ctx.request.advisory_source or AdvisorySource("osv-api", OSV_API)
-        return base, ctx.request.advisory_source or AdvisorySource("osv-api", base)
+        # A mirror URL may carry credentials: reports show the location, never the secret.
+        source = AdvisorySource("osv-api", manifests.mask(base))
+        return base, ctx.request.advisory_source or source
 
     def audit_argv(self, requirements: Path, base_url: str) -> list[str]:
         return [
@@ -195,10 +197,10 @@ class PipAuditScanner(ToolScanner):
                 env=_env(base_url),
             )
         except ToolError as e:
-            raise ScannerError(self.name, e.diagnostics()) from e
+            raise ScannerError(self.name, manifests.mask(e.diagnostics())) from e
         if not done.stdout.strip():
             # pip-audit exits 1 both for "found vulnerabilities" and for a traceback.
-            raise ScannerError(self.name, _failure(done.stderr, base_url))
+            raise ScannerError(self.name, manifests.mask(_failure(done.stderr, base_url)))
         return done
 
     # --- findings ---------------------------------------------------------------------------

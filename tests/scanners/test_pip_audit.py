@@ -251,14 +251,17 @@ def test_cvss_vector_sets_severity(tmp_path: Path, osv_db: Path, run_cli) -> Non
 @pytest.mark.integration
 def test_unreachable_service_fails_closed(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
     root = _project(tmp_path, "django==3.2.0\n")
-    (root / ".secscan.yaml").write_text("version: 1\nadvisories: {url: 'http://127.0.0.1:9'}\n")
-    res = run_cli(
-        "scan", str(root), "--scanner", "pip-audit", "--output-dir", str(tmp_path / "out")
-    )
-    run = _run(tmp_path / "out")
+    mirror = "http://ci:s3cret-token@127.0.0.1:9"  # nothing listens on the discard port
+    (root / ".secscan.yaml").write_text(f"version: 1\nadvisories: {{url: '{mirror}'}}\n")
+    out = tmp_path / "out"
+    res = run_cli("scan", str(root), "--scanner", "pip-audit", "--output-dir", str(out))
+    run = _run(out)
     assert res.code == 3
     assert run.status is RunStatus.ERROR and run.findings == ()
-    assert "advisory service at http://127.0.0.1:9 is unreachable" in (run.error or "")
+    assert "advisory service at http://***@127.0.0.1:9 is unreachable" in (run.error or "")
+    # the mirror's credentials reach no output
+    assert "s3cret" not in res.out + res.err
+    assert all("s3cret" not in p.read_text() for p in out.iterdir())
 
 
 @pytest.mark.integration
