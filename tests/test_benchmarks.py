@@ -1,0 +1,123 @@
+"""The benchmark harness's own parts: the offline corpus, the image archive, the timing maths.
+
+The benchmark itself is not run here (its timings depend on the machine); these checks keep
+`python benchmarks/run.py` from breaking silently between measured runs.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def _load(name: str) -> ModuleType:
+    """A harness script as a module (under a prefixed name: `run` is too common to claim)."""
+    if str(BENCH) not in sys.path:
+        sys.path.insert(0, str(BENCH))  # run.py imports its sibling `corpus`
+    spec = importlib.util.spec_from_file_location(f"secscan_bench_{name}", BENCH / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being built
+    spec.loader.exec_module(module)
+    return module
+
+
+corpus = _load("corpus")
+run = _load("run")
+render_bench = _load("render_bench")
+
+
+def test_quick_corpus_builds_offline_and_is_reused(tmp_path: Path) -> None:
+    c = corpus.build(tmp_path, quick=True, log=False)
+    stats = c.stats()
+    assert stats["python_files"] > 20
+    assert stats["iac_files"] == 30
+    assert c.precommit_target.is_file()
+    assert "advisories:\n  db: advisory-db" in c.config.read_text()
+    assert any(c.advisory_db.rglob("PYSEC-*.json"))
+    head = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=c.tree, capture_output=True, text=True, check=True
+    )
+    assert head.stdout == ""  # committed: pre-commit sees exactly the one staged change
+    marker = c.tree / "python" / "marker.txt"
+    marker.write_text("kept")
+    assert corpus.build(tmp_path, quick=True, log=False).tree == c.tree
+    assert marker.exists()  # a finished corpus of the same recipe is not rebuilt
+
+
+def test_iac_copies_differ_so_a_content_cache_cannot_flatter(tmp_path: Path) -> None:
+    corpus.multiply_iac(tmp_path, copies=3)
+    files = sorted(tmp_path.rglob("main.tf"))
+    assert len(files) == 3
+    assert len({f.read_bytes() for f in files}) == 3
+
+
+def test_image_archive_is_a_stable_docker_save_tarball(tmp_path: Path) -> None:
+    data = corpus.image_archive()
+    assert data == corpus.image_archive()
+    path = tmp_path / "image.tar"
+    path.write_bytes(data)
+    with tarfile.open(path) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))  # type: ignore[arg-type]
+        (entry,) = manifest
+        config = json.load(tar.extractfile(entry["Config"]))  # type: ignore[arg-type]
+        layer = tar.extractfile(entry["Layers"][0])
+        assert layer is not None
+        with tarfile.open(fileobj=layer) as fs:
+            names = fs.getnames()
+    assert entry["RepoTags"] == ["secscan-bench/shop:1.0"]
+    assert config["rootfs"]["diff_ids"][0].startswith("sha256:")
+    assert "var/lib/dpkg/status" in names
+    assert any(n.endswith(".dist-info/METADATA") for n in names)
+
+
+def test_overhead_is_wall_minus_the_union_of_tool_runs() -> None:
+    trace = {
+        "spawned": 100.0,
+        "t0": 100.1,
+        "ready": 100.5,
+        "end": 109.8,
+        "exited": 110.0,
+        "events": [
+            ["policy:load", 100.5, 101.0, 1],
+            ["pipeline", 101.0, 108.0, 1],
+            ["tool:bandit", 101.5, 105.0, 2],
+            ["tool:semgrep scan", 102.0, 107.0, 3],  # overlaps bandit: counted once
+            ["policy:judge", 108.0, 108.5, 1],
+            ["render:json", 108.5, 109.0, 1],
+            ["render:sarif", 109.0, 109.5, 1],
+        ],
+    }
+    o = run.overhead(trace)
+    assert o["tools"] == pytest.approx(5.5)
+    assert o["overhead"] == pytest.approx(10.0 - 5.5)
+    assert o["pipeline"] == pytest.approx(7.0 - 5.5)
+    assert o["render (all formats)"] == pytest.approx(1.0)
+    assert o["interpreter + imports"] == pytest.approx(0.5)
+
+
+def test_measure_reads_cpu_and_memory_from_the_os(tmp_path: Path) -> None:
+    code = "b = bytearray(64 * 1024 * 1024); sum(range(2_000_000)); raise SystemExit(3)"
+    s = run.measure([sys.executable, "-c", code], cwd=tmp_path)
+    assert s.returncode == 3
+    assert s.cpu > 0
+    assert s.max_rss_kb > 60 * 1024
+    assert s.wall >= s.cpu * 0.5
+
+
+def test_generated_scan_has_exactly_the_findings_asked_for_of_every_kind() -> None:
+    result = render_bench.generate(500)
+    assert len(result.findings) == 500
+    assert {r.scanner for r in result.runs} == {
+        "bandit", "semgrep", "iac", "secrets", "pip-audit", "image",
+    }  # fmt: skip
+    assert len({f.fingerprint for f in result.findings}) == 500
