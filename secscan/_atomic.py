@@ -10,6 +10,16 @@ from pathlib import Path
 from secscan.errors import ReportError
 
 
+def _read_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+#: Read once at import: os.umask can only be read by setting it, which races other threads.
+_UMASK = _read_umask()
+
+
 def write_atomic(path: Path, data: str | bytes) -> None:
     """Write to a temporary file beside `path`, fsync it, then rename over `path`."""
     payload = data.encode("utf-8") if isinstance(data, str) else data
@@ -17,6 +27,8 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        # mkstemp makes the file 0600; a report should get the mode any new file would.
+        os.fchmod(fd, 0o666 & ~_UMASK)
     except OSError as e:
         raise ReportError(f"cannot write {path}: {e.strerror or e}") from e
     try:

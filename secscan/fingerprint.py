@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from secscan.findings import Finding, FindingKind
+from secscan.redact import redact
 
 #: Snippets are for people; a finding never carries more than this much of the file.
 MAX_SNIPPET_LINES = 12
@@ -37,7 +38,8 @@ def assign(findings: Sequence[Finding], root: Path) -> tuple[Finding, ...]:
     so moving code keeps each fingerprint and a second copy gets a new one.
     """
     lines_cache: dict[str, list[str] | None] = {}
-    with_snippets = [_with_snippet(f, root, lines_cache) for f in findings]
+    # Credentials are masked before anything is derived from them.
+    with_snippets = [redact(_with_snippet(f, root, lines_cache)) for f in findings]
     groups: dict[str, list[int]] = defaultdict(list)
     for i, f in enumerate(with_snippets):
         groups[base_key(f)].append(i)

@@ -18,7 +18,7 @@ from secscan.cache import default_dir as default_cache_dir
 from secscan.config import Config
 from secscan.discovery import discover
 from secscan.errors import ScannerError, ToolError, UsageError
-from secscan.findings import Finding, NotAnalyzed, RunStatus, ScannerRun, ScanResult
+from secscan.findings import Finding, FindingKind, NotAnalyzed, RunStatus, ScannerRun, ScanResult
 from secscan.scanners.base import ScanContext, Scanner, ScanOutcome, ScanRequest, ToolScanner
 
 Clock = Callable[[], datetime]
@@ -37,6 +37,10 @@ class ProgressEvent:
 
 
 Progress = Callable[[ProgressEvent], None]
+
+
+#: Only these kinds of finding come from advisory data; the source is recorded on their runs.
+_ADVISORY_KINDS = (FindingKind.DEPENDENCY, FindingKind.IMAGE)
 
 
 def utcnow() -> datetime:
@@ -164,7 +168,8 @@ def _run_scanner(scanner: Scanner, ctx: ScanContext, cache: ResultCache | None) 
         not_analyzed=outcome.not_analyzed,
         targets=len(ctx.targets),
         inline_suppressions=outcome.inline_suppressions,
-        advisory_source=outcome.advisory_source or ctx.request.advisory_source,
+        advisory_source=outcome.advisory_source
+        or (ctx.request.advisory_source if scanner.kind in _ADVISORY_KINDS else None),
         rulesets=outcome.rulesets,
         cached=cached,
     )

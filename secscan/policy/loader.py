@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -62,14 +61,10 @@ def default_catalog() -> Catalog:
     return Catalog(kinds, {k: v for k, v in ids.items() if v})
 
 
-@lru_cache(maxsize=1)
 def _bandit_ids() -> frozenset[str]:
-    try:
-        from bandit.core import extension_loader  # type: ignore[import-untyped]
-    except ImportError:  # bandit missing: nothing to check its ids against
-        return frozenset()
-    manager = extension_loader.MANAGER
-    return frozenset([*manager.plugins_by_id, *manager.blacklist_by_id])
+    from secscan.scanners.bandit import known_test_ids
+
+    return known_test_ids()  # empty when bandit is missing: nothing to check ids against
 
 
 def load_policy(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from secscan.findings import Finding, FindingKind, RunStatus, ScanResult
 from secscan.policy.decision import Decision
 from secscan.policy.waivers import WAIVERS_FILE
-from secscan.report.model import redact
+from secscan.redact import redact
 from secscan.report.terminal import _safe
 
 #: A hook's output is read in a commit dialog: one line per finding, cut to stay on screen.

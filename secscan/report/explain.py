@@ -7,9 +7,9 @@ import textwrap
 from rich.text import Text
 
 from secscan.explain import ControlNote, Explanation
+from secscan.redact import redact
 from secscan.report.audit import SEVERITY_STYLE, Links
 from secscan.report.compact import first_sentence, location
-from secscan.report.model import redact
 from secscan.report.terminal import _safe
 
 WIDTH = 88

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -27,6 +26,7 @@ from secscan.policy.decision import (
     RuleRecord,
     WaiverRecord,
 )
+from secscan.redact import redact
 from secscan.results import SavedResults
 
 #: Most severe first: the order of every count, chart and table.
@@ -242,42 +242,6 @@ class ReportModel:
 
 
 _ADVISORY_KINDS = (FindingKind.DEPENDENCY, FindingKind.IMAGE)
-#: Hard-coded credential weaknesses: the matched code *is* the secret.
-CREDENTIAL_CWES = frozenset({256, 259, 260, 321, 522, 547, 798})
-#: Tools whose credential rules carry no CWE label.
-CREDENTIAL_RULES = frozenset({"B105", "B106", "B107"})
-_QUOTED = re.compile(r"""(?P<q>["'`])(?P<body>[^"'`\n]{4,})(?P=q)""")
-MASK = "********"
-
-
-def redact(f: Finding) -> Finding:
-    """Reports never repeat a credential: mask string literals in credential findings.
-
-    Secret scanners mask their own previews, but a code scanner's credential rule (bandit
-    B105, semgrep's hard-coded-secret rules) quotes the literal in its message and snippet.
-    """
-    if not (
-        f.kind is FindingKind.SECRET
-        or CREDENTIAL_CWES.intersection(f.cwe)
-        or f.rule_id in CREDENTIAL_RULES
-    ):
-        return f
-    loc = f.location
-    snippet = _QUOTED.sub(_mask, loc.snippet) if loc.snippet else loc.snippet
-    message = _QUOTED.sub(_mask, f.message)
-    if snippet == loc.snippet and message == f.message:
-        return f
-    return replace(f, message=message, location=replace(loc, snippet=snippet))
-
-
-def _mask(m: re.Match[str]) -> str:
-    body = m.group("body")
-    # Already masked by the scanner (all one character): keep it as it is.
-    if len(set(body)) == 1:
-        return m.group(0)
-    return f"{m.group('q')}{MASK}{m.group('q')}"
-
-
 def control_key(framework: str, control_id: str) -> str:
     return f"{framework} {control_id}"
 

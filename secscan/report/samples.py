@@ -18,8 +18,9 @@ from pathlib import Path
 from secscan._atomic import write_atomic
 from secscan._resources import data_dir
 from secscan.findings import ScanResult
+from secscan.redact import redact
 from secscan.report import FORMATS, compliance
-from secscan.report.model import build, redact
+from secscan.report.model import build
 from secscan.results import RESULTS_FILE, SavedResults, dumps, loads
 
 REPO = Path(__file__).resolve().parents[2]

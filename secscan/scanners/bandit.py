@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from secscan.errors import ScannerOutputError
@@ -91,3 +93,29 @@ class BanditScanner(ToolScanner):
             references=refs,
             tags=("security",),
         )
+
+
+@lru_cache(maxsize=1)
+def plugin_manager() -> Any | None:
+    """bandit's own catalogue of tests, loaded in-process (policy validation, `explain`).
+
+    None when bandit is not importable. bandit's loader logs an error for its optional SARIF
+    formatter whenever jschema_to_python is absent: not a problem of ours to show users.
+    """
+    quiet = logging.getLogger("stevedore.extension")
+    was = quiet.disabled
+    quiet.disabled = True
+    try:
+        from bandit.core import extension_loader  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    finally:
+        quiet.disabled = was
+    return extension_loader.MANAGER
+
+
+def known_test_ids() -> frozenset[str]:
+    manager = plugin_manager()
+    if manager is None:
+        return frozenset()
+    return frozenset([*manager.plugins_by_id, *manager.blacklist_by_id])

@@ -105,3 +105,11 @@ def test_disk_full_while_writing_reports_exits_2_and_keeps_old_file(
     assert "cannot write" in res.err and "No space left on device" in res.err
     assert (tiny_disk / "secscan-results.json").read_text() == "OLD"
     assert [p.name for p in tiny_disk.iterdir()] == ["secscan-results.json"]  # no temp file left
+
+
+def test_written_files_get_the_usual_mode(tmp_path: Path) -> None:
+    target = tmp_path / "report.html"
+    write_atomic(target, "x")
+    old = os.umask(0)
+    os.umask(old)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~old

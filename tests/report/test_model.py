@@ -8,7 +8,8 @@ from reportdata import NOW, empty_saved, rich_saved, with_findings
 
 from secscan.findings import Finding, FindingKind, Location, Severity
 from secscan.policy.decision import Outcome, Reason
-from secscan.report.model import MASK, Verdict, build, redact
+from secscan.redact import MASK, redact
+from secscan.report.model import Verdict, build
 from secscan.results import SavedResults
 
 
