@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from secscan import __version__, pipeline, scanners, vcs
+from secscan import __version__, fingerprint, pipeline, scanners, vcs
 from secscan.config import Config
 from secscan.discovery import discover
 from secscan.errors import UsageError
@@ -88,21 +88,32 @@ def scan_since(
         raise UsageError(f"--new-since needs a git work tree; {root} is not in one")
     base = vcs.merge_base(top, ref)
     sub = root.relative_to(top)
-    changed = tuple(
-        Path(p).relative_to(sub).as_posix() if sub.parts else p
-        for p in vcs.changed_files(top, base)
-        if not sub.parts or Path(p).is_relative_to(sub)
-    )
+    # Paths under the scan root, relative to it; with the path each had at the merge base.
+    renamed: dict[str, str] = {}
+    changed_list: list[str] = []
+    for path, previous in vcs.changed_files(top, base).items():
+        rel = _under(path, sub)
+        if rel is None:
+            continue
+        changed_list.append(rel)
+        old_rel = _under(previous, sub) if previous else None
+        if old_rel is not None:
+            renamed[old_rel] = rel
+    changed = tuple(changed_list)
     names = list(scanner_names) if scanner_names else config.scanners
     selected = scanners.build(list(names) if names is not None else None)
     the_plan = plan(selected, changed)
     order = [s.name for s in selected]
 
     head = _scan_side(root, config, the_plan, changed, clock, use_cache, progress)
+    was_at = {new: old for old, new in renamed.items()}
     with vcs.checkout(top, base) as tree:
         base_root = tree / sub
-        present = tuple(p for p in changed if (base_root / p).is_file())
+        was = (was_at.get(p, p) for p in changed)
+        present = tuple(p for p in was if (base_root / p).is_file())
         old = _scan_side(base_root, config, the_plan, present, clock, use_cache, None)
+        # A moved file keeps its findings: key the merge base's under their new path.
+        old = [_moved(part, renamed, base_root) for part in old] if renamed else old
 
     everything = discover(root, config).files if the_plan.untouched else ()
     request = ScanRequest(explicit_files=True)
@@ -129,6 +140,33 @@ def scan_since(
         (f for part in old for f in part.findings), f"merge base {base} of {ref}"
     )
     return Since(result, baseline, ref, base, changed, warnings)
+
+
+def _under(path: str, sub: Path) -> str | None:
+    """`path` (relative to the git top level) relative to the scan root, or None outside it."""
+    if not sub.parts:
+        return path
+    p = Path(path)
+    return p.relative_to(sub).as_posix() if p.is_relative_to(sub) else None
+
+
+def _moved(part: ScanResult, renamed: dict[str, str], root: Path) -> ScanResult:
+    """Findings in renamed files under their new path, fingerprinted again: a fingerprint
+    includes the path, and moving a file must not make its old findings look new.
+    """
+    runs = []
+    for run in part.runs:
+        if not any(f.location.path in renamed for f in run.findings):
+            runs.append(run)
+            continue
+        moved = [
+            replace(f, location=replace(f.location, path=renamed[f.location.path]))
+            if f.location.path in renamed
+            else f
+            for f in run.findings
+        ]
+        runs.append(replace(run, findings=fingerprint.assign(moved, root)))
+    return replace(part, runs=tuple(runs))
 
 
 def _scan_side(

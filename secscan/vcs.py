@@ -71,17 +71,30 @@ def merge_base(repo: Path, ref: str) -> str:
     return out
 
 
-def changed_files(repo: Path, base: str) -> tuple[str, ...]:
+def changed_files(repo: Path, base: str) -> dict[str, str | None]:
     """Files that differ between `base` and the work tree (committed or not), relative to the
-    top level, renames as their new path; deleted files are left out (nothing to scan).
+    top level: each current path, with the path it had at `base` when git saw it renamed.
+    Deleted files are left out (nothing to scan).
     """
-    out = _run(
-        repo, "diff", "--name-only", "--no-renames", "--diff-filter=d", "-z", base, "--"
-    )
-    committed = [p for p in out.split("\0") if p]
+    out = _run(repo, "diff", "--name-status", "-M", "--diff-filter=d", "-z", base, "--")
+    fields = out.split("\0")
+    changes: dict[str, str | None] = {}
+    i = 0
+    while i < len(fields) and fields[i]:
+        status = fields[i]
+        if status[:1] in ("R", "C"):  # rename or copy: old path, then new path
+            old, new = fields[i + 1], fields[i + 2]
+            changes[new] = old if status[:1] == "R" else None
+            i += 3
+        else:
+            changes[fields[i + 1]] = None
+            i += 2
     # Files git does not track yet are changes too (CI rarely has them; a laptop often does).
     untracked = _run(repo, "ls-files", "--others", "--exclude-standard", "-z")
-    return tuple(sorted(set(committed) | {p for p in untracked.split("\0") if p}))
+    for p in untracked.split("\0"):
+        if p:
+            changes.setdefault(p, None)
+    return dict(sorted(changes.items()))
 
 
 @contextlib.contextmanager

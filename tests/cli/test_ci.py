@@ -117,6 +117,23 @@ def test_new_since_counts_only_what_the_branch_added(
 
 
 @pytest.mark.integration
+def test_a_moved_file_keeps_its_known_findings(
+    repo: Path, tmp_path: Path, run_cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(repo)
+    (repo / "shop").mkdir()
+    git(repo, "mv", "app.py", "shop/export.py")
+    commit_all(repo, "move")
+    out = tmp_path / "reports"
+    ran = run_cli("ci", "--new-since", "main", "--output-dir", str(out))
+    assert ran.code == 0, ran.out
+    data = results(out)
+    assert data["decision"]["new_fingerprints"] == []
+    paths = {f["location"]["path"] for r in data["result"]["runs"] for f in r["findings"]}
+    assert paths == {"shop/export.py"}
+
+
+@pytest.mark.integration
 def test_without_new_since_every_finding_counts(
     repo: Path, tmp_path: Path, run_cli: Callable[..., Any]
 ) -> None:
