@@ -6,7 +6,6 @@ file, bandit's own plugin docs, secscan's semgrep pack, the local OSV mirror and
 from __future__ import annotations
 
 import inspect
-import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from secscan.policy.decision import WaiverRecord
 from secscan.policy.match import canonical_check_id, is_check_id, rules_for
 from secscan.policy.models import Policy
 from secscan.results import SavedResults
+from secscan.scanners.bandit import plugin_manager
 
 #: A fingerprint prefix shorter than this is too likely to be a rule id or a typo.
 MIN_PREFIX = 6
@@ -208,16 +208,12 @@ def lookup_rule(
 
 @lru_cache(maxsize=256)
 def bandit_rule(test_id: str) -> RuleInfo | None:
-    try:
-        # bandit's loader logs an error for its optional SARIF formatter; not ours to show.
-        logging.getLogger("stevedore.extension").disabled = True
-        from bandit import __version__ as bandit_version  # type: ignore[import-untyped]
-        from bandit.core import extension_loader, issue  # type: ignore[import-untyped]
-    except ImportError:
+    manager = plugin_manager()
+    if manager is None:
         return None
-    finally:
-        logging.getLogger("stevedore.extension").disabled = False
-    manager = extension_loader.MANAGER
+    from bandit import __version__ as bandit_version  # type: ignore[import-untyped]
+    from bandit.core import issue  # type: ignore[import-untyped]
+
     source = f"bandit {bandit_version} plugin documentation"
     if test_id in manager.blacklist_by_id:
         entry: dict[str, Any] = manager.blacklist_by_id[test_id]
