@@ -403,6 +403,20 @@ def test_debootstrapped_debian_rootfs(project: Path, tmp_path: Path,
     # bullseye's current zlib and openssl are fixed: the real rootfs must not match old facts
     assert "DEBIAN-CVE-2022-37434" not in {f.rule_id for f in run.findings}
     assert run.advisory_source is not None and run.advisory_source.kind == "local-osv"
+    # ... and that is because they were matched, not because nothing was found
+    trivy = _subprocess.which("trivy")
+    assert trivy
+    sbom = _subprocess.run(
+        [trivy, "image", "--skip-version-check", "--disable-telemetry", "--skip-db-update",
+         "--offline-scan", "--cache-backend", "memory", "--scanners", "", "--format",
+         "cyclonedx", "--input", str(archive)],
+        timeout=600,
+    )
+    inv = parse_inventory(sbom.stdout)
+    assert (inv.os_family, inv.os_version and inv.os_version.split(".")[0]) == ("debian", "11")
+    by = {p.name: p for p in inv.packages}
+    assert len(by) > 50 and {"zlib1g", "libc6", "dpkg"} <= set(by)
+    assert by["zlib1g"].query_name == "zlib" and by["zlib1g"].ecosystem == "Debian:11"
 
 
 def test_advisory_sources_say_what_an_image_scan_could_use(tmp_path: Path) -> None:
