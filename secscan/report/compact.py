@@ -81,7 +81,7 @@ def render(
             )
         if len(failing) > MAX_LISTED:
             lines.append(f"  ... and {len(failing) - MAX_LISTED} more")
-        listed = {fp for f in failing for fp in (f.fingerprint,)}
+        listed = {f.fingerprint for f in failing}
         for r in decision.reasons:
             if not set(r.fingerprints) & listed:
                 lines.append(f"  - {_safe(r.message)}")

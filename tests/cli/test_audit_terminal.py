@@ -38,12 +38,12 @@ def project(tmp_path: Path, fake_tool: Callable[[str, str], Path]) -> Path:
     fake_tool(
         "bandit",
         'case "$1" in --version) echo "bandit 1.9.4"; exit 0;; esac\n'
-        f'sleep 1\ncat "{FIXTURES / "scan.json"}"\nexit 1',
+        f'sleep 2.5\ncat "{FIXTURES / "scan.json"}"\nexit 1',
     )
     fake_tool(
         "semgrep",
         'case "$1" in --version) echo "1.185.0"; exit 0;; esac\n'
-        'sleep 0.5\necho "semgrep-core crashed" >&2\nexit 2',
+        'sleep 1\necho "semgrep-core crashed" >&2\nexit 2',
     )
     return root
 
