@@ -9,6 +9,7 @@ import jsonpickle
 import pandas as pd
 import yaml
 from flask import request
+from ruamel.yaml import YAML
 
 
 def load_cache(path):
@@ -65,6 +66,17 @@ def full_loader(text):
 def unsafe(text):
     # ruleid: python-yaml-unsafe-load
     return yaml.unsafe_load(text)
+
+
+def ruamel_unsafe(text):
+    # ruleid: python-yaml-unsafe-load
+    return YAML(typ="unsafe").load(text)
+
+
+def ruamel_default(text):
+    yaml = YAML(typ="safe")
+    # ok: python-yaml-unsafe-load
+    return yaml.load(text)
 
 
 def safe(text):

@@ -1,5 +1,6 @@
 # Test cases for policies/semgrep/python/hardcoded-credentials.yaml (secscan rule pack).
 # Every credential below is a made-up test value.
+import enum
 import os
 import smtplib
 
@@ -119,3 +120,22 @@ def mail_ok(user, password):
 def dsn_ok(password):
     # ok: python-hardcoded-password-argument
     return psycopg2.connect("host=db user=shop password={} dbname=shop".format(password))
+
+
+class Kind(enum.StrEnum):
+    # ok: python-hardcoded-secret
+    SECRET = "secret"
+    # ok: python-hardcoded-secret
+    PASS = "pass"
+
+
+class Verdict:
+    PASS = "pass"
+
+
+# ok: python-hardcoded-secret
+COLOURS = {Verdict.PASS: "green"}
+# ruleid: python-hardcoded-secret
+db_pass = "s3cret-pass"
+# ok: python-hardcoded-secret
+bypass = "maintenance"

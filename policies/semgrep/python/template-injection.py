@@ -12,9 +12,20 @@ def greet(name):
     return Template("<h1>Hello " + name + "</h1>").render()
 
 
-def from_string(env, user_template):
+def from_string(user_template):
+    env = Environment(loader=FileSystemLoader("templates"), autoescape=select_autoescape())
     # ruleid: python-jinja2-template-injection
     return env.from_string(user_template).render(items=[])
+
+
+def flask_env(app, user_template):
+    # ruleid: python-jinja2-template-injection
+    return app.jinja_env.from_string(user_template).render()
+
+
+def not_jinja(PackageURL, purl_text):
+    # ok: python-jinja2-template-injection
+    return PackageURL.from_string(purl_text)
 
 
 def mako(text):

@@ -106,6 +106,11 @@ def old_minimum():
     return ctx
 
 
+def negotiated_protocol():
+    # ok: python-ssl-insecure-protocol
+    return ssl.SSLContext(ssl.PROTOCOL_SSLv23)
+
+
 def modern_protocol():
     # ok: python-ssl-insecure-protocol
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
