@@ -145,7 +145,9 @@ def base_dir(targets: Iterable[str]) -> str:
 
 def to_root(directory: str, reported: str) -> str:
     """A path trivy printed (relative to the directory it scanned), made relative to the root."""
-    rel = PurePosixPath(reported.replace("\\", "/"))
+    # On POSIX a backslash is part of a file name: turning it into a separator would make a
+    # file named `a\b.env` look like `a/b.env`, outside the selection, and drop its findings.
+    rel = PurePosixPath(reported)
     joined = PurePosixPath(directory) / rel if directory else rel
     return joined.as_posix().removeprefix("./") or "."
 

@@ -45,26 +45,30 @@ class BanditScanner(ToolScanner):
             totals: dict[str, Any] = data.get("metrics", {}).get("_totals", {})
         except (ValueError, KeyError, TypeError, AttributeError) as e:
             raise ScannerOutputError(self.name, f"output is not bandit JSON: {e}") from e
+        # Any value of the wrong type anywhere is a broken tool, never a partial result.
         try:
             findings = tuple(self._finding(r, ctx) for r in results)
-        except (KeyError, TypeError, ValueError) as e:
+            skipped = tuple(
+                NotAnalyzed(
+                    ctx.relpath(str(err.get("filename", "?"))), str(err.get("reason", "error"))
+                )
+                for err in errors
+            )
+            per_file = {
+                ctx.relpath(name): int(m.get("nosec", 0) or 0)
+                + int(m.get("skipped_tests", 0) or 0)
+                for name, m in data.get("metrics", {}).items()
+                if name != "_totals" and isinstance(m, dict)
+            }
+            # bare `# nosec` counts as nosec, `# nosec B602` as skipped_tests: both suppress
+            suppressed = int(totals.get("nosec", 0) or 0) + int(totals.get("skipped_tests", 0) or 0)
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise ScannerOutputError(self.name, f"unexpected bandit result shape: {e!r}") from e
-        skipped = tuple(
-            NotAnalyzed(ctx.relpath(str(err.get("filename", "?"))), str(err.get("reason", "error")))
-            for err in errors
-        )
-        per_file = {
-            ctx.relpath(name): int(m.get("nosec", 0) or 0) + int(m.get("skipped_tests", 0) or 0)
-            for name, m in data.get("metrics", {}).items()
-            if name != "_totals" and isinstance(m, dict)
-        }
         return ScanOutcome(
             findings=findings,
             not_analyzed=skipped,
             suppressions_by_path={k: v for k, v in per_file.items() if v},
-            # bare `# nosec` counts as nosec, `# nosec B602` as skipped_tests: both are suppressions
-            inline_suppressions=int(totals.get("nosec", 0) or 0)
-            + int(totals.get("skipped_tests", 0) or 0),
+            inline_suppressions=suppressed,
         )
 
     def _finding(self, r: dict[str, Any], ctx: ScanContext) -> Finding:

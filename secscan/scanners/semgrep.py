@@ -105,18 +105,21 @@ class SemgrepScanner(ToolScanner):
         except (ValueError, KeyError, TypeError) as e:
             raise ScannerOutputError(self.name, f"output is not semgrep JSON: {e}") from e
         not_analyzed: list[NotAnalyzed] = []
-        for err in errors:
-            path = err.get("path") or _span_file(err)
-            kind = err.get("type")
-            kind_text = kind[0] if isinstance(kind, list) and kind else str(kind or "error")
-            if path:
-                not_analyzed.append(NotAnalyzed(ctx.relpath(str(path)), f"semgrep: {kind_text}"))
-            elif err.get("level") == "error":
-                msg = str(err.get("message") or kind_text).strip().splitlines()[0]
-                raise ScannerError(self.name, f"semgrep reported an error: {msg}")
+        # Any value of the wrong type anywhere is a broken tool, never a partial result.
         try:
+            for err in errors:
+                path = err.get("path") or _span_file(err)
+                kind = err.get("type")
+                kind_text = kind[0] if isinstance(kind, list) and kind else str(kind or "error")
+                if path:
+                    not_analyzed.append(
+                        NotAnalyzed(ctx.relpath(str(path)), f"semgrep: {kind_text}")
+                    )
+                elif err.get("level") == "error":
+                    msg = (str(err.get("message") or kind_text).strip().splitlines() or ["?"])[0]
+                    raise ScannerError(self.name, f"semgrep reported an error: {msg}")
             findings = tuple(self._finding(r, ctx) for r in results)
-        except (KeyError, TypeError, ValueError) as e:
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise ScannerOutputError(self.name, f"unexpected semgrep result shape: {e!r}") from e
         return ScanOutcome(
             findings=findings,

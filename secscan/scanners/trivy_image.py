@@ -213,22 +213,25 @@ def parse_inventory(text: str, scanner: str = "image") -> Inventory:
     if not isinstance(components, list) or not isinstance(meta, dict):
         raise ScannerOutputError(scanner, "CycloneDX `components` is not a list")
     tags: list[str] = []
-    for prop in (meta.get("component") or {}).get("properties") or []:
-        if isinstance(prop, dict) and str(prop.get("name", "")).endswith(":RepoTag"):
-            tags.append(str(prop.get("value")))
-    os_family = os_version = None
-    for c in _walk(components):
-        if c.get("type") == "operating-system":
-            os_family = str(c.get("name") or "") or None
-            os_version = str(c.get("version") or "") or None
-    packages = [
-        image_package(
-            str(c.get("name") or ""), str(c.get("version") or ""), c.get("purl"), _properties(c),
-            os_family, os_version,
-        )
-        for c in _walk(components)
-        if c.get("type") == "library"
-    ]
+    try:  # a value of the wrong type anywhere is a broken tool, never a partial inventory
+        for prop in (meta.get("component") or {}).get("properties") or []:
+            if isinstance(prop, dict) and str(prop.get("name", "")).endswith(":RepoTag"):
+                tags.append(str(prop.get("value")))
+        os_family = os_version = None
+        for c in _walk(components):
+            if c.get("type") == "operating-system":
+                os_family = str(c.get("name") or "") or None
+                os_version = str(c.get("version") or "") or None
+        packages = [
+            image_package(
+                str(c.get("name") or ""), str(c.get("version") or ""), c.get("purl"),
+                _properties(c), os_family, os_version,
+            )
+            for c in _walk(components)
+            if c.get("type") == "library"
+        ]
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise ScannerOutputError(scanner, f"unexpected CycloneDX shape: {e!r}") from e
     return Inventory(os_family, os_version, tuple(tags), tuple(packages))
 
 
