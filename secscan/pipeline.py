@@ -19,6 +19,7 @@ from secscan.config import Config
 from secscan.discovery import discover
 from secscan.errors import ScannerError, ToolError, UsageError
 from secscan.findings import Finding, FindingKind, NotAnalyzed, RunStatus, ScannerRun, ScanResult
+from secscan.redact import redact
 from secscan.scanners.base import ScanContext, Scanner, ScanOutcome, ScanRequest, ToolScanner
 
 Clock = Callable[[], datetime]
@@ -206,7 +207,9 @@ def _scan_with_cache(
     fresh = scanner.scan(replace(ctx, targets=misses)) if misses else ScanOutcome()
     by_path: dict[str, list[Finding]] = {}
     for f in fresh.findings:
-        by_path.setdefault(f.location.path, []).append(f)
+        # Cached entries are files on disk too: credential literals are masked before they
+        # are written, as they are before the results file is.
+        by_path.setdefault(f.location.path, []).append(redact(f))
     skipped: dict[str, list[NotAnalyzed]] = {}
     for n in fresh.not_analyzed:
         skipped.setdefault(n.path, []).append(n)
