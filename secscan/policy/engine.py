@@ -246,6 +246,20 @@ def not_assessed(ctx: Context) -> Verdict:
     return Verdict(warnings=(text,))
 
 
+def not_analyzed(ctx: Context) -> Verdict:
+    result = ctx.result
+    skipped = [*result.not_analyzed, *(n for r in result.runs for n in r.not_analyzed)]
+    action = ctx.profile.gate.not_analyzed
+    if not skipped or action == "ignore":
+        return Verdict()
+    paths = sorted({n.path for n in skipped})
+    shown = ", ".join(repr(p) for p in paths[:5]) + (" and more" if len(paths) > 5 else "")
+    text = f"{len(paths)} file(s) in scope were not analyzed by every tool: {shown}"
+    if action == "fail":
+        return Verdict((Reason("not-analyzed", text),))
+    return Verdict(warnings=(text,))
+
+
 def waiver_hygiene(ctx: Context) -> Verdict:
     """An expired waiver no longer applies and is itself reported; a waiver that matches
     nothing is reported too (the finding it was for is gone, or it was mistyped).
@@ -302,6 +316,7 @@ GATE = AllOf(
         control_thresholds,
         max_findings,
         not_assessed,
+        not_analyzed,
         waiver_hygiene,
         coverage_notes,
     )

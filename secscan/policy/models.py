@@ -216,6 +216,9 @@ class GateSettings(_Strict):
     new_only: bool = False
     scanner_error: ErrorAction = "fail"
     not_assessed: NotAssessedAction = "warn"
+    #: Files in scope that no tool could read (syntax errors, too large, links out of the
+    #: root): their flaws are unknown, so they are at least always reported.
+    not_analyzed: NotAssessedAction = "warn"
     expired_waiver: ErrorAction = "warn"
 
     @field_validator("controls", mode="before")
