@@ -13,6 +13,9 @@ from secscan.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
 
+#: libyaml's safe loader when PyYAML was built with it: policy loading is mostly YAML parsing.
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 class _Loaded:
     """Parsed data plus the node tree that remembers where each key was written."""
@@ -55,8 +58,8 @@ def load_yaml(path: Path, error: type[ConfigError] = ConfigError) -> _Loaded:
 
 def parse_yaml(text: str, name: str, error: type[ConfigError] = ConfigError) -> _Loaded:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_LOADER)
+        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - _LOADER is a SafeLoader
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark is not None else None

@@ -22,7 +22,7 @@ from secscan.pipeline import Phase, ProgressEvent
 from secscan.policy.decision import ControlState
 from secscan.report.compact import first_sentence, location
 from secscan.report.model import SEVERITIES, ControlView, FindingView, ReportModel, Verdict
-from secscan.report.terminal import _safe
+from secscan.report.terminal import safe_text
 
 SEVERITY_STYLE: dict[Severity, str] = {
     Severity.CRITICAL: "bold white on red",
@@ -71,18 +71,18 @@ def finding_line(
     """`path:line:col  SEVERITY  scanner rule  what  [controls]  #fingerprint`"""
     f = fv.finding
     line = Text(" " * indent)
-    line.append(_safe(location(f)), style=links.style(f.location.path))
+    line.append(safe_text(location(f)), style=links.style(f.location.path))
     line.append("  ")
     line.append(f"{f.severity.value.upper():8}", style=SEVERITY_STYLE[f.severity])
-    line.append(f" {f.scanner} {_safe(f.rule_id)}  ", style="bold")
-    line.append(_safe(first_sentence(headline(fv), 100)))
+    line.append(f" {f.scanner} {safe_text(f.rule_id)}  ", style="bold")
+    line.append(safe_text(first_sentence(headline(fv), 100)))
     if controls and fv.control_ids:
-        line.append(f"  [{', '.join(_safe(c) for c in fv.control_ids)}]", style="dim")
+        line.append(f"  [{', '.join(safe_text(c) for c in fv.control_ids)}]", style="dim")
     if f.fingerprint:
         line.append(f"  #{f.fingerprint[:FP_CHARS]}", style="dim")
     if fv.waiver is not None:
         line.append(
-            f"  waived ({_safe(fv.waiver.id)}, until {fv.waiver.expires.isoformat()})",
+            f"  waived ({safe_text(fv.waiver.id)}, until {fv.waiver.expires.isoformat()})",
             style="yellow",
         )
     elif fv.new is True:
@@ -111,7 +111,7 @@ def render(model: ReportModel, *, links: Links | None = None, timings: bool = Fa
         out.append(text, style="bold underline")
         out.append("\n")
 
-    out.append(f"secscan audit of {_safe(result.root)}", style="bold")
+    out.append(f"secscan audit of {safe_text(result.root)}", style="bold")
     if decision is not None:
         out.append(f"  (profile {decision.profile})")
     out.append("\n")
@@ -147,7 +147,7 @@ def render(model: ReportModel, *, links: Links | None = None, timings: bool = Fa
         if not with_findings:
             continue
         any_control = True
-        out.append(f"  {_safe(fw.title)}\n", style="bold")
+        out.append(f"  {safe_text(fw.title)}\n", style="bold")
         for cv in with_findings:
             out.append_text(control_line(cv))
             out.append("\n")
@@ -167,14 +167,14 @@ def render(model: ReportModel, *, links: Links | None = None, timings: bool = Fa
     if missing:
         style = STATE_STYLE[ControlState.NOT_ASSESSED]
         out.append(f"  not assessed ({len(missing)}): ", style=style)
-        out.append(", ".join(_safe(cv.key) for cv in missing))
+        out.append(", ".join(safe_text(cv.key) for cv in missing))
         out.append("\n")
 
     if model.not_analyzed:
         heading(f"Not analyzed: {len(model.not_analyzed)} file(s)")
         for na in model.not_analyzed:
             who = f" ({na.scanner})" if na.scanner else ""
-            out.append(f"  {_safe(na.item.path)}{who}: {_safe(na.item.reason)}\n")
+            out.append(f"  {safe_text(na.item.path)}{who}: {safe_text(na.item.reason)}\n")
 
     heading("Gate")
     out.append(f"  {model.verdict_label}", style=VERDICT_STYLE[model.verdict])
@@ -182,13 +182,13 @@ def render(model: ReportModel, *, links: Links | None = None, timings: bool = Fa
         out.append(f" (profile {decision.profile})")
     out.append("\n")
     for r in model.reasons:
-        out.append(f"  - {_safe(r.message)}\n")
+        out.append(f"  - {safe_text(r.message)}\n")
     for w in model.warnings:
-        out.append(f"  ! {_safe(w)}\n", style="yellow")
+        out.append(f"  ! {safe_text(w)}\n", style="yellow")
     if shown:
         out.append(
             "\nWhy and how to fix: secscan explain RULE-OR-#FINGERPRINT "
-            "(e.g. secscan explain " + _safe(shown[0].finding.rule_id) + ")\n",
+            "(e.g. secscan explain " + safe_text(shown[0].finding.rule_id) + ")\n",
             style="dim",
         )
     return out
@@ -199,7 +199,7 @@ def control_line(cv: ControlView) -> Text:
     line = Text("    ")
     line.append(f"{r.control_id}", style="bold")
     if r.title:
-        line.append(f" {_safe(r.title)}")
+        line.append(f" {safe_text(r.title)}")
     line.append("  ")
     line.append(cv.state_label.upper(), style=STATE_STYLE[r.state])
     line.append(f"  {len(cv.findings)} open, {len(cv.waived)} waived", style="dim")
@@ -221,10 +221,10 @@ def run_line(run: ScannerRun, *, timings: bool) -> Text:
             line.append(" (cached)", style="dim")
     elif run.status is RunStatus.SKIPPED:
         line.append(" skipped ", style="dim")
-        line.append(f" {_safe(run.error or '')}", style="dim")
+        line.append(f" {safe_text(run.error or '')}", style="dim")
     else:
         line.append(" FAILED  ", style="bold red")
-        line.append(f" {_safe(first_sentence(run.error or 'no detail', 200))}")
+        line.append(f" {safe_text(first_sentence(run.error or 'no detail', 200))}")
     if timings and run.status is not RunStatus.SKIPPED:
         line.append(f"  {run.duration_s:.1f}s", style="dim")
     return line

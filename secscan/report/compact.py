@@ -8,7 +8,7 @@ from secscan.findings import Finding, FindingKind, RunStatus, ScanResult
 from secscan.policy.decision import Decision
 from secscan.policy.waivers import WAIVERS_FILE
 from secscan.redact import redact
-from secscan.report.terminal import _safe
+from secscan.report.terminal import safe_text
 
 #: A hook's output is read in a commit dialog: one line per finding, cut to stay on screen.
 MESSAGE_CHARS = 160
@@ -76,22 +76,23 @@ def render(
             f = redact(f)
             text = f.title if f.kind is FindingKind.SECRET else (f.message or f.title)
             lines.append(
-                f"  {_safe(location(f))}: {f.severity.value}: {f.scanner} {_safe(f.rule_id)}: "
-                f"{_safe(first_sentence(text))}{_safe(control_ids(f))}"
+                f"  {safe_text(location(f))}: {f.severity.value}: {f.scanner} "
+                f"{safe_text(f.rule_id)}: "
+                f"{safe_text(first_sentence(text))}{safe_text(control_ids(f))}"
             )
         if len(failing) > MAX_LISTED:
             lines.append(f"  ... and {len(failing) - MAX_LISTED} more")
         listed = {f.fingerprint for f in failing}
         for r in decision.reasons:
             if not set(r.fingerprints) & listed:
-                lines.append(f"  - {_safe(r.message)}")
+                lines.append(f"  - {safe_text(r.message)}")
     for w in unmatched_waivers_dropped(decision) if scoped else decision.warnings:
-        lines.append(f"  ! {_safe(one_line(w, 300))}")
+        lines.append(f"  ! {safe_text(one_line(w, 300))}")
     if not decision.passed and failing:
         first = failing[0]
         lines.append(
             f"Fix them, or accept the risk in {waivers_file} (rule, path, reason, owner, "
-            f"expires). Why and how to fix: secscan explain {_safe(first.rule_id)}"
+            f"expires). Why and how to fix: secscan explain {safe_text(first.rule_id)}"
         )
     return "\n".join(lines) + "\n"
 

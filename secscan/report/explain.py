@@ -10,7 +10,7 @@ from secscan.explain import ControlNote, Explanation
 from secscan.redact import redact
 from secscan.report.audit import SEVERITY_STYLE, Links
 from secscan.report.compact import first_sentence, location
-from secscan.report.terminal import _safe
+from secscan.report.terminal import safe_text
 
 WIDTH = 88
 #: A rule seen a hundred times is explained once; its places are listed up to this many.
@@ -24,7 +24,7 @@ def _para(text: str, indent: str = "  ") -> str:
     paragraphs = [p for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
     return "\n\n".join(
         textwrap.fill(
-            " ".join(_safe(w) for w in p.split()),
+            " ".join(safe_text(w) for w in p.split()),
             WIDTH,
             initial_indent=indent,
             subsequent_indent=indent,
@@ -43,15 +43,15 @@ def render(ex: Explanation, *, links: Links | None = None) -> Text:
         out.append(text, style="bold underline")
         out.append("\n")
 
-    out.append(_safe(rule.rule_id), style="bold")
-    out.append(f"  {_safe(first_sentence(rule.title, 100))}")
+    out.append(safe_text(rule.rule_id), style="bold")
+    out.append(f"  {safe_text(first_sentence(rule.title, 100))}")
     out.append(f"  ({rule.scanner}, {rule.kind.value})\n", style="dim")
     if ex.finding is not None:
         f = redact(ex.finding)
         out.append("finding ")
         out.append(f"#{f.fingerprint}", style="bold")
         out.append(" at ")
-        out.append(_safe(location(f)), style=links.style(f.location.path))
+        out.append(safe_text(location(f)), style=links.style(f.location.path))
         out.append("  ")
         out.append(f.severity.value.upper(), style=SEVERITY_STYLE[f.severity])
         out.append("\n")
@@ -65,7 +65,7 @@ def render(ex: Explanation, *, links: Links | None = None) -> Text:
     else:
         out.append(_para(description) + "\n")
     if rule.source:
-        out.append(f"  (from {_safe(rule.source)})\n", style="dim")
+        out.append(f"  (from {safe_text(rule.source)})\n", style="dim")
 
     heading("Why it matters")
     why = []
@@ -86,11 +86,11 @@ def render(ex: Explanation, *, links: Links | None = None) -> Text:
         out.append("\n")
         for note in notes:
             out.append("  ")
-            out.append(_safe(note.control), style="bold")
+            out.append(safe_text(note.control), style="bold")
             if note.title:
-                out.append(f"  {_safe(note.title)}")
+                out.append(f"  {safe_text(note.title)}")
             out.append("\n")
-        out.append(f"    why (mapping rule {_safe(rule_id)}):\n", style="dim")
+        out.append(f"    why (mapping rule {safe_text(rule_id)}):\n", style="dim")
         out.append(_para(notes[0].rationale, "    ") + "\n")
 
     heading("How to fix")
@@ -100,8 +100,8 @@ def render(ex: Explanation, *, links: Links | None = None) -> Text:
         out.append("\n  Accepted risk:\n")
         for fp, w in ex.waivers:
             out.append(
-                f"    #{fp[:12]}: waiver {_safe(w.id)} by {_safe(w.owner)} until "
-                f"{w.expires.isoformat()}: {_safe(w.reason)}\n"
+                f"    #{fp[:12]}: waiver {safe_text(w.id)} by {safe_text(w.owner)} until "
+                f"{w.expires.isoformat()}: {safe_text(w.reason)}\n"
             )
     else:
         out.append(
@@ -111,10 +111,10 @@ def render(ex: Explanation, *, links: Links | None = None) -> Text:
 
     if ex.occurrences:
         where = f" in {ex.results_file}" if ex.results_file else ""
-        heading(f"Where: {len(ex.occurrences)} finding(s){_safe(where)}")
+        heading(f"Where: {len(ex.occurrences)} finding(s){safe_text(where)}")
         for f in ex.occurrences[:MAX_PLACES]:
             out.append("  ")
-            out.append(_safe(location(f)), style=links.style(f.location.path))
+            out.append(safe_text(location(f)), style=links.style(f.location.path))
             out.append("  ")
             out.append(f"{f.severity.value.upper():8}", style=SEVERITY_STYLE[f.severity])
             out.append(f" #{f.fingerprint[:12]}\n", style="dim")
@@ -124,5 +124,5 @@ def render(ex: Explanation, *, links: Links | None = None) -> Text:
     if rule.references:
         heading("References")
         for ref in rule.references:
-            out.append(f"  {_safe(ref)}\n")
+            out.append(f"  {safe_text(ref)}\n")
     return out

@@ -34,7 +34,7 @@ def summary(saved: SavedResults, written: Sequence[str] = (), *, top: int = TOP)
     if not_analyzed:
         lines.append(f"  not analyzed: {len(not_analyzed)} file(s)")
         for n in not_analyzed[:5]:
-            lines.append(f"    {_safe(n.path)}: {_safe(n.reason)}")
+            lines.append(f"    {safe_text(n.path)}: {safe_text(n.reason)}")
         if len(not_analyzed) > 5:
             lines.append(f"    ... and {len(not_analyzed) - 5} more (see the reports)")
     if findings:
@@ -42,8 +42,8 @@ def summary(saved: SavedResults, written: Sequence[str] = (), *, top: int = TOP)
         for f in findings[:top]:
             loc = f.location.path + (f":{f.location.start_line}" if f.location.start_line else "")
             lines.append(
-                f"    [{f.severity.value.upper():8}] {_safe(loc)}  {f.scanner}/{_safe(f.rule_id)}: "
-                f"{_safe(f.title)}"
+                f"    [{f.severity.value.upper():8}] {safe_text(loc)}  "
+                f"{f.scanner}/{safe_text(f.rule_id)}: {safe_text(f.title)}"
             )
     if written:
         lines.append("  reports: " + ", ".join(written))
@@ -51,12 +51,12 @@ def summary(saved: SavedResults, written: Sequence[str] = (), *, top: int = TOP)
         verdict = "PASSED" if decision.passed else "FAILED"
         lines.append(f"gate {verdict} (profile {decision.profile})")
         for r in decision.reasons:
-            lines.append(f"  - {r.rule}: {_safe(r.message)}")
+            lines.append(f"  - {r.rule}: {safe_text(r.message)}")
         for w in decision.warnings:
-            lines.append(f"  ! {_safe(w)}")
+            lines.append(f"  ! {safe_text(w)}")
     return "\n".join(lines) + "\n"
 
 
-def _safe(text: str) -> str:
+def safe_text(text: str) -> str:
     """Terminal output never carries control characters from scanned content."""
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
