@@ -10,10 +10,16 @@ from rich.console import Console
 from rich.live import Live
 
 from secscan import pipeline
-from secscan._atomic import write_atomic
+from secscan.cli._options import (
+    judging_options,
+    no_cache_option,
+    output_dir_option,
+    path_argument,
+    report_dir,
+    write_reports,
+)
 from secscan.config import load_config
 from secscan.policy import judge
-from secscan.report import FORMATS
 from secscan.report import audit as view
 from secscan.report.model import build
 from secscan.results import SavedResults
@@ -27,41 +33,11 @@ def console() -> Console:
 
 
 @click.command()
-@click.argument("path", type=click.Path(file_okay=False, path_type=Path), default=".")
+@path_argument
 @click.option("--profile", default=PROFILE, show_default=True, help="Gate profile.")
-@click.option(
-    "--output-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Where secscan-results.json goes, for `secscan explain` and `secscan report` "
-    "[default: config `output_dir`, else secscan-reports/].",
-)
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Config file [default: PATH/.secscan.yaml or [tool.secscan] in PATH/pyproject.toml].",
-)
-@click.option(
-    "--policy",
-    "policy_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Your policy directory, merged over the shipped library [default: config `policy`].",
-)
-@click.option(
-    "--waivers",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Waivers file [default: config `waivers`, else PATH/.secscan-waivers.yaml if present].",
-)
-@click.option(
-    "--baseline",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Baseline file: findings in it are marked as known.",
-)
-@click.option("--no-cache", is_flag=True, help="Do not use or fill the per-file result cache.")
+@output_dir_option("secscan-results.json goes, for `secscan explain` and `secscan report`")
+@judging_options
+@no_cache_option
 def audit(
     path: Path,
     profile: str,
@@ -100,9 +76,7 @@ def audit(
     result, decision = judge.judge(result, inputs, now())
     saved = SavedResults(result, decision)
 
-    folder = output_dir or config.resolve(config.output_dir) or Path.cwd() / "secscan-reports"
-    results_file = folder / FORMATS["json"].filename
-    write_atomic(results_file, FORMATS["json"].render(saved, now()))
+    (results_file,) = write_reports(saved, report_dir(output_dir, config), ["json"], now())
 
     model = build(saved, now())
     if tty:

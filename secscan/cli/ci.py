@@ -9,7 +9,15 @@ from pathlib import Path
 import click
 
 from secscan import incremental, pipeline
-from secscan._atomic import write_atomic
+from secscan.cli._options import (
+    judging_options,
+    no_cache_option,
+    output_dir_option,
+    path_argument,
+    quiet_option,
+    report_dir,
+    write_reports,
+)
 from secscan.config import load_config
 from secscan.errors import ReportError
 from secscan.policy import judge
@@ -23,7 +31,7 @@ STEP_SUMMARY_LIMIT = 1024 * 1024 - 4096
 
 
 @click.command()
-@click.argument("path", type=click.Path(file_okay=False, path_type=Path), default=".")
+@path_argument
 @click.option(
     "--new-since",
     metavar="REF",
@@ -31,40 +39,11 @@ STEP_SUMMARY_LIMIT = 1024 * 1024 - 4096
     help="Count only findings the merge base of HEAD and REF did not have (e.g. "
     "origin/main); scan only what changed since it.",
 )
-@click.option(
-    "--baseline",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Baseline file (or an older secscan-results.json): findings in it are not new.",
-)
 @click.option("--profile", default=PROFILE, show_default=True, help="Gate profile.")
-@click.option(
-    "--output-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Where every report goes [default: config `output_dir`, else secscan-reports/].",
-)
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Config file [default: PATH/.secscan.yaml or [tool.secscan] in PATH/pyproject.toml].",
-)
-@click.option(
-    "--policy",
-    "policy_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Your policy directory, merged over the shipped library [default: config `policy`].",
-)
-@click.option(
-    "--waivers",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Waivers file [default: config `waivers`, else PATH/.secscan-waivers.yaml if present].",
-)
-@click.option("--no-cache", is_flag=True, help="Do not use or fill the per-file result cache.")
-@click.option("-q", "--quiet", is_flag=True, help="Print only the gate verdict.")
+@output_dir_option("every report goes")
+@judging_options
+@no_cache_option
+@quiet_option
 def ci(
     path: Path,
     new_since: str | None,
@@ -118,13 +97,8 @@ def ci(
         decision = replace(decision, warnings=decision.warnings + extra)
     saved = SavedResults(result, decision)
 
-    out = output_dir or config.resolve(config.output_dir) or Path.cwd() / "secscan-reports"
     rendered_at = now()
-    written = []
-    for fmt in FORMATS.values():
-        target = out / fmt.filename
-        write_atomic(target, fmt.render(saved, rendered_at))
-        written.append(str(target))
+    written = write_reports(saved, report_dir(output_dir, config), FORMATS, rendered_at)
 
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary and "markdown" in FORMATS:

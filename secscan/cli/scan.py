@@ -8,19 +8,26 @@ from pathlib import Path
 import click
 
 from secscan import pipeline
-from secscan._atomic import write_atomic
+from secscan.cli._options import (
+    judging_options,
+    no_cache_option,
+    output_dir_option,
+    path_argument,
+    quiet_option,
+    report_dir,
+    write_reports,
+)
 from secscan.config import ALL_FORMATS, load_config
 from secscan.errors import UsageError
 from secscan.findings import Severity
 from secscan.policy import judge
-from secscan.report import FORMATS
 from secscan.report.terminal import summary
 from secscan.results import SavedResults
 from secscan.scanners.base import ScanRequest
 
 
 @click.command()
-@click.argument("path", type=click.Path(file_okay=False, path_type=Path), default=".")
+@path_argument
 @click.option(
     "--scanner", "scanner_names", multiple=True, help="Run only this scanner (repeatable)."
 )
@@ -31,18 +38,8 @@ from secscan.scanners.base import ScanRequest
     type=click.Choice(ALL_FORMATS),
     help="Report format to write (repeatable); json is always written.",
 )
-@click.option(
-    "--output-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Where reports go [default: secscan-reports/ in the current directory].",
-)
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Config file [default: PATH/.secscan.yaml or [tool.secscan] in PATH/pyproject.toml].",
-)
+@output_dir_option("reports go")
+@judging_options
 @click.option(
     "--fail-on",
     type=click.Choice([s.value for s in Severity]),
@@ -56,27 +53,7 @@ from secscan.scanners.base import ScanRequest
     help="Gate profile: precommit, ci, release, audit or one of your own [default: config "
     "`profile`, else ci].",
 )
-@click.option(
-    "--policy",
-    "policy_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Your policy directory, merged over the shipped library [default: config `policy`].",
-)
-@click.option(
-    "--baseline",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Baseline file (or an older secscan-results.json): findings in it are not new "
-    "[default: config `baseline`].",
-)
-@click.option(
-    "--waivers",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Waivers file [default: config `waivers`, else PATH/.secscan-waivers.yaml if present].",
-)
-@click.option("--no-cache", is_flag=True, help="Do not use or fill the per-file result cache.")
+@no_cache_option
 @click.option(
     "--image",
     metavar="REF",
@@ -97,7 +74,7 @@ from secscan.scanners.base import ScanRequest
     default=None,
     help="Local OSV advisory mirror: audit dependencies offline against it.",
 )
-@click.option("-q", "--quiet", is_flag=True, help="Print only the gate verdict.")
+@quiet_option
 @click.option("-v", "--verbose", is_flag=True, help="Print every finding.")
 def scan(
     path: Path,
@@ -148,19 +125,8 @@ def scan(
     result, decision = judge.judge(result, inputs, now())
     saved = SavedResults(result, decision)
 
-    out = output_dir or (config.resolve(config.output_dir) if config.output_dir else None)
-    out = out or Path.cwd() / "secscan-reports"
     wanted = dict.fromkeys(["json", *(formats or config.formats)])
-    written = []
-    rendered_at = now()
-    unknown = [n for n in wanted if n not in FORMATS]
-    if unknown:
-        raise UsageError(f"no report format {', '.join(unknown)}; known: {', '.join(FORMATS)}")
-    for name in wanted:
-        fmt = FORMATS[name]
-        target = out / fmt.filename
-        write_atomic(target, fmt.render(saved, rendered_at))
-        written.append(str(target))
+    written = write_reports(saved, report_dir(output_dir, config), wanted, now())
 
     if quiet:
         click.echo(f"gate {'PASSED' if decision.passed else 'FAILED'}")

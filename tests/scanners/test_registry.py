@@ -44,3 +44,10 @@ def test_builtins_win_on_a_name_clash(monkeypatch: pytest.MonkeyPatch) -> None:
     assert reg["bandit"].__module__ == "secscan.scanners.bandit"
     assert "thirdparty" in reg
     assert "broken" not in reg
+
+
+def test_every_config_format_has_a_renderer() -> None:
+    from secscan.config import ALL_FORMATS
+    from secscan.report import FORMATS
+
+    assert set(ALL_FORMATS) <= set(FORMATS)
