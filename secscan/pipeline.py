@@ -52,6 +52,27 @@ def default_jobs() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
+#: Peak memory one scanner's process tree may need (semgrep on a Django-size tree: ~0.7 GiB).
+SCANNER_MEMORY_BYTES = 1 << 30
+
+
+def memory_slots(per_scanner: int = SCANNER_MEMORY_BYTES) -> int:
+    """How many scanners fit side by side in the memory available now (at least one), so a
+    small CI runner queues scanners instead of swapping or meeting the OOM killer."""
+    try:
+        with open("/proc/meminfo", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"MemAvailable:"):
+                    return max(1, int(line.split()[1]) * 1024 // per_scanner)
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 2
+    return max(1, free // per_scanner)
+
+
 def scan(
     root: Path,
     config: Config,
@@ -115,7 +136,13 @@ def scan(
         # With a local advisory mirror, its OSV server runs while the scanners do, and the
         # scanners get a request that carries the service's URL and source.
         with advisory_service.for_scan(config, request, [s for s, _ in runnable]) as served:
-            with ThreadPoolExecutor(max_workers=min(len(runnable), jobs)) as pool:
+            # Every scanner starts at once, memory permitting: the tools are separate processes
+            # the kernel shares the cores between, so a quick scanner never queues behind a
+            # slow one whatever the config's order. Their own worker pools still split the
+            # cores (per_tool_jobs): semgrep --jobs 2 costs ~40% more CPU than --jobs 1 on a
+            # busy 2-core machine for no gain in wall time (BENCHMARKS.md).
+            width = max(1, min(len(runnable), memory_slots()))
+            with ThreadPoolExecutor(max_workers=width) as pool:
                 for run in pool.map(run_one, runnable, [served] * len(runnable)):
                     runs[run.scanner] = run
 
@@ -185,9 +212,10 @@ def _scan_with_cache(
         return scanner.scan(ctx), False
     hits: dict[str, Entry] = {}
     keys: dict[str, str] = {}
+    scopes: dict[str, tuple[str, ...]] = {}
     contents: dict[str, bytes | None] = {}
     for target in ctx.targets:
-        scope = scanner.cache_scope(target, ctx)
+        scope = scopes[target] = scanner.cache_scope(target, ctx)
         blobs = []
         for rel in scope:
             if rel not in contents:
@@ -198,12 +226,19 @@ def _scan_with_cache(
         key = cache.key(
             scanner.name, version, material, target, [b for b in blobs if b is not None]
         )
+        keys[target] = key
         entry = cache.get(scanner.name, key)
         if entry is not None:
             hits[target] = entry
-        else:
-            keys[target] = key
-    misses = tuple(t for t in ctx.targets if t not in hits)
+    # A file is scanned again with the files that decide its findings (the other .tf files of
+    # a Terraform module), so the tool sees what it saw before; their fresh results replace
+    # the cached ones.
+    again = {t for t in ctx.targets if t not in hits}
+    present = set(ctx.targets)
+    again.update(s for t in tuple(again) for s in scopes.get(t, ()) if s in present)
+    misses = tuple(t for t in ctx.targets if t in again)
+    for target in misses:
+        hits.pop(target, None)
     fresh = scanner.scan(replace(ctx, targets=misses)) if misses else ScanOutcome()
     by_path: dict[str, list[Finding]] = {}
     for f in fresh.findings:

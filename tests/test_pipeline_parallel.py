@@ -1,0 +1,144 @@
+"""How the pipeline runs scanners side by side, and rescans a file with the files it depends on."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from secscan import pipeline, scanners
+from secscan.config import Config
+from secscan.findings import Finding, FindingKind, Location, RunStatus, Severity
+from secscan.scanners.base import ScanContext, ScanOutcome, ToolScanner
+
+
+class _Fake(ToolScanner):
+    """A scanner behind the real interface that runs no process: it reports one finding per
+    file it is given and remembers what it was given."""
+
+    name: ClassVar[str] = "fake"
+    kind: ClassVar[FindingKind] = FindingKind.CODE
+    executable: ClassVar[str] = "fake"
+    calls: ClassVar[list[tuple[str, ...]]]
+
+    def applies_to(self, path: str) -> bool:
+        return True
+
+    def version(self) -> str:
+        return "1.0"
+
+    def scan(self, ctx: ScanContext) -> ScanOutcome:
+        type(self).calls.append(ctx.targets)
+        return ScanOutcome(
+            findings=tuple(
+                Finding(self.name, "R1", "t", "m", Severity.LOW, self.kind, Location(t, 1))
+                for t in ctx.targets
+            )
+        )
+
+
+def _register(monkeypatch: pytest.MonkeyPatch, *classes: type[ToolScanner]) -> None:
+    monkeypatch.setattr(scanners, "registry", lambda: {c.name: c for c in classes})
+
+
+class _ChartScoped(_Fake):
+    """Like trivy on a Helm chart: a template's findings depend on the chart's values.yaml,
+    whose own findings depend on nothing else (a scope that does not go both ways)."""
+
+    name: ClassVar[str] = "helm"
+    file_local: ClassVar[bool] = True
+    calls: ClassVar[list[tuple[str, ...]]] = []
+
+    def cache_scope(self, rel: str, ctx: ScanContext) -> tuple[str, ...]:
+        return (rel,) if rel == "values.yaml" else (rel, "values.yaml")
+
+
+def test_a_changed_file_is_rescanned_with_the_files_its_findings_depend_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "chart"
+    for rel in ("values.yaml", "templates/web.yaml", "templates/db.yaml"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(f"# {rel}\n")
+    _register(monkeypatch, _ChartScoped)
+    _ChartScoped.calls = []
+    cfg = Config(scanners=("helm",))
+
+    def paths() -> list[str]:
+        run = pipeline.scan(root, cfg, cache_dir=tmp_path / "cache").runs[0]
+        assert run.status is RunStatus.OK
+        return sorted(f.location.path for f in run.findings)
+
+    everything = ["templates/db.yaml", "templates/web.yaml", "values.yaml"]
+    assert paths() == everything
+    assert paths() == everything  # warm: nothing rescanned
+    (root / "templates/web.yaml").write_text("# one byte more\n")
+    assert paths() == everything  # each finding once: fresh results replace cached ones
+    # The tool saw the changed template together with the values it renders with.
+    assert [sorted(c) for c in _ChartScoped.calls] == [
+        everything,
+        ["templates/web.yaml", "values.yaml"],
+    ]
+
+
+def _concurrency_probe(names: Sequence[str]) -> tuple[list[type[ToolScanner]], list[int]]:
+    """Scanners that count how many of them are inside scan() at the same moment."""
+    lock = threading.Lock()
+    inside = [0]
+    peak: list[int] = []
+
+    def make(n: str) -> type[ToolScanner]:
+        class Slow(_Fake):
+            name: ClassVar[str] = n
+            calls: ClassVar[list[tuple[str, ...]]] = []
+
+            def scan(self, ctx: ScanContext) -> ScanOutcome:
+                with lock:
+                    inside[0] += 1
+                    peak.append(inside[0])
+                deadline = threading.Event()
+                # Wait until every scanner is in (or give up): a queued scanner never gets in.
+                for _ in range(100):
+                    with lock:
+                        if inside[0] == len(names):
+                            break
+                    deadline.wait(0.02)
+                with lock:
+                    inside[0] -= 1
+                return super().scan(ctx)
+
+        return Slow
+
+    return [make(n) for n in names], peak
+
+
+def test_every_scanner_starts_at_once_even_with_one_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a.py").write_text("x = 1\n")
+    classes, peak = _concurrency_probe(["s1", "s2", "s3"])
+    _register(monkeypatch, *classes)
+    monkeypatch.setattr(pipeline, "memory_slots", lambda: 64)
+    result = pipeline.scan(tmp_path, Config(scanners=("s1", "s2", "s3"), jobs=1, cache=False))
+    assert [r.status for r in result.runs] == [RunStatus.OK] * 3
+    assert max(peak) == 3
+
+
+def test_memory_bounds_how_many_scanners_run_side_by_side(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a.py").write_text("x = 1\n")
+    classes, peak = _concurrency_probe(["s1", "s2", "s3"])
+    _register(monkeypatch, *classes)
+    monkeypatch.setattr(pipeline, "memory_slots", lambda: 1)
+    result = pipeline.scan(tmp_path, Config(scanners=("s1", "s2", "s3"), jobs=8, cache=False))
+    assert [r.status for r in result.runs] == [RunStatus.OK] * 3
+    assert max(peak) == 1
+
+
+def test_memory_slots_reads_the_available_memory() -> None:
+    assert pipeline.memory_slots(per_scanner=1) > 1
+    assert pipeline.memory_slots(per_scanner=1 << 60) == 1
