@@ -180,11 +180,20 @@ def _django_tree(downloads: Path, dest: Path) -> None:
         archive.unlink(missing_ok=True)
         subprocess.run(
             [
-                sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                "--no-binary", ":all:", f"django=={DJANGO_VERSION}", "-d", str(downloads),
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                f"django=={DJANGO_VERSION}",
+                "-d",
+                str(downloads),
             ],
             check=True,
-        )  # fmt: skip
+        )
     digest = _sha256(archive)
     if digest != DJANGO_SHA256:
         raise RuntimeError(f"{archive}: sha256 {digest}, expected {DJANGO_SHA256}")
@@ -296,10 +305,20 @@ def _git_commit(tree: Path) -> None:
 
     def git(*args: str) -> None:
         subprocess.run(
-            ["git", "-c", "user.name=secscan-bench", "-c", "user.email=bench@example.invalid",
-             "-c", "commit.gpgsign=false", *args],
-            cwd=tree, check=True, stdout=subprocess.DEVNULL,
-        )  # fmt: skip
+            [
+                "git",
+                "-c",
+                "user.name=secscan-bench",
+                "-c",
+                "user.email=bench@example.invalid",
+                "-c",
+                "commit.gpgsign=false",
+                *args,
+            ],
+            cwd=tree,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
 
     git("init", "-q")
     git("add", "-A")

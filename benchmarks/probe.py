@@ -49,31 +49,54 @@ def _timed(owner: Any, attr: str, label: Callable[..., str]) -> None:
 def _tool_label(argv: Any, *_: Any, **__: Any) -> str:
     words = [str(a) for a in argv]
     name = Path(words[0]).name
-    sub = next((w for w in words[1:3] if not w.startswith("-")), "")
+    sub = next((w for w in words[1:3] if w.isalpha() and w.islower()), "")  # a subcommand
     if name == "trivy" and "--scanners" in words:
         sub += " " + words[words.index("--scanners") + 1]
     return f"tool:{name} {sub}".rstrip()
 
 
-def instrument() -> None:
-    """Wrap the stages by their module attributes: the CLI and the pipeline look them up
-    at call time, so the wrappers see every call without changing secscan's code."""
-    import secscan.cli.scan as cli_scan
-    from secscan import _subprocess, fingerprint, pipeline
-    from secscan.policy import judge
-    from secscan.report import Format
+#: (module, attribute, label): the stages timed. A stage another developer has moved or
+#: renamed is skipped (and listed in the trace), never a crash of the benchmark.
+STAGES: tuple[tuple[str, str, Callable[..., str]], ...] = (
+    ("secscan._subprocess", "run", _tool_label),
+    ("secscan.pipeline", "scan", lambda *a, **k: "pipeline"),
+    ("secscan.pipeline", "discover", lambda *a, **k: "discover"),
+    ("secscan.pipeline", "_run_scanner", lambda s, *a, **k: f"scanner:{s.name}"),
+    ("secscan.pipeline", "git_commit", lambda *a, **k: "git"),
+    ("secscan.fingerprint", "assign", lambda *a, **k: "fingerprint"),
+    ("secscan.policy.judge", "resolve", lambda *a, **k: "policy:load"),
+    ("secscan.policy.judge", "judge", lambda *a, **k: "policy:judge"),
+    ("secscan.report", "Format.render", lambda fmt, *a, **k: f"render:{fmt.name}"),
+    ("secscan.cli.scan", "write_reports", lambda *a, **k: "reports"),
+    ("secscan.cli.scan", "summary", lambda *a, **k: "summary"),
+    ("secscan.report.compact", "render", lambda *a, **k: "summary"),
+)
 
-    _timed(_subprocess, "run", _tool_label)
-    _timed(pipeline, "scan", lambda *a, **k: "pipeline")
-    _timed(pipeline, "discover", lambda *a, **k: "discover")
-    _timed(pipeline, "_run_scanner", lambda s, *a, **k: f"scanner:{s.name}")
-    _timed(pipeline, "git_commit", lambda *a, **k: "git")
-    _timed(fingerprint, "assign", lambda *a, **k: "fingerprint")
-    _timed(judge, "resolve", lambda *a, **k: "policy:load")
-    _timed(judge, "judge", lambda *a, **k: "policy:judge")
-    _timed(Format, "render", lambda fmt, *a, **k: f"render:{fmt.name}")
-    _timed(cli_scan, "write_atomic", lambda *a, **k: "write")
-    _timed(cli_scan, "summary", lambda *a, **k: "summary")
+
+def instrument() -> list[str]:
+    """Wrap the stages by their module attributes: the CLI and the pipeline look them up
+    at call time, so the wrappers see every call without changing secscan's code.
+
+    Returns the stages that could not be found.
+    """
+    import importlib
+
+    import secscan.cli  # noqa: F401 - registers the subcommands, importing their modules
+
+    missing = []
+    for module, attr, label in STAGES:
+        try:
+            owner: Any = importlib.import_module(module)
+            *path, name = attr.split(".")
+            for part in path:
+                owner = getattr(owner, part)
+            if not callable(getattr(owner, name, None)):
+                raise AttributeError(attr)
+        except (ImportError, AttributeError):
+            missing.append(f"{module}.{attr}")
+            continue
+        _timed(owner, name, label)
+    return missing
 
 
 class _ThreadProfiles:
@@ -106,7 +129,7 @@ class _ThreadProfiles:
 def main(argv: list[str]) -> int:
     trace, args = argv[0], argv[1:]
     imported = time.monotonic()
-    instrument()
+    missing = instrument()
     from secscan.cli import main as secscan_main
 
     ready = time.monotonic()
@@ -129,6 +152,7 @@ def main(argv: list[str]) -> int:
                     "ready": ready,
                     "end": end,
                     "exit_code": code,
+                    "not_timed": missing,
                     "events": sorted(EVENTS, key=lambda e: e[1]),
                 }
             )
@@ -136,5 +160,14 @@ def main(argv: list[str]) -> int:
     return code
 
 
+#: The probe's own failure, told apart from secscan's exit codes (0-3) by the harness.
+PROBE_FAILED = 97
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except Exception:
+        import traceback
+
+        traceback.print_exc()
+        sys.exit(PROBE_FAILED)

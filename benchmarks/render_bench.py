@@ -53,36 +53,103 @@ S = Severity
 #: title, severity, CWE, how many of the 10,000 are of this shape.
 CODE = [
     ("bandit", "B101", "assert used", S.LOW, (703,), 1400, "assert isinstance(value, str)"),
-    ("bandit", "B608", "hardcoded sql expressions", S.MEDIUM, (89,), 700,
-     'cursor.execute("SELECT * FROM %s WHERE id = %%s" % table, [pk])'),
-    ("bandit", "B603", "subprocess without shell equals true", S.LOW, (78,), 500,
-     "subprocess.run(argv, check=True)"),
+    (
+        "bandit",
+        "B608",
+        "hardcoded sql expressions",
+        S.MEDIUM,
+        (89,),
+        700,
+        'cursor.execute("SELECT * FROM %s WHERE id = %%s" % table, [pk])',
+    ),
+    (
+        "bandit",
+        "B603",
+        "subprocess without shell equals true",
+        S.LOW,
+        (78,),
+        500,
+        "subprocess.run(argv, check=True)",
+    ),
     ("bandit", "B324", "hashlib", S.HIGH, (327,), 300, "hashlib.md5(data).hexdigest()"),
     ("bandit", "B105", "hardcoded password string", S.LOW, (259,), 400, 'password = "********"'),
     ("bandit", "B110", "try except pass", S.LOW, (703,), 500, "except Exception:\n    pass"),
     ("bandit", "B201", "flask debug true", S.HIGH, (94,), 200, "app.run(debug=True)"),
-    ("semgrep", "python-sql-injection", "SQL built from request data", S.HIGH, (89,), 500,
-     'db.execute(f"SELECT * FROM orders WHERE user = {request.args[\'u\']}")'),
-    ("semgrep", "python-command-injection", "Shell command from request data", S.HIGH, (78,),
-     300, "os.system('convert ' + request.form['file'])"),
-    ("semgrep", "python-unsafe-deserialization", "pickle of untrusted data", S.HIGH, (502,), 300,
-     "pickle.loads(request.data)"),
-    ("semgrep", "python-ssrf", "Server-side request forgery", S.MEDIUM, (918,), 200,
-     "requests.get(request.args['url'])"),
-    ("semgrep", "python-open-redirect", "Open redirect", S.MEDIUM, (601,), 200,
-     "return redirect(request.args.get('next'))"),
-]  # fmt: skip
+    (
+        "semgrep",
+        "python-sql-injection",
+        "SQL built from request data",
+        S.HIGH,
+        (89,),
+        500,
+        "db.execute(f\"SELECT * FROM orders WHERE user = {request.args['u']}\")",
+    ),
+    (
+        "semgrep",
+        "python-command-injection",
+        "Shell command from request data",
+        S.HIGH,
+        (78,),
+        300,
+        "os.system('convert ' + request.form['file'])",
+    ),
+    (
+        "semgrep",
+        "python-unsafe-deserialization",
+        "pickle of untrusted data",
+        S.HIGH,
+        (502,),
+        300,
+        "pickle.loads(request.data)",
+    ),
+    (
+        "semgrep",
+        "python-ssrf",
+        "Server-side request forgery",
+        S.MEDIUM,
+        (918,),
+        200,
+        "requests.get(request.args['url'])",
+    ),
+    (
+        "semgrep",
+        "python-open-redirect",
+        "Open redirect",
+        S.MEDIUM,
+        (601,),
+        200,
+        "return redirect(request.args.get('next'))",
+    ),
+]
 IAC = [
     ("DS-0002", "Image user should not be 'root'", S.HIGH, "Dockerfile", 250, None),
     ("DS-0001", "':latest' tag used", S.MEDIUM, "Dockerfile", 250, "FROM python:latest"),
-    ("AWS-0086", "S3 Access block should block public ACL", S.HIGH, "main.tf", 500,
-     'resource "aws_s3_bucket" "reports" {'),
-    ("AWS-0104", "A security group rule should not allow unrestricted egress", S.CRITICAL,
-     "main.tf", 500, 'cidr_blocks = ["0.0.0.0/0"]'),
-    ("KSV-0014", "Root file system is not read-only", S.HIGH, "deployment.yaml", 500,
-     "readOnlyRootFilesystem: false"),
+    (
+        "AWS-0086",
+        "S3 Access block should block public ACL",
+        S.HIGH,
+        "main.tf",
+        500,
+        'resource "aws_s3_bucket" "reports" {',
+    ),
+    (
+        "AWS-0104",
+        "A security group rule should not allow unrestricted egress",
+        S.CRITICAL,
+        "main.tf",
+        500,
+        'cidr_blocks = ["0.0.0.0/0"]',
+    ),
+    (
+        "KSV-0014",
+        "Root file system is not read-only",
+        S.HIGH,
+        "deployment.yaml",
+        500,
+        "readOnlyRootFilesystem: false",
+    ),
     ("KSV-0017", "Privileged container", S.HIGH, "deployment.yaml", 500, "privileged: true"),
-]  # fmt: skip
+]
 SECRETS = [
     ("aws-access-key-id", "AWS Access Key ID", S.CRITICAL, 150, 'AWS_ACCESS_KEY_ID = "****"'),
     ("github-pat", "GitHub Personal Access Token", S.CRITICAL, 100, 'TOKEN = "ghp_****"'),
@@ -148,15 +215,16 @@ def generate(count: int = 10_000, seed: int = 8) -> ScanResult:
                     message=f"{title} (resource in environment {env:03d})",
                     severity=sev,
                     kind=FindingKind.IAC,
-                    location=Location(f"infra/env-{env:03d}/{fname}", line, line + 2, None, None,
-                                      snippet),
+                    location=Location(
+                        f"infra/env-{env:03d}/{fname}", line, line + 2, None, None, snippet
+                    ),
                     references=(f"https://avd.aquasec.com/misconfig/{rule.lower()}",),
                     remediation="Apply the fix the check describes.",
                     aliases=(f"AVD-{rule}",),
                     tags=("iac",),
                     resource=f"aws_s3_bucket.reports_{env}" if fname == "main.tf" else None,
                 )
-            )  # fmt: skip
+            )
     secret_total = sum(t[3] for t in SECRETS)
     for rule, title, sev, share, preview in SECRETS:
         for _ in range(max(1, quota["secret"] * share // secret_total)):
@@ -169,12 +237,18 @@ def generate(count: int = 10_000, seed: int = 8) -> ScanResult:
                     message=f"{title} found; the value is masked and not stored by secscan",
                     severity=sev,
                     kind=FindingKind.SECRET,
-                    location=Location(f"src/pkg{n // 60:02d}/settings_{n:04d}.py",
-                                      rng.randrange(1, 80), None, None, None, preview),
+                    location=Location(
+                        f"src/pkg{n // 60:02d}/settings_{n:04d}.py",
+                        rng.randrange(1, 80),
+                        None,
+                        None,
+                        None,
+                        preview,
+                    ),
                     cwe=(798,),
                     tags=("secret",),
                 )
-            )  # fmt: skip
+            )
     for kind, scanner, table in (
         (FindingKind.DEPENDENCY, "pip-audit", DEPS),
         (FindingKind.IMAGE, "image", IMAGE),
@@ -196,23 +270,27 @@ def generate(count: int = 10_000, seed: int = 8) -> ScanResult:
                         severity=rng.choice([S.CRITICAL, S.HIGH, S.MEDIUM]),
                         kind=kind,
                         location=Location(path, rng.randrange(1, 30) if i % 2 else None),
-                        package=Package(name, version, eco, f"pkg:pypi/{name}@{version}",
-                                        (fixed,)),
+                        package=Package(name, version, eco, f"pkg:pypi/{name}@{version}", (fixed,)),
                         aliases=(f"CVE-2021-{20000 + i}", f"GHSA-xxxx-{i:04d}"),
                         references=(f"https://osv.dev/vulnerability/PYSEC-2021-{i:05d}",),
                         cvss_vector="CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
                         cvss_score=9.8,
                     )
-                )  # fmt: skip
+                )
     # Shares are rounded down per shape: top up with the most common shape to exactly `count`.
     filler = by_scanner["bandit"][0]
     shortfall = count - sum(len(v) for v in by_scanner.values())
     for i in range(max(0, shortfall)):
         line = 1000 + i
         add(replace(filler, location=replace(filler.location, start_line=line, end_line=line)))
-    kinds = {"bandit": FindingKind.CODE, "semgrep": FindingKind.CODE, "iac": FindingKind.IAC,
-             "secrets": FindingKind.SECRET, "pip-audit": FindingKind.DEPENDENCY,
-             "image": FindingKind.IMAGE}  # fmt: skip
+    kinds = {
+        "bandit": FindingKind.CODE,
+        "semgrep": FindingKind.CODE,
+        "iac": FindingKind.IAC,
+        "secrets": FindingKind.SECRET,
+        "pip-audit": FindingKind.DEPENDENCY,
+        "image": FindingKind.IMAGE,
+    }
     source = AdvisorySource("local-osv", "/srv/osv", "2024-10-10T00:00:00Z", 265)
     runs = tuple(
         ScannerRun(
@@ -224,11 +302,12 @@ def generate(count: int = 10_000, seed: int = 8) -> ScanResult:
             findings=fingerprint.assign(found, Path("/nonexistent")),
             not_analyzed=tuple(NotAnalyzed(f"src/broken_{i}.py", "syntax error") for i in range(5)),
             targets=2800,
-            advisory_source=source if kinds[name] in (FindingKind.DEPENDENCY, FindingKind.IMAGE)
+            advisory_source=source
+            if kinds[name] in (FindingKind.DEPENDENCY, FindingKind.IMAGE)
             else None,
         )
         for name, found in sorted(by_scanner.items())
-    )  # fmt: skip
+    )
     return ScanResult(
         root="/srv/bench",
         started_at=NOW - timedelta(minutes=2),

@@ -170,8 +170,17 @@ def by_hand(c: corpus_mod.Corpus, rules: Path, osv_url: str) -> list[HandStep]:
     tree, image = str(c.tree), str(c.image)
     trivy = str(BIN / "trivy")
     offline = ["--skip-version-check", "--disable-telemetry"]
-    image_base = [trivy, "image", *offline, "--cache-backend", "memory", "--skip-check-update",
-                  "--skip-db-update", "--skip-java-db-update", "--offline-scan"]  # fmt: skip
+    image_base = [
+        trivy,
+        "image",
+        *offline,
+        "--cache-backend",
+        "memory",
+        "--skip-check-update",
+        "--skip-db-update",
+        "--skip-java-db-update",
+        "--offline-scan",
+    ]
     return [
         HandStep("bandit", [str(BIN / "bandit"), "-r", "-q", "-f", "json", tree], (0, 1)),
         HandStep(
@@ -189,7 +198,7 @@ def by_hand(c: corpus_mod.Corpus, rules: Path, osv_url: str) -> list[HandStep]:
             ],
             (0, 1),
             SEMGREP_ENV,
-        ),  # fmt: skip
+        ),
         HandStep(
             "pip-audit",
             [
@@ -208,7 +217,7 @@ def by_hand(c: corpus_mod.Corpus, rules: Path, osv_url: str) -> list[HandStep]:
                 f"{osv_url}/v1/query",
             ],
             (0, 1),
-        ),  # fmt: skip
+        ),
         HandStep(
             "trivy config",
             [trivy, "config", *offline, "--skip-check-update", "--format", "json", tree],
@@ -229,7 +238,7 @@ def by_hand(c: corpus_mod.Corpus, rules: Path, osv_url: str) -> list[HandStep]:
                 tree,
             ],
             (0,),
-        ),  # fmt: skip
+        ),
         HandStep(
             "trivy image (packages)",
             [*image_base, "--scanners", "", "--format", "cyclonedx", "--input", image],
@@ -249,23 +258,68 @@ def by_hand(c: corpus_mod.Corpus, rules: Path, osv_url: str) -> list[HandStep]:
                 image,
             ],
             (0,),
-        ),  # fmt: skip
+        ),
     ]
 
 
 def scan_argv(c: corpus_mod.Corpus, trace: Path, out: Path) -> list[str]:
     """`secscan scan` with every scanner and every report format, through the timing probe."""
     return [
-        sys.executable, str(PROBE), str(trace), "scan", str(c.tree),
-        "--config", str(c.config), "--image-archive", str(c.image), "--output-dir", str(out),
-    ]  # fmt: skip
+        sys.executable,
+        str(PROBE),
+        str(trace),
+        "scan",
+        str(c.tree),
+        "--config",
+        str(c.config),
+        "--image-archive",
+        str(c.image),
+        "--output-dir",
+        str(out),
+    ]
+
+
+#: The folder the semgrep --jobs comparison scans (a slice of the tree, so it stays short).
+JOBS_SUBSET = {"quick": "python/secscan", f"django-{corpus_mod.DJANGO_VERSION}": "django/django/db"}
+
+
+def semgrep_rules() -> Path:
+    from secscan.scanners.semgrep import builtin_rules
+
+    return Path(builtin_rules())
+
+
+def semgrep_jobs_argv(c: corpus_mod.Corpus, rules: str, jobs: int) -> list[str]:
+    """semgrep as secscan runs it (explicit files, --jobs N) on one folder of the tree."""
+    files = sorted(str(p) for p in (c.tree / JOBS_SUBSET[c.name]).rglob("*.py"))
+    return [
+        str(BIN / "semgrep"),
+        "scan",
+        "--json",
+        "--quiet",
+        "--disable-version-check",
+        "--metrics=off",
+        "--jobs",
+        str(jobs),
+        "--config",
+        rules,
+        "--",
+        *files,
+    ]
 
 
 def hook_argv(c: corpus_mod.Corpus, trace: Path, files: Sequence[str]) -> list[str]:
     return [
-        sys.executable, str(PROBE), str(trace), "hook", "--kind", "code",
-        "--config", str(c.config), *files,
-    ]  # fmt: skip
+        sys.executable,
+        str(PROBE),
+        str(trace),
+        "hook",
+        "--kind",
+        "code",
+        "--config",
+        str(c.config),
+        *files,
+    ]
 
 
 def precommit_config(c: corpus_mod.Corpus, dest: Path) -> Path | None:
@@ -305,6 +359,8 @@ class Rep:
     warm_runs: list[dict[str, Any]] = field(default_factory=list)
     load: list[float] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: semgrep over the same files with --jobs 1 and --jobs <cores> (the scheduling question).
+    semgrep_jobs: dict[int, Sample] = field(default_factory=dict)
 
     @property
     def hand_total(self) -> Sample:
@@ -341,6 +397,9 @@ def run_rep(
         s = measure(scan_argv(c, trace, out), cwd=c.tree, env=env, stdout=logs / f"{label}.out")
         _progress(f"  secscan  {label:<32} {s.wall:7.2f} s  rc={s.returncode}")
         runs = _runs(out / "secscan-results.json")
+        if not runs:
+            said = (logs / f"{label}.out.err").read_text(errors="replace")[-1500:]
+            rep.problems.append(f"secscan {label} wrote no results (exit {s.returncode}): {said}")
         bad = [
             f"{r['scanner']}: {str(r.get('error'))[:300]}" for r in runs if r["status"] == "error"
         ]
@@ -353,9 +412,21 @@ def run_rep(
 
     if hooks is not None:
         rep.precommit = precommit_once(n, c, hooks, env, logs)
-        _progress(f"  pre-commit one-file change           {rep.precommit.wall:7.2f} s  "
-                  f"rc={rep.precommit.returncode}")  # fmt: skip
+        _progress(
+            f"  pre-commit one-file change           {rep.precommit.wall:7.2f} s  "
+            f"rc={rep.precommit.returncode}"
+        )
+        said = (logs / "pre-commit.out").read_text(errors="replace")
+        if "exit code: 3" in said or "exit code: 2" in said:
+            rep.problems.append("pre-commit: a secscan hook exited 2 or 3: " + said[-600:])
         rep.load.append(os.getloadavg()[0])
+
+    rules = str(semgrep_rules())
+    for jobs in sorted({1, os.cpu_count() or 1}):
+        argv = semgrep_jobs_argv(c, rules, jobs)
+        s = measure(argv, cwd=c.tree, env=SEMGREP_ENV, stdout=logs / f"semgrep-j{jobs}.out")
+        _progress(f"  semgrep --jobs {jobs} on {JOBS_SUBSET[c.name]:<21} {s.wall:7.2f} s")
+        rep.semgrep_jobs[jobs] = s
     shutil.rmtree(cache, ignore_errors=True)
     return rep
 
@@ -441,10 +512,11 @@ def overhead(trace: dict[str, Any]) -> dict[str, float]:
         "overhead": wall - tool_time,
         "interpreter + imports": trace["ready"] - trace["spawned"],
     }
-    for label in ("policy:load", "pipeline", "policy:judge", "write", "summary"):
+    for label in ("policy:load", "pipeline", "policy:judge", "reports", "summary"):
         spans = [(e[1], e[2]) for e in events if e[0] == label]
         out[label] = sum(b - a - overlap(a, b, tools) for a, b in spans)
     out["render (all formats)"] = sum(e[2] - e[1] for e in events if e[0].startswith("render:"))
+    out["reports"] = max(0.0, out["reports"] - out["render (all formats)"])  # writing them
     out["exit"] = trace["exited"] - trace["end"]
     return out
 
@@ -649,26 +721,34 @@ class Report:
         add("# secscan benchmarks\n")
         add("Generated by `benchmarks/run.py`; do not edit by hand, run it again.\n")
         add(f"- **Command:** `{self.command}` (from the repository root, with the project venv)")
-        add(f"- **Run:** {self.started}, {self.duration_s / 60:.0f} min, "
-            f"{len(self.reps)} repetition(s); medians reported")  # fmt: skip
-        add(f"- **Load average** (1/5/15 min) before: {_load(self.load_before)}; after: "
+        add(
+            f"- **Run:** {self.started}, {self.duration_s / 60:.0f} min, "
+            f"{len(self.reps)} repetition(s); medians reported"
+        )
+        add(
+            f"- **Load average** (1/5/15 min) before: {_load(self.load_before)}; after: "
             f"{_load(self.load_after)}; 1-min load sampled between measurements: "
             f"{min(x for rep in self.reps for x in rep.load):.2f} to "
-            f"{max(x for rep in self.reps for x in rep.load):.2f}")  # fmt: skip
+            f"{max(x for rep in self.reps for x in rep.load):.2f}"
+        )
         for k, v in self.machine.items():
             add(f"- **{k.capitalize()}:** {v}")
         add("- **Versions:** " + "; ".join(f"{k} {v}" for k, v in self.versions.items()))
         s = self.stats
-        add(f"- **Corpus `{self.corpus.name}`:** {s['files']:,} files, {s['python_files']:,} "
+        add(
+            f"- **Corpus `{self.corpus.name}`:** {s['files']:,} files, {s['python_files']:,} "
             f"Python files ({s['python_lines']:,} lines), {s['iac_files']} IaC files (the "
             f"example shop's Terraform, Kubernetes and Dockerfile x{s['iac_files'] // 3}), a "
             f"pinned requirements.txt ({_count_pins(self.corpus.requirements)} real old "
             f"releases), a {s['image_bytes'] // 1024} KiB `docker save` image archive; "
-            f"{s['bytes'] / 1e6:.0f} MB in all")  # fmt: skip
+            f"{s['bytes'] / 1e6:.0f} MB in all"
+        )
         problems = [p for rep in self.reps for p in rep.problems]
         if problems:
-            add("\n> **Invalid measurements:** a command did not run to the end, so what it did "
-                "is not comparable:\n>")  # fmt: skip
+            add(
+                "\n> **Invalid measurements:** a command did not run to the end, so what it did "
+                "is not comparable:\n>"
+            )
             for p in dict.fromkeys(problems):
                 add(f"> - {p}")
 
@@ -678,20 +758,32 @@ class Report:
         rows = [
             ("cold `secscan scan` / tools by hand (wall)", "cold_vs_hand", "{:.2f}", "<= {:.2f}"),
             ("warm re-scan, nothing changed / cold (wall)", "warm_vs_cold", "{:.3f}", "<= {:.2f}"),
-            ("pre-commit, one-file change in the big tree", "precommit_s", "{:.2f} s",
-             "<= {:.0f} s"),
+            (
+                "pre-commit, one-file change in the big tree",
+                "precommit_s",
+                "{:.2f} s",
+                "<= {:.0f} s",
+            ),
             ("secscan's own overhead / cold wall", "overhead_share", "{:.1%}", "<= {:.0%}"),
-            ("policy + all report formats, 10,000 findings", "render_10k_s", "{:.2f} s",
-             "<= {:.0f} s"),
-        ]  # fmt: skip
+            (
+                "policy + all report formats, 10,000 findings",
+                "render_10k_s",
+                "{:.2f} s",
+                "<= {:.0f} s",
+            ),
+        ]
         for title, key, fmt, goal in rows:
-            add(f"| {title} | {fmt.format(r[key])} | {goal.format(TARGETS[key])} | "
-                f"{verdict(r[key], TARGETS[key])} |")  # fmt: skip
+            add(
+                f"| {title} | {fmt.format(r[key])} | {goal.format(TARGETS[key])} | "
+                f"{verdict(r[key], TARGETS[key])} |"
+            )
 
         add("\n## Measurements (median of the runs)\n")
-        add("Wall and CPU (user + system, the process and every child it waited for) in seconds; "
+        add(
+            "Wall and CPU (user + system, the process and every child it waited for) in seconds; "
             "peak RSS in MiB: the largest single process (kernel `ru_maxrss`) and the whole "
-            "process tree at its peak (sampled from /proc every 0.1 s).\n")  # fmt: skip
+            "process tree at its peak (sampled from /proc every 0.1 s).\n"
+        )
         add("| | wall s | CPU s | CPU / wall | peak RSS, largest process | peak RSS, tree |")
         add("|---|---:|---:|---:|---:|---:|")
 
@@ -700,28 +792,47 @@ class Report:
                 add(f"| {title} | n/a | | | | |")
                 return
             w, cpu = med(x.wall for x in samples), med(x.cpu for x in samples)
-            add(f"| {title} | {w:.2f} | {cpu:.2f} | {cpu / w:.2f} | "
+            add(
+                f"| {title} | {w:.2f} | {cpu:.2f} | {cpu / w:.2f} | "
                 f"{mb(med(x.max_rss_kb for x in samples))} | "
-                f"{mb(med(x.tree_rss_kb for x in samples))} |")  # fmt: skip
+                f"{mb(med(x.tree_rss_kb for x in samples))} |"
+            )
 
         for name in self.reps[0].hand:
             row(f"by hand: `{name}`", [rep.hand[name] for rep in self.reps])
         row("**(1) tools by hand, one after another**", [rep.hand_total for rep in self.reps])
         row("**(2) `secscan scan`, cold cache**", [rep.cold for rep in self.reps if rep.cold])
-        row("**(3) `secscan scan`, warm, nothing changed**",
-            [rep.warm for rep in self.reps if rep.warm])  # fmt: skip
-        row("**(4) pre-commit, one-file change**",
-            [rep.precommit for rep in self.reps if rep.precommit])  # fmt: skip
+        row(
+            "**(3) `secscan scan`, warm, nothing changed**",
+            [rep.warm for rep in self.reps if rep.warm],
+        )
+        row(
+            "**(4) pre-commit, one-file change**",
+            [rep.precommit for rep in self.reps if rep.precommit],
+        )
         add("")
-        add(f"Ratios: (2)/(1) = {r['cold_vs_hand']:.2f}; (3)/(2) = {r['warm_vs_cold']:.3f}; "
-            f"(4) = {r['precommit_s']:.2f} s.")  # fmt: skip
-        add("\nAll runs (wall s): "
-            + "; ".join(f"run {i + 1}: by hand {rep.hand_total.wall:.1f}, cold "
-                        f"{_w(rep.cold)}, warm {_w(rep.warm)}, pre-commit {_w(rep.precommit)}"
-                        for i, rep in enumerate(self.reps)))  # fmt: skip
+        add(
+            f"Ratios: (2)/(1) = {r['cold_vs_hand']:.2f}; (3)/(2) = {r['warm_vs_cold']:.3f}; "
+            f"(4) = {r['precommit_s']:.2f} s."
+        )
+        add(
+            "\nAll runs (wall s): "
+            + "; ".join(
+                f"run {i + 1}: by hand {rep.hand_total.wall:.1f}, cold "
+                f"{_w(rep.cold)}, warm {_w(rep.warm)}, pre-commit {_w(rep.precommit)}"
+                for i, rep in enumerate(self.reps)
+            )
+        )
 
+        add(
+            f"\nCPU: (2)/(1) = {_cpu_ratio(self.reps, 'cold')}, (3)/(2) = "
+            f"{_cpu_ratio(self.reps, 'warm', 'cold')}. Outside load shares the cores per "
+            "thread, so under load a run with more processes at once gets a larger share: "
+            "the CPU columns do not depend on load, the wall columns do."
+        )
         self._overhead(add)
         self._scanners(add)
+        self._jobs(add)
         self._render(add)
         self._method(add)
         if self.profiles:
@@ -745,8 +856,10 @@ class Report:
         warm = [overhead(rep.warm_trace) for rep in self.reps]
         keys = [k for k in cold[0] if k not in ("wall",)] if cold and cold[0] else []
         for k in keys:
-            add(f"| {k} | {med(o.get(k, 0.0) for o in cold):.2f} | "
-                f"{med(o.get(k, 0.0) for o in warm):.2f} |")  # fmt: skip
+            add(
+                f"| {k} | {med(o.get(k, 0.0) for o in cold):.2f} | "
+                f"{med(o.get(k, 0.0) for o in warm):.2f} |"
+            )
 
     def _scanners(self, add: Any) -> None:
         for label in ("cold", "warm"):
@@ -765,12 +878,36 @@ class Report:
             add("|---|---|---:|---:|---:|---:|---:|---|")
             for name, start, wall, inproc in scanner_times(trace):
                 x = runs.get(name, {})
-                add(f"| {name} | {x.get('status', '?')} | {start:.2f} | {wall:.2f} | "
+                add(
+                    f"| {name} | {x.get('status', '?')} | {start:.2f} | {wall:.2f} | "
                     f"{inproc:.2f} | {x.get('findings', '?')} | {x.get('targets', '?')} | "
-                    f"{x.get('cached', '')} |")  # fmt: skip
-            add("\nTool processes (start offset s, wall s): " + "; ".join(
-                f"`{name}` {start:.1f}+{wall:.1f}" for name, start, wall in tool_timeline(trace)
-            ))  # fmt: skip
+                    f"{x.get('cached', '')} |"
+                )
+            add(
+                "\nTool processes (start offset s, wall s): "
+                + "; ".join(
+                    f"`{name}` {start:.1f}+{wall:.1f}" for name, start, wall in tool_timeline(trace)
+                )
+            )
+
+    def _jobs(self, add: Any) -> None:
+        runs = [rep.semgrep_jobs for rep in self.reps if rep.semgrep_jobs]
+        if not runs:
+            return
+        where = JOBS_SUBSET[self.corpus.name]
+        n = len(list((self.corpus.tree / where).rglob("*.py")))
+        add("\n## semgrep --jobs on a busy machine\n")
+        add(
+            f"Why the pipeline gives each tool only its share of the cores: semgrep as secscan "
+            f"runs it (explicit file list, secscan's rule pack) over `{where}` ({n} files), "
+            "median of the runs.\n"
+        )
+        add("| --jobs | wall s | CPU s | peak RSS, tree MiB |")
+        add("|---:|---:|---:|---:|")
+        for jobs in sorted(runs[0]):
+            samples = [r[jobs] for r in runs if jobs in r]
+            wall, cpu = med(x.wall for x in samples), med(x.cpu for x in samples)
+            add(f"| {jobs} | {wall:.2f} | {cpu:.2f} | {mb(med(x.tree_rss_kb for x in samples))} |")
 
     def _render(self, add: Any) -> None:
         rb = self.render
@@ -778,11 +915,13 @@ class Report:
         if not rb:
             add("Not measured (render_bench.py failed; see the harness output).")
             return
-        add(f"`python benchmarks/render_bench.py`: a generated scan of {rb['findings']:,} "
+        add(
+            f"`python benchmarks/render_bench.py`: a generated scan of {rb['findings']:,} "
             "findings shaped like real ones (bandit, semgrep, trivy config, secrets, pip-audit, "
             "image), judged by the real policy engine (shipped ISO 27001 / GDPR library, `ci` "
             "profile, three waivers) and rendered by every format in `secscan.report.FORMATS`. "
-            f"Median of {rb.get('repeat', 3)} runs per stage, in-process.\n")  # fmt: skip
+            f"Median of {rb.get('repeat', 3)} runs per stage, in-process.\n"
+        )
         add("| stage | seconds | output |")
         add("|---|---:|---:|")
         for stage, secs in rb["stages"].items():
@@ -824,6 +963,16 @@ class Report:
             "- Ratios are of medians. Overhead = wall minus the union of the tool processes' "
             "run intervals, so parsing that overlaps another tool's run is not counted."
         )
+
+
+def _cpu_ratio(reps: list[Rep], num: str, den: str = "hand") -> str:
+    def cpu(rep: Rep, key: str) -> float | None:
+        sample = rep.hand_total if key == "hand" else getattr(rep, key)
+        return sample.cpu if sample is not None else None
+
+    pairs = [(cpu(r, num), cpu(r, den)) for r in reps]
+    values = [a / b for a, b in pairs if a is not None and b]
+    return f"{med(values):.2f}" if values else "n/a"
 
 
 def _w(s: Sample | None) -> str:
@@ -885,7 +1034,7 @@ def main(argv: list[str] | None = None) -> int:
         help="write the report here (default BENCHMARKS.md; quick: stdout only)",
     )
     ap.add_argument("--no-profile", action="store_true", help="skip the profiles of missed targets")
-    ns = ap.parse_args(argv)  # fmt: skip
+    ns = ap.parse_args(argv)
     reps = ns.reps or (1 if ns.quick else 3)
     output = ns.output or (None if ns.quick else REPO / "BENCHMARKS.md")
     command = (
@@ -896,8 +1045,6 @@ def main(argv: list[str] | None = None) -> int:
 
     c = corpus_mod.build(ns.corpus_dir, quick=ns.quick)
     stats = c.stats()
-    from secscan.scanners.semgrep import builtin_rules
-
     load_before = os.getloadavg()
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     t0 = time.monotonic()
@@ -909,7 +1056,7 @@ def main(argv: list[str] | None = None) -> int:
             precommit_once(-1, c, hooks, {"SECSCAN_CACHE_DIR": str(work / "warmup-cache")}, work)
         results: list[Rep] = []
         with osv_server(c.advisory_db) as url:
-            steps = by_hand(c, Path(builtin_rules()), url)
+            steps = by_hand(c, semgrep_rules(), url)
             for n in range(reps):
                 _progress(f"run {n + 1}/{reps} (load {os.getloadavg()[0]:.2f})")
                 results.append(run_rep(n, c, steps, work, hooks))

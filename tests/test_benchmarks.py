@@ -95,6 +95,7 @@ def test_overhead_is_wall_minus_the_union_of_tool_runs() -> None:
             ["policy:judge", 108.0, 108.5, 1],
             ["render:json", 108.5, 109.0, 1],
             ["render:sarif", 109.0, 109.5, 1],
+            ["reports", 108.5, 109.7, 1],
         ],
     }
     o = run.overhead(trace)
@@ -102,6 +103,7 @@ def test_overhead_is_wall_minus_the_union_of_tool_runs() -> None:
     assert o["overhead"] == pytest.approx(10.0 - 5.5)
     assert o["pipeline"] == pytest.approx(7.0 - 5.5)
     assert o["render (all formats)"] == pytest.approx(1.0)
+    assert o["reports"] == pytest.approx(0.2)  # writing, the rest of the reports stage
     assert o["interpreter + imports"] == pytest.approx(0.5)
 
 
@@ -118,6 +120,11 @@ def test_generated_scan_has_exactly_the_findings_asked_for_of_every_kind() -> No
     result = render_bench.generate(500)
     assert len(result.findings) == 500
     assert {r.scanner for r in result.runs} == {
-        "bandit", "semgrep", "iac", "secrets", "pip-audit", "image",
-    }  # fmt: skip
+        "bandit",
+        "semgrep",
+        "iac",
+        "secrets",
+        "pip-audit",
+        "image",
+    }
     assert len({f.fingerprint for f in result.findings}) == 500
