@@ -49,6 +49,8 @@ def _timed(owner: Any, attr: str, label: Callable[..., str]) -> None:
 def _tool_label(argv: Any, *_: Any, **__: Any) -> str:
     words = [str(a) for a in argv]
     name = Path(words[0]).name
+    if "--version" in words:
+        return f"tool:{name} --version"
     sub = next((w for w in words[1:3] if w.isalpha() and w.islower()), "")  # a subcommand
     if name == "trivy" and "--scanners" in words:
         sub += " " + words[words.index("--scanners") + 1]

@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -553,7 +553,21 @@ def tool_timeline(trace: dict[str, Any]) -> list[tuple[str, float, float]]:
 
 
 #: Profile rows that are a thread waiting (for a tool process, a lock, a socket), not work.
-WAITING = ("time.sleep", "acquire", "poll", "select", "waitpid", "posix.read", "wait")
+WAITING = (
+    "time.sleep",
+    "acquire",
+    "poll",
+    "select",
+    "waitpid",
+    "posix.read",
+    "wait",
+    "SimpleQueue",
+    "recv_into",
+    "connect",
+    "accept",
+    "sendall",
+    "getaddrinfo",
+)
 
 
 def _where(key: tuple[str, int, str]) -> str:
@@ -709,10 +723,91 @@ class Report:
             "render_10k_s": float(self.render.get("policy_and_formats_s", float("nan"))),
         }
 
+    def why(self, r: dict[str, float]) -> list[str]:
+        """One line per missed target, computed from the traces, so it stays true on re-runs."""
+        out: list[str] = []
+        cold, warm = self.median_rep("cold"), self.median_rep("warm")
+        if r["cold_vs_hand"] > TARGETS["cold_vs_hand"] and cold.cold_trace:
+            rows = scanner_times(cold.cold_trace)
+            if rows:
+                name, start, wall, _ = max(rows, key=lambda x: x[1] + x[2])
+                probes = sum(
+                    d for n, _, d in tool_timeline(cold.cold_trace) if n.endswith("--version")
+                )
+                cpu = _cpu_ratio(self.reps, "cold")
+                out.append(
+                    f"cold: the last scanner to finish is `{name}` ({wall:.1f} s from "
+                    f"{start:.1f} s); tool `--version` probes (empty memo) took {probes:.1f} s "
+                    f"of tool time in all; secscan used {cpu}x the CPU of the tools by hand "
+                    "(the tools compete for the cores while by hand each runs alone)."
+                )
+        if r["warm_vs_cold"] > TARGETS["warm_vs_cold"] and warm.warm_trace:
+            uncached = [
+                f"`{x['scanner']}` {x['duration_s']:.1f} s"
+                for x in sorted(warm.warm_runs, key=lambda x: -x["duration_s"])
+                if not x["cached"] and x["status"] == "ok"
+            ]
+            o = overhead(warm.warm_trace)
+            out.append(
+                "warm: scanners not served from the result cache ran again: "
+                + ", ".join(uncached)
+                + f"; secscan's own time {o.get('overhead', 0):.1f} s (rendering "
+                f"{o.get('render (all formats)', 0):.1f} s, interpreter + imports "
+                f"{o.get('interpreter + imports', 0):.1f} s)."
+            )
+        if r["precommit_s"] > TARGETS["precommit_s"]:
+            out.append(
+                f"pre-commit: {r['precommit_s']:.1f} s; the hook's tool processes are listed "
+                "under Profiles (semgrep's start-up and rule loading dominate one-file runs)."
+            )
+        if r["overhead_share"] > TARGETS["overhead_share"] and cold.cold_trace:
+            o = overhead(cold.cold_trace)
+            parts = sorted(
+                ((k, v) for k, v in o.items() if k not in ("wall", "tools", "overhead")),
+                key=lambda kv: -kv[1],
+            )[:3]
+            out.append(
+                f"overhead: {o.get('overhead', 0):.1f} s of {o.get('wall', 0):.1f} s; largest: "
+                + ", ".join(f"{k} {v:.1f} s" for k, v in parts)
+                + "."
+            )
+        if r["render_10k_s"] > TARGETS["render_10k_s"] and self.render:
+            stages = sorted(self.render["stages"].items(), key=lambda kv: -kv[1])[:3]
+            out.append(
+                "10,000 findings: slowest stages "
+                + ", ".join(f"`{k}` {v:.2f} s" for k, v in stages)
+                + " (profiles below)."
+            )
+        return out
+
     def median_rep(self, key: str) -> Rep:
         done = [r for r in self.reps if getattr(r, key) is not None]
         done.sort(key=lambda r: getattr(r, key).wall)
-        return done[len(done) // 2]
+        return done[len(done) // 2] if done else self.reps[0]
+
+    def to_json(self) -> dict[str, Any]:
+        """Everything measured, so the report can be written again without measuring again."""
+        data = asdict(self)
+        data["corpus"] = {"quick": self.corpus.name == "quick", "tree": str(self.corpus.tree)}
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], c: corpus_mod.Corpus) -> Report:
+        def sample(d: dict[str, Any] | None) -> Sample | None:
+            return Sample(**d) if d else None
+
+        reps = []
+        for r in data["reps"]:
+            rep = Rep(**{k: v for k, v in r.items() if k not in _SAMPLES})
+            rep.hand = {k: Sample(**v) for k, v in r["hand"].items()}
+            rep.semgrep_jobs = {int(k): Sample(**v) for k, v in r["semgrep_jobs"].items()}
+            for key in ("cold", "warm", "precommit"):
+                setattr(rep, key, sample(r[key]))
+            reps.append(rep)
+        fields = {k: v for k, v in data.items() if k not in ("reps", "corpus")}
+        for key in ("load_before", "load_after"):
+            fields[key] = tuple(fields[key])
+        return cls(reps=reps, corpus=c, **fields)
 
     def markdown(self) -> str:
         r = self.ratios()
@@ -777,6 +872,10 @@ class Report:
                 f"| {title} | {fmt.format(r[key])} | {goal.format(TARGETS[key])} | "
                 f"{verdict(r[key], TARGETS[key])} |"
             )
+        why = self.why(r)
+        if why:
+            add("\nWhy, from this run's own data (profiles at the end):\n")
+            L.extend(f"- {line}" for line in why)
 
         add("\n## Measurements (median of the runs)\n")
         add(
@@ -965,6 +1064,9 @@ class Report:
         )
 
 
+_SAMPLES = ("hand", "semgrep_jobs", "cold", "warm", "precommit")
+
+
 def _cpu_ratio(reps: list[Rep], num: str, den: str = "hand") -> str:
     def cpu(rep: Rep, key: str) -> float | None:
         sample = rep.hand_total if key == "hand" else getattr(rep, key)
@@ -1034,6 +1136,11 @@ def main(argv: list[str] | None = None) -> int:
         help="write the report here (default BENCHMARKS.md; quick: stdout only)",
     )
     ap.add_argument("--no-profile", action="store_true", help="skip the profiles of missed targets")
+    ap.add_argument(
+        "--report-only",
+        action="store_true",
+        help="write the report again from the last run's saved measurements (no measuring)",
+    )
     ns = ap.parse_args(argv)
     reps = ns.reps or (1 if ns.quick else 3)
     output = ns.output or (None if ns.quick else REPO / "BENCHMARKS.md")
@@ -1044,6 +1151,10 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     c = corpus_mod.build(ns.corpus_dir, quick=ns.quick)
+    saved = c.tree.parent / "last-run.json"
+    if ns.report_only:
+        text = Report.from_json(json.loads(saved.read_text()), c).markdown()
+        return _emit(text, output)
     stats = c.stats()
     load_before = os.getloadavg()
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -1077,9 +1188,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         if not ns.no_profile:
             report.profiles = profiles(report, c, work)
+        saved.write_text(json.dumps(report.to_json()))
         text = report.markdown()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    return _emit(text, output)
+
+
+def _emit(text: str, output: Path | None) -> int:
     if output is not None:
         output.write_text(text)
         _progress(f"wrote {output}")
