@@ -26,7 +26,7 @@ import platformdirs
 
 REPO = Path(__file__).resolve().parent.parent
 #: Bump when the corpus recipe changes: old corpora are rebuilt, never silently reused.
-RECIPE = 3
+RECIPE = 4
 
 DJANGO_VERSION = "4.2.16"
 #: sha256 of Django-4.2.16.tar.gz as published on PyPI.
@@ -165,6 +165,9 @@ CONFIG = """\
 # secscan config for the benchmark corpus (kept outside the tree it scans).
 version: 1
 scanners: [bandit, semgrep, pip-audit, iac, secrets]
+# A busy shared machine can be several times slower than an idle one: a timed-out scanner
+# would make the run invalid, not faster.
+timeout: 1800
 advisories:
   db: advisory-db
 formats: [json, sarif, html, markdown, junit]
