@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -29,6 +30,11 @@ ICON = {
     Verdict.NOT_EVALUATED: "⚠️",
 }
 _MD_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_{}[]()#+!|~>"})
+#: GitHub links or notifies after rendering: bare URLs and `www.` (autolinks, even inside
+#: <code>), @name (a ping; an entity alone is decoded back to `@`), #123 and GH-123
+#: (cross-references). A zero-width space inside the trigger keeps each one plain text.
+_ZWSP = "&#8203;"
+_LINKISH = re.compile(r"(://|(?i:www)\.|&#64;|\\#(?=\d)|\b(?i:gh)-(?=\d))")
 
 
 def render(saved: SavedResults, now: datetime) -> str:
@@ -150,7 +156,17 @@ def _controls_table(controls: Iterable[ControlView]) -> list[str]:
 
 def esc(text: str) -> str:
     """Text that GitHub renders as itself: no markup, no HTML, no mentions or links."""
-    return html.escape(text, quote=False).translate(_MD_SPECIAL).replace("@", "&#64;")
+    escaped = html.escape(text, quote=False).translate(_MD_SPECIAL).replace("@", "&#64;")
+    return _LINKISH.sub(_break, escaped)
+
+
+def _break(m: re.Match[str]) -> str:
+    hit = m.group(0)
+    if hit == "://":
+        return f":{_ZWSP}//"
+    if hit.endswith((".", "-")):  # www. GH-
+        return f"{hit[:-1]}{_ZWSP}{hit[-1]}"
+    return f"{hit}{_ZWSP}"  # &#64; and \#
 
 
 def cell(text: str, limit: int = MAX_CELL) -> str:

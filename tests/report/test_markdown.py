@@ -42,7 +42,7 @@ def test_mentions_and_links_do_not_ping_or_link() -> None:
     f = next(f for f in saved.result.findings if f.rule_id == "B608")
     f = replace(f, title="ping @security-team see [x](https://evil.example)")
     out = markdown.render(with_findings(saved, "bandit", (f,)), NOW)
-    assert "@security-team" not in out and "&#64;security-team" in out
+    assert "@security-team" not in out and "&#64;&#8203;security-team" in out
     assert "](https://evil.example)" not in out
 
 
