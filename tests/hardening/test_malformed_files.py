@@ -150,10 +150,10 @@ def test_untrusted_results_file_exits_2(tmp_path: Path, run_cli, command: str, c
         path.write_bytes(text)
     else:
         path.write_text(text, encoding="utf-8")
-    args = ["gate", "--from", str(path)] if command == "gate" else ["report", "--from", str(path)]
-    res = run_cli(*args, "--output-dir" if command == "report" else "-q",
-                  *([str(tmp_path / "out")] if command == "report" else []))
+    out = tmp_path / "out"
+    extra = ["--output", str(out / "r.json")] if command == "gate" else ["--output-dir", str(out)]
+    res = run_cli(command, "--from", str(path), *extra)
     assert res.code == 2, (res.out, res.err)
     assert str(path) in res.err and message in res.err
     assert "gate PASSED" not in res.out
-    assert not (tmp_path / "out").exists()
+    assert not out.exists()
