@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
-from secscan import _subprocess
-from secscan.errors import ScannerError, ScannerOutputError, ToolError
+from secscan.errors import ScannerOutputError
 from secscan.policy.match import canonical_check_id
 from secscan.scanners.base import ScanContext, ToolScanner
 
@@ -228,18 +227,8 @@ class TrivyScanner(ToolScanner):
         # trivy stops itself after 5 minutes by default; give it secscan's deadline instead.
         return [*OFFLINE_FLAGS, *NO_TREE_CONFIG, "--timeout", f"{max(1, int(ctx.timeout))}s"]
 
-    def execute(
-        self, argv: Sequence[str], ctx: ScanContext, ok_codes: Collection[int] | None = None
-    ) -> _subprocess.Completed:
-        try:
-            return _subprocess.run(
-                argv,
-                ok_codes=self.ok_codes if ok_codes is None else ok_codes,
-                # trivy's own --timeout (the same deadline) speaks first, with its reason
-                timeout=ctx.timeout + 5,
-                cwd=ctx.root,
-                env=self.env(),
-            )
-        except ToolError as e:
-            e.stderr = redact_log(e.stderr)
-            raise ScannerError(self.name, e.diagnostics()) from e
+    # trivy's own --timeout (the same deadline) speaks first, with its reason.
+    timeout_slack: ClassVar[float] = 5.0
+
+    def redact_stderr(self, stderr: str) -> str:
+        return redact_log(stderr)

@@ -127,6 +127,9 @@ class ToolScanner:
     #: Exit codes that mean "ran to the end" (bandit and semgrep exit 1 on findings).
     ok_codes: ClassVar[Collection[int]] = (0,)
     version_args: ClassVar[tuple[str, ...]] = ("--version",)
+    #: Seconds past the scan deadline before the process is killed, for tools that enforce
+    #: the same deadline themselves and say why when they stop.
+    timeout_slack: ClassVar[float] = 0.0
     #: A file's findings depend only on the files in cache_scope(): results may be cached per file.
     file_local: ClassVar[bool] = False
 
@@ -202,9 +205,14 @@ class ToolScanner:
             return _subprocess.run(
                 argv,
                 ok_codes=self.ok_codes if ok_codes is None else ok_codes,
-                timeout=ctx.timeout,
+                timeout=ctx.timeout + self.timeout_slack,
                 cwd=ctx.root,
                 env=self.env(),
             )
         except ToolError as e:
+            e.stderr = self.redact_stderr(e.stderr)
             raise ScannerError(self.name, e.diagnostics()) from e
+
+    def redact_stderr(self, stderr: str) -> str:
+        """What of the tool's stderr may be shown (some tools quote scanned lines there)."""
+        return stderr
