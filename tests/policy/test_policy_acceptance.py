@@ -15,12 +15,11 @@ from policydata import (
     iac_run,
     qualified,
     result_of,
-    run,
     secrets_run,
     semgrep_run,
 )
 
-from secscan.findings import Finding, FindingKind, Location, RunStatus, ScannerRun, ScanResult
+from secscan.findings import Finding, FindingKind, RunStatus, ScannerRun, ScanResult
 from secscan.policy.decision import ControlState
 from secscan.policy.engine import evaluate
 from secscan.policy.models import Policy, qualify
@@ -33,30 +32,6 @@ SCANNERS = {
     "secrets": "secrets",
     "pip-audit": "pip-audit",
 }
-
-
-def _semgrep_stand_ins(found: ScannerRun) -> ScannerRun:
-    """Code flaws that secscan's (unfinished) semgrep pack did not report when captured get a
-    semgrep-shaped finding with the flaw's CWE ids, so their CWE mapping is still tested."""
-    extra = []
-    for flaw in flaws():
-        if "semgrep" not in flaw["expected"]:
-            continue
-        if _of(flaw, found.findings, "semgrep"):
-            continue
-        extra.append(
-            Finding(
-                scanner="semgrep",
-                rule_id=f"stand-in-{flaw['id']}",
-                title=flaw["id"],
-                message=flaw["marker"],
-                severity=found.findings[0].severity,
-                kind=FindingKind.CODE,
-                location=Location(flaw["file"], start_line=flaw_line(flaw)),
-                cwe=tuple(flaw["cwe"]),
-            )
-        )
-    return run("semgrep", FindingKind.CODE, (*found.findings, *extra))
 
 
 def _of(flaw: dict[str, Any], findings: tuple[Finding, ...], scanner: str) -> list[Finding]:
@@ -82,7 +57,7 @@ def _of(flaw: dict[str, Any], findings: tuple[Finding, ...], scanner: str) -> li
 @pytest.fixture(scope="module")
 def example() -> ScanResult:
     return result_of(
-        bandit_run(), _semgrep_stand_ins(semgrep_run()), iac_run(), secrets_run(), dependency_run()
+        bandit_run(), semgrep_run(), iac_run(), secrets_run(), dependency_run()
     )
 
 
