@@ -139,8 +139,9 @@ def scan(
             # Every scanner starts at once, memory permitting: the tools are separate processes
             # the kernel shares the cores between, so a quick scanner never queues behind a
             # slow one whatever the config's order. Their own worker pools still split the
-            # cores (per_tool_jobs): semgrep --jobs 2 costs ~40% more CPU than --jobs 1 on a
-            # busy 2-core machine for no gain in wall time (BENCHMARKS.md).
+            # cores (per_tool_jobs): on the 2-core benchmark machine, giving every tool all
+            # the cores made a cold Django-size scan slower (193 s against 172 s) and cost 30%
+            # more CPU, semgrep's extra workers mostly competing with the other tools.
             width = max(1, min(len(runnable), memory_slots()))
             with ThreadPoolExecutor(max_workers=width) as pool:
                 for run in pool.map(run_one, runnable, [served] * len(runnable)):
