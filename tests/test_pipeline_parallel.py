@@ -11,6 +11,7 @@ import pytest
 
 from secscan import pipeline, scanners
 from secscan.config import Config
+from secscan.errors import ScannerError
 from secscan.findings import Finding, FindingKind, Location, RunStatus, Severity
 from secscan.scanners.base import ScanContext, ScanOutcome, ToolScanner
 
@@ -142,3 +143,91 @@ def test_memory_bounds_how_many_scanners_run_side_by_side(
 def test_memory_slots_reads_the_available_memory() -> None:
     assert pipeline.memory_slots(per_scanner=1) > 1
     assert pipeline.memory_slots(per_scanner=1 << 60) == 1
+
+
+class _Big(_Fake):
+    """A file-local scanner (like bandit) that may be split over several processes."""
+
+    name: ClassVar[str] = "big"
+    file_local: ClassVar[bool] = True
+    calls: ClassVar[list[tuple[str, ...]]] = []
+    fail_on: ClassVar[str | None] = None
+
+    def scan(self, ctx: ScanContext) -> ScanOutcome:
+        if self.fail_on in ctx.targets:
+            raise ScannerError(self.name, "exited with code 2")
+        return super().scan(ctx)
+
+
+class _Other(_Fake):
+    name: ClassVar[str] = "other"
+    calls: ClassVar[list[tuple[str, ...]]] = []
+
+
+def _big_tree(root: Path, files: int) -> list[str]:
+    names = [f"pkg{i % 7}/m{i:04d}.py" for i in range(files)]
+    for rel in names:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(f"x = {rel!r}\n")
+    return sorted(names)
+
+
+def _shared_machine(cache: bool) -> Config:
+    # Two cores, two scanners: each tool gets one worker, so a big one is split in two.
+    return Config(scanners=("big", "other"), jobs=2, cache=cache)
+
+
+@pytest.mark.parametrize("cache", [True, False], ids=["cached", "no-cache"])
+def test_a_big_file_local_scanner_is_split_over_the_cores_and_loses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache: bool
+) -> None:
+    root = tmp_path / "tree"
+    names = _big_tree(root, 2 * pipeline.SHARD_MIN_TARGETS + 11)
+    _register(monkeypatch, _Big, _Other)
+    _Big.calls, _Big.fail_on = [], None
+    result = pipeline.scan(root, _shared_machine(cache), cache_dir=tmp_path / "cache")
+    run = result.runs[0]
+    assert run.status is RunStatus.OK
+    assert sorted(f.location.path for f in run.findings) == names
+    assert len(_Big.calls) == 2
+    assert sorted(len(c) for c in _Big.calls) == [len(names) // 2, len(names) - len(names) // 2]
+    assert sorted(t for c in _Big.calls for t in c) == names  # each file in exactly one shard
+
+
+def test_a_small_tree_is_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "tree"
+    _big_tree(root, pipeline.SHARD_MIN_TARGETS + 1)
+    _register(monkeypatch, _Big, _Other)
+    _Big.calls, _Big.fail_on = [], None
+    pipeline.scan(root, _shared_machine(cache=False))
+    assert len(_Big.calls) == 1
+
+
+def test_one_failing_shard_fails_the_whole_scanner(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "tree"
+    names = _big_tree(root, 2 * pipeline.SHARD_MIN_TARGETS)
+    _register(monkeypatch, _Big, _Other)
+    _Big.calls, _Big.fail_on = [], names[-1]
+    run = pipeline.scan(root, _shared_machine(cache=True), cache_dir=tmp_path / "c").runs[0]
+    assert run.status is RunStatus.ERROR
+    assert run.findings == ()  # the other shard's findings never pass for a complete scan
+    assert "exited with code 2" in (run.error or "")
+
+
+def test_files_that_depend_on_each_other_stay_in_one_shard() -> None:
+    targets = tuple(f"mod{i // 3}/f{i}.tf" for i in range(30))
+
+    class Modules(_Fake):
+        def cache_scope(self, rel: str, ctx: ScanContext) -> tuple[str, ...]:
+            folder = rel.rpartition("/")[0]
+            return tuple(t for t in ctx.targets if t.startswith(folder + "/"))
+
+    ctx = ScanContext(root=Path("/nonexistent"), targets=targets, config=Config(), timeout=1)
+    shards = pipeline.split(Modules(), ctx, 4)
+    assert sorted(t for s in shards for t in s) == sorted(targets)
+    for shard in shards:
+        folders = {t.partition("/")[0] for t in shard}
+        assert all(sum(t.startswith(f + "/") for t in shard) == 3 for f in folders)
+    assert max(map(len, shards)) - min(map(len, shards)) <= 3
