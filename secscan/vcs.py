@@ -26,9 +26,7 @@ def _git() -> str:
 
 def _run(cwd: Path, *args: str) -> str:
     try:
-        done = _subprocess.run(
-            [_git(), "-C", str(cwd), *args], timeout=GIT_TIMEOUT, env=GIT_ENV
-        )
+        done = _subprocess.run([_git(), "-C", str(cwd), *args], timeout=GIT_TIMEOUT, env=GIT_ENV)
     except ToolError as e:
         raise UsageError(f"git {args[0]} failed in {cwd}: {e.diagnostics()}") from e
     return done.stdout

@@ -19,26 +19,61 @@ from secscan.results import SavedResults
 
 @click.command(name="compliance")
 @click.argument("path", required=False, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--from", "from_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="A saved secscan-results.json instead of scanning PATH.")
-@click.option("--framework", "frameworks", multiple=True, metavar="ID",
-              help="Framework id, e.g. iso27001-2022 or gdpr (repeatable) [default: every "
-              "framework the results were judged against].")
-@click.option("--format", "fmt", type=click.Choice(compliance.FORMATS), default="html",
-              show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="File to write (one framework only); '-' prints to standard output.")
-@click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where documents go [default: secscan-reports/ in the current directory].")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Config file when scanning PATH.")
+@click.option(
+    "--from",
+    "from_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A saved secscan-results.json instead of scanning PATH.",
+)
+@click.option(
+    "--framework",
+    "frameworks",
+    multiple=True,
+    metavar="ID",
+    help="Framework id, e.g. iso27001-2022 or gdpr (repeatable) [default: every "
+    "framework the results were judged against].",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(compliance.FORMATS), default="html", show_default=True
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (one framework only); '-' prints to standard output.",
+)
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where documents go [default: secscan-reports/ in the current directory].",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Config file when scanning PATH.",
+)
 @click.option("--profile", default=None, help="Gate profile when scanning PATH.")
-@click.option("--policy", "policy_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Your policy directory when scanning PATH.")
-@click.option("--waivers", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Waivers file when scanning PATH.")
-@click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Baseline when scanning PATH.")
+@click.option(
+    "--policy",
+    "policy_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Your policy directory when scanning PATH.",
+)
+@click.option(
+    "--waivers",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Waivers file when scanning PATH.",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Baseline when scanning PATH.",
+)
 def compliance_cmd(
     path: Path | None,
     from_file: Path | None,
@@ -98,8 +133,15 @@ def _scan(
     now: pipeline.Clock,
 ) -> SavedResults:
     config = load_config(path, config_file)
-    inputs = judge.resolve(path.resolve(), config, profile=profile, policy_dir=policy_dir,
-                           waivers=waivers, baseline=baseline, catalog=judge.default_catalog())
+    inputs = judge.resolve(
+        path.resolve(),
+        config,
+        profile=profile,
+        policy_dir=policy_dir,
+        waivers=waivers,
+        baseline=baseline,
+        catalog=judge.default_catalog(),
+    )
     result = pipeline.scan(path, config, clock=now)
     result, decision = judge.judge(result, inputs, now())
     return SavedResults(result, decision)

@@ -27,17 +27,37 @@ def read_results(path: Path) -> SavedResults:
 
 @click.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--from", "from_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="A saved secscan-results.json to render.")
-@click.option("--merge", "do_merge", is_flag=True,
-              help="Merge the results FILES (sharded jobs, monorepo parts) into one.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="With --merge: where the merged results JSON goes.")
-@click.option("--format", "formats", multiple=True, type=click.Choice(list(FORMATS)),
-              help="Format to render (repeatable) [default: every format but json; none when "
-              "merging].")
-@click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where reports go [default: secscan-reports/ in the current directory].")
+@click.option(
+    "--from",
+    "from_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A saved secscan-results.json to render.",
+)
+@click.option(
+    "--merge",
+    "do_merge",
+    is_flag=True,
+    help="Merge the results FILES (sharded jobs, monorepo parts) into one.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --merge: where the merged results JSON goes.",
+)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(list(FORMATS)),
+    help="Format to render (repeatable) [default: every format but json; none when merging].",
+)
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where reports go [default: secscan-reports/ in the current directory].",
+)
 def report(
     files: tuple[Path, ...],
     from_file: Path | None,
@@ -62,8 +82,10 @@ def report(
         saved = merge([read_results(f) for f in files])
         if output is not None:
             write_atomic(output, dumps(saved.result, saved.decision))
-            click.echo(f"merged {len(files)} result(s) into {output}: "
-                       f"{len(saved.result.findings)} finding(s), {len(saved.result.runs)} run(s)")
+            click.echo(
+                f"merged {len(files)} result(s) into {output}: "
+                f"{len(saved.result.findings)} finding(s), {len(saved.result.runs)} run(s)"
+            )
     else:
         if files:
             raise UsageError("results FILES are only read with --merge; use --from FILE")

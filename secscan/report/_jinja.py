@@ -66,7 +66,7 @@ def web_url(url: str) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
     # A URL with spaces or markup in it is not one a tool meant to link to.
-    if any(c.isspace() or c in '<>"\'`' for c in url):
+    if any(c.isspace() or c in "<>\"'`" for c in url):
         return None
     return url
 

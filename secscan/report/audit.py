@@ -65,9 +65,7 @@ class Links:
         return Style(link=file_uri(self.root, rel))
 
 
-def finding_line(
-    fv: FindingView, links: Links, *, controls: bool = True, indent: int = 4
-) -> Text:
+def finding_line(fv: FindingView, links: Links, *, controls: bool = True, indent: int = 4) -> Text:
     """`path:line:col  SEVERITY  scanner rule  what  [controls]  #fingerprint`"""
     f = fv.finding
     line = Text(" " * indent)

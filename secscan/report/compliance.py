@@ -29,8 +29,11 @@ from secscan.results import SavedResults
 SCHEMA = "secscan-compliance"
 SCHEMA_VERSION = 1
 FORMATS = ("html", "markdown", "json")
-FILENAMES = {"html": "compliance-{id}.html", "markdown": "compliance-{id}.md",
-             "json": "compliance-{id}.json"}
+FILENAMES = {
+    "html": "compliance-{id}.html",
+    "markdown": "compliance-{id}.md",
+    "json": "compliance-{id}.json",
+}
 TEMPLATE = "compliance.html.j2"
 #: What scanner evidence can and cannot show, stated once in every document.
 EVIDENCE_NOTE = (
@@ -62,8 +65,9 @@ class ComplianceView:
 
     @property
     def not_assessed(self) -> tuple[ControlView, ...]:
-        return tuple(cv for cv in self.framework.controls
-                     if cv.result.state is ControlState.NOT_ASSESSED)
+        return tuple(
+            cv for cv in self.framework.controls if cv.result.state is ControlState.NOT_ASSESSED
+        )
 
     @property
     def failed_runs(self) -> tuple[RunView, ...]:
@@ -147,7 +151,9 @@ def to_dict(cv: ComplianceView) -> dict[str, Any]:
             "secscan_version": result.secscan_version,
             "config": result.config_path,
         },
-        "decision": None if decision is None else {
+        "decision": None
+        if decision is None
+        else {
             "verdict": m.verdict.value,
             "outcome": decision.outcome.value,
             "profile": decision.profile,
@@ -161,16 +167,27 @@ def to_dict(cv: ComplianceView) -> dict[str, Any]:
         "scanners": [_run_dict(rv, m) for rv in m.runs],
         "controls": [_control_dict(c, cv) for c in fw.controls],
         "mapping_rules": [
-            {"id": r.id, "description": r.description, "rationale": r.rationale,
-             "controls": list(r.controls)}
+            {
+                "id": r.id,
+                "description": r.description,
+                "rationale": r.rationale,
+                "controls": list(r.controls),
+            }
             for r in cv.rules
         ],
         "waivers": [
-            {"id": u.waiver.id, "state": "expired" if u.waiver.expired else "active",
-             "owner": u.waiver.owner, "expires": u.waiver.expires.isoformat(),
-             "reason": u.waiver.reason, "rule": u.waiver.rule, "path": u.waiver.path,
-             "origin": u.waiver.origin, "findings": len(u.waiver.fingerprints),
-             "controls": list(u.controls)}
+            {
+                "id": u.waiver.id,
+                "state": "expired" if u.waiver.expired else "active",
+                "owner": u.waiver.owner,
+                "expires": u.waiver.expires.isoformat(),
+                "reason": u.waiver.reason,
+                "rule": u.waiver.rule,
+                "path": u.waiver.path,
+                "origin": u.waiver.origin,
+                "findings": len(u.waiver.fingerprints),
+                "controls": list(u.controls),
+            }
             for u in cv.waivers
         ],
         "not_assessed": {
@@ -203,9 +220,13 @@ def _run_dict(rv: RunView, m: ReportModel) -> dict[str, Any]:
         "inline_suppressions": r.inline_suppressions,
         "findings": rv.shown,
         "waived": rv.waived,
-        "advisory_source": None if source is None else {
-            "kind": source.kind, "location": source.location,
-            "newest_modified": source.newest_modified, "record_count": source.record_count,
+        "advisory_source": None
+        if source is None
+        else {
+            "kind": source.kind,
+            "location": source.location,
+            "newest_modified": source.newest_modified,
+            "record_count": source.record_count,
         },
     }
 
@@ -238,8 +259,11 @@ def _finding_dict(fv: FindingView) -> dict[str, Any]:
         "kind": f.kind.value,
         "path": f.location.path,
         "line": f.location.start_line,
-        "package": None if f.package is None else {
-            "name": f.package.name, "version": f.package.version,
+        "package": None
+        if f.package is None
+        else {
+            "name": f.package.name,
+            "version": f.package.version,
             "fixed_versions": list(f.package.fixed_versions),
         },
         "new": fv.new,
@@ -288,10 +312,13 @@ def render_markdown(cv: ComplianceView) -> str:
     out += [f"| {s.value.replace('_', ' ')} | {n} |" for s, n in cv.counts]
     out.append("")
 
-    out += ["## Evidence: scanners", "",
-            "| Scanner | Tool version | Status | Targets | Findings | Waived | Rule sets | "
-            "Advisory data |",
-            "| --- | --- | --- | ---: | ---: | ---: | --- | --- |"]
+    out += [
+        "## Evidence: scanners",
+        "",
+        "| Scanner | Tool version | Status | Targets | Findings | Waived | Rule sets | "
+        "Advisory data |",
+        "| --- | --- | --- | ---: | ---: | ---: | --- | --- |",
+    ]
     for rv in m.runs:
         r = rv.run
         status = r.status.value + (" (tolerated)" if rv.tolerated else "")
@@ -319,8 +346,10 @@ def render_markdown(cv: ComplianceView) -> str:
 
     out += ["## Waivers", ""]
     if cv.waivers:
-        out += ["| Waiver | State | Owner | Expires | Findings | Controls | Reason |",
-                "| --- | --- | --- | --- | ---: | --- | --- |"]
+        out += [
+            "| Waiver | State | Owner | Expires | Findings | Controls | Reason |",
+            "| --- | --- | --- | --- | ---: | --- | --- |",
+        ]
         for u in cv.waivers:
             w = u.waiver
             out.append(
@@ -344,8 +373,10 @@ def render_markdown(cv: ComplianceView) -> str:
         out.append(f"- Scanner **{esc(rv.run.scanner)}** failed: {cell(rv.run.error or 'error')}")
     if m.not_analyzed:
         out.append(f"- {len(m.not_analyzed)} file(s) could not be analyzed:")
-        out += [f"  - {code(n.item.path)} ({cell(n.scanner or 'discovery')}: {cell(n.item.reason)})"
-                for n in m.not_analyzed[:200]]
+        out += [
+            f"  - {code(n.item.path)} ({cell(n.scanner or 'discovery')}: {cell(n.item.reason)})"
+            for n in m.not_analyzed[:200]
+        ]
         if len(m.not_analyzed) > 200:
             out.append(f"  - … and {len(m.not_analyzed) - 200} more")
     out.append("")
@@ -377,8 +408,10 @@ def _control_markdown(c: ControlView, cv: ComplianceView) -> list[str]:
 
 
 def _findings_markdown(views: Sequence[FindingView]) -> list[str]:
-    rows = ["| Severity | Finding | Location | Scanner | Fingerprint |",
-            "| --- | --- | --- | --- | --- |"]
+    rows = [
+        "| Severity | Finding | Location | Scanner | Fingerprint |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for fv in views:
         f = fv.finding
         loc = f.location.path + (f":{f.location.start_line}" if f.location.start_line else "")
@@ -387,10 +420,14 @@ def _findings_markdown(views: Sequence[FindingView]) -> list[str]:
             fixed = ", ".join(f.package.fixed_versions) or "no fix known"
             what += f" ({cell(f.package.name)} {cell(f.package.version)}, fixed in {cell(fixed)})"
         if fv.waiver is not None:
-            what += f" (waiver {cell(fv.waiver.id)}, {cell(fv.waiver.owner)}, until " \
-                    f"{fv.waiver.expires.isoformat()})"
-        rows.append(f"| {f.severity.value} | {what} | {code(loc)} | {cell(f.scanner)} "
-                    f"| {code(f.fingerprint[:16])} |")
+            what += (
+                f" (waiver {cell(fv.waiver.id)}, {cell(fv.waiver.owner)}, until "
+                f"{fv.waiver.expires.isoformat()})"
+            )
+        rows.append(
+            f"| {f.severity.value} | {what} | {code(loc)} | {cell(f.scanner)} "
+            f"| {code(f.fingerprint[:16])} |"
+        )
     return [*rows, ""]
 
 
@@ -399,6 +436,13 @@ def _findings_markdown(views: Sequence[FindingView]) -> list[str]:
 
 def render_html(cv: ComplianceView) -> str:
     css = _jinja.asset("report.css")
-    csp = "; ".join(("default-src 'none'", f"style-src {_jinja.csp_hash(css)}", "img-src data:",
-                     "base-uri 'none'", "form-action 'none'"))
+    csp = "; ".join(
+        (
+            "default-src 'none'",
+            f"style-src {_jinja.csp_hash(css)}",
+            "img-src data:",
+            "base-uri 'none'",
+            "form-action 'none'",
+        )
+    )
     return _jinja.render(TEMPLATE, v=cv, m=cv.model, css=css, csp=csp, evidence_note=EVIDENCE_NOTE)

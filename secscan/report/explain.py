@@ -75,8 +75,10 @@ def render(ex: Explanation, *, links: Links | None = None) -> Text:
         cwes = (f"CWE-{c} (https://cwe.mitre.org/data/definitions/{c}.html)" for c in rule.cwe)
         why.append("Weakness: " + ", ".join(cwes) + ".")
     if not ex.controls:
-        why.append("The policy maps findings like this to no control; they still count "
-                   "against the gate's severity thresholds.")
+        why.append(
+            "The policy maps findings like this to no control; they still count "
+            "against the gate's severity thresholds."
+        )
     out.append(_para(" ".join(why) or "No severity or weakness is recorded for it.") + "\n")
     # One mapping rule names several controls for one reason: say the reason once.
     by_rule: dict[str, list[ControlNote]] = {}

@@ -71,9 +71,18 @@ def search_text(fv: FindingView) -> str:
     """What the report's search box matches: everything a reader might type, lower-cased."""
     f = fv.finding
     words = [
-        f.rule_id, f.title, f.message, f.location.path, f.scanner, f.kind.value,
-        f.package.name if f.package else "", *fv.control_ids, *fv.control_keys,
-        *(f"cwe-{n}" for n in f.cwe), *f.aliases, f.fingerprint,
+        f.rule_id,
+        f.title,
+        f.message,
+        f.location.path,
+        f.scanner,
+        f.kind.value,
+        f.package.name if f.package else "",
+        *fv.control_ids,
+        *fv.control_keys,
+        *(f"cwe-{n}" for n in f.cwe),
+        *f.aliases,
+        f.fingerprint,
     ]
     return " ".join(w for w in words if w).lower()
 
@@ -91,9 +100,7 @@ def _options(model: ReportModel) -> dict[str, list[Option]]:
     present_sev = {fv.finding.severity for fv in model.findings}
     present_kind = {fv.finding.kind for fv in model.findings}
     controls = {
-        slug(key): key
-        for fv in model.findings
-        for key in (fv.control_keys or fv.control_ids)
+        slug(key): key for fv in model.findings for key in (fv.control_keys or fv.control_ids)
     }
     return {
         "severity": [Option(s.value, s.value) for s in SEVERITIES if s in present_sev],

@@ -41,8 +41,13 @@ def _gate_suite(model: ReportModel) -> ET.Element:
     _prop(props, "verdict", model.verdict.value)
     if decision is None:
         case = _case(suite, "secscan.gate", "gate decision")
-        _child(case, "error", "no gate decision was saved with these results: nothing was judged",
-               "not-evaluated", "")
+        _child(
+            case,
+            "error",
+            "no gate decision was saved with these results: nothing was judged",
+            "not-evaluated",
+            "",
+        )
         return suite
     _prop(props, "profile", decision.profile)
     _prop(props, "outcome", decision.outcome.value)
@@ -67,13 +72,21 @@ def _scanner_suite(model: ReportModel) -> ET.Element:
         case = _case(suite, "secscan.scanners", run.scanner, run.duration_s)
         if run.status is RunStatus.ERROR:
             note = " (tolerated by the profile)" if rv.tolerated else ""
-            _child(case, "error", f"{run.scanner} could not assess its targets{note}",
-                   "scanner-error", run.error or "")
+            _child(
+                case,
+                "error",
+                f"{run.scanner} could not assess its targets{note}",
+                "scanner-error",
+                run.error or "",
+            )
         elif run.status is RunStatus.SKIPPED:
             _child(case, "skipped", run.error or "skipped", None, None)
         else:
-            _out(case, f"{run.scanner} {run.tool_version or ''}: {rv.shown} open, {rv.waived} "
-                       f"waived finding(s) in {run.targets} target(s)")
+            _out(
+                case,
+                f"{run.scanner} {run.tool_version or ''}: {rv.shown} open, {rv.waived} "
+                f"waived finding(s) in {run.targets} target(s)",
+            )
     return suite
 
 
@@ -87,12 +100,22 @@ def _framework_suite(
         c = cv.result
         case = _case(suite, framework, f"{c.control_id} {c.title}".strip())
         if c.state is ControlState.FAIL:
-            _child(case, "failure", f"{len(cv.findings)} finding(s) evidence a failure of "
-                   f"{c.control_id}", "control-fail", _listing(cv.findings, len(c.fingerprints)))
+            _child(
+                case,
+                "failure",
+                f"{len(cv.findings)} finding(s) evidence a failure of {c.control_id}",
+                "control-fail",
+                _listing(cv.findings, len(c.fingerprints)),
+            )
         elif c.state is ControlState.NOT_ASSESSED:
             needs = f" (needs a {', '.join(c.evidenced_by)} scanner)" if c.evidenced_by else ""
-            _child(case, "skipped", f"not assessed: no scanner that can evidence {c.control_id} "
-                   f"ran{needs}", None, None)
+            _child(
+                case,
+                "skipped",
+                f"not assessed: no scanner that can evidence {c.control_id} ran{needs}",
+                None,
+                None,
+            )
         elif c.state is ControlState.WAIVED:
             _out(case, "waived:\n" + _listing(cv.waived, len(c.waived_fingerprints), waivers=True))
         else:
@@ -127,8 +150,9 @@ def _suite(name: str, model: ReportModel) -> ET.Element:
 
 
 def _case(suite: ET.Element, classname: str, name: str, time: float = 0.0) -> ET.Element:
-    return ET.SubElement(suite, "testcase", classname=_clean(classname), name=_clean(name),
-                         time=f"{time:.3f}")
+    return ET.SubElement(
+        suite, "testcase", classname=_clean(classname), name=_clean(name), time=f"{time:.3f}"
+    )
 
 
 def _child(case: ET.Element, tag: str, message: str, kind: str | None, text: str | None) -> None:

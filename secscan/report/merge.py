@@ -30,11 +30,17 @@ from secscan.results import SavedResults
 _NO_FILES = Path("/dev/null/secscan-merge")
 #: Across shards of one tree, any shard's evidence assesses a control.
 _SHARD_ORDER = (
-    ControlState.FAIL, ControlState.WAIVED, ControlState.PASS, ControlState.NOT_ASSESSED
+    ControlState.FAIL,
+    ControlState.WAIVED,
+    ControlState.PASS,
+    ControlState.NOT_ASSESSED,
 )
 #: Across different trees, a part that was not assessed keeps the whole from passing.
 _PARTS_ORDER = (
-    ControlState.FAIL, ControlState.NOT_ASSESSED, ControlState.WAIVED, ControlState.PASS
+    ControlState.FAIL,
+    ControlState.NOT_ASSESSED,
+    ControlState.WAIVED,
+    ControlState.PASS,
 )
 
 Remap = Callable[[str], str]
@@ -105,13 +111,24 @@ def _reroot(part: SavedResults, common: str) -> SavedResults:
     mapping: dict[str, str] = {}
     runs = []
     for run in part.result.runs:
-        shifted = [replace(f, location=replace(f.location, path=moved(f.location.path)))
-                   for f in run.findings]
+        shifted = [
+            replace(f, location=replace(f.location, path=moved(f.location.path)))
+            for f in run.findings
+        ]
         rekeyed = fingerprint.assign(shifted, _NO_FILES)
-        mapping.update({old.fingerprint: new.fingerprint for old, new in zip(run.findings, rekeyed,
-                                                                             strict=True)})
-        runs.append(replace(run, findings=rekeyed,
-                            not_analyzed=tuple(_moved_na(n, moved) for n in run.not_analyzed)))
+        mapping.update(
+            {
+                old.fingerprint: new.fingerprint
+                for old, new in zip(run.findings, rekeyed, strict=True)
+            }
+        )
+        runs.append(
+            replace(
+                run,
+                findings=rekeyed,
+                not_analyzed=tuple(_moved_na(n, moved) for n in run.not_analyzed),
+            )
+        )
     result = replace(
         part.result,
         root=common,
@@ -137,15 +154,21 @@ def _remap_decision(d: Decision | None, fp: Remap, moved: Remap) -> Decision | N
         d,
         reasons=tuple(replace(r, fingerprints=fps(r.fingerprints)) for r in d.reasons),
         controls=tuple(
-            replace(c, fingerprints=fps(c.fingerprints),
-                    waived_fingerprints=fps(c.waived_fingerprints),
-                    failing_fingerprints=fps(c.failing_fingerprints))
+            replace(
+                c,
+                fingerprints=fps(c.fingerprints),
+                waived_fingerprints=fps(c.waived_fingerprints),
+                failing_fingerprints=fps(c.failing_fingerprints),
+            )
             for c in d.controls
         ),
         waivers=tuple(
-            replace(w, fingerprints=fps(w.fingerprints),
-                    fingerprint=fp(w.fingerprint) if w.fingerprint else None,
-                    path=moved(w.path) if w.path else None)
+            replace(
+                w,
+                fingerprints=fps(w.fingerprints),
+                fingerprint=fp(w.fingerprint) if w.fingerprint else None,
+                path=moved(w.path) if w.path else None,
+            )
             for w in d.waivers
         ),
         new_fingerprints=fps(d.new_fingerprints) if d.new_fingerprints is not None else None,
@@ -249,8 +272,11 @@ def _merge_waivers(waivers: list[WaiverRecord]) -> tuple[WaiverRecord, ...]:
     for w in waivers:
         groups.setdefault((w.id, w.origin), []).append(w)
     return tuple(
-        replace(g[0], fingerprints=tuple(_distinct(f for w in g for f in w.fingerprints)),
-                expired=any(w.expired for w in g))
+        replace(
+            g[0],
+            fingerprints=tuple(_distinct(f for w in g for f in w.fingerprints)),
+            expired=any(w.expired for w in g),
+        )
         for g in groups.values()
     )
 

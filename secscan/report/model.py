@@ -242,6 +242,8 @@ class ReportModel:
 
 
 _ADVISORY_KINDS = (FindingKind.DEPENDENCY, FindingKind.IMAGE)
+
+
 def control_key(framework: str, control_id: str) -> str:
     return f"{framework} {control_id}"
 
@@ -362,8 +364,12 @@ def build(saved: SavedResults, now: datetime) -> ReportModel:
 def _run_view(run: ScannerRun, by_fp: dict[str, FindingView], tolerated: bool) -> RunView:
     mine = _views((f.fingerprint for f in run.findings), by_fp)
     waived = sum(fv.waived for fv in mine)
-    return RunView(run=run, shown=len(mine) - waived, waived=waived,
-                   tolerated=tolerated and run.status is RunStatus.ERROR)
+    return RunView(
+        run=run,
+        shown=len(mine) - waived,
+        waived=waived,
+        tolerated=tolerated and run.status is RunStatus.ERROR,
+    )
 
 
 def _verdict(saved: SavedResults) -> Verdict:

@@ -67,8 +67,11 @@ INFORMATION_URI: dict[str, str] = {
     "image": "https://trivy.dev/",
 }
 #: The tool behind each built-in scanner, for tool.driver.fullName.
-TOOL_NAME: dict[str, str] = {"iac": "trivy config", "secrets": "trivy fs --scanners secret",
-                             "image": "trivy image"}
+TOOL_NAME: dict[str, str] = {
+    "iac": "trivy config",
+    "secrets": "trivy fs --scanners secret",
+    "image": "trivy image",
+}
 
 
 @attr.s
@@ -178,12 +181,14 @@ def _nothing_ran(model: ReportModel) -> om.Run:
         descriptor=om.ReportingDescriptorReference(id="nothing-scanned"),
     )
     return om.Run(
-        tool=om.Tool(driver=om.ToolComponent(name="secscan",
-                                             version=model.saved.result.secscan_version)),
+        tool=om.Tool(
+            driver=om.ToolComponent(name="secscan", version=model.saved.result.secscan_version)
+        ),
         automation_details=om.RunAutomationDetails(id="secscan/secscan/"),
         original_uri_base_ids={SRCROOT: _root_location(model.saved.result.root)},
-        invocations=[om.Invocation(execution_successful=False,
-                                   tool_execution_notifications=[note])],
+        invocations=[
+            om.Invocation(execution_successful=False, tool_execution_notifications=[note])
+        ],
         properties=_run_properties((), model),
     )
 
@@ -218,8 +223,13 @@ def _invocation(run: ScannerRun, omitted: int, model: ReportModel) -> om.Invocat
                 message=om.Message(text=_text(f"not analyzed: {item.reason}", MAX_MESSAGE)),
                 level="warning",
                 descriptor=om.ReportingDescriptorReference(id="not-analyzed"),
-                locations=[om.Location(physical_location=om.PhysicalLocation(
-                    artifact_location=_artifact(item.path)))],
+                locations=[
+                    om.Location(
+                        physical_location=om.PhysicalLocation(
+                            artifact_location=_artifact(item.path)
+                        )
+                    )
+                ],
             )
         )
     if omitted:
@@ -236,8 +246,9 @@ def _invocation(run: ScannerRun, omitted: int, model: ReportModel) -> om.Invocat
     if run.status is RunStatus.SKIPPED:
         configuration.append(
             om.Notification(
-                message=om.Message(text=_text(f"skipped: {run.error or 'nothing to scan'}",
-                                              MAX_MESSAGE)),
+                message=om.Message(
+                    text=_text(f"skipped: {run.error or 'nothing to scan'}", MAX_MESSAGE)
+                ),
                 level="note",
                 descriptor=om.ReportingDescriptorReference(id="scanner-skipped"),
             )
@@ -249,8 +260,11 @@ def _invocation(run: ScannerRun, omitted: int, model: ReportModel) -> om.Invocat
         end_time_utc=_utc(result.finished_at) if result.finished_at else None,
         tool_execution_notifications=execution or None,
         tool_configuration_notifications=configuration or None,
-        properties={"targets": run.targets, "durationSeconds": run.duration_s,
-                    "status": run.status.value},
+        properties={
+            "targets": run.targets,
+            "durationSeconds": run.duration_s,
+            "status": run.status.value,
+        },
     )
 
 
@@ -265,8 +279,12 @@ def _run_properties(runs: Iterable[ScannerRun], model: ReportModel) -> dict[str,
         "inlineSuppressions": sum(r.inline_suppressions for r in runs),
     }
     sources = [
-        {"kind": s.kind, "location": s.location, "newestModified": s.newest_modified,
-         "recordCount": s.record_count}
+        {
+            "kind": s.kind,
+            "location": s.location,
+            "newestModified": s.newest_modified,
+            "recordCount": s.record_count,
+        }
         for name, s in model.advisory_sources
         if name in {r.scanner for r in runs}
     ]
@@ -409,8 +427,12 @@ def _tags(findings: Sequence[Finding], model: ReportModel) -> list[str]:
     cwes = sorted({n for f in findings for n in f.cwe})
     fps = {f.fingerprint for f in findings}
     controls = sorted(
-        {cv.result.control_id for fw in model.frameworks for cv in fw.controls
-         if fps & {*cv.result.fingerprints, *cv.result.waived_fingerprints}}
+        {
+            cv.result.control_id
+            for fw in model.frameworks
+            for cv in fw.controls
+            if fps & {*cv.result.fingerprints, *cv.result.waived_fingerprints}
+        }
         or {c for f in findings for c in f.controls}
     )
     tags = ["security", *kinds, *(f"external/cwe/cwe-{n}" for n in cwes), *controls]
@@ -430,8 +452,11 @@ def _help_text(f: Finding) -> str:
         parts += ["", f"Remediation: {f.remediation}"]
     if f.package is not None:
         fixed = ", ".join(f.package.fixed_versions) or "none known"
-        parts += ["", f"Package: {f.package.name} {f.package.version} ({f.package.ecosystem}); "
-                  f"fixed in: {fixed}"]
+        parts += [
+            "",
+            f"Package: {f.package.name} {f.package.version} ({f.package.ecosystem}); "
+            f"fixed in: {fixed}",
+        ]
     if f.cwe:
         parts += ["", "CWE: " + ", ".join(f"CWE-{n}" for n in f.cwe)]
     if f.references:
@@ -445,11 +470,19 @@ def _help_markdown(f: Finding) -> str:
         parts += ["", f"**Remediation:** {_md(f.remediation)}"]
     if f.package is not None:
         fixed = ", ".join(f"`{_code(v)}`" for v in f.package.fixed_versions) or "none known"
-        parts += ["", f"**Package:** `{_code(f.package.name)}` `{_code(f.package.version)}` "
-                  f"({_md(f.package.ecosystem)}); fixed in: {fixed}"]
+        parts += [
+            "",
+            f"**Package:** `{_code(f.package.name)}` `{_code(f.package.version)}` "
+            f"({_md(f.package.ecosystem)}); fixed in: {fixed}",
+        ]
     if f.cwe:
-        parts += ["", "**CWE:** " + ", ".join(
-            f"[CWE-{n}](https://cwe.mitre.org/data/definitions/{n}.html)" for n in f.cwe)]
+        parts += [
+            "",
+            "**CWE:** "
+            + ", ".join(
+                f"[CWE-{n}](https://cwe.mitre.org/data/definitions/{n}.html)" for n in f.cwe
+            ),
+        ]
     links = [u for u in f.references if _is_web_url(u)]
     if links:
         parts += ["", "**References:**", *(f"- <{quote(u, safe=_URL_SAFE)}>" for u in links)]

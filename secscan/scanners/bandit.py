@@ -55,8 +55,7 @@ class BanditScanner(ToolScanner):
                 for err in errors
             )
             per_file = {
-                ctx.relpath(name): int(m.get("nosec", 0) or 0)
-                + int(m.get("skipped_tests", 0) or 0)
+                ctx.relpath(name): int(m.get("nosec", 0) or 0) + int(m.get("skipped_tests", 0) or 0)
                 for name, m in data.get("metrics", {}).items()
                 if name != "_totals" and isinstance(m, dict)
             }

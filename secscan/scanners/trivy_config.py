@@ -15,7 +15,15 @@ from secscan.scanners.base import ScanContext, ScanOutcome
 #: `.tpl` is for Helm helpers, `.tgz` for packaged charts. trivy 0.76 has no docker-compose
 #: scanner, so compose files are passed (they are YAML) but yield nothing.
 EXTENSIONS = (
-    ".tf", ".tf.json", ".tfvars", ".tfvars.json", ".yaml", ".yml", ".json", ".tpl", ".tgz",
+    ".tf",
+    ".tf.json",
+    ".tfvars",
+    ".tfvars.json",
+    ".yaml",
+    ".yml",
+    ".json",
+    ".tpl",
+    ".tgz",
 )
 _DOCKERFILE_NAMES = ("dockerfile", "containerfile")
 
@@ -50,12 +58,16 @@ class TrivyConfigScanner(_trivy.TrivyScanner):
     def argv(self, ctx: ScanContext) -> list[str]:
         where = _trivy.scope(ctx.root, ctx.targets)
         return [
-            self.tool_path(), "config", *self.common_flags(ctx),
+            self.tool_path(),
+            "config",
+            *self.common_flags(ctx),
             # embedded checks only: the check bundle download is a network call
             "--skip-check-update",
-            "--format", "json",
+            "--format",
+            "json",
             *where.argv(),
-            "--", ctx.abspath(where.directory) if where.directory else str(ctx.root),
+            "--",
+            ctx.abspath(where.directory) if where.directory else str(ctx.root),
         ]
 
     def scan(self, ctx: ScanContext) -> ScanOutcome:

@@ -43,15 +43,33 @@ log = logging.getLogger(__name__)
 
 #: trivy package types -> OSV ecosystem (language packages found inside the image).
 LANGUAGE_ECOSYSTEMS = {
-    "pypi": "PyPI", "npm": "npm", "golang": "Go", "maven": "Maven", "gem": "RubyGems",
-    "cargo": "crates.io", "nuget": "NuGet", "composer": "Packagist", "hex": "Hex", "pub": "Pub",
+    "pypi": "PyPI",
+    "npm": "npm",
+    "golang": "Go",
+    "maven": "Maven",
+    "gem": "RubyGems",
+    "cargo": "crates.io",
+    "nuget": "NuGet",
+    "composer": "Packagist",
+    "hex": "Hex",
+    "pub": "Pub",
 }
 #: trivy's OS family (the purl namespace) -> OSV ecosystem base.
 OS_ECOSYSTEMS = {
-    "debian": "Debian", "ubuntu": "Ubuntu", "alpine": "Alpine", "wolfi": "Wolfi",
-    "chainguard": "Chainguard", "rocky": "Rocky Linux", "alma": "AlmaLinux",
-    "almalinux": "AlmaLinux", "redhat": "Red Hat", "opensuse": "openSUSE",
-    "opensuse.leap": "openSUSE", "opensuse-leap": "openSUSE", "suse": "SUSE", "sles": "SUSE",
+    "debian": "Debian",
+    "ubuntu": "Ubuntu",
+    "alpine": "Alpine",
+    "wolfi": "Wolfi",
+    "chainguard": "Chainguard",
+    "rocky": "Rocky Linux",
+    "alma": "AlmaLinux",
+    "almalinux": "AlmaLinux",
+    "redhat": "Red Hat",
+    "opensuse": "openSUSE",
+    "opensuse.leap": "openSUSE",
+    "opensuse-leap": "openSUSE",
+    "suse": "SUSE",
+    "sles": "SUSE",
 }
 _FROM = re.compile(r"^\s*FROM\s", re.IGNORECASE)
 _DIGITS = re.compile(r"\d+")
@@ -164,8 +182,12 @@ def _walk(components: Sequence[Any]) -> Iterator[dict[str, Any]]:
 
 
 def image_package(
-    name: str, version: str, purl_text: str | None, props: dict[str, str],
-    os_family: str | None, os_version: str | None,
+    name: str,
+    version: str,
+    purl_text: str | None,
+    props: dict[str, str],
+    os_family: str | None,
+    os_version: str | None,
 ) -> ImagePackage:
     """How to look one package up: OS packages by their source package, as advisories name them."""
     if not purl_text:
@@ -194,9 +216,14 @@ def image_package(
         if purl.type == "golang":
             query_version = query_version.removeprefix("v")
     return ImagePackage(
-        name=name, version=version, purl=purl_text, ecosystem=ecosystem,
-        query_name=query_name, query_version=query_version,
-        path=props.get("FilePath"), os_package=os_package,
+        name=name,
+        version=version,
+        purl=purl_text,
+        ecosystem=ecosystem,
+        query_name=query_name,
+        query_version=query_version,
+        path=props.get("FilePath"),
+        os_package=os_package,
     )
 
 
@@ -224,8 +251,12 @@ def parse_inventory(text: str, scanner: str = "image") -> Inventory:
                 os_version = str(c.get("version") or "") or None
         packages = [
             image_package(
-                str(c.get("name") or ""), str(c.get("version") or ""), c.get("purl"),
-                _properties(c), os_family, os_version,
+                str(c.get("name") or ""),
+                str(c.get("version") or ""),
+                c.get("purl"),
+                _properties(c),
+                os_family,
+                os_version,
             )
             for c in _walk(components)
             if c.get("type") == "library"
@@ -253,7 +284,8 @@ def match_inventory(
             distro = f"{inventory.os_family or 'unknown'} {inventory.os_version or ''}".strip()
             why = (
                 f"the advisory database {store.root} holds no {base} records"
-                if base else f"secscan cannot match {distro} packages against OSV"
+                if base
+                else f"secscan cannot match {distro} packages against OSV"
             )
             raise ScannerError(
                 scanner,
@@ -268,7 +300,8 @@ def match_inventory(
         base = matcher.base_ecosystem(pkg.ecosystem) if pkg.ecosystem else None
         if pkg.ecosystem is None or base is None or base not in covered:
             reason = (
-                f"no {base} records in the advisory database" if base
+                f"no {base} records in the advisory database"
+                if base
                 else "no OSV ecosystem secscan can match"
             )
             skipped.append(NotAnalyzed(where_pkg, f"package {pkg.purl or pkg.name}: {reason}"))
@@ -291,9 +324,11 @@ def _osv_finding(
     upstream = advisory.raw.get("upstream") if isinstance(advisory.raw, dict) else None
     aliases = [*advisory.aliases, *(str(u) for u in upstream or [] if isinstance(u, str))]
     aliases = [a for a in dict.fromkeys(aliases) if a != advisory.id]
-    via = f" (source package {pkg.query_name} {pkg.query_version})" if (
-        pkg.query_name != pkg.name
-    ) else ""
+    via = (
+        f" (source package {pkg.query_name} {pkg.query_version})"
+        if (pkg.query_name != pkg.name)
+        else ""
+    )
     return Finding(
         scanner=scanner,
         rule_id=advisory.id,
@@ -366,14 +401,20 @@ def parse_report(
 
 
 def _trivy_vuln(
-    v: dict[str, Any], result: dict[str, Any], os_family: str | None, os_version: str | None,
-    where: Location, repo: str, scanner: str,
+    v: dict[str, Any],
+    result: dict[str, Any],
+    os_family: str | None,
+    os_version: str | None,
+    where: Location,
+    repo: str,
+    scanner: str,
 ) -> Finding:
     vid = str(v["VulnerabilityID"])
     name, version = str(v["PkgName"]), str(v.get("InstalledVersion") or "")
     purl_text = (v.get("PkgIdentifier") or {}).get("PURL")
-    pkg = image_package(name, version, purl_text, {"FilePath": v.get("PkgPath") or ""}, os_family,
-                        os_version)
+    pkg = image_package(
+        name, version, purl_text, {"FilePath": v.get("PkgPath") or ""}, os_family, os_version
+    )
     fixed = tuple(x.strip() for x in str(v.get("FixedVersion") or "").split(",") if x.strip())
     cvss: dict[str, Any] = v.get("CVSS") or {}
     # the scores of the source trivy took the severity from, else NVD's, else any
@@ -385,8 +426,9 @@ def _trivy_vuln(
     vector = chosen.get("V3Vector") or chosen.get("V40Vector") or chosen.get("V2Vector")
     score = chosen.get("V3Score") or chosen.get("V40Score") or chosen.get("V2Score")
     cwe = tuple(
-        int(c.split("-", 1)[1]) for c in v.get("CweIDs") or [] if str(c).upper().startswith("CWE-")
-        and str(c).split("-", 1)[1].isdigit()
+        int(c.split("-", 1)[1])
+        for c in v.get("CweIDs") or []
+        if str(c).upper().startswith("CWE-") and str(c).split("-", 1)[1].isdigit()
     )
     refs = [str(u) for u in (v.get("PrimaryURL"), *(v.get("References") or [])) if u]
     os_package = str(result.get("Class")) == "os-pkgs"
@@ -460,19 +502,23 @@ def advisory_sources(config: Config) -> tuple[SourceStatus, ...]:
     if meta is not None:
         fresh = f"updated {meta.get('UpdatedAt', '?')}, next due {meta.get('NextUpdate', '?')}"
         trivy_db = SourceStatus(
-            "trivy-db", opted_in,
+            "trivy-db",
+            opted_in,
             f"{cache / 'db'} ({fresh})"
             + ("" if opted_in else "; not used: set trivy.cache_dir to use it"),
         )
     elif opts.download_db or opts.db_repository:
         where = opts.db_repository or "trivy's default registries"
         trivy_db = SourceStatus(
-            "trivy-db", False, f"none in {cache / 'db'} yet; a scan will try to download it from "
+            "trivy-db",
+            False,
+            f"none in {cache / 'db'} yet; a scan will try to download it from "
             f"{where} (needs the network or a mirror)",
         )
     else:
         trivy_db = SourceStatus(
-            "trivy-db", False,
+            "trivy-db",
+            False,
             f"none in {cache / 'db'}; not configured (trivy.cache_dir, trivy.db_repository, "
             "trivy.download_db)",
         )
@@ -487,7 +533,8 @@ def advisory_sources(config: Config) -> tuple[SourceStatus, ...]:
         else:
             ecosystems = ", ".join(f"{eco} {n}" for eco, n in info.ecosystems) or "none"
             local = SourceStatus(
-                "local-osv", info.records > 0,
+                "local-osv",
+                info.records > 0,
                 f"{info.location}: {info.records} record(s), newest modified "
                 f"{info.newest_modified or '-'}; ecosystems: {ecosystems}",
             )
@@ -528,12 +575,18 @@ class TrivyImageScanner(_trivy.TrivyScanner):
     def base_argv(self, ctx: ScanContext, *, vuln_db: bool) -> list[str]:
         opts = ctx.config.trivy
         argv = [
-            self.tool_path(), "image", *self.common_flags(ctx),
-            "--cache-dir", str(self.cache_dir(ctx)),
+            self.tool_path(),
+            "image",
+            *self.common_flags(ctx),
+            "--cache-dir",
+            str(self.cache_dir(ctx)),
             # layer analysis stays in memory: nothing written beside the user's trivy cache
-            "--cache-backend", "memory",
-            "--skip-check-update", "--skip-db-update",
-            "--parallel", str(ctx.jobs),
+            "--cache-backend",
+            "memory",
+            "--skip-check-update",
+            "--skip-db-update",
+            "--parallel",
+            str(ctx.jobs),
         ]
         if opts.java_db_repository:
             argv += ["--java-db-repository", opts.java_db_repository]
@@ -555,8 +608,12 @@ class TrivyImageScanner(_trivy.TrivyScanner):
         problem = None
         if opts.download_db or opts.db_repository:
             argv = [
-                self.tool_path(), "image", "--download-db-only", *self.common_flags(ctx),
-                "--cache-dir", str(cache),
+                self.tool_path(),
+                "image",
+                "--download-db-only",
+                *self.common_flags(ctx),
+                "--cache-dir",
+                str(cache),
             ]
             if opts.db_repository:
                 argv += ["--db-repository", opts.db_repository]
@@ -599,10 +656,14 @@ class TrivyImageScanner(_trivy.TrivyScanner):
             done = self._run(
                 [
                     *self.base_argv(ctx, vuln_db=True),
-                    "--scanners", "vuln,secret,misconfig",
-                    "--image-config-scanners", "misconfig,secret",
+                    "--scanners",
+                    "vuln,secret,misconfig",
+                    "--image-config-scanners",
+                    "misconfig,secret",
                     "--list-all-pkgs=false",
-                    "--format", "json", *target,
+                    "--format",
+                    "json",
+                    *target,
                 ],
                 ctx,
             )
@@ -618,8 +679,14 @@ class TrivyImageScanner(_trivy.TrivyScanner):
         if db_problem:
             log.warning("image: %s; matching against the local OSV database instead", db_problem)
         sbom = self._run(
-            [*self.base_argv(ctx, vuln_db=False), "--scanners", "", "--format", "cyclonedx",
-             *target],
+            [
+                *self.base_argv(ctx, vuln_db=False),
+                "--scanners",
+                "",
+                "--format",
+                "cyclonedx",
+                *target,
+            ],
             ctx,
         )
         inventory = parse_inventory(sbom.stdout, self.name)
@@ -629,16 +696,26 @@ class TrivyImageScanner(_trivy.TrivyScanner):
         extras = self._run(
             [
                 *self.base_argv(ctx, vuln_db=False),
-                "--scanners", "secret,misconfig",
-                "--image-config-scanners", "misconfig,secret",
+                "--scanners",
+                "secret,misconfig",
+                "--image-config-scanners",
+                "misconfig,secret",
                 "--list-all-pkgs=false",
-                "--format", "json", *target,
+                "--format",
+                "json",
+                *target,
             ],
             ctx,
         )
         others = parse_report(extras.stdout, where, repo, self.name)
-        nothing = () if inventory.packages else (
-            NotAnalyzed(pseudo_path(repo), "trivy found no OS or language packages in the image"),
+        nothing = (
+            ()
+            if inventory.packages
+            else (
+                NotAnalyzed(
+                    pseudo_path(repo), "trivy found no OS or language packages in the image"
+                ),
+            )
         )
         return ScanOutcome(
             findings=(*vulns, *others),

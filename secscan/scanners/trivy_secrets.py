@@ -53,15 +53,22 @@ class TrivySecretsScanner(_trivy.TrivyScanner):
     def argv(self, ctx: ScanContext) -> list[str]:
         where = _trivy.scope(ctx.root, ctx.targets)
         return [
-            self.tool_path(), "fs", *self.common_flags(ctx),
-            "--scanners", "secret",
+            self.tool_path(),
+            "fs",
+            *self.common_flags(ctx),
+            "--scanners",
+            "secret",
             # a `trivy-secret.yaml` in the scanned tree could switch rules off; ours are built in
             "--secret-config=",
-            "--cache-backend", "memory",
-            "--parallel", str(ctx.jobs),
-            "--format", "json",
+            "--cache-backend",
+            "memory",
+            "--parallel",
+            str(ctx.jobs),
+            "--format",
+            "json",
             *where.argv(),
-            "--", ctx.abspath(where.directory) if where.directory else str(ctx.root),
+            "--",
+            ctx.abspath(where.directory) if where.directory else str(ctx.root),
         ]
 
     def parse(self, stdout: str, ctx: ScanContext) -> ScanOutcome:

@@ -33,11 +33,14 @@ def banner():
 def export(title):
     subprocess.check_call(f'wkhtmltopdf --title "{title}" out.pdf', shell=True)
 """
-BRANCH_NEW_FLAW = BRANCH_REFACTOR + """
+BRANCH_NEW_FLAW = (
+    BRANCH_REFACTOR
+    + """
 
 def thumbnail(path):
     subprocess.call("convert " + path + " thumb.png", shell=True)
 """
+)
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -74,9 +77,7 @@ def results(out: Path) -> dict[str, Any]:
 
 
 def finding_rules(data: dict[str, Any], fingerprints: list[str]) -> list[str]:
-    by_fp = {
-        f["fingerprint"]: f["rule_id"] for r in data["result"]["runs"] for f in r["findings"]
-    }
+    by_fp = {f["fingerprint"]: f["rule_id"] for r in data["result"]["runs"] for f in r["findings"]}
     return sorted(by_fp[fp] for fp in fingerprints)
 
 
@@ -140,9 +141,7 @@ def test_without_new_since_every_finding_counts(
     out = tmp_path / "reports"
     ran = run_cli("ci", str(repo), "--output-dir", str(out))
     assert ran.code == 1
-    assert finding_rules(results(out), results(out)["decision"]["failing_fingerprints"]) == [
-        "B602"
-    ]
+    assert finding_rules(results(out), results(out)["decision"]["failing_fingerprints"]) == ["B602"]
 
 
 @pytest.mark.integration

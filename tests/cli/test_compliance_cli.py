@@ -16,12 +16,23 @@ def test_every_judged_framework_by_default(run_cli: Callable[..., Any], tmp_path
     r = run_cli("compliance", "--from", str(SAMPLE), "--output-dir", str(tmp_path))
     assert r.code == 0, r.err
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "compliance-gdpr.html", "compliance-iso27001-2022.html"]
+        "compliance-gdpr.html",
+        "compliance-iso27001-2022.html",
+    ]
 
 
 def test_one_framework_as_json_to_stdout(run_cli: Callable[..., Any]) -> None:
-    r = run_cli("compliance", "--from", str(SAMPLE), "--framework", "iso27001-2022",
-                "--format", "json", "-o", "-")
+    r = run_cli(
+        "compliance",
+        "--from",
+        str(SAMPLE),
+        "--framework",
+        "iso27001-2022",
+        "--format",
+        "json",
+        "-o",
+        "-",
+    )
     assert r.code == 0, r.err
     doc = json.loads(r.out)
     assert doc["framework"]["id"] == "iso27001-2022"
@@ -45,11 +56,20 @@ def test_scan_path_then_document(run_cli: Callable[..., Any], tmp_path: Path) ->
     project = tmp_path / "proj"
     project.mkdir()
     (project / ".secscan.yaml").write_text("version: 1\nscanners: [bandit]\n")
-    (project / "app.py").write_text("import subprocess\n\ndef run(cmd):\n"
-                                    "    return subprocess.call(cmd, shell=True)\n")
+    (project / "app.py").write_text(
+        "import subprocess\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
+    )
     out = tmp_path / "doc.json"
-    r = run_cli("compliance", str(project), "--framework", "iso27001-2022", "--format", "json",
-                "-o", str(out))
+    r = run_cli(
+        "compliance",
+        str(project),
+        "--framework",
+        "iso27001-2022",
+        "--format",
+        "json",
+        "-o",
+        str(out),
+    )
     assert r.code == 1, r.err  # the gate failed on the shell=True finding
     doc = json.loads(out.read_text())
     runs = {s["scanner"]: s for s in doc["scanners"]}

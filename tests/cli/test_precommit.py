@@ -229,8 +229,7 @@ def test_try_repo_full_install(tmp_path: Path, hook_repo: tuple[Path, str]) -> N
     git(project, "add", "export.py")
     env = dict(os.environ, PRE_COMMIT_HOME=str(tmp_path / "home"))
     done = subprocess.run(
-        [*PRE_COMMIT, "try-repo", str(repo_path), "secscan", "--ref", rev,
-         "--files", "export.py"],
+        [*PRE_COMMIT, "try-repo", str(repo_path), "secscan", "--ref", rev, "--files", "export.py"],
         cwd=project,
         env=env,
         capture_output=True,

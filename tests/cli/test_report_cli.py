@@ -38,8 +38,9 @@ def test_report_renders_every_format_from_saved_results(
 
 
 def test_report_one_format(run_cli: Callable[..., Any], tmp_path: Path) -> None:
-    r = run_cli("report", "--from", str(SAMPLE), "--format", "markdown",
-                "--output-dir", str(tmp_path))
+    r = run_cli(
+        "report", "--from", str(SAMPLE), "--format", "markdown", "--output-dir", str(tmp_path)
+    )
     assert r.code == 0, r.err
     assert [p.name for p in tmp_path.iterdir()] == ["secscan-summary.md"]
 
@@ -53,7 +54,8 @@ def test_merge_shards(run_cli: Callable[..., Any], tmp_path: Path) -> None:
     back = loads(merged.read_text(encoding="utf-8"))
     assert len(back.result.runs) == len(original.result.runs)
     assert {f.fingerprint for f in back.result.findings} == {
-        f.fingerprint for f in original.result.findings}
+        f.fingerprint for f in original.result.findings
+    }
     assert back.decision is not None and not back.decision.passed
 
 

@@ -56,9 +56,7 @@ def _of(flaw: dict[str, Any], findings: tuple[Finding, ...], scanner: str) -> li
 
 @pytest.fixture(scope="module")
 def example() -> ScanResult:
-    return result_of(
-        bandit_run(), semgrep_run(), iac_run(), secrets_run(), dependency_run()
-    )
+    return result_of(bandit_run(), semgrep_run(), iac_run(), secrets_run(), dependency_run())
 
 
 @pytest.fixture(scope="module")

@@ -63,8 +63,12 @@ def code_findings() -> tuple[Finding, ...]:
                 confidence=Confidence.MEDIUM,
                 kind=FindingKind.CODE,
                 location=Location(
-                    "app/db.py", 12, 13, 9, 60,
-                    snippet='    sql = f"SELECT * FROM products WHERE name LIKE \'%{term}%\'"',
+                    "app/db.py",
+                    12,
+                    13,
+                    9,
+                    60,
+                    snippet="    sql = f\"SELECT * FROM products WHERE name LIKE '%{term}%'\"",
                 ),
                 cwe=(89,),
                 references=(
@@ -82,8 +86,14 @@ def code_findings() -> tuple[Finding, ...]:
                 severity=Severity.LOW,
                 confidence=Confidence.HIGH,
                 kind=FindingKind.CODE,
-                location=Location("app/views.py", 30, 30, 16, 40,
-                                  snippet="    featured = random.sample(products, 3)"),
+                location=Location(
+                    "app/views.py",
+                    30,
+                    30,
+                    16,
+                    40,
+                    snippet="    featured = random.sample(products, 3)",
+                ),
                 cwe=(330,),
                 references=("https://cwe.mitre.org/data/definitions/330.html",),
                 controls=("A.8.24",),
@@ -96,8 +106,9 @@ def code_findings() -> tuple[Finding, ...]:
                 severity=Severity.LOW,
                 confidence=Confidence.MEDIUM,
                 kind=FindingKind.CODE,
-                location=Location("app/config.py", 8, 8, 15, 29,
-                                  snippet='DB_PASSWORD = "hunter2-prod"'),
+                location=Location(
+                    "app/config.py", 8, 8, 15, 29, snippet='DB_PASSWORD = "hunter2-prod"'
+                ),
                 cwe=(259,),
                 controls=("A.5.17",),
             ),
@@ -194,20 +205,61 @@ def rich_result() -> ScanResult:
         config_path=f"{ROOT}/.secscan.yaml",
         not_analyzed=(NotAnalyzed("data/huge.bin", "larger than max_file_size_mb (10 MB)"),),
         runs=(
-            ScannerRun("bandit", FindingKind.CODE, RunStatus.OK, "1.9.4", 1.25,
-                       findings=code_findings(), targets=12, inline_suppressions=1,
-                       not_analyzed=(NotAnalyzed("app/broken.py", "syntax error (AST)"),)),
-            ScannerRun("semgrep", FindingKind.CODE, RunStatus.ERROR, "1.185.0", 0.5,
-                       error="semgrep: exited with 2: invalid rule file policies/semgrep/x.yaml",
-                       targets=12),
-            ScannerRun("pip-audit", FindingKind.DEPENDENCY, RunStatus.OK, "2.10.0", 2.0,
-                       findings=dependency_findings(), targets=1, advisory_source=src),
-            ScannerRun("iac", FindingKind.IAC, RunStatus.OK, "0.76.0", 3.0,
-                       findings=iac_findings(), targets=2, rulesets=("trivy-checks embedded",)),
-            ScannerRun("secrets", FindingKind.SECRET, RunStatus.OK, "0.76.0", 1.0,
-                       findings=secret_findings(), targets=20),
-            ScannerRun("image", FindingKind.IMAGE, RunStatus.SKIPPED,
-                       error="nothing to scan: no image given"),
+            ScannerRun(
+                "bandit",
+                FindingKind.CODE,
+                RunStatus.OK,
+                "1.9.4",
+                1.25,
+                findings=code_findings(),
+                targets=12,
+                inline_suppressions=1,
+                not_analyzed=(NotAnalyzed("app/broken.py", "syntax error (AST)"),),
+            ),
+            ScannerRun(
+                "semgrep",
+                FindingKind.CODE,
+                RunStatus.ERROR,
+                "1.185.0",
+                0.5,
+                error="semgrep: exited with 2: invalid rule file policies/semgrep/x.yaml",
+                targets=12,
+            ),
+            ScannerRun(
+                "pip-audit",
+                FindingKind.DEPENDENCY,
+                RunStatus.OK,
+                "2.10.0",
+                2.0,
+                findings=dependency_findings(),
+                targets=1,
+                advisory_source=src,
+            ),
+            ScannerRun(
+                "iac",
+                FindingKind.IAC,
+                RunStatus.OK,
+                "0.76.0",
+                3.0,
+                findings=iac_findings(),
+                targets=2,
+                rulesets=("trivy-checks embedded",),
+            ),
+            ScannerRun(
+                "secrets",
+                FindingKind.SECRET,
+                RunStatus.OK,
+                "0.76.0",
+                1.0,
+                findings=secret_findings(),
+                targets=20,
+            ),
+            ScannerRun(
+                "image",
+                FindingKind.IMAGE,
+                RunStatus.SKIPPED,
+                error="nothing to scan: no image given",
+            ),
         ),
     )
 
@@ -221,50 +273,135 @@ def rich_decision(result: ScanResult) -> Decision:
     flask, idna = fp(result, "PYSEC-2018-66"), fp(result, "PYSEC-2024-60")
     root_user, aws = fp(result, "DS-0002"), fp(result, "aws-access-key-id")
     waiver = WaiverRecord(
-        id="W-001", reason="random.sample only rotates featured products",
-        owner="platform-team@example.com", expires=date(2099, 12, 31), expired=False,
-        rule="B311", path="app/views.py", fingerprints=(rnd,),
+        id="W-001",
+        reason="random.sample only rotates featured products",
+        owner="platform-team@example.com",
+        expires=date(2099, 12, 31),
+        expired=False,
+        rule="B311",
+        path="app/views.py",
+        fingerprints=(rnd,),
     )
     old = WaiverRecord(
-        id="W-000", reason="legacy password until vault migration",
-        owner="ops@example.com", expires=date(2025, 1, 31), expired=True,
-        rule="B105", path="app/config.py", fingerprints=(pwd,),
+        id="W-000",
+        reason="legacy password until vault migration",
+        owner="ops@example.com",
+        expires=date(2025, 1, 31),
+        expired=True,
+        rule="B105",
+        path="app/config.py",
+        fingerprints=(pwd,),
     )
     controls = (
-        ControlResult(ISO, "A.8.28", "Secure coding", ControlState.FAIL, "Technological",
-                      "Secure coding principles shall be applied to software development.",
-                      fingerprints=(sqli,), scanners=("bandit",), mapping_rules=("cwe-injection",)),
-        ControlResult(ISO, "A.8.8", "Management of technical vulnerabilities", ControlState.FAIL,
-                      "Technological", "Information about technical vulnerabilities ...",
-                      fingerprints=(flask, idna), scanners=("pip-audit",),
-                      mapping_rules=("dependency-vulns",)),
-        ControlResult(ISO, "A.8.9", "Configuration management", ControlState.FAIL, "Technological",
-                      fingerprints=(root_user,), scanners=("iac",), mapping_rules=("iac-all",)),
-        ControlResult(ISO, "A.8.24", "Use of cryptography", ControlState.WAIVED, "Technological",
-                      waived_fingerprints=(rnd,), scanners=("bandit",), mapping_rules=("crypto",)),
-        ControlResult(ISO, "A.5.17", "Authentication information", ControlState.FAIL,
-                      "Organizational", fingerprints=(aws, pwd), scanners=("bandit", "secrets"),
-                      mapping_rules=("secrets",)),
-        ControlResult(ISO, "A.8.12", "Data leakage prevention", ControlState.FAIL, "Technological",
-                      fingerprints=(aws,), scanners=("secrets",), mapping_rules=("secrets",)),
-        ControlResult(ISO, "A.8.20", "Networks security", ControlState.NOT_ASSESSED,
-                      "Technological", mapping_rules=("network-iac",)),
-        ControlResult(ISO, "A.8.5", "Secure authentication", ControlState.PASS, "Technological",
-                      scanners=("bandit",), mapping_rules=("auth",)),
-        ControlResult(GDPR, "Art.25(1)", "Data protection by design", ControlState.FAIL,
-                      fingerprints=(sqli,), scanners=("bandit",)),
-        ControlResult(GDPR, "Art.32(1)(b)", "Ongoing confidentiality and integrity",
-                      ControlState.FAIL, fingerprints=(flask, idna), scanners=("pip-audit",)),
-        ControlResult(GDPR, "Art.32(1)(a)", "Pseudonymisation and encryption",
-                      ControlState.NOT_ASSESSED),
+        ControlResult(
+            ISO,
+            "A.8.28",
+            "Secure coding",
+            ControlState.FAIL,
+            "Technological",
+            "Secure coding principles shall be applied to software development.",
+            fingerprints=(sqli,),
+            scanners=("bandit",),
+            mapping_rules=("cwe-injection",),
+        ),
+        ControlResult(
+            ISO,
+            "A.8.8",
+            "Management of technical vulnerabilities",
+            ControlState.FAIL,
+            "Technological",
+            "Information about technical vulnerabilities ...",
+            fingerprints=(flask, idna),
+            scanners=("pip-audit",),
+            mapping_rules=("dependency-vulns",),
+        ),
+        ControlResult(
+            ISO,
+            "A.8.9",
+            "Configuration management",
+            ControlState.FAIL,
+            "Technological",
+            fingerprints=(root_user,),
+            scanners=("iac",),
+            mapping_rules=("iac-all",),
+        ),
+        ControlResult(
+            ISO,
+            "A.8.24",
+            "Use of cryptography",
+            ControlState.WAIVED,
+            "Technological",
+            waived_fingerprints=(rnd,),
+            scanners=("bandit",),
+            mapping_rules=("crypto",),
+        ),
+        ControlResult(
+            ISO,
+            "A.5.17",
+            "Authentication information",
+            ControlState.FAIL,
+            "Organizational",
+            fingerprints=(aws, pwd),
+            scanners=("bandit", "secrets"),
+            mapping_rules=("secrets",),
+        ),
+        ControlResult(
+            ISO,
+            "A.8.12",
+            "Data leakage prevention",
+            ControlState.FAIL,
+            "Technological",
+            fingerprints=(aws,),
+            scanners=("secrets",),
+            mapping_rules=("secrets",),
+        ),
+        ControlResult(
+            ISO,
+            "A.8.20",
+            "Networks security",
+            ControlState.NOT_ASSESSED,
+            "Technological",
+            mapping_rules=("network-iac",),
+        ),
+        ControlResult(
+            ISO,
+            "A.8.5",
+            "Secure authentication",
+            ControlState.PASS,
+            "Technological",
+            scanners=("bandit",),
+            mapping_rules=("auth",),
+        ),
+        ControlResult(
+            GDPR,
+            "Art.25(1)",
+            "Data protection by design",
+            ControlState.FAIL,
+            fingerprints=(sqli,),
+            scanners=("bandit",),
+        ),
+        ControlResult(
+            GDPR,
+            "Art.32(1)(b)",
+            "Ongoing confidentiality and integrity",
+            ControlState.FAIL,
+            fingerprints=(flask, idna),
+            scanners=("pip-audit",),
+        ),
+        ControlResult(
+            GDPR, "Art.32(1)(a)", "Pseudonymisation and encryption", ControlState.NOT_ASSESSED
+        ),
     )
     return Decision(
         outcome=Outcome.FAIL,
         profile="ci",
         evaluated_at=NOW,
         reasons=(
-            Reason("fail-on:high", "4 open finding(s) at or above high",
-                   fingerprints=(aws, sqli, flask, root_user)),
+            Reason(
+                "fail-on:high",
+                "4 open finding(s) at or above high",
+                fingerprints=(aws, sqli, flask, root_user),
+            ),
             Reason("scanner-error", "semgrep: exited with 2: invalid rule file"),
         ),
         warnings=("waiver W-000 expired on 2025-01-31",),
@@ -302,25 +439,44 @@ def evil_saved() -> SavedResults:
         started_at=STARTED,
         finished_at=FINISHED,
         secscan_version="0.1.0",
-        runs=(ScannerRun("semgrep", FindingKind.CODE, RunStatus.OK, "1.185.0", findings=f),
-              ScannerRun("bandit", FindingKind.CODE, RunStatus.ERROR, "1.9.4",
-                         error=f"crashed {EVIL}")),
+        runs=(
+            ScannerRun("semgrep", FindingKind.CODE, RunStatus.OK, "1.185.0", findings=f),
+            ScannerRun(
+                "bandit", FindingKind.CODE, RunStatus.ERROR, "1.9.4", error=f"crashed {EVIL}"
+            ),
+        ),
     )
     decision = Decision(
-        outcome=Outcome.FAIL, profile=f"p{EVIL}", evaluated_at=NOW,
+        outcome=Outcome.FAIL,
+        profile=f"p{EVIL}",
+        evaluated_at=NOW,
         reasons=(Reason(f"r{EVIL}", f"m{EVIL}", fingerprints=(f[0].fingerprint,)),),
         warnings=(f"w{EVIL}",),
-        controls=(ControlResult("iso27001-2022", f"A.{EVIL}", f"t{EVIL}", ControlState.FAIL,
-                                statement=EVIL, fingerprints=(f[0].fingerprint,)),),
-        waivers=(WaiverRecord(f"W{EVIL}", EVIL, EVIL, date(2099, 1, 1), False,
-                              fingerprints=("nomatch",)),),
+        controls=(
+            ControlResult(
+                "iso27001-2022",
+                f"A.{EVIL}",
+                f"t{EVIL}",
+                ControlState.FAIL,
+                statement=EVIL,
+                fingerprints=(f[0].fingerprint,),
+            ),
+        ),
+        waivers=(
+            WaiverRecord(
+                f"W{EVIL}", EVIL, EVIL, date(2099, 1, 1), False, fingerprints=("nomatch",)
+            ),
+        ),
     )
     return SavedResults(result, decision)
 
 
 def empty_saved() -> SavedResults:
     result = ScanResult(
-        root=ROOT, started_at=STARTED, finished_at=FINISHED, secscan_version="0.1.0",
+        root=ROOT,
+        started_at=STARTED,
+        finished_at=FINISHED,
+        secscan_version="0.1.0",
         runs=(ScannerRun("bandit", FindingKind.CODE, RunStatus.OK, "1.9.4", 0.3, targets=3),),
     )
     return SavedResults(result, Decision(Outcome.PASS, "ci", NOW))
@@ -332,6 +488,7 @@ def load_schema() -> dict[str, Any]:
 
 
 def with_findings(saved: SavedResults, scanner: str, findings: tuple[Finding, ...]) -> SavedResults:
-    runs = tuple(replace(r, findings=findings) if r.scanner == scanner else r
-                 for r in saved.result.runs)
+    runs = tuple(
+        replace(r, findings=findings) if r.scanner == scanner else r for r in saved.result.runs
+    )
     return SavedResults(replace(saved.result, runs=runs), saved.decision)

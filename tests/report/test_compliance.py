@@ -45,8 +45,19 @@ def test_frameworks_are_separate_documents() -> None:
 def test_markdown_and_html_carry_the_same_facts() -> None:
     for fmt in ("markdown", "html"):
         out = compliance.render(rich_saved(), NOW, framework=ISO, fmt=fmt)
-        for text in ("A.8.28", "Secure coding", "A.8.20", "W-001", "W-000", "platform-team",
-                     "semgrep", "1.9.4", "advisory-db", "not assessed", "app/broken.py"):
+        for text in (
+            "A.8.28",
+            "Secure coding",
+            "A.8.20",
+            "W-001",
+            "W-000",
+            "platform-team",
+            "semgrep",
+            "1.9.4",
+            "advisory-db",
+            "not assessed",
+            "app/broken.py",
+        ):
             assert text.lower() in out.lower(), (fmt, text)
 
 

@@ -90,9 +90,23 @@ def test_decision_reasons_controls_and_metadata_are_there() -> None:
     assert out.index("INCOMPLETE") < out.index('id="summary"')  # the verdict comes first
     assert "fail-on:high" in out
     assert "semgrep could not assess" in out.replace("</b>", "").replace("<b>", "")
-    for text in ("A.8.28", "Art.32(1)(b)", "not assessed", "W-001", "W-000", "expired",
-                 "app/broken.py", "advisory-db", "2024-10-10", "0123456789abcdef", "1.185.0",
-                 "fixed in", "0.12.3", "CWE-89", "platform-team@example.com"):
+    for text in (
+        "A.8.28",
+        "Art.32(1)(b)",
+        "not assessed",
+        "W-001",
+        "W-000",
+        "expired",
+        "app/broken.py",
+        "advisory-db",
+        "2024-10-10",
+        "0123456789abcdef",
+        "1.185.0",
+        "fixed in",
+        "0.12.3",
+        "CWE-89",
+        "platform-team@example.com",
+    ):
         assert text in out, text
     # The masked secret preview is shown as the scanner gave it.
     assert "********************" in out

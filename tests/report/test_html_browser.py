@@ -15,8 +15,13 @@ from secscan.results import SavedResults, loads
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 SAMPLES = Path(__file__).resolve().parents[2] / "reports" / "samples"
 SAMPLE_RESULTS = SAMPLES / "secscan-results.json"
@@ -57,7 +62,8 @@ class Page:
 
     def visible_rows(self) -> list[str]:
         rows: list[str] = self.page.eval_on_selector_all(
-            "tbody.finding", "rs => rs.filter(r => !r.hidden && r.offsetParent !== null)"
+            "tbody.finding",
+            "rs => rs.filter(r => !r.hidden && r.offsetParent !== null)"
             ".map(r => r.dataset.severity)",
         )
         return rows

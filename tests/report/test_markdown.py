@@ -22,7 +22,7 @@ def test_summary_leads_with_the_decision_and_reasons() -> None:
     assert "| iso27001-2022 | A.8.28 | Secure coding | 1 |" in out
     assert "**Not assessed** (2): A.8.20, Art.32\\(1\\)\\(a\\)" in out
     # Top findings: most severe first, with fixed versions for dependencies.
-    table = out[out.index("### Top findings"):out.index("### Failing controls")]
+    table = out[out.index("### Top findings") : out.index("### Failing controls")]
     assert table.index("critical") < table.index("| high") < table.index("| medium")
     assert "fixed in 0.12.3" in table
 
@@ -50,8 +50,13 @@ def test_stays_under_githubs_comment_limit() -> None:
     saved = rich_saved()
     f = next(f for f in saved.result.findings if f.rule_id == "B608")
     many = tuple(
-        replace(f, title="x" * 3000, severity=Severity.HIGH, fingerprint=f"{i:032x}",
-                location=replace(f.location, path=f"app/m{i}.py"))
+        replace(
+            f,
+            title="x" * 3000,
+            severity=Severity.HIGH,
+            fingerprint=f"{i:032x}",
+            location=replace(f.location, path=f"app/m{i}.py"),
+        )
         for i in range(3000)
     )
     out = markdown.render(with_findings(saved, "bandit", many), NOW)

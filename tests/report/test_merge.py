@@ -62,8 +62,10 @@ def test_controls_merge_worst_state_and_union_evidence() -> None:
     assert full.decision is not None
     passed = replace(
         full.decision,
-        controls=tuple(replace(c, state=ControlState.PASS, fingerprints=()) if c.control_id ==
-                       "A.8.20" else c for c in full.decision.controls),
+        controls=tuple(
+            replace(c, state=ControlState.PASS, fingerprints=()) if c.control_id == "A.8.20" else c
+            for c in full.decision.controls
+        ),
     )
     merged = merge([full, SavedResults(full.result, passed)])
     assert merged.decision is not None
@@ -95,7 +97,9 @@ def test_parts_from_different_roots_are_rerooted_and_rekeyed() -> None:
     assert old not in fps
     # Not analyzed files moved with their part.
     assert {n.path for r in merged.result.runs for n in r.not_analyzed} == {
-        "shop/app/broken.py", "other/app/broken.py"}
+        "shop/app/broken.py",
+        "other/app/broken.py",
+    }
 
 
 def test_different_roots_not_assessed_part_keeps_control_from_passing() -> None:
@@ -103,8 +107,10 @@ def test_different_roots_not_assessed_part_keeps_control_from_passing() -> None:
     assert full.decision is not None
     passed = replace(
         full.decision,
-        controls=tuple(replace(c, state=ControlState.PASS) if c.control_id == "A.8.20" else c
-                       for c in full.decision.controls),
+        controls=tuple(
+            replace(c, state=ControlState.PASS) if c.control_id == "A.8.20" else c
+            for c in full.decision.controls
+        ),
     )
     a = SavedResults(replace(full.result, root="/src/a"), passed)
     b = SavedResults(replace(full.result, root="/src/b"), full.decision)
@@ -122,8 +128,14 @@ def test_nothing_to_merge_is_a_usage_error() -> None:
 def test_merge_keeps_error_run_even_when_another_shard_ran_the_scanner() -> None:
     full = rich_saved()
     ok_semgrep = SavedResults(
-        replace(full.result, runs=tuple(replace(r, status=RunStatus.OK, error=None)
-                                        for r in full.result.runs if r.scanner == "semgrep")),
+        replace(
+            full.result,
+            runs=tuple(
+                replace(r, status=RunStatus.OK, error=None)
+                for r in full.result.runs
+                if r.scanner == "semgrep"
+            ),
+        ),
         None,
     )
     merged = merge([full, ok_semgrep])

@@ -19,8 +19,9 @@ def test_verdicts() -> None:
     assert build(SavedResults(empty_saved().result, None), NOW).verdict is Verdict.NOT_EVALUATED
     saved = rich_saved()
     assert saved.decision is not None
-    tolerated = replace(saved.decision, tolerated_errors=("semgrep",),
-                        reasons=saved.decision.reasons[:1])
+    tolerated = replace(
+        saved.decision, tolerated_errors=("semgrep",), reasons=saved.decision.reasons[:1]
+    )
     model = build(SavedResults(saved.result, tolerated), NOW)
     assert model.verdict is Verdict.FAIL and model.incomplete
     assert [rv.run.scanner for rv in model.runs if rv.tolerated] == ["semgrep"]
@@ -61,14 +62,28 @@ def test_controls_in_numeric_order() -> None:
     iso = model.framework("iso27001-2022")
     assert iso is not None
     assert [c.result.control_id for c in iso.controls] == [
-        "A.5.17", "A.8.5", "A.8.8", "A.8.9", "A.8.12", "A.8.20", "A.8.24", "A.8.28"]
+        "A.5.17",
+        "A.8.5",
+        "A.8.8",
+        "A.8.9",
+        "A.8.12",
+        "A.8.20",
+        "A.8.24",
+        "A.8.28",
+    ]
 
 
 def test_credential_literals_are_masked() -> None:
-    f = Finding("bandit", "B105", "hardcoded password string",
-                "Possible hardcoded password: 'Sh0p-W4rehouse!2019'", Severity.LOW,
-                FindingKind.CODE, Location("a.py", 3, snippet='PW = "Sh0p-W4rehouse!2019"'),
-                fingerprint="a" * 32)
+    f = Finding(
+        "bandit",
+        "B105",
+        "hardcoded password string",
+        "Possible hardcoded password: 'Sh0p-W4rehouse!2019'",
+        Severity.LOW,
+        FindingKind.CODE,
+        Location("a.py", 3, snippet='PW = "Sh0p-W4rehouse!2019"'),
+        fingerprint="a" * 32,
+    )
     r = redact(f)
     assert "Sh0p" not in r.message and "Sh0p" not in (r.location.snippet or "")
     assert MASK in r.message and r.fingerprint == f.fingerprint

@@ -17,9 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "reports" / "samples"
 EXAMPLE = REPO / "examples" / "vulnerable-shop"
 #: Dates and times in any of the forms the reports print.
-_TIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}| UTC)?"
-)
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}| UTC)?")
 
 
 _LITERAL = re.compile(
@@ -45,7 +43,8 @@ def test_every_sample_is_current(rendered: dict[str, str]) -> None:
     on_disk = {p.name for p in SAMPLES.iterdir()} - {RESULTS_FILE, "README.md"}
     assert on_disk == set(rendered), "run: python -m secscan.report.samples"
     stale = [
-        name for name, text in sorted(rendered.items())
+        name
+        for name, text in sorted(rendered.items())
         if untimed((SAMPLES / name).read_text(encoding="utf-8")) != untimed(text)
     ]
     assert not stale, f"stale samples {stale}: run python -m secscan.report.samples"
@@ -53,8 +52,12 @@ def test_every_sample_is_current(rendered: dict[str, str]) -> None:
 
 def test_samples_cover_every_format_and_framework(rendered: dict[str, str]) -> None:
     names = set(rendered)
-    assert {"secscan-report.html", "secscan.sarif", "secscan-summary.md",
-            "secscan-junit.xml"} <= names
+    assert {
+        "secscan-report.html",
+        "secscan.sarif",
+        "secscan-summary.md",
+        "secscan-junit.xml",
+    } <= names
     for fw in ("iso27001-2022", "gdpr"):
         assert {f"compliance-{fw}.html", f"compliance-{fw}.md", f"compliance-{fw}.json"} <= names
 
@@ -68,7 +71,8 @@ def test_example_sarif_validates_against_the_oasis_schema() -> None:
     # Dependency findings point at the manifest line that pins the package.
     pip = next(r for r in data["runs"] if r["tool"]["driver"]["name"] == "pip-audit")
     flask = next(
-        r for r in pip["results"]
+        r
+        for r in pip["results"]
         if r["properties"].get("package", {}).get("name", "").lower() == "flask"
     )
     loc = flask["locations"][0]["physicalLocation"]

@@ -207,8 +207,16 @@ def test_long_text_and_many_tags_fit_github_limits() -> None:
 
 
 def test_no_empty_required_strings() -> None:
-    f = Finding("bandit", "B1", "", "", Severity.LOW, FindingKind.CODE, Location("a.py"),
-                fingerprint="a" * 32)
+    f = Finding(
+        "bandit",
+        "B1",
+        "",
+        "",
+        Severity.LOW,
+        FindingKind.CODE,
+        Location("a.py"),
+        fingerprint="a" * 32,
+    )
     saved = with_findings(empty_saved(), "bandit", (f,))
     run = run_of(render(saved), "bandit")
     assert run["results"][0]["message"]["text"] == "B1"

@@ -96,7 +96,11 @@ def test_scope_argv_escapes_glob_characters() -> None:
 @pytest.mark.parametrize(
     "garbage",
     [
-        "", "not json", "[]", '{"Results": []}', '{"SchemaVersion": 1}',
+        "",
+        "not json",
+        "[]",
+        '{"Results": []}',
+        '{"SchemaVersion": 1}',
         '{"SchemaVersion": 2, "Results": 5}',
     ],
 )

@@ -62,16 +62,29 @@ def test_unparsable_file_from_real_stderr_is_not_analyzed() -> None:
 
 
 def test_malformed_misconfiguration_is_an_error() -> None:
-    bad = json.dumps({"SchemaVersion": 2, "Results": [{"Target": "Dockerfile",
-                                                      "Misconfigurations": [{"Title": "no id"}]}]})
+    bad = json.dumps(
+        {
+            "SchemaVersion": 2,
+            "Results": [{"Target": "Dockerfile", "Misconfigurations": [{"Title": "no id"}]}],
+        }
+    )
     with pytest.raises(ScannerOutputError, match="iac"):
         TrivyConfigScanner().parse(bad, context(IAC, "Dockerfile"))
 
 
 def test_applies_to_iac_files_only() -> None:
     s = TrivyConfigScanner()
-    for yes in ("main.tf", "x/vars.tfvars", "Dockerfile", "web.Dockerfile", "Dockerfile.prod",
-                "Containerfile", "k8s/app.yaml", "cfn.json", "chart/templates/_helpers.tpl"):
+    for yes in (
+        "main.tf",
+        "x/vars.tfvars",
+        "Dockerfile",
+        "web.Dockerfile",
+        "Dockerfile.prod",
+        "Containerfile",
+        "k8s/app.yaml",
+        "cfn.json",
+        "chart/templates/_helpers.tpl",
+    ):
         assert s.applies_to(yes), yes
     for no in ("app.py", "README.md", "Dockerfilex", "tf.txt"):
         assert not s.applies_to(no), no
@@ -80,13 +93,19 @@ def test_applies_to_iac_files_only() -> None:
 def test_argv_is_offline_and_ignores_the_trees_own_trivy_settings(tmp_path: Path) -> None:
     (tmp_path / "main.tf").write_text("")
     argv = TrivyConfigScanner().argv(context(tmp_path, "main.tf"))
-    for flag in ("--skip-version-check", "--disable-telemetry", "--skip-check-update",
-                 "--config=", "--ignorefile="):
+    for flag in (
+        "--skip-version-check",
+        "--disable-telemetry",
+        "--skip-check-update",
+        "--config=",
+        "--ignorefile=",
+    ):
         assert flag in argv
     assert argv[-2:] == ["--", str(tmp_path)]
 
 
 # --- the real trivy -------------------------------------------------------------------------
+
 
 def trivy() -> str:
     found = _subprocess.which("trivy")
@@ -96,8 +115,18 @@ def trivy() -> str:
 
 def direct_trivy_config(root: Path) -> list[tuple[str, str, int | None, int | None]]:
     done = _subprocess.run(
-        [trivy(), "config", "--skip-version-check", "--disable-telemetry", "--skip-check-update",
-         "--format", "json", "--config=", "--ignorefile=", str(root)],
+        [
+            trivy(),
+            "config",
+            "--skip-version-check",
+            "--disable-telemetry",
+            "--skip-check-update",
+            "--format",
+            "json",
+            "--config=",
+            "--ignorefile=",
+            str(root),
+        ],
         timeout=300,
     )
     out = []
@@ -121,8 +150,10 @@ def test_example_iac_findings_equal_a_direct_trivy_run(example_run: ScannerRun) 
     """Nothing lost in normalization: same count, same files, ids and exact lines."""
     run = example_run
     assert run.status is RunStatus.OK, run.error
-    ours = [(f.location.path, f.rule_id, f.location.start_line, f.location.end_line)
-            for f in run.findings]
+    ours = [
+        (f.location.path, f.rule_id, f.location.start_line, f.location.end_line)
+        for f in run.findings
+    ]
     direct = direct_trivy_config(EXAMPLE)
     assert len(ours) == len(direct) > 0
     assert Counter(ours) == Counter(direct)
@@ -138,8 +169,11 @@ def test_every_planted_iac_flaw_is_reported_at_its_lines(example_run: ScannerRun
     for flaw in planted:
         lines = (EXAMPLE / flaw["file"]).read_text().splitlines()
         at = next(i for i, line in enumerate(lines, 1) if flaw["marker"] in line)
-        construct = next(i for i, line in enumerate(lines[at:], at + 1)
-                         if line.strip() and not line.strip().startswith("#"))
+        construct = next(
+            i
+            for i, line in enumerate(lines[at:], at + 1)
+            if line.strip() and not line.strip().startswith("#")
+        )
         start, end = region(lines, construct, flaw["file"])
         for check in flaw["checks"]["iac"]:
             hits = [f for f in findings if f.location.path == flaw["file"] and f.rule_id == check]
@@ -157,8 +191,9 @@ def region(lines: list[str], construct: int, path: str) -> tuple[int, int]:
     (trivy points at the block or at one attribute in it), elsewhere the flawed line."""
     if not path.endswith(".tf"):
         return construct, construct
-    start = next(i for i in range(construct, 0, -1)
-                 if lines[i - 1][:1].isalpha() and "{" in lines[i - 1])
+    start = next(
+        i for i in range(construct, 0, -1) if lines[i - 1][:1].isalpha() and "{" in lines[i - 1]
+    )
     depth = 0
     for i, line in enumerate(lines[start - 1 :], start):
         depth += line.count("{") - line.count("}")

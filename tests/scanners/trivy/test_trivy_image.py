@@ -72,8 +72,12 @@ def test_anchor_is_the_last_from_of_the_root_dockerfile(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("purl", "os_family", "os_version", "ecosystem"),
     [
-        ("pkg:deb/debian/zlib1g@1.2.11.dfsg-2%2Bdeb11u1?distro=debian-11.6&epoch=1", None, None,
-         "Debian:11"),
+        (
+            "pkg:deb/debian/zlib1g@1.2.11.dfsg-2%2Bdeb11u1?distro=debian-11.6&epoch=1",
+            None,
+            None,
+            "Debian:11",
+        ),
         ("pkg:deb/debian/zlib1g@1.2.11", "debian", "12.4", "Debian:12"),
         ("pkg:apk/alpine/zlib@1.2.12-r1?distro=3.16.2", None, None, "Alpine:v3.16"),
         ("pkg:deb/ubuntu/zlib1g@1.2.11?distro=ubuntu-22.04", None, None, "Ubuntu"),
@@ -85,26 +89,37 @@ def test_anchor_is_the_last_from_of_the_root_dockerfile(tmp_path: Path) -> None:
         ("pkg:conda/numpy@1.0", None, None, None),
     ],
 )
-def test_osv_ecosystem(purl: str, os_family: str | None, os_version: str | None,
-                       ecosystem: str | None) -> None:
+def test_osv_ecosystem(
+    purl: str, os_family: str | None, os_version: str | None, ecosystem: str | None
+) -> None:
     assert osv_ecosystem(PackageURL.from_string(purl), os_family, os_version) == ecosystem
 
 
 def test_os_packages_are_looked_up_by_source_package_and_version() -> None:
     zlib = image_package(
-        "zlib1g", "1:1.2.11.dfsg-2+deb11u1",
+        "zlib1g",
+        "1:1.2.11.dfsg-2+deb11u1",
         "pkg:deb/debian/zlib1g@1.2.11.dfsg-2%2Bdeb11u1?arch=amd64&distro=debian-11.6&epoch=1",
-        {"SrcName": "zlib", "SrcVersion": "1.2.11.dfsg", "SrcRelease": "2+deb11u1",
-         "SrcEpoch": "1"},
-        "debian", "11.6",
+        {
+            "SrcName": "zlib",
+            "SrcVersion": "1.2.11.dfsg",
+            "SrcRelease": "2+deb11u1",
+            "SrcEpoch": "1",
+        },
+        "debian",
+        "11.6",
     )
     assert (zlib.query_name, zlib.query_version, zlib.ecosystem) == (
-        "zlib", "1:1.2.11.dfsg-2+deb11u1", "Debian:11")
+        "zlib",
+        "1:1.2.11.dfsg-2+deb11u1",
+        "Debian:11",
+    )
     assert zlib.os_package
     go = image_package("y", "v1.2.3", "pkg:golang/github.com/x/y@v1.2.3", {}, None, None)
     assert (go.query_name, go.query_version) == ("github.com/x/y", "1.2.3")
-    mvn = image_package("c", "2.14.1", "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", {},
-                        None, None)
+    mvn = image_package(
+        "c", "2.14.1", "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", {}, None, None
+    )
     assert mvn.query_name == "org.apache.logging.log4j:log4j-core"
 
 
@@ -153,10 +168,13 @@ def test_debian_inventory_matches_real_debian_facts(debian_store: AdvisoryStore)
 
 def test_a_fixed_backport_is_not_reported(debian_store: AdvisoryStore) -> None:
     inv = parse_inventory((FIX / "image-debian.cdx.json").read_text())
-    patched = replace(inv, packages=tuple(
-        replace(p, query_version="1.1.1k-1+deb11u2") if p.query_name == "openssl" else p
-        for p in inv.packages
-    ))
+    patched = replace(
+        inv,
+        packages=tuple(
+            replace(p, query_version="1.1.1k-1+deb11u2") if p.query_name == "openssl" else p
+            for p in inv.packages
+        ),
+    )
     findings, _ = match_inventory(patched, debian_store, Location("x"), APP)
     assert "DEBIAN-CVE-2022-0778" not in {f.rule_id for f in findings}
     assert "DEBIAN-CVE-2022-37434" in {f.rule_id for f in findings}
@@ -220,6 +238,7 @@ def test_no_vulnerability_source_is_an_error_not_a_clean_image(tmp_path: Path) -
 
 # --- the real trivy ---------------------------------------------------------------------
 
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A project with a Dockerfile and a local OSV mirror holding Debian, Alpine and urllib3."""
@@ -240,11 +259,22 @@ def results(out: Path) -> dict:  # type: ignore[type-arg]
 
 @pytest.mark.integration
 def test_debian_archive_through_the_cli_and_stable_fingerprints(
-    project: Path, tmp_path: Path, run_cli, in_tmp  # type: ignore[no-untyped-def]
+    project: Path,
+    tmp_path: Path,
+    run_cli,
+    in_tmp,  # type: ignore[no-untyped-def]
 ) -> None:
     archive = docker_archive(tmp_path / "app.tar", debian_files(), f"{APP}:1.4.2")
-    res = run_cli("scan", str(project), "--image-archive", str(archive),
-                  "--output-dir", str(tmp_path / "out"), "--format", "json")
+    res = run_cli(
+        "scan",
+        str(project),
+        "--image-archive",
+        str(archive),
+        "--output-dir",
+        str(tmp_path / "out"),
+        "--format",
+        "json",
+    )
     runs = {r["scanner"]: r for r in results(tmp_path / "out")["result"]["runs"]}
     assert set(runs) == {"secrets", "image"}  # the config lists only secrets: the image still ran
     image = runs["image"]
@@ -263,29 +293,38 @@ def test_debian_archive_through_the_cli_and_stable_fingerprints(
     ]
     # located at the FROM line of the project's Dockerfile, keyed by repository
     assert {(f["location"]["path"], f["location"]["start_line"]) for f in vulns} == {
-        ("Dockerfile", 2)}
+        ("Dockerfile", 2)
+    }
     assert {f["resource"] for f in image["findings"]} == {APP}
     # the image config's own checks (root user, no HEALTHCHECK) are keyed by repository too
     assert {f["location"]["path"] for f in image["findings"] if f["kind"] == "iac"} == {
-        f"image:{APP}"}
+        f"image:{APP}"
+    }
     assert "image" in res.out and "DEBIAN-CVE-2022-37434" in res.out
 
     # a rebuild (new layer, new digest, new tag) keeps every fingerprint
     rebuilt_files = {**debian_files(), "etc/motd": b"rebuilt\n"}
     rebuilt = docker_archive(tmp_path / "app-2.tar", rebuilt_files, f"{APP}:1.4.3")
-    again = pipeline.scan(project, Config(scanners=("image",), advisories=AdvisoryOptions(db="osv"),
-                                          base_dir=project),
-                          request=ScanRequest(image_archive=rebuilt), use_cache=False)
+    again = pipeline.scan(
+        project,
+        Config(scanners=("image",), advisories=AdvisoryOptions(db="osv"), base_dir=project),
+        request=ScanRequest(image_archive=rebuilt),
+        use_cache=False,
+    )
     (run,) = again.runs
     assert run.status is RunStatus.OK, run.error
     assert sorted(f.fingerprint for f in run.findings) == sorted(
-        f["fingerprint"] for f in image["findings"])
+        f["fingerprint"] for f in image["findings"]
+    )
 
 
 @pytest.mark.integration
 def test_alpine_archive_with_a_secret_and_a_manifest_inside(project: Path, tmp_path: Path) -> None:
-    token = "gh" + "p_" + "".join(secrets.choice(string.ascii_letters + string.digits)
-                                  for _ in range(36))
+    token = (
+        "gh"
+        + "p_"
+        + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(36))
+    )
     files = {
         **alpine_files(),
         "app/settings.py": f'GITHUB_TOKEN = "{token}"\n'.encode(),
@@ -294,13 +333,16 @@ def test_alpine_archive_with_a_secret_and_a_manifest_inside(project: Path, tmp_p
     archive = docker_archive(tmp_path / "worker.tar", files, f"{WORKER}:2.0")
     (project / "Dockerfile").unlink()
     config = Config(scanners=("image",), advisories=AdvisoryOptions(db="osv"), base_dir=project)
-    result = pipeline.scan(project, config, request=ScanRequest(image_archive=archive),
-                           use_cache=False)
+    result = pipeline.scan(
+        project, config, request=ScanRequest(image_archive=archive), use_cache=False
+    )
     (run,) = result.runs
     assert run.status is RunStatus.OK, run.error
     vulns = {(f.rule_id, f.location.path) for f in run.findings if f.kind is FindingKind.IMAGE}
-    assert vulns == {("ALPINE-CVE-2022-2097", f"image:{WORKER}"),
-                     ("ALPINE-CVE-2022-37434", f"image:{WORKER}")}
+    assert vulns == {
+        ("ALPINE-CVE-2022-2097", f"image:{WORKER}"),
+        ("ALPINE-CVE-2022-37434", f"image:{WORKER}"),
+    }
     (secret,) = [f for f in run.findings if f.kind is FindingKind.SECRET]
     assert secret.rule_id == "github-pat"
     assert secret.location.path == f"image:{WORKER}!/app/settings.py"
@@ -316,8 +358,9 @@ def test_oci_layout_directory(project: Path, tmp_path: Path) -> None:
     layout = oci_layout(tmp_path / "oci", debian_files(urllib3=None), f"{APP}:1.4.2")
     (project / "Dockerfile").unlink()
     config = Config(scanners=("image",), advisories=AdvisoryOptions(db="osv"), base_dir=project)
-    run = pipeline.scan(project, config, request=ScanRequest(image_archive=layout),
-                        use_cache=False).runs[0]
+    run = pipeline.scan(
+        project, config, request=ScanRequest(image_archive=layout), use_cache=False
+    ).runs[0]
     assert run.status is RunStatus.OK, run.error
     assert {f.location.path for f in run.findings} == {f"image:{APP}"}
     assert {f.rule_id for f in run.findings} >= {"DEBIAN-CVE-2022-0778", "DEBIAN-CVE-2022-37434"}
@@ -327,11 +370,14 @@ def test_oci_layout_directory(project: Path, tmp_path: Path) -> None:
 def test_trivy_db_unavailable_offline_falls_back_to_osv(project: Path, tmp_path: Path) -> None:
     archive = docker_archive(tmp_path / "app.tar", debian_files(urllib3=None), f"{APP}:1")
     config = Config(
-        scanners=("image",), advisories=AdvisoryOptions(db="osv"), base_dir=project,
+        scanners=("image",),
+        advisories=AdvisoryOptions(db="osv"),
+        base_dir=project,
         trivy=TrivyOptions(cache_dir=str(tmp_path / "empty-cache")),
     )
-    run = pipeline.scan(project, config, request=ScanRequest(image_archive=archive),
-                        use_cache=False).runs[0]
+    run = pipeline.scan(
+        project, config, request=ScanRequest(image_archive=archive), use_cache=False
+    ).runs[0]
     assert run.status is RunStatus.OK, run.error
     assert run.advisory_source is not None and run.advisory_source.kind == "local-osv"
 
@@ -346,13 +392,27 @@ def test_trivy_db_unavailable_offline_falls_back_to_osv(project: Path, tmp_path:
     ids=["invalid-tarball", "non-existent-image"],
 )
 def test_bad_image_input_is_a_scanner_error(
-    project: Path, tmp_path: Path, run_cli, in_tmp, args: tuple[str, str], reason: str  # type: ignore[no-untyped-def]
+    project: Path,
+    tmp_path: Path,
+    run_cli,
+    in_tmp,
+    args: tuple[str, str],
+    reason: str,  # type: ignore[no-untyped-def]
 ) -> None:
     garbage = tmp_path / "garbage.tar"
     garbage.write_bytes(b"this is not a tarball\n" * 10)
     argv = [a.format(garbage=garbage) for a in args]
-    res = run_cli("scan", str(project), *argv, "--scanner", "image",
-                  "--output-dir", str(tmp_path / "out"), "--format", "json")
+    res = run_cli(
+        "scan",
+        str(project),
+        *argv,
+        "--scanner",
+        "image",
+        "--output-dir",
+        str(tmp_path / "out"),
+        "--format",
+        "json",
+    )
     assert res.code == 3, res.out + res.err
     (image,) = results(tmp_path / "out")["result"]["runs"]
     assert image["status"] == "error" and reason in image["error"]
@@ -364,8 +424,18 @@ def test_no_advisory_source_exits_3(tmp_path: Path, run_cli, in_tmp) -> None:  #
     root = tmp_path / "proj"
     root.mkdir()
     archive = docker_archive(tmp_path / "app.tar", debian_files(), f"{APP}:1")
-    res = run_cli("scan", str(root), "--image-archive", str(archive), "--scanner", "image",
-                  "--output-dir", str(tmp_path / "out"), "--format", "json")
+    res = run_cli(
+        "scan",
+        str(root),
+        "--image-archive",
+        str(archive),
+        "--scanner",
+        "image",
+        "--output-dir",
+        str(tmp_path / "out"),
+        "--format",
+        "json",
+    )
     assert res.code == 3
     assert "no vulnerability source" in res.out
 
@@ -379,8 +449,9 @@ def test_image_and_archive_together_are_a_usage_error(tmp_path: Path, run_cli, i
 
 @pytest.mark.slow
 @pytest.mark.integration
-def test_debootstrapped_debian_rootfs(project: Path, tmp_path: Path,
-                                      request: pytest.FixtureRequest) -> None:
+def test_debootstrapped_debian_rootfs(
+    project: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     """A real minimal Debian from the Debian mirror, packed as an image (minutes; -m slow)."""
     if "slow" not in (request.config.getoption("-m") or ""):
         pytest.skip("slow: select with -m slow")
@@ -397,8 +468,12 @@ def test_debootstrapped_debian_rootfs(project: Path, tmp_path: Path,
                 files[rel] = path.read_bytes()
     archive = docker_archive(tmp_path / "bullseye.tar", files, "debootstrap.local/bullseye:min")
     config = Config(scanners=("image",), advisories=AdvisoryOptions(db="osv"), base_dir=project)
-    run = pipeline.scan(project, config, request=ScanRequest(image_archive=archive),
-                        use_cache=False, ).runs[0]
+    run = pipeline.scan(
+        project,
+        config,
+        request=ScanRequest(image_archive=archive),
+        use_cache=False,
+    ).runs[0]
     assert run.status is RunStatus.OK, run.error
     # bullseye's current zlib and openssl are fixed: the real rootfs must not match old facts
     assert "DEBIAN-CVE-2022-37434" not in {f.rule_id for f in run.findings}
@@ -407,9 +482,22 @@ def test_debootstrapped_debian_rootfs(project: Path, tmp_path: Path,
     trivy = _subprocess.which("trivy")
     assert trivy
     sbom = _subprocess.run(
-        [trivy, "image", "--skip-version-check", "--disable-telemetry", "--skip-db-update",
-         "--offline-scan", "--cache-backend", "memory", "--scanners", "", "--format",
-         "cyclonedx", "--input", str(archive)],
+        [
+            trivy,
+            "image",
+            "--skip-version-check",
+            "--disable-telemetry",
+            "--skip-db-update",
+            "--offline-scan",
+            "--cache-backend",
+            "memory",
+            "--scanners",
+            "",
+            "--format",
+            "cyclonedx",
+            "--input",
+            str(archive),
+        ],
         timeout=600,
     )
     inv = parse_inventory(sbom.stdout)
@@ -422,8 +510,11 @@ def test_debootstrapped_debian_rootfs(project: Path, tmp_path: Path,
 def test_advisory_sources_say_what_an_image_scan_could_use(tmp_path: Path) -> None:
     osv_store_dir(tmp_path / "osv", OSV / "Debian")
     shutil.copytree(FIX / "trivy-db" / "db", tmp_path / "cache" / "db")
-    config = Config(base_dir=tmp_path, advisories=AdvisoryOptions(db="osv"),
-                    trivy=TrivyOptions(cache_dir="cache"))
+    config = Config(
+        base_dir=tmp_path,
+        advisories=AdvisoryOptions(db="osv"),
+        trivy=TrivyOptions(cache_dir="cache"),
+    )
     trivy_db, local = advisory_sources(config)
     assert trivy_db.usable and "updated 2026-11-26T00:00:00Z" in trivy_db.detail
     assert local.usable and "2 record(s)" in local.detail and "Debian 2" in local.detail
@@ -448,11 +539,14 @@ def test_doctor_prints_the_image_sources(tmp_path: Path, run_cli, monkeypatch) -
 
 # --- trivy's own database (a minimal real one, built offline: tests/fixtures/trivy/trivy-db)
 
+
 def test_parse_real_report_with_trivy_db_vulnerabilities() -> None:
     where = Location("Dockerfile", 2, 2)
     findings = parse_report((FIX / "image-debian-trivydb.json").read_text(), where, APP)
-    vulns = sorted((f for f in findings if f.kind is FindingKind.IMAGE),
-                   key=lambda f: (f.rule_id, f.package.name if f.package else ""))
+    vulns = sorted(
+        (f for f in findings if f.kind is FindingKind.IMAGE),
+        key=lambda f: (f.rule_id, f.package.name if f.package else ""),
+    )
     assert [(f.rule_id, f.package.name if f.package else None) for f in vulns] == [
         ("CVE-2022-0778", "libssl1.1"),
         ("CVE-2022-0778", "openssl"),
@@ -477,17 +571,25 @@ def test_trivy_db_in_the_configured_cache_is_the_source(project: Path, tmp_path:
     cache = tmp_path / "trivy-cache"
     shutil.copytree(FIX / "trivy-db" / "db", cache / "db")
     archive = docker_archive(tmp_path / "app.tar", debian_files(), f"{APP}:1.4.2")
-    config = Config(scanners=("image",), base_dir=project,
-                    trivy=TrivyOptions(cache_dir=str(cache)))  # no OSV mirror at all
-    run = pipeline.scan(project, config, request=ScanRequest(image_archive=archive),
-                        use_cache=False).runs[0]
+    config = Config(
+        scanners=("image",), base_dir=project, trivy=TrivyOptions(cache_dir=str(cache))
+    )  # no OSV mirror at all
+    run = pipeline.scan(
+        project, config, request=ScanRequest(image_archive=archive), use_cache=False
+    ).runs[0]
     assert run.status is RunStatus.OK, run.error
     assert run.advisory_source is not None
     assert run.advisory_source.kind == "trivy-db"
     assert run.advisory_source.location == str(cache / "db")
     assert run.advisory_source.newest_modified == "2026-11-26T00:00:00Z"
     vulns = {(f.rule_id, f.package.name) for f in run.findings if f.package}
-    assert vulns == {("CVE-2022-0778", "openssl"), ("CVE-2022-0778", "libssl1.1"),
-                     ("CVE-2022-37434", "zlib1g")}
-    assert {(f.location.path, f.location.start_line, f.location.snippet)
-            for f in run.findings if f.package} == {("Dockerfile", 2, "FROM debian:11")}
+    assert vulns == {
+        ("CVE-2022-0778", "openssl"),
+        ("CVE-2022-0778", "libssl1.1"),
+        ("CVE-2022-37434", "zlib1g"),
+    }
+    assert {
+        (f.location.path, f.location.start_line, f.location.snippet)
+        for f in run.findings
+        if f.package
+    } == {("Dockerfile", 2, "FROM debian:11")}

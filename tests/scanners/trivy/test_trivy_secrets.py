@@ -18,8 +18,10 @@ TARGETS = ("app/settings.py", "keys/deploy.pem", "values.txt")
 def test_parse_real_output_keeps_rule_place_and_masked_preview() -> None:
     report = (FIX / "secrets.json").read_text()
     outcome = TrivySecretsScanner().parse(report, context(FIX, *TARGETS))
-    got = sorted((f.location.path, f.rule_id, f.location.start_line, f.location.end_line)
-                 for f in outcome.findings)
+    got = sorted(
+        (f.location.path, f.rule_id, f.location.start_line, f.location.end_line)
+        for f in outcome.findings
+    )
     assert got == [
         ("app/settings.py", "aws-access-key-id", 5, 5),
         ("app/settings.py", "github-pat", 9, 9),
@@ -72,8 +74,13 @@ def test_argv_is_offline_and_ignores_the_trees_own_secret_rules(tmp_path: Path) 
     (tmp_path / "a.txt").write_text("")
     argv = TrivySecretsScanner().argv(context(tmp_path, "a.txt"))
     assert argv[argv.index("--scanners") + 1] == "secret"
-    for flag in ("--secret-config=", "--config=", "--ignorefile=", "--skip-version-check",
-                 "--disable-telemetry"):
+    for flag in (
+        "--secret-config=",
+        "--config=",
+        "--ignorefile=",
+        "--skip-version-check",
+        "--disable-telemetry",
+    ):
         assert flag in argv
 
 
@@ -81,9 +88,9 @@ def planted_credentials() -> dict[str, str]:
     """Realistic values built at test time from pieces, so the repository holds none."""
     alnum = string.ascii_letters + string.digits
     return {
-        "aws-access-key-id": "AK" + "IA" + "".join(
-            secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16)
-        ),
+        "aws-access-key-id": "AK"
+        + "IA"
+        + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16)),
         "github-pat": "gh" + "p_" + "".join(secrets.choice(alnum) for _ in range(36)),
         "stripe-secret-token": "sk_" + "live_" + "".join(secrets.choice(alnum) for _ in range(24)),
     }

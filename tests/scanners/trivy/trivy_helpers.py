@@ -41,8 +41,11 @@ def dpkg_entry(name: str, version: str, source: str | None = None, section: str 
     )
 
 
-def debian_files(openssl: str = "1.1.1k-1+deb11u1", zlib: str = "1:1.2.11.dfsg-2+deb11u1",
-                 urllib3: str | None = "1.26.4") -> dict[str, bytes]:
+def debian_files(
+    openssl: str = "1.1.1k-1+deb11u1",
+    zlib: str = "1:1.2.11.dfsg-2+deb11u1",
+    urllib3: str | None = "1.26.4",
+) -> dict[str, bytes]:
     """Debian 11 with openssl/libssl1.1 (source openssl) and zlib1g (source zlib, epoch 1)."""
     status = (
         dpkg_entry("openssl", openssl, section="utils")
@@ -84,6 +87,7 @@ def alpine_files(openssl: str = "1.1.1o-r0", zlib: str = "1.2.12-r1") -> dict[st
 
 # --- image formats ------------------------------------------------------------------------
 
+
 def _layer(files: Mapping[str, bytes]) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
@@ -95,18 +99,26 @@ def _layer(files: Mapping[str, bytes]) -> bytes:
 
 
 def _image_config(diff_id: str) -> bytes:
-    return json.dumps({
-        "architecture": "amd64",
-        "os": "linux",
-        "config": {"Cmd": ["sh"], "Env": ["PATH=/usr/local/bin:/usr/bin:/bin"]},
-        "rootfs": {"type": "layers", "diff_ids": [diff_id]},
-        "history": [
-            {"created": "2024-01-01T00:00:00Z",
-             "created_by": "/bin/sh -c #(nop) ADD file:0123456789abcdef in / "},
-            {"created": "2024-01-01T00:00:01Z", "created_by": '/bin/sh -c #(nop)  CMD ["sh"]',
-             "empty_layer": True},
-        ],
-    }, sort_keys=True).encode()
+    return json.dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "config": {"Cmd": ["sh"], "Env": ["PATH=/usr/local/bin:/usr/bin:/bin"]},
+            "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+            "history": [
+                {
+                    "created": "2024-01-01T00:00:00Z",
+                    "created_by": "/bin/sh -c #(nop) ADD file:0123456789abcdef in / ",
+                },
+                {
+                    "created": "2024-01-01T00:00:01Z",
+                    "created_by": '/bin/sh -c #(nop)  CMD ["sh"]',
+                    "empty_layer": True,
+                },
+            ],
+        },
+        sort_keys=True,
+    ).encode()
 
 
 def _add(tf: tarfile.TarFile, name: str, data: bytes) -> None:
@@ -121,8 +133,13 @@ def docker_archive(path: Path, files: Mapping[str, bytes], repo_tag: str | None)
     diff_id = "sha256:" + hashlib.sha256(layer).hexdigest()
     config = _image_config(diff_id)
     config_name = hashlib.sha256(config).hexdigest() + ".json"
-    manifest = [{"Config": config_name, "RepoTags": [repo_tag] if repo_tag else None,
-                 "Layers": [f"{diff_id[7:]}/layer.tar"]}]
+    manifest = [
+        {
+            "Config": config_name,
+            "RepoTags": [repo_tag] if repo_tag else None,
+            "Layers": [f"{diff_id[7:]}/layer.tar"],
+        }
+    ]
     with tarfile.open(path, "w") as tf:
         _add(tf, config_name, config)
         _add(tf, f"{diff_id[7:]}/layer.tar", layer)
@@ -143,19 +160,34 @@ def oci_layout(path: Path, files: Mapping[str, bytes], ref_name: str) -> Path:
     layer = _layer(files)
     diff_id = "sha256:" + hashlib.sha256(layer).hexdigest()
     config = _image_config(diff_id)
-    manifest = json.dumps({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                   "digest": blob(config), "size": len(config)},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar",
-                    "digest": blob(layer), "size": len(layer)}],
-    }).encode()
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": blob(config),
+                "size": len(config),
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.oci.image.layer.v1.tar",
+                    "digest": blob(layer),
+                    "size": len(layer),
+                }
+            ],
+        }
+    ).encode()
     index = {
         "schemaVersion": 2,
-        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
-                       "digest": blob(manifest), "size": len(manifest),
-                       "annotations": {"org.opencontainers.image.ref.name": ref_name}}],
+        "manifests": [
+            {
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": blob(manifest),
+                "size": len(manifest),
+                "annotations": {"org.opencontainers.image.ref.name": ref_name},
+            }
+        ],
     }
     (path / "index.json").write_text(json.dumps(index))
     (path / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
@@ -171,7 +203,17 @@ def osv_store_dir(dest: Path, *sources: Path) -> Path:
     return dest
 
 
-def context(root: Path, *targets: str, config: Config | None = None,
-            request: ScanRequest | None = None, timeout: float = 120) -> ScanContext:
-    return ScanContext(root=root, targets=targets, config=config or Config(), timeout=timeout,
-                       request=request or ScanRequest())
+def context(
+    root: Path,
+    *targets: str,
+    config: Config | None = None,
+    request: ScanRequest | None = None,
+    timeout: float = 120,
+) -> ScanContext:
+    return ScanContext(
+        root=root,
+        targets=targets,
+        config=config or Config(),
+        timeout=timeout,
+        request=request or ScanRequest(),
+    )
