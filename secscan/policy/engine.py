@@ -54,6 +54,8 @@ class Context:
     counted: frozenset[int]
     #: Indexes not in the baseline; None without a baseline.
     new: frozenset[int] | None
+    #: Indexes an inline suppression hides from the gate (the profile honours them, no waiver).
+    honoured: frozenset[int]
     thresholds: tuple[Threshold, ...]
     controls: tuple[ControlResult, ...]
     fail_on_override: Severity | None = None
@@ -293,15 +295,57 @@ def coverage_notes(ctx: Context) -> Verdict:
     unmapped = [i for i, f in enumerate(ctx.findings) if not f.controls]
     if unmapped:
         notes.append(f"{len(unmapped)} finding(s) map to no control (see unmapped_fingerprints)")
-    suppressed = _inline(ctx.result.runs)
-    if suppressed:
-        total = sum(n for _, n in suppressed)
-        each = ", ".join(f"{s} {n}" for s, n in suppressed)
+    # Suppressions a tool applied itself (results from before secscan kept them as data):
+    # the findings are gone, only their count is known.
+    hidden = _inline(ctx.result.runs, hidden_only=True)
+    if hidden:
+        total = sum(n for _, n in hidden)
+        each = ", ".join(f"{s} {n}" for s, n in hidden)
         notes.append(
             f"{total} finding(s) suppressed inline by the tools themselves ({each}): these are "
             "not waivers and carry no reason, owner or expiry"
         )
     return Verdict(warnings=tuple(notes))
+
+
+#: How many inline suppressions a warning lists one by one.
+MAX_LISTED = 20
+
+
+def inline_suppressions(ctx: Context) -> Verdict:
+    """Every inline suppression is named; the profile says whether it hid its finding.
+
+    A profile that honours them lists each one it honoured; one that does not says how many
+    findings a comment asked to hide and counted anyway (a waiver is the way to accept them).
+    """
+    marked = [i for i, f in enumerate(ctx.findings) if f.suppression is not None]
+    if not marked:
+        return Verdict()
+    honoured = sorted(ctx.honoured)
+    if honoured:
+        shown = [_suppression_text(ctx.findings[i]) for i in honoured[:MAX_LISTED]]
+        more = f" and {len(honoured) - MAX_LISTED} more" if len(honoured) > MAX_LISTED else ""
+        head = (
+            f"{len(honoured)} finding(s) hidden from the gate by an inline suppression in the "
+            f"scanned tree (profile {ctx.profile.name!r} honours them): "
+        )
+        return Verdict(warnings=(head + "; ".join(shown) + more,))
+    unwaived = [i for i in marked if i not in ctx.waived]
+    if not unwaived:
+        return Verdict()
+    return Verdict(
+        warnings=(
+            f"{len(unwaived)} finding(s) carry an inline suppression that profile "
+            f"{ctx.profile.name!r} does not honour: they count like any finding unless a "
+            "waiver covers them",
+        )
+    )
+
+
+def _suppression_text(f: Finding) -> str:
+    s = f.suppression
+    line = f":{f.location.start_line}" if f.location.start_line else ""
+    return f"{f.location.path}{line} {f.rule_id} ({s.directive if s else '?'})"
 
 
 #: The gate, in the order its reasons are reported. The structural rules come first and
@@ -319,6 +363,7 @@ GATE = AllOf(
         not_analyzed,
         waiver_hygiene,
         coverage_notes,
+        inline_suppressions,
     )
 )
 
@@ -375,15 +420,28 @@ def evaluate(
         split = baseline.split(findings)
         new_ids = {id(f) for f in split.new}
         new = frozenset(i for i, f in enumerate(findings) if id(f) in new_ids)
+    # The tree under review wrote its inline suppressions: only a profile that says so lets
+    # them hide a finding; a waiver (reviewed, dated) always can.
+    honoured = frozenset(
+        i
+        for i, f in enumerate(findings)
+        if f.suppression is not None
+        and profile.gate.inline_suppressions == "honour"
+        and i not in waived
+    )
     counted = frozenset(
         i
         for i in range(len(findings))
-        if i not in waived and (new is None or not profile.gate.new_only or i in new)
+        if i not in waived
+        and i not in honoured
+        and (new is None or not profile.gate.new_only or i in new)
     )
     thresholds = tuple(
         fail_on if fail_on is not None else profile.threshold(f.kind, f.controls) for f in findings
     )
-    controls = _control_results(mapped, findings, matched_rules, waived, thresholds, index)
+    controls = _control_results(
+        mapped, findings, matched_rules, waived, honoured, thresholds, index
+    )
     ctx = Context(
         result=mapped,
         policy=policy,
@@ -395,6 +453,7 @@ def evaluate(
         active=active,
         counted=counted,
         new=new,
+        honoured=honoured,
         thresholds=thresholds,
         controls=controls,
         fail_on_override=fail_on,
@@ -427,6 +486,7 @@ def evaluate(
         failing_fingerprints=failing,
         unmapped_fingerprints=ctx.fps([i for i, f in enumerate(findings) if not f.controls]),
         inline_suppressions=_inline(mapped.runs),
+        honoured_suppressions=ctx.fps(sorted(honoured)),
         tolerated_errors=tuple(r.scanner for r in mapped.failed_runs)
         if profile.gate.scanner_error == "warn"
         else (),
@@ -502,6 +562,7 @@ def _control_results(
     findings: Sequence[Finding],
     matched_rules: Sequence[tuple[str, ...]],
     waived: Mapping[int, LoadedWaiver],
+    honoured: frozenset[int],
     thresholds: Sequence[Threshold],
     index: Mapping[str, ControlInfo],
 ) -> tuple[ControlResult, ...]:
@@ -524,7 +585,8 @@ def _control_results(
             if r.kind.value in kinds
             and any(can_evidence(rule.match, r.scanner, r.kind) for rule in info.rules)
         }
-        open_ = [i for i in mine if i not in waived]
+        # An honoured inline suppression does not fail a control; it is never "waived" either.
+        open_ = [i for i in mine if i not in waived and i not in honoured]
         shut = [i for i in mine if i in waived]
 
         def fails(i: int) -> bool:
@@ -600,11 +662,18 @@ def _controls_of_runs(ctx: Context, runs: Sequence[ScannerRun]) -> dict[str, tup
     }
 
 
-def _inline(runs: Sequence[ScannerRun]) -> tuple[tuple[str, int], ...]:
+def _inline(
+    runs: Sequence[ScannerRun], *, hidden_only: bool = False
+) -> tuple[tuple[str, int], ...]:
+    """Per scanner, inline suppressions: all of them, or only those the tool applied itself
+    (counted, but the finding is not in the results)."""
     counts: Counter[str] = Counter()
     for r in runs:
-        if r.status is RunStatus.OK and r.inline_suppressions:
-            counts[r.scanner] += r.inline_suppressions
+        n = r.inline_suppressions
+        if hidden_only:
+            n -= sum(f.suppression is not None for f in r.findings)
+        if r.status is RunStatus.OK and n > 0:
+            counts[r.scanner] += n
     return tuple(sorted(counts.items()))
 
 

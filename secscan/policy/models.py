@@ -161,6 +161,9 @@ class MappingFile(_Strict):
 Threshold = Severity | Literal["none"]
 ErrorAction = Literal["fail", "warn"]
 NotAssessedAction = Literal["fail", "warn", "ignore"]
+#: Whether an inline `# nosec` / `# nosemgrep` / `trivy:ignore` in the scanned tree hides
+#: its finding from the gate ("honour") or the finding counts unless a waiver covers it.
+InlineAction = Literal["honour", "ignore"]
 
 
 def _threshold(v: object) -> object:
@@ -220,6 +223,9 @@ class GateSettings(_Strict):
     #: root): their flaws are unknown, so they are at least always reported.
     not_analyzed: NotAssessedAction = "warn"
     expired_waiver: ErrorAction = "warn"
+    #: The tree under review wrote its inline suppressions; a profile that does not say
+    #: it trusts them counts every suppressed finding like any other.
+    inline_suppressions: InlineAction = "ignore"
 
     @field_validator("controls", mode="before")
     @classmethod
