@@ -321,25 +321,35 @@ def inline_suppressions(ctx: Context) -> Verdict:
     marked = [i for i, f in enumerate(ctx.findings) if f.suppression is not None]
     if not marked:
         return Verdict()
+    notes: list[str] = []
     honoured = sorted(ctx.honoured)
     if honoured:
-        shown = [_suppression_text(ctx.findings[i]) for i in honoured[:MAX_LISTED]]
-        more = f" and {len(honoured) - MAX_LISTED} more" if len(honoured) > MAX_LISTED else ""
-        head = (
+        notes.append(
             f"{len(honoured)} finding(s) hidden from the gate by an inline suppression in the "
             f"scanned tree (profile {ctx.profile.name!r} honours them): "
+            + _listing([ctx.findings[i] for i in honoured])
         )
-        return Verdict(warnings=(head + "; ".join(shown) + more,))
-    unwaived = [i for i in marked if i not in ctx.waived]
-    if not unwaived:
-        return Verdict()
-    return Verdict(
-        warnings=(
-            f"{len(unwaived)} finding(s) carry an inline suppression that profile "
+    counted = [i for i in marked if i not in ctx.waived and i not in ctx.honoured]
+    if counted and ctx.profile.gate.inline_suppressions == "honour":
+        # Honoured elsewhere, but these arrived with their finding in the change under review.
+        notes.append(
+            f"{len(counted)} new finding(s) arrive with an inline suppression added by the "
+            "change under review: not honoured, they count (a waiver can accept them): "
+            + _listing([ctx.findings[i] for i in counted])
+        )
+    elif counted:
+        notes.append(
+            f"{len(counted)} finding(s) carry an inline suppression that profile "
             f"{ctx.profile.name!r} does not honour: they count like any finding unless a "
-            "waiver covers them",
+            "waiver covers them: " + _listing([ctx.findings[i] for i in counted])
         )
-    )
+    return Verdict(warnings=tuple(notes))
+
+
+def _listing(findings: Sequence[Finding]) -> str:
+    shown = "; ".join(_suppression_text(f) for f in findings[:MAX_LISTED])
+    more = f" and {len(findings) - MAX_LISTED} more" if len(findings) > MAX_LISTED else ""
+    return shown + more
 
 
 def _suppression_text(f: Finding) -> str:
@@ -421,13 +431,15 @@ def evaluate(
         new_ids = {id(f) for f in split.new}
         new = frozenset(i for i, f in enumerate(findings) if id(f) in new_ids)
     # The tree under review wrote its inline suppressions: only a profile that says so lets
-    # them hide a finding; a waiver (reviewed, dated) always can.
+    # them hide a finding, and never one that arrives together with its finding in the change
+    # under review (new against the baseline); a waiver (reviewed, dated) always can.
     honoured = frozenset(
         i
         for i, f in enumerate(findings)
         if f.suppression is not None
         and profile.gate.inline_suppressions == "honour"
         and i not in waived
+        and (new is None or i not in new)
     )
     counted = frozenset(
         i

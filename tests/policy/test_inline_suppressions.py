@@ -9,6 +9,7 @@ import pytest
 from policydata import NOW, code_finding, ok_run, result_of
 
 from secscan.findings import Suppression
+from secscan.policy.baseline import Baseline
 from secscan.policy.engine import evaluate
 from secscan.policy.models import GateSettings, Policy
 from secscan.policy.waivers import load_waivers
@@ -81,3 +82,27 @@ def test_the_suppression_survives_the_results_file(shipped: Policy) -> None:
     assert saved.result == mapped and saved.decision == d
     (f,) = saved.result.findings
     assert f.suppression == NOSEC
+
+
+def test_a_suppression_arriving_with_its_new_finding_is_not_honoured(shipped: Policy) -> None:
+    """`ci --new-since`: the base's findings are the baseline. A PR that adds a flaw and a
+    `# nosec` on it does not get to decide: the new finding counts and the warning names it."""
+    _, d = evaluate(
+        _result(), shipped, shipped.profiles["ci"], baseline=Baseline.from_findings([]), now=NOW
+    )
+    assert not d.passed
+    assert "fp-B602-app/run.py-12" in d.failing_fingerprints
+    assert any(
+        "added by the change under review" in w and "app/run.py:12 B602 (# nosec B602)" in w
+        for w in d.warnings
+    )
+
+
+def test_a_suppression_the_base_already_had_is_honoured(shipped: Policy) -> None:
+    result = _result()
+    ci = shipped.profiles["ci"]
+    every = ci.model_copy(update={"gate": ci.gate.model_copy(update={"new_only": False})})
+    base = Baseline.from_findings(result.findings)
+    _, d = evaluate(result, shipped, every, baseline=base, now=NOW)
+    assert d.passed, d.reasons
+    assert d.honoured_suppressions == ("fp-B602-app/run.py-12",)
