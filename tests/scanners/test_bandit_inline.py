@@ -145,3 +145,21 @@ def test_real_bandit_marks_what_it_would_hide(tmp_path: Path) -> None:
     kept = {r["line_number"] for r in json.loads(done.stdout)["results"] if r["test_id"] == "B602"}
     all_b602 = {f.location.start_line for f in outcome.findings if f.rule_id == "B602"}
     assert all_b602 - kept == marked
+
+
+@pytest.mark.integration
+def test_a_cached_scan_keeps_the_suppressed_findings(tmp_path: Path) -> None:
+    """The result cache stores per-file findings: the marked ones come back from it whole."""
+    from secscan import pipeline
+
+    root = tmp_path / "tree"
+    root.mkdir()
+    (root / "suppressed.py").write_text((FIX / "src" / "suppressed.py").read_text())
+    config = Config(scanners=("bandit",))
+    cold = pipeline.scan(root, config, cache_dir=tmp_path / "cache").runs[0]
+    warm = pipeline.scan(root, config, cache_dir=tmp_path / "cache").runs[0]
+    assert warm.cached and not cold.cached
+    marked = {f.location.start_line for f in warm.findings if f.suppression}
+    assert marked == HIDDEN_BY_BANDIT
+    assert warm.findings == cold.findings
+    assert warm.inline_suppressions == cold.inline_suppressions == len(HIDDEN_BY_BANDIT)
