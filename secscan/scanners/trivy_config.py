@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
+from secscan._atomic import write_atomic
 from secscan.errors import ScannerError, ScannerOutputError
 from secscan.findings import Finding, FindingKind, Location, NotAnalyzed, Severity, Suppression
 from secscan.policy.match import canonical_check_id
@@ -141,15 +142,13 @@ class TrivyConfigScanner(_trivy.TrivyScanner):
         work = Path(tempfile.mkdtemp(prefix="secscan-iac-"))
         try:
             for t in ctx.targets:
-                dest = work / t
-                dest.parent.mkdir(parents=True, exist_ok=True)
                 content = directives.get(t)
                 if content is None:
                     try:
                         content = (ctx.root / t).read_bytes()
                     except OSError:
                         continue
-                dest.write_bytes(defuse(content))
+                write_atomic(work / t, defuse(content))
             shadow = replace(ctx, root=work)
             done = self.execute(self.argv(shadow), shadow)
             every = self.parse(done.stdout, shadow).findings
