@@ -120,3 +120,21 @@ def test_real_trivy_tfsec_spelling_is_marked_too(tmp_path: Path) -> None:
     outcome = TrivyConfigScanner().scan(context(tmp_path, "main.tf"))
     marked = {f.rule_id: f.suppression for f in outcome.findings if f.suppression}
     assert marked["AWS-0086"] is not None and marked["AWS-0086"].directive.startswith("tfsec:")
+
+
+@pytest.mark.integration
+def test_real_trivy_secret_scanning_has_no_inline_ignore(tmp_path: Path) -> None:
+    """trivy 0.76's secret scanner reads no `trivy:ignore` comment: nothing to mark, and
+    nothing hidden (checked, so a future trivy that starts honouring one is noticed)."""
+    import secrets as random_source
+
+    from secscan.scanners.trivy_secrets import TrivySecretsScanner
+
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+    key = "AKIA" + "".join(random_source.choice(alphabet) for _ in range(16))
+    (tmp_path / "settings.py").write_text(
+        f'AWS_ACCESS_KEY_ID = "{key}"  # trivy:ignore:aws-access-key-id\n'
+    )
+    (found,) = TrivySecretsScanner().scan(context(tmp_path, "settings.py")).findings
+    assert found.rule_id == "aws-access-key-id" and found.suppression is None
+    assert key not in repr(found)
