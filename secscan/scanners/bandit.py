@@ -154,9 +154,9 @@ class BanditScanner(ToolScanner):
             )
             # Output of a bandit run without --ignore-nosec still says what it hid.
             hidden = int(totals.get("nosec", 0) or 0) + int(totals.get("skipped_tests", 0) or 0)
+            findings = mark_suppressed(findings, results, ctx)
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise ScannerOutputError(self.name, f"unexpected bandit result shape: {e!r}") from e
-        findings = mark_suppressed(findings, results, ctx)
         return ScanOutcome(
             findings=findings,
             not_analyzed=skipped,
@@ -197,11 +197,13 @@ def mark_suppressed(
 ) -> tuple[Finding, ...]:
     """Each finding a `# nosec` comment in its file would hide, marked with that comment."""
     comments: dict[str, dict[int, Nosec]] = {}
+    # Only the files the tool was handed are read: a path in its output is not trusted.
+    wanted = frozenset(ctx.targets)
     out = []
     for f, r in zip(findings, results, strict=True):
         path = f.location.path
         if path not in comments:
-            comments[path] = _read_nosecs(ctx, path)
+            comments[path] = _read_nosecs(ctx, path) if path in wanted else {}
         lines = comments[path]
         line = f.location.start_line or 0
         line_range = tuple(int(n) for n in r.get("line_range") or [line])
@@ -216,7 +218,7 @@ def mark_suppressed(
 def _read_nosecs(ctx: ScanContext, path: str) -> dict[int, Nosec]:
     try:
         source = (ctx.root / path).read_bytes()
-    except OSError:
+    except (OSError, ValueError):
         return {}  # unreadable now: nothing can be proven suppressed, so nothing is
     if b"nosec" not in source:
         return {}

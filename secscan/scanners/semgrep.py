@@ -245,11 +245,11 @@ class SemgrepScanner(ToolScanner):
                     msg = (str(err.get("message") or kind_text).strip().splitlines() or ["?"])[0]
                     raise ScannerError(self.name, f"semgrep reported an error: {msg}")
             findings = tuple(self._finding(r, ctx) for r in results)
-            check_ids = [str(r["check_id"]) for r in results]
+            findings = mark_suppressed(findings, [str(r["check_id"]) for r in results], ctx)
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise ScannerOutputError(self.name, f"unexpected semgrep result shape: {e!r}") from e
         return ScanOutcome(
-            findings=mark_suppressed(findings, check_ids, ctx),
+            findings=findings,
             not_analyzed=tuple(dict.fromkeys(not_analyzed)),
             rulesets=self.rulesets(ctx),
             analyzed=analyzed,
@@ -297,11 +297,13 @@ def mark_suppressed(
 ) -> tuple[Finding, ...]:
     """Each finding a `nosemgrep` comment in its file would hide, marked with that comment."""
     sources: dict[str, list[str] | None] = {}
+    # Only the files the tool was handed are read: a path in its output is not trusted.
+    wanted = frozenset(ctx.targets)
     out = []
     for f, check_id in zip(findings, check_ids, strict=True):
         path = f.location.path
         if path not in sources:
-            sources[path] = _read_lines(ctx, path)
+            sources[path] = _read_lines(ctx, path) if path in wanted else None
         lines = sources[path]
         n = f.location.start_line or 0
         if lines and 1 <= n <= len(lines):
@@ -317,7 +319,7 @@ def mark_suppressed(
 def _read_lines(ctx: ScanContext, path: str) -> list[str] | None:
     try:
         source = (ctx.root / path).read_bytes()
-    except OSError:
+    except (OSError, ValueError):
         return None  # unreadable now: nothing can be proven suppressed, so nothing is
     if b"nosem" not in source.lower():
         return None

@@ -146,7 +146,7 @@ class TrivyConfigScanner(_trivy.TrivyScanner):
                 if content is None:
                     try:
                         content = (ctx.root / t).read_bytes()
-                    except OSError:
+                    except (OSError, ValueError):
                         continue
                 write_atomic(work / t, defuse(content))
             shadow = replace(ctx, root=work)
@@ -203,7 +203,7 @@ def _directive_files(ctx: ScanContext) -> dict[str, bytes]:
     for t in ctx.targets:
         try:
             content = (ctx.root / t).read_bytes()
-        except OSError:
+        except (OSError, ValueError):
             continue
         if _DIRECTIVE.search(content):
             out[t] = content
