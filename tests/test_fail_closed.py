@@ -81,3 +81,54 @@ def test_clean_fake_output_passes(tree: Path, tmp_path: Path, run_cli, fake_tool
     assert run.status.value == "ok", run.error
     assert run.tool_version == "9.9.9"
     assert res.code == 0
+
+
+@pytest.mark.parametrize(
+    ("scanner", "tool", "files", "body", "reason"),
+    [
+        (
+            "semgrep",
+            "semgrep",
+            {"app.py": "print(1)\n"},
+            'if [ "$1" = "--version" ]; then echo 1.185.0; exit 0; fi\necho \'{"results": []}\'',
+            "does not say which files it analyzed",
+        ),
+        (
+            "semgrep",
+            "semgrep",
+            {"app.py": "print(1)\n"},
+            'if [ "$1" = "--version" ]; then echo 1.185.0; exit 0; fi\n'
+            'echo \'{"results": [], "errors": [], "paths": {"scanned": []}}\'; exit 1',
+            "exited 1 but reported no result",
+        ),
+        (
+            "iac",
+            "trivy",
+            {"Dockerfile": "FROM alpine:3.19\n", "main.tf": 'variable "x" {}\n'},
+            'if [ "$1" = "--version" ]; then echo "Version: 0.76.0"; exit 0; fi\n'
+            'echo \'{"SchemaVersion": 2, "Results": []}\'',
+            "not analyzed: Dockerfile, main.tf",
+        ),
+    ],
+    ids=["semgrep-empty-document", "semgrep-exit-1-nothing", "trivy-empty-results"],
+)
+def test_an_empty_document_for_real_targets_exits_3(
+    tmp_path: Path,
+    run_cli,
+    fake_tool,
+    scanner: str,
+    tool: str,
+    files: dict[str, str],
+    body: str,
+    reason: str,
+) -> None:
+    root = tmp_path / "proj"
+    root.mkdir()
+    for name, text in files.items():
+        (root / name).write_text(text)
+    (root / ".secscan.yaml").write_text(f"version: 1\nscanners: [{scanner}]\n")
+    fake_tool(tool, body)
+    res, run = _scan(run_cli, root, tmp_path / "out")
+    assert res.code == 3, res.out
+    assert run.status.value == "error" and run.scanner == scanner
+    assert reason in (run.error or "")
