@@ -22,7 +22,13 @@ from secscan.findings import (
     Severity,
     Suppression,
 )
-from secscan.scanners.base import ScanContext, ScanOutcome, ToolScanner, require_accounted
+from secscan.scanners.base import (
+    ScanContext,
+    ScanOutcome,
+    ToolScanner,
+    normalized,
+    require_accounted,
+)
 
 #: bandit's own reading of a `# nosec` comment (bandit/core/manager.py, 1.9).
 NOSEC_COMMENT = re.compile(r"#\s*nosec:?\s*(?P<tests>[^#]+)?#?")
@@ -152,8 +158,15 @@ class BanditScanner(ToolScanner):
                 for name, m in data.get("metrics", {}).items()
                 if name != "_totals" and isinstance(m, dict)
             )
-            # Output of a bandit run without --ignore-nosec still says what it hid.
+            # Output of a bandit run without --ignore-nosec still says what it hid: bare
+            # `# nosec` counts as nosec, `# nosec B602` as skipped_tests.
             hidden = int(totals.get("nosec", 0) or 0) + int(totals.get("skipped_tests", 0) or 0)
+            hidden_by_path = {
+                ctx.relpath(str(name)): int(m.get("nosec", 0) or 0)
+                + int(m.get("skipped_tests", 0) or 0)
+                for name, m in data.get("metrics", {}).items()
+                if name != "_totals" and isinstance(m, dict)
+            }
             findings = mark_suppressed(findings, results, ctx)
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise ScannerOutputError(self.name, f"unexpected bandit result shape: {e!r}") from e
@@ -161,6 +174,7 @@ class BanditScanner(ToolScanner):
             findings=findings,
             not_analyzed=skipped,
             inline_suppressions=hidden,
+            suppressions_by_path={k: v for k, v in hidden_by_path.items() if v},
             analyzed=analyzed,
         )
 
@@ -198,7 +212,7 @@ def mark_suppressed(
     """Each finding a `# nosec` comment in its file would hide, marked with that comment."""
     comments: dict[str, dict[int, Nosec]] = {}
     # Only the files the tool was handed are read: a path in its output is not trusted.
-    wanted = frozenset(ctx.targets)
+    wanted = normalized(ctx.targets)
     out = []
     for f, r in zip(findings, results, strict=True):
         path = f.location.path

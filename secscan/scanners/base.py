@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Collection, Mapping, Sequence
+import posixpath
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Protocol, runtime_checkable
@@ -68,6 +69,11 @@ class ScanOutcome:
     analyzed: frozenset[str] | None = None
 
 
+def normalized(paths: Iterable[str]) -> frozenset[str]:
+    """Paths as the tools print them back (`docs/../a.py` is `a.py`): for comparing only."""
+    return frozenset(posixpath.normpath(p) for p in paths)
+
+
 #: How many unaccounted files an error names before it says "and N more".
 MAX_NAMED = 10
 
@@ -81,8 +87,8 @@ def require_accounted(scanner: str, ctx: ScanContext, outcome: ScanOutcome) -> N
     """
     if outcome.analyzed is None:
         raise ScannerError(scanner, "the tool's output does not say which files it analyzed")
-    told = outcome.analyzed | {n.path for n in outcome.not_analyzed}
-    missing = [t for t in ctx.targets if t not in told]
+    told = normalized([*outcome.analyzed, *(n.path for n in outcome.not_analyzed)])
+    missing = [t for t in ctx.targets if posixpath.normpath(t) not in told]
     if not missing:
         return
     shown = ", ".join(missing[:MAX_NAMED])

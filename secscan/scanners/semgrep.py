@@ -24,7 +24,13 @@ from secscan.findings import (
     Severity,
     Suppression,
 )
-from secscan.scanners.base import ScanContext, ScanOutcome, ToolScanner, require_accounted
+from secscan.scanners.base import (
+    ScanContext,
+    ScanOutcome,
+    ToolScanner,
+    normalized,
+    require_accounted,
+)
 
 #: Languages our pack and semgrep's parsers cover; other files are not worth a semgrep start.
 EXTENSIONS = (
@@ -298,7 +304,7 @@ def mark_suppressed(
     """Each finding a `nosemgrep` comment in its file would hide, marked with that comment."""
     sources: dict[str, list[str] | None] = {}
     # Only the files the tool was handed are read: a path in its output is not trusted.
-    wanted = frozenset(ctx.targets)
+    wanted = normalized(ctx.targets)
     out = []
     for f, check_id in zip(findings, check_ids, strict=True):
         path = f.location.path

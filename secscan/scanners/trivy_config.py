@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shutil
 import tempfile
@@ -121,16 +122,19 @@ class TrivyConfigScanner(_trivy.TrivyScanner):
         """
         directory = _trivy.base_dir(ctx.targets)
         reported = {
-            _trivy.to_root(directory, str(r.get("Target"))): str(r.get("Type") or "")
+            posixpath.normpath(_trivy.to_root(directory, str(r.get("Target")))): str(
+                r.get("Type") or ""
+            )
             for r in _trivy.load_results(stdout, self.name)
         }
         modules = {p for p, kind in reported.items() if kind == "terraform"}
         out = set()
         for t in ctx.targets:
-            if t in reported or not is_certainly_iac(t):
+            here = posixpath.normpath(t)
+            if here in reported or not is_certainly_iac(t):
                 out.add(t)
-            elif t.lower().endswith(_TERRAFORM) and any(
-                p.as_posix() in modules for p in PurePosixPath(t).parents
+            elif here.lower().endswith(_TERRAFORM) and any(
+                p.as_posix() in modules for p in PurePosixPath(here).parents
             ):
                 out.add(t)
         return frozenset(out)
