@@ -14,7 +14,7 @@ from secscan.config import Config
 from secscan.errors import AdvisoryError
 from secscan.findings import AdvisorySource, FindingKind
 from secscan.scanners.base import Scanner, ScanRequest
-from secscan.scanners.manifests import mask
+from secscan.dependencies.manifests import mask
 
 #: Scanner kinds that look packages up in advisories.
 ADVISORY_KINDS = (FindingKind.DEPENDENCY, FindingKind.IMAGE)

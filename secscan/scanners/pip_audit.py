@@ -29,9 +29,9 @@ from secscan.findings import (
     Package,
     Severity,
 )
-from secscan.scanners import manifests
+from secscan.dependencies import manifests
 from secscan.scanners.base import ScanContext, ScanOutcome, ToolScanner
-from secscan.scanners.manifests import Declared
+from secscan.dependencies.manifests import Declared
 
 #: Where pip-audit's `-s osv` goes when no mirror is configured.
 OSV_API = "https://api.osv.dev"
