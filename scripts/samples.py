@@ -1,7 +1,7 @@
 """Regenerate reports/samples/: every report of the bundled example, viewable without installing.
 
-    python -m secscan.report.samples          # re-render from reports/samples/secscan-results.json
-    python -m secscan.report.samples --scan   # scan examples/vulnerable-shop afresh first
+    python scripts/samples.py          # re-render from reports/samples/secscan-results.json
+    python scripts/samples.py --scan   # scan examples/vulnerable-shop afresh first
 
 Run from a source checkout. The reports are rendered with the scan's own finish time as the
 clock, so re-rendering unchanged results gives the same bytes.
@@ -23,7 +23,7 @@ from secscan.report import FORMATS, compliance
 from secscan.report.model import build
 from secscan.results import RESULTS_FILE, SavedResults, dumps, loads
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = "examples/vulnerable-shop"
 SAMPLE_FORMATS = ("sarif", "html", "markdown", "junit")
 COMPLIANCE_FORMATS = ("html", "markdown", "json")
@@ -74,7 +74,7 @@ def redacted(result: ScanResult) -> ScanResult:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m secscan.report.samples", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python scripts/samples.py", description=__doc__)
     parser.add_argument("--scan", action="store_true", help="scan the example afresh first")
     parser.add_argument("--out", type=Path, default=None, help="[default: reports/samples]")
     args = parser.parse_args(argv)
