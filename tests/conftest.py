@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from secscan.cli import main
 
@@ -18,6 +19,12 @@ REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "vulnerable-shop"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PINNED = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
+
+# Property tests in CI are reproducible: a fixed example sequence (derandomize) and no deadline
+# (the machine is shared; a slow example is not a failure). Locally they stay random.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("CI", "").lower() == "true":
+    settings.load_profile("ci")
 
 # Tests never share the user's result cache (nor each other's: see the autouse fixture).
 os.environ["SECSCAN_CACHE_DIR"] = tempfile.mkdtemp(prefix="secscan-test-cache-")
