@@ -22,7 +22,15 @@ from policydata import (
 from secscan.findings import Finding, FindingKind, RunStatus, ScannerRun, ScanResult
 from secscan.policy.decision import ControlState
 from secscan.policy.engine import evaluate
-from secscan.policy.models import Control, Framework, FrameworkInfo, Policy, qualify
+from secscan.policy.match import matches
+from secscan.policy.models import (
+    Control,
+    Framework,
+    FrameworkInfo,
+    MappingRule,
+    Policy,
+    qualify,
+)
 
 #: flaws.yaml's scanner names -> the names secscan's scanners report under.
 SCANNERS = {
@@ -107,30 +115,43 @@ def _evidence_kinds(policy: Policy, framework: str, control: str) -> set[str]:
     return {k.value for r in policy.rules if r.id in evidencing for k in r.match.kinds}
 
 
-def _with_crosswalk(policy: Policy) -> Policy:
+def _with_crosswalk(policy: Policy, example: ScanResult) -> Policy:
     """The shipped library plus a framework whose controls only crosswalk to shipped rules
-    (`Control.rules`), one per finding kind the example's scanners emit: no rule names them.
+    (`Control.rules`); no rule names them. Per finding kind, one control crosswalks to a rule
+    the example's findings match (it fails) and one to a rule they do not (it passes when its
+    scanner ran, and is not assessed when none did).
     """
     controls = []
     for kind in (FindingKind.CODE, FindingKind.IAC, FindingKind.SECRET, FindingKind.DEPENDENCY):
-        rule = next(r for r in policy.rules if r.match.kinds == (kind,))
-        controls.append(
-            Control(
-                id=f"CW.{kind.value}",
-                title=f"crosswalk to {rule.id}",
-                theme="test",
-                statement="evidenced only through a crosswalk",
-                rules=(rule.id,),
-            )
+
+        def found(rule: MappingRule) -> bool:
+            return any(matches(rule.match, f) for f in example.findings)
+
+        hit = next(r for r in policy.rules if r.match.kinds == (kind,) and found(r))
+        # No quiet rule is dependency-only; malicious-package is dependency + image.
+        quiet = next(
+            r
+            for r in policy.rules
+            if kind in r.match.kinds and len(r.match.kinds) <= 2 and not found(r)
         )
+        for tag, rule in (("hit", hit), ("quiet", quiet)):
+            controls.append(
+                Control(
+                    id=f"CW.{kind.value}.{tag}",
+                    title=f"crosswalk to {rule.id}",
+                    theme="test",
+                    statement="evidenced only through a crosswalk",
+                    rules=(rule.id,),
+                )
+            )
     info = FrameworkInfo(id="crosswalk-test", title="Crosswalk", source="this test")
     fw = Framework(info=info, controls=tuple(controls), source_file="<test>")
     return policy.model_copy(update={"frameworks": (*policy.frameworks, fw)})
 
 
 @pytest.fixture(scope="module")
-def crosswalked(shipped: Policy) -> Policy:
-    policy = _with_crosswalk(shipped)
+def crosswalked(shipped: Policy, example: ScanResult) -> Policy:
+    policy = _with_crosswalk(shipped, example)
     assert not any(q.startswith("crosswalk-test:") for r in policy.rules for q in r.controls)
     return policy
 
@@ -203,6 +224,8 @@ def test_a_crosswalked_control_is_assessed_by_the_rules_it_names(
         replace(example, runs=runs), crosswalked, crosswalked.profiles["ci"], now=NOW
     )
     state = {c.control_id: c.state for c in decision.controls if c.framework == "crosswalk-test"}
-    assert state["CW.secret"] is not ControlState.NOT_ASSESSED
-    for other in ("CW.code", "CW.iac", "CW.dependency"):
-        assert state[other] is ControlState.NOT_ASSESSED, other
+    assert state["CW.secret.hit"] is ControlState.FAIL
+    assert state["CW.secret.quiet"] is ControlState.PASS
+    for other in ("code", "iac", "dependency"):
+        for tag in ("hit", "quiet"):
+            assert state[f"CW.{other}.{tag}"] is ControlState.NOT_ASSESSED, other
