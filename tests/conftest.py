@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
+import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -14,6 +16,9 @@ import pytest
 from hypothesis import settings
 
 from secscan.cli import main
+
+#: tests/test_markers.py runs the real-tool guard below on generated tests.
+pytest_plugins = ["pytester"]
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "vulnerable-shop"
@@ -39,6 +44,48 @@ def _own_result_cache(
 ) -> None:
     """Each test starts with an empty result cache, so no test passes on another's results."""
     monkeypatch.setenv("SECSCAN_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+#: The external tools that make a test an integration test (the `integration` marker).
+REAL_TOOLS = frozenset(
+    {"bandit", "semgrep", "pysemgrep", "semgrep-core", "pip-audit", "trivy", "chromium"}
+    | {"chromium-browser", "pre-commit"}
+)
+
+
+def _real_tool(arg: str) -> str | None:
+    """The tool's name if `arg` starts a real one; stand-ins live under the temp dir."""
+    name = Path(arg).name
+    if name not in REAL_TOOLS:
+        return None
+    path = shutil.which(arg) if os.sep not in arg else arg
+    tmp = Path(tempfile.gettempdir()).resolve()
+    if path and Path(path).resolve().is_relative_to(tmp):
+        return None
+    return name
+
+
+@pytest.fixture(autouse=True)
+def _real_tools_are_marked(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """A test that starts a real scanner, browser or pre-commit must say so: `integration`."""
+    if request.node.get_closest_marker("integration") is not None:
+        yield
+        return
+    started: list[str] = []
+    real_init = subprocess.Popen.__init__
+
+    def spy(self: subprocess.Popen[bytes], args: object, *rest: object, **kw: object) -> None:
+        first = args if isinstance(args, str | bytes | os.PathLike) else next(iter(args), "")  # type: ignore[call-overload]
+        started.append(os.fsdecode(first))
+        real_init(self, args, *rest, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", spy)
+    yield
+    real = sorted({t for a in started if (t := _real_tool(a))})
+    if real:
+        pytest.fail(f"runs the real {', '.join(real)}: mark it @pytest.mark.integration")
 
 
 @dataclass
