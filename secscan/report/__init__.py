@@ -36,8 +36,6 @@ class Format:
     module: str
     kind: Kind = Kind.SCAN
     function: str = "render"
-    #: One line for the docs table and `--help`.
-    summary: str = ""
 
     def renderer(self) -> Callable[..., str]:
         fn: Callable[..., str] = getattr(importlib.import_module(self.module), self.function)
@@ -60,48 +58,18 @@ class Format:
         return self.filename.format(id=safe)
 
 
-_COMPLIANCE = "secscan.report.compliance"
+_C = Kind.COMPLIANCE
 
 #: Every format secscan writes. Adding one: a module rendering it, and one line here.
 REGISTRY: tuple[Format, ...] = (
-    Format(
-        "json",
-        "secscan-results.json",
-        "secscan.report.results_json",
-        summary="the saved results every other report re-renders from",
-    ),
-    Format(
-        "sarif", "secscan.sarif", "secscan.report.sarif", summary="SARIF 2.1.0 for code scanning"
-    ),
-    Format("html", "secscan-report.html", "secscan.report.html", summary="a self-contained page"),
-    Format(
-        "markdown", "secscan-summary.md", "secscan.report.markdown", summary="PR / step summary"
-    ),
-    Format("junit", "secscan-junit.xml", "secscan.report.junit", summary="JUnit XML for CI UIs"),
-    Format(
-        "html",
-        "compliance-{id}.html",
-        _COMPLIANCE,
-        Kind.COMPLIANCE,
-        "render_html",
-        summary="printable evidence document",
-    ),
-    Format(
-        "markdown",
-        "compliance-{id}.md",
-        _COMPLIANCE,
-        Kind.COMPLIANCE,
-        "render_markdown",
-        summary="evidence document as Markdown",
-    ),
-    Format(
-        "json",
-        "compliance-{id}.json",
-        _COMPLIANCE,
-        Kind.COMPLIANCE,
-        "render_json",
-        summary="evidence document as data (schema secscan-compliance)",
-    ),
+    Format("json", "secscan-results.json", "secscan.report.results_json"),
+    Format("sarif", "secscan.sarif", "secscan.report.sarif"),
+    Format("html", "secscan-report.html", "secscan.report.html"),
+    Format("markdown", "secscan-summary.md", "secscan.report.markdown"),
+    Format("junit", "secscan-junit.xml", "secscan.report.junit"),
+    Format("html", "compliance-{id}.html", "secscan.report.compliance", _C, "render_html"),
+    Format("markdown", "compliance-{id}.md", "secscan.report.compliance", _C, "render_markdown"),
+    Format("json", "compliance-{id}.json", "secscan.report.compliance", _C, "render_json"),
 )
 
 
