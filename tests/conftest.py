@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 import subprocess
 import tempfile
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from realtools import real_tool
 
 from secscan.cli import main
 
@@ -46,25 +46,6 @@ def _own_result_cache(
     monkeypatch.setenv("SECSCAN_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
 
 
-#: The external tools that make a test an integration test (the `integration` marker).
-REAL_TOOLS = frozenset(
-    {"bandit", "semgrep", "pysemgrep", "semgrep-core", "pip-audit", "trivy", "chromium"}
-    | {"chromium-browser", "pre-commit"}
-)
-
-
-def _real_tool(arg: str) -> str | None:
-    """The tool's name if `arg` starts a real one; stand-ins live under the temp dir."""
-    name = Path(arg).name
-    if name not in REAL_TOOLS:
-        return None
-    path = shutil.which(arg) if os.sep not in arg else arg
-    tmp = Path(tempfile.gettempdir()).resolve()
-    if path and Path(path).resolve().is_relative_to(tmp):
-        return None
-    return name
-
-
 @pytest.fixture(autouse=True)
 def _real_tools_are_marked(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
@@ -83,7 +64,7 @@ def _real_tools_are_marked(
 
     monkeypatch.setattr(subprocess.Popen, "__init__", spy)
     yield
-    real = sorted({t for a in started if (t := _real_tool(a))})
+    real = sorted({t for a in started if (t := real_tool(a))})
     if real:
         pytest.fail(f"runs the real {', '.join(real)}: mark it @pytest.mark.integration")
 

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import _real_tool
+from realtools import real_tool
 
 from secscan._subprocess import which
 
@@ -14,17 +14,18 @@ from secscan._subprocess import which
 def test_a_real_tool_is_recognised_and_a_stand_in_is_not(tmp_path: Path) -> None:
     bandit = which("bandit")
     assert bandit is not None
-    assert _real_tool(bandit) == "bandit"
-    assert _real_tool("semgrep") == "semgrep"  # a bare name resolves on PATH
-    assert _real_tool(str(tmp_path / "fake-bin" / "trivy")) is None  # fake_tool's stand-ins
-    assert _real_tool("git") is None
-    assert _real_tool(sys.executable) is None
+    assert real_tool(bandit) == "bandit"
+    assert real_tool("semgrep") == "semgrep"  # a bare name resolves on PATH
+    assert real_tool(str(tmp_path / "fake-bin" / "trivy")) is None  # fake_tool's stand-ins
+    assert real_tool("git") is None
+    assert real_tool(sys.executable) is None
 
 
 def test_an_unmarked_test_starting_a_real_tool_fails(pytester: pytest.Pytester) -> None:
     """Run the guard on two tests of their own: the unmarked one fails, the marked one passes."""
     conftest = Path(__file__).with_name("conftest.py").read_text(encoding="utf-8")
     pytester.makeconftest(conftest)
+    pytester.makepyfile(realtools=Path(__file__).with_name("realtools.py").read_text("utf-8"))
     pytester.makeini("[pytest]\nmarkers =\n    integration: real tool\n")
     pytester.makepyfile(
         test_tools=f"""
