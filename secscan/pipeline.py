@@ -135,7 +135,18 @@ def scan(
     if runnable:
         # With a local advisory mirror, its OSV server runs while the scanners do, and the
         # scanners get a request that carries the service's URL and source.
-        with advisory_service.for_scan(config, request, [s for s, _ in runnable]) as served:
+        kinds = [s.kind for s, _ in runnable]
+        with advisory_service.for_scan(
+            config, kinds, advisory_db=request.advisory_db, osv_url=request.osv_url
+        ) as backend:
+            served = request
+            if backend is not None:
+                served = replace(
+                    request,
+                    osv_url=backend.osv_url,
+                    advisory_db=backend.advisory_db,
+                    advisory_source=backend.source,
+                )
             # Every scanner starts at once, memory permitting: the tools are separate processes
             # the kernel shares the cores between, so a quick scanner never queues behind a
             # slow one whatever the config's order. Their own worker pools still split the

@@ -18,11 +18,11 @@ from secscan.cli._options import (
     report_dir,
     write_reports,
 )
+from secscan.cli.views.terminal import summary
 from secscan.config import load_config
 from secscan.errors import ReportError
 from secscan.policy import judge
 from secscan.report import FORMATS
-from secscan.report.terminal import summary
 from secscan.results import SavedResults
 
 PROFILE = "ci"

@@ -17,11 +17,11 @@ from secscan.cli._options import (
     report_dir,
     write_reports,
 )
+from secscan.cli.views.terminal import summary
 from secscan.config import ALL_FORMATS, load_config
 from secscan.errors import UsageError
 from secscan.findings import Severity
 from secscan.policy import judge
-from secscan.report.terminal import summary
 from secscan.results import SavedResults
 from secscan.scanners.base import ScanRequest
 
