@@ -13,7 +13,7 @@ from pathlib import Path
 
 from secscan import __version__, _subprocess, fingerprint, scanners
 from secscan.advisories import service as advisory_service
-from secscan.cache import Entry, ResultCache, read_bytes
+from secscan.cache import Entry, ResultCache, read_bytes, refuse_inside
 from secscan.cache import default_dir as default_cache_dir
 from secscan.config import Config
 from secscan.discovery import discover
@@ -96,7 +96,10 @@ def scan(
     fileset = discover(root, config, files)
     jobs = config.jobs or default_jobs()
 
-    cache = ResultCache(cache_dir or default_cache_dir()) if config.cache and use_cache else None
+    cache = None
+    if config.cache and use_cache:
+        cache = ResultCache(cache_dir or default_cache_dir())
+        refuse_inside(cache.directory, root)
     plans: list[tuple[Scanner, tuple[str, ...]]] = [
         (s, s.select(fileset.files, request)) for s in selected
     ]
