@@ -256,15 +256,21 @@ def test_a_waiver_created_in_the_future_is_a_policy_error(tmp_path: Path, shippe
     assert (e.value.path, e.value.line, e.value.key) == (str(path), 7, "waivers.0.created")
 
 
-def test_the_profile_limit_itself_is_bounded(shipped: Policy) -> None:
-    from pydantic import ValidationError
-
+def test_the_profile_limit_itself_is_bounded(tmp_path: Path) -> None:
+    from secscan.policy.loader import load_policy
     from secscan.policy.models import GateSettings
 
-    assert GateSettings().max_waiver_days == 90
+    assert GateSettings().max_waiver_days == 90  # a profile that says nothing gets ci's limit
+    gates = tmp_path / "gates"
+    gates.mkdir()
     for bad in (0, 367, 36500):
-        with pytest.raises(ValidationError):
-            GateSettings(max_waiver_days=bad)
+        (gates / "mine.yaml").write_text(
+            f"version: 1\ndescription: mine\ngate:\n  max_waiver_days: {bad}\n"
+        )
+        with pytest.raises(PolicyError) as e:
+            load_policy(tmp_path)
+        assert (e.value.path, e.value.line) == (str(gates / "mine.yaml"), 4)
+        assert e.value.key == "gate.max_waiver_days"
 
 
 def test_waiver_ids_are_unique(tmp_path: Path) -> None:
