@@ -26,9 +26,6 @@ from secscan.policy.match import (
 from secscan.policy.models import SCHEMA_VERSION, Text, _Strict
 
 WAIVERS_FILE = ".secscan-waivers.yaml"
-#: The longest a waiver may run (expires - created, in days) when a profile does not say.
-DEFAULT_MAX_WAIVER_DAYS = 90
-
 _WILDCARDS = frozenset("*?[")
 _CLASS_OR_WILDCARD = re.compile(r"\[[^\]]*\]|[*?]")
 
