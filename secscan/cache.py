@@ -180,8 +180,6 @@ class ResultCache:
         self.directory = directory
         self.max_bytes = max_bytes
         self.signer = Signer(directory)
-        #: Entries that were present but failed verification this run (each was logged).
-        self.rejected = 0
 
     def key(
         self, scanner: str, tool_version: str, material: str, path: str, contents: Sequence[bytes]
@@ -213,7 +211,6 @@ class ResultCache:
         except (ValidationError, ValueError):
             why = "does not parse"
         # A torn, forged or moved entry is never trusted: drop it and scan again.
-        self.rejected += 1
         log.info("cache entry %s/%s %s: scanning the file again", scanner, key[:16], why)
         with contextlib.suppress(OSError):
             path.unlink()

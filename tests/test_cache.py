@@ -306,6 +306,19 @@ def test_scan_v_names_the_refused_entries(
     loud = secscan("-v")
     assert loud.stderr.count("failed verification") == 3, loud.stderr
     assert loud.stdout.count("B999") == 3  # the real findings are back
+    for e in _entries(cache):
+        e.write_bytes(EMPTY_ENTRY)
+    config = tmp_path / "bandit-only.yaml"
+    config.write_text("version: 1\nscanners: [bandit]\n")
+    argv = [sys.executable, "-m", "secscan", "ci", str(tree), "-v", "--config", str(config)]
+    ci = subprocess.run(
+        [*argv, "--output-dir", str(tmp_path / "ci")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert ci.stderr.count("failed verification") == 3, ci.stderr
 
 
 def test_a_forged_tool_version_memo_is_ignored(
