@@ -183,3 +183,17 @@ def test_the_exported_merge_base_has_the_committed_bytes(hostile: tuple[Path, Pa
         assert (tree / "notes.txt").read_text() == "notes\n"
         assert (tree / ".gitattributes").read_text() == ATTRIBUTES
     assert _fired(markers) == []
+
+
+def test_a_tools_own_git_call_cannot_start_the_fsmonitor_hook(hostile: tuple[Path, Path]) -> None:
+    """semgrep and friends may ask git for the file list themselves: every process secscan
+    starts gets command-line config (by environment) that turns fsmonitor and hooks off."""
+    from secscan import _subprocess
+
+    repo, markers = hostile
+    subprocess.run(["git", "-C", str(repo), "ls-files"], capture_output=True, check=False)
+    assert _fired(markers) == ["fsmonitor"]  # what plain git does with this repository
+    (markers / "fsmonitor").unlink()
+    done = _subprocess.run(["git", "-C", str(repo), "ls-files"], timeout=60)
+    assert "app.py" in done.stdout
+    assert _fired(markers) == []
