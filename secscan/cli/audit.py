@@ -18,9 +18,9 @@ from secscan.cli._options import (
     report_dir,
     write_reports,
 )
+from secscan.cli.views import audit as view
 from secscan.config import load_config
 from secscan.policy import judge
-from secscan.report import audit as view
 from secscan.report.model import build
 from secscan.results import SavedResults
 

@@ -9,8 +9,8 @@ import click
 from secscan import pipeline
 from secscan._atomic import write_atomic
 from secscan.errors import ReportError, UsageError
+from secscan.merge import merge
 from secscan.report import FORMATS
-from secscan.report.merge import merge
 from secscan.results import SavedResults, dumps, loads
 
 #: Without --format, a saved result is rendered to everything but itself.

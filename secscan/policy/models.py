@@ -223,6 +223,9 @@ class GateSettings(_Strict):
     #: root): their flaws are unknown, so they are at least always reported.
     not_analyzed: NotAssessedAction = "warn"
     expired_waiver: ErrorAction = "warn"
+    #: The longest a waiver may run, from its `created` day to its `expires` day. A waiver
+    #: over it is a policy error (exit 2), so accepted risks are re-reviewed on a schedule.
+    max_waiver_days: int = Field(default=90, ge=1, le=366)
     #: The tree under review wrote its inline suppressions; a profile that does not say
     #: it trusts them counts every suppressed finding like any other.
     inline_suppressions: InlineAction = "ignore"

@@ -12,9 +12,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
 from secscan._atomic import write_atomic
+from secscan.checkids import canonical_check_id
 from secscan.errors import ScannerError, ScannerOutputError
 from secscan.findings import Finding, FindingKind, Location, NotAnalyzed, Severity, Suppression
-from secscan.policy.match import canonical_check_id
 from secscan.scanners import _trivy
 from secscan.scanners.base import ScanContext, ScanOutcome, require_accounted
 
