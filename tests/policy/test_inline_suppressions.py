@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -58,7 +59,8 @@ def test_a_waiver_still_accepts_a_suppressed_finding_in_release(
         "    path: app/run.py\n"
         "    reason: reviewed, the command is a constant\n"
         "    owner: team@example.com\n"
-        f"    expires: {NOW.date().isoformat()}\n",
+        f"    created: {(NOW.date() - timedelta(days=1)).isoformat()}\n"
+        f"    expires: {(NOW.date() + timedelta(days=30)).isoformat()}\n",
         encoding="utf-8",
     )
     _, d = evaluate(_result(), shipped, shipped.profiles["release"], load_waivers(path), now=NOW)
