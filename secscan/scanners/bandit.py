@@ -62,7 +62,9 @@ def nosec_lines(source: bytes, resolve: Callable[[str], str | None]) -> dict[int
                 continue
             names = [t.group(1) for t in NOSEC_COMMENT_TESTS.finditer(m["tests"] or "")]
             tests = frozenset(t for t in map(resolve, names) if t)
-            out[tok.start[0]] = Nosec(m.group(0).strip()[:MAX_DIRECTIVE], tests)
+            # Rebuilt from the words bandit reads: the rest of the comment is not kept.
+            directive = " ".join(["# nosec", *(n for n in names if n)])
+            out[tok.start[0]] = Nosec(directive[:MAX_DIRECTIVE], tests)
     except (tokenize.TokenError, SyntaxError, UnicodeDecodeError, ValueError):
         pass  # bandit stops reading comments where tokenizing stops, and so do we
     return out

@@ -97,23 +97,33 @@ def nosem_directive(line: str, previous: str | None, check_id: str) -> str | Non
     As semgrep reads it: on the match's first line, or alone on the line above; no ids
     means every rule; an id matches the rule's id or a dotted suffix of it.
     """
-    found: list[tuple[str, str | None]] = []
+    found: list[list[str] | None] = []
     for text, rex in ((line, NOSEM_INLINE), (previous, NOSEM_PREVIOUS_LINE)):
         if text is None:
             continue
         for m in rex.finditer(text):
-            found.append((m.group(0).strip(), m["ids"]))
+            found.append(None if m["ids"] is None else _ids(m["ids"]))
     if not found:
         return None
-    if all(ids is None for _, ids in found):
-        return found[0][0][:MAX_DIRECTIVE]
-    for directive, ids in found:
-        for raw in (ids or "").split(","):
-            words = raw.strip(" ").split(" ")
-            wanted = words[0].strip('"') if words else ""
-            if wanted and (check_id == wanted or check_id.endswith("." + wanted)):
-                return directive[:MAX_DIRECTIVE]
+    if all(ids is None for ids in found):
+        return "nosemgrep"
+    for ids in found:
+        for wanted in ids or ():
+            if check_id == wanted or check_id.endswith("." + wanted):
+                # Rebuilt from the ids semgrep reads: the rest of the line is not kept.
+                return f"nosemgrep: {', '.join(ids or ())}"[:MAX_DIRECTIVE]
     return None
+
+
+def _ids(text: str) -> list[str]:
+    """The rule ids of a `nosemgrep:` list as semgrep takes them: each entry's first word."""
+    out = []
+    for raw in text.split(","):
+        words = raw.strip(" ").split(" ")
+        wanted = words[0].strip('"') if words else ""
+        if wanted:
+            out.append(wanted)
+    return out
 
 
 def rule_languages(configs: Iterable[str]) -> frozenset[str] | None:

@@ -147,3 +147,10 @@ def test_real_semgrep_reads_a_named_file_the_trees_semgrepignore_lists(tmp_path:
     outcome = SemgrepScanner().scan(ctx(tmp_path, "app.py", "ok.py", rules=(str(RULES),)))
     assert [f.location.path for f in outcome.findings] == ["app.py"]
     assert outcome.analyzed == frozenset({"app.py", "ok.py"})
+
+
+def test_the_directive_kept_is_only_what_semgrep_reads() -> None:
+    """The rest of the scanned line (a value, a credential) never reaches the results."""
+    line = 'call()  # nosemgrep: python-subprocess-shell-injection token="s3cr3t-value"'
+    assert nosem_directive(line, None, RULE) == "nosemgrep: python-subprocess-shell-injection"
+    assert nosem_directive('call()  # nosemgrep "s3cr3t"', None, RULE) == "nosemgrep"
