@@ -11,6 +11,7 @@ import click
 
 from secscan._atomic import write_atomic
 from secscan.config import Config
+from secscan.errors import UsageError
 from secscan.report import FORMATS
 from secscan.results import SavedResults
 
@@ -67,8 +68,50 @@ def judging_options(f: F) -> F:
     return f
 
 
-def report_dir(output_dir: Path | None, config: Config) -> Path:
-    return output_dir or config.resolve(config.output_dir) or Path.cwd() / "secscan-reports"
+def report_dir(
+    output_dir: Path | None,
+    config: Config,
+    root: Path | None = None,
+    *,
+    configured: Path | None = None,
+    from_tree: bool | None = None,
+) -> Path:
+    """Where reports go: --output-dir, else the config's `output_dir`, else ./secscan-reports.
+
+    Never through a symbolic link (a committed `secscan-reports` link would send reports and
+    the CI artifact upload wherever it points). An `output_dir` from a config file inside the
+    scanned tree must stay inside the current directory or the scan root: the tree does not
+    get to choose where secscan writes. `configured` is that setting already resolved;
+    `from_tree` says whether it came from the tree (default: the config file is under `root`).
+    """
+    if output_dir is not None:
+        return _not_a_link(output_dir)
+    from_config = configured or config.resolve(config.output_dir)
+    if from_config is None:
+        return _not_a_link(Path.cwd() / "secscan-reports")
+    source = Path(config.source).resolve() if config.source else None
+    if from_tree is None:
+        from_tree = root is not None and (source is None or source.is_relative_to(root.resolve()))
+    if from_tree and root is not None:
+        where = from_config.resolve()
+        if not any(where.is_relative_to(p) for p in (Path.cwd().resolve(), root.resolve())):
+            raise UsageError(
+                f"output_dir {config.output_dir!r} from {config.source or 'the config'} "
+                f"resolves to {where}, outside the current directory and the scan root: the "
+                "scanned tree does not choose where secscan writes (pass --output-dir)"
+            )
+    return _not_a_link(from_config)
+
+
+def _not_a_link(folder: Path) -> Path:
+    p = folder if folder.is_absolute() else Path.cwd() / folder
+    for part in (p, *p.parents):
+        if part.is_symlink() and (part == p or part.is_relative_to(Path.cwd())):
+            raise UsageError(
+                f"the output directory {folder} is (or is inside) a symbolic link ({part}); "
+                "secscan does not write through links: remove it or pass --output-dir"
+            )
+    return p
 
 
 def write_reports(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from secscan import pipeline
+from secscan import pipeline, scanners
 from secscan.cli._options import (
     judging_options,
     no_cache_option,
@@ -123,10 +123,24 @@ def scan(
         path, config, scanner_names=names, request=request, clock=now, use_cache=not no_cache
     )
     result, decision = judge.judge(result, inputs, now())
+    # No trusted base to compare with: say which of the tree's settings weaken the gate.
+    weakening = judge.tree_warnings(
+        path,
+        config,
+        inputs,
+        list(scanners.registry()),
+        config_file=config_file,
+        policy_dir=policy_dir,
+        waivers=waivers,
+        baseline=baseline,
+    )
+    if weakening:
+        decision = replace(decision, warnings=(*weakening, *decision.warnings))
     saved = SavedResults(result, decision)
 
     wanted = dict.fromkeys(["json", *(formats or config.formats)])
-    written = write_reports(saved, report_dir(output_dir, config), wanted, now())
+    folder = report_dir(output_dir, config, path.resolve())
+    written = write_reports(saved, folder, wanted, now())
 
     if quiet:
         click.echo(f"gate {'PASSED' if decision.passed else 'FAILED'}")
