@@ -174,15 +174,19 @@ def trusted(
     head_root, base_root = head_root.resolve(), base_root.resolve()
 
     def there(p: Path | None) -> Path | None:
+        """A file named on the command line, as the base has it (None: the base has none)."""
         if p is None:
             return None
         p = p.expanduser().resolve()
-        return base_root / p.relative_to(head_root) if p.is_relative_to(head_root) else p
+        if not p.is_relative_to(head_root):
+            return p
+        at_base = base_root / p.relative_to(head_root)
+        return at_base if at_base.exists() else None
 
     explicit = there(config_file)
     head_cfg = load_config(head_root, config_file)
-    if explicit is not None and not explicit.is_file():
-        base_cfg = Config(base_dir=base_root)
+    if config_file is not None and explicit is None:
+        base_cfg = Config(base_dir=base_root)  # a config file the base does not have
     else:
         base_cfg = load_config(base_root, explicit)
     head = read_side(
