@@ -202,7 +202,7 @@ def policy_run(weakenings: Sequence[Weakening]) -> ScannerRun:
         Finding(
             scanner=SCANNER,
             rule_id=f"{RULE_PREFIX}:{w.setting}",
-            title=f"Gate setting weakened by the change under review: {w.setting}",
+            title=f"Gate setting weakened by the change under review: {w.message}",
             message=w.message,
             severity=Severity.CRITICAL,
             kind=FindingKind.POLICY,
