@@ -298,3 +298,40 @@ def test_trusting_the_tree_settings_is_loud(
     for name in ("secscan-summary.md", "secscan-report.html", "secscan.sarif", "secscan-junit.xml"):
         text = (out / name).read_text()
         assert "--trust-tree-settings" in text, name
+
+
+def test_files_named_outside_the_tree_are_trusted_inside_it_are_not(
+    repo: Path, tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    add_flaw(repo)
+    commit(repo)
+    outside = tmp_path / "team-waivers.yaml"
+    outside.write_text(waiver_file(datetime.now(UTC)))
+    out = tmp_path / "reports"
+
+    ran = run_cli("ci", "--new-since", "main", "--waivers", str(outside), "--output-dir", str(out))
+    if ran.code == 2:  # this secscan refuses the waiver itself: nothing to trust
+        assert str(outside) in ran.err
+        return
+    assert ran.code == 0, ran.out + ran.err  # the team's own waiver accepts the finding
+    data = results(out)
+    assert not [f for f in findings(data) if f["kind"] == "policy"]
+    assert data["decision"]["waivers"][0]["fingerprints"]
+
+    # The same waiver file committed in the tree and named on the command line: a weakening.
+    (repo / "waivers.yaml").write_text(outside.read_text())
+    commit(repo)
+    ran = run_cli(
+        "ci",
+        "--new-since",
+        "main",
+        "--waivers",
+        str(repo / "waivers.yaml"),
+        "--output-dir",
+        str(out),
+    )
+    assert ran.code == 1, ran.out + ran.err
+    policy = [f for f in findings(results(out)) if f["kind"] == "policy"]
+    assert [(f["rule_id"], f["location"]["path"]) for f in policy] == [
+        ("weakened-setting:waivers", "waivers.yaml")
+    ]
