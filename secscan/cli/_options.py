@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from secscan import scanners
 from secscan._atomic import write_atomic
 from secscan.config import Config
 from secscan.errors import UsageError
+from secscan.policy import judge
+from secscan.policy.decision import Decision
 from secscan.report import FORMATS
 from secscan.results import SavedResults
 
@@ -66,6 +70,35 @@ def judging_options(f: F) -> F:
     for option in (baseline_option, waivers_option, policy_option, config_option):
         f = option(f)
     return f
+
+
+def with_tree_warnings(
+    decision: Decision,
+    root: Path,
+    config: Config,
+    inputs: judge.Inputs,
+    *,
+    config_file: Path | None,
+    policy_dir: Path | None,
+    waivers: Path | None,
+    baseline: Path | None,
+) -> Decision:
+    """No trusted base to compare with: the decision, warning of each tree setting that
+    weakens the gate compared with secscan's defaults.
+    """
+    weakening = judge.tree_warnings(
+        root,
+        config,
+        inputs,
+        list(scanners.registry()),
+        config_file=config_file,
+        policy_dir=policy_dir,
+        waivers=waivers,
+        baseline=baseline,
+    )
+    if not weakening:
+        return decision
+    return replace(decision, warnings=(*weakening, *decision.warnings))
 
 
 def report_dir(

@@ -8,6 +8,7 @@ import click
 
 from secscan import pipeline
 from secscan._atomic import write_atomic
+from secscan.cli._options import with_tree_warnings
 from secscan.cli.report import read_results
 from secscan.config import load_config
 from secscan.errors import UsageError
@@ -144,4 +145,14 @@ def _scan(
     )
     result = pipeline.scan(path, config, clock=now)
     result, decision = judge.judge(result, inputs, now())
+    decision = with_tree_warnings(
+        decision,
+        path,
+        config,
+        inputs,
+        config_file=config_file,
+        policy_dir=policy_dir,
+        waivers=waivers,
+        baseline=baseline,
+    )
     return SavedResults(result, decision)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from secscan import pipeline, scanners
+from secscan import pipeline
 from secscan.cli._options import (
     judging_options,
     no_cache_option,
@@ -15,6 +15,7 @@ from secscan.cli._options import (
     path_argument,
     quiet_option,
     report_dir,
+    with_tree_warnings,
     write_reports,
 )
 from secscan.config import ALL_FORMATS, load_config
@@ -123,19 +124,16 @@ def scan(
         path, config, scanner_names=names, request=request, clock=now, use_cache=not no_cache
     )
     result, decision = judge.judge(result, inputs, now())
-    # No trusted base to compare with: say which of the tree's settings weaken the gate.
-    weakening = judge.tree_warnings(
+    decision = with_tree_warnings(
+        decision,
         path,
         config,
         inputs,
-        list(scanners.registry()),
         config_file=config_file,
         policy_dir=policy_dir,
         waivers=waivers,
         baseline=baseline,
     )
-    if weakening:
-        decision = replace(decision, warnings=(*weakening, *decision.warnings))
     saved = SavedResults(result, decision)
 
     wanted = dict.fromkeys(["json", *(formats or config.formats)])
