@@ -58,7 +58,7 @@ class Settings:
     policy_path: str | None = None
     policy_digest: str | None = None
     waivers_path: str | None = None
-    #: Canonical text of each waiver (its id, what it matches, and until when).
+    #: Canonical text of each waiver: what it matches, and until when.
     waivers: tuple[str, ...] = ()
     baseline_path: str | None = None
     baseline: Mapping[str, int] = field(default_factory=dict)
@@ -227,25 +227,18 @@ def describe(weakenings: Sequence[Weakening]) -> tuple[str, ...]:
 
 def waiver_text(
     *,
-    id: str,
     rule: str | None,
     path: str | None,
     fingerprint: str | None,
     scanner: str | None,
     expires: str,
 ) -> str:
-    """The identity of a waiver for comparison: what it covers and until when."""
-    parts = [
-        f"{k}={v}"
-        for k, v in (
-            ("rule", rule),
-            ("path", path),
-            ("fingerprint", fingerprint),
-            ("scanner", scanner),
-        )
-        if v
-    ]
-    return f"{id} ({', '.join(parts)}, expires {expires})"
+    """What a waiver covers and until when: its identity for comparison. Not its id, which
+    may be its position in the file (removing one waiver must not make the next look new).
+    """
+    given = (("rule", rule), ("path", path), ("fingerprint", fingerprint), ("scanner", scanner))
+    parts = [f"{k}={v}" for k, v in given if v]
+    return f"{', '.join(parts)} until {expires}"
 
 
 def _include_weakening(base: Sequence[str], head: Sequence[str]) -> str | None:

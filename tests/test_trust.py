@@ -93,7 +93,7 @@ def test_raising_fail_on_weakens_lowering_it_does_not() -> None:
 
 def test_waivers_and_baseline_compare_by_content() -> None:
     w1 = trust.waiver_text(
-        id="w1", rule="B602", path="app/x.py", fingerprint=None, scanner=None, expires="2027-01-01"
+        rule="B602", path="app/x.py", fingerprint=None, scanner=None, expires="2027-01-01"
     )
     longer = w1.replace("2027-01-01", "2099-01-01")
     base = replace(side(), waivers=(w1,), baseline={"fp1": 1})
@@ -102,7 +102,11 @@ def test_waivers_and_baseline_compare_by_content() -> None:
     )
     found = trust.compare(base, extended)
     assert settings(found) == ["waivers", "baseline"]
-    assert "expires 2099-01-01" in found[0].message and found[0].path == "w.yaml"
+    assert (
+        found[0].message
+        == "1 waiver(s) added or extended: rule=B602, path=app/x.py until 2099-01-01"
+    )
+    assert found[0].path == "w.yaml"
     assert found[1].message.startswith("2 baseline entr(ies) added")
     # Removing waivers or baseline entries only strengthens.
     assert trust.compare(base, replace(side(), waivers=(), baseline={})) == ()

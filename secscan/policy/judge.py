@@ -296,7 +296,6 @@ def _settings(
     w = inputs.waivers
     waiver_texts = tuple(
         trust.waiver_text(
-            id=lw.id,
             rule=lw.waiver.rule,
             path=lw.waiver.path,
             fingerprint=lw.waiver.fingerprint,
