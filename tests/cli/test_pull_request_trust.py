@@ -207,6 +207,9 @@ def test_a_pr_that_weakens_its_gate_fails_and_names_the_weakening(
     assert "B602" in {f["rule_id"] for f in findings(data)}
     assert "severity:code" in reasons
     assert not (tmp_path / "escaped").exists()
+    for name in ("secscan-summary.md", "secscan-report.html", "secscan.sarif", "secscan-junit.xml"):
+        text = (out / name).read_text().replace("\\_", "_")  # Markdown escapes `_`
+        assert f"weakened-setting:{setting}" in text, name
 
 
 @pytest.mark.parametrize("how", ["waiver-file", "baseline-in-tree"])
@@ -335,3 +338,20 @@ def test_files_named_outside_the_tree_are_trusted_inside_it_are_not(
     assert [(f["rule_id"], f["location"]["path"]) for f in policy] == [
         ("weakened-setting:waivers", "waivers.yaml")
     ]
+
+
+def test_compliance_documents_show_the_weakening(
+    repo: Path, tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    add_flaw(repo)
+    write(repo, {".secscan.yaml": BASE_CONFIG + "exclude: ['app/']\n"})
+    commit(repo)
+    out = tmp_path / "reports"
+    assert run_cli("ci", "--new-since", "main", "--output-dir", str(out), "--no-cache").code == 1
+    docs = tmp_path / "compliance"
+    ran = run_cli(
+        "compliance", "--from", str(out / "secscan-results.json"), "--output-dir", str(docs)
+    )
+    assert ran.code == 0, ran.out + ran.err
+    iso = (docs / "compliance-iso27001-2022.html").read_text()
+    assert "exclude pattern(s) added: app/" in iso
