@@ -138,6 +138,11 @@ def report_dir(
 
 def _not_a_link(folder: Path) -> Path:
     p = folder if folder.is_absolute() else Path.cwd() / folder
+    if ".git" in p.parts:
+        raise UsageError(
+            f"the output directory {folder} is inside a .git directory: secscan does not "
+            "write into git's own files"
+        )
     for part in (p, *p.parents):
         if part.is_symlink() and (part == p or part.is_relative_to(Path.cwd())):
             raise UsageError(

@@ -128,3 +128,24 @@ def test_gate_from_never_uses_the_settings_recorded_in_the_file(
     # The command line still decides: its policy directory is used.
     ran = run_cli("gate", "--from", str(saved), "--policy", str(lenient), "-q")
     assert ran.code == 0, ran.out + ran.err
+
+
+def test_report_and_compliance_never_write_through_a_link_or_into_git(
+    tree: Path, tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    (tree / ".secscan.yaml").write_text("version: 1\nscanners: [bandit]\n")
+    out = tmp_path / "out"
+    assert run_cli("scan", str(tree), "--output-dir", str(out), "-q").code == 1
+    saved = str(out / "secscan-results.json")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tree / "secscan-reports").symlink_to(elsewhere)
+    for argv in (["report", "--from", saved], ["compliance", "--from", saved]):
+        ran = run_cli(*argv)
+        assert ran.code == 2 and "symbolic link" in ran.err, ran.out + ran.err
+    assert list(elsewhere.iterdir()) == []
+    (tree / ".git").mkdir()
+    (tree / ".secscan.yaml").write_text("version: 1\nscanners: [bandit]\noutput_dir: .git/x\n")
+    ran = run_cli("scan", str(tree), "-q")
+    assert ran.code == 2 and "inside a .git directory" in ran.err
+    assert not (tree / ".git" / "x").exists()
