@@ -355,3 +355,19 @@ def test_compliance_documents_show_the_weakening(
     assert ran.code == 0, ran.out + ran.err
     iso = (docs / "compliance-iso27001-2022.html").read_text()
     assert "exclude pattern(s) added: app/" in iso
+
+
+def test_the_release_profile_fails_on_a_weakening_too(
+    repo: Path, tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    # No flaw at all: the weakening alone fails the release gate.
+    write(repo, {".secscan.yaml": BASE_CONFIG + "fail_on: critical\n"})
+    (repo / "app" / "files.py").write_text(BASE_APP + "# tidied\n")  # something to scan
+    commit(repo)
+    out = tmp_path / "reports"
+    ran = run_cli(
+        "ci", "--new-since", "main", "--profile", "release", "--output-dir", str(out), "--no-cache"
+    )
+    assert ran.code == 1, ran.out + ran.err
+    reasons = [r["rule"] for r in results(out)["decision"]["reasons"]]
+    assert reasons == ["weakened-settings"]
