@@ -9,6 +9,7 @@ and `policy_run` turns the weakenings into findings every report carries.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -284,6 +285,14 @@ def _names(items: Sequence[str]) -> str:
 
 def _was(before: object, after: object) -> str:
     def shown(v: object) -> str:
-        return "unset" if v is None else str(v)
+        return "unset" if v is None else _no_credentials(str(v))
 
     return f"from {shown(before)} to {shown(after)}"
+
+
+def _no_credentials(text: str) -> str:
+    """A URL's user and password never reach a report (`https://ci:token@host` -> `https://***@host`)."""
+    return _USERINFO.sub(r"\1***@", text)
+
+
+_USERINFO = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")

@@ -173,3 +173,14 @@ def test_policy_run_is_a_policy_finding_per_weakening() -> None:
     assert trust.describe(found)[1] == (
         "tree setting weakens the gate (.secscan.yaml): exclude pattern(s) added: app/"
     )
+
+
+def test_a_url_credential_never_reaches_the_message() -> None:
+    head = side(
+        advisories={"url": "https://ci:s3cret-token@osv.example/v1"},
+        trivy={"db_repository": "oci://u:pw@reg/db"},
+    )
+    found = trust.compare(side(), head)
+    text = " ".join(w.message for w in found)
+    assert "s3cret" not in text and "pw@" not in text
+    assert "https://***@osv.example/v1" in text and "oci://***@reg/db" in text
