@@ -15,7 +15,7 @@ from pathlib import Path
 
 from secscan import trust
 from secscan.config import Config, load_config
-from secscan.errors import ExitCode
+from secscan.errors import ConfigError, ExitCode
 from secscan.findings import ScanResult, Severity
 from secscan.policy.baseline import Baseline, load_baseline
 from secscan.policy.decision import Decision
@@ -185,10 +185,35 @@ def trusted(
 
     explicit = there(config_file)
     head_cfg = load_config(head_root, config_file)
-    if config_file is not None and explicit is None:
-        base_cfg = Config(base_dir=base_root)  # a config file the base does not have
-    else:
-        base_cfg = load_config(base_root, explicit)
+    try:
+        if config_file is not None and explicit is None:
+            base_cfg = Config(base_dir=base_root)  # a config file the base does not have
+        else:
+            base_cfg = load_config(base_root, explicit)
+        base = read_side(
+            base_root,
+            base_cfg,
+            scanner_names,
+            profile=profile,
+            policy_dir=there(policy_dir),
+            waivers=there(waivers),
+            baseline=there(baseline),
+            catalog=catalog,
+        )
+    except ConfigError as e:
+        # Name the file as the repository has it, not by the temporary checkout's path.
+        where = Path(e.path).resolve() if e.path else None
+        rel = (
+            where.relative_to(base_root).as_posix()
+            if where and where.is_relative_to(base_root)
+            else e.path
+        )
+        raise type(e)(
+            f"{e.message} (in the merge base's committed settings, which judge this change)",
+            path=rel,
+            line=e.line,
+            key=e.key,
+        ) from e
     head = read_side(
         head_root,
         head_cfg,
@@ -197,16 +222,6 @@ def trusted(
         policy_dir=policy_dir,
         waivers=waivers,
         baseline=baseline,
-        catalog=catalog,
-    )
-    base = read_side(
-        base_root,
-        base_cfg,
-        scanner_names,
-        profile=profile,
-        policy_dir=there(policy_dir),
-        waivers=there(waivers),
-        baseline=there(baseline),
         catalog=catalog,
     )
     weakenings = trust.compare(base.settings, head.settings)

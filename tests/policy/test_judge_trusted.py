@@ -6,7 +6,10 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from secscan import scanners
+from secscan.errors import ConfigError
 from secscan.policy import judge
 from secscan.policy.waivers import Waiver
 
@@ -102,3 +105,12 @@ def test_files_named_outside_both_trees_are_used_as_given(tmp_path: Path) -> Non
     chosen = judge.trusted(head, base, scanner_names=NAMES, waivers=team, catalog=CATALOG)
     assert chosen.weakenings == ()
     assert chosen.inputs.waivers is not None and len(chosen.inputs.waivers) == 1
+
+
+def test_a_broken_base_config_is_named_as_the_merge_base_has_it(tmp_path: Path) -> None:
+    base = tree(tmp_path / "base", {".secscan.yaml": "version: 1\nscaners: [bandit]\n"})
+    head = tree(tmp_path / "head", {".secscan.yaml": "version: 1\nscanners: [bandit]\n"})
+    with pytest.raises(ConfigError) as caught:
+        judge.trusted(head, base, scanner_names=NAMES, catalog=CATALOG)
+    text = caught.value.diagnostics()
+    assert text.startswith(".secscan.yaml:2 [scaners]") and "merge base" in text
