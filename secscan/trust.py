@@ -65,6 +65,8 @@ class Settings:
     baseline: Mapping[str, int] = field(default_factory=dict)
     rules: tuple[RuleSet, ...] = ()
     advisory_db_digest: str | None = None
+    #: Line of each setting in the config file ("exclude", "bandit.skip"), where known.
+    lines: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,8 @@ class Weakening:
     message: str
     #: The file the change is in, relative to the tree root.
     path: str = ".secscan.yaml"
+    #: The line of the setting in that file, when it is the config file and the line is known.
+    line: int | None = None
 
 
 def compare(base: Settings, head: Settings) -> tuple[Weakening, ...]:
@@ -83,7 +87,8 @@ def compare(base: Settings, head: Settings) -> tuple[Weakening, ...]:
     where = head.source or base.source or ".secscan.yaml"
 
     def add(setting: str, message: str, path: str | None = None) -> None:
-        out.append(Weakening(setting, message, path or where))
+        line = None if path else head.lines.get(setting, head.lines.get(setting.split(".")[0]))
+        out.append(Weakening(setting, message, path or where, line))
 
     b, h = base.config, head.config
     removed = [s for s in base.scanners if s not in head.scanners]
@@ -207,7 +212,7 @@ def policy_run(weakenings: Sequence[Weakening]) -> ScannerRun:
             message=w.message,
             severity=Severity.CRITICAL,
             kind=FindingKind.POLICY,
-            location=Location(path=w.path),
+            location=Location(path=w.path, start_line=w.line, end_line=w.line),
             remediation="Change gate settings in a separate pull request that reviewers "
             "approve; the change under review is judged with the base's settings.",
             fingerprint=hashlib.sha256(

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from secscan import trust
+from secscan._yaml import load_yaml
 from secscan.config import Config, load_config
 from secscan.errors import ConfigError, ExitCode
 from secscan.findings import ScanResult, Severity
@@ -334,7 +335,29 @@ def _settings(
         baseline=dict(inputs.baseline.counts) if inputs.baseline is not None else {},
         rules=_rules(config),
         advisory_db_digest=_digest(db) if db is not None else None,
+        lines=_lines(config),
     )
+
+
+def _lines(config: Config) -> dict[str, int]:
+    """Where each setting is in a YAML config, so a weakening points at its line."""
+    if not config.source or not config.source.endswith((".yaml", ".yml")):
+        return {}
+    try:
+        loaded = load_yaml(Path(config.source))
+    except ConfigError:
+        return {}
+    out: dict[str, int] = {}
+    data = loaded.data if isinstance(loaded.data, dict) else {}
+    for key, value in data.items():
+        line = loaded.line_of([key])
+        if line is not None:
+            out[str(key)] = line
+        for sub in value if isinstance(value, dict) else ():
+            line = loaded.line_of([key, sub])
+            if line is not None:
+                out[f"{key}.{sub}"] = line
+    return out
 
 
 def _rules(config: Config) -> tuple[trust.RuleSet, ...]:

@@ -200,6 +200,10 @@ def test_a_pr_that_weakens_its_gate_fails_and_names_the_weakening(
     assert [f["rule_id"] for f in policy] == [f"weakened-setting:{setting}"]
     assert words in policy[0]["message"]
     assert words in ran.out  # the terminal summary names it too
+    where = policy[0]["location"]
+    if where["path"] == ".secscan.yaml":  # it points at the line that says it
+        line = (repo / ".secscan.yaml").read_text().splitlines()[where["start_line"] - 1]
+        assert setting.split(".")[-1] in line
     reasons = {r["rule"]: r["message"] for r in data["decision"]["reasons"]}
     assert words in reasons["weakened-settings"]
     # The base's settings still judged the change: the injection is found and fails too,
