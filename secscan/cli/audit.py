@@ -19,9 +19,9 @@ from secscan.cli._options import (
     with_tree_warnings,
     write_reports,
 )
+from secscan.cli.views import audit as view
 from secscan.config import load_config
 from secscan.policy import judge
-from secscan.report import audit as view
 from secscan.report.model import build
 from secscan.results import SavedResults
 

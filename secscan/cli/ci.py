@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from secscan import incremental, pipeline, scanners, trust, vcs
+from secscan.cli import _verbose
 from secscan.cli._options import (
     judging_options,
     no_cache_option,
@@ -18,11 +19,11 @@ from secscan.cli._options import (
     report_dir,
     write_reports,
 )
+from secscan.cli.views.terminal import summary
 from secscan.config import Config, load_config
 from secscan.errors import ReportError, UsageError
 from secscan.policy import judge
 from secscan.report import FORMATS
-from secscan.report.terminal import summary
 from secscan.results import SavedResults
 
 PROFILE = "ci"
@@ -51,6 +52,7 @@ STEP_SUMMARY_LIMIT = 1024 * 1024 - 4096
 )
 @no_cache_option
 @quiet_option
+@click.option("-v", "--verbose", is_flag=True, help="Notes such as refused cache entries.")
 def ci(
     path: Path,
     new_since: str | None,
@@ -63,12 +65,14 @@ def ci(
     trust_tree_settings: bool,
     no_cache: bool,
     quiet: bool,
+    verbose: bool,
 ) -> int:
     """Scan PATH for a CI job: write every report format, gate with the `ci` profile.
 
     With $GITHUB_STEP_SUMMARY set, the Markdown summary is added to the job's page.
     Exit codes: 0 pass, 1 gate failed, 2 usage/config/policy error, 3 scanner error.
     """
+    _verbose.notes(verbose)
     root = path.resolve()
     options = {
         "config_file": config_file,

@@ -13,7 +13,7 @@ from secscan.cli.report import read_results
 from secscan.config import Config, load_config
 from secscan.errors import UsageError
 from secscan.policy import judge
-from secscan.report import compliance
+from secscan.report import COMPLIANCE_FORMATS, compliance
 from secscan.report.model import build
 from secscan.results import SavedResults
 
@@ -35,7 +35,11 @@ from secscan.results import SavedResults
     "framework the results were judged against].",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(compliance.FORMATS), default="html", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(list(COMPLIANCE_FORMATS)),
+    default="html",
+    show_default=True,
 )
 @click.option(
     "-o",

@@ -9,10 +9,10 @@ import click
 
 from secscan import pipeline
 from secscan._atomic import write_atomic
+from secscan.cli.views.terminal import summary
 from secscan.errors import ReportError
 from secscan.findings import Severity
 from secscan.policy import judge
-from secscan.report.terminal import summary
 from secscan.results import SavedResults, dumps, loads
 
 

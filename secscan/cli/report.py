@@ -11,8 +11,8 @@ from secscan._atomic import write_atomic
 from secscan.cli._options import report_dir
 from secscan.config import Config
 from secscan.errors import ReportError, UsageError
+from secscan.merge import merge
 from secscan.report import FORMATS
-from secscan.report.merge import merge
 from secscan.results import SavedResults, dumps, loads
 
 #: Without --format, a saved result is rendered to everything but itself.

@@ -385,6 +385,7 @@ def evaluate(
 
     waivers = waivers or Waivers()
     today = today_utc(now)
+    waivers.check(profile.gate.max_waiver_days, today)
     hits = {
         lw.id: tuple(
             i for i, f in enumerate(findings) if f.kind is not FindingKind.POLICY and lw.matches(f)

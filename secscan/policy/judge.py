@@ -73,7 +73,11 @@ def resolve(
     waivers_path = _absolute(waivers) or _absolute(cfg.resolve(cfg.waivers))
     if waivers_path is None and default_waivers and (root / WAIVERS_FILE).is_file():
         waivers_path = (root / WAIVERS_FILE).resolve()
-    loaded_waivers = load_waivers(waivers_path) if waivers_path is not None else None
+    loaded_waivers = (
+        load_waivers(waivers_path, max_days=chosen.gate.max_waiver_days)
+        if waivers_path is not None
+        else None
+    )
 
     baseline_path = _absolute(baseline) or _absolute(cfg.resolve(cfg.baseline))
     loaded_baseline = load_baseline(baseline_path) if baseline_path is not None else None

@@ -224,6 +224,9 @@ class GateSettings(_Strict):
     #: A gate setting the change under review weakened (a `policy` finding): never waivable,
     #: never in a baseline; `warn` only reports it.
     weakened_settings: ErrorAction = "fail"
+    #: The longest a waiver may run, from its `created` day to its `expires` day. A waiver
+    #: over it is a policy error (exit 2), so accepted risks are re-reviewed on a schedule.
+    max_waiver_days: int = Field(default=90, ge=1, le=366)
 
     @field_validator("controls", mode="before")
     @classmethod

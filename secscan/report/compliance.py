@@ -6,7 +6,7 @@ Rendered per framework by `secscan compliance` as HTML (printable), Markdown or 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +14,7 @@ from typing import Any
 from secscan.errors import UsageError
 from secscan.findings import RunStatus
 from secscan.policy.decision import ControlState, RuleRecord, WaiverRecord
-from secscan.report import _jinja
+from secscan.report import COMPLIANCE_FORMATS, _jinja
 from secscan.report.markdown import cell, code, esc
 from secscan.report.model import (
     ControlView,
@@ -28,12 +28,8 @@ from secscan.results import SavedResults
 
 SCHEMA = "secscan-compliance"
 SCHEMA_VERSION = 1
-FORMATS = ("html", "markdown", "json")
-FILENAMES = {
-    "html": "compliance-{id}.html",
-    "markdown": "compliance-{id}.md",
-    "json": "compliance-{id}.json",
-}
+#: The compliance formats, from the one registry (secscan.report).
+FORMATS = tuple(COMPLIANCE_FORMATS)
 TEMPLATE = "compliance.html.j2"
 #: What scanner evidence can and cannot show, stated once in every document.
 EVIDENCE_NOTE = (
@@ -105,19 +101,13 @@ def view(saved: SavedResults, now: datetime, framework: str) -> ComplianceView:
 
 
 def render(saved: SavedResults, now: datetime, *, framework: str, fmt: str) -> str:
-    renderers: dict[str, Callable[[ComplianceView], str]] = {
-        "html": render_html,
-        "markdown": render_markdown,
-        "json": render_json,
-    }
-    if fmt not in renderers:
+    if fmt not in COMPLIANCE_FORMATS:
         raise UsageError(f"no compliance format {fmt!r}; use one of {', '.join(FORMATS)}")
-    return renderers[fmt](view(saved, now, framework))
+    return COMPLIANCE_FORMATS[fmt].render(saved, now, framework=framework)
 
 
 def filename(framework: str, fmt: str) -> str:
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in framework)
-    return FILENAMES[fmt].format(id=safe)
+    return COMPLIANCE_FORMATS[fmt].target(framework)
 
 
 # --- JSON -----------------------------------------------------------------------------------

@@ -126,10 +126,35 @@ def test_policy_errors_exit_2_before_anything_is_scanned(
     assert r.code == 2 and "file not found" in r.err
     (shop / ".secscan-waivers.yaml").write_text(
         "version: 1\nwaivers:\n  - rule: B311\n    path: x\n    reason: r\n"
-        "    expires: 2030-01-01\n"
+        "    created: 2026-11-20\n    expires: 2027-01-01\n"
     )
     r = run_cli("scan", str(shop))
     assert r.code == 2 and "[waivers.0.owner]" in r.err
+
+
+@pytest.mark.parametrize(
+    ("entry", "where", "message"),
+    [
+        ('rule: "*"\n    path: "**"', ":3 [waivers.0.rule]", "is a glob"),
+        ('rule: B311\n    path: "**"', ":4 [waivers.0.path]", "is a catch-all"),
+        ("rule: B311\n    path: app/views.py", ":8 [waivers.0.expires]", "at most 90"),
+    ],
+    ids=["rule-star", "path-globstar", "2999-expiry"],
+)
+def test_the_issues_catch_all_waiver_is_refused_before_scanning(
+    run_cli: Run, shop: Path, monkeypatch: pytest.MonkeyPatch, entry: str, where: str, message: str
+) -> None:
+    """issue 12: `rule: "*"`, `path: "**"`, `expires: 2999-12-31` was accepted silently."""
+    monkeypatch.setattr(pipeline, "scan", lambda *a, **k: pytest.fail("scanned anyway"))
+    waivers = shop / ".secscan-waivers.yaml"
+    waivers.write_text(
+        f"version: 1\nwaivers:\n  - {entry}\n    reason: r\n    owner: o\n"
+        "    created: 2026-11-20\n    expires: 2999-12-31\n"
+    )
+    for command in ("scan", "ci"):
+        r = run_cli(command, str(shop))
+        assert r.code == 2, (command, r.out, r.err)
+        assert f"{waivers}{where}" in r.err and message in r.err
 
 
 def test_policy_validate(run_cli: Run, tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from secscan.scanners.manifests import Manifests, collect, is_manifest
+from secscan.dependencies.manifests import Manifests, collect, is_manifest
 
 MB = 1024 * 1024
 
