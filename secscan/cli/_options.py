@@ -14,6 +14,7 @@ from secscan import scanners
 from secscan._atomic import write_atomic
 from secscan.config import Config
 from secscan.errors import UsageError
+from secscan.findings import FindingKind
 from secscan.policy import judge
 from secscan.policy.decision import Decision
 from secscan.report import FORMATS
@@ -72,6 +73,14 @@ def judging_options(f: F) -> F:
     return f
 
 
+def tree_scanners() -> list[str]:
+    """Every registered scanner that reads the tree: what "all scanners" runs over it. An
+    image scanner reads only an image named on the command line, so a config that leaves it
+    out drops nothing.
+    """
+    return [n for n, cls in scanners.registry().items() if cls.kind is not FindingKind.IMAGE]
+
+
 def with_tree_warnings(
     decision: Decision,
     root: Path,
@@ -90,7 +99,7 @@ def with_tree_warnings(
         root,
         config,
         inputs,
-        list(scanners.registry()),
+        tree_scanners(),
         config_file=config_file,
         policy_dir=policy_dir,
         waivers=waivers,

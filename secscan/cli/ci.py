@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from secscan import incremental, pipeline, scanners, trust, vcs
+from secscan import incremental, pipeline, trust, vcs
 from secscan.cli import _verbose
 from secscan.cli._options import (
     judging_options,
@@ -17,6 +17,7 @@ from secscan.cli._options import (
     path_argument,
     quiet_option,
     report_dir,
+    tree_scanners,
     write_reports,
 )
 from secscan.cli.views.terminal import summary
@@ -91,7 +92,7 @@ def ci(
             baseline=baseline,
             catalog=judge.default_catalog(),
         )
-        warnings = judge.tree_warnings(root, config, inputs, list(scanners.registry()), **options)
+        warnings = judge.tree_warnings(root, config, inputs, tree_scanners(), **options)
         if trust_tree_settings:
             warnings = (TRUST_TREE_WARNING, *warnings)
         return _run(root, config, inputs, new_since, output_dir, no_cache, quiet, warnings, None)
@@ -104,7 +105,7 @@ def ci(
         chosen = judge.trusted(
             root,
             tree / root.relative_to(top),
-            scanner_names=list(scanners.registry()),
+            scanner_names=tree_scanners(),
             profile=profile,
             catalog=judge.default_catalog(),
             **options,

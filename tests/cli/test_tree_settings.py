@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from secscan.cli._options import tree_scanners
+
 pytestmark = pytest.mark.integration
 
 APP = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.run(cmd, shell=True)\n"
@@ -149,3 +151,11 @@ def test_report_and_compliance_never_write_through_a_link_or_into_git(
     ran = run_cli("scan", str(tree), "-q")
     assert ran.code == 2 and "inside a .git directory" in ran.err
     assert not (tree / ".git" / "x").exists()
+
+
+def test_leaving_out_the_image_scanner_drops_nothing() -> None:
+    # "all scanners" over a tree: the image scanner reads only an image named on the
+    # command line, so a config without it is no weakening.
+    names = tree_scanners()
+    assert "image" not in names
+    assert {"bandit", "semgrep", "pip-audit", "iac", "secrets"} <= set(names)
