@@ -90,6 +90,8 @@ class FindingKind(StrEnum):
     IMAGE = "image"
     IAC = "iac"
     SECRET = "secret"  # noqa: S105 - a finding kind, not a password
+    #: A gate setting the change under review weakened (secscan's own check, secscan/trust.py).
+    POLICY = "policy"
 
 
 class RunStatus(StrEnum):

@@ -290,6 +290,9 @@ def _run_properties(runs: Iterable[ScannerRun], model: ReportModel) -> dict[str,
     ]
     if sources:
         props["advisorySources"] = sources
+    if model.warnings:
+        # What the gate warned about (a bypass like --trust-tree-settings among them).
+        props["gateWarnings"] = [_text(w, MAX_MESSAGE) for w in model.warnings]
     return props
 
 
