@@ -142,6 +142,9 @@ class Finding:
     cvss_score: float | None = None
     fingerprint: str = ""
     controls: tuple[str, ...] = ()
+    #: SHA-256 of the whole statement the tool flagged, whitespace folded. Computed once from
+    #: the file, then kept, so a finding is re-keyed (merge, renamed file) without its file.
+    statement_digest: str = ""
 
     @property
     def sort_key(self) -> tuple[int, str, int, str, str]:
