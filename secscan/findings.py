@@ -167,6 +167,14 @@ class NotAnalyzed:
 
 
 @dataclass(frozen=True, slots=True)
+class Excluded:
+    """A path deliberately not scanned (a directory stands for everything below it), and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class AdvisorySource:
     """Which vulnerability data backed dependency and image findings, and how fresh it was."""
 
@@ -204,6 +212,7 @@ class ScanResult:
     not_analyzed: tuple[NotAnalyzed, ...] = ()
     config_path: str | None = None
     metadata: tuple[tuple[str, str], ...] = field(default=())
+    excluded: tuple[Excluded, ...] = ()
 
     @property
     def findings(self) -> tuple[Finding, ...]:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from secscan.errors import UsageError
-from secscan.findings import RunStatus
+from secscan.findings import Excluded, RunStatus
 from secscan.policy.decision import ControlState, RuleRecord, WaiverRecord
 from secscan.report import _jinja
 from secscan.report.markdown import cell, code, esc
@@ -150,6 +150,7 @@ def to_dict(cv: ComplianceView) -> dict[str, Any]:
             "finished_at": _iso(result.finished_at) if result.finished_at else None,
             "secscan_version": result.secscan_version,
             "config": result.config_path,
+            "excluded": [{"path": e.path, "reason": e.reason} for e in m.excluded],
         },
         "decision": None
         if decision is None
@@ -307,6 +308,7 @@ def render_markdown(cv: ComplianceView) -> str:
             f"| Baseline | {code(decision.baseline) if decision.baseline else 'none'} |",
         ]
     out += [f"| Document generated | {esc(_jinja.when(m.generated_at))} |", ""]
+    out += _excluded_markdown(m.excluded)
 
     out += ["## Summary", "", "| State | Controls |", "| --- | ---: |"]
     out += [f"| {s.value.replace('_', ' ')} | {n} |" for s, n in cv.counts]
@@ -381,6 +383,16 @@ def render_markdown(cv: ComplianceView) -> str:
             out.append(f"  - … and {len(m.not_analyzed) - 200} more")
     out.append("")
     return "\n".join(out)
+
+
+def _excluded_markdown(excluded: Sequence[Excluded], limit: int = 200) -> list[str]:
+    if not excluded:
+        return ["Nothing was excluded from the scan.", ""]
+    out = [f"Excluded from the scan ({len(excluded)}):", ""]
+    out += [f"- {code(e.path)}: {cell(e.reason)}" for e in excluded[:limit]]
+    if len(excluded) > limit:
+        out.append(f"- … and {len(excluded) - limit} more")
+    return [*out, ""]
 
 
 def _control_markdown(c: ControlView, cv: ComplianceView) -> list[str]:

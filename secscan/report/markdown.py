@@ -23,6 +23,7 @@ TOP_FINDINGS = 10
 MAX_CONTROLS = 40
 MAX_REASONS = 20
 MAX_CELL = 160
+MAX_EXCLUDED = 40
 ICON = {
     Verdict.PASS: "✅",
     Verdict.FAIL: "❌",
@@ -105,6 +106,12 @@ def _render(model: ReportModel, *, top: int, controls: int) -> str:
         more = f" and {len(not_assessed) - controls} more" if len(not_assessed) > controls else ""
         out += [f"**Not assessed** ({len(not_assessed)}): {ids}{more}", ""]
 
+    if model.excluded:
+        out += [f"<details><summary>Excluded from the scan ({len(model.excluded)})</summary>", ""]
+        out += [f"- {code(e.path)}: {cell(e.reason)}" for e in model.excluded[:MAX_EXCLUDED]]
+        if len(model.excluded) > MAX_EXCLUDED:
+            out.append(f"- … and {len(model.excluded) - MAX_EXCLUDED} more (see the HTML report)")
+        out += ["", "</details>", ""]
     out += [
         "<details><summary>Scanners</summary>",
         "",
