@@ -35,6 +35,7 @@ DEFAULT_EXCLUDES = (
 CACHEDIR_SIGNATURE = b"Signature: 8a477f597d28d172789f06886806bc55"
 #: What npm, yarn and pnpm leave in a node_modules they installed.
 _NODE_MARKERS = (".package-lock.json", ".yarn-integrity", ".modules.yaml", ".yarn-state.yml")
+_NOT_UTF8 = "file name is not valid UTF-8: not scanned (rename it)"
 _REPORT_SUFFIXES = (".json", ".sarif", ".html", ".md", ".xml", ".txt", ".csv")
 
 
@@ -58,6 +59,9 @@ def discover(root: Path, config: Config, explicit: Sequence[str] | None = None) 
     by_config = _config_reason(exclude, patterns, config.source)
 
     def consider(rel: str) -> None:
+        if not _utf8(rel):
+            skipped.append(NotAnalyzed(shown_path(rel), _NOT_UTF8))
+            return
         reason = by_config(rel)
         if reason is not None:
             excluded[rel] = reason
@@ -93,7 +97,7 @@ def discover(root: Path, config: Config, explicit: Sequence[str] | None = None) 
             try:
                 rel = p.absolute().relative_to(root).as_posix()
             except ValueError:
-                skipped.append(NotAnalyzed(given, "outside the scan root"))
+                skipped.append(NotAnalyzed(shown_path(given), "outside the scan root"))
                 continue
             if not os.path.lexists(root / rel) or (root / rel).is_dir():
                 continue
@@ -110,6 +114,9 @@ def discover(root: Path, config: Config, explicit: Sequence[str] | None = None) 
             for d in sorted(dirnames):
                 rel = prefix + d
                 full = Path(dirpath) / d
+                if not _utf8(d):
+                    skipped.append(NotAnalyzed(shown_path(rel), _NOT_UTF8))
+                    continue
                 if full.is_symlink():
                     reason = _symlink_reason(full, root)
                     if reason and by_config(rel + "/") is None:
@@ -128,6 +135,21 @@ def discover(root: Path, config: Config, explicit: Sequence[str] | None = None) 
         tuple(sorted(skipped, key=lambda s: s.path)),
         tuple(Excluded(p, excluded[p]) for p in sorted(excluded)),
     )
+
+
+def shown_path(rel: str) -> str:
+    """A path as text every report can hold: undecodable bytes as \\xNN escapes."""
+    return os.fsencode(rel).decode("utf-8", "backslashreplace")
+
+
+def _utf8(name: str) -> bool:
+    # os.walk hands undecodable bytes over as lone surrogates (surrogateescape): no tool
+    # argument, results file or report could carry them.
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def default_exclusion(path: Path) -> str | None:

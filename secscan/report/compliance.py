@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from secscan._text import json_visible
 from secscan.errors import UsageError
 from secscan.findings import Excluded, RunStatus
 from secscan.policy.decision import ControlState, RuleRecord, WaiverRecord
@@ -124,7 +125,8 @@ def filename(framework: str, fmt: str) -> str:
 
 
 def render_json(cv: ComplianceView) -> str:
-    return json.dumps(to_dict(cv), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(to_dict(cv), indent=2, ensure_ascii=False, allow_nan=False)
+    return json_visible(text) + "\n"
 
 
 def to_dict(cv: ComplianceView) -> dict[str, Any]:

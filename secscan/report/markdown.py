@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from secscan._text import visible
 from secscan.report._jinja import when
 from secscan.report.model import (
     ControlView,
@@ -163,7 +164,8 @@ def _controls_table(controls: Iterable[ControlView]) -> list[str]:
 
 def esc(text: str) -> str:
     """Text that GitHub renders as itself: no markup, no HTML, no mentions or links."""
-    escaped = html.escape(text, quote=False).translate(_MD_SPECIAL).replace("@", "&#64;")
+    shown = visible(text)
+    escaped = html.escape(shown, quote=False).translate(_MD_SPECIAL).replace("@", "&#64;")
     return _LINKISH.sub(_break, escaped)
 
 
