@@ -4,6 +4,7 @@ which line."""
 from __future__ import annotations
 
 import ast
+import bisect
 import hashlib
 import re
 from collections import defaultdict
@@ -96,9 +97,10 @@ def _with_statements(
     parenthesis), so the argument that decides the risk would not be part of the identity.
     """
     trees: dict[str, list[ast.stmt] | None] = {}
+    spans: dict[str, _Spans] = defaultdict(dict)
     out = []
     for f in findings:
-        text = None if f.statement_digest else _statement_text(f, root, cache, trees)
+        text = None if f.statement_digest else _statement_text(f, root, cache, trees, spans)
         if text is None:
             out.append(f)
             continue
@@ -113,6 +115,7 @@ def _statement_text(
     root: Path,
     cache: dict[str, list[str] | None],
     trees: dict[str, list[ast.stmt] | None],
+    spans: dict[str, _Spans],
 ) -> str | None:
     loc = f.location
     if f.package is not None or f.kind is FindingKind.SECRET or not loc.start_line:
@@ -131,7 +134,7 @@ def _statement_text(
         if loc.path not in trees:
             trees[loc.path] = _parse("".join(lines))
         body = trees[loc.path]
-        extent = statement_extent(body, start, end) if body is not None else None
+        extent = statement_extent(body, start, end, spans[loc.path]) if body is not None else None
     first, last = extent or (start, end)
     if last - first >= MAX_STATEMENT_LINES:
         first, last = start, min(end, start + MAX_STATEMENT_LINES - 1)
@@ -145,17 +148,21 @@ def _parse(source: str) -> list[ast.stmt] | None:
         return None
 
 
-def statement_extent(body: Sequence[ast.stmt], start: int, end: int) -> _Extent | None:
+def statement_extent(
+    body: Sequence[ast.stmt], start: int, end: int, spans: _Spans | None = None
+) -> _Extent | None:
     """Lines of the smallest statement holding lines start..end.
 
     A simple statement is taken whole. For a compound statement (def, class, if, for, with,
     try, match) only its header counts, never its body, so an edit elsewhere in a function
     does not re-key a finding on its `def` line; a finding in a decorator is keyed by that
-    decorator. A range over several sibling statements takes them all.
+    decorator. A range over several sibling statements takes them all. `spans` caches each
+    block's line spans between calls on one file.
     """
+    spans = {} if spans is None else spans
     block: Sequence[ast.AST] = body
     while True:
-        hit = [n for n in block if _overlaps(_span(n), start, end)]
+        hit = _overlapping(block, start, end, spans)
         if not hit:
             return None
         if len(hit) > 1:
@@ -165,8 +172,11 @@ def statement_extent(body: Sequence[ast.stmt], start: int, end: int) -> _Extent 
             lo, hi = deco.lineno, deco.end_lineno or deco.lineno
             if lo <= start and end <= hi:
                 return lo, hi
+        blocks = _blocks(node)
+        if not blocks:
+            return _span(node)  # a simple statement, whole
         inner = next(
-            (b for b in _blocks(node) if _span(b[0])[0] <= start and end <= _span(b[-1])[1]),
+            (b for b in blocks if _span(b[0])[0] <= start and end <= _span(b[-1])[1]),
             None,
         )
         if inner is None:
@@ -179,6 +189,24 @@ def statement_extent(body: Sequence[ast.stmt], start: int, end: int) -> _Extent 
         block = inner
 
 
+_Spans = dict[int, tuple[Sequence[ast.AST], list[int], list[int]]]
+
+
+def _overlapping(
+    block: Sequence[ast.AST], start: int, end: int, spans: _Spans
+) -> Sequence[ast.AST]:
+    """The statements of a block that overlap start..end, found by bisection: siblings are
+    in line order and do not overlap, and a generated file can hold thousands."""
+    cached = spans.get(id(block))
+    if cached is None or cached[0] is not block:
+        pairs = [_span(n) for n in block]
+        cached = spans[id(block)] = (block, [p[0] for p in pairs], [p[1] for p in pairs])
+    _, firsts, lasts = cached
+    lo = bisect.bisect_left(lasts, start)
+    hi = bisect.bisect_right(firsts, end)
+    return block[lo:hi]
+
+
 def _span(node: ast.AST) -> _Extent:
     if isinstance(node, ast.match_case):
         first = node.pattern.lineno
@@ -187,10 +215,6 @@ def _span(node: ast.AST) -> _Extent:
     lineno: int = getattr(node, "lineno", 1)
     first = min([lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])
     return first, getattr(node, "end_lineno", None) or lineno
-
-
-def _overlaps(span: _Extent, start: int, end: int) -> bool:
-    return span[0] <= end and start <= span[1]
 
 
 def _blocks(node: ast.AST) -> list[Sequence[ast.AST]]:
