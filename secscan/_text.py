@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import re
 
-#: C0 except tab and newline, DEL, C1, and the Unicode bidi controls.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+#: C0 except tab and newline, DEL, C1, the Unicode bidi controls, and lone surrogates (an
+#: undecodable byte a tool passed on: no UTF-8 output can hold one).
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 #: The same in JSON text, where C0 is always escaped already and a backslash escape is valid.
 _JSON_UNESCAPED = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def visible(text: str) -> str:
@@ -21,7 +25,13 @@ def visible(text: str) -> str:
 
 
 def json_visible(text: str) -> str:
-    """JSON text with DEL, C1 and bidi controls as `\\uXXXX` escapes (the same JSON value)."""
+    """JSON text with DEL, C1 and bidi controls as `\\uXXXX` escapes (the same JSON value).
+
+    A lone surrogate becomes U+FFFD: written as an escape it would make a file no JSON
+    reader accepts as text (secscan's own loader refuses it), written raw it cannot be
+    encoded at all.
+    """
+    text = _SURROGATE.sub("\ufffd", text)
     return _JSON_UNESCAPED.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 

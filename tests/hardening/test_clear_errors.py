@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from secscan import results
-from secscan.report import sarif
+from secscan.report import html, markdown, sarif
 from secscan.results import SavedResults
 
 REPO = Path(__file__).resolve().parents[2]
@@ -266,3 +266,24 @@ def test_an_archive_of_small_entries_is_bounded_in_total(tmp_path: Path) -> None
     assert done.returncode == 2, err
     assert "inflates to more than 200000 bytes" in err and "nothing was imported" in err
     assert not list((tmp_path / "db").rglob("*.json"))
+
+
+def test_a_lone_surrogate_from_a_tool_never_breaks_a_written_file() -> None:
+    """A tool may pass an undecodable byte on as a lone surrogate: every writer copes."""
+    saved = results.loads(SAMPLE.read_text(encoding="utf-8"))
+    run = next(r for r in saved.result.runs if r.findings)
+    odd = replace(run.findings[0], message="bad byte \udcff here\x1b[2J")
+    runs = tuple(
+        replace(r, findings=(odd, *r.findings[1:])) if r is run else r for r in saved.result.runs
+    )
+    hostile = SavedResults(replace(saved.result, runs=runs), saved.decision)
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    text = results.dumps(hostile.result, hostile.decision)
+    text.encode("utf-8")  # strict: raises on a surrogate
+    assert "bad byte \ufffd here\\u001b[2J" in text
+    assert results.loads(text).result.runs  # and secscan reads its own file back
+    sarif.render(hostile, now).encode("utf-8")
+    page = html.render(hostile, now)
+    page.encode("utf-8")
+    assert "bad byte \\udcff here\\x1b[2J" in page
+    markdown.render(hostile, now).encode("utf-8")
