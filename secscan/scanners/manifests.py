@@ -20,7 +20,14 @@ from packaging.version import InvalidVersion, Version
 from secscan.findings import NotAnalyzed
 
 Source = Literal[
-    "requirements", "pyproject", "setup.cfg", "setup.py", "poetry.lock", "uv.lock", "Pipfile.lock"
+    "requirements",
+    "pyproject",
+    "setup.cfg",
+    "setup.py",
+    "Pipfile",
+    "poetry.lock",
+    "uv.lock",
+    "Pipfile.lock",
 ]
 LOCK_FILES: dict[str, Source] = {
     "poetry.lock": "poetry.lock",
@@ -34,6 +41,7 @@ PRIORITY: dict[Source, int] = {
     "pyproject": 1,
     "setup.cfg": 1,
     "setup.py": 1,
+    "Pipfile": 1,
     "poetry.lock": 2,
     "uv.lock": 2,
     "Pipfile.lock": 2,
@@ -111,7 +119,7 @@ def mask(text: str) -> str:
 def is_manifest(path: str) -> bool:
     p = PurePosixPath(path)
     name = p.name
-    if name in LOCK_FILES or name in ("pyproject.toml", "setup.cfg", "setup.py"):
+    if name in LOCK_FILES or name in ("pyproject.toml", "setup.cfg", "setup.py", "Pipfile"):
         return True
     if not name.endswith(".txt"):
         return False
@@ -130,6 +138,8 @@ def collect(root: Path, targets: Sequence[str], max_bytes: int) -> Manifests:
             _parse_setup_cfg(root, rel, max_bytes, out)
         elif name == "setup.py":
             _parse_setup_py(root, rel, max_bytes, out)
+        elif name == "Pipfile":
+            _parse_pipfile(root, rel, max_bytes, out)
         elif name in LOCK_FILES:
             _parse_lock(root, rel, LOCK_FILES[name], max_bytes, out)
         elif is_manifest(rel):
@@ -516,6 +526,50 @@ def _poetry_line(lines: list[str], table: str, name: str) -> int | None:
     return None
 
 
+# --- Pipfile -------------------------------------------------------------------------------
+
+
+def _parse_pipfile(root: Path, rel: str, max_bytes: int, out: Manifests) -> None:
+    """[packages] and [dev-packages]: PEP 440 specifiers (`"*"`, `"==1.0"`) or tables."""
+    text = _read(root, rel, max_bytes, out)
+    if text is None:
+        return
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        out.problems.append(Problem(rel, _toml_line(e), f"TOML syntax error: {e}"))
+        return
+    lines = text.splitlines()
+    for section in ("packages", "dev-packages"):
+        table = data.get(section, {})
+        if not isinstance(table, dict):
+            out.problems.append(Problem(rel, None, f"[{section}] is not a table"))
+            continue
+        for name, value in table.items():
+            number = _poetry_line(lines, section, name) or 1
+            if isinstance(value, dict):
+                if "path" in value or "file" in value and "://" not in str(value["file"]):
+                    out.not_audited.append(
+                        NotAnalyzed(
+                            rel, f"line {number}: {name} comes from a local path: not audited"
+                        )
+                    )
+                    continue
+                ref = value.get("git") or value.get("file")
+                if ref is not None:
+                    url = mask(str(ref))
+                    out.declared.append(
+                        Declared(name, "", rel, number, "Pipfile", f"{name} @ {url}", url=url)
+                    )
+                    continue
+                value = value.get("version", "*")
+            if not isinstance(value, str):
+                out.problems.append(Problem(rel, number, f"{name}: not a version specifier"))
+                continue
+            spec = "" if value.strip() == "*" else value.strip()
+            _declared_string(rel, number, f"{name}{spec}", "Pipfile", out)
+
+
 # --- setup.cfg and setup.py ---------------------------------------------------------------
 
 
@@ -575,7 +629,16 @@ def _parse_setup_py(root: Path, rel: str, max_bytes: int, out: Manifests) -> Non
         )
         return
     literals = _module_literals(tree)
-    for call in _setup_calls(tree):
+    calls = _setup_calls(tree)
+    if not calls:
+        out.not_audited.append(
+            NotAnalyzed(
+                rel,
+                "no setup(...) call found (renamed or built at run time): its requirements "
+                "were not analyzed (audit them through a requirements or lock file)",
+            )
+        )
+    for call in calls:
         for kw in call.keywords:
             if kw.arg is None:
                 out.not_audited.append(

@@ -28,9 +28,9 @@ def _by_name(found: Manifests) -> dict[str, tuple[str | None, str, int, str | No
 def test_manifest_names() -> None:
     for yes in ("requirements.txt", "a/requirements-dev.txt", "dev-requirements.txt",
                 "requirements/base.txt", "pyproject.toml", "uv.lock", "poetry.lock",
-                "Pipfile.lock", "setup.py", "pkg/setup.cfg"):  # fmt: skip
+                "Pipfile.lock", "setup.py", "pkg/setup.cfg", "Pipfile"):  # fmt: skip
         assert is_manifest(yes), yes
-    for no in ("constraints.txt", "notes.txt", "Pipfile", "requirements.in"):
+    for no in ("constraints.txt", "notes.txt", "requirements.in"):
         assert not is_manifest(no), no
 
 
@@ -362,6 +362,7 @@ def test_setup_py_is_read_never_run(tmp_path: Path) -> None:
             ),
             "c/setup.py": "from setuptools import setup\nsetup(**CONFIG)\n",
             "d/setup.py": "print 'python 2'\n",
+            "e/setup.py": "from setuptools import setup as s\ns(install_requires=['x==1'])\n",
         },
     )
     assert not marker.exists()
@@ -376,5 +377,37 @@ def test_setup_py_is_read_never_run(tmp_path: Path) -> None:
         "c/setup.py": "line 2: setup(**...) arguments are computed: not analyzed "
         "(audit them through a requirements or lock file)",
         "d/setup.py": "does not parse as Python (SyntaxError): not analyzed",
+        "e/setup.py": "no setup(...) call found (renamed or built at run time): its "
+        "requirements were not analyzed (audit them through a requirements or lock file)",
     }
     assert found.problems == []
+
+
+def test_pipfile_packages_and_dev_packages(tmp_path: Path) -> None:
+    found = _collect(
+        tmp_path,
+        {
+            "Pipfile": (
+                "[[source]]\n"
+                'url = "https://pypi.org/simple"\n'
+                "[packages]\n"
+                'django = "==3.2"\n'
+                'requests = "*"\n'
+                'flask = {version = "==0.12.2", extras = ["dotenv"]}\n'
+                'lib = {git = "https://example.com/lib.git", ref = "main"}\n'
+                'mine = {path = ".", editable = true}\n'
+                "[dev-packages]\n"
+                'pytest = ">=6"\n'
+            )
+        },
+    )
+    assert found.problems == []
+    got = _by_name(found)
+    assert got["django"] == ("3.2", "Pipfile", 4, None)
+    assert got["requests"] == (None, "Pipfile", 5, None)
+    assert got["flask"] == ("0.12.2", "Pipfile", 6, None)
+    assert got["lib"] == (None, "Pipfile", 7, "https://example.com/lib.git")
+    assert got["pytest"][:3] == (None, "Pipfile", 10)
+    assert [n.reason for n in found.not_audited] == [
+        "line 8: mine comes from a local path: not audited"
+    ]
