@@ -170,6 +170,7 @@ def scan(
         git_commit=git_commit(root),
         not_analyzed=fileset.skipped,
         config_path=config.source,
+        excluded=fileset.excluded,
     )
 
 

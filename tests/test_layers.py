@@ -41,6 +41,7 @@ LAYERS: tuple[tuple[tuple[str, ...], ...], ...] = (
             "secscan.cache",
             "secscan.discovery",
             "secscan.vcs",
+            "secscan.trust",
             "secscan.policy.decision",
             "secscan.results",
             "=secscan.report",

@@ -16,6 +16,7 @@ from secscan.cli._options import (
     path_argument,
     quiet_option,
     report_dir,
+    with_tree_warnings,
     write_reports,
 )
 from secscan.cli.views.terminal import summary
@@ -127,10 +128,21 @@ def scan(
         path, config, scanner_names=names, request=request, clock=now, use_cache=not no_cache
     )
     result, decision = judge.judge(result, inputs, now())
+    decision = with_tree_warnings(
+        decision,
+        path,
+        config,
+        inputs,
+        config_file=config_file,
+        policy_dir=policy_dir,
+        waivers=waivers,
+        baseline=baseline,
+    )
     saved = SavedResults(result, decision)
 
     wanted = dict.fromkeys(["json", *(formats or config.formats)])
-    written = write_reports(saved, report_dir(output_dir, config), wanted, now())
+    folder = report_dir(output_dir, config, path.resolve())
+    written = write_reports(saved, folder, wanted, now())
 
     if quiet:
         click.echo(f"gate {'PASSED' if decision.passed else 'FAILED'}")

@@ -59,10 +59,23 @@ def test_gate_from_saved_results_gives_the_scans_decision(
     assert first["waivers_file"] == str(shop / ".secscan-waivers.yaml")
     assert first["waivers"][0]["rule"] == "B311" and first["waivers"][0]["fingerprints"]
 
+    # The same inputs, given on the command line, give the same decision: the file's recorded
+    # waivers file is shown, never used (a results file is untrusted input).
     again = tmp_path / "again.json"
-    gated = run_cli("gate", "--from", str(saved), "--output", str(again))
+    waivers = str(shop / ".secscan-waivers.yaml")
+    gated = run_cli("gate", "--from", str(saved), "--waivers", waivers, "--output", str(again))
     assert gated.code == scanned.code
-    assert _decision(again) == first
+    second = _decision(again)
+    assert "records it was judged with" in second["warnings"][-1]
+    assert waivers in second["warnings"][-1]
+
+    def judged(d: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in d.items() if k not in ("warnings", "evaluated_at")}
+
+    assert judged(second) == judged(first)
+    bare = tmp_path / "bare.json"
+    assert run_cli("gate", "--from", str(saved), "--output", str(bare)).code == 1
+    assert (_decision(bare)["waivers_file"], _decision(bare)["waivers"]) == (None, [])
     # The saved findings carry the controls they evidence.
     result = loads(saved.read_text(encoding="utf-8")).result
     assert all(f.controls for f in result.findings)
