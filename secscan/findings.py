@@ -123,6 +123,24 @@ class Package:
     fixed_versions: tuple[str, ...] = ()
 
 
+class SuppressionKind(StrEnum):
+    #: A comment in the scanned file (`# nosec`, `# nosemgrep`, `#trivy:ignore:...`).
+    IN_SOURCE = "inSource"
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """A tool's inline directive that would hide this finding: kept as data, never obeyed blindly.
+
+    The scanned tree wrote it, so whether it is honoured is the gate profile's decision.
+    """
+
+    directive: str
+    kind: SuppressionKind = SuppressionKind.IN_SOURCE
+    #: The line the directive is on (it may sit above the flagged statement).
+    line: int | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     scanner: str
@@ -147,6 +165,8 @@ class Finding:
     #: SHA-256 of the whole statement the tool flagged, whitespace folded. Computed once from
     #: the file, then kept, so a finding is re-keyed (merge, renamed file) without its file.
     statement_digest: str = ""
+    #: Set when an inline directive in the scanned file asks the tool to hide this finding.
+    suppression: Suppression | None = None
 
     @property
     def sort_key(self) -> tuple[int, str, int, str, str]:

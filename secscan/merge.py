@@ -232,6 +232,7 @@ def _merge_decisions(parts: Sequence[SavedResults], same_root: bool) -> Decision
         failing_fingerprints=tuple(_distinct(f for d in present for f in d.failing_fingerprints)),
         unmapped_fingerprints=tuple(_distinct(f for d in present for f in d.unmapped_fingerprints)),
         inline_suppressions=_sum_pairs(p for d in present for p in d.inline_suppressions),
+        honoured_suppressions=tuple(_distinct(f for d in present for f in d.honoured_suppressions)),
         tolerated_errors=tuple(_distinct(s for d in present for s in d.tolerated_errors)),
         policy_sources=tuple(_distinct(s for d in present for s in d.policy_sources)),
         policy_dir=_same(d.policy_dir for d in present),

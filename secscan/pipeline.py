@@ -213,7 +213,8 @@ def _run_scanner(scanner: Scanner, ctx: ScanContext, cache: ResultCache | None) 
         findings=fingerprint.assign(outcome.findings, ctx.root),
         not_analyzed=outcome.not_analyzed,
         targets=len(ctx.targets),
-        inline_suppressions=outcome.inline_suppressions,
+        inline_suppressions=outcome.inline_suppressions
+        + sum(f.suppression is not None for f in outcome.findings),
         advisory_source=outcome.advisory_source
         or (ctx.request.advisory_source if scanner.kind in _ADVISORY_KINDS else None),
         rulesets=outcome.rulesets,

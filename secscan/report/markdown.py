@@ -84,6 +84,12 @@ def _render(model: ReportModel, *, top: int, controls: int) -> str:
 
     counts = " · ".join(f"{n} {s.value}" for s, n in model.by_severity)
     extra = f"; {len(model.waived_findings)} waived" if model.waived_findings else ""
+    if model.inline_suppressed:
+        honoured = len(model.suppressed_findings)
+        extra += (
+            f"; {len(model.inline_suppressed)} with an inline suppression "
+            f"({honoured} honoured by the profile)"
+        )
     if model.below_threshold:
         extra += f"; {model.below_threshold} below the report threshold"
     out += [f"**{len(model.open_findings)} open finding(s)**: {counts}{extra}", ""]

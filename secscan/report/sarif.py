@@ -361,6 +361,20 @@ def _result(fv: FindingView, rule_index: int) -> om.Result:
                 properties={"waiverId": w.id, "owner": w.owner, "expires": w.expires.isoformat()},
             )
         ]
+    if f.suppression is not None:
+        # SARIF's own word for a comment in the source: kept whether or not the profile
+        # honoured it, so a viewer sees every one; `rejected` means it did not hide the result.
+        where = f" (line {f.suppression.line})" if f.suppression.line else ""
+        said = "honoured by the gate profile" if fv.honoured else "not honoured: the result counts"
+        suppressions = [
+            *(suppressions or []),
+            Suppression(
+                kind="inSource",
+                status="accepted" if fv.honoured else "rejected",
+                justification=_text(f"{f.suppression.directive}{where}: {said}", MAX_MESSAGE),
+                properties={"directive": f.suppression.directive},
+            ),
+        ]
     baseline = None if fv.new is None else ("new" if fv.new else "unchanged")
     return om.Result(
         rule_id=f.rule_id,
