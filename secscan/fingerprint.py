@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from secscan.findings import Finding, FindingKind
-from secscan.redact import redact
+from secscan.redact import Redactor
 
 #: Snippets are for people; a finding never carries more than this much of the file.
 MAX_SNIPPET_LINES = 12
@@ -31,15 +31,21 @@ def base_key(f: Finding) -> str:
     return "\x1f".join((f.scanner, f.rule_id, f.location.path, f.resource or "", what))
 
 
-def assign(findings: Sequence[Finding], root: Path) -> tuple[Finding, ...]:
+def assign(
+    findings: Sequence[Finding], root: Path, redactor: Redactor | None = None
+) -> tuple[Finding, ...]:
     """Fill snippets from the scanned files and give every finding its fingerprint.
 
     Identical findings in one file are told apart by their occurrence index in line order,
-    so moving code keeps each fingerprint and a second copy gets a new one.
+    so moving code keeps each fingerprint and a second copy gets a new one. Every finding,
+    whatever its kind, passes through the redactor (one per scan, so what one scanner knows
+    to be a credential is masked in the others' snippets too): a snippet copied from a file
+    may hold a credential whatever rule pointed at it.
     """
+    redactor = redactor or Redactor(root)
     lines_cache: dict[str, list[str] | None] = {}
     # Credentials are masked before anything is derived from them.
-    with_snippets = [redact(_with_snippet(f, root, lines_cache)) for f in findings]
+    with_snippets = [redactor.finding(_with_snippet(f, root, lines_cache)) for f in findings]
     groups: dict[str, list[int]] = defaultdict(list)
     for i, f in enumerate(with_snippets):
         groups[base_key(f)].append(i)

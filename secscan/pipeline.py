@@ -19,7 +19,7 @@ from secscan.config import Config
 from secscan.discovery import discover
 from secscan.errors import ScannerError, ToolError, UsageError
 from secscan.findings import Finding, FindingKind, NotAnalyzed, RunStatus, ScannerRun, ScanResult
-from secscan.redact import redact
+from secscan.redact import Redactor
 from secscan.scanners.base import ScanContext, Scanner, ScanOutcome, ScanRequest, ToolScanner
 
 Clock = Callable[[], datetime]
@@ -101,6 +101,9 @@ def scan(
         (s, s.select(fileset.files, request)) for s in selected
     ]
     runnable = [(s, t) for s, t in plans if t]
+    # One redactor for the scan: a credential any scanner or rule knows of is masked in what
+    # every scanner reports, before fingerprints, the cache and the results file see it.
+    redactor = Redactor(root)
     # Share the cores: each scanner process gets its slice for its own worker pool.
     per_tool_jobs = max(1, jobs // max(1, len(runnable)))
 
@@ -116,7 +119,7 @@ def scan(
             request=request,
             jobs=per_tool_jobs,
         )
-        run = _run_scanner(scanner, ctx, cache)
+        run = _run_scanner(scanner, ctx, cache, redactor)
         if progress:
             progress(ProgressEvent(scanner.name, Phase.FINISHED, run))
         return run
@@ -147,38 +150,48 @@ def scan(
                 for run in pool.map(run_one, runnable, [served] * len(runnable)):
                     runs[run.scanner] = run
 
-    return ScanResult(
-        root=str(root),
-        started_at=started,
-        finished_at=clock(),
-        secscan_version=__version__,
-        runs=tuple(runs[s.name] for s in selected),
-        git_commit=git_commit(root),
-        not_analyzed=fileset.skipped,
-        config_path=config.source,
+    # Once more over everything: a credential learnt from a scanner that finished late (the
+    # secret scanner's masked columns) is masked in the runs that finished before it.
+    return redactor.result(
+        ScanResult(
+            root=str(root),
+            started_at=started,
+            finished_at=clock(),
+            secscan_version=__version__,
+            runs=tuple(runs[s.name] for s in selected),
+            git_commit=git_commit(root),
+            not_analyzed=fileset.skipped,
+            config_path=config.source,
+        )
     )
 
 
-def _run_scanner(scanner: Scanner, ctx: ScanContext, cache: ResultCache | None) -> ScannerRun:
+def _run_scanner(
+    scanner: Scanner, ctx: ScanContext, cache: ResultCache | None, redactor: Redactor
+) -> ScannerRun:
+    """One scanner's run, its texts already redacted (the progress display prints them)."""
     t0 = time.monotonic()
     version: str | None = None
 
     def error(reason: str) -> ScannerRun:
-        return ScannerRun(
-            scanner=scanner.name,
-            kind=scanner.kind,
-            status=RunStatus.ERROR,
-            tool_version=version,
-            duration_s=round(time.monotonic() - t0, 3),
-            error=reason,
-            targets=len(ctx.targets),
+        # Tool stderr and parse errors quote the scanned files: redacted like a snippet.
+        return redactor.run(
+            ScannerRun(
+                scanner=scanner.name,
+                kind=scanner.kind,
+                status=RunStatus.ERROR,
+                tool_version=version,
+                duration_s=round(time.monotonic() - t0, 3),
+                error=reason,
+                targets=len(ctx.targets),
+            )
         )
 
     cached = False
     try:
         version = scanner.version()
         if cache is not None and isinstance(scanner, ToolScanner) and scanner.file_local:
-            outcome, cached = _scan_with_cache(scanner, ctx, cache, version)
+            outcome, cached = _scan_with_cache(scanner, ctx, cache, version, redactor)
         elif isinstance(scanner, ToolScanner) and scanner.file_local:
             outcome = _scan_sharded(scanner, ctx)
         else:
@@ -189,25 +202,27 @@ def _run_scanner(scanner: Scanner, ctx: ScanContext, cache: ResultCache | None) 
         return error(e.diagnostics())
     except Exception as e:  # noqa: BLE001 - fail closed on anything a plugin throws
         return error(f"{scanner.name}: internal error: {type(e).__name__}: {e}")
-    return ScannerRun(
-        scanner=scanner.name,
-        kind=scanner.kind,
-        status=RunStatus.OK,
-        tool_version=version,
-        duration_s=round(time.monotonic() - t0, 3),
-        findings=fingerprint.assign(outcome.findings, ctx.root),
-        not_analyzed=outcome.not_analyzed,
-        targets=len(ctx.targets),
-        inline_suppressions=outcome.inline_suppressions,
-        advisory_source=outcome.advisory_source
-        or (ctx.request.advisory_source if scanner.kind in _ADVISORY_KINDS else None),
-        rulesets=outcome.rulesets,
-        cached=cached,
+    return redactor.run(
+        ScannerRun(
+            scanner=scanner.name,
+            kind=scanner.kind,
+            status=RunStatus.OK,
+            tool_version=version,
+            duration_s=round(time.monotonic() - t0, 3),
+            findings=fingerprint.assign(outcome.findings, ctx.root, redactor),
+            not_analyzed=outcome.not_analyzed,
+            targets=len(ctx.targets),
+            inline_suppressions=outcome.inline_suppressions,
+            advisory_source=outcome.advisory_source
+            or (ctx.request.advisory_source if scanner.kind in _ADVISORY_KINDS else None),
+            rulesets=outcome.rulesets,
+            cached=cached,
+        )
     )
 
 
 def _scan_with_cache(
-    scanner: ToolScanner, ctx: ScanContext, cache: ResultCache, version: str
+    scanner: ToolScanner, ctx: ScanContext, cache: ResultCache, version: str, redactor: Redactor
 ) -> tuple[ScanOutcome, bool]:
     """Scan only the files whose cache entry is missing; the rest come from the cache."""
     material = scanner.cache_material(ctx)
@@ -247,10 +262,10 @@ def _scan_with_cache(
     for f in fresh.findings:
         # Cached entries are files on disk too: credential literals are masked before they
         # are written, as they are before the results file is.
-        by_path.setdefault(f.location.path, []).append(redact(f))
+        by_path.setdefault(f.location.path, []).append(redactor.finding(f))
     skipped: dict[str, list[NotAnalyzed]] = {}
     for n in fresh.not_analyzed:
-        skipped.setdefault(n.path, []).append(n)
+        skipped.setdefault(n.path, []).append(redactor.not_analyzed(n))
     strays = (set(by_path) | set(skipped)) - set(misses)
     if not strays:  # every result is attributable to one scanned file: safe to cache
         for target in misses:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, ClassVar
 
 from secscan.errors import ScannerOutputError
@@ -12,6 +13,9 @@ from secscan.scanners.base import ScanContext, ScanOutcome
 #: The preview kept of a secret's line: trivy has already replaced the match with `*`.
 PREVIEW_CHARS = 160
 PREVIEW_LINES = 3
+#: secscan's secret config: trivy's path allow rules (tests, examples, docs, Markdown) off,
+#: only issuers' documentation example keys allowed. Shipped inside the package.
+SECRET_CONFIG = Path(__file__).with_name("trivy-secret.yaml")
 REMEDIATION = (
     "Revoke and rotate the credential now (it is in the history even after the file is fixed), "
     "then load it at run time from a secret store or the environment."
@@ -58,8 +62,8 @@ class TrivySecretsScanner(_trivy.TrivyScanner):
             *self.common_flags(ctx),
             "--scanners",
             "secret",
-            # a `trivy-secret.yaml` in the scanned tree could switch rules off; ours are built in
-            "--secret-config=",
+            # a `trivy-secret.yaml` in the scanned tree could switch rules off: ours is named
+            f"--secret-config={SECRET_CONFIG}",
             "--cache-backend",
             "memory",
             "--parallel",
