@@ -123,6 +123,8 @@ _PLACEHOLDER = re.compile(
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z_.]*$")
 _CALL = re.compile(r"^[A-Za-z_][\w.]*[(\[]")
 _QUOTES = "\"'`"
+#: Where a learnt span splits into segments: space, escaped newlines, URL punctuation.
+_SEGMENT_SPLIT = re.compile(r"\s+|\\n|\\r|://|[@?&;]")
 
 
 def _detect_secrets_plugins() -> tuple[RegexBasedDetector, ...]:
@@ -382,15 +384,29 @@ class Redactor:
     # -- learning ---------------------------------------------------------------------------
 
     def learn(self, value: str, kind: str) -> None:
-        """Remember a credential: every PIECE-long window of it (per line) is masked from now."""
-        for line in value.splitlines():
-            line = line.strip()
-            if len(line) < PIECE or MASK_RE.search(line):
+        """Remember a credential: every PIECE-long window of its secret-looking segments is
+        masked from now on, wherever it appears.
+
+        A span may hold public text around the secret (a webhook's `https://hooks...`, a
+        path after a truncated key): segments without a digit or a capital, and windows
+        made only of lower-case letters and punctuation, are not learnt, so `https://` or a
+        folder name is never masked everywhere.
+        """
+        grams: list[str] = []
+        for segment in _SEGMENT_SPLIT.split(value):
+            segment = segment.strip()
+            if len(segment) < PIECE or MASK_RE.search(segment):
                 continue
-            low = line.lower()
+            if not any(ch.isdigit() or ch.isupper() for ch in segment):
+                continue
+            for i in range(len(segment) - PIECE + 1):
+                gram = segment[i : i + PIECE]
+                if any(ch.isdigit() or ch.isupper() for ch in gram):
+                    grams.append(gram.lower())
+        if grams:
             with self._lock:
-                for i in range(len(low) - PIECE + 1):
-                    self._pieces.setdefault(low[i : i + PIECE], kind)
+                for gram in grams:
+                    self._pieces.setdefault(gram, kind)
 
     def learn_text(self, text: str, spans: Iterable[Span]) -> None:
         for s in spans:
