@@ -13,6 +13,7 @@ rotate. The pipeline applies it before fingerprinting, caching, baselining and r
 
 from __future__ import annotations
 
+import bisect
 import io
 import math
 import re
@@ -198,15 +199,16 @@ def plausible_value(value: str) -> bool:
 def find(text: str) -> list[Span]:
     """Credential spans of a piece of text, from its content alone (no file context)."""
     spans: list[Span] = []
-    for kind, pattern in _FORMATS:
-        for m in pattern.finditer(text):
-            g = 1 if pattern.groups else 0
-            if m.end(g) - m.start(g) >= MIN_SECRET:
-                spans.append(Span(m.start(g), m.end(g), kind))
+    # Token formats run over the lines that could hold one (a long token, a URL, a key
+    # block), joined: a code file is mostly lines that cannot, and 40 regexes over every
+    # line of every file cost more than the scan.
+    reduced, offsets = _candidates(text)
+    if reduced:
+        for s in _format_spans(reduced):
+            spans.append(_shift(s, offsets))
     for m in _PRIVATE_KEY.finditer(text):
         if re.search(r"[A-Za-z0-9+/=]{16,}", m.group("body")):
             spans.append(Span(m.start("body"), m.end("body"), "private-key"))
-    spans += _plugin_spans(text)
     spans += _assignment_spans(text)
     for m in _WORD.finditer(text):
         if looks_random(m.group(0)):
@@ -214,17 +216,51 @@ def find(text: str) -> list[Span]:
     return spans
 
 
+_CANDIDATE_RUN = re.compile(r"[A-Za-z0-9+/=_\-]{16,}")
+
+
+def _candidates(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """The lines that may hold a token format, joined, and (reduced, original) line starts."""
+    kept: list[str] = []
+    offsets: list[tuple[int, int]] = []
+    at = 0
+    for start, line in _lines(text):
+        if "://" in line or any(
+            any(ch.isdigit() or ch.isupper() for ch in m.group(0))
+            for m in _CANDIDATE_RUN.finditer(line)
+        ):
+            offsets.append((at, start))
+            kept.append(line)
+            at += len(line) + 1
+    return "\n".join(kept), offsets
+
+
+def _shift(s: Span, offsets: list[tuple[int, int]]) -> Span:
+    i = bisect.bisect_right(offsets, (s.start, 1 << 62)) - 1
+    reduced, original = offsets[i]
+    return Span(s.start - reduced + original, s.end - reduced + original, s.kind)
+
+
+def _format_spans(text: str) -> Iterator[Span]:
+    for kind, pattern in _FORMATS:
+        for m in pattern.finditer(text):
+            g = 1 if pattern.groups else 0
+            if m.end(g) - m.start(g) >= MIN_SECRET:
+                yield Span(m.start(g), m.end(g), kind)
+    yield from _plugin_spans(text)
+
+
 def _plugin_spans(text: str) -> Iterator[Span]:
+    # One pass of each plugin over the whole text: per line costs 25 regex calls a line.
     for plugin in _PLUGINS:
         kind = _slug(plugin.secret_type)
-        for line_start, line in _lines(text):
-            for match in plugin.analyze_string(line):
-                if not isinstance(match, str) or len(match) < MIN_SECRET:
-                    continue
-                at = line.find(match)
-                while at != -1:
-                    yield Span(line_start + at, line_start + at + len(match), kind)
-                    at = line.find(match, at + len(match))
+        for match in set(plugin.analyze_string(text)):
+            if not isinstance(match, str) or len(match) < MIN_SECRET or "\n" in match:
+                continue
+            at = text.find(match)
+            while at != -1:
+                yield Span(at, at + len(match), kind)
+                at = text.find(match, at + len(match))
 
 
 def _assignment_spans(text: str) -> Iterator[Span]:
@@ -278,9 +314,9 @@ def python_spans(source: str) -> list[Span]:
     """String literals of Python source that hold a credential, found with `tokenize`.
 
     A literal is secret when a secret-like name is assigned it (`password = "…"`, a keyword
-    argument `token="…"`, a dict key `"api_key": "…"`), when a rule recognises its content,
-    or when it is long and random. Quotes inside a literal cannot confuse this: the tokenizer
-    knows where each literal ends, so `host="db", password="Hunter2-Prod!"` masks the
+    argument `token="…"`, a dict key `"api_key": "…"`) or when it is long and random.
+    Quotes inside a literal cannot confuse this: the tokenizer knows where each literal
+    ends, so `host="db", password="Hunter2-Prod!"` masks the
     password, not the text between the two literals.
     """
     starts = _line_starts(source)
@@ -291,14 +327,11 @@ def python_spans(source: str) -> list[Span]:
             continue
         body_start, body_end = _literal_body(tok, starts)
         body = source[body_start:body_end]
-        named = _assigned_name(significant, i)
-        inner = find(body)
-        if named and plausible_value(body):
+        if _assigned_name(significant, i) and plausible_value(body):
             spans.append(Span(body_start, body_end, "password"))
-        elif inner:
-            spans += [Span(body_start + s.start, body_start + s.end, s.kind) for s in inner]
         elif looks_random(body.strip()):
             spans.append(Span(body_start, body_end, "high-entropy-string"))
+    # a token format inside any literal is `find`'s, which runs over the whole file too
     return spans
 
 
@@ -377,6 +410,9 @@ class Redactor:
     def __init__(self, root: Path | None = None) -> None:
         self._root = root
         self._lock = threading.Lock()
+        # Learning a file is serialised (it is CPU-bound anyway): a thread that finds the
+        # file already being learnt waits for it rather than mask without its credentials.
+        self._learning = threading.RLock()
         self._files: dict[str, bool] = {}
         self._pieces: dict[str, str] = {}  # lowercased PIECE-gram -> kind
         self._lines: dict[str, list[str]] = {}
@@ -416,19 +452,17 @@ class Redactor:
         """The credentials of a scanned file, by content (once per file and scan)."""
         if self._root is None or not rel:
             return
-        with self._lock:
+        with self._learning:
             if rel in self._files:
                 return
             self._files[rel] = True
-        text = _read(self._root / rel)
-        if text is None:
-            return
-        lines = text.splitlines(keepends=True)
-        with self._lock:
-            self._lines[rel] = lines
-        self.learn_text(text, find(text))
-        if rel.endswith((".py", ".pyi", ".pyw")):
-            self.learn_text(text, python_spans(text))
+            text = _read(self._root / rel)
+            if text is None:
+                return
+            self._lines[rel] = text.splitlines(keepends=True)
+            self.learn_text(text, find(text))
+            if rel.endswith((".py", ".pyi", ".pyw")):
+                self.learn_text(text, python_spans(text))
 
     def learn_finding(self, f: Finding) -> None:
         """What the scanner itself says is a credential: trivy's masked columns, the string
