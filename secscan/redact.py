@@ -216,6 +216,18 @@ def find(text: str) -> list[Span]:
     return spans
 
 
+def find_tokens(text: str) -> list[Span]:
+    """Only the credentials whose format says what they are (issuers' token shapes, URL
+    passwords, private key blocks): precise enough to report as findings, unlike the
+    keyword and entropy rules that only decide what to mask."""
+    reduced, offsets = _candidates(text)
+    spans = [_shift(s, offsets) for s in _format_spans(reduced)] if reduced else []
+    for m in _PRIVATE_KEY.finditer(text):
+        if re.search(r"[A-Za-z0-9+/=]{16,}", m.group("body")):
+            spans.append(Span(m.start("body"), m.end("body"), "private-key"))
+    return [s for s in spans if s.kind != "authorization"]
+
+
 _CANDIDATE_RUN = re.compile(r"[A-Za-z0-9+/=_\-]{16,}")
 
 

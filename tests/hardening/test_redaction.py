@@ -103,8 +103,7 @@ def test_real_tool_errors_quoting_credentials_are_masked(tmp_path: Path) -> None
     """Bullet 3 with the real tools: pip-audit's manifest error, trivy's Dockerfile error."""
     token, url_token = _token(), _token()
     (tmp_path / "requirements.txt").write_text(
-        f"orders @ https://pkgs.internal/o-1.0-py3-none-any.whl?token={url_token}\n"
-        f"token: {token}\n"
+        f"orders @ https://pkgs.internal/o-1.0-py3-none-any.whl?token={url_token}\ntoken: {token}\n"
     )
     (tmp_path / "Dockerfile").write_text(f"FROM python:3.12\n{token}\n")
     result = scan(tmp_path, Config(), scanner_names=["pip-audit", "iac"], use_cache=False)

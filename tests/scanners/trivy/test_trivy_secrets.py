@@ -120,6 +120,22 @@ def test_tokens_in_docs_tests_and_examples_are_found_but_doc_example_keys_are_no
     assert {f.rule_id for f in outcome.findings} == {"github-pat"}
 
 
+@pytest.mark.integration
+def test_files_trivy_never_reads_go_through_secscans_detector(tmp_path: Path) -> None:
+    alnum = string.ascii_letters + string.digits
+    token = "gh" + "p_" + "".join(secrets.choice(alnum) for _ in range(36))
+    skipped = ("package-lock.json", "yarn.lock", "go.sum", "Pipfile.lock", "docs/logo.svg")
+    for rel in skipped:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(f'{{"a": 1,\n "token": "{token}"}}\n')
+    # integrity hashes are random-looking but no credential: not reported
+    (tmp_path / "Gemfile.lock").write_text("sha512-" + "Ab1" * 30 + "\n")
+    outcome = TrivySecretsScanner().scan(context(tmp_path, *skipped, "Gemfile.lock"))
+    got = sorted((f.location.path, f.rule_id, f.location.start_line) for f in outcome.findings)
+    assert got == sorted((rel, "secscan-github-token", 2) for rel in skipped)
+    assert all(f.location.snippet is None and token not in f.message for f in outcome.findings)
+
+
 def planted_credentials() -> dict[str, str]:
     """Realistic values built at test time from pieces, so the repository holds none."""
     alnum = string.ascii_letters + string.digits
