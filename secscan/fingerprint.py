@@ -44,8 +44,11 @@ def assign(
     """
     redactor = redactor or Redactor(root)
     lines_cache: dict[str, list[str] | None] = {}
-    # Credentials are masked before anything is derived from them.
-    with_snippets = [redactor.finding(_with_snippet(f, root, lines_cache)) for f in findings]
+    # Credentials are masked before anything is derived from them; by what the finding and
+    # its own file show, so the fingerprint never depends on which scanner finished first.
+    with_snippets = [
+        redactor.finding(_with_snippet(f, root, lines_cache), own_file_only=True) for f in findings
+    ]
     groups: dict[str, list[int]] = defaultdict(list)
     for i, f in enumerate(with_snippets):
         groups[base_key(f)].append(i)

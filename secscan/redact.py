@@ -425,122 +425,123 @@ class Redactor:
         # Learning a file is serialised (it is CPU-bound anyway): a thread that finds the
         # file already being learnt waits for it rather than mask without its credentials.
         self._learning = threading.RLock()
-        self._files: dict[str, bool] = {}
-        self._pieces: dict[str, str] = {}  # lowercased PIECE-gram -> kind
+        self._files: dict[str, Pieces] = {}  # path -> what its own content shows
+        self._pieces: Pieces = {}  # everything learnt: lowercased PIECE-gram -> kind
         self._lines: dict[str, list[str]] = {}
 
     # -- learning ---------------------------------------------------------------------------
 
-    def learn(self, value: str, kind: str) -> None:
+    def learn(self, value: str, kind: str, into: Pieces | None = None) -> None:
         """Remember a credential: every PIECE-long window of its secret-looking segments is
-        masked from now on, wherever it appears.
-
-        A span may hold public text around the secret (a webhook's `https://hooks...`, a
-        path after a truncated key): segments without a digit or a capital, and windows
-        made only of lower-case letters and punctuation, are not learnt, so `https://` or a
-        folder name is never masked everywhere.
-        """
-        grams: list[str] = []
-        for segment in _SEGMENT_SPLIT.split(value):
-            segment = segment.strip()
-            if len(segment) < PIECE or MASK_RE.search(segment):
-                continue
-            if not any(ch.isdigit() or ch.isupper() for ch in segment):
-                continue
-            for i in range(len(segment) - PIECE + 1):
-                gram = segment[i : i + PIECE]
-                if any(ch.isdigit() or ch.isupper() for ch in gram):
-                    grams.append(gram.lower())
+        masked from now on, wherever it appears (and is added to `into` as well)."""
+        grams = _grams(value)
         if grams:
             with self._lock:
                 for gram in grams:
-                    self._pieces.setdefault(gram, kind)
+                    _add(self._pieces, gram, kind)
+                    if into is not None:
+                        _add(into, gram, kind)
 
-    def learn_text(self, text: str, spans: Iterable[Span]) -> None:
+    def learn_text(self, text: str, spans: Iterable[Span], into: Pieces | None = None) -> None:
         for s in spans:
-            self.learn(text[s.start : s.end], s.kind)
+            self.learn(text[s.start : s.end], s.kind, into)
 
-    def learn_file(self, rel: str) -> None:
+    def learn_file(self, rel: str) -> Pieces:
         """The credentials of a scanned file, by content (once per file and scan)."""
         if self._root is None or not rel:
-            return
+            return {}
         with self._learning:
             if rel in self._files:
-                return
-            self._files[rel] = True
+                return self._files[rel]
+            own: Pieces = {}
+            self._files[rel] = own
             text = _read(self._root / rel)
             if text is None:
-                return
+                return own
             self._lines[rel] = text.splitlines(keepends=True)
-            self.learn_text(text, find(text))
+            self.learn_text(text, find(text), own)
             if rel.endswith((".py", ".pyi", ".pyw")):
-                self.learn_text(text, python_spans(text))
+                self.learn_text(text, python_spans(text), own)
+            return own
 
-    def learn_finding(self, f: Finding) -> None:
+    def learn_finding(self, f: Finding) -> Pieces:
         """What the scanner itself says is a credential: trivy's masked columns, the string
-        literals inside the range of a credential rule (bandit B105-B107, semgrep's)."""
-        self.learn_file(f.location.path)
+        literals inside the range of a credential rule (bandit B105-B107, semgrep's).
+        Returns what this finding and its file show, for masking the finding itself."""
+        own = dict(self.learn_file(f.location.path))
         lines = self._lines.get(f.location.path)
         loc = f.location
         if is_credential(f) and f.kind is not FindingKind.SECRET and loc.snippet:
             # the rule matched this code: its string literals are the credential
-            self.learn_text(loc.snippet, _all_literals(loc.snippet))
+            self.learn_text(loc.snippet, _all_literals(loc.snippet), own)
         if not lines or not loc.start_line:
-            return
+            return own
         first, last = loc.start_line, max(loc.start_line, loc.end_line or loc.start_line)
         chunk = lines[first - 1 : last]
         if f.kind is FindingKind.SECRET and loc.snippet:
             for line in chunk:
                 for preview in loc.snippet.splitlines():
-                    self.learn_text(line, _masked_columns(line, preview))
+                    self.learn_text(line, _masked_columns(line, preview), own)
         elif is_credential(f):
             text = "".join(chunk)
             if f.location.path.endswith((".py", ".pyi", ".pyw")):
-                spans = python_spans(text)
-                literals = _all_literals(text)
-                self.learn_text(text, spans or literals)
+                spans = python_spans(text) or _all_literals(text)
             else:
-                self.learn_text(text, find(text))
+                spans = find(text)
+            self.learn_text(text, spans, own)
+        return own
 
     # -- masking ----------------------------------------------------------------------------
 
-    def text(self, text: str, path: str | None = None) -> str:
-        """text with every known credential and every one it shows itself masked."""
+    def text(self, text: str, path: str | None = None, known: Pieces | None = None) -> str:
+        """text with every known credential and every one it shows itself masked.
+
+        `known` narrows "known" to those pieces (a finding's own file's, when its
+        fingerprint is still to be computed: what other files and scanners taught must not
+        decide it, or it would depend on which scanner finished first).
+        """
         if not text:
             return text
         if path:
             self.learn_file(path)
         spans = [s for s in find(text) if not _inside_mask(text, s)]
         # what the text shows of a credential elsewhere (a value quoted twice) goes too
-        self.learn_text(text, spans)
-        spans += self._known(text)
+        local: Pieces = {}
+        self.learn_text(text, spans, local)
+        pieces = self._pieces if known is None else {**known, **local}
+        spans += _known(text, pieces)
         return _apply(text, spans)
 
-    def optional(self, text: str | None, path: str | None = None) -> str | None:
-        return self.text(text, path) if text else text
+    def optional(
+        self, text: str | None, path: str | None = None, known: Pieces | None = None
+    ) -> str | None:
+        return self.text(text, path, known) if text else text
 
-    def finding(self, f: Finding) -> Finding:
-        self.learn_finding(f)
+    def finding(self, f: Finding, *, own_file_only: bool = False) -> Finding:
+        """f with its texts masked; `own_file_only` before fingerprinting (deterministic:
+        only what f and its own file show), else with everything learnt so far."""
+        own = self.learn_finding(f)
+        known = own if own_file_only else None
         loc = f.location
         path = loc.path
-        new_loc = replace(loc, snippet=self.optional(loc.snippet, path))
+        new_loc = replace(loc, snippet=self.optional(loc.snippet, path, known))
         pkg = f.package
         new_pkg = (
             replace(
                 pkg,
-                name=self.text(pkg.name),
-                version=self.text(pkg.version),
-                purl=self.optional(pkg.purl),
+                name=self.text(pkg.name, None, known),
+                version=self.text(pkg.version, None, known),
+                purl=self.optional(pkg.purl, None, known),
             )
             if pkg is not None
             else None
         )
         out = replace(
             f,
-            title=self.text(f.title, path),
-            message=self.text(f.message, path),
-            remediation=self.optional(f.remediation, path),
-            resource=self.optional(f.resource, path),
+            title=self.text(f.title, path, known),
+            message=self.text(f.message, path, known),
+            remediation=self.optional(f.remediation, path, known),
+            resource=self.optional(f.resource, path, known),
             location=new_loc,
             package=new_pkg,
         )
@@ -565,23 +566,54 @@ class Redactor:
             not_analyzed=tuple(self.not_analyzed(n) for n in result.not_analyzed),
         )
 
-    def _known(self, text: str) -> list[Span]:
-        """Runs of text made of known credentials' PIECE-grams, case-insensitively (a tool
-        may print a line upper-cased: trivy's Dockerfile parser does)."""
-        pieces = self._pieces
-        if not pieces or len(text) < PIECE:
-            return []
-        low = text.lower()
-        out: list[Span] = []
-        for i in range(len(low) - PIECE + 1):
-            kind = pieces.get(low[i : i + PIECE])
-            if kind is None:
-                continue
-            if out and i <= out[-1].end:
-                out[-1] = Span(out[-1].start, i + PIECE, out[-1].kind)
-            else:
-                out.append(Span(i, i + PIECE, kind))
-        return [s for s in out if not _inside_mask(text, s)]
+
+Pieces = dict[str, str]
+
+
+def _grams(value: str) -> list[str]:
+    """The lowercased PIECE-long windows of a credential's secret-looking segments.
+
+    A span may hold public text around the secret (a webhook's `https://hooks...`, a path
+    after a truncated key): segments without a digit or a capital, and windows made only
+    of lower-case letters and punctuation, are not learnt, so `https://` or a folder name
+    is never masked everywhere.
+    """
+    grams: list[str] = []
+    for segment in _SEGMENT_SPLIT.split(value):
+        segment = segment.strip()
+        if len(segment) < PIECE or MASK_RE.search(segment):
+            continue
+        if not any(ch.isdigit() or ch.isupper() for ch in segment):
+            continue
+        for i in range(len(segment) - PIECE + 1):
+            gram = segment[i : i + PIECE]
+            if any(ch.isdigit() or ch.isupper() for ch in gram):
+                grams.append(gram.lower())
+    return grams
+
+
+def _add(pieces: Pieces, gram: str, kind: str) -> None:
+    # the smallest kind wins, so the mask's text never depends on the order of learning
+    if gram not in pieces or kind < pieces[gram]:
+        pieces[gram] = kind
+
+
+def _known(text: str, pieces: Pieces) -> list[Span]:
+    """Runs of text made of known credentials' PIECE-grams, case-insensitively (a tool may
+    print a line upper-cased: trivy's Dockerfile parser does)."""
+    if not pieces or len(text) < PIECE:
+        return []
+    low = text.lower()
+    out: list[Span] = []
+    for i in range(len(low) - PIECE + 1):
+        kind = pieces.get(low[i : i + PIECE])
+        if kind is None:
+            continue
+        if out and i <= out[-1].end:
+            out[-1] = Span(out[-1].start, i + PIECE, out[-1].kind)
+        else:
+            out.append(Span(i, i + PIECE, kind))
+    return [s for s in out if not _inside_mask(text, s)]
 
 
 def _same(

@@ -161,3 +161,23 @@ def test_property_no_piece_of_a_credential_survives_redaction(
     if cred.kind in ("quoted-password",) and name in ("value", "x"):
         return
     assert not _leaks(secret, out), (line, out)
+
+
+def test_fingerprints_do_not_depend_on_what_other_files_taught(tmp_path: Path) -> None:
+    """Scanners finish in any order: a value learnt from another file masks the stored
+    snippet in the final pass, but never changes a fingerprint."""
+    password = "Val1d" + "".join(random.choice(ALNUM) for _ in range(12))
+    (tmp_path / "b.env").write_text(f"DB_PASSWORD={password}\n")
+    (tmp_path / "a.py").write_text(
+        f'import subprocess\nsubprocess.call("{password}", shell=True)\n'
+    )
+    taught = Redactor(tmp_path)
+    taught.learn_file("b.env")
+    (first,) = fingerprint.assign([_code_finding("a.py", 2)], tmp_path, taught)
+    (second,) = fingerprint.assign([_code_finding("a.py", 2)], tmp_path, Redactor(tmp_path))
+    assert first.fingerprint == second.fingerprint
+    assert first.location.snippet == second.location.snippet
+    # the pipeline's final pass over the result uses everything learnt
+    final = taught.finding(first)
+    assert not _leaks(password, final.location.snippet or "")
+    assert final.fingerprint == first.fingerprint
