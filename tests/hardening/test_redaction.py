@@ -28,6 +28,7 @@ from secscan.pipeline import scan
 from secscan.redact import MASK_PREFIX, Redactor, hint, python_spans
 
 ALNUM = string.ascii_letters + string.digits
+OSV = Path(__file__).resolve().parents[1] / "data" / "osv"
 
 
 def _token() -> str:
@@ -181,3 +182,26 @@ def test_fingerprints_do_not_depend_on_what_other_files_taught(tmp_path: Path) -
     final = taught.finding(first)
     assert not _leaks(password, final.location.snippet or "")
     assert final.fingerprint == first.fingerprint
+
+
+@pytest.mark.integration
+def test_a_token_in_a_wheel_url_query_reaches_no_dependency_output(tmp_path: Path) -> None:
+    """Bullet 3: the wheel URL's query string reached reports through the snippet path."""
+    from secscan.config import AdvisoryOptions
+
+    token = _token()
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "requirements.txt").write_text(
+        "requests==2.19.0\n"
+        f"orders @ https://pkgs.internal/orders-1.0-py3-none-any.whl?token={token}\n"
+    )
+    config = Config(advisories=AdvisoryOptions(db=str(OSV)))
+    result = scan(root, config, scanner_names=["pip-audit"], use_cache=False)
+    (run,) = result.runs
+    assert run.status is RunStatus.OK, run.error
+    assert any(f.package and f.package.name == "requests" for f in run.findings)
+    from secscan import results
+
+    text = results.dumps(result) if hasattr(results, "dumps") else repr(result)
+    assert not _leaks(token, text) and not _leaks(token, repr(result))
