@@ -46,7 +46,9 @@ PIECE = 8
 MIN_SECRET = 6
 #: What every mask starts with; a mask is never masked again.
 MASK_PREFIX = "[redacted"
-MASK_RE = re.compile(r"\[redacted [^\]\n]*\]")
+#: Exactly the masks `hint` writes (kind, at most 4 prefix characters, length): text that
+#: merely looks like a mask around a credential is not one, and is masked.
+MASK_RE = re.compile(r"\[redacted [a-z0-9\-]+(?: [^\s,\]]{1,4}\.\.\.)?, \d+ chars\]")
 #: Files larger than this are not read back for their credentials (secscan's scan limit
 #: is far lower; this only bounds the work on a pathological file).
 MAX_FILE_BYTES = 16 * 1024 * 1024

@@ -205,3 +205,10 @@ def test_a_token_in_a_wheel_url_query_reaches_no_dependency_output(tmp_path: Pat
 
     text = results.dumps(result) if hasattr(results, "dumps") else repr(result)
     assert not _leaks(token, text) and not _leaks(token, repr(result))
+
+
+def test_text_dressed_as_a_mask_does_not_hide_a_credential() -> None:
+    token = _token()
+    out = Redactor().text(f"note = '[redacted {token}, 40 chars]'")
+    assert not _leaks(token, out)
+    assert Redactor().text(hint(token, "password")) == hint(token, "password")
