@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from secscan import __version__, _subprocess, fingerprint, scanners
+from secscan import __version__, _subprocess, fingerprint, redact, scanners
 from secscan.advisories import service as advisory_service
 from secscan.cache import Entry, ResultCache, read_bytes
 from secscan.cache import default_dir as default_cache_dir
@@ -228,6 +228,8 @@ def _scan_with_cache(
     material = scanner.cache_material(ctx)
     if material is None:
         return _scan_sharded(scanner, ctx), False
+    # entries hold redacted findings: other redaction rules, other entries
+    material = f"{material}\0redact={redact.RULES_VERSION}"
     hits: dict[str, Entry] = {}
     keys: dict[str, str] = {}
     scopes: dict[str, tuple[str, ...]] = {}

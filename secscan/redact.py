@@ -36,6 +36,9 @@ from secscan.findings import (
     ScanResult,
 )
 
+#: Changes whenever what is masked changes: part of every cache key, so an entry masked by
+#: older rules is scanned again rather than served (more masked, or less, than now).
+RULES_VERSION = "3"
 #: Hard-coded credential weaknesses: the matched code *is* the secret.
 CREDENTIAL_CWES = frozenset({256, 259, 260, 321, 522, 547, 798})
 #: Tools whose credential rules carry no CWE label.
@@ -102,9 +105,13 @@ _FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("url-password", re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@'\"]*:([^\s@'\"/]{3,})@")),
     ("authorization", re.compile(r"(?i)\b(?:bearer|basic|token)\s+([A-Za-z0-9_\-.+/=~]{12,})")),
 )
+#: A key block's body: base64 lines (real or escaped line breaks), the PEM headers
+#: (`Proc-Type: 4,ENCRYPTED`); it ends at `-----END` or at the first other character, never
+#: running on into the rest of the file when the END line is missing.
 _PRIVATE_KEY = re.compile(
-    r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?P<body>.*?)(?:-----END|\Z)", re.DOTALL
+    r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?P<body>(?:(?!-----)[A-Za-z0-9+/=\s\\:,\-])*)"
 )
+_KEY_RUN = re.compile(r"[A-Za-z0-9+/=]{16,}")
 #: A name that says its value is a credential (`DB_PASSWORD`, `api_key`, `clientSecret`).
 _SECRET_NAME = re.compile(
     r"(?i)(?:pass(?:word|wd|phrase)?|pwd|(?<![a-z])pw(?![a-z])|secret|token|api[_\-.]?key|apikey|access[_\-.]?key"
@@ -171,6 +178,8 @@ def looks_random(word: str) -> bool:
     """A long token of mixed letters and digits with high entropy (not a hash, not a name)."""
     if len(word) < 20 or MASK_PREFIX in word or "CVE-" in word or "GHSA-" in word:
         return False
+    if any(ch.isspace() for ch in word):
+        return False  # prose has high entropy too; a key has no spaces
     words = [w for w in re.split(r"[_\-/+.=~]", word) if len(w) >= 4 and w.isalpha()]
     if len(words) >= 2:  # `Identification_and_Authentication_Failures`: prose, not a key
         return False
@@ -208,9 +217,7 @@ def find(text: str) -> list[Span]:
     if reduced:
         for s in _format_spans(reduced):
             spans.append(_shift(s, offsets))
-    for m in _PRIVATE_KEY.finditer(text):
-        if re.search(r"[A-Za-z0-9+/=]{16,}", m.group("body")):
-            spans.append(Span(m.start("body"), m.end("body"), "private-key"))
+    spans += _private_key_spans(text)
     spans += _assignment_spans(text)
     for m in _WORD.finditer(text):
         if looks_random(m.group(0)):
@@ -224,10 +231,20 @@ def find_tokens(text: str) -> list[Span]:
     keyword and entropy rules that only decide what to mask."""
     reduced, offsets = _candidates(text)
     spans = [_shift(s, offsets) for s in _format_spans(reduced)] if reduced else []
-    for m in _PRIVATE_KEY.finditer(text):
-        if re.search(r"[A-Za-z0-9+/=]{16,}", m.group("body")):
-            spans.append(Span(m.start("body"), m.end("body"), "private-key"))
+    spans += _private_key_spans(text)
     return [s for s in spans if s.kind != "authorization"]
+
+
+def _private_key_spans(text: str) -> list[Span]:
+    """Each base64 run of each key block (line breaks and headers stay visible)."""
+    out = []
+    for m in _PRIVATE_KEY.finditer(text):
+        base = m.start("body")
+        out += [
+            Span(base + r.start(), base + r.end(), "private-key")
+            for r in _KEY_RUN.finditer(m.group("body"))
+        ]
+    return out
 
 
 _CANDIDATE_RUN = re.compile(r"[A-Za-z0-9+/=_\-]{16,}")
@@ -576,9 +593,9 @@ def _grams(value: str) -> list[str]:
     """The lowercased PIECE-long windows of a credential's secret-looking segments.
 
     A span may hold public text around the secret (a webhook's `https://hooks...`, a path
-    after a truncated key): segments without a digit or a capital, and windows made only
-    of lower-case letters and punctuation, are not learnt, so `https://` or a folder name
-    is never masked everywhere.
+    after a truncated key): segments without a digit or a capital, and windows that read
+    like a word (no digit, no capital after the first letter), are not learnt, so
+    `https://`, `Possible` or a folder name is never masked everywhere.
     """
     grams: list[str] = []
     for segment in _SEGMENT_SPLIT.split(value):
@@ -589,7 +606,9 @@ def _grams(value: str) -> list[str]:
             continue
         for i in range(len(segment) - PIECE + 1):
             gram = segment[i : i + PIECE]
-            if any(ch.isdigit() or ch.isupper() for ch in gram):
+            # `Possible`, `director`: words, not pieces of a key (a capital only at the
+            # start, no digit) are never learnt
+            if any(ch.isdigit() for ch in gram) or any(ch.isupper() for ch in gram[1:]):
                 grams.append(gram.lower())
     return grams
 

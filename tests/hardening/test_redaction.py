@@ -5,6 +5,7 @@ survives."""
 from __future__ import annotations
 
 import random
+import secrets
 import string
 from pathlib import Path
 
@@ -32,7 +33,7 @@ OSV = Path(__file__).resolve().parents[1] / "data" / "osv"
 
 
 def _token() -> str:
-    return "gh" + "p_" + "".join(random.choice(ALNUM) for _ in range(36))
+    return "gh" + "p_" + "".join(secrets.choice(ALNUM) for _ in range(36))
 
 
 def _leaks(secret: str, text: str) -> list[str]:
@@ -121,7 +122,7 @@ def test_masks_keep_a_hint_and_never_eight_characters() -> None:
     """Bullet 4 (masks that still help): kind, length, at most 4 chars of a public prefix."""
     token = _token()
     assert hint(token, "password") == "[redacted github-token ghp_..., 40 chars]"
-    stripe = "sk_" + "live_" + "".join(random.choice(ALNUM) for _ in range(24))
+    stripe = "sk_" + "live_" + "".join(secrets.choice(ALNUM) for _ in range(24))
     assert hint(stripe, "stripe-key").startswith("[redacted stripe-key sk_l...")
     assert hint("Hunter2-Prod!", "password") == "[redacted password, 13 chars]"
 
@@ -167,7 +168,7 @@ def test_property_no_piece_of_a_credential_survives_redaction(
 def test_fingerprints_do_not_depend_on_what_other_files_taught(tmp_path: Path) -> None:
     """Scanners finish in any order: a value learnt from another file masks the stored
     snippet in the final pass, but never changes a fingerprint."""
-    password = "Val1d" + "".join(random.choice(ALNUM) for _ in range(12))
+    password = "Val1d" + "".join(secrets.choice(ALNUM) for _ in range(12))
     (tmp_path / "b.env").write_text(f"DB_PASSWORD={password}\n")
     (tmp_path / "a.py").write_text(
         f'import subprocess\nsubprocess.call("{password}", shell=True)\n'
@@ -212,3 +213,16 @@ def test_text_dressed_as_a_mask_does_not_hide_a_credential() -> None:
     out = Redactor().text(f"note = '[redacted {token}, 40 chars]'")
     assert not _leaks(token, out)
     assert Redactor().text(hint(token, "password")) == hint(token, "password")
+
+
+def test_words_and_prose_are_never_learnt_as_credentials(tmp_path: Path) -> None:
+    """Measured on secscan's own self-scan: prose literals and key-block tails taught words
+    (`Possible`, `directory`) that were then masked in every bandit message."""
+    (tmp_path / "a.py").write_text(
+        'MESSAGE = "Possible hardcoded password: Sh0p-W4rehouse 2019 for the Directory"\n'
+        'KEY = "-----BEGIN RSA PRIVATE KEY-----"\nTMP_DIRECTORY = "/tmp/x"\n'
+    )
+    redactor = Redactor(tmp_path)
+    redactor.learn_file("a.py")
+    text = "Probable insecure usage of temp file/directory. Possible hardcoded password: 'x'"
+    assert redactor.text(text) == text
