@@ -71,7 +71,7 @@ STAGES: tuple[tuple[str, str, Callable[..., str]], ...] = (
     ("secscan.report", "Format.render", lambda fmt, *a, **k: f"render:{fmt.name}"),
     ("secscan.cli.scan", "write_reports", lambda *a, **k: "reports"),
     ("secscan.cli.scan", "summary", lambda *a, **k: "summary"),
-    ("secscan.report.compact", "render", lambda *a, **k: "summary"),
+    ("secscan.cli.views.compact", "render", lambda *a, **k: "summary"),
 )
 
 

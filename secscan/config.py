@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from secscan._yaml import load_yaml, parse_yaml, validate
 from secscan.errors import ConfigError
 from secscan.findings import Severity
+from secscan.report import FORMATS
 
 CONFIG_FILE = ".secscan.yaml"
 SCHEMA_VERSION = 1
-ReportFormat = Literal["json", "sarif", "html", "markdown", "junit"]
-ALL_FORMATS: tuple[ReportFormat, ...] = ("json", "sarif", "html", "markdown", "junit")
+#: Report formats come from the one registry (a bottom-layer table; no renderer is imported).
+ALL_FORMATS: tuple[str, ...] = tuple(FORMATS)
+
+
+def _known_format(name: str) -> str:
+    if name not in FORMATS:
+        raise ValueError(f"unknown report format {name!r}; use one of {', '.join(FORMATS)}")
+    return name
+
+
+ReportFormat = Annotated[str, AfterValidator(_known_format)]
 
 
 class _Strict(BaseModel):

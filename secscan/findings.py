@@ -90,6 +90,8 @@ class FindingKind(StrEnum):
     IMAGE = "image"
     IAC = "iac"
     SECRET = "secret"  # noqa: S105 - a finding kind, not a password
+    #: A gate setting the change under review weakened (secscan's own check, secscan/trust.py).
+    POLICY = "policy"
 
 
 class RunStatus(StrEnum):
@@ -142,6 +144,9 @@ class Finding:
     cvss_score: float | None = None
     fingerprint: str = ""
     controls: tuple[str, ...] = ()
+    #: SHA-256 of the whole statement the tool flagged, whitespace folded. Computed once from
+    #: the file, then kept, so a finding is re-keyed (merge, renamed file) without its file.
+    statement_digest: str = ""
 
     @property
     def sort_key(self) -> tuple[int, str, int, str, str]:
@@ -158,6 +163,14 @@ class Finding:
 @dataclass(frozen=True, slots=True)
 class NotAnalyzed:
     """A file a tool could not assess (syntax error, binary, too large, link outside the root)."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Excluded:
+    """A path deliberately not scanned (a directory stands for everything below it), and why."""
 
     path: str
     reason: str
@@ -201,6 +214,7 @@ class ScanResult:
     not_analyzed: tuple[NotAnalyzed, ...] = ()
     config_path: str | None = None
     metadata: tuple[tuple[str, str], ...] = field(default=())
+    excluded: tuple[Excluded, ...] = ()
 
     @property
     def findings(self) -> tuple[Finding, ...]:

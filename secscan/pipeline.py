@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from secscan import __version__, _subprocess, fingerprint, redact, scanners
+from secscan import __version__, fingerprint, redact, scanners, vcs
 from secscan.advisories import service as advisory_service
-from secscan.cache import Entry, ResultCache, read_bytes
+from secscan.cache import Entry, ResultCache, read_bytes, refuse_inside
 from secscan.cache import default_dir as default_cache_dir
 from secscan.config import Config
 from secscan.discovery import discover
@@ -96,7 +96,10 @@ def scan(
     fileset = discover(root, config, files)
     jobs = config.jobs or default_jobs()
 
-    cache = ResultCache(cache_dir or default_cache_dir()) if config.cache and use_cache else None
+    cache = None
+    if config.cache and use_cache:
+        cache = ResultCache(cache_dir or default_cache_dir())
+        refuse_inside(cache.directory, root)
     plans: list[tuple[Scanner, tuple[str, ...]]] = [
         (s, s.select(fileset.files, request)) for s in selected
     ]
@@ -138,7 +141,18 @@ def scan(
     if runnable:
         # With a local advisory mirror, its OSV server runs while the scanners do, and the
         # scanners get a request that carries the service's URL and source.
-        with advisory_service.for_scan(config, request, [s for s, _ in runnable]) as served:
+        kinds = [s.kind for s, _ in runnable]
+        with advisory_service.for_scan(
+            config, kinds, advisory_db=request.advisory_db, osv_url=request.osv_url
+        ) as backend:
+            served = request
+            if backend is not None:
+                served = replace(
+                    request,
+                    osv_url=backend.osv_url,
+                    advisory_db=backend.advisory_db,
+                    advisory_source=backend.source,
+                )
             # Every scanner starts at once, memory permitting: the tools are separate processes
             # the kernel shares the cores between, so a quick scanner never queues behind a
             # slow one whatever the config's order. Their own worker pools still split the
@@ -162,6 +176,7 @@ def scan(
             git_commit=git_commit(root),
             not_analyzed=fileset.skipped,
             config_path=config.source,
+            excluded=fileset.excluded,
         )
     )
 
@@ -359,15 +374,7 @@ def _scan_sharded(scanner: ToolScanner, ctx: ScanContext) -> ScanOutcome:
 
 
 def git_commit(root: Path) -> str | None:
-    git = _subprocess.which("git")
-    if git is None:
-        return None
-    try:
-        done = _subprocess.run([git, "-C", str(root), "rev-parse", "HEAD"], timeout=10)
-    except ToolError:
-        return None
-    sha = done.stdout.strip()
-    return sha or None
+    return vcs.head_commit(root)
 
 
 def with_runs(result: ScanResult, runs: Sequence[ScannerRun]) -> ScanResult:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -11,13 +12,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+from realtools import real_tool
 
 from secscan.cli import main
+
+#: tests/test_markers.py runs the real-tool guard below on generated tests.
+pytest_plugins = ["pytester"]
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "vulnerable-shop"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PINNED = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
+
+# Property tests in CI are reproducible: a fixed example sequence (derandomize) and no deadline
+# (the machine is shared; a slow example is not a failure). Locally they stay random.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("CI", "").lower() == "true":
+    settings.load_profile("ci")
 
 # Tests never share the user's result cache (nor each other's: see the autouse fixture).
 os.environ["SECSCAN_CACHE_DIR"] = tempfile.mkdtemp(prefix="secscan-test-cache-")
@@ -32,6 +44,29 @@ def _own_result_cache(
 ) -> None:
     """Each test starts with an empty result cache, so no test passes on another's results."""
     monkeypatch.setenv("SECSCAN_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(autouse=True)
+def _real_tools_are_marked(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """A test that starts a real scanner, browser or pre-commit must say so: `integration`."""
+    if request.node.get_closest_marker("integration") is not None:
+        yield
+        return
+    started: list[str] = []
+    real_init = subprocess.Popen.__init__
+
+    def spy(self: subprocess.Popen[bytes], args: object, *rest: object, **kw: object) -> None:
+        first = args if isinstance(args, str | bytes | os.PathLike) else next(iter(args), "")  # type: ignore[call-overload]
+        started.append(os.fsdecode(first))
+        real_init(self, args, *rest, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", spy)
+    yield
+    real = sorted({t for a in started if (t := real_tool(a))})
+    if real:
+        pytest.fail(f"runs the real {', '.join(real)}: mark it @pytest.mark.integration")
 
 
 @dataclass

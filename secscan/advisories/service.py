@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from secscan.advisories import client
 from secscan.advisories.server import serve
 from secscan.advisories.store import AdvisoryStore
 from secscan.config import Config
+from secscan.dependencies.manifests import mask
 from secscan.errors import AdvisoryError
 from secscan.findings import AdvisorySource, FindingKind
-from secscan.scanners.base import Scanner, ScanRequest
-from secscan.scanners.manifests import mask
 
 #: Scanner kinds that look packages up in advisories.
 ADVISORY_KINDS = (FindingKind.DEPENDENCY, FindingKind.IMAGE)
@@ -22,33 +21,45 @@ ADVISORY_KINDS = (FindingKind.DEPENDENCY, FindingKind.IMAGE)
 INFO_TIMEOUT_S = 10
 
 
-def local_db(config: Config, request: ScanRequest) -> Path | None:
+@dataclass(frozen=True, slots=True)
+class Served:
+    """Where the scanners look advisories up for one scan; the pipeline puts it on the request."""
+
+    osv_url: str | None
+    advisory_db: Path | None
+    source: AdvisorySource | None
+
+
+def local_db(config: Config, advisory_db: Path | None) -> Path | None:
     """The command line's --advisory-db wins over the config's `advisories.db`."""
-    return request.advisory_db or config.resolve(config.advisories.db)
+    return advisory_db or config.resolve(config.advisories.db)
 
 
 @contextmanager
 def for_scan(
-    config: Config, request: ScanRequest, scanners: Sequence[Scanner]
-) -> Iterator[ScanRequest]:
-    """The request the scanners get: with a local mirror, a loopback OSV server is up meanwhile.
+    config: Config,
+    kinds: Iterable[FindingKind],
+    *,
+    advisory_db: Path | None = None,
+    osv_url: str | None = None,
+) -> Iterator[Served | None]:
+    """The advisory service of a scan whose scanners are of `kinds`; with a local mirror, a
+    loopback OSV server is up meanwhile. None: the request stays as asked.
 
     Precedence: --advisory-db, `advisories.db`, `advisories.url` (a shared mirror), else the
     public OSV API (the scanner's default). A database that cannot be opened raises
     AdvisoryError before any scanner runs: scanning against nothing would look clean.
     """
-    if not any(s.kind in ADVISORY_KINDS for s in scanners):
-        yield request
+    if not any(k in ADVISORY_KINDS for k in kinds):
+        yield None
         return
-    db = local_db(config, request)
+    db = local_db(config, advisory_db)
     if db is not None:
         store = AdvisoryStore.open(db)
         with serve(store) as url:
-            yield replace(
-                request, osv_url=url, advisory_db=store.root, advisory_source=store.source()
-            )
+            yield Served(osv_url=url, advisory_db=store.root, source=store.source())
         return
-    if config.advisories.url and request.osv_url is None:
+    if config.advisories.url and osv_url is None:
         base = client.base_url(config.advisories.url)
         info = client.fetch_info(base, INFO_TIMEOUT_S) or {}
         newest = info.get("newest_modified")
@@ -59,9 +70,9 @@ def for_scan(
             newest_modified=newest if isinstance(newest, str) else None,
             record_count=count if isinstance(count, int) else None,
         )
-        yield replace(request, osv_url=base, advisory_source=source)
+        yield Served(osv_url=base, advisory_db=advisory_db, source=source)
         return
-    yield request
+    yield None
 
 
 def describe(config: Config) -> str:

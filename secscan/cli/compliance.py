@@ -8,11 +8,12 @@ import click
 
 from secscan import pipeline
 from secscan._atomic import write_atomic
+from secscan.cli._options import report_dir, with_tree_warnings
 from secscan.cli.report import read_results
-from secscan.config import load_config
+from secscan.config import Config, load_config
 from secscan.errors import UsageError
 from secscan.policy import judge
-from secscan.report import compliance
+from secscan.report import COMPLIANCE_FORMATS, compliance
 from secscan.report.model import build
 from secscan.results import SavedResults
 
@@ -34,7 +35,11 @@ from secscan.results import SavedResults
     "framework the results were judged against].",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(compliance.FORMATS), default="html", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(list(COMPLIANCE_FORMATS)),
+    default="html",
+    show_default=True,
 )
 @click.option(
     "-o",
@@ -115,9 +120,7 @@ def compliance_cmd(
         if output is not None and str(output) == "-":
             click.echo(text, nl=False)
             continue
-        target = output or (output_dir or Path.cwd() / "secscan-reports") / compliance.filename(
-            framework, fmt
-        )
+        target = output or report_dir(output_dir, Config()) / compliance.filename(framework, fmt)
         write_atomic(target, text)
         click.echo(f"wrote {target}")
     return code
@@ -144,4 +147,14 @@ def _scan(
     )
     result = pipeline.scan(path, config, clock=now)
     result, decision = judge.judge(result, inputs, now())
+    decision = with_tree_warnings(
+        decision,
+        path,
+        config,
+        inputs,
+        config_file=config_file,
+        policy_dir=policy_dir,
+        waivers=waivers,
+        baseline=baseline,
+    )
     return SavedResults(result, decision)

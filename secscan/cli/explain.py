@@ -8,12 +8,12 @@ import click
 
 from secscan import explain as knowledge
 from secscan.cli.audit import console
+from secscan.cli.views import audit as view
+from secscan.cli.views import explain as render
 from secscan.config import load_config
 from secscan.errors import ReportError
 from secscan.policy.loader import load_policy
 from secscan.report import FORMATS
-from secscan.report import audit as view
-from secscan.report import explain as render
 from secscan.results import SavedResults, loads
 
 #: semgrep `rules:` entries that name the registry, not a file secscan could read.

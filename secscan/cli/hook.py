@@ -7,11 +7,11 @@ from pathlib import Path
 import click
 
 from secscan import pipeline, scanners, vcs
+from secscan.cli.views import compact
 from secscan.config import Config, load_config
 from secscan.findings import FindingKind, RunStatus
 from secscan.policy import judge
 from secscan.policy.waivers import WAIVERS_FILE
-from secscan.report import compact
 
 #: Which scanners each hook runs, by the kind of finding they report. Image scanning needs an
 #: image, which a commit does not have, so no hook runs it.

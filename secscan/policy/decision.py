@@ -147,3 +147,5 @@ class Decision:
 
 #: The reason rule a failing (not tolerated) scanner error is recorded under.
 SCANNER_ERROR_RULE = "scanner-error"
+#: The reason rule a gate setting weakened by the change under review is recorded under.
+WEAKENED_SETTINGS_RULE = "weakened-settings"

@@ -15,6 +15,7 @@ from secscan.findings import Finding, FindingKind, RunStatus, ScannerRun, ScanRe
 from secscan.policy.baseline import Baseline
 from secscan.policy.decision import (
     SCANNER_ERROR_RULE,
+    WEAKENED_SETTINGS_RULE,
     ControlResult,
     ControlState,
     Decision,
@@ -288,6 +289,34 @@ def waiver_hygiene(ctx: Context) -> Verdict:
     return Verdict(tuple(reasons), tuple(warnings))
 
 
+def weakened_settings(ctx: Context) -> Verdict:
+    """A gate setting the change under review weakened. Waivers and baselines never cover
+    it (they are settings too), and no threshold or fail-on override applies to it.
+    """
+    hits = [i for i, f in enumerate(ctx.findings) if f.kind is FindingKind.POLICY]
+    if not hits:
+        return Verdict()
+    texts = [f"{ctx.findings[i].location.path}: {ctx.findings[i].message}" for i in hits]
+    if ctx.profile.gate.weakened_settings == "warn":
+        return Verdict(
+            warnings=tuple(
+                f"the change under review weakens a gate setting (profile "
+                f"{ctx.profile.name!r} only warns): {t}"
+                for t in texts
+            )
+        )
+    return Verdict(
+        (
+            Reason(
+                WEAKENED_SETTINGS_RULE,
+                f"{len(hits)} gate setting(s) weakened by the change under review: "
+                + "; ".join(texts),
+                fingerprints=ctx.fps(hits),
+            ),
+        )
+    )
+
+
 def coverage_notes(ctx: Context) -> Verdict:
     notes = []
     unmapped = [i for i, f in enumerate(ctx.findings) if not f.controls]
@@ -318,6 +347,7 @@ GATE = AllOf(
         not_assessed,
         not_analyzed,
         waiver_hygiene,
+        weakened_settings,
         coverage_notes,
     )
 )
@@ -355,14 +385,19 @@ def evaluate(
 
     waivers = waivers or Waivers()
     today = today_utc(now)
+    waivers.check(profile.gate.max_waiver_days, today)
     hits = {
-        lw.id: tuple(i for i, f in enumerate(findings) if lw.matches(f)) for lw in waivers.waivers
+        lw.id: tuple(
+            i for i, f in enumerate(findings) if f.kind is not FindingKind.POLICY and lw.matches(f)
+        )
+        for lw in waivers.waivers
     }
     waived: dict[int, LoadedWaiver] = {}
     for lw in waivers.waivers:  # the first active waiver in file order wins
         if lw.active(today):
             for i in hits[lw.id]:
-                waived.setdefault(i, lw)
+                if findings[i].kind is not FindingKind.POLICY:  # never waivable
+                    waived.setdefault(i, lw)
     active = tuple((lw, hits[lw.id]) for lw in waivers.waivers if lw.active(today))
     expired = tuple(
         (lw, tuple(i for i in hits[lw.id] if i not in waived))
@@ -375,10 +410,14 @@ def evaluate(
         split = baseline.split(findings)
         new_ids = {id(f) for f in split.new}
         new = frozenset(i for i, f in enumerate(findings) if id(f) in new_ids)
+    # Weakened settings are judged by their own rule (weakened_settings), never by a
+    # threshold, a waiver or the baseline.
     counted = frozenset(
         i
-        for i in range(len(findings))
-        if i not in waived and (new is None or not profile.gate.new_only or i in new)
+        for i, f in enumerate(findings)
+        if f.kind is not FindingKind.POLICY
+        and i not in waived
+        and (new is None or not profile.gate.new_only or i in new)
     )
     thresholds = tuple(
         fail_on if fail_on is not None else profile.threshold(f.kind, f.controls) for f in findings

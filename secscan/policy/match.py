@@ -7,43 +7,23 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+from secscan.checkids import canonical_check_glob, canonical_check_id, is_check_id
 from secscan.findings import Finding, FindingKind, RunStatus, ScannerRun
 from secscan.policy.models import MappingRule, Match
 
-_CHECK_ID = re.compile(r"^(?:AVD-)?([A-Z]{2,})-?(\d+)$")
-_GLOB_META = frozenset("*?[")
-
-
-def canonical_check_id(text: str) -> str:
-    """The id form trivy 0.76 prints (`DS-0001`) for any older one (`DS001`, `AVD-DS-0001`).
-
-    The number is compared as a number (`KSV-01010` and `KSV-1010` are one check: trivy has
-    no two ids that differ only in leading zeros), so a finding keeps matching whichever way
-    a scanner or an older trivy wrote it. Anything that is not a check id comes back
-    unchanged, so semgrep and bandit rule ids pass through.
-    """
-    word = text.strip()
-    m = _CHECK_ID.match(word.upper())
-    if not m:
-        return word
-    prefix, number = m.groups()
-    return f"{prefix}-{int(number):04d}"
-
-
-def canonical_check_glob(pattern: str) -> str:
-    """A check-id glob in canonical form: `AVD-KSV-*` and `KSV*` both become `KSV-*`-like globs."""
-    word = pattern.strip().upper()
-    if not any(ch in _GLOB_META for ch in word):
-        return canonical_check_id(word)
-    word = word.removeprefix("AVD-")
-    m = re.match(r"^([A-Z]{2,})(\d.*)$", word)
-    if m:  # DS00* -> DS-00*
-        word = f"{m.group(1)}-{m.group(2)}"
-    return word
-
-
-def is_check_id(text: str) -> bool:
-    return _CHECK_ID.match(text.strip().upper()) is not None
+#: Re-exported: policy code and plugins have always found the check-id helpers here.
+__all__ = [
+    "any_glob",
+    "can_evidence",
+    "canonical_check_glob",
+    "canonical_check_id",
+    "evidencing_run",
+    "finding_ids",
+    "glob_match",
+    "is_check_id",
+    "matches",
+    "rules_for",
+]
 
 
 @lru_cache(maxsize=4096)
@@ -92,6 +72,8 @@ def can_evidence(m: Match, scanner: str, kind: FindingKind) -> bool:
 
 def evidencing_run(run: ScannerRun) -> bool:
     """A run counts as evidence only if it finished and actually looked at something."""
+    if run.kind is FindingKind.POLICY:
+        return False  # secscan's check of its own settings assessed no code
     return run.status is RunStatus.OK and (run.targets > 0 or bool(run.findings))
 
 

@@ -184,7 +184,8 @@ class SeverityThresholds(_Strict):
     )
 
     def for_kind(self, kind: FindingKind) -> Threshold:
-        given: Threshold | None = getattr(self, kind.value)
+        # A kind with no key of its own (policy: judged by its own gate rule) uses the default.
+        given: Threshold | None = getattr(self, kind.value, None)
         return self.default if given is None else given
 
 
@@ -220,6 +221,12 @@ class GateSettings(_Strict):
     #: root): their flaws are unknown, so they are at least always reported.
     not_analyzed: NotAssessedAction = "warn"
     expired_waiver: ErrorAction = "warn"
+    #: A gate setting the change under review weakened (a `policy` finding): never waivable,
+    #: never in a baseline; `warn` only reports it.
+    weakened_settings: ErrorAction = "fail"
+    #: The longest a waiver may run, from its `created` day to its `expires` day. A waiver
+    #: over it is a policy error (exit 2), so accepted risks are re-reviewed on a schedule.
+    max_waiver_days: int = Field(default=90, ge=1, le=366)
 
     @field_validator("controls", mode="before")
     @classmethod

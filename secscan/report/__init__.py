@@ -1,4 +1,10 @@
-"""Report formats: each module renders results + decision to text; only the CLI writes files."""
+"""The one format registry: every report format, for scan results and for compliance documents.
+
+Adding a format is one module and one line in `REGISTRY`. Config validation, the CLI's
+`--format` choices, `secscan ci` and the docs derive from this table (tests check each). The
+table is data (module paths, imported when a format renders), so the config at the bottom
+layer validates format names without importing a renderer.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,21 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
-from secscan.results import SavedResults
+from secscan.errors import UsageError
 
-Renderer = Callable[[SavedResults, datetime], str]
+if TYPE_CHECKING:
+    from secscan.results import SavedResults
+
+
+class Kind(StrEnum):
+    #: `render(saved, now) -> str`: one report of a scan (`secscan scan/report/ci --format`).
+    SCAN = "scan"
+    #: `function(view: ComplianceView) -> str`: one framework's evidence document
+    #: (`secscan compliance --format`); the file name has an `{id}` for the framework.
+    COMPLIANCE = "compliance"
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,20 +34,50 @@ class Format:
     name: str
     filename: str
     module: str
+    kind: Kind = Kind.SCAN
+    function: str = "render"
 
-    def render(self, saved: SavedResults, now: datetime) -> str:
-        render: Renderer = importlib.import_module(self.module).render
-        return render(saved, now)
+    def renderer(self) -> Callable[..., str]:
+        fn: Callable[..., str] = getattr(importlib.import_module(self.module), self.function)
+        return fn
+
+    def render(self, saved: SavedResults, now: datetime, *, framework: str | None = None) -> str:
+        """The format's text; a compliance format renders one `framework` of the results."""
+        if self.kind is Kind.SCAN:
+            return self.renderer()(saved, now)
+        if framework is None:
+            raise UsageError(f"the compliance format {self.name!r} needs a framework id")
+        compliance: Any = importlib.import_module("secscan.report.compliance")
+        return self.renderer()(compliance.view(saved, now, framework))
+
+    def target(self, framework: str | None = None) -> str:
+        """The file it is written to (a compliance document's names the framework)."""
+        if self.kind is Kind.SCAN:
+            return self.filename
+        safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in framework or "")
+        return self.filename.format(id=safe)
 
 
-#: Adding a format is one module with `render(saved, now) -> str` and one line here.
-FORMATS: dict[str, Format] = {
-    f.name: f
-    for f in (
-        Format("json", "secscan-results.json", "secscan.report.results_json"),
-        Format("sarif", "secscan.sarif", "secscan.report.sarif"),
-        Format("html", "secscan-report.html", "secscan.report.html"),
-        Format("markdown", "secscan-summary.md", "secscan.report.markdown"),
-        Format("junit", "secscan-junit.xml", "secscan.report.junit"),
-    )
-}
+_C = Kind.COMPLIANCE
+
+#: Every format secscan writes. Adding one: a module rendering it, and one line here.
+REGISTRY: tuple[Format, ...] = (
+    Format("json", "secscan-results.json", "secscan.report.results_json"),
+    Format("sarif", "secscan.sarif", "secscan.report.sarif"),
+    Format("html", "secscan-report.html", "secscan.report.html"),
+    Format("markdown", "secscan-summary.md", "secscan.report.markdown"),
+    Format("junit", "secscan-junit.xml", "secscan.report.junit"),
+    Format("html", "compliance-{id}.html", "secscan.report.compliance", _C, "render_html"),
+    Format("markdown", "compliance-{id}.md", "secscan.report.compliance", _C, "render_markdown"),
+    Format("json", "compliance-{id}.json", "secscan.report.compliance", _C, "render_json"),
+)
+
+
+def formats(kind: Kind) -> dict[str, Format]:
+    return {f.name: f for f in REGISTRY if f.kind is kind}
+
+
+#: Scan-report formats by name: `--format` of scan, report and ci; the config's `formats`.
+FORMATS: dict[str, Format] = formats(Kind.SCAN)
+#: Compliance-document formats by name: `secscan compliance --format`.
+COMPLIANCE_FORMATS: dict[str, Format] = formats(Kind.COMPLIANCE)

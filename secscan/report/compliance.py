@@ -6,15 +6,16 @@ Rendered per framework by `secscan compliance` as HTML (printable), Markdown or 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from secscan._text import json_visible
 from secscan.errors import UsageError
-from secscan.findings import RunStatus
+from secscan.findings import Excluded, RunStatus
 from secscan.policy.decision import ControlState, RuleRecord, WaiverRecord
-from secscan.report import _jinja
+from secscan.report import COMPLIANCE_FORMATS, _jinja
 from secscan.report.markdown import cell, code, esc
 from secscan.report.model import (
     ControlView,
@@ -28,12 +29,8 @@ from secscan.results import SavedResults
 
 SCHEMA = "secscan-compliance"
 SCHEMA_VERSION = 1
-FORMATS = ("html", "markdown", "json")
-FILENAMES = {
-    "html": "compliance-{id}.html",
-    "markdown": "compliance-{id}.md",
-    "json": "compliance-{id}.json",
-}
+#: The compliance formats, from the one registry (secscan.report).
+FORMATS = tuple(COMPLIANCE_FORMATS)
 TEMPLATE = "compliance.html.j2"
 #: What scanner evidence can and cannot show, stated once in every document.
 EVIDENCE_NOTE = (
@@ -105,26 +102,21 @@ def view(saved: SavedResults, now: datetime, framework: str) -> ComplianceView:
 
 
 def render(saved: SavedResults, now: datetime, *, framework: str, fmt: str) -> str:
-    renderers: dict[str, Callable[[ComplianceView], str]] = {
-        "html": render_html,
-        "markdown": render_markdown,
-        "json": render_json,
-    }
-    if fmt not in renderers:
+    if fmt not in COMPLIANCE_FORMATS:
         raise UsageError(f"no compliance format {fmt!r}; use one of {', '.join(FORMATS)}")
-    return renderers[fmt](view(saved, now, framework))
+    return COMPLIANCE_FORMATS[fmt].render(saved, now, framework=framework)
 
 
 def filename(framework: str, fmt: str) -> str:
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in framework)
-    return FILENAMES[fmt].format(id=safe)
+    return COMPLIANCE_FORMATS[fmt].target(framework)
 
 
 # --- JSON -----------------------------------------------------------------------------------
 
 
 def render_json(cv: ComplianceView) -> str:
-    return json.dumps(to_dict(cv), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(to_dict(cv), indent=2, ensure_ascii=False, allow_nan=False)
+    return json_visible(text) + "\n"
 
 
 def to_dict(cv: ComplianceView) -> dict[str, Any]:
@@ -150,6 +142,7 @@ def to_dict(cv: ComplianceView) -> dict[str, Any]:
             "finished_at": _iso(result.finished_at) if result.finished_at else None,
             "secscan_version": result.secscan_version,
             "config": result.config_path,
+            "excluded": [{"path": e.path, "reason": e.reason} for e in m.excluded],
         },
         "decision": None
         if decision is None
@@ -307,6 +300,7 @@ def render_markdown(cv: ComplianceView) -> str:
             f"| Baseline | {code(decision.baseline) if decision.baseline else 'none'} |",
         ]
     out += [f"| Document generated | {esc(_jinja.when(m.generated_at))} |", ""]
+    out += _excluded_markdown(m.excluded)
 
     out += ["## Summary", "", "| State | Controls |", "| --- | ---: |"]
     out += [f"| {s.value.replace('_', ' ')} | {n} |" for s, n in cv.counts]
@@ -381,6 +375,16 @@ def render_markdown(cv: ComplianceView) -> str:
             out.append(f"  - … and {len(m.not_analyzed) - 200} more")
     out.append("")
     return "\n".join(out)
+
+
+def _excluded_markdown(excluded: Sequence[Excluded], limit: int = 200) -> list[str]:
+    if not excluded:
+        return ["Nothing was excluded from the scan.", ""]
+    out = [f"Excluded from the scan ({len(excluded)}):", ""]
+    out += [f"- {code(e.path)}: {cell(e.reason)}" for e in excluded[:limit]]
+    if len(excluded) > limit:
+        out.append(f"- … and {len(excluded) - limit} more")
+    return [*out, ""]
 
 
 def _control_markdown(c: ControlView, cv: ComplianceView) -> list[str]:

@@ -57,6 +57,8 @@ def _gate_suite(model: ReportModel) -> ET.Element:
     if not decision.reasons:
         case = _case(suite, "secscan.gate", f"gate (profile {decision.profile})")
         _out(case, "\n".join(decision.warnings))
+    elif decision.warnings:  # a failed gate's warnings are still read (a bypass among them)
+        _out(_case(suite, "secscan.gate", "gate warnings"), "\n".join(decision.warnings))
     for reason in decision.reasons:
         case = _case(suite, "secscan.gate", reason.rule)
         listed = [by_fp[fp] for fp in reason.fingerprints if fp in by_fp]

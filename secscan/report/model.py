@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from secscan.findings import (
     AdvisorySource,
+    Excluded,
     Finding,
     FindingKind,
     NotAnalyzed,
@@ -169,6 +170,11 @@ class ReportModel:
     @property
     def decision(self) -> Decision | None:
         return self.saved.decision
+
+    @property
+    def excluded(self) -> tuple[Excluded, ...]:
+        """Paths left out of the scan on purpose (default or config excludes), with why."""
+        return self.saved.result.excluded
 
     @property
     def verdict_label(self) -> str:

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
+from secscan.checkids import canonical_check_id
 from secscan.errors import ScannerOutputError
-from secscan.policy.match import canonical_check_id
 from secscan.scanners.base import ScanContext, ToolScanner
 
 #: Flags that keep trivy from calling home: no version notice, no telemetry.

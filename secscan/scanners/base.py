@@ -8,13 +8,16 @@ import os
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 from secscan import _subprocess
 from secscan._atomic import write_atomic
 from secscan.config import Config
 from secscan.errors import ScannerError, SecscanError, ToolError, ToolNotFoundError
 from secscan.findings import AdvisorySource, Finding, FindingKind, NotAnalyzed
+
+if TYPE_CHECKING:
+    from secscan.cache import Signer
 
 
 @dataclass(frozen=True)
@@ -90,8 +93,12 @@ class Scanner(Protocol):
 
 
 #: Tool versions by "path|mtime|size": asking semgrep its version costs seconds per scan, so
-#: the answer is kept in the cache directory until the executable changes.
+#: the answer is kept in the cache directory until the executable changes. The memo is sealed
+#: with the cache's HMAC key like every entry: a forged version would only change cache keys
+#: (a miss, since entries are authenticated too), but it would also be the version every
+#: report and evidence record names, so an unverified memo is ignored and asked again.
 _VERSIONS: dict[str, str] = {}
+_VERSIONS_LABEL = "tool-versions"
 
 
 def _versions_file() -> Path:
@@ -100,10 +107,17 @@ def _versions_file() -> Path:
     return default_dir() / "tool-versions.json"
 
 
+def _signer() -> Signer:
+    from secscan.cache import Signer, default_dir
+
+    return Signer(default_dir())
+
+
 def _known_versions() -> dict[str, str]:
     if not _VERSIONS:
         try:
-            data = json.loads(_versions_file().read_text())
+            payload = _signer().open(_VERSIONS_LABEL, _versions_file().read_bytes())
+            data = json.loads(payload) if payload is not None else None
             if isinstance(data, dict):
                 _VERSIONS.update({str(k): str(v) for k, v in data.items()})
         except (OSError, ValueError):
@@ -113,8 +127,10 @@ def _known_versions() -> dict[str, str]:
 
 def _remember_version(key: str, version: str) -> None:
     _VERSIONS[key] = version
-    with contextlib.suppress(SecscanError):
-        write_atomic(_versions_file(), json.dumps(_VERSIONS, sort_keys=True))
+    sealed = _signer().seal(_VERSIONS_LABEL, json.dumps(_VERSIONS, sort_keys=True).encode())
+    if sealed is not None:
+        with contextlib.suppress(SecscanError):
+            write_atomic(_versions_file(), sealed)
 
 
 class ToolScanner:

@@ -19,6 +19,8 @@ from secscan import _subprocess
 from secscan.advisories import client, matcher
 from secscan.advisories.osv import Advisory
 from secscan.advisories.severity import DEFAULT_SEVERITY, AdvisorySeverity, advisory_severity
+from secscan.dependencies import manifests
+from secscan.dependencies.manifests import Declared
 from secscan.errors import ScannerError, ScannerOutputError, ToolError
 from secscan.findings import (
     AdvisorySource,
@@ -29,9 +31,7 @@ from secscan.findings import (
     Package,
     Severity,
 )
-from secscan.scanners import manifests
 from secscan.scanners.base import ScanContext, ScanOutcome, ToolScanner
-from secscan.scanners.manifests import Declared
 
 #: Where pip-audit's `-s osv` goes when no mirror is configured.
 OSV_API = "https://api.osv.dev"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from secscan.checkids import canonical_check_id
 from secscan.errors import ScannerError, ScannerOutputError
 from secscan.findings import Finding, FindingKind, Location, NotAnalyzed, Severity
-from secscan.policy.match import canonical_check_id
 from secscan.scanners import _trivy
 from secscan.scanners.base import ScanContext, ScanOutcome
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
@@ -220,6 +220,9 @@ def _intervals(draw: st.DrawFn) -> list[tuple[str, str | None, str]]:
 
 @settings(max_examples=300, deadline=None)
 @given(intervals=_intervals(), probe=_versions, zero=st.booleans())
+# A pre-release of 0.0.0 is before packaging's "0" but after OSV's `introduced: "0"`.
+@example(intervals=[("0.0.0", None, "open")], probe="0.0.0rc1", zero=True)
+@example(intervals=[("0.0.0", "0.1.0", "fixed")], probe="0.0.0.dev0", zero=True)
 def test_pypi_matcher_agrees_with_packaging_specifiers(
     intervals: list[tuple[str, str | None, str]], probe: str, zero: bool
 ) -> None:
@@ -228,7 +231,9 @@ def test_pypi_matcher_agrees_with_packaging_specifiers(
     for n, (lower, upper, kind) in enumerate(intervals):
         start = "0" if zero and n == 0 else lower
         events.append({"introduced": start})
-        low_spec = ">=0" if start == "0" else f">={lower}"
+        # OSV's `introduced: "0"` is "since the first release", below every version; packaging's
+        # ">=0" is not (0.0.0rc1 and 0.0.0.dev0 sort before 0), so "0" gets no lower bound.
+        low_spec = "" if start == "0" else f">={lower}"
         if upper is None:
             specs.append(SpecifierSet(low_spec))
         else:
@@ -236,7 +241,7 @@ def test_pypi_matcher_agrees_with_packaging_specifiers(
             # "<X" would be wrong here: PEP 440 makes "<2.0" exclude 2.0rc1, while OSV orders
             # plainly (2.0rc1 comes before the fix 2.0). "<=X,!=X" is the plain half-open bound.
             upper_spec = f"<={upper},!={upper}" if kind == "fixed" else f"<={upper}"
-            specs.append(SpecifierSet(f"{low_spec},{upper_spec}"))
+            specs.append(SpecifierSet(",".join(filter(None, (low_spec, upper_spec)))))
     adv = record(events)
     expected = any(s.contains(Version(probe), prereleases=True) for s in specs)
     assert is_affected(adv, "PyPI", "demo", probe) is expected

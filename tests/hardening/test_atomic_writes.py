@@ -92,6 +92,7 @@ def tiny_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
         subprocess.run(["umount", str(mnt)], check=False)
 
 
+@pytest.mark.integration
 def test_disk_full_while_writing_reports_exits_2_and_keeps_old_file(
     tmp_path: Path, tiny_disk: Path, run_cli
 ) -> None:

@@ -121,6 +121,7 @@ def test_nothing_outside_the_root_was_read(scanned) -> None:  # type: ignore[no-
 def test_terminal_summary_escapes_control_characters() -> None:
     from datetime import UTC, datetime
 
+    from secscan.cli.views.terminal import summary
     from secscan.findings import (
         Finding,
         FindingKind,
@@ -130,7 +131,6 @@ def test_terminal_summary_escapes_control_characters() -> None:
         ScanResult,
         Severity,
     )
-    from secscan.report.terminal import summary
     from secscan.results import SavedResults
 
     f = Finding(

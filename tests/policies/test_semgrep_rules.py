@@ -234,6 +234,7 @@ def test_readme_table_lists_every_rule() -> None:
 # --- the real semgrep ------------------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_semgrep_test_passes_and_exercises_every_rule() -> None:
     """`semgrep --test` over the pack: every annotation holds and every rule really ran."""
     proc = subprocess.run(
@@ -291,6 +292,7 @@ def _flaw_line(flaw: dict[str, Any]) -> int:
     )
 
 
+@pytest.mark.integration
 @pytest.mark.skipif(not (EXAMPLE / "flaws.yaml").exists(), reason="no example project")
 def test_every_planted_code_flaw_of_the_example_is_reported() -> None:
     flaws = yaml.safe_load((EXAMPLE / "flaws.yaml").read_text(encoding="utf-8"))["flaws"]

@@ -22,7 +22,15 @@ from policydata import (
 from secscan.findings import Finding, FindingKind, RunStatus, ScannerRun, ScanResult
 from secscan.policy.decision import ControlState
 from secscan.policy.engine import evaluate
-from secscan.policy.models import Policy, qualify
+from secscan.policy.match import matches
+from secscan.policy.models import (
+    Control,
+    Framework,
+    FrameworkInfo,
+    MappingRule,
+    Policy,
+    qualify,
+)
 
 #: flaws.yaml's scanner names -> the names secscan's scanners report under.
 SCANNERS = {
@@ -101,8 +109,51 @@ def _evidence_kinds(policy: Policy, framework: str, control: str) -> set[str]:
     c = next(c for c in fw.controls if c.id == control)
     if c.evidence:
         return {k.value for k in c.evidence}
+    # A control is evidenced by the rules that name it and by those it crosswalks to by id.
     qid = qualify(framework, control)
-    return {k.value for r in policy.rules if qid in r.controls for k in r.match.kinds}
+    evidencing = {r.id for r in policy.rules if qid in r.controls} | set(c.rules)
+    return {k.value for r in policy.rules if r.id in evidencing for k in r.match.kinds}
+
+
+def _with_crosswalk(policy: Policy, example: ScanResult) -> Policy:
+    """The shipped library plus a framework whose controls only crosswalk to shipped rules
+    (`Control.rules`); no rule names them. Per finding kind, one control crosswalks to a rule
+    the example's findings match (it fails) and one to a rule they do not (it passes when its
+    scanner ran, and is not assessed when none did).
+    """
+    controls = []
+    for kind in (FindingKind.CODE, FindingKind.IAC, FindingKind.SECRET, FindingKind.DEPENDENCY):
+
+        def found(rule: MappingRule) -> bool:
+            return any(matches(rule.match, f) for f in example.findings)
+
+        hit = next(r for r in policy.rules if r.match.kinds == (kind,) and found(r))
+        # No quiet rule is dependency-only; malicious-package is dependency + image.
+        quiet = next(
+            r
+            for r in policy.rules
+            if kind in r.match.kinds and len(r.match.kinds) <= 2 and not found(r)
+        )
+        for tag, rule in (("hit", hit), ("quiet", quiet)):
+            controls.append(
+                Control(
+                    id=f"CW.{kind.value}.{tag}",
+                    title=f"crosswalk to {rule.id}",
+                    theme="test",
+                    statement="evidenced only through a crosswalk",
+                    rules=(rule.id,),
+                )
+            )
+    info = FrameworkInfo(id="crosswalk-test", title="Crosswalk", source="this test")
+    fw = Framework(info=info, controls=tuple(controls), source_file="<test>")
+    return policy.model_copy(update={"frameworks": (*policy.frameworks, fw)})
+
+
+@pytest.fixture(scope="module")
+def crosswalked(shipped: Policy, example: ScanResult) -> Policy:
+    policy = _with_crosswalk(shipped, example)
+    assert not any(q.startswith("crosswalk-test:") for r in policy.rules for q in r.controls)
+    return policy
 
 
 @pytest.mark.parametrize(
@@ -117,8 +168,9 @@ def _evidence_kinds(policy: Policy, framework: str, control: str) -> set[str]:
     ids=lambda r: "+".join(r),
 )
 def test_controls_without_an_evidencing_scanner_are_not_assessed(
-    ran: tuple[str, ...], example: ScanResult, shipped: Policy
+    ran: tuple[str, ...], example: ScanResult, crosswalked: Policy
 ) -> None:
+    shipped = crosswalked
     runs = tuple(r for r in example.runs if r.scanner in ran)
     # Scanners that were selected but had nothing to scan never count as evidence.
     skipped = tuple(
@@ -131,6 +183,7 @@ def test_controls_without_an_evidencing_scanner_are_not_assessed(
         replace(example, runs=runs + skipped), shipped, shipped.profiles["ci"], now=NOW
     )
     assert decision.controls
+    assert any(c.framework == "crosswalk-test" for c in decision.controls)
     for c in decision.controls:
         can = _evidence_kinds(shipped, c.framework, c.control_id) & kinds
         if c.failing_fingerprints:
@@ -160,3 +213,19 @@ def test_code_scanners_alone_leave_infrastructure_controls_not_assessed(
         assert "needs a" in state[qid].note
     assert state["iso27001-2022:A.8.28"].state is ControlState.FAIL
     assert any("not assessed" in w for w in decision.warnings)
+
+
+def test_a_crosswalked_control_is_assessed_by_the_rules_it_names(
+    example: ScanResult, crosswalked: Policy
+) -> None:
+    """`Control.rules` counts as much as a rule naming the control: its scanner evidences it."""
+    runs = tuple(r for r in example.runs if r.kind is FindingKind.SECRET)
+    _, decision = evaluate(
+        replace(example, runs=runs), crosswalked, crosswalked.profiles["ci"], now=NOW
+    )
+    state = {c.control_id: c.state for c in decision.controls if c.framework == "crosswalk-test"}
+    assert state["CW.secret.hit"] is ControlState.FAIL
+    assert state["CW.secret.quiet"] is ControlState.PASS
+    for other in ("code", "iac", "dependency"):
+        for tag in ("hit", "quiet"):
+            assert state[f"CW.{other}.{tag}"] is ControlState.NOT_ASSESSED, other

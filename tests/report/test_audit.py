@@ -10,11 +10,11 @@ from pathlib import Path
 from reportdata import NOW, ROOT, rich_saved
 from rich.console import Console
 
+from secscan.cli.views import audit
+from secscan.cli.views import explain as explain_text
 from secscan.explain import ControlNote, Explanation, RuleInfo
 from secscan.findings import Finding, FindingKind, Location, RunStatus, ScannerRun, Severity
 from secscan.pipeline import Phase, ProgressEvent
-from secscan.report import audit
-from secscan.report import explain as explain_text
 from secscan.report.model import build
 from secscan.results import SavedResults
 

@@ -82,7 +82,7 @@ def write(saved: SavedResults, tmp_path: Path, name: str = "report.html") -> Pat
 
 def example_saved() -> SavedResults:
     if not SAMPLE_RESULTS.is_file():
-        pytest.skip(f"{SAMPLE_RESULTS} is missing: run python -m secscan.report.samples")
+        pytest.skip(f"{SAMPLE_RESULTS} is missing: run python scripts/samples.py")
     return loads(SAMPLE_RESULTS.read_text(encoding="utf-8"), str(SAMPLE_RESULTS))
 
 

@@ -9,8 +9,8 @@ from reportdata import ROOT, empty_saved, fp, rich_saved
 
 from secscan.errors import UsageError
 from secscan.findings import RunStatus
+from secscan.merge import merge
 from secscan.policy.decision import ControlState, Outcome
-from secscan.report.merge import merge
 from secscan.results import SavedResults, dumps, loads
 
 

@@ -523,6 +523,7 @@ def test_advisory_sources_say_what_an_image_scan_could_use(tmp_path: Path) -> No
     assert "not configured" in bare[1].detail
 
 
+@pytest.mark.integration
 def test_doctor_prints_the_image_sources(tmp_path: Path, run_cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     # only the image scanner: asking every other tool its version is not this test's business
     monkeypatch.setattr(scanners, "registry", lambda: {"image": TrivyImageScanner})

@@ -1,7 +1,7 @@
 """Regenerate reports/samples/: every report of the bundled example, viewable without installing.
 
-    python -m secscan.report.samples          # re-render from reports/samples/secscan-results.json
-    python -m secscan.report.samples --scan   # scan examples/vulnerable-shop afresh first
+    python scripts/samples.py          # re-render from reports/samples/secscan-results.json
+    python scripts/samples.py --scan   # scan examples/vulnerable-shop afresh first
 
 Run from a source checkout. The reports are rendered with the scan's own finish time as the
 clock, so re-rendering unchanged results gives the same bytes.
@@ -19,14 +19,14 @@ from secscan._atomic import write_atomic
 from secscan._resources import data_dir
 from secscan.findings import ScanResult
 from secscan.redact import redact
-from secscan.report import FORMATS, compliance
+from secscan.report import COMPLIANCE_FORMATS, FORMATS
 from secscan.report.model import build
 from secscan.results import RESULTS_FILE, SavedResults, dumps, loads
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = "examples/vulnerable-shop"
-SAMPLE_FORMATS = ("sarif", "html", "markdown", "junit")
-COMPLIANCE_FORMATS = ("html", "markdown", "json")
+#: Every format of the registry; the results JSON is the samples' input, not re-rendered.
+SAMPLE_FORMATS = tuple(name for name in FORMATS if name != "json")
 
 
 def samples_dir() -> Path:
@@ -38,9 +38,8 @@ def render_samples(saved: SavedResults) -> dict[str, str]:
     now = saved.result.finished_at or saved.result.started_at
     out = {FORMATS[name].filename: FORMATS[name].render(saved, now) for name in SAMPLE_FORMATS}
     for fw in build(saved, now).frameworks:
-        for fmt in COMPLIANCE_FORMATS:
-            text = compliance.render(saved, now, framework=fw.id, fmt=fmt)
-            out[compliance.filename(fw.id, fmt)] = text
+        for fmt in COMPLIANCE_FORMATS.values():
+            out[fmt.target(fw.id)] = fmt.render(saved, now, framework=fw.id)
     return out
 
 
@@ -74,7 +73,7 @@ def redacted(result: ScanResult) -> ScanResult:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m secscan.report.samples", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python scripts/samples.py", description=__doc__)
     parser.add_argument("--scan", action="store_true", help="scan the example afresh first")
     parser.add_argument("--out", type=Path, default=None, help="[default: reports/samples]")
     args = parser.parse_args(argv)

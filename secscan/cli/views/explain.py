@@ -6,11 +6,11 @@ import textwrap
 
 from rich.text import Text
 
+from secscan.cli.views.audit import SEVERITY_STYLE, Links
+from secscan.cli.views.compact import first_sentence, location
+from secscan.cli.views.terminal import safe_text
 from secscan.explain import ControlNote, Explanation
 from secscan.redact import redact
-from secscan.report.audit import SEVERITY_STYLE, Links
-from secscan.report.compact import first_sentence, location
-from secscan.report.terminal import safe_text
 
 WIDTH = 88
 #: A rule seen a hundred times is explained once; its places are listed up to this many.

@@ -17,12 +17,12 @@ from pathlib import Path
 from rich.style import Style
 from rich.text import Text
 
+from secscan.cli.views.compact import first_sentence, location
+from secscan.cli.views.terminal import safe_text
 from secscan.findings import FindingKind, RunStatus, ScannerRun, Severity
 from secscan.pipeline import Phase, ProgressEvent
 from secscan.policy.decision import ControlState
-from secscan.report.compact import first_sentence, location
 from secscan.report.model import SEVERITIES, ControlView, FindingView, ReportModel, Verdict
-from secscan.report.terminal import safe_text
 
 SEVERITY_STYLE: dict[Severity, str] = {
     Severity.CRITICAL: "bold white on red",

@@ -84,6 +84,7 @@ def merge(parts: Sequence[SavedResults]) -> SavedResults:
         runs=tuple(runs),
         git_commit=commits[0] if len(commits) == 1 else None,
         not_analyzed=tuple(_distinct(n for r in results for n in r.not_analyzed)),
+        excluded=tuple(_distinct(e for r in results for e in r.excluded)),
         config_path=configs[0] if len(configs) == 1 else None,
         metadata=tuple(metadata),
     )
@@ -134,6 +135,7 @@ def _reroot(part: SavedResults, common: str) -> SavedResults:
         root=common,
         runs=tuple(runs),
         not_analyzed=tuple(_moved_na(n, moved) for n in part.result.not_analyzed),
+        excluded=tuple(replace(e, path=moved(e.path)) for e in part.result.excluded),
     )
     decision = _remap_decision(part.decision, lambda fp: mapping.get(fp, fp), moved)
     return SavedResults(result, decision)

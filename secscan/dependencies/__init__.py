@@ -1,0 +1,1 @@
+"""Dependency sources: manifest and lock-file parsers, below the scanners that use them."""

@@ -1,0 +1,275 @@
+"""Imports run one way: a module imports only from its own layer group or the layers below.
+
+The layers are the ones docs/architecture.md draws. Every import counts, including lazy
+imports inside functions (they run too); only `if TYPE_CHECKING:` blocks are left out, as
+they never run. A new top-level module must be given a layer here, so nothing slips past.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: Bottom first. Each layer is one or more sibling groups; a group may import itself and any
+#: group of a lower layer, never a sibling of its own layer nor anything above. A name
+#: matches that module and its submodules; "=name" matches that one module only (the
+#: package roots `secscan` and the format registry `secscan.report` are bottom-layer data).
+#: The saved-results document is a value model like findings, so it sits at the bottom:
+#: `policy.decision` (the verdict's frozen value objects, importing nothing) and `results`
+#: (ScanResult + Decision and their JSON codec), which baselines read and formats render.
+LAYERS: tuple[tuple[tuple[str, ...], ...], ...] = (
+    (
+        (
+            "=secscan",
+            "secscan.errors",
+            "secscan.findings",
+            "secscan.checkids",
+            "secscan._subprocess",
+            "secscan._atomic",
+            "secscan._yaml",
+            "secscan._resources",
+            "secscan.redact",
+            "secscan.fingerprint",
+            "secscan.config",
+            "secscan.cache",
+            "secscan.discovery",
+            "secscan.vcs",
+            "secscan.trust",
+            "secscan.policy.decision",
+            "secscan.results",
+            "=secscan.report",
+        ),
+    ),
+    (("secscan.dependencies",),),
+    (("secscan.advisories",),),
+    (("secscan.scanners",),),
+    (("secscan.pipeline",), ("secscan.policy",)),
+    #: Joins of a scan and a judgement: merging saved results, explaining, incremental runs.
+    (("secscan.merge", "secscan.explain", "secscan.incremental"),),
+    (("secscan.report",),),
+    (("secscan.cli", "secscan.__main__"),),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Import:
+    module: str
+    target: str
+    line: int
+
+
+def module_name(root: Path, path: Path) -> str:
+    parts = path.relative_to(root.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _type_checking_only(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _walk(node: ast.AST) -> Iterator[ast.AST]:
+    """ast.walk without the bodies of `if TYPE_CHECKING:` (type-only imports never run)."""
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.If) and _type_checking_only(child):
+            yield from (n for s in child.orelse for n in (s, *_walk(s)))
+            continue
+        yield child
+        yield from _walk(child)
+
+
+def imports(root: Path) -> list[Import]:
+    """Every import of a package module by a package module, lazy ones included."""
+    package = root.name
+    files = sorted(root.rglob("*.py"))
+    known = {module_name(root, p) for p in files}
+    found = []
+    for path in files:
+        mod = module_name(root, path)
+        is_pkg = path.name == "__init__.py"
+        for node in _walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    here = mod.split(".") if is_pkg else mod.split(".")[:-1]
+                    up = here[: len(here) - node.level + 1]
+                    base = ".".join([*up, base] if base else up)
+                # `from secscan import pipeline` imports the module secscan.pipeline.
+                subs = [f"{base}.{a.name}" for a in node.names if f"{base}.{a.name}" in known]
+                targets = subs or [base]
+            for target in targets:
+                if target == package or target.startswith(package + "."):
+                    found.append(Import(mod, target, getattr(node, "lineno", 0)))
+    return found
+
+
+def place(module: str, layers: Sequence[Sequence[Sequence[str]]]) -> tuple[int, int] | None:
+    """(layer, group) of a module: an exact "=name" entry first, else the longest prefix."""
+    best: tuple[int, int, int] | None = None
+    for li, groups in enumerate(layers):
+        for gi, names in enumerate(groups):
+            for name in names:
+                if name.startswith("="):
+                    if module == name[1:]:
+                        return li, gi
+                elif module == name or module.startswith(name + "."):
+                    if best is None or len(name) > best[2]:
+                        best = (li, gi, len(name))
+    return None if best is None else (best[0], best[1])
+
+
+def violations(
+    found: Sequence[Import], layers: Sequence[Sequence[Sequence[str]]] = LAYERS
+) -> list[str]:
+    out = []
+    for imp in found:
+        src, dst = place(imp.module, layers), place(imp.target, layers)
+        if src is None or dst is None:
+            missing = imp.module if src is None else imp.target
+            out.append(f"{missing}: no layer (add it to LAYERS in tests/test_layers.py)")
+            continue
+        if dst[0] > src[0] or (dst[0] == src[0] and dst[1] != src[1]):
+            kind = "a sibling" if dst[0] == src[0] else "a higher layer"
+            out.append(f"{imp.module}:{imp.line} imports {imp.target} ({kind})")
+    return sorted(set(out))
+
+
+def test_secscan_imports_run_one_way() -> None:
+    found = imports(REPO / "secscan")
+    assert len(found) > 200  # the walk really saw the package's imports
+    assert violations(found) == []
+
+
+def test_every_layer_entry_names_a_real_module() -> None:
+    modules = {module_name(REPO / "secscan", p) for p in (REPO / "secscan").rglob("*.py")}
+    for groups in LAYERS:
+        for names in groups:
+            for name in names:
+                bare = name.removeprefix("=")
+                assert any(m == bare or m.startswith(bare + ".") for m in modules), name
+
+
+# --- the check itself fails on what it must catch -----------------------------------------
+
+
+def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
+    root = tmp_path / "secscan"
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    for d in [root, *(p for p in root.rglob("*") if p.is_dir())]:
+        (d / "__init__.py").touch()
+    return root
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        # A scanner importing policy at module level.
+        (
+            {"scanners/x.py": "from secscan.policy.match import glob_match\n"},
+            "secscan.scanners.x:1 imports secscan.policy.match (a higher layer",
+        ),
+        # A lazy import inside a function counts as much as a top-level one.
+        (
+            {
+                "advisories/s.py": "def f():\n    from secscan.scanners import base\n",
+                "scanners/base.py": "",
+            },
+            "secscan.advisories.s:2 imports secscan.scanners.base (a higher layer",
+        ),
+        # `from secscan.cli import views` names the module secscan.cli.views.
+        (
+            {"pipeline.py": "from secscan.cli import views\n", "cli/views.py": ""},
+            "secscan.pipeline:1 imports secscan.cli.views (a higher layer",
+        ),
+        # Siblings: pipeline and policy never import each other.
+        (
+            {"pipeline.py": "import secscan.policy.judge\n", "policy/judge.py": ""},
+            "secscan.pipeline:1 imports secscan.policy.judge (a sibling",
+        ),
+        # A relative import is resolved before it is judged.
+        (
+            {"findings.py": "from .report import html\n", "report/html.py": ""},
+            "secscan.findings:1 imports secscan.report.html (a higher layer",
+        ),
+        # A module nobody gave a layer fails rather than slipping through.
+        (
+            {"newthing.py": "from secscan import errors\n", "errors.py": ""},
+            "secscan.newthing: no layer",
+        ),
+    ],
+)
+def test_a_planted_back_import_fails_the_check(
+    tmp_path: Path, files: dict[str, str], expected: str
+) -> None:
+    found = violations(imports(_tree(tmp_path, files)))
+    assert any(v.startswith(expected) for v in found), found
+
+
+def test_imports_downwards_and_type_only_imports_pass(tmp_path: Path) -> None:
+    root = _tree(
+        tmp_path,
+        {
+            "cli/scan.py": "from secscan import pipeline\nfrom secscan.report import html\n",
+            "report/html.py": "from secscan.results import SavedResults\n",
+            "results.py": "from secscan.policy import decision\n",
+            "policy/decision.py": "from secscan.findings import Finding\n",
+            "pipeline.py": "from secscan.scanners import base\n",
+            "scanners/base.py": "from secscan.dependencies import manifests\n",
+            "dependencies/manifests.py": "from secscan import findings\n",
+            "findings.py": (
+                "from typing import TYPE_CHECKING\n"
+                "if TYPE_CHECKING:\n    from secscan.results import SavedResults\n"
+            ),
+            "report/__init__.py": "from secscan.errors import ReportError\n",
+            "config.py": "from secscan.report import FORMATS\n",
+            "errors.py": "",
+        },
+    )
+    found = imports(root)
+    assert {(i.module, i.target) for i in found} >= {
+        ("secscan.cli.scan", "secscan.pipeline"),
+        ("secscan.config", "secscan.report"),
+    }
+    assert ("secscan.findings", "secscan.results") not in {(i.module, i.target) for i in found}
+    assert violations(found) == []
+
+
+# --- docs/architecture.md draws these layers and names real files ---------------------------
+
+ARCHITECTURE = REPO / "docs" / "architecture.md"
+
+
+def test_the_architecture_doc_lists_every_layer_entry() -> None:
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    table = "\n".join(line for line in text.splitlines() if line.startswith("| "))
+    for groups in LAYERS:
+        for names in groups:
+            for name in names:
+                bare = name.removeprefix("=").removeprefix("secscan.") or "secscan"
+                if bare in ("secscan", "__main__"):
+                    continue
+                shown = f"`{bare}/`" if (REPO / "secscan" / bare.replace(".", "/")).is_dir() else ""
+                assert f"`{bare}`" in table or (shown and shown in table), bare
+
+
+def test_the_files_the_architecture_doc_names_exist() -> None:
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    paths = set(re.findall(r"`((?:secscan|tests|policies|scripts|reports|docs)/[^`<>*\s]+)`", text))
+    assert len(paths) > 10
+    missing = sorted(p for p in paths if not (REPO / p).exists())
+    assert missing == []
