@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from secscan.findings import Finding, FindingKind
-from secscan.redact import redact
+from secscan.redact import Redactor
 
 #: Snippets are for people; a finding never carries more than this much of the file.
 MAX_SNIPPET_LINES = 12
@@ -49,16 +49,25 @@ def base_key(f: Finding) -> str:
     )
 
 
-def assign(findings: Sequence[Finding], root: Path) -> tuple[Finding, ...]:
+def assign(
+    findings: Sequence[Finding], root: Path, redactor: Redactor | None = None
+) -> tuple[Finding, ...]:
     """Fill snippets from the scanned files and give every finding its fingerprint.
 
     Identical findings in one file are told apart by their occurrence index in line order,
-    so moving code keeps each fingerprint and a second copy gets a new one.
+    so moving code keeps each fingerprint and a second copy gets a new one. Every finding,
+    whatever its kind, passes through the redactor (one per scan, so what one scanner knows
+    to be a credential is masked in the others' snippets too): a snippet copied from a file
+    may hold a credential whatever rule pointed at it.
     """
+    redactor = redactor or Redactor(root)
     lines_cache: dict[str, list[str] | None] = {}
-    # Credentials are masked before anything is derived from them.
-    with_snippets = [redact(_with_snippet(f, root, lines_cache)) for f in findings]
-    with_snippets = _with_statements(with_snippets, root, lines_cache)
+    # Credentials are masked before anything is derived from them; by what the finding and
+    # its own file show, so the fingerprint never depends on which scanner finished first.
+    with_snippets = [
+        redactor.finding(_with_snippet(f, root, lines_cache), own_file_only=True) for f in findings
+    ]
+    with_snippets = _with_statements(with_snippets, root, lines_cache, redactor)
     groups: dict[str, list[int]] = defaultdict(list)
     for i, f in enumerate(with_snippets):
         groups[base_key(f)].append(i)
@@ -89,7 +98,10 @@ def _with_snippet(f: Finding, root: Path, cache: dict[str, list[str] | None]) ->
 
 
 def _with_statements(
-    findings: list[Finding], root: Path, cache: dict[str, list[str] | None]
+    findings: list[Finding],
+    root: Path,
+    cache: dict[str, list[str] | None],
+    redactor: Redactor,
 ) -> list[Finding]:
     """Give each code finding the digest of the whole statement it flags.
 
@@ -105,7 +117,8 @@ def _with_statements(
             out.append(f)
             continue
         # The statement is masked like the snippet: nothing is derived from a credential.
-        masked = redact(replace(f, location=replace(f.location, snippet=text))).location.snippet
+        with_text = replace(f, location=replace(f.location, snippet=text))
+        masked = redactor.finding(with_text, own_file_only=True).location.snippet
         out.append(replace(f, statement_digest=code_digest(masked or "")))
     return out
 
