@@ -217,6 +217,7 @@ def _run_scanner(scanner: Scanner, ctx: ScanContext, cache: ResultCache | None) 
         or (ctx.request.advisory_source if scanner.kind in _ADVISORY_KINDS else None),
         rulesets=outcome.rulesets,
         cached=cached,
+        components=outcome.components,
     )
 
 

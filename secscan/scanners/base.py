@@ -14,7 +14,7 @@ from secscan import _subprocess
 from secscan._atomic import write_atomic
 from secscan.config import Config
 from secscan.errors import ScannerError, SecscanError, ToolError, ToolNotFoundError
-from secscan.findings import AdvisorySource, Finding, FindingKind, NotAnalyzed
+from secscan.findings import AdvisorySource, Finding, FindingKind, NotAnalyzed, Package
 
 if TYPE_CHECKING:
     from secscan.cache import Signer
@@ -67,6 +67,8 @@ class ScanOutcome:
     rulesets: tuple[str, ...] = ()
     #: Per-file share of inline_suppressions, where the tool tells it (kept in the cache).
     suppressions_by_path: Mapping[str, int] = field(default_factory=dict)
+    #: Every package the scanner saw, vulnerable or not (the SBOM's components).
+    components: tuple[Package, ...] = ()
 
 
 @runtime_checkable
