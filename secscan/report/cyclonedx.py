@@ -31,6 +31,7 @@ from cyclonedx.output.json import JsonV1Dot6
 from packageurl import PackageURL
 
 from secscan.findings import Finding, Package, Severity
+from secscan.policy import vex
 from secscan.report import _vex
 from secscan.report.model import FindingView, ReportModel, build
 from secscan.results import SavedResults
@@ -107,10 +108,7 @@ def _packages(model: ReportModel) -> dict[str, Package]:
 
 
 def _ref(p: Package) -> str:
-    return (
-        p.purl
-        or f"pkg:{'pypi' if p.ecosystem.lower() == 'pypi' else 'generic'}/{p.name}@{p.version}"
-    )
+    return vex.product_id(p)
 
 
 def _component(ref: str, p: Package) -> Component:
