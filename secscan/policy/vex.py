@@ -96,6 +96,11 @@ def parse_note(text: str | None) -> Note | None:
         return None
 
 
+def concrete(p: Package) -> bool:
+    """A package version a statement can name: not a range from an unpinned requirement."""
+    return bool(p.purl) or (bool(p.version) and not any(c in p.version for c in "<>=!~*, "))
+
+
 def product_id(p: Package) -> str:
     """The package URL a statement names (built from name and version when the tool gave none)."""
     if p.purl:
@@ -291,7 +296,7 @@ def _purl_key(text: str) -> tuple[str, str, str, str] | None:
 
 
 def matches(st: Statement, f: Finding) -> bool:
-    if f.kind not in VEX_KINDS or f.package is None:
+    if f.kind not in VEX_KINDS or f.package is None or not concrete(f.package):
         return False
     if not {f.rule_id, *f.aliases} & set(st.names):
         return False

@@ -22,11 +22,14 @@ def note(w: WaiverRecord) -> str:
 
 
 def vex_findings(model: ReportModel) -> tuple[FindingView, ...]:
-    """Dependency and image findings with a package: the subjects a VEX statement can name."""
+    """Dependency and image findings naming one package version: what a VEX statement can be
+    about (an unpinned requirement names a range, not a vulnerability)."""
     return tuple(
         fv
         for fv in model.findings
-        if fv.finding.kind in VEX_KINDS and fv.finding.package is not None
+        if fv.finding.kind in VEX_KINDS
+        and fv.finding.package is not None
+        and vex.concrete(fv.finding.package)
     )
 
 
