@@ -168,6 +168,7 @@ def scan(
         secscan_version=__version__,
         runs=tuple(runs[s.name] for s in selected),
         git_commit=git_commit(root),
+        metadata=vcs.provenance(root),
         not_analyzed=fileset.skipped,
         config_path=config.source,
     )
@@ -353,6 +354,7 @@ def _scan_sharded(scanner: ToolScanner, ctx: ScanContext) -> ScanOutcome:
         advisory_source=next((o.advisory_source for o in outcomes if o.advisory_source), None),
         rulesets=next((o.rulesets for o in outcomes if o.rulesets), ()),
         suppressions_by_path=by_path,
+        components=tuple(dict.fromkeys(p for o in outcomes for p in o.components)),
     )
 
 
