@@ -9,6 +9,7 @@ layer validates format names without importing a renderer.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,6 +53,11 @@ class Format:
             raise UsageError(f"the compliance format {self.name!r} needs a framework id")
         compliance: Any = importlib.import_module("secscan.report.compliance")
         return self.renderer()(compliance.view(saved, now, framework))
+
+    @property
+    def pattern(self) -> str:
+        """A glob matching every file this format writes (`secscan-defectdojo-*.json`)."""
+        return re.sub(r"\{[a-z]+\}", "*", self.filename)
 
     def outputs(self, saved: SavedResults, now: datetime) -> dict[str, str]:
         """File name -> text of every file this scan format writes."""
