@@ -15,6 +15,8 @@ from secscan._atomic import write_atomic
 from secscan.cli.report import read_results
 from secscan.errors import PolicyError, UsageError
 from secscan.policy import vex
+from secscan.policy.decision import Decision
+from secscan.policy.loader import default_catalog, load_policy, profile_or_error
 from secscan.policy.waivers import WAIVERS_FILE, load_waivers, today_utc
 from secscan.results import RESULTS_FILE
 
@@ -49,12 +51,19 @@ def waivers() -> None:
     default=None,
     help="Last day the waivers apply, YYYY-MM-DD (needed unless the VEX names one).",
 )
+@click.option(
+    "--profile",
+    default=None,
+    help="Gate profile whose max_waiver_days bounds the waivers [default: the one the "
+    "results were judged with, else ci].",
+)
 def import_vex(
     file: Path,
     results_file: Path | None,
     waivers_file: Path | None,
     owner: str | None,
     expires: Any,
+    profile: str | None,
 ) -> int:
     """Turn the `not_affected` statements of a CycloneDX VEX or OpenVEX FILE into waivers.
 
@@ -118,7 +127,7 @@ def import_vex(
             f"no waiver to add ({doc.format}: {len(doc.statements)} not_affected statement(s))"
         )
         return 0
-    _write(target, entries)
+    _write(target, entries, _max_days(saved.decision, profile), today)
     click.echo(
         f"added {len(entries)} waiver(s) to {target} from {len(used)} {doc.format} statement(s)"
         + (f"; {doc.other} statement(s) of another status are not waivers" if doc.other else "")
@@ -143,7 +152,15 @@ def _existing_ids(path: Path) -> set[str]:
     return {lw.id for lw in load_waivers(path).waivers}
 
 
-def _write(path: Path, entries: list[dict[str, Any]]) -> None:
+def _max_days(decision: Decision | None, profile: str | None) -> int:
+    """The profile's waiver lifetime limit: an import the gate would refuse is refused now."""
+    policy_dir = Path(decision.policy_dir) if decision and decision.policy_dir else None
+    policy = load_policy(policy_dir, catalog=default_catalog())
+    name = profile or (decision.profile if decision else None) or "ci"
+    return profile_or_error(policy, name).gate.max_waiver_days
+
+
+def _write(path: Path, entries: list[dict[str, Any]], max_days: int, today: date) -> None:
     """Append to the file as text (its comments stay), then check the result loads."""
     old = path.read_text(encoding="utf-8") if path.is_file() else ""
     if not old.strip():
@@ -162,10 +179,10 @@ def _write(path: Path, entries: list[dict[str, Any]]) -> None:
     write_atomic(tmp, text)
     try:
         loaded = load_waivers(tmp)
+        loaded.check(max_days, today)
     except PolicyError as e:
         raise UsageError(
-            f"{path}: the waivers could not be appended to this file as it is laid out "
-            f"({e.diagnostics()}); nothing was written"
+            f"{path}: the imported waivers are refused ({e.diagnostics()}); nothing was written"
         ) from e
     finally:
         tmp.unlink(missing_ok=True)

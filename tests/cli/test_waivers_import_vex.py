@@ -150,6 +150,13 @@ def test_foreign_vex_needs_an_owner_and_an_expiry(
     )  # fmt: skip
     assert r.code == 2 and "not after today" in r.err
     assert not target.exists()
+    # Longer than the gate profile allows: the gate would refuse the file, so the import does.
+    r = run_cli(
+        "waivers", "import-vex", str(vex), "--results", str(SAMPLE), "--waivers", str(target),
+        "--owner", "sec@example.com", "--expires", (TODAY + timedelta(days=3650)).isoformat(),
+    )  # fmt: skip
+    assert r.code == 2 and "max_waiver_days" in r.err, r.err
+    assert not target.exists()
 
 
 def test_foreign_vex_matches_by_alias_and_package_and_keeps_the_files_comments(
