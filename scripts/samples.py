@@ -36,7 +36,11 @@ def samples_dir() -> Path:
 def render_samples(saved: SavedResults) -> dict[str, str]:
     """File name -> content for every sample, from the saved results alone."""
     now = saved.result.finished_at or saved.result.started_at
-    out = {FORMATS[name].filename: FORMATS[name].render(saved, now) for name in SAMPLE_FORMATS}
+    out = {
+        filename: text
+        for name in SAMPLE_FORMATS
+        for filename, text in FORMATS[name].outputs(saved, now).items()
+    }
     for fw in build(saved, now).frameworks:
         for fmt in COMPLIANCE_FORMATS.values():
             out[fmt.target(fw.id)] = fmt.render(saved, now, framework=fw.id)

@@ -221,6 +221,9 @@ class ScannerRun:
     advisory_source: AdvisorySource | None = None
     rulesets: tuple[str, ...] = ()
     cached: bool = False
+    #: Every package the scanner saw (a dependency scanner's pins, an image's packages), vulnerable
+    #: or not: the SBOM's components.
+    components: tuple[Package, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

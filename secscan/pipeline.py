@@ -174,6 +174,7 @@ def scan(
             secscan_version=__version__,
             runs=tuple(runs[s.name] for s in selected),
             git_commit=git_commit(root),
+            metadata=vcs.provenance(root),
             not_analyzed=fileset.skipped,
             config_path=config.source,
             excluded=fileset.excluded,
@@ -233,6 +234,7 @@ def _run_scanner(
             or (ctx.request.advisory_source if scanner.kind in _ADVISORY_KINDS else None),
             rulesets=outcome.rulesets,
             cached=cached,
+            components=outcome.components,
         )
     )
 
@@ -374,6 +376,7 @@ def _scan_sharded(scanner: ToolScanner, ctx: ScanContext) -> ScanOutcome:
         analyzed=None
         if any(o.analyzed is None for o in outcomes)
         else frozenset().union(*(o.analyzed or () for o in outcomes)),
+        components=tuple(dict.fromkeys(p for o in outcomes for p in o.components)),
     )
 
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from secscan import _subprocess
 from secscan.errors import ToolError, UsageError
@@ -158,6 +160,56 @@ def head_commit(cwd: Path) -> str | None:
     except UsageError:
         return None
     return sha or None
+
+
+#: ScanResult.metadata keys naming where the scan root is in its repository (SARIF reads them).
+TOPLEVEL_KEY = "vcs.toplevel"
+REPOSITORY_KEY = "vcs.repository"
+BRANCH_KEY = "vcs.branch"
+
+
+def provenance(cwd: Path) -> tuple[tuple[str, str], ...]:
+    """The work tree's top directory, its `origin` URL (credentials removed) and branch, as
+    results metadata; empty outside git. Reports place paths relative to the repository."""
+    top = toplevel(cwd)
+    if top is None:
+        return ()
+    out = [(TOPLEVEL_KEY, str(top))]
+    try:
+        url = public_url(_run(cwd, "config", "--get", "remote.origin.url").strip())
+    except UsageError:
+        url = None
+    if url:
+        out.append((REPOSITORY_KEY, url))
+    try:
+        branch = _run(cwd, "symbolic-ref", "--quiet", "--short", "HEAD").strip()
+    except UsageError:
+        branch = ""  # detached HEAD (CI checkouts): no branch
+    if branch:
+        out.append((BRANCH_KEY, branch))
+    return tuple(out)
+
+
+_SCP_LIKE = re.compile(r"^(?:[^@/\s]+@)?(?P<host>[A-Za-z0-9.-]+):(?P<path>[^/\s][^\s]*)$")
+
+
+def public_url(url: str) -> str | None:
+    """A remote URL fit to publish in a report: user, password or token, query and fragment
+    dropped; an scp-like `git@host:org/repo.git` as `ssh://host/org/repo.git`; None for
+    anything else (a local path says nothing to a reader elsewhere)."""
+    url = url.strip()
+    m = _SCP_LIKE.match(url)
+    if m and "://" not in url and len(m["host"]) > 1 and "\\" not in url:
+        return f"ssh://{m['host']}/{m['path']}"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("https", "http", "ssh", "git") or not parts.hostname:
+        return None
+    host = parts.hostname + (f":{port}" if port else "")
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def merge_base(repo: Path, ref: str) -> str:

@@ -59,7 +59,8 @@ def test_templates_run_exactly_the_commands_the_readme_documents() -> None:
 def test_each_documented_secscan_command_parses(command: str) -> None:
     argv = shlex.split(command.replace("$", "EXAMPLE_"))
     if argv[0] != "secscan":
-        assert argv == ["pip", "install", "secscan"]
+        # Never the bare name: there is no `secscan` on PyPI, anyone could register it.
+        assert argv == ["pip", "install", "secscan @ EXAMPLE_SECSCAN_SOURCE"]
         return
     assert argv[1] == "ci"
     ctx = ci.make_context("ci", argv[2:])
@@ -92,6 +93,18 @@ def test_gitlab_template_keeps_sarif_junit_and_html() -> None:
     for fmt in ("sarif", "junit", "html", "markdown", "json"):
         assert f"{REPORTS}/{FORMATS[fmt].filename}" in paths
     assert artifacts["reports"]["junit"] == f"{REPORTS}/{FORMATS['junit'].filename}"
+    # Every GitLab report secscan writes is uploaded under the key GitLab reads it from.
+    reports = artifacts["reports"]
+    for key, fmt in {
+        "sast": "gitlab-sast",
+        "dependency_scanning": "gitlab-dependency-scanning",
+        "container_scanning": "gitlab-container-scanning",
+        "secret_detection": "gitlab-secret-detection",
+        "codequality": "gitlab-codequality",
+        "cyclonedx": "cyclonedx",
+    }.items():
+        assert reports[key] == f"{REPORTS}/{FORMATS[fmt].filename}", key
+    assert f"{REPORTS}/secscan-defectdojo-*.json" in paths
     assert base["variables"]["GIT_DEPTH"] == "0"
     jobs = [j for n, j in data.items() if not n.startswith(".")]
     assert {j["extends"] for j in jobs} == {".secscan"}

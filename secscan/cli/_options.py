@@ -167,8 +167,8 @@ def write_reports(
     """Render and write each named format; returns the paths written."""
     written = []
     for name in names:
-        fmt = FORMATS[name]
-        target = folder / fmt.filename
-        write_atomic(target, fmt.render(saved, now))
-        written.append(str(target))
+        for filename, text in FORMATS[name].outputs(saved, now).items():
+            target = folder / filename
+            write_atomic(target, text)
+            written.append(str(target))
     return written

@@ -101,8 +101,8 @@ def report(
     out = report_dir(output_dir, Config())
     rendered_at = pipeline.utcnow()
     for name in dict.fromkeys(formats):
-        fmt = FORMATS[name]
-        target = out / fmt.filename
-        write_atomic(target, fmt.render(saved, rendered_at))
-        click.echo(f"wrote {target}")
+        for filename, text in FORMATS[name].outputs(saved, rendered_at).items():
+            target = out / filename
+            write_atomic(target, text)
+            click.echo(f"wrote {target}")
     return 0

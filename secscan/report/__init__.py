@@ -9,6 +9,7 @@ layer validates format names without importing a renderer.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +37,9 @@ class Format:
     module: str
     kind: Kind = Kind.SCAN
     function: str = "render"
+    #: A format written as several files: this function returns {file name: text}, and
+    #: `filename` is the pattern the names follow (the CLI writes `outputs`).
+    files: str | None = None
 
     def renderer(self) -> Callable[..., str]:
         fn: Callable[..., str] = getattr(importlib.import_module(self.module), self.function)
@@ -50,6 +54,20 @@ class Format:
         compliance: Any = importlib.import_module("secscan.report.compliance")
         return self.renderer()(compliance.view(saved, now, framework))
 
+    @property
+    def pattern(self) -> str:
+        """A glob matching every file this format writes (`secscan-defectdojo-*.json`)."""
+        return re.sub(r"\{[a-z]+\}", "*", self.filename)
+
+    def outputs(self, saved: SavedResults, now: datetime) -> dict[str, str]:
+        """File name -> text of every file this scan format writes."""
+        if self.files is None:
+            return {self.filename: self.render(saved, now)}
+        split: Callable[..., dict[str, str]] = getattr(
+            importlib.import_module(self.module), self.files
+        )
+        return split(saved, now)
+
     def target(self, framework: str | None = None) -> str:
         """The file it is written to (a compliance document's names the framework)."""
         if self.kind is Kind.SCAN:
@@ -59,6 +77,7 @@ class Format:
 
 
 _C = Kind.COMPLIANCE
+_GL = "secscan.report.gitlab"
 
 #: Every format secscan writes. Adding one: a module rendering it, and one line here.
 REGISTRY: tuple[Format, ...] = (
@@ -67,6 +86,34 @@ REGISTRY: tuple[Format, ...] = (
     Format("html", "secscan-report.html", "secscan.report.html"),
     Format("markdown", "secscan-summary.md", "secscan.report.markdown"),
     Format("junit", "secscan-junit.xml", "secscan.report.junit"),
+    Format("gitlab-sast", "gl-sast-report.json", _GL, function="render_sast"),
+    Format(
+        "gitlab-dependency-scanning",
+        "gl-dependency-scanning-report.json",
+        _GL,
+        function="render_dependency_scanning",
+    ),
+    Format(
+        "gitlab-container-scanning",
+        "gl-container-scanning-report.json",
+        _GL,
+        function="render_container_scanning",
+    ),
+    Format(
+        "gitlab-secret-detection",
+        "gl-secret-detection-report.json",
+        _GL,
+        function="render_secret_detection",
+    ),
+    Format("gitlab-codequality", "gl-code-quality-report.json", "secscan.report.codequality"),
+    Format(
+        "defectdojo",
+        "secscan-defectdojo-{scanner}.json",
+        "secscan.report.defectdojo",
+        files="render_files",
+    ),
+    Format("cyclonedx", "secscan-sbom.cdx.json", "secscan.report.cyclonedx"),
+    Format("openvex", "secscan.openvex.json", "secscan.report.openvex"),
     Format("html", "compliance-{id}.html", "secscan.report.compliance", _C, "render_html"),
     Format("markdown", "compliance-{id}.md", "secscan.report.compliance", _C, "render_markdown"),
     Format("json", "compliance-{id}.json", "secscan.report.compliance", _C, "render_json"),

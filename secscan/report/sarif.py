@@ -6,6 +6,7 @@ import hashlib
 import json
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any
@@ -15,6 +16,7 @@ import attr
 import sarif_om as om
 
 from secscan import fingerprint as fingerprints
+from secscan import vcs
 from secscan._text import json_visible
 from secscan.errors import ReportError
 from secscan.findings import Confidence, Finding, FindingKind, RunStatus, ScannerRun, Severity
@@ -142,6 +144,7 @@ def to_json(obj: Any) -> Any:
 
 def _run(scanner: str, group: Sequence[RunView], model: ReportModel) -> om.Run:
     runs = [rv.run for rv in group]
+    base = _base(model)
     mine = [fv for fv in model.findings if fv.finding.scanner == scanner]
     omitted = max(0, len(mine) - MAX_RESULTS_PER_RUN)
     mine = mine[:MAX_RESULTS_PER_RUN]  # already most severe first
@@ -156,7 +159,9 @@ def _run(scanner: str, group: Sequence[RunView], model: ReportModel) -> om.Run:
     # Only a run that finished may say "found nothing" (results: []): code scanning closes
     # alerts on that. A failed or skipped scanner produced no results, so the array is absent.
     produced = any(r.status is RunStatus.OK for r in runs)
-    results = [_result(fv, index[fv.finding.rule_id]) for fv in mine] if produced else None
+    results = (
+        [_result(fv, index[fv.finding.rule_id], base.prefix) for fv in mine] if produced else None
+    )
     versions = sorted({r.tool_version for r in runs if r.tool_version})
     driver = om.ToolComponent(
         name=scanner,
@@ -168,8 +173,9 @@ def _run(scanner: str, group: Sequence[RunView], model: ReportModel) -> om.Run:
     return om.Run(
         tool=om.Tool(driver=driver),
         automation_details=om.RunAutomationDetails(id=f"secscan/{scanner}/"),
-        original_uri_base_ids={SRCROOT: _root_location(model.saved.result.root)},
-        invocations=[_invocation(r, omitted, model) for r in runs],
+        original_uri_base_ids={SRCROOT: base.location},
+        version_control_provenance=_provenance(model, base),
+        invocations=[_invocation(r, omitted, model, base.prefix) for r in runs],
         results=results,
         column_kind="unicodeCodePoints",
         properties=_run_properties(runs, model),
@@ -183,12 +189,14 @@ def _nothing_ran(model: ReportModel) -> om.Run:
         level="error",
         descriptor=om.ReportingDescriptorReference(id="nothing-scanned"),
     )
+    base = _base(model)
     return om.Run(
         tool=om.Tool(
             driver=om.ToolComponent(name="secscan", version=model.saved.result.secscan_version)
         ),
         automation_details=om.RunAutomationDetails(id="secscan/secscan/"),
-        original_uri_base_ids={SRCROOT: _root_location(model.saved.result.root)},
+        original_uri_base_ids={SRCROOT: base.location},
+        version_control_provenance=_provenance(model, base),
         invocations=[
             om.Invocation(execution_successful=False, tool_execution_notifications=[note])
         ],
@@ -201,6 +209,53 @@ def _full_name(scanner: str, versions: Sequence[str]) -> str:
     return f"{tool} {versions[0]} (via secscan)" if versions else f"{tool} (via secscan)"
 
 
+@dataclass(frozen=True, slots=True)
+class _Base:
+    """What %SRCROOT% is: the repository's top directory when the scan root is inside a git
+    work tree (artifact URIs then carry the root's `prefix`, so alerts land on the repository's
+    files whichever subdirectory was scanned), else the scan root itself."""
+
+    location: om.ArtifactLocation
+    prefix: str = ""
+    toplevel: str | None = None
+
+
+def _base(model: ReportModel) -> _Base:
+    result = model.saved.result
+    tops = {v for k, v in result.metadata if k == vcs.TOPLEVEL_KEY}
+    if len(tops) == 1:
+        (top,) = tops
+        try:
+            rel = PurePosixPath(result.root).relative_to(PurePosixPath(top))
+        except ValueError:
+            rel = None
+        if rel is not None:
+            prefix = "" if rel.as_posix() == "." else rel.as_posix() + "/"
+            return _Base(_root_location(top), prefix, top)
+    return _Base(_root_location(result.root))
+
+
+def _provenance(model: ReportModel, base: _Base) -> list[om.VersionControlDetails] | None:
+    """The commit the scanned files are from, and that %SRCROOT% is the repository's root."""
+    result = model.saved.result
+    if base.toplevel is None or not result.git_commit:
+        return None
+    meta = dict(result.metadata)
+    uri = meta.get(vcs.REPOSITORY_KEY)
+    if uri is None and PurePosixPath(base.toplevel).is_absolute():
+        uri = PurePosixPath(base.toplevel).as_uri()
+    if uri is None:
+        return None
+    return [
+        om.VersionControlDetails(
+            repository_uri=uri,
+            revision_id=result.git_commit,
+            branch=meta.get(vcs.BRANCH_KEY),
+            mapped_to=om.ArtifactLocation(uri_base_id=SRCROOT),
+        )
+    ]
+
+
 def _root_location(root: str) -> om.ArtifactLocation:
     path = PurePosixPath(root)
     if path.is_absolute():
@@ -209,7 +264,9 @@ def _root_location(root: str) -> om.ArtifactLocation:
     return om.ArtifactLocation(uri=quote(path.as_posix().rstrip("/") + "/"), uri_base_id="REPOROOT")
 
 
-def _invocation(run: ScannerRun, omitted: int, model: ReportModel) -> om.Invocation:
+def _invocation(
+    run: ScannerRun, omitted: int, model: ReportModel, prefix: str = ""
+) -> om.Invocation:
     execution: list[om.Notification] = []
     configuration: list[om.Notification] = []
     if run.status is RunStatus.ERROR:
@@ -229,7 +286,7 @@ def _invocation(run: ScannerRun, omitted: int, model: ReportModel) -> om.Invocat
                 locations=[
                     om.Location(
                         physical_location=om.PhysicalLocation(
-                            artifact_location=_artifact(item.path)
+                            artifact_location=_artifact(item.path, prefix)
                         )
                     )
                 ],
@@ -324,7 +381,7 @@ def _rule(rule_id: str, findings: Sequence[Finding], model: ReportModel) -> om.R
     )
 
 
-def _result(fv: FindingView, rule_index: int) -> om.Result:
+def _result(fv: FindingView, rule_index: int, prefix: str = "") -> om.Result:
     f = fv.finding
     props: dict[str, Any] = {
         "severity": f.severity.value,
@@ -381,7 +438,7 @@ def _result(fv: FindingView, rule_index: int) -> om.Result:
         rule_index=rule_index,
         level=LEVEL[f.severity],
         message=om.Message(text=_text(_message(f), MAX_MESSAGE)),
-        locations=[_location(f)],
+        locations=[_location(f, prefix)],
         partial_fingerprints=_partial_fingerprints(f),
         suppressions=suppressions,
         baseline_state=baseline,
@@ -400,7 +457,7 @@ def _message(f: Finding) -> str:
     return text
 
 
-def _location(f: Finding) -> om.Location:
+def _location(f: Finding, prefix: str = "") -> om.Location:
     loc = f.location
     start = loc.start_line if loc.start_line and loc.start_line > 0 else 1
     end = loc.end_line if loc.end_line and loc.end_line >= start else None
@@ -416,16 +473,18 @@ def _location(f: Finding) -> om.Location:
         snippet=om.ArtifactContent(text=loc.snippet) if loc.snippet else None,
     )
     return om.Location(
-        physical_location=om.PhysicalLocation(artifact_location=_artifact(loc.path), region=region)
+        physical_location=om.PhysicalLocation(
+            artifact_location=_artifact(loc.path, prefix), region=region
+        )
     )
 
 
-def _artifact(path: str) -> om.ArtifactLocation:
+def _artifact(path: str, prefix: str = "") -> om.ArtifactLocation:
     p = PurePosixPath(path)
     if p.is_absolute():
         return om.ArtifactLocation(uri=p.as_uri())
     # Percent-encoding keeps any path (spaces, '#', a pseudo-path like "image:tag") a valid URI.
-    return om.ArtifactLocation(uri=quote(p.as_posix(), safe="/"), uri_base_id=SRCROOT)
+    return om.ArtifactLocation(uri=quote(prefix + p.as_posix(), safe="/"), uri_base_id=SRCROOT)
 
 
 def _partial_fingerprints(f: Finding) -> dict[str, str]:

@@ -15,7 +15,7 @@ from secscan import _subprocess
 from secscan._atomic import write_atomic
 from secscan.config import Config
 from secscan.errors import ScannerError, SecscanError, ToolError, ToolNotFoundError
-from secscan.findings import AdvisorySource, Finding, FindingKind, NotAnalyzed
+from secscan.findings import AdvisorySource, Finding, FindingKind, NotAnalyzed, Package
 
 if TYPE_CHECKING:
     from secscan.cache import Signer
@@ -70,6 +70,8 @@ class ScanOutcome:
     suppressions_by_path: Mapping[str, int] = field(default_factory=dict)
     #: The targets the tool says it read; None when its output does not tell.
     analyzed: frozenset[str] | None = None
+    #: Every package the scanner saw, vulnerable or not (the SBOM's components).
+    components: tuple[Package, ...] = ()
 
 
 def normalized(paths: Iterable[str]) -> frozenset[str]:

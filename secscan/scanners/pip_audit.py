@@ -143,6 +143,10 @@ class PipAuditScanner(ToolScanner):
             findings=tuple(findings),
             not_analyzed=tuple(found.not_audited),
             advisory_source=source,
+            components=tuple(
+                Package(pins[pin][0].name, pin[1], "PyPI", f"pkg:pypi/{pin[0]}@{quote(pin[1])}")
+                for pin in sorted(pins)
+            ),
         )
 
     def argv(self, ctx: ScanContext) -> list[str]:

@@ -730,6 +730,9 @@ class TrivyImageScanner(_trivy.TrivyScanner):
             findings=(*vulns, *others),
             not_analyzed=(*nothing, *unmatched, *self._log(extras.stderr, repo)),
             advisory_source=store.source(),
+            components=tuple(
+                Package(p.name, p.version, p.ecosystem or "", p.purl) for p in inventory.packages
+            ),
         )
 
     def repository(self, ctx: ScanContext, repo_tags: Sequence[str]) -> str:

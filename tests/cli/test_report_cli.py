@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from secscan.report import FORMATS
 from secscan.results import dumps, loads
 
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 SAMPLE = Path(__file__).resolve().parents[2] / "reports" / "samples" / "secscan-results.json"
 
 
@@ -32,7 +34,10 @@ def test_report_renders_every_format_from_saved_results(
     r = run_cli("report", "--from", str(SAMPLE), "--output-dir", str(out))
     assert r.code == 0, r.err
     written = sorted(p.name for p in out.iterdir())
-    assert written == sorted(f.filename for n, f in FORMATS.items() if n != "json")
+    saved = loads(SAMPLE.read_text(encoding="utf-8"))
+    expected = [name for n, f in FORMATS.items() if n != "json" for name in f.outputs(saved, NOW)]
+    assert written == sorted(expected)
+    assert "secscan-defectdojo-pip-audit.json" in written  # one file per scanner
     assert json.loads((out / "secscan.sarif").read_text())["version"] == "2.1.0"
     assert (out / "secscan-report.html").read_text().startswith("<!DOCTYPE html>")
 

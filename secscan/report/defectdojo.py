@@ -1,0 +1,152 @@
+"""DefectDojo "Generic Findings Import" JSON, one file per scanner (one DefectDojo Test each).
+
+`unique_id_from_tool` is the secscan fingerprint, so a re-import keeps a finding's identity and
+closes the ones that are gone. Only the fields DefectDojo's generic parser accepts are written:
+it rejects a whole file that carries any other per-finding key.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from secscan.findings import Finding, FindingKind, RunStatus, Severity
+from secscan.report.model import FindingView, ReportModel, build
+from secscan.results import SavedResults
+
+#: DefectDojo's SEVERITY_CHOICES, exactly so capitalised (anything else is rejected).
+SEVERITY: dict[Severity, str] = {
+    Severity.CRITICAL: "Critical",
+    Severity.HIGH: "High",
+    Severity.MEDIUM: "Medium",
+    Severity.LOW: "Low",
+    Severity.INFO: "Info",
+}
+#: The file of one scanner; `{scanner}` is its name.
+FILENAME = "secscan-defectdojo-{scanner}.json"
+_STATIC = frozenset({FindingKind.CODE, FindingKind.IAC, FindingKind.SECRET})
+
+
+def render(saved: SavedResults, now: datetime) -> str:
+    """Every scanner's findings in one import (one DefectDojo Test named "secscan")."""
+    model = build(saved, now)
+    return _dumps(_report(model, None))
+
+
+def render_files(saved: SavedResults, now: datetime) -> dict[str, str]:
+    """File name -> content, one per scanner that ran, so each keeps its own Test on re-import."""
+    model = build(saved, now)
+    return {
+        FILENAME.format(scanner=_safe(name)): _dumps(_report(model, name))
+        for name in model.scanners
+    }
+
+
+def _report(model: ReportModel, scanner: str | None) -> dict[str, Any]:
+    runs = [r for r in model.runs if scanner is None or r.run.scanner == scanner]
+    views = [fv for fv in model.findings if scanner is None or fv.finding.scanner == scanner]
+    versions = sorted({r.run.tool_version for r in runs if r.run.tool_version})
+    failed = [r.run for r in runs if r.failed]
+    description = f"secscan {model.saved.result.secscan_version} scan of {model.saved.result.root}"
+    if failed:
+        description += "; INCOMPLETE: " + "; ".join(
+            f"{r.scanner} failed: {r.error or '?'}" for r in failed
+        )
+    skipped = [r.run for r in runs if r.run.status is RunStatus.SKIPPED]
+    if skipped:
+        description += "; skipped: " + ", ".join(r.scanner for r in skipped)
+    name = "secscan" if scanner is None else f"secscan {scanner}"
+    return {
+        "name": name,
+        # Fixed per scanner: a re-import must name the same test type.
+        "type": name,
+        "version": ", ".join(versions) or model.saved.result.secscan_version,
+        "description": description,
+        "static_tool": True,
+        "dynamic_tool": False,
+        "findings": [_finding(fv, model) for fv in views],
+    }
+
+
+def _finding(fv: FindingView, model: ReportModel) -> dict[str, Any]:
+    f = fv.finding
+    out: dict[str, Any] = {
+        "title": _title(f),
+        "severity": SEVERITY[f.severity],
+        "description": f.message or f.title or f.rule_id,
+        "unique_id_from_tool": f.fingerprint,
+        "vuln_id_from_tool": f.rule_id,
+        "file_path": f.location.path,
+        "static_finding": f.kind in _STATIC,
+        "dynamic_finding": False,
+        "active": True,
+        "verified": False,
+    }
+    if f.location.start_line:
+        out["line"] = f.location.start_line
+    if f.cwe:
+        out["cwe"] = f.cwe[0]
+        out["cwes"] = list(f.cwe)
+    cves = [a for a in (f.rule_id, *f.aliases) if a.upper().startswith("CVE-")]
+    others = [a for a in (f.rule_id, *f.aliases) if a not in cves and "-" in a and a.isascii()]
+    if f.kind in (FindingKind.DEPENDENCY, FindingKind.IMAGE):
+        if cves:
+            out["cve"] = cves[0]
+        ids = list(dict.fromkeys([*cves[1:], *others]))
+        if ids:
+            out["vulnerability_ids"] = ids
+    if f.package is not None:
+        out["component_name"] = f.package.name
+        out["component_version"] = f.package.version
+        if f.package.fixed_versions:
+            out["fix_version"] = f.package.fixed_versions[0]
+            out["fix_available"] = True
+        else:
+            out["fix_available"] = False
+    if f.cvss_vector and f.cvss_vector.startswith("CVSS:3"):
+        out["cvssv3"] = f.cvss_vector
+    if f.cvss_score is not None and 0.0 <= f.cvss_score <= 10.0:
+        out["cvssv3_score"] = f.cvss_score
+    mitigation = f.remediation or (
+        f"Upgrade {f.package.name} to {' or '.join(f.package.fixed_versions)}."
+        if f.package is not None and f.package.fixed_versions
+        else None
+    )
+    if mitigation:
+        out["mitigation"] = mitigation
+    if f.references:
+        out["references"] = "\n".join(f.references)
+    if fv.waiver is not None:
+        w = fv.waiver
+        out["risk_accepted"] = True
+        out["active"] = False
+        out["severity_justification"] = (
+            f"waiver {w.id} (owner {w.owner}, expires {w.expires.isoformat()}): {w.reason}"
+        )
+    tags = [f.kind.value, *fv.control_ids]
+    if fv.new is not None:
+        tags.append("new" if fv.new else "baseline")
+    out["tags"] = list(dict.fromkeys(tags))
+    out["date"] = _date(model)
+    return out
+
+
+def _title(f: Finding) -> str:
+    text = f.title or f.rule_id
+    if f.package is not None and not text.startswith(f.package.name):
+        text = f"{f.package.name} {f.package.version}: {text}"
+    return text[:500]
+
+
+def _date(model: ReportModel) -> str:
+    when = model.saved.result.started_at
+    return (when.astimezone(UTC) if when.tzinfo else when).date().isoformat()
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name)
+
+
+def _dumps(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
