@@ -188,6 +188,10 @@ class ScannerRun:
     advisory_source: AdvisorySource | None = None
     rulesets: tuple[str, ...] = ()
     cached: bool = False
+    #: Per target kind (secscan.targets.TargetKind), how many targets the run analyzed;
+    #: None when not recorded (results from before it was). Decides which controls the
+    #: run can evidence: workflow YAML is no Terraform.
+    target_kinds: tuple[tuple[str, int], ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from secscan.errors import ScannerError, ToolError, UsageError
 from secscan.findings import Finding, FindingKind, NotAnalyzed, RunStatus, ScannerRun, ScanResult
 from secscan.redact import redact
 from secscan.scanners.base import ScanContext, Scanner, ScanOutcome, ScanRequest, ToolScanner
+from secscan.targets import census
 
 Clock = Callable[[], datetime]
 
@@ -214,6 +215,9 @@ def _run_scanner(scanner: Scanner, ctx: ScanContext, cache: ResultCache | None) 
         or (ctx.request.advisory_source if scanner.kind in _ADVISORY_KINDS else None),
         rulesets=outcome.rulesets,
         cached=cached,
+        target_kinds=census(
+            ctx.root, scanner.kind, ctx.targets, {n.path for n in outcome.not_analyzed}
+        ),
     )
 
 

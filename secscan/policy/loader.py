@@ -29,6 +29,7 @@ from secscan.policy.models import (
     ProfileFile,
     qualify,
 )
+from secscan.targets import CHECK_TARGETS, OF_FINDING_KIND, TargetKind, describe
 
 #: The folders of a policy directory; anything else in it (e.g. semgrep/) is not ours.
 FRAMEWORKS, MAPPINGS, GATES = "frameworks", "mappings", "gates"
@@ -215,6 +216,7 @@ class _Builder:
                 if len(set(rule.controls)) != len(rule.controls):
                     raise self.error(path, [*loc, "controls"], "a control is listed twice")
                 self.check_match(path, loc, rule)
+                self.check_targets(path, loc, rule)
                 out.append(rule)
         return out, where
 
@@ -290,6 +292,35 @@ class _Builder:
                             f"{'/'.join(m.scanners)} has no rule like {pattern!r}",
                         )
 
+    def check_targets(self, path: Path, loc: list[int | str], rule: MappingRule) -> None:
+        """A rule's declared targets must be readable by its kinds' scanners, and its check
+        ids must evaluate some target it declares (a `KSV-*` rule evidenced by Terraform only
+        could never be evaluated)."""
+        m = rule.match
+        if len(set(rule.targets)) != len(rule.targets):
+            raise self.error(path, [*loc, "targets"], "a target kind is listed twice")
+        for j, t in enumerate(rule.targets):
+            if not any(t in OF_FINDING_KIND[k] for k in m.kinds):
+                raise self.error(
+                    path,
+                    [*loc, "targets", j],
+                    f"{t.value} targets are not read by {'/'.join(k.value for k in m.kinds)} "
+                    "scanners, so they cannot evidence this rule",
+                )
+        if FindingKind.IAC not in m.kinds:
+            return
+        have = set(rule.evidence_targets(FindingKind.IAC) or ())
+        for j, pattern in enumerate(m.checks):
+            prefix = canonical_check_glob(pattern).split("-", 1)[0].upper()
+            needed = CHECK_TARGETS.get(prefix)
+            if needed and not have & set(needed):
+                raise self.error(
+                    path,
+                    [*loc, "match", "checks", j],
+                    f"{pattern} checks evaluate {describe(needed)} files, and the rule's "
+                    f"targets ({describe(sorted(have))}) include none of them",
+                )
+
     def crosswalks(
         self, frameworks: list[Framework], rule_files: Mapping[str, Path], rules: list[MappingRule]
     ) -> None:
@@ -306,6 +337,22 @@ class _Builder:
                                 ["controls", i, "evidence", j],
                                 f"no mapping rule of {qid} matches {k.value} findings, so a "
                                 f"{k.value} scanner cannot evidence it",
+                            )
+                if c.targets:
+                    qid = qualify(f.id, c.id)
+                    mine = [r for r in rules if qid in r.controls or r.id in c.rules]
+                    readable = _readable(mine)
+                    for j, t in enumerate(c.targets):
+                        if t not in readable:
+                            raise self.error(
+                                Path(f.source_file),
+                                ["controls", i, "targets", j],
+                                f"no mapping rule of {qid} is evidenced by {t.label} files"
+                                + (
+                                    f" (they are by: {describe(sorted(readable))})"
+                                    if readable
+                                    else ""
+                                ),
                             )
                 for j, rid in enumerate(c.rules):
                     if rid not in rule_files:
@@ -337,6 +384,15 @@ class _Builder:
             gate=parsed.gate,
             source_file=str(path),
         )
+
+
+def _readable(rules: list[MappingRule]) -> set[TargetKind]:
+    """Every target kind that evidences at least one of these rules."""
+    out: set[TargetKind] = set()
+    for r in rules:
+        for k in r.match.kinds:
+            out.update(r.evidence_targets(k) or OF_FINDING_KIND[k])
+    return out
 
 
 def _parse(path: Path, model: type[M]) -> tuple[_Loaded, M]:

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from secscan.findings import FindingKind, Severity
+from secscan.targets import INFRASTRUCTURE, OF_FINDING_KIND, TargetKind
 
 SCHEMA_VERSION = 1
 #: Framework ids name a file's controls everywhere: `iso27001-2022:A.8.28`.
@@ -62,6 +63,14 @@ class Control(_Strict):
     #: as assessed. Empty: any kind its rules match. Set it when a narrow rule of another
     #: kind would otherwise make the control look assessed (A.8.8 needs a dependency scan).
     evidence: tuple[FindingKind, ...] = ()
+    #: Target kinds (any one of them) that must have been analyzed, by a scanner evidencing
+    #: one of the control's rules, for the control to count as assessed: a network control
+    #: needs Terraform, CloudFormation or Kubernetes, never workflow YAML. Empty: any target
+    #: that evidences one of its rules.
+    targets: tuple[TargetKind, ...] = ()
+    #: What scanner evidence cannot show for this control, in one line (it needs other
+    #: evidence: process records, interviews, runtime configuration).
+    limits: str = ""
 
     @field_validator("id")
     @classmethod
@@ -139,6 +148,22 @@ class MappingRule(_Strict):
     controls: tuple[Text, ...] = Field(min_length=1)
     #: Why a finding like this is evidence against these controls: auditors read it.
     rationale: Text
+    #: Target kinds whose analysis evidences this rule: that none of them held a finding is
+    #: what a pass means. Empty: every kind its scanners read, except that an iac rule is
+    #: evidenced by infrastructure code only (targets.INFRASTRUCTURE), never by CI YAML.
+    targets: tuple[TargetKind, ...] = ()
+
+    def evidence_targets(self, kind: FindingKind) -> tuple[TargetKind, ...] | None:
+        """The target kinds a run of this finding kind must have analyzed for the rule to be
+        evaluated; None when any target of the run counts.
+        """
+        readable = OF_FINDING_KIND[kind]
+        declared = tuple(t for t in self.targets if t in readable)
+        if declared:
+            return declared
+        if kind is FindingKind.IAC:
+            return INFRASTRUCTURE
+        return None
 
     @field_validator("id")
     @classmethod
