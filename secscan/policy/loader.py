@@ -24,6 +24,7 @@ from secscan.policy.models import (
     FrameworkFile,
     MappingFile,
     MappingRule,
+    MappingRuleSpec,
     Policy,
     Profile,
     ProfileFile,
@@ -198,27 +199,63 @@ class _Builder:
     def rules(
         self, paths: list[Path], controls: Mapping[str, Framework]
     ) -> tuple[list[MappingRule], dict[str, Path]]:
-        out: list[MappingRule] = []
+        specs: list[tuple[Path, int, MappingRuleSpec]] = []
         where: dict[str, Path] = {}
         for path in paths:
             parsed = self.parse(path, MappingFile)
-            for i, rule in enumerate(parsed.rules):
-                loc: list[int | str] = ["rules", i]
-                if rule.id in where:
+            for i, spec in enumerate(parsed.rules):
+                if spec.id in where:
                     raise self.error(
                         path,
-                        [*loc, "id"],
-                        f"duplicate rule id {rule.id!r} (also in {where[rule.id]})",
+                        ["rules", i, "id"],
+                        f"duplicate rule id {spec.id!r} (also in {where[spec.id]})",
                     )
-                where[rule.id] = path
-                for j, cid in enumerate(rule.controls):
-                    self.check_control(path, [*loc, "controls", j], cid, controls)
-                if len(set(rule.controls)) != len(rule.controls):
-                    raise self.error(path, [*loc, "controls"], "a control is listed twice")
-                self.check_match(path, loc, rule)
-                self.check_targets(path, loc, rule)
-                out.append(rule)
+                where[spec.id] = path
+                specs.append((path, i, spec))
+        bases = {s.id: s for _, _, s in specs if s.match is not None}
+        out: list[MappingRule] = []
+        for path, i, spec in specs:
+            loc: list[int | str] = ["rules", i]
+            rule = self.resolve(path, loc, spec, bases)
+            for j, cid in enumerate(rule.controls):
+                self.check_control(path, [*loc, "controls", j], cid, controls)
+            if len(set(rule.controls)) != len(rule.controls):
+                raise self.error(path, [*loc, "controls"], "a control is listed twice")
+            self.check_match(path, loc, rule)
+            self.check_targets(path, loc, rule)
+            out.append(rule)
         return out, where
+
+    def resolve(
+        self,
+        path: Path,
+        loc: list[int | str],
+        spec: MappingRuleSpec,
+        bases: Mapping[str, MappingRuleSpec],
+    ) -> MappingRule:
+        """The rule a spec describes: an `extends` takes its base's match (and targets)."""
+        match, targets, description = spec.match, spec.targets, spec.description
+        if spec.extends is not None:
+            base = bases.get(spec.extends)
+            if base is None:
+                raise self.error(
+                    path,
+                    [*loc, "extends"],
+                    f"{spec.extends!r} is not a rule with its own match (rules extend only "
+                    "those, never another extending rule)",
+                )
+            match, targets = base.match, targets or base.targets
+            description = description or base.description
+        assert match is not None  # noqa: S101 - the model requires match or extends
+        return MappingRule(
+            id=spec.id,
+            description=description,
+            match=match,
+            controls=spec.controls,
+            rationale=spec.rationale,
+            targets=targets,
+            extends=spec.extends,
+        )
 
     def check_control(
         self, path: Path, loc: list[int | str], cid: str, controls: Mapping[str, Framework]

@@ -6,7 +6,14 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from secscan.findings import FindingKind, Severity
 from secscan.targets import INFRASTRUCTURE, OF_FINDING_KIND, TargetKind
@@ -152,6 +159,8 @@ class MappingRule(_Strict):
     #: what a pass means. Empty: every kind its scanners read, except that an iac rule is
     #: evidenced by infrastructure code only (targets.INFRASTRUCTURE), never by CI YAML.
     targets: tuple[TargetKind, ...] = ()
+    #: The rule whose match this one reuses, if any (for people: where the match is written).
+    extends: str | None = None
 
     def evidence_targets(self, kind: FindingKind) -> tuple[TargetKind, ...] | None:
         """The target kinds a run of this finding kind must have analyzed for the rule to be
@@ -173,9 +182,39 @@ class MappingRule(_Strict):
         return v
 
 
+class MappingRuleSpec(_Strict):
+    """A mapping rule as written in a file: its own `match`, or `extends` another rule's
+    (a framework's own mapping file reuses the shipped matches with its own controls and
+    rationale, so no match is copied by hand).
+    """
+
+    id: Text
+    description: str = ""
+    match: Match | None = None
+    #: The id of a rule with its own `match` (no chains): this rule matches what it matches,
+    #: and is evidenced by its targets unless `targets` is given.
+    extends: Text | None = None
+    controls: tuple[Text, ...] = Field(min_length=1)
+    rationale: Text
+    targets: tuple[TargetKind, ...] = ()
+
+    @field_validator("id")
+    @classmethod
+    def _rule_id(cls, v: str) -> str:
+        if not RULE_ID.match(v):
+            raise ValueError(f"rule id {v!r} must be lower-case letters, digits and . _ -")
+        return v
+
+    @model_validator(mode="after")
+    def _match_or_extends(self) -> MappingRuleSpec:
+        if (self.match is None) == (self.extends is None):
+            raise ValueError("a rule has either its own `match` or `extends` another rule")
+        return self
+
+
 class MappingFile(_Strict):
     version: int = SCHEMA_VERSION
-    rules: tuple[MappingRule, ...] = ()
+    rules: tuple[MappingRuleSpec, ...] = ()
 
     _v = field_validator("version")(_version)
 
