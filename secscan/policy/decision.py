@@ -122,6 +122,8 @@ class FrameworkRecord:
     source: str = ""
     version: str | None = None
     url: str | None = None
+    #: What of the standard the framework file leaves out (scanners cannot evidence it).
+    excluded: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -410,7 +410,9 @@ def evaluate(
         report_threshold=profile.report.min_severity.value,
         frameworks=tuple(f.id for f in frameworks),
         framework_records=tuple(
-            FrameworkRecord(f.id, f.info.title, f.info.source, f.info.version, f.info.url)
+            FrameworkRecord(
+                f.id, f.info.title, f.info.source, f.info.version, f.info.url, f.info.excluded
+            )
             for f in frameworks
         ),
         rules=tuple(

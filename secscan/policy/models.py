@@ -94,6 +94,9 @@ class FrameworkInfo(_Strict):
     #: Where the control titles come from (they are facts, quoted from the standard).
     source: Text
     url: str | None = None
+    #: What of the standard this file leaves out because scanners cannot evidence it, and
+    #: what evidence it needs instead; shown in every compliance document.
+    excluded: str = ""
 
     @field_validator("id")
     @classmethod
