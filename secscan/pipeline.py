@@ -168,6 +168,8 @@ def scan(
         git_commit=git_commit(root),
         not_analyzed=fileset.skipped,
         config_path=config.source,
+        # The scope an auditor must know: what the user kept out of the scan.
+        metadata=tuple(("exclude", pattern) for pattern in config.exclude),
     )
 
 

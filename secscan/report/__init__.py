@@ -67,9 +67,11 @@ REGISTRY: tuple[Format, ...] = (
     Format("html", "secscan-report.html", "secscan.report.html"),
     Format("markdown", "secscan-summary.md", "secscan.report.markdown"),
     Format("junit", "secscan-junit.xml", "secscan.report.junit"),
+    Format("oscal", "secscan-oscal.json", "secscan.report.oscal"),
     Format("html", "compliance-{id}.html", "secscan.report.compliance", _C, "render_html"),
     Format("markdown", "compliance-{id}.md", "secscan.report.compliance", _C, "render_markdown"),
     Format("json", "compliance-{id}.json", "secscan.report.compliance", _C, "render_json"),
+    Format("oscal", "compliance-{id}.oscal.json", "secscan.report.oscal", _C, "render_view"),
 )
 
 
