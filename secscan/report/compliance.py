@@ -401,7 +401,7 @@ def render_markdown(cv: ComplianceView) -> str:
     for row in cv.rows:
         res = row.result
         out.append(
-            f"| [{esc(res.control_id)}](#{row.view.anchor}) {cell(res.title, 80)} "
+            f"| **{esc(res.control_id)}** {cell(res.title, 80)} "
             f"| **{row.view.state_label}** | {row.open} | {row.below} | {row.waived} "
             f"| {cell(row.evidence, 120)} | {cell(res.note, 200)} |"
         )
@@ -502,12 +502,7 @@ def _targets(count: int, kinds: Sequence[tuple[str, int]] | None) -> str:
 
 def _control_markdown(row: ControlRow, cv: ComplianceView) -> list[str]:
     r = row.result
-    out = [
-        f'<a id="{row.view.anchor}"></a>',
-        "",
-        f"### {esc(r.control_id)} {esc(r.title)}: {row.view.state_label.upper()}",
-        "",
-    ]
+    out = [f"### {esc(r.control_id)} {esc(r.title)}: {row.view.state_label.upper()}", ""]
     if r.theme:
         out.append(f"*{esc(r.theme)}*  ")
     out.append(f"State: {esc(r.note)}  " if r.note else "")
