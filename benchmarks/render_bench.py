@@ -325,16 +325,19 @@ waivers:
     path: "src/pkg0*/**"
     reason: "asserts in test helpers"
     owner: "bench@example.invalid"
-    expires: 2099-12-31
+    created: 2025-12-01
+    expires: 2026-02-28
   - rule: DS-0001
     path: "infra/env-00*/Dockerfile"
     reason: "pinned by the build system"
     owner: "bench@example.invalid"
-    expires: 2099-12-31
+    created: 2025-12-01
+    expires: 2026-02-28
   - rule: B608
-    path: "**"
+    path: "src/**"
     reason: "an expired waiver, still reported"
     owner: "bench@example.invalid"
+    created: 2019-12-01
     expires: 2020-01-01
 """
 

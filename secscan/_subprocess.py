@@ -28,6 +28,24 @@ class Completed:
     duration_s: float
 
 
+#: Config every child's own git calls get (semgrep lists files with git): command-line
+#: config by environment (git >= 2.31), which overrides the scanned repository's
+#: `.git/config`, so a tool asking git about the tree cannot start the tree's fsmonitor hook
+#: or any of its hooks. secscan's own git calls add more (secscan/vcs.py).
+GIT_GUARD = (("core.fsmonitor", "false"), ("core.hooksPath", os.devnull))
+
+
+def _guard_git(env: dict[str, str]) -> None:
+    try:
+        count = int(env.get("GIT_CONFIG_COUNT", "0") or "0")
+    except ValueError:
+        count = 0
+    for n, (key, value) in enumerate(GIT_GUARD, start=count):
+        env[f"GIT_CONFIG_KEY_{n}"] = key
+        env[f"GIT_CONFIG_VALUE_{n}"] = value
+    env["GIT_CONFIG_COUNT"] = str(count + len(GIT_GUARD))
+
+
 def which(name: str) -> str | None:
     """Find a tool, preferring the one installed next to the running interpreter (our venv)."""
     import sys
@@ -60,6 +78,7 @@ def run(
     full_env = dict(os.environ)
     if env:
         full_env.update(env)
+    _guard_git(full_env)
     started = time.monotonic()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         try:

@@ -4,14 +4,24 @@ The key of a file's entry is SHA-256 over the scanner name, the tool version, th
 rule-set/config material, the file's path and its content (plus any files whose content the
 scanner says affects it). Entries are written atomically, so two secscan processes can share
 the cache; an entry that does not parse is deleted and the file is scanned again.
+
+Every entry carries an HMAC-SHA256 over its address and bytes, keyed with a secret created
+on first use in the cache directory (mode 0600). Code that can write the cache directory but
+does not hold the key (a test suite run earlier in the CI job, say) cannot plant an entry, nor
+copy a clean file's entry to a flawed file's address: such an entry fails verification, is
+deleted, logged (shown with `-v`) and the file is scanned again.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import json
+import logging
 import os
+import stat
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +30,17 @@ import platformdirs
 from pydantic import TypeAdapter, ValidationError
 
 from secscan._atomic import write_atomic
-from secscan.errors import ReportError
+from secscan.errors import ReportError, UsageError
 from secscan.findings import Finding, NotAnalyzed
 
-CACHE_FORMAT = 1
+#: 2: entries are `<hex HMAC>\n<json>` (1 was bare JSON, never verified).
+CACHE_FORMAT = 2
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
+#: The secret that authenticates entries, beside them; never inside a scanned tree.
+KEY_FILE = "cache.key"
+KEY_BYTES = 32
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +56,109 @@ _ENTRY = TypeAdapter(Entry)
 def default_dir() -> Path:
     override = os.environ.get("SECSCAN_CACHE_DIR")
     return Path(override) if override else Path(platformdirs.user_cache_dir("secscan"))
+
+
+def refuse_inside(directory: Path, root: Path) -> None:
+    """A cache inside the scanned tree is the tree's to write: refuse it (exit 2)."""
+    cache, tree = directory.expanduser().resolve(), root.resolve()
+    if cache == tree or cache.is_relative_to(tree):
+        raise UsageError(
+            f"the cache directory {cache} is inside the scanned tree {tree}: its code could "
+            "plant results there. Point SECSCAN_CACHE_DIR outside the tree, or pass --no-cache"
+        )
+
+
+class _KeyFile:
+    """The cache's HMAC secret: created once, atomically, 0600; a bad key file disables."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / KEY_FILE
+
+    def load(self) -> bytes | None:
+        """The key, creating it on first use; None (cache off) when the file is not ours,
+        not private or not a key, so a planted or loosened key is never used."""
+        try:
+            return self._read()
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            log.warning("cache disabled: cannot read %s: %s", self.path, e.strerror or e)
+            return None
+        try:
+            self._create()
+            return self._read()
+        except OSError as e:
+            log.warning("cache disabled: cannot create %s: %s", self.path, e.strerror or e)
+            return None
+
+    def _read(self) -> bytes | None:
+        fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            data = fh.read(KEY_BYTES + 1)
+        problem = None
+        if not stat.S_ISREG(st.st_mode):
+            problem = "not a regular file"
+        elif hasattr(os, "getuid") and st.st_uid != os.getuid():
+            problem = "owned by another user"
+        elif st.st_mode & 0o077:
+            problem = f"readable or writable by others (mode {stat.S_IMODE(st.st_mode):04o})"
+        elif len(data) != KEY_BYTES:
+            problem = f"not a {KEY_BYTES}-byte key"
+        if problem:
+            log.warning("cache disabled: the key %s is %s", self.path, problem)
+            return None
+        return data
+
+    def _create(self) -> None:
+        # Written whole under a temporary name, then hard-linked into place: link() fails
+        # when the name exists, so of two runs creating the key at once exactly one key
+        # wins and both use it; nobody ever reads a half-written key.
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(prefix=f".{KEY_FILE}.", suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:  # mkstemp: mode 0600, O_EXCL
+                fh.write(os.urandom(KEY_BYTES))
+                fh.flush()
+                os.fsync(fh.fileno())
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, self.path)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+class Signer:
+    """HMAC-SHA256 with the cache directory's key, over a label (the entry's address) and
+    the bytes; `None` from `load()` of the key turns every check into a failure."""
+
+    def __init__(self, directory: Path) -> None:
+        self._keyfile = _KeyFile(directory)
+        self._key: bytes | None = None
+        self._loaded = False
+
+    @property
+    def key(self) -> bytes | None:
+        if not self._loaded:
+            self._key = self._keyfile.load()
+            self._loaded = True
+        return self._key
+
+    def _mac(self, key: bytes, label: str, payload: bytes) -> bytes:
+        return hmac.new(key, label.encode() + b"\0" + payload, hashlib.sha256).hexdigest().encode()
+
+    def seal(self, label: str, payload: bytes) -> bytes | None:
+        """`<hex mac>\n<payload>`, or None when there is no usable key (do not write)."""
+        key = self.key
+        return None if key is None else self._mac(key, label, payload) + b"\n" + payload
+
+    def open(self, label: str, sealed: bytes) -> bytes | None:
+        """The payload when its MAC verifies, else None."""
+        key = self.key
+        mac, sep, payload = sealed.partition(b"\n")
+        if key is None or not sep:
+            return None
+        return payload if hmac.compare_digest(mac, self._mac(key, label, payload)) else None
 
 
 def hash_files(paths: Iterable[Path]) -> str:
@@ -60,6 +179,7 @@ class ResultCache:
     def __init__(self, directory: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.directory = directory
         self.max_bytes = max_bytes
+        self.signer = Signer(directory)
 
     def key(
         self, scanner: str, tool_version: str, material: str, path: str, contents: Sequence[bytes]
@@ -83,17 +203,25 @@ class ResultCache:
             data = path.read_bytes()
         except OSError:
             return None
+        payload = self.signer.open(f"{scanner}/{key}", data)
         try:
-            return _ENTRY.validate_json(data)
+            if payload is not None:
+                return _ENTRY.validate_json(payload)
+            why = "failed verification (not written with this cache's key)"
         except (ValidationError, ValueError):
-            # A torn or tampered entry is never trusted: drop it and scan again.
-            with contextlib.suppress(OSError):
-                path.unlink()
-            return None
+            why = "does not parse"
+        # A torn, forged or moved entry is never trusted: drop it and scan again.
+        log.info("cache entry %s/%s %s: scanning the file again", scanner, key[:16], why)
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return None
 
     def put(self, scanner: str, key: str, entry: Entry) -> None:
+        sealed = self.signer.seal(f"{scanner}/{key}", _ENTRY.dump_json(entry))
+        if sealed is None:
+            return
         with contextlib.suppress(ReportError):  # a cache that cannot be written is only slower
-            write_atomic(self._path(scanner, key), _ENTRY.dump_json(entry))
+            write_atomic(self._path(scanner, key), sealed)
 
     def prune(self) -> None:
         """Keep the cache under max_bytes, dropping the least recently written entries."""

@@ -71,6 +71,8 @@ OF_FINDING_KIND: dict[FindingKind, tuple[TargetKind, ...]] = {
     FindingKind.IMAGE: (TargetKind.IMAGE,),
     FindingKind.IAC: (*INFRASTRUCTURE, TargetKind.CI_WORKFLOW, TargetKind.CONFIG),
     FindingKind.SECRET: (TargetKind.FILE,),
+    #: secscan's check of its own gate settings: it assesses no code (see evidencing_run).
+    FindingKind.POLICY: (TargetKind.CONFIG,),
 }
 
 #: trivy check-id prefixes and the files their checks evaluate: a rule naming `KSV-*` checks

@@ -1,11 +1,20 @@
-"""git, asked through the one process wrapper: top level, merge base, changed files, old trees."""
+"""git, asked through the one process wrapper: top level, merge base, changed files, old trees.
+
+The repository is the scanned tree's, so its `.git/config` and hooks are untrusted: every call
+here runs git with settings that stop it from running anything the repository names (see
+`guarded`), and the merge base is exported with `read-tree` + `checkout-index` into a
+temporary index and directory, never with a checkout that would run hooks or register a
+worktree in the repository.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from secscan import _subprocess
@@ -13,8 +22,37 @@ from secscan.errors import ToolError, UsageError
 
 #: git answers these in well under a second; a hung git (a lock, a prompt) must not hang CI.
 GIT_TIMEOUT = 120.0
-#: git must never prompt (credentials, editors) nor page: secscan runs unattended.
-GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "GIT_OPTIONAL_LOCKS": "0"}
+#: git must never prompt (credentials, editors) nor page, and reads no system or global
+#: config (`safe.directory` excepted, carried over below): secscan runs unattended.
+GIT_ENV = {
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_PAGER": "cat",
+    "GIT_OPTIONAL_LOCKS": "0",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_ATTR_NOSYSTEM": "1",
+    "GIT_EXTERNAL_DIFF": "",
+    "GIT_ASKPASS": "",
+    "SSH_ASKPASS": "",
+}
+#: Command-line config wins over every config file, the repository's included. Each names a
+#: command git would otherwise run from the repository's config: the fsmonitor hook, every
+#: hook (post-checkout, reference-transaction, ...), the pager, the credential helpers, any
+#: transport. `filter.<driver>.*` is added per driver the repository configures (`_filters`).
+GUARD = (
+    "core.fsmonitor=false",
+    "core.hooksPath=" + os.devnull,
+    "core.untrackedCache=false",
+    "core.pager=cat",
+    "core.askPass=",
+    "credential.helper=",
+    "protocol.allow=never",
+    "diff.external=",
+    "core.alternateRefsCommand=",
+)
+#: The keys of a filter driver that name a command (clean/smudge/process) or make a
+#: missing one fatal (required).
+_FILTER_KEYS = ("clean", "smudge", "process")
 
 
 def _git() -> str:
@@ -24,12 +62,80 @@ def _git() -> str:
     return git
 
 
-def _run(cwd: Path, *args: str) -> str:
+@functools.cache
+def _safe_directories() -> tuple[str, ...]:
+    """`safe.directory` entries of the user's own (system and global) config: the one
+    setting from there a guarded call still needs, or git refuses a checkout that another
+    user owns (a CI container's workspace)."""
+    found: list[str] = []
+    for scope in ("--system", "--global"):
+        try:
+            done = _subprocess.run(
+                [_git(), "config", scope, "--null", "--get-all", "safe.directory"],
+                ok_codes=(0, 1),
+                timeout=GIT_TIMEOUT,
+                cwd=Path(os.sep),
+                env={"GIT_TERMINAL_PROMPT": "0"},
+            )
+        except ToolError:
+            continue
+        found.extend(v for v in done.stdout.split("\0") if v)
+    return tuple(dict.fromkeys(found))
+
+
+def _config_args(extra: Sequence[str] = ()) -> list[str]:
+    args: list[str] = []
+    for item in (*GUARD, *(f"safe.directory={d}" for d in _safe_directories()), *extra):
+        args += ["-c", item]
+    return args
+
+
+def _call(
+    cwd: Path,
+    args: Sequence[str],
+    *,
+    extra: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    ok_codes: Sequence[int] = (0,),
+) -> str:
     try:
-        done = _subprocess.run([_git(), "-C", str(cwd), *args], timeout=GIT_TIMEOUT, env=GIT_ENV)
+        done = _subprocess.run(
+            [_git(), *_config_args(extra), "-C", str(cwd), *args],
+            timeout=GIT_TIMEOUT,
+            env={**GIT_ENV, **(env or {})},
+            ok_codes=ok_codes,
+        )
     except ToolError as e:
         raise UsageError(f"git {args[0]} failed in {cwd}: {e.diagnostics()}") from e
     return done.stdout
+
+
+def _filters(cwd: Path) -> tuple[str, ...]:
+    """`-c` settings that switch off every filter driver the repository's config defines:
+    `.gitattributes` (the tree's) picks a driver, the config (also the tree's) names its
+    command, and git runs it on checkout (smudge) and whenever it hashes a work-tree file
+    (clean). An empty command means "no filter"; `required=false` keeps that from failing.
+    """
+    out = _call(cwd, ["config", "--null", "--get-regexp", r"^filter\."], ok_codes=(0, 1))
+    names: set[str] = set()
+    for item in out.split("\0"):
+        key = item.split("\n", 1)[0]
+        section, _, rest = key.partition(".")
+        name, _, _ = rest.rpartition(".")
+        if section.lower() == "filter" and name:
+            names.add(name)
+    return tuple(
+        setting
+        for name in sorted(names)
+        for setting in (
+            *(f"filter.{name}.{k}=" for k in _FILTER_KEYS),
+            f"filter.{name}.required=false",
+        )
+    )
+
+
+def _run(cwd: Path, *args: str) -> str:
+    return _call(cwd, args)
 
 
 def toplevel(cwd: Path) -> Path | None:
@@ -37,15 +143,21 @@ def toplevel(cwd: Path) -> Path | None:
     if _subprocess.which("git") is None:
         return None
     try:
-        done = _subprocess.run(
-            [_git(), "-C", str(cwd), "rev-parse", "--show-toplevel"],
-            timeout=GIT_TIMEOUT,
-            env=GIT_ENV,
-        )
-    except ToolError:
+        top = _run(cwd, "rev-parse", "--show-toplevel").strip()
+    except UsageError:
         return None
-    top = done.stdout.strip()
     return Path(top).resolve() if top else None
+
+
+def head_commit(cwd: Path) -> str | None:
+    """HEAD's commit id, or None outside git (a results file records it when it can)."""
+    if _subprocess.which("git") is None:
+        return None
+    try:
+        sha = _run(cwd, "rev-parse", "HEAD").strip()
+    except UsageError:
+        return None
+    return sha or None
 
 
 def merge_base(repo: Path, ref: str) -> str:
@@ -74,7 +186,23 @@ def changed_files(repo: Path, base: str) -> dict[str, str | None]:
     top level: each current path, with the path it had at `base` when git saw it renamed.
     Deleted files are left out (nothing to scan).
     """
-    out = _run(repo, "diff", "--name-status", "-M", "--diff-filter=d", "-z", base, "--")
+    # Comparing with the work tree hashes changed files through their clean filters: off.
+    out = _call(
+        repo,
+        [
+            "diff",
+            "--name-status",
+            "-M",
+            "--diff-filter=d",
+            "-z",
+            "--no-ext-diff",
+            "--no-textconv",
+            "--ignore-submodules=all",
+            base,
+            "--",
+        ],
+        extra=_filters(repo),
+    )
     fields = out.split("\0")
     changes: dict[str, str | None] = {}
     i = 0
@@ -99,17 +227,25 @@ def changed_files(repo: Path, base: str) -> dict[str, str | None]:
 def checkout(repo: Path, commit: str) -> Iterator[Path]:
     """A read-only copy of `commit`'s tree in a temporary directory, removed afterwards.
 
-    `git worktree add` shares the object store, so this costs a checkout, not a clone; the
-    worktree is unregistered again even when the scan in between fails.
+    Exported with `read-tree` into a temporary index and `checkout-index` from it: the object
+    store is shared (no clone), the repository is not written to (no worktree registered,
+    its index untouched), no hook runs (neither command has one, and hooks are off anyway)
+    and no filter driver runs (each configured one is switched off), so files are their
+    committed bytes.
     """
     tmp = Path(tempfile.mkdtemp(prefix="secscan-base-"))
     tree = tmp / "tree"
-    _run(repo, "worktree", "add", "--detach", "--quiet", str(tree), commit)
+    tree.mkdir()
+    index = {"GIT_INDEX_FILE": str(tmp / "index")}
     try:
+        filters = _filters(repo)
+        _call(repo, ["read-tree", f"{commit}^{{tree}}"], env=index)
+        _call(
+            repo,
+            ["--work-tree", str(tree), "checkout-index", "--all", "--force", "--quiet"],
+            extra=filters,
+            env=index,
+        )
         yield tree
     finally:
-        with contextlib.suppress(UsageError):
-            _run(repo, "worktree", "remove", "--force", str(tree))
         shutil.rmtree(tmp, ignore_errors=True)
-        with contextlib.suppress(UsageError):
-            _run(repo, "worktree", "prune")

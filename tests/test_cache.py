@@ -1,7 +1,11 @@
 """The per-file result cache: each key part invalidates exactly what it should."""
 
 import json
+import logging
+import stat
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -9,6 +13,7 @@ import pytest
 from secscan import pipeline
 from secscan.cache import ResultCache
 from secscan.config import Config
+from secscan.errors import UsageError
 
 FAKE_BANDIT = """#!{python}
 import json, sys
@@ -24,7 +29,7 @@ results = [
       "filename": f}}
     for f in files
 ]
-print(json.dumps({{"results": results, "errors": [], "metrics": {{}}}}))
+print(json.dumps({{"results": results, "errors": [], "metrics": {{f: {{}} for f in files}}}}))
 """
 
 
@@ -118,7 +123,8 @@ def test_corrupted_entry_is_discarded_not_trusted(tree: Path, tmp_path: Path, ba
     victim.write_text('{"findings": [{"scanner": "forged"')
     assert _scan(tree, tmp_path / "cache") == ["a.py", "b.py", "c.py"]
     assert len(bandit.calls()[-1]) == 1  # exactly the file behind the torn entry was rescanned
-    json.loads(victim.read_text())  # and its entry was rewritten whole
+    mac, _, payload = victim.read_bytes().partition(b"\n")
+    assert len(mac) == 64 and json.loads(payload)  # and its entry was rewritten whole, sealed
 
 
 def test_no_cache_flag_bypasses(tree: Path, tmp_path: Path, bandit) -> None:
@@ -160,3 +166,175 @@ def test_semgrep_rule_change_invalidates(tmp_path: Path) -> None:
     changed = pipeline.scan(root, cfg, cache_dir=tmp_path / "cache").runs[0]
     assert not changed.cached
     assert [f.severity.value for f in changed.findings] == ["info"]
+
+
+EMPTY_ENTRY = b'{"findings": [], "not_analyzed": [], "suppressions": 0}'
+
+
+def _entries(cache: Path) -> list[Path]:
+    return sorted((cache / "bandit").rglob("*.json"))
+
+
+def test_planted_empty_entries_without_the_key_are_misses(
+    tree: Path, tmp_path: Path, bandit, caplog: pytest.LogCaptureFixture
+) -> None:
+    """issue 12: code run earlier in the CI job wrote schema-valid empty entries, and the
+    next scan passed. The entry addresses are public (SHA-256 of path, content, version):
+    the attacker computes them from a cache of its own; it only lacks the key."""
+    bandit()
+    theirs, ours = tmp_path / "attacker-cache", tmp_path / "cache"
+    _scan(tree, theirs)  # learns the addresses
+    for planted in _entries(theirs):
+        target = ours / planted.relative_to(theirs)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(EMPTY_ENTRY)  # the old, unsealed format
+    assert not (ours / "cache.key").exists()
+    with caplog.at_level(logging.INFO, logger="secscan.cache"):
+        assert _scan(tree, ours) == ["a.py", "b.py", "c.py"]  # the real findings
+    assert bandit.calls()[-1] == ["a.py", "b.py", "c.py"]  # every file scanned again
+    refused = [r.getMessage() for r in caplog.records if "failed verification" in r.getMessage()]
+    assert len(refused) == 3
+    key = ours / "cache.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600 and len(key.read_bytes()) == 32
+
+
+def test_forged_macs_and_moved_entries_are_misses(tree: Path, tmp_path: Path, bandit) -> None:
+    bandit()
+    cache = tmp_path / "cache"
+    _scan(tree, cache)
+    entries = _entries(cache)
+    # A guessed MAC in front of an empty entry, and a genuine sealed entry copied to another
+    # file's address (the MAC covers the address, not only the bytes).
+    entries[0].write_bytes(b"0" * 64 + b"\n" + EMPTY_ENTRY)
+    entries[2].write_bytes(entries[1].read_bytes())
+    assert _scan(tree, cache) == ["a.py", "b.py", "c.py"]
+    assert len(bandit.calls()[-1]) == 2  # exactly the two doctored entries were scanned again
+    assert _scan(tree, cache) == ["a.py", "b.py", "c.py"]
+    assert len(bandit.calls()) == 2  # the rewritten entries verify: a warm scan runs nothing
+
+
+def test_a_key_file_others_can_read_or_write_disables_the_cache(
+    tree: Path, tmp_path: Path, bandit, caplog: pytest.LogCaptureFixture
+) -> None:
+    bandit()
+    cache = tmp_path / "cache"
+    _scan(tree, cache)
+    (cache / "cache.key").chmod(0o644)
+    with caplog.at_level(logging.WARNING, logger="secscan.cache"):
+        assert _scan(tree, cache) == ["a.py", "b.py", "c.py"]
+    assert len(bandit.calls()) == 2  # nothing was trusted
+    assert any(
+        "cache disabled" in r.getMessage() and "0644" in r.getMessage() for r in caplog.records
+    )
+
+
+def test_a_symlinked_key_file_is_not_followed(tree: Path, tmp_path: Path, bandit) -> None:
+    bandit()
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    planted = tmp_path / "planted.key"
+    planted.write_bytes(b"k" * 32)
+    planted.chmod(0o600)
+    (cache / "cache.key").symlink_to(planted)
+    _scan(tree, cache)
+    _scan(tree, cache)
+    assert len(bandit.calls()) == 2 and not _entries(cache)
+
+
+def test_two_runs_creating_the_key_at_once_agree(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    code = (
+        "import sys, time; from pathlib import Path; from secscan.cache import Signer\n"
+        "time.sleep(max(0.0, float(sys.argv[2]) - time.time()))\n"
+        "print(Signer(Path(sys.argv[1])).key.hex())\n"
+    )
+    start = str(time.time() + 1.0)
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(cache), start], stdout=subprocess.PIPE)
+        for _ in range(6)
+    ]
+    keys = {p.communicate(timeout=60)[0].decode().strip() for p in procs}
+    assert len(keys) == 1 and len(next(iter(keys))) == 64
+    assert (cache / "cache.key").read_bytes().hex() in keys
+    assert [p.name for p in cache.iterdir()] == ["cache.key"]  # no temporary left behind
+
+
+def test_a_cache_dir_inside_the_scanned_tree_is_refused(
+    tree: Path, bandit, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bandit()
+    with pytest.raises(UsageError, match="inside the scanned tree"):
+        pipeline.scan(tree, Config(scanners=("bandit",)), cache_dir=tree / ".cache")
+    monkeypatch.setenv("SECSCAN_CACHE_DIR", str(tree / "sub" / "secscan"))
+    r = run_cli("scan", str(tree), "--scanner", "bandit", "--output-dir", str(tree.parent / "o"))
+    assert r.code == 2 and "inside the scanned tree" in r.err
+    monkeypatch.setenv("SECSCAN_CACHE_DIR", str(tree))
+    assert run_cli("scan", str(tree), "--scanner", "bandit").code == 2
+    ok = run_cli(
+        "scan",
+        str(tree),
+        "--scanner",
+        "bandit",
+        "--no-cache",
+        "--output-dir",
+        str(tree.parent / "o"),
+    )
+    assert ok.code in (0, 1), ok.err
+    assert not (tree / "sub").exists()
+
+
+def test_scan_v_names_the_refused_entries(
+    tree: Path, tmp_path: Path, bandit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real command in its own process, so its stderr is what a CI log would show."""
+    bandit()
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("SECSCAN_CACHE_DIR", str(cache))
+
+    def secscan(*extra: str) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "secscan", "scan", str(tree), "--scanner", "bandit"]
+        argv += ["--output-dir", str(tmp_path / "o"), *extra]
+        return subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+
+    assert secscan().returncode in (0, 1)
+    for e in _entries(cache):
+        e.write_bytes(EMPTY_ENTRY)
+    quiet = secscan()
+    assert "failed verification" not in quiet.stderr
+    for e in _entries(cache):
+        e.write_bytes(EMPTY_ENTRY)
+    loud = secscan("-v")
+    assert loud.stderr.count("failed verification") == 3, loud.stderr
+    assert loud.stdout.count("B999") == 3  # the real findings are back
+    for e in _entries(cache):
+        e.write_bytes(EMPTY_ENTRY)
+    config = tmp_path / "bandit-only.yaml"
+    config.write_text("version: 1\nscanners: [bandit]\n")
+    argv = [sys.executable, "-m", "secscan", "ci", str(tree), "-v", "--config", str(config)]
+    ci = subprocess.run(
+        [*argv, "--output-dir", str(tmp_path / "ci")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert ci.stderr.count("failed verification") == 3, ci.stderr
+
+
+def test_a_forged_tool_version_memo_is_ignored(
+    tree: Path, tmp_path: Path, bandit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from secscan.scanners import base
+
+    bandit("1.0.0")
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("SECSCAN_CACHE_DIR", str(cache))
+    monkeypatch.setattr(base, "_VERSIONS", {})
+    run = pipeline.scan(tree, Config(scanners=("bandit",))).runs[0]
+    assert run.tool_version == "1.0.0"
+    memo = cache / "tool-versions.json"
+    forged = dict.fromkeys(json.loads(memo.read_bytes().partition(b"\n")[2]), "9.9.9")
+    memo.write_text(json.dumps(forged))
+    monkeypatch.setattr(base, "_VERSIONS", {})
+    again = pipeline.scan(tree, Config(scanners=("bandit",))).runs[0]
+    assert again.tool_version == "1.0.0" and again.cached

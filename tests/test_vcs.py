@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -84,3 +85,49 @@ def test_toplevel_outside_git_is_none(tmp_path: Path, repo: Path) -> None:
     assert vcs.toplevel(tmp_path / "plain") is None
     (repo / "sub").mkdir()
     assert vcs.toplevel(repo / "sub") == repo.resolve()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the repository another owner")
+def test_safe_directory_of_the_users_config_is_kept(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Global config is dropped, except `safe.directory`: a CI workspace owned by another
+    user (a container's checkout) stays readable exactly when the user said it may be."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    subprocess.run(["chown", "-R", "nobody", str(repo)], check=True)
+    vcs._safe_directories.cache_clear()
+    assert vcs.toplevel(repo) is None  # git refuses a repository of another owner
+    (home / ".gitconfig").write_text(f"[safe]\n\tdirectory = {repo}\n")
+    vcs._safe_directories.cache_clear()
+    try:
+        assert vcs.toplevel(repo) == repo.resolve()
+    finally:
+        vcs._safe_directories.cache_clear()
+
+
+def test_every_git_call_carries_the_guard(monkeypatch: pytest.MonkeyPatch, repo: Path) -> None:
+    from secscan import _subprocess
+
+    seen: list[tuple[list[str], dict[str, str]]] = []
+    real = _subprocess.run
+
+    def spy(argv, **kw):  # type: ignore[no-untyped-def]
+        seen.append((list(argv), dict(kw.get("env") or {})))
+        return real(argv, **kw)
+
+    monkeypatch.setattr(_subprocess, "run", spy)
+    base = vcs.merge_base(repo, "main")
+    vcs.changed_files(repo, base)
+    with vcs.checkout(repo, base):
+        pass
+    vcs.head_commit(repo)
+    calls = [(a, e) for a, e in seen if "-C" in a]
+    assert len(calls) >= 7
+    for argv, env in calls:
+        pairs = {argv[i + 1] for i, a in enumerate(argv) if a == "-c"}
+        assert {"core.fsmonitor=false", f"core.hooksPath={os.devnull}"} <= pairs, argv
+        assert env["GIT_CONFIG_NOSYSTEM"] == "1" and env["GIT_CONFIG_GLOBAL"] == os.devnull

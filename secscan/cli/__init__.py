@@ -51,6 +51,7 @@ _register()
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code when called in-process with argv (tests do)."""
     logging.basicConfig(level=logging.WARNING, format="secscan: %(levelname)s: %(message)s")
+    logging.getLogger("secscan").setLevel(logging.NOTSET)  # `-v` raises it for one command
     try:
         rv = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
     except SecscanError as e:

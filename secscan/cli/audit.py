@@ -16,6 +16,7 @@ from secscan.cli._options import (
     output_dir_option,
     path_argument,
     report_dir,
+    with_tree_warnings,
     write_reports,
 )
 from secscan.cli.views import audit as view
@@ -74,9 +75,20 @@ def audit(
     else:
         result = pipeline.scan(root, config, clock=now, use_cache=not no_cache)
     result, decision = judge.judge(result, inputs, now())
+    decision = with_tree_warnings(
+        decision,
+        root,
+        config,
+        inputs,
+        config_file=config_file,
+        policy_dir=policy_dir,
+        waivers=waivers,
+        baseline=baseline,
+    )
     saved = SavedResults(result, decision)
 
-    (results_file,) = write_reports(saved, report_dir(output_dir, config), ["json"], now())
+    folder = report_dir(output_dir, config, root)
+    (results_file,) = write_reports(saved, folder, ["json"], now())
 
     model = build(saved, now())
     if tty:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from secscan import incremental, pipeline
+from secscan import incremental, pipeline, trust, vcs
+from secscan.cli import _verbose
 from secscan.cli._options import (
     judging_options,
     no_cache_option,
@@ -16,11 +17,12 @@ from secscan.cli._options import (
     path_argument,
     quiet_option,
     report_dir,
+    tree_scanners,
     write_reports,
 )
 from secscan.cli.views.terminal import summary
-from secscan.config import load_config
-from secscan.errors import ReportError
+from secscan.config import Config, load_config
+from secscan.errors import ReportError, UsageError
 from secscan.policy import judge
 from secscan.report import FORMATS
 from secscan.results import SavedResults
@@ -37,13 +39,21 @@ STEP_SUMMARY_LIMIT = 1024 * 1024 - 4096
     metavar="REF",
     default=None,
     help="Count only findings the merge base of HEAD and REF did not have (e.g. "
-    "origin/main); scan only what changed since it.",
+    "origin/main); scan only what changed since it. The gate settings are read from the "
+    "merge base, and any the branch weakens fail the gate.",
 )
 @click.option("--profile", default=PROFILE, show_default=True, help="Gate profile.")
 @output_dir_option("every report goes")
 @judging_options
+@click.option(
+    "--trust-tree-settings",
+    is_flag=True,
+    help="DANGEROUS: with --new-since, judge with the settings of the tree under review "
+    "instead of the merge base's (it then decides how it is judged). Every report says so.",
+)
 @no_cache_option
 @quiet_option
+@click.option("-v", "--verbose", is_flag=True, help="Notes such as refused cache entries.")
 def ci(
     path: Path,
     new_since: str | None,
@@ -53,25 +63,84 @@ def ci(
     config_file: Path | None,
     policy_dir: Path | None,
     waivers: Path | None,
+    trust_tree_settings: bool,
     no_cache: bool,
     quiet: bool,
+    verbose: bool,
 ) -> int:
     """Scan PATH for a CI job: write every report format, gate with the `ci` profile.
 
     With $GITHUB_STEP_SUMMARY set, the Markdown summary is added to the job's page.
     Exit codes: 0 pass, 1 gate failed, 2 usage/config/policy error, 3 scanner error.
     """
-    config = load_config(path, config_file)
+    _verbose.notes(verbose)
     root = path.resolve()
-    inputs = judge.resolve(
-        root,
-        config,
-        profile=profile,
-        policy_dir=policy_dir,
-        waivers=waivers,
-        baseline=baseline,
-        catalog=judge.default_catalog(),
-    )
+    options = {
+        "config_file": config_file,
+        "policy_dir": policy_dir,
+        "waivers": waivers,
+        "baseline": baseline,
+    }
+    if new_since is None or trust_tree_settings:
+        config = load_config(path, config_file)
+        inputs = judge.resolve(
+            root,
+            config,
+            profile=profile,
+            policy_dir=policy_dir,
+            waivers=waivers,
+            baseline=baseline,
+            catalog=judge.default_catalog(),
+        )
+        warnings = judge.tree_warnings(root, config, inputs, tree_scanners(), **options)
+        if trust_tree_settings:
+            warnings = (TRUST_TREE_WARNING, *warnings)
+        return _run(root, config, inputs, new_since, output_dir, no_cache, quiet, warnings, None)
+    top = vcs.toplevel(root)
+    if top is None:
+        raise UsageError(f"--new-since needs a git work tree; {root} is not in one")
+    with vcs.checkout(top, vcs.merge_base(top, new_since)) as tree:
+        # The gate settings come from the merge base: the change under review is judged by
+        # what the branch it wants to join already agreed on.
+        chosen = judge.trusted(
+            root,
+            tree / root.relative_to(top),
+            scanner_names=tree_scanners(),
+            profile=profile,
+            catalog=judge.default_catalog(),
+            **options,
+        )
+        return _run(
+            root,
+            chosen.config,
+            chosen.inputs,
+            new_since,
+            output_dir,
+            no_cache,
+            quiet,
+            (),
+            chosen,
+        )
+
+
+#: Said in every report of a `ci --trust-tree-settings` run.
+TRUST_TREE_WARNING = (
+    "--trust-tree-settings: the gate settings were read from the tree under review, which "
+    "therefore chose how it is judged; this result is no evidence for a pull request"
+)
+
+
+def _run(
+    root: Path,
+    config: Config,
+    inputs: judge.Inputs,
+    new_since: str | None,
+    output_dir: Path | None,
+    no_cache: bool,
+    quiet: bool,
+    warnings: tuple[str, ...],
+    chosen: judge.Trusted | None,
+) -> int:
     now = pipeline.utcnow
     notes: list[str] = []
     if new_since is not None:
@@ -92,13 +161,24 @@ def ci(
     else:
         result = pipeline.scan(root, config, clock=now, use_cache=not no_cache)
         extra = ()
+    if chosen is not None:
+        notes.append(f"gate settings read from the merge base of {new_since}")
+        if chosen.weakenings:
+            result = replace(result, runs=(*result.runs, trust.policy_run(chosen.weakenings)))
     result, decision = judge.judge(result, inputs, now())
-    if extra:
-        decision = replace(decision, warnings=decision.warnings + extra)
+    if extra or warnings:
+        decision = replace(decision, warnings=(*warnings, *decision.warnings, *extra))
     saved = SavedResults(result, decision)
 
+    folder = report_dir(
+        output_dir,
+        config,
+        root,
+        configured=chosen.output_dir if chosen else None,
+        from_tree=True if chosen else None,
+    )
     rendered_at = now()
-    written = write_reports(saved, report_dir(output_dir, config), FORMATS, rendered_at)
+    written = write_reports(saved, folder, FORMATS, rendered_at)
 
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary and "markdown" in FORMATS:

@@ -8,8 +8,9 @@ import click
 
 from secscan import pipeline
 from secscan._atomic import write_atomic
+from secscan.cli._options import report_dir, with_tree_warnings
 from secscan.cli.report import read_results
-from secscan.config import load_config
+from secscan.config import Config, load_config
 from secscan.errors import UsageError
 from secscan.policy import judge
 from secscan.report import COMPLIANCE_FORMATS, compliance
@@ -119,9 +120,7 @@ def compliance_cmd(
         if output is not None and str(output) == "-":
             click.echo(text, nl=False)
             continue
-        target = output or (output_dir or Path.cwd() / "secscan-reports") / compliance.filename(
-            framework, fmt
-        )
+        target = output or report_dir(output_dir, Config()) / compliance.filename(framework, fmt)
         write_atomic(target, text)
         click.echo(f"wrote {target}")
     return code
@@ -148,4 +147,14 @@ def _scan(
     )
     result = pipeline.scan(path, config, clock=now)
     result, decision = judge.judge(result, inputs, now())
+    decision = with_tree_warnings(
+        decision,
+        path,
+        config,
+        inputs,
+        config_file=config_file,
+        policy_dir=policy_dir,
+        waivers=waivers,
+        baseline=baseline,
+    )
     return SavedResults(result, decision)

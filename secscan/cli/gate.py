@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -23,25 +24,29 @@ from secscan.results import SavedResults, dumps, loads
     type=click.Path(dir_okay=False, path_type=Path),
     help="A secscan-results.json written by `secscan scan`.",
 )
-@click.option("--profile", default=None, help="Gate profile [default: the one the scan used].")
+@click.option(
+    "--profile",
+    default=None,
+    help="Gate profile [default: ci; never the one recorded in the file].",
+)
 @click.option(
     "--policy",
     "policy_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Your policy directory [default: the one the scan used].",
+    help="Your policy directory [default: the shipped library only].",
 )
 @click.option(
     "--baseline",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Baseline or older results file [default: the one the scan used].",
+    help="Baseline or older results file [default: none].",
 )
 @click.option(
     "--waivers",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Waivers file [default: the one the scan used].",
+    help="Waivers file [default: none].",
 )
 @click.option(
     "--fail-on",
@@ -66,7 +71,12 @@ def gate(
     output: Path | None,
     quiet: bool,
 ) -> int:
-    """Re-judge saved results against the policy: same inputs, same decision, no rescan."""
+    """Re-judge saved results against the policy, without rescanning.
+
+    A results file is untrusted: it is judged only with this command line's options and the
+    defaults, never with the policy, waivers, baseline or profile it records (those are
+    shown, as information).
+    """
     try:
         text = source.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
@@ -82,6 +92,9 @@ def gate(
         fail_on=Severity(fail_on) if fail_on else None,
     )
     result, decision = judge.judge(saved.result, inputs, pipeline.utcnow())
+    recorded = judge.recorded_settings(saved.decision)
+    if recorded:
+        decision = replace(decision, warnings=(*decision.warnings, recorded))
     rejudged = SavedResults(result, decision)
     if output is not None:
         write_atomic(output, dumps(result, decision))

@@ -8,6 +8,8 @@ import click
 
 from secscan import pipeline
 from secscan._atomic import write_atomic
+from secscan.cli._options import report_dir
+from secscan.config import Config
 from secscan.errors import ReportError, UsageError
 from secscan.merge import merge
 from secscan.report import FORMATS
@@ -96,7 +98,7 @@ def report(
         saved = read_results(from_file)
         formats = formats or DEFAULT_FORMATS
 
-    out = output_dir or Path.cwd() / "secscan-reports"
+    out = report_dir(output_dir, Config())
     rendered_at = pipeline.utcnow()
     for name in dict.fromkeys(formats):
         fmt = FORMATS[name]

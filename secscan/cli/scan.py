@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from secscan import pipeline
+from secscan.cli import _verbose
 from secscan.cli._options import (
     judging_options,
     no_cache_option,
@@ -15,6 +16,7 @@ from secscan.cli._options import (
     path_argument,
     quiet_option,
     report_dir,
+    with_tree_warnings,
     write_reports,
 )
 from secscan.cli.views.terminal import summary
@@ -75,7 +77,9 @@ from secscan.scanners.base import ScanRequest
     help="Local OSV advisory mirror: audit dependencies offline against it.",
 )
 @quiet_option
-@click.option("-v", "--verbose", is_flag=True, help="Print every finding.")
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Print every finding and notes (refused cache entries)."
+)
 def scan(
     path: Path,
     scanner_names: tuple[str, ...],
@@ -95,6 +99,7 @@ def scan(
     verbose: bool,
 ) -> int:
     """Scan PATH (default: the current directory) and gate on what is found."""
+    _verbose.notes(verbose)
     config = load_config(path, config_file)
     # Policy mistakes are found before any scanner runs (exit 2, in seconds, not minutes).
     inputs = judge.resolve(
@@ -123,10 +128,21 @@ def scan(
         path, config, scanner_names=names, request=request, clock=now, use_cache=not no_cache
     )
     result, decision = judge.judge(result, inputs, now())
+    decision = with_tree_warnings(
+        decision,
+        path,
+        config,
+        inputs,
+        config_file=config_file,
+        policy_dir=policy_dir,
+        waivers=waivers,
+        baseline=baseline,
+    )
     saved = SavedResults(result, decision)
 
     wanted = dict.fromkeys(["json", *(formats or config.formats)])
-    written = write_reports(saved, report_dir(output_dir, config), wanted, now())
+    folder = report_dir(output_dir, config, path.resolve())
+    written = write_reports(saved, folder, wanted, now())
 
     if quiet:
         click.echo(f"gate {'PASSED' if decision.passed else 'FAILED'}")

@@ -52,9 +52,12 @@ def control_results(
     findings: Sequence[Finding],
     matched_rules: Sequence[tuple[str, ...]],
     waived: Mapping[int, object],
+    honoured: frozenset[int],
     thresholds: Sequence[Threshold],
     index: Mapping[str, ControlInfo],
 ) -> tuple[ControlResult, ...]:
+    """`honoured`: findings whose inline suppression the profile honours; they neither fail
+    a control nor count as waived."""
     by_rule: dict[str, list[int]] = {}
     for i, rids in enumerate(matched_rules):
         for rid in rids:
@@ -76,7 +79,7 @@ def control_results(
                 evals[rule.id] = _evaluate_rule(rule, runs, reporters)
         rule_ids = {r.id for r in info.rules}
         mine = sorted({i for rid in rule_ids for i in by_rule.get(rid, ())})
-        open_ = [i for i in mine if i not in waived]
+        open_ = [i for i in mine if i not in waived and i not in honoured]
         shut = [i for i in mine if i in waived]
         failing = [i for i in open_ if fails(i)]
         pairs = _fitting(control, [p for r in info.rules for p in evals[r.id].pairs], runs)
@@ -139,7 +142,7 @@ def control_results(
                 targets=tuple(t.value for t in control.targets),
                 analyzed=analyzed,
                 rule_evidence=tuple(
-                    _rule_evidence(r, evals[r.id], runs, findings, by_rule, waived, fails)
+                    _rule_evidence(r, evals[r.id], runs, findings, by_rule, waived, honoured, fails)
                     for r in sorted(info.rules, key=lambda r: r.id)
                 ),
                 failed_scanners=tuple(failed),
@@ -250,10 +253,11 @@ def _rule_evidence(
     findings: Sequence[Finding],
     by_rule: Mapping[str, list[int]],
     waived: Mapping[int, object],
+    honoured: frozenset[int],
     fails: Callable[[int], bool],
 ) -> RuleEvidence:
     idxs = by_rule.get(rule.id, [])
-    open_ = [i for i in idxs if i not in waived]
+    open_ = [i for i in idxs if i not in waived and i not in honoured]
     failing = [i for i in open_ if fails(i)]
     return RuleEvidence(
         rule=rule.id,

@@ -6,11 +6,16 @@ Decision records them, so re-judging a results file uses what the scan used.
 
 from __future__ import annotations
 
+import hashlib
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from secscan.config import Config
+from secscan import trust
+from secscan._yaml import load_yaml
+from secscan.config import Config, load_config
 from secscan.errors import ConfigError, ExitCode
 from secscan.findings import ScanResult, Severity
 from secscan.policy.baseline import Baseline, load_baseline
@@ -21,7 +26,17 @@ from secscan.policy.models import Policy, Profile
 from secscan.policy.waivers import WAIVERS_FILE, Waivers, load_waivers
 
 DEFAULT_PROFILE = "ci"
-__all__ = ["DEFAULT_PROFILE", "Inputs", "default_catalog", "exit_code", "judge", "resolve"]
+__all__ = [
+    "DEFAULT_PROFILE",
+    "Inputs",
+    "Trusted",
+    "default_catalog",
+    "exit_code",
+    "judge",
+    "resolve",
+    "tree_warnings",
+    "trusted",
+]
 
 
 @dataclass(frozen=True)
@@ -44,9 +59,11 @@ def resolve(
     baseline: Path | None = None,
     fail_on: Severity | None = None,
     catalog: Catalog | None = None,
+    default_waivers: bool = True,
 ) -> Inputs:
     """Explicit options win over the config; a file that is named but missing is an error
     (a gate that silently judged without its waivers or baseline would judge differently).
+    `default_waivers` picks up ROOT/.secscan-waivers.yaml when nothing names a waivers file.
     """
     cfg = config or Config(base_dir=root)
     user_dir = _absolute(policy_dir) or _absolute(cfg.resolve(cfg.policy))
@@ -54,9 +71,13 @@ def resolve(
     chosen = profile_or_error(policy, profile or cfg.profile or DEFAULT_PROFILE)
 
     waivers_path = _absolute(waivers) or _absolute(cfg.resolve(cfg.waivers))
-    if waivers_path is None and (root / WAIVERS_FILE).is_file():
+    if waivers_path is None and default_waivers and (root / WAIVERS_FILE).is_file():
         waivers_path = (root / WAIVERS_FILE).resolve()
-    loaded_waivers = load_waivers(waivers_path) if waivers_path is not None else None
+    loaded_waivers = (
+        load_waivers(waivers_path, max_days=chosen.gate.max_waiver_days)
+        if waivers_path is not None
+        else None
+    )
 
     baseline_path = _absolute(baseline) or _absolute(cfg.resolve(cfg.baseline))
     loaded_baseline = load_baseline(baseline_path) if baseline_path is not None else None
@@ -77,35 +98,315 @@ def resolve_saved(
     fail_on: Severity | None = None,
     catalog: Catalog | None = None,
 ) -> Inputs:
-    """The inputs a saved decision was made with, each replaceable by an explicit option."""
-    if decision is not None:
-        profile = profile or decision.profile
-        policy_dir = policy_dir or _path(decision.policy_dir)
-        waivers = waivers or _path(decision.waivers_file)
-        baseline = baseline or _path(decision.baseline)
-        if fail_on is None and decision.fail_on_override:
-            fail_on = Severity(decision.fail_on_override)
-    for what, p in (
-        ("policy directory", policy_dir),
-        ("waivers file", waivers),
-        ("baseline", baseline),
-    ):
-        if p is not None and not p.exists():
-            raise ConfigError(
-                f"the {what} the results were judged with is gone; pass it again explicitly",
-                path=str(p),
-            )
-    cfg = Config(base_dir=root)
+    """The inputs to judge saved results again with: the present command line and trusted
+    defaults only. A results file is untrusted input, so the policy directory, waivers,
+    baseline, profile, fail-on override and root recorded in it are never used (see
+    `recorded_settings`, which shows them).
+    """
+    del decision, root  # recorded there, and deliberately not used
     return resolve(
-        root,
-        cfg,
-        profile=profile,
+        Path.cwd(),
+        Config(base_dir=Path.cwd()),
+        profile=profile or DEFAULT_PROFILE,
         policy_dir=policy_dir,
         waivers=waivers,
         baseline=baseline,
         fail_on=fail_on,
         catalog=catalog,
+        default_waivers=False,
     )
+
+
+def recorded_settings(decision: Decision | None) -> str | None:
+    """What a results file says it was judged with, as information for the reader."""
+    if decision is None:
+        return None
+    parts = [f"profile {decision.profile}"]
+    for what, value in (
+        ("policy directory", decision.policy_dir),
+        ("waivers", decision.waivers_file),
+        ("baseline", decision.baseline),
+        ("fail-on override", decision.fail_on_override),
+    ):
+        if value:
+            parts.append(f"{what} {value}")
+    return (
+        "the results file records it was judged with "
+        + ", ".join(parts)
+        + "; re-judged here only with this command line's options and the defaults"
+    )
+
+
+@dataclass(frozen=True)
+class Side:
+    """One tree's settings as loaded: for judging, and for comparing with the other tree."""
+
+    config: Config
+    inputs: Inputs
+    settings: trust.Settings
+
+
+@dataclass(frozen=True)
+class Trusted:
+    """What `ci --new-since` judges with: the merge base's settings, strengthened by the
+    change under review where it only strengthens, and the weakenings it attempted.
+    """
+
+    config: Config
+    inputs: Inputs
+    weakenings: tuple[trust.Weakening, ...]
+    #: Where the config's `output_dir` lands in the tree under review (None: not set).
+    output_dir: Path | None
+
+
+def trusted(
+    head_root: Path,
+    base_root: Path,
+    *,
+    scanner_names: Sequence[str],
+    config_file: Path | None = None,
+    profile: str | None = None,
+    policy_dir: Path | None = None,
+    waivers: Path | None = None,
+    baseline: Path | None = None,
+    catalog: Catalog | None = None,
+) -> Trusted:
+    """Read both trees' settings, judge with the base's and name what the head weakens.
+
+    A file named on the command line outside the tree under review is trusted and used on
+    both sides; one inside it is read from each tree at the same relative path.
+    """
+    head_root, base_root = head_root.resolve(), base_root.resolve()
+
+    def there(p: Path | None) -> Path | None:
+        """A file named on the command line, as the base has it (None: the base has none)."""
+        if p is None:
+            return None
+        p = p.expanduser().resolve()
+        if not p.is_relative_to(head_root):
+            return p
+        at_base = base_root / p.relative_to(head_root)
+        return at_base if at_base.exists() else None
+
+    explicit = there(config_file)
+    head_cfg = load_config(head_root, config_file)
+    try:
+        if config_file is not None and explicit is None:
+            base_cfg = Config(base_dir=base_root)  # a config file the base does not have
+        else:
+            base_cfg = load_config(base_root, explicit)
+        base = read_side(
+            base_root,
+            base_cfg,
+            scanner_names,
+            profile=profile,
+            policy_dir=there(policy_dir),
+            waivers=there(waivers),
+            baseline=there(baseline),
+            catalog=catalog,
+        )
+    except ConfigError as e:
+        # Name the file as the repository has it, not by the temporary checkout's path.
+        where = Path(e.path).resolve() if e.path else None
+        rel = (
+            where.relative_to(base_root).as_posix()
+            if where and where.is_relative_to(base_root)
+            else e.path
+        )
+        raise type(e)(
+            f"{e.message} (in the merge base's committed settings, which judge this change)",
+            path=rel,
+            line=e.line,
+            key=e.key,
+        ) from e
+    head = read_side(
+        head_root,
+        head_cfg,
+        scanner_names,
+        profile=profile,
+        policy_dir=policy_dir,
+        waivers=waivers,
+        baseline=baseline,
+        catalog=catalog,
+    )
+    weakenings = trust.compare(base.settings, head.settings)
+    weakened = {w.setting for w in weakenings}
+    config = trust.strengthened(base.settings, head.settings)
+    inputs = replace(
+        base.inputs,
+        # Removing waivers or baseline entries only strengthens: it applies at once.
+        waivers=head.inputs.waivers if "waivers" not in weakened else base.inputs.waivers,
+        baseline=head.inputs.baseline if "baseline" not in weakened else base.inputs.baseline,
+        fail_on=config.fail_on if "fail_on" in config.model_fields_set else None,
+    )
+    output_dir = None
+    if config.output_dir is not None:
+        folder = base_cfg.base_dir or base_root
+        at = folder.relative_to(base_root) if folder.is_relative_to(base_root) else None
+        output_dir = (head_root / at / config.output_dir) if at is not None else None
+        if output_dir is None:
+            output_dir = config.resolve(config.output_dir)
+    return Trusted(config, inputs, weakenings, output_dir)
+
+
+def tree_warnings(
+    root: Path,
+    config: Config,
+    inputs: Inputs,
+    scanner_names: Sequence[str],
+    *,
+    config_file: Path | None = None,
+    policy_dir: Path | None = None,
+    waivers: Path | None = None,
+    baseline: Path | None = None,
+) -> tuple[str, ...]:
+    """A scan with no trusted base: every setting from the tree that weakens the gate
+    compared with secscan's defaults, as warnings. Files named outside the tree are trusted.
+    """
+    root = root.resolve()
+    head = _settings(root, config, inputs, scanner_names)
+
+    def outside(p: Path | None) -> bool:
+        return p is not None and not p.expanduser().resolve().is_relative_to(root)
+
+    defaults = Config(base_dir=root)
+    base = trust.Settings(
+        config=config if outside(config_file) else defaults,
+        scanners=head.scanners if outside(config_file) else tuple(scanner_names),
+        source=head.source,
+        rules=head.rules if outside(config_file) else _rules(defaults),
+    )
+    if outside(policy_dir):
+        base = replace(base, policy_path=head.policy_path, policy_digest=head.policy_digest)
+    if outside(waivers):
+        base = replace(base, waivers_path=head.waivers_path, waivers=head.waivers)
+    if outside(baseline):
+        base = replace(base, baseline_path=head.baseline_path, baseline=head.baseline)
+    if outside(config_file):
+        base = replace(base, advisory_db_digest=head.advisory_db_digest)
+    return trust.describe(trust.compare(base, head))
+
+
+def read_side(
+    root: Path,
+    config: Config,
+    scanner_names: Sequence[str],
+    *,
+    profile: str | None = None,
+    policy_dir: Path | None = None,
+    waivers: Path | None = None,
+    baseline: Path | None = None,
+    catalog: Catalog | None = None,
+) -> Side:
+    inputs = resolve(
+        root,
+        config,
+        profile=profile,
+        policy_dir=policy_dir,
+        waivers=waivers,
+        baseline=baseline,
+        catalog=catalog,
+    )
+    return Side(config, inputs, _settings(root, config, inputs, scanner_names))
+
+
+def _settings(
+    root: Path, config: Config, inputs: Inputs, scanner_names: Sequence[str]
+) -> trust.Settings:
+    w = inputs.waivers
+    waiver_texts = tuple(
+        trust.waiver_text(
+            rule=lw.waiver.rule,
+            path=lw.waiver.path,
+            fingerprint=lw.waiver.fingerprint,
+            scanner=lw.waiver.scanner,
+            expires=lw.waiver.expires.isoformat(),
+        )
+        for lw in (w.waivers if w is not None else ())
+    )
+    db = config.resolve(config.advisories.db)
+    return trust.Settings(
+        config=config,
+        scanners=tuple(config.scanners) if config.scanners is not None else tuple(scanner_names),
+        source=_rel(Path(config.source), root) if config.source else None,
+        policy_path=_rel(inputs.policy_dir, root) if inputs.policy_dir else None,
+        policy_digest=_digest(inputs.policy_dir) if inputs.policy_dir else None,
+        waivers_path=_rel(Path(w.source), root) if w is not None and w.source else None,
+        waivers=waiver_texts,
+        baseline_path=_rel(Path(inputs.baseline.source), root)
+        if inputs.baseline is not None
+        else None,
+        baseline=dict(inputs.baseline.counts) if inputs.baseline is not None else {},
+        rules=_rules(config),
+        advisory_db_digest=_digest(db) if db is not None else None,
+        lines=_lines(config),
+    )
+
+
+def _lines(config: Config) -> dict[str, int]:
+    """Where each setting is in a YAML config, so a weakening points at its line."""
+    if not config.source or not config.source.endswith((".yaml", ".yml")):
+        return {}
+    try:
+        loaded = load_yaml(Path(config.source))
+    except ConfigError:
+        return {}
+    out: dict[str, int] = {}
+    data = loaded.data if isinstance(loaded.data, dict) else {}
+    for key, value in data.items():
+        line = loaded.line_of([key])
+        if line is not None:
+            out[str(key)] = line
+        for sub in value if isinstance(value, dict) else ():
+            line = loaded.line_of([key, sub])
+            if line is not None:
+                out[f"{key}.{sub}"] = line
+    return out
+
+
+def _rules(config: Config) -> tuple[trust.RuleSet, ...]:
+    out = []
+    for entry in config.semgrep.rules:
+        p = config.resolve(entry) if entry != "builtin" else None
+        if p is not None and p.exists():
+            out.append(trust.RuleSet(entry, _digest(p), str(p.resolve())))
+        else:
+            out.append(trust.RuleSet(entry, "", entry))
+    return tuple(out)
+
+
+def _rel(p: Path | None, root: Path) -> str | None:
+    if p is None:
+        return None
+    p = p.resolve()
+    return p.relative_to(root).as_posix() if p.is_relative_to(root) else str(p)
+
+
+def _digest(p: Path) -> str:
+    """The content of a file or directory tree (names and bytes; links are not followed)."""
+    h = hashlib.sha256()
+    if p.is_file():
+        files = [p]
+    elif p.is_dir():
+        files = sorted(
+            Path(d) / f for d, _dirs, names in os.walk(p, followlinks=False) for f in names
+        )
+    else:
+        return "missing"
+    for f in files:
+        h.update(f.relative_to(p).as_posix().encode() if f != p else b"")
+        h.update(b"\0")
+        try:
+            if f.is_symlink():
+                h.update(b"link:" + os.readlink(f).encode())
+            else:
+                with f.open("rb") as fh:
+                    while chunk := fh.read(1 << 20):
+                        h.update(chunk)
+        except OSError as e:
+            h.update(f"unreadable:{e.errno}".encode())
+        h.update(b"\0")
+    return h.hexdigest()
 
 
 def judge(result: ScanResult, inputs: Inputs, now: datetime) -> tuple[ScanResult, Decision]:

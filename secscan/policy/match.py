@@ -72,6 +72,8 @@ def can_evidence(m: Match, scanner: str, kind: FindingKind) -> bool:
 
 def evidencing_run(run: ScannerRun) -> bool:
     """A run counts as evidence only if it finished and actually looked at something."""
+    if run.kind is FindingKind.POLICY:
+        return False  # secscan's check of its own settings assessed no code
     return run.status is RunStatus.OK and (run.targets > 0 or bool(run.findings))
 
 

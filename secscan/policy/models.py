@@ -228,6 +228,9 @@ class MappingFile(_Strict):
 Threshold = Severity | Literal["none"]
 ErrorAction = Literal["fail", "warn"]
 NotAssessedAction = Literal["fail", "warn", "ignore"]
+#: Whether an inline `# nosec` / `# nosemgrep` / `trivy:ignore` in the scanned tree hides
+#: its finding from the gate ("honour") or the finding counts unless a waiver covers it.
+InlineAction = Literal["honour", "ignore"]
 
 
 def _threshold(v: object) -> object:
@@ -251,7 +254,8 @@ class SeverityThresholds(_Strict):
     )
 
     def for_kind(self, kind: FindingKind) -> Threshold:
-        given: Threshold | None = getattr(self, kind.value)
+        # A kind with no key of its own (policy: judged by its own gate rule) uses the default.
+        given: Threshold | None = getattr(self, kind.value, None)
         return self.default if given is None else given
 
 
@@ -287,6 +291,15 @@ class GateSettings(_Strict):
     #: root): their flaws are unknown, so they are at least always reported.
     not_analyzed: NotAssessedAction = "warn"
     expired_waiver: ErrorAction = "warn"
+    #: A gate setting the change under review weakened (a `policy` finding): never waivable,
+    #: never in a baseline; `warn` only reports it.
+    weakened_settings: ErrorAction = "fail"
+    #: The longest a waiver may run, from its `created` day to its `expires` day. A waiver
+    #: over it is a policy error (exit 2), so accepted risks are re-reviewed on a schedule.
+    max_waiver_days: int = Field(default=90, ge=1, le=366)
+    #: The tree under review wrote its inline suppressions; a profile that does not say
+    #: it trusts them counts every suppressed finding like any other.
+    inline_suppressions: InlineAction = "ignore"
 
     @field_validator("controls", mode="before")
     @classmethod

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from secscan._text import json_visible
 from secscan.errors import UsageError
-from secscan.findings import RunStatus, Severity
+from secscan.findings import Excluded, RunStatus, Severity
 from secscan.policy.decision import ControlResult, ControlState, RuleRecord, WaiverRecord
 from secscan.report import COMPLIANCE_FORMATS, _jinja
 from secscan.report.markdown import cell, code, esc
@@ -104,10 +105,6 @@ class ComplianceView:
     rules: tuple[RuleRecord, ...]
     waivers: tuple[WaiverUse, ...]
     rows: tuple[ControlRow, ...] = ()
-
-    @property
-    def excludes(self) -> tuple[str, ...]:
-        return tuple(v for k, v in self.model.saved.result.metadata if k == "exclude")
 
     @property
     def files_shown(self) -> tuple[NotAnalyzedView, ...]:
@@ -206,7 +203,8 @@ def filename(framework: str, fmt: str) -> str:
 
 
 def render_json(cv: ComplianceView) -> str:
-    return json.dumps(to_dict(cv), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(to_dict(cv), indent=2, ensure_ascii=False, allow_nan=False)
+    return json_visible(text) + "\n"
 
 
 def to_dict(cv: ComplianceView) -> dict[str, Any]:
@@ -233,7 +231,7 @@ def to_dict(cv: ComplianceView) -> dict[str, Any]:
             "finished_at": _iso(result.finished_at) if result.finished_at else None,
             "secscan_version": result.secscan_version,
             "config": result.config_path,
-            "exclude": list(cv.excludes),
+            "excluded": [{"path": e.path, "reason": e.reason} for e in m.excluded],
         },
         "decision": None
         if decision is None
@@ -415,7 +413,7 @@ def render_markdown(cv: ComplianceView) -> str:
     out += [
         f"| Scanned | {code(result.root)} |",
         f"| Commit | {code(result.git_commit or 'not a git checkout')} |",
-        f"| Excluded | {', '.join(code(x) for x in cv.excludes) or 'only the defaults'} |",
+        f"| Excluded | {len(m.excluded)} path(s), listed below |",
         f"| Scan time | {esc(_jinja.when(result.started_at))} to "
         f"{esc(_jinja.when(result.finished_at))} |",
         f"| secscan | {esc(result.secscan_version)} |",
@@ -427,6 +425,7 @@ def render_markdown(cv: ComplianceView) -> str:
             f"| Baseline | {code(decision.baseline) if decision.baseline else 'none'} |",
         ]
     out += [f"| Document generated | {esc(_jinja.when(m.generated_at))} |", ""]
+    out += _excluded_markdown(m.excluded)
 
     out += [
         "## Evidence: scanners",
@@ -498,6 +497,16 @@ def _targets(count: int, kinds: Sequence[tuple[str, int]] | None) -> str:
     if not kinds:
         return str(count)
     return ", ".join(f"{n} {_label(k)}" for k, n in kinds if n) or str(count)
+
+
+def _excluded_markdown(excluded: Sequence[Excluded], limit: int = 200) -> list[str]:
+    if not excluded:
+        return ["Nothing was excluded from the scan.", ""]
+    out = [f"Excluded from the scan ({len(excluded)}):", ""]
+    out += [f"- {code(e.path)}: {cell(e.reason)}" for e in excluded[:limit]]
+    if len(excluded) > limit:
+        out.append(f"- … and {len(excluded) - limit} more")
+    return [*out, ""]
 
 
 def _control_markdown(row: ControlRow, cv: ComplianceView) -> list[str]:

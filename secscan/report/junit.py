@@ -53,19 +53,20 @@ def _gate_suite(model: ReportModel) -> ET.Element:
     _prop(props, "outcome", decision.outcome.value)
     if decision.baseline:
         _prop(props, "baseline", decision.baseline)
+    _prop(props, "inline_suppressions", str(len(model.inline_suppressed)))
+    _prop(props, "inline_suppressions_honoured", str(len(model.suppressed_findings)))
     by_fp = {fv.finding.fingerprint: fv for fv in model.findings}
     if not decision.reasons:
         case = _case(suite, "secscan.gate", f"gate (profile {decision.profile})")
         _out(case, "\n".join(decision.warnings))
+    elif decision.warnings:  # a failed gate's warnings are still read (a bypass among them)
+        _out(_case(suite, "secscan.gate", "gate warnings"), "\n".join(decision.warnings))
     for reason in decision.reasons:
         case = _case(suite, "secscan.gate", reason.rule)
         listed = [by_fp[fp] for fp in reason.fingerprints if fp in by_fp]
         kind = "error" if reason.rule == SCANNER_ERROR_RULE else "failure"
         _child(case, kind, reason.message, reason.rule, _listing(listed, len(reason.fingerprints)))
-    if decision.reasons and decision.warnings:
-        # A failing gate must not hide what it also warned about (not-analyzed files above all).
-        _out(_case(suite, "secscan.gate", "gate warnings"), "\n".join(decision.warnings))
-    if model.not_analyzed:
+    if model.not_analyzed:  # whatever the outcome: their flaws are unknown
         lines = [
             f"{n.item.path} ({n.scanner or 'discovery'}): {n.item.reason}"
             for n in model.not_analyzed[:MAX_LISTED]

@@ -5,16 +5,20 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Collection, Mapping, Sequence
+import posixpath
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 from secscan import _subprocess
 from secscan._atomic import write_atomic
 from secscan.config import Config
 from secscan.errors import ScannerError, SecscanError, ToolError, ToolNotFoundError
 from secscan.findings import AdvisorySource, Finding, FindingKind, NotAnalyzed
+
+if TYPE_CHECKING:
+    from secscan.cache import Signer
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,39 @@ class ScanOutcome:
     rulesets: tuple[str, ...] = ()
     #: Per-file share of inline_suppressions, where the tool tells it (kept in the cache).
     suppressions_by_path: Mapping[str, int] = field(default_factory=dict)
+    #: The targets the tool says it read; None when its output does not tell.
+    analyzed: frozenset[str] | None = None
+
+
+def normalized(paths: Iterable[str]) -> frozenset[str]:
+    """Paths as the tools print them back (`docs/../a.py` is `a.py`): for comparing only."""
+    return frozenset(posixpath.normpath(p) for p in paths)
+
+
+#: How many unaccounted files an error names before it says "and N more".
+MAX_NAMED = 10
+
+
+def require_accounted(scanner: str, ctx: ScanContext, outcome: ScanOutcome) -> None:
+    """Every target the tool was handed is one it analyzed or one it said it could not.
+
+    A tool that accounts for fewer files than it was given (an empty document, a file
+    skipped by an ignore file in the tree, a wrapper that scanned something else) has not
+    assessed them: that is a scanner error naming the files, never a clean result.
+    """
+    if outcome.analyzed is None:
+        raise ScannerError(scanner, "the tool's output does not say which files it analyzed")
+    told = normalized([*outcome.analyzed, *(n.path for n in outcome.not_analyzed)])
+    missing = [t for t in ctx.targets if posixpath.normpath(t) not in told]
+    if not missing:
+        return
+    shown = ", ".join(missing[:MAX_NAMED])
+    more = f" and {len(missing) - MAX_NAMED} more" if len(missing) > MAX_NAMED else ""
+    raise ScannerError(
+        scanner,
+        f"the tool was given {len(ctx.targets)} file(s) but accounts for only "
+        f"{len(ctx.targets) - len(missing)}; not analyzed: {shown}{more}",
+    )
 
 
 @runtime_checkable
@@ -90,8 +127,12 @@ class Scanner(Protocol):
 
 
 #: Tool versions by "path|mtime|size": asking semgrep its version costs seconds per scan, so
-#: the answer is kept in the cache directory until the executable changes.
+#: the answer is kept in the cache directory until the executable changes. The memo is sealed
+#: with the cache's HMAC key like every entry: a forged version would only change cache keys
+#: (a miss, since entries are authenticated too), but it would also be the version every
+#: report and evidence record names, so an unverified memo is ignored and asked again.
 _VERSIONS: dict[str, str] = {}
+_VERSIONS_LABEL = "tool-versions"
 
 
 def _versions_file() -> Path:
@@ -100,10 +141,17 @@ def _versions_file() -> Path:
     return default_dir() / "tool-versions.json"
 
 
+def _signer() -> Signer:
+    from secscan.cache import Signer, default_dir
+
+    return Signer(default_dir())
+
+
 def _known_versions() -> dict[str, str]:
     if not _VERSIONS:
         try:
-            data = json.loads(_versions_file().read_text())
+            payload = _signer().open(_VERSIONS_LABEL, _versions_file().read_bytes())
+            data = json.loads(payload) if payload is not None else None
             if isinstance(data, dict):
                 _VERSIONS.update({str(k): str(v) for k, v in data.items()})
         except (OSError, ValueError):
@@ -113,8 +161,10 @@ def _known_versions() -> dict[str, str]:
 
 def _remember_version(key: str, version: str) -> None:
     _VERSIONS[key] = version
-    with contextlib.suppress(SecscanError):
-        write_atomic(_versions_file(), json.dumps(_VERSIONS, sort_keys=True))
+    sealed = _signer().seal(_VERSIONS_LABEL, json.dumps(_VERSIONS, sort_keys=True).encode())
+    if sealed is not None:
+        with contextlib.suppress(SecscanError):
+            write_atomic(_versions_file(), sealed)
 
 
 class ToolScanner:

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import sysconfig
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -48,12 +49,14 @@ waivers:
     path: export.py
     reason: the title is checked against an allow-list before export() is called
     owner: shop-team@example.com
-    expires: 2099-12-31
+    created: 2026-11-20
+    expires: 2027-02-17
   - rule: python-subprocess-shell-injection
     path: export.py
     reason: the title is checked against an allow-list before export() is called
     owner: shop-team@example.com
-    expires: 2099-12-31
+    created: 2026-11-20
+    expires: 2027-02-17
 """
 
 
@@ -179,7 +182,13 @@ def test_flaw_blocks_the_commit_fix_and_waiver_let_it_through(
     assert "secscan precommit: passed: 1 file(s) checked" in out
 
     source.write_text(FLAWED)
-    (project / ".secscan-waivers.yaml").write_text(WAIVERS)
+    # The hook judges on the real clock: date the waivers from today, within ci's 90 days.
+    today = datetime.now(UTC).date()
+    (project / ".secscan-waivers.yaml").write_text(
+        WAIVERS.replace("2026-11-20", str(today - timedelta(days=1))).replace(
+            "2027-02-17", str(today + timedelta(days=60))
+        )
+    )
     code, out = commit(project, env, "export.py", ".secscan-waivers.yaml")
     assert code == 0, out
     assert head_count(project) == 3

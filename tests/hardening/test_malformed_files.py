@@ -29,7 +29,7 @@ class Bad:
 GATE = "version: 1\ndescription: mine\ngate:\n"
 WAIVER = (
     "version: 1\nwaivers:\n  - rule: B602\n    path: app.py\n    reason: reviewed\n"
-    "    owner: sec@example.com\n    expires: 2099-01-01\n"
+    "    owner: sec@example.com\n    created: 2026-11-20\n    expires: 2027-01-01\n"
 )
 
 CASES = [
@@ -65,19 +65,19 @@ CASES = [
         ":1 [version]",
         "policy schema version must be 1",
     ),
-    Bad("waivers-yaml-syntax", "waivers", WAIVER + "  - {rule: B101\n", ":9", "YAML syntax error"),
+    Bad("waivers-yaml-syntax", "waivers", WAIVER + "  - {rule: B101\n", ":10", "YAML syntax error"),
     Bad(
         "waivers-wrong-type",
         "waivers",
-        WAIVER.replace("2099-01-01", "soon"),
-        ":7 [waivers.0.expires]",
+        WAIVER.replace("2027-01-01", "soon"),
+        ":8 [waivers.0.expires]",
         "date",
     ),
     Bad(
         "waivers-unknown-key",
         "waivers",
         WAIVER + "    approved_by: boss\n",
-        ":8 [waivers.0.approved_by]",
+        ":9 [waivers.0.approved_by]",
         "unknown key",
     ),
     Bad(

@@ -22,6 +22,9 @@ DIRECT_WRITES_ALLOWED = {
     "secscan/scanners/pip_audit.py",
     # $GITHUB_STEP_SUMMARY belongs to the runner and every step appends to it
     "secscan/cli/ci.py",
+    # the cache's HMAC key: written whole under a temporary name, then link()ed, which (unlike
+    # the atomic writer's rename) never replaces a key another run created a moment earlier
+    "secscan/cache.py",
 }
 _WRITE_METHODS = {"write_text", "write_bytes", "mkstemp", "replace", "rename", "copy", "copyfile"}
 

@@ -59,10 +59,23 @@ def test_gate_from_saved_results_gives_the_scans_decision(
     assert first["waivers_file"] == str(shop / ".secscan-waivers.yaml")
     assert first["waivers"][0]["rule"] == "B311" and first["waivers"][0]["fingerprints"]
 
+    # The same inputs, given on the command line, give the same decision: the file's recorded
+    # waivers file is shown, never used (a results file is untrusted input).
     again = tmp_path / "again.json"
-    gated = run_cli("gate", "--from", str(saved), "--output", str(again))
+    waivers = str(shop / ".secscan-waivers.yaml")
+    gated = run_cli("gate", "--from", str(saved), "--waivers", waivers, "--output", str(again))
     assert gated.code == scanned.code
-    assert _decision(again) == first
+    second = _decision(again)
+    assert "records it was judged with" in second["warnings"][-1]
+    assert waivers in second["warnings"][-1]
+
+    def judged(d: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in d.items() if k not in ("warnings", "evaluated_at")}
+
+    assert judged(second) == judged(first)
+    bare = tmp_path / "bare.json"
+    assert run_cli("gate", "--from", str(saved), "--output", str(bare)).code == 1
+    assert (_decision(bare)["waivers_file"], _decision(bare)["waivers"]) == (None, [])
     # The saved findings carry the controls they evidence.
     result = loads(saved.read_text(encoding="utf-8")).result
     assert all(f.controls for f in result.findings)
@@ -113,10 +126,35 @@ def test_policy_errors_exit_2_before_anything_is_scanned(
     assert r.code == 2 and "file not found" in r.err
     (shop / ".secscan-waivers.yaml").write_text(
         "version: 1\nwaivers:\n  - rule: B311\n    path: x\n    reason: r\n"
-        "    expires: 2030-01-01\n"
+        "    created: 2026-11-20\n    expires: 2027-01-01\n"
     )
     r = run_cli("scan", str(shop))
     assert r.code == 2 and "[waivers.0.owner]" in r.err
+
+
+@pytest.mark.parametrize(
+    ("entry", "where", "message"),
+    [
+        ('rule: "*"\n    path: "**"', ":3 [waivers.0.rule]", "is a glob"),
+        ('rule: B311\n    path: "**"', ":4 [waivers.0.path]", "is a catch-all"),
+        ("rule: B311\n    path: app/views.py", ":8 [waivers.0.expires]", "at most 90"),
+    ],
+    ids=["rule-star", "path-globstar", "2999-expiry"],
+)
+def test_the_issues_catch_all_waiver_is_refused_before_scanning(
+    run_cli: Run, shop: Path, monkeypatch: pytest.MonkeyPatch, entry: str, where: str, message: str
+) -> None:
+    """issue 12: `rule: "*"`, `path: "**"`, `expires: 2999-12-31` was accepted silently."""
+    monkeypatch.setattr(pipeline, "scan", lambda *a, **k: pytest.fail("scanned anyway"))
+    waivers = shop / ".secscan-waivers.yaml"
+    waivers.write_text(
+        f"version: 1\nwaivers:\n  - {entry}\n    reason: r\n    owner: o\n"
+        "    created: 2026-11-20\n    expires: 2999-12-31\n"
+    )
+    for command in ("scan", "ci"):
+        r = run_cli(command, str(shop))
+        assert r.code == 2, (command, r.out, r.err)
+        assert f"{waivers}{where}" in r.err and message in r.err
 
 
 def test_policy_validate(run_cli: Run, tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ def _one(expires: date) -> str:
         '    path: "app/*.py"\n'
         "    reason: only used in tests\n"
         "    owner: team@example.com\n"
+        f"    created: {(expires - timedelta(days=30)).isoformat()}\n"
         f"    expires: {expires.isoformat()}\n"
     )
 
@@ -83,7 +84,7 @@ def test_expired_waiver_fails_a_profile_that_says_so(tmp_path: Path, shipped: Po
     assert [r.rule for r in decision.reasons] == ["expired-waiver"]
 
 
-@pytest.mark.parametrize("missing", ["owner", "reason", "expires"])
+@pytest.mark.parametrize("missing", ["owner", "reason", "created", "expires"])
 def test_a_waiver_without_owner_reason_or_expiry_is_a_policy_error(
     tmp_path: Path, missing: str
 ) -> None:
@@ -97,34 +98,186 @@ def test_a_waiver_without_owner_reason_or_expiry_is_a_policy_error(
     assert e.value.exit_code == 2
 
 
+DATES = "    created: 2026-11-01\n    expires: 2027-01-01\n"
+
+
+def _entry(*lines: str, dates: str = DATES) -> str:
+    return "".join(f"    {line}\n" for line in lines).replace("    ", "  - ", 1) + dates
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ("  - rule: R1\n    reason: r\n    owner: o\n    expires: 2030-01-01\n", "path"),
-        ("  - path: x\n    reason: r\n    owner: o\n    expires: 2030-01-01\n", "fingerprint"),
+        (_entry("rule: R1", "reason: r", "owner: o"), "path"),
+        (_entry("path: x", "reason: r", "owner: o"), "fingerprint"),
+        (_entry("rule: R1", "path: x", "reason: '  '", "owner: o"), "at least 1"),
         (
-            "  - rule: R1\n    path: x\n    reason: '  '\n    owner: o\n    expires: 2030-01-01\n",
-            "at least 1",
+            _entry("rule: R1", "path: x", "reason: r", "owner: o", dates=""),
+            "Field required",
         ),
-        ("  - rule: R1\n    path: x\n    reason: r\n    owner: o\n    expires: soon\n", "date"),
         (
-            "  - rule: R1\n    path: x\n    reason: r\n    owner: o\n    expires: 2030-01-01\n"
-            "    approved: yes\n",
-            "unknown key",
+            _entry(
+                "rule: R1",
+                "path: x",
+                "reason: r",
+                "owner: o",
+                dates="    created: 2026-11-01\n    expires: soon\n",
+            ),
+            "date",
+        ),
+        (_entry("rule: R1", "path: x", "reason: r", "owner: o", "approved: yes"), "unknown key"),
+        (
+            _entry(
+                "rule: R1",
+                "path: x",
+                "reason: r",
+                "owner: o",
+                dates="    created: 2026-11-01\n    expires: 2026-11-01\n",
+            ),
+            "must be after created",
         ),
     ],
-    ids=["rule-without-path", "nothing-to-match", "blank-reason", "bad-date", "unknown-key"],
+    ids=[
+        "rule-without-path",
+        "nothing-to-match",
+        "blank-reason",
+        "no-dates",
+        "bad-date",
+        "unknown-key",
+        "expires-not-after-created",
+    ],
 )
 def test_malformed_waivers_are_refused(tmp_path: Path, body: str, message: str) -> None:
     with pytest.raises(PolicyError, match=message):
         load_waivers(_waivers(tmp_path, body))
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "*",
+        "**",
+        "**/*",
+        "*/**",
+        "/**",
+        "./**",
+        "**/",
+        "*.py",
+        "**/*.py",
+        "*_test.py",
+        ".*",
+        "[a-z]*",
+        "?",
+        "**/**/*",
+        "!app/x.py",
+        "../other/**",
+        "app\\\\x.py",
+    ],
+)
+def test_a_catch_all_path_is_a_policy_error_at_its_line(tmp_path: Path, path: str) -> None:
+    body = _entry("rule: B602", f"path: '{path}'", "reason: r", "owner: o")
+    waivers = _waivers(tmp_path, body)
+    with pytest.raises(PolicyError) as e:
+        load_waivers(waivers)
+    assert e.value.exit_code == 2
+    assert (e.value.path, e.value.line, e.value.key) == (str(waivers), 4, "waivers.0.path")
+
+
+@pytest.mark.parametrize("rule", ["*", "B*", "B6*", "DS-00??", "[BD]602"])
+def test_a_rule_glob_is_a_policy_error(tmp_path: Path, rule: str) -> None:
+    body = _entry(f"rule: '{rule}'", "path: app/views.py", "reason: r", "owner: o")
+    with pytest.raises(PolicyError, match="is a glob") as e:
+        load_waivers(_waivers(tmp_path, body))
+    assert (e.value.line, e.value.key) == (3, "waivers.0.rule")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "app/views.py",
+        "tests/**",
+        "**/test_*.py",
+        "app/*.py",
+        ".github/workflows/ci.yml",
+        "/Dockerfile",
+        "src/pkg0*/**",
+        "**/migrations/**",
+    ],
+)
+def test_paths_that_name_a_place_are_accepted(tmp_path: Path, path: str) -> None:
+    body = _entry("rule: B602", f"path: '{path}'", "reason: r", "owner: o")
+    (loaded,) = load_waivers(_waivers(tmp_path, body)).waivers
+    assert loaded.waiver.path == path
+
+
+def test_a_fingerprint_waiver_needs_no_path(tmp_path: Path) -> None:
+    body = _entry("fingerprint: fp-1", "rule: B602", "reason: r", "owner: o")
+    (loaded,) = load_waivers(_waivers(tmp_path, body)).waivers
+    assert loaded.waiver.fingerprint == "fp-1" and loaded.waiver.path is None
+
+
+@pytest.mark.parametrize(
+    ("profile", "limit"), [("precommit", 90), ("ci", 90), ("release", 365), ("audit", 365)]
+)
+def test_waiver_lifetime_is_bounded_by_the_profile(
+    tmp_path: Path, shipped: Policy, profile: str, limit: int
+) -> None:
+    assert shipped.profiles[profile].gate.max_waiver_days == limit
+    created = TODAY - timedelta(days=10)
+
+    def waivers(days: int) -> Path:
+        dates = f"    created: {created}\n    expires: {created + timedelta(days=days)}\n"
+        return _waivers(
+            tmp_path, _entry("rule: R1", "path: app/db.py", "reason: r", "owner: o", dates=dates)
+        )
+
+    assert len(load_waivers(waivers(limit), max_days=limit)) == 1
+    path = waivers(limit + 1)
+    with pytest.raises(PolicyError, match=f"runs {limit + 1} days") as e:
+        load_waivers(path, max_days=limit)
+    assert (e.value.path, e.value.line, e.value.key) == (str(path), 8, "waivers.0.expires")
+    # evaluate() checks again, so no caller that skips the loader's limit gets past it.
+    f = code_finding("R1", path="app/db.py")
+    with pytest.raises(PolicyError, match="gate.max_waiver_days"):
+        evaluate(
+            result_of(ok_run([f])), shipped, shipped.profiles[profile], load_waivers(path), now=NOW
+        )
+
+
+def test_a_waiver_created_in_the_future_is_a_policy_error(tmp_path: Path, shipped: Policy) -> None:
+    tomorrow = TODAY + timedelta(days=1)
+    dates = f"    created: {tomorrow}\n    expires: {tomorrow + timedelta(days=30)}\n"
+    path = _waivers(
+        tmp_path, _entry("rule: R1", "path: app/db.py", "reason: r", "owner: o", dates=dates)
+    )
+    waivers = load_waivers(path, max_days=90)  # the loader has no clock; evaluate() has
+    with pytest.raises(PolicyError, match="after today") as e:
+        evaluate(result_of(ok_run([])), shipped, shipped.profiles["ci"], waivers, now=NOW)
+    assert (e.value.path, e.value.line, e.value.key) == (str(path), 7, "waivers.0.created")
+
+
+def test_the_profile_limit_itself_is_bounded(tmp_path: Path) -> None:
+    from secscan.policy.loader import load_policy
+    from secscan.policy.models import GateSettings
+
+    assert GateSettings().max_waiver_days == 90  # a profile that says nothing gets ci's limit
+    gates = tmp_path / "gates"
+    gates.mkdir()
+    for bad in (0, 367, 36500):
+        (gates / "mine.yaml").write_text(
+            f"version: 1\ndescription: mine\ngate:\n  max_waiver_days: {bad}\n"
+        )
+        with pytest.raises(PolicyError) as e:
+            load_policy(tmp_path)
+        assert (e.value.path, e.value.line) == (str(gates / "mine.yaml"), 4)
+        assert e.value.key == "gate.max_waiver_days"
+
+
 def test_waiver_ids_are_unique(tmp_path: Path) -> None:
     one = _one(TODAY).replace("  - rule", "  - id: W1\n    rule")
     with pytest.raises(PolicyError, match="duplicate waiver id") as e:
         load_waivers(_waivers(tmp_path, one + one))
-    assert e.value.line == 9
+    assert e.value.line == 10  # the second W1: one line longer with `created`
 
 
 def test_waiver_by_fingerprint_and_old_check_id_forms(tmp_path: Path, shipped: Policy) -> None:
@@ -141,9 +294,11 @@ def test_waiver_by_fingerprint_and_old_check_id_forms(tmp_path: Path, shipped: P
     code = code_finding("R9", fp="fp-code")
     body = (
         "  - rule: DS002\n    path: Dockerfile\n    reason: r\n    owner: o\n"
-        "    expires: 2030-01-01\n"
-        "  - fingerprint: fp-code\n    reason: r\n    owner: o\n    expires: 2030-01-01\n"
-        "  - rule: NEVER\n    path: '**'\n    reason: r\n    owner: o\n    expires: 2030-01-01\n"
+        "    created: 2026-11-01\n    expires: 2027-01-01\n"
+        "  - fingerprint: fp-code\n    reason: r\n    owner: o\n"
+        "    created: 2026-11-01\n    expires: 2027-01-01\n"
+        "  - rule: NEVER\n    path: 'app/**'\n    reason: r\n    owner: o\n"
+        "    created: 2026-11-01\n    expires: 2027-01-01\n"
     )
     waivers = load_waivers(_waivers(tmp_path, body))
     _, decision = evaluate(
