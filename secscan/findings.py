@@ -188,6 +188,9 @@ class ScannerRun:
     advisory_source: AdvisorySource | None = None
     rulesets: tuple[str, ...] = ()
     cached: bool = False
+    #: The files (or the image) this run was asked to assess, POSIX relative to the root: what
+    #: history needs to tell "fixed" (assessed, not reported) from "not scanned".
+    paths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

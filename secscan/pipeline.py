@@ -172,6 +172,7 @@ def _run_scanner(scanner: Scanner, ctx: ScanContext, cache: ResultCache | None) 
             duration_s=round(time.monotonic() - t0, 3),
             error=reason,
             targets=len(ctx.targets),
+            paths=ctx.targets,
         )
 
     cached = False
@@ -198,6 +199,7 @@ def _run_scanner(scanner: Scanner, ctx: ScanContext, cache: ResultCache | None) 
         findings=fingerprint.assign(outcome.findings, ctx.root),
         not_analyzed=outcome.not_analyzed,
         targets=len(ctx.targets),
+        paths=ctx.targets,
         inline_suppressions=outcome.inline_suppressions,
         advisory_source=outcome.advisory_source
         or (ctx.request.advisory_source if scanner.kind in _ADVISORY_KINDS else None),
