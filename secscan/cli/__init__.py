@@ -43,6 +43,9 @@ def _register() -> None:
     cli.add_command(ci.ci)
     cli.add_command(audit.audit)
     cli.add_command(explain.explain)
+    from secscan.cli import history
+
+    cli.add_command(history.history)
 
 
 _register()

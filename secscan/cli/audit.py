@@ -18,7 +18,9 @@ from secscan.cli._options import (
     report_dir,
     write_reports,
 )
+from secscan.cli.history import history_option, record_run
 from secscan.config import load_config
+from secscan.history.model import Source
 from secscan.policy import judge
 from secscan.report import audit as view
 from secscan.report.model import build
@@ -38,6 +40,7 @@ def console() -> Console:
 @output_dir_option("secscan-results.json goes, for `secscan explain` and `secscan report`")
 @judging_options
 @no_cache_option
+@history_option
 def audit(
     path: Path,
     profile: str,
@@ -47,6 +50,7 @@ def audit(
     waivers: Path | None,
     baseline: Path | None,
     no_cache: bool,
+    history_url: str | None,
 ) -> int:
     """Scan PATH and show every finding, by severity and by control, with file:line places.
 
@@ -75,6 +79,15 @@ def audit(
         result = pipeline.scan(root, config, clock=now, use_cache=not no_cache)
     result, decision = judge.judge(result, inputs, now())
     saved = SavedResults(result, decision)
+    recorded = record_run(
+        saved,
+        history_url,
+        config,
+        source=Source.AUDIT,
+        root=root,
+        profile=inputs.profile,
+        now=now(),
+    )
 
     (results_file,) = write_reports(saved, report_dir(output_dir, config), ["json"], now())
 
@@ -86,4 +99,5 @@ def audit(
     else:
         click.echo(view.render(model).plain, nl=False)
         click.echo(f"results: {results_file}")
+    recorded.raise_error()
     return int(judge.exit_code(decision))

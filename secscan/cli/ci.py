@@ -18,8 +18,10 @@ from secscan.cli._options import (
     report_dir,
     write_reports,
 )
+from secscan.cli.history import history_option, record_run
 from secscan.config import load_config
 from secscan.errors import ReportError
+from secscan.history.model import Source
 from secscan.policy import judge
 from secscan.report import FORMATS
 from secscan.report.terminal import summary
@@ -43,6 +45,7 @@ STEP_SUMMARY_LIMIT = 1024 * 1024 - 4096
 @output_dir_option("every report goes")
 @judging_options
 @no_cache_option
+@history_option
 @quiet_option
 def ci(
     path: Path,
@@ -54,6 +57,7 @@ def ci(
     policy_dir: Path | None,
     waivers: Path | None,
     no_cache: bool,
+    history_url: str | None,
     quiet: bool,
 ) -> int:
     """Scan PATH for a CI job: write every report format, gate with the `ci` profile.
@@ -96,6 +100,15 @@ def ci(
     if extra:
         decision = replace(decision, warnings=decision.warnings + extra)
     saved = SavedResults(result, decision)
+    recorded = record_run(
+        saved,
+        history_url,
+        config,
+        source=Source.CI,
+        root=root,
+        profile=inputs.profile,
+        now=now(),
+    )
 
     rendered_at = now()
     written = write_reports(saved, report_dir(output_dir, config), FORMATS, rendered_at)
@@ -110,6 +123,7 @@ def ci(
         click.echo(summary(saved, written), nl=False)
         for n in notes:
             click.echo(f"  {n}")
+    recorded.raise_error()
     return int(judge.exit_code(decision))
 
 

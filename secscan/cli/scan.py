@@ -17,9 +17,11 @@ from secscan.cli._options import (
     report_dir,
     write_reports,
 )
+from secscan.cli.history import history_option, record_run
 from secscan.config import ALL_FORMATS, load_config
 from secscan.errors import UsageError
 from secscan.findings import Severity
+from secscan.history.model import Source
 from secscan.policy import judge
 from secscan.report.terminal import summary
 from secscan.results import SavedResults
@@ -54,6 +56,7 @@ from secscan.scanners.base import ScanRequest
     "`profile`, else ci].",
 )
 @no_cache_option
+@history_option
 @click.option(
     "--image",
     metavar="REF",
@@ -88,6 +91,7 @@ def scan(
     baseline: Path | None,
     waivers: Path | None,
     no_cache: bool,
+    history_url: str | None,
     image: str | None,
     image_archive: Path | None,
     advisory_db: Path | None,
@@ -124,6 +128,15 @@ def scan(
     )
     result, decision = judge.judge(result, inputs, now())
     saved = SavedResults(result, decision)
+    recorded = record_run(
+        saved,
+        history_url,
+        config,
+        source=Source.SCAN,
+        root=path.resolve(),
+        profile=inputs.profile,
+        now=now(),
+    )
 
     wanted = dict.fromkeys(["json", *(formats or config.formats)])
     written = write_reports(saved, report_dir(output_dir, config), wanted, now())
@@ -132,4 +145,5 @@ def scan(
         click.echo(f"gate {'PASSED' if decision.passed else 'FAILED'}")
     else:
         click.echo(summary(saved, written, top=10_000 if verbose else 10), nl=False)
+    recorded.raise_error()
     return int(judge.exit_code(decision))
