@@ -472,7 +472,7 @@ def _finding_ids(conn: Connection, repo_id: int, seen: Sequence[Seen]) -> dict[s
         q = select(f.c.fingerprint, f.c.id).where(
             f.c.repository_id == repo_id, f.c.fingerprint.in_(chunk)
         )
-        ids.update(dict(conn.execute(q).tuples()))
+        ids.update((row.fingerprint, row.id) for row in conn.execute(q))
     missing = [wanted[k] for k in keys if k not in ids]
     if missing:
         _insert_many(
@@ -495,7 +495,7 @@ def _finding_ids(conn: Connection, repo_id: int, seen: Sequence[Seen]) -> dict[s
             q = select(f.c.fingerprint, f.c.id).where(
                 f.c.repository_id == repo_id, f.c.fingerprint.in_(chunk_keys[i : i + BATCH])
             )
-            ids.update(dict(conn.execute(q).tuples()))
+            ids.update((row.fingerprint, row.id) for row in conn.execute(q))
     return ids
 
 
