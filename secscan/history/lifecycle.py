@@ -155,10 +155,13 @@ def lifecycles(runs: Sequence[Run], now: datetime | None = None) -> dict[str, Li
                 track.waiver = None
                 track.episodes[-1] = replace(track.episodes[-1], fixed_at=run.at, fixed_run=run_id)
                 track.events.append(Event(EventKind.FIXED, run_id, run.at, run.commit))
-            elif not track.events or track.events[-1].kind is not EventKind.NOT_SCANNED:
-                track.events.append(
-                    Event(EventKind.NOT_SCANNED, run_id, run.at, run.commit, _why_not(run, seen))
-                )
+            else:
+                why = _why_not(run, seen)
+                last = track.events[-1]
+                if last.kind is not EventKind.NOT_SCANNED or last.detail != why:
+                    track.events.append(
+                        Event(EventKind.NOT_SCANNED, run_id, run.at, run.commit, why)
+                    )
     out = {}
     for fp, tr in tracks.items():
         state, waiver = tr.state, tr.waiver
