@@ -8,6 +8,7 @@ the whole run back and it is tried again from the start.
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -22,7 +23,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, func, select
+from sqlalchemy import Connection, Engine, String, cast, create_engine, event, func, select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 from sqlalchemy.pool import NullPool
@@ -257,26 +258,7 @@ class SqlStore:
             c = t.run_controls
             for row in conn.execute(select(c).where(c.c.run_id.in_(ids))):
                 controls.setdefault(row.run_id, []).append((row.control, row.state))
-            seen: dict[int, list[Seen]] = {}
-            o = t.occurrences
-            for row in conn.execute(select(o).where(o.c.run_id.in_(ids))):
-                f = finding_rows[row.finding_id]
-                seen.setdefault(row.run_id, []).append(
-                    Seen(
-                        fingerprint=f.fingerprint,
-                        scanner=f.scanner,
-                        rule_id=f.rule_id,
-                        kind=f.kind,
-                        title=f.title,
-                        severity=Severity(row.severity),
-                        path=row.path,
-                        start_line=row.start_line,
-                        end_line=row.end_line,
-                        controls=tuple(row.controls),
-                        scope=row.scope,
-                        waiver=waiver_key.get(row.waiver_id) if row.waiver_id else None,
-                    )
-                )
+            seen = self._occurrences(conn, ids, finding_rows, waiver_key)
         return [
             Run(
                 id=row.id,
@@ -299,6 +281,57 @@ class SqlStore:
             )
             for row in rows
         ]
+
+    @staticmethod
+    def _occurrences(
+        conn: Connection, ids: Any, finding_rows: dict[int, Any], waiver_key: dict[int, str]
+    ) -> dict[int, list[Seen]]:
+        """The findings of every run. A finding that did not change between runs is one
+        shared value (a long history repeats most findings in every run), and its controls
+        are read as text and decoded once."""
+        o = t.occurrences
+        cols = (
+            o.c.run_id,
+            o.c.finding_id,
+            o.c.severity,
+            o.c.path,
+            o.c.start_line,
+            o.c.end_line,
+            cast(o.c.controls, String),
+            o.c.waiver_id,
+            o.c.scope,
+        )
+        shared: dict[tuple[Any, ...], Seen] = {}
+        decoded: dict[str, tuple[str, ...]] = {}
+        seen: dict[int, list[Seen]] = {}
+        for row in conn.execute(select(*cols).where(o.c.run_id.in_(ids))):
+            run_id, key = row[0], row[1:]
+            value = shared.get(key)
+            if value is None:
+                fid, severity, path, start, end, controls, waiver_id, scope = key
+                names = decoded.get(controls)
+                if names is None:
+                    names = decoded[controls] = tuple(json.loads(controls))
+                f = finding_rows[fid]
+                value = shared[key] = Seen(
+                    fingerprint=f.fingerprint,
+                    scanner=f.scanner,
+                    rule_id=f.rule_id,
+                    kind=f.kind,
+                    title=f.title,
+                    severity=Severity(severity),
+                    path=path,
+                    start_line=start,
+                    end_line=end,
+                    controls=names,
+                    scope=scope,
+                    waiver=waiver_key.get(waiver_id) if waiver_id else None,
+                )
+            bucket = seen.get(run_id)
+            if bucket is None:
+                bucket = seen[run_id] = []
+            bucket.append(value)
+        return seen
 
     # --- plumbing ------------------------------------------------------------------------
 
