@@ -11,6 +11,7 @@ import click
 
 from secscan._atomic import write_atomic
 from secscan.config import Config
+from secscan.history.trends import Trends
 from secscan.report import FORMATS
 from secscan.results import SavedResults
 
@@ -72,13 +73,17 @@ def report_dir(output_dir: Path | None, config: Config) -> Path:
 
 
 def write_reports(
-    saved: SavedResults, folder: Path, names: Iterable[str], now: datetime
+    saved: SavedResults,
+    folder: Path,
+    names: Iterable[str],
+    now: datetime,
+    trends: Trends | None = None,
 ) -> list[str]:
     """Render and write each named format; returns the paths written."""
     written = []
     for name in names:
         fmt = FORMATS[name]
         target = folder / fmt.filename
-        write_atomic(target, fmt.render(saved, now))
+        write_atomic(target, fmt.render(saved, now, trends))
         written.append(str(target))
     return written

@@ -111,11 +111,15 @@ def ci(
     )
 
     rendered_at = now()
-    written = write_reports(saved, report_dir(output_dir, config), FORMATS, rendered_at)
+    written = write_reports(
+        saved, report_dir(output_dir, config), FORMATS, rendered_at, recorded.trends
+    )
 
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary and "markdown" in FORMATS:
-        append_step_summary(Path(step_summary), FORMATS["markdown"].render(saved, rendered_at))
+        append_step_summary(
+            Path(step_summary), FORMATS["markdown"].render(saved, rendered_at, recorded.trends)
+        )
 
     if quiet:
         click.echo(f"gate {'PASSED' if decision.passed else 'FAILED'}")

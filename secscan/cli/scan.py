@@ -139,7 +139,7 @@ def scan(
     )
 
     wanted = dict.fromkeys(["json", *(formats or config.formats)])
-    written = write_reports(saved, report_dir(output_dir, config), wanted, now())
+    written = write_reports(saved, report_dir(output_dir, config), wanted, now(), recorded.trends)
 
     if quiet:
         click.echo(f"gate {'PASSED' if decision.passed else 'FAILED'}")

@@ -112,6 +112,8 @@ def assessed(run: Run) -> Mapping[str, frozenset[str]]:
 def lifecycles(runs: Sequence[Run], now: datetime | None = None) -> dict[str, Lifecycle]:
     """Walk the runs oldest first; `now` lets a waiver that has since expired stop counting."""
     tracks: dict[str, _Track] = {}
+    #: The tracks not fixed: only they can be fixed by a run (a long history is mostly fixed).
+    live: dict[str, _Track] = {}
     for index, run in enumerate(runs):
         run_id = run.id if run.id is not None else index
         present = {s.fingerprint: s for s in run.findings}
@@ -133,6 +135,7 @@ def lifecycles(runs: Sequence[Run], now: datetime | None = None) -> dict[str, Li
                 track.state = State.REOPENED
                 track.episodes.append(Episode(run.at, run_id, seen.severity))
                 track.events.append(Event(EventKind.REOPENED, run_id, run.at, run.commit))
+            live[fp] = track
             if waiver is not None and track.waiver is None:
                 track.events.append(
                     Event(EventKind.WAIVED, run_id, run.at, run.commit, _waiver_text(waiver))
@@ -146,11 +149,12 @@ def lifecycles(runs: Sequence[Run], now: datetime | None = None) -> dict[str, Li
             else:
                 track.state = State.REOPENED if len(track.episodes) > 1 else State.OPEN
         ok = assessed(run)
-        for fp, track in tracks.items():
-            if fp in present or track.state is State.FIXED:
+        for fp, track in list(live.items()):
+            if fp in present:
                 continue
             seen = track.latest
             if seen.path in ok.get(seen.scanner, ()):
+                del live[fp]
                 track.state = State.FIXED
                 track.waiver = None
                 track.episodes[-1] = replace(track.episodes[-1], fixed_at=run.at, fixed_run=run_id)

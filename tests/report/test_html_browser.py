@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from reportdata import NOW, evil_saved, rich_saved
+from trenddata import hostile_trends
 
 from secscan.report import html
 from secscan.results import SavedResults, loads
@@ -150,3 +151,17 @@ def test_print_layout_shows_details(browser: Any, tmp_path: Path) -> None:
     page.page.pdf(path=str(tmp_path / "report.pdf"))
     assert (tmp_path / "report.pdf").stat().st_size > 10_000
     page.assert_clean()
+
+
+def test_trends_section_renders_clean(browser: Any, tmp_path: Path) -> None:
+    """History's trends: inline SVG charts, no console error, no request, no script run."""
+    path = tmp_path / "trends.html"
+    path.write_text(html.render(rich_saved(), NOW, hostile_trends()), encoding="utf-8")
+    page = Page(browser, path)
+    page.assert_clean()
+    charts = page.page.eval_on_selector_all("#trends svg.chart", "s => s.length")
+    assert charts == 3
+    bars = page.page.eval_on_selector_all(
+        "#trends svg.chart rect", "rs => rs.filter(r => r.getBBox().height > 0).length"
+    )
+    assert bars > 4
