@@ -20,7 +20,7 @@ from secscan.results import SavedResults
 #: The database a CI fleet shares (with its password in PGPASSWORD or ~/.pgpass, not here).
 ENV_URL = "SECSCAN_HISTORY"
 
-__all__ = ["ENV_URL", "HistoryError", "Trends", "record", "wanted"]
+__all__ = ["ENV_URL", "HistoryError", "Trends", "record", "trends_for", "wanted"]
 
 
 def wanted(option: str | None, switch: bool | None, source: Source) -> str | None:
@@ -40,6 +40,17 @@ def wanted(option: str | None, switch: bool | None, source: Source) -> str | Non
     if switch is True:
         return env or default_url()
     return env if source is Source.CI else None
+
+
+def trends_for(root: Path, url: str, now: datetime) -> Trends | None:
+    """The recorded trends of the repository and branch at `root` (read only), if any."""
+    repo, branch = repository.identity(root), repository.branch(root)
+    store = SqlStore.open(url)
+    try:
+        runs = store.load(repo, branch)
+    finally:
+        store.close()
+    return compute(runs, now) if runs else None
 
 
 def record(

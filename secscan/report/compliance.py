@@ -13,8 +13,9 @@ from typing import Any
 
 from secscan.errors import UsageError
 from secscan.findings import RunStatus
+from secscan.history.trends import Trends
 from secscan.policy.decision import ControlState, RuleRecord, WaiverRecord
-from secscan.report import _jinja
+from secscan.report import _jinja, trend_charts
 from secscan.report.markdown import cell, code, esc
 from secscan.report.model import (
     ControlView,
@@ -104,7 +105,16 @@ def view(saved: SavedResults, now: datetime, framework: str) -> ComplianceView:
     return ComplianceView(model, fw, rules, tuple(uses))
 
 
-def render(saved: SavedResults, now: datetime, *, framework: str, fmt: str) -> str:
+def render(
+    saved: SavedResults,
+    now: datetime,
+    *,
+    framework: str,
+    fmt: str,
+    trends: Trends | None = None,
+) -> str:
+    if fmt == "html" and trends is not None:
+        return render_html(view(saved, now, framework), trends)
     renderers: dict[str, Callable[[ComplianceView], str]] = {
         "html": render_html,
         "markdown": render_markdown,
@@ -434,7 +444,7 @@ def _findings_markdown(views: Sequence[FindingView]) -> list[str]:
 # --- HTML -----------------------------------------------------------------------------------
 
 
-def render_html(cv: ComplianceView) -> str:
+def render_html(cv: ComplianceView, trends: Trends | None = None) -> str:
     css = _jinja.asset("report.css")
     csp = "; ".join(
         (
@@ -445,4 +455,12 @@ def render_html(cv: ComplianceView) -> str:
             "form-action 'none'",
         )
     )
-    return _jinja.render(TEMPLATE, v=cv, m=cv.model, css=css, csp=csp, evidence_note=EVIDENCE_NOTE)
+    return _jinja.render(
+        TEMPLATE,
+        v=cv,
+        m=cv.model,
+        css=css,
+        csp=csp,
+        evidence_note=EVIDENCE_NOTE,
+        trends=trend_charts.view(trends) if trends is not None else None,
+    )

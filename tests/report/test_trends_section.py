@@ -39,3 +39,17 @@ def test_markdown_gets_one_trend_line() -> None:
     assert FORMATS["json"].render(rich_saved(), NOW, tr) == FORMATS["json"].render(
         rich_saved(), NOW
     )
+
+
+def test_compliance_html_gets_the_trends_section() -> None:
+    from secscan.report import compliance
+
+    saved = rich_saved()
+    fw = compliance.view(saved, NOW, "iso27001-2022").framework.id
+    page = compliance.render(saved, NOW, framework=fw, fmt="html", trends=hostile_trends())
+    assert '<section id="trends"' in page and HOSTILE not in page
+    plain = compliance.render(saved, NOW, framework=fw, fmt="html")
+    assert '<section id="trends"' not in plain
+    # The trends add SVG and text only: the document's CSP is the same.
+    csp = [line for line in page.splitlines() if "Content-Security-Policy" in line]
+    assert csp == [line for line in plain.splitlines() if "Content-Security-Policy" in line]
