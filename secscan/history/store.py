@@ -37,6 +37,7 @@ T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: Writers wait this long for each other (SQLite's busy timeout) ...
 BUSY_TIMEOUT_S = 30.0
+_BUSY_PRAGMA = "PRAGMA busy_timeout=30000"  # BUSY_TIMEOUT_S in milliseconds
 #: ... and a conflicting transaction is tried again this many times.
 ATTEMPTS = 8
 #: Rows per INSERT statement: bounded so no driver meets a parameter limit.
@@ -400,7 +401,7 @@ def _sqlite_setup(engine: Engine) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+        cur.execute(_BUSY_PRAGMA)
         cur.close()
 
     @event.listens_for(engine, "begin")

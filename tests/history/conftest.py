@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 
 
 def _pg_bin() -> Path | None:
@@ -84,7 +85,7 @@ def postgres_server() -> Iterator[str]:
 def _new_database(server: str) -> str:
     name = f"t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return f"{server}/{name}"
 
 

