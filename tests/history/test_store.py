@@ -154,12 +154,13 @@ def test_a_run_is_recorded_whole_or_not_at_all(
 
 def test_two_writers_at_once_both_land(history_url: str) -> None:
     """Two CI jobs recording at the same moment, the same new findings in each."""
-    SqlStore.open(history_url).close()
+    # Each job's store is opened (and the schema migrated) before the race starts, so a
+    # failure to open can never leave the other job waiting at the barrier.
+    stores = [SqlStore.open(history_url), SqlStore.open(history_url)]
     errors: list[BaseException] = []
-    start = threading.Barrier(2)
+    start = threading.Barrier(2, timeout=60)
 
-    def job(offset: int) -> None:
-        s = SqlStore.open(history_url)
+    def job(s: SqlStore, offset: int) -> None:
         try:
             start.wait()
             for i in range(8):
@@ -170,11 +171,11 @@ def test_two_writers_at_once_both_land(history_url: str) -> None:
         finally:
             s.close()
 
-    threads = [threading.Thread(target=job, args=(n,)) for n in (0, 1)]
+    threads = [threading.Thread(target=job, args=(st, n)) for n, st in enumerate(stores)]
     for th in threads:
         th.start()
     for th in threads:
-        th.join()
+        th.join(timeout=300)
     assert errors == []
     s = SqlStore.open(history_url)
     try:
