@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -42,6 +43,9 @@ _BUSY_PRAGMA = "PRAGMA busy_timeout=30000"  # BUSY_TIMEOUT_S in milliseconds
 ATTEMPTS = 8
 #: Rows per INSERT statement: bounded so no driver meets a parameter limit.
 BATCH = 500
+
+
+_MIGRATING = threading.Lock()
 
 
 class HistoryError(SecscanError):
@@ -152,7 +156,17 @@ class SqlStore:
             cfg = alembic_config(conn)
             command.upgrade(cfg, revision)
 
-        self._retry(go, what="migrate")
+        # Alembic keeps its running migration in module globals: one at a time per process.
+        with _MIGRATING:
+            if revision == "head" and self._read_revision() == head_revision():
+                return  # the usual case: nothing to take a DDL lock for
+            self._retry(go, what="migrate")
+
+    def _read_revision(self) -> str | None:
+        try:
+            return self.revision()
+        except DBAPIError as e:
+            raise HistoryError(self._failed("open", e)) from e
 
     def revision(self) -> str | None:
         with self.engine.connect() as conn:
