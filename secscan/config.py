@@ -80,6 +80,9 @@ class Config(_Strict):
     waivers: str | None = None
     baseline: str | None = None
     cache: bool = True
+    #: Record runs in the history database: true for every command, false for none; unset,
+    #: `ci` records when $SECSCAN_HISTORY names one. The URL itself never comes from here.
+    history: bool | None = None
 
     #: Where the config came from; relative paths in it are relative to `base_dir`.
     source: str | None = Field(default=None, exclude=True)

@@ -228,6 +228,9 @@ class ScannerRun:
     #: None when not recorded (results from before it was). Decides which controls the
     #: run can evidence: workflow YAML is no Terraform.
     target_kinds: tuple[tuple[str, int], ...] | None = None
+    #: The files (or the image) this run was asked to assess, POSIX relative to the root: what
+    #: history needs to tell "fixed" (assessed, not reported) from "not scanned".
+    paths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

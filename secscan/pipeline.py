@@ -201,6 +201,7 @@ def _run_scanner(
                 duration_s=round(time.monotonic() - t0, 3),
                 error=reason,
                 targets=len(ctx.targets),
+                paths=ctx.targets,
             )
         )
 
@@ -235,6 +236,7 @@ def _run_scanner(
             or (ctx.request.advisory_source if scanner.kind in _ADVISORY_KINDS else None),
             rulesets=outcome.rulesets,
             cached=cached,
+            paths=ctx.targets,
             components=outcome.components,
             target_kinds=census(
                 ctx.root, scanner.kind, ctx.targets, {n.path for n in outcome.not_analyzed}

@@ -54,6 +54,8 @@ LAYERS: tuple[tuple[tuple[str, ...], ...], ...] = (
     (("secscan.advisories",),),
     (("secscan.scanners",),),
     (("secscan.pipeline",), ("secscan.policy",)),
+    #: The history of judged scans (reads saved results; the reports draw its trends).
+    (("secscan.history",),),
     #: Joins of a scan and a judgement: merging saved results, explaining, incremental runs.
     (("secscan.merge", "secscan.explain", "secscan.incremental"),),
     (("secscan.report",),),

@@ -46,6 +46,9 @@ def _register() -> None:
     from secscan.cli import waivers
 
     cli.add_command(waivers.waivers)
+    from secscan.cli import history
+
+    cli.add_command(history.history)
 
 
 _register()

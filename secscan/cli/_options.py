@@ -15,6 +15,7 @@ from secscan._atomic import write_atomic
 from secscan.config import Config
 from secscan.errors import UsageError
 from secscan.findings import FindingKind
+from secscan.history.trends import Trends
 from secscan.policy import judge
 from secscan.policy.decision import Decision
 from secscan.report import FORMATS
@@ -162,12 +163,16 @@ def _not_a_link(folder: Path) -> Path:
 
 
 def write_reports(
-    saved: SavedResults, folder: Path, names: Iterable[str], now: datetime
+    saved: SavedResults,
+    folder: Path,
+    names: Iterable[str],
+    now: datetime,
+    trends: Trends | None = None,
 ) -> list[str]:
     """Render and write each named format; returns the paths written."""
     written = []
     for name in names:
-        for filename, text in FORMATS[name].outputs(saved, now).items():
+        for filename, text in FORMATS[name].outputs(saved, now, trends).items():
             target = folder / filename
             write_atomic(target, text)
             written.append(str(target))

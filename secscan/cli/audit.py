@@ -19,8 +19,10 @@ from secscan.cli._options import (
     with_tree_warnings,
     write_reports,
 )
+from secscan.cli.history import history_option, record_run
 from secscan.cli.views import audit as view
 from secscan.config import load_config
+from secscan.history.model import Source
 from secscan.policy import judge
 from secscan.report.model import build
 from secscan.results import SavedResults
@@ -39,6 +41,7 @@ def console() -> Console:
 @output_dir_option("secscan-results.json goes, for `secscan explain` and `secscan report`")
 @judging_options
 @no_cache_option
+@history_option
 def audit(
     path: Path,
     profile: str,
@@ -48,6 +51,7 @@ def audit(
     waivers: Path | None,
     baseline: Path | None,
     no_cache: bool,
+    history_url: str | None,
 ) -> int:
     """Scan PATH and show every finding, by severity and by control, with file:line places.
 
@@ -86,6 +90,15 @@ def audit(
         baseline=baseline,
     )
     saved = SavedResults(result, decision)
+    recorded = record_run(
+        saved,
+        history_url,
+        config,
+        source=Source.AUDIT,
+        root=root,
+        profile=inputs.profile,
+        now=now(),
+    )
 
     folder = report_dir(output_dir, config, root)
     (results_file,) = write_reports(saved, folder, ["json"], now())
@@ -98,4 +111,5 @@ def audit(
     else:
         click.echo(view.render(model).plain, nl=False)
         click.echo(f"results: {results_file}")
+    recorded.raise_error()
     return int(judge.exit_code(decision))

@@ -20,9 +20,11 @@ from secscan.cli._options import (
     tree_scanners,
     write_reports,
 )
+from secscan.cli.history import history_option, record_run
 from secscan.cli.views.terminal import summary
 from secscan.config import Config, load_config
 from secscan.errors import ReportError, UsageError
+from secscan.history.model import Source
 from secscan.policy import judge
 from secscan.report import FORMATS
 from secscan.results import SavedResults
@@ -52,6 +54,7 @@ STEP_SUMMARY_LIMIT = 1024 * 1024 - 4096
     "instead of the merge base's (it then decides how it is judged). Every report says so.",
 )
 @no_cache_option
+@history_option
 @quiet_option
 @click.option("-v", "--verbose", is_flag=True, help="Notes such as refused cache entries.")
 def ci(
@@ -65,6 +68,7 @@ def ci(
     waivers: Path | None,
     trust_tree_settings: bool,
     no_cache: bool,
+    history_url: str | None,
     quiet: bool,
     verbose: bool,
 ) -> int:
@@ -95,7 +99,18 @@ def ci(
         warnings = judge.tree_warnings(root, config, inputs, tree_scanners(), **options)
         if trust_tree_settings:
             warnings = (TRUST_TREE_WARNING, *warnings)
-        return _run(root, config, inputs, new_since, output_dir, no_cache, quiet, warnings, None)
+        return _run(
+            root,
+            config,
+            inputs,
+            new_since,
+            output_dir,
+            no_cache,
+            quiet,
+            warnings,
+            None,
+            history_url,
+        )
     top = vcs.toplevel(root)
     if top is None:
         raise UsageError(f"--new-since needs a git work tree; {root} is not in one")
@@ -120,6 +135,7 @@ def ci(
             quiet,
             (),
             chosen,
+            history_url,
         )
 
 
@@ -140,6 +156,7 @@ def _run(
     quiet: bool,
     warnings: tuple[str, ...],
     chosen: judge.Trusted | None,
+    history_url: str | None,
 ) -> int:
     now = pipeline.utcnow
     notes: list[str] = []
@@ -169,6 +186,15 @@ def _run(
     if extra or warnings:
         decision = replace(decision, warnings=(*warnings, *decision.warnings, *extra))
     saved = SavedResults(result, decision)
+    recorded = record_run(
+        saved,
+        history_url,
+        config,
+        source=Source.CI,
+        root=root,
+        profile=inputs.profile,
+        now=now(),
+    )
 
     folder = report_dir(
         output_dir,
@@ -178,11 +204,14 @@ def _run(
         from_tree=True if chosen else None,
     )
     rendered_at = now()
-    written = write_reports(saved, folder, FORMATS, rendered_at)
+    written = write_reports(saved, folder, FORMATS, rendered_at, recorded.trends)
 
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary and "markdown" in FORMATS:
-        append_step_summary(Path(step_summary), FORMATS["markdown"].render(saved, rendered_at))
+        append_step_summary(
+            Path(step_summary),
+            FORMATS["markdown"].render(saved, rendered_at, trends=recorded.trends),
+        )
 
     if quiet:
         click.echo(f"gate {'PASSED' if decision.passed else 'FAILED'}")
@@ -190,6 +219,7 @@ def _run(
         click.echo(summary(saved, written), nl=False)
         for n in notes:
             click.echo(f"  {n}")
+    recorded.raise_error()
     return int(judge.exit_code(decision))
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from secscan import pipeline
+from secscan import history, pipeline
 from secscan._atomic import write_atomic
 from secscan.cli._options import report_dir, with_tree_warnings
 from secscan.cli.report import read_results
@@ -79,6 +79,14 @@ from secscan.results import SavedResults
     default=None,
     help="Baseline when scanning PATH.",
 )
+@click.option(
+    "--history",
+    "history_url",
+    metavar="URL",
+    envvar="SECSCAN_HISTORY",
+    default=None,
+    help="History database: the HTML document gains the branch's trends.",
+)
 def compliance_cmd(
     path: Path | None,
     from_file: Path | None,
@@ -91,6 +99,7 @@ def compliance_cmd(
     policy_dir: Path | None,
     waivers: Path | None,
     baseline: Path | None,
+    history_url: str | None,
 ) -> int:
     """Write the compliance evidence document for PATH (scanned now) or --from saved results.
 
@@ -115,8 +124,11 @@ def compliance_cmd(
     if output is not None and len(wanted) > 1:
         raise UsageError("-o/--output takes one --framework; use --output-dir for several")
     rendered_at = now()
+    trends = None
+    if history_url and fmt == "html":
+        trends = history.trends_for(Path(saved.result.root), history_url, rendered_at)
     for framework in wanted:
-        text = compliance.render(saved, rendered_at, framework=framework, fmt=fmt)
+        text = compliance.render(saved, rendered_at, framework=framework, fmt=fmt, trends=trends)
         if output is not None and str(output) == "-":
             click.echo(text, nl=False)
             continue

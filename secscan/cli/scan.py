@@ -19,10 +19,12 @@ from secscan.cli._options import (
     with_tree_warnings,
     write_reports,
 )
+from secscan.cli.history import history_option, record_run
 from secscan.cli.views.terminal import summary
 from secscan.config import ALL_FORMATS, load_config
 from secscan.errors import UsageError
 from secscan.findings import Severity
+from secscan.history.model import Source
 from secscan.policy import judge
 from secscan.results import SavedResults
 from secscan.scanners.base import ScanRequest
@@ -56,6 +58,7 @@ from secscan.scanners.base import ScanRequest
     "`profile`, else ci].",
 )
 @no_cache_option
+@history_option
 @click.option(
     "--image",
     metavar="REF",
@@ -92,6 +95,7 @@ def scan(
     baseline: Path | None,
     waivers: Path | None,
     no_cache: bool,
+    history_url: str | None,
     image: str | None,
     image_archive: Path | None,
     advisory_db: Path | None,
@@ -139,13 +143,23 @@ def scan(
         baseline=baseline,
     )
     saved = SavedResults(result, decision)
+    recorded = record_run(
+        saved,
+        history_url,
+        config,
+        source=Source.SCAN,
+        root=path.resolve(),
+        profile=inputs.profile,
+        now=now(),
+    )
 
     wanted = dict.fromkeys(["json", *(formats or config.formats)])
     folder = report_dir(output_dir, config, path.resolve())
-    written = write_reports(saved, folder, wanted, now())
+    written = write_reports(saved, folder, wanted, now(), recorded.trends)
 
     if quiet:
         click.echo(f"gate {'PASSED' if decision.passed else 'FAILED'}")
     else:
         click.echo(summary(saved, written, top=10_000 if verbose else 10), nl=False)
+    recorded.raise_error()
     return int(judge.exit_code(decision))

@@ -419,6 +419,7 @@ class _Builder:
             frameworks=parsed.frameworks,
             report=parsed.report,
             gate=parsed.gate,
+            deadlines=parsed.deadlines,
             source_file=str(path),
         )
 

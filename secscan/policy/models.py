@@ -309,6 +309,20 @@ class GateSettings(_Strict):
         return v
 
 
+class Deadlines(_Strict):
+    """Days to remediate an open finding, per severity (`null`: no deadline), counted from the
+    run that first saw it open; history reports the age and breach of every open finding."""
+
+    critical: int | None = Field(default=7, ge=0)
+    high: int | None = Field(default=30, ge=0)
+    medium: int | None = Field(default=90, ge=0)
+    low: int | None = Field(default=180, ge=0)
+    info: int | None = Field(default=None, ge=0)
+
+    def days(self) -> dict[Severity, int | None]:
+        return {s: getattr(self, s.value) for s in Severity}
+
+
 class ProfileFile(_Strict):
     version: int = SCHEMA_VERSION
     description: Text
@@ -316,6 +330,7 @@ class ProfileFile(_Strict):
     frameworks: tuple[Text, ...] = ()
     report: ReportSettings = ReportSettings()
     gate: GateSettings = GateSettings()
+    deadlines: Deadlines = Deadlines()
 
     _v = field_validator("version")(_version)
 
@@ -326,6 +341,7 @@ class Profile(_Strict):
     frameworks: tuple[str, ...] = ()
     report: ReportSettings = ReportSettings()
     gate: GateSettings = GateSettings()
+    deadlines: Deadlines = Deadlines()
     source_file: str = "<memory>"
 
     def threshold(self, kind: FindingKind, controls: tuple[str, ...] = ()) -> Threshold:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from secscan.errors import UsageError
 
 if TYPE_CHECKING:
+    from secscan.history.trends import Trends
     from secscan.results import SavedResults
 
 
@@ -40,29 +41,41 @@ class Format:
     #: A format written as several files: this function returns {file name: text}, and
     #: `filename` is the pattern the names follow (the CLI writes `outputs`).
     files: str | None = None
+    #: The renderer also takes `trends=` (a history's view of the branch) and draws them.
+    trends: bool = False
 
     def renderer(self) -> Callable[..., str]:
         fn: Callable[..., str] = getattr(importlib.import_module(self.module), self.function)
         return fn
 
-    def render(self, saved: SavedResults, now: datetime, *, framework: str | None = None) -> str:
+    def render(
+        self,
+        saved: SavedResults,
+        now: datetime,
+        *,
+        framework: str | None = None,
+        trends: Trends | None = None,
+    ) -> str:
         """The format's text; a compliance format renders one `framework` of the results."""
+        extra: dict[str, Any] = {"trends": trends} if self.trends and trends is not None else {}
         if self.kind is Kind.SCAN:
-            return self.renderer()(saved, now)
+            return self.renderer()(saved, now, **extra)
         if framework is None:
             raise UsageError(f"the compliance format {self.name!r} needs a framework id")
         compliance: Any = importlib.import_module("secscan.report.compliance")
-        return self.renderer()(compliance.view(saved, now, framework))
+        return self.renderer()(compliance.view(saved, now, framework), **extra)
 
     @property
     def pattern(self) -> str:
         """A glob matching every file this format writes (`secscan-defectdojo-*.json`)."""
         return re.sub(r"\{[a-z]+\}", "*", self.filename)
 
-    def outputs(self, saved: SavedResults, now: datetime) -> dict[str, str]:
+    def outputs(
+        self, saved: SavedResults, now: datetime, trends: Trends | None = None
+    ) -> dict[str, str]:
         """File name -> text of every file this scan format writes."""
         if self.files is None:
-            return {self.filename: self.render(saved, now)}
+            return {self.filename: self.render(saved, now, trends=trends)}
         split: Callable[..., dict[str, str]] = getattr(
             importlib.import_module(self.module), self.files
         )
@@ -83,8 +96,8 @@ _GL = "secscan.report.gitlab"
 REGISTRY: tuple[Format, ...] = (
     Format("json", "secscan-results.json", "secscan.report.results_json"),
     Format("sarif", "secscan.sarif", "secscan.report.sarif"),
-    Format("html", "secscan-report.html", "secscan.report.html"),
-    Format("markdown", "secscan-summary.md", "secscan.report.markdown"),
+    Format("html", "secscan-report.html", "secscan.report.html", trends=True),
+    Format("markdown", "secscan-summary.md", "secscan.report.markdown", trends=True),
     Format("junit", "secscan-junit.xml", "secscan.report.junit"),
     Format("gitlab-sast", "gl-sast-report.json", _GL, function="render_sast"),
     Format(
@@ -115,7 +128,9 @@ REGISTRY: tuple[Format, ...] = (
     Format("cyclonedx", "secscan-sbom.cdx.json", "secscan.report.cyclonedx"),
     Format("openvex", "secscan.openvex.json", "secscan.report.openvex"),
     Format("oscal", "secscan-oscal.json", "secscan.report.oscal"),
-    Format("html", "compliance-{id}.html", "secscan.report.compliance", _C, "render_html"),
+    Format(
+        "html", "compliance-{id}.html", "secscan.report.compliance", _C, "render_html", trends=True
+    ),
     Format("markdown", "compliance-{id}.md", "secscan.report.compliance", _C, "render_markdown"),
     Format("json", "compliance-{id}.json", "secscan.report.compliance", _C, "render_json"),
     Format("oscal", "compliance-{id}.oscal.json", "secscan.report.oscal", _C, "render_view"),

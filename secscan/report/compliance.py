@@ -14,8 +14,9 @@ from typing import Any
 from secscan._text import json_visible
 from secscan.errors import UsageError
 from secscan.findings import Excluded, RunStatus, Severity
+from secscan.history.trends import Trends
 from secscan.policy.decision import ControlResult, ControlState, RuleRecord, WaiverRecord
-from secscan.report import COMPLIANCE_FORMATS, _jinja
+from secscan.report import COMPLIANCE_FORMATS, _jinja, trend_charts
 from secscan.report.markdown import cell, code, esc
 from secscan.report.model import (
     ControlView,
@@ -189,10 +190,17 @@ def _label(kind: str) -> str:
     return TargetKind(kind).label if kind in TargetKind._value2member_map_ else kind
 
 
-def render(saved: SavedResults, now: datetime, *, framework: str, fmt: str) -> str:
+def render(
+    saved: SavedResults,
+    now: datetime,
+    *,
+    framework: str,
+    fmt: str,
+    trends: Trends | None = None,
+) -> str:
     if fmt not in COMPLIANCE_FORMATS:
         raise UsageError(f"no compliance format {fmt!r}; use one of {', '.join(FORMATS)}")
-    return COMPLIANCE_FORMATS[fmt].render(saved, now, framework=framework)
+    return COMPLIANCE_FORMATS[fmt].render(saved, now, framework=framework, trends=trends)
 
 
 def filename(framework: str, fmt: str) -> str:
@@ -572,7 +580,7 @@ def _groups_markdown(groups: Sequence[RuleGroup], total: int) -> list[str]:
 # --- HTML -----------------------------------------------------------------------------------
 
 
-def render_html(cv: ComplianceView) -> str:
+def render_html(cv: ComplianceView, trends: Trends | None = None) -> str:
     css = _jinja.asset("report.css")
     csp = "; ".join(
         (
@@ -583,4 +591,12 @@ def render_html(cv: ComplianceView) -> str:
             "form-action 'none'",
         )
     )
-    return _jinja.render(TEMPLATE, v=cv, m=cv.model, css=css, csp=csp, evidence_note=EVIDENCE_NOTE)
+    return _jinja.render(
+        TEMPLATE,
+        v=cv,
+        m=cv.model,
+        css=css,
+        csp=csp,
+        evidence_note=EVIDENCE_NOTE,
+        trends=trend_charts.view(trends) if trends is not None else None,
+    )

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from secscan.findings import FindingKind
-from secscan.report import _jinja
+from secscan.history.trends import Trends
+from secscan.report import _jinja, trend_charts
 from secscan.report.model import SEVERITIES, FindingView, ReportModel, build, slug
 from secscan.results import SavedResults
 
@@ -31,15 +32,16 @@ class Option:
     label: str
 
 
-def render(saved: SavedResults, now: datetime) -> str:
-    return render_model(build(saved, now))
+def render(saved: SavedResults, now: datetime, trends: Trends | None = None) -> str:
+    return render_model(build(saved, now), trends)
 
 
-def render_model(model: ReportModel) -> str:
+def render_model(model: ReportModel, trends: Trends | None = None) -> str:
     css, js = _jinja.asset(CSS), _jinja.asset(JS)
     return _jinja.render(
         TEMPLATE,
         m=model,
+        trends=trend_charts.view(trends) if trends is not None else None,
         css=css,
         js=js,
         csp=content_security_policy(css, js),

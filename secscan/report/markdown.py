@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from secscan._text import visible
+from secscan.history.trends import Trends
 from secscan.report._jinja import when
 from secscan.report.model import (
     ControlView,
@@ -39,12 +40,16 @@ _ZWSP = "&#8203;"
 _LINKISH = re.compile(r"(://|(?i:www)\.|&#64;|\\#(?=\d)|\b(?i:gh)-(?=\d))")
 
 
-def render(saved: SavedResults, now: datetime) -> str:
-    return render_model(build(saved, now))
+def render(saved: SavedResults, now: datetime, trends: Trends | None = None) -> str:
+    return render_model(build(saved, now), trend=trends.summary_line() if trends else None)
 
 
-def render_model(model: ReportModel, *, top: int = TOP_FINDINGS) -> str:
+def render_model(model: ReportModel, *, top: int = TOP_FINDINGS, trend: str | None = None) -> str:
     text = _render(model, top=top, controls=MAX_CONTROLS)
+    if trend is not None:
+        # One line under the heading: what changed since the branch's previous recorded run.
+        head, _, rest = text.partition("\n\n")
+        text = f"{head}\n\n**Trend:** {cell(trend)}\n\n{rest}"
     # The caps above bound the size; this is the last guard for pathological text.
     while len(text) > MAX_CHARS and top > 0:
         top //= 2

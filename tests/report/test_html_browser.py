@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from reportdata import NOW, evil_saved, rich_saved
+from trenddata import hostile_trends
 
 from secscan.report import html
 from secscan.results import SavedResults, loads
@@ -187,3 +188,17 @@ def test_compliance_summary_table_fills_the_first_screen(browser: Any, tmp_path:
     assert len(shot) > 10_000
     page.close()
     assert errors == [], errors
+
+
+def test_trends_section_renders_clean(browser: Any, tmp_path: Path) -> None:
+    """History's trends: inline SVG charts, no console error, no request, no script run."""
+    path = tmp_path / "trends.html"
+    path.write_text(html.render(rich_saved(), NOW, hostile_trends()), encoding="utf-8")
+    page = Page(browser, path)
+    page.assert_clean()
+    charts = page.page.eval_on_selector_all("#trends svg.chart", "s => s.length")
+    assert charts == 3
+    bars = page.page.eval_on_selector_all(
+        "#trends svg.chart rect", "rs => rs.filter(r => r.getBBox().height > 0).length"
+    )
+    assert bars > 4

@@ -1,0 +1,74 @@
+"""History: every recorded scan, each finding's life by fingerprint, trends and deadlines.
+
+`record()` is what `scan`, `ci` and `audit` call after the gate has decided.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+
+from secscan.findings import Severity
+from secscan.history import repository
+from secscan.history.model import Source, from_saved
+from secscan.history.store import HistoryError, SqlStore, default_url
+from secscan.history.trends import Trends, compute
+from secscan.results import SavedResults
+
+#: The database a CI fleet shares (with its password in PGPASSWORD or ~/.pgpass, not here).
+ENV_URL = "SECSCAN_HISTORY"
+
+__all__ = ["ENV_URL", "HistoryError", "Trends", "record", "trends_for", "wanted"]
+
+
+def wanted(option: str | None, switch: bool | None, source: Source) -> str | None:
+    """The history URL this run records to, or None.
+
+    --history URL always records. The config's `history: false` turns recording off, `true`
+    turns it on for every command (to $SECSCAN_HISTORY, else a file in the user's data
+    directory). Unset, `ci` records when $SECSCAN_HISTORY names a database. The URL never
+    comes from the scanned repository's config: a repository must not choose where its
+    findings, and the database password, are sent.
+    """
+    if option:
+        return option
+    env = os.environ.get(ENV_URL) or None
+    if switch is False:
+        return None
+    if switch is True:
+        return env or default_url()
+    return env if source is Source.CI else None
+
+
+def trends_for(root: Path, url: str, now: datetime) -> Trends | None:
+    """The recorded trends of the repository and branch at `root` (read only), if any."""
+    repo, branch = repository.identity(root), repository.branch(root)
+    store = SqlStore.open(url)
+    try:
+        runs = store.load(repo, branch)
+    finally:
+        store.close()
+    return compute(runs, now) if runs else None
+
+
+def record(
+    saved: SavedResults,
+    url: str,
+    *,
+    source: Source,
+    root: Path,
+    deadlines: Mapping[Severity, int | None] | None,
+    now: datetime,
+) -> Trends:
+    """Record a judged run (all of it or nothing) and return the trends of its branch."""
+    repo = repository.identity(root)
+    branch = repository.branch(root)
+    run = from_saved(saved, repository=repo, source=source, branch=branch, deadlines=deadlines)
+    store = SqlStore.open(url)
+    try:
+        store.record(run)
+        return compute(store.load(repo, branch), now)
+    finally:
+        store.close()

@@ -1,0 +1,207 @@
+"""A finding's life by fingerprint over one line of runs: new, fixed, reopened, waived.
+
+Pure: runs in, lifecycles out. "Fixed" needs evidence: a later run in which the scanner that
+found it ran successfully over the finding's file and did not report it. A failed scanner, an
+excluded file or a file the tool could not read is "not scanned", and never a fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+
+from secscan.findings import RunStatus, Severity
+from secscan.history.model import Run, Seen, WaiverInForce
+
+
+class State(StrEnum):
+    OPEN = "open"
+    #: Open again after a fix.
+    REOPENED = "reopened"
+    FIXED = "fixed"
+    #: Open, but accepted by a waiver that had not expired when last seen.
+    WAIVED = "waived"
+
+    @property
+    def is_open(self) -> bool:
+        return self is not State.FIXED
+
+
+class EventKind(StrEnum):
+    NEW = "new"
+    FIXED = "fixed"
+    REOPENED = "reopened"
+    #: Absent from a run that could not have seen it (scanner failed, file not assessed).
+    NOT_SCANNED = "not_scanned"
+    WAIVED = "waived"
+    UNWAIVED = "unwaived"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    kind: EventKind
+    run_id: int
+    at: datetime
+    commit: str | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    """One stretch of being open: from the run that saw it to the run that fixed it."""
+
+    opened_at: datetime
+    opened_run: int
+    severity: Severity
+    fixed_at: datetime | None = None
+    fixed_run: int | None = None
+
+    @property
+    def days_to_fix(self) -> float | None:
+        if self.fixed_at is None:
+            return None
+        return (self.fixed_at - self.opened_at).total_seconds() / 86400
+
+
+@dataclass(frozen=True, slots=True)
+class Lifecycle:
+    fingerprint: str
+    latest: Seen
+    state: State
+    first_seen: datetime
+    last_seen: datetime
+    first_run: int
+    last_run: int
+    episodes: tuple[Episode, ...]
+    events: tuple[Event, ...] = ()
+    waiver: WaiverInForce | None = None
+
+    @property
+    def open_since(self) -> datetime | None:
+        return None if not self.state.is_open else self.episodes[-1].opened_at
+
+    @property
+    def fixed_at(self) -> datetime | None:
+        return self.episodes[-1].fixed_at
+
+    def age_days(self, now: datetime) -> float | None:
+        since = self.open_since
+        return None if since is None else (now - since).total_seconds() / 86400
+
+
+@dataclass
+class _Track:
+    latest: Seen
+    first_seen: datetime
+    first_run: int
+    last_seen: datetime
+    last_run: int
+    state: State
+    episodes: list[Episode]
+    events: list[Event] = field(default_factory=list)
+    waiver: WaiverInForce | None = None
+
+
+def assessed(run: Run) -> Mapping[str, frozenset[str]]:
+    """Per scanner that ran successfully, the files it assessed."""
+    return {s.scanner: frozenset(s.paths) for s in run.scanners if s.status is RunStatus.OK}
+
+
+def lifecycles(runs: Sequence[Run], now: datetime | None = None) -> dict[str, Lifecycle]:
+    """Walk the runs oldest first; `now` lets a waiver that has since expired stop counting."""
+    tracks: dict[str, _Track] = {}
+    #: The tracks not fixed: only they can be fixed by a run (a long history is mostly fixed).
+    live: dict[str, _Track] = {}
+    for index, run in enumerate(runs):
+        run_id = run.id if run.id is not None else index
+        present = {s.fingerprint: s for s in run.findings}
+        for fp, seen in present.items():
+            waiver = _active(run, seen)
+            track = tracks.get(fp)
+            if track is None:
+                track = tracks[fp] = _Track(
+                    latest=seen,
+                    first_seen=run.at,
+                    first_run=run_id,
+                    last_seen=run.at,
+                    last_run=run_id,
+                    state=State.OPEN,
+                    episodes=[Episode(run.at, run_id, seen.severity)],
+                )
+                track.events.append(Event(EventKind.NEW, run_id, run.at, run.commit))
+            elif track.state is State.FIXED:
+                track.state = State.REOPENED
+                track.episodes.append(Episode(run.at, run_id, seen.severity))
+                track.events.append(Event(EventKind.REOPENED, run_id, run.at, run.commit))
+            live[fp] = track
+            if waiver is not None and track.waiver is None:
+                track.events.append(
+                    Event(EventKind.WAIVED, run_id, run.at, run.commit, _waiver_text(waiver))
+                )
+            elif waiver is None and track.waiver is not None:
+                track.events.append(Event(EventKind.UNWAIVED, run_id, run.at, run.commit))
+            track.waiver = waiver
+            track.latest, track.last_seen, track.last_run = seen, run.at, run_id
+            if waiver is not None:
+                track.state = State.WAIVED
+            else:
+                track.state = State.REOPENED if len(track.episodes) > 1 else State.OPEN
+        ok = assessed(run)
+        for fp, track in list(live.items()):
+            if fp in present:
+                continue
+            seen = track.latest
+            if seen.path in ok.get(seen.scanner, ()):
+                del live[fp]
+                track.state = State.FIXED
+                track.waiver = None
+                track.episodes[-1] = replace(track.episodes[-1], fixed_at=run.at, fixed_run=run_id)
+                track.events.append(Event(EventKind.FIXED, run_id, run.at, run.commit))
+            else:
+                why = _why_not(run, seen)
+                last = track.events[-1]
+                if last.kind is not EventKind.NOT_SCANNED or last.detail != why:
+                    track.events.append(
+                        Event(EventKind.NOT_SCANNED, run_id, run.at, run.commit, why)
+                    )
+    out = {}
+    for fp, tr in tracks.items():
+        state, waiver = tr.state, tr.waiver
+        if state is State.WAIVED and waiver is not None and now is not None:
+            if waiver.expires < now.date():
+                state = State.OPEN  # the waiver ran out after the last run
+        out[fp] = Lifecycle(
+            fingerprint=fp,
+            latest=tr.latest,
+            state=state,
+            first_seen=tr.first_seen,
+            last_seen=tr.last_seen,
+            first_run=tr.first_run,
+            last_run=tr.last_run,
+            episodes=tuple(tr.episodes),
+            events=tuple(tr.events),
+            waiver=waiver if state is State.WAIVED else None,
+        )
+    return out
+
+
+def _active(run: Run, seen: Seen) -> WaiverInForce | None:
+    w = run.waiver(seen.waiver)
+    if w is None or w.expired or w.expires < run.at.date():
+        return None
+    return w
+
+
+def _waiver_text(w: WaiverInForce) -> str:
+    return f"waiver {w.key} (owner {w.owner}, expires {w.expires.isoformat()})"
+
+
+def _why_not(run: Run, seen: Seen) -> str:
+    scanner = next((s for s in run.scanners if s.scanner == seen.scanner), None)
+    if scanner is None:
+        return f"{seen.scanner} did not run"
+    if scanner.status is not RunStatus.OK:
+        return f"{seen.scanner} {scanner.status.value}"
+    return f"{seen.scanner} did not assess {seen.path}"
