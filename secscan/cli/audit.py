@@ -20,10 +20,10 @@ from secscan.cli._options import (
     write_reports,
 )
 from secscan.cli.views import audit as view
-from secscan.config import load_config
 from secscan.policy import judge
 from secscan.report.model import build
 from secscan.results import SavedResults
+from secscan.scanners import load_config
 
 PROFILE = "audit"
 

@@ -20,11 +20,12 @@ from secscan.cli._options import (
     write_reports,
 )
 from secscan.cli.views.terminal import summary
-from secscan.config import ALL_FORMATS, load_config
+from secscan.config import ALL_FORMATS
 from secscan.errors import UsageError
 from secscan.findings import Severity
 from secscan.policy import judge
 from secscan.results import SavedResults
+from secscan.scanners import load_config
 from secscan.scanners.base import ScanRequest
 
 
