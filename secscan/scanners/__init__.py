@@ -90,6 +90,12 @@ def default_config(base_dir: Path | None = None) -> Config:
     return _config.defaults(base_dir)
 
 
+def make_config(**values: object) -> Config:
+    """A Config built in code, scanner sections included (`make_config(bandit={"skip": ...})`)."""
+    registry()
+    return _config.config_model().model_validate(values)
+
+
 def build(names: list[str] | tuple[str, ...] | None = None) -> list[Scanner]:
     """Instantiate the named scanners (the default set when None), in a stable order."""
     reg = registry()
