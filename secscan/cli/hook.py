@@ -41,7 +41,7 @@ def scanners_for(kind: str, config: Config) -> list[str]:
     type=click.Choice(sorted(KINDS)),
     default="code",
     show_default=True,
-    help="Which scanners: code (bandit, semgrep and secrets), deps, iac or secrets.",
+    help="Which scanners: code (the code and secret scanners), deps, iac or secrets.",
 )
 @click.option(
     "--profile",
