@@ -6,7 +6,7 @@ import threading
 import tomllib
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, field_validator
 
@@ -116,9 +116,19 @@ class Config(_Strict):
     def timeout_for(self, scanner: str) -> float:
         return self.timeouts.get(scanner, self.timeout)
 
+    if not TYPE_CHECKING:
+        # A Config built in code (`Config(base_dir=...)`) still answers `config.<section>`
+        # with the registered section's defaults; typed code asks `section()`.
+        def __getattr__(self, item: str) -> Any:
+            model = SECTIONS.get(item)
+            if model is not None:
+                return model()
+            return super().__getattr__(item)
+
     def section(self, key: str, model: type[M]) -> M:
         """A scanner's section as validated on load; its defaults when the file has none."""
-        value = getattr(self, key, None) if key in type(self).model_fields else None
+        # A field of the config_model() subclass, or set by model_copy(update=...) on a plain one.
+        value = self.__dict__.get(key)
         if value is None:
             return model()
         if not isinstance(value, model):
