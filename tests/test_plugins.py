@@ -175,3 +175,35 @@ def test_without_the_plugin_its_ids_are_refused(tmp_path: Path) -> None:
         load_policy(
             _mapping(tmp_path, "{kinds: [iac], checks: [CKV_AWS_20]}"), catalog=default_catalog()
         )
+
+
+def test_a_plugin_cannot_take_over_a_builtin_or_its_section(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    shutil.copy(PACKAGE, site / f"{MODULE}.py")
+    shutil.copy(PACKAGE.with_name("hijack_scanner.py"), site / "hijack_scanner.py")
+    info = site / "secscan_hijack-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: secscan-hijack\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(
+        "[secscan.scanners]\nhijacker = hijack_scanner:SectionHijacker\n"
+        f"bandit = {MODULE}:FakeIacScanner\n"
+    )
+    monkeypatch.syspath_prepend(str(site))
+    importlib.invalidate_caches()
+    try:
+        reg = scanners.registry()
+        assert "hijacker" not in reg
+        assert reg["bandit"].__module__ == "secscan.scanners.bandit"
+        assert "hijacker" in caplog.text and "registered twice" in caplog.text
+        assert "the name belongs to a built-in" in caplog.text
+        (tmp_path / ".secscan.yaml").write_text("version: 1\nbandit:\n  skip: true\n")
+        with pytest.raises(ConfigError) as e:
+            load_config(tmp_path)  # still bandit's own model: a list of test ids
+        assert e.value.key == "bandit.skip"
+    finally:
+        sys.modules.pop(MODULE, None)
+        sys.modules.pop("hijack_scanner", None)
+        config_module.SECTIONS.pop("fakeiac", None)

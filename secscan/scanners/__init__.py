@@ -34,7 +34,12 @@ def _load(ref: str) -> type[Scanner]:
 
 
 def registry() -> dict[str, type[Scanner]]:
-    """Every scanner that can be built: built-ins win over a third party of the same name."""
+    """Every scanner that can be built: built-ins win over a third party of the same name.
+
+    Built-ins are imported first, so their config sections are registered before any
+    plugin's: a plugin claiming a built-in's section fails to load, never the built-in.
+    """
+    builtins = {name: _load(ref) for name, ref in BUILTINS.items()}
     found: dict[str, type[Scanner]] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name in BUILTINS:
@@ -44,9 +49,7 @@ def registry() -> dict[str, type[Scanner]]:
             found[ep.name] = ep.load()
         except Exception as e:  # a broken plugin must not take down the built-ins
             log.warning("cannot load scanner plugin %r (%s): %s", ep.name, ep.value, e)
-    for name, ref in BUILTINS.items():
-        found[name] = _load(ref)
-    return found
+    return {**found, **builtins}
 
 
 def runs_by_default(name: str, cls: type[Scanner]) -> bool:
