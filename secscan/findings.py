@@ -224,6 +224,10 @@ class ScannerRun:
     #: Every package the scanner saw (a dependency scanner's pins, an image's packages), vulnerable
     #: or not: the SBOM's components.
     components: tuple[Package, ...] = ()
+    #: Per target kind (secscan.targets.TargetKind), how many targets the run analyzed;
+    #: None when not recorded (results from before it was). Decides which controls the
+    #: run can evidence: workflow YAML is no Terraform.
+    target_kinds: tuple[tuple[str, int], ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

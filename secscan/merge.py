@@ -32,6 +32,7 @@ _NO_FILES = Path("/dev/null/secscan-merge")
 _SHARD_ORDER = (
     ControlState.FAIL,
     ControlState.WAIVED,
+    ControlState.BELOW_THRESHOLD,
     ControlState.PASS,
     ControlState.NOT_ASSESSED,
 )
@@ -40,6 +41,7 @@ _PARTS_ORDER = (
     ControlState.FAIL,
     ControlState.NOT_ASSESSED,
     ControlState.WAIVED,
+    ControlState.BELOW_THRESHOLD,
     ControlState.PASS,
 )
 

@@ -21,6 +21,7 @@ from secscan.errors import ScannerError, ToolError, UsageError
 from secscan.findings import Finding, FindingKind, NotAnalyzed, RunStatus, ScannerRun, ScanResult
 from secscan.redact import Redactor
 from secscan.scanners.base import ScanContext, Scanner, ScanOutcome, ScanRequest, ToolScanner
+from secscan.targets import census
 
 Clock = Callable[[], datetime]
 
@@ -235,6 +236,9 @@ def _run_scanner(
             rulesets=outcome.rulesets,
             cached=cached,
             components=outcome.components,
+            target_kinds=census(
+                ctx.root, scanner.kind, ctx.targets, {n.path for n in outcome.not_analyzed}
+            ),
         )
     )
 

@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[tuple[str, ...], ...], ...] = (
             "secscan.errors",
             "secscan.findings",
             "secscan.checkids",
+            "secscan.targets",
             "secscan._subprocess",
             "secscan._atomic",
             "secscan._yaml",

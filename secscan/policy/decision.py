@@ -16,7 +16,12 @@ class ControlState(StrEnum):
     FAIL = "fail"
     PASS = "pass"  # noqa: S105 - a verdict, not a password
     WAIVED = "waived"
-    #: No scanner that could evidence the control ran: never to be shown as a pass.
+    #: Assessed, with open findings that are all below the gate's fail threshold: the gate
+    #: lets them through, but the control is not clean, so it is never shown as a pass.
+    BELOW_THRESHOLD = "below_threshold"
+    #: The evidence is missing: no scanner that could evidence the control ran, one failed,
+    #: or it analyzed no target of the kinds that evidence it. Never to be shown as a pass;
+    #: the control's `note` says which.
     NOT_ASSESSED = "not_assessed"
 
 
@@ -28,6 +33,27 @@ class Reason:
     message: str
     fingerprints: tuple[str, ...] = ()
     controls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RuleEvidence:
+    """One mapping rule's evaluation for one control: who evaluated it over what, and what
+    it found. A rule is evaluated when a scanner that can produce its findings ran OK over
+    at least one target of the kinds that evidence it.
+    """
+
+    rule: str
+    evaluated: bool
+    #: `scanner tool_version` pairs that evaluated it.
+    scanners: tuple[tuple[str, str], ...] = ()
+    #: Per target kind, the analyzed targets that evidence it.
+    targets: tuple[tuple[str, int], ...] = ()
+    open: int = 0
+    waived: int = 0
+    #: Open findings at or above their fail threshold.
+    failing: int = 0
+    #: Why it was not evaluated (or, when it was, what was left out).
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +75,23 @@ class ControlResult:
     #: Finding kinds whose scanners could evidence this control: what a `not_assessed`
     #: control is missing ("run an iac scanner").
     evidenced_by: tuple[str, ...] = ()
-    #: One line on how the state was reached, for people.
+    #: One line on how the state was reached, for people; for `not_assessed`, why.
     note: str = ""
+    #: Target kinds (any one) that must have been analyzed for the control to be assessed.
+    targets: tuple[str, ...] = ()
+    #: Per target kind, the analyzed targets that evidenced it.
+    analyzed: tuple[tuple[str, int], ...] = ()
+    #: Per mapping rule, its evaluation (the OSCAL observations).
+    rule_evidence: tuple[RuleEvidence, ...] = ()
+    #: Scanners that could evidence it and failed: their part of the evidence is missing.
+    failed_scanners: tuple[str, ...] = ()
+    #: What scanner evidence cannot show for this control.
+    limits: str = ""
+
+    @property
+    def below_threshold_fingerprints(self) -> tuple[str, ...]:
+        failing = set(self.failing_fingerprints)
+        return tuple(fp for fp in self.fingerprints if fp not in failing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +122,8 @@ class FrameworkRecord:
     source: str = ""
     version: str | None = None
     url: str | None = None
+    #: What of the standard the framework file leaves out (scanners cannot evidence it).
+    excluded: str = ""
 
 
 @dataclass(frozen=True, slots=True)

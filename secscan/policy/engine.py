@@ -13,6 +13,7 @@ from datetime import datetime
 
 from secscan.findings import Finding, FindingKind, RunStatus, ScannerRun, ScanResult, Severity
 from secscan.policy.baseline import Baseline
+from secscan.policy.controls import ControlInfo, control_results
 from secscan.policy.decision import (
     SCANNER_ERROR_RULE,
     WEAKENED_SETTINGS_RULE,
@@ -28,13 +29,6 @@ from secscan.policy.decision import (
 from secscan.policy.match import can_evidence, evidencing_run, matches
 from secscan.policy.models import Framework, MappingRule, Policy, Profile, Threshold, qualify
 from secscan.policy.waivers import LoadedWaiver, Waivers, today_utc
-
-
-@dataclass(frozen=True)
-class ControlInfo:
-    framework: Framework
-    qid: str
-    rules: tuple[MappingRule, ...]
 
 
 @dataclass(frozen=True)
@@ -241,8 +235,8 @@ def not_assessed(ctx: Context) -> Verdict:
         return Verdict()
     ids = tuple(qualify(c.framework, c.control_id) for c in missing)
     text = (
-        f"{len(missing)} control(s) not assessed (no scanner that can evidence them ran): "
-        + ", ".join(ids)
+        f"{len(missing)} control(s) not assessed (no scanner that can evidence them ran, one "
+        "failed, or no target of the kinds that evidence them was in scope): " + ", ".join(ids)
     )
     if action == "fail":
         return Verdict((Reason("not-assessed", text, controls=ids),))
@@ -489,8 +483,8 @@ def evaluate(
     thresholds = tuple(
         fail_on if fail_on is not None else profile.threshold(f.kind, f.controls) for f in findings
     )
-    controls = _control_results(
-        mapped, findings, matched_rules, waived, honoured, thresholds, index
+    controls = control_results(
+        mapped.runs, findings, matched_rules, waived, honoured, thresholds, index
     )
     ctx = Context(
         result=mapped,
@@ -525,7 +519,9 @@ def evaluate(
         report_threshold=profile.report.min_severity.value,
         frameworks=tuple(f.id for f in frameworks),
         framework_records=tuple(
-            FrameworkRecord(f.id, f.info.title, f.info.source, f.info.version, f.info.url)
+            FrameworkRecord(
+                f.id, f.info.title, f.info.source, f.info.version, f.info.url, f.info.excluded
+            )
             for f in frameworks
         ),
         rules=tuple(
@@ -605,90 +601,6 @@ def _map_runs(
         replace(run, findings=tuple(mapped(f) for f in run.findings)) for run in result.runs
     )
     return replace(result, runs=runs), matched
-
-
-def _control_results(
-    result: ScanResult,
-    findings: Sequence[Finding],
-    matched_rules: Sequence[tuple[str, ...]],
-    waived: Mapping[int, LoadedWaiver],
-    honoured: frozenset[int],
-    thresholds: Sequence[Threshold],
-    index: Mapping[str, ControlInfo],
-) -> tuple[ControlResult, ...]:
-    runs = [r for r in result.runs if evidencing_run(r)]
-    by_rule: dict[str, list[int]] = {}
-    for i, rids in enumerate(matched_rules):
-        for rid in rids:
-            by_rule.setdefault(rid, []).append(i)
-    out = []
-    for qid, info in index.items():
-        control = next(
-            c for c in info.framework.controls if qualify(info.framework.id, c.id) == qid
-        )
-        rule_ids = {r.id for r in info.rules}
-        mine = sorted({i for rid in rule_ids for i in by_rule.get(rid, ())})
-        kinds = _evidence_kinds(control.evidence, info.rules)
-        scanners = {
-            r.scanner
-            for r in runs
-            if r.kind.value in kinds
-            and any(can_evidence(rule.match, r.scanner, r.kind) for rule in info.rules)
-        }
-        # An honoured inline suppression does not fail a control; it is never "waived" either.
-        open_ = [i for i in mine if i not in waived and i not in honoured]
-        shut = [i for i in mine if i in waived]
-
-        def fails(i: int) -> bool:
-            t = thresholds[i]
-            return t != "none" and findings[i].severity >= t
-
-        failing = [i for i in open_ if fails(i)]
-        if failing:  # a failure is never hidden behind "not assessed"
-            state, note = (
-                ControlState.FAIL,
-                f"{len(failing)} finding(s) at or above the fail threshold",
-            )
-        elif not scanners:
-            state = ControlState.NOT_ASSESSED
-            note = "no scanner that can evidence this control ran" + (
-                f" (needs a {' or '.join(kinds)} scanner)"
-                if kinds
-                else " (no mapping rule names it)"
-            )
-        elif any(fails(i) for i in shut):
-            state, note = ControlState.WAIVED, "every finding that would fail it is waived"
-        else:
-            state = ControlState.PASS
-            note = f"assessed by {', '.join(sorted(scanners))}; " + (
-                f"{len(open_)} finding(s) below the fail threshold" if open_ else "no findings"
-            )
-        out.append(
-            ControlResult(
-                framework=info.framework.id,
-                control_id=control.id,
-                title=control.title,
-                state=state,
-                theme=control.theme,
-                statement=control.statement,
-                fingerprints=_fps(findings, open_),
-                waived_fingerprints=_fps(findings, shut),
-                scanners=tuple(sorted(scanners | {findings[i].scanner for i in failing})),
-                mapping_rules=tuple(sorted(rule_ids)),
-                failing_fingerprints=_fps(findings, failing),
-                evidenced_by=kinds,
-                note=note,
-            )
-        )
-    return tuple(out)
-
-
-def _evidence_kinds(
-    declared: Sequence[FindingKind], rules: Sequence[MappingRule]
-) -> tuple[str, ...]:
-    if declared:
-        return tuple(k.value for k in declared)
-    return tuple(dict.fromkeys(k.value for rule in rules for k in rule.match.kinds))
 
 
 def _fps(findings: Sequence[Finding], idxs: Sequence[int]) -> tuple[str, ...]:

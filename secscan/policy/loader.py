@@ -18,17 +18,19 @@ from secscan._resources import data_dir
 from secscan._yaml import _Loaded, load_yaml, validate
 from secscan.errors import PolicyError
 from secscan.findings import FindingKind
-from secscan.policy.match import any_glob, glob_match
+from secscan.policy.match import any_glob, canonical_check_glob, glob_match
 from secscan.policy.models import (
     Framework,
     FrameworkFile,
     MappingFile,
     MappingRule,
+    MappingRuleSpec,
     Policy,
     Profile,
     ProfileFile,
     qualify,
 )
+from secscan.targets import CHECK_TARGETS, OF_FINDING_KIND, TargetKind, describe
 
 #: The folders of a policy directory; anything else in it (e.g. semgrep/) is not ours.
 FRAMEWORKS, MAPPINGS, GATES = "frameworks", "mappings", "gates"
@@ -202,26 +204,63 @@ class _Builder:
     def rules(
         self, paths: list[Path], controls: Mapping[str, Framework]
     ) -> tuple[list[MappingRule], dict[str, Path]]:
-        out: list[MappingRule] = []
+        specs: list[tuple[Path, int, MappingRuleSpec]] = []
         where: dict[str, Path] = {}
         for path in paths:
             parsed = self.parse(path, MappingFile)
-            for i, rule in enumerate(parsed.rules):
-                loc: list[int | str] = ["rules", i]
-                if rule.id in where:
+            for i, spec in enumerate(parsed.rules):
+                if spec.id in where:
                     raise self.error(
                         path,
-                        [*loc, "id"],
-                        f"duplicate rule id {rule.id!r} (also in {where[rule.id]})",
+                        ["rules", i, "id"],
+                        f"duplicate rule id {spec.id!r} (also in {where[spec.id]})",
                     )
-                where[rule.id] = path
-                for j, cid in enumerate(rule.controls):
-                    self.check_control(path, [*loc, "controls", j], cid, controls)
-                if len(set(rule.controls)) != len(rule.controls):
-                    raise self.error(path, [*loc, "controls"], "a control is listed twice")
-                self.check_match(path, loc, rule)
-                out.append(rule)
+                where[spec.id] = path
+                specs.append((path, i, spec))
+        bases = {s.id: s for _, _, s in specs if s.match is not None}
+        out: list[MappingRule] = []
+        for path, i, spec in specs:
+            loc: list[int | str] = ["rules", i]
+            rule = self.resolve(path, loc, spec, bases)
+            for j, cid in enumerate(rule.controls):
+                self.check_control(path, [*loc, "controls", j], cid, controls)
+            if len(set(rule.controls)) != len(rule.controls):
+                raise self.error(path, [*loc, "controls"], "a control is listed twice")
+            self.check_match(path, loc, rule)
+            self.check_targets(path, loc, rule)
+            out.append(rule)
         return out, where
+
+    def resolve(
+        self,
+        path: Path,
+        loc: list[int | str],
+        spec: MappingRuleSpec,
+        bases: Mapping[str, MappingRuleSpec],
+    ) -> MappingRule:
+        """The rule a spec describes: an `extends` takes its base's match (and targets)."""
+        match, targets, description = spec.match, spec.targets, spec.description
+        if spec.extends is not None:
+            base = bases.get(spec.extends)
+            if base is None:
+                raise self.error(
+                    path,
+                    [*loc, "extends"],
+                    f"{spec.extends!r} is not a rule with its own match (rules extend only "
+                    "those, never another extending rule)",
+                )
+            match, targets = base.match, targets or base.targets
+            description = description or base.description
+        assert match is not None  # noqa: S101 - the model requires match or extends
+        return MappingRule(
+            id=spec.id,
+            description=description,
+            match=match,
+            controls=spec.controls,
+            rationale=spec.rationale,
+            targets=targets,
+            extends=spec.extends,
+        )
 
     def check_control(
         self, path: Path, loc: list[int | str], cid: str, controls: Mapping[str, Framework]
@@ -291,6 +330,35 @@ class _Builder:
                             f"{'/'.join(m.scanners)} has no rule like {pattern!r}",
                         )
 
+    def check_targets(self, path: Path, loc: list[int | str], rule: MappingRule) -> None:
+        """A rule's declared targets must be readable by its kinds' scanners, and its check
+        ids must evaluate some target it declares (a `KSV-*` rule evidenced by Terraform only
+        could never be evaluated)."""
+        m = rule.match
+        if len(set(rule.targets)) != len(rule.targets):
+            raise self.error(path, [*loc, "targets"], "a target kind is listed twice")
+        for j, t in enumerate(rule.targets):
+            if not any(t in OF_FINDING_KIND[k] for k in m.kinds):
+                raise self.error(
+                    path,
+                    [*loc, "targets", j],
+                    f"{t.value} targets are not read by {'/'.join(k.value for k in m.kinds)} "
+                    "scanners, so they cannot evidence this rule",
+                )
+        if FindingKind.IAC not in m.kinds:
+            return
+        have = set(rule.evidence_targets(FindingKind.IAC) or ())
+        for j, pattern in enumerate(m.checks):
+            prefix = canonical_check_glob(pattern).split("-", 1)[0].upper()
+            needed = CHECK_TARGETS.get(prefix)
+            if needed and not have & set(needed):
+                raise self.error(
+                    path,
+                    [*loc, "match", "checks", j],
+                    f"{pattern} checks evaluate {describe(needed)} files, and the rule's "
+                    f"targets ({describe(sorted(have))}) include none of them",
+                )
+
     def crosswalks(
         self, frameworks: list[Framework], rule_files: Mapping[str, Path], rules: list[MappingRule]
     ) -> None:
@@ -307,6 +375,22 @@ class _Builder:
                                 ["controls", i, "evidence", j],
                                 f"no mapping rule of {qid} matches {k.value} findings, so a "
                                 f"{k.value} scanner cannot evidence it",
+                            )
+                if c.targets:
+                    qid = qualify(f.id, c.id)
+                    mine = [r for r in rules if qid in r.controls or r.id in c.rules]
+                    readable = _readable(mine)
+                    for j, t in enumerate(c.targets):
+                        if t not in readable:
+                            raise self.error(
+                                Path(f.source_file),
+                                ["controls", i, "targets", j],
+                                f"no mapping rule of {qid} is evidenced by {t.label} files"
+                                + (
+                                    f" (they are by: {describe(sorted(readable))})"
+                                    if readable
+                                    else ""
+                                ),
                             )
                 for j, rid in enumerate(c.rules):
                     if rid not in rule_files:
@@ -338,6 +422,15 @@ class _Builder:
             gate=parsed.gate,
             source_file=str(path),
         )
+
+
+def _readable(rules: list[MappingRule]) -> set[TargetKind]:
+    """Every target kind that evidences at least one of these rules."""
+    out: set[TargetKind] = set()
+    for r in rules:
+        for k in r.match.kinds:
+            out.update(r.evidence_targets(k) or OF_FINDING_KIND[k])
+    return out
 
 
 def _parse(path: Path, model: type[M]) -> tuple[_Loaded, M]:

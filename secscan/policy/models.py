@@ -6,9 +6,17 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from secscan.findings import FindingKind, Severity
+from secscan.targets import INFRASTRUCTURE, OF_FINDING_KIND, TargetKind
 
 SCHEMA_VERSION = 1
 #: Framework ids name a file's controls everywhere: `iso27001-2022:A.8.28`.
@@ -62,6 +70,14 @@ class Control(_Strict):
     #: as assessed. Empty: any kind its rules match. Set it when a narrow rule of another
     #: kind would otherwise make the control look assessed (A.8.8 needs a dependency scan).
     evidence: tuple[FindingKind, ...] = ()
+    #: Target kinds (any one of them) that must have been analyzed, by a scanner evidencing
+    #: one of the control's rules, for the control to count as assessed: a network control
+    #: needs Terraform, CloudFormation or Kubernetes, never workflow YAML. Empty: any target
+    #: that evidences one of its rules.
+    targets: tuple[TargetKind, ...] = ()
+    #: What scanner evidence cannot show for this control, in one line (it needs other
+    #: evidence: process records, interviews, runtime configuration).
+    limits: str = ""
 
     @field_validator("id")
     @classmethod
@@ -78,6 +94,9 @@ class FrameworkInfo(_Strict):
     #: Where the control titles come from (they are facts, quoted from the standard).
     source: Text
     url: str | None = None
+    #: What of the standard this file leaves out because scanners cannot evidence it, and
+    #: what evidence it needs instead; shown in every compliance document.
+    excluded: str = ""
 
     @field_validator("id")
     @classmethod
@@ -139,6 +158,24 @@ class MappingRule(_Strict):
     controls: tuple[Text, ...] = Field(min_length=1)
     #: Why a finding like this is evidence against these controls: auditors read it.
     rationale: Text
+    #: Target kinds whose analysis evidences this rule: that none of them held a finding is
+    #: what a pass means. Empty: every kind its scanners read, except that an iac rule is
+    #: evidenced by infrastructure code only (targets.INFRASTRUCTURE), never by CI YAML.
+    targets: tuple[TargetKind, ...] = ()
+    #: The rule whose match this one reuses, if any (for people: where the match is written).
+    extends: str | None = None
+
+    def evidence_targets(self, kind: FindingKind) -> tuple[TargetKind, ...] | None:
+        """The target kinds a run of this finding kind must have analyzed for the rule to be
+        evaluated; None when any target of the run counts.
+        """
+        readable = OF_FINDING_KIND[kind]
+        declared = tuple(t for t in self.targets if t in readable)
+        if declared:
+            return declared
+        if kind is FindingKind.IAC:
+            return INFRASTRUCTURE
+        return None
 
     @field_validator("id")
     @classmethod
@@ -148,9 +185,39 @@ class MappingRule(_Strict):
         return v
 
 
+class MappingRuleSpec(_Strict):
+    """A mapping rule as written in a file: its own `match`, or `extends` another rule's
+    (a framework's own mapping file reuses the shipped matches with its own controls and
+    rationale, so no match is copied by hand).
+    """
+
+    id: Text
+    description: str = ""
+    match: Match | None = None
+    #: The id of a rule with its own `match` (no chains): this rule matches what it matches,
+    #: and is evidenced by its targets unless `targets` is given.
+    extends: Text | None = None
+    controls: tuple[Text, ...] = Field(min_length=1)
+    rationale: Text
+    targets: tuple[TargetKind, ...] = ()
+
+    @field_validator("id")
+    @classmethod
+    def _rule_id(cls, v: str) -> str:
+        if not RULE_ID.match(v):
+            raise ValueError(f"rule id {v!r} must be lower-case letters, digits and . _ -")
+        return v
+
+    @model_validator(mode="after")
+    def _match_or_extends(self) -> MappingRuleSpec:
+        if (self.match is None) == (self.extends is None):
+            raise ValueError("a rule has either its own `match` or `extends` another rule")
+        return self
+
+
 class MappingFile(_Strict):
     version: int = SCHEMA_VERSION
-    rules: tuple[MappingRule, ...] = ()
+    rules: tuple[MappingRuleSpec, ...] = ()
 
     _v = field_validator("version")(_version)
 

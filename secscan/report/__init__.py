@@ -114,9 +114,11 @@ REGISTRY: tuple[Format, ...] = (
     ),
     Format("cyclonedx", "secscan-sbom.cdx.json", "secscan.report.cyclonedx"),
     Format("openvex", "secscan.openvex.json", "secscan.report.openvex"),
+    Format("oscal", "secscan-oscal.json", "secscan.report.oscal"),
     Format("html", "compliance-{id}.html", "secscan.report.compliance", _C, "render_html"),
     Format("markdown", "compliance-{id}.md", "secscan.report.compliance", _C, "render_markdown"),
     Format("json", "compliance-{id}.json", "secscan.report.compliance", _C, "render_json"),
+    Format("oscal", "compliance-{id}.oscal.json", "secscan.report.oscal", _C, "render_view"),
 )
 
 

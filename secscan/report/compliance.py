@@ -13,19 +13,21 @@ from typing import Any
 
 from secscan._text import json_visible
 from secscan.errors import UsageError
-from secscan.findings import Excluded, RunStatus
-from secscan.policy.decision import ControlState, RuleRecord, WaiverRecord
+from secscan.findings import Excluded, RunStatus, Severity
+from secscan.policy.decision import ControlResult, ControlState, RuleRecord, WaiverRecord
 from secscan.report import COMPLIANCE_FORMATS, _jinja
 from secscan.report.markdown import cell, code, esc
 from secscan.report.model import (
     ControlView,
     FindingView,
     FrameworkView,
+    NotAnalyzedView,
     ReportModel,
     RunView,
     build,
 )
 from secscan.results import SavedResults
+from secscan.targets import TargetKind
 
 SCHEMA = "secscan-compliance"
 SCHEMA_VERSION = 1
@@ -34,12 +36,18 @@ FORMATS = tuple(COMPLIANCE_FORMATS)
 TEMPLATE = "compliance.html.j2"
 #: What scanner evidence can and cannot show, stated once in every document.
 EVIDENCE_NOTE = (
-    "This document records automated technical evidence. A control in state 'pass' had a "
-    "scanner that can evidence it run without finding anything of the kinds secscan checks "
-    "for; that supports, but does not by itself prove, that the control is implemented. "
-    "'Not assessed' means no scanner that could evidence the control ran: it is a gap in the "
-    "evidence, never a pass."
+    "This document records automated technical evidence. A control is 'pass' only when the "
+    "scanners that evidence it ran successfully over targets of the kinds that evidence it "
+    "(Terraform, Kubernetes, source code, ...) and found nothing open of the kinds secscan "
+    "checks for; that supports, but does not by itself prove, that the control is "
+    "implemented. 'Below threshold' means open findings the gate lets through: never a pass. "
+    "'Not assessed' is a gap in the evidence (no scanner ran, one failed, or no fitting "
+    "target was in scope), never a pass; each says why."
 )
+#: Examples shown per rule in a control's findings (the JSON lists every finding).
+MAX_EXAMPLES = 3
+#: Files not analyzed listed in the HTML and Markdown (the JSON lists all).
+MAX_FILES = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +58,57 @@ class WaiverUse:
 
 
 @dataclass(frozen=True, slots=True)
+class RuleGroup:
+    """The findings of one scanner rule under one control: a count and a few examples."""
+
+    scanner: str
+    rule_id: str
+    title: str
+    severity: Severity
+    count: int
+    examples: tuple[FindingView, ...]
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.examples)
+
+
+@dataclass(frozen=True, slots=True)
+class ControlRow:
+    """One control as the summary table and its detail section show it."""
+
+    view: ControlView
+    open: int
+    below: int
+    waived: int
+    groups: tuple[RuleGroup, ...]
+    waived_groups: tuple[RuleGroup, ...]
+
+    @property
+    def result(self) -> ControlResult:
+        return self.view.result
+
+    @property
+    def evidence(self) -> str:
+        """Who evidenced it over what: `iac over 1 Terraform, 1 Kubernetes target(s)`."""
+        r = self.result
+        if not r.scanners:
+            return "-"
+        over = ", ".join(f"{n} {_label(k)}" for k, n in r.analyzed if n)
+        return ", ".join(r.scanners) + (f" over {over}" if over else "")
+
+
+@dataclass(frozen=True, slots=True)
 class ComplianceView:
     model: ReportModel
     framework: FrameworkView
     rules: tuple[RuleRecord, ...]
     waivers: tuple[WaiverUse, ...]
+    rows: tuple[ControlRow, ...] = ()
+
+    @property
+    def files_shown(self) -> tuple[NotAnalyzedView, ...]:
+        return self.model.not_analyzed[:MAX_FILES]
 
     @property
     def counts(self) -> tuple[tuple[ControlState, int], ...]:
@@ -98,7 +152,41 @@ def view(saved: SavedResults, now: datetime, framework: str) -> ComplianceView:
             if fps & {*cv.result.fingerprints, *cv.result.waived_fingerprints}
         )
         uses.append(WaiverUse(w, hit))
-    return ComplianceView(model, fw, rules, tuple(uses))
+    return ComplianceView(model, fw, rules, tuple(uses), tuple(_row(c) for c in fw.controls))
+
+
+def _row(c: ControlView) -> ControlRow:
+    r = c.result
+    return ControlRow(
+        view=c,
+        open=len(r.fingerprints),
+        below=len(r.below_threshold_fingerprints),
+        waived=len(r.waived_fingerprints),
+        groups=_groups(c.findings),
+        waived_groups=_groups(c.waived),
+    )
+
+
+def _groups(views: Sequence[FindingView]) -> tuple[RuleGroup, ...]:
+    by: dict[tuple[str, str], list[FindingView]] = {}
+    for fv in views:
+        by.setdefault((fv.finding.scanner, fv.finding.rule_id), []).append(fv)
+    groups = [
+        RuleGroup(
+            scanner=scanner,
+            rule_id=rule_id,
+            title=fvs[0].finding.title or rule_id,
+            severity=max(fv.finding.severity for fv in fvs),
+            count=len(fvs),
+            examples=tuple(fvs[:MAX_EXAMPLES]),
+        )
+        for (scanner, rule_id), fvs in by.items()
+    ]
+    return tuple(sorted(groups, key=lambda g: (-g.severity.rank, -g.count, g.scanner, g.rule_id)))
+
+
+def _label(kind: str) -> str:
+    return TargetKind(kind).label if kind in TargetKind._value2member_map_ else kind
 
 
 def render(saved: SavedResults, now: datetime, *, framework: str, fmt: str) -> str:
@@ -133,6 +221,7 @@ def to_dict(cv: ComplianceView) -> dict[str, Any]:
             "version": rec.version if rec else None,
             "source": rec.source if rec else None,
             "url": rec.url if rec else None,
+            "excluded": rec.excluded if rec else "",
         },
         "evidence_note": EVIDENCE_NOTE,
         "scope": {
@@ -158,7 +247,7 @@ def to_dict(cv: ComplianceView) -> dict[str, Any]:
         },
         "summary": {s.value: n for s, n in cv.counts},
         "scanners": [_run_dict(rv, m) for rv in m.runs],
-        "controls": [_control_dict(c, cv) for c in fw.controls],
+        "controls": [_control_dict(row) for row in cv.rows],
         "mapping_rules": [
             {
                 "id": r.id,
@@ -208,6 +297,7 @@ def _run_dict(rv: RunView, m: ReportModel) -> dict[str, Any]:
         "error": r.error,
         "tolerated": rv.tolerated,
         "targets": r.targets,
+        "target_kinds": None if r.target_kinds is None else dict(r.target_kinds),
         "duration_s": r.duration_s,
         "rulesets": list(r.rulesets),
         "inline_suppressions": r.inline_suppressions,
@@ -224,18 +314,36 @@ def _run_dict(rv: RunView, m: ReportModel) -> dict[str, Any]:
     }
 
 
-def _control_dict(c: ControlView, cv: ComplianceView) -> dict[str, Any]:
-    r = c.result
+def _control_dict(row: ControlRow) -> dict[str, Any]:
+    c, r = row.view, row.result
     return {
         "id": r.control_id,
         "title": r.title,
         "theme": r.theme,
         "statement": r.statement,
+        "limits": r.limits,
         "state": r.state.value,
         "note": r.note,
+        "counts": {"open": row.open, "below_threshold": row.below, "waived": row.waived},
         "scanners": list(r.scanners),
+        "failed_scanners": list(r.failed_scanners),
         "evidenced_by": list(r.evidenced_by),
+        "targets": list(r.targets),
+        "analyzed": dict(r.analyzed),
         "mapping_rules": list(r.mapping_rules),
+        "rule_evidence": [
+            {
+                "rule": e.rule,
+                "evaluated": e.evaluated,
+                "scanners": [{"scanner": n, "tool_version": v} for n, v in e.scanners],
+                "targets": dict(e.targets),
+                "open": e.open,
+                "waived": e.waived,
+                "failing": e.failing,
+                "note": e.note,
+            }
+            for e in r.rule_evidence
+        ],
         "findings": [_finding_dict(fv) for fv in c.findings],
         "waived_findings": [_finding_dict(fv) for fv in c.waived],
     }
@@ -276,19 +384,36 @@ def render_markdown(cv: ComplianceView) -> str:
     result, decision = m.saved.result, m.decision
     rec = fw.record
     out = [f"# Compliance evidence: {esc(fw.title)}", ""]
-    if rec is not None:
-        bits = [f"Framework {code(fw.id)}"]
-        if rec.version:
-            bits.append(f"version {esc(rec.version)}")
-        if rec.source:
-            bits.append(f"source: {esc(rec.source)}")
-        out += [" · ".join(bits), ""]
-    out += [f"> {esc(EVIDENCE_NOTE)}", ""]
+    bits = [f"Framework {code(fw.id)}"]
+    if rec is not None and rec.version:
+        bits.append(f"version {esc(rec.version)}")
+    bits.append(f"commit {code((result.git_commit or 'not a git checkout')[:12])}")
+    bits.append(f"gate {esc(m.verdict_label)}")
+    out += [" · ".join(bits), ""]
+    out += [" · ".join(f"{n} {s.value.replace('_', ' ')}" for s, n in cv.counts), ""]
+
+    out += [
+        "| Control | State | Open | Below threshold | Waived | Evidence | Why |",
+        "| --- | --- | ---: | ---: | ---: | --- | --- |",
+    ]
+    for row in cv.rows:
+        res = row.result
+        out.append(
+            f"| **{esc(res.control_id)}** {cell(res.title, 80)} "
+            f"| **{row.view.state_label}** | {row.open} | {row.below} | {row.waived} "
+            f"| {cell(row.evidence, 120)} | {cell(res.note, 200)} |"
+        )
+    out += ["", f"> {esc(EVIDENCE_NOTE)}", ""]
+    if rec is not None and rec.source:
+        out += [f"Source of the control ids and titles: {esc(rec.source)}", ""]
+    if rec is not None and rec.excluded:
+        out += [f"Not covered: {esc(rec.excluded)}", ""]
 
     out += ["## Scope", "", "| | |", "| --- | --- |"]
     out += [
         f"| Scanned | {code(result.root)} |",
         f"| Commit | {code(result.git_commit or 'not a git checkout')} |",
+        f"| Excluded | {len(m.excluded)} path(s), listed below |",
         f"| Scan time | {esc(_jinja.when(result.started_at))} to "
         f"{esc(_jinja.when(result.finished_at))} |",
         f"| secscan | {esc(result.secscan_version)} |",
@@ -302,16 +427,12 @@ def render_markdown(cv: ComplianceView) -> str:
     out += [f"| Document generated | {esc(_jinja.when(m.generated_at))} |", ""]
     out += _excluded_markdown(m.excluded)
 
-    out += ["## Summary", "", "| State | Controls |", "| --- | ---: |"]
-    out += [f"| {s.value.replace('_', ' ')} | {n} |" for s, n in cv.counts]
-    out.append("")
-
     out += [
         "## Evidence: scanners",
         "",
         "| Scanner | Tool version | Status | Targets | Findings | Waived | Rule sets | "
         "Advisory data |",
-        "| --- | --- | --- | ---: | ---: | ---: | --- | --- |",
+        "| --- | --- | --- | --- | ---: | ---: | --- | --- |",
     ]
     for rv in m.runs:
         r = rv.run
@@ -324,19 +445,15 @@ def render_markdown(cv: ComplianceView) -> str:
             newest = cell(src.newest_modified or "?")
             adv = f"{cell(src.kind)} {code(src.location, 80)}, newest {newest}"
         out.append(
-            f"| {cell(r.scanner)} | {cell(r.tool_version or '-')} | {status} | {r.targets} "
+            f"| {cell(r.scanner)} | {cell(r.tool_version or '-')} | {status} "
+            f"| {cell(_targets(r.targets, r.target_kinds))} "
             f"| {rv.shown} | {rv.waived} | {cell(', '.join(r.rulesets) or '-')} | {adv} |"
         )
     out.append("")
 
     out += ["## Controls", ""]
-    for c in fw.controls:
-        out += _control_markdown(c, cv)
-
-    if cv.rules:
-        out += ["## Mapping rules", "", "Why findings of a kind evidence a control.", ""]
-        out += [f"- {code(rule.id)}: {esc(rule.rationale)}" for rule in cv.rules]
-        out.append("")
+    for row in cv.rows:
+        out += _control_markdown(row, cv)
 
     out += ["## Waivers", ""]
     if cv.waivers:
@@ -358,23 +475,28 @@ def render_markdown(cv: ComplianceView) -> str:
     out += ["## Not assessed", ""]
     if cv.not_assessed:
         for c in cv.not_assessed:
-            needs = ", ".join(c.result.evidenced_by)
-            hint = f" (needs a {esc(needs)} scanner)" if needs else ""
-            out.append(f"- **{esc(c.result.control_id)}** {esc(c.result.title)}{hint}")
+            why = cell(c.result.note, 400)
+            out.append(f"- **{esc(c.result.control_id)}** {esc(c.result.title)}: {why}")
     else:
-        out.append("Every control of this framework had a scanner that can evidence it.")
+        out.append("Every control of this framework was assessed.")
     for rv in m.failed_runs:
         out.append(f"- Scanner **{esc(rv.run.scanner)}** failed: {cell(rv.run.error or 'error')}")
     if m.not_analyzed:
         out.append(f"- {len(m.not_analyzed)} file(s) could not be analyzed:")
         out += [
             f"  - {code(n.item.path)} ({cell(n.scanner or 'discovery')}: {cell(n.item.reason)})"
-            for n in m.not_analyzed[:200]
+            for n in cv.files_shown
         ]
-        if len(m.not_analyzed) > 200:
-            out.append(f"  - … and {len(m.not_analyzed) - 200} more")
+        if len(m.not_analyzed) > MAX_FILES:
+            out.append(f"  - … and {len(m.not_analyzed) - MAX_FILES} more (see the JSON)")
     out.append("")
     return "\n".join(out)
+
+
+def _targets(count: int, kinds: Sequence[tuple[str, int]] | None) -> str:
+    if not kinds:
+        return str(count)
+    return ", ".join(f"{n} {_label(k)}" for k, n in kinds if n) or str(count)
 
 
 def _excluded_markdown(excluded: Sequence[Excluded], limit: int = 200) -> list[str]:
@@ -387,51 +509,63 @@ def _excluded_markdown(excluded: Sequence[Excluded], limit: int = 200) -> list[s
     return [*out, ""]
 
 
-def _control_markdown(c: ControlView, cv: ComplianceView) -> list[str]:
-    r = c.result
-    out = [f"### {esc(r.control_id)} {esc(r.title)}: {c.state_label.upper()}", ""]
+def _control_markdown(row: ControlRow, cv: ComplianceView) -> list[str]:
+    r = row.result
+    out = [f"### {esc(r.control_id)} {esc(r.title)}: {row.view.state_label.upper()}", ""]
     if r.theme:
         out.append(f"*{esc(r.theme)}*  ")
+    out.append(f"State: {esc(r.note)}  " if r.note else "")
+    out.append(
+        f"Open {row.open} (below threshold {row.below}) · waived {row.waived} · evidence: "
+        f"{esc(row.evidence)}  "
+    )
     if r.statement:
-        out.append(f"What secscan checks: {esc(r.statement)}  ")
-    if r.note:
-        out.append(f"State: {esc(r.note)}  ")
-    source = esc(", ".join(r.scanners)) or "no scanner that can evidence it ran"
-    if r.state is ControlState.NOT_ASSESSED and r.evidenced_by:
-        source += f" (needs: {esc(', '.join(r.evidenced_by))})"
-    out.append(f"Evidence from: {source}")
+        out.append(f"Scanners can evidence: {esc(r.statement)}  ")
+    if r.limits:
+        out.append(f"They cannot evidence: {esc(r.limits)}  ")
     if r.mapping_rules:
-        out.append("  \nMapping rules: " + ", ".join(code(x) for x in r.mapping_rules))
+        evaluated = {e.rule for e in r.rule_evidence if e.evaluated}
+        out.append(
+            "Mapping rules: "
+            + ", ".join(
+                code(x) + ("" if x in evaluated else " (not evaluated)") for x in r.mapping_rules
+            )
+        )
     out.append("")
-    if c.findings:
-        out += _findings_markdown(c.findings)
-    if c.waived:
+    if row.groups:
+        out += _groups_markdown(row.groups, row.open)
+    if row.waived_groups:
         out += ["Waived:", ""]
-        out += _findings_markdown(c.waived)
+        out += _groups_markdown(row.waived_groups, row.waived)
     return out
 
 
-def _findings_markdown(views: Sequence[FindingView]) -> list[str]:
+def _groups_markdown(groups: Sequence[RuleGroup], total: int) -> list[str]:
     rows = [
-        "| Severity | Finding | Location | Scanner | Fingerprint |",
-        "| --- | --- | --- | --- | --- |",
+        "| Rule | Scanner | Severity | Findings | Examples |",
+        "| --- | --- | --- | ---: | --- |",
     ]
-    for fv in views:
-        f = fv.finding
-        loc = f.location.path + (f":{f.location.start_line}" if f.location.start_line else "")
-        what = f"{cell(f.title or f.rule_id)} {code(f.rule_id)}"
-        if f.package is not None:
-            fixed = ", ".join(f.package.fixed_versions) or "no fix known"
-            what += f" ({cell(f.package.name)} {cell(f.package.version)}, fixed in {cell(fixed)})"
-        if fv.waiver is not None:
-            what += (
-                f" (waiver {cell(fv.waiver.id)}, {cell(fv.waiver.owner)}, until "
-                f"{fv.waiver.expires.isoformat()})"
-            )
+    for g in groups:
+        examples = []
+        for fv in g.examples:
+            f = fv.finding
+            loc = f.location.path + (f":{f.location.start_line}" if f.location.start_line else "")
+            text = code(loc)
+            if f.package is not None:
+                text += f" {cell(f.package.name)} {cell(f.package.version)}"
+            if fv.waiver is not None:
+                w = fv.waiver
+                text += f" (waiver {cell(w.id)}, {cell(w.owner)}, until {w.expires.isoformat()})"
+            examples.append(text)
+        if g.more > 0:
+            examples.append(f"… and {g.more} more (see the JSON)")
         rows.append(
-            f"| {f.severity.value} | {what} | {code(loc)} | {cell(f.scanner)} "
-            f"| {code(f.fingerprint[:16])} |"
+            f"| {cell(g.title, 80)} {code(g.rule_id)} | {cell(g.scanner)} | {g.severity.value} "
+            f"| {g.count} | {'; '.join(examples)} |"
         )
+    shown = sum(g.count for g in groups)
+    if shown < total:
+        rows.append(f"| … | | | {total - shown} | below the report threshold (see the JSON) |")
     return [*rows, ""]
 
 

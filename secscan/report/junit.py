@@ -66,6 +66,14 @@ def _gate_suite(model: ReportModel) -> ET.Element:
         listed = [by_fp[fp] for fp in reason.fingerprints if fp in by_fp]
         kind = "error" if reason.rule == SCANNER_ERROR_RULE else "failure"
         _child(case, kind, reason.message, reason.rule, _listing(listed, len(reason.fingerprints)))
+    if model.not_analyzed:  # whatever the outcome: their flaws are unknown
+        lines = [
+            f"{n.item.path} ({n.scanner or 'discovery'}): {n.item.reason}"
+            for n in model.not_analyzed[:MAX_LISTED]
+        ]
+        if len(model.not_analyzed) > MAX_LISTED:
+            lines.append(f"... and {len(model.not_analyzed) - MAX_LISTED} more")
+        _out(_case(suite, "secscan.gate", "files not analyzed"), "\n".join(lines))
     return suite
 
 
@@ -113,13 +121,8 @@ def _framework_suite(
             )
         elif c.state is ControlState.NOT_ASSESSED:
             needs = f" (needs a {', '.join(c.evidenced_by)} scanner)" if c.evidenced_by else ""
-            _child(
-                case,
-                "skipped",
-                f"not assessed: no scanner that can evidence {c.control_id} ran{needs}",
-                None,
-                None,
-            )
+            why = c.note or f"no scanner that can evidence {c.control_id} ran{needs}"
+            _child(case, "skipped", f"not assessed: {why}", None, None)
         elif c.state is ControlState.WAIVED:
             _out(case, "waived:\n" + _listing(cv.waived, len(c.waived_fingerprints), waivers=True))
         else:

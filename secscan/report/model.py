@@ -38,12 +38,14 @@ STATES: tuple[ControlState, ...] = (
     ControlState.FAIL,
     ControlState.NOT_ASSESSED,
     ControlState.WAIVED,
+    ControlState.BELOW_THRESHOLD,
     ControlState.PASS,
 )
 STATE_LABELS: dict[ControlState, str] = {
     ControlState.FAIL: "fail",
     ControlState.PASS: "pass",
     ControlState.WAIVED: "waived",
+    ControlState.BELOW_THRESHOLD: "below threshold",
     ControlState.NOT_ASSESSED: "not assessed",
 }
 

@@ -33,6 +33,12 @@ _LOG_LINE = re.compile(
 _LOG_FIELD = re.compile(r'(\w+)=(?:"((?:[^"\\]|\\.)*)"|(\S+))')
 #: Log fields that may quote the scanned file's content (a line with a password on it).
 _CONTENT_FIELDS = re.compile(r'\s(?:cause|content|match)="(?:[^"\\]|\\.)*"')
+#: What trivy says when it could not read, parse or evaluate a file. Other WARN lines that
+#: name a file describe one it analyzed (CloudFormation's "Missing parameter values").
+_UNREADABLE = re.compile(
+    r"pars|evaluat|fail|unable|cannot|can't|could not|invalid|unsupported|too large|decod",
+    re.IGNORECASE,
+)
 _CHECK_ID = re.compile(r"^([A-Z]{2,})-(\d+)$")
 _GLOB_META = re.compile(r"([*?\[\]\\])")
 
@@ -79,7 +85,8 @@ def log_problems(stderr: str) -> tuple[LogProblem, ...]:
     """Files trivy's log says it could not parse, one entry per file, first message kept.
 
     Offline, trivy always logs `ERROR [misconfig] Falling back to embedded checks`: it names
-    no file, so only lines carrying a `file_path` count. trivy's exit code stays 0 for a
+    no file, so only lines carrying a `file_path` count; a WARN counts only when it says the
+    file could not be parsed or evaluated. trivy's exit code stays 0 for a
     file it cannot parse, so its log is the only place this shows.
     """
     found: dict[str, str] = {}
@@ -92,6 +99,8 @@ def log_problems(stderr: str) -> tuple[LogProblem, ...]:
         if not path or path in found:
             continue
         detail = fields.get("err") or m["msg"]
+        if m["level"] == "WARN" and not _UNREADABLE.search(f"{m['msg']} {detail}"):
+            continue
         component = f"{m['component']}: " if m["component"] else ""
         found[path] = f"trivy {component}{m['msg'].strip()}: {_one_line(detail)}"
     return tuple(LogProblem(p, msg) for p, msg in found.items())

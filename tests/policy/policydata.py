@@ -27,6 +27,7 @@ from secscan.scanners.base import ScanContext
 from secscan.scanners.semgrep import SemgrepScanner
 from secscan.scanners.trivy_config import TrivyConfigScanner
 from secscan.scanners.trivy_secrets import TrivySecretsScanner
+from secscan.targets import OF_FINDING_KIND, census
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "vulnerable-shop"
@@ -70,13 +71,23 @@ def _trivy_targets(name: str) -> list[str]:
     return [str(r["Target"]) for r in data.get("Results") or []]
 
 
-def run(name: str, kind: FindingKind, findings: Iterable[Finding], targets: int = 10) -> ScannerRun:
+def run(
+    name: str,
+    kind: FindingKind,
+    findings: Iterable[Finding],
+    targets: int = 10,
+    paths: Sequence[str] = (),
+) -> ScannerRun:
+    """A run as the pipeline records it; `paths` are its targets, classified as the pipeline
+    does (without them, `targets` files of the kind the scanner reads)."""
+    kinds = census(EXAMPLE, kind, paths) if paths else ((OF_FINDING_KIND[kind][0].value, targets),)
     return ScannerRun(
         scanner=name,
         kind=kind,
         status=RunStatus.OK,
         findings=fingerprint.assign(tuple(findings), EXAMPLE),
-        targets=targets,
+        targets=len(paths) or targets,
+        target_kinds=kinds,
     )
 
 
@@ -91,10 +102,10 @@ def semgrep_run() -> ScannerRun:
 
 
 def iac_run() -> ScannerRun:
-    out = TrivyConfigScanner().parse(
-        _captured("trivy-config.json"), _ctx(_trivy_targets("trivy-config.json"))
-    )
-    return run("iac", FindingKind.IAC, out.findings)
+    targets = _trivy_targets("trivy-config.json")
+    out = TrivyConfigScanner().parse(_captured("trivy-config.json"), _ctx(targets))
+    files = [t for t in targets if (EXAMPLE / t).is_file()]
+    return run("iac", FindingKind.IAC, out.findings, paths=files)
 
 
 def secrets_run() -> ScannerRun:

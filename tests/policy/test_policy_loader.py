@@ -63,7 +63,15 @@ def _dir(tmp_path: Path, files: dict[str, str]) -> Path:
 def test_the_shipped_library_is_valid_and_complete(catalog: Catalog) -> None:
     policy = load_policy(catalog=catalog)
     assert policy.warnings == ()
-    assert {f.id for f in policy.frameworks} == {"iso27001-2022", "gdpr"}
+    assert {f.id for f in policy.frameworks} == {
+        "iso27001-2022",
+        "gdpr",
+        "soc2-tsc",
+        "pci-dss-4.0",
+        "nist-ssdf-1.1",
+        "nis2",
+        "eu-cra",
+    }
     assert {"precommit", "ci", "release", "audit"} <= set(policy.profiles)
     iso = policy.framework("iso27001-2022")
     gdpr = policy.framework("gdpr")
@@ -115,7 +123,7 @@ def test_every_check_id_in_the_shipped_mappings_exists_in_trivy(shipped: Policy)
 def test_a_user_framework_works_without_code(tmp_path: Path, catalog: Catalog) -> None:
     user = _dir(tmp_path, {"frameworks/soc2.yaml": SOC2, "mappings/soc2.yaml": SOC2_RULES})
     policy = load_policy(user, catalog=catalog)
-    assert [f.id for f in policy.frameworks] == ["gdpr", "iso27001-2022", "soc2"]
+    assert [f.id for f in policy.frameworks][-1] == "soc2"  # the user's file comes last
     mapped, d = evaluate(
         result_of(ok_run([code_finding()])), policy, policy.profiles["ci"], now=NOW
     )
@@ -391,6 +399,82 @@ BAD = [
         4,
         "gate.severity.default",
         "unknown severity",
+    ),
+    # Evidence sufficiency (issue 15): target kinds are validated like the rest.
+    (
+        "mappings/x.yaml",
+        """\
+        version: 1
+        rules:
+          - id: r
+            match: {kinds: [iac], checks: [KSV-0017]}
+            controls: [iso27001-2022:A.8.2]
+            targets: [terraform]
+            rationale: because
+        """,
+        4,
+        "rules.0.match.checks.0",
+        "KSV-0017 checks evaluate Kubernetes or Helm files",
+    ),
+    (
+        "mappings/x.yaml",
+        """\
+        version: 1
+        rules:
+          - id: r
+            match: {kinds: [code]}
+            controls: [iso27001-2022:A.8.28]
+            targets: [source, terraform]
+            rationale: because
+        """,
+        6,
+        "rules.0.targets.1",
+        "terraform targets are not read by code scanners",
+    ),
+    (
+        "mappings/x.yaml",
+        """\
+        version: 1
+        rules:
+          - id: r
+            match: {kinds: [iac]}
+            controls: [iso27001-2022:A.8.9]
+            targets: [ansible]
+            rationale: because
+        """,
+        6,
+        "rules.0.targets.0",
+        "Input should be 'source', 'manifest'",
+    ),
+    (
+        "mappings/x.yaml",
+        """\
+        version: 1
+        rules:
+          - id: r
+            extends: no-such-rule
+            controls: [iso27001-2022:A.8.28]
+            rationale: because
+        """,
+        4,
+        "rules.0.extends",
+        "'no-such-rule' is not a rule with its own match",
+    ),
+    (
+        "frameworks/x.yaml",
+        """\
+        version: 1
+        framework: {id: x, title: X, source: test}
+        controls:
+          - id: C1
+            title: t
+            theme: t
+            statement: s
+            targets: [kubernetes]
+        """,
+        8,
+        "controls.0.targets.0",
+        "no mapping rule of x:C1 is evidenced by Kubernetes files",
     ),
 ]
 

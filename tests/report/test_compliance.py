@@ -16,7 +16,13 @@ from secscan.results import SavedResults
 def test_json_lists_every_control_with_its_evidence() -> None:
     doc = json.loads(compliance.render(rich_saved(), NOW, framework=ISO, fmt="json"))
     assert doc["schema"] == "secscan-compliance" and doc["framework"]["id"] == ISO
-    assert doc["summary"] == {"fail": 5, "not_assessed": 1, "waived": 1, "pass": 1}
+    assert doc["summary"] == {
+        "fail": 5,
+        "not_assessed": 1,
+        "waived": 1,
+        "below_threshold": 0,
+        "pass": 1,
+    }
     controls = {c["id"]: c for c in doc["controls"]}
     assert len(controls) == 8
     sqli = controls["A.8.28"]
@@ -93,3 +99,81 @@ def test_byte_identical() -> None:
     for fmt in compliance.FORMATS:
         a = compliance.render(rich_saved(), NOW, framework=ISO, fmt=fmt)
         assert a == compliance.render(rich_saved(), NOW, framework=ISO, fmt=fmt)
+
+
+def _big_scan(n: int = 1000) -> SavedResults:
+    """A judged scan with `n` findings over many rules and files (a framework repo's size)."""
+    from datetime import timedelta
+
+    from secscan.findings import Finding, FindingKind, Location, RunStatus, ScannerRun, Severity
+    from secscan.findings import ScanResult as Result
+    from secscan.policy.engine import evaluate
+    from secscan.policy.loader import load_policy
+
+    cwes = (89, 78, 79, 22, 327, 798, 502, 611, 918, 20)
+    findings = tuple(
+        Finding(
+            scanner="semgrep",
+            rule_id=f"rule-{i % 40}",
+            title=f"flaw class {i % 40}",
+            message="m" * 120,
+            severity=(Severity.HIGH, Severity.MEDIUM, Severity.LOW)[i % 3],
+            kind=FindingKind.CODE,
+            location=Location(f"pkg/mod{i % 97}/file{i}.py", i % 300 + 1, snippet="x = y"),
+            cwe=(cwes[i % len(cwes)],),
+            fingerprint=f"{i:064x}",
+        )
+        for i in range(n)
+    )
+    run = ScannerRun(
+        "semgrep",
+        FindingKind.CODE,
+        RunStatus.OK,
+        tool_version="1.2.3",
+        findings=findings,
+        targets=n,
+        target_kinds=(("source", n),),
+    )
+    result = Result(
+        root="/src/big",
+        started_at=NOW - timedelta(minutes=5),
+        finished_at=NOW,
+        secscan_version="test",
+        runs=(run,),
+        git_commit="a" * 40,
+    )
+    policy = load_policy()
+    mapped, decision = evaluate(result, policy, policy.profiles["ci"], now=NOW)
+    return SavedResults(mapped, decision)
+
+
+def test_a_thousand_finding_scan_stays_readable_and_under_two_megabytes() -> None:
+    """Issue 15: A.8.29 listed 1,122 findings one by one (112,000 px). Now each control
+    groups them by rule with at most a few examples; the JSON keeps all of them."""
+    saved = _big_scan(1000)
+    for framework in ("iso27001-2022", "pci-dss-4.0", "eu-cra"):
+        html = compliance.render(saved, NOW, framework=framework, fmt="html")
+        assert len(html.encode("utf-8")) < 2_000_000, framework
+        md = compliance.render(saved, NOW, framework=framework, fmt="markdown")
+        assert len(md.encode("utf-8")) < 2_000_000, framework
+        # examples are capped: a location appears at most once per control it evidences
+        assert html.count("pkg/mod") <= compliance.MAX_EXAMPLES * 40 * 25
+        assert "more (every finding is in the JSON document)" in html
+    iso = compliance.render(saved, NOW, framework="iso27001-2022", fmt="html")
+    assert len(iso.encode("utf-8")) < 500_000
+    doc = json.loads(compliance.render(saved, NOW, framework="iso27001-2022", fmt="json"))
+    a829 = next(c for c in doc["controls"] if c["id"] == "A.8.29")
+    assert len(a829["findings"]) == 1000  # the full list stays in the JSON
+    assert a829["counts"]["open"] == 1000
+
+
+def test_the_summary_counts_and_states_come_first() -> None:
+    saved = _big_scan(60)
+    md = compliance.render(saved, NOW, framework="iso27001-2022", fmt="markdown")
+    head = md.split("## Scope")[0]
+    assert "| Control | State | Open | Below threshold | Waived | Evidence | Why |" in head
+    assert head.count("\n| **") == len(
+        [c for c in saved.decision.controls if c.framework == "iso27001-2022"]  # type: ignore[union-attr]
+    )
+    # Infrastructure controls name why they are not assessed, right in the table.
+    assert "no Terraform or CloudFormation files in scope" in head or "needs a iac" in head

@@ -150,3 +150,40 @@ def test_print_layout_shows_details(browser: Any, tmp_path: Path) -> None:
     page.page.pdf(path=str(tmp_path / "report.pdf"))
     assert (tmp_path / "report.pdf").stat().st_size > 10_000
     page.assert_clean()
+
+
+def test_compliance_summary_table_fills_the_first_screen(browser: Any, tmp_path: Path) -> None:
+    """Issue 15: the first 1400 x 900 px of the compliance document show the table of every
+    control with its state (the bundled example's ISO 27001 document: 23 controls)."""
+    from secscan.report import compliance
+
+    saved = loads(SAMPLE_RESULTS.read_text(encoding="utf-8"), str(SAMPLE_RESULTS))
+    now = saved.result.finished_at or saved.result.started_at
+    path = tmp_path / "compliance.html"
+    path.write_text(
+        compliance.render(saved, now, framework="iso27001-2022", fmt="html"), encoding="utf-8"
+    )
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(f"{m.type}: {m.text}"))
+    page.goto(path.resolve().as_uri())
+    page.wait_for_load_state("load")
+    box = page.eval_on_selector(
+        "table.summary",
+        "t => { const r = t.getBoundingClientRect(); return {top: r.top, bottom: r.bottom,"
+        " left: r.left, right: r.right, rows: t.tBodies[0].rows.length} }",
+    )
+    assert saved.decision is not None
+    controls = [c for c in saved.decision.controls if c.framework == "iso27001-2022"]
+    assert box["rows"] == len(controls) > 20
+    assert 0 <= box["top"] < 200 and box["bottom"] <= 900, box
+    assert box["left"] >= 0 and box["right"] <= 1400, box
+    # Each row shows its state in words, visibly.
+    states = page.eval_on_selector_all(
+        "table.summary tbody tr td .state", "s => s.map(e => e.offsetParent ? e.innerText : '')"
+    )
+    assert len(states) == len(controls) and all(states), states
+    shot = page.screenshot(path=str(tmp_path / "first-screen.png"))
+    assert len(shot) > 10_000
+    page.close()
+    assert errors == [], errors

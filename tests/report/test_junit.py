@@ -20,8 +20,9 @@ def test_suites_cases_and_totals() -> None:
     names = [s.get("name") for s in root.findall("testsuite")]
     assert names == ["secscan.gate", "secscan.scanners", "iso27001-2022", "gdpr"]
     cases = root.findall(".//testcase")
-    # 20: a failed gate's warnings get a case of their own (they may name a bypass).
-    assert root.get("tests") == str(len(cases)) == "20"
+    # 21: a failed gate's warnings get a case of their own (they may name a bypass), and so
+    # do the files not analyzed.
+    assert root.get("tests") == str(len(cases)) == "21"
     warned = root.find("testsuite[@name='secscan.gate']/testcase[@name='gate warnings']")
     assert warned is not None and warned.find("system-out") is not None
     assert root.get("failures") == str(len(root.findall(".//failure")))
@@ -81,3 +82,19 @@ def test_empty_and_undecided() -> None:
 
 def test_byte_identical() -> None:
     assert junit.render(rich_saved(), NOW) == junit.render(rich_saved(), NOW)
+
+
+def test_a_failing_gate_still_lists_the_files_not_analyzed_and_its_warnings() -> None:
+    """Issue 15: `_gate_suite` wrote warnings only when the gate passed, so a failing gate
+    dropped the not-analyzed files from the JUnit report."""
+    saved = rich_saved()
+    assert saved.decision is not None and saved.decision.reasons
+    root = parse(junit.render(saved, NOW))
+    gate = root.find("testsuite[@name='secscan.gate']")
+    assert gate is not None
+    cases = {c.get("name"): c for c in gate.findall("testcase")}
+    files = cases["files not analyzed"].findtext("system-out") or ""
+    model_paths = {n.path for r in saved.result.runs for n in r.not_analyzed}
+    model_paths |= {n.path for n in saved.result.not_analyzed}
+    assert model_paths and all(p in files for p in model_paths)
+    assert cases["gate warnings"].findtext("system-out") == "\n".join(saved.decision.warnings)

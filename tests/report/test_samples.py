@@ -92,8 +92,10 @@ def test_example_sarif_validates_against_the_oasis_schema() -> None:
         if r["properties"].get("package", {}).get("name", "").lower() == "flask"
     )
     loc = flask["locations"][0]["physicalLocation"]
-    assert loc["artifactLocation"]["uri"] == "requirements.txt"
-    line = (EXAMPLE / "requirements.txt").read_text().splitlines()[loc["region"]["startLine"] - 1]
+    # The samples are a scan inside this repository: URIs are relative to its top directory.
+    assert loc["artifactLocation"]["uri"] == "examples/vulnerable-shop/requirements.txt"
+    manifest = REPO / loc["artifactLocation"]["uri"]
+    line = manifest.read_text().splitlines()[loc["region"]["startLine"] - 1]
     assert line.lower().startswith("flask==")
 
 

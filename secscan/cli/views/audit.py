@@ -35,6 +35,7 @@ STATE_STYLE: dict[ControlState, str] = {
     ControlState.FAIL: "bold red",
     ControlState.NOT_ASSESSED: "magenta",
     ControlState.WAIVED: "yellow",
+    ControlState.BELOW_THRESHOLD: "yellow",
     ControlState.PASS: "green",
 }
 VERDICT_STYLE: dict[Verdict, str] = {

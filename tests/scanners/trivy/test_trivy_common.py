@@ -111,3 +111,20 @@ def test_anything_but_a_trivy_report_is_an_error(garbage: str) -> None:
 
 def test_a_report_without_results_is_empty_not_an_error() -> None:
     assert _trivy.load_results('{"SchemaVersion": 2, "ArtifactName": "."}', "iac") == []
+
+
+def test_a_warning_about_a_file_trivy_analyzed_does_not_mark_it_not_analyzed() -> None:
+    """Issue 15: trivy analyzed the CloudFormation template (26 checks passed, 8 failed) and
+    warned "Missing parameter values" about it; that is no failure to parse."""
+    stderr = (FIX / "cfn-params.stderr").read_text()
+    assert "Missing parameter values" in stderr and 'file_path="template.yaml"' in stderr
+    assert _trivy.log_problems(stderr) == ()
+
+
+def test_a_warning_that_says_the_file_could_not_be_parsed_still_counts() -> None:
+    line = (
+        "2026-12-01T08:59:38Z\tWARN\t[kubernetes scanner] Failed to parse manifest\t"
+        'file_path="k8s/odd.yaml" err="yaml: line 3: mapping values are not allowed"'
+    )
+    (problem,) = _trivy.log_problems(line)
+    assert problem.path == "k8s/odd.yaml" and "mapping values" in problem.message

@@ -262,3 +262,29 @@ def test_explicit_files_and_excludes_are_respected(tmp_path: Path) -> None:
 
     only = pipeline.scan(root, config, files=[str(root / "tf" / "main.tf")], use_cache=False)
     assert {f.location.path for f in only.runs[0].findings} == {"tf/main.tf"}
+
+
+@pytest.mark.integration
+def test_the_example_run_records_which_kinds_of_infrastructure_it_analyzed(
+    example_run: ScannerRun,
+) -> None:
+    kinds = dict(example_run.target_kinds or ())
+    assert kinds.get("terraform", 0) >= 1
+    assert kinds.get("kubernetes", 0) >= 1
+    assert kinds.get("dockerfile", 0) >= 1
+
+
+@pytest.mark.integration
+def test_a_cloudformation_warning_does_not_make_the_template_not_analyzed(
+    tmp_path: Path,
+) -> None:
+    """Issue 15: trivy WARNs "Missing parameter values" on a template it fully analyzed."""
+    root = tmp_path / "cfn"
+    root.mkdir()
+    (root / "template.yaml").write_text((FIX / "cfn-params" / "template.yaml").read_text())
+    result = pipeline.scan(root, Config(), scanner_names=["iac"], use_cache=False)
+    (run,) = result.runs
+    assert run.status is RunStatus.OK, run.error
+    assert run.not_analyzed == ()
+    assert run.findings and {f.location.path for f in run.findings} == {"template.yaml"}
+    assert run.target_kinds == (("cloudformation", 1),)

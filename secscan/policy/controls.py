@@ -1,0 +1,314 @@
+"""Control states an auditor can defend: what evidenced each control, over which targets.
+
+A control passes only when a scanner that can evidence it ran successfully over targets of
+a kind that evidences it, no such scanner failed, and no finding is open. Open findings below
+the fail threshold are a state of their own; a missing piece of evidence is `not_assessed`
+with the reason. Pure: the engine hands in the mapped findings and their thresholds.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from secscan.findings import Finding, FindingKind, RunStatus, ScannerRun
+from secscan.policy.decision import ControlResult, ControlState, RuleEvidence
+from secscan.policy.match import can_evidence, evidencing_run
+from secscan.policy.models import Control, Framework, MappingRule, Threshold, qualify
+from secscan.targets import OF_FINDING_KIND, TargetKind, describe
+
+#: Shown in place of a version a run did not record.
+UNKNOWN_VERSION = "unknown"
+
+
+@dataclass(frozen=True)
+class ControlInfo:
+    framework: Framework
+    qid: str
+    rules: tuple[MappingRule, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Pair:
+    """One run that evaluated one rule, and the evidencing targets it analyzed."""
+
+    rule: MappingRule
+    run: int
+    counts: tuple[tuple[str, int], ...]
+    #: The run reported findings this rule matched (so it surely read such a target).
+    found: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _RuleEval:
+    pairs: tuple[_Pair, ...]
+    #: Per capable run that did not evaluate the rule, why not.
+    gaps: tuple[tuple[int, str], ...]
+
+
+def control_results(
+    runs: Sequence[ScannerRun],
+    findings: Sequence[Finding],
+    matched_rules: Sequence[tuple[str, ...]],
+    waived: Mapping[int, object],
+    honoured: frozenset[int],
+    thresholds: Sequence[Threshold],
+    index: Mapping[str, ControlInfo],
+) -> tuple[ControlResult, ...]:
+    """`honoured`: findings whose inline suppression the profile honours; they neither fail
+    a control nor count as waived."""
+    by_rule: dict[str, list[int]] = {}
+    for i, rids in enumerate(matched_rules):
+        for rid in rids:
+            by_rule.setdefault(rid, []).append(i)
+
+    def fails(i: int) -> bool:
+        t = thresholds[i]
+        return t != "none" and findings[i].severity >= t
+
+    evals: dict[str, _RuleEval] = {}
+    out = []
+    for qid, info in index.items():
+        control = next(
+            c for c in info.framework.controls if qualify(info.framework.id, c.id) == qid
+        )
+        for rule in info.rules:
+            if rule.id not in evals:
+                reporters = {findings[i].scanner for i in by_rule.get(rule.id, ())}
+                evals[rule.id] = _evaluate_rule(rule, runs, reporters)
+        rule_ids = {r.id for r in info.rules}
+        mine = sorted({i for rid in rule_ids for i in by_rule.get(rid, ())})
+        open_ = [i for i in mine if i not in waived and i not in honoured]
+        shut = [i for i in mine if i in waived]
+        failing = [i for i in open_ if fails(i)]
+        pairs = _fitting(control, [p for r in info.rules for p in evals[r.id].pairs], runs)
+        capable = [
+            n
+            for n, run in enumerate(runs)
+            if _counts_for(control, run)
+            and any(can_evidence(r.match, run.scanner, run.kind) for r in info.rules)
+        ]
+        failed = sorted({runs[n].scanner for n in capable if runs[n].status is RunStatus.ERROR})
+        scanners = sorted({runs[p.run].scanner for p in pairs})
+        analyzed = _analyzed(pairs)
+        kinds = _evidence_kinds(control.evidence, info.rules)
+
+        if failing:  # a failure is never hidden behind "not assessed"
+            state = ControlState.FAIL
+            note = f"{len(failing)} finding(s) at or above the fail threshold"
+        elif not pairs:
+            state = ControlState.NOT_ASSESSED
+            note = _why_not(control, info.rules, capable, runs, evals, kinds)
+        elif failed:
+            state = ControlState.NOT_ASSESSED
+            errors = "; ".join(
+                f"{r.scanner}: {r.error or 'no detail'}"
+                for r in runs
+                if r.scanner in failed and r.status is RunStatus.ERROR
+            )
+            note = (
+                f"scanner {', '.join(failed)} failed, so part of its evidence is missing "
+                f"({_one_line(errors)}); {', '.join(scanners)} ran"
+            )
+        elif any(fails(i) for i in shut):
+            state, note = ControlState.WAIVED, "every finding that would fail it is waived"
+            if open_:
+                note += f"; {len(open_)} other finding(s) below the fail threshold are open"
+        elif open_:
+            state = ControlState.BELOW_THRESHOLD
+            note = (
+                f"{len(_fps(findings, open_))} open finding(s), all below the fail threshold; "
+                f"assessed by {', '.join(scanners)}"
+            )
+        else:
+            state = ControlState.PASS
+            note = f"assessed by {', '.join(scanners)} over {_counted(analyzed)}; no findings"
+        out.append(
+            ControlResult(
+                framework=info.framework.id,
+                control_id=control.id,
+                title=control.title,
+                state=state,
+                theme=control.theme,
+                statement=control.statement,
+                fingerprints=_fps(findings, open_),
+                waived_fingerprints=_fps(findings, shut),
+                scanners=tuple(sorted({*scanners, *(findings[i].scanner for i in failing)})),
+                mapping_rules=tuple(sorted(rule_ids)),
+                failing_fingerprints=_fps(findings, failing),
+                evidenced_by=kinds,
+                note=note,
+                targets=tuple(t.value for t in control.targets),
+                analyzed=analyzed,
+                rule_evidence=tuple(
+                    _rule_evidence(r, evals[r.id], runs, findings, by_rule, waived, honoured, fails)
+                    for r in sorted(info.rules, key=lambda r: r.id)
+                ),
+                failed_scanners=tuple(failed),
+                limits=control.limits,
+            )
+        )
+    return tuple(out)
+
+
+def _evaluate_rule(
+    rule: MappingRule, runs: Sequence[ScannerRun], finding_scanners: set[str]
+) -> _RuleEval:
+    pairs: list[_Pair] = []
+    gaps: list[tuple[int, str]] = []
+    for n, run in enumerate(runs):
+        if not can_evidence(rule.match, run.scanner, run.kind):
+            continue
+        found = run.scanner in finding_scanners
+        counts, why = _run_counts(rule, run, found)
+        if why is None:
+            pairs.append(_Pair(rule, n, counts, found))
+        else:
+            gaps.append((n, why))
+    return _RuleEval(tuple(pairs), tuple(gaps))
+
+
+def _run_counts(
+    rule: MappingRule, run: ScannerRun, found: bool
+) -> tuple[tuple[tuple[str, int], ...], str | None]:
+    """The evidencing targets a run analyzed for a rule, or why it evaluated nothing."""
+    if run.status is RunStatus.ERROR:
+        return (), f"{run.scanner} failed"
+    if run.status is RunStatus.SKIPPED:
+        return (), f"{run.scanner} had nothing to scan"
+    if not evidencing_run(run):
+        return (), f"{run.scanner} analyzed no file"
+    needed = rule.evidence_targets(run.kind)
+    readable = {t.value for t in OF_FINDING_KIND[run.kind]}
+    recorded = run.target_kinds
+    if needed is None:
+        if recorded is None:
+            default = OF_FINDING_KIND[run.kind][0].value
+            return ((default, run.targets),), None
+        return tuple((k, c) for k, c in recorded if k in readable), None
+    if recorded is None:
+        if found:
+            return (), None
+        return (), f"{run.scanner} did not record which kinds of file it analyzed"
+    wanted = {t.value for t in needed}
+    counts = tuple((k, c) for k, c in recorded if k in wanted)
+    if counts or found:
+        return counts, None
+    read = _counted(tuple((k, c) for k, c in recorded if c)) or "nothing"
+    return (), f"{run.scanner} analyzed no {describe(needed)} files (it read {read})"
+
+
+def _counts_for(control: Control, run: ScannerRun) -> bool:
+    """Whether a run's kind is one the control accepts as evidence."""
+    return not control.evidence or run.kind in control.evidence
+
+
+def _fitting(control: Control, pairs: Sequence[_Pair], runs: Sequence[ScannerRun]) -> list[_Pair]:
+    """The evaluations that count for this control: of a finding kind it accepts, over a
+    target kind it accepts.
+    """
+    out = [p for p in pairs if _counts_for(control, runs[p.run])]
+    if control.targets:
+        wanted = {t.value for t in control.targets}
+        out = [p for p in out if p.found or any(k in wanted and c for k, c in p.counts)]
+        out = [
+            _Pair(p.rule, p.run, tuple((k, c) for k, c in p.counts if k in wanted), p.found)
+            for p in out
+        ]
+    return out
+
+
+def _why_not(
+    control: Control,
+    rules: Sequence[MappingRule],
+    capable: Sequence[int],
+    runs: Sequence[ScannerRun],
+    evals: Mapping[str, _RuleEval],
+    kinds: Sequence[str],
+) -> str:
+    if not rules:
+        return "no mapping rule evidences this control"
+    if not capable:
+        return "no scanner that can evidence this control ran" + (
+            f" (needs a {' or '.join(kinds)} scanner)" if kinds else ""
+        )
+    whys = list(dict.fromkeys(why for r in rules for n, why in evals[r.id].gaps if n in capable))
+    if control.targets:
+        head = f"no {describe(control.targets)} files in scope"
+        ran = [n for n in capable if runs[n].status is RunStatus.OK and evidencing_run(runs[n])]
+        if ran and not whys:
+            read = ", ".join(
+                f"{runs[n].scanner} read {_counted(runs[n].target_kinds or ())}" for n in ran
+            )
+            whys = [read]
+        return head + (f": {'; '.join(whys)}" if whys else "")
+    return "; ".join(whys) or "no scanner evaluated its mapping rules"
+
+
+def _rule_evidence(
+    rule: MappingRule,
+    ev: _RuleEval,
+    runs: Sequence[ScannerRun],
+    findings: Sequence[Finding],
+    by_rule: Mapping[str, list[int]],
+    waived: Mapping[int, object],
+    honoured: frozenset[int],
+    fails: Callable[[int], bool],
+) -> RuleEvidence:
+    idxs = by_rule.get(rule.id, [])
+    open_ = [i for i in idxs if i not in waived and i not in honoured]
+    failing = [i for i in open_ if fails(i)]
+    return RuleEvidence(
+        rule=rule.id,
+        evaluated=bool(ev.pairs),
+        scanners=tuple(
+            dict.fromkeys(
+                (runs[p.run].scanner, runs[p.run].tool_version or UNKNOWN_VERSION) for p in ev.pairs
+            )
+        ),
+        targets=_analyzed(ev.pairs),
+        open=len(_fps(findings, open_)),
+        waived=len(_fps(findings, [i for i in idxs if i in waived])),
+        failing=len(_fps(findings, failing)),
+        note="; ".join(dict.fromkeys(why for _, why in ev.gaps)),
+    )
+
+
+def _analyzed(pairs: Sequence[_Pair]) -> tuple[tuple[str, int], ...]:
+    """Per target kind, the targets the pairs' runs analyzed (a run counted once)."""
+    per_run: dict[tuple[int, str], int] = {}
+    for p in pairs:
+        for k, c in p.counts:
+            per_run[(p.run, k)] = max(per_run.get((p.run, k), 0), c)
+    total: Counter[str] = Counter()
+    for (_, k), c in per_run.items():
+        total[k] += c
+    return tuple(sorted(total.items()))
+
+
+def _counted(counts: Sequence[tuple[str, int]]) -> str:
+    """`3 Terraform, 1 Kubernetes files`."""
+    parts = [
+        f"{c} {TargetKind(k).label if k in TargetKind._value2member_map_ else k}"
+        for k, c in counts
+        if c
+    ]
+    return ", ".join(parts) + " target(s)" if parts else "no recorded targets"
+
+
+def _evidence_kinds(
+    declared: Sequence[FindingKind], rules: Sequence[MappingRule]
+) -> tuple[str, ...]:
+    if declared:
+        return tuple(k.value for k in declared)
+    return tuple(dict.fromkeys(k.value for rule in rules for k in rule.match.kinds))
+
+
+def _fps(findings: Sequence[Finding], idxs: Sequence[int]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(findings[i].fingerprint for i in idxs))
+
+
+def _one_line(text: str, limit: int = 240) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."

@@ -1,0 +1,257 @@
+"""OSCAL 1.0.6 assessment-results: the compliance evidence as NIST's machine-readable model.
+
+One `result` per framework; in it one observation per evaluated mapping rule of a control
+(the tool, its version, the rule and the targets it analyzed) and one finding per control
+that is not satisfied, linked to its observations. UUIDs are uuid5 over the framework, the
+control and the commit, so two runs on one commit diff cleanly; with the clock pinned the
+output is byte-identical.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from secscan.policy.decision import ControlState
+from secscan.report.compliance import EVIDENCE_NOTE, ComplianceView, ControlRow, view
+from secscan.report.model import build
+from secscan.results import SavedResults
+
+OSCAL_VERSION = "1.0.6"
+#: The namespace of secscan's own property names (OSCAL asks for one on non-core props).
+NS = "https://secscan.dev/ns/oscal"
+#: The root of every secscan uuid5 (itself uuid5 of the namespace URL).
+ROOT = uuid.uuid5(uuid.NAMESPACE_URL, NS)
+#: Control states an assessor reads as "not satisfied", and the OSCAL reason for each.
+_UNSATISFIED = {
+    ControlState.FAIL: "fail",
+    ControlState.BELOW_THRESHOLD: "other",
+    ControlState.WAIVED: "other",
+    ControlState.NOT_ASSESSED: "other",
+}
+
+
+def render(saved: SavedResults, now: datetime) -> str:
+    """Every judged framework of a scan, one OSCAL result each (`--format oscal`)."""
+    model = build(saved, now)
+    views = [view(saved, now, fw.id) for fw in model.frameworks]
+    return _dump(_document(views, saved, now))
+
+
+def render_view(cv: ComplianceView) -> str:
+    """One framework's evidence (`secscan compliance --format oscal`)."""
+    return _dump(_document([cv], cv.model.saved, cv.model.generated_at))
+
+
+def _dump(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def token(control_id: str) -> str:
+    """A control id as an OSCAL token (an XML NCName): `Art.32(1)(a)` -> `Art.32_1_a`,
+    `6.2.4` -> `req-6.2.4`. The original id is kept in a `label` property."""
+    t = re.sub(r"[^A-Za-z0-9._-]+", "_", control_id.replace(")", "")).strip("_")
+    return t if t[:1].isalpha() or t[:1] == "_" else f"req-{t}"
+
+
+def _uuid(*parts: str) -> str:
+    return str(uuid.uuid5(ROOT, "\x1f".join(parts)))
+
+
+def _when(t: datetime) -> str:
+    return t.isoformat()
+
+
+def _prop(name: str, value: str, **extra: str) -> dict[str, str]:
+    out = {"name": name, "ns": NS, "value": _value(value)}
+    out.update(extra)
+    return out
+
+
+def _value(text: str) -> str:
+    """OSCAL strings must not start or end with whitespace, nor be empty."""
+    one = " ".join(str(text).split())
+    return one or "-"
+
+
+def _document(
+    views: Sequence[ComplianceView], saved: SavedResults, now: datetime
+) -> dict[str, Any]:
+    result, decision = saved.result, saved.decision
+    commit = result.git_commit or f"no-commit:{result.root}"
+    frameworks = ",".join(cv.framework.id for cv in views)
+    runs = sorted(result.runs, key=lambda r: r.scanner)
+    tools = [
+        _prop("tool", f"{r.scanner} {r.tool_version or 'unknown'}", **{"class": r.kind.value})
+        for r in runs
+    ]
+    metadata: dict[str, Any] = {
+        "title": "secscan assessment results: " + ", ".join(cv.framework.title for cv in views),
+        "last-modified": _when(now),
+        "version": result.secscan_version,
+        "oscal-version": OSCAL_VERSION,
+        "props": [_prop("secscan-version", result.secscan_version), *tools],
+        "remarks": EVIDENCE_NOTE,
+    }
+    profile = decision.profile if decision else "none"
+    return {
+        "assessment-results": {
+            "uuid": _uuid("assessment-results", frameworks, commit),
+            "metadata": metadata,
+            "import-ap": {
+                "href": f"urn:secscan:gate-profile:{profile}",
+                "remarks": "No OSCAL assessment plan exists: the secscan gate profile named here "
+                "and its policy library stand in for it.",
+            },
+            "results": [_result(cv, commit) for cv in views],
+        }
+    }
+
+
+def _result(cv: ComplianceView, commit: str) -> dict[str, Any]:
+    m, fw = cv.model, cv.framework
+    result = m.saved.result
+    rules = {r.id: r for r in cv.rules}
+    components = {
+        r.scanner: {
+            "uuid": _uuid("tool", r.scanner, r.tool_version or "unknown"),
+            "type": "software",
+            "title": f"{r.scanner} {r.tool_version or 'unknown'}",
+            "description": f"secscan {r.kind.value} scanner {r.scanner}: {r.status.value}"
+            + (f" ({_value(r.error)})" if r.error else ""),
+            "props": [_prop("version", r.tool_version or "unknown")],
+            "status": {"state": "operational" if r.status.value == "ok" else "other"},
+        }
+        for r in sorted(result.runs, key=lambda r: r.scanner)
+    }
+    observations: list[dict[str, Any]] = []
+    findings: list[dict[str, Any]] = []
+    collected = _when(result.finished_at or result.started_at)
+    for row in cv.rows:
+        mine = _observations(row, fw.id, commit, rules, components, collected)
+        observations += mine
+        finding = _finding(row, fw.id, commit, [o["uuid"] for o in mine])
+        if finding is not None:
+            findings.append(finding)
+    out: dict[str, Any] = {
+        "uuid": _uuid("result", fw.id, commit),
+        "title": f"{fw.title}: automated technical evidence",
+        "description": f"secscan scan of {result.root} at {commit}, judged against {fw.id}.",
+        "start": _when(result.started_at),
+        "end": _when(result.finished_at or result.started_at),
+        "props": [_prop("framework", fw.id), _prop("commit", commit)],
+        "reviewed-controls": {
+            "control-selections": [
+                {
+                    "include-controls": [
+                        {"control-id": token(row.result.control_id)} for row in cv.rows
+                    ]
+                }
+            ]
+        },
+    }
+    if components:
+        out["local-definitions"] = {
+            "assessment-assets": {
+                "components": list(components.values()),
+                "assessment-platforms": [
+                    {
+                        "uuid": _uuid("platform", "secscan", result.secscan_version),
+                        "title": f"secscan {result.secscan_version}",
+                        "uses-components": [
+                            {"component-uuid": c["uuid"]} for c in components.values()
+                        ],
+                    }
+                ],
+            }
+        }
+    if observations:
+        out["observations"] = observations
+    if findings:
+        out["findings"] = findings
+    return out
+
+
+def _observations(
+    row: ControlRow,
+    framework: str,
+    commit: str,
+    rules: dict[str, Any],
+    components: dict[str, dict[str, Any]],
+    collected: str,
+) -> list[dict[str, Any]]:
+    r = row.result
+    out = []
+    for e in r.rule_evidence:
+        if not e.evaluated:
+            continue
+        rule = rules.get(e.rule)
+        tools = ", ".join(f"{n} {v}" for n, v in e.scanners)
+        targets = ", ".join(f"{n} {k}" for k, n in e.targets if n) or "targets not recorded"
+        evidence = {
+            "description": _value(
+                f"{tools} evaluated mapping rule {e.rule} over {targets}: {e.open} open "
+                f"finding(s) ({e.failing} at or above the fail threshold), {e.waived} waived."
+            ),
+            "props": [
+                _prop("mapping-rule", e.rule),
+                *(_prop("tool", f"{n} {v}") for n, v in e.scanners),
+                *(_prop("targets", f"{n} {k}", **{"class": k}) for k, n in e.targets if n),
+            ],
+        }
+        obs: dict[str, Any] = {
+            "uuid": _uuid("observation", framework, r.control_id, e.rule, commit),
+            "title": _value(f"{r.control_id}: {e.rule}"),
+            "description": _value(rule.rationale if rule else e.rule),
+            "props": [_prop("label", r.control_id), _prop("mapping-rule", e.rule)],
+            "methods": ["TEST"],
+            "types": ["finding" if e.open or e.waived else "control-objective"],
+            "origins": [
+                {
+                    "actors": [
+                        {"type": "tool", "actor-uuid": components[n]["uuid"]}
+                        for n, _ in e.scanners
+                        if n in components
+                    ]
+                }
+            ],
+            "relevant-evidence": [evidence],
+            "collected": collected,
+        }
+        if not obs["origins"][0]["actors"]:
+            del obs["origins"]
+        out.append(obs)
+    return out
+
+
+def _finding(
+    row: ControlRow, framework: str, commit: str, observations: list[str]
+) -> dict[str, Any] | None:
+    r = row.result
+    reason = _UNSATISFIED.get(r.state)
+    if reason is None:
+        return None
+    finding: dict[str, Any] = {
+        "uuid": _uuid("finding", framework, r.control_id, commit),
+        "title": _value(f"{r.control_id} {r.title}: {row.view.state_label}"),
+        "description": _value(
+            f"{r.note or row.view.state_label}. Open {row.open} (below threshold {row.below}), "
+            f"waived {row.waived}. Scanners can evidence: {r.statement or '-'} They cannot "
+            f"evidence: {r.limits or '-'}"
+        ),
+        "props": [_prop("label", r.control_id), _prop("state", r.state.value)],
+        "target": {
+            "type": "objective-id",
+            "target-id": token(r.control_id),
+            "title": _value(r.title),
+            "status": {"state": "not-satisfied", "reason": reason},
+            "remarks": _value(r.note or row.view.state_label),
+        },
+    }
+    if observations:
+        finding["related-observations"] = [{"observation-uuid": u} for u in observations]
+    return finding

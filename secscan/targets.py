@@ -1,0 +1,190 @@
+"""What kind of thing each analyzed target is, so a control is assessed only by fitting evidence.
+
+An iac scanner handed ten GitHub workflow files analyzed no infrastructure: a network
+control it "passed" would be a pass on nothing. The census of a run counts its analyzed
+targets per kind; mapping rules declare which kinds evidence them (policy/models.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Collection, Iterable
+from enum import StrEnum
+from pathlib import Path, PurePosixPath
+
+from secscan.findings import FindingKind
+
+
+class TargetKind(StrEnum):
+    #: Program source a code scanner reads.
+    SOURCE = "source"
+    #: A dependency manifest or lock file.
+    MANIFEST = "manifest"
+    #: A container image (by reference or archive).
+    IMAGE = "image"
+    TERRAFORM = "terraform"
+    CLOUDFORMATION = "cloudformation"
+    KUBERNETES = "kubernetes"
+    HELM = "helm"
+    DOCKERFILE = "dockerfile"
+    #: CI pipeline definitions (GitHub workflows, GitLab CI, ...): configuration of the build,
+    #: not infrastructure.
+    CI_WORKFLOW = "ci-workflow"
+    #: Any other YAML or JSON (settings, data, devcontainer files).
+    CONFIG = "config"
+    #: Any file at all (what a secret scanner reads).
+    FILE = "file"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+
+_LABELS = {
+    TargetKind.SOURCE: "source code",
+    TargetKind.MANIFEST: "dependency manifests",
+    TargetKind.IMAGE: "container images",
+    TargetKind.TERRAFORM: "Terraform",
+    TargetKind.CLOUDFORMATION: "CloudFormation",
+    TargetKind.KUBERNETES: "Kubernetes",
+    TargetKind.HELM: "Helm",
+    TargetKind.DOCKERFILE: "Dockerfile",
+    TargetKind.CI_WORKFLOW: "CI workflow",
+    TargetKind.CONFIG: "other YAML/JSON",
+    TargetKind.FILE: "files",
+}
+
+#: Infrastructure as code: what an iac mapping rule is evidenced by unless it says otherwise.
+INFRASTRUCTURE: tuple[TargetKind, ...] = (
+    TargetKind.TERRAFORM,
+    TargetKind.CLOUDFORMATION,
+    TargetKind.KUBERNETES,
+    TargetKind.HELM,
+    TargetKind.DOCKERFILE,
+)
+
+#: The target kinds a scanner of each finding kind can analyze.
+OF_FINDING_KIND: dict[FindingKind, tuple[TargetKind, ...]] = {
+    FindingKind.CODE: (TargetKind.SOURCE,),
+    FindingKind.DEPENDENCY: (TargetKind.MANIFEST,),
+    FindingKind.IMAGE: (TargetKind.IMAGE,),
+    FindingKind.IAC: (*INFRASTRUCTURE, TargetKind.CI_WORKFLOW, TargetKind.CONFIG),
+    FindingKind.SECRET: (TargetKind.FILE,),
+    #: secscan's check of its own gate settings: it assesses no code (see evidencing_run).
+    FindingKind.POLICY: (TargetKind.CONFIG,),
+}
+
+#: trivy check-id prefixes and the files their checks evaluate: a rule naming `KSV-*` checks
+#: but no Kubernetes or Helm target could never be evidenced.
+CHECK_TARGETS: dict[str, tuple[TargetKind, ...]] = {
+    "DS": (TargetKind.DOCKERFILE,),
+    "KSV": (TargetKind.KUBERNETES, TargetKind.HELM),
+    "KCV": (TargetKind.KUBERNETES, TargetKind.HELM),
+    "AWS": (TargetKind.TERRAFORM, TargetKind.CLOUDFORMATION),
+    "AZU": (TargetKind.TERRAFORM,),
+    "GCP": (TargetKind.TERRAFORM,),
+    "GIT": (TargetKind.TERRAFORM,),
+    "DIG": (TargetKind.TERRAFORM,),
+    "OCI": (TargetKind.TERRAFORM,),
+    "OPNSTK": (TargetKind.TERRAFORM,),
+    "CLDSTK": (TargetKind.TERRAFORM,),
+    "NIF": (TargetKind.TERRAFORM,),
+}
+
+_TERRAFORM = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
+_DOCKERFILE_NAMES = ("dockerfile", "containerfile")
+_CI_FILES = frozenset(
+    {
+        ".gitlab-ci.yml",
+        ".gitlab-ci.yaml",
+        "azure-pipelines.yml",
+        "azure-pipelines.yaml",
+        "bitbucket-pipelines.yml",
+        ".travis.yml",
+        ".drone.yml",
+        "appveyor.yml",
+        ".pre-commit-config.yaml",
+        ".pre-commit-hooks.yaml",
+        "cloudbuild.yaml",
+        "cloudbuild.yml",
+    }
+)
+_CI_DIRS = (".github/", ".circleci/", ".gitlab/", ".buildkite/", ".woodpecker/")
+#: The head of a YAML/JSON file read to tell a manifest from data; kinds show up on top.
+HEAD_BYTES = 64 * 1024
+_CFN = re.compile(rb"AWSTemplateFormatVersion|[\"']?Type[\"']?\s*:\s*[\"']?AWS::[A-Za-z0-9]+::")
+_K8S_API = re.compile(rb"(?m)^\s*[\"']?apiVersion[\"']?\s*:\s*[\"']?[A-Za-z0-9.\-/]+")
+_K8S_KIND = re.compile(rb"(?m)^\s*[\"']?kind[\"']?\s*:\s*[\"']?[A-Z][A-Za-z]+")
+
+
+def is_dockerfile(name: str) -> bool:
+    low = name.lower()
+    return any(
+        low == n or low.startswith(n + ".") or low.endswith("." + n) for n in _DOCKERFILE_NAMES
+    )
+
+
+def classify(path: str, head: bytes | None, charts: Collection[str] = ()) -> TargetKind:
+    """The kind of an iac target from its path and the start of its content.
+
+    `charts` are the directories holding a `Chart.yaml`: every file under one is Helm.
+    """
+    posix = PurePosixPath(path)
+    name = posix.name
+    low = name.lower()
+    if low.endswith(_TERRAFORM):
+        return TargetKind.TERRAFORM
+    if is_dockerfile(name):
+        return TargetKind.DOCKERFILE
+    if low.endswith((".tpl", ".tgz")) or any(str(p) in charts for p in posix.parents):
+        return TargetKind.HELM
+    if low in _CI_FILES or path.startswith(_CI_DIRS) or "/.github/workflows/" in f"/{path}":
+        return TargetKind.CI_WORKFLOW
+    if low.endswith((".yaml", ".yml", ".json")):
+        text = head or b""
+        if _CFN.search(text):
+            return TargetKind.CLOUDFORMATION
+        if _K8S_API.search(text) and _K8S_KIND.search(text):
+            return TargetKind.KUBERNETES
+        return TargetKind.CONFIG
+    return TargetKind.CONFIG
+
+
+def census(
+    root: Path, kind: FindingKind, targets: Iterable[str], skipped: Collection[str] = ()
+) -> tuple[tuple[str, int], ...]:
+    """Per target kind, how many of a run's targets were analyzed (those not `skipped`).
+
+    Only iac targets are told apart by content; every other scanner's selection already
+    fixes the kind of what it reads.
+    """
+    analyzed = [t for t in targets if t not in skipped]
+    counts: Counter[str] = Counter()
+    if kind is FindingKind.IAC:
+        charts = {
+            str(PurePosixPath(t).parent) for t in analyzed if PurePosixPath(t).name == "Chart.yaml"
+        }
+        for t in analyzed:
+            counts[classify(t, _head(root, t), charts).value] += 1
+    elif analyzed:
+        counts[OF_FINDING_KIND[kind][0].value] = len(analyzed)
+    return tuple(sorted(counts.items()))
+
+
+def _head(root: Path, rel: str) -> bytes | None:
+    if not rel.lower().endswith((".yaml", ".yml", ".json")):
+        return None
+    try:
+        with open(root / rel, "rb") as fh:
+            return fh.read(HEAD_BYTES)
+    except OSError:
+        return None
+
+
+def describe(kinds: Iterable[TargetKind | str]) -> str:
+    """`Terraform, CloudFormation or Kubernetes`: kinds as people name them."""
+    labels = [TargetKind(k).label for k in kinds]
+    if len(labels) < 2:
+        return "".join(labels)
+    return ", ".join(labels[:-1]) + " or " + labels[-1]

@@ -1,0 +1,166 @@
+"""OSCAL assessment-results: valid against NIST's 1.0.6 schema, deterministic, evidence-linked."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import regex
+
+from secscan.cli import main
+from secscan.report import COMPLIANCE_FORMATS, FORMATS, oscal
+from secscan.report.model import build
+from secscan.results import RESULTS_FILE, SavedResults, loads
+
+REPO = Path(__file__).resolve().parents[2]
+SCHEMA = REPO / "tests" / "data" / "oscal" / "oscal_assessment-results_schema-1.0.6.json"
+SAMPLES = REPO / "reports" / "samples"
+NOW = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
+    """The schema's `\\p{L}` escapes need the `regex` module (see tests/data/oscal/README)."""
+    if isinstance(instance, str) and not regex.search(pattern, instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+OscalValidator = jsonschema.validators.extend(jsonschema.Draft7Validator, {"pattern": _pattern})
+
+
+@pytest.fixture(scope="module")
+def validator() -> Any:
+    return OscalValidator(json.loads(SCHEMA.read_text(encoding="utf-8")))
+
+
+@pytest.fixture(scope="module")
+def example() -> SavedResults:
+    path = SAMPLES / RESULTS_FILE
+    return loads(path.read_text(encoding="utf-8"), str(path))
+
+
+def _errors(validator: Any, doc: Any) -> list[str]:
+    return [f"{'/'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(doc)]
+
+
+def test_the_validator_rejects_what_the_schema_forbids(validator: Any) -> None:
+    """The validator is real: a bad uuid and a control id that is no token both fail."""
+    bad = {"assessment-results": {"uuid": "not-a-uuid"}}
+    assert _errors(validator, bad)
+    ok_token = regex.compile(r"^(\p{L}|_)(\p{L}|\p{N}|[.\-_])*$")
+    assert ok_token.match(oscal.token("Art.32(1)(a)"))
+    assert ok_token.match(oscal.token("6.2.4")) and ok_token.match(oscal.token("AnnexI.I(2)(a)"))
+    assert not ok_token.match("6.2.4") and not ok_token.match("Art.32(1)(a)")
+
+
+def test_the_example_scan_validates_against_nist_schema(
+    validator: Any, example: SavedResults
+) -> None:
+    doc = json.loads(oscal.render(example, NOW))
+    assert _errors(validator, doc) == []
+    results = doc["assessment-results"]["results"]
+    assert {r["props"][0]["value"] for r in results} == {
+        fw.id for fw in build(example, NOW).frameworks
+    }
+
+
+@pytest.mark.parametrize(
+    "framework",
+    ["iso27001-2022", "gdpr", "soc2-tsc", "pci-dss-4.0", "nist-ssdf-1.1", "nis2", "eu-cra"],
+)
+def test_each_framework_document_validates_and_links_findings_to_observations(
+    validator: Any, example: SavedResults, framework: str
+) -> None:
+    text = COMPLIANCE_FORMATS["oscal"].render(example, NOW, framework=framework)
+    doc = json.loads(text)
+    assert _errors(validator, doc) == []
+    (result,) = doc["assessment-results"]["results"]
+    saved_controls = {
+        c.control_id: c
+        for c in example.decision.controls
+        if c.framework == framework  # type: ignore[union-attr]
+    }
+    observations = {o["uuid"]: o for o in result.get("observations", [])}
+    # One observation per evaluated mapping rule of each control, with tool, version, rule.
+    expected = sum(1 for c in saved_controls.values() for e in c.rule_evidence if e.evaluated)
+    assert len(observations) == expected > 0
+    for o in observations.values():
+        ev = o["relevant-evidence"][0]
+        names = {p["name"] for p in ev["props"]}
+        assert {"mapping-rule", "tool"} <= names
+        assert o["methods"] == ["TEST"]
+    # One finding per control that is not satisfied, linked to its observations.
+    unsatisfied = {cid for cid, c in saved_controls.items() if c.state.value != "pass"}
+    findings = result.get("findings", [])
+    labels = {next(p["value"] for p in f["props"] if p["name"] == "label") for f in findings}
+    assert labels == unsatisfied
+    for f in findings:
+        assert f["target"]["status"]["state"] == "not-satisfied"
+        for rel in f.get("related-observations", []):
+            assert rel["observation-uuid"] in observations
+    # Tool versions are in the metadata.
+    tools = {
+        p["value"] for p in doc["assessment-results"]["metadata"]["props"] if p["name"] == "tool"
+    }
+    assert any(t.startswith("bandit ") and t != "bandit unknown" for t in tools)
+
+
+def test_uuids_are_uuid5_over_framework_control_and_commit(example: SavedResults) -> None:
+    doc = json.loads(COMPLIANCE_FORMATS["oscal"].render(example, NOW, framework="iso27001-2022"))
+    (result,) = doc["assessment-results"]["results"]
+    commit = example.result.git_commit or f"no-commit:{example.result.root}"
+    finding = result["findings"][0]
+    label = next(p["value"] for p in finding["props"] if p["name"] == "label")
+    want = uuid.uuid5(oscal.ROOT, "\x1f".join(("finding", "iso27001-2022", label, commit)))
+    assert finding["uuid"] == str(want) and uuid.UUID(finding["uuid"]).version == 5
+    # Another commit: every uuid changes; the same commit: none does.
+    other = SavedResults(
+        result=example.result.__class__(**{**_fields(example.result), "git_commit": "f" * 40}),
+        decision=example.decision,
+    )
+    again = json.loads(COMPLIANCE_FORMATS["oscal"].render(other, NOW, framework="iso27001-2022"))
+    assert again["assessment-results"]["uuid"] != doc["assessment-results"]["uuid"]
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in obj.__dataclass_fields__}
+
+
+def test_two_runs_give_byte_identical_oscal_with_a_pinned_clock(
+    tmp_path: Path, example: SavedResults, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the CLI, twice, from the same saved results (same commit)."""
+    from secscan import pipeline
+
+    monkeypatch.setattr(pipeline, "utcnow", lambda: NOW)
+    src = SAMPLES / RESULTS_FILE
+    outs = []
+    for n in (1, 2):
+        out = tmp_path / f"run{n}"
+        code = main(["report", "--from", str(src), "--format", "oscal", "--output-dir", str(out)])
+        assert code == 0
+        outs.append((out / "secscan-oscal.json").read_bytes())
+        doc = tmp_path / f"doc{n}"
+        code = main(
+            [
+                "compliance",
+                "--from",
+                str(src),
+                "--framework",
+                "eu-cra",
+                "--format",
+                "oscal",
+                "--output-dir",
+                str(doc),
+            ]
+        )
+        assert code == 0
+        outs.append((doc / "compliance-eu-cra.oscal.json").read_bytes())
+    assert outs[0] == outs[2] and outs[1] == outs[3]
+    assert b'"oscal-version": "1.0.6"' in outs[0]
+    assert "oscal" in FORMATS and "oscal" in COMPLIANCE_FORMATS
