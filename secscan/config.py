@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 import tomllib
+from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, field_validator
 
 from secscan._yaml import load_yaml, parse_yaml, validate
 from secscan.errors import ConfigError
@@ -32,16 +34,27 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class SemgrepOptions(_Strict):
-    #: "builtin" is secscan's own pack (policies/semgrep); other entries are rule files or
-    #: directories relative to the config file, or registry names when online.
-    rules: tuple[str, ...] = ("builtin",)
-    jobs: int | None = Field(default=None, ge=1)
+class Options(_Strict):
+    """Base of a scanner's config section: unknown keys are errors, values are frozen."""
 
 
-class BanditOptions(_Strict):
-    #: Extra bandit test ids to skip (bandit's own -s).
-    skip: tuple[str, ...] = ()
+M = TypeVar("M", bound=BaseModel)
+
+#: Config sections by key, registered by the scanners that own them (`Scanner.options_key`
+#: and `options_model`). A key nobody registered is an unknown key, like any other.
+SECTIONS: dict[str, type[BaseModel]] = {}
+_SECTIONS_LOCK = threading.Lock()
+
+
+def register_section(key: str, model: type[BaseModel]) -> None:
+    """Register a scanner's section; one key, one model (scanners of one tool share it)."""
+    with _SECTIONS_LOCK:
+        known = SECTIONS.get(key)
+        if known is not None and known is not model:
+            raise ValueError(f"config section {key!r} is registered twice ({known}, {model})")
+        if key in Config.model_fields:
+            raise ValueError(f"config section {key!r} would shadow a top-level setting")
+        SECTIONS[key] = model
 
 
 class AdvisoryOptions(_Strict):
@@ -49,14 +62,6 @@ class AdvisoryOptions(_Strict):
     db: str | None = None
     #: An OSV-compatible service (a team mirror from `secscan advisories serve`).
     url: str | None = None
-
-
-class TrivyOptions(_Strict):
-    cache_dir: str | None = None
-    db_repository: str | None = None
-    java_db_repository: str | None = None
-    #: Let trivy download its vulnerability DB (needs network or a mirror).
-    download_db: bool = False
 
 
 class Config(_Strict):
@@ -68,10 +73,7 @@ class Config(_Strict):
     timeouts: dict[str, float] = Field(default_factory=dict)
     max_file_size_mb: float = Field(default=10.0, gt=0)
     jobs: int | None = Field(default=None, ge=1)
-    semgrep: SemgrepOptions = SemgrepOptions()
-    bandit: BanditOptions = BanditOptions()
     advisories: AdvisoryOptions = AdvisoryOptions()
-    trivy: TrivyOptions = TrivyOptions()
     formats: tuple[ReportFormat, ...] = ("json",)
     output_dir: str | None = None
     fail_on: Severity = Severity.HIGH
@@ -117,6 +119,44 @@ class Config(_Strict):
     def timeout_for(self, scanner: str) -> float:
         return self.timeouts.get(scanner, self.timeout)
 
+    if not TYPE_CHECKING:
+        # A Config built in code (`Config(base_dir=...)`) still answers `config.<section>`
+        # with the registered section's defaults; typed code asks `section()`.
+        def __getattr__(self, item: str) -> Any:
+            model = SECTIONS.get(item)
+            if model is not None:
+                return model()
+            return super().__getattr__(item)
+
+    def section(self, key: str, model: type[M]) -> M:
+        """A scanner's section as validated on load; its defaults when the file has none."""
+        # A field of the config_model() subclass, or set by model_copy(update=...) on a plain one.
+        value = self.__dict__.get(key)
+        if value is None:
+            return model()
+        if not isinstance(value, model):
+            raise TypeError(f"config section {key!r} is a {type(value).__name__}, not {model}")
+        return value
+
+
+def config_model() -> type[Config]:
+    """`Config` with a field for every registered scanner section."""
+    return _config_model(tuple(sorted(SECTIONS.items())))
+
+
+@lru_cache(maxsize=8)
+def _config_model(sections: tuple[tuple[str, type[BaseModel]], ...]) -> type[Config]:
+    if not sections:
+        return Config
+    fields: dict[str, Any] = {key: (model, model()) for key, model in sections}
+    made: type[Config] = create_model("Config", __base__=Config, **fields)
+    return made
+
+
+def defaults(base_dir: Path | None = None) -> Config:
+    """The config a tree without one gets: every registered section at its defaults."""
+    return config_model()(base_dir=base_dir)
+
 
 def load_config(root: Path, explicit: Path | None = None) -> Config:
     """Find and validate the config for a scan root; defaults when there is none."""
@@ -132,14 +172,14 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
         found = _from_pyproject(pyproject, required=False)
         if found is not None:
             return found
-    return Config(base_dir=root)
+    return defaults(root)
 
 
 def _from_yaml(path: Path) -> Config:
     loaded = load_yaml(path)
     if loaded.data is not None and not isinstance(loaded.data, dict):
         raise ConfigError("the top level must be a mapping of keys", path=str(path), line=1)
-    cfg = validate(Config, loaded, str(path))
+    cfg = validate(config_model(), loaded, str(path))
     return cfg.model_copy(update={"source": str(path), "base_dir": path.parent.resolve()})
 
 
@@ -150,15 +190,15 @@ def _from_pyproject(path: Path, *, required: bool) -> Config:
         raise ConfigError(f"cannot read file: {e}", path=str(path)) from e
     except tomllib.TOMLDecodeError as e:
         if not required:
-            return Config(base_dir=path.parent.resolve())
+            return defaults(path.parent.resolve())
         raise ConfigError(f"TOML syntax error: {e}", path=str(path)) from e
     section = data.get("tool", {}).get("secscan")
     if section is None:
         if required:
             raise ConfigError("no [tool.secscan] table", path=str(path))
-        return Config(base_dir=path.parent.resolve())
+        return defaults(path.parent.resolve())
     # Re-use the YAML path: TOML tables are plain mappings, and errors still name key and file.
     loaded = parse_yaml("{}", str(path))
     loaded.data = section
-    cfg = validate(Config, loaded, f"{path} [tool.secscan]")
+    cfg = validate(config_model(), loaded, f"{path} [tool.secscan]")
     return cfg.model_copy(update={"source": str(path), "base_dir": path.parent.resolve()})

@@ -1,36 +1,33 @@
 """What secscan knows about a rule id or a finding: what it is, why it matters, which controls
 it evidences and why, and how to fix it. Everything comes from local sources: the last results
-file, bandit's own plugin docs, secscan's semgrep pack, the local OSV mirror and the policy.
+file, what each scanner can read about its rules offline (`Scanner.describe_rule`: a tool's
+own plugin docs, a rule pack, the local OSV mirror) and the policy.
 """
 
 from __future__ import annotations
 
-import inspect
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
-import yaml
-
-from secscan._resources import data_dir
-from secscan.errors import SecscanError, UsageError
+from secscan.config import Config
+from secscan.errors import UsageError
 from secscan.findings import Finding, FindingKind, Location, Severity
 from secscan.policy.decision import WaiverRecord
 from secscan.policy.match import canonical_check_id, is_check_id, rules_for
 from secscan.policy.models import Policy
 from secscan.results import SavedResults
-from secscan.scanners.bandit import plugin_manager
+from secscan.scanners import BUILTINS, default_config, registry
+from secscan.scanners.base import RuleInfo, RuleLookup
+
+__all__ = ["ControlNote", "Explanation", "RuleInfo", "explain", "lookup_rule"]
 
 #: A fingerprint prefix shorter than this is too likely to be a rule id or a typo.
 MIN_PREFIX = 6
 _HEX = re.compile(r"^[0-9a-f]+$")
-_BANDIT_ID = re.compile(r"^B\d{3}$")
-_ADVISORY_ID = re.compile(r"^(PYSEC|GHSA|CVE|OSV|MAL|GSD|RUSTSEC|GO)-", re.IGNORECASE)
 
-#: Fix guidance by weakness, for rules whose tool gives none (bandit says what, not how).
+#: Fix guidance by weakness, for rules whose tool gives none (many say what, not how).
 FIX_BY_CWE: dict[int, str] = {
     22: "Resolve the path and check it stays inside the intended directory "
     "(Path.resolve().is_relative_to(base)); never join request input into a path unchecked.",
@@ -63,26 +60,6 @@ FIX_BY_CWE: dict[int, str] = {
     "secret store or the environment.",
     918: "Allow-list the hosts a server-side fetch may reach; never fetch a client-chosen URL.",
 }
-REMOTE_DOCS = {
-    "bandit": "https://bandit.readthedocs.io/en/latest/plugins/index.html",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class RuleInfo:
-    """A rule as its tool or rule pack describes it."""
-
-    rule_id: str
-    scanner: str
-    kind: FindingKind
-    title: str
-    description: str = ""
-    cwe: tuple[int, ...] = ()
-    severity: Severity | None = None
-    fix: str | None = None
-    references: tuple[str, ...] = ()
-    #: Where the text was read: "bandit 1.9.4 plugin docs", a rule file, the results file.
-    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,17 +99,18 @@ def explain(
     *,
     saved: SavedResults | None = None,
     results_file: str | None = None,
-    semgrep_rules: Sequence[Path] = (),
+    config: Config | None = None,
     advisory_db: Path | None = None,
 ) -> Explanation:
     """Look `query` up as a finding fingerprint (or a unique prefix), else as a rule id."""
     query = query.strip()
+    lookup = RuleLookup(config or default_config(), advisory_db)
     if not query or query.startswith("-"):
         raise UsageError("give a rule id (B602, AWS-0086, ...) or a finding fingerprint")
     findings = saved.result.findings if saved is not None else ()
     finding = by_fingerprint(query, findings)
     if finding is not None:
-        rule = lookup_rule(finding.rule_id, finding.scanner, semgrep_rules, advisory_db)
+        rule = lookup_rule(finding.rule_id, finding.scanner, lookup)
         info = merge(rule, from_finding(finding, "the results file"))
         occurrences = tuple(
             f for f in findings if f.rule_id == finding.rule_id and f.scanner == finding.scanner
@@ -140,7 +118,7 @@ def explain(
         subject = finding
     else:
         occurrences = tuple(f for f in findings if _same_rule(f, query))
-        static = lookup_rule(query, None, semgrep_rules, advisory_db)
+        static = lookup_rule(query, None, lookup)
         seen = from_finding(occurrences[0], "the results file") if occurrences else None
         if static is None and seen is None:
             hint = "" if saved is not None else " (and no results file was found to look in)"
@@ -189,165 +167,20 @@ def _same_rule(f: Finding, query: str) -> bool:
     return q in names
 
 
-def lookup_rule(
-    rule_id: str, scanner: str | None, semgrep_rules: Sequence[Path], advisory_db: Path | None
-) -> RuleInfo | None:
-    """The tool's or rule pack's own description of a rule, when secscan can read it offline."""
-    if scanner in (None, "bandit") and _BANDIT_ID.match(rule_id.upper()):
-        found = bandit_rule(rule_id.upper())
+def lookup_rule(rule_id: str, scanner: str | None, lookup: RuleLookup) -> RuleInfo | None:
+    """The tool's or rule pack's own description of a rule, when its scanner can read it
+    offline: the named scanner's, else the first scanner's that knows the id (built-ins
+    first, in registry order)."""
+    reg = registry()
+    if scanner is not None:
+        names = [scanner] if scanner in reg else []
+    else:
+        names = [*(n for n in BUILTINS if n in reg), *(n for n in reg if n not in BUILTINS)]
+    for name in names:
+        found = reg[name]().describe_rule(rule_id, lookup)
         if found is not None:
             return found
-    if scanner in (None, "semgrep"):
-        found = semgrep_rule(rule_id, tuple(semgrep_rules))
-        if found is not None:
-            return found
-    if advisory_db is not None and _ADVISORY_ID.match(rule_id):
-        return advisory_rule(rule_id, advisory_db, scanner or "pip-audit")
     return None
-
-
-@lru_cache(maxsize=256)
-def bandit_rule(test_id: str) -> RuleInfo | None:
-    manager = plugin_manager()
-    if manager is None:
-        return None
-    from bandit import __version__ as bandit_version  # type: ignore[import-untyped]
-    from bandit.core import issue  # type: ignore[import-untyped]
-
-    source = f"bandit {bandit_version} plugin documentation"
-    if test_id in manager.blacklist_by_id:
-        entry: dict[str, Any] = manager.blacklist_by_id[test_id]
-        cwe = entry.get("cwe")
-        return RuleInfo(
-            rule_id=test_id,
-            scanner="bandit",
-            kind=FindingKind.CODE,
-            title=f"blacklisted call or import: {entry.get('name', test_id)}",
-            description=str(entry.get("message", "")),
-            cwe=(int(cwe),) if cwe else (),
-            severity=Severity.parse(str(entry.get("level", "medium"))),
-            references=(REMOTE_DOCS["bandit"],),
-            source=source,
-        )
-    plugin = manager.plugins_by_id.get(test_id)
-    if plugin is None:
-        return None
-    title, description = _rst_summary(inspect.getdoc(plugin.plugin) or "", test_id)
-    return RuleInfo(
-        rule_id=test_id,
-        scanner="bandit",
-        kind=FindingKind.CODE,
-        title=title or plugin.name.replace("_", " "),
-        description=description,
-        cwe=_bandit_cwe(plugin.plugin, issue),
-        references=(REMOTE_DOCS["bandit"],),
-        source=source,
-    )
-
-
-def _bandit_cwe(func: Any, issue: Any) -> tuple[int, ...]:
-    """bandit keeps no table of its tests' CWEs: each plugin names its CWE in code
-    (`cwe=issue.Cwe.OS_COMMAND_INJECTION`). Read it from the plugin, else its module when the
-    module names exactly one.
-    """
-    for obj in (func, inspect.getmodule(func)):
-        try:
-            names = set(re.findall(r"Cwe\.([A-Z_]+)", inspect.getsource(obj)))  # type: ignore[arg-type]
-        except (OSError, TypeError):
-            continue
-        ids = {getattr(issue.Cwe, n) for n in names if isinstance(getattr(issue.Cwe, n, None), int)}
-        if len(ids) == 1 or (obj is func and ids):
-            return tuple(sorted(ids))
-    return ()
-
-
-def _rst_summary(doc: str, test_id: str) -> tuple[str, str]:
-    """The heading (`**B602: Test for ...**`) and the first two paragraphs of a plugin doc."""
-    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", doc) if p.strip()]
-    title = ""
-    if paragraphs and paragraphs[0].startswith("**"):
-        title = paragraphs.pop(0).strip("*").strip()
-        title = re.sub(rf"^{re.escape(test_id)}\s*:\s*", "", title)
-    body = []
-    for p in paragraphs:
-        if p.startswith((":", "..", "See also", "Config Options", "**")) or p.endswith("::"):
-            break
-        body.append(" ".join(p.split()))
-        if len(body) == 2:
-            break
-    return title, "\n\n".join(body)
-
-
-def semgrep_rule(rule_id: str, extra: tuple[Path, ...] = ()) -> RuleInfo | None:
-    for rule, origin in _semgrep_index((data_dir("policies") / "semgrep", *extra)):
-        if rule.get("id") == rule_id:
-            meta: dict[str, Any] = rule.get("metadata") or {}
-            labels = [str(c) for c in _as_list(meta.get("cwe"))]
-            cwe = tuple(dict.fromkeys(int(m) for c in labels for m in re.findall(r"CWE-(\d+)", c)))
-            message = " ".join(str(rule.get("message", "")).split())
-            return RuleInfo(
-                rule_id=rule_id,
-                scanner="semgrep",
-                kind=FindingKind.CODE,
-                title=str(meta.get("shortDescription") or rule_id.replace("-", " ")),
-                description=message,
-                cwe=cwe,
-                severity=Severity.parse(str(rule.get("severity", "INFO"))),
-                fix=str(meta["remediation"]) if meta.get("remediation") else None,
-                references=tuple(str(u) for u in _as_list(meta.get("references")) if u),
-                source=origin,
-            )
-    return None
-
-
-def _semgrep_index(roots: Iterable[Path]) -> list[tuple[dict[str, Any], str]]:
-    out: list[tuple[dict[str, Any], str]] = []
-    for root in roots:
-        files = sorted(root.rglob("*.y*ml")) if root.is_dir() else [root]
-        for path in files:
-            if path.suffix not in (".yaml", ".yml") or not path.is_file():
-                continue
-            try:
-                data = yaml.safe_load(path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, yaml.YAMLError):
-                continue  # not a rule file; semgrep itself reports broken rule files
-            rules = data.get("rules") if isinstance(data, dict) else None
-            for rule in rules if isinstance(rules, list) else []:
-                if isinstance(rule, dict):
-                    out.append((rule, str(path)))
-    return out
-
-
-def advisory_rule(advisory_id: str, db: Path, scanner: str) -> RuleInfo | None:
-    from secscan.advisories.store import AdvisoryStore
-
-    try:
-        store = AdvisoryStore.open(db, write_index=False)
-    except (SecscanError, OSError):
-        return None
-    adv = store.get(advisory_id)
-    if adv is None:
-        return None
-    fixed = sorted(
-        {
-            e.version
-            for a in adv.affected
-            for r in a.ranges
-            if r.type != "GIT"  # a commit id is no version to upgrade to
-            for e in r.events
-            if e.kind == "fixed"
-        }
-    )
-    return RuleInfo(
-        rule_id=adv.id,
-        scanner=scanner,
-        kind=FindingKind.DEPENDENCY,
-        title=adv.title,
-        description=" ".join((adv.details or "").split()),
-        fix=f"Upgrade to a fixed version ({', '.join(fixed)})." if fixed else None,
-        references=tuple(r.url for r in adv.references if r.url),
-        source=f"local OSV mirror {db}",
-    )
 
 
 def from_finding(f: Finding, source: str) -> RuleInfo:
@@ -417,9 +250,3 @@ def controls_for(f: Finding, policy: Policy) -> tuple[ControlNote, ...]:
                 )
             )
     return tuple(notes)
-
-
-def _as_list(v: Any) -> list[Any]:
-    if v is None:
-        return []
-    return v if isinstance(v, list) else [v]

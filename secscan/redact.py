@@ -19,7 +19,7 @@ import math
 import re
 import threading
 import tokenize
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -41,8 +41,9 @@ from secscan.findings import (
 RULES_VERSION = "3"
 #: Hard-coded credential weaknesses: the matched code *is* the secret.
 CREDENTIAL_CWES = frozenset({256, 259, 260, 321, 522, 547, 798})
-#: Tools whose credential rules carry no CWE label.
-CREDENTIAL_RULES = frozenset({"B105", "B106", "B107"})
+#: (scanner, rule id) pairs a scanner names as credential rules without a CWE label
+#: (`Scanner.credential_rules`); the pipeline and the reports pass them to the Redactor.
+CredentialRules = Collection[tuple[str, str]]
 #: A known credential is masked wherever any piece this long of it appears.
 PIECE = 8
 #: Shortest value a rule reports: anything shorter cannot leak a PIECE.
@@ -438,8 +439,9 @@ class Redactor:
     files and of tool errors that quote it.
     """
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(self, root: Path | None = None, credential_rules: CredentialRules = ()) -> None:
         self._root = root
+        self._credential_rules = frozenset(credential_rules)
         self._lock = threading.Lock()
         # Learning a file is serialised (it is CPU-bound anyway): a thread that finds the
         # file already being learnt waits for it rather than mask without its credentials.
@@ -485,12 +487,17 @@ class Redactor:
 
     def learn_finding(self, f: Finding) -> Pieces:
         """What the scanner itself says is a credential: trivy's masked columns, the string
-        literals inside the range of a credential rule (bandit B105-B107, semgrep's).
+        literals inside the range of a credential rule (a CWE that says so, or a rule its
+        scanner names in `credential_rules`).
         Returns what this finding and its file show, for masking the finding itself."""
         own = dict(self.learn_file(f.location.path))
         lines = self._lines.get(f.location.path)
         loc = f.location
-        if is_credential(f) and f.kind is not FindingKind.SECRET and loc.snippet:
+        if (
+            is_credential(f, self._credential_rules)
+            and f.kind is not FindingKind.SECRET
+            and loc.snippet
+        ):
             # the rule matched this code: its string literals are the credential
             self.learn_text(loc.snippet, _all_literals(loc.snippet), own)
         if not lines or not loc.start_line:
@@ -501,7 +508,7 @@ class Redactor:
             for line in chunk:
                 for preview in loc.snippet.splitlines():
                     self.learn_text(line, _masked_columns(line, preview), own)
-        elif is_credential(f):
+        elif is_credential(f, self._credential_rules):
             text = "".join(chunk)
             if f.location.path.endswith((".py", ".pyi", ".pyw")):
                 spans = python_spans(text) or _all_literals(text)
@@ -655,12 +662,12 @@ def _same(
     )
 
 
-def is_credential(f: Finding) -> bool:
+def is_credential(f: Finding, credential_rules: CredentialRules = ()) -> bool:
     """A finding whose matched code is itself a credential."""
     return (
         f.kind is FindingKind.SECRET
         or bool(CREDENTIAL_CWES.intersection(f.cwe))
-        or f.rule_id in CREDENTIAL_RULES
+        or (f.scanner, f.rule_id) in credential_rules
     )
 
 
@@ -730,13 +737,13 @@ def _read(path: Path) -> str | None:
     return data.decode("utf-8", errors="replace")
 
 
-def redact(f: Finding) -> Finding:
+def redact(f: Finding, credential_rules: CredentialRules = ()) -> Finding:
     """The finding with every credential its own texts show masked (no file context).
 
     Reports apply this again to what they load, so a results file written by an older
     secscan, or edited by hand, never shows more than a fresh scan would.
     """
-    return Redactor().finding(f)
+    return Redactor(credential_rules=credential_rules).finding(f)
 
 
 def redact_text(text: str) -> str:

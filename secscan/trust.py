@@ -12,8 +12,9 @@ import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from secscan.config import Config
+from secscan.config import SECTIONS, Config
 from secscan.findings import (
     Finding,
     FindingKind,
@@ -30,6 +31,11 @@ RULE_PREFIX = "weakened-setting"
 PROFILE_ORDER = ("precommit", "ci", "release", "audit")
 #: How many items one weakening names before it says "and N more".
 SHOWN = 5
+
+
+def section(config: Config, key: str) -> Any:
+    """A scanner's config section by key (its registered model's defaults when unset)."""
+    return config.section(key, SECTIONS[key])
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +120,7 @@ def compare(base: Settings, head: Settings) -> tuple[Weakening, ...]:
             "larger files are no longer analyzed",
         )
 
-    skips = [s for s in h.bandit.skip if s not in b.bandit.skip]
+    skips = [s for s in section(h, "bandit").skip if s not in section(b, "bandit").skip]
     if skips:
         add("bandit.skip", f"bandit test(s) skipped: {_names(skips)}")
     head_rules = {(r.entry, r.digest) for r in head.rules}
@@ -138,7 +144,7 @@ def compare(base: Settings, head: Settings) -> tuple[Weakening, ...]:
             f"advisory source changed: OSV service {_was(b.advisories.url, h.advisories.url)}",
         )
     for key in ("cache_dir", "db_repository", "java_db_repository", "download_db"):
-        was, now = getattr(b.trivy, key), getattr(h.trivy, key)
+        was, now = getattr(section(b, "trivy"), key), getattr(section(h, "trivy"), key)
         if was != now:
             add(f"trivy.{key}", f"advisory source changed: trivy.{key} {_was(was, now)}")
 
@@ -190,13 +196,15 @@ def strengthened(base: Settings, head: Settings) -> Config:
     if _profile_at_least(b.profile, h.profile):
         update["profile"] = h.profile
     update["max_file_size_mb"] = max(b.max_file_size_mb, h.max_file_size_mb)
-    update["bandit"] = b.bandit.model_copy(
-        update={"skip": tuple(s for s in b.bandit.skip if s in h.bandit.skip)}
+    update["bandit"] = section(b, "bandit").model_copy(
+        update={
+            "skip": tuple(s for s in section(b, "bandit").skip if s in section(h, "bandit").skip)
+        }
     )
-    base_rules = [r.location or r.entry for r in base.rules] or list(b.semgrep.rules)
-    known = {r.entry for r in base.rules} | set(b.semgrep.rules)
+    base_rules = [r.location or r.entry for r in base.rules] or list(section(b, "semgrep").rules)
+    known = {r.entry for r in base.rules} | set(section(b, "semgrep").rules)
     extra = [r.location or r.entry for r in head.rules if r.entry not in known]
-    update["semgrep"] = b.semgrep.model_copy(
+    update["semgrep"] = section(b, "semgrep").model_copy(
         update={"rules": tuple(dict.fromkeys([*base_rules, *extra]))}
     )
     return b.model_copy(update=update)

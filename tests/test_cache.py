@@ -12,8 +12,8 @@ import pytest
 
 from secscan import pipeline
 from secscan.cache import ResultCache
-from secscan.config import Config
 from secscan.errors import UsageError
+from secscan.scanners import make_config
 
 FAKE_BANDIT = """#!{python}
 import json, sys
@@ -64,7 +64,7 @@ def bandit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-
 
 
 def _scan(root: Path, cache_dir: Path, **cfg: object) -> list[str]:
-    result = pipeline.scan(root, Config(scanners=("bandit",), **cfg), cache_dir=cache_dir)  # type: ignore[arg-type]
+    result = pipeline.scan(root, make_config(scanners=("bandit",), **cfg), cache_dir=cache_dir)  # type: ignore[arg-type]
     run = result.runs[0]
     assert run.status.value == "ok", run.error
     return sorted(f.location.path for f in run.findings)
@@ -129,8 +129,12 @@ def test_corrupted_entry_is_discarded_not_trusted(tree: Path, tmp_path: Path, ba
 
 def test_no_cache_flag_bypasses(tree: Path, tmp_path: Path, bandit) -> None:
     bandit()
-    pipeline.scan(tree, Config(scanners=("bandit",)), cache_dir=tmp_path / "c", use_cache=False)
-    pipeline.scan(tree, Config(scanners=("bandit",)), cache_dir=tmp_path / "c", use_cache=False)
+    pipeline.scan(
+        tree, make_config(scanners=("bandit",)), cache_dir=tmp_path / "c", use_cache=False
+    )
+    pipeline.scan(
+        tree, make_config(scanners=("bandit",)), cache_dir=tmp_path / "c", use_cache=False
+    )
     assert len(bandit.calls()) == 2
     assert not (tmp_path / "c").exists()
 
@@ -157,7 +161,7 @@ def test_semgrep_rule_change_invalidates(tmp_path: Path) -> None:
         "  severity: {sev}\n  languages: [python]\n"
     )
     rules.write_text(rule.format(sev="ERROR"))
-    cfg = Config(scanners=("semgrep",), semgrep={"rules": (str(rules),)})  # type: ignore[arg-type]
+    cfg = make_config(scanners=("semgrep",), semgrep={"rules": (str(rules),)})  # type: ignore[arg-type]
     first = pipeline.scan(root, cfg, cache_dir=tmp_path / "cache").runs[0]
     assert [f.severity.value for f in first.findings] == ["high"] and not first.cached
     again = pipeline.scan(root, cfg, cache_dir=tmp_path / "cache").runs[0]
@@ -264,7 +268,7 @@ def test_a_cache_dir_inside_the_scanned_tree_is_refused(
 ) -> None:
     bandit()
     with pytest.raises(UsageError, match="inside the scanned tree"):
-        pipeline.scan(tree, Config(scanners=("bandit",)), cache_dir=tree / ".cache")
+        pipeline.scan(tree, make_config(scanners=("bandit",)), cache_dir=tree / ".cache")
     monkeypatch.setenv("SECSCAN_CACHE_DIR", str(tree / "sub" / "secscan"))
     r = run_cli("scan", str(tree), "--scanner", "bandit", "--output-dir", str(tree.parent / "o"))
     assert r.code == 2 and "inside the scanned tree" in r.err
@@ -330,11 +334,11 @@ def test_a_forged_tool_version_memo_is_ignored(
     cache = tmp_path / "cache"
     monkeypatch.setenv("SECSCAN_CACHE_DIR", str(cache))
     monkeypatch.setattr(base, "_VERSIONS", {})
-    run = pipeline.scan(tree, Config(scanners=("bandit",))).runs[0]
+    run = pipeline.scan(tree, make_config(scanners=("bandit",))).runs[0]
     assert run.tool_version == "1.0.0"
     memo = cache / "tool-versions.json"
     forged = dict.fromkeys(json.loads(memo.read_bytes().partition(b"\n")[2]), "9.9.9")
     memo.write_text(json.dumps(forged))
     monkeypatch.setattr(base, "_VERSIONS", {})
-    again = pipeline.scan(tree, Config(scanners=("bandit",))).runs[0]
+    again = pipeline.scan(tree, make_config(scanners=("bandit",))).runs[0]
     assert again.tool_version == "1.0.0" and again.cached

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from secscan.config import load_config
 from secscan.errors import ConfigError
+from secscan.scanners import load_config
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from secscan.findings import (
 )
 from secscan.policy.loader import load_policy
 from secscan.results import SavedResults, dumps
+from secscan.scanners import bandit, base, semgrep
 
 OSV = Path(__file__).resolve().parent / "data" / "osv"
 
@@ -53,7 +54,7 @@ def finding(fp: str, rule: str = "B602", line: int = 5) -> Finding:
 
 
 def test_bandit_plugin_docs_and_cwe_come_from_the_installed_bandit() -> None:
-    info = explain.bandit_rule("B602")
+    info = bandit.bandit_rule("B602")
     assert info is not None
     assert info.title == "Test for use of popen with shell equals true"
     assert "shell injection" in info.description
@@ -62,20 +63,20 @@ def test_bandit_plugin_docs_and_cwe_come_from_the_installed_bandit() -> None:
 
 
 def test_bandit_blacklist_ids_are_known_too() -> None:
-    info = explain.bandit_rule("B307")
+    info = bandit.bandit_rule("B307")
     assert info is not None
     assert "ast.literal_eval" in info.description and info.severity is Severity.MEDIUM
 
 
 def test_secscan_semgrep_rules_are_read_from_the_shipped_pack() -> None:
-    info = explain.semgrep_rule("python-subprocess-shell-injection")
+    info = semgrep.semgrep_rule("python-subprocess-shell-injection")
     assert info is not None
     assert info.cwe == (78,) and info.fix and "shell=True" in info.fix
     assert info.source.endswith("command-injection.yaml")
 
 
 def test_advisories_come_from_the_local_osv_mirror() -> None:
-    info = explain.advisory_rule("PYSEC-2023-62", OSV, "pip-audit")
+    info = base.advisory_rule("PYSEC-2023-62", OSV, "pip-audit")
     assert info is not None
     assert info.kind is FindingKind.DEPENDENCY
     assert info.fix == "Upgrade to a fixed version (2.2.5, 2.3.2)."  # git commits left out

@@ -9,16 +9,14 @@ from typing import Any
 import pytest
 
 from secscan import trust
-from secscan.config import Config
 from secscan.findings import FindingKind, RunStatus, Severity
+from secscan.scanners import make_config
 
 ALL = ("bandit", "semgrep", "pip-audit", "iac", "secrets", "image")
 
 
 def side(scanners: tuple[str, ...] | None = ("bandit", "semgrep"), **config: Any) -> trust.Settings:
-    cfg = Config.model_validate({"scanners": scanners, **config}).model_copy(
-        update={"base_dir": Path("/repo")}
-    )
+    cfg = make_config(scanners=scanners, **config).model_copy(update={"base_dir": Path("/repo")})
     return trust.Settings(
         config=cfg,
         scanners=tuple(scanners) if scanners is not None else ALL,

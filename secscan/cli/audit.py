@@ -21,11 +21,11 @@ from secscan.cli._options import (
 )
 from secscan.cli.history import history_option, record_run
 from secscan.cli.views import audit as view
-from secscan.config import load_config
 from secscan.history.model import Source
 from secscan.policy import judge
 from secscan.report.model import build
 from secscan.results import SavedResults
+from secscan.scanners import load_config
 
 PROFILE = "audit"
 

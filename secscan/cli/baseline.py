@@ -9,11 +9,12 @@ from typing import Any, TypeVar
 import click
 
 from secscan import pipeline
-from secscan.config import Config, load_config
+from secscan.config import Config
 from secscan.errors import ReportError, UsageError
 from secscan.findings import ScanResult
 from secscan.policy.baseline import BASELINE_FILE, Baseline, load_baseline, write_baseline
 from secscan.results import loads
+from secscan.scanners import load_config
 
 _path_arg = click.argument("path", type=click.Path(file_okay=False, path_type=Path), default=".")
 _options = [

@@ -22,12 +22,13 @@ from secscan.cli._options import (
 )
 from secscan.cli.history import history_option, record_run
 from secscan.cli.views.terminal import summary
-from secscan.config import Config, load_config
+from secscan.config import Config
 from secscan.errors import ReportError, UsageError
 from secscan.history.model import Source
 from secscan.policy import judge
 from secscan.report import FORMATS
 from secscan.results import SavedResults
+from secscan.scanners import load_config
 
 PROFILE = "ci"
 #: GitHub rejects a step summary over 1 MiB; past this the summary points at the artifacts.

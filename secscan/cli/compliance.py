@@ -10,12 +10,13 @@ from secscan import history, pipeline
 from secscan._atomic import write_atomic
 from secscan.cli._options import report_dir, with_tree_warnings
 from secscan.cli.report import read_results
-from secscan.config import Config, load_config
+from secscan.config import Config
 from secscan.errors import UsageError
 from secscan.policy import judge
 from secscan.report import COMPLIANCE_FORMATS, compliance
 from secscan.report.model import build
 from secscan.results import SavedResults
+from secscan.scanners import load_config
 
 
 @click.command(name="compliance")

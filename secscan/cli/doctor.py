@@ -1,4 +1,4 @@
-"""`secscan doctor`: which scanners are installed, at which version."""
+"""`secscan doctor`: which scanners are installed, at which version, and what each can use."""
 
 from __future__ import annotations
 
@@ -8,29 +8,35 @@ import click
 
 from secscan import scanners
 from secscan.advisories import service as advisory_service
-from secscan.config import load_config
 from secscan.errors import SecscanError
-from secscan.scanners.trivy_image import advisory_sources
+from secscan.scanners.base import StatusLine
 
 
 @click.command()
 @click.argument("path", type=click.Path(file_okay=False, path_type=Path), default=".")
 def doctor(path: Path) -> int:
     """Show each scanner, whether its tool was found, and its version; and the advisory
-    sources an image scan of PATH (default: the current directory) could use."""
+    sources a scan of PATH (default: the current directory) could use."""
+    config = scanners.load_config(path)
     missing = 0
+    sections: dict[str, list[StatusLine]] = {}
     for name, cls in scanners.registry().items():
+        scanner = cls()
         try:
-            version = cls().version()
+            version = scanner.version()
             state = f"ok      {version}"
         except SecscanError as e:
-            missing += 1
+            # a third-party tool that is absent is left out of default scans, not an error
+            missing += name in scanners.BUILTINS
             state = f"MISSING {e.diagnostics().splitlines()[0]}"
         click.echo(f"{name:10} {cls.kind.value:10} {state}")
+        for line in scanner.status(config):
+            sections.setdefault(line.section, []).append(line)
     click.echo("advisory source for dependencies:")
-    click.echo(f"  {advisory_service.describe(load_config(path))}")
-    click.echo("advisory sources for images:")
-    for source in advisory_sources(load_config(path)):
-        state = "usable  " if source.usable else "unusable"
-        click.echo(f"  {source.kind:10} {state} {source.detail}")
+    click.echo(f"  {advisory_service.describe(config)}")
+    for section, lines in sections.items():
+        click.echo(f"{section}:")
+        for line in lines:
+            state = "usable  " if line.usable else "unusable"
+            click.echo(f"  {line.label:10} {state} {line.detail}")
     return 3 if missing else 0

@@ -10,14 +10,13 @@ from secscan import explain as knowledge
 from secscan.cli.audit import console
 from secscan.cli.views import audit as view
 from secscan.cli.views import explain as render
-from secscan.config import load_config
 from secscan.errors import ReportError
 from secscan.policy.loader import load_policy
 from secscan.report import FORMATS
 from secscan.results import SavedResults, loads
+from secscan.scanners import load_config
 
 #: semgrep `rules:` entries that name the registry, not a file secscan could read.
-_REGISTRY = ("auto", "p/", "r/", "s/", "http://", "https://")
 
 
 @click.command()
@@ -63,19 +62,12 @@ def explain(
             raise ReportError(f"cannot read {path}: {e}") from e
     elif results_file is not None:
         raise ReportError(f"results file not found: {path}")
-    semgrep = [
-        p
-        for entry in config.semgrep.rules
-        if entry != "builtin" and not entry.startswith(_REGISTRY)
-        for p in (config.resolve(entry),)
-        if p is not None and p.exists()
-    ]
     ex = knowledge.explain(
         ident,
         policy,
         saved=saved,
         results_file=str(path),
-        semgrep_rules=semgrep,
+        config=config,
         advisory_db=config.resolve(config.advisories.db),
     )
     out = console()

@@ -8,10 +8,11 @@ import click
 
 from secscan import pipeline, scanners, vcs
 from secscan.cli.views import compact
-from secscan.config import Config, load_config
+from secscan.config import Config
 from secscan.findings import FindingKind, RunStatus
 from secscan.policy import judge
 from secscan.policy.waivers import WAIVERS_FILE
+from secscan.scanners import load_config
 
 #: Which scanners each hook runs, by the kind of finding they report. Image scanning needs an
 #: image, which a commit does not have, so no hook runs it.
@@ -40,7 +41,7 @@ def scanners_for(kind: str, config: Config) -> list[str]:
     type=click.Choice(sorted(KINDS)),
     default="code",
     show_default=True,
-    help="Which scanners: code (bandit, semgrep and secrets), deps, iac or secrets.",
+    help="Which scanners: code (the code and secret scanners), deps, iac or secrets.",
 )
 @click.option(
     "--profile",

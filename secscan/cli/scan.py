@@ -21,12 +21,13 @@ from secscan.cli._options import (
 )
 from secscan.cli.history import history_option, record_run
 from secscan.cli.views.terminal import summary
-from secscan.config import ALL_FORMATS, load_config
+from secscan.config import ALL_FORMATS
 from secscan.errors import UsageError
 from secscan.findings import Severity
 from secscan.history.model import Source
 from secscan.policy import judge
 from secscan.results import SavedResults
+from secscan.scanners import load_config
 from secscan.scanners.base import ScanRequest
 
 

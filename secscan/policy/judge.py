@@ -15,7 +15,7 @@ from pathlib import Path
 
 from secscan import trust
 from secscan._yaml import load_yaml
-from secscan.config import Config, load_config
+from secscan.config import Config
 from secscan.errors import ConfigError, ExitCode
 from secscan.findings import ScanResult, Severity
 from secscan.policy.baseline import Baseline, load_baseline
@@ -24,6 +24,7 @@ from secscan.policy.engine import evaluate
 from secscan.policy.loader import Catalog, default_catalog, load_policy, profile_or_error
 from secscan.policy.models import Policy, Profile
 from secscan.policy.waivers import WAIVERS_FILE, Waivers, load_waivers
+from secscan.scanners import default_config, load_config
 
 DEFAULT_PROFILE = "ci"
 __all__ = [
@@ -65,7 +66,7 @@ def resolve(
     (a gate that silently judged without its waivers or baseline would judge differently).
     `default_waivers` picks up ROOT/.secscan-waivers.yaml when nothing names a waivers file.
     """
-    cfg = config or Config(base_dir=root)
+    cfg = config or default_config(base_dir=root)
     user_dir = _absolute(policy_dir) or _absolute(cfg.resolve(cfg.policy))
     policy = load_policy(user_dir, catalog=catalog)
     chosen = profile_or_error(policy, profile or cfg.profile or DEFAULT_PROFILE)
@@ -106,7 +107,7 @@ def resolve_saved(
     del decision, root  # recorded there, and deliberately not used
     return resolve(
         Path.cwd(),
-        Config(base_dir=Path.cwd()),
+        default_config(base_dir=Path.cwd()),
         profile=profile or DEFAULT_PROFILE,
         policy_dir=policy_dir,
         waivers=waivers,
@@ -192,7 +193,7 @@ def trusted(
     head_cfg = load_config(head_root, config_file)
     try:
         if config_file is not None and explicit is None:
-            base_cfg = Config(base_dir=base_root)  # a config file the base does not have
+            base_cfg = default_config(base_dir=base_root)  # a config file the base does not have
         else:
             base_cfg = load_config(base_root, explicit)
         base = read_side(
@@ -269,7 +270,7 @@ def tree_warnings(
     def outside(p: Path | None) -> bool:
         return p is not None and not p.expanduser().resolve().is_relative_to(root)
 
-    defaults = Config(base_dir=root)
+    defaults = default_config(base_dir=root)
     base = trust.Settings(
         config=config if outside(config_file) else defaults,
         scanners=head.scanners if outside(config_file) else tuple(scanner_names),
@@ -366,7 +367,7 @@ def _lines(config: Config) -> dict[str, int]:
 
 def _rules(config: Config) -> tuple[trust.RuleSet, ...]:
     out = []
-    for entry in config.semgrep.rules:
+    for entry in trust.section(config, "semgrep").rules:
         p = config.resolve(entry) if entry != "builtin" else None
         if p is not None and p.exists():
             out.append(trust.RuleSet(entry, _digest(p), str(p.resolve())))

@@ -6,7 +6,7 @@ ids, unknown keys, wrong types, and mapping rules that could never match a real 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -18,7 +18,7 @@ from secscan._resources import data_dir
 from secscan._yaml import _Loaded, load_yaml, validate
 from secscan.errors import PolicyError
 from secscan.findings import FindingKind
-from secscan.policy.match import any_glob, canonical_check_glob, glob_match, is_check_id
+from secscan.policy.match import any_glob, canonical_check_glob, glob_match
 from secscan.policy.models import (
     Framework,
     FrameworkFile,
@@ -46,8 +46,16 @@ class Catalog:
     Empty means "do not check": a saved result can be re-judged without the scanners.
     """
 
-    kinds: Mapping[str, FindingKind] = field(default_factory=dict)
+    #: Scanner name -> the kinds of finding it can emit (one kind is accepted too).
+    kinds: Mapping[str, FindingKind | frozenset[FindingKind]] = field(default_factory=dict)
     rule_ids: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: Scanner name -> why a `checks:` pattern is none of its check ids (None: it is one),
+    #: for the scanners that emit iac findings. A pattern any of them accepts is valid.
+    check_ids: Mapping[str, Callable[[str], str | None]] = field(default_factory=dict)
+
+    def kinds_of(self, scanner: str) -> frozenset[FindingKind]:
+        k = self.kinds[scanner]
+        return frozenset({k}) if isinstance(k, FindingKind) else k
 
 
 def builtin_dir() -> Path:
@@ -55,18 +63,15 @@ def builtin_dir() -> Path:
 
 
 def default_catalog() -> Catalog:
-    """Every registered scanner, plus bandit's test ids (the one tool with a closed id set)."""
+    """Every registered scanner as it describes itself: its kinds, its closed set of rule ids
+    (when it has one and can read it here) and how it recognises its check ids."""
     from secscan import scanners
 
-    kinds = {name: cls.kind for name, cls in scanners.registry().items()}
-    ids = {"bandit": _bandit_ids()} if "bandit" in kinds else {}
-    return Catalog(kinds, {k: v for k, v in ids.items() if v})
-
-
-def _bandit_ids() -> frozenset[str]:
-    from secscan.scanners.bandit import known_test_ids
-
-    return known_test_ids()  # empty when bandit is missing: nothing to check ids against
+    built = {name: cls() for name, cls in scanners.registry().items()}
+    kinds = {name: s.kinds for name, s in built.items()}
+    ids = {name: s.rule_ids() for name, s in built.items()}
+    checks = {name: s.check_id_problem for name, s in built.items() if FindingKind.IAC in s.kinds}
+    return Catalog(kinds, {k: v for k, v in ids.items() if v}, checks)
 
 
 def load_policy(
@@ -286,19 +291,12 @@ class _Builder:
             raise self.error(
                 path, [*mloc, "checks"], "check ids only occur on iac findings: add `iac` to kinds"
             )
-        for j, pattern in enumerate(m.checks):
-            glob = any(ch in _GLOB_META for ch in pattern)
-            if not glob and not is_check_id(pattern):
+        checkers = self.catalog.check_ids
+        for j, pattern in enumerate(m.checks if checkers else ()):
+            problems = [problem(pattern) for problem in checkers.values()]
+            if all(p is not None for p in problems):
                 raise self.error(
-                    path,
-                    [*mloc, "checks", j],
-                    f"{pattern!r} is not a trivy check id (like AWS-0086, KSV-0017, DS-0001)",
-                )
-            if glob and not canonical_check_glob(pattern)[:1].isalpha():
-                raise self.error(
-                    path,
-                    [*mloc, "checks", j],
-                    f"check glob {pattern!r} must start with the check's prefix (AWS-, KSV-, DS-)",
+                    path, [*mloc, "checks", j], "; ".join(dict.fromkeys(p for p in problems if p))
                 )
         kinds = self.catalog.kinds
         if kinds:
@@ -310,8 +308,11 @@ class _Builder:
                         [*mloc, "scanners", j],
                         f"no scanner is named like {s!r}; known: {', '.join(sorted(kinds))}",
                     )
-                if not any(kinds[n] in m.kinds for n in named):
-                    have = ", ".join(f"{n} ({kinds[n].value})" for n in named)
+                if not any(self.catalog.kinds_of(n) & set(m.kinds) for n in named):
+                    have = ", ".join(
+                        f"{n} ({'/'.join(sorted(k.value for k in self.catalog.kinds_of(n)))})"
+                        for n in named
+                    )
                     raise self.error(
                         path,
                         [*mloc, "scanners", j],

@@ -29,6 +29,7 @@ from secscan.policy.decision import (
 )
 from secscan.redact import redact
 from secscan.results import SavedResults
+from secscan.scanners import credential_rules
 
 #: Most severe first: the order of every count, chart and table.
 SEVERITIES: tuple[Severity, ...] = tuple(sorted(Severity, reverse=True))
@@ -305,6 +306,8 @@ def build(saved: SavedResults, now: datetime) -> ReportModel:
     # The findings that failed the gate are shown whatever the report threshold says.
     always = set(decision.failing_fingerprints) if decision else set()
     views: list[FindingView] = []
+    # What each scanner says is a credential rule: masked again here, as in the scan.
+    credentials = credential_rules()
     below = 0
     seen: set[str] = set()
     for f in result.findings:
@@ -316,7 +319,7 @@ def build(saved: SavedResults, now: datetime) -> ReportModel:
         if f.severity < threshold and f.fingerprint not in always:
             below += 1
             continue
-        f = redact(f)
+        f = redact(f, credentials)
         waiver = by_fp_waiver.get(f.fingerprint)
         if waiver is None and f.fingerprint in waived_fps:
             waiver = _control_waiver(f, active)

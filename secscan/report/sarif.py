@@ -23,6 +23,7 @@ from secscan.findings import Confidence, Finding, FindingKind, RunStatus, Scanne
 from secscan.report._jinja import web_url
 from secscan.report.model import FindingView, ReportModel, RunView, build
 from secscan.results import SavedResults
+from secscan.scanners import registry
 
 VERSION = "2.1.0"
 SCHEMA_URI = (
@@ -60,21 +61,6 @@ PRECISION: dict[Confidence, str] = {
     Confidence.HIGH: "high",
     Confidence.MEDIUM: "medium",
     Confidence.LOW: "low",
-}
-#: Where people can read about each built-in scanner's tool.
-INFORMATION_URI: dict[str, str] = {
-    "bandit": "https://bandit.readthedocs.io/",
-    "semgrep": "https://semgrep.dev/docs/",
-    "pip-audit": "https://github.com/pypa/pip-audit",
-    "iac": "https://trivy.dev/",
-    "secrets": "https://trivy.dev/",
-    "image": "https://trivy.dev/",
-}
-#: The tool behind each built-in scanner, for tool.driver.fullName.
-TOOL_NAME: dict[str, str] = {
-    "iac": "trivy config",
-    "secrets": "trivy fs --scanners secret",
-    "image": "trivy image",
 }
 
 
@@ -167,7 +153,7 @@ def _run(scanner: str, group: Sequence[RunView], model: ReportModel) -> om.Run:
         name=scanner,
         full_name=_full_name(scanner, versions),
         version=versions[0] if versions else None,
-        information_uri=INFORMATION_URI.get(scanner),
+        information_uri=_information_uri(scanner),
         rules=descriptors,
     )
     return om.Run(
@@ -204,8 +190,15 @@ def _nothing_ran(model: ReportModel) -> om.Run:
     )
 
 
+def _information_uri(scanner: str) -> str | None:
+    """Where people can read about the scanner's tool, as the scanner says (None: unknown)."""
+    cls = registry().get(scanner)
+    return (getattr(cls, "url", "") or None) if cls is not None else None
+
+
 def _full_name(scanner: str, versions: Sequence[str]) -> str:
-    tool = TOOL_NAME.get(scanner, scanner)
+    cls = registry().get(scanner)
+    tool = (getattr(cls, "display_name", "") or scanner) if cls is not None else scanner
     return f"{tool} {versions[0]} (via secscan)" if versions else f"{tool} (via secscan)"
 
 

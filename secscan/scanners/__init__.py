@@ -5,8 +5,11 @@ from __future__ import annotations
 import importlib
 import logging
 from importlib.metadata import entry_points
+from pathlib import Path
 
-from secscan.errors import UsageError
+from secscan import config as _config
+from secscan.config import Config
+from secscan.errors import SecscanError, UsageError
 from secscan.scanners.base import Scanner
 
 log = logging.getLogger(__name__)
@@ -31,7 +34,12 @@ def _load(ref: str) -> type[Scanner]:
 
 
 def registry() -> dict[str, type[Scanner]]:
-    """Every scanner that can be built: built-ins win over a third party of the same name."""
+    """Every scanner that can be built: built-ins win over a third party of the same name.
+
+    Built-ins are imported first, so their config sections are registered before any
+    plugin's: a plugin claiming a built-in's section fails to load, never the built-in.
+    """
+    builtins = {name: _load(ref) for name, ref in BUILTINS.items()}
     found: dict[str, type[Scanner]] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name in BUILTINS:
@@ -41,16 +49,61 @@ def registry() -> dict[str, type[Scanner]]:
             found[ep.name] = ep.load()
         except Exception as e:  # a broken plugin must not take down the built-ins
             log.warning("cannot load scanner plugin %r (%s): %s", ep.name, ep.value, e)
-    for name, ref in BUILTINS.items():
-        found[name] = _load(ref)
-    return found
+    return {**found, **builtins}
+
+
+def runs_by_default(name: str, cls: type[Scanner]) -> bool:
+    """Whether a config without `scanners:` runs it: every built-in (a missing built-in tool
+    is a scanner error, as ever); a third party only when it says so and its tool is here."""
+    if name in BUILTINS:
+        return True
+    if not getattr(cls, "default", True):
+        return False
+    try:
+        cls().version()
+    except SecscanError as e:
+        log.info("third-party scanner %r left out of the default set: %s", name, e)
+        return False
+    return True
+
+
+def defaults() -> list[str]:
+    """The scanners a config without `scanners:` runs."""
+    return [name for name, cls in registry().items() if runs_by_default(name, cls)]
+
+
+def credential_rules() -> frozenset[tuple[str, str]]:
+    """(scanner, rule id) of every rule whose matched code is itself a credential."""
+    return frozenset(
+        (name, rule)
+        for name, cls in registry().items()
+        for rule in getattr(cls, "credential_rules", frozenset())
+    )
+
+
+def load_config(root: Path, explicit: Path | None = None) -> Config:
+    """`config.load_config` with every registered scanner's section known (and validated)."""
+    registry()  # importing each scanner registers its options model
+    return _config.load_config(root, explicit)
+
+
+def default_config(base_dir: Path | None = None) -> Config:
+    """The config of a tree without one, with every registered scanner's section."""
+    registry()
+    return _config.defaults(base_dir)
+
+
+def make_config(**values: object) -> Config:
+    """A Config built in code, scanner sections included (`make_config(bandit={"skip": ...})`)."""
+    registry()
+    return _config.config_model().model_validate(values)
 
 
 def build(names: list[str] | tuple[str, ...] | None = None) -> list[Scanner]:
-    """Instantiate the named scanners (all registered ones when None), in a stable order."""
+    """Instantiate the named scanners (the default set when None), in a stable order."""
     reg = registry()
     if names is None:
-        names = list(reg)
+        names = defaults()
     unknown = [n for n in names if n not in reg]
     if unknown:
         raise UsageError(

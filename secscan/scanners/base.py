@@ -6,16 +6,26 @@ import contextlib
 import json
 import os
 import posixpath
+import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, ClassVar, Protocol, TypeVar, runtime_checkable
+
+from pydantic import BaseModel
 
 from secscan import _subprocess
 from secscan._atomic import write_atomic
-from secscan.config import Config
+from secscan.config import Config, register_section
 from secscan.errors import ScannerError, SecscanError, ToolError, ToolNotFoundError
-from secscan.findings import AdvisorySource, Finding, FindingKind, NotAnalyzed, Package
+from secscan.findings import (
+    AdvisorySource,
+    Finding,
+    FindingKind,
+    NotAnalyzed,
+    Package,
+    Severity,
+)
 
 if TYPE_CHECKING:
     from secscan.cache import Signer
@@ -105,11 +115,74 @@ def require_accounted(scanner: str, ctx: ScanContext, outcome: ScanOutcome) -> N
     )
 
 
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """A rule as its tool or rule pack describes it."""
+
+    rule_id: str
+    scanner: str
+    kind: FindingKind
+    title: str
+    description: str = ""
+    cwe: tuple[int, ...] = ()
+    severity: Severity | None = None
+    fix: str | None = None
+    references: tuple[str, ...] = ()
+    #: Where the text was read: "bandit 1.9.4 plugin docs", a rule file, the results file.
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class RuleLookup:
+    """What a scanner may read to describe a rule offline: the config and a local OSV mirror."""
+
+    config: Config
+    advisory_db: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusLine:
+    """One line `doctor` shows for a scanner, under `section` (its advisory sources, ...)."""
+
+    section: str
+    label: str
+    usable: bool
+    detail: str
+
+
+OptionsT = TypeVar("OptionsT", bound=BaseModel)
+
+
 @runtime_checkable
 class Scanner(Protocol):
+    """What every scanner is and says about itself.
+
+    Everything outside a scanner's own module learns about its tool through this interface
+    (the SARIF tool entry, `explain`, policy validation, redaction, config sections,
+    `doctor`), so a third-party scanner gets all of it by implementing it. `Describes` below
+    gives every member but the first block a default.
+    """
+
     name: ClassVar[str]
+    #: The kind its findings mostly have (kept for the `doctor` column and old callers).
     kind: ClassVar[FindingKind]
     description: ClassVar[str]
+    #: The tool by name, for people and SARIF's tool.driver.fullName ("trivy config").
+    display_name: ClassVar[str]
+    #: Where people can read about the tool (SARIF's informationUri); "" when none.
+    url: ClassVar[str]
+    #: Every kind of finding it can emit (`kind` among them).
+    kinds: ClassVar[frozenset[FindingKind]]
+    #: Its config section: the key in `.secscan.yaml` and the pydantic model validating it.
+    #: Several scanners of one tool may share a section (one model, one key).
+    options_key: ClassVar[str | None]
+    options_model: ClassVar[type[BaseModel] | None]
+    #: Rule ids whose matched code is itself a credential although they carry no CWE that
+    #: says so: the redactor masks the string literals in their range.
+    credential_rules: ClassVar[frozenset[str]]
+    #: Whether a config without `scanners:` runs it. A third-party scanner whose tool is
+    #: missing is left out of such a default scan (and shown by `doctor`).
+    default: ClassVar[bool]
 
     def applies_to(self, path: str) -> bool:
         """Whether this scanner wants a file (POSIX path relative to the root)."""
@@ -126,6 +199,67 @@ class Scanner(Protocol):
     def scan(self, ctx: ScanContext) -> ScanOutcome:
         """Run the tool over ctx.targets; raise ScannerError when it could not assess them."""
         ...
+
+    def describe_rule(self, rule_id: str, lookup: RuleLookup) -> RuleInfo | None:
+        """The tool's or rule pack's own description of a rule, read offline; None if unknown."""
+        ...
+
+    def rule_ids(self) -> frozenset[str] | None:
+        """Every rule id it can emit, when the set is closed and known; None: do not check."""
+        ...
+
+    def check_id_problem(self, pattern: str) -> str | None:
+        """Why `pattern` under a mapping rule's `checks:` is no check id of this scanner's
+        (None: it is one). Only scanners that emit iac findings are asked."""
+        ...
+
+    def status(self, config: Config) -> tuple[StatusLine, ...]:
+        """Extra lines for `doctor` (advisory sources, rule packs); empty for most tools."""
+        ...
+
+
+class Describes:
+    """Defaults for the self-description part of `Scanner`: inherit and override."""
+
+    name: ClassVar[str]
+    kind: ClassVar[FindingKind]
+    display_name: ClassVar[str] = ""
+    url: ClassVar[str] = ""
+    kinds: ClassVar[frozenset[FindingKind]] = frozenset()
+    options_key: ClassVar[str | None] = None
+    options_model: ClassVar[type[BaseModel] | None] = None
+    credential_rules: ClassVar[frozenset[str]] = frozenset()
+    default: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kw: object) -> None:
+        super().__init_subclass__(**kw)
+        if getattr(cls, "name", None) and not cls.display_name:
+            cls.display_name = cls.name
+        if getattr(cls, "kind", None) is not None and cls.kind not in cls.kinds:
+            cls.kinds = frozenset({*cls.kinds, cls.kind})
+        if cls.options_model is not None:
+            if cls.options_key is None:
+                cls.options_key = cls.name
+            register_section(cls.options_key, cls.options_model)
+
+    def describe_rule(self, rule_id: str, lookup: RuleLookup) -> RuleInfo | None:
+        return None
+
+    def rule_ids(self) -> frozenset[str] | None:
+        return None
+
+    def check_id_problem(self, pattern: str) -> str | None:
+        return f"{pattern!r} is no check id of {self.name!r}"
+
+    def status(self, config: Config) -> tuple[StatusLine, ...]:
+        return ()
+
+
+def options(config: Config, scanner: type[Scanner] | Scanner, model: type[OptionsT]) -> OptionsT:
+    """A scanner's validated config section (its defaults when the config has none)."""
+    key = scanner.options_key
+    assert key is not None, f"{scanner.name} declares no options_key"  # noqa: S101
+    return config.section(key, model)
 
 
 #: Tool versions by "path|mtime|size": asking semgrep its version costs seconds per scan, so
@@ -169,7 +303,44 @@ def _remember_version(key: str, version: str) -> None:
             write_atomic(_versions_file(), sealed)
 
 
-class ToolScanner:
+#: Ids of the advisory databases OSV aggregates (what dependency and image scanners report).
+ADVISORY_ID = re.compile(r"^(PYSEC|GHSA|CVE|OSV|MAL|GSD|RUSTSEC|GO)-", re.IGNORECASE)
+
+
+def advisory_rule(advisory_id: str, db: Path, scanner: str) -> RuleInfo | None:
+    """An advisory of the local OSV mirror as a rule (for scanners that report advisories)."""
+    from secscan.advisories.store import AdvisoryStore
+
+    try:
+        store = AdvisoryStore.open(db, write_index=False)
+    except (SecscanError, OSError):
+        return None
+    adv = store.get(advisory_id)
+    if adv is None:
+        return None
+    fixed = sorted(
+        {
+            e.version
+            for a in adv.affected
+            for r in a.ranges
+            if r.type != "GIT"  # a commit id is no version to upgrade to
+            for e in r.events
+            if e.kind == "fixed"
+        }
+    )
+    return RuleInfo(
+        rule_id=adv.id,
+        scanner=scanner,
+        kind=FindingKind.DEPENDENCY,
+        title=adv.title,
+        description=" ".join((adv.details or "").split()),
+        fix=f"Upgrade to a fixed version ({', '.join(fixed)})." if fixed else None,
+        references=tuple(r.url for r in adv.references if r.url),
+        source=f"local OSV mirror {db}",
+    )
+
+
+class ToolScanner(Describes):
     """A scanner that is one external command: argv() + run + pure parse()."""
 
     name: ClassVar[str]

@@ -31,7 +31,15 @@ from secscan.findings import (
     Package,
     Severity,
 )
-from secscan.scanners.base import ScanContext, ScanOutcome, ToolScanner
+from secscan.scanners.base import (
+    ADVISORY_ID,
+    RuleInfo,
+    RuleLookup,
+    ScanContext,
+    ScanOutcome,
+    ToolScanner,
+    advisory_rule,
+)
 
 #: Where pip-audit's `-s osv` goes when no mirror is configured.
 OSV_API = "https://api.osv.dev"
@@ -94,6 +102,14 @@ class PipAuditScanner(ToolScanner):
     name: ClassVar[str] = "pip-audit"
     kind: ClassVar[FindingKind] = FindingKind.DEPENDENCY
     description: ClassVar[str] = "Known vulnerabilities in pinned Python dependencies (pip-audit)"
+    url: ClassVar[str] = "https://github.com/pypa/pip-audit"
+
+    def describe_rule(self, rule_id: str, lookup: RuleLookup) -> RuleInfo | None:
+        db = lookup.advisory_db
+        if db is None or not ADVISORY_ID.match(rule_id):
+            return None
+        return advisory_rule(rule_id, db, self.name)
+
     executable: ClassVar[str] = "pip-audit"
     ok_codes: ClassVar[tuple[int, ...]] = (0, 1)  # 1 = vulnerabilities found (or a crash: see _run)
 

@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import yaml
+from pydantic import BaseModel, Field
 
 from secscan._resources import data_dir
 from secscan.cache import hash_files
+from secscan.config import Config, Options
 from secscan.errors import ScannerError, ScannerOutputError
 from secscan.findings import (
     Confidence,
@@ -25,10 +27,13 @@ from secscan.findings import (
     Suppression,
 )
 from secscan.scanners.base import (
+    RuleInfo,
+    RuleLookup,
     ScanContext,
     ScanOutcome,
     ToolScanner,
     normalized,
+    options,
     require_accounted,
 )
 
@@ -158,10 +163,34 @@ def builtin_rules() -> str:
     return str(data_dir("policies") / "semgrep")
 
 
+class SemgrepOptions(Options):
+    #: "builtin" is secscan's own pack (policies/semgrep); other entries are rule files or
+    #: directories relative to the config file, or registry names when online.
+    rules: tuple[str, ...] = ("builtin",)
+    jobs: int | None = Field(default=None, ge=1)
+
+
+#: Rule-set entries that name the semgrep registry rather than a file.
+REGISTRY_PREFIXES = ("auto", "p/", "r/", "s/", "http://", "https://")
+
+
+def local_rule_paths(config: Config) -> list[Path]:
+    """The configured rule files and directories that exist here (not the pack, no registry)."""
+    return [
+        p
+        for entry in config.section("semgrep", SemgrepOptions).rules
+        if entry != "builtin" and not entry.startswith(REGISTRY_PREFIXES)
+        for p in (config.resolve(entry),)
+        if p is not None and p.exists()
+    ]
+
+
 class SemgrepScanner(ToolScanner):
     name: ClassVar[str] = "semgrep"
     kind: ClassVar[FindingKind] = FindingKind.CODE
     description: ClassVar[str] = "multi-language code flaws (semgrep, secscan rule pack)"
+    url: ClassVar[str] = "https://semgrep.dev/docs/"
+    options_model: ClassVar[type[BaseModel] | None] = SemgrepOptions
     executable: ClassVar[str] = "semgrep"
     ok_codes: ClassVar[tuple[int, ...]] = (0, 1)
 
@@ -175,7 +204,7 @@ class SemgrepScanner(ToolScanner):
         return OFFLINE_ENV
 
     def rulesets(self, ctx: ScanContext) -> tuple[str, ...]:
-        return tuple(ctx.config.semgrep.rules)
+        return tuple(options(ctx.config, self, SemgrepOptions).rules)
 
     def cache_material(self, ctx: ScanContext) -> str | None:
         configs = self.rule_configs(ctx)
@@ -185,9 +214,12 @@ class SemgrepScanner(ToolScanner):
         rules = hash_files([Path(c) for c in configs])
         return hashlib.sha256(f"disable-nosem;{rules}".encode()).hexdigest()
 
+    def describe_rule(self, rule_id: str, lookup: RuleLookup) -> RuleInfo | None:
+        return semgrep_rule(rule_id, tuple(local_rule_paths(lookup.config)))
+
     def rule_configs(self, ctx: ScanContext) -> list[str]:
         out = []
-        for entry in ctx.config.semgrep.rules:
+        for entry in options(ctx.config, self, SemgrepOptions).rules:
             if entry == "builtin":
                 out.append(builtin_rules())
             elif entry == "auto" or entry.startswith(("p/", "r/", "s/", "http://", "https://")):
@@ -210,7 +242,7 @@ class SemgrepScanner(ToolScanner):
             # parse() marks the ones a comment would have hidden.
             "--disable-nosem",
             "--jobs",
-            str(ctx.config.semgrep.jobs or ctx.jobs),
+            str(options(ctx.config, self, SemgrepOptions).jobs or ctx.jobs),
         ]
         for cfg in self.rule_configs(ctx):
             argv += ["--config", cfg]
@@ -354,3 +386,43 @@ def _span_file(err: dict[str, Any]) -> str | None:
         if isinstance(s, dict) and s.get("file"):
             return str(s["file"])
     return None
+
+
+def semgrep_rule(rule_id: str, extra: tuple[Path, ...] = ()) -> RuleInfo | None:
+    for rule, origin in _semgrep_index((data_dir("policies") / "semgrep", *extra)):
+        if rule.get("id") == rule_id:
+            meta: dict[str, Any] = rule.get("metadata") or {}
+            labels = [str(c) for c in _as_list(meta.get("cwe"))]
+            cwe = tuple(dict.fromkeys(int(m) for c in labels for m in re.findall(r"CWE-(\d+)", c)))
+            message = " ".join(str(rule.get("message", "")).split())
+            return RuleInfo(
+                rule_id=rule_id,
+                scanner="semgrep",
+                kind=FindingKind.CODE,
+                title=str(meta.get("shortDescription") or rule_id.replace("-", " ")),
+                description=message,
+                cwe=cwe,
+                severity=Severity.parse(str(rule.get("severity", "INFO"))),
+                fix=str(meta["remediation"]) if meta.get("remediation") else None,
+                references=tuple(str(u) for u in _as_list(meta.get("references")) if u),
+                source=origin,
+            )
+    return None
+
+
+def _semgrep_index(roots: Iterable[Path]) -> list[tuple[dict[str, Any], str]]:
+    out: list[tuple[dict[str, Any], str]] = []
+    for root in roots:
+        files = sorted(root.rglob("*.y*ml")) if root.is_dir() else [root]
+        for path in files:
+            if path.suffix not in (".yaml", ".yml") or not path.is_file():
+                continue
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                continue  # not a rule file; semgrep itself reports broken rule files
+            rules = data.get("rules") if isinstance(data, dict) else None
+            for rule in rules if isinstance(rules, list) else []:
+                if isinstance(rule, dict):
+                    out.append((rule, str(path)))
+    return out

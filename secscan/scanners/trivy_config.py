@@ -64,6 +64,7 @@ class TrivyConfigScanner(_trivy.TrivyScanner):
     description: ClassVar[str] = (
         "infrastructure-as-code misconfigurations (trivy config, embedded checks, offline)"
     )
+    display_name: ClassVar[str] = "trivy config"
 
     def applies_to(self, path: str) -> bool:
         base = path.rsplit("/", 1)[-1]

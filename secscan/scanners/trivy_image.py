@@ -35,7 +35,17 @@ from secscan.findings import (
     Severity,
 )
 from secscan.scanners import _trivy
-from secscan.scanners.base import ScanContext, ScanOutcome, ScanRequest
+from secscan.scanners.base import (
+    ADVISORY_ID,
+    RuleInfo,
+    RuleLookup,
+    ScanContext,
+    ScanOutcome,
+    ScanRequest,
+    StatusLine,
+    advisory_rule,
+    options,
+)
 from secscan.scanners.trivy_config import misconfig_finding
 from secscan.scanners.trivy_secrets import secret_finding
 
@@ -504,7 +514,7 @@ class SourceStatus:
 
 def advisory_sources(config: Config) -> tuple[SourceStatus, ...]:
     """Which sources an image scan with this config could use, without touching the network."""
-    opts = config.trivy
+    opts = config.section("trivy", _trivy.TrivyOptions)
     cache = config.resolve(opts.cache_dir) or default_cache_dir()
     meta = read_db_metadata(cache)
     opted_in = bool(opts.download_db or opts.db_repository or opts.cache_dir)
@@ -561,6 +571,22 @@ class TrivyImageScanner(_trivy.TrivyScanner):
     description: ClassVar[str] = (
         "container image packages and vulnerabilities, secrets and misconfigurations (trivy image)"
     )
+    display_name: ClassVar[str] = "trivy image"
+    kinds: ClassVar[frozenset[FindingKind]] = frozenset(
+        {FindingKind.IMAGE, FindingKind.SECRET, FindingKind.IAC}
+    )
+
+    def describe_rule(self, rule_id: str, lookup: RuleLookup) -> RuleInfo | None:
+        db = lookup.advisory_db
+        if db is None or not ADVISORY_ID.match(rule_id):
+            return None
+        return advisory_rule(rule_id, db, self.name)
+
+    def status(self, config: Config) -> tuple[StatusLine, ...]:
+        return tuple(
+            StatusLine("advisory sources for images", s.kind, s.usable, s.detail)
+            for s in advisory_sources(config)
+        )
 
     def select(self, files: Sequence[str], request: ScanRequest) -> tuple[str, ...]:
         """Only an image the user named: without --image / --image-archive this scanner skips."""
@@ -571,7 +597,7 @@ class TrivyImageScanner(_trivy.TrivyScanner):
         return ()
 
     def cache_dir(self, ctx: ScanContext) -> Path:
-        configured = ctx.config.resolve(ctx.config.trivy.cache_dir)
+        configured = ctx.config.resolve(options(ctx.config, self, _trivy.TrivyOptions).cache_dir)
         return configured if configured is not None else default_cache_dir()
 
     def image_args(self, ctx: ScanContext) -> list[str]:
@@ -582,7 +608,7 @@ class TrivyImageScanner(_trivy.TrivyScanner):
         raise ScannerError(self.name, "no image given (--image REF or --image-archive FILE)")
 
     def base_argv(self, ctx: ScanContext, *, vuln_db: bool) -> list[str]:
-        opts = ctx.config.trivy
+        opts = options(ctx.config, self, _trivy.TrivyOptions)
         argv = [
             self.tool_path(),
             "image",
@@ -610,7 +636,7 @@ class TrivyImageScanner(_trivy.TrivyScanner):
 
         Returns the source (None when there is no usable DB) and why a download failed.
         """
-        opts = ctx.config.trivy
+        opts = options(ctx.config, self, _trivy.TrivyOptions)
         if not (opts.download_db or opts.db_repository or opts.cache_dir):
             return None, None
         cache = self.cache_dir(ctx)

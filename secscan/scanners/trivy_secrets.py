@@ -68,6 +68,7 @@ class TrivySecretsScanner(_trivy.TrivyScanner):
     name: ClassVar[str] = "secrets"
     kind: ClassVar[FindingKind] = FindingKind.SECRET
     description: ClassVar[str] = "committed credentials (trivy secret rules; values are masked)"
+    display_name: ClassVar[str] = "trivy fs --scanners secret"
 
     def applies_to(self, path: str) -> bool:
         return True  # a credential can be pasted into any file

@@ -10,8 +10,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from secscan.config import load_config
 from secscan.discovery import discover
+from secscan.scanners import load_config
 
 REPO = Path(__file__).resolve().parents[2]
 #: Writes that are not secscan's output, each with why it may skip the atomic writer.

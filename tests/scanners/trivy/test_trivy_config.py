@@ -10,9 +10,10 @@ import yaml
 from trivy_helpers import EXAMPLE, FIX, context
 
 from secscan import _subprocess, pipeline
-from secscan.config import Config, load_config
+from secscan.config import Config
 from secscan.errors import ScannerError, ScannerOutputError
 from secscan.findings import FindingKind, RunStatus, ScannerRun, Severity
+from secscan.scanners import load_config
 from secscan.scanners.trivy_config import TrivyConfigScanner
 
 IAC = FIX / "iac"

@@ -1,0 +1,209 @@
+"""A third-party scanner package gets everything a built-in gets, with no edit in `secscan/`.
+
+The package (`tests/data/thirdparty/thirdparty_scanner.py`) is installed the way pip installs
+one: its module on sys.path beside a `.dist-info` whose `entry_points.txt` names it under
+`secscan.scanners`, which `importlib.metadata` reads.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import shutil
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from secscan import config as config_module
+from secscan import scanners
+from secscan.errors import ConfigError, PolicyError
+from secscan.findings import FindingKind, RunStatus, ScannerRun, ScanResult
+from secscan.policy.loader import default_catalog, load_policy
+from secscan.report import sarif
+from secscan.results import SavedResults
+from secscan.scanners import load_config
+
+PACKAGE = Path(__file__).resolve().parent / "data" / "thirdparty" / "thirdparty_scanner.py"
+MODULE = "thirdparty_scanner"
+NOW = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    shutil.copy(PACKAGE, site / f"{MODULE}.py")
+    info = site / "secscan_thirdparty-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: secscan-thirdparty\nVersion: 1.0\n"
+    )
+    (info / "entry_points.txt").write_text(
+        "[secscan.scanners]\n"
+        f"fakeiac = {MODULE}:FakeIacScanner\n"
+        f"absenttool = {MODULE}:AbsentToolScanner\n"
+    )
+    monkeypatch.syspath_prepend(str(site))
+    importlib.invalidate_caches()
+    yield tmp_path
+    sys.modules.pop(MODULE, None)
+    config_module.SECTIONS.pop("fakeiac", None)
+
+
+def test_the_plugin_is_registered_with_what_it_says_about_itself(plugin: Path) -> None:
+    reg = scanners.registry()
+    fake = reg["fakeiac"]
+    assert fake.kinds == {FindingKind.IAC, FindingKind.SECRET}
+    assert ("fakeiac", "CKV_FAKE_2") in scanners.credential_rules()
+    assert ("bandit", "B105") in scanners.credential_rules()
+
+
+def test_its_config_section_is_validated_with_the_rest(plugin: Path) -> None:
+    cfg_file = plugin / ".secscan.yaml"
+    cfg_file.write_text("version: 1\nfakeiac:\n  level: 3\n  profiles: [strict]\n")
+    cfg = load_config(plugin)
+    assert [s.name for s in scanners.build(["fakeiac"])] == ["fakeiac"]
+    opts = cfg.section("fakeiac", scanners.registry()["fakeiac"].options_model)  # type: ignore[arg-type]
+    assert (opts.level, opts.profiles) == (3, ("strict",))  # type: ignore[attr-defined]
+    for text, line, key, words in [
+        ("version: 1\nfakeiac:\n  level: 9\n", 3, "fakeiac.level", "less than or equal to 5"),
+        ("version: 1\nfakeiac:\n  levle: 2\n", 3, "fakeiac.levle", "unknown key"),
+        ("version: 1\nfakeiacs:\n  level: 2\n", 2, "fakeiacs", "unknown key"),
+    ]:
+        cfg_file.write_text(text)
+        with pytest.raises(ConfigError) as e:
+            load_config(plugin)
+        assert (e.value.path, e.value.line, e.value.key) == (str(cfg_file), line, key)
+        assert words in e.value.diagnostics()
+
+
+def test_a_default_scan_leaves_out_a_plugin_whose_tool_is_missing(plugin: Path) -> None:
+    defaults = scanners.defaults()
+    assert "fakeiac" in defaults and "absenttool" not in defaults
+    assert set(scanners.BUILTINS) <= set(defaults)  # a missing built-in tool still fails a scan
+    # asked for by name, it runs and fails as any scanner whose tool is missing
+    assert [s.name for s in scanners.build(["absenttool"])] == ["absenttool"]
+
+
+@pytest.mark.integration  # doctor asks every built-in tool its version
+def test_doctor_shows_the_plugin_and_its_status(plugin: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    (plugin / ".secscan.yaml").write_text("version: 1\nfakeiac:\n  level: 4\n")
+    res = run_cli("doctor", str(plugin))
+    lines = res.out.splitlines()
+    assert next(x for x in lines if x.startswith("fakeiac ")).split() == [
+        "fakeiac",
+        "iac",
+        "ok",
+        "4.2.0",
+    ]
+    assert next(x for x in lines if x.startswith("absenttool ")).split()[:3] == [
+        "absenttool",
+        "code",
+        "MISSING",
+    ]
+    at = lines.index("fakeiac policies:")
+    assert lines[at + 1].split() == ["bundled", "usable", "level", "4"]
+    assert res.code == 0  # a missing third-party tool is shown, not a failure
+
+
+def test_explain_asks_the_plugin(plugin: Path, run_cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    (plugin / ".secscan.yaml").write_text("version: 1\nfakeiac:\n  level: 2\n")
+    monkeypatch.chdir(plugin)
+    res = run_cli("explain", "CKV_FAKE_1")
+    assert res.code == 0, res.err
+    assert "bucket is world readable" in res.out
+    assert "level 2 check" in res.out  # read with the plugin's own config section
+    assert "fakeiac's rule table" in res.out
+
+
+def test_sarif_tool_info_comes_from_the_plugin(plugin: Path) -> None:
+    runs = (
+        ScannerRun("fakeiac", FindingKind.IAC, RunStatus.OK, tool_version="4.2.0"),
+        ScannerRun("bandit", FindingKind.CODE, RunStatus.OK, tool_version="1.9.4"),
+    )
+    result = ScanResult(root="/src", started_at=NOW, secscan_version="0", runs=runs)
+    data = json.loads(sarif.render(SavedResults(result, None), NOW))
+    driver = next(r for r in data["runs"] if r["tool"]["driver"]["name"] == "fakeiac")
+    assert driver["tool"]["driver"]["fullName"] == "Fake IaC Checker 4.2.0 (via secscan)"
+    assert driver["tool"]["driver"]["informationUri"] == "https://example.org/fakeiac"
+    bandit = next(r for r in data["runs"] if r["tool"]["driver"]["name"] == "bandit")
+    assert bandit["tool"]["driver"]["informationUri"] == "https://bandit.readthedocs.io/"
+
+
+MAPPING = """\
+version: 1
+rules:
+  - id: fake-{n}
+    match: {match}
+    controls: [iso27001-2022:A.8.9]
+    rationale: because
+"""
+
+
+def _mapping(tmp_path: Path, match: str) -> Path:
+    user = tmp_path / "policy"
+    (user / "mappings").mkdir(parents=True, exist_ok=True)
+    (user / "mappings" / "fake.yaml").write_text(MAPPING.format(n=1, match=match))
+    return user
+
+
+def test_policy_rule_ids_and_check_ids_are_validated_by_the_plugin(plugin: Path) -> None:
+    catalog = default_catalog()
+    ok = "{kinds: [iac], scanners: [fakeiac], rules: [CKV_FAKE_1]}"
+    load_policy(_mapping(plugin, ok), catalog=catalog)
+    with pytest.raises(PolicyError, match="fakeiac has no rule like 'CKV_FAKE_9'"):
+        load_policy(
+            _mapping(plugin, "{kinds: [iac], scanners: [fakeiac], rules: [CKV_FAKE_9]}"),
+            catalog=catalog,
+        )
+    # a checkov-style id under `checks:` is valid once a scanner that emits it says so
+    load_policy(
+        _mapping(plugin, "{kinds: [iac], checks: [CKV_AWS_20, CKV2_AWS_*]}"), catalog=catalog
+    )
+    with pytest.raises(PolicyError) as e:
+        load_policy(_mapping(plugin, "{kinds: [iac], checks: [sql-injection]}"), catalog=catalog)
+    assert "not a trivy check id" in str(e.value) and "not a fakeiac check id" in str(e.value)
+    # the kinds it declares, not one kind: its secret findings can be mapped too
+    load_policy(_mapping(plugin, "{kinds: [secret], scanners: [fakeiac]}"), catalog=catalog)
+
+
+def test_without_the_plugin_its_ids_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match="not a trivy check id"):
+        load_policy(
+            _mapping(tmp_path, "{kinds: [iac], checks: [CKV_AWS_20]}"), catalog=default_catalog()
+        )
+
+
+def test_a_plugin_cannot_take_over_a_builtin_or_its_section(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    shutil.copy(PACKAGE, site / f"{MODULE}.py")
+    shutil.copy(PACKAGE.with_name("hijack_scanner.py"), site / "hijack_scanner.py")
+    info = site / "secscan_hijack-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: secscan-hijack\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(
+        "[secscan.scanners]\nhijacker = hijack_scanner:SectionHijacker\n"
+        f"bandit = {MODULE}:FakeIacScanner\n"
+    )
+    monkeypatch.syspath_prepend(str(site))
+    importlib.invalidate_caches()
+    try:
+        reg = scanners.registry()
+        assert "hijacker" not in reg
+        assert reg["bandit"].__module__ == "secscan.scanners.bandit"
+        assert "hijacker" in caplog.text and "registered twice" in caplog.text
+        assert "the name belongs to a built-in" in caplog.text
+        (tmp_path / ".secscan.yaml").write_text("version: 1\nbandit:\n  skip: true\n")
+        with pytest.raises(ConfigError) as e:
+            load_config(tmp_path)  # still bandit's own model: a list of test ids
+        assert e.value.key == "bandit.skip"
+    finally:
+        sys.modules.pop(MODULE, None)
+        sys.modules.pop("hijack_scanner", None)
+        config_module.SECTIONS.pop("fakeiac", None)
