@@ -59,7 +59,8 @@ def test_no_install_command_names_the_unregistered_package() -> None:
         # A local source (`.`, `'.[test]'`), a wheel, or secscan from an explicit source.
         for name in names:
             assert (
-                name.startswith((".", "secscan @ ", "/"))
+                name.startswith((".", "/"))
+                or re.match(r"secscan(\[[a-z,]+\])? @ ", name) is not None
                 or name.endswith(".whl")
                 or name.startswith("-")
             ), f"{where}: `{command}` installs {name!r} from an index"

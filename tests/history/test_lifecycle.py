@@ -102,10 +102,12 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> list[Step]:
     step(0, {"a.py": A_BAD, "b.py": B_BAD})
     step(3, {"a.py": A_GOOD})
     step(5, {"b.py": B_MOVED})
+    created = (DAY0 + timedelta(days=7)).date().isoformat()
     expires = (DAY0 + timedelta(days=9)).date().isoformat()
     waivers.write_text(
         "version: 1\nwaivers:\n  - id: W-pickle\n    rule: B301\n    path: a.py\n"
-        f"    reason: trusted blobs only\n    owner: alice@example.org\n    expires: {expires}\n"
+        f"    reason: trusted blobs only\n    owner: alice@example.org\n"
+        f"    created: {created}\n    expires: {expires}\n"
     )
     step(8, {"a.py": A_BAD}, waiver=True)
     os.environ["SECSCAN_TOOL_BANDIT"] = "/bin/false"

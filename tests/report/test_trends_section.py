@@ -34,9 +34,9 @@ def test_markdown_gets_one_trend_line() -> None:
         "**Trend:** \\+0 new, \u22121 fixed since the last run on main; "
         "1 past their remediation deadline"
     )
-    assert FORMATS["markdown"].render(rich_saved(), NOW, tr) == text
+    assert FORMATS["markdown"].render(rich_saved(), NOW, trends=tr) == text
     # json has no trends parameter: the registry passes them only where they are drawn.
-    assert FORMATS["json"].render(rich_saved(), NOW, tr) == FORMATS["json"].render(
+    assert FORMATS["json"].render(rich_saved(), NOW, trends=tr) == FORMATS["json"].render(
         rich_saved(), NOW
     )
 
