@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from secscan.errors import ScannerOutputError
 from secscan.findings import Confidence, Finding, FindingKind, Location, NotAnalyzed, Severity
+from secscan.scanners import bandit_titles
 from secscan.scanners.base import ScanContext, ScanOutcome, ToolScanner
 
 
@@ -80,7 +81,7 @@ class BanditScanner(ToolScanner):
         return Finding(
             scanner=self.name,
             rule_id=str(r["test_id"]),
-            title=str(r.get("test_name") or r["test_id"]).replace("_", " "),
+            title=bandit_titles.title(str(r["test_id"]), r.get("test_name")),
             message=str(r["issue_text"]),
             severity=Severity.parse(str(r.get("issue_severity", "undefined"))),
             confidence=Confidence.parse(r.get("issue_confidence")),
