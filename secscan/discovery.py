@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pathspec
 
 from secscan.config import Config
-from secscan.findings import NotAnalyzed
+from secscan.findings import Excluded, NotAnalyzed
 
-#: Never scanned: VCS data, virtualenvs, caches, and our own output.
+#: The directory names never scanned when they are what the name says: VCS data,
+#: virtualenvs, installed packages, tool caches, and our own output. A directory of one of
+#: these names without its marker is scanned like any other, and every one left out is
+#: reported with its reason.
 DEFAULT_EXCLUDES = (
     ".git/",
     ".hg/",
@@ -28,25 +31,42 @@ DEFAULT_EXCLUDES = (
     ".ruff_cache/",
     "secscan-reports/",
 )
+#: https://bford.info/cachedir/: the first bytes of a CACHEDIR.TAG.
+CACHEDIR_SIGNATURE = b"Signature: 8a477f597d28d172789f06886806bc55"
+#: What npm, yarn and pnpm leave in a node_modules they installed.
+_NODE_MARKERS = (".package-lock.json", ".yarn-integrity", ".modules.yaml", ".yarn-state.yml")
+_NOT_UTF8 = "file name is not valid UTF-8: not scanned (rename it)"
+_REPORT_SUFFIXES = (".json", ".sarif", ".html", ".md", ".xml", ".txt", ".csv")
 
 
 @dataclass(frozen=True, slots=True)
 class FileSet:
     files: tuple[str, ...]
     skipped: tuple[NotAnalyzed, ...]
+    excluded: tuple[Excluded, ...] = ()
 
 
 def discover(root: Path, config: Config, explicit: Sequence[str] | None = None) -> FileSet:
     """Walk root without following links; with `explicit`, consider only those files."""
     root = root.resolve()
-    exclude = pathspec.GitIgnoreSpec.from_lines([*DEFAULT_EXCLUDES, *config.exclude])
+    patterns = [p for p in config.exclude if p.strip() and not p.lstrip().startswith("#")]
+    exclude = pathspec.GitIgnoreSpec.from_lines(patterns)
     include = pathspec.GitIgnoreSpec.from_lines(config.include) if config.include else None
     max_bytes = int(config.max_file_size_mb * 1024 * 1024)
     files: list[str] = []
     skipped: list[NotAnalyzed] = []
+    excluded: dict[str, str] = {}
+    by_config = _config_reason(exclude, patterns, config.source)
 
     def consider(rel: str) -> None:
-        if exclude.match_file(rel) or (include is not None and not include.match_file(rel)):
+        if not _utf8(rel):
+            skipped.append(NotAnalyzed(shown_path(rel), _NOT_UTF8))
+            return
+        reason = by_config(rel)
+        if reason is not None:
+            excluded[rel] = reason
+            return
+        if include is not None and not include.match_file(rel):
             return
         path = root / rel
         if path.is_symlink():
@@ -66,17 +86,26 @@ def discover(root: Path, config: Config, explicit: Sequence[str] | None = None) 
             return
         files.append(rel)
 
+    def dir_reason(rel: str) -> str | None:
+        return default_exclusion(root / rel) or by_config(rel + "/")
+
     if explicit is not None:
+        verdicts: dict[str, str | None] = {}
         for given in explicit:
             p = Path(given)
             p = p if p.is_absolute() else Path.cwd() / p
             try:
                 rel = p.absolute().relative_to(root).as_posix()
             except ValueError:
-                skipped.append(NotAnalyzed(given, "outside the scan root"))
+                skipped.append(NotAnalyzed(shown_path(given), "outside the scan root"))
                 continue
-            if os.path.lexists(root / rel) and not (root / rel).is_dir():
-                consider(rel)
+            if not os.path.lexists(root / rel) or (root / rel).is_dir():
+                continue
+            parent = _excluded_parent(rel, dir_reason, verdicts)
+            if parent is not None:
+                excluded[parent] = verdicts[parent] or ""
+                continue
+            consider(rel)
     else:
         for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
             reldir = Path(dirpath).relative_to(root).as_posix()
@@ -85,17 +114,132 @@ def discover(root: Path, config: Config, explicit: Sequence[str] | None = None) 
             for d in sorted(dirnames):
                 rel = prefix + d
                 full = Path(dirpath) / d
+                if not _utf8(d):
+                    skipped.append(NotAnalyzed(shown_path(rel), _NOT_UTF8))
+                    continue
                 if full.is_symlink():
                     reason = _symlink_reason(full, root)
-                    if reason and not exclude.match_file(rel + "/"):
+                    if reason and by_config(rel + "/") is None:
                         skipped.append(NotAnalyzed(rel, reason))
                     continue
-                if not exclude.match_file(rel + "/"):
+                reason = dir_reason(rel)
+                if reason is None:
                     kept.append(d)
+                else:
+                    excluded[rel] = reason
             dirnames[:] = kept
             for name in sorted(filenames):
                 consider(prefix + name)
-    return FileSet(tuple(sorted(files)), tuple(sorted(skipped, key=lambda s: s.path)))
+    return FileSet(
+        tuple(sorted(files)),
+        tuple(sorted(skipped, key=lambda s: s.path)),
+        tuple(Excluded(p, excluded[p]) for p in sorted(excluded)),
+    )
+
+
+def shown_path(rel: str) -> str:
+    """A path as text every report can hold: undecodable bytes as \\xNN escapes."""
+    return os.fsencode(rel).decode("utf-8", "backslashreplace")
+
+
+def _utf8(name: str) -> bool:
+    # os.walk hands undecodable bytes over as lone surrogates (surrogateescape): no tool
+    # argument, results file or report could carry them.
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def default_exclusion(path: Path) -> str | None:
+    """Why a directory is left out by default, or None: only when it is what its name says."""
+    name = path.name
+    try:
+        if name in (".git", ".hg", ".svn"):
+            marker = {".git": "HEAD", ".hg": "requires", ".svn": "wc.db"}[name]
+            if _is_file(path / marker):
+                return f"version-control data ({name}/{marker})"
+        elif name in ("venv", ".venv"):
+            if _is_file(path / "pyvenv.cfg"):
+                return "Python virtual environment (pyvenv.cfg)"
+        elif name in (".tox", ".nox"):
+            envs = [d for d in path.iterdir() if d.is_dir() and not d.is_symlink()]
+            if any(_is_file(d / "pyvenv.cfg") for d in envs):
+                return f"{name[1:]} environments (pyvenv.cfg)"
+        elif name == "node_modules":
+            return _node_modules(path)
+        elif name == "__pycache__":
+            entries = list(path.iterdir())
+            if all(e.is_file() and e.suffix == ".pyc" for e in entries):
+                return "Python bytecode cache (only .pyc files)"
+        elif name in (".mypy_cache", ".pytest_cache", ".ruff_cache"):
+            if _cachedir_tag(path):
+                return "tool cache (CACHEDIR.TAG)"
+        elif name == "secscan-reports":
+            entries = list(path.iterdir())
+            if _is_file(path / "secscan-results.json") and all(
+                e.is_file() and not e.is_symlink() and e.suffix in _REPORT_SUFFIXES for e in entries
+            ):
+                return "secscan's own reports (secscan-results.json, report files only)"
+    except OSError:
+        return None
+    return None
+
+
+def _node_modules(path: Path) -> str | None:
+    for marker in _NODE_MARKERS:
+        if _is_file(path / marker):
+            return f"installed Node packages ({marker})"
+    for d in path.iterdir():
+        if not d.is_dir() or d.is_symlink():
+            continue
+        if _is_file(d / "package.json"):
+            return "installed Node packages (package.json in the packages)"
+        if d.name.startswith("@") and any(_is_file(s / "package.json") for s in d.iterdir()):
+            return "installed Node packages (package.json in the packages)"
+    return None
+
+
+def _is_file(path: Path) -> bool:
+    return path.is_file() and not path.is_symlink()
+
+
+def _cachedir_tag(path: Path) -> bool:
+    tag = path / "CACHEDIR.TAG"
+    if not _is_file(tag):
+        return False
+    with tag.open("rb") as fh:
+        return fh.read(len(CACHEDIR_SIGNATURE)) == CACHEDIR_SIGNATURE
+
+
+def _config_reason(
+    spec: pathspec.GitIgnoreSpec, patterns: Sequence[str], source: str | None
+) -> Callable[[str], str | None]:
+    where = f" in {source}" if source else ""
+
+    def reason(rel: str) -> str | None:
+        if not patterns or not spec.match_file(rel):
+            return None
+        hits = [p for p in patterns if pathspec.GitIgnoreSpec.from_lines([p]).match_file(rel)]
+        named = ", ".join(repr(p) for p in hits) or repr(patterns[0])
+        return f"excluded by the config{where}: {named}"
+
+    return reason
+
+
+def _excluded_parent(
+    rel: str, dir_reason: Callable[[str], str | None], verdicts: dict[str, str | None]
+) -> str | None:
+    """The outermost excluded directory above an explicitly given file, if any."""
+    parts = rel.split("/")[:-1]
+    for i in range(1, len(parts) + 1):
+        d = "/".join(parts[:i])
+        if d not in verdicts:
+            verdicts[d] = dir_reason(d)
+        if verdicts[d] is not None:
+            return d
+    return None
 
 
 def _symlink_reason(path: Path, root: Path) -> str | None:

@@ -123,6 +123,24 @@ class Package:
     fixed_versions: tuple[str, ...] = ()
 
 
+class SuppressionKind(StrEnum):
+    #: A comment in the scanned file (`# nosec`, `# nosemgrep`, `#trivy:ignore:...`).
+    IN_SOURCE = "inSource"
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """A tool's inline directive that would hide this finding: kept as data, never obeyed blindly.
+
+    The scanned tree wrote it, so whether it is honoured is the gate profile's decision.
+    """
+
+    directive: str
+    kind: SuppressionKind = SuppressionKind.IN_SOURCE
+    #: The line the directive is on (it may sit above the flagged statement).
+    line: int | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     scanner: str
@@ -144,6 +162,11 @@ class Finding:
     cvss_score: float | None = None
     fingerprint: str = ""
     controls: tuple[str, ...] = ()
+    #: SHA-256 of the whole statement the tool flagged, whitespace folded. Computed once from
+    #: the file, then kept, so a finding is re-keyed (merge, renamed file) without its file.
+    statement_digest: str = ""
+    #: Set when an inline directive in the scanned file asks the tool to hide this finding.
+    suppression: Suppression | None = None
 
     @property
     def sort_key(self) -> tuple[int, str, int, str, str]:
@@ -160,6 +183,14 @@ class Finding:
 @dataclass(frozen=True, slots=True)
 class NotAnalyzed:
     """A file a tool could not assess (syntax error, binary, too large, link outside the root)."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Excluded:
+    """A path deliberately not scanned (a directory stands for everything below it), and why."""
 
     path: str
     reason: str
@@ -203,6 +234,7 @@ class ScanResult:
     not_analyzed: tuple[NotAnalyzed, ...] = ()
     config_path: str | None = None
     metadata: tuple[tuple[str, str], ...] = field(default=())
+    excluded: tuple[Excluded, ...] = ()
 
     @property
     def findings(self) -> tuple[Finding, ...]:

@@ -230,12 +230,14 @@ def _merge(
     first = real[0]
     finished = [p.finished_at for p in real if p.finished_at is not None]
     not_analyzed = {(n.path, n.reason): n for p in real for n in p.not_analyzed}
+    excluded = {(e.path, e.reason): e for p in real for e in p.excluded}
     return replace(
         first,
         started_at=min(p.started_at for p in real),
         finished_at=max(finished) if finished else None,
         runs=tuple(runs[n] for n in order if n in runs),
         not_analyzed=tuple(not_analyzed[k] for k in sorted(not_analyzed)),
+        excluded=tuple(excluded[k] for k in sorted(excluded)),
     )
 
 

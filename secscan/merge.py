@@ -84,6 +84,7 @@ def merge(parts: Sequence[SavedResults]) -> SavedResults:
         runs=tuple(runs),
         git_commit=commits[0] if len(commits) == 1 else None,
         not_analyzed=tuple(_distinct(n for r in results for n in r.not_analyzed)),
+        excluded=tuple(_distinct(e for r in results for e in r.excluded)),
         config_path=configs[0] if len(configs) == 1 else None,
         metadata=tuple(metadata),
     )
@@ -134,6 +135,7 @@ def _reroot(part: SavedResults, common: str) -> SavedResults:
         root=common,
         runs=tuple(runs),
         not_analyzed=tuple(_moved_na(n, moved) for n in part.result.not_analyzed),
+        excluded=tuple(replace(e, path=moved(e.path)) for e in part.result.excluded),
     )
     decision = _remap_decision(part.decision, lambda fp: mapping.get(fp, fp), moved)
     return SavedResults(result, decision)
@@ -230,6 +232,7 @@ def _merge_decisions(parts: Sequence[SavedResults], same_root: bool) -> Decision
         failing_fingerprints=tuple(_distinct(f for d in present for f in d.failing_fingerprints)),
         unmapped_fingerprints=tuple(_distinct(f for d in present for f in d.unmapped_fingerprints)),
         inline_suppressions=_sum_pairs(p for d in present for p in d.inline_suppressions),
+        honoured_suppressions=tuple(_distinct(f for d in present for f in d.honoured_suppressions)),
         tolerated_errors=tuple(_distinct(s for d in present for s in d.tolerated_errors)),
         policy_sources=tuple(_distinct(s for d in present for s in d.policy_sources)),
         policy_dir=_same(d.policy_dir for d in present),

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from secscan import __version__, fingerprint, scanners, vcs
+from secscan import __version__, fingerprint, redact, scanners, vcs
 from secscan.advisories import service as advisory_service
 from secscan.cache import Entry, ResultCache, read_bytes, refuse_inside
 from secscan.cache import default_dir as default_cache_dir
@@ -19,7 +19,7 @@ from secscan.config import Config
 from secscan.discovery import discover
 from secscan.errors import ScannerError, ToolError, UsageError
 from secscan.findings import Finding, FindingKind, NotAnalyzed, RunStatus, ScannerRun, ScanResult
-from secscan.redact import redact
+from secscan.redact import Redactor
 from secscan.scanners.base import ScanContext, Scanner, ScanOutcome, ScanRequest, ToolScanner
 
 Clock = Callable[[], datetime]
@@ -104,6 +104,9 @@ def scan(
         (s, s.select(fileset.files, request)) for s in selected
     ]
     runnable = [(s, t) for s, t in plans if t]
+    # One redactor for the scan: a credential any scanner or rule knows of is masked in what
+    # every scanner reports, before fingerprints, the cache and the results file see it.
+    redactor = Redactor(root)
     # Share the cores: each scanner process gets its slice for its own worker pool.
     per_tool_jobs = max(1, jobs // max(1, len(runnable)))
 
@@ -119,7 +122,7 @@ def scan(
             request=request,
             jobs=per_tool_jobs,
         )
-        run = _run_scanner(scanner, ctx, cache)
+        run = _run_scanner(scanner, ctx, cache, redactor)
         if progress:
             progress(ProgressEvent(scanner.name, Phase.FINISHED, run))
         return run
@@ -161,38 +164,49 @@ def scan(
                 for run in pool.map(run_one, runnable, [served] * len(runnable)):
                     runs[run.scanner] = run
 
-    return ScanResult(
-        root=str(root),
-        started_at=started,
-        finished_at=clock(),
-        secscan_version=__version__,
-        runs=tuple(runs[s.name] for s in selected),
-        git_commit=git_commit(root),
-        not_analyzed=fileset.skipped,
-        config_path=config.source,
+    # Once more over everything: a credential learnt from a scanner that finished late (the
+    # secret scanner's masked columns) is masked in the runs that finished before it.
+    return redactor.result(
+        ScanResult(
+            root=str(root),
+            started_at=started,
+            finished_at=clock(),
+            secscan_version=__version__,
+            runs=tuple(runs[s.name] for s in selected),
+            git_commit=git_commit(root),
+            not_analyzed=fileset.skipped,
+            config_path=config.source,
+            excluded=fileset.excluded,
+        )
     )
 
 
-def _run_scanner(scanner: Scanner, ctx: ScanContext, cache: ResultCache | None) -> ScannerRun:
+def _run_scanner(
+    scanner: Scanner, ctx: ScanContext, cache: ResultCache | None, redactor: Redactor
+) -> ScannerRun:
+    """One scanner's run, its texts already redacted (the progress display prints them)."""
     t0 = time.monotonic()
     version: str | None = None
 
     def error(reason: str) -> ScannerRun:
-        return ScannerRun(
-            scanner=scanner.name,
-            kind=scanner.kind,
-            status=RunStatus.ERROR,
-            tool_version=version,
-            duration_s=round(time.monotonic() - t0, 3),
-            error=reason,
-            targets=len(ctx.targets),
+        # Tool stderr and parse errors quote the scanned files: redacted like a snippet.
+        return redactor.run(
+            ScannerRun(
+                scanner=scanner.name,
+                kind=scanner.kind,
+                status=RunStatus.ERROR,
+                tool_version=version,
+                duration_s=round(time.monotonic() - t0, 3),
+                error=reason,
+                targets=len(ctx.targets),
+            )
         )
 
     cached = False
     try:
         version = scanner.version()
         if cache is not None and isinstance(scanner, ToolScanner) and scanner.file_local:
-            outcome, cached = _scan_with_cache(scanner, ctx, cache, version)
+            outcome, cached = _scan_with_cache(scanner, ctx, cache, version, redactor)
         elif isinstance(scanner, ToolScanner) and scanner.file_local:
             outcome = _scan_sharded(scanner, ctx)
         else:
@@ -203,30 +217,35 @@ def _run_scanner(scanner: Scanner, ctx: ScanContext, cache: ResultCache | None) 
         return error(e.diagnostics())
     except Exception as e:  # noqa: BLE001 - fail closed on anything a plugin throws
         return error(f"{scanner.name}: internal error: {type(e).__name__}: {e}")
-    return ScannerRun(
-        scanner=scanner.name,
-        kind=scanner.kind,
-        status=RunStatus.OK,
-        tool_version=version,
-        duration_s=round(time.monotonic() - t0, 3),
-        findings=fingerprint.assign(outcome.findings, ctx.root),
-        not_analyzed=outcome.not_analyzed,
-        targets=len(ctx.targets),
-        inline_suppressions=outcome.inline_suppressions,
-        advisory_source=outcome.advisory_source
-        or (ctx.request.advisory_source if scanner.kind in _ADVISORY_KINDS else None),
-        rulesets=outcome.rulesets,
-        cached=cached,
+    return redactor.run(
+        ScannerRun(
+            scanner=scanner.name,
+            kind=scanner.kind,
+            status=RunStatus.OK,
+            tool_version=version,
+            duration_s=round(time.monotonic() - t0, 3),
+            findings=fingerprint.assign(outcome.findings, ctx.root, redactor),
+            not_analyzed=outcome.not_analyzed,
+            targets=len(ctx.targets),
+            inline_suppressions=outcome.inline_suppressions
+            + sum(f.suppression is not None for f in outcome.findings),
+            advisory_source=outcome.advisory_source
+            or (ctx.request.advisory_source if scanner.kind in _ADVISORY_KINDS else None),
+            rulesets=outcome.rulesets,
+            cached=cached,
+        )
     )
 
 
 def _scan_with_cache(
-    scanner: ToolScanner, ctx: ScanContext, cache: ResultCache, version: str
+    scanner: ToolScanner, ctx: ScanContext, cache: ResultCache, version: str, redactor: Redactor
 ) -> tuple[ScanOutcome, bool]:
     """Scan only the files whose cache entry is missing; the rest come from the cache."""
     material = scanner.cache_material(ctx)
     if material is None:
         return _scan_sharded(scanner, ctx), False
+    # entries hold redacted findings: other redaction rules, other entries
+    material = f"{material}\0redact={redact.RULES_VERSION}"
     hits: dict[str, Entry] = {}
     keys: dict[str, str] = {}
     scopes: dict[str, tuple[str, ...]] = {}
@@ -261,10 +280,10 @@ def _scan_with_cache(
     for f in fresh.findings:
         # Cached entries are files on disk too: credential literals are masked before they
         # are written, as they are before the results file is.
-        by_path.setdefault(f.location.path, []).append(redact(f))
+        by_path.setdefault(f.location.path, []).append(redactor.finding(f))
     skipped: dict[str, list[NotAnalyzed]] = {}
     for n in fresh.not_analyzed:
-        skipped.setdefault(n.path, []).append(n)
+        skipped.setdefault(n.path, []).append(redactor.not_analyzed(n))
     strays = (set(by_path) | set(skipped)) - set(misses)
     if not strays:  # every result is attributable to one scanned file: safe to cache
         for target in misses:
@@ -352,6 +371,9 @@ def _scan_sharded(scanner: ToolScanner, ctx: ScanContext) -> ScanOutcome:
         advisory_source=next((o.advisory_source for o in outcomes if o.advisory_source), None),
         rulesets=next((o.rulesets for o in outcomes if o.rulesets), ()),
         suppressions_by_path=by_path,
+        analyzed=None
+        if any(o.analyzed is None for o in outcomes)
+        else frozenset().union(*(o.analyzed or () for o in outcomes)),
     )
 
 

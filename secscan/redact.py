@@ -1,45 +1,744 @@
-"""Credentials never leave secscan: mask the string literals of credential findings.
+"""The one redaction stage: credential spans of the scanned text, masked before anything is kept.
 
-Secret scanners mask their own previews, but a code scanner's credential rule (bandit B105,
-our semgrep hard-coded-secret rules) quotes the literal in its message and snippet. The
-pipeline applies this before fingerprinting, so results files, caches and every report only
-ever hold the masked form.
+Every piece of text that came from the scanned tree (snippets, messages, titles, error texts,
+NotAnalyzed reasons, tool stderr) is treated as carrying a credential until it has passed
+through a `Redactor`. A Redactor learns the credentials of each file it meets from every
+source that knows them (detect-secrets' token-format plugins, secscan's keyword and entropy
+rules, Python string literals found with `tokenize`, the ranges of credential findings and
+the columns trivy masked) and then masks every 8-character piece of any of them wherever it
+appears, whichever case it is printed in. The mask keeps a hint (kind, length and at most
+the first four characters of a public prefix such as `ghp_`) so a reviewer knows what to
+rotate. The pipeline applies it before fingerprinting, caching, baselining and rendering.
 """
 
 from __future__ import annotations
 
+import bisect
+import io
+import math
 import re
-from dataclasses import replace
+import threading
+import tokenize
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
 
-from secscan.findings import Finding, FindingKind
+from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+from detect_secrets.plugins.base import RegexBasedDetector
 
+from secscan.findings import (
+    Finding,
+    FindingKind,
+    Location,
+    NotAnalyzed,
+    Package,
+    ScannerRun,
+    ScanResult,
+)
+
+#: Changes whenever what is masked changes: part of every cache key, so an entry masked by
+#: older rules is scanned again rather than served (more masked, or less, than now).
+RULES_VERSION = "3"
 #: Hard-coded credential weaknesses: the matched code *is* the secret.
 CREDENTIAL_CWES = frozenset({256, 259, 260, 321, 522, 547, 798})
 #: Tools whose credential rules carry no CWE label.
 CREDENTIAL_RULES = frozenset({"B105", "B106", "B107"})
-_QUOTED = re.compile(r"""(?P<q>["'`])(?P<body>[^"'`\n]{4,})(?P=q)""")
-MASK = "********"
+#: A known credential is masked wherever any piece this long of it appears.
+PIECE = 8
+#: Shortest value a rule reports: anything shorter cannot leak a PIECE.
+MIN_SECRET = 6
+#: What every mask starts with; a mask is never masked again.
+MASK_PREFIX = "[redacted"
+#: Exactly the masks `hint` writes (kind, at most 4 prefix characters, length): text that
+#: merely looks like a mask around a credential is not one, and is masked.
+MASK_RE = re.compile(r"\[redacted [a-z0-9\-]+(?: [^\s,\]]{1,4}\.\.\.)?, \d+ chars\]")
+#: Files larger than this are not read back for their credentials (secscan's scan limit
+#: is far lower; this only bounds the work on a pathological file).
+MAX_FILE_BYTES = 16 * 1024 * 1024
+
+#: Public prefixes: up to four characters of these are kept in the mask as a hint.
+PUBLIC_PREFIXES: tuple[tuple[str, str], ...] = (
+    ("github_pat_", "github-fine-grained-token"),
+    ("ghp_", "github-token"),
+    ("gho_", "github-oauth-token"),
+    ("ghu_", "github-user-token"),
+    ("ghs_", "github-app-token"),
+    ("ghr_", "github-refresh-token"),
+    ("glpat-", "gitlab-token"),
+    ("xoxb-", "slack-bot-token"),
+    ("xoxp-", "slack-user-token"),
+    ("xoxa-", "slack-token"),
+    ("xoxe-", "slack-token"),
+    ("xapp-", "slack-app-token"),
+    ("AKIA", "aws-access-key-id"),
+    ("ASIA", "aws-access-key-id"),
+    ("sk_live_", "stripe-key"),
+    ("sk_test_", "stripe-key"),
+    ("rk_live_", "stripe-key"),
+    ("AIza", "google-api-key"),
+    ("npm_", "npm-token"),
+    ("pypi-", "pypi-token"),
+    ("eyJ", "jwt"),
+    ("SG.", "sendgrid-key"),
+    ("hf_", "hugging-face-token"),
+    ("sk-", "api-key"),
+)
+
+#: Token formats detect-secrets does not know (or knows too narrowly); public shapes only.
+_FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("github-fine-grained-token", re.compile(r"github_pat_[A-Za-z0-9_]{22,}")),
+    ("github-token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}")),
+    ("gitlab-token", re.compile(r"\bgl(?:pat|dt|rt|ptt|cbt|soat)-[A-Za-z0-9_\-]{16,}")),
+    ("slack-token", re.compile(r"\bxox[abposre]-[A-Za-z0-9\-]{10,}")),
+    (
+        "slack-webhook",
+        re.compile(r"hooks\.slack\.com/(?:services|workflows)/([A-Za-z0-9/_\-]{16,})"),
+    ),
+    ("aws-access-key-id", re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}\b")),
+    ("stripe-key", re.compile(r"\b[rsp]k_(?:live|test)_[A-Za-z0-9]{16,}")),
+    ("google-api-key", re.compile(r"\bAIza[A-Za-z0-9_\-]{30,}")),
+    ("jwt", re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}")),
+    ("npm-token", re.compile(r"\bnpm_[A-Za-z0-9]{30,}")),
+    ("pypi-token", re.compile(r"\bpypi-[A-Za-z0-9_\-]{40,}")),
+    ("hugging-face-token", re.compile(r"\bhf_[A-Za-z]{30,}")),
+    ("azure-storage-key", re.compile(r"(?i)AccountKey=([A-Za-z0-9+/=]{40,})")),
+    ("url-password", re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@'\"]*:([^\s@'\"/]{3,})@")),
+    ("authorization", re.compile(r"(?i)\b(?:bearer|basic|token)\s+([A-Za-z0-9_\-.+/=~]{12,})")),
+)
+#: A key block's body: base64 lines (real or escaped line breaks), the PEM headers
+#: (`Proc-Type: 4,ENCRYPTED`); it ends at `-----END` or at the first other character, never
+#: running on into the rest of the file when the END line is missing.
+_PRIVATE_KEY = re.compile(
+    r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?P<body>(?:(?!-----)[A-Za-z0-9+/=\s\\:,\-])*)"
+)
+_KEY_RUN = re.compile(r"[A-Za-z0-9+/=]{16,}")
+#: A name that says its value is a credential (`DB_PASSWORD`, `api_key`, `clientSecret`).
+_SECRET_NAME = re.compile(
+    r"(?i)(?:pass(?:word|wd|phrase)?|pwd|(?<![a-z])pw(?![a-z])|secret|token|api[_\-.]?key|apikey|access[_\-.]?key"
+    r"|private[_\-.]?key|signing[_\-.]?key|account[_\-.]?key|credential|auth(?!or)"
+    r"|session[_\-.]?key|cookie|[_\-]key\b)"
+)
+_ASSIGN = re.compile(
+    r"(?<![\w.\-/])(?P<name>[A-Za-z_][\w.\-]*)[\"'`]?\]?\s*(?::=|=>|=|:)\s*(?=\S)", re.IGNORECASE
+)
+_KEY_VALUE_NAME = re.compile(r"^\s*-?\s*(?:name|key)\s*:\s*[\"']?(?P<name>[\w.\-]+)")
+_KEY_VALUE_VALUE = re.compile(r"^\s*-?\s*value\s*:\s*(?=\S)")
+_OPTION = re.compile(
+    r"(?i)(?<!\S)(?:--?(?:password|passwd|token|secret|api-key|key)[=\s]|-p)(?=[^\s\-])"
+)
+_WORD = re.compile(r"[A-Za-z0-9+/=_\-~]{20,}")
+_PLACEHOLDER = re.compile(
+    r"^(?:\$|\{\{|<|%\(|\*+$|os\.|env\b|getenv|process\.env|true$|false$|null$|none$)", re.I
+)
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z_.]*$")
+_CALL = re.compile(r"^[A-Za-z_][\w.]*[(\[]")
+_QUOTES = "\"'`"
+#: Where a learnt span splits into segments: space, escaped newlines, URL punctuation.
+_SEGMENT_SPLIT = re.compile(r"\s+|\\n|\\r|://|[@?&;]")
+
+
+def _detect_secrets_plugins() -> tuple[RegexBasedDetector, ...]:
+    """detect-secrets' token-format plugins; only their regexes are used, never `verify`
+    (which would call the issuer's API) nor their keyword and entropy plugins (secscan's own
+    rules below know the scanned file's syntax)."""
+    out: list[RegexBasedDetector] = []
+    classes: list[type] = list(get_mapping_from_secret_type_to_class().values())
+    for cls in classes:
+        if issubclass(cls, RegexBasedDetector) and cls.__name__ not in _SKIPPED_PLUGINS:
+            out.append(cls())
+    return tuple(sorted(out, key=lambda p: type(p).__name__))
+
+
+#: Public IPs are not credentials; the keyword plugin is replaced by secscan's own.
+_SKIPPED_PLUGINS = frozenset({"IPPublicDetector", "KeywordDetector"})
+_PLUGINS = _detect_secrets_plugins()
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Characters [start, end) of a text hold a credential of this kind."""
+
+    start: int
+    end: int
+    kind: str
+
+
+def entropy(text: str) -> float:
+    """Shannon entropy in bits per character."""
+    if not text:
+        return 0.0
+    counts: dict[str, int] = {}
+    for ch in text:
+        counts[ch] = counts.get(ch, 0) + 1
+    n = len(text)
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+def looks_random(word: str) -> bool:
+    """A long token of mixed letters and digits with high entropy (not a hash, not a name)."""
+    if len(word) < 20 or MASK_PREFIX in word or "CVE-" in word or "GHSA-" in word:
+        return False
+    if any(ch.isspace() for ch in word):
+        return False  # prose has high entropy too; a key has no spaces
+    words = [w for w in re.split(r"[_\-/+.=~]", word) if len(w) >= 4 and w.isalpha()]
+    if len(words) >= 2:  # `Identification_and_Authentication_Failures`: prose, not a key
+        return False
+    digits = sum(ch.isdigit() for ch in word)
+    upper = sum(ch.isupper() for ch in word)
+    lower = sum(ch.islower() for ch in word)
+    return digits >= 2 and upper >= 2 and lower >= 2 and entropy(word) >= 4.0
+
+
+def plausible_value(value: str) -> bool:
+    """A value assigned to a secret-like name that could be the credential itself."""
+    v = value.strip().strip(_QUOTES + "\\").strip()
+    if len(v) < MIN_SECRET or MASK_RE.search(v) or len(set(v)) <= 2 or v.startswith("//"):
+        return False
+    if _PLACEHOLDER.match(v) or v.count("*") * 2 >= len(v) or v[0] in "([{":
+        return False
+    if v.startswith(("http://", "https://")) and "@" not in v:
+        return False  # a link; a password in one is the URL rule's
+    words = v.split()
+    if len(words) >= 2 and all(w.isalpha() for w in words):
+        return False  # prose: `"secrets": "trivy fs --scanners secret"`
+    if _CALL.match(v):
+        return False  # code, not a literal: `password = get_password()`
+    # `token: settings.TOKEN` is code too; `Hunter22` is not
+    return not (_IDENTIFIER.match(v) and not any(ch.isdigit() for ch in v))
+
+
+def find(text: str) -> list[Span]:
+    """Credential spans of a piece of text, from its content alone (no file context)."""
+    spans: list[Span] = []
+    # Token formats run over the lines that could hold one (a long token, a URL, a key
+    # block), joined: a code file is mostly lines that cannot, and 40 regexes over every
+    # line of every file cost more than the scan.
+    reduced, offsets = _candidates(text)
+    if reduced:
+        for s in _format_spans(reduced):
+            spans.append(_shift(s, offsets))
+    spans += _private_key_spans(text)
+    spans += _assignment_spans(text)
+    for m in _WORD.finditer(text):
+        if looks_random(m.group(0)):
+            spans.append(Span(m.start(), m.end(), "high-entropy-string"))
+    return spans
+
+
+def find_tokens(text: str) -> list[Span]:
+    """Only the credentials whose format says what they are (issuers' token shapes, URL
+    passwords, private key blocks): precise enough to report as findings, unlike the
+    keyword and entropy rules that only decide what to mask."""
+    reduced, offsets = _candidates(text)
+    spans = [_shift(s, offsets) for s in _format_spans(reduced)] if reduced else []
+    spans += _private_key_spans(text)
+    return [s for s in spans if s.kind != "authorization"]
+
+
+def _private_key_spans(text: str) -> list[Span]:
+    """Each base64 run of each key block (line breaks and headers stay visible)."""
+    out = []
+    for m in _PRIVATE_KEY.finditer(text):
+        base = m.start("body")
+        out += [
+            Span(base + r.start(), base + r.end(), "private-key")
+            for r in _KEY_RUN.finditer(m.group("body"))
+        ]
+    return out
+
+
+_CANDIDATE_RUN = re.compile(r"[A-Za-z0-9+/=_\-]{16,}")
+
+
+def _candidates(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """The lines that may hold a token format, joined, and (reduced, original) line starts."""
+    kept: list[str] = []
+    offsets: list[tuple[int, int]] = []
+    at = 0
+    for start, line in _lines(text):
+        if "://" in line or any(
+            any(ch.isdigit() or ch.isupper() for ch in m.group(0))
+            for m in _CANDIDATE_RUN.finditer(line)
+        ):
+            offsets.append((at, start))
+            kept.append(line)
+            at += len(line) + 1
+    return "\n".join(kept), offsets
+
+
+def _shift(s: Span, offsets: list[tuple[int, int]]) -> Span:
+    i = bisect.bisect_right(offsets, (s.start, 1 << 62)) - 1
+    reduced, original = offsets[i]
+    return Span(s.start - reduced + original, s.end - reduced + original, s.kind)
+
+
+def _format_spans(text: str) -> Iterator[Span]:
+    for kind, pattern in _FORMATS:
+        for m in pattern.finditer(text):
+            g = 1 if pattern.groups else 0
+            if m.end(g) - m.start(g) >= MIN_SECRET:
+                yield Span(m.start(g), m.end(g), kind)
+    yield from _plugin_spans(text)
+
+
+def _plugin_spans(text: str) -> Iterator[Span]:
+    # One pass of each plugin over the whole text: per line costs 25 regex calls a line.
+    for plugin in _PLUGINS:
+        kind = _slug(plugin.secret_type)
+        for match in set(plugin.analyze_string(text)):
+            if not isinstance(match, str) or len(match) < MIN_SECRET or "\n" in match:
+                continue
+            at = text.find(match)
+            while at != -1:
+                yield Span(at, at + len(match), kind)
+                at = text.find(match, at + len(match))
+
+
+def _assignment_spans(text: str) -> Iterator[Span]:
+    pending = False  # a `name: DB_PASSWORD` line: its `value:` on the next line is secret
+    for line_start, line in _lines(text):
+        if pending and (m := _KEY_VALUE_VALUE.match(line)):
+            yield from _value_span(line, m.end(), line_start, "password")
+        nm = _KEY_VALUE_NAME.match(line)
+        pending = bool(nm and _SECRET_NAME.search(nm.group("name")))
+        for m in _ASSIGN.finditer(line):
+            if _SECRET_NAME.search(m.group("name")):
+                yield from _value_span(line, m.end(), line_start, "password")
+        for m in _OPTION.finditer(line):
+            yield from _value_span(line, m.end(), line_start, "password")
+
+
+def _value_span(line: str, at: int, offset: int, kind: str) -> Iterator[Span]:
+    """The value starting at `at`: to its line's last matching quote when quoted (a value
+    holding the other quote, or both, stays whole; more may be masked, never less), else the
+    run of non-space characters."""
+    if at >= len(line):
+        return
+    q = line[at]
+    if q in _QUOTES:
+        end = line.rfind(q)
+        start, stop = at + 1, (end if end > at else len(line))
+    else:
+        start = at
+        stop = start
+        while stop < len(line) and not line[stop].isspace():
+            stop += 1
+        while stop > start and line[stop - 1] in ",;)]}" + _QUOTES:
+            stop -= 1
+    value = line[start:stop]
+    if plausible_value(value):
+        yield Span(offset + start, offset + stop, kind)
+
+
+def _lines(text: str) -> Iterator[tuple[int, str]]:
+    at = 0
+    for line in text.splitlines(keepends=True):
+        yield at, line.rstrip("\r\n")
+        at += len(line)
+
+
+def _slug(secret_type: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", secret_type.lower()).strip("-") or "secret"
+
+
+def python_spans(source: str) -> list[Span]:
+    """String literals of Python source that hold a credential, found with `tokenize`.
+
+    A literal is secret when a secret-like name is assigned it (`password = "…"`, a keyword
+    argument `token="…"`, a dict key `"api_key": "…"`) or when it is long and random.
+    Quotes inside a literal cannot confuse this: the tokenizer knows where each literal
+    ends, so `host="db", password="Hunter2-Prod!"` masks the
+    password, not the text between the two literals.
+    """
+    starts = _line_starts(source)
+    spans: list[Span] = []
+    significant = [t for t in _tokens(source) if t.type not in _SKIP_TOKENS]
+    for i, tok in enumerate(significant):
+        if tok.type != tokenize.STRING:
+            continue
+        body_start, body_end = _literal_body(tok, starts)
+        body = source[body_start:body_end]
+        if _assigned_name(significant, i) and plausible_value(body):
+            spans.append(Span(body_start, body_end, "password"))
+        elif looks_random(body.strip()):
+            spans.append(Span(body_start, body_end, "high-entropy-string"))
+    # a token format inside any literal is `find`'s, which runs over the whole file too
+    return spans
+
+
+_SKIP_TOKENS = frozenset(
+    {tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT}
+)
+
+
+def _tokens(source: str) -> list[tokenize.TokenInfo]:
+    """The tokens up to the first one the tokenizer rejects (a file that does not parse
+    still has its literals before the error masked; the rest go through `find`)."""
+    out: list[tokenize.TokenInfo] = []
+    try:
+        out.extend(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return out
+
+
+def _line_starts(source: str) -> list[int]:
+    starts = [0]
+    for line in source.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    return starts
+
+
+def _literal_body(tok: tokenize.TokenInfo, starts: list[int]) -> tuple[int, int]:
+    """Offsets of a string token's content, between its prefix+quotes."""
+    begin = starts[tok.start[0] - 1] + tok.start[1]
+    end = starts[tok.end[0] - 1] + tok.end[1]
+    text = tok.string
+    prefix = len(text) - len(text.lstrip("rRbBuUfF"))
+    quote = (
+        text[prefix : prefix + 3] if text[prefix : prefix + 3] in ('"""', "'''") else text[prefix]
+    )
+    return begin + prefix + len(quote), max(begin + prefix + len(quote), end - len(quote))
+
+
+def _assigned_name(tokens: list[tokenize.TokenInfo], i: int) -> bool:
+    """Whether the literal at i is the value of a secret-like name."""
+    if i < 2:
+        return False
+    op, name = tokens[i - 1], tokens[i - 2]
+    if op.string not in ("=", ":", ":=", "+=") and not (
+        op.string == "(" and name.type == tokenize.NAME
+    ):
+        return False
+    if name.string == "]" and i >= 3:
+        name = tokens[i - 3]
+    if name.type == tokenize.NAME:
+        return bool(_SECRET_NAME.search(name.string))
+    if name.type == tokenize.STRING:
+        return bool(_SECRET_NAME.search(name.string.strip(_QUOTES + "rbuRBU")))
+    return False
+
+
+def hint(value: str, kind: str) -> str:
+    """The mask for a value: its kind and length, and a public prefix of at most 4 chars."""
+    shown = ""
+    for prefix, named in PUBLIC_PREFIXES:
+        if value.startswith(prefix):
+            shown = f" {value[: min(4, len(prefix))]}..."
+            kind = kind if kind not in ("password", "high-entropy-string") else named
+            break
+    return f"{MASK_PREFIX} {kind}{shown}, {len(value)} chars]"
+
+
+class Redactor:
+    """Masks every credential it knows of in any text; learns them file by file.
+
+    One Redactor serves a whole scan (all scanners, from their threads): a value learnt from
+    one file or one scanner is masked in every other text too, including texts of other
+    files and of tool errors that quote it.
+    """
+
+    def __init__(self, root: Path | None = None) -> None:
+        self._root = root
+        self._lock = threading.Lock()
+        # Learning a file is serialised (it is CPU-bound anyway): a thread that finds the
+        # file already being learnt waits for it rather than mask without its credentials.
+        self._learning = threading.RLock()
+        self._files: dict[str, Pieces] = {}  # path -> what its own content shows
+        self._pieces: Pieces = {}  # everything learnt: lowercased PIECE-gram -> kind
+        self._lines: dict[str, list[str]] = {}
+
+    # -- learning ---------------------------------------------------------------------------
+
+    def learn(self, value: str, kind: str, into: Pieces | None = None) -> None:
+        """Remember a credential: every PIECE-long window of its secret-looking segments is
+        masked from now on, wherever it appears (and is added to `into` as well)."""
+        grams = _grams(value)
+        if grams:
+            with self._lock:
+                for gram in grams:
+                    _add(self._pieces, gram, kind)
+                    if into is not None:
+                        _add(into, gram, kind)
+
+    def learn_text(self, text: str, spans: Iterable[Span], into: Pieces | None = None) -> None:
+        for s in spans:
+            self.learn(text[s.start : s.end], s.kind, into)
+
+    def learn_file(self, rel: str) -> Pieces:
+        """The credentials of a scanned file, by content (once per file and scan)."""
+        if self._root is None or not rel:
+            return {}
+        with self._learning:
+            if rel in self._files:
+                return self._files[rel]
+            own: Pieces = {}
+            self._files[rel] = own
+            text = _read(self._root / rel)
+            if text is None:
+                return own
+            self._lines[rel] = text.splitlines(keepends=True)
+            self.learn_text(text, find(text), own)
+            if rel.endswith((".py", ".pyi", ".pyw")):
+                self.learn_text(text, python_spans(text), own)
+            return own
+
+    def learn_finding(self, f: Finding) -> Pieces:
+        """What the scanner itself says is a credential: trivy's masked columns, the string
+        literals inside the range of a credential rule (bandit B105-B107, semgrep's).
+        Returns what this finding and its file show, for masking the finding itself."""
+        own = dict(self.learn_file(f.location.path))
+        lines = self._lines.get(f.location.path)
+        loc = f.location
+        if is_credential(f) and f.kind is not FindingKind.SECRET and loc.snippet:
+            # the rule matched this code: its string literals are the credential
+            self.learn_text(loc.snippet, _all_literals(loc.snippet), own)
+        if not lines or not loc.start_line:
+            return own
+        first, last = loc.start_line, max(loc.start_line, loc.end_line or loc.start_line)
+        chunk = lines[first - 1 : last]
+        if f.kind is FindingKind.SECRET and loc.snippet:
+            for line in chunk:
+                for preview in loc.snippet.splitlines():
+                    self.learn_text(line, _masked_columns(line, preview), own)
+        elif is_credential(f):
+            text = "".join(chunk)
+            if f.location.path.endswith((".py", ".pyi", ".pyw")):
+                spans = python_spans(text) or _all_literals(text)
+            else:
+                spans = find(text)
+            self.learn_text(text, spans, own)
+        return own
+
+    # -- masking ----------------------------------------------------------------------------
+
+    def text(self, text: str, path: str | None = None, known: Pieces | None = None) -> str:
+        """text with every known credential and every one it shows itself masked.
+
+        `known` narrows "known" to those pieces (a finding's own file's, when its
+        fingerprint is still to be computed: what other files and scanners taught must not
+        decide it, or it would depend on which scanner finished first).
+        """
+        if not text:
+            return text
+        if path:
+            self.learn_file(path)
+        spans = [s for s in find(text) if not _inside_mask(text, s)]
+        # what the text shows of a credential elsewhere (a value quoted twice) goes too
+        local: Pieces = {}
+        self.learn_text(text, spans, local)
+        pieces = self._pieces if known is None else {**known, **local}
+        spans += _known(text, pieces)
+        return _apply(text, spans)
+
+    def optional(
+        self, text: str | None, path: str | None = None, known: Pieces | None = None
+    ) -> str | None:
+        return self.text(text, path, known) if text else text
+
+    def finding(self, f: Finding, *, own_file_only: bool = False) -> Finding:
+        """f with its texts masked; `own_file_only` before fingerprinting (deterministic:
+        only what f and its own file show), else with everything learnt so far."""
+        own = self.learn_finding(f)
+        known = own if own_file_only else None
+        loc = f.location
+        path = loc.path
+        new_loc = replace(loc, snippet=self.optional(loc.snippet, path, known))
+        pkg = f.package
+        new_pkg = (
+            replace(
+                pkg,
+                name=self.text(pkg.name, None, known),
+                version=self.text(pkg.version, None, known),
+                purl=self.optional(pkg.purl, None, known),
+            )
+            if pkg is not None
+            else None
+        )
+        out = replace(
+            f,
+            title=self.text(f.title, path, known),
+            message=self.text(f.message, path, known),
+            remediation=self.optional(f.remediation, path, known),
+            resource=self.optional(f.resource, path, known),
+            location=new_loc,
+            package=new_pkg,
+        )
+        return f if _same(f, out, loc, new_loc, pkg, new_pkg) else out
+
+    def not_analyzed(self, n: NotAnalyzed) -> NotAnalyzed:
+        reason = self.text(n.reason, n.path)
+        return n if reason == n.reason else replace(n, reason=reason)
+
+    def run(self, run: ScannerRun) -> ScannerRun:
+        return replace(
+            run,
+            error=self.optional(run.error),
+            findings=tuple(self.finding(f) for f in run.findings),
+            not_analyzed=tuple(self.not_analyzed(n) for n in run.not_analyzed),
+        )
+
+    def result(self, result: ScanResult) -> ScanResult:
+        return replace(
+            result,
+            runs=tuple(self.run(r) for r in result.runs),
+            not_analyzed=tuple(self.not_analyzed(n) for n in result.not_analyzed),
+        )
+
+
+Pieces = dict[str, str]
+
+
+def _grams(value: str) -> list[str]:
+    """The lowercased PIECE-long windows of a credential's secret-looking segments.
+
+    A span may hold public text around the secret (a webhook's `https://hooks...`, a path
+    after a truncated key): segments without a digit or a capital, and windows that read
+    like a word (no digit, no capital after the first letter), are not learnt, so
+    `https://`, `Possible` or a folder name is never masked everywhere.
+    """
+    grams: list[str] = []
+    for segment in _SEGMENT_SPLIT.split(value):
+        segment = segment.strip()
+        if len(segment) < PIECE or MASK_RE.search(segment):
+            continue
+        if not any(ch.isdigit() or ch.isupper() for ch in segment):
+            continue
+        for i in range(len(segment) - PIECE + 1):
+            gram = segment[i : i + PIECE]
+            # `Possible`, `director`: words, not pieces of a key (a capital only at the
+            # start, no digit) are never learnt
+            if any(ch.isdigit() for ch in gram) or any(ch.isupper() for ch in gram[1:]):
+                grams.append(gram.lower())
+    return grams
+
+
+def _add(pieces: Pieces, gram: str, kind: str) -> None:
+    # the smallest kind wins, so the mask's text never depends on the order of learning
+    if gram not in pieces or kind < pieces[gram]:
+        pieces[gram] = kind
+
+
+def _known(text: str, pieces: Pieces) -> list[Span]:
+    """Runs of text made of known credentials' PIECE-grams, case-insensitively (a tool may
+    print a line upper-cased: trivy's Dockerfile parser does)."""
+    if not pieces or len(text) < PIECE:
+        return []
+    low = text.lower()
+    out: list[Span] = []
+    for i in range(len(low) - PIECE + 1):
+        kind = pieces.get(low[i : i + PIECE])
+        if kind is None:
+            continue
+        if out and i <= out[-1].end:
+            out[-1] = Span(out[-1].start, i + PIECE, out[-1].kind)
+        else:
+            out.append(Span(i, i + PIECE, kind))
+    return [s for s in out if not _inside_mask(text, s)]
+
+
+def _same(
+    f: Finding,
+    out: Finding,
+    loc: Location,
+    new_loc: Location,
+    pkg: Package | None,
+    new_pkg: Package | None,
+) -> bool:
+    return (
+        f.title == out.title
+        and f.message == out.message
+        and f.remediation == out.remediation
+        and f.resource == out.resource
+        and loc == new_loc
+        and pkg == new_pkg
+    )
+
+
+def is_credential(f: Finding) -> bool:
+    """A finding whose matched code is itself a credential."""
+    return (
+        f.kind is FindingKind.SECRET
+        or bool(CREDENTIAL_CWES.intersection(f.cwe))
+        or f.rule_id in CREDENTIAL_RULES
+    )
+
+
+def _all_literals(source: str) -> list[Span]:
+    """Every string literal of a Python fragment (a credential rule's matched range)."""
+    starts = _line_starts(source)
+    out: list[Span] = []
+    for tok in _tokens(source):
+        if tok.type == tokenize.STRING:
+            b, e = _literal_body(tok, starts)
+            if e - b >= MIN_SECRET and plausible_value(source[b:e]):
+                out.append(Span(b, e, "password"))
+    return out
+
+
+def _masked_columns(line: str, preview: str) -> list[Span]:
+    """Where trivy's masked preview of a line hides characters of the file's line."""
+    out: list[Span] = []
+    for m in re.finditer(r"\*{4,}", preview):
+        before = preview[max(0, m.start() - 12) : m.start()].split("...")[-1].lstrip("*")
+        after = preview[m.end() : m.end() + 12].split("...")[0]
+        if before and (at := line.find(before)) != -1:
+            start = at + len(before)
+        elif after and (at := line.find(after)) != -1:
+            start = max(0, at - (m.end() - m.start()))
+        else:
+            continue
+        out.append(Span(start, min(len(line), start + m.end() - m.start()), "secret"))
+    return out
+
+
+def _inside_mask(text: str, s: Span) -> bool:
+    return any(m.start() <= s.start and s.end <= m.end() for m in MASK_RE.finditer(text))
+
+
+def _apply(text: str, spans: list[Span]) -> str:
+    """text with the union of the spans replaced by masks (overlapping spans merge)."""
+    if not spans:
+        return text
+    merged: list[list[int | str]] = []
+    for s in sorted(spans, key=lambda s: (s.start, -s.end)):
+        if merged and s.start <= int(merged[-1][1]):
+            merged[-1][1] = max(int(merged[-1][1]), s.end)
+        else:
+            merged.append([s.start, s.end, s.kind])
+    out: list[str] = []
+    at = 0
+    for start, end, kind in merged:
+        b, e = int(start), int(end)
+        out.append(text[at:b])
+        value = text[b:e]
+        # A span that covers a line break (a private key body) keeps the line structure.
+        out.append(hint(value.strip(), str(kind)) + ("\n" if value.endswith("\n") else ""))
+        at = e
+    out.append(text[at:])
+    return "".join(out)
+
+
+def _read(path: Path) -> str | None:
+    try:
+        if not path.is_file() or path.is_symlink():
+            return None
+        with path.open("rb") as fh:
+            data = fh.read(MAX_FILE_BYTES)
+    except OSError:
+        return None
+    return data.decode("utf-8", errors="replace")
 
 
 def redact(f: Finding) -> Finding:
-    """The finding with every quoted literal of a credential finding masked."""
-    if not (
-        f.kind is FindingKind.SECRET
-        or CREDENTIAL_CWES.intersection(f.cwe)
-        or f.rule_id in CREDENTIAL_RULES
-    ):
-        return f
-    loc = f.location
-    snippet = _QUOTED.sub(_mask, loc.snippet) if loc.snippet else loc.snippet
-    message = _QUOTED.sub(_mask, f.message)
-    if snippet == loc.snippet and message == f.message:
-        return f
-    return replace(f, message=message, location=replace(loc, snippet=snippet))
+    """The finding with every credential its own texts show masked (no file context).
+
+    Reports apply this again to what they load, so a results file written by an older
+    secscan, or edited by hand, never shows more than a fresh scan would.
+    """
+    return Redactor().finding(f)
 
 
-def _mask(m: re.Match[str]) -> str:
-    body = m.group("body")
-    # Already masked by the scanner (all one character): keep it as it is.
-    if len(set(body)) == 1:
-        return m.group(0)
-    return f"{m.group('q')}{MASK}{m.group('q')}"
+def redact_text(text: str) -> str:
+    """A text with every credential it shows masked (no file context)."""
+    return Redactor().text(text)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from secscan import _json
+from secscan._text import json_visible
 from secscan.errors import ReportError
 from secscan.findings import ScanResult
 from secscan.policy.decision import Decision
@@ -36,16 +39,17 @@ def to_dict(result: ScanResult, decision: Decision | None = None) -> dict[str, A
 
 
 def dumps(result: ScanResult, decision: Decision | None = None) -> str:
-    return (
-        json.dumps(to_dict(result, decision), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    )
+    data = _finite(to_dict(result, decision))
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    return json_visible(text) + "\n"
 
 
 def loads(text: str, source: str = "<results>") -> SavedResults:
+    """Parse a results file; anything malformed or hostile is a ReportError, never a crash."""
     try:
-        data = json.loads(text)
+        data = _json.loads(text)
     except ValueError as e:
-        raise ReportError(f"{source}: not JSON: {e}") from e
+        raise ReportError(f"{source}: not JSON secscan reads: {e}") from e
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise ReportError(f'{source}: not a secscan results file (no "schema": "{SCHEMA}")')
     version = data.get("schema_version")
@@ -58,6 +62,17 @@ def loads(text: str, source: str = "<results>") -> SavedResults:
         result = _RESULT.validate_python(data["result"])
         raw = data.get("decision")
         decision = _DECISION.validate_python(raw) if raw else None
-    except (ValidationError, KeyError) as e:
+    except (ValidationError, KeyError, TypeError, ValueError, RecursionError) as e:
         raise ReportError(f"{source}: invalid results file: {e}") from e
     return SavedResults(result, decision)
+
+
+def _finite(value: Any) -> Any:
+    """A float that is not finite (a tool's NaN score) is written as null: JSON has no NaN."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value

@@ -29,7 +29,7 @@ results = [
       "filename": f}}
     for f in files
 ]
-print(json.dumps({{"results": results, "errors": [], "metrics": {{}}}}))
+print(json.dumps({{"results": results, "errors": [], "metrics": {{f: {{}} for f in files}}}}))
 """
 
 

@@ -2,23 +2,101 @@ import os
 from pathlib import Path
 
 from secscan.config import Config
-from secscan.discovery import discover
+from secscan.discovery import CACHEDIR_SIGNATURE, discover
+
+
+def _tree(root: Path, rels: list[str]) -> None:
+    for rel in rels:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("x")
 
 
 def test_walk_skips_defaults_and_user_excludes(tmp_path: Path) -> None:
-    for rel in [
-        "a.py",
-        "pkg/b.py",
-        ".git/config",
-        "node_modules/x.js",
-        "vendor/c.py",
-        "secscan-reports/secscan-results.json",
-        "pkg/__pycache__/b.pyc",
-    ]:
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text("x")
+    # Each default exclude carries the marker of what it is (markers are part of the fixture
+    # since defaults apply only to the real thing).
+    _tree(
+        tmp_path,
+        [
+            "a.py",
+            "pkg/b.py",
+            ".git/HEAD",
+            ".git/config",
+            "node_modules/.package-lock.json",
+            "node_modules/x.js",
+            "vendor/c.py",
+            "secscan-reports/secscan-results.json",
+            "pkg/__pycache__/b.pyc",
+        ],
+    )
     fs = discover(tmp_path, Config(exclude=("vendor/",)))
     assert fs.files == ("a.py", "pkg/b.py")
+    assert {e.path: e.reason.split(" (")[0] for e in fs.excluded} == {
+        ".git": "version-control data",
+        "node_modules": "installed Node packages",
+        "pkg/__pycache__": "Python bytecode cache",
+        "secscan-reports": "secscan's own reports",
+        "vendor": "excluded by the config: 'vendor/'",
+    }
+
+
+def test_default_excludes_apply_only_to_what_they_are_meant_for(tmp_path: Path) -> None:
+    """A package named `venv` in the app, a hand-made node_modules, a fake cache: scanned."""
+    _tree(
+        tmp_path,
+        [
+            "app/venv/__init__.py",
+            ".venv/pyvenv.cfg",
+            ".venv/lib/site.py",
+            "node_modules/evil.js",
+            "web/node_modules/left-pad/package.json",
+            "web/node_modules/left-pad/index.js",
+            ".mypy_cache/hidden.py",
+            ".pytest_cache/CACHEDIR.TAG",
+            ".pytest_cache/v/x",
+            "__pycache__/loader.py",
+            "secscan-reports/secscan-results.json",
+            "secscan-reports/payload.py",
+            ".git/config",
+        ],
+    )
+    (tmp_path / ".ruff_cache").mkdir()
+    (tmp_path / ".ruff_cache" / "CACHEDIR.TAG").write_bytes(CACHEDIR_SIGNATURE + b"\n")
+    (tmp_path / ".ruff_cache" / "x.py").write_text("x")
+    fs = discover(tmp_path, Config())
+    assert fs.files == (
+        ".git/config",
+        ".mypy_cache/hidden.py",
+        ".pytest_cache/CACHEDIR.TAG",  # the tag is not the signed one
+        ".pytest_cache/v/x",
+        "__pycache__/loader.py",
+        "app/venv/__init__.py",
+        "node_modules/evil.js",
+        "secscan-reports/payload.py",
+        "secscan-reports/secscan-results.json",
+    )
+    assert [(e.path, e.reason) for e in fs.excluded] == [
+        (".ruff_cache", "tool cache (CACHEDIR.TAG)"),
+        (".venv", "Python virtual environment (pyvenv.cfg)"),
+        ("web/node_modules", "installed Node packages (package.json in the packages)"),
+    ]
+
+
+def test_config_excludes_are_listed_by_directory_and_file(tmp_path: Path) -> None:
+    _tree(tmp_path, ["a.py", "gen/x/y.py", "gen/z.py", "lib/a.min.js", "lib/b.js"])
+    fs = discover(tmp_path, Config(exclude=("gen/", "*.min.js"), source="/cfg/.secscan.yaml"))
+    assert fs.files == ("a.py", "lib/b.js")
+    assert [(e.path, e.reason) for e in fs.excluded] == [
+        ("gen", "excluded by the config in /cfg/.secscan.yaml: 'gen/'"),
+        ("lib/a.min.js", "excluded by the config in /cfg/.secscan.yaml: '*.min.js'"),
+    ]
+
+
+def test_explicit_files_under_an_excluded_directory_are_listed(tmp_path: Path, monkeypatch) -> None:
+    _tree(tmp_path, ["a.py", ".venv/pyvenv.cfg", ".venv/lib/x.py", "venv/y.py"])
+    monkeypatch.chdir(tmp_path)
+    fs = discover(tmp_path, Config(), [".venv/lib/x.py", "venv/y.py", "a.py"])
+    assert fs.files == ("a.py", "venv/y.py")
+    assert [e.path for e in fs.excluded] == [".venv"]
 
 
 def test_include_limits_the_set(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """Fingerprints follow the code, not the line number."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,114 @@ def test_secret_snippet_is_never_read_from_disk(tmp_path: Path) -> None:
     out = assign([f], tmp_path)[0]
     assert out.location.snippet is None
     assert "plaintext-value" not in repr(out)
+
+
+SHELL_CALL = """import subprocess
+from flask import request
+
+
+def run():
+    subprocess.call(
+        {arg},
+        shell=True,
+    )
+"""
+
+
+@pytest.mark.integration
+def test_a_b602_whose_severity_rises_gets_a_new_fingerprint(tmp_path: Path) -> None:
+    """bandit points B602 at `shell=True,` and `)`: the command argument is not in its range."""
+    (tmp_path / "app.py").write_text(SHELL_CALL.format(arg='"ls -l"'))
+    low = {f.rule_id: f for f in assign(_bandit_findings(tmp_path), tmp_path)}["B602"]
+    (tmp_path / "app.py").write_text(SHELL_CALL.format(arg='request.args["cmd"]'))
+    high = {f.rule_id: f for f in assign(_bandit_findings(tmp_path), tmp_path)}["B602"]
+    assert (low.severity, high.severity) == (Severity.LOW, Severity.HIGH)
+    assert low.location.start_line == high.location.start_line == 8  # the `shell=True,` line
+    assert low.fingerprint != high.fingerprint
+
+
+def _bandit_findings(root: Path) -> tuple[Finding, ...]:
+    return (
+        BanditScanner()
+        .scan(ScanContext(root=root, targets=("app.py",), config=Config(), timeout=120))
+        .findings
+    )
+
+
+def _flag(line: int, end: int | None = None, severity: Severity = Severity.HIGH) -> Finding:
+    return Finding(
+        "bandit",
+        "B602",
+        "t",
+        "m",
+        severity,
+        FindingKind.CODE,
+        Location("app.py", line, end or line),
+    )
+
+
+def test_the_whole_statement_is_the_identity_not_the_flagged_lines(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(SHELL_CALL.format(arg="os.environ['CMD']"))
+    safe = assign([_flag(8, 9)], tmp_path)[0]
+    (tmp_path / "app.py").write_text(SHELL_CALL.format(arg="request.args['cmd']"))
+    unsafe = assign([_flag(8, 9)], tmp_path)[0]
+    # Same rule, same severity, same flagged lines, same snippet: only the argument differs.
+    assert safe.location.snippet == unsafe.location.snippet == "        shell=True,\n    )"
+    assert safe.fingerprint != unsafe.fingerprint
+
+
+def test_severity_is_part_of_the_identity(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(SHELL_CALL.format(arg="cmd"))
+    low = assign([_flag(8, 9, Severity.LOW)], tmp_path)[0]
+    high = assign([_flag(8, 9, Severity.HIGH)], tmp_path)[0]
+    assert low.fingerprint != high.fingerprint
+
+
+def test_reformatting_moving_and_editing_elsewhere_keep_the_statement_key(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(SHELL_CALL.format(arg="cmd"))
+    before = assign([_flag(8, 9)], tmp_path)[0].fingerprint
+    edited = (
+        "import os\n"
+        + SHELL_CALL.format(arg="cmd").replace("def run():", "def run():\n    x = os.sep")
+    ).replace("        cmd,\n        shell=True,\n    )", "  cmd,  shell=True,\n    )")
+    (tmp_path / "app.py").write_text(edited)
+    lines = edited.splitlines()
+    start = next(i for i, line in enumerate(lines, 1) if "shell=True" in line)
+    assert assign([_flag(start, start + 1)], tmp_path)[0].fingerprint == before
+
+
+def test_a_finding_on_a_def_line_ignores_the_function_body(tmp_path: Path) -> None:
+    src = "@route('/x')\ndef view(request):\n    return {body}\n"
+    (tmp_path / "app.py").write_text(src.format(body="1"))
+    on_def = assign([_flag(2)], tmp_path)[0]
+    on_decorator = assign([_flag(1)], tmp_path)[0]
+    (tmp_path / "app.py").write_text(src.format(body="2"))
+    assert assign([_flag(2)], tmp_path)[0].fingerprint == on_def.fingerprint
+    assert assign([_flag(1)], tmp_path)[0].fingerprint == on_decorator.fingerprint
+    assert on_def.fingerprint != on_decorator.fingerprint
+
+
+def test_the_statement_key_survives_rekeying_without_the_file(tmp_path: Path) -> None:
+    """merge and renamed files re-key findings whose file is not at hand."""
+    (tmp_path / "app.py").write_text(SHELL_CALL.format(arg="cmd"))
+    first = assign([_flag(8, 9)], tmp_path)
+    assert first[0].statement_digest
+    again = assign(first, tmp_path / "nonexistent")
+    assert again[0].fingerprint == first[0].fingerprint
+
+
+def test_unparsable_python_and_other_languages_key_the_flagged_lines(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text("def broken(:\n    os.system(a)\n    os.system(b)\n")
+    (tmp_path / "main.tf").write_text('resource "x" "y" {\n  acl = "public"\n}\n')
+    a, b = assign([_flag(2), _flag(3)], tmp_path)
+    assert a.fingerprint != b.fingerprint
+    tf = Finding(
+        "iac", "AWS-1", "t", "m", Severity.HIGH, FindingKind.IAC, Location("main.tf", 2, 2)
+    )
+    public = assign([tf], tmp_path)[0].fingerprint
+    (tmp_path / "main.tf").write_text('# moved\nresource "x" "y" {\n  acl = "public"\n}\n')
+    assert assign([replace(tf, location=Location("main.tf", 3, 3))], tmp_path)[0].fingerprint == (
+        public
+    )
+    (tmp_path / "main.tf").write_text('resource "x" "y" {\n  acl = "private"\n}\n')
+    assert assign([tf], tmp_path)[0].fingerprint != public

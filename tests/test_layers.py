@@ -34,6 +34,8 @@ LAYERS: tuple[tuple[tuple[str, ...], ...], ...] = (
             "secscan._subprocess",
             "secscan._atomic",
             "secscan._yaml",
+            "secscan._json",
+            "secscan._text",
             "secscan._resources",
             "secscan.redact",
             "secscan.fingerprint",

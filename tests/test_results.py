@@ -22,9 +22,17 @@ def test_real_scan_round_trips(tmp_path: Path, run_cli) -> None:
     assert res.code == 1, res.err
     text = (tmp_path / "out" / "secscan-results.json").read_text()
     saved = results.loads(text)
-    assert len(saved.result.findings) == 6
+    # six findings plus the `# nosec B602` one, kept with its suppression (lossless round trip)
+    assert len(saved.result.findings) == 7
+    (marked,) = [f for f in saved.result.findings if f.suppression]
+    assert marked.suppression is not None and marked.suppression.directive == "# nosec B602"
+    assert saved.result.runs[0].inline_suppressions == 1
     assert saved.result.runs[0].not_analyzed[0].path == "broken.py"
     assert results.dumps(saved.result, saved.decision) == text
+    raw = json.loads(text)["result"]["runs"][0]["findings"]
+    assert {"directive": "# nosec B602", "kind": "inSource", "line": 24} in [
+        f["suppression"] for f in raw
+    ]
     finding = json.loads(text)["result"]["runs"][0]["findings"][0]
     for key in ("scanner", "rule_id", "severity", "kind", "location", "fingerprint", "controls"):
         assert key in finding

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import urllib.error
 import urllib.request
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from secscan import _json
 from secscan.advisories.osv import Advisory, InvalidRecordError, parse_advisory
 from secscan.advisories.server import INFO_PATH
 from secscan.errors import AdvisoryError
@@ -67,6 +67,6 @@ def _get_json(url: str, timeout: float) -> Any:
     if len(body) > MAX_RESPONSE_BYTES:
         return None
     try:
-        return json.loads(body)
+        return _json.loads(body)
     except ValueError:
         return None

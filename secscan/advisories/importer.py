@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from secscan import _json
 from secscan._atomic import write_atomic
 from secscan.advisories import matcher
 from secscan.advisories.osv import Advisory, InvalidRecordError, parse_advisory
@@ -37,6 +38,10 @@ LOOKED_FOR = (
 )
 #: A zip entry that inflates past this ratio is a bomb, not an advisory export.
 MAX_COMPRESSION_RATIO = 200
+#: Every entry may be small and under the ratio and the whole still fill the disk and memory
+#: (records are held until all are validated): an archive inflates to at most this much.
+MAX_ARCHIVE_BYTES = 2 * 1024 * 1024 * 1024
+MAX_ARCHIVE_ENTRIES = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +152,7 @@ def _from_json_file(src: Path, report: ImportReport) -> Iterator[tuple[str, byte
     if data is None:
         return
     try:
-        parsed = json.loads(data)
+        parsed = _json.loads(data)
     except ValueError as e:
         report.invalid.append(Skipped(src.name, f"not JSON: {e}"))
         return
@@ -164,7 +169,17 @@ def _from_zip(src: Path, report: ImportReport) -> Iterator[tuple[str, bytes]]:
     except (zipfile.BadZipFile, OSError) as e:
         raise AdvisoryError(f"cannot open {src} as a zip archive: {e}") from e
     with archive:
-        for info in archive.infolist():
+        members = archive.infolist()
+        if len(members) > MAX_ARCHIVE_ENTRIES:
+            raise AdvisoryError(
+                f"{src}: {len(members)} archive entries, more than {MAX_ARCHIVE_ENTRIES}: "
+                "refused as a zip bomb"
+            )
+        declared = sum(i.file_size for i in members if not i.is_dir())
+        if declared > MAX_ARCHIVE_BYTES:
+            raise AdvisoryError(_too_big(src, declared))
+        inflated = 0
+        for info in members:
             name = info.filename
             if info.is_dir():
                 continue
@@ -183,10 +198,21 @@ def _from_zip(src: Path, report: ImportReport) -> Iterator[tuple[str, bytes]]:
             except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as e:
                 report.invalid.append(Skipped(name, f"cannot extract: {e}"))
                 continue
+            # Declared sizes can lie: what was really inflated counts too.
+            inflated += len(data)
+            if inflated > MAX_ARCHIVE_BYTES:
+                raise AdvisoryError(_too_big(src, inflated))
             if len(data) > MAX_RECORD_BYTES:
                 report.invalid.append(Skipped(name, f"larger than {MAX_RECORD_BYTES} bytes"))
                 continue
             yield name, data
+
+
+def _too_big(src: Path, size: int) -> str:
+    return (
+        f"{src}: the archive inflates to more than {MAX_ARCHIVE_BYTES} bytes ({size} or more): "
+        "refused as a zip bomb; nothing was imported"
+    )
 
 
 def _unsafe_member(info: zipfile.ZipInfo) -> str | None:
@@ -219,7 +245,7 @@ def _read_limited(path: Path, name: str, report: ImportReport) -> bytes | None:
 
 def _validate(name: str, payload: bytes, report: ImportReport) -> Advisory | None:
     try:
-        raw = _yaml_record(payload) if name.endswith((".yaml", ".yml")) else json.loads(payload)
+        raw = _yaml_record(payload) if name.endswith((".yaml", ".yml")) else _json.loads(payload)
     except ValueError as e:
         report.invalid.append(Skipped(name, f"not {_format_of(name)}: {e}"))
         return None

@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
 
+from secscan import _json
 from secscan.advisories.matcher import InvalidVersionError, UnknownEcosystemError
 from secscan.advisories.osv import Advisory
 from secscan.advisories.store import AdvisoryStore
@@ -245,7 +246,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise BadRequest(f"request body larger than {MAX_BODY_BYTES} bytes")
         raw = self.rfile.read(length)
         try:
-            return json.loads(raw)
+            return _json.loads(raw)
         except (ValueError, UnicodeDecodeError) as e:
             raise BadRequest(f"request body is not JSON: {e}") from e
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from secscan import _json
 from secscan._atomic import write_atomic
 from secscan.advisories import matcher
 from secscan.advisories.osv import Advisory, InvalidRecordError, parse_advisory, parse_timestamp
@@ -243,7 +244,7 @@ def _read_record(root: Path, rel: str) -> Advisory:
             f"larger than {MAX_RECORD_BYTES // (1024 * 1024)} MiB: not an OSV record"
         )
     try:
-        raw = json.loads(data)
+        raw = _json.loads(data)
     except ValueError as e:
         raise AdvisoryError(f"not JSON: {e}") from e
     try:
@@ -273,7 +274,7 @@ def _index_file(root: Path, rel: str, size: int, mtime_ns: int) -> _Entry:
 def _load_index(root: Path) -> dict[str, _Entry]:
     path = root / INDEX_FILE
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = _json.loads(path.read_text(encoding="utf-8"))
         if data.get("version") != INDEX_VERSION:
             return {}
         rows = [_Entry.from_json(row) for row in data["entries"]]

@@ -1,7 +1,10 @@
-"""Python dependency manifests: requirements files, PEP 621 pyproject.toml, and lock files."""
+"""Python dependency manifests: requirements files, pyproject.toml (PEP 621 and poetry),
+setup.cfg, setup.py (read, never run) and lock files."""
 
 from __future__ import annotations
 
+import ast
+import configparser
 import json
 import re
 import tomllib
@@ -16,7 +19,16 @@ from packaging.version import InvalidVersion, Version
 
 from secscan.findings import NotAnalyzed
 
-Source = Literal["requirements", "pyproject", "poetry.lock", "uv.lock", "Pipfile.lock"]
+Source = Literal[
+    "requirements",
+    "pyproject",
+    "setup.cfg",
+    "setup.py",
+    "Pipfile",
+    "poetry.lock",
+    "uv.lock",
+    "Pipfile.lock",
+]
 LOCK_FILES: dict[str, Source] = {
     "poetry.lock": "poetry.lock",
     "uv.lock": "uv.lock",
@@ -27,6 +39,9 @@ LOCK_FILES: dict[str, Source] = {
 PRIORITY: dict[Source, int] = {
     "requirements": 0,
     "pyproject": 1,
+    "setup.cfg": 1,
+    "setup.py": 1,
+    "Pipfile": 1,
     "poetry.lock": 2,
     "uv.lock": 2,
     "Pipfile.lock": 2,
@@ -104,7 +119,7 @@ def mask(text: str) -> str:
 def is_manifest(path: str) -> bool:
     p = PurePosixPath(path)
     name = p.name
-    if name in LOCK_FILES or name == "pyproject.toml":
+    if name in LOCK_FILES or name in ("pyproject.toml", "setup.cfg", "setup.py", "Pipfile"):
         return True
     if not name.endswith(".txt"):
         return False
@@ -119,6 +134,12 @@ def collect(root: Path, targets: Sequence[str], max_bytes: int) -> Manifests:
         name = PurePosixPath(rel).name
         if name == "pyproject.toml":
             _parse_pyproject(root, rel, max_bytes, out)
+        elif name == "setup.cfg":
+            _parse_setup_cfg(root, rel, max_bytes, out)
+        elif name == "setup.py":
+            _parse_setup_py(root, rel, max_bytes, out)
+        elif name == "Pipfile":
+            _parse_pipfile(root, rel, max_bytes, out)
         elif name in LOCK_FILES:
             _parse_lock(root, rel, LOCK_FILES[name], max_bytes, out)
         elif is_manifest(rel):
@@ -364,6 +385,10 @@ def _parse_pyproject(root: Path, rel: str, max_bytes: int, out: Manifests) -> No
                     "audit them through a requirements or lock file",
                 )
             )
+    tool = data.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, dict) else None
+    if isinstance(poetry, dict):
+        _parse_poetry(rel, text, poetry, out)
     groups = data.get("dependency-groups", {})
     if isinstance(groups, dict):
         for group, items in sorted(groups.items()):
@@ -415,6 +440,307 @@ def _find_line(lines: list[str], item: str, cursor: dict[str, int]) -> int | Non
 def _toml_line(e: tomllib.TOMLDecodeError) -> int | None:
     m = re.search(r"line (\d+)", str(e))
     return int(m.group(1)) if m else None
+
+
+# --- [tool.poetry] ------------------------------------------------------------------------
+
+
+def _parse_poetry(rel: str, text: str, poetry: dict[str, Any], out: Manifests) -> None:
+    """`[tool.poetry.dependencies]`, the legacy dev-dependencies and every group."""
+    tables: list[tuple[str, Any]] = [
+        ("tool.poetry.dependencies", poetry.get("dependencies")),
+        ("tool.poetry.dev-dependencies", poetry.get("dev-dependencies")),
+    ]
+    groups = poetry.get("group")
+    if isinstance(groups, dict):
+        tables += [
+            (f"tool.poetry.group.{g}.dependencies", t.get("dependencies"))
+            for g, t in sorted(groups.items())
+            if isinstance(t, dict)
+        ]
+    lines = text.splitlines()
+    for where, table in tables:
+        if table is None:
+            continue
+        if not isinstance(table, dict):
+            out.problems.append(Problem(rel, None, f"[{where}] is not a table"))
+            continue
+        for name, constraint in table.items():
+            if canonicalize_name(name) == "python":
+                continue  # the interpreter, not a package
+            number = _poetry_line(lines, where, name) or 1
+            _poetry_dependency(rel, number, name, constraint, out)
+
+
+def _poetry_dependency(rel: str, number: int, name: str, constraint: Any, out: Manifests) -> None:
+    if isinstance(constraint, list):  # multiple constraints (per Python version or marker)
+        specs = [c.get("version") if isinstance(c, dict) else c for c in constraint]
+        shown = " || ".join(str(c) for c in specs if c is not None)
+        declared = Declared(name, shown, rel, number, "pyproject", f"{name} = [{shown}]")
+        out.declared.append(declared)
+        return
+    if isinstance(constraint, dict):
+        if "path" in constraint:
+            out.not_audited.append(
+                NotAnalyzed(rel, f"line {number}: {name} comes from a local path: not audited")
+            )
+            return
+        ref = constraint.get("git") or constraint.get("url")
+        if ref is not None:
+            url = mask(str(ref))
+            out.declared.append(
+                Declared(name, "", rel, number, "pyproject", f"{name} @ {url}", url=url)
+            )
+            return
+        constraint = constraint.get("version", "*")
+    if not isinstance(constraint, str):
+        out.problems.append(Problem(rel, number, f"{name}: not a poetry version constraint"))
+        return
+    spec = constraint.strip()
+    exact = spec[2:].strip() if spec.startswith("==") else spec
+    version = str(Version(exact)) if _valid_version(exact) else None  # poetry: bare = exact
+    out.declared.append(
+        Declared(
+            name,
+            f"=={version}" if version else spec,
+            rel,
+            number,
+            "pyproject",
+            f'{name} = "{mask(spec)}"',
+            version=version,
+        )
+    )
+
+
+def _poetry_line(lines: list[str], table: str, name: str) -> int | None:
+    """The line of `name = ...` below the `[table]` header (tomllib forgets positions)."""
+    header = re.compile(r"^\s*\[\s*" + re.escape(table).replace(r"\.", r"\s*\.\s*") + r"\s*\]")
+    key = re.compile(r"^\s*[\"']?" + re.escape(name) + r"[\"']?\s*=")
+    inside = False
+    for number, line in enumerate(lines, start=1):
+        if line.lstrip().startswith("["):
+            inside = bool(header.match(line))
+            continue
+        if inside and key.match(line):
+            return number
+    return None
+
+
+# --- Pipfile -------------------------------------------------------------------------------
+
+
+def _parse_pipfile(root: Path, rel: str, max_bytes: int, out: Manifests) -> None:
+    """[packages] and [dev-packages]: PEP 440 specifiers (`"*"`, `"==1.0"`) or tables."""
+    text = _read(root, rel, max_bytes, out)
+    if text is None:
+        return
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        out.problems.append(Problem(rel, _toml_line(e), f"TOML syntax error: {e}"))
+        return
+    lines = text.splitlines()
+    for section in ("packages", "dev-packages"):
+        table = data.get(section, {})
+        if not isinstance(table, dict):
+            out.problems.append(Problem(rel, None, f"[{section}] is not a table"))
+            continue
+        for name, value in table.items():
+            number = _poetry_line(lines, section, name) or 1
+            if isinstance(value, dict):
+                if "path" in value or "file" in value and "://" not in str(value["file"]):
+                    out.not_audited.append(
+                        NotAnalyzed(
+                            rel, f"line {number}: {name} comes from a local path: not audited"
+                        )
+                    )
+                    continue
+                ref = value.get("git") or value.get("file")
+                if ref is not None:
+                    url = mask(str(ref))
+                    out.declared.append(
+                        Declared(name, "", rel, number, "Pipfile", f"{name} @ {url}", url=url)
+                    )
+                    continue
+                value = value.get("version", "*")
+            if not isinstance(value, str):
+                out.problems.append(Problem(rel, number, f"{name}: not a version specifier"))
+                continue
+            spec = "" if value.strip() == "*" else value.strip()
+            _declared_string(rel, number, f"{name}{spec}", "Pipfile", out)
+
+
+# --- setup.cfg and setup.py ---------------------------------------------------------------
+
+
+def _parse_setup_cfg(root: Path, rel: str, max_bytes: int, out: Manifests) -> None:
+    text = _read(root, rel, max_bytes, out)
+    if text is None:
+        return
+    parser = configparser.RawConfigParser(strict=False)
+    try:
+        parser.read_string(text, source=rel)
+    except configparser.Error as e:
+        line = getattr(e, "lineno", None)
+        out.problems.append(Problem(rel, line, f"setup.cfg syntax error: {e.message}"))
+        return
+    values: list[tuple[str, str]] = []
+    if parser.has_option("options", "install_requires"):
+        values.append(("options", parser.get("options", "install_requires")))
+    if parser.has_section("options.extras_require"):
+        values += [("options.extras_require", v) for _, v in parser.items("options.extras_require")]
+    lines = text.splitlines()
+    cursor: dict[str, int] = {}
+    for section, value in values:
+        if value.strip().startswith(("file:", "attr:")):
+            out.not_audited.append(
+                NotAnalyzed(
+                    rel,
+                    f"[{section}] requirements come from {mask(value.strip())!r}, resolved at "
+                    "build time: not analyzed (audit them through a requirements or lock file)",
+                )
+            )
+            continue
+        for item in (ln.strip() for ln in re.split(r"[\n;]", value)):
+            item = _COMMENT.sub("", item).strip()
+            if item:
+                _declared_string(rel, _plain_line(lines, item, cursor), item, "setup.cfg", out)
+
+
+def _plain_line(lines: list[str], item: str, cursor: dict[str, int]) -> int | None:
+    start = cursor.get(item, 0)
+    for i in range(start, len(lines)):
+        if item in lines[i]:
+            cursor[item] = i + 1
+            return i + 1
+    return None
+
+
+def _parse_setup_py(root: Path, rel: str, max_bytes: int, out: Manifests) -> None:
+    """The literal install_requires/extras_require of setup(); the file is parsed, never run."""
+    text = _read(root, rel, max_bytes, out)
+    if text is None:
+        return
+    try:
+        tree = ast.parse(text, filename=rel)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
+        out.not_audited.append(
+            NotAnalyzed(rel, f"does not parse as Python ({type(e).__name__}): not analyzed")
+        )
+        return
+    literals = _module_literals(tree)
+    calls = _setup_calls(tree)
+    if not calls:
+        out.not_audited.append(
+            NotAnalyzed(
+                rel,
+                "no setup(...) call found (renamed or built at run time): its requirements "
+                "were not analyzed (audit them through a requirements or lock file)",
+            )
+        )
+    for call in calls:
+        for kw in call.keywords:
+            if kw.arg is None:
+                out.not_audited.append(
+                    NotAnalyzed(
+                        rel,
+                        f"line {call.lineno}: setup(**...) arguments are computed: "
+                        "not analyzed (audit them through a requirements or lock file)",
+                    )
+                )
+            elif kw.arg in ("install_requires", "extras_require"):
+                _setup_requirements(rel, kw.arg, kw.value, literals, out)
+
+
+def _setup_calls(tree: ast.Module) -> list[ast.Call]:
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and (
+            (isinstance(node.func, ast.Name) and node.func.id == "setup")
+            or (isinstance(node.func, ast.Attribute) and node.func.attr == "setup")
+        )
+    ]
+
+
+def _module_literals(tree: ast.Module) -> dict[str, ast.expr]:
+    """Names bound exactly once at module level (`REQUIRES = [...]`), to what."""
+    bound: dict[str, list[ast.expr | None]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    bound.setdefault(target.id, []).append(node.value)
+        elif isinstance(node, ast.AnnAssign | ast.AugAssign) and isinstance(node.target, ast.Name):
+            # `REQUIRES += [...]` or an annotation: not one literal any more.
+            bound.setdefault(node.target.id, []).extend([None, None])
+    return {name: v[0] for name, v in bound.items() if len(v) == 1 and v[0] is not None}
+
+
+def _setup_requirements(
+    rel: str, arg: str, value: ast.expr, literals: dict[str, ast.expr], out: Manifests
+) -> None:
+    def resolve(node: ast.expr) -> ast.expr:
+        return literals.get(node.id, node) if isinstance(node, ast.Name) else node
+
+    value = resolve(value)
+    groups: list[ast.expr] | None = None
+    if arg == "install_requires":
+        groups = [value]
+    elif isinstance(value, ast.Dict) and all(k is not None for k in value.keys):
+        groups = [resolve(v) for v in value.values]
+    strings = [_string_list(g) for g in groups or []]
+    if groups is None or any(s is None for s in strings):
+        out.not_audited.append(
+            NotAnalyzed(
+                rel,
+                f"line {value.lineno}: setup({arg}=...) is not a literal list: not analyzed "
+                "(audit it through a requirements or lock file)",
+            )
+        )
+        return
+    for items in strings:
+        for number, item in items or ():
+            _declared_string(rel, number, item, "setup.py", out)
+
+
+def _string_list(node: ast.expr) -> list[tuple[int, str]] | None:
+    if not isinstance(node, ast.List | ast.Tuple):
+        return None
+    out = []
+    for e in node.elts:
+        if not (isinstance(e, ast.Constant) and isinstance(e.value, str)):
+            return None
+        out.append((e.lineno, e.value))
+    return out
+
+
+def _declared_string(
+    rel: str, number: int | None, item: str, source: Source, out: Manifests
+) -> None:
+    try:
+        req = Requirement(item)
+    except InvalidRequirement as e:
+        out.problems.append(Problem(rel, number, f"invalid requirement {mask(item)!r}: {e}"))
+        return
+    if req.url and req.url.startswith("file:"):
+        out.not_audited.append(
+            NotAnalyzed(rel, f"line {number}: local path requirement {mask(item)!r}: not audited")
+        )
+        return
+    out.declared.append(
+        Declared(
+            name=req.name,
+            specifier=str(req.specifier),
+            path=rel,
+            line=number or 1,
+            source=source,
+            text=mask(item),
+            version=pinned_version(req),
+            url=mask(req.url) if req.url else None,
+        )
+    )
 
 
 # --- lock files ---------------------------------------------------------------------------

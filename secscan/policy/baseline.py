@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from secscan import __version__
+from secscan import __version__, _json
 from secscan._atomic import write_atomic
 from secscan.errors import ConfigError, ReportError
 from secscan.findings import Finding
@@ -135,7 +135,7 @@ def write_baseline(path: Path, baseline: Baseline, now: datetime) -> None:
 def loads(text: str, source: str) -> Baseline:
     """A baseline file, or a secscan-results.json (e.g. of the merge-base commit)."""
     try:
-        data = json.loads(text)
+        data = _json.loads(text)
     except ValueError as e:
         raise ConfigError(f"baseline is not JSON: {e}", path=source) from e
     if isinstance(data, dict) and data.get("schema") == "secscan-results":

@@ -117,6 +117,9 @@ class Decision:
     unmapped_fingerprints: tuple[str, ...] = ()
     #: Per scanner, findings the tool itself suppressed inline (`# nosec`, `# nosemgrep`).
     inline_suppressions: tuple[tuple[str, int], ...] = ()
+    #: Inline-suppressed findings the profile honoured (they did not count); the others
+    #: counted like any finding (see GateSettings.inline_suppressions).
+    honoured_suppressions: tuple[str, ...] = ()
     #: Scanners whose error the profile tolerated: the scan is incomplete and reports say so.
     tolerated_errors: tuple[str, ...] = ()
     #: What was judged with, so `secscan gate --from` can judge again the same way.

@@ -55,6 +55,8 @@ class Context:
     counted: frozenset[int]
     #: Indexes not in the baseline; None without a baseline.
     new: frozenset[int] | None
+    #: Indexes an inline suppression hides from the gate (the profile honours them, no waiver).
+    honoured: frozenset[int]
     thresholds: tuple[Threshold, ...]
     controls: tuple[ControlResult, ...]
     fail_on_override: Severity | None = None
@@ -322,15 +324,67 @@ def coverage_notes(ctx: Context) -> Verdict:
     unmapped = [i for i, f in enumerate(ctx.findings) if not f.controls]
     if unmapped:
         notes.append(f"{len(unmapped)} finding(s) map to no control (see unmapped_fingerprints)")
-    suppressed = _inline(ctx.result.runs)
-    if suppressed:
-        total = sum(n for _, n in suppressed)
-        each = ", ".join(f"{s} {n}" for s, n in suppressed)
+    # Suppressions a tool applied itself (results from before secscan kept them as data):
+    # the findings are gone, only their count is known.
+    hidden = _inline(ctx.result.runs, hidden_only=True)
+    if hidden:
+        total = sum(n for _, n in hidden)
+        each = ", ".join(f"{s} {n}" for s, n in hidden)
         notes.append(
             f"{total} finding(s) suppressed inline by the tools themselves ({each}): these are "
             "not waivers and carry no reason, owner or expiry"
         )
     return Verdict(warnings=tuple(notes))
+
+
+#: How many inline suppressions a warning lists one by one.
+MAX_LISTED = 20
+
+
+def inline_suppressions(ctx: Context) -> Verdict:
+    """Every inline suppression is named; the profile says whether it hid its finding.
+
+    A profile that honours them lists each one it honoured; one that does not says how many
+    findings a comment asked to hide and counted anyway (a waiver is the way to accept them).
+    """
+    marked = [i for i, f in enumerate(ctx.findings) if f.suppression is not None]
+    if not marked:
+        return Verdict()
+    notes: list[str] = []
+    honoured = sorted(ctx.honoured)
+    if honoured:
+        notes.append(
+            f"{len(honoured)} finding(s) hidden from the gate by an inline suppression in the "
+            f"scanned tree (profile {ctx.profile.name!r} honours them): "
+            + _listing([ctx.findings[i] for i in honoured])
+        )
+    counted = [i for i in marked if i not in ctx.waived and i not in ctx.honoured]
+    if counted and ctx.profile.gate.inline_suppressions == "honour":
+        # Honoured elsewhere, but these arrived with their finding in the change under review.
+        notes.append(
+            f"{len(counted)} new finding(s) arrive with an inline suppression added by the "
+            "change under review: not honoured, they count (a waiver can accept them): "
+            + _listing([ctx.findings[i] for i in counted])
+        )
+    elif counted:
+        notes.append(
+            f"{len(counted)} finding(s) carry an inline suppression that profile "
+            f"{ctx.profile.name!r} does not honour: they count like any finding unless a "
+            "waiver covers them: " + _listing([ctx.findings[i] for i in counted])
+        )
+    return Verdict(warnings=tuple(notes))
+
+
+def _listing(findings: Sequence[Finding]) -> str:
+    shown = "; ".join(_suppression_text(f) for f in findings[:MAX_LISTED])
+    more = f" and {len(findings) - MAX_LISTED} more" if len(findings) > MAX_LISTED else ""
+    return shown + more
+
+
+def _suppression_text(f: Finding) -> str:
+    s = f.suppression
+    line = f":{f.location.start_line}" if f.location.start_line else ""
+    return f"{f.location.path}{line} {f.rule_id} ({s.directive if s else '?'})"
 
 
 #: The gate, in the order its reasons are reported. The structural rules come first and
@@ -349,6 +403,7 @@ GATE = AllOf(
         waiver_hygiene,
         weakened_settings,
         coverage_notes,
+        inline_suppressions,
     )
 )
 
@@ -410,6 +465,17 @@ def evaluate(
         split = baseline.split(findings)
         new_ids = {id(f) for f in split.new}
         new = frozenset(i for i, f in enumerate(findings) if id(f) in new_ids)
+    # The tree under review wrote its inline suppressions: only a profile that says so lets
+    # them hide a finding, and never one that arrives together with its finding in the change
+    # under review (new against the baseline); a waiver (reviewed, dated) always can.
+    honoured = frozenset(
+        i
+        for i, f in enumerate(findings)
+        if f.suppression is not None
+        and profile.gate.inline_suppressions == "honour"
+        and i not in waived
+        and (new is None or i not in new)
+    )
     # Weakened settings are judged by their own rule (weakened_settings), never by a
     # threshold, a waiver or the baseline.
     counted = frozenset(
@@ -417,12 +483,15 @@ def evaluate(
         for i, f in enumerate(findings)
         if f.kind is not FindingKind.POLICY
         and i not in waived
+        and i not in honoured
         and (new is None or not profile.gate.new_only or i in new)
     )
     thresholds = tuple(
         fail_on if fail_on is not None else profile.threshold(f.kind, f.controls) for f in findings
     )
-    controls = _control_results(mapped, findings, matched_rules, waived, thresholds, index)
+    controls = _control_results(
+        mapped, findings, matched_rules, waived, honoured, thresholds, index
+    )
     ctx = Context(
         result=mapped,
         policy=policy,
@@ -434,6 +503,7 @@ def evaluate(
         active=active,
         counted=counted,
         new=new,
+        honoured=honoured,
         thresholds=thresholds,
         controls=controls,
         fail_on_override=fail_on,
@@ -466,6 +536,7 @@ def evaluate(
         failing_fingerprints=failing,
         unmapped_fingerprints=ctx.fps([i for i, f in enumerate(findings) if not f.controls]),
         inline_suppressions=_inline(mapped.runs),
+        honoured_suppressions=ctx.fps(sorted(honoured)),
         tolerated_errors=tuple(r.scanner for r in mapped.failed_runs)
         if profile.gate.scanner_error == "warn"
         else (),
@@ -541,6 +612,7 @@ def _control_results(
     findings: Sequence[Finding],
     matched_rules: Sequence[tuple[str, ...]],
     waived: Mapping[int, LoadedWaiver],
+    honoured: frozenset[int],
     thresholds: Sequence[Threshold],
     index: Mapping[str, ControlInfo],
 ) -> tuple[ControlResult, ...]:
@@ -563,7 +635,8 @@ def _control_results(
             if r.kind.value in kinds
             and any(can_evidence(rule.match, r.scanner, r.kind) for rule in info.rules)
         }
-        open_ = [i for i in mine if i not in waived]
+        # An honoured inline suppression does not fail a control; it is never "waived" either.
+        open_ = [i for i in mine if i not in waived and i not in honoured]
         shut = [i for i in mine if i in waived]
 
         def fails(i: int) -> bool:
@@ -639,11 +712,18 @@ def _controls_of_runs(ctx: Context, runs: Sequence[ScannerRun]) -> dict[str, tup
     }
 
 
-def _inline(runs: Sequence[ScannerRun]) -> tuple[tuple[str, int], ...]:
+def _inline(
+    runs: Sequence[ScannerRun], *, hidden_only: bool = False
+) -> tuple[tuple[str, int], ...]:
+    """Per scanner, inline suppressions: all of them, or only those the tool applied itself
+    (counted, but the finding is not in the results)."""
     counts: Counter[str] = Counter()
     for r in runs:
-        if r.status is RunStatus.OK and r.inline_suppressions:
-            counts[r.scanner] += r.inline_suppressions
+        n = r.inline_suppressions
+        if hidden_only:
+            n -= sum(f.suppression is not None for f in r.findings)
+        if r.status is RunStatus.OK and n > 0:
+            counts[r.scanner] += n
     return tuple(sorted(counts.items()))
 
 

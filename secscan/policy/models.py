@@ -161,6 +161,9 @@ class MappingFile(_Strict):
 Threshold = Severity | Literal["none"]
 ErrorAction = Literal["fail", "warn"]
 NotAssessedAction = Literal["fail", "warn", "ignore"]
+#: Whether an inline `# nosec` / `# nosemgrep` / `trivy:ignore` in the scanned tree hides
+#: its finding from the gate ("honour") or the finding counts unless a waiver covers it.
+InlineAction = Literal["honour", "ignore"]
 
 
 def _threshold(v: object) -> object:
@@ -227,6 +230,9 @@ class GateSettings(_Strict):
     #: The longest a waiver may run, from its `created` day to its `expires` day. A waiver
     #: over it is a policy error (exit 2), so accepted risks are re-reviewed on a schedule.
     max_waiver_days: int = Field(default=90, ge=1, le=366)
+    #: The tree under review wrote its inline suppressions; a profile that does not say
+    #: it trusts them counts every suppressed finding like any other.
+    inline_suppressions: InlineAction = "ignore"
 
     @field_validator("controls", mode="before")
     @classmethod

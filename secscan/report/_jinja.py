@@ -9,8 +9,10 @@ from functools import cache
 from urllib.parse import urlsplit
 
 import jinja2
+import markupsafe
 
 from secscan._resources import data_dir
+from secscan._text import visible
 from secscan.errors import ReportError
 
 
@@ -24,10 +26,18 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_visible,
     )
     env.filters["web_url"] = web_url
     env.filters["when"] = when
     return env
+
+
+def _visible(value: object) -> object:
+    # Markup is what a filter built from escaped parts; plain text gets its controls shown.
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return visible(value)
+    return value
 
 
 def render(template: str, **context: object) -> str:

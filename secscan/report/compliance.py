@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from secscan._text import json_visible
 from secscan.errors import UsageError
-from secscan.findings import RunStatus
+from secscan.findings import Excluded, RunStatus
 from secscan.policy.decision import ControlState, RuleRecord, WaiverRecord
 from secscan.report import COMPLIANCE_FORMATS, _jinja
 from secscan.report.markdown import cell, code, esc
@@ -114,7 +115,8 @@ def filename(framework: str, fmt: str) -> str:
 
 
 def render_json(cv: ComplianceView) -> str:
-    return json.dumps(to_dict(cv), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(to_dict(cv), indent=2, ensure_ascii=False, allow_nan=False)
+    return json_visible(text) + "\n"
 
 
 def to_dict(cv: ComplianceView) -> dict[str, Any]:
@@ -140,6 +142,7 @@ def to_dict(cv: ComplianceView) -> dict[str, Any]:
             "finished_at": _iso(result.finished_at) if result.finished_at else None,
             "secscan_version": result.secscan_version,
             "config": result.config_path,
+            "excluded": [{"path": e.path, "reason": e.reason} for e in m.excluded],
         },
         "decision": None
         if decision is None
@@ -297,6 +300,7 @@ def render_markdown(cv: ComplianceView) -> str:
             f"| Baseline | {code(decision.baseline) if decision.baseline else 'none'} |",
         ]
     out += [f"| Document generated | {esc(_jinja.when(m.generated_at))} |", ""]
+    out += _excluded_markdown(m.excluded)
 
     out += ["## Summary", "", "| State | Controls |", "| --- | ---: |"]
     out += [f"| {s.value.replace('_', ' ')} | {n} |" for s, n in cv.counts]
@@ -371,6 +375,16 @@ def render_markdown(cv: ComplianceView) -> str:
             out.append(f"  - … and {len(m.not_analyzed) - 200} more")
     out.append("")
     return "\n".join(out)
+
+
+def _excluded_markdown(excluded: Sequence[Excluded], limit: int = 200) -> list[str]:
+    if not excluded:
+        return ["Nothing was excluded from the scan.", ""]
+    out = [f"Excluded from the scan ({len(excluded)}):", ""]
+    out += [f"- {code(e.path)}: {cell(e.reason)}" for e in excluded[:limit]]
+    if len(excluded) > limit:
+        out.append(f"- … and {len(excluded) - limit} more")
+    return [*out, ""]
 
 
 def _control_markdown(c: ControlView, cv: ComplianceView) -> list[str]:

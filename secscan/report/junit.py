@@ -53,6 +53,8 @@ def _gate_suite(model: ReportModel) -> ET.Element:
     _prop(props, "outcome", decision.outcome.value)
     if decision.baseline:
         _prop(props, "baseline", decision.baseline)
+    _prop(props, "inline_suppressions", str(len(model.inline_suppressed)))
+    _prop(props, "inline_suppressions_honoured", str(len(model.suppressed_findings)))
     by_fp = {fv.finding.fingerprint: fv for fv in model.findings}
     if not decision.reasons:
         case = _case(suite, "secscan.gate", f"gate (profile {decision.profile})")

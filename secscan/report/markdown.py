@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from secscan._text import visible
 from secscan.report._jinja import when
 from secscan.report.model import (
     ControlView,
@@ -23,6 +24,7 @@ TOP_FINDINGS = 10
 MAX_CONTROLS = 40
 MAX_REASONS = 20
 MAX_CELL = 160
+MAX_EXCLUDED = 40
 ICON = {
     Verdict.PASS: "✅",
     Verdict.FAIL: "❌",
@@ -82,6 +84,12 @@ def _render(model: ReportModel, *, top: int, controls: int) -> str:
 
     counts = " · ".join(f"{n} {s.value}" for s, n in model.by_severity)
     extra = f"; {len(model.waived_findings)} waived" if model.waived_findings else ""
+    if model.inline_suppressed:
+        honoured = len(model.suppressed_findings)
+        extra += (
+            f"; {len(model.inline_suppressed)} with an inline suppression "
+            f"({honoured} honoured by the profile)"
+        )
     if model.below_threshold:
         extra += f"; {model.below_threshold} below the report threshold"
     out += [f"**{len(model.open_findings)} open finding(s)**: {counts}{extra}", ""]
@@ -105,6 +113,12 @@ def _render(model: ReportModel, *, top: int, controls: int) -> str:
         more = f" and {len(not_assessed) - controls} more" if len(not_assessed) > controls else ""
         out += [f"**Not assessed** ({len(not_assessed)}): {ids}{more}", ""]
 
+    if model.excluded:
+        out += [f"<details><summary>Excluded from the scan ({len(model.excluded)})</summary>", ""]
+        out += [f"- {code(e.path)}: {cell(e.reason)}" for e in model.excluded[:MAX_EXCLUDED]]
+        if len(model.excluded) > MAX_EXCLUDED:
+            out.append(f"- … and {len(model.excluded) - MAX_EXCLUDED} more (see the HTML report)")
+        out += ["", "</details>", ""]
     out += [
         "<details><summary>Scanners</summary>",
         "",
@@ -156,7 +170,8 @@ def _controls_table(controls: Iterable[ControlView]) -> list[str]:
 
 def esc(text: str) -> str:
     """Text that GitHub renders as itself: no markup, no HTML, no mentions or links."""
-    escaped = html.escape(text, quote=False).translate(_MD_SPECIAL).replace("@", "&#64;")
+    shown = visible(text)
+    escaped = html.escape(shown, quote=False).translate(_MD_SPECIAL).replace("@", "&#64;")
     return _LINKISH.sub(_break, escaped)
 
 

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from secscan.findings import (
     AdvisorySource,
+    Excluded,
     Finding,
     FindingKind,
     NotAnalyzed,
@@ -76,10 +77,18 @@ class FindingView:
     control_ids: tuple[str, ...]
     #: True/False against the baseline; None when no baseline was used.
     new: bool | None
+    #: An inline suppression in the scanned file hid this finding from the gate (the profile
+    #: honours them); False when there is none or the profile counted the finding anyway.
+    honoured: bool = False
 
     @property
     def waived(self) -> bool:
         return self.waiver is not None
+
+    @property
+    def suppressed(self) -> bool:
+        """Accepted without a waiver: an inline suppression the profile honoured."""
+        return self.honoured and not self.waived
 
     @property
     def anchor(self) -> str:
@@ -87,7 +96,9 @@ class FindingView:
 
     @property
     def status(self) -> str:
-        return "waived" if self.waived else "open"
+        if self.waived:
+            return "waived"
+        return "suppressed" if self.suppressed else "open"
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +182,11 @@ class ReportModel:
         return self.saved.decision
 
     @property
+    def excluded(self) -> tuple[Excluded, ...]:
+        """Paths left out of the scan on purpose (default or config excludes), with why."""
+        return self.saved.result.excluded
+
+    @property
     def verdict_label(self) -> str:
         return VERDICT_LABELS[self.verdict]
 
@@ -184,7 +200,16 @@ class ReportModel:
 
     @property
     def open_findings(self) -> tuple[FindingView, ...]:
-        return tuple(fv for fv in self.findings if not fv.waived)
+        return tuple(fv for fv in self.findings if not fv.waived and not fv.suppressed)
+
+    @property
+    def inline_suppressed(self) -> tuple[FindingView, ...]:
+        """Shown findings an inline directive asks to hide, honoured by the profile or not."""
+        return tuple(fv for fv in self.findings if fv.finding.suppression is not None)
+
+    @property
+    def suppressed_findings(self) -> tuple[FindingView, ...]:
+        return tuple(fv for fv in self.findings if fv.suppressed)
 
     @property
     def waived_findings(self) -> tuple[FindingView, ...]:
@@ -273,6 +298,7 @@ def build(saved: SavedResults, now: datetime) -> ReportModel:
     new_fps = None
     if decision is not None and decision.new_fingerprints is not None:
         new_fps = set(decision.new_fingerprints)
+    honoured_fps = set(decision.honoured_suppressions) if decision else set()
 
     # The findings that failed the gate are shown whatever the report threshold says.
     always = set(decision.failing_fingerprints) if decision else set()
@@ -303,6 +329,7 @@ def build(saved: SavedResults, now: datetime) -> ReportModel:
                 control_keys=keys,
                 control_ids=ids,
                 new=None if new_fps is None else f.fingerprint in new_fps,
+                honoured=f.suppression is not None and f.fingerprint in honoured_fps,
             )
         )
     by_fp = {fv.finding.fingerprint: fv for fv in views}

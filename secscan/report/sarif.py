@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
@@ -14,6 +15,7 @@ import attr
 import sarif_om as om
 
 from secscan import fingerprint as fingerprints
+from secscan._text import json_visible
 from secscan.errors import ReportError
 from secscan.findings import Confidence, Finding, FindingKind, RunStatus, ScannerRun, Severity
 from secscan.report._jinja import web_url
@@ -92,7 +94,8 @@ def render(saved: SavedResults, now: datetime) -> str:
     data = to_json(build_log(build(saved, now)))
     # People open the file too: the schema and version first, then the runs.
     ordered = {"$schema": data.pop("$schema"), "version": data.pop("version"), **data}
-    return json.dumps(ordered, indent=2, ensure_ascii=False) + "\n"
+    # SARIF is JSON: a NaN or Infinity is an error here, never written as invalid JSON.
+    return json_visible(json.dumps(ordered, indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
 
 
 def build_log(model: ReportModel) -> om.SarifLog:
@@ -330,7 +333,9 @@ def _result(fv: FindingView, rule_index: int) -> om.Result:
         "cwe": [f"CWE-{n}" for n in f.cwe] or None,
         "controls": list(fv.control_keys or fv.control_ids) or None,
         "aliases": list(f.aliases) or None,
-        "cvssScore": f.cvss_score,
+        "cvssScore": f.cvss_score
+        if f.cvss_score is not None and math.isfinite(f.cvss_score)
+        else None,
         "cvssVector": f.cvss_vector,
         "resource": f.resource,
     }
@@ -355,6 +360,20 @@ def _result(fv: FindingView, rule_index: int) -> om.Result:
                 ),
                 properties={"waiverId": w.id, "owner": w.owner, "expires": w.expires.isoformat()},
             )
+        ]
+    if f.suppression is not None:
+        # SARIF's own word for a comment in the source: kept whether or not the profile
+        # honoured it, so a viewer sees every one; `rejected` means it did not hide the result.
+        where = f" (line {f.suppression.line})" if f.suppression.line else ""
+        said = "honoured by the gate profile" if fv.honoured else "not honoured: the result counts"
+        suppressions = [
+            *(suppressions or []),
+            Suppression(
+                kind="inSource",
+                status="accepted" if fv.honoured else "rejected",
+                justification=_text(f"{f.suppression.directive}{where}: {said}", MAX_MESSAGE),
+                properties={"directive": f.suppression.directive},
+            ),
         ]
     baseline = None if fv.new is None else ("new" if fv.new else "unchanged")
     return om.Result(

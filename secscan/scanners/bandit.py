@@ -2,15 +2,104 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import re
+import tokenize
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, ClassVar
 
-from secscan.errors import ScannerOutputError
-from secscan.findings import Confidence, Finding, FindingKind, Location, NotAnalyzed, Severity
+from secscan.errors import ScannerError, ScannerOutputError
+from secscan.findings import (
+    Confidence,
+    Finding,
+    FindingKind,
+    Location,
+    NotAnalyzed,
+    Severity,
+    Suppression,
+)
 from secscan.scanners import bandit_titles
-from secscan.scanners.base import ScanContext, ScanOutcome, ToolScanner
+from secscan.scanners.base import (
+    ScanContext,
+    ScanOutcome,
+    ToolScanner,
+    normalized,
+    require_accounted,
+)
+
+#: bandit's own reading of a `# nosec` comment (bandit/core/manager.py, 1.9).
+NOSEC_COMMENT = re.compile(r"#\s*nosec:?\s*(?P<tests>[^#]+)?#?")
+NOSEC_COMMENT_TESTS = re.compile(r"(?:(B\d+|[a-z\d_]+),?)+", re.IGNORECASE)
+_TEST_ID = re.compile(r"^B\d+$")
+#: A directive is kept as evidence, not as a copy of the line.
+MAX_DIRECTIVE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Nosec:
+    """One `# nosec` comment: its text and the test ids it names (empty: every test)."""
+
+    directive: str
+    tests: frozenset[str]
+
+
+def nosec_lines(source: bytes, resolve: Callable[[str], str | None]) -> dict[int, Nosec]:
+    """Line -> `# nosec` comment, found the way bandit finds them: comment tokens only.
+
+    A name that is no known test id or test name is dropped, as bandit drops it, so
+    `# nosec: bogus` is a blanket `# nosec`.
+    """
+    out: dict[int, Nosec] = {}
+    try:
+        for tok in tokenize.tokenize(io.BytesIO(source).readline):
+            if tok.type != tokenize.COMMENT:
+                continue
+            m = NOSEC_COMMENT.search(tok.string)
+            if not m:
+                continue
+            names = [t.group(1) for t in NOSEC_COMMENT_TESTS.finditer(m["tests"] or "")]
+            tests = frozenset(t for t in map(resolve, names) if t)
+            # Rebuilt from the words bandit reads: the rest of the comment is not kept.
+            directive = " ".join(["# nosec", *(n for n in names if n)])
+            out[tok.start[0]] = Nosec(directive[:MAX_DIRECTIVE], tests)
+    except (tokenize.TokenError, SyntaxError, UnicodeDecodeError, ValueError):
+        pass  # bandit stops reading comments where tokenizing stops, and so do we
+    return out
+
+
+def nosec_for(
+    test_id: str, line: int, line_range: tuple[int, ...], lines: Mapping[int, Nosec]
+) -> Nosec | None:
+    """The comment bandit would skip this result for, or None (bandit/core/tester.py, 1.9).
+
+    bandit unites the ids of a comment on the result's line with the first comment in the
+    flagged node's line range; an empty union is a blanket `# nosec`.
+    """
+    on_line = lines.get(line)
+    in_range = next((lines[n] for n in line_range if n in lines), None)
+    if on_line is None and in_range is None:
+        return None
+    tests = (on_line.tests if on_line else frozenset()) | (
+        in_range.tests if in_range else frozenset()
+    )
+    if tests and test_id not in tests:
+        return None
+    return on_line or in_range
+
+
+def resolve_test(name: str) -> str | None:
+    """A name in a `# nosec` comment as bandit resolves it: a test id, a test's name, or None."""
+    manager = plugin_manager()
+    if manager is None:
+        return name if _TEST_ID.match(name) else None
+    if manager.check_id(name):
+        return name
+    found = manager.get_test_id(name)
+    return str(found) if found else None
 
 
 class BanditScanner(ToolScanner):
@@ -30,13 +119,24 @@ class BanditScanner(ToolScanner):
         return first.split()[-1] if first else "unknown"
 
     def cache_material(self, ctx: ScanContext) -> str | None:
-        return ",".join(sorted(ctx.config.bandit.skip))
+        # Entries written before --ignore-nosec lack the findings a comment hid.
+        return "ignore-nosec;" + ",".join(sorted(ctx.config.bandit.skip))
 
     def argv(self, ctx: ScanContext) -> list[str]:
-        argv = [self.tool_path(), "-f", "json", "-q"]
+        # Every `# nosec` is the scanned tree's say, not ours: bandit reports all findings and
+        # parse() marks the ones a comment would have hidden.
+        argv = [self.tool_path(), "-f", "json", "-q", "--ignore-nosec"]
         if ctx.config.bandit.skip:
             argv += ["-s", ",".join(ctx.config.bandit.skip)]
         return [*argv, "--", *(ctx.abspath(t) for t in ctx.targets)]
+
+    def scan(self, ctx: ScanContext) -> ScanOutcome:
+        done = self.execute(self.argv(ctx), ctx)
+        outcome = self.parse(done.stdout, ctx)
+        if done.returncode == 1 and not outcome.findings:
+            raise ScannerError(self.name, "bandit exited 1 (issues found) but reported no result")
+        require_accounted(self.name, ctx, outcome)
+        return outcome
 
     def parse(self, stdout: str, ctx: ScanContext) -> ScanOutcome:
         try:
@@ -55,20 +155,30 @@ class BanditScanner(ToolScanner):
                 )
                 for err in errors
             )
-            per_file = {
-                ctx.relpath(name): int(m.get("nosec", 0) or 0) + int(m.get("skipped_tests", 0) or 0)
+            # bandit lists every file it read under `metrics`, those it could not parse too.
+            analyzed = frozenset(
+                ctx.relpath(str(name))
+                for name, m in data.get("metrics", {}).items()
+                if name != "_totals" and isinstance(m, dict)
+            )
+            # Output of a bandit run without --ignore-nosec still says what it hid: bare
+            # `# nosec` counts as nosec, `# nosec B602` as skipped_tests.
+            hidden = int(totals.get("nosec", 0) or 0) + int(totals.get("skipped_tests", 0) or 0)
+            hidden_by_path = {
+                ctx.relpath(str(name)): int(m.get("nosec", 0) or 0)
+                + int(m.get("skipped_tests", 0) or 0)
                 for name, m in data.get("metrics", {}).items()
                 if name != "_totals" and isinstance(m, dict)
             }
-            # bare `# nosec` counts as nosec, `# nosec B602` as skipped_tests: both suppress
-            suppressed = int(totals.get("nosec", 0) or 0) + int(totals.get("skipped_tests", 0) or 0)
+            findings = mark_suppressed(findings, results, ctx)
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise ScannerOutputError(self.name, f"unexpected bandit result shape: {e!r}") from e
         return ScanOutcome(
             findings=findings,
             not_analyzed=skipped,
-            suppressions_by_path={k: v for k, v in per_file.items() if v},
-            inline_suppressions=suppressed,
+            inline_suppressions=hidden,
+            suppressions_by_path={k: v for k, v in hidden_by_path.items() if v},
+            analyzed=analyzed,
         )
 
     def _finding(self, r: dict[str, Any], ctx: ScanContext) -> Finding:
@@ -97,6 +207,39 @@ class BanditScanner(ToolScanner):
             references=refs,
             tags=("security",),
         )
+
+
+def mark_suppressed(
+    findings: tuple[Finding, ...], results: list[dict[str, Any]], ctx: ScanContext
+) -> tuple[Finding, ...]:
+    """Each finding a `# nosec` comment in its file would hide, marked with that comment."""
+    comments: dict[str, dict[int, Nosec]] = {}
+    # Only the files the tool was handed are read: a path in its output is not trusted.
+    wanted = normalized(ctx.targets)
+    out = []
+    for f, r in zip(findings, results, strict=True):
+        path = f.location.path
+        if path not in comments:
+            comments[path] = _read_nosecs(ctx, path) if path in wanted else {}
+        lines = comments[path]
+        line = f.location.start_line or 0
+        line_range = tuple(int(n) for n in r.get("line_range") or [line])
+        hit = nosec_for(f.rule_id, line, line_range, lines) if lines else None
+        if hit is not None:
+            where = next((n for n, c in lines.items() if c is hit), None)
+            f = replace(f, suppression=Suppression(directive=hit.directive, line=where))
+        out.append(f)
+    return tuple(out)
+
+
+def _read_nosecs(ctx: ScanContext, path: str) -> dict[int, Nosec]:
+    try:
+        source = (ctx.root / path).read_bytes()
+    except (OSError, ValueError):
+        return {}  # unreadable now: nothing can be proven suppressed, so nothing is
+    if b"nosec" not in source:
+        return {}
+    return nosec_lines(source, resolve_test)
 
 
 @lru_cache(maxsize=1)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Collection, Mapping, Sequence
+import posixpath
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
@@ -67,6 +68,39 @@ class ScanOutcome:
     rulesets: tuple[str, ...] = ()
     #: Per-file share of inline_suppressions, where the tool tells it (kept in the cache).
     suppressions_by_path: Mapping[str, int] = field(default_factory=dict)
+    #: The targets the tool says it read; None when its output does not tell.
+    analyzed: frozenset[str] | None = None
+
+
+def normalized(paths: Iterable[str]) -> frozenset[str]:
+    """Paths as the tools print them back (`docs/../a.py` is `a.py`): for comparing only."""
+    return frozenset(posixpath.normpath(p) for p in paths)
+
+
+#: How many unaccounted files an error names before it says "and N more".
+MAX_NAMED = 10
+
+
+def require_accounted(scanner: str, ctx: ScanContext, outcome: ScanOutcome) -> None:
+    """Every target the tool was handed is one it analyzed or one it said it could not.
+
+    A tool that accounts for fewer files than it was given (an empty document, a file
+    skipped by an ignore file in the tree, a wrapper that scanned something else) has not
+    assessed them: that is a scanner error naming the files, never a clean result.
+    """
+    if outcome.analyzed is None:
+        raise ScannerError(scanner, "the tool's output does not say which files it analyzed")
+    told = normalized([*outcome.analyzed, *(n.path for n in outcome.not_analyzed)])
+    missing = [t for t in ctx.targets if posixpath.normpath(t) not in told]
+    if not missing:
+        return
+    shown = ", ".join(missing[:MAX_NAMED])
+    more = f" and {len(missing) - MAX_NAMED} more" if len(missing) > MAX_NAMED else ""
+    raise ScannerError(
+        scanner,
+        f"the tool was given {len(ctx.targets)} file(s) but accounts for only "
+        f"{len(ctx.targets) - len(missing)}; not analyzed: {shown}{more}",
+    )
 
 
 @runtime_checkable

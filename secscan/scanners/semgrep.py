@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
+
+import yaml
 
 from secscan._resources import data_dir
 from secscan.cache import hash_files
 from secscan.errors import ScannerError, ScannerOutputError
-from secscan.findings import Confidence, Finding, FindingKind, Location, NotAnalyzed, Severity
-from secscan.scanners.base import ScanContext, ScanOutcome, ToolScanner
+from secscan.findings import (
+    Confidence,
+    Finding,
+    FindingKind,
+    Location,
+    NotAnalyzed,
+    Severity,
+    Suppression,
+)
+from secscan.scanners.base import (
+    ScanContext,
+    ScanOutcome,
+    ToolScanner,
+    normalized,
+    require_accounted,
+)
 
 #: Languages our pack and semgrep's parsers cover; other files are not worth a semgrep start.
 EXTENSIONS = (
@@ -38,6 +56,102 @@ EXTENSIONS = (
 _CWE = re.compile(r"CWE-(\d+)")
 #: These keep semgrep 1.x from calling home (the version check alone stalls ~100 s offline).
 OFFLINE_ENV = {"SEMGREP_ENABLE_VERSION_CHECK": "0", "SEMGREP_SEND_METRICS": "off"}
+
+
+#: semgrep's own reading of a `nosemgrep` comment (src/reporting/Nosemgrep.ml, 1.x).
+_RULE_IDS = r"(?:[:=][\s]?(?P<ids>([^,\s](?:[,\s]+)?)+))?"
+NOSEM_INLINE = re.compile(r" nosem(?:grep)?" + _RULE_IDS, re.IGNORECASE)
+NOSEM_PREVIOUS_LINE = re.compile(r"^[^a-zA-Z0-9]* *nosem(?:grep)?" + _RULE_IDS, re.IGNORECASE)
+MAX_DIRECTIVE = 200
+#: File extensions of the languages a rule may name (semgrep's `languages:` key).
+LANGUAGE_EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "python": (".py", ".pyw"),
+    "python3": (".py", ".pyw"),
+    "py": (".py", ".pyw"),
+    "javascript": (".js", ".jsx", ".mjs", ".cjs"),
+    "js": (".js", ".jsx", ".mjs", ".cjs"),
+    "typescript": (".ts", ".tsx"),
+    "ts": (".ts", ".tsx"),
+    "go": (".go",),
+    "golang": (".go",),
+    "java": (".java",),
+    "ruby": (".rb",),
+    "php": (".php",),
+    "rust": (".rs",),
+    "c": (".c",),
+    "csharp": (".cs",),
+    "c#": (".cs",),
+    "kotlin": (".kt",),
+    "kt": (".kt",),
+    "scala": (".scala",),
+    "bash": (".sh",),
+    "sh": (".sh",),
+}
+#: Rules in these "languages" read any file.
+ANY_LANGUAGE = frozenset({"generic", "regex", "none"})
+
+
+def nosem_directive(line: str, previous: str | None, check_id: str) -> str | None:
+    """The `nosemgrep` comment semgrep would hide a match for, or None.
+
+    As semgrep reads it: on the match's first line, or alone on the line above; no ids
+    means every rule; an id matches the rule's id or a dotted suffix of it.
+    """
+    found: list[list[str] | None] = []
+    for text, rex in ((line, NOSEM_INLINE), (previous, NOSEM_PREVIOUS_LINE)):
+        if text is None:
+            continue
+        for m in rex.finditer(text):
+            found.append(None if m["ids"] is None else _ids(m["ids"]))
+    if not found:
+        return None
+    if all(ids is None for ids in found):
+        return "nosemgrep"
+    for ids in found:
+        for wanted in ids or ():
+            if check_id == wanted or check_id.endswith("." + wanted):
+                # Rebuilt from the ids semgrep reads: the rest of the line is not kept.
+                return f"nosemgrep: {', '.join(ids or ())}"[:MAX_DIRECTIVE]
+    return None
+
+
+def _ids(text: str) -> list[str]:
+    """The rule ids of a `nosemgrep:` list as semgrep takes them: each entry's first word."""
+    out = []
+    for raw in text.split(","):
+        words = raw.strip(" ").split(" ")
+        wanted = words[0].strip('"') if words else ""
+        if wanted:
+            out.append(wanted)
+    return out
+
+
+def rule_languages(configs: Iterable[str]) -> frozenset[str] | None:
+    """The languages the rule files name; None when a config is not a local file (unknown)."""
+    out: set[str] = set()
+    for cfg in configs:
+        path = Path(cfg)
+        if not path.exists():
+            return None
+        files = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
+        for f in files if path.is_dir() else [path]:
+            try:
+                doc = yaml.safe_load(f.read_text(encoding="utf-8"))
+            except (OSError, ValueError, yaml.YAMLError):
+                return None  # semgrep will say what is wrong with it; assume every language
+            rules = doc.get("rules") if isinstance(doc, dict) else None
+            for rule in rules if isinstance(rules, list) else []:
+                langs = rule.get("languages") if isinstance(rule, dict) else None
+                if isinstance(langs, list):
+                    out.update(str(x).lower() for x in langs if x)
+    return frozenset(out)
+
+
+def covered(path: str, languages: frozenset[str] | None) -> bool:
+    """Whether some configured rule reads this file's language."""
+    if languages is None or languages & ANY_LANGUAGE:
+        return True
+    return any(path.endswith(LANGUAGE_EXTENSIONS.get(lang, ())) for lang in languages)
 
 
 def builtin_rules() -> str:
@@ -67,7 +181,9 @@ class SemgrepScanner(ToolScanner):
         configs = self.rule_configs(ctx)
         if any(not Path(c).exists() for c in configs):
             return None  # registry rules change without notice: never cache them
-        return hash_files([Path(c) for c in configs])
+        # Entries written before --disable-nosem lack the findings a comment hid.
+        rules = hash_files([Path(c) for c in configs])
+        return hashlib.sha256(f"disable-nosem;{rules}".encode()).hexdigest()
 
     def rule_configs(self, ctx: ScanContext) -> list[str]:
         out = []
@@ -90,12 +206,33 @@ class SemgrepScanner(ToolScanner):
             "--quiet",
             "--disable-version-check",
             "--metrics=off",
+            # A `nosemgrep` comment is the scanned tree's say: semgrep reports every match and
+            # parse() marks the ones a comment would have hidden.
+            "--disable-nosem",
             "--jobs",
             str(ctx.config.semgrep.jobs or ctx.jobs),
         ]
         for cfg in self.rule_configs(ctx):
             argv += ["--config", cfg]
         return [*argv, "--", *(ctx.abspath(t) for t in ctx.targets)]
+
+    def scan(self, ctx: ScanContext) -> ScanOutcome:
+        done = self.execute(self.argv(ctx), ctx)
+        outcome = self.parse(done.stdout, ctx)
+        if done.returncode == 1 and not outcome.findings:
+            raise ScannerError(self.name, "semgrep exited 1 but reported no result")
+        # semgrep drops, without a word, a file no configured rule's language reads.
+        languages = rule_languages(self.rule_configs(ctx))
+        unread = tuple(
+            NotAnalyzed(t, "semgrep: no configured rule reads this file's language")
+            for t in ctx.targets
+            if not covered(t, languages)
+            and outcome.analyzed is not None
+            and t not in outcome.analyzed
+        )
+        outcome = replace(outcome, not_analyzed=(*outcome.not_analyzed, *unread))
+        require_accounted(self.name, ctx, outcome)
+        return outcome
 
     def parse(self, stdout: str, ctx: ScanContext) -> ScanOutcome:
         try:
@@ -104,6 +241,11 @@ class SemgrepScanner(ToolScanner):
             errors: list[dict[str, Any]] = data.get("errors", [])
         except (ValueError, KeyError, TypeError) as e:
             raise ScannerOutputError(self.name, f"output is not semgrep JSON: {e}") from e
+        analyzed: frozenset[str] | None = None
+        paths = data.get("paths") if isinstance(data, dict) else None
+        scanned = paths.get("scanned") if isinstance(paths, dict) else None
+        if isinstance(scanned, list):
+            analyzed = frozenset(ctx.relpath(str(p)) for p in scanned)
         not_analyzed: list[NotAnalyzed] = []
         # Any value of the wrong type anywhere is a broken tool, never a partial result.
         try:
@@ -119,12 +261,14 @@ class SemgrepScanner(ToolScanner):
                     msg = (str(err.get("message") or kind_text).strip().splitlines() or ["?"])[0]
                     raise ScannerError(self.name, f"semgrep reported an error: {msg}")
             findings = tuple(self._finding(r, ctx) for r in results)
+            findings = mark_suppressed(findings, [str(r["check_id"]) for r in results], ctx)
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise ScannerOutputError(self.name, f"unexpected semgrep result shape: {e!r}") from e
         return ScanOutcome(
             findings=findings,
             not_analyzed=tuple(dict.fromkeys(not_analyzed)),
             rulesets=self.rulesets(ctx),
+            analyzed=analyzed,
         )
 
     def _finding(self, r: dict[str, Any], ctx: ScanContext) -> Finding:
@@ -162,6 +306,40 @@ class SemgrepScanner(ToolScanner):
             remediation=str(meta["remediation"]) if meta.get("remediation") else None,
             tags=("security", *owasp),
         )
+
+
+def mark_suppressed(
+    findings: tuple[Finding, ...], check_ids: list[str], ctx: ScanContext
+) -> tuple[Finding, ...]:
+    """Each finding a `nosemgrep` comment in its file would hide, marked with that comment."""
+    sources: dict[str, list[str] | None] = {}
+    # Only the files the tool was handed are read: a path in its output is not trusted.
+    wanted = normalized(ctx.targets)
+    out = []
+    for f, check_id in zip(findings, check_ids, strict=True):
+        path = f.location.path
+        if path not in sources:
+            sources[path] = _read_lines(ctx, path) if path in wanted else None
+        lines = sources[path]
+        n = f.location.start_line or 0
+        if lines and 1 <= n <= len(lines):
+            previous = lines[n - 2] if n >= 2 else None
+            directive = nosem_directive(lines[n - 1], previous, check_id)
+            if directive is not None:
+                line = n if NOSEM_INLINE.search(lines[n - 1]) else n - 1
+                f = replace(f, suppression=Suppression(directive=directive, line=line))
+        out.append(f)
+    return tuple(out)
+
+
+def _read_lines(ctx: ScanContext, path: str) -> list[str] | None:
+    try:
+        source = (ctx.root / path).read_bytes()
+    except (OSError, ValueError):
+        return None  # unreadable now: nothing can be proven suppressed, so nothing is
+    if b"nosem" not in source.lower():
+        return None
+    return source.decode("utf-8", errors="replace").split("\n")
 
 
 def _as_list(v: Any) -> list[Any]:

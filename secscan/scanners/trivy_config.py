@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import posixpath
+import re
+import shutil
+import tempfile
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
+from secscan._atomic import write_atomic
 from secscan.checkids import canonical_check_id
 from secscan.errors import ScannerError, ScannerOutputError
-from secscan.findings import Finding, FindingKind, Location, NotAnalyzed, Severity
+from secscan.findings import Finding, FindingKind, Location, NotAnalyzed, Severity, Suppression
 from secscan.scanners import _trivy, trivy_titles
-from secscan.scanners.base import ScanContext, ScanOutcome
+from secscan.scanners.base import ScanContext, ScanOutcome, require_accounted
 
 #: Files trivy's misconfiguration scanners may read. YAML and JSON are handed over whole:
 #: only trivy can tell a Kubernetes manifest or a CloudFormation template from other data.
@@ -26,6 +34,12 @@ EXTENSIONS = (
     ".tgz",
 )
 _DOCKERFILE_NAMES = ("dockerfile", "containerfile")
+#: An inline ignore as trivy reads one (pkg/iac/ignore/parse.go): a space-separated word that,
+#: after leading `#`, `/` and `*`, starts with `trivy:` or `tfsec:`.
+_DIRECTIVE = re.compile(rb"(?:^|(?<=[\s#/*]))(?:trivy|tfsec):")
+_DIRECTIVE_TEXT = re.compile(r"(?:trivy|tfsec):\S+")
+MAX_DIRECTIVE = 200
+_TERRAFORM = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
 
 
 def is_dockerfile(name: str) -> bool:
@@ -86,7 +100,73 @@ class TrivyConfigScanner(_trivy.TrivyScanner):
                 f"trivy could not parse any of the {len(certain)} IaC file(s) it was given "
                 f"(first: {first.path}: {first.reason})",
             )
-        return ScanOutcome(findings=outcome.findings, not_analyzed=not_analyzed)
+        # trivy 0.76 has no switch to report what an inline ignore hid: the files that carry
+        # one are scanned once more with every directive defused, and the difference is it.
+        directives = _directive_files(ctx)
+        findings = outcome.findings
+        if directives:
+            findings = (*findings, *self._suppressed(ctx, outcome.findings, directives))
+        out = ScanOutcome(
+            findings=findings, not_analyzed=not_analyzed, analyzed=self.accounted(done.stdout, ctx)
+        )
+        require_accounted(self.name, ctx, out)
+        return out
+
+    def accounted(self, stdout: str, ctx: ScanContext) -> frozenset[str]:
+        """The targets trivy's report vouches for.
+
+        A Dockerfile must appear as a result of its own; a Terraform file appears when a check
+        fails in it, and otherwise its module (a folder at or above it) carries the pass
+        count. YAML and JSON may be no IaC at all: trivy reports only those it recognised, so
+        silence about them proves nothing either way and they are not held against it.
+        """
+        directory = _trivy.base_dir(ctx.targets)
+        reported = {
+            posixpath.normpath(_trivy.to_root(directory, str(r.get("Target")))): str(
+                r.get("Type") or ""
+            )
+            for r in _trivy.load_results(stdout, self.name)
+        }
+        modules = {p for p, kind in reported.items() if kind == "terraform"}
+        out = set()
+        for t in ctx.targets:
+            here = posixpath.normpath(t)
+            if here in reported or not is_certainly_iac(t):
+                out.add(t)
+            elif here.lower().endswith(_TERRAFORM) and any(
+                p.as_posix() in modules for p in PurePosixPath(here).parents
+            ):
+                out.add(t)
+        return frozenset(out)
+
+    def _suppressed(
+        self, ctx: ScanContext, honoured: tuple[Finding, ...], directives: dict[str, bytes]
+    ) -> list[Finding]:
+        """The findings trivy's inline ignores hid: those a run with them defused adds."""
+        work = Path(tempfile.mkdtemp(prefix="secscan-iac-"))
+        try:
+            for t in ctx.targets:
+                content = directives.get(t)
+                if content is None:
+                    try:
+                        content = (ctx.root / t).read_bytes()
+                    except (OSError, ValueError):
+                        continue
+                write_atomic(work / t, defuse(content))
+            shadow = replace(ctx, root=work)
+            done = self.execute(self.argv(shadow), shadow)
+            every = self.parse(done.stdout, shadow).findings
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        seen = Counter(_key(f) for f in honoured)
+        out = []
+        for f in every:
+            if seen[_key(f)]:
+                seen[_key(f)] -= 1
+                continue
+            directive = directive_near(directives.get(f.location.path, b""), f.location.start_line)
+            out.append(replace(f, suppression=directive))
+        return out
 
     def not_analyzed(self, stderr: str, ctx: ScanContext) -> tuple[NotAnalyzed, ...]:
         """trivy exits 0 and reports nothing for a file it cannot parse; its log names the file."""
@@ -120,6 +200,42 @@ class TrivyConfigScanner(_trivy.TrivyScanner):
                 self.name, f"unexpected trivy misconfiguration shape: {e!r}"
             ) from e
         return ScanOutcome(findings=tuple(findings))
+
+
+def _directive_files(ctx: ScanContext) -> dict[str, bytes]:
+    out = {}
+    for t in ctx.targets:
+        try:
+            content = (ctx.root / t).read_bytes()
+        except (OSError, ValueError):
+            continue
+        if _DIRECTIVE.search(content):
+            out[t] = content
+    return out
+
+
+def defuse(content: bytes) -> bytes:
+    """The same file with every inline ignore made unreadable to trivy, lines and columns kept."""
+    return _DIRECTIVE.sub(lambda m: m.group(0)[:-1] + b"_", content)
+
+
+def directive_near(content: bytes, line: int | None) -> Suppression:
+    """The directive closest above (or on) a finding's first line: the one that hid it."""
+    found = [
+        (n, m.group(0))
+        for n, text in enumerate(content.decode("utf-8", errors="replace").splitlines(), 1)
+        for m in _DIRECTIVE_TEXT.finditer(text)
+    ]
+    if not found:
+        return Suppression(directive="trivy:ignore")
+    above = [(n, d) for n, d in found if line is None or n <= line]
+    n, directive = above[-1] if above else found[0]
+    return Suppression(directive=directive[:MAX_DIRECTIVE], line=n)
+
+
+def _key(f: Finding) -> tuple[object, ...]:
+    loc = f.location
+    return (loc.path, f.rule_id, loc.start_line, loc.end_line, f.resource, f.message)
 
 
 def misconfig_finding(

@@ -452,8 +452,17 @@ def _trivy_vuln(
         tags=("image", "os-pkgs" if os_package else "lang-pkgs"),
         resource=repo,
         cvss_vector=str(vector) if vector else None,
-        cvss_score=float(score) if score else None,
+        cvss_score=_score(score),
     )
+
+
+def _score(value: Any) -> float | None:
+    """A CVSS base score: 0 to 10; trivy's JSON may carry NaN or a string that is none."""
+    try:
+        score = float(value) if value else None
+    except (TypeError, ValueError):
+        return None
+    return score if score is not None and 0.0 <= score <= 10.0 else None
 
 
 def oci_ref_name(layout: Path) -> str | None:

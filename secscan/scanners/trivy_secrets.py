@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
+from secscan import redact
 from secscan.errors import ScannerOutputError
 from secscan.findings import Finding, FindingKind, Location, Severity
 from secscan.scanners import _trivy
@@ -12,6 +15,25 @@ from secscan.scanners.base import ScanContext, ScanOutcome
 #: The preview kept of a secret's line: trivy has already replaced the match with `*`.
 PREVIEW_CHARS = 160
 PREVIEW_LINES = 3
+#: secscan's secret config: trivy's path allow rules (tests, examples, docs, Markdown) off,
+#: only issuers' documentation example keys allowed. Shipped inside the package.
+SECRET_CONFIG = Path(__file__).with_name("trivy-secret.yaml")
+#: Text files trivy's secret analyzer never opens whatever its config says (measured with
+#: trivy 0.76: lock files, go.mod/go.sum, SVG images). secscan's own detector reads them.
+TRIVY_NEVER_READS = frozenset(
+    {
+        "Gemfile.lock",
+        "Pipfile.lock",
+        "go.mod",
+        "go.sum",
+        "package-lock.json",
+        "pnpm-lock.yaml",
+        "yarn.lock",
+    }
+)
+TRIVY_NEVER_READS_SUFFIXES = (".svg",)
+#: Bytes of such a file secscan reads (a lock file is rarely bigger).
+DETECTOR_MAX_BYTES = 8 * 1024 * 1024
 REMEDIATION = (
     "Revoke and rotate the credential now (it is in the history even after the file is fixed), "
     "then load it at run time from a secret store or the environment."
@@ -58,8 +80,8 @@ class TrivySecretsScanner(_trivy.TrivyScanner):
             *self.common_flags(ctx),
             "--scanners",
             "secret",
-            # a `trivy-secret.yaml` in the scanned tree could switch rules off; ours are built in
-            "--secret-config=",
+            # a `trivy-secret.yaml` in the scanned tree could switch rules off: ours is named
+            f"--secret-config={SECRET_CONFIG}",
             "--cache-backend",
             "memory",
             "--parallel",
@@ -70,6 +92,17 @@ class TrivySecretsScanner(_trivy.TrivyScanner):
             "--",
             ctx.abspath(where.directory) if where.directory else str(ctx.root),
         ]
+
+    def scan(self, ctx: ScanContext) -> ScanOutcome:
+        outcome = super().scan(ctx)
+        extra = tuple(
+            f
+            for rel in ctx.targets
+            if PurePosixPath(rel).name in TRIVY_NEVER_READS
+            or rel.lower().endswith(TRIVY_NEVER_READS_SUFFIXES)
+            for f in detector_findings(ctx.root, rel, self.name)
+        )
+        return replace(outcome, findings=outcome.findings + extra) if extra else outcome
 
     def parse(self, stdout: str, ctx: ScanContext) -> ScanOutcome:
         results = _trivy.load_results(stdout, self.name)
@@ -122,3 +155,43 @@ def secret_finding(
         tags=tuple(tags),
         resource=resource,
     )
+
+
+def detector_findings(root: Path, rel: str, scanner: str) -> list[Finding]:
+    """Credentials of known formats in a file trivy skips, found by secscan's detector.
+
+    Only formats that say what they are count (a token's issuer prefix, a URL password, a
+    key block): lock files are full of random-looking hashes. No snippet is kept.
+    """
+    path = root / rel
+    try:
+        if path.is_symlink() or not path.is_file():
+            return []
+        with path.open("rb") as fh:
+            text = fh.read(DETECTOR_MAX_BYTES).decode("utf-8", errors="replace")
+    except OSError:
+        return []
+    out: list[Finding] = []
+    end_of_last = -1
+    for span in sorted(redact.find_tokens(text), key=lambda s: (s.start, -s.end)):
+        if span.start < end_of_last:
+            continue  # one credential seen by two detectors is one finding
+        end_of_last = span.end
+        start = text.count("\n", 0, span.start) + 1
+        end = start + text.count("\n", span.start, span.end)
+        title = f"{span.kind} (secscan detector; trivy does not read this file)"
+        out.append(
+            Finding(
+                scanner=scanner,
+                rule_id=f"secscan-{span.kind}",
+                title=title,
+                message=f"{title} found; the value is masked and not stored by secscan",
+                severity=Severity.HIGH,
+                kind=FindingKind.SECRET,
+                location=Location(path=rel, start_line=start, end_line=end),
+                cwe=(798,),
+                remediation=REMEDIATION,
+                tags=("secret", "detector:secscan"),
+            )
+        )
+    return out

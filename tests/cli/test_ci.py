@@ -185,3 +185,33 @@ def test_merged_baselines_accept_the_most_generous_count_never_the_sum() -> None
     assert merged is not None
     assert dict(merged.counts) == {"fp1": 3, "fp2": 2}
     assert incremental.merge_baselines(None, None) is None
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("comment", ["# nosec", "# nosec B602"])
+def test_a_pr_that_adds_a_flaw_with_an_inline_suppression_still_fails(
+    repo: Path,
+    tmp_path: Path,
+    run_cli: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+    comment: str,
+) -> None:
+    """Issue 12 item 4: the suppression arrives with its finding in the change under review,
+    so `ci` does not honour it; the flaw counts and the suppression is named."""
+    monkeypatch.chdir(repo)
+    out = tmp_path / "reports"
+    (repo / "app.py").write_text(BRANCH_NEW_FLAW.rstrip("\n") + f"  {comment}\n")
+    commit_all(repo, "pricing, quietly")
+    ran = run_cli("ci", "--new-since", "main", "--output-dir", str(out))
+    assert ran.code == 1, ran.out + ran.err
+    data = results(out)
+    new = data["decision"]["new_fingerprints"]
+    assert finding_rules(data, data["decision"]["failing_fingerprints"]) == ["B602"]
+    assert data["decision"]["failing_fingerprints"] == new
+    assert any(
+        "added by the change under review" in w and f"({comment})" in w
+        for w in data["decision"]["warnings"]
+    )
+    # the flaw on main without a comment is still found on the branch, not new
+    b602 = [f for r in data["result"]["runs"] for f in r["findings"] if f["rule_id"] == "B602"]
+    assert len(b602) == 2

@@ -28,9 +28,9 @@ def _by_name(found: Manifests) -> dict[str, tuple[str | None, str, int, str | No
 def test_manifest_names() -> None:
     for yes in ("requirements.txt", "a/requirements-dev.txt", "dev-requirements.txt",
                 "requirements/base.txt", "pyproject.toml", "uv.lock", "poetry.lock",
-                "Pipfile.lock"):  # fmt: skip
+                "Pipfile.lock", "setup.py", "pkg/setup.cfg", "Pipfile"):  # fmt: skip
         assert is_manifest(yes), yes
-    for no in ("constraints.txt", "notes.txt", "Pipfile", "setup.py", "requirements.in"):
+    for no in ("constraints.txt", "notes.txt", "requirements.in"):
         assert not is_manifest(no), no
 
 
@@ -268,4 +268,146 @@ def test_broken_lock_files_are_problems(tmp_path: Path) -> None:
         "a/poetry.lock",
         "b/Pipfile.lock",
         "c/uv.lock",
+    ]
+
+
+def test_poetry_dependencies_groups_and_constraints(tmp_path: Path) -> None:
+    found = _collect(
+        tmp_path,
+        {
+            "pyproject.toml": (
+                "[tool.poetry]\n"
+                'name = "shop"\n'
+                "\n"
+                "[tool.poetry.dependencies]\n"
+                'python = "^3.11"\n'
+                'Django = "3.2"\n'
+                'requests = "^2.20"\n'
+                'flask = { version = "==0.12.2", extras = ["dotenv"] }\n'
+                'lib = { git = "https://user:tok@example.com/lib.git" }\n'
+                'local = { path = "../local" }\n'
+                'multi = [{ version = "1.0", python = "<3.12" }, { version = "2.0" }]\n'
+                "\n"
+                "[tool.poetry.group.dev.dependencies]\n"
+                'pytest = "6.2.5"\n'
+                "[tool.poetry.dev-dependencies]\n"
+                'black = "*"\n'
+            )
+        },
+    )
+    assert found.problems == []
+    got = _by_name(found)
+    assert "python" not in got
+    assert got["django"] == ("3.2", "pyproject.toml", 6, None)
+    assert got["requests"] == (None, "pyproject.toml", 7, None)
+    assert got["flask"] == ("0.12.2", "pyproject.toml", 8, None)
+    assert got["lib"] == (None, "pyproject.toml", 9, "https://***@example.com/lib.git")
+    assert got["multi"][:3] == (None, "pyproject.toml", 11)
+    assert got["pytest"] == ("6.2.5", "pyproject.toml", 14, None)
+    assert got["black"] == (None, "pyproject.toml", 16, None)
+    assert [n.reason for n in found.not_audited] == [
+        "line 10: local comes from a local path: not audited"
+    ]
+
+
+def test_setup_cfg_install_requires_and_extras(tmp_path: Path) -> None:
+    found = _collect(
+        tmp_path,
+        {
+            "setup.cfg": (
+                "[metadata]\n"
+                "name = shop\n"
+                "[options]\n"
+                "install_requires =\n"
+                "    Django==3.2  # pinned\n"
+                "    requests>=2.0\n"
+                "[options.extras_require]\n"
+                "dev = pytest==6.2.5\n"
+            ),
+            "b/setup.cfg": "[options]\ninstall_requires = file: requirements.in\n",
+            "c/setup.cfg": "[options\ninstall_requires = x\n",
+        },
+    )
+    got = _by_name(found)
+    assert got["django"] == ("3.2", "setup.cfg", 5, None)
+    assert got["requests"][:3] == (None, "setup.cfg", 6)
+    assert got["pytest"] == ("6.2.5", "setup.cfg", 8, None)
+    assert [n.path for n in found.not_audited] == ["b/setup.cfg"]
+    assert "file: requirements.in" in found.not_audited[0].reason
+    assert [p.path for p in found.problems] == ["c/setup.cfg"]
+
+
+def test_setup_py_is_read_never_run(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    found = _collect(
+        tmp_path,
+        {
+            "setup.py": (
+                "import pathlib\n"
+                f"pathlib.Path({str(marker)!r}).write_text('x')\n"
+                "from setuptools import setup\n"
+                "EXTRA = ['pytest==6.2.5']\n"
+                "setup(\n"
+                "    name='shop',\n"
+                "    install_requires=[\n"
+                "        'Django==3.2',\n"
+                "        'requests>=2',\n"
+                "    ],\n"
+                "    extras_require={'dev': EXTRA},\n"
+                ")\n"
+            ),
+            "b/setup.py": (
+                "import setuptools\n"
+                "setuptools.setup(install_requires=open('req.txt').read().split())\n"
+            ),
+            "c/setup.py": "from setuptools import setup\nsetup(**CONFIG)\n",
+            "d/setup.py": "print 'python 2'\n",
+            "e/setup.py": "from setuptools import setup as s\ns(install_requires=['x==1'])\n",
+        },
+    )
+    assert not marker.exists()
+    got = _by_name(found)
+    assert got["django"] == ("3.2", "setup.py", 8, None)
+    assert got["requests"][:3] == (None, "setup.py", 9)
+    assert got["pytest"] == ("6.2.5", "setup.py", 4, None)
+    reasons = {n.path: n.reason for n in found.not_audited}
+    assert reasons == {
+        "b/setup.py": "line 2: setup(install_requires=...) is not a literal list: not analyzed "
+        "(audit it through a requirements or lock file)",
+        "c/setup.py": "line 2: setup(**...) arguments are computed: not analyzed "
+        "(audit them through a requirements or lock file)",
+        "d/setup.py": "does not parse as Python (SyntaxError): not analyzed",
+        "e/setup.py": "no setup(...) call found (renamed or built at run time): its "
+        "requirements were not analyzed (audit them through a requirements or lock file)",
+    }
+    assert found.problems == []
+
+
+def test_pipfile_packages_and_dev_packages(tmp_path: Path) -> None:
+    found = _collect(
+        tmp_path,
+        {
+            "Pipfile": (
+                "[[source]]\n"
+                'url = "https://pypi.org/simple"\n'
+                "[packages]\n"
+                'django = "==3.2"\n'
+                'requests = "*"\n'
+                'flask = {version = "==0.12.2", extras = ["dotenv"]}\n'
+                'lib = {git = "https://example.com/lib.git", ref = "main"}\n'
+                'mine = {path = ".", editable = true}\n'
+                "[dev-packages]\n"
+                'pytest = ">=6"\n'
+            )
+        },
+    )
+    assert found.problems == []
+    got = _by_name(found)
+    assert got["django"] == ("3.2", "Pipfile", 4, None)
+    assert got["requests"] == (None, "Pipfile", 5, None)
+    assert got["flask"] == ("0.12.2", "Pipfile", 6, None)
+    assert got["lib"] == (None, "Pipfile", 7, "https://example.com/lib.git")
+    assert got["pytest"][:3] == (None, "Pipfile", 10)
+    assert [n.reason for n in found.not_audited] == [
+        "line 8: mine comes from a local path: not audited"
     ]

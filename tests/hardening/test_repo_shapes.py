@@ -226,7 +226,11 @@ def test_huge_output_under_the_limit_is_read_whole(tmp_path: Path, run_cli, fake
         "col_offset": 0,
         "more_info": "",
     }
-    doc = {"results": [{**result, "line_number": i, "line_range": [i]} for i in range(1, 5_001)]}
+    doc = {
+        "results": [{**result, "line_number": i, "line_range": [i]} for i in range(1, 5_001)],
+        # a tool must say it read the file it was handed (issue 12 item 5)
+        "metrics": {str(root / "app.py"): {"loc": 5_000}},
+    }
     (tmp_path / "big.json").write_text(json.dumps(doc))
     fake_tool("bandit", VERSION + f"cat '{tmp_path / 'big.json'}'; exit 1")
     out = tmp_path / "out"

@@ -63,7 +63,7 @@ def test_plain_render_has_no_timings_and_is_stable() -> None:
 def test_credential_literals_are_masked() -> None:
     text = plain(rich_saved())
     assert "hunter2-prod" not in text
-    assert "Possible hardcoded password: '********'" in text
+    assert "Possible hardcoded password: '[redacted password, 12 chars]'" in text
 
 
 def test_hostile_text_is_neither_markup_nor_escape_codes() -> None:

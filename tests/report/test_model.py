@@ -8,7 +8,7 @@ from reportdata import NOW, empty_saved, rich_saved, with_findings
 
 from secscan.findings import Finding, FindingKind, Location, Severity
 from secscan.policy.decision import Outcome, Reason
-from secscan.redact import MASK, redact
+from secscan.redact import MASK_PREFIX, redact
 from secscan.report.model import Verdict, build
 from secscan.results import SavedResults
 
@@ -86,14 +86,20 @@ def test_credential_literals_are_masked() -> None:
     )
     r = redact(f)
     assert "Sh0p" not in r.message and "Sh0p" not in (r.location.snippet or "")
-    assert MASK in r.message and r.fingerprint == f.fingerprint
+    assert MASK_PREFIX in r.message and r.fingerprint == f.fingerprint
     semgrep = replace(f, scanner="semgrep", rule_id="hardcoded-secret", cwe=(798,))
     assert "Sh0p" not in (redact(semgrep).location.snippet or "")
     # A secret scanner's own mask stays as it is; other findings are untouched.
     preview = replace(f.location, snippet='K = "*****"')
     masked = replace(f, kind=FindingKind.SECRET, location=preview)
     assert redact(masked).location.snippet == 'K = "*****"'
+    # Any finding's text is masked, not only a credential rule's (issue 13): a SQL finding
+    # quoting the same line hides the value too; one without a credential is left as it is.
     sql = replace(f, rule_id="B608", cwe=(89,))
-    assert redact(sql) is sql
+    assert "Sh0p" not in redact(sql).message and "Sh0p" not in (redact(sql).location.snippet or "")
+    clean = replace(
+        sql, message="Possible SQL injection", location=Location("a.py", 3, snippet="q = f'{x}'")
+    )
+    assert redact(clean) is clean
     model = build(with_findings(empty_saved(), "bandit", (f,)), NOW)
     assert "Sh0p" not in model.findings[0].finding.message

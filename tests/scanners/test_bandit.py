@@ -65,8 +65,11 @@ def test_real_bandit_matches_captured_shape(tmp_path: Path) -> None:
         "B403",
         "B404",
         "B602",
+        "B602",
         "B608",
     ]
     assert [n.path for n in outcome.not_analyzed] == ["broken.py"]
-    assert outcome.inline_suppressions == 1
+    # run with --ignore-nosec: the `# nosec B602` result is kept and marked, not hidden
+    (marked,) = [f for f in outcome.findings if f.suppression]
+    assert (marked.rule_id, marked.location.start_line) == ("B602", 24)
     assert scanner.version()[0].isdigit()

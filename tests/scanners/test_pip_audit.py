@@ -321,3 +321,42 @@ def test_the_cli_offline_helper_really_cuts_the_network() -> None:
     if argv[0] == sys.executable:
         pytest.skip("no network namespace here: the proxy fallback only stops HTTP clients")
     assert subprocess.run(argv, env=env, timeout=30).returncode == 0
+
+
+@pytest.mark.integration
+def test_poetry_setup_cfg_and_setup_py_dependencies_are_audited(
+    tmp_path: Path, osv_db: Path, run_cli
+) -> None:  # type: ignore[no-untyped-def]
+    """Before, these declared nothing to pip-audit and the run said ok, 0 findings."""
+    root = tmp_path / "proj"
+    (root / "svc" / "lib").mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        '[tool.poetry]\nname = "shop"\n\n[tool.poetry.dependencies]\npython = "^3.11"\n'
+        'django = "3.2.0"\n'
+    )
+    (root / "svc" / "setup.cfg").write_text("[options]\ninstall_requires =\n    requests==2.19.0\n")
+    (root / "svc" / "lib" / "setup.py").write_text(
+        "from setuptools import setup\nsetup(name='lib', install_requires=['urllib3==1.26.16'])\n"
+    )
+    (root / "setup.py").write_text(
+        "from setuptools import setup\nsetup(install_requires=open('r.txt').read().split())\n"
+    )
+    out = tmp_path / "out"
+    res = run_cli("scan", str(root), "--scanner", "pip-audit", "--advisory-db", str(osv_db),
+                  "--output-dir", str(out), "--no-cache")  # fmt: skip
+    assert res.code == 1, res.err
+    where = {(f["package"]["name"], f["location"]["path"]) for f in _findings(out)}
+    assert where == {
+        ("django", "pyproject.toml"),
+        ("requests", "svc/setup.cfg"),
+        ("urllib3", "svc/lib/setup.py"),
+    }
+    data = json.loads((out / "secscan-results.json").read_text())
+    run = next(r for r in data["result"]["runs"] if r["scanner"] == "pip-audit")
+    assert run["not_analyzed"] == [
+        {
+            "path": "setup.py",
+            "reason": "line 2: setup(install_requires=...) is not a literal list: not analyzed "
+            "(audit it through a requirements or lock file)",
+        }
+    ]

@@ -37,6 +37,12 @@ def summary(saved: SavedResults, written: Sequence[str] = (), *, top: int = TOP)
             lines.append(f"    {safe_text(n.path)}: {safe_text(n.reason)}")
         if len(not_analyzed) > 5:
             lines.append(f"    ... and {len(not_analyzed) - 5} more (see the reports)")
+    if result.excluded:
+        shown = ", ".join(safe_text(e.path) for e in result.excluded[:5])
+        more = f" and {len(result.excluded) - 5} more" if len(result.excluded) > 5 else ""
+        lines.append(
+            f"  excluded: {len(result.excluded)} path(s): {shown}{more} (reasons in the reports)"
+        )
     if findings:
         lines.append("  top findings:")
         for f in findings[:top]:

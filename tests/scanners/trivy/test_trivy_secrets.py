@@ -10,7 +10,7 @@ from trivy_helpers import FIX, context
 
 from secscan.findings import FindingKind, Severity
 from secscan.report import FORMATS
-from secscan.scanners.trivy_secrets import TrivySecretsScanner, masked_preview
+from secscan.scanners.trivy_secrets import SECRET_CONFIG, TrivySecretsScanner, masked_preview
 
 TARGETS = ("app/settings.py", "keys/deploy.pem", "values.txt")
 
@@ -74,14 +74,66 @@ def test_argv_is_offline_and_ignores_the_trees_own_secret_rules(tmp_path: Path) 
     (tmp_path / "a.txt").write_text("")
     argv = TrivySecretsScanner().argv(context(tmp_path, "a.txt"))
     assert argv[argv.index("--scanners") + 1] == "secret"
+    # secscan's own secret config, never the tree's `trivy-secret.yaml`
+    assert f"--secret-config={SECRET_CONFIG}" in argv and SECRET_CONFIG.is_file()
     for flag in (
-        "--secret-config=",
         "--config=",
         "--ignorefile=",
         "--skip-version-check",
         "--disable-telemetry",
     ):
         assert flag in argv
+
+
+#: trivy's built-in allow rules skip all of these paths; secscan's secret config does not.
+ALLOW_LISTED = (
+    "README.md",
+    "docs/setup.md",
+    "tests/conftest.py",
+    "test_app.py",
+    "app_test.go",
+    "examples/client.py",
+    ".env.example",
+    "deploy.example.yaml",
+    "src/vendor/lib/x.py",
+    "src/locales/en.py",
+    "a.dist-info/METADATA",
+)
+
+
+@pytest.mark.integration
+def test_tokens_in_docs_tests_and_examples_are_found_but_doc_example_keys_are_not(
+    tmp_path: Path,
+) -> None:
+    alnum = string.ascii_letters + string.digits
+    token = "gh" + "p_" + "".join(secrets.choice(alnum) for _ in range(36))
+    for rel in ALLOW_LISTED:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(f'token = "{token}"\n')
+    # AWS's own documentation key: in every tutorial, opens nothing
+    (tmp_path / "aws.md").write_text("aws_access_key_id = " + "AKIA" + "IOSFODNN7EXAMPLE\n")
+    scanner = TrivySecretsScanner()
+    ctx = context(tmp_path, *ALLOW_LISTED, "aws.md")
+    outcome = scanner.scan(ctx)
+    found = {f.location.path for f in outcome.findings}
+    assert found == set(ALLOW_LISTED)
+    assert {f.rule_id for f in outcome.findings} == {"github-pat"}
+
+
+@pytest.mark.integration
+def test_files_trivy_never_reads_go_through_secscans_detector(tmp_path: Path) -> None:
+    alnum = string.ascii_letters + string.digits
+    token = "gh" + "p_" + "".join(secrets.choice(alnum) for _ in range(36))
+    skipped = ("package-lock.json", "yarn.lock", "go.sum", "Pipfile.lock", "docs/logo.svg")
+    for rel in skipped:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(f'{{"a": 1,\n "token": "{token}"}}\n')
+    # integrity hashes are random-looking but no credential: not reported
+    (tmp_path / "Gemfile.lock").write_text("sha512-" + "Ab1" * 30 + "\n")
+    outcome = TrivySecretsScanner().scan(context(tmp_path, *skipped, "Gemfile.lock"))
+    got = sorted((f.location.path, f.rule_id, f.location.start_line) for f in outcome.findings)
+    assert got == sorted((rel, "secscan-github-token", 2) for rel in skipped)
+    assert all(f.location.snippet is None and token not in f.message for f in outcome.findings)
 
 
 def planted_credentials() -> dict[str, str]:

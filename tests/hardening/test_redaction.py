@@ -1,0 +1,228 @@
+"""The redaction stage, one regression test per way a credential used to leak (issue 13),
+and a property: wherever a credential sits among other literals, no 8-character piece of it
+survives."""
+
+from __future__ import annotations
+
+import random
+import secrets
+import string
+from pathlib import Path
+
+import pytest
+from credentials import Credential, formats, pieces
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from secscan import fingerprint
+from secscan.config import Config
+from secscan.findings import (
+    Finding,
+    FindingKind,
+    Location,
+    NotAnalyzed,
+    RunStatus,
+    ScannerRun,
+    Severity,
+)
+from secscan.pipeline import scan
+from secscan.redact import MASK_PREFIX, Redactor, hint, python_spans
+
+ALNUM = string.ascii_letters + string.digits
+OSV = Path(__file__).resolve().parents[1] / "data" / "osv"
+
+
+def _token() -> str:
+    return "gh" + "p_" + "".join(secrets.choice(ALNUM) for _ in range(36))
+
+
+def _leaks(secret: str, text: str) -> list[str]:
+    low = text.lower()
+    return [p for p in pieces(secret) if p.lower() in low]
+
+
+def _code_finding(path: str, line: int, rule: str = "B602") -> Finding:
+    return Finding(
+        "bandit",
+        rule,
+        "subprocess call with shell=True",
+        "subprocess call with shell=True identified, security issue.",
+        Severity.HIGH,
+        FindingKind.CODE,
+        Location(path, line, line),
+        cwe=(78,),
+    )
+
+
+def test_snippets_of_other_findings_are_masked(tmp_path: Path) -> None:
+    """Bullet 1: `_with_snippet` copies source lines into a finding that is not a secret."""
+    token = _token()
+    (tmp_path / "deploy.py").write_text(
+        f'import subprocess\nsubprocess.call("deploy --key {token}", shell=True)\n'
+    )
+    (f,) = fingerprint.assign([_code_finding("deploy.py", 2)], tmp_path)
+    assert f.location.snippet is not None and "subprocess.call" in f.location.snippet
+    assert not _leaks(token, f.location.snippet)
+    assert "ghp_..." in f.location.snippet and f.fingerprint
+
+
+def test_the_literal_after_a_short_one_is_masked_not_the_text_between() -> None:
+    """Bullet 2: quote pairing masked `"db", password=` and left the password."""
+    line = 'conn = psycopg2.connect(host="db", password="Hunter2-Prod!")'
+    out = Redactor().text(line)
+    assert "Hunter2" not in out and 'host="db"' in out
+    assert out == 'conn = psycopg2.connect(host="db", password="[redacted password, 13 chars]")'
+    # a password holding the other quote (and both) is masked whole
+    source = "password = \"Xy7'abQ\\\"cdE!9fgh\"\nuser = 'app'\n"
+    spans = python_spans(source)
+    assert [source[s.start : s.end] for s in spans] == ["Xy7'abQ\\\"cdE!9fgh"]
+
+
+def test_error_texts_quoting_a_line_are_masked(tmp_path: Path) -> None:
+    """Bullet 3: manifest errors, trivy `err=` fields and tool stderr quote the scanned line."""
+    token = _token()
+    (tmp_path / "requirements.txt").write_text(f"requests==2.31.0\n{token}\n")
+    redactor = Redactor(tmp_path)
+    run = ScannerRun(
+        "pip-audit",
+        FindingKind.DEPENDENCY,
+        RunStatus.ERROR,
+        error=f"requirements.txt:2: invalid requirement '{token}'",
+        not_analyzed=(
+            NotAnalyzed("requirements.txt", f"invalid requirement '{token}'"),
+            # trivy's Dockerfile parser upper-cases the word it cannot read
+            NotAnalyzed("requirements.txt", f"unknown instruction: {token.upper()}"),
+        ),
+    )
+    out = redactor.run(run)
+    texts = [out.error or "", *(n.reason for n in out.not_analyzed)]
+    assert all(not _leaks(token, t) for t in texts), texts
+    assert all(MASK_PREFIX in t for t in texts)
+
+
+@pytest.mark.integration
+def test_real_tool_errors_quoting_credentials_are_masked(tmp_path: Path) -> None:
+    """Bullet 3 with the real tools: pip-audit's manifest error, trivy's Dockerfile error."""
+    token, url_token = _token(), _token()
+    (tmp_path / "requirements.txt").write_text(
+        f"orders @ https://pkgs.internal/o-1.0-py3-none-any.whl?token={url_token}\ntoken: {token}\n"
+    )
+    (tmp_path / "Dockerfile").write_text(f"FROM python:3.12\n{token}\n")
+    result = scan(tmp_path, Config(), scanner_names=["pip-audit", "iac"], use_cache=False)
+    texts = [r.error or "" for r in result.runs]
+    texts += [n.reason for r in result.runs for n in r.not_analyzed]
+    texts += [f.location.snippet or "" for f in result.findings]
+    assert any("invalid requirement" in t for t in texts), texts
+    assert any("unknown instruction" in t for t in texts), texts
+    for t in texts:
+        assert not _leaks(token, t) and not _leaks(url_token, t), t
+
+
+def test_masks_keep_a_hint_and_never_eight_characters() -> None:
+    """Bullet 4 (masks that still help): kind, length, at most 4 chars of a public prefix."""
+    token = _token()
+    assert hint(token, "password") == "[redacted github-token ghp_..., 40 chars]"
+    stripe = "sk_" + "live_" + "".join(secrets.choice(ALNUM) for _ in range(24))
+    assert hint(stripe, "stripe-key").startswith("[redacted stripe-key sk_l...")
+    assert hint("Hunter2-Prod!", "password") == "[redacted password, 13 chars]"
+
+
+#: Other literals a credential may sit among on a line of Python or config.
+_OTHER = st.sampled_from(
+    ['"db"', "'app'", "5432", '"eu-west-1"', "True", '"x"', "f'{user}'", '"a b"', "None"]
+)
+_NAMES = st.sampled_from(["token", "password", "api_key", "secret", "auth", "value", "x"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    kind=st.integers(0, 20),
+    before=st.lists(_OTHER, max_size=4),
+    after=st.lists(_OTHER, max_size=3),
+    name=_NAMES,
+    style=st.sampled_from(["call", "assign", "yaml", "env", "dict"]),
+)
+def test_property_no_piece_of_a_credential_survives_redaction(
+    seed: int, kind: int, before: list[str], after: list[str], name: str, style: str
+) -> None:
+    cred: Credential = formats(random.Random(seed))[kind]
+    value = cred.text.replace("\n", "\\n").replace("\\", "\\\\").replace('"', '\\"')
+    literal = f'"{value}"'
+    args = [*before, f"{name}={literal}", *after]
+    line = {
+        "call": f"client.connect({', '.join(args)})",
+        "assign": f"{name} = {literal}; other = ({', '.join(before + after)})",
+        "yaml": f"{name}: {literal}  # {' '.join(before)}",
+        "env": f"{name.upper()}={cred.text.replace(chr(10), '')} {' '.join(after)}",
+        "dict": f"{{{', '.join(before)}, '{name}': {literal}, {', '.join(after)}}}",
+    }[style]
+    out = Redactor().text(line)
+    secret = cred.secret.replace("\n", "")
+    # a password that is only a password (no format) needs a name saying so
+    if cred.kind in ("quoted-password",) and name in ("value", "x"):
+        return
+    assert not _leaks(secret, out), (line, out)
+
+
+def test_fingerprints_do_not_depend_on_what_other_files_taught(tmp_path: Path) -> None:
+    """Scanners finish in any order: a value learnt from another file masks the stored
+    snippet in the final pass, but never changes a fingerprint."""
+    password = "Val1d" + "".join(secrets.choice(ALNUM) for _ in range(12))
+    (tmp_path / "b.env").write_text(f"DB_PASSWORD={password}\n")
+    (tmp_path / "a.py").write_text(
+        f'import subprocess\nsubprocess.call("{password}", shell=True)\n'
+    )
+    taught = Redactor(tmp_path)
+    taught.learn_file("b.env")
+    (first,) = fingerprint.assign([_code_finding("a.py", 2)], tmp_path, taught)
+    (second,) = fingerprint.assign([_code_finding("a.py", 2)], tmp_path, Redactor(tmp_path))
+    assert first.fingerprint == second.fingerprint
+    assert first.location.snippet == second.location.snippet
+    # the pipeline's final pass over the result uses everything learnt
+    final = taught.finding(first)
+    assert not _leaks(password, final.location.snippet or "")
+    assert final.fingerprint == first.fingerprint
+
+
+@pytest.mark.integration
+def test_a_token_in_a_wheel_url_query_reaches_no_dependency_output(tmp_path: Path) -> None:
+    """Bullet 3: the wheel URL's query string reached reports through the snippet path."""
+    from secscan.config import AdvisoryOptions
+
+    token = _token()
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "requirements.txt").write_text(
+        "requests==2.19.0\n"
+        f"orders @ https://pkgs.internal/orders-1.0-py3-none-any.whl?token={token}\n"
+    )
+    config = Config(advisories=AdvisoryOptions(db=str(OSV)))
+    result = scan(root, config, scanner_names=["pip-audit"], use_cache=False)
+    (run,) = result.runs
+    assert run.status is RunStatus.OK, run.error
+    assert any(f.package and f.package.name == "requests" for f in run.findings)
+    from secscan import results
+
+    text = results.dumps(result) if hasattr(results, "dumps") else repr(result)
+    assert not _leaks(token, text) and not _leaks(token, repr(result))
+
+
+def test_text_dressed_as_a_mask_does_not_hide_a_credential() -> None:
+    token = _token()
+    out = Redactor().text(f"note = '[redacted {token}, 40 chars]'")
+    assert not _leaks(token, out)
+    assert Redactor().text(hint(token, "password")) == hint(token, "password")
+
+
+def test_words_and_prose_are_never_learnt_as_credentials(tmp_path: Path) -> None:
+    """Measured on secscan's own self-scan: prose literals and key-block tails taught words
+    (`Possible`, `directory`) that were then masked in every bandit message."""
+    (tmp_path / "a.py").write_text(
+        'MESSAGE = "Possible hardcoded password: Sh0p-W4rehouse 2019 for the Directory"\n'
+        'KEY = "-----BEGIN RSA PRIVATE KEY-----"\nTMP_DIRECTORY = "/tmp/x"\n'
+    )
+    redactor = Redactor(tmp_path)
+    redactor.learn_file("a.py")
+    text = "Probable insecure usage of temp file/directory. Possible hardcoded password: 'x'"
+    assert redactor.text(text) == text
