@@ -41,7 +41,9 @@ def test_sections_in_order_grouped_by_severity_and_by_control() -> None:
     assert "CRITICAL (1)" in text and "HIGH (" in text
     # grouped by rule (title, count), then the worst examples with what to act on first
     assert "    bandit B608  hardcoded sql expressions  x1" in text
-    assert re.search(r"\n      app/db\.py:12:9  HIGH     bandit B608  #[0-9a-f]{12}  Possible", text)
+    assert re.search(
+        r"\n      app/db\.py:12:9  HIGH     bandit B608  #[0-9a-f]{12}  Possible", text
+    )
     assert "Possible SQL injection vector" in text
     # each control once, with the rules behind it; its findings are not listed again
     assert "    A.8.28 Secure coding  FAIL  1 open, 0 waived  bandit B608 x1" in text
