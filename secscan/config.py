@@ -37,6 +37,9 @@ class SemgrepOptions(_Strict):
     #: directories relative to the config file, or registry names when online.
     rules: tuple[str, ...] = ("builtin",)
     jobs: int | None = Field(default=None, ge=1)
+    #: Seconds one rule may spend on one file (semgrep's --timeout; its own default, 5 s, is
+    #: met on ordinary files of a loaded 2-core machine, which made results vary run to run).
+    rule_timeout: float = Field(default=60.0, gt=0)
 
 
 class BanditOptions(_Strict):

@@ -224,6 +224,9 @@ class NotAnalyzed:
 
     path: str
     reason: str
+    #: The cause was this run's, not the file's (a per-file timeout under load, memory):
+    #: the next run may analyze it, so the result is never cached.
+    transient: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -301,7 +301,8 @@ def _scan_with_cache(
     strays = (set(by_path) | set(skipped)) - set(misses)
     if not strays:  # every result is attributable to one scanned file: safe to cache
         for target in misses:
-            if target in keys:
+            # A timeout describes this run (machine load), not the file: scan it next time.
+            if target in keys and not any(n.transient for n in skipped.get(target, ())):
                 cache.put(
                     scanner.name,
                     keys[target],

@@ -183,7 +183,8 @@ class SemgrepScanner(ToolScanner):
             return None  # registry rules change without notice: never cache them
         # Entries written before --disable-nosem lack the findings a comment hid.
         rules = hash_files([Path(c) for c in configs])
-        return hashlib.sha256(f"disable-nosem;{rules}".encode()).hexdigest()
+        budget = ctx.config.semgrep.rule_timeout
+        return hashlib.sha256(f"disable-nosem;timeout={budget:g};{rules}".encode()).hexdigest()
 
     def rule_configs(self, ctx: ScanContext) -> list[str]:
         out = []
@@ -211,6 +212,12 @@ class SemgrepScanner(ToolScanner):
             "--disable-nosem",
             "--jobs",
             str(ctx.config.semgrep.jobs or ctx.jobs),
+            # A time budget the files need, not a race against machine load: a file that
+            # still runs out is reported as not analyzed (and never cached).
+            "--timeout",
+            f"{ctx.config.semgrep.rule_timeout:g}",
+            "--timeout-threshold",
+            "0",
         ]
         for cfg in self.rule_configs(ctx):
             argv += ["--config", cfg]
@@ -255,7 +262,11 @@ class SemgrepScanner(ToolScanner):
                 kind_text = kind[0] if isinstance(kind, list) and kind else str(kind or "error")
                 if path:
                     not_analyzed.append(
-                        NotAnalyzed(ctx.relpath(str(path)), f"semgrep: {kind_text}")
+                        NotAnalyzed(
+                            ctx.relpath(str(path)),
+                            _reason(kind_text),
+                            transient=kind_text in TRANSIENT_ERRORS,
+                        )
                     )
                 elif err.get("level") == "error":
                     msg = (str(err.get("message") or kind_text).strip().splitlines() or ["?"])[0]
@@ -340,6 +351,19 @@ def _read_lines(ctx: ScanContext, path: str) -> list[str] | None:
     if b"nosem" not in source.lower():
         return None
     return source.decode("utf-8", errors="replace").split("\n")
+
+
+#: semgrep error types that say more about this run than about the file.
+TRANSIENT_ERRORS = frozenset({"Timeout", "OutOfMemory", "Out of memory"})
+
+
+def _reason(kind_text: str) -> str:
+    if kind_text == "Timeout":
+        return (
+            "semgrep: Timeout (a rule ran out of its per-file time, semgrep.rule_timeout; "
+            "not analyzed in this run)"
+        )
+    return f"semgrep: {kind_text}"
 
 
 def _as_list(v: Any) -> list[Any]:
