@@ -218,15 +218,22 @@ class Finding:
         )
 
 
+#: How a NotAnalyzed reason ends when the cause was the run, not the file.
+TRANSIENT = "(not analyzed in this run; scanned again next time)"
+
+
 @dataclass(frozen=True, slots=True)
 class NotAnalyzed:
     """A file a tool could not assess (syntax error, binary, too large, link outside the root)."""
 
     path: str
     reason: str
-    #: The cause was this run's, not the file's (a per-file timeout under load, memory):
-    #: the next run may analyze it, so the result is never cached.
-    transient: bool = False
+
+    @property
+    def transient(self) -> bool:
+        """The cause was this run's, not the file's (a per-file timeout, memory): the next
+        run may analyze it, so the result is never cached. Said by the reason's ending."""
+        return self.reason.endswith(TRANSIENT)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,8 @@
 bandit's B602 and the pack's shell-injection rule on one line are one flaw; so are B324 and
 the SHA-1 rule, and a semgrep taint rule and its audit twin. Two findings are the same flaw
 when they are in the same file, their lines overlap, and either they are the same tool's
-same rule (a duplicate) or, for code findings, their CWEs overlap. The merged finding keeps
+same rule or their CWEs overlap (code findings); findings of other kinds (dependencies,
+images, IaC, secrets) merge only when they are the same report twice (same fingerprint). The merged finding keeps
 every source (tool, rule id, that tool's own fingerprint) so a baseline or waiver written
 against any of them keeps matching, and the gate counts the flaw once.
 
@@ -79,9 +80,18 @@ def same_flaw(a: Finding, b: Finding) -> bool:
         return False
     if _start(b) > _end(a) or _start(a) > _end(b):
         return False
+    if a.kind is not FindingKind.CODE:
+        # one advisory on two packages of an image, two advisories on one requirement line:
+        # different flaws; only a true duplicate (same report, same fingerprint) collapses
+        return (a.scanner, a.rule_id, a.fingerprint, a.package) == (
+            b.scanner,
+            b.rule_id,
+            b.fingerprint,
+            b.package,
+        )
     if a.scanner == b.scanner and a.rule_id == b.rule_id:
         return True
-    return a.kind is FindingKind.CODE and bool(set(a.cwe) & set(b.cwe))
+    return bool(set(a.cwe) & set(b.cwe))
 
 
 def merged(primary: Finding, others: Sequence[Finding]) -> Finding:

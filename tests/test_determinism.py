@@ -10,7 +10,7 @@ import pytest
 
 from secscan import pipeline, scanners
 from secscan.config import Config
-from secscan.findings import FindingKind, NotAnalyzed, RunStatus
+from secscan.findings import TRANSIENT, FindingKind, NotAnalyzed, RunStatus
 from secscan.scanners.base import ScanContext, ScanOutcome, ToolScanner
 from secscan.scanners.semgrep import SemgrepScanner
 
@@ -38,7 +38,7 @@ class _Slow(ToolScanner):
         first = len(type(self).calls) == 1
         return ScanOutcome(
             not_analyzed=tuple(
-                NotAnalyzed(t, "slow: Timeout", transient=True)
+                NotAnalyzed(t, f"slow: Timeout {TRANSIENT}")
                 for t in ctx.targets
                 if t == "big.js" and first
             )

@@ -16,6 +16,7 @@ from secscan._resources import data_dir
 from secscan.cache import hash_files
 from secscan.errors import ScannerError, ScannerOutputError
 from secscan.findings import (
+    TRANSIENT,
     Confidence,
     Finding,
     FindingKind,
@@ -261,13 +262,7 @@ class SemgrepScanner(ToolScanner):
                 kind = err.get("type")
                 kind_text = kind[0] if isinstance(kind, list) and kind else str(kind or "error")
                 if path:
-                    not_analyzed.append(
-                        NotAnalyzed(
-                            ctx.relpath(str(path)),
-                            _reason(kind_text),
-                            transient=kind_text in TRANSIENT_ERRORS,
-                        )
-                    )
+                    not_analyzed.append(NotAnalyzed(ctx.relpath(str(path)), _reason(kind_text)))
                 elif err.get("level") == "error":
                     msg = (str(err.get("message") or kind_text).strip().splitlines() or ["?"])[0]
                     raise ScannerError(self.name, f"semgrep reported an error: {msg}")
@@ -359,10 +354,9 @@ TRANSIENT_ERRORS = frozenset({"Timeout", "OutOfMemory", "Out of memory"})
 
 def _reason(kind_text: str) -> str:
     if kind_text == "Timeout":
-        return (
-            "semgrep: Timeout (a rule ran out of its per-file time, semgrep.rule_timeout; "
-            "not analyzed in this run)"
-        )
+        return f"semgrep: Timeout (a rule ran out of semgrep.rule_timeout) {TRANSIENT}"
+    if kind_text in TRANSIENT_ERRORS:
+        return f"semgrep: {kind_text} {TRANSIENT}"
     return f"semgrep: {kind_text}"
 
 

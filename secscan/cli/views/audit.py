@@ -279,8 +279,8 @@ def fit(line: Text, width: int) -> Text:
     """The line cut to `width` columns with an ellipsis, so a terminal never wraps it."""
     if line.cell_len <= width:
         return line
-    cut = line.copy()
-    cut.truncate(max(width, 20), overflow="ellipsis")
+    cut = line[: max(width, 20) - 1]
+    cut.append("…")
     return cut
 
 
