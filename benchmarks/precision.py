@@ -225,6 +225,9 @@ def _pct(c: Counter[str]) -> str:
 def failing_list(outcomes: list[Outcome], labels: dict[str, dict[str, dict[str, str]]]) -> str:
     out = []
     for o in outcomes:
+        if o.project == EXAMPLE[0]:
+            out.append(f"- {o.project}: {len(o.failing)} finding(s) fail the gate: its planted flaws")
+            continue
         own = labels.get(o.project, {})
         for f in sorted(
             (f for f in o.findings if f["fingerprint"] in o.failing), key=lambda f: where(f)

@@ -150,3 +150,12 @@ EMOJI = {
 INTERNAL_RESET_SESSION_TOKEN = "_password_reset_token"
 # ruleid: python-hardcoded-secret
 DB_PASSWORD = "hunter2-prod"
+
+
+def translate(tokens):
+    # Django's template `if` parser: a lexer token, not a credential
+    # ok: python-hardcoded-secret
+    token = "not in"
+    # ruleid: python-hardcoded-secret
+    api_token = "tok-8f2a91c3d4"
+    return token, api_token
