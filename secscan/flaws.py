@@ -4,8 +4,8 @@ bandit's B602 and the pack's shell-injection rule on one line are one flaw; so a
 the SHA-1 rule, and a semgrep taint rule and its audit twin. Two findings are the same flaw
 when they are in the same file, their lines overlap, and either they are the same tool's
 same rule or their CWEs overlap (code findings); findings of other kinds (dependencies,
-images, IaC, secrets) merge only when they are the same report twice (same fingerprint). The merged finding keeps
-every source (tool, rule id, that tool's own fingerprint) so a baseline or waiver written
+images, IaC, secrets) merge only when they are the same report twice (same fingerprint).
+The merged finding keeps every source (tool, rule id, that tool's own fingerprint) so a baseline or waiver written
 against any of them keeps matching, and the gate counts the flaw once.
 
 Whose severity? The secscan semgrep pack's, when it is among the sources: its rules are

@@ -193,7 +193,11 @@ class BanditScanner(ToolScanner):
             rule_id=str(r["test_id"]),
             title=bandit_titles.title(str(r["test_id"]), r.get("test_name")),
             message=str(r["issue_text"]),
-            severity=Severity.parse(str(r.get("issue_severity", "undefined"))),
+            severity=bandit_titles.severity(
+                str(r["test_id"]),
+                Severity.parse(str(r.get("issue_severity", "undefined"))),
+                r.get("code") if isinstance(r.get("code"), str) else None,
+            ),
             confidence=Confidence.parse(r.get("issue_confidence")),
             kind=FindingKind.CODE,
             location=Location(

@@ -1,4 +1,4 @@
-"""Human titles for bandit's tests: what is wrong, in a few words.
+"""What secscan knows about bandit's tests: human titles, and one severity calibration.
 
 bandit names its tests for its own code (`blacklist`, `hashlib_insecure_functions`); reports
 show these titles instead. A test bandit adds later and this table lacks falls back to its
@@ -6,6 +6,8 @@ own name with the underscores spaced out, so nothing goes untitled.
 """
 
 from __future__ import annotations
+
+from secscan.findings import Severity
 
 TITLES: dict[str, str] = {
     "B101": "assert used (removed under python -O)",
@@ -95,3 +97,24 @@ def title(test_id: str, test_name: str | None) -> str:
     if known:
         return known
     return (test_name or test_id).replace("_", " ")
+
+
+#: Bidirectional controls that can reorder how source text is displayed (Trojan Source,
+#: CVE-2021-42574): embeddings, overrides and isolates.
+_REORDERING = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+#: The weak marks (LRM, RLM, ALM): they set the direction of neutral characters next to
+#: them, as right-to-left locale data needs ("d\u200f/m\u200f/Y"), and reorder no code.
+_MARKS = frozenset("\u200e\u200f\u061c")
+
+
+def severity(test_id: str, tool_severity: Severity, code: str | None) -> Severity:
+    """bandit's severity, except where its own evidence shows the construct is harmless.
+
+    B613 (Trojan Source) rates every bidirectional character high; a line whose only ones
+    are the weak marks cannot hide code, so it is a low hint.
+    """
+    if test_id == "B613" and code:
+        chars = set(code)
+        if chars & _MARKS and not chars & _REORDERING:
+            return Severity.LOW
+    return tool_severity

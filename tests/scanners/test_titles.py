@@ -51,3 +51,13 @@ def test_trivy_titles_say_what_is_wrong() -> None:
     # not in the table: trivy's own title, without a trailing full stop
     assert trivy_titles.title("AWS-9999", "Some check title.") == "Some check title"
     assert trivy_titles.title("AWS-9999", None) == "AWS-9999"
+
+
+def test_trojan_source_with_only_direction_marks_is_low() -> None:
+    from secscan.findings import Severity
+
+    rtl_locale = 'SHORT_DATE_FORMAT = "d\u200f/m\u200f/Y"\n'
+    override = 'access_level = "user\u202e \u2066// admin\u2069 \u2066"\n'
+    assert bandit_titles.severity("B613", Severity.HIGH, rtl_locale) is Severity.LOW
+    assert bandit_titles.severity("B613", Severity.HIGH, override) is Severity.HIGH
+    assert bandit_titles.severity("B602", Severity.HIGH, rtl_locale) is Severity.HIGH
