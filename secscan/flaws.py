@@ -5,8 +5,9 @@ the SHA-1 rule, and a semgrep taint rule and its audit twin. Two findings are th
 when they are in the same file, their lines overlap, and either they are the same tool's
 same rule or their CWEs overlap (code findings); findings of other kinds (dependencies,
 images, IaC, secrets) merge only when they are the same report twice (same fingerprint).
-The merged finding keeps every source (tool, rule id, that tool's own fingerprint) so a baseline or waiver written
-against any of them keeps matching, and the gate counts the flaw once.
+The merged finding keeps every source (tool, rule id, that tool's own fingerprint) so a
+baseline or waiver written against any of them keeps matching, and the gate counts the
+flaw once.
 
 Whose severity? The secscan semgrep pack's, when it is among the sources: its rules are
 calibrated by data flow (request data reaching a sink is high, an untraced non-constant
