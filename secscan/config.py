@@ -12,7 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model,
 
 from secscan._yaml import load_yaml, parse_yaml, validate
 from secscan.errors import ConfigError
-from secscan.findings import Severity
+from secscan.findings import Scope, Severity
 from secscan.report import FORMATS
 
 CONFIG_FILE = ".secscan.yaml"
@@ -74,7 +74,9 @@ class Config(_Strict):
     max_file_size_mb: float = Field(default=10.0, gt=0)
     jobs: int | None = Field(default=None, ge=1)
     advisories: AdvisoryOptions = AdvisoryOptions()
-    formats: tuple[ReportFormat, ...] = ("json",)
+    #: What a scan writes when the config says nothing: the results file, SARIF for code
+    #: hosts and HTML for people (the quick start opens secscan-report.html).
+    formats: tuple[ReportFormat, ...] = ("json", "sarif", "html")
     output_dir: str | None = None
     fail_on: Severity = Severity.HIGH
     profile: str | None = None
@@ -85,6 +87,12 @@ class Config(_Strict):
     #: Record runs in the history database: true for every command, false for none; unset,
     #: `ci` records when $SECSCAN_HISTORY names one. The URL itself never comes from here.
     history: bool | None = None
+    #: Per scope, gitignore-style globs (relative to the root) that put a file in it; checked
+    #: before the path conventions of secscan.scopes (tests/, examples/, *.min.js, ...).
+    scopes: dict[Scope, tuple[str, ...]] = Field(default_factory=dict)
+    #: Scopes the code scanners (bandit, semgrep) do not read; each file left out is listed
+    #: as excluded with its reason. Secrets are still searched for everywhere.
+    skip_scopes: tuple[Scope, ...] = (Scope.VENDORED, Scope.GENERATED)
 
     #: Where the config came from; relative paths in it are relative to `base_dir`.
     source: str | None = Field(default=None, exclude=True)

@@ -141,6 +141,32 @@ class Suppression:
     line: int | None = None
 
 
+class Scope(StrEnum):
+    """Which part of the project a finding is in (secscan.scopes classifies by path)."""
+
+    SOURCE = "source"
+    TEST = "test"
+    EXAMPLE = "example"
+    DOCS = "docs"
+    VENDORED = "vendored"
+    GENERATED = "generated"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One tool's report of a flaw that several tools (or one tool twice) reported.
+
+    Its fingerprint is the one that tool's finding had alone, so baselines and waivers
+    written against any of the sources keep matching the merged finding.
+    """
+
+    scanner: str
+    rule_id: str
+    fingerprint: str
+    severity: Severity
+    title: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     scanner: str
@@ -167,6 +193,18 @@ class Finding:
     statement_digest: str = ""
     #: Set when an inline directive in the scanned file asks the tool to hide this finding.
     suppression: Suppression | None = None
+    scope: Scope = Scope.SOURCE
+    #: The other reports of the same flaw merged into this one (secscan.merge.one_per_flaw):
+    #: empty for a flaw one tool reported once.
+    also_reported_by: tuple[Source, ...] = ()
+
+    @property
+    def fingerprints(self) -> tuple[str, ...]:
+        """Its own fingerprint and those of every merged source: what waivers and baselines
+        may name."""
+        return tuple(
+            dict.fromkeys((self.fingerprint, *(s.fingerprint for s in self.also_reported_by)))
+        )
 
     @property
     def sort_key(self) -> tuple[int, str, int, str, str]:
@@ -180,12 +218,22 @@ class Finding:
         )
 
 
+#: How a NotAnalyzed reason ends when the cause was the run, not the file.
+TRANSIENT = "(not analyzed in this run; scanned again next time)"
+
+
 @dataclass(frozen=True, slots=True)
 class NotAnalyzed:
     """A file a tool could not assess (syntax error, binary, too large, link outside the root)."""
 
     path: str
     reason: str
+
+    @property
+    def transient(self) -> bool:
+        """The cause was this run's, not the file's (a per-file timeout, memory): the next
+        run may analyze it, so the result is never cached. Said by the reason's ending."""
+        return self.reason.endswith(TRANSIENT)
 
 
 @dataclass(frozen=True, slots=True)

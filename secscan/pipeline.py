@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from secscan import __version__, fingerprint, redact, scanners, vcs
+from secscan import __version__, fingerprint, flaws, redact, scanners, scopes, vcs
 from secscan.advisories import service as advisory_service
 from secscan.cache import Entry, ResultCache, read_bytes, refuse_inside
 from secscan.cache import default_dir as default_cache_dir
@@ -96,13 +96,23 @@ def scan(
     selected = scanners.build(list(names) if names is not None else None)
     fileset = discover(root, config, files)
     jobs = config.jobs or default_jobs()
+    # Vendored and minified files are someone else's code: the code scanners leave them out
+    # (and say so); the secret and IaC scanners still read them.
+    classifier = scopes.Classifier(root, config.scopes)
+    skipped = (
+        scopes.code_skips(fileset.files, classifier, config.skip_scopes)
+        if any(s.kind is FindingKind.CODE for s in selected)
+        else {}
+    )
+    code_files = tuple(f for f in fileset.files if f not in skipped)
 
     cache = None
     if config.cache and use_cache:
         cache = ResultCache(cache_dir or default_cache_dir())
         refuse_inside(cache.directory, root)
     plans: list[tuple[Scanner, tuple[str, ...]]] = [
-        (s, s.select(fileset.files, request)) for s in selected
+        (s, s.select(code_files if s.kind is FindingKind.CODE else fileset.files, request))
+        for s in selected
     ]
     runnable = [(s, t) for s, t in plans if t]
     # One redactor for the scan: a credential any scanner or rule knows of is masked in what
@@ -165,6 +175,8 @@ def scan(
                 for run in pool.map(run_one, runnable, [served] * len(runnable)):
                     runs[run.scanner] = run
 
+    # Every finding gets its scope; then one finding per flaw, whichever tools reported it.
+    ordered = flaws.one_per_flaw(tuple(scopes.assign(runs[s.name], classifier) for s in selected))
     # Once more over everything: a credential learnt from a scanner that finished late (the
     # secret scanner's masked columns) is masked in the runs that finished before it.
     return redactor.result(
@@ -173,12 +185,14 @@ def scan(
             started_at=started,
             finished_at=clock(),
             secscan_version=__version__,
-            runs=tuple(runs[s.name] for s in selected),
+            runs=ordered,
             git_commit=git_commit(root),
             metadata=vcs.provenance(root),
             not_analyzed=fileset.skipped,
             config_path=config.source,
-            excluded=fileset.excluded,
+            excluded=tuple(
+                sorted((*fileset.excluded, *scopes.excluded(skipped)), key=lambda e: e.path)
+            ),
         )
     )
 
@@ -295,7 +309,8 @@ def _scan_with_cache(
     strays = (set(by_path) | set(skipped)) - set(misses)
     if not strays:  # every result is attributable to one scanned file: safe to cache
         for target in misses:
-            if target in keys:
+            # A timeout describes this run (machine load), not the file: scan it next time.
+            if target in keys and not any(n.transient for n in skipped.get(target, ())):
                 cache.put(
                     scanner.name,
                     keys[target],

@@ -120,6 +120,26 @@ def compare(base: Settings, head: Settings) -> tuple[Weakening, ...]:
             "larger files are no longer analyzed",
         )
 
+    # A scope other than source is judged more leniently (tests, examples, docs do not fail
+    # `ci`) or not read at all (skip_scopes): moving files there is a weakening.
+    for scope, globs in sorted(h.scopes.items()):
+        if scope == "source":
+            continue
+        moved = [g for g in globs if g not in b.scopes.get(scope, ())]
+        if moved:
+            add("scopes", f"path(s) put in {scope} scope: {_names(moved)}")
+    skipped = [x for x in h.skip_scopes if x not in b.skip_scopes]
+    if skipped:
+        add("skip_scopes", f"code scanners no longer read scope(s): {_names(skipped)}")
+    was_budget = getattr(section(b, "semgrep"), "rule_timeout", None)
+    now_budget = getattr(section(h, "semgrep"), "rule_timeout", None)
+    if was_budget is not None and now_budget is not None and now_budget < was_budget:
+        add(
+            "semgrep.rule_timeout",
+            f"semgrep.rule_timeout lowered from {was_budget:g} to {now_budget:g} s: files that "
+            "run out are no longer analyzed",
+        )
+
     skips = [s for s in section(h, "bandit").skip if s not in section(b, "bandit").skip]
     if skips:
         add("bandit.skip", f"bandit test(s) skipped: {_names(skips)}")

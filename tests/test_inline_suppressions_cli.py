@@ -13,7 +13,12 @@ from secscan import results
 
 pytestmark = pytest.mark.integration
 
-FLAW = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)"
+# The command comes from the query string: high for bandit (B602) and for the semgrep pack
+# (taint from request data; an untraced parameter would be a low audit finding).
+FLAW = (
+    "import subprocess\n\n\ndef run(request):\n"
+    "    return subprocess.call(request.args['cmd'], shell=True)"
+)
 TF = Path(__file__).resolve().parent / "fixtures" / "trivy" / "iac-ignore" / "main.tf"
 
 

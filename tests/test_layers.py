@@ -43,6 +43,8 @@ LAYERS: tuple[tuple[tuple[str, ...], ...], ...] = (
             "secscan.config",
             "secscan.cache",
             "secscan.discovery",
+            "secscan.scopes",
+            "secscan.flaws",
             "secscan.vcs",
             "secscan.trust",
             "secscan.policy.decision",

@@ -22,6 +22,11 @@ ALLOWED: dict[str, str] = {
     # follow-up: a `weakenings(base, head)` method on the scanner).
     "trust.py": "gate-weakening rules for tool settings",
     "policy/judge.py": "digests of the semgrep rule files the trust comparison compares",
+    # Landed beside the scanner self-description (issue 14): which rule is no finding in a
+    # scope (bandit's B101 in tests) and whose severity wins a merged flaw (our semgrep
+    # pack) belong on the scanner too (`scope_exemptions`, `severity_authority`).
+    "scopes.py": "bandit's B101 is no finding in test scope",
+    "flaws.py": "the semgrep pack's severity decides a merged flaw",
 }
 
 

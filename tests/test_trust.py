@@ -33,6 +33,11 @@ def test_identical_settings_weaken_nothing() -> None:
     assert trust.compare(side(), side()) == ()
 
 
+def test_source_scope_globs_and_a_longer_rule_budget_weaken_nothing() -> None:
+    head = side(scopes={"source": ["tests/e2e/**"]}, semgrep={"rule_timeout": 120})
+    assert trust.compare(side(), head) == ()
+
+
 @pytest.mark.parametrize(
     ("head", "setting", "words"),
     [
@@ -50,6 +55,11 @@ def test_identical_settings_weaken_nothing() -> None:
         (side(advisories={"url": "http://evil"}), "advisories.url", "to http://evil"),
         (side(trivy={"db_repository": "evil/db"}), "trivy.db_repository", "evil/db"),
         (side(output_dir="../x"), "output_dir", "to ../x"),
+        # Scopes other than source fail no `ci` gate, skipped scopes are not read at all.
+        (side(scopes={"test": ["app/**"]}), "scopes", "test scope: app/**"),
+        (side(scopes={"vendored": ["app/"]}), "scopes", "vendored scope: app/"),
+        (side(skip_scopes=["vendored", "generated", "test"]), "skip_scopes", "scope(s): test"),
+        (side(semgrep={"rule_timeout": 0.01}), "semgrep.rule_timeout", "lowered from 60"),
     ],
 )
 def test_each_weakening_is_named(head: trust.Settings, setting: str, words: str) -> None:

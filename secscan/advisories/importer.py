@@ -1,4 +1,9 @@
-"""Import OSV records into a local mirror: from a directory, one JSON file, or OSV's all.zip."""
+"""Import OSV records into a local mirror: from a directory, one JSON file, or OSV's all.zip.
+
+A directory may be a checkout of an advisory database in OSV format: the PyPA
+advisory-database (`vulns/<package>/PYSEC-*.yaml`, OSV written as YAML) or the GitHub
+advisory-database (`advisories/github-reviewed/<year>/<month>/GHSA-*/GHSA-*.json`).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import yaml
+
 from secscan import _json
 from secscan._atomic import write_atomic
 from secscan.advisories import matcher
@@ -20,6 +27,15 @@ from secscan.advisories.store import MAX_RECORD_BYTES, AdvisoryStore, StoreInfo
 from secscan.errors import AdvisoryError, ReportError
 
 _SAFE_DIR = re.compile(r"[^A-Za-z0-9._-]+")
+#: File names read as OSV records; YAML is converted to the JSON the store keeps.
+RECORD_SUFFIXES = (".json", ".yaml", ".yml")
+#: What an import looks for, said when it finds nothing.
+LOOKED_FOR = (
+    "OSV records: *.json, *.yaml or *.yml files in a directory tree (the PyPA "
+    "advisory-database's vulns/<package>/*.yaml, the GitHub advisory-database's "
+    "advisories/**/GHSA-*.json, an OSV bucket download), OSV's all.zip, or one JSON "
+    "file holding a record or a list of records"
+)
 #: A zip entry that inflates past this ratio is a bomb, not an advisory export.
 MAX_COMPRESSION_RATIO = 200
 #: Every entry may be small and under the ratio and the whole still fill the disk and memory
@@ -45,6 +61,8 @@ class ImportReport:
     invalid: list[Skipped] = field(default_factory=list)
     #: Archive members refused before reading (path traversal, links, bombs).
     rejected: list[Skipped] = field(default_factory=list)
+    #: Files (or archive members, or list items) read as candidate records.
+    candidates: int = 0
     info: StoreInfo | None = None
 
     @property
@@ -71,9 +89,12 @@ def import_records(src: Path, db: Path) -> ImportReport:
     report = ImportReport()
     newest: dict[str, tuple[float, bytes, Advisory]] = {}
     for name, payload in _sources(src, report):
+        report.candidates += 1
         advisory = _validate(name, payload, report)
         if advisory is None:
             continue
+        if name.endswith((".yaml", ".yml")):
+            payload = _dump(_yaml_record(payload))  # the store holds JSON
         stamp = advisory.modified_at.timestamp()
         known = newest.get(advisory.id)
         if known is None or stamp >= known[0]:
@@ -114,7 +135,7 @@ def _from_dir(src: Path, report: ImportReport) -> Iterator[tuple[str, bytes]]:
     for dirpath, dirnames, filenames in os.walk(src, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for fname in sorted(filenames):
-            if not fname.endswith(".json") or fname.startswith("."):
+            if not fname.endswith(RECORD_SUFFIXES) or fname.startswith("."):
                 continue
             path = Path(dirpath) / fname
             rel = path.relative_to(src).as_posix()
@@ -166,7 +187,7 @@ def _from_zip(src: Path, report: ImportReport) -> Iterator[tuple[str, bytes]]:
             if unsafe:
                 report.rejected.append(Skipped(name, unsafe))
                 continue
-            if not name.endswith(".json"):
+            if not name.endswith(RECORD_SUFFIXES):
                 continue
             if info.file_size > MAX_RECORD_BYTES:
                 report.invalid.append(Skipped(name, f"larger than {MAX_RECORD_BYTES} bytes"))
@@ -224,9 +245,9 @@ def _read_limited(path: Path, name: str, report: ImportReport) -> bytes | None:
 
 def _validate(name: str, payload: bytes, report: ImportReport) -> Advisory | None:
     try:
-        raw = _json.loads(payload)
+        raw = _yaml_record(payload) if name.endswith((".yaml", ".yml")) else _json.loads(payload)
     except ValueError as e:
-        report.invalid.append(Skipped(name, f"not JSON: {e}"))
+        report.invalid.append(Skipped(name, f"not {_format_of(name)}: {e}"))
         return None
     try:
         advisory = parse_advisory(raw)
@@ -255,6 +276,22 @@ def _check_versions(advisory: Advisory) -> None:
                     raise InvalidRecordError(
                         f"{ev.kind} {ev.version!r}: {e}", record_id=advisory.id
                     ) from e
+
+
+def _format_of(name: str) -> str:
+    return "YAML" if name.endswith((".yaml", ".yml")) else "JSON"
+
+
+def _yaml_record(payload: bytes) -> Any:
+    """An OSV record written as YAML, with every scalar kept as text.
+
+    The base loader builds no Python objects (no tags, no timestamps), and an unquoted
+    version such as `fixed: 1.10` stays "1.10" instead of becoming the float 1.1.
+    """
+    try:
+        return yaml.load(payload.decode("utf-8"), Loader=yaml.BaseLoader)  # noqa: S506
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise ValueError(str(e).splitlines()[0] if str(e) else type(e).__name__) from e
 
 
 def _ecosystem_dir(advisory: Advisory) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from secscan.advisories.importer import import_records
+from secscan.advisories.importer import LOOKED_FOR, import_records
 from secscan.advisories.server import make_server
 from secscan.advisories.store import AdvisoryStore, StoreInfo
 from secscan.errors import ExitCode
@@ -32,7 +32,11 @@ def advisories() -> None:
 @_DB
 @click.option("--strict", is_flag=True, help="Exit 2 if any record was invalid or refused.")
 def import_cmd(src: Path, db: Path, strict: bool) -> int:
-    """Import OSV records from SRC: a directory, a JSON file, or OSV's all.zip export."""
+    """Import OSV records from SRC: a directory, a JSON file, or OSV's all.zip export.
+
+    A directory may be a checkout of the PyPA advisory-database (YAML records) or the
+    GitHub advisory-database (JSON records). Importing no record at all exits 2.
+    """
     report = import_records(src, db)
     click.echo(
         f"imported from {src} into {db}: {report.added} added, {report.updated} updated, "
@@ -48,6 +52,13 @@ def import_cmd(src: Path, db: Path, strict: bool) -> int:
                 click.echo(f"  {item.name}: {item.reason}", err=True)
     if report.info is not None:
         click.echo(_info_line(report.info))
+    if report.imported + report.withdrawn == 0:
+        found = f"{report.candidates} candidate file(s), none a valid record"
+        click.echo(
+            f"error: no advisory imported from {src} ({found}); looked for {LOOKED_FOR}",
+            err=True,
+        )
+        return int(ExitCode.USAGE)
     if strict and (report.invalid or report.rejected):
         return int(ExitCode.USAGE)
     return int(ExitCode.PASS)

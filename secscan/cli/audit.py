@@ -105,7 +105,9 @@ def audit(
 
     model = build(saved, now())
     if tty:
-        text = view.render(model, links=view.Links(Path(result.root)), timings=True)
+        text = view.render(
+            model, links=view.Links(Path(result.root)), timings=True, width=out.width
+        )
         out.print(text, soft_wrap=True)
         out.print(f"results: {results_file}", style="dim", soft_wrap=True)
     else:

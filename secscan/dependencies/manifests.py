@@ -601,7 +601,10 @@ def _parse_setup_cfg(root: Path, rel: str, max_bytes: int, out: Manifests) -> No
                 )
             )
             continue
-        for item in (ln.strip() for ln in re.split(r"[\n;]", value)):
+        # setuptools' list-semi: a dangling list is one requirement per line (a `;` there
+        # starts an environment marker); only a one-line value is split at `;`.
+        parts = value.strip().splitlines() if "\n" in value.strip() else value.split(";")
+        for item in (ln.strip() for ln in parts):
             item = _COMMENT.sub("", item).strip()
             if item:
                 _declared_string(rel, _plain_line(lines, item, cursor), item, "setup.cfg", out)

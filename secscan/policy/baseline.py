@@ -75,8 +75,10 @@ class Baseline:
         new: list[Finding] = []
         known: list[Finding] = []
         for f in sorted(findings, key=lambda f: f.sort_key):
-            if f.fingerprint and left[f.fingerprint] > 0:
-                left[f.fingerprint] -= 1
+            # a merged flaw is known when the baseline has any of its tools' fingerprints
+            fp = next((x for x in f.fingerprints if x and left[x] > 0), None)
+            if fp is not None:
+                left[fp] -= 1
                 known.append(f)
             else:
                 new.append(f)

@@ -152,6 +152,11 @@ def scanner_errors(ctx: Context) -> Verdict:
     )
 
 
+def _reaches_scope_threshold(profile: Profile, f: Finding) -> bool:
+    st = profile.scope_threshold(f.kind, f.scope)
+    return st is None or (st != "none" and f.severity >= st)
+
+
 def severity_thresholds(ctx: Context) -> Verdict:
     """Counted findings at or above their kind's threshold; one reason per kind."""
     reasons = []
@@ -472,6 +477,8 @@ def evaluate(
     )
     # Weakened settings are judged by their own rule (weakened_settings), never by a
     # threshold, a waiver or the baseline.
+    # A finding below its scope's threshold (test code, examples, docs by default) is
+    # reported, never counted; secrets count in every scope.
     counted = frozenset(
         i
         for i, f in enumerate(findings)
@@ -479,9 +486,11 @@ def evaluate(
         and i not in waived
         and i not in honoured
         and (new is None or not profile.gate.new_only or i in new)
+        and _reaches_scope_threshold(profile, f)
     )
     thresholds = tuple(
-        fail_on if fail_on is not None else profile.threshold(f.kind, f.controls) for f in findings
+        fail_on if fail_on is not None else profile.threshold(f.kind, f.controls, f.scope)
+        for f in findings
     )
     controls = control_results(
         mapped.runs, findings, matched_rules, waived, honoured, thresholds, index

@@ -18,7 +18,7 @@ from secscan._yaml import load_yaml
 from secscan.config import Config
 from secscan.errors import ConfigError, ExitCode
 from secscan.findings import ScanResult, Severity
-from secscan.policy.baseline import Baseline, load_baseline
+from secscan.policy.baseline import BASELINE_FILE, Baseline, load_baseline
 from secscan.policy.decision import Decision
 from secscan.policy.engine import evaluate
 from secscan.policy.loader import Catalog, default_catalog, load_policy, profile_or_error
@@ -64,7 +64,8 @@ def resolve(
 ) -> Inputs:
     """Explicit options win over the config; a file that is named but missing is an error
     (a gate that silently judged without its waivers or baseline would judge differently).
-    `default_waivers` picks up ROOT/.secscan-waivers.yaml when nothing names a waivers file.
+    `default_waivers` picks up ROOT/.secscan-waivers.yaml when nothing names a waivers file,
+    and ROOT/.secscan-baseline.json when nothing names a baseline.
     """
     cfg = config or default_config(base_dir=root)
     user_dir = _absolute(policy_dir) or _absolute(cfg.resolve(cfg.policy))
@@ -81,6 +82,9 @@ def resolve(
     )
 
     baseline_path = _absolute(baseline) or _absolute(cfg.resolve(cfg.baseline))
+    # `secscan baseline create` writes ROOT/.secscan-baseline.json: the next scan uses it.
+    if baseline_path is None and default_waivers and (root / BASELINE_FILE).is_file():
+        baseline_path = (root / BASELINE_FILE).resolve()
     loaded_baseline = load_baseline(baseline_path) if baseline_path is not None else None
 
     if fail_on is None and "fail_on" in cfg.model_fields_set:

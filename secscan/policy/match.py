@@ -42,15 +42,21 @@ def any_glob(values: Iterable[str], patterns: Iterable[str]) -> bool:
 
 
 def finding_ids(f: Finding) -> tuple[str, ...]:
-    """Every name a finding goes by: its rule id and aliases, plus their canonical check ids."""
-    names = (f.rule_id, *f.aliases)
+    """Every name a finding goes by: its rule id and aliases, the rule ids of the other tools
+    that reported the same flaw, plus their canonical check ids."""
+    names = (f.rule_id, *f.aliases, *(s.rule_id for s in f.also_reported_by))
     return tuple(dict.fromkeys((*names, *(canonical_check_id(n) for n in names))))
+
+
+def finding_scanners(f: Finding) -> tuple[str, ...]:
+    """The scanner that reported a finding and every other one that reported the same flaw."""
+    return tuple(dict.fromkeys((f.scanner, *(s.scanner for s in f.also_reported_by))))
 
 
 def matches(m: Match, f: Finding) -> bool:
     if f.kind not in m.kinds:
         return False
-    if m.scanners and not any_glob((f.scanner,), m.scanners):
+    if m.scanners and not any_glob(finding_scanners(f), m.scanners):
         return False
     if m.rules and not any_glob(finding_ids(f), m.rules):
         return False

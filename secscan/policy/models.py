@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from secscan.findings import FindingKind, Severity
+from secscan.findings import FindingKind, Scope, Severity
 from secscan.targets import INFRASTRUCTURE, OF_FINDING_KIND, TargetKind
 
 SCHEMA_VERSION = 1
@@ -277,8 +277,23 @@ class ReportSettings(_Strict):
     _sev = field_validator("min_severity", mode="before")(_severity)
 
 
+#: Findings in these scopes are reported but fail no gate unless a profile says otherwise:
+#: test code, examples and docs are not the product. Secrets fail in every scope.
+DEFAULT_SCOPE_THRESHOLDS: Mapping[Scope, Threshold] = {
+    Scope.TEST: "none",
+    Scope.EXAMPLE: "none",
+    Scope.DOCS: "none",
+}
+
+
 class GateSettings(_Strict):
     severity: SeverityThresholds = SeverityThresholds()
+    #: Per scope, the lowest severity that fails for a finding there, replacing its kind's
+    #: and controls' thresholds when that is looser (`none`: never fails). A scope not
+    #: named keeps the kind thresholds; secrets keep theirs in every scope.
+    scopes: Mapping[Scope, Threshold] = Field(
+        default_factory=lambda: dict(DEFAULT_SCOPE_THRESHOLDS)
+    )
     #: Per framework-qualified control id, a stricter threshold for findings mapped to that
     #: control (a finding mapped to several controls meets the strictest).
     controls: Mapping[Text, Threshold] = Field(default_factory=dict)
@@ -300,6 +315,13 @@ class GateSettings(_Strict):
     #: The tree under review wrote its inline suppressions; a profile that does not say
     #: it trusts them counts every suppressed finding like any other.
     inline_suppressions: InlineAction = "ignore"
+
+    @field_validator("scopes", mode="before")
+    @classmethod
+    def _scope_thresholds(cls, v: object) -> object:
+        if isinstance(v, dict):
+            return {**DEFAULT_SCOPE_THRESHOLDS, **{k: _threshold(t) for k, t in v.items()}}
+        return v
 
     @field_validator("controls", mode="before")
     @classmethod
@@ -344,16 +366,28 @@ class Profile(_Strict):
     deadlines: Deadlines = Deadlines()
     source_file: str = "<memory>"
 
-    def threshold(self, kind: FindingKind, controls: tuple[str, ...] = ()) -> Threshold:
+    def threshold(
+        self, kind: FindingKind, controls: tuple[str, ...] = (), scope: Scope = Scope.SOURCE
+    ) -> Threshold:
         """The lowest severity that fails for a finding: the strictest of its kind's threshold
-        and the thresholds of the controls it maps to.
+        and the thresholds of the controls it maps to, loosened to its scope's threshold
+        (never for secrets: a committed credential is leaked wherever it sits).
         """
         out = self.gate.severity.for_kind(kind)
         for c in controls:
             t = self.gate.controls.get(c)
             if t is not None and (out == "none" or (t != "none" and t < out)):
                 out = t
+        st = self.scope_threshold(kind, scope)
+        if st is not None and out != "none" and (st == "none" or st > out):
+            out = st
         return out
+
+    def scope_threshold(self, kind: FindingKind, scope: Scope) -> Threshold | None:
+        """The scope's own threshold for a finding of this kind, or None (kind thresholds)."""
+        if kind is FindingKind.SECRET:
+            return None
+        return self.gate.scopes.get(scope)
 
 
 # --- the whole library -----------------------------------------------------------------

@@ -20,6 +20,7 @@ from secscan.policy.match import (
     any_glob,
     canonical_check_glob,
     finding_ids,
+    finding_scanners,
     glob_match,
     is_check_id,
 )
@@ -163,9 +164,10 @@ class LoadedWaiver:
 
     def matches(self, f: Finding) -> bool:
         w = self.waiver
-        if w.fingerprint is not None and f.fingerprint != w.fingerprint:
+        # A flaw several tools reported matches a waiver written against any one of them.
+        if w.fingerprint is not None and w.fingerprint not in f.fingerprints:
             return False
-        if w.scanner is not None and not glob_match(f.scanner, w.scanner):
+        if w.scanner is not None and not any(glob_match(s, w.scanner) for s in finding_scanners(f)):
             return False
         if w.rule is not None:
             pattern = canonical_check_glob(w.rule) if is_check_id(w.rule.rstrip("*")) else w.rule

@@ -388,6 +388,19 @@ def _result(fv: FindingView, rule_index: int, prefix: str = "") -> om.Result:
         else None,
         "cvssVector": f.cvss_vector,
         "resource": f.resource,
+        "scope": f.scope.value,
+        # One result per flaw: the other tools that reported it, each with its own
+        # fingerprint (see docs/reports.md, "One finding per flaw").
+        "alsoReportedBy": [
+            {
+                "scanner": src.scanner,
+                "ruleId": src.rule_id,
+                "fingerprint": src.fingerprint,
+                "severity": src.severity.value,
+            }
+            for src in f.also_reported_by
+        ]
+        or None,
     }
     if f.package is not None:
         props["package"] = {

@@ -26,6 +26,7 @@ from secscan.findings import (
     Severity,
     Suppression,
 )
+from secscan.scanners import bandit_titles
 from secscan.scanners.base import (
     RuleInfo,
     RuleLookup,
@@ -217,9 +218,13 @@ class BanditScanner(ToolScanner):
         return Finding(
             scanner=self.name,
             rule_id=str(r["test_id"]),
-            title=str(r.get("test_name") or r["test_id"]).replace("_", " "),
+            title=bandit_titles.title(str(r["test_id"]), r.get("test_name")),
             message=str(r["issue_text"]),
-            severity=Severity.parse(str(r.get("issue_severity", "undefined"))),
+            severity=bandit_titles.severity(
+                str(r["test_id"]),
+                Severity.parse(str(r.get("issue_severity", "undefined"))),
+                r.get("code") if isinstance(r.get("code"), str) else None,
+            ),
             confidence=Confidence.parse(r.get("issue_confidence")),
             kind=FindingKind.CODE,
             location=Location(

@@ -376,9 +376,12 @@ def _failure(stderr: str, base_url: str) -> str:
     unreachable = ("ConnectionError", "Could not connect", "Max retries", "NameResolution",
                    "ConnectTimeout", "ReadTimeout")  # fmt: skip
     if any(word in stderr for word in unreachable):
+        # One line that says what to do; the tool's own traceback adds nothing to it.
         return (
             f"the advisory service at {base_url} is unreachable, so no dependency was audited "
-            f"(this is not a clean result): {_clip(last, 300)}"
+            "(not a clean result); to audit offline, import an OSV export once with "
+            "`secscan advisories import all.zip --db DIR` and set `advisories.db: DIR` in "
+            ".secscan.yaml (or pass --advisory-db DIR)"
         )
     if "HTTPError" in stderr or "ServiceError" in stderr:
         return f"the advisory service at {base_url} answered with an error: {_clip(last, 300)}"

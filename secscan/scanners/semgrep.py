@@ -18,6 +18,7 @@ from secscan.cache import hash_files
 from secscan.config import Config, Options
 from secscan.errors import ScannerError, ScannerOutputError
 from secscan.findings import (
+    TRANSIENT,
     Confidence,
     Finding,
     FindingKind,
@@ -168,6 +169,9 @@ class SemgrepOptions(Options):
     #: directories relative to the config file, or registry names when online.
     rules: tuple[str, ...] = ("builtin",)
     jobs: int | None = Field(default=None, ge=1)
+    #: Seconds one rule may spend on one file (semgrep's --timeout; its own default, 5 s, is
+    #: met on ordinary files of a loaded 2-core machine, which made results vary run to run).
+    rule_timeout: float = Field(default=60.0, gt=0)
 
 
 #: Rule-set entries that name the semgrep registry rather than a file.
@@ -212,7 +216,8 @@ class SemgrepScanner(ToolScanner):
             return None  # registry rules change without notice: never cache them
         # Entries written before --disable-nosem lack the findings a comment hid.
         rules = hash_files([Path(c) for c in configs])
-        return hashlib.sha256(f"disable-nosem;{rules}".encode()).hexdigest()
+        budget = options(ctx.config, self, SemgrepOptions).rule_timeout
+        return hashlib.sha256(f"disable-nosem;timeout={budget:g};{rules}".encode()).hexdigest()
 
     def describe_rule(self, rule_id: str, lookup: RuleLookup) -> RuleInfo | None:
         return semgrep_rule(rule_id, tuple(local_rule_paths(lookup.config)))
@@ -231,6 +236,7 @@ class SemgrepScanner(ToolScanner):
         return out
 
     def argv(self, ctx: ScanContext) -> list[str]:
+        opts = options(ctx.config, self, SemgrepOptions)
         argv = [
             self.tool_path(),
             "scan",
@@ -242,7 +248,13 @@ class SemgrepScanner(ToolScanner):
             # parse() marks the ones a comment would have hidden.
             "--disable-nosem",
             "--jobs",
-            str(options(ctx.config, self, SemgrepOptions).jobs or ctx.jobs),
+            str(opts.jobs or ctx.jobs),
+            # A time budget the files need, not a race against machine load: a file that
+            # still runs out is reported as not analyzed (and never cached).
+            "--timeout",
+            f"{opts.rule_timeout:g}",
+            "--timeout-threshold",
+            "0",
         ]
         for cfg in self.rule_configs(ctx):
             argv += ["--config", cfg]
@@ -286,9 +298,7 @@ class SemgrepScanner(ToolScanner):
                 kind = err.get("type")
                 kind_text = kind[0] if isinstance(kind, list) and kind else str(kind or "error")
                 if path:
-                    not_analyzed.append(
-                        NotAnalyzed(ctx.relpath(str(path)), f"semgrep: {kind_text}")
-                    )
+                    not_analyzed.append(NotAnalyzed(ctx.relpath(str(path)), _reason(kind_text)))
                 elif err.get("level") == "error":
                     msg = (str(err.get("message") or kind_text).strip().splitlines() or ["?"])[0]
                     raise ScannerError(self.name, f"semgrep reported an error: {msg}")
@@ -372,6 +382,18 @@ def _read_lines(ctx: ScanContext, path: str) -> list[str] | None:
     if b"nosem" not in source.lower():
         return None
     return source.decode("utf-8", errors="replace").split("\n")
+
+
+#: semgrep error types that say more about this run than about the file.
+TRANSIENT_ERRORS = frozenset({"Timeout", "OutOfMemory", "Out of memory"})
+
+
+def _reason(kind_text: str) -> str:
+    if kind_text == "Timeout":
+        return f"semgrep: Timeout (a rule ran out of semgrep.rule_timeout) {TRANSIENT}"
+    if kind_text in TRANSIENT_ERRORS:
+        return f"semgrep: {kind_text} {TRANSIENT}"
+    return f"semgrep: {kind_text}"
 
 
 def _as_list(v: Any) -> list[Any]:

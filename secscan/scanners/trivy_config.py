@@ -15,7 +15,7 @@ from secscan._atomic import write_atomic
 from secscan.checkids import canonical_check_id
 from secscan.errors import ScannerError, ScannerOutputError
 from secscan.findings import Finding, FindingKind, Location, NotAnalyzed, Severity, Suppression
-from secscan.scanners import _trivy
+from secscan.scanners import _trivy, trivy_titles
 from secscan.scanners.base import ScanContext, ScanOutcome, require_accounted
 
 #: Files trivy's misconfiguration scanners may read. YAML and JSON are handed over whole:
@@ -258,7 +258,7 @@ def misconfig_finding(
     return Finding(
         scanner=scanner,
         rule_id=canonical_check_id(check),
-        title=str(m.get("Title") or check),
+        title=trivy_titles.title(canonical_check_id(check), m.get("Title")),
         message=str(m.get("Message") or m.get("Description") or check).strip(),
         severity=Severity.parse(str(m.get("Severity") or "UNKNOWN")),
         kind=FindingKind.IAC,

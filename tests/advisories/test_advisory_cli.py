@@ -64,3 +64,49 @@ def test_serve_answers_osv_queries_until_stopped(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+LAYOUTS = Path(__file__).resolve().parents[1] / "data" / "advisory-layouts"
+
+
+def test_import_reads_the_pypa_advisory_database_layout(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    db = tmp_path / "db"
+    res = run_cli("advisories", "import", str(LAYOUTS / "pypa"), "--db", str(db))
+    assert res.code == 0, res.err
+    assert "2 added, 0 updated, 0 unchanged, 0 withdrawn" in res.out
+    stored = json.loads((db / "PyPI" / "PYSEC-2021-142.json").read_text(encoding="utf-8"))
+    # an unquoted YAML version stays text: 5.4, not a float that could print as 5.4000001
+    assert stored["affected"][0]["ranges"][0]["events"][1] == {"fixed": "5.4"}
+    jinja = json.loads((db / "PyPI" / "PYSEC-2019-217.json").read_text(encoding="utf-8"))
+    assert jinja["affected"][0]["versions"] == ["2.10", "2.9.6"]
+    assert (
+        run_cli("advisories", "import", str(LAYOUTS / "pypa"), "--db", str(db)).out.count(
+            "2 unchanged"
+        )
+        == 1
+    )
+
+
+def test_import_reads_the_github_advisory_database_layout(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    db = tmp_path / "db"
+    res = run_cli("advisories", "import", str(LAYOUTS / "github"), "--db", str(db))
+    assert res.code == 0, res.err
+    assert "1 added" in res.out
+    assert (db / "PyPI" / "GHSA-462w-v97r-4m45.json").is_file()
+
+
+def test_an_import_that_finds_no_record_exits_2_and_says_what_it_looked_for(
+    tmp_path: Path,
+    run_cli,  # type: ignore[no-untyped-def]
+) -> None:
+    src = tmp_path / "checkout"
+    (src / "vulns").mkdir(parents=True)
+    (src / "vulns" / "README.txt").write_text("not a record\n", encoding="utf-8")
+    res = run_cli("advisories", "import", str(src), "--db", str(tmp_path / "db"))
+    assert res.code == 2
+    assert "no advisory imported" in res.err and "0 candidate file(s)" in res.err
+    assert "*.yaml" in res.err and "GHSA-*.json" in res.err
+    (src / "vulns" / "broken.yaml").write_text("id: [unclosed\n", encoding="utf-8")
+    res = run_cli("advisories", "import", str(src), "--db", str(tmp_path / "db"))
+    assert res.code == 2
+    assert "broken.yaml: not YAML" in res.err and "1 candidate file(s)" in res.err

@@ -28,18 +28,20 @@ pytestmark = pytest.mark.integration
 
 FLAWED = """\
 import subprocess
+from flask import request
 
 
-def export(title):
-    # the report title comes from the query string
+def export():
+    title = request.args["title"]  # the report title comes from the query string
     subprocess.check_call(f'wkhtmltopdf --title "{title}" out.pdf', shell=True)
 """
 FIXED = """\
 import subprocess
+from flask import request
 
 
-def export(title):
-    # the report title comes from the query string
+def export():
+    title = request.args["title"]  # the report title comes from the query string
     subprocess.check_call(["wkhtmltopdf", "--title", title, "out.pdf"])  # noqa: S603
 """
 WAIVERS = """\
@@ -169,9 +171,10 @@ def test_flaw_blocks_the_commit_fix_and_waiver_let_it_through(
     assert code != 0, out
     assert head_count(project) == 1  # the commit did not happen
     assert "secscan (code and secrets)" in out and "Failed" in out
-    assert "secscan precommit: FAILED: 2 finding(s) block this commit" in out
-    assert "export.py:6:5: high: bandit B602" in out
-    assert "export.py:6:5: high: semgrep python-subprocess-shell-injection" in out
+    # one flaw, three reports (bandit, the pack's taint rule and its audit twin): one finding
+    assert "secscan precommit: FAILED: 1 finding(s) block this commit" in out
+    assert "export.py:7:" in out and "high: semgrep python-command-injection-request-data" in out
+    assert "(also: semgrep python-subprocess-shell-injection, bandit B602)" in out
     # only files pre-commit passed were scanned, and only the code hook ran
     assert "secscan (dependencies)" in out and "(no files to check)Skipped" in out
 
@@ -247,4 +250,4 @@ def test_try_repo_full_install(tmp_path: Path, hook_repo: tuple[Path, str]) -> N
     )
     out = done.stdout + done.stderr
     assert done.returncode == 1, out
-    assert "export.py:6:5: high: bandit B602" in out
+    assert "high: semgrep python-command-injection-request-data" in out and "bandit B602" in out

@@ -31,7 +31,8 @@ HEAD_APP = (
     BASE_APP
     + """
 
-def thumbnail(path):
+def thumbnail(request):
+    path = request.args["path"]  # from the query string: a real injection, not an audit hint
     subprocess.call("convert " + path + " thumb.png", shell=True)
 """
 )

@@ -80,7 +80,7 @@ OWASP_2021 = {
 CWE_RE = re.compile(r"^CWE-(\d+): (\S.*)$")
 OWASP_RE = re.compile(r"^(A\d{2}):(\d{4}) - (\S.*)$")
 LEVELS = {"HIGH", "MEDIUM", "LOW"}
-SEVERITIES = {"ERROR", "WARNING", "INFO"}
+SEVERITIES = {"ERROR", "WARNING", "LOW", "INFO"}
 ANNOTATION_RE = re.compile(r"(?:#|//)\s*(ruleid|ok|todoruleid|todook):\s*([\w\-, ]+)")
 
 
@@ -179,6 +179,9 @@ def test_rule_metadata_is_complete(path: Path, rule: dict[str, Any]) -> None:
 
     meta = rule["metadata"]
     assert meta["category"] == "security"
+    title = meta["shortDescription"]
+    assert isinstance(title, str) and 8 <= len(title) <= 60, "a short human title"
+    assert " " in title and title != rule["id"], "a phrase, not the id"
     for field in ("confidence", "likelihood", "impact"):
         assert meta[field] in LEVELS, field
 

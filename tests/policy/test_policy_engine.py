@@ -212,3 +212,31 @@ def test_a_custom_control_is_judged_like_a_shipped_one(shipped: Policy) -> None:
     assert "mine:X.1" in mapped.findings[0].controls
     mine = next(x for x in d.controls if x.framework == "mine")
     assert mine.state is ControlState.FAIL and mine.mapping_rules == ("code-injection",)
+
+
+def test_test_example_and_docs_scopes_are_reported_but_do_not_fail_ci(shipped: Policy) -> None:
+    from dataclasses import replace
+
+    from secscan.findings import FindingKind as K
+    from secscan.findings import Location, Scope
+
+    in_tests = replace(code_finding("R1", path="tests/t.py"), scope=Scope.TEST)
+    in_docs = replace(code_finding("R2", path="docs/x.py", fp="d"), scope=Scope.DOCS)
+    secret = replace(
+        code_finding("aws-access-key-id", path="tests/fixtures/k.py", fp="s"),
+        kind=K.SECRET,
+        scope=Scope.TEST,
+        location=Location("tests/fixtures/k.py", 3),
+    )
+    result = result_of(ok_run([in_tests, in_docs]), ok_run([secret], name="secrets", kind=K.SECRET))
+    _, d = evaluate(result, shipped, shipped.profiles["ci"], now=NOW)
+    # the high code findings in test and docs scope do not fail; the secret does
+    assert d.failing_fingerprints == (secret.fingerprint,)
+    # the same findings in source scope fail
+    moved = result_of(ok_run([replace(in_tests, scope=Scope.SOURCE)]))
+    _, d = evaluate(moved, shipped, shipped.profiles["ci"], now=NOW)
+    assert not d.passed
+    # a profile can make test code count again
+    strict = _profile(scopes={"test": "high"})
+    _, d = evaluate(result_of(ok_run([in_tests])), shipped, strict, now=NOW)
+    assert d.failing_fingerprints == (in_tests.fingerprint,)

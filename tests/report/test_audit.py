@@ -39,10 +39,15 @@ def test_sections_in_order_grouped_by_severity_and_by_control() -> None:
     positions = [text.index(h) for h in order]
     assert positions == sorted(positions)
     assert "CRITICAL (1)" in text and "HIGH (" in text
-    assert "    app/db.py:12:9  HIGH     bandit B608  Possible SQL injection vector" in text
-    # under its control, the same finding again (deeper, without the control list)
-    assert "    A.8.28 Secure coding  FAIL  1 open, 0 waived" in text
-    assert "      app/db.py:12:9  HIGH     bandit B608" in text
+    # grouped by rule (title, count), then the worst examples with what to act on first
+    assert "    bandit B608  hardcoded sql expressions  x1" in text
+    assert re.search(
+        r"\n      app/db\.py:12:9  HIGH     bandit B608  #[0-9a-f]{12}  Possible", text
+    )
+    assert "Possible SQL injection vector" in text
+    # each control once, with the rules behind it; its findings are not listed again
+    assert "    A.8.28 Secure coding  FAIL  1 open, 0 waived  bandit B608 x1" in text
+    assert text.count("app/db.py:12:9") == 1
     assert "not assessed (2): iso27001-2022 A.8.20, gdpr Art.32(1)(a)" in text
     assert "waived (W-001, until 2099-12-31)" in text
     assert "data/huge.bin: larger than max_file_size_mb" in text
@@ -58,7 +63,7 @@ def test_plain_render_has_no_timings_and_is_stable() -> None:
 
 
 def test_credential_literals_are_masked() -> None:
-    text = plain(rich_saved())
+    text = plain(rich_saved(), width=400)
     assert "hunter2-prod" not in text
     assert "Possible hardcoded password: '[redacted password, 12 chars]'" in text
 
@@ -78,7 +83,7 @@ def test_hostile_text_is_neither_markup_nor_escape_codes() -> None:
     extra = ScannerRun("extra", FindingKind.CODE, RunStatus.OK, findings=(evil,))
     runs = (*saved.result.runs, extra)
     saved = SavedResults(replace(saved.result, runs=runs), saved.decision)
-    rendered = audit.render(build(saved, NOW), links=audit.Links(None))
+    rendered = audit.render(build(saved, NOW), links=audit.Links(None), width=400)
     assert ESC not in rendered.plain
     assert "r[bold]x[/bold]" in rendered.plain  # printed as written, not read as markup
     assert "[link=http://evil]click[/link]" in rendered.plain
@@ -154,3 +159,28 @@ def test_explanation_text_says_what_why_controls_and_fix() -> None:
     assert text.count("Because.") == 1
     assert "iso27001-2022:A.8.28  Secure coding" in text
     assert "Pass an argument list to subprocess" in text  # fix guidance for CWE-78
+
+
+def test_many_findings_fit_a_terminal() -> None:
+    """1,000 findings of one rule: one group line, 3 examples, a count; no line wraps."""
+    saved = rich_saved()
+    many = tuple(
+        Finding(
+            scanner="bandit",
+            rule_id="B101",
+            title="assert used (removed under python -O)",
+            message="Use of assert detected. " + "x" * 300,
+            severity=Severity.LOW,
+            kind=FindingKind.CODE,
+            location=Location(f"tests/test_{n:04}.py", n + 1, start_column=5),
+            fingerprint=f"{n:032x}",
+        )
+        for n in range(1000)
+    )
+    extra = ScannerRun("bandit", FindingKind.CODE, RunStatus.OK, findings=many)
+    saved = SavedResults(replace(saved.result, runs=(*saved.result.runs, extra)), saved.decision)
+    text = audit.render(build(saved, NOW), width=100).plain
+    assert len(text.splitlines()) < 80
+    assert max(len(line) for line in text.splitlines()) <= 100
+    assert "bandit B101  assert used (removed under python -O)  x1000" in text
+    assert "... and 997 more" in text

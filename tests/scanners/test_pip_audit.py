@@ -69,6 +69,9 @@ def test_unreachable_service_message() -> None:
     message = _failure((FIXTURES / "unreachable.stderr").read_text(), "http://127.0.0.1:9")
     assert "advisory service at http://127.0.0.1:9 is unreachable" in message
     assert "not a clean result" in message
+    # one line that says what to do, not the tool's traceback
+    assert "\n" not in message and "Traceback" not in message and "Errno" not in message
+    assert "secscan advisories import" in message and "advisories.db" in message
 
 
 # --- fail closed, with a stand-in pip-audit replaying captured output -----------------------
@@ -262,6 +265,15 @@ def test_unreachable_service_fails_closed(tmp_path: Path, run_cli) -> None:  # t
     # the mirror's credentials reach no output
     assert "s3cret" not in res.out + res.err
     assert all("s3cret" not in p.read_text() for p in out.iterdir())
+    # the precommit profile only warns about it, as docs/usage.md says (with a scanner that
+    # did assess something: zero scanners assessing anything fails in every profile)
+    (root / "app.py").write_text("VALUE = 1\n")
+    pre = run_cli(
+        "scan", str(root), "--scanner", "pip-audit", "--scanner", "bandit",
+        "--profile", "precommit", "--output-dir", str(tmp_path / "pre"),
+    )  # fmt: skip
+    assert pre.code == 0, pre.out + pre.err
+    assert "unreachable" in pre.out + pre.err
 
 
 @pytest.mark.integration

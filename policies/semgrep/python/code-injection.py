@@ -10,7 +10,7 @@ def price(formula, product):
 
 
 def calc(request):
-    # ruleid: python-eval-injection
+    # ruleid: python-eval-injection, python-eval-request-data
     return builtins.eval(request.args.get("expr"))
 
 
@@ -54,3 +54,70 @@ def expression_compile(expr):
 def not_builtin(executor, job):
     # ok: python-exec-injection
     executor.exec(job)
+
+
+# --- with a traced source -------------------------------------------------------------------
+import os
+import sys
+
+import flask
+from flask import request
+
+
+def flask_calc():
+    # ruleid: python-eval-request-data, python-eval-injection
+    return eval(request.args.get("expr"))
+
+
+def flask_run():
+    code = flask.request.form["code"]
+    # ruleid: python-eval-request-data, python-exec-injection
+    exec(code)
+
+
+async def aiohttp_calc(request):
+    body = await request.json()
+    # ruleid: python-eval-request-data, python-eval-injection
+    return eval(body["expr"])
+
+
+def django_view(request):
+    # ruleid: python-eval-request-data, python-eval-injection
+    return eval(request.GET["q"])
+
+
+def literal_from_request():
+    # ruleid: python-eval-injection
+    return eval(repr(int(request.args["n"])))  # ok: python-eval-request-data
+
+
+def template_compiler(source):
+    # A template engine compiling its own generated code: no request data reaches it.
+    # ruleid: python-exec-injection
+    return compile(source, "<template>", "exec")  # ok: python-eval-request-data, python-eval-local-input
+
+
+def cli_calc():
+    # ruleid: python-eval-local-input, python-eval-injection
+    return eval(sys.argv[1])
+
+
+def env_calc():
+    # ruleid: python-eval-local-input, python-eval-injection
+    return eval(os.environ.get("FORMULA", "0"))
+
+
+def interactive_startup():
+    # flask shell runs the user's own PYTHONSTARTUP file: the feature, not an injection.
+    startup = os.environ.get("PYTHONSTARTUP")
+    if startup and os.path.isfile(startup):
+        with open(startup) as f:
+            # ruleid: python-exec-injection
+            eval(compile(f.read(), startup, "exec"), {})  # ok: python-eval-local-input, python-eval-request-data
+
+
+def config_from_file(filename):
+    with open(filename, "rb") as config_file:
+        # Flask's Config.from_pyfile: the application's own settings file.
+        # ruleid: python-exec-injection
+        exec(compile(config_file.read(), filename, "exec"), {})  # ok: python-eval-request-data, python-eval-local-input

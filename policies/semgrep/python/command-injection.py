@@ -75,3 +75,51 @@ def popen_constant():
 def quoted_list(path):
     # ok: python-os-system-injection
     return subprocess.run(["du", "-sh", shlex.quote(path)], capture_output=True)
+
+
+# --- with a traced source -------------------------------------------------------------------
+import sys
+
+import flask
+from flask import request
+
+
+def flask_ping():
+    host = request.args["host"]
+    # ruleid: python-command-injection-request-data, python-subprocess-shell-injection
+    subprocess.run("ping -c 1 " + host, shell=True)
+
+
+def django_convert(request):
+    # ruleid: python-command-injection-request-data, python-os-system-injection
+    os.system("convert %s out.png" % request.POST["file"])
+
+
+@flask.Flask(__name__).route("/lookup/<name>")
+def lookup(name):
+    # ruleid: python-command-injection-request-data, python-os-system-injection
+    return os.popen(f"host {name}").read()
+
+
+def quoted_request_value():
+    name = shlex.quote(request.args["name"])
+    # ruleid: python-subprocess-shell-injection
+    subprocess.run(f"host {name}", shell=True)  # ok: python-command-injection-request-data
+
+
+def open_editor(filename):
+    # click's edit(): the user's own $EDITOR, run on a temporary file it wrote.
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    # ruleid: python-command-injection-local-input, python-os-system-injection
+    os.system(f'{editor} "{filename}"')  # ok: python-command-injection-request-data
+
+
+def pager(cmd_detected_on_path, filename):
+    # A pager found on PATH by the library itself: no traced source; audit only.
+    # ruleid: python-subprocess-shell-injection
+    subprocess.Popen(f"{cmd_detected_on_path} {filename}", shell=True)  # ok: python-command-injection-request-data, python-command-injection-local-input
+
+
+def cli_grep():
+    # ruleid: python-command-injection-local-input, python-subprocess-shell-injection
+    subprocess.check_output("grep -r " + sys.argv[1] + " .", shell=True)

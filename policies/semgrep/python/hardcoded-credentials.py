@@ -139,3 +139,23 @@ COLOURS = {Verdict.PASS: "green"}
 db_pass = "s3cret-pass"
 # ok: python-hardcoded-secret
 bypass = "maintenance"
+
+
+# rich's emoji table and Django's session keys: names, not secrets
+EMOJI = {
+    # ok: python-hardcoded-secret
+    "secret": "㊙",
+}
+# ok: python-hardcoded-secret
+INTERNAL_RESET_SESSION_TOKEN = "_password_reset_token"
+# ruleid: python-hardcoded-secret
+DB_PASSWORD = "hunter2-prod"
+
+
+def translate(tokens):
+    # Django's template `if` parser: a lexer token, not a credential
+    # ok: python-hardcoded-secret
+    token = "not in"
+    # ruleid: python-hardcoded-secret
+    api_token = "tok-8f2a91c3d4"
+    return token, api_token

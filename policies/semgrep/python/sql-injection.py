@@ -135,3 +135,36 @@ def sqlite_ok():
     conn = sqlite3.connect(":memory:")
     # ok: python-sql-injection-concat
     conn.execute("CREATE TABLE t (id INTEGER)")
+
+
+# --- with a traced source -------------------------------------------------------------------
+import flask
+from flask import request as flask_request
+
+
+def search_products(conn):
+    term = flask.request.args["q"]
+    # ruleid: python-sql-injection-request-data, python-sql-injection-fstring
+    conn.execute(f"SELECT * FROM products WHERE name LIKE '%{term}%'")
+
+
+def django_lookup(request, cursor):
+    # ruleid: python-sql-injection-request-data, python-sql-injection-format
+    cursor.execute("SELECT * FROM users WHERE id = %s" % request.GET["id"])
+
+
+def bound_parameter(cursor):
+    # ok: python-sql-injection-request-data, python-sql-injection-format, python-sql-injection-fstring
+    cursor.execute("SELECT * FROM users WHERE name = %s", (flask_request.args["name"],))
+
+
+def orm_internal(cursor, table, column):
+    # An ORM quoting its own identifiers: no request data; audit only.
+    # ruleid: python-sql-injection-format
+    cursor.execute("SELECT %s FROM %s" % (column, table))  # ok: python-sql-injection-request-data
+
+
+def numeric_id(cursor):
+    user_id = int(flask.request.args["id"])
+    # ruleid: python-sql-injection-fstring
+    cursor.execute(f"SELECT * FROM users WHERE id = {user_id}")  # ok: python-sql-injection-request-data

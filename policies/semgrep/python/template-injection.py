@@ -46,6 +46,7 @@ def greet_constant_ok(name):
 def page_not_found(error):
     # ruleid: python-flask-render-template-string-injection
     body = render_template_string(
+        # ruleid: python-template-injection-request-data
         "{% extends 'base.html' %}{% block content %}<h1>Sorry, " + request.path
         + " does not exist.</h1>{% endblock %}"
     )
@@ -54,7 +55,7 @@ def page_not_found(error):
 
 def hello():
     name = request.args.get("name", "")
-    # ruleid: python-flask-render-template-string-injection
+    # ruleid: python-flask-render-template-string-injection, python-template-injection-request-data
     return render_template_string(f"<p>Hello {name}</p>")
 
 
@@ -96,3 +97,26 @@ def make_env_true_ok():
 def make_env_from_options_ok(options):
     # ok: python-jinja2-autoescape-disabled
     return jinja2.Environment(**options)
+
+
+# --- with a traced source -------------------------------------------------------------------
+import flask as _flask
+
+
+def greet_page():
+    name = _flask.request.args.get("name", "")
+    # ruleid: python-template-injection-request-data, python-flask-render-template-string-injection
+    return _flask.render_template_string("<h1>Hello " + name + "</h1>")
+
+
+def greet_safely():
+    name = _flask.request.args.get("name", "")
+    # ok: python-template-injection-request-data, python-flask-render-template-string-injection
+    return _flask.render_template_string("<h1>Hello {{ name }}</h1>", name=name)
+
+
+class TemplateLoader:
+    def load(self, environment, source):
+        # jinja2's own Environment.from_string: the engine compiles the source it was given.
+        # ruleid: python-jinja2-template-injection
+        return environment.jinja_env.from_string(source)  # ok: python-template-injection-request-data

@@ -117,3 +117,16 @@ def modern_protocol():
     # ok: python-ssl-insecure-protocol
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     return ctx
+
+
+class SSLConfig:
+    def load_ssl_context_no_verify(self, context):
+        # httpx: the implementation of the caller's explicit verify=False
+        # ok: python-ssl-cert-none
+        context.verify_mode = ssl.CERT_NONE
+        return context
+
+    def load_ssl_context(self, context):
+        # ruleid: python-ssl-cert-none
+        context.check_hostname = False
+        return context

@@ -80,3 +80,18 @@ def hash_password_scrypt(password, salt):
 def hash_reset_token(password_reset_token):
     # ok: python-weak-password-hash
     return hashlib.sha256(password_reset_token.encode()).hexdigest()
+
+
+class BasePasswordHasher:
+    algorithm = None
+
+
+class UnsaltedSHA1PasswordHasher(BasePasswordHasher):
+    """Django's legacy hasher: verifies old hashes so they can be upgraded on login."""
+
+    algorithm = "unsalted_sha1"
+
+    def encode(self, password, salt):
+        # ruleid: python-weak-hash-sha1
+        hash = hashlib.sha1(password.encode()).hexdigest()  # ok: python-weak-password-hash
+        return "sha1$$%s" % hash

@@ -1,4 +1,8 @@
-"""The terminal audit view: live per-scanner progress, then findings by severity and by control.
+"""The terminal audit view: live per-scanner progress, then findings grouped by rule, controls.
+
+It is sized for a person at a terminal, not for completeness: findings are grouped by
+severity and rule with a count and the worst few examples, and each control is one line
+naming the rules behind it. The full list is in the reports (HTML, SARIF, JSON).
 
 Renderers return rich `Text`; the CLI prints `.plain` when stdout is not a terminal, so piped
 output carries no escape codes and no timings (it is the same for the same scan). Scanned
@@ -45,6 +49,12 @@ VERDICT_STYLE: dict[Verdict, str] = {
     Verdict.NOT_EVALUATED: "bold yellow",
 }
 SPINNER = "|/-\\"
+#: Examples shown per rule; the rest are counted and left to the reports.
+EXAMPLES = 3
+#: Rules named on a control's line before "and N more".
+CONTROL_RULES = 4
+#: Line width when the output is not a terminal (piped output is stable, not resized).
+PLAIN_WIDTH = 120
 #: Fingerprints are shown this long: enough to be unique, short enough to type.
 FP_CHARS = 12
 
@@ -67,16 +77,17 @@ class Links:
 
 
 def finding_line(fv: FindingView, links: Links, *, controls: bool = True, indent: int = 4) -> Text:
-    """`path:line:col  SEVERITY  scanner rule  what  [controls]  #fingerprint`"""
+    """`path:line:col  SEVERITY  scanner rule  #fingerprint  [new|waived]  what  [controls]`
+
+    What a line needs to act on (place, rule, fingerprint for `explain`) comes first, so a
+    line cut to the terminal's width loses only the tail of the message.
+    """
     f = fv.finding
     line = Text(" " * indent)
     line.append(safe_text(location(f)), style=links.style(f.location.path))
     line.append("  ")
     line.append(f"{f.severity.value.upper():8}", style=SEVERITY_STYLE[f.severity])
-    line.append(f" {f.scanner} {safe_text(f.rule_id)}  ", style="bold")
-    line.append(safe_text(first_sentence(headline(fv), 100)))
-    if controls and fv.control_ids:
-        line.append(f"  [{', '.join(safe_text(c) for c in fv.control_ids)}]", style="dim")
+    line.append(f" {f.scanner} {safe_text(f.rule_id)}", style="bold")
     if f.fingerprint:
         line.append(f"  #{f.fingerprint[:FP_CHARS]}", style="dim")
     if fv.waiver is not None:
@@ -86,6 +97,9 @@ def finding_line(fv: FindingView, links: Links, *, controls: bool = True, indent
         )
     elif fv.new is True:
         line.append("  new", style="bold")
+    line.append(f"  {safe_text(first_sentence(headline(fv), 100))}")
+    if controls and fv.control_ids:
+        line.append(f"  [{', '.join(safe_text(c) for c in fv.control_ids)}]", style="dim")
     return line
 
 
@@ -99,8 +113,17 @@ def headline(fv: FindingView) -> str:
     return f.title
 
 
-def render(model: ReportModel, *, links: Links | None = None, timings: bool = False) -> Text:
-    """Scanners, findings by severity, findings by control, what was not analyzed, verdict."""
+def render(
+    model: ReportModel,
+    *,
+    links: Links | None = None,
+    timings: bool = False,
+    width: int = PLAIN_WIDTH,
+) -> Text:
+    """Scanners, findings by severity and rule, controls (one line each), not analyzed, verdict.
+
+    Every line is cut to `width` columns (an ellipsis marks the cut), so nothing wraps.
+    """
     links = links or Links()
     out = Text()
     result, decision = model.saved.result, model.decision
@@ -117,7 +140,7 @@ def render(model: ReportModel, *, links: Links | None = None, timings: bool = Fa
 
     heading("Scanners")
     for rv in model.runs:
-        out.append_text(run_line(rv.run, timings=timings))
+        out.append_text(fit(run_line(rv.run, timings=timings), width))
         out.append("\n")
 
     shown = model.findings
@@ -135,9 +158,14 @@ def render(model: ReportModel, *, links: Links | None = None, timings: bool = Fa
         out.append("  ")
         out.append(f"{sev.value.upper()} ({len(group)})", style=SEVERITY_STYLE[sev])
         out.append("\n")
-        for fv in group:
-            out.append_text(finding_line(fv, links))
+        for rule_findings in by_rule(group):
+            out.append_text(fit(rule_line(rule_findings), width))
             out.append("\n")
+            for fv in rule_findings[:EXAMPLES]:
+                out.append_text(fit(finding_line(fv, links, controls=False, indent=6), width))
+                out.append("\n")
+            if len(rule_findings) > EXAMPLES:
+                out.append(f"      ... and {len(rule_findings) - EXAMPLES} more\n", style="dim")
 
     heading("Findings by control")
     any_control = False
@@ -148,18 +176,16 @@ def render(model: ReportModel, *, links: Links | None = None, timings: bool = Fa
         any_control = True
         out.append(f"  {safe_text(fw.title)}\n", style="bold")
         for cv in with_findings:
-            out.append_text(control_line(cv))
+            out.append_text(fit(control_line(cv), width))
             out.append("\n")
-            for fv in (*cv.findings, *cv.waived):
-                out.append_text(finding_line(fv, links, controls=False, indent=6))
-                out.append("\n")
     unmapped = [fv for fv in shown if not fv.control_ids]
     if unmapped:
         any_control = True
-        out.append("  mapped to no control\n", style="bold")
-        for fv in unmapped:
-            out.append_text(finding_line(fv, links, controls=False))
-            out.append("\n")
+        line = Text("  mapped to no control", style="bold")
+        line.append(f"  {len(unmapped)} finding(s)", style="dim")
+        line.append(f"  {rule_summary(unmapped)}", style="dim")
+        out.append_text(fit(line, width))
+        out.append("\n")
     if not any_control:
         out.append("  no finding maps to a control\n")
     missing = model.not_assessed_controls
@@ -186,7 +212,12 @@ def render(model: ReportModel, *, links: Links | None = None, timings: bool = Fa
         out.append(f"  ! {safe_text(w)}\n", style="yellow")
     if shown:
         out.append(
-            "\nWhy and how to fix: secscan explain RULE-OR-#FINGERPRINT "
+            "\nEvery finding, with its fix: the HTML, SARIF and JSON reports "
+            "(secscan report --format html).\n",
+            style="dim",
+        )
+        out.append(
+            "Why and how to fix: secscan explain RULE-OR-#FINGERPRINT "
             "(e.g. secscan explain " + safe_text(shown[0].finding.rule_id) + ")\n",
             style="dim",
         )
@@ -194,6 +225,7 @@ def render(model: ReportModel, *, links: Links | None = None, timings: bool = Fa
 
 
 def control_line(cv: ControlView) -> Text:
+    """`A.8.28 Secure coding  FAIL  5 open, 1 waived  bandit B602 x2, semgrep ... x3`"""
     r = cv.result
     line = Text("    ")
     line.append(f"{r.control_id}", style="bold")
@@ -202,7 +234,55 @@ def control_line(cv: ControlView) -> Text:
     line.append("  ")
     line.append(cv.state_label.upper(), style=STATE_STYLE[r.state])
     line.append(f"  {len(cv.findings)} open, {len(cv.waived)} waived", style="dim")
+    line.append(f"  {rule_summary([*cv.findings, *cv.waived])}", style="dim")
     return line
+
+
+def rule_key(fv: FindingView) -> tuple[str, str]:
+    return fv.finding.scanner, fv.finding.rule_id
+
+
+def by_rule(findings: list[FindingView]) -> list[list[FindingView]]:
+    """Findings grouped by (scanner, rule): biggest group first, worst examples first."""
+    groups: dict[tuple[str, str], list[FindingView]] = {}
+    for fv in findings:
+        groups.setdefault(rule_key(fv), []).append(fv)
+    ordered = [sorted(g, key=_worst_first) for g in groups.values()]
+    return sorted(ordered, key=lambda g: (-len(g), rule_key(g[0])))
+
+
+def _worst_first(fv: FindingView) -> tuple[int, int, str, int]:
+    f = fv.finding
+    return (-f.severity.rank, 0 if fv.new else 1, f.location.path, f.location.start_line or 0)
+
+
+def rule_line(findings: list[FindingView]) -> Text:
+    """`bandit B602  subprocess with shell=True  x12`: one rule, how often, its title."""
+    f = findings[0].finding
+    line = Text("    ")
+    line.append(f"{f.scanner} {safe_text(f.rule_id)}", style="bold")
+    line.append(f"  {safe_text(first_sentence(f.title, 80))}")
+    line.append(f"  x{len(findings)}", style="bold")
+    return line
+
+
+def rule_summary(findings: list[FindingView]) -> str:
+    counts: dict[tuple[str, str], int] = {}
+    for fv in findings:
+        counts[rule_key(fv)] = counts.get(rule_key(fv), 0) + 1
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    named = ", ".join(f"{s} {safe_text(r)} x{n}" for (s, r), n in ranked[:CONTROL_RULES])
+    rest = len(ranked) - CONTROL_RULES
+    return named + (f", and {rest} more rule(s)" if rest > 0 else "")
+
+
+def fit(line: Text, width: int) -> Text:
+    """The line cut to `width` columns with an ellipsis, so a terminal never wraps it."""
+    if line.cell_len <= width:
+        return line
+    cut = line[: max(width, 20) - 1]
+    cut.append("…")
+    return cut
 
 
 def run_line(run: ScannerRun, *, timings: bool) -> Text:

@@ -38,6 +38,13 @@ def first_sentence(text: str, limit: int = MESSAGE_CHARS) -> str:
     return one_line(flat[: end + 1] if end > 0 else flat, limit)
 
 
+def also_reported(f: Finding) -> str:
+    """` (also: bandit B602)`: the other tools that reported the same flaw."""
+    if not f.also_reported_by:
+        return ""
+    return " (also: " + ", ".join(f"{s.scanner} {s.rule_id}" for s in f.also_reported_by) + ")"
+
+
 def control_ids(f: Finding) -> str:
     """Control ids without their framework (`A.8.28`, `Art.25(1)`): short enough for a line."""
     ids = dict.fromkeys(c.split(":", 1)[-1] for c in f.controls)
@@ -79,6 +86,7 @@ def render(
                 f"  {safe_text(location(f))}: {f.severity.value}: {f.scanner} "
                 f"{safe_text(f.rule_id)}: "
                 f"{safe_text(first_sentence(text))}{safe_text(control_ids(f))}"
+                f"{safe_text(also_reported(f))}"
             )
         if len(failing) > MAX_LISTED:
             lines.append(f"  ... and {len(failing) - MAX_LISTED} more")

@@ -21,6 +21,12 @@ def summary(saved: SavedResults, written: Sequence[str] = (), *, top: int = TOP)
         "  by severity: "
         + ", ".join(f"{s.value} {by_sev.get(s, 0)}" for s in sorted(Severity, reverse=True))
     )
+    if findings:
+        by_scope = Counter(f.scope.value for f in findings)
+        if set(by_scope) != {"source"}:
+            lines.append(
+                "  by scope: " + ", ".join(f"{s} {n}" for s, n in sorted(by_scope.items()))
+            )
     lines.append("  by scanner:")
     for run in result.runs:
         state = {
@@ -54,6 +60,11 @@ def summary(saved: SavedResults, written: Sequence[str] = (), *, top: int = TOP)
     if written:
         lines.append("  reports: " + ", ".join(written))
     if decision is not None:
+        if decision.baseline is not None:
+            new = len(decision.new_fingerprints or ())
+            lines.append(f"  baseline: {safe_text(decision.baseline)} ({new} new fingerprint(s))")
+        else:
+            lines.append("  baseline: none (secscan baseline create writes .secscan-baseline.json)")
         verdict = "PASSED" if decision.passed else "FAILED"
         lines.append(f"gate {verdict} (profile {decision.profile})")
         for r in decision.reasons:
