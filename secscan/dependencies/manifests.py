@@ -472,6 +472,30 @@ def _parse_poetry(rel: str, text: str, poetry: dict[str, Any], out: Manifests) -
             _poetry_dependency(rel, number, name, constraint, out)
 
 
+def _table_version(
+    rel: str,
+    number: int,
+    name: str,
+    table: dict[str, Any],
+    style: Source,
+    local: bool,
+    out: Manifests,
+) -> Any:
+    """A poetry/Pipfile table entry: its version constraint, or None when the entry was
+    recorded here already (a local path: not audited; a git or URL source: declared)."""
+    if local:
+        out.not_audited.append(
+            NotAnalyzed(rel, f"line {number}: {name} comes from a local path: not audited")
+        )
+        return None
+    ref = table.get("git") or table.get("url") or table.get("file")
+    if ref is not None:
+        url = mask(str(ref))
+        out.declared.append(Declared(name, "", rel, number, style, f"{name} @ {url}", url=url))
+        return None
+    return table.get("version", "*")
+
+
 def _poetry_dependency(rel: str, number: int, name: str, constraint: Any, out: Manifests) -> None:
     if isinstance(constraint, list):  # multiple constraints (per Python version or marker)
         specs = [c.get("version") if isinstance(c, dict) else c for c in constraint]
@@ -480,19 +504,10 @@ def _poetry_dependency(rel: str, number: int, name: str, constraint: Any, out: M
         out.declared.append(declared)
         return
     if isinstance(constraint, dict):
-        if "path" in constraint:
-            out.not_audited.append(
-                NotAnalyzed(rel, f"line {number}: {name} comes from a local path: not audited")
-            )
+        local = "path" in constraint
+        constraint = _table_version(rel, number, name, constraint, "pyproject", local, out)
+        if constraint is None:
             return
-        ref = constraint.get("git") or constraint.get("url")
-        if ref is not None:
-            url = mask(str(ref))
-            out.declared.append(
-                Declared(name, "", rel, number, "pyproject", f"{name} @ {url}", url=url)
-            )
-            return
-        constraint = constraint.get("version", "*")
     if not isinstance(constraint, str):
         out.problems.append(Problem(rel, number, f"{name}: not a poetry version constraint"))
         return
@@ -548,21 +563,10 @@ def _parse_pipfile(root: Path, rel: str, max_bytes: int, out: Manifests) -> None
         for name, value in table.items():
             number = _poetry_line(lines, section, name) or 1
             if isinstance(value, dict):
-                if "path" in value or "file" in value and "://" not in str(value["file"]):
-                    out.not_audited.append(
-                        NotAnalyzed(
-                            rel, f"line {number}: {name} comes from a local path: not audited"
-                        )
-                    )
+                local = "path" in value or "file" in value and "://" not in str(value["file"])
+                value = _table_version(rel, number, name, value, "Pipfile", local, out)
+                if value is None:
                     continue
-                ref = value.get("git") or value.get("file")
-                if ref is not None:
-                    url = mask(str(ref))
-                    out.declared.append(
-                        Declared(name, "", rel, number, "Pipfile", f"{name} @ {url}", url=url)
-                    )
-                    continue
-                value = value.get("version", "*")
             if not isinstance(value, str):
                 out.problems.append(Problem(rel, number, f"{name}: not a version specifier"))
                 continue
