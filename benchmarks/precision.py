@@ -172,7 +172,8 @@ def where(f: dict[str, Any]) -> str:
 
 def table(outcomes: list[Outcome], labels: dict[str, dict[str, dict[str, str]]]) -> str:
     lines = [
-        "| project | findings | by scope | source by severity | ci exit | failing | labelled TP / FP | unlabelled to label |",
+        "| project | findings | by scope | source by severity | ci exit | failing "
+        "| labelled TP / FP | unlabelled to label |",
         "|---|---:|---|---|---:|---:|---:|---:|",
     ]
     for o in outcomes:
@@ -226,7 +227,8 @@ def failing_list(outcomes: list[Outcome], labels: dict[str, dict[str, dict[str, 
     out = []
     for o in outcomes:
         if o.project == EXAMPLE[0]:
-            out.append(f"- {o.project}: {len(o.failing)} finding(s) fail the gate: its planted flaws")
+            failing = len(o.failing)
+            out.append(f"- {o.project}: {failing} finding(s) fail the gate: its planted flaws")
             continue
         own = labels.get(o.project, {})
         for f in sorted(
@@ -269,8 +271,11 @@ def main(argv: list[str] | None = None) -> int:
     for name, version, _ in targets:
         tree = REPO / "examples" / name if name == EXAMPLE[0] else fetch(name, version, cache)
         o = scan(name, version, tree, db)
-        print(f"{name} {version}: exit {o.exit_code}, {len(o.findings)} findings, "
-              f"{len(o.failing)} failing, {o.seconds:.0f} s", file=sys.stderr)
+        print(
+            f"{name} {version}: exit {o.exit_code}, {len(o.findings)} findings, "
+            f"{len(o.failing)} failing, {o.seconds:.0f} s",
+            file=sys.stderr,
+        )
         outcomes.append(o)
     if args.dump:
         args.dump.write_text(
@@ -281,8 +286,10 @@ def main(argv: list[str] | None = None) -> int:
             own = labels.get(o.project, {})
             for f in [*(f for f in o.findings if needs_label(f)), *sample(o.findings)]:
                 if f["fingerprint"] not in own and o.project != EXAMPLE[0]:
-                    print(f"{o.project} {f['fingerprint']} {f['severity']} {scope_of(f)} "
-                          f"{f['scanner']} {f['rule_id']} {where(f)} {f['title']}")
+                    print(
+                        f"{o.project} {f['fingerprint']} {f['severity']} {scope_of(f)} "
+                        f"{f['scanner']} {f['rule_id']} {where(f)} {f['title']}"
+                    )
     text = "\n".join(
         [
             "## Signal on real projects (`benchmarks/precision.py`)",
