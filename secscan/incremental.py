@@ -14,6 +14,7 @@ Both sides are scanned the same incremental way, so they compare like with like:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -81,7 +82,9 @@ def scan_since(
     clock: pipeline.Clock = pipeline.utcnow,
     use_cache: bool = True,
     progress: Progress = None,
+    base_tree: Path | None = None,
 ) -> Since:
+    """`base_tree`: the merge base already exported (its top level), when the caller has it."""
     root = root.resolve()
     top = vcs.toplevel(root)
     if top is None:
@@ -107,7 +110,8 @@ def scan_since(
 
     head = _scan_side(root, config, the_plan, changed, clock, use_cache, progress)
     was_at = {new: old for old, new in renamed.items()}
-    with vcs.checkout(top, base) as tree:
+    exported = nullcontext(base_tree) if base_tree is not None else vcs.checkout(top, base)
+    with exported as tree:
         base_root = tree / sub
         was = (was_at.get(p, p) for p in changed)
         present = tuple(p for p in was if (base_root / p).is_file())

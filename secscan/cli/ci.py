@@ -137,6 +137,7 @@ def ci(
             (),
             chosen,
             history_url,
+            base_tree=tree,
         )
 
 
@@ -158,11 +159,14 @@ def _run(
     warnings: tuple[str, ...],
     chosen: judge.Trusted | None,
     history_url: str | None,
+    base_tree: Path | None = None,
 ) -> int:
     now = pipeline.utcnow
     notes: list[str] = []
     if new_since is not None:
-        since = incremental.scan_since(root, config, new_since, clock=now, use_cache=not no_cache)
+        since = incremental.scan_since(
+            root, config, new_since, clock=now, use_cache=not no_cache, base_tree=base_tree
+        )
         result = since.result
         merged = incremental.merge_baselines(inputs.baseline, since.baseline)
         inputs = replace(inputs, baseline=merged)
