@@ -181,8 +181,12 @@ def looks_random(word: str) -> bool:
         return False
     if any(ch.isspace() for ch in word):
         return False  # prose has high entropy too; a key has no spaces
-    words = [w for w in re.split(r"[_\-/+.=~]", word) if len(w) >= 4 and w.isalpha()]
-    if len(words) >= 2:  # `Identification_and_Authentication_Failures`: prose, not a key
+    # `Identification_and_Authentication_Failures` is prose, not a key: mostly words (a
+    # capital only at the start). Base64 has alphabetic runs too (`VXMTP+…+Tcma`), but few
+    # that read as words and never most of its length.
+    parts = re.split(r"[_\-/+.=~]", word)
+    words = [w for w in parts if len(w) >= 4 and w.isalpha() and w[1:].islower()]
+    if len(words) >= 2 and sum(map(len, words)) * 2 >= len(word):
         return False
     digits = sum(ch.isdigit() for ch in word)
     upper = sum(ch.isupper() for ch in word)

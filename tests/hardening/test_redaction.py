@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from credentials import Credential, formats, pieces
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from secscan import fingerprint
@@ -143,6 +143,9 @@ _NAMES = st.sampled_from(["token", "password", "api_key", "secret", "auth", "val
     name=_NAMES,
     style=st.sampled_from(["call", "assign", "yaml", "env", "dict"]),
 )
+# Found by a random run: an AWS-style secret whose base64 happened to hold two alphabetic runs
+# (`VXMTP`, `Tcma`) was taken for prose and left unmasked under a neutral name.
+@example(seed=193800875, kind=1, before=[], after=[], name="value", style="call")
 def test_property_no_piece_of_a_credential_survives_redaction(
     seed: int, kind: int, before: list[str], after: list[str], name: str, style: str
 ) -> None:
