@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from secscan import flaws, scanners
 from secscan.findings import Finding, FindingKind, Location, RunStatus, ScannerRun, Severity
-from secscan.flaws import one_per_flaw
 from secscan.policy.baseline import Baseline
+
+#: The registered scanners that say their severity decides a flaw (the pipeline asks the same).
+AUTHORITIES = [n for n, cls in scanners.registry().items() if cls.severity_authority]
+
+
+def one_per_flaw(runs: tuple[ScannerRun, ...]) -> tuple[ScannerRun, ...]:
+    return flaws.one_per_flaw(runs, AUTHORITIES)
 
 
 def f(
