@@ -286,7 +286,7 @@ def changed(
         if was != now:
             shown = f" {was_now(was, now)}" if _plain(was) and _plain(now) else ""
             out.append((name, f"{base.key}.{name} changed{shown}"))
-        elif base.entries(name) != head.entries(name):
+        elif _contents(base.entries(name)) != _contents(head.entries(name)):
             out.append((name, f"{base.key}.{name}: the content of a file it names changed"))
     return tuple(out)
 
@@ -390,6 +390,11 @@ def was_now(before: object, after: object) -> str:
 def _no_credentials(text: str) -> str:
     """A URL's user and password never reach a report (`https://ci:token@host` -> `https://***@host`)."""
     return _USERINFO.sub(r"\1***@", text)
+
+
+def _contents(entries: Sequence[FileEntry]) -> list[tuple[str, str]]:
+    """Entries as the two sides compare them: by name and content, wherever each side is."""
+    return [(e.entry, e.digest) for e in entries]
 
 
 def _plain(value: object) -> bool:

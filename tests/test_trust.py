@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from secscan import trust
-from secscan.findings import FindingKind, RunStatus, Severity
 from secscan.config import Config
+from secscan.findings import FindingKind, RunStatus, Severity
 from secscan.scanners import make_config, section_judges
 
 ALL = ("bandit", "semgrep", "pip-audit", "iac", "secrets", "image")
@@ -99,9 +99,7 @@ def test_a_changed_rule_file_and_a_changed_policy_weaken_even_under_the_same_nam
 
 def test_raising_fail_on_weakens_lowering_it_does_not() -> None:
     base = side(fail_on="high")
-    assert (
-        "raised from high to critical" in compare(base, side(fail_on="critical"))[0].message
-    )
+    assert "raised from high to critical" in compare(base, side(fail_on="critical"))[0].message
     assert compare(base, side(fail_on="medium")) == ()
     assert compare(side(), side(fail_on="info")) == ()  # fails on everything
     # Removing it returns to the profile's thresholds: weaker unless it was critical.
@@ -199,3 +197,41 @@ def test_a_url_credential_never_reaches_the_message() -> None:
     text = " ".join(w.message for w in found)
     assert "s3cret" not in text and "pw@" not in text
     assert "https://***@osv.example/v1" in text and "oci://***@reg/db" in text
+
+
+def test_a_section_nobody_judges_has_every_change_weaken() -> None:
+    """Without its owners' word (a section whose scanner is gone), no change is safe."""
+    base, head = side(), side(bandit={"skip": ["B602"]}, semgrep={"jobs": 2})
+    found = trust.compare(base, head, {})
+    assert [(w.setting, w.message) for w in found] == [
+        ("bandit.skip", "bandit.skip changed"),  # a string value is never shown
+        ("semgrep.jobs", "semgrep.jobs changed from unset to 2"),
+    ]
+    assert trust.strengthened(base, head, {}).bandit.skip == ()
+    assert compare(base, head)[0].message == "bandit test(s) skipped: B602"  # its owner's word
+
+
+class Judge:
+    def __init__(self, says: str, keep: tuple[str, ...]) -> None:
+        self.says, self.keep = says, keep
+
+    def weakenings(self, base: trust.Section, head: trust.Section) -> list[tuple[str, str]]:
+        return [("skip", self.says)]
+
+    def strengthened(self, base: trust.Section, head: trust.Section) -> Any:
+        return base.options.model_copy(update={"skip": self.keep})
+
+
+def test_owners_of_one_section_are_all_heard_and_must_agree() -> None:
+    base, head = side(bandit={"skip": ["B101"]}), side(bandit={"skip": ["B101", "B602"]})
+    both = {"bandit": (Judge("a", ()), Judge("b", ()), Judge("a", ()))}
+    assert [w.message for w in trust.compare(base, head, both)] == ["a", "b"]
+    assert trust.strengthened(base, head, both).bandit.skip == ()
+    split = {"bandit": (Judge("a", ()), Judge("a", ("B311",)))}
+    assert trust.strengthened(base, head, split).bandit.skip == ("B101",)  # the base's
+
+
+def test_a_rule_set_url_credential_never_reaches_the_message() -> None:
+    base = side(semgrep={"rules": ["builtin", "https://ci:s3cret@rules.example/r.yml"]})
+    (found,) = compare(base, side())
+    assert found.message == "semgrep rule set 'https://***@rules.example/r.yml' removed"
