@@ -244,11 +244,12 @@ class SemgrepScanner(ToolScanner):
                     "out are no longer analyzed",
                 )
             )
-        head_rules = head.entries("rules")
+        head_rules = {(r.entry, r.digest) for r in head.entries("rules")}
+        head_names = {entry for entry, _ in head_rules}
         for r in base.entries("rules"):
-            if (r.entry, r.digest) in {(x.entry, x.digest) for x in head_rules}:
+            if (r.entry, r.digest) in head_rules:
                 continue
-            gone = r.entry not in {x.entry for x in head_rules}
+            gone = r.entry not in head_names
             out.append(
                 ("rules", f"semgrep rule set {r.entry!r} {'removed' if gone else 'changed'}")
             )
