@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -412,17 +413,30 @@ def _rel(p: Path | None, root: Path) -> str | None:
     return p.relative_to(root).as_posix() if p.is_relative_to(root) else str(p)
 
 
+#: How much a settings digest reads before it gives up: a PR that points a setting at "/" or
+#: a huge tree must not stall the gate.
+DIGEST_MAX_FILES = 20_000
+DIGEST_MAX_BYTES = 512 * 1024 * 1024
+
+
 def _digest(p: Path) -> str:
-    """The content of a file or directory tree (names and bytes; links are not followed)."""
+    """The content of a file or directory tree (names and bytes; links are not followed).
+
+    A tree over DIGEST_MAX_FILES files or DIGEST_MAX_BYTES bytes gets a digest that equals no
+    other (fail closed: content that cannot be compared is never taken as unchanged)."""
     h = hashlib.sha256()
     if p.is_file():
         files = [p]
     elif p.is_dir():
-        files = sorted(
-            Path(d) / f for d, _dirs, names in os.walk(p, followlinks=False) for f in names
-        )
+        files = []
+        for d, _dirs, names in os.walk(p, followlinks=False):
+            files.extend(Path(d) / f for f in names)
+            if len(files) > DIGEST_MAX_FILES:
+                return _uncomparable()
+        files.sort()
     else:
         return "missing"
+    read = 0
     for f in files:
         h.update(f.relative_to(p).as_posix().encode() if f != p else b"")
         h.update(b"\0")
@@ -432,11 +446,18 @@ def _digest(p: Path) -> str:
             else:
                 with f.open("rb") as fh:
                     while chunk := fh.read(1 << 20):
+                        read += len(chunk)
+                        if read > DIGEST_MAX_BYTES:
+                            return _uncomparable()
                         h.update(chunk)
         except OSError as e:
             h.update(f"unreadable:{e.errno}".encode())
         h.update(b"\0")
     return h.hexdigest()
+
+
+def _uncomparable() -> str:
+    return f"too-large-to-compare:{secrets.token_hex(16)}"
 
 
 def judge(result: ScanResult, inputs: Inputs, now: datetime) -> tuple[ScanResult, Decision]:
