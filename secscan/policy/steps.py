@@ -225,6 +225,8 @@ class Counted:
     counted: frozenset[int]
     #: Per finding, the lowest severity that fails it (`none`: never).
     thresholds: tuple[Threshold, ...]
+    #: Findings at or above their threshold (waived and honoured ones included).
+    failing: frozenset[int]
 
 
 def apply_thresholds(
@@ -248,13 +250,22 @@ def apply_thresholds(
         st = profile.scope_threshold(f.kind, f.scope)
         return st is None or (st != "none" and f.severity >= st)
 
+    thresholds = tuple(
+        fail_on if fail_on is not None else profile.threshold(f.kind, f.controls, f.scope)
+        for f in findings
+    )
     return Counted(
         frozenset(i for i, f in enumerate(findings) if counts(i, f)),
-        tuple(
-            fail_on if fail_on is not None else profile.threshold(f.kind, f.controls, f.scope)
-            for f in findings
+        thresholds,
+        frozenset(
+            i for i, (f, t) in enumerate(zip(findings, thresholds, strict=True)) if fails(f, t)
         ),
     )
+
+
+def fails(f: Finding, threshold: Threshold) -> bool:
+    """Whether a finding is at or above its fail threshold."""
+    return threshold != "none" and f.severity >= threshold
 
 
 # --- assess --------------------------------------------------------------------------------
@@ -270,6 +281,6 @@ def assess_controls(
         mapped.matched,
         waived.waived,
         honoured,
-        counted.thresholds,
+        counted.failing,
         mapped.index,
     )
