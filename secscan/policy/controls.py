@@ -220,13 +220,9 @@ def _run_counts(
     if not evidencing_run(run):
         return (), f"{run.scanner} analyzed no file"
     needed = rule.evidence_targets(run.kind)
-    readable = {t.value for t in OF_FINDING_KIND[run.kind]}
-    recorded = run.target_kinds
     if needed is None:
-        if recorded is None:
-            default = OF_FINDING_KIND[run.kind][0].value
-            return ((default, run.targets),), None
-        return tuple((k, c) for k, c in recorded if k in readable), None
+        return _readable_counts(run), None
+    recorded = run.target_kinds
     if recorded is None:
         if found:
             return (), None
@@ -237,6 +233,15 @@ def _run_counts(
         return counts, None
     read = _counted(tuple((k, c) for k, c in recorded if c)) or "nothing"
     return (), f"{run.scanner} analyzed no {describe(needed)} files (it read {read})"
+
+
+def _readable_counts(run: ScannerRun) -> tuple[tuple[str, int], ...]:
+    """A run of a rule that accepts any target: what it read of the kinds its scanner reads
+    (all of its targets under the first kind, when it did not record kinds)."""
+    if run.target_kinds is None:
+        return ((OF_FINDING_KIND[run.kind][0].value, run.targets),)
+    readable = {t.value for t in OF_FINDING_KIND[run.kind]}
+    return tuple((k, c) for k, c in run.target_kinds if k in readable)
 
 
 def _counts_for(control: Control, run: ScannerRun) -> bool:
@@ -276,14 +281,19 @@ def _why_not(
     whys = list(dict.fromkeys(why for r in rules for n, why in evals[r.id].gaps if n in capable))
     if control.targets:
         head = f"no {describe(control.targets)} files in scope"
-        ran = [n for n in capable if runs[n].status is RunStatus.OK and evidencing_run(runs[n])]
-        if ran and not whys:
-            read = ", ".join(
-                f"{runs[n].scanner} read {_counted(runs[n].target_kinds or ())}" for n in ran
-            )
-            whys = [read]
+        whys = whys or _what_was_read(capable, runs)
         return head + (f": {'; '.join(whys)}" if whys else "")
     return "; ".join(whys) or "no scanner evaluated its mapping rules"
+
+
+def _what_was_read(capable: Sequence[int], runs: Sequence[ScannerRun]) -> list[str]:
+    """For a control whose target kinds were not in scope: what its scanners read instead."""
+    ran = [n for n in capable if runs[n].status is RunStatus.OK and evidencing_run(runs[n])]
+    if not ran:
+        return []
+    return [
+        ", ".join(f"{runs[n].scanner} read {_counted(runs[n].target_kinds or ())}" for n in ran)
+    ]
 
 
 def _rule_evidence(rule: MappingRule, ev: _RuleEval, j: _Judged) -> RuleEvidence:
