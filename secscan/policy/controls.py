@@ -9,13 +9,13 @@ with the reason. Pure: the engine hands in the mapped findings and their thresho
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from secscan.findings import Finding, FindingKind, RunStatus, ScannerRun
 from secscan.policy.decision import ControlResult, ControlState, RuleEvidence
 from secscan.policy.match import can_evidence, evidencing_run
-from secscan.policy.models import Control, Framework, MappingRule, Threshold, qualify
+from secscan.policy.models import Control, Framework, MappingRule, qualify
 from secscan.targets import OF_FINDING_KIND, TargetKind, describe
 
 #: Shown in place of a version a run did not record.
@@ -47,109 +47,149 @@ class _RuleEval:
     gaps: tuple[tuple[int, str], ...]
 
 
+@dataclass(frozen=True)
+class _Judged:
+    """What every control's state is computed from (indexes into `findings`)."""
+
+    runs: Sequence[ScannerRun]
+    findings: Sequence[Finding]
+    #: Per mapping rule id, the findings it matched, in order.
+    by_rule: Mapping[str, list[int]]
+    waived: Mapping[int, object]
+    honoured: frozenset[int]
+    #: Findings at or above their fail threshold.
+    failing: frozenset[int]
+
+    def open(self, idxs: Sequence[int]) -> list[int]:
+        return [i for i in idxs if i not in self.waived and i not in self.honoured]
+
+    def of_rules(self, rule_ids: set[str]) -> tuple[list[int], list[int], list[int]]:
+        """The open, the waived and the failing findings any of these rules matched."""
+        mine = sorted({i for rid in rule_ids for i in self.by_rule.get(rid, ())})
+        open_ = self.open(mine)
+        return open_, [i for i in mine if i in self.waived], [i for i in open_ if i in self.failing]
+
+
 def control_results(
     runs: Sequence[ScannerRun],
     findings: Sequence[Finding],
     matched_rules: Sequence[tuple[str, ...]],
     waived: Mapping[int, object],
     honoured: frozenset[int],
-    thresholds: Sequence[Threshold],
+    failing: frozenset[int],
     index: Mapping[str, ControlInfo],
 ) -> tuple[ControlResult, ...]:
     """`honoured`: findings whose inline suppression the profile honours; they neither fail
-    a control nor count as waived."""
+    a control nor count as waived. `failing`: the findings at or above their fail threshold.
+    """
     by_rule: dict[str, list[int]] = {}
     for i, rids in enumerate(matched_rules):
         for rid in rids:
             by_rule.setdefault(rid, []).append(i)
-
-    def fails(i: int) -> bool:
-        t = thresholds[i]
-        return t != "none" and findings[i].severity >= t
-
+    judged = _Judged(runs, findings, by_rule, waived, honoured, failing)
     evals: dict[str, _RuleEval] = {}
     out = []
     for qid, info in index.items():
-        control = next(
-            c for c in info.framework.controls if qualify(info.framework.id, c.id) == qid
-        )
         for rule in info.rules:
             if rule.id not in evals:
                 reporters = {findings[i].scanner for i in by_rule.get(rule.id, ())}
                 evals[rule.id] = _evaluate_rule(rule, runs, reporters)
-        rule_ids = {r.id for r in info.rules}
-        mine = sorted({i for rid in rule_ids for i in by_rule.get(rid, ())})
-        open_ = [i for i in mine if i not in waived and i not in honoured]
-        shut = [i for i in mine if i in waived]
-        failing = [i for i in open_ if fails(i)]
-        pairs = _fitting(control, [p for r in info.rules for p in evals[r.id].pairs], runs)
-        capable = [
-            n
-            for n, run in enumerate(runs)
-            if _counts_for(control, run)
-            and any(can_evidence(r.match, run.scanner, run.kind) for r in info.rules)
-        ]
-        failed = sorted({runs[n].scanner for n in capable if runs[n].status is RunStatus.ERROR})
-        scanners = sorted({runs[p.run].scanner for p in pairs})
-        analyzed = _analyzed(pairs)
-        kinds = _evidence_kinds(control.evidence, info.rules)
-
-        if failing:  # a failure is never hidden behind "not assessed"
-            state = ControlState.FAIL
-            note = f"{len(failing)} finding(s) at or above the fail threshold"
-        elif not pairs:
-            state = ControlState.NOT_ASSESSED
-            note = _why_not(control, info.rules, capable, runs, evals, kinds)
-        elif failed:
-            state = ControlState.NOT_ASSESSED
-            errors = "; ".join(
-                f"{r.scanner}: {r.error or 'no detail'}"
-                for r in runs
-                if r.scanner in failed and r.status is RunStatus.ERROR
-            )
-            note = (
-                f"scanner {', '.join(failed)} failed, so part of its evidence is missing "
-                f"({_one_line(errors)}); {', '.join(scanners)} ran"
-            )
-        elif any(fails(i) for i in shut):
-            state, note = ControlState.WAIVED, "every finding that would fail it is waived"
-            if open_:
-                note += f"; {len(open_)} other finding(s) below the fail threshold are open"
-        elif open_:
-            state = ControlState.BELOW_THRESHOLD
-            note = (
-                f"{len(_fps(findings, open_))} open finding(s), all below the fail threshold; "
-                f"assessed by {', '.join(scanners)}"
-            )
-        else:
-            state = ControlState.PASS
-            note = f"assessed by {', '.join(scanners)} over {_counted(analyzed)}; no findings"
-        out.append(
-            ControlResult(
-                framework=info.framework.id,
-                control_id=control.id,
-                title=control.title,
-                state=state,
-                theme=control.theme,
-                statement=control.statement,
-                fingerprints=_fps(findings, open_),
-                waived_fingerprints=_fps(findings, shut),
-                scanners=tuple(sorted({*scanners, *(findings[i].scanner for i in failing)})),
-                mapping_rules=tuple(sorted(rule_ids)),
-                failing_fingerprints=_fps(findings, failing),
-                evidenced_by=kinds,
-                note=note,
-                targets=tuple(t.value for t in control.targets),
-                analyzed=analyzed,
-                rule_evidence=tuple(
-                    _rule_evidence(r, evals[r.id], runs, findings, by_rule, waived, honoured, fails)
-                    for r in sorted(info.rules, key=lambda r: r.id)
-                ),
-                failed_scanners=tuple(failed),
-                limits=control.limits,
-            )
-        )
+        out.append(_control_result(qid, info, judged, evals))
     return tuple(out)
+
+
+def _control_result(
+    qid: str, info: ControlInfo, j: _Judged, evals: Mapping[str, _RuleEval]
+) -> ControlResult:
+    runs, findings = j.runs, j.findings
+    control = next(c for c in info.framework.controls if qualify(info.framework.id, c.id) == qid)
+    rule_ids = {r.id for r in info.rules}
+    open_, shut, failing = j.of_rules(rule_ids)
+    pairs = _fitting(control, [p for r in info.rules for p in evals[r.id].pairs], runs)
+    capable = _capable(control, info.rules, runs)
+    failed = sorted({runs[n].scanner for n in capable if runs[n].status is RunStatus.ERROR})
+    scanners = sorted({runs[p.run].scanner for p in pairs})
+    analyzed = _analyzed(pairs)
+    kinds = _evidence_kinds(control.evidence, info.rules)
+    if failing:  # a failure is never hidden behind "not assessed"
+        state = ControlState.FAIL
+        note = f"{len(failing)} finding(s) at or above the fail threshold"
+    elif not pairs:
+        state = ControlState.NOT_ASSESSED
+        note = _why_not(control, info.rules, capable, runs, evals, kinds)
+    else:
+        state, note = _assessed_state(
+            j, failed, scanners, open_, any(i in j.failing for i in shut), analyzed
+        )
+    return ControlResult(
+        framework=info.framework.id,
+        control_id=control.id,
+        title=control.title,
+        state=state,
+        theme=control.theme,
+        statement=control.statement,
+        fingerprints=_fps(findings, open_),
+        waived_fingerprints=_fps(findings, shut),
+        scanners=tuple(sorted({*scanners, *(findings[i].scanner for i in failing)})),
+        mapping_rules=tuple(sorted(rule_ids)),
+        failing_fingerprints=_fps(findings, failing),
+        evidenced_by=kinds,
+        note=note,
+        targets=tuple(t.value for t in control.targets),
+        analyzed=analyzed,
+        rule_evidence=tuple(
+            _rule_evidence(r, evals[r.id], j) for r in sorted(info.rules, key=lambda r: r.id)
+        ),
+        failed_scanners=tuple(failed),
+        limits=control.limits,
+    )
+
+
+def _capable(
+    control: Control, rules: Sequence[MappingRule], runs: Sequence[ScannerRun]
+) -> list[int]:
+    """The runs of a scanner that can evidence the control, of a kind it accepts."""
+    return [
+        n
+        for n, run in enumerate(runs)
+        if _counts_for(control, run)
+        and any(can_evidence(r.match, run.scanner, run.kind) for r in rules)
+    ]
+
+
+def _assessed_state(
+    j: _Judged,
+    failed: Sequence[str],
+    scanners: Sequence[str],
+    open_: Sequence[int],
+    waived_failing: bool,
+    analyzed: tuple[tuple[str, int], ...],
+) -> tuple[ControlState, str]:
+    """The state of a control some scanner evaluated and no finding fails."""
+    if failed:
+        errors = "; ".join(
+            f"{r.scanner}: {r.error or 'no detail'}"
+            for r in j.runs
+            if r.scanner in failed and r.status is RunStatus.ERROR
+        )
+        return ControlState.NOT_ASSESSED, (
+            f"scanner {', '.join(failed)} failed, so part of its evidence is missing "
+            f"({_one_line(errors)}); {', '.join(scanners)} ran"
+        )
+    if waived_failing:
+        note = "every finding that would fail it is waived"
+        if open_:
+            note += f"; {len(open_)} other finding(s) below the fail threshold are open"
+        return ControlState.WAIVED, note
+    if open_:
+        return ControlState.BELOW_THRESHOLD, (
+            f"{len(_fps(j.findings, open_))} open finding(s), all below the fail threshold; "
+            f"assessed by {', '.join(scanners)}"
+        )
+    return (
+        ControlState.PASS,
+        f"assessed by {', '.join(scanners)} over {_counted(analyzed)}; no findings",
+    )
 
 
 def _evaluate_rule(
@@ -180,13 +220,9 @@ def _run_counts(
     if not evidencing_run(run):
         return (), f"{run.scanner} analyzed no file"
     needed = rule.evidence_targets(run.kind)
-    readable = {t.value for t in OF_FINDING_KIND[run.kind]}
-    recorded = run.target_kinds
     if needed is None:
-        if recorded is None:
-            default = OF_FINDING_KIND[run.kind][0].value
-            return ((default, run.targets),), None
-        return tuple((k, c) for k, c in recorded if k in readable), None
+        return _readable_counts(run), None
+    recorded = run.target_kinds
     if recorded is None:
         if found:
             return (), None
@@ -197,6 +233,15 @@ def _run_counts(
         return counts, None
     read = _counted(tuple((k, c) for k, c in recorded if c)) or "nothing"
     return (), f"{run.scanner} analyzed no {describe(needed)} files (it read {read})"
+
+
+def _readable_counts(run: ScannerRun) -> tuple[tuple[str, int], ...]:
+    """A run of a rule that accepts any target: what it read of the kinds its scanner reads
+    (all of its targets under the first kind, when it did not record kinds)."""
+    if run.target_kinds is None:
+        return ((OF_FINDING_KIND[run.kind][0].value, run.targets),)
+    readable = {t.value for t in OF_FINDING_KIND[run.kind]}
+    return tuple((k, c) for k, c in run.target_kinds if k in readable)
 
 
 def _counts_for(control: Control, run: ScannerRun) -> bool:
@@ -236,41 +281,37 @@ def _why_not(
     whys = list(dict.fromkeys(why for r in rules for n, why in evals[r.id].gaps if n in capable))
     if control.targets:
         head = f"no {describe(control.targets)} files in scope"
-        ran = [n for n in capable if runs[n].status is RunStatus.OK and evidencing_run(runs[n])]
-        if ran and not whys:
-            read = ", ".join(
-                f"{runs[n].scanner} read {_counted(runs[n].target_kinds or ())}" for n in ran
-            )
-            whys = [read]
+        whys = whys or _what_was_read(capable, runs)
         return head + (f": {'; '.join(whys)}" if whys else "")
     return "; ".join(whys) or "no scanner evaluated its mapping rules"
 
 
-def _rule_evidence(
-    rule: MappingRule,
-    ev: _RuleEval,
-    runs: Sequence[ScannerRun],
-    findings: Sequence[Finding],
-    by_rule: Mapping[str, list[int]],
-    waived: Mapping[int, object],
-    honoured: frozenset[int],
-    fails: Callable[[int], bool],
-) -> RuleEvidence:
-    idxs = by_rule.get(rule.id, [])
-    open_ = [i for i in idxs if i not in waived and i not in honoured]
-    failing = [i for i in open_ if fails(i)]
+def _what_was_read(capable: Sequence[int], runs: Sequence[ScannerRun]) -> list[str]:
+    """For a control whose target kinds were not in scope: what its scanners read instead."""
+    ran = [n for n in capable if runs[n].status is RunStatus.OK and evidencing_run(runs[n])]
+    if not ran:
+        return []
+    return [
+        ", ".join(f"{runs[n].scanner} read {_counted(runs[n].target_kinds or ())}" for n in ran)
+    ]
+
+
+def _rule_evidence(rule: MappingRule, ev: _RuleEval, j: _Judged) -> RuleEvidence:
+    idxs = j.by_rule.get(rule.id, [])
+    open_ = j.open(idxs)
     return RuleEvidence(
         rule=rule.id,
         evaluated=bool(ev.pairs),
         scanners=tuple(
             dict.fromkeys(
-                (runs[p.run].scanner, runs[p.run].tool_version or UNKNOWN_VERSION) for p in ev.pairs
+                (j.runs[p.run].scanner, j.runs[p.run].tool_version or UNKNOWN_VERSION)
+                for p in ev.pairs
             )
         ),
         targets=_analyzed(ev.pairs),
-        open=len(_fps(findings, open_)),
-        waived=len(_fps(findings, [i for i in idxs if i in waived])),
-        failing=len(_fps(findings, failing)),
+        open=len(_fps(j.findings, open_)),
+        waived=len(_fps(j.findings, [i for i in idxs if i in j.waived])),
+        failing=len(_fps(j.findings, [i for i in open_ if i in j.failing])),
         note="; ".join(dict.fromkeys(why for _, why in ev.gaps)),
     )
 

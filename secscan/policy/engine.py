@@ -1,413 +1,45 @@
 """The policy engine: a pure function from a scan, a policy, waivers and a baseline to a Decision.
 
-It is built from small gate rules that each look at one thing and fail closed; `AllOf`
-composes them and refuses to be empty. Nothing here reads files or the clock.
+It runs the steps of `steps.py` in order (map -> waive -> baseline -> suppress -> threshold
+-> assess), hands their outputs to the gate (`gate.py`, rules composed with `AllOf`), and
+derives the Decision from them with `judgement.decide`, the same function merging uses.
+Nothing here reads files or the clock.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
 from datetime import datetime
 
-from secscan.findings import Finding, FindingKind, RunStatus, ScannerRun, ScanResult, Severity
+from secscan.findings import ScanResult, Severity
 from secscan.policy.baseline import Baseline
-from secscan.policy.controls import ControlInfo, control_results
-from secscan.policy.decision import (
-    SCANNER_ERROR_RULE,
-    WEAKENED_SETTINGS_RULE,
-    ControlResult,
-    ControlState,
-    Decision,
-    FrameworkRecord,
-    Outcome,
-    Reason,
-    RuleRecord,
-    WaiverRecord,
+from secscan.policy.decision import Decision, FrameworkRecord, RuleRecord, WaiverRecord
+from secscan.policy.gate import GATE, AllOf, Context, GateRule, Verdict
+from secscan.policy.judgement import (
+    AssessRecord,
+    BaselineRecord,
+    GateRecord,
+    Judgement,
+    MapRecord,
+    Setting,
+    SuppressRecord,
+    WaiveRecord,
+    decide,
 )
-from secscan.policy.match import can_evidence, evidencing_run, matches
-from secscan.policy.models import Framework, MappingRule, Policy, Profile, Threshold, qualify
+from secscan.policy.models import Framework, Policy, Profile
+from secscan.policy.steps import (
+    WaiverHits,
+    apply_baseline,
+    apply_thresholds,
+    apply_waivers,
+    assess_controls,
+    honour_suppressions,
+    inline_counts,
+    map_findings,
+)
 from secscan.policy.waivers import LoadedWaiver, Waivers, today_utc
 
-
-@dataclass(frozen=True)
-class Context:
-    """Everything a gate rule may look at, computed once. Findings are referred to by their
-    index in `findings` (fingerprints can repeat in merged results).
-    """
-
-    result: ScanResult
-    policy: Policy
-    profile: Profile
-    frameworks: tuple[Framework, ...]
-    findings: tuple[Finding, ...]
-    waived: Mapping[int, LoadedWaiver]
-    expired: tuple[tuple[LoadedWaiver, tuple[int, ...]], ...]
-    active: tuple[tuple[LoadedWaiver, tuple[int, ...]], ...]
-    #: Indexes that count for the gate: unwaived, and new when the profile says so.
-    counted: frozenset[int]
-    #: Indexes not in the baseline; None without a baseline.
-    new: frozenset[int] | None
-    #: Indexes an inline suppression hides from the gate (the profile honours them, no waiver).
-    honoured: frozenset[int]
-    thresholds: tuple[Threshold, ...]
-    controls: tuple[ControlResult, ...]
-    fail_on_override: Severity | None = None
-
-    def fps(self, idxs: Sequence[int]) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(self.findings[i].fingerprint for i in idxs))
-
-    def fails(self, i: int) -> bool:
-        t = self.thresholds[i]
-        return t != "none" and self.findings[i].severity >= t
-
-
-@dataclass(frozen=True)
-class Verdict:
-    reasons: tuple[Reason, ...] = ()
-    warnings: tuple[str, ...] = ()
-
-    def __add__(self, other: Verdict) -> Verdict:
-        return Verdict(self.reasons + other.reasons, self.warnings + other.warnings)
-
-
-GateRule = Callable[[Context], Verdict]
-
-
-@dataclass(frozen=True)
-class AllOf:
-    """Every rule must pass. An empty AllOf is a programming error, never a silent pass."""
-
-    rules: tuple[GateRule, ...] = field(default=())
-
-    def __post_init__(self) -> None:
-        if not self.rules:
-            raise ValueError("AllOf() with no rules would pass everything")
-
-    def __call__(self, ctx: Context) -> Verdict:
-        out = Verdict()
-        for rule in self.rules:
-            out = out + rule(ctx)
-        return out
-
-
-# --- gate rules ------------------------------------------------------------------------
-
-
-def require_policy(ctx: Context) -> Verdict:
-    reasons = []
-    if not ctx.frameworks:
-        reasons.append(Reason("empty-policy", "the policy judges no framework: nothing could pass"))
-    if not ctx.policy.rules:
-        reasons.append(
-            Reason(
-                "empty-policy", "the policy has no mapping rules: no finding maps to any control"
-            )
-        )
-    return Verdict(tuple(reasons))
-
-
-def require_controls(ctx: Context) -> Verdict:
-    return Verdict(
-        tuple(
-            Reason("empty-framework", f"framework {f.id!r} has no controls: it cannot be assessed")
-            for f in ctx.frameworks
-            if not f.controls
-        )
-    )
-
-
-def require_scans(ctx: Context) -> Verdict:
-    if any(evidencing_run(r) for r in ctx.result.runs):
-        return Verdict()
-    return Verdict(
-        (Reason("nothing-scanned", "no scanner assessed anything: nothing was checked"),)
-    )
-
-
-def scanner_errors(ctx: Context) -> Verdict:
-    failed = ctx.result.failed_runs
-    if not failed:
-        return Verdict()
-    controls = _controls_of_runs(ctx, failed)
-    if ctx.profile.gate.scanner_error == "warn":
-        return Verdict(
-            warnings=tuple(
-                f"scanner {r.scanner} failed and profile {ctx.profile.name!r} tolerates it: "
-                f"its {r.kind.value} findings are missing from this result "
-                f"({r.error or 'no detail'})"
-                for r in failed
-            )
-        )
-    return Verdict(
-        tuple(
-            Reason(
-                SCANNER_ERROR_RULE,
-                f"scanner {r.scanner} failed: {r.error or 'no detail'}",
-                controls=controls.get(r.scanner, ()),
-            )
-            for r in failed
-        )
-    )
-
-
-def _reaches_scope_threshold(profile: Profile, f: Finding) -> bool:
-    st = profile.scope_threshold(f.kind, f.scope)
-    return st is None or (st != "none" and f.severity >= st)
-
-
-def severity_thresholds(ctx: Context) -> Verdict:
-    """Counted findings at or above their kind's threshold; one reason per kind."""
-    reasons = []
-    sev = ctx.profile.gate.severity
-    for kind in FindingKind:
-        t = ctx.fail_on_override or sev.for_kind(kind)
-        if t == "none":
-            continue
-        hits = [
-            i
-            for i in sorted(ctx.counted)
-            if ctx.findings[i].kind is kind and ctx.findings[i].severity >= t
-        ]
-        if hits:
-            which = "new " if ctx.new is not None and ctx.profile.gate.new_only else ""
-            reasons.append(
-                Reason(
-                    f"severity:{kind.value}",
-                    f"{len(hits)} {which}{kind.value} finding(s) at or above {t}",
-                    fingerprints=ctx.fps(hits),
-                    controls=_controls_of(ctx, hits),
-                )
-            )
-    return Verdict(tuple(reasons))
-
-
-def control_thresholds(ctx: Context) -> Verdict:
-    """Counted findings that fail only because a control they map to is stricter."""
-    if ctx.fail_on_override is not None:
-        return Verdict()
-    sev = ctx.profile.gate.severity
-    reasons = []
-    for qid, t in ctx.profile.gate.controls.items():
-        if t == "none":
-            continue
-        hits = []
-        for i in sorted(ctx.counted):
-            f = ctx.findings[i]
-            kind_t = sev.for_kind(f.kind)
-            if qid in f.controls and f.severity >= t and (kind_t == "none" or f.severity < kind_t):
-                hits.append(i)
-        if hits:
-            reasons.append(
-                Reason(
-                    f"control:{qid}",
-                    f"{len(hits)} finding(s) mapped to {qid} at or above its threshold {t}",
-                    fingerprints=ctx.fps(hits),
-                    controls=(qid,),
-                )
-            )
-    return Verdict(tuple(reasons))
-
-
-def max_findings(ctx: Context) -> Verdict:
-    reasons = []
-    for limit in ctx.profile.gate.max_findings:
-        hits = [
-            i
-            for i in sorted(ctx.counted)
-            if ctx.findings[i].severity >= limit.min_severity
-            and (limit.kind is None or ctx.findings[i].kind is limit.kind)
-        ]
-        if len(hits) > limit.max:
-            what = f"{limit.kind.value} " if limit.kind else ""
-            reasons.append(
-                Reason(
-                    f"max-findings:{what}{limit.min_severity}".replace(" ", ":"),
-                    f"{len(hits)} {what}finding(s) at or above {limit.min_severity}; at most "
-                    f"{limit.max} allowed",
-                    fingerprints=ctx.fps(hits),
-                    controls=_controls_of(ctx, hits),
-                )
-            )
-    return Verdict(tuple(reasons))
-
-
-def not_assessed(ctx: Context) -> Verdict:
-    missing = [c for c in ctx.controls if c.state is ControlState.NOT_ASSESSED]
-    action = ctx.profile.gate.not_assessed
-    if not missing or action == "ignore":
-        return Verdict()
-    ids = tuple(qualify(c.framework, c.control_id) for c in missing)
-    text = (
-        f"{len(missing)} control(s) not assessed (no scanner that can evidence them ran, one "
-        "failed, or no target of the kinds that evidence them was in scope): " + ", ".join(ids)
-    )
-    if action == "fail":
-        return Verdict((Reason("not-assessed", text, controls=ids),))
-    return Verdict(warnings=(text,))
-
-
-def not_analyzed(ctx: Context) -> Verdict:
-    result = ctx.result
-    skipped = [*result.not_analyzed, *(n for r in result.runs for n in r.not_analyzed)]
-    action = ctx.profile.gate.not_analyzed
-    if not skipped or action == "ignore":
-        return Verdict()
-    paths = sorted({n.path for n in skipped})
-    shown = ", ".join(repr(p) for p in paths[:5]) + (" and more" if len(paths) > 5 else "")
-    text = f"{len(paths)} file(s) in scope were not analyzed by every tool: {shown}"
-    if action == "fail":
-        return Verdict((Reason("not-analyzed", text),))
-    return Verdict(warnings=(text,))
-
-
-def waiver_hygiene(ctx: Context) -> Verdict:
-    """An expired waiver no longer applies and is itself reported; a waiver that matches
-    nothing is reported too (the finding it was for is gone, or it was mistyped).
-    """
-    reasons: list[Reason] = []
-    warnings: list[str] = []
-    for w, idxs in ctx.expired:
-        text = (
-            f"waiver {w.id} ({w.origin}) expired on {w.waiver.expires.isoformat()} and no longer "
-            f"applies" + (f": {len(idxs)} finding(s) count again" if idxs else "")
-        )
-        if ctx.profile.gate.expired_waiver == "fail":
-            reasons.append(
-                Reason(
-                    "expired-waiver",
-                    text,
-                    fingerprints=ctx.fps(idxs),
-                    controls=_controls_of(ctx, idxs),
-                )
-            )
-        else:
-            warnings.append(text)
-    warnings.extend(
-        f"waiver {w.id} ({w.origin}) matches no finding" for w, idxs in ctx.active if not idxs
-    )
-    return Verdict(tuple(reasons), tuple(warnings))
-
-
-def weakened_settings(ctx: Context) -> Verdict:
-    """A gate setting the change under review weakened. Waivers and baselines never cover
-    it (they are settings too), and no threshold or fail-on override applies to it.
-    """
-    hits = [i for i, f in enumerate(ctx.findings) if f.kind is FindingKind.POLICY]
-    if not hits:
-        return Verdict()
-    texts = [f"{ctx.findings[i].location.path}: {ctx.findings[i].message}" for i in hits]
-    if ctx.profile.gate.weakened_settings == "warn":
-        return Verdict(
-            warnings=tuple(
-                f"the change under review weakens a gate setting (profile "
-                f"{ctx.profile.name!r} only warns): {t}"
-                for t in texts
-            )
-        )
-    return Verdict(
-        (
-            Reason(
-                WEAKENED_SETTINGS_RULE,
-                f"{len(hits)} gate setting(s) weakened by the change under review: "
-                + "; ".join(texts),
-                fingerprints=ctx.fps(hits),
-            ),
-        )
-    )
-
-
-def coverage_notes(ctx: Context) -> Verdict:
-    notes = []
-    unmapped = [i for i, f in enumerate(ctx.findings) if not f.controls]
-    if unmapped:
-        notes.append(f"{len(unmapped)} finding(s) map to no control (see unmapped_fingerprints)")
-    # Suppressions a tool applied itself (results from before secscan kept them as data):
-    # the findings are gone, only their count is known.
-    hidden = _inline(ctx.result.runs, hidden_only=True)
-    if hidden:
-        total = sum(n for _, n in hidden)
-        each = ", ".join(f"{s} {n}" for s, n in hidden)
-        notes.append(
-            f"{total} finding(s) suppressed inline by the tools themselves ({each}): these are "
-            "not waivers and carry no reason, owner or expiry"
-        )
-    return Verdict(warnings=tuple(notes))
-
-
-#: How many inline suppressions a warning lists one by one.
-MAX_LISTED = 20
-
-
-def inline_suppressions(ctx: Context) -> Verdict:
-    """Every inline suppression is named; the profile says whether it hid its finding.
-
-    A profile that honours them lists each one it honoured; one that does not says how many
-    findings a comment asked to hide and counted anyway (a waiver is the way to accept them).
-    """
-    marked = [i for i, f in enumerate(ctx.findings) if f.suppression is not None]
-    if not marked:
-        return Verdict()
-    notes: list[str] = []
-    honoured = sorted(ctx.honoured)
-    if honoured:
-        notes.append(
-            f"{len(honoured)} finding(s) hidden from the gate by an inline suppression in the "
-            f"scanned tree (profile {ctx.profile.name!r} honours them): "
-            + _listing([ctx.findings[i] for i in honoured])
-        )
-    counted = [i for i in marked if i not in ctx.waived and i not in ctx.honoured]
-    if counted and ctx.profile.gate.inline_suppressions == "honour":
-        # Honoured elsewhere, but these arrived with their finding in the change under review.
-        notes.append(
-            f"{len(counted)} new finding(s) arrive with an inline suppression added by the "
-            "change under review: not honoured, they count (a waiver can accept them): "
-            + _listing([ctx.findings[i] for i in counted])
-        )
-    elif counted:
-        notes.append(
-            f"{len(counted)} finding(s) carry an inline suppression that profile "
-            f"{ctx.profile.name!r} does not honour: they count like any finding unless a "
-            "waiver covers them: " + _listing([ctx.findings[i] for i in counted])
-        )
-    return Verdict(warnings=tuple(notes))
-
-
-def _listing(findings: Sequence[Finding]) -> str:
-    shown = "; ".join(_suppression_text(f) for f in findings[:MAX_LISTED])
-    more = f" and {len(findings) - MAX_LISTED} more" if len(findings) > MAX_LISTED else ""
-    return shown + more
-
-
-def _suppression_text(f: Finding) -> str:
-    s = f.suppression
-    line = f":{f.location.start_line}" if f.location.start_line else ""
-    return f"{f.location.path}{line} {f.rule_id} ({s.directive if s else '?'})"
-
-
-#: The gate, in the order its reasons are reported. The structural rules come first and
-#: cannot be switched off by a profile.
-GATE = AllOf(
-    (
-        require_policy,
-        require_controls,
-        require_scans,
-        scanner_errors,
-        severity_thresholds,
-        control_thresholds,
-        max_findings,
-        not_assessed,
-        not_analyzed,
-        waiver_hygiene,
-        weakened_settings,
-        coverage_notes,
-        inline_suppressions,
-    )
-)
-
-
-# --- evaluation ------------------------------------------------------------------------
+__all__ = ["GATE", "AllOf", "Context", "GateRule", "Verdict", "evaluate"]
 
 
 def evaluate(
@@ -428,103 +60,78 @@ def evaluate(
     """
     if now is None:
         raise ValueError("evaluate() needs `now`: waiver expiry depends on it")
-    frameworks = _judged(policy, profile)
-    index = _control_index(frameworks, policy.rules)
-    order = {qid: n for n, qid in enumerate(index)}
-    rule_controls = _rule_controls(index)
-
-    mapped, matched = _map_runs(result, policy.rules, rule_controls, order)
-    findings = mapped.findings
-    matched_rules = [matched[id(f)] for f in findings]
-
     waivers = waivers or Waivers()
-    today = today_utc(now)
-    waivers.check(profile.gate.max_waiver_days, today)
-    hits = {
-        lw.id: tuple(
-            i for i, f in enumerate(findings) if f.kind is not FindingKind.POLICY and lw.matches(f)
-        )
-        for lw in waivers.waivers
-    }
-    waived: dict[int, LoadedWaiver] = {}
-    for lw in waivers.waivers:  # the first active waiver in file order wins
-        if lw.active(today):
-            for i in hits[lw.id]:
-                if findings[i].kind is not FindingKind.POLICY:  # never waivable
-                    waived.setdefault(i, lw)
-    active = tuple((lw, hits[lw.id]) for lw in waivers.waivers if lw.active(today))
-    expired = tuple(
-        (lw, tuple(i for i in hits[lw.id] if i not in waived))
-        for lw in waivers.waivers
-        if not lw.active(today)
+    mapped = map_findings(result, policy, profile)
+    findings = mapped.findings
+    waived = apply_waivers(findings, waivers, profile.gate.max_waiver_days, today_utc(now))
+    baselined = apply_baseline(findings, baseline)
+    honoured = honour_suppressions(
+        findings, profile.gate.inline_suppressions, waived.waived, baselined.new
     )
-
-    new: frozenset[int] | None = None
-    if baseline is not None:
-        split = baseline.split(findings)
-        new_ids = {id(f) for f in split.new}
-        new = frozenset(i for i, f in enumerate(findings) if id(f) in new_ids)
-    # The tree under review wrote its inline suppressions: only a profile that says so lets
-    # them hide a finding, and never one that arrives together with its finding in the change
-    # under review (new against the baseline); a waiver (reviewed, dated) always can.
-    honoured = frozenset(
-        i
-        for i, f in enumerate(findings)
-        if f.suppression is not None
-        and profile.gate.inline_suppressions == "honour"
-        and i not in waived
-        and (new is None or i not in new)
+    counted = apply_thresholds(
+        findings, profile, honoured.union(waived.waived), baselined.new, fail_on
     )
-    # Weakened settings are judged by their own rule (weakened_settings), never by a
-    # threshold, a waiver or the baseline.
-    # A finding below its scope's threshold (test code, examples, docs by default) is
-    # reported, never counted; secrets count in every scope.
-    counted = frozenset(
-        i
-        for i, f in enumerate(findings)
-        if f.kind is not FindingKind.POLICY
-        and i not in waived
-        and i not in honoured
-        and (new is None or not profile.gate.new_only or i in new)
-        and _reaches_scope_threshold(profile, f)
-    )
-    thresholds = tuple(
-        fail_on if fail_on is not None else profile.threshold(f.kind, f.controls, f.scope)
-        for f in findings
-    )
-    controls = control_results(
-        mapped.runs, findings, matched_rules, waived, honoured, thresholds, index
-    )
+    controls = assess_controls(mapped, waived, honoured, counted)
     ctx = Context(
-        result=mapped,
+        result=mapped.result,
         policy=policy,
         profile=profile,
-        frameworks=frameworks,
+        frameworks=mapped.frameworks,
         findings=findings,
-        waived=waived,
-        expired=expired,
-        active=active,
-        counted=counted,
-        new=new,
+        waived=waived.waived,
+        expired=waived.expired,
+        active=waived.active,
+        counted=counted.counted,
+        new=baselined.new,
         honoured=honoured,
-        thresholds=thresholds,
+        thresholds=counted.thresholds,
         controls=controls,
+        index=mapped.index,
         fail_on_override=fail_on,
     )
     verdict = gate(ctx)
-    failing = tuple(dict.fromkeys(fp for r in verdict.reasons for fp in r.fingerprints if fp))
-    used_rules = {rid for c in controls for rid in c.mapping_rules}
-    decision = Decision(
-        outcome=Outcome.FAIL if verdict.reasons else Outcome.PASS,
+    used = {rid for c in controls for rid in c.mapping_rules}
+    judgement = Judgement(
+        setting=_setting(policy, profile, mapped.frameworks, now, fail_on),
+        mapped=MapRecord(ctx.fps([i for i, f in enumerate(findings) if not f.controls])),
+        waived=WaiveRecord(
+            _waiver_records(ctx, waived.active, expired=False)
+            + _waiver_records(ctx, waived.expired, expired=True),
+            waived.source,
+        ),
+        baselined=BaselineRecord(
+            None if baselined.new is None else ctx.fps(sorted(baselined.new)), baselined.source
+        ),
+        suppressed=SuppressRecord(inline_counts(mapped.result.runs), ctx.fps(sorted(honoured))),
+        assessed=AssessRecord(
+            controls,
+            tuple(
+                RuleRecord(r.id, r.rationale, r.controls, r.description)
+                for r in policy.rules
+                if r.id in used
+            ),
+        ),
+        gate=GateRecord(
+            verdict.reasons,
+            verdict.warnings,
+            tuple(r.scanner for r in mapped.result.failed_runs)
+            if profile.gate.scanner_error == "warn"
+            else (),
+        ),
+    )
+    return mapped.result, decide(judgement)
+
+
+def _setting(
+    policy: Policy,
+    profile: Profile,
+    frameworks: Sequence[Framework],
+    now: datetime,
+    fail_on: Severity | None,
+) -> Setting:
+    return Setting(
         profile=profile.name,
         evaluated_at=now,
-        reasons=verdict.reasons,
-        warnings=verdict.warnings,
-        controls=controls,
-        waivers=tuple(_waiver_record(lw, ctx.fps(idxs), expired=False) for lw, idxs in active)
-        + tuple(_waiver_record(lw, ctx.fps(idxs), expired=True) for lw, idxs in expired),
-        new_fingerprints=None if new is None else ctx.fps(sorted(new)),
-        baseline=baseline.source if baseline is not None else None,
         report_threshold=profile.report.min_severity.value,
         frameworks=tuple(f.id for f in frameworks),
         framework_records=tuple(
@@ -533,119 +140,13 @@ def evaluate(
             )
             for f in frameworks
         ),
-        rules=tuple(
-            RuleRecord(r.id, r.rationale, r.controls, r.description)
-            for r in policy.rules
-            if r.id in used_rules
-        ),
-        failing_fingerprints=failing,
-        unmapped_fingerprints=ctx.fps([i for i, f in enumerate(findings) if not f.controls]),
-        inline_suppressions=_inline(mapped.runs),
-        honoured_suppressions=ctx.fps(sorted(honoured)),
-        tolerated_errors=tuple(r.scanner for r in mapped.failed_runs)
-        if profile.gate.scanner_error == "warn"
-        else (),
         policy_sources=policy.sources,
-        waivers_file=waivers.source,
         fail_on_override=fail_on.value if fail_on is not None else None,
     )
-    return mapped, decision
 
 
-def _judged(policy: Policy, profile: Profile) -> tuple[Framework, ...]:
-    if not profile.frameworks:
-        return policy.frameworks
-    return tuple(f for f in policy.frameworks if f.id in profile.frameworks)
-
-
-def _control_index(
-    frameworks: Sequence[Framework], rules: Sequence[MappingRule]
-) -> dict[str, ControlInfo]:
-    """Per qualified control id, the rules that evidence it: those naming it, and those its
-    framework crosswalks to by rule id.
-    """
-    by_id = {r.id: r for r in rules}
-    out: dict[str, ControlInfo] = {}
-    for fw in frameworks:
-        for c in fw.controls:
-            qid = qualify(fw.id, c.id)
-            naming = [r for r in rules if qid in r.controls]
-            walked = [by_id[rid] for rid in c.rules if rid in by_id]
-            out[qid] = ControlInfo(fw, qid, tuple({r.id: r for r in [*naming, *walked]}.values()))
-    return out
-
-
-def _rule_controls(index: Mapping[str, ControlInfo]) -> dict[str, tuple[str, ...]]:
-    out: dict[str, list[str]] = {}
-    for qid, info in index.items():
-        for r in info.rules:
-            out.setdefault(r.id, []).append(qid)
-    return {k: tuple(v) for k, v in out.items()}
-
-
-def _map_runs(
-    result: ScanResult,
-    rules: Sequence[MappingRule],
-    rule_controls: Mapping[str, tuple[str, ...]],
-    order: Mapping[str, int],
-) -> tuple[ScanResult, dict[int, tuple[str, ...]]]:
-    """Fill `Finding.controls`; also return, per mapped finding (by identity), the ids of
-    the rules it matched, so matching runs once per finding and rule.
-    """
-    matched: dict[int, tuple[str, ...]] = {}
-    # Matching reads only these fields; a scan repeats them a lot (one rule, many places).
-    memo: dict[tuple[object, ...], tuple[str, ...]] = {}
-
-    def mapped(f: Finding) -> Finding:
-        key = (f.kind, f.scanner, f.rule_id, f.aliases, f.cwe, f.tags, f.severity)
-        rids = memo.get(key)
-        if rids is None:
-            rids = memo[key] = tuple(r.id for r in rules if matches(r.match, f))
-        qids = {q for rid in rids for q in rule_controls.get(rid, ())}
-        out = replace(f, controls=tuple(sorted(qids, key=lambda q: order[q])))
-        matched[id(out)] = rids
-        return out
-
-    runs = tuple(
-        replace(run, findings=tuple(mapped(f) for f in run.findings)) for run in result.runs
-    )
-    return replace(result, runs=runs), matched
-
-
-def _fps(findings: Sequence[Finding], idxs: Sequence[int]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(findings[i].fingerprint for i in idxs))
-
-
-def _controls_of(ctx: Context, idxs: Sequence[int]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(q for i in idxs for q in ctx.findings[i].controls))
-
-
-def _controls_of_runs(ctx: Context, runs: Sequence[ScannerRun]) -> dict[str, tuple[str, ...]]:
-    """Controls a failed scanner could have evidenced: what its failure leaves unknown."""
-    index = _control_index(ctx.frameworks, ctx.policy.rules)
-    return {
-        r.scanner: tuple(
-            qid
-            for qid, info in index.items()
-            if any(can_evidence(rule.match, r.scanner, r.kind) for rule in info.rules)
-        )
-        for r in runs
-    }
-
-
-def _inline(
-    runs: Sequence[ScannerRun], *, hidden_only: bool = False
-) -> tuple[tuple[str, int], ...]:
-    """Per scanner, inline suppressions: all of them, or only those the tool applied itself
-    (counted, but the finding is not in the results)."""
-    counts: Counter[str] = Counter()
-    for r in runs:
-        n = r.inline_suppressions
-        if hidden_only:
-            n -= sum(f.suppression is not None for f in r.findings)
-        if r.status is RunStatus.OK and n > 0:
-            counts[r.scanner] += n
-    return tuple(sorted(counts.items()))
+def _waiver_records(ctx: Context, hits: WaiverHits, *, expired: bool) -> tuple[WaiverRecord, ...]:
+    return tuple(_waiver_record(lw, ctx.fps(idxs), expired=expired) for lw, idxs in hits)
 
 
 def _waiver_record(lw: LoadedWaiver, fps: tuple[str, ...], *, expired: bool) -> WaiverRecord:

@@ -20,11 +20,13 @@ from secscan.errors import PolicyError
 from secscan.findings import FindingKind
 from secscan.policy.match import any_glob, canonical_check_glob, glob_match
 from secscan.policy.models import (
+    Control,
     Framework,
     FrameworkFile,
     MappingFile,
     MappingRule,
     MappingRuleSpec,
+    Match,
     Policy,
     Profile,
     ProfileFile,
@@ -137,34 +139,37 @@ class _Builder:
             for (sub, stem), p in sorted(files.items())
             if sub == GATES
         }
-        if not frameworks:
-            raise PolicyError(
-                f"the policy has no frameworks ({FRAMEWORKS}/*.yaml)",
-                path=sources[-1] if sources else None,
-            )
-        if not rules:
-            raise PolicyError(
-                f"the policy has no mapping rules ({MAPPINGS}/*.yaml)",
-                path=sources[-1] if sources else None,
-            )
-        if not profiles:
-            raise PolicyError(
-                f"the policy has no gate profiles ({GATES}/*.yaml)",
-                path=sources[-1] if sources else None,
-            )
-        evidenced = {c for r in rules for c in r.controls}
-        evidenced |= {qualify(f.id, c.id) for f in frameworks for c in f.controls if c.rules}
-        for qid in controls:
-            if qid not in evidenced:
-                self.warnings.append(
-                    f"{qid}: no mapping rule evidences it; it is always not assessed"
+        for what, sub, present in (
+            ("frameworks", FRAMEWORKS, frameworks),
+            ("mapping rules", MAPPINGS, rules),
+            ("gate profiles", GATES, profiles),
+        ):
+            if not present:
+                raise PolicyError(
+                    f"the policy has no {what} ({sub}/*.yaml)",
+                    path=sources[-1] if sources else None,
                 )
+        self.warn_unevidenced(frameworks, rules, controls)
         return Policy(
             frameworks=tuple(frameworks),
             rules=tuple(rules),
             profiles=profiles,
             sources=sources,
             warnings=tuple(self.warnings),
+        )
+
+    def warn_unevidenced(
+        self,
+        frameworks: list[Framework],
+        rules: list[MappingRule],
+        controls: Mapping[str, Framework],
+    ) -> None:
+        evidenced = {c for r in rules for c in r.controls}
+        evidenced |= {qualify(f.id, c.id) for f in frameworks for c in f.controls if c.rules}
+        self.warnings.extend(
+            f"{qid}: no mapping rule evidences it; it is always not assessed"
+            for qid in controls
+            if qid not in evidenced
         )
 
     def frameworks(self, paths: list[Path]) -> list[Framework]:
@@ -287,6 +292,11 @@ class _Builder:
         """Refuse rules that could never match anything a scanner can produce."""
         m = rule.match
         mloc = [*loc, "match"]
+        self.check_checks(path, mloc, m)
+        self.check_scanners(path, mloc, m)
+        self.check_rule_ids(path, mloc, m)
+
+    def check_checks(self, path: Path, mloc: list[int | str], m: Match) -> None:
         if m.checks and FindingKind.IAC not in m.kinds:
             raise self.error(
                 path, [*mloc, "checks"], "check ids only occur on iac findings: add `iac` to kinds"
@@ -298,37 +308,42 @@ class _Builder:
                 raise self.error(
                     path, [*mloc, "checks", j], "; ".join(dict.fromkeys(p for p in problems if p))
                 )
+
+    def check_scanners(self, path: Path, mloc: list[int | str], m: Match) -> None:
         kinds = self.catalog.kinds
-        if kinds:
-            for j, s in enumerate(m.scanners):
-                named = [n for n in kinds if glob_match(n, s)]
-                if not named:
-                    raise self.error(
-                        path,
-                        [*mloc, "scanners", j],
-                        f"no scanner is named like {s!r}; known: {', '.join(sorted(kinds))}",
-                    )
-                if not any(self.catalog.kinds_of(n) & set(m.kinds) for n in named):
-                    have = ", ".join(
-                        f"{n} ({'/'.join(sorted(k.value for k in self.catalog.kinds_of(n)))})"
-                        for n in named
-                    )
-                    raise self.error(
-                        path,
-                        [*mloc, "scanners", j],
-                        f"{have} never reports {'/'.join(k.value for k in m.kinds)} findings",
-                    )
-        if m.rules and m.scanners:
-            known_ids = [self.catalog.rule_ids.get(s) for s in m.scanners]
-            if all(ids is not None for ids in known_ids):
-                universe = frozenset().union(*(ids for ids in known_ids if ids is not None))
-                for j, pattern in enumerate(m.rules):
-                    if not any_glob(universe, (pattern,)):
-                        raise self.error(
-                            path,
-                            [*mloc, "rules", j],
-                            f"{'/'.join(m.scanners)} has no rule like {pattern!r}",
-                        )
+        for j, s in enumerate(m.scanners if kinds else ()):
+            named = [n for n in kinds if glob_match(n, s)]
+            if not named:
+                raise self.error(
+                    path,
+                    [*mloc, "scanners", j],
+                    f"no scanner is named like {s!r}; known: {', '.join(sorted(kinds))}",
+                )
+            if not any(self.catalog.kinds_of(n) & set(m.kinds) for n in named):
+                have = ", ".join(
+                    f"{n} ({'/'.join(sorted(k.value for k in self.catalog.kinds_of(n)))})"
+                    for n in named
+                )
+                raise self.error(
+                    path,
+                    [*mloc, "scanners", j],
+                    f"{have} never reports {'/'.join(k.value for k in m.kinds)} findings",
+                )
+
+    def check_rule_ids(self, path: Path, mloc: list[int | str], m: Match) -> None:
+        if not (m.rules and m.scanners):
+            return
+        known_ids = [self.catalog.rule_ids.get(s) for s in m.scanners]
+        if any(ids is None for ids in known_ids):
+            return
+        universe = frozenset().union(*(ids for ids in known_ids if ids is not None))
+        for j, pattern in enumerate(m.rules):
+            if not any_glob(universe, (pattern,)):
+                raise self.error(
+                    path,
+                    [*mloc, "rules", j],
+                    f"{'/'.join(m.scanners)} has no rule like {pattern!r}",
+                )
 
     def check_targets(self, path: Path, loc: list[int | str], rule: MappingRule) -> None:
         """A rule's declared targets must be readable by its kinds' scanners, and its check
@@ -364,34 +379,10 @@ class _Builder:
     ) -> None:
         for f in frameworks:
             for i, c in enumerate(f.controls):
-                if c.evidence:
-                    qid = qualify(f.id, c.id)
-                    mine = [r for r in rules if qid in r.controls or r.id in c.rules]
-                    kinds = {k for r in mine for k in r.match.kinds}
-                    for j, k in enumerate(c.evidence):
-                        if mine and k not in kinds:
-                            raise self.error(
-                                Path(f.source_file),
-                                ["controls", i, "evidence", j],
-                                f"no mapping rule of {qid} matches {k.value} findings, so a "
-                                f"{k.value} scanner cannot evidence it",
-                            )
-                if c.targets:
-                    qid = qualify(f.id, c.id)
-                    mine = [r for r in rules if qid in r.controls or r.id in c.rules]
-                    readable = _readable(mine)
-                    for j, t in enumerate(c.targets):
-                        if t not in readable:
-                            raise self.error(
-                                Path(f.source_file),
-                                ["controls", i, "targets", j],
-                                f"no mapping rule of {qid} is evidenced by {t.label} files"
-                                + (
-                                    f" (they are by: {describe(sorted(readable))})"
-                                    if readable
-                                    else ""
-                                ),
-                            )
+                qid = qualify(f.id, c.id)
+                mine = [r for r in rules if qid in r.controls or r.id in c.rules]
+                self.check_evidence(f, i, c, qid, mine)
+                self.check_control_targets(f, i, c, qid, mine)
                 for j, rid in enumerate(c.rules):
                     if rid not in rule_files:
                         raise self.error(
@@ -399,6 +390,32 @@ class _Builder:
                             ["controls", i, "rules", j],
                             f"unknown mapping rule {rid!r}",
                         )
+
+    def check_evidence(
+        self, f: Framework, i: int, c: Control, qid: str, mine: list[MappingRule]
+    ) -> None:
+        kinds = {k for r in mine for k in r.match.kinds}
+        for j, k in enumerate(c.evidence):
+            if mine and k not in kinds:
+                raise self.error(
+                    Path(f.source_file),
+                    ["controls", i, "evidence", j],
+                    f"no mapping rule of {qid} matches {k.value} findings, so a "
+                    f"{k.value} scanner cannot evidence it",
+                )
+
+    def check_control_targets(
+        self, f: Framework, i: int, c: Control, qid: str, mine: list[MappingRule]
+    ) -> None:
+        readable = _readable(mine) if c.targets else set()
+        for j, t in enumerate(c.targets):
+            if t not in readable:
+                raise self.error(
+                    Path(f.source_file),
+                    ["controls", i, "targets", j],
+                    f"no mapping rule of {qid} is evidenced by {t.label} files"
+                    + (f" (they are by: {describe(sorted(readable))})" if readable else ""),
+                )
 
     def profile(
         self, name: str, path: Path, frameworks: list[Framework], controls: Mapping[str, Framework]

@@ -54,16 +54,23 @@ def finding_scanners(f: Finding) -> tuple[str, ...]:
 
 
 def matches(m: Match, f: Finding) -> bool:
-    if f.kind not in m.kinds:
-        return False
+    return f.kind in m.kinds and _names_match(m, f) and _traits_match(m, f)
+
+
+def _names_match(m: Match, f: Finding) -> bool:
+    """The scanner, rule and check ids the rule asks for (any name the finding goes by)."""
     if m.scanners and not any_glob(finding_scanners(f), m.scanners):
         return False
     if m.rules and not any_glob(finding_ids(f), m.rules):
         return False
     if m.checks:
         checks = [canonical_check_id(n) for n in (f.rule_id, *f.aliases) if is_check_id(n)]
-        if not any_glob(checks, (canonical_check_glob(p) for p in m.checks)):
-            return False
+        return any_glob(checks, (canonical_check_glob(p) for p in m.checks))
+    return True
+
+
+def _traits_match(m: Match, f: Finding) -> bool:
+    """The CWEs, tags and lowest severity the rule asks for."""
     if m.cwe and not set(m.cwe) & set(f.cwe):
         return False
     if m.tags and not {t.lower() for t in m.tags} & {t.lower() for t in f.tags}:

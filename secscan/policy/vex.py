@@ -160,37 +160,33 @@ def _openvex(data: dict[str, Any], source: str) -> Document:
         if st.get("status") != "not_affected":
             other += 1
             continue
-        vuln = st.get("vulnerability")
-        if not isinstance(vuln, dict) or not isinstance(vuln.get("name"), str):
-            raise PolicyError(f"{source}: {where} has no vulnerability name")
-        names = (vuln["name"], *(_strings(vuln.get("aliases"))))
-        products = tuple(
-            str(p["@id"])
-            for p in _list(st.get("products"), f"{source}: {where}.products")
-            if isinstance(p, dict) and isinstance(p.get("@id"), str)
-        )
-        products += tuple(
-            str(p["identifiers"]["purl"])
-            for p in _list(st.get("products"), f"{source}: {where}.products")
-            if isinstance(p, dict)
-            and isinstance(p.get("identifiers"), dict)
-            and isinstance(p["identifiers"].get("purl"), str)
-        )
-        justification = st.get("justification")
-        if justification is not None and justification not in JUSTIFICATIONS:
-            raise PolicyError(f"{source}: {where}: unknown justification {justification!r}")
-        impact = st.get("impact_statement")
-        reason = join_reason(justification, impact if isinstance(impact, str) else None)
-        out.append(
-            Statement(
-                tuple(dict.fromkeys(names)),
-                tuple(dict.fromkeys(products)),
-                reason,
-                parse_note(st.get("status_notes")),
-                where,
-            )
-        )
+        out.append(_openvex_statement(st, f"{source}: {where}", where))
     return Document("OpenVEX", tuple(out), other)
+
+
+def _openvex_statement(st: dict[str, Any], at: str, where: str) -> Statement:
+    vuln = st.get("vulnerability")
+    if not isinstance(vuln, dict) or not isinstance(vuln.get("name"), str):
+        raise PolicyError(f"{at} has no vulnerability name")
+    names = (vuln["name"], *(_strings(vuln.get("aliases"))))
+    listed = [p for p in _list(st.get("products"), f"{at}.products") if isinstance(p, dict)]
+    products = tuple(str(p["@id"]) for p in listed if isinstance(p.get("@id"), str))
+    products += tuple(
+        str(p["identifiers"]["purl"])
+        for p in listed
+        if isinstance(p.get("identifiers"), dict) and isinstance(p["identifiers"].get("purl"), str)
+    )
+    justification = st.get("justification")
+    if justification is not None and justification not in JUSTIFICATIONS:
+        raise PolicyError(f"{at}: unknown justification {justification!r}")
+    impact = st.get("impact_statement")
+    return Statement(
+        tuple(dict.fromkeys(names)),
+        tuple(dict.fromkeys(products)),
+        join_reason(justification, impact if isinstance(impact, str) else None),
+        parse_note(st.get("status_notes")),
+        where,
+    )
 
 
 def _cyclonedx(data: dict[str, Any], source: str) -> Document:
@@ -211,42 +207,49 @@ def _cyclonedx(data: dict[str, Any], source: str) -> Document:
             continue
         if not isinstance(v.get("id"), str):
             raise PolicyError(f"{source}: {where} has no vulnerability id")
-        names: tuple[str, ...] = (
-            str(v["id"]),
-            *(
-                r["id"]
-                for r in v.get("references") or ()
-                if isinstance(r, dict) and isinstance(r.get("id"), str)
-            ),
-        )
-        products: tuple[str, ...] = tuple(
-            str(refs.get(a["ref"], a["ref"]))
-            for a in v.get("affects") or ()
-            if isinstance(a, dict) and isinstance(a.get("ref"), str)
-        )
-        props = {
-            p.get("name"): p.get("value") for p in v.get("properties") or () if isinstance(p, dict)
-        }
-        text = analysis.get("detail")
-        detail: str = text if isinstance(text, str) else ""
-        found = parse_note(detail)
-        detail = _NOTE_SUFFIX.sub("", detail).strip()
-        justification = OPENVEX_JUSTIFICATION.get(str(analysis.get("justification")))
-        reason = (
-            detail if split_reason(detail).justification else join_reason(justification, detail)
-        )
-        owner, expires, wid = props.get(_P_OWNER), props.get(_P_EXPIRES), props.get(_P_ID)
-        if isinstance(owner, str) and isinstance(expires, str) and isinstance(wid, str):
-            try:
-                found = Note(wid, owner, date.fromisoformat(expires))
-            except ValueError:
-                pass
-        out.append(
-            Statement(
-                tuple(dict.fromkeys(names)), tuple(dict.fromkeys(products)), reason, found, where
-            )
-        )
+        out.append(_cyclonedx_statement(v, analysis, refs, where))
     return Document("CycloneDX", tuple(out), other)
+
+
+def _cyclonedx_statement(
+    v: dict[str, Any], analysis: dict[str, Any], refs: dict[str, str], where: str
+) -> Statement:
+    names: tuple[str, ...] = (
+        str(v["id"]),
+        *(
+            r["id"]
+            for r in v.get("references") or ()
+            if isinstance(r, dict) and isinstance(r.get("id"), str)
+        ),
+    )
+    products: tuple[str, ...] = tuple(
+        str(refs.get(a["ref"], a["ref"]))
+        for a in v.get("affects") or ()
+        if isinstance(a, dict) and isinstance(a.get("ref"), str)
+    )
+    text = analysis.get("detail")
+    detail: str = text if isinstance(text, str) else ""
+    found = _cyclonedx_note(v) or parse_note(detail)
+    detail = _NOTE_SUFFIX.sub("", detail).strip()
+    justification = OPENVEX_JUSTIFICATION.get(str(analysis.get("justification")))
+    reason = detail if split_reason(detail).justification else join_reason(justification, detail)
+    return Statement(
+        tuple(dict.fromkeys(names)), tuple(dict.fromkeys(products)), reason, found, where
+    )
+
+
+def _cyclonedx_note(v: dict[str, Any]) -> Note | None:
+    """The waiver secscan wrote into a vulnerability's properties, if all of it is there."""
+    props = {
+        p.get("name"): p.get("value") for p in v.get("properties") or () if isinstance(p, dict)
+    }
+    owner, expires, wid = props.get(_P_OWNER), props.get(_P_EXPIRES), props.get(_P_ID)
+    if isinstance(owner, str) and isinstance(expires, str) and isinstance(wid, str):
+        try:
+            return Note(wid, owner, date.fromisoformat(expires))
+        except ValueError:
+            return None
+    return None
 
 
 #: CycloneDX properties secscan writes for what an analysis has no field for.
