@@ -258,9 +258,7 @@ def test_an_image_named_by_tag_or_a_db_download_is_never_cached(image_project: P
     config = make_config(advisories=AdvisoryOptions(db="osv"), base_dir=image_project)
 
     def material(request: ScanRequest, cfg: Config = config) -> str | None:
-        return scanner.cache_material(
-            ScanContext(image_project, ("x",), cfg, 60, request=request)
-        )
+        return scanner.cache_material(ScanContext(image_project, ("x",), cfg, 60, request=request))
 
     assert material(ScanRequest(image=f"{APP}:1.4.2")) is None
     assert material(ScanRequest(image=f"{APP}@sha256:{'a' * 64}")) is not None
