@@ -17,7 +17,7 @@ from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
-from secscan import redact
+from secscan import fingerprint, redact
 from secscan.cache import Entry, ResultCache, digest_file, read_bytes
 from secscan.findings import Finding, NotAnalyzed
 from secscan.redact import Redactor
@@ -26,6 +26,9 @@ from secscan.scanners.base import Caching, ScanContext, ScanOutcome, ToolScanner
 Scan = Callable[[ScanContext], ScanOutcome]
 #: The address of a whole-run entry (no target path can be empty).
 WHOLE_RUN = ""
+#: Modules whose code shapes what an entry holds besides the scanner's own (snippets,
+#: fingerprints, masks, the finding model).
+_DERIVED = ("secscan.fingerprint", "secscan.redact", "secscan.findings", "secscan.cached")
 
 
 def scan(
@@ -51,7 +54,8 @@ def scan(
 
 def code_digest(cls: type) -> str:
     """SHA-256 of the source files of the scanner's class and its secscan base classes."""
-    return _modules_digest(tuple(dict.fromkeys(k.__module__ for k in cls.__mro__)))
+    modules = (*(k.__module__ for k in cls.__mro__), *_DERIVED)
+    return _modules_digest(tuple(dict.fromkeys(modules)))
 
 
 @cache
@@ -112,7 +116,7 @@ def _per_target(
     misses = tuple(t for t in ctx.targets if t in again)
     for target in misses:
         hits.pop(target, None)
-    fresh = run(replace(ctx, targets=misses)) if misses else ScanOutcome()
+    fresh = _stamped(run(replace(ctx, targets=misses)), ctx, redactor) if misses else ScanOutcome()
     by_path: dict[str, list[Finding]] = {}
     for f in fresh.findings:
         # Cached entries are files on disk too: credential literals are masked before they
@@ -124,7 +128,7 @@ def _per_target(
     strays = (set(by_path) | set(skipped)) - set(misses)
     # Only results every part of which belongs to one scanned target are kept: a finding in a
     # file outside the selection, or packages and inputs no target owns, would be lost.
-    if not strays and not fresh.components and not fresh.inputs:
+    if misses and not strays and not fresh.components and not fresh.inputs:
         for target in misses:
             # A timeout describes this run (machine load), not the file: scan it next time.
             if target in keys and not any(n.transient for n in skipped.get(target, ())):
@@ -176,7 +180,7 @@ def _whole_run(
     entry = cache.get(scanner.name, key)
     if entry is not None and all(digest_file(ctx.root / p) == d for p, d in entry.inputs):
         return _outcome(entry, scanner, ctx), True
-    fresh = run(ctx)
+    fresh = _stamped(run(ctx), ctx, redactor)
     inputs = []
     for rel in sorted(set(fresh.inputs) - set(ctx.targets)):
         digest = digest_file(ctx.root / rel)
@@ -198,6 +202,15 @@ def _whole_run(
         )
         cache.prune()
     return fresh, False
+
+
+def _stamped(outcome: ScanOutcome, ctx: ScanContext, redactor: Redactor) -> ScanOutcome:
+    """Fresh findings with their snippets and fingerprints, as entries keep them: a hit then
+    costs no file parsing. A fingerprint depends only on the findings of its own file and
+    that file's content (both in the entry's key), so the cached one is the one a scan
+    would compute."""
+    findings = fingerprint.assign(outcome.findings, ctx.root, redactor)
+    return replace(outcome, findings=findings)
 
 
 def _outcome(entry: Entry, scanner: ToolScanner, ctx: ScanContext) -> ScanOutcome:

@@ -254,7 +254,7 @@ def _run_scanner(
             status=RunStatus.OK,
             tool_version=version,
             duration_s=round(time.monotonic() - t0, 3),
-            findings=fingerprint.assign(outcome.findings, ctx.root, redactor),
+            findings=fingerprint.assign(outcome.findings, ctx.root, redactor, keep_assigned=True),
             not_analyzed=outcome.not_analyzed,
             targets=len(ctx.targets),
             inline_suppressions=outcome.inline_suppressions

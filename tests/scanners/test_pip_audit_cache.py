@@ -78,6 +78,9 @@ def test_a_warm_run_audits_nothing_and_starts_no_server(
     warm = scan(project, cache)
     assert warm.cached and not cold.cached
     assert ids(warm) == ids(cold)
+    assert sorted(f.fingerprint for f in warm.findings) == sorted(
+        f.fingerprint for f in cold.findings
+    )
     assert warm.components == cold.components and warm.advisory_source == cold.advisory_source
     assert (spy.audits, spy.servers) == (1, 1)  # no pip-audit, no OSV server
     # an included file is an input too, though it is no target of the scan

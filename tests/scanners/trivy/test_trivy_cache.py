@@ -157,6 +157,10 @@ def test_iac_warm_run_starts_no_trivy_and_an_edit_rescans_only_its_module(
     warm = run_of(iac_tree, "iac", cache)
     assert warm.cached and found(warm) == found(cold)
     assert len(calls()) == 1  # the warm run started no trivy
+    # entries keep the fingerprints a scan computes, so baselines and waivers still match
+    fingerprints = sorted(f.fingerprint for f in cold.findings)
+    assert sorted(f.fingerprint for f in warm.findings) == fingerprints
+    assert all(fingerprints) and len(set(fingerprints)) == len(fingerprints)
 
     (iac_tree / "network" / "variables.tf").write_text(REGION.replace("eu-west-1", "us-east-1"))
     edited = run_of(iac_tree, "iac", cache)
@@ -170,6 +174,9 @@ def test_iac_warm_run_starts_no_trivy_and_an_edit_rescans_only_its_module(
     assert found(private) == found(cold) - {("modules/bucket/main.tf", "AWS-0092", 12)}
     uncached = run_of(iac_tree, "iac", cache, use_cache=False)
     assert found(uncached) == found(private)
+    assert sorted(f.fingerprint for f in uncached.findings) == sorted(
+        f.fingerprint for f in private.findings
+    )
 
 
 @pytest.mark.integration
