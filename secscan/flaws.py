@@ -9,25 +9,30 @@ The merged finding keeps every source (tool, rule id, that tool's own fingerprin
 baseline or waiver written against any of them keeps matching, and the gate counts the
 flaw once.
 
-Whose severity? The secscan semgrep pack's, when it is among the sources: its rules are
-calibrated by data flow (request data reaching a sink is high, an untraced non-constant
-value is a low audit hint), while a pattern tool such as bandit rates the API it saw, not
-where the data came from. Without the pack, the most severe source decides.
+Whose severity? A scanner that says it is a severity authority (`Scanner.severity_authority`:
+the secscan semgrep pack, whose rules are calibrated by data flow, while a pattern tool
+such as bandit rates the API it saw, not where the data came from) decides when it is among
+the sources. Without one, the most severe source decides.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 
 from secscan.findings import Finding, FindingKind, ScannerRun, Source
 
-#: Scanners whose severity decides a merged flaw (see the module docstring).
-AUTHORITY = ("semgrep",)
+Order = Callable[[Finding], tuple[int, int, str, str, str]]
 
 
-def one_per_flaw(runs: Sequence[ScannerRun]) -> tuple[ScannerRun, ...]:
-    """The runs with each flaw reported once, in the run of the source that decides it."""
+def one_per_flaw(
+    runs: Sequence[ScannerRun], authorities: Collection[str] = ()
+) -> tuple[ScannerRun, ...]:
+    """The runs with each flaw reported once, in the run of the source that decides it.
+
+    `authorities` are the scanners whose severity decides a flaw they are a source of.
+    """
+    precedence = _precedence(frozenset(authorities))
     items = [(r, i, f) for r, run in enumerate(runs) for i, f in enumerate(run.findings)]
     parent = list(range(len(items)))
 
@@ -60,10 +65,10 @@ def one_per_flaw(runs: Sequence[ScannerRun]) -> tuple[ScannerRun, ...]:
     for members in groups.values():
         if len(members) == 1:
             continue
-        ordered = sorted(members, key=lambda n: _precedence(items[n][2]))
+        ordered = sorted(members, key=lambda n: precedence(items[n][2]))
         head, rest = ordered[0], ordered[1:]
         r, i, primary = items[head]
-        replaced[(r, i)] = merged(primary, [items[n][2] for n in rest])
+        replaced[(r, i)] = merged(primary, [items[n][2] for n in rest], precedence)
         dropped.update((items[n][0], items[n][1]) for n in rest)
     if not replaced:
         return tuple(runs)
@@ -95,12 +100,13 @@ def same_flaw(a: Finding, b: Finding) -> bool:
     return bool(set(a.cwe) & set(b.cwe))
 
 
-def merged(primary: Finding, others: Sequence[Finding]) -> Finding:
-    """The primary finding, listing the others as sources; CWEs and references united."""
+def merged(primary: Finding, others: Sequence[Finding], order: Order) -> Finding:
+    """The primary finding, listing the others as sources in `order`; CWEs and references
+    united."""
     sources = tuple(
         dict.fromkeys(
             Source(o.scanner, o.rule_id, o.fingerprint, o.severity, o.title)
-            for o in sorted(others, key=_precedence)
+            for o in sorted(others, key=order)
             if (o.scanner, o.rule_id, o.fingerprint)
             != (primary.scanner, primary.rule_id, primary.fingerprint)
         )
@@ -114,14 +120,19 @@ def merged(primary: Finding, others: Sequence[Finding]) -> Finding:
     )
 
 
-def _precedence(f: Finding) -> tuple[int, int, str, str, str]:
-    return (
-        0 if f.scanner in AUTHORITY else 1,
-        -f.severity.rank,
-        f.scanner,
-        f.rule_id,
-        f.fingerprint,
-    )
+def _precedence(authorities: frozenset[str]) -> Order:
+    """Which source of a flaw comes first: an authority, then the most severe."""
+
+    def key(f: Finding) -> tuple[int, int, str, str, str]:
+        return (
+            0 if f.scanner in authorities else 1,
+            -f.severity.rank,
+            f.scanner,
+            f.rule_id,
+            f.fingerprint,
+        )
+
+    return key
 
 
 def _start(f: Finding) -> int:

@@ -187,7 +187,12 @@ def scan(
                     runs[run.scanner] = run
 
     # Every finding gets its scope; then one finding per flaw, whichever tools reported it.
-    ordered = flaws.one_per_flaw(tuple(scopes.assign(runs[s.name], classifier) for s in selected))
+    scoped = tuple(
+        scopes.assign(runs[s.name], classifier, getattr(s, "scope_exemptions", {}))
+        for s in selected
+    )
+    authorities = [s.name for s in selected if getattr(s, "severity_authority", False)]
+    ordered = flaws.one_per_flaw(scoped, authorities)
     # Once more over everything: a credential learnt from a scanner that finished late (the
     # secret scanner's masked columns) is masked in the runs that finished before it.
     return redactor.result(

@@ -10,9 +10,10 @@ project overrides it with `scopes:` globs in its config, which are checked first
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
+from types import MappingProxyType
 
 import pathspec
 
@@ -71,11 +72,6 @@ _SNIFF_SUFFIXES = (".js", ".mjs", ".cjs", ".css", ".py", ".go", ".ts")
 
 #: The scopes the code scanners skip by default: someone else's code, or no code to read.
 DEFAULT_SKIP: tuple[Scope, ...] = (Scope.VENDORED, Scope.GENERATED)
-#: Findings that are no finding in a scope: bandit's B101 (assert) is how pytest tests are
-#: written, so in test code it says nothing.
-NOT_FINDINGS: dict[Scope, frozenset[tuple[str, str]]] = {
-    Scope.TEST: frozenset({("bandit", "B101")}),
-}
 
 
 class Classifier:
@@ -187,14 +183,22 @@ def excluded(skipped: Mapping[str, str]) -> tuple[Excluded, ...]:
     return tuple(Excluded(p, skipped[p]) for p in sorted(skipped))
 
 
-def assign(run: ScannerRun, classifier: Classifier) -> ScannerRun:
-    """The run with every finding's scope set, and the findings no finding in it dropped."""
+def assign(
+    run: ScannerRun,
+    classifier: Classifier,
+    exemptions: Mapping[Scope, Collection[str]] = MappingProxyType({}),
+) -> ScannerRun:
+    """The run with every finding's scope set, and the findings no finding in it dropped.
+
+    `exemptions` are the rule ids of the run's scanner that are no finding in a scope (its
+    `scope_exemptions`: an assert check says nothing in test code).
+    """
     if not run.findings:
         return run
     kept: list[Finding] = []
     for f in run.findings:
         scope = classifier.scope(f.location.path) if f.location.path else Scope.SOURCE
-        if (f.scanner, f.rule_id) in NOT_FINDINGS.get(scope, frozenset()):
+        if f.scanner == run.scanner and f.rule_id in exemptions.get(scope, ()):
             continue
         kept.append(f if f.scope is scope else replace(f, scope=scope))
     return replace(run, findings=tuple(kept))

@@ -4,15 +4,22 @@ The gate belongs to a trusted side (the merge base in `ci --new-since`, secscan'
 for a plain `scan`); the other side is the tree under review. `compare` names every change
 that could let more through, `strengthened` applies the changes that only let less through,
 and `policy_run` turns the weakenings into findings every report carries.
+
+What a scanner's own config section means is the scanner's say (`SectionJudge`, which the
+Scanner interface implements): the caller hands each section's owners in. A section nobody
+judges, or an owner that says nothing more, falls back to `changed`: every change weakens.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from enum import Enum
+from typing import Any, Protocol
+
+from pydantic import BaseModel
 
 from secscan.config import SECTIONS, Config
 from secscan.findings import (
@@ -39,14 +46,48 @@ def section(config: Config, key: str) -> Any:
 
 
 @dataclass(frozen=True, slots=True)
-class RuleSet:
-    """A semgrep rule set entry: `builtin`, a registry name, or a rule file/directory."""
+class FileEntry:
+    """An option entry that may name a file or directory (a rule file), or is a name."""
 
     entry: str
     #: Content digest of the file or directory the entry names; "" for a name.
     digest: str = ""
     #: Where it is: an absolute path for a file or directory, else the entry itself.
     location: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One scanner config section as one side has it, with the content of the files it names."""
+
+    key: str
+    options: BaseModel
+    #: Option field -> its entries that name files (`Scanner.option_files`), digested.
+    files: Mapping[str, tuple[FileEntry, ...]] = field(default_factory=dict)
+
+    def entries(self, name: str) -> tuple[FileEntry, ...]:
+        """Every entry of the option field `name`, with its file's digest where it names one."""
+        known = {f.entry: f for f in self.files.get(name, ())}
+        return tuple(
+            known.get(e, FileEntry(e, "", e)) for e in _strings(getattr(self.options, name))
+        )
+
+
+class SectionJudge(Protocol):
+    """What the scanners owning a config section say about changes to it."""
+
+    def weakenings(self, base: Section, head: Section) -> Sequence[tuple[str, str]]:
+        """(option field, message) for every change from base to head that could let more
+        through; a field it does not know must count (see `changed`)."""
+        ...
+
+    def strengthened(self, base: Section, head: Section) -> BaseModel:
+        """The options to judge with: the base's, with head's changes that only strengthen."""
+        ...
+
+
+#: Section key -> the scanners owning it (several scanners of one tool share a section).
+Judges = Mapping[str, Sequence[SectionJudge]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +110,17 @@ class Settings:
     waivers: tuple[str, ...] = ()
     baseline_path: str | None = None
     baseline: Mapping[str, int] = field(default_factory=dict)
-    rules: tuple[RuleSet, ...] = ()
+    #: "section.field" -> the entries of a scanner option that name files, digested.
+    files: Mapping[str, tuple[FileEntry, ...]] = field(default_factory=dict)
     advisory_db_digest: str | None = None
-    #: Line of each setting in the config file ("exclude", "bandit.skip"), where known.
+    #: Line of each setting in the config file ("exclude", "<section>.<field>"), where known.
     lines: Mapping[str, int] = field(default_factory=dict)
+
+    def section(self, key: str) -> Section:
+        """A scanner config section of this side, with the files its options name."""
+        prefix = f"{key}."
+        files = {k[len(prefix) :]: v for k, v in self.files.items() if k.startswith(prefix)}
+        return Section(key, section(self.config, key), files)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +135,12 @@ class Weakening:
     line: int | None = None
 
 
-def compare(base: Settings, head: Settings) -> tuple[Weakening, ...]:
-    """Every way `head` lets through more than `base` does, in a stable order."""
+def compare(base: Settings, head: Settings, judges: Judges) -> tuple[Weakening, ...]:
+    """Every way `head` lets through more than `base` does, in a stable order.
+
+    `judges` are the owners of each scanner config section; every registered section is
+    compared, and one without a judge by `changed` (any change weakens).
+    """
     out: list[Weakening] = []
     where = head.source or base.source or ".secscan.yaml"
 
@@ -99,14 +151,14 @@ def compare(base: Settings, head: Settings) -> tuple[Weakening, ...]:
     b, h = base.config, head.config
     removed = [s for s in base.scanners if s not in head.scanners]
     if removed:
-        add("scanners", f"scanner(s) removed: {_names(removed)}")
+        add("scanners", f"scanner(s) removed: {names(removed)}")
 
     narrowed = _include_weakening(b.include, h.include)
     if narrowed:
         add("include", narrowed)
     added = [e for e in h.exclude if e not in b.exclude]
     if added:
-        add("exclude", f"exclude pattern(s) added: {_names(added)}")
+        add("exclude", f"exclude pattern(s) added: {names(added)}")
 
     fail_on = _fail_on_weakening(b, h)
     if fail_on:
@@ -127,52 +179,31 @@ def compare(base: Settings, head: Settings) -> tuple[Weakening, ...]:
             continue
         moved = [g for g in globs if g not in b.scopes.get(scope, ())]
         if moved:
-            add("scopes", f"path(s) put in {scope} scope: {_names(moved)}")
+            add("scopes", f"path(s) put in {scope} scope: {names(moved)}")
     skipped = [x for x in h.skip_scopes if x not in b.skip_scopes]
     if skipped:
-        add("skip_scopes", f"code scanners no longer read scope(s): {_names(skipped)}")
-    was_budget = getattr(section(b, "semgrep"), "rule_timeout", None)
-    now_budget = getattr(section(h, "semgrep"), "rule_timeout", None)
-    if was_budget is not None and now_budget is not None and now_budget < was_budget:
-        add(
-            "semgrep.rule_timeout",
-            f"semgrep.rule_timeout lowered from {was_budget:g} to {now_budget:g} s: files that "
-            "run out are no longer analyzed",
-        )
-
-    skips = [s for s in section(h, "bandit").skip if s not in section(b, "bandit").skip]
-    if skips:
-        add("bandit.skip", f"bandit test(s) skipped: {_names(skips)}")
-    head_rules = {(r.entry, r.digest) for r in head.rules}
-    for r in base.rules:
-        if (r.entry, r.digest) in head_rules:
-            continue
-        gone = r.entry not in {x.entry for x in head.rules}
-        add(
-            "semgrep.rules",
-            f"semgrep rule set {r.entry!r} {'removed' if gone else 'changed'}",
-        )
-
+        add("skip_scopes", f"code scanners no longer read scope(s): {names(skipped)}")
     if (b.advisories.db, base.advisory_db_digest) != (h.advisories.db, head.advisory_db_digest):
         add(
             "advisories.db",
-            f"advisory source changed: local OSV mirror {_was(b.advisories.db, h.advisories.db)}",
+            "advisory source changed: local OSV mirror "
+            + was_now(b.advisories.db, h.advisories.db),
         )
     if b.advisories.url != h.advisories.url:
         add(
             "advisories.url",
-            f"advisory source changed: OSV service {_was(b.advisories.url, h.advisories.url)}",
+            f"advisory source changed: OSV service {was_now(b.advisories.url, h.advisories.url)}",
         )
-    for key in ("cache_dir", "db_repository", "java_db_repository", "download_db"):
-        was, now = getattr(section(b, "trivy"), key), getattr(section(h, "trivy"), key)
-        if was != now:
-            add(f"trivy.{key}", f"advisory source changed: trivy.{key} {_was(was, now)}")
+    # Then every scanner's own section, by key, as its owners judge it.
+    for key in sorted(SECTIONS):
+        for name, message in section_weakenings(base.section(key), head.section(key), judges):
+            add(f"{key}.{name}", _no_credentials(message))
 
     if (base.policy_path, base.policy_digest) != (head.policy_path, head.policy_digest):
         what = (
             "policy directory contents changed"
             if base.policy_path == head.policy_path
-            else f"policy directory {_was(base.policy_path, head.policy_path)}"
+            else f"policy directory {was_now(base.policy_path, head.policy_path)}"
         )
         add("policy", f"{what}: the policy under review would judge itself")
 
@@ -180,7 +211,7 @@ def compare(base: Settings, head: Settings) -> tuple[Weakening, ...]:
     if new_waivers:
         add(
             "waivers",
-            f"{len(new_waivers)} waiver(s) added or extended: {_names(new_waivers)}",
+            f"{len(new_waivers)} waiver(s) added or extended: {names(new_waivers)}",
             head.waivers_path,
         )
 
@@ -198,11 +229,11 @@ def compare(base: Settings, head: Settings) -> tuple[Weakening, ...]:
         )
 
     if b.output_dir != h.output_dir:
-        add("output_dir", f"output_dir {_was(b.output_dir, h.output_dir)}")
+        add("output_dir", f"output_dir {was_now(b.output_dir, h.output_dir)}")
     return tuple(out)
 
 
-def strengthened(base: Settings, head: Settings) -> Config:
+def strengthened(base: Settings, head: Settings, judges: Judges) -> Config:
     """The base's config with each change of `head` that only strengthens it applied."""
     b, h = base.config, head.config
     update: dict[str, object] = {}
@@ -216,18 +247,48 @@ def strengthened(base: Settings, head: Settings) -> Config:
     if _profile_at_least(b.profile, h.profile):
         update["profile"] = h.profile
     update["max_file_size_mb"] = max(b.max_file_size_mb, h.max_file_size_mb)
-    update["bandit"] = section(b, "bandit").model_copy(
-        update={
-            "skip": tuple(s for s in section(b, "bandit").skip if s in section(h, "bandit").skip)
-        }
-    )
-    base_rules = [r.location or r.entry for r in base.rules] or list(section(b, "semgrep").rules)
-    known = {r.entry for r in base.rules} | set(section(b, "semgrep").rules)
-    extra = [r.location or r.entry for r in head.rules if r.entry not in known]
-    update["semgrep"] = section(b, "semgrep").model_copy(
-        update={"rules": tuple(dict.fromkeys([*base_rules, *extra]))}
-    )
+    for key in sorted(SECTIONS):
+        update[key] = section_strengthened(base.section(key), head.section(key), judges)
     return b.model_copy(update=update)
+
+
+def section_weakenings(base: Section, head: Section, judges: Judges) -> tuple[tuple[str, str], ...]:
+    """What the section's owners name (all of them, once each); `changed` when it has none."""
+    owners = judges.get(base.key, ())
+    if not owners:
+        return changed(base, head)
+    return tuple(dict.fromkeys(w for judge in owners for w in judge.weakenings(base, head)))
+
+
+def section_strengthened(base: Section, head: Section, judges: Judges) -> BaseModel:
+    """The options its owners agree to judge with; the base's when they disagree or are none."""
+    made = [judge.strengthened(base, head) for judge in judges.get(base.key, ())]
+    model = type(base.options)
+    if made and all(type(m) is model and m == made[0] for m in made):
+        return made[0]
+    return base.options
+
+
+def changed(
+    base: Section, head: Section, known: Collection[str] = ()
+) -> tuple[tuple[str, str], ...]:
+    """Every option field (but `known`) whose value or named files' content differs.
+
+    The fail-closed default for a section: without its owner's word that a change only
+    strengthens, a change may weaken. Values are shown only when they are numbers, flags or
+    choices; a string of a setting secscan does not know could be a credential.
+    """
+    out = []
+    for name in type(base.options).model_fields:
+        if name in known:
+            continue
+        was, now = getattr(base.options, name), getattr(head.options, name)
+        if was != now:
+            shown = f" {was_now(was, now)}" if _plain(was) and _plain(now) else ""
+            out.append((name, f"{base.key}.{name} changed{shown}"))
+        elif _contents(base.entries(name)) != _contents(head.entries(name)):
+            out.append((name, f"{base.key}.{name}: the content of a file it names changed"))
+    return tuple(out)
 
 
 def policy_run(weakenings: Sequence[Weakening]) -> ScannerRun:
@@ -279,9 +340,9 @@ def _include_weakening(base: Sequence[str], head: Sequence[str]) -> str | None:
     if not head:
         return None  # everything is in scope
     if not base:
-        return f"include added: only {_names(head)} scanned"
+        return f"include added: only {names(head)} scanned"
     dropped = [p for p in base if p not in head]
-    return f"include narrowed: {_names(dropped)} no longer included" if dropped else None
+    return f"include narrowed: {names(dropped)} no longer included" if dropped else None
 
 
 def _fail_on_weakening(b: Config, h: Config) -> str | None:
@@ -311,12 +372,15 @@ def _profile_at_least(base: str | None, head: str | None) -> bool:
     return was is not None and now is not None and now >= was
 
 
-def _names(items: Sequence[str]) -> str:
+def names(items: Sequence[str]) -> str:
+    """Items for a message: the first few, then how many more."""
     shown = ", ".join(items[:SHOWN])
     return shown + (f" and {len(items) - SHOWN} more" if len(items) > SHOWN else "")
 
 
-def _was(before: object, after: object) -> str:
+def was_now(before: object, after: object) -> str:
+    """'from X to Y' for a message, with any URL's user and password left out."""
+
     def shown(v: object) -> str:
         return "unset" if v is None else _no_credentials(str(v))
 
@@ -326,6 +390,23 @@ def _was(before: object, after: object) -> str:
 def _no_credentials(text: str) -> str:
     """A URL's user and password never reach a report (`https://ci:token@host` -> `https://***@host`)."""
     return _USERINFO.sub(r"\1***@", text)
+
+
+def _contents(entries: Sequence[FileEntry]) -> list[tuple[str, str]]:
+    """Entries as the two sides compare them: by name and content, wherever each side is."""
+    return [(e.entry, e.digest) for e in entries]
+
+
+def _plain(value: object) -> bool:
+    return value is None or isinstance(value, bool | int | float | Enum)
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list | tuple):
+        return tuple(str(v) for v in value)
+    return ()
 
 
 _USERINFO = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")

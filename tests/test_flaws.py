@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from secscan import flaws, scanners
 from secscan.findings import Finding, FindingKind, Location, RunStatus, ScannerRun, Severity
-from secscan.flaws import one_per_flaw
 from secscan.policy.baseline import Baseline
+
+#: The registered scanners that say their severity decides a flaw (the pipeline asks the same).
+AUTHORITIES = [n for n, cls in scanners.registry().items() if cls.severity_authority]
+
+
+def one_per_flaw(runs: tuple[ScannerRun, ...]) -> tuple[ScannerRun, ...]:
+    return flaws.one_per_flaw(runs, AUTHORITIES)
 
 
 def f(
@@ -98,3 +105,14 @@ def test_a_baseline_of_either_tool_still_knows_the_merged_flaw() -> None:
     assert flaw.fingerprint == audit.fingerprint
     split = old.split([flaw])
     assert split.new == () and split.known == (flaw,)
+
+
+def test_the_authority_is_whichever_scanner_says_it_is() -> None:
+    loud = f("patterns", "P1", 5, Severity.HIGH, (78,))
+    calibrated = f("dataflow", "D1", 5, Severity.LOW, (78,))
+    runs = (run("patterns", loud), run("dataflow", calibrated))
+    (flaw,) = all_findings(flaws.one_per_flaw(runs, ["dataflow"]))
+    assert (flaw.rule_id, flaw.severity) == ("D1", Severity.LOW)
+    (flaw,) = all_findings(flaws.one_per_flaw(runs))  # none: the most severe decides
+    assert (flaw.rule_id, flaw.severity) == ("P1", Severity.HIGH)
+    assert AUTHORITIES == ["semgrep"]  # the pack says so of itself

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,9 +19,11 @@ from pathlib import Path
 import pytest
 
 from secscan import config as config_module
-from secscan import scanners
+from secscan import pipeline, scanners
+from secscan.config import Config
 from secscan.errors import ConfigError, PolicyError
 from secscan.findings import FindingKind, RunStatus, ScannerRun, ScanResult
+from secscan.policy import judge
 from secscan.policy.loader import default_catalog, load_policy
 from secscan.report import sarif
 from secscan.results import SavedResults
@@ -28,6 +31,8 @@ from secscan.scanners import load_config
 
 PACKAGE = Path(__file__).resolve().parent / "data" / "thirdparty" / "thirdparty_scanner.py"
 MODULE = "thirdparty_scanner"
+#: The config sections the package registers (removed again after each test).
+SECTION_KEYS = ("fakeiac", "absenttool")
 NOW = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
 
 
@@ -50,7 +55,8 @@ def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     importlib.invalidate_caches()
     yield tmp_path
     sys.modules.pop(MODULE, None)
-    config_module.SECTIONS.pop("fakeiac", None)
+    for key in SECTION_KEYS:
+        config_module.SECTIONS.pop(key, None)
 
 
 def test_the_plugin_is_registered_with_what_it_says_about_itself(plugin: Path) -> None:
@@ -206,4 +212,129 @@ def test_a_plugin_cannot_take_over_a_builtin_or_its_section(
     finally:
         sys.modules.pop(MODULE, None)
         sys.modules.pop("hijack_scanner", None)
-        config_module.SECTIONS.pop("fakeiac", None)
+        for key in SECTION_KEYS:
+            config_module.SECTIONS.pop(key, None)
+
+
+# --- the trust comparison and scopes ask the plugin too ------------------------------------
+
+BASE_CONFIG = "version: 1\nscanners: [fakeiac]\nfakeiac:\n  level: 3\n"
+
+
+def _side(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def _trusted(plugin: Path, base: dict[str, str], head: dict[str, str]) -> judge.Trusted:
+    return judge.trusted(
+        _side(plugin / "head", head),
+        _side(plugin / "base", base),
+        scanner_names=["fakeiac"],
+        catalog=default_catalog(),
+    )
+
+
+def _level(config: Config) -> int:
+    model = scanners.registry()["fakeiac"].options_model
+    assert model is not None
+    level: int = config.section("fakeiac", model).level  # type: ignore[attr-defined]
+    return level
+
+
+def test_the_plugin_says_which_changes_of_its_options_weaken(plugin: Path) -> None:
+    lowered = _trusted(
+        plugin, {".secscan.yaml": BASE_CONFIG}, {".secscan.yaml": BASE_CONFIG.replace("3", "1")}
+    )
+    assert [(w.setting, w.message, w.line) for w in lowered.weakenings] == [
+        ("fakeiac.level", "fakeiac looks less hard: level 3 to 1", 4)  # the `level:` line
+    ]
+    assert _level(lowered.config) == 3  # judged with the base's level
+    raised = _trusted(
+        plugin, {".secscan.yaml": BASE_CONFIG}, {".secscan.yaml": BASE_CONFIG.replace("3", "5")}
+    )
+    assert raised.weakenings == ()
+    assert _level(raised.config) == 5  # a strengthening applies at once
+
+
+def test_options_the_plugin_says_nothing_about_fail_closed(plugin: Path) -> None:
+    """fakeiac leaves `profiles` to the default; absenttool says nothing about any option."""
+    head = (
+        BASE_CONFIG
+        + "  profiles: [lenient]\n"
+        + "absenttool:\n  mode: quick\n  depth: 1\n  token: s3cret-value-123\n"
+    )
+    chosen = _trusted(plugin, {".secscan.yaml": BASE_CONFIG}, {".secscan.yaml": head})
+    assert [(w.setting, w.message) for w in chosen.weakenings] == [
+        ("absenttool.mode", "absenttool.mode changed"),
+        ("absenttool.depth", "absenttool.depth changed from 3 to 1"),
+        ("absenttool.token", "absenttool.token changed"),
+        ("fakeiac.profiles", "fakeiac.profiles changed"),
+    ]
+    assert "s3cret" not in " ".join(w.message for w in chosen.weakenings)
+    model = scanners.registry()["absenttool"].options_model
+    assert model is not None
+    assert chosen.config.section("absenttool", model) == model()  # the base's, unchanged
+
+
+def test_a_file_an_option_names_is_compared_by_content(plugin: Path) -> None:
+    config = BASE_CONFIG + "  checks_file: checks.yml\n"
+    base = {".secscan.yaml": config, "checks.yml": "checks: [all]\n"}
+    same = _trusted(plugin, base, dict(base))
+    assert same.weakenings == ()
+    edited = _trusted(plugin, base, {".secscan.yaml": config, "checks.yml": "checks: []\n"})
+    assert [(w.setting, w.message) for w in edited.weakenings] == [
+        ("fakeiac.checks_file", "fakeiac.checks_file: the content of a file it names changed")
+    ]
+
+
+def test_the_plugin_s_scope_exemption_drops_its_finding_in_test_code(plugin: Path) -> None:
+    root = _side(
+        plugin / "tree",
+        {
+            ".secscan.yaml": "version: 1\nscanners: [fakeiac]\n",
+            "main.tf": 'resource "x" "y" {}\n',
+            "tests/fixture.tf": 'resource "x" "y" {}\n',
+        },
+    )
+    result = pipeline.scan(root, load_config(root), use_cache=False)
+    (run,) = result.runs
+    assert run.status is RunStatus.OK, run.error
+    assert [(f.rule_id, f.location.path) for f in run.findings] == [("CKV_FAKE_1", "main.tf")]
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=True)
+
+
+def test_a_pr_lowering_the_plugin_s_level_fails_its_gate(  # type: ignore[no-untyped-def]
+    plugin: Path, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hostile PR: `ci --new-since main` in a real git repo, with the plugin installed."""
+    repo = _side(plugin / "repo", {".secscan.yaml": BASE_CONFIG, "main.tf": "# empty\n"})
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "config", "user.email", "dev@example.com")
+    _git(repo, "config", "user.name", "Dev")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "base")
+    _git(repo, "checkout", "-q", "-b", "pr")
+    (repo / ".secscan.yaml").write_text(BASE_CONFIG.replace("3", "1"))
+    (repo / "main.tf").write_text('resource "x" "y" {}\n')
+    _git(repo, "commit", "-q", "-am", "pr")
+    monkeypatch.chdir(repo)
+    out = plugin / "reports"
+
+    ran = run_cli("ci", "--new-since", "main", "--output-dir", str(out), "--no-cache")
+
+    assert ran.code == 1, ran.out + ran.err
+    data = json.loads((out / "secscan-results.json").read_text())
+    policy = [f for r in data["result"]["runs"] for f in r["findings"] if f["kind"] == "policy"]
+    assert [(f["rule_id"], f["message"]) for f in policy] == [
+        ("weakened-setting:fakeiac.level", "fakeiac looks less hard: level 3 to 1")
+    ]
+    reasons = {r["rule"] for r in data["decision"]["reasons"]}
+    assert "weakened-settings" in reasons
+    fake = next(r for r in data["result"]["runs"] if r["scanner"] == "fakeiac")
+    assert fake["rulesets"] == ["level-3"]  # the changed file was scanned at the base's level

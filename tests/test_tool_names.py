@@ -15,19 +15,9 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "secscan"
 TOOLS = re.compile(r"bandit|semgrep|trivy|pip[-_]?audit|checkov", re.IGNORECASE)
-#: Modules still allowed to name a tool, each with the reason. Keep this list short.
-ALLOWED: dict[str, str] = {
-    # The trust comparison names which scanner settings weaken a gate (bandit.skip,
-    # semgrep.rules, trivy.*): the settings' meaning is still spelt out here (issue 18
-    # follow-up: a `weakenings(base, head)` method on the scanner).
-    "trust.py": "gate-weakening rules for tool settings",
-    "policy/judge.py": "digests of the semgrep rule files the trust comparison compares",
-    # Landed beside the scanner self-description (issue 14): which rule is no finding in a
-    # scope (bandit's B101 in tests) and whose severity wins a merged flaw (our semgrep
-    # pack) belong on the scanner too (`scope_exemptions`, `severity_authority`).
-    "scopes.py": "bandit's B101 is no finding in test scope",
-    "flaws.py": "the semgrep pack's severity decides a merged flaw",
-}
+#: Modules still allowed to name a tool, each with the reason. Keep this list short: empty
+#: since the trust comparison, scopes and merged flaws ask the scanners too (issue 18).
+ALLOWED: dict[str, str] = {}
 
 
 def _docstrings(tree: ast.AST) -> set[int]:

@@ -9,10 +9,13 @@ from typing import Any
 import pytest
 
 from secscan import trust
+from secscan.config import Config
 from secscan.findings import FindingKind, RunStatus, Severity
-from secscan.scanners import make_config
+from secscan.scanners import make_config, section_judges
 
 ALL = ("bandit", "semgrep", "pip-audit", "iac", "secrets", "image")
+#: The registered scanners judge their own sections, as `policy/judge.py` asks them to.
+JUDGES = section_judges()
 
 
 def side(scanners: tuple[str, ...] | None = ("bandit", "semgrep"), **config: Any) -> trust.Settings:
@@ -21,8 +24,15 @@ def side(scanners: tuple[str, ...] | None = ("bandit", "semgrep"), **config: Any
         config=cfg,
         scanners=tuple(scanners) if scanners is not None else ALL,
         source=".secscan.yaml",
-        rules=tuple(trust.RuleSet(r, "", r) for r in cfg.semgrep.rules),
     )
+
+
+def compare(base: trust.Settings, head: trust.Settings) -> tuple[trust.Weakening, ...]:
+    return trust.compare(base, head, JUDGES)
+
+
+def strengthened(base: trust.Settings, head: trust.Settings) -> Config:
+    return trust.strengthened(base, head, JUDGES)
 
 
 def settings(weakenings: tuple[trust.Weakening, ...]) -> list[str]:
@@ -30,12 +40,12 @@ def settings(weakenings: tuple[trust.Weakening, ...]) -> list[str]:
 
 
 def test_identical_settings_weaken_nothing() -> None:
-    assert trust.compare(side(), side()) == ()
+    assert compare(side(), side()) == ()
 
 
 def test_source_scope_globs_and_a_longer_rule_budget_weaken_nothing() -> None:
     head = side(scopes={"source": ["tests/e2e/**"]}, semgrep={"rule_timeout": 120})
-    assert trust.compare(side(), head) == ()
+    assert compare(side(), head) == ()
 
 
 @pytest.mark.parametrize(
@@ -63,7 +73,7 @@ def test_source_scope_globs_and_a_longer_rule_budget_weaken_nothing() -> None:
     ],
 )
 def test_each_weakening_is_named(head: trust.Settings, setting: str, words: str) -> None:
-    found = trust.compare(side(), head)
+    found = compare(side(), head)
     assert settings(found) == [setting]
     assert words in found[0].message
     assert found[0].path == ".secscan.yaml"
@@ -72,16 +82,16 @@ def test_each_weakening_is_named(head: trust.Settings, setting: str, words: str)
 def test_a_changed_rule_file_and_a_changed_policy_weaken_even_under_the_same_name() -> None:
     base = replace(
         side(semgrep={"rules": ["rules.yml"]}),
-        rules=(trust.RuleSet("rules.yml", "aaa", "/repo/rules.yml"),),
+        files={"semgrep.rules": (trust.FileEntry("rules.yml", "aaa", "/repo/rules.yml"),)},
         policy_path="policy",
         policy_digest="p1",
     )
     head = replace(
         base,
-        rules=(trust.RuleSet("rules.yml", "bbb", "/repo/rules.yml"),),
+        files={"semgrep.rules": (trust.FileEntry("rules.yml", "bbb", "/repo/rules.yml"),)},
         policy_digest="p2",
     )
-    found = trust.compare(base, head)
+    found = compare(base, head)
     assert settings(found) == ["semgrep.rules", "policy"]
     assert "'rules.yml' changed" in found[0].message
     assert "contents changed" in found[1].message
@@ -89,14 +99,12 @@ def test_a_changed_rule_file_and_a_changed_policy_weaken_even_under_the_same_nam
 
 def test_raising_fail_on_weakens_lowering_it_does_not() -> None:
     base = side(fail_on="high")
-    assert (
-        "raised from high to critical" in trust.compare(base, side(fail_on="critical"))[0].message
-    )
-    assert trust.compare(base, side(fail_on="medium")) == ()
-    assert trust.compare(side(), side(fail_on="info")) == ()  # fails on everything
+    assert "raised from high to critical" in compare(base, side(fail_on="critical"))[0].message
+    assert compare(base, side(fail_on="medium")) == ()
+    assert compare(side(), side(fail_on="info")) == ()  # fails on everything
     # Removing it returns to the profile's thresholds: weaker unless it was critical.
-    assert settings(trust.compare(base, side())) == ["fail_on"]
-    assert trust.compare(side(fail_on="critical"), side()) == ()
+    assert settings(compare(base, side())) == ["fail_on"]
+    assert compare(side(fail_on="critical"), side()) == ()
 
 
 def test_waivers_and_baseline_compare_by_content() -> None:
@@ -108,7 +116,7 @@ def test_waivers_and_baseline_compare_by_content() -> None:
     extended = replace(
         side(), waivers=(longer,), baseline={"fp1": 2, "fp2": 1}, waivers_path="w.yaml"
     )
-    found = trust.compare(base, extended)
+    found = compare(base, extended)
     assert settings(found) == ["waivers", "baseline"]
     assert (
         found[0].message
@@ -117,7 +125,7 @@ def test_waivers_and_baseline_compare_by_content() -> None:
     assert found[0].path == "w.yaml"
     assert found[1].message.startswith("2 baseline entr(ies) added")
     # Removing waivers or baseline entries only strengthens.
-    assert trust.compare(base, replace(side(), waivers=(), baseline={})) == ()
+    assert compare(base, replace(side(), waivers=(), baseline={})) == ()
 
 
 def test_strengthening_applies_and_weakening_keeps_the_base() -> None:
@@ -130,45 +138,42 @@ def test_strengthening_applies_and_weakening_keeps_the_base() -> None:
         max_file_size_mb=50,
         profile="release",
     )
-    merged = trust.strengthened(base, head)
+    merged = strengthened(base, head)
     assert merged.scanners == ("bandit", "secrets")
     assert merged.exclude == ("docs/",)  # tests/ removed applies; vendor/ added does not
     assert merged.bandit.skip == ("B101",)
     assert merged.fail_on is Severity.INFO and "fail_on" in merged.model_fields_set
     assert (merged.max_file_size_mb, merged.profile) == (50, "release")
 
-    narrowed = trust.strengthened(base, side(("secrets",), fail_on="critical", profile="ci"))
+    narrowed = strengthened(base, side(("secrets",), fail_on="critical", profile="ci"))
     assert narrowed.scanners == ("bandit",)
     assert "fail_on" not in narrowed.model_fields_set
 
 
 def test_include_widening_applies_narrowing_does_not() -> None:
     base = side(include=["app/", "lib/"])
-    assert trust.strengthened(base, side(include=["app/", "lib/", "bin/"])).include == (
+    assert strengthened(base, side(include=["app/", "lib/", "bin/"])).include == (
         "app/",
         "lib/",
         "bin/",
     )
-    assert trust.strengthened(base, side()).include == ()  # everything
-    assert trust.strengthened(base, side(include=["app/"])).include == ("app/", "lib/")
-    assert "lib/ no longer included" in trust.compare(base, side(include=["app/"]))[0].message
+    assert strengthened(base, side()).include == ()  # everything
+    assert strengthened(base, side(include=["app/"])).include == ("app/", "lib/")
+    assert "lib/ no longer included" in compare(base, side(include=["app/"]))[0].message
 
 
 def test_added_rule_sets_apply_from_where_the_head_has_them() -> None:
     base = side()
     head = replace(
         side(semgrep={"rules": ["builtin", "extra.yml"]}),
-        rules=(
-            trust.RuleSet("builtin", "", "builtin"),
-            trust.RuleSet("extra.yml", "d", "/h/x.yml"),
-        ),
+        files={"semgrep.rules": (trust.FileEntry("extra.yml", "d", "/h/x.yml"),)},
     )
-    assert trust.compare(base, head) == ()
-    assert trust.strengthened(base, head).semgrep.rules == ("builtin", "/h/x.yml")
+    assert compare(base, head) == ()
+    assert strengthened(base, head).semgrep.rules == ("builtin", "/h/x.yml")
 
 
 def test_policy_run_is_a_policy_finding_per_weakening() -> None:
-    found = trust.compare(side(), side(("bandit",), exclude=["app/"]))
+    found = compare(side(), side(("bandit",), exclude=["app/"]))
     run = trust.policy_run(found)
     assert (run.scanner, run.kind, run.status) == ("secscan", FindingKind.POLICY, RunStatus.OK)
     assert [f.rule_id for f in run.findings] == [
@@ -188,7 +193,45 @@ def test_a_url_credential_never_reaches_the_message() -> None:
         advisories={"url": "https://ci:s3cret-token@osv.example/v1"},
         trivy={"db_repository": "oci://u:pw@reg/db"},
     )
-    found = trust.compare(side(), head)
+    found = compare(side(), head)
     text = " ".join(w.message for w in found)
     assert "s3cret" not in text and "pw@" not in text
     assert "https://***@osv.example/v1" in text and "oci://***@reg/db" in text
+
+
+def test_a_section_nobody_judges_has_every_change_weaken() -> None:
+    """Without its owners' word (a section whose scanner is gone), no change is safe."""
+    base, head = side(), side(bandit={"skip": ["B602"]}, semgrep={"jobs": 2})
+    found = trust.compare(base, head, {})
+    assert [(w.setting, w.message) for w in found] == [
+        ("bandit.skip", "bandit.skip changed"),  # a string value is never shown
+        ("semgrep.jobs", "semgrep.jobs changed from unset to 2"),
+    ]
+    assert trust.strengthened(base, head, {}).bandit.skip == ()
+    assert compare(base, head)[0].message == "bandit test(s) skipped: B602"  # its owner's word
+
+
+class Judge:
+    def __init__(self, says: str, keep: tuple[str, ...]) -> None:
+        self.says, self.keep = says, keep
+
+    def weakenings(self, base: trust.Section, head: trust.Section) -> list[tuple[str, str]]:
+        return [("skip", self.says)]
+
+    def strengthened(self, base: trust.Section, head: trust.Section) -> Any:
+        return base.options.model_copy(update={"skip": self.keep})
+
+
+def test_owners_of_one_section_are_all_heard_and_must_agree() -> None:
+    base, head = side(bandit={"skip": ["B101"]}), side(bandit={"skip": ["B101", "B602"]})
+    both = {"bandit": (Judge("a", ()), Judge("b", ()), Judge("a", ()))}
+    assert [w.message for w in trust.compare(base, head, both)] == ["a", "b"]
+    assert trust.strengthened(base, head, both).bandit.skip == ()
+    split = {"bandit": (Judge("a", ()), Judge("a", ("B311",)))}
+    assert trust.strengthened(base, head, split).bandit.skip == ("B101",)  # the base's
+
+
+def test_a_rule_set_url_credential_never_reaches_the_message() -> None:
+    base = side(semgrep={"rules": ["builtin", "https://ci:s3cret@rules.example/r.yml"]})
+    (found,) = compare(base, side())
+    assert found.message == "semgrep rule set 'https://***@rules.example/r.yml' removed"

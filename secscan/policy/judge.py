@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from secscan import trust
 from secscan._yaml import load_yaml
-from secscan.config import Config
+from secscan.config import SECTIONS, Config
 from secscan.errors import ConfigError, ExitCode
 from secscan.findings import ScanResult, Severity
 from secscan.policy.baseline import BASELINE_FILE, Baseline, load_baseline
@@ -24,7 +25,8 @@ from secscan.policy.engine import evaluate
 from secscan.policy.loader import Catalog, default_catalog, load_policy, profile_or_error
 from secscan.policy.models import Policy, Profile
 from secscan.policy.waivers import WAIVERS_FILE, Waivers, load_waivers
-from secscan.scanners import default_config, load_config
+from secscan.scanners import default_config, load_config, section_judges
+from secscan.scanners.base import Scanner
 
 DEFAULT_PROFILE = "ci"
 __all__ = [
@@ -182,6 +184,7 @@ def trusted(
     both sides; one inside it is read from each tree at the same relative path.
     """
     head_root, base_root = head_root.resolve(), base_root.resolve()
+    judges = section_judges()
 
     def there(p: Path | None) -> Path | None:
         """A file named on the command line, as the base has it (None: the base has none)."""
@@ -204,6 +207,7 @@ def trusted(
             base_root,
             base_cfg,
             scanner_names,
+            judges=judges,
             profile=profile,
             policy_dir=there(policy_dir),
             waivers=there(waivers),
@@ -228,15 +232,16 @@ def trusted(
         head_root,
         head_cfg,
         scanner_names,
+        judges=judges,
         profile=profile,
         policy_dir=policy_dir,
         waivers=waivers,
         baseline=baseline,
         catalog=catalog,
     )
-    weakenings = trust.compare(base.settings, head.settings)
+    weakenings = trust.compare(base.settings, head.settings, judges)
     weakened = {w.setting for w in weakenings}
-    config = trust.strengthened(base.settings, head.settings)
+    config = trust.strengthened(base.settings, head.settings, judges)
     inputs = replace(
         base.inputs,
         # Removing waivers or baseline entries only strengthens: it applies at once.
@@ -269,7 +274,8 @@ def tree_warnings(
     compared with secscan's defaults, as warnings. Files named outside the tree are trusted.
     """
     root = root.resolve()
-    head = _settings(root, config, inputs, scanner_names)
+    judges = section_judges()
+    head = _settings(root, config, inputs, scanner_names, judges)
 
     def outside(p: Path | None) -> bool:
         return p is not None and not p.expanduser().resolve().is_relative_to(root)
@@ -279,7 +285,7 @@ def tree_warnings(
         config=config if outside(config_file) else defaults,
         scanners=head.scanners if outside(config_file) else tuple(scanner_names),
         source=head.source,
-        rules=head.rules if outside(config_file) else _rules(defaults),
+        files=head.files if outside(config_file) else _files(defaults, judges),
     )
     if outside(policy_dir):
         base = replace(base, policy_path=head.policy_path, policy_digest=head.policy_digest)
@@ -289,7 +295,7 @@ def tree_warnings(
         base = replace(base, baseline_path=head.baseline_path, baseline=head.baseline)
     if outside(config_file):
         base = replace(base, advisory_db_digest=head.advisory_db_digest)
-    return trust.describe(trust.compare(base, head))
+    return trust.describe(trust.compare(base, head, judges))
 
 
 def read_side(
@@ -297,6 +303,7 @@ def read_side(
     config: Config,
     scanner_names: Sequence[str],
     *,
+    judges: Mapping[str, Sequence[Scanner]],
     profile: str | None = None,
     policy_dir: Path | None = None,
     waivers: Path | None = None,
@@ -312,11 +319,15 @@ def read_side(
         baseline=baseline,
         catalog=catalog,
     )
-    return Side(config, inputs, _settings(root, config, inputs, scanner_names))
+    return Side(config, inputs, _settings(root, config, inputs, scanner_names, judges))
 
 
 def _settings(
-    root: Path, config: Config, inputs: Inputs, scanner_names: Sequence[str]
+    root: Path,
+    config: Config,
+    inputs: Inputs,
+    scanner_names: Sequence[str],
+    judges: Mapping[str, Sequence[Scanner]],
 ) -> trust.Settings:
     w = inputs.waivers
     waiver_texts = tuple(
@@ -342,7 +353,7 @@ def _settings(
         if inputs.baseline is not None
         else None,
         baseline=dict(inputs.baseline.counts) if inputs.baseline is not None else {},
-        rules=_rules(config),
+        files=_files(config, judges),
         advisory_db_digest=_digest(db) if db is not None else None,
         lines=_lines(config),
     )
@@ -369,15 +380,30 @@ def _lines(config: Config) -> dict[str, int]:
     return out
 
 
-def _rules(config: Config) -> tuple[trust.RuleSet, ...]:
-    out = []
-    for entry in trust.section(config, "semgrep").rules:
-        p = config.resolve(entry) if entry != "builtin" else None
-        if p is not None and p.exists():
-            out.append(trust.RuleSet(entry, _digest(p), str(p.resolve())))
-        else:
-            out.append(trust.RuleSet(entry, "", entry))
-    return tuple(out)
+def _files(
+    config: Config, judges: Mapping[str, Sequence[Scanner]]
+) -> dict[str, tuple[trust.FileEntry, ...]]:
+    """Every option entry that names a file, by "section.field", with the file's digest:
+    each section's owners say which entries name files whose content they read."""
+    out: dict[str, tuple[trust.FileEntry, ...]] = {}
+    for key, owners in sorted(judges.items()):
+        if key not in SECTIONS:
+            continue
+        opts = trust.section(config, key)
+        named: dict[str, list[str]] = {}
+        for owner in owners:
+            for field, entries in owner.option_files(opts).items():
+                named.setdefault(field, []).extend(entries)
+        for field, listed in sorted(named.items()):
+            out[f"{key}.{field}"] = tuple(_file_entry(config, e) for e in dict.fromkeys(listed))
+    return out
+
+
+def _file_entry(config: Config, entry: str) -> trust.FileEntry:
+    p = config.resolve(entry)
+    if p is not None and p.exists():
+        return trust.FileEntry(entry, _digest(p), str(p.resolve()))
+    return trust.FileEntry(entry, "", entry)
 
 
 def _rel(p: Path | None, root: Path) -> str | None:
@@ -387,17 +413,30 @@ def _rel(p: Path | None, root: Path) -> str | None:
     return p.relative_to(root).as_posix() if p.is_relative_to(root) else str(p)
 
 
+#: How much a settings digest reads before it gives up: a PR that points a setting at "/" or
+#: a huge tree must not stall the gate.
+DIGEST_MAX_FILES = 20_000
+DIGEST_MAX_BYTES = 512 * 1024 * 1024
+
+
 def _digest(p: Path) -> str:
-    """The content of a file or directory tree (names and bytes; links are not followed)."""
+    """The content of a file or directory tree (names and bytes; links are not followed).
+
+    A tree over DIGEST_MAX_FILES files or DIGEST_MAX_BYTES bytes gets a digest that equals no
+    other (fail closed: content that cannot be compared is never taken as unchanged)."""
     h = hashlib.sha256()
     if p.is_file():
         files = [p]
     elif p.is_dir():
-        files = sorted(
-            Path(d) / f for d, _dirs, names in os.walk(p, followlinks=False) for f in names
-        )
+        files = []
+        for d, _dirs, names in os.walk(p, followlinks=False):
+            files.extend(Path(d) / f for f in names)
+            if len(files) > DIGEST_MAX_FILES:
+                return _uncomparable()
+        files.sort()
     else:
         return "missing"
+    read = 0
     for f in files:
         h.update(f.relative_to(p).as_posix().encode() if f != p else b"")
         h.update(b"\0")
@@ -407,11 +446,18 @@ def _digest(p: Path) -> str:
             else:
                 with f.open("rb") as fh:
                     while chunk := fh.read(1 << 20):
+                        read += len(chunk)
+                        if read > DIGEST_MAX_BYTES:
+                            return _uncomparable()
                         h.update(chunk)
         except OSError as e:
             h.update(f"unreadable:{e.errno}".encode())
         h.update(b"\0")
     return h.hexdigest()
+
+
+def _uncomparable() -> str:
+    return f"too-large-to-compare:{secrets.token_hex(16)}"
 
 
 def judge(result: ScanResult, inputs: Inputs, now: datetime) -> tuple[ScanResult, Decision]:

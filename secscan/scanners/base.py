@@ -11,11 +11,12 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel
 
-from secscan import _subprocess
+from secscan import _subprocess, trust
 from secscan._atomic import write_atomic
 from secscan.config import Config, register_section
 from secscan.errors import ScannerError, SecscanError, ToolError, ToolNotFoundError
@@ -25,6 +26,7 @@ from secscan.findings import (
     FindingKind,
     NotAnalyzed,
     Package,
+    Scope,
     Severity,
 )
 
@@ -169,7 +171,8 @@ class Scanner(Protocol):
 
     Everything outside a scanner's own module learns about its tool through this interface
     (the SARIF tool entry, `explain`, policy validation, redaction, config sections,
-    `doctor`), so a third-party scanner gets all of it by implementing it. `Describes` below
+    `doctor`, which changes of its options weaken a gate, scopes, merged flaws), so a
+    third-party scanner gets all of it by implementing it. `Describes` below
     gives every member but the first block a default.
     """
 
@@ -193,6 +196,12 @@ class Scanner(Protocol):
     #: Whether a config without `scanners:` runs it. A third-party scanner whose tool is
     #: missing is left out of such a default scan (and shown by `doctor`).
     default: ClassVar[bool]
+    #: Rule ids that are no finding in a scope (bandit's assert check in test code): such
+    #: findings are dropped when scopes are assigned.
+    scope_exemptions: ClassVar[Mapping[Scope, frozenset[str]]]
+    #: Whether its severity decides a flaw other scanners report too (a rule pack calibrated
+    #: by data flow, where a pattern tool rates only the API it saw).
+    severity_authority: ClassVar[bool]
 
     def applies_to(self, path: str) -> bool:
         """Whether this scanner wants a file (POSIX path relative to the root)."""
@@ -227,6 +236,22 @@ class Scanner(Protocol):
         """Extra lines for `doctor` (advisory sources, rule packs); empty for most tools."""
         ...
 
+    def option_files(self, options: BaseModel) -> Mapping[str, tuple[str, ...]]:
+        """The entries of its options that may name files or directories (relative to the
+        config file) whose content the scan depends on, by option field: the trust
+        comparison digests them, so a rule file edited under the same name is a change."""
+        ...
+
+    def weakenings(self, base: trust.Section, head: trust.Section) -> Sequence[tuple[str, str]]:
+        """(option field, message) for every change of its section from the trusted side
+        (base) to the tree under review (head) that could let more through the gate."""
+        ...
+
+    def strengthened(self, base: trust.Section, head: trust.Section) -> BaseModel:
+        """Its options to judge the change with: the base's, plus head's changes that only
+        strengthen (they apply at once)."""
+        ...
+
 
 class Describes:
     """Defaults for the self-description part of `Scanner`: inherit and override."""
@@ -240,6 +265,8 @@ class Describes:
     options_model: ClassVar[type[BaseModel] | None] = None
     credential_rules: ClassVar[frozenset[str]] = frozenset()
     default: ClassVar[bool] = True
+    scope_exemptions: ClassVar[Mapping[Scope, frozenset[str]]] = MappingProxyType({})
+    severity_authority: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kw: object) -> None:
         super().__init_subclass__(**kw)
@@ -264,12 +291,31 @@ class Describes:
     def status(self, config: Config) -> tuple[StatusLine, ...]:
         return ()
 
+    def option_files(self, options: BaseModel) -> Mapping[str, tuple[str, ...]]:
+        return {}
+
+    def weakenings(self, base: trust.Section, head: trust.Section) -> Sequence[tuple[str, str]]:
+        """Fail closed: a scanner that says nothing about its options has every change of
+        them count as a weakening."""
+        return trust.changed(base, head)
+
+    def strengthened(self, base: trust.Section, head: trust.Section) -> BaseModel:
+        """Fail closed: no change of the tree under review applies to its options."""
+        return base.options
+
 
 def options(config: Config, scanner: type[Scanner] | Scanner, model: type[OptionsT]) -> OptionsT:
     """A scanner's validated config section (its defaults when the config has none)."""
     key = scanner.options_key
     assert key is not None, f"{scanner.name} declares no options_key"  # noqa: S101
     return config.section(key, model)
+
+
+def section_options(section: trust.Section, model: type[OptionsT]) -> OptionsT:
+    """One side's options in the trust comparison, as the scanner's own model."""
+    if not isinstance(section.options, model):
+        raise TypeError(f"config section {section.key!r} is not a {model.__name__}")
+    return section.options
 
 
 #: Tool versions by "path|mtime|size": asking semgrep its version costs seconds per scan, so

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import yaml
 from pydantic import BaseModel, Field
 
+from secscan import trust
 from secscan._resources import data_dir
 from secscan.cache import hash_files
 from secscan.config import Config, Options
@@ -36,6 +37,7 @@ from secscan.scanners.base import (
     normalized,
     options,
     require_accounted,
+    section_options,
 )
 
 #: Languages our pack and semgrep's parsers cover; other files are not worth a semgrep start.
@@ -195,6 +197,9 @@ class SemgrepScanner(ToolScanner):
     description: ClassVar[str] = "multi-language code flaws (semgrep, secscan rule pack)"
     url: ClassVar[str] = "https://semgrep.dev/docs/"
     options_model: ClassVar[type[BaseModel] | None] = SemgrepOptions
+    #: The pack's rules are calibrated by data flow (request data reaching a sink is high,
+    #: an untraced value a low audit hint): its severity decides a flaw bandit reports too.
+    severity_authority: ClassVar[bool] = True
     executable: ClassVar[str] = "semgrep"
     ok_codes: ClassVar[tuple[int, ...]] = (0, 1)
 
@@ -221,6 +226,45 @@ class SemgrepScanner(ToolScanner):
 
     def describe_rule(self, rule_id: str, lookup: RuleLookup) -> RuleInfo | None:
         return semgrep_rule(rule_id, tuple(local_rule_paths(lookup.config)))
+
+    def option_files(self, options: BaseModel) -> Mapping[str, tuple[str, ...]]:
+        """Rule files and directories: their content is what semgrep looks for."""
+        rules = options.rules if isinstance(options, SemgrepOptions) else ()
+        return {"rules": tuple(e for e in rules if e != "builtin")}
+
+    def weakenings(self, base: trust.Section, head: trust.Section) -> Sequence[tuple[str, str]]:
+        out = []
+        was = section_options(base, SemgrepOptions).rule_timeout
+        now = section_options(head, SemgrepOptions).rule_timeout
+        if now < was:
+            out.append(
+                (
+                    "rule_timeout",
+                    f"semgrep.rule_timeout lowered from {was:g} to {now:g} s: files that run "
+                    "out are no longer analyzed",
+                )
+            )
+        head_rules = {(r.entry, r.digest) for r in head.entries("rules")}
+        head_names = {entry for entry, _ in head_rules}
+        for r in base.entries("rules"):
+            if (r.entry, r.digest) in head_rules:
+                continue
+            gone = r.entry not in head_names
+            out.append(
+                ("rules", f"semgrep rule set {r.entry!r} {'removed' if gone else 'changed'}")
+            )
+        # `jobs` is how many workers share the files, never what they find.
+        return [*out, *trust.changed(base, head, known={"rules", "rule_timeout", "jobs"})]
+
+    def strengthened(self, base: trust.Section, head: trust.Section) -> BaseModel:
+        """Rule sets added by the tree under review apply, read where that tree has them;
+        the base's rule sets stay, read from the base's copies."""
+        kept = [r.location or r.entry for r in base.entries("rules")]
+        known = {r.entry for r in base.entries("rules")}
+        extra = [r.location or r.entry for r in head.entries("rules") if r.entry not in known]
+        return section_options(base, SemgrepOptions).model_copy(
+            update={"rules": tuple(dict.fromkeys([*kept, *extra]))}
+        )
 
     def rule_configs(self, ctx: ScanContext) -> list[str]:
         out = []

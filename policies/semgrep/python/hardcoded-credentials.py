@@ -158,4 +158,11 @@ def translate(tokens):
     token = "not in"
     # ruleid: python-hardcoded-secret
     api_token = "tok-8f2a91c3d4"
-    return token, api_token
+    # Django's password-reset view: a URL path segment under a token's name
+    # ok: python-hardcoded-secret
+    reset_url_token = "set-password"
+    # ruleid: python-hardcoded-secret
+    refresh_token = "rotate-me-Xk29fq"
+    # ruleid: python-hardcoded-secret
+    admin_password = "correct-horse-battery"
+    return token, api_token, reset_url_token, refresh_token, admin_password
