@@ -77,7 +77,8 @@ def for_scan(
     public OSV API (the scanner's default). A database that cannot be opened raises
     AdvisoryError before any scanner runs: scanning against nothing would look clean.
     """
-    if not any(k in ADVISORY_KINDS for k in kinds):
+    kinds = set(kinds)
+    if not kinds & set(ADVISORY_KINDS):
         yield None
         return
     db = local_db(config, advisory_db)
@@ -93,7 +94,9 @@ def for_scan(
                 endpoint=server.url,
             )
         return
-    if config.advisories.url and osv_url is None:
+    # A shared mirror is asked how fresh it is only for a dependency scanner: the image
+    # scanner reads a local mirror or trivy's DB, never a URL.
+    if config.advisories.url and osv_url is None and FindingKind.DEPENDENCY in kinds:
         base = client.base_url(config.advisories.url)
         info = client.fetch_info(base, INFO_TIMEOUT_S) or {}
         newest = info.get("newest_modified")

@@ -156,8 +156,9 @@ class PipAuditScanner(ToolScanner):
                 "cannot read every dependency manifest, so not every dependency could be "
                 f"audited:\n  {listed}{more}",
             )
-        base_url, source = self._service(ctx)
         pins = _pins(found.declared)
+        # Nothing pinned, nothing to look up: the local mirror's server is not started.
+        base_url, source = self._service(ctx, start=bool(pins))
         audit = self._audit(sorted(pins), base_url, ctx) if pins else Audit({}, ())
         skipped = {_key(name) for name, _ in audit.skipped}
         missing = [
@@ -194,9 +195,11 @@ class PipAuditScanner(ToolScanner):
 
     # --- running pip-audit ------------------------------------------------------------------
 
-    def _service(self, ctx: ScanContext) -> tuple[str, AdvisorySource]:
+    def _service(self, ctx: ScanContext, *, start: bool = True) -> tuple[str, AdvisorySource]:
         url = ctx.request.osv_url
         if url is None and ctx.request.osv_endpoint is not None:
+            if not start and ctx.request.advisory_source is not None:
+                return "", ctx.request.advisory_source
             url = ctx.request.osv_endpoint()  # starts the local mirror's server
         base = (url or "").rstrip("/") or None
         if base is None and ctx.config.advisories.url:

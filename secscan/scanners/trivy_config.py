@@ -311,8 +311,11 @@ def iac_scopes(root: Path, targets: Sequence[str]) -> IacScopes:
         scope = tuple(sorted(targets)) if group in wide else tuple(sorted(files))
         groups.update(dict.fromkeys(files, scope))
     charts: dict[str, list[str]] = {}
+    roots: dict[str, str | None] = {}
     for t in targets:
-        chart = _chart_root(root, folder[t])
+        if folder[t] not in roots:
+            roots[folder[t]] = _chart_root(root, folder[t])
+        chart = roots[folder[t]]
         if chart is not None:
             charts.setdefault(chart, []).append(t)
     for files in charts.values():

@@ -144,6 +144,25 @@ def test_a_remote_module_is_never_cached_and_file_reads_widen_the_scope(tmp_path
     assert iac_scopes(tmp_path, ("a/main.tf",)).of("a/main.tf") == ("a/main.tf",)
 
 
+def test_a_helm_chart_and_its_subcharts_are_one_scope(tmp_path: Path) -> None:
+    files = (
+        "chart/Chart.yaml",
+        "chart/values.yaml",
+        "chart/templates/deploy.yaml",
+        "chart/charts/sub/Chart.yaml",
+        "chart/charts/sub/templates/svc.yaml",
+        "plain/pod.yaml",
+    )
+    for rel in files:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x: 1\n")
+    scopes = iac_scopes(tmp_path, files)
+    chart = tuple(sorted(files[:5]))
+    assert scopes.of("chart/values.yaml") == scopes.of("chart/charts/sub/templates/svc.yaml")
+    assert scopes.of("chart/templates/deploy.yaml") == chart
+    assert scopes.of("plain/pod.yaml") == ("plain/pod.yaml",)
+
+
 @pytest.mark.integration
 def test_iac_warm_run_starts_no_trivy_and_an_edit_rescans_only_its_module(
     iac_tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
