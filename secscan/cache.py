@@ -1,9 +1,11 @@
-"""Per-file result cache for file-local scanners: a hit needs every key part unchanged.
+"""Result cache for scanners: a hit needs every key part unchanged.
 
-The key of a file's entry is SHA-256 over the scanner name, the tool version, the scanner's
-rule-set/config material, the file's path and its content (plus any files whose content the
-scanner says affects it). Entries are written atomically, so two secscan processes can share
-the cache; an entry that does not parse is deleted and the file is scanned again.
+The key of an entry is SHA-256 over the cache format, secscan's version and the source of the
+scanner's module, the scanner name, the tool version, the scanner's material (rules, options,
+tool settings, advisory data digest), the target's path and the paths and contents of every
+file the scanner says decides it (a Terraform module's files; every target for a whole-run
+entry). Entries are written atomically, so two secscan processes can share the cache; an
+entry that does not parse is deleted and the target is scanned again.
 
 Every entry carries an HMAC-SHA256 over its address and bytes, keyed with a secret created
 on first use in the cache directory (mode 0600). Code that can write the cache directory but
@@ -29,12 +31,15 @@ from pathlib import Path
 import platformdirs
 from pydantic import TypeAdapter, ValidationError
 
+from secscan import __version__
 from secscan._atomic import write_atomic
 from secscan.errors import ReportError, UsageError
-from secscan.findings import Finding, NotAnalyzed
+from secscan.findings import AdvisorySource, Finding, NotAnalyzed, Package
 
 #: 2: entries are `<hex HMAC>\n<json>` (1 was bare JSON, never verified).
-CACHE_FORMAT = 2
+#: 3: keys cover the scope's paths and secscan's version; entries may carry components, an
+#: advisory source and the digests of extra inputs (whole-run entries).
+CACHE_FORMAT = 3
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 #: The secret that authenticates entries, beside them; never inside a scanned tree.
 KEY_FILE = "cache.key"
@@ -48,6 +53,12 @@ class Entry:
     findings: tuple[Finding, ...] = ()
     not_analyzed: tuple[NotAnalyzed, ...] = ()
     suppressions: int = 0
+    #: A whole-run entry's SBOM components and the advisory data it was matched against.
+    components: tuple[Package, ...] = ()
+    advisory_source: AdvisorySource | None = None
+    #: (path, SHA-256) of files besides the targets that decided the result: a hit needs
+    #: each of them unchanged.
+    inputs: tuple[tuple[str, str], ...] = ()
 
 
 _ENTRY = TypeAdapter(Entry)
@@ -182,15 +193,26 @@ class ResultCache:
         self.signer = Signer(directory)
 
     def key(
-        self, scanner: str, tool_version: str, material: str, path: str, contents: Sequence[bytes]
+        self,
+        scanner: str,
+        tool_version: str,
+        material: str,
+        path: str,
+        contents: Sequence[tuple[str, bytes]],
     ) -> str:
-        # The path is part of the key: cached findings carry their location, so two files with
-        # the same content must not share an entry.
+        """`contents`: (path, bytes) of every file that decides the entry's result.
+
+        The paths are part of the key: cached findings carry their location, so two files
+        with the same content must not share an entry, and a module whose files were
+        renamed is a different module.
+        """
         h = hashlib.sha256()
-        for part in (f"v{CACHE_FORMAT}", scanner, tool_version, material, path):
+        for part in (f"v{CACHE_FORMAT}", __version__, scanner, tool_version, material, path):
             h.update(part.encode())
             h.update(b"\0")
-        for blob in contents:
+        for rel, blob in contents:
+            h.update(rel.encode())
+            h.update(b"\0")
             h.update(hashlib.sha256(blob).digest())
         return h.hexdigest()
 
@@ -247,6 +269,40 @@ def read_bytes(path: Path) -> bytes | None:
         return path.read_bytes()
     except OSError:
         return None
+
+
+def digest_file(path: Path) -> str | None:
+    """SHA-256 of a file's content; None when it cannot be read (then nothing is cached)."""
+    h = hashlib.sha256()
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+    except OSError:
+        return None
+    return h.hexdigest()
+
+
+def digest_tree(path: Path) -> str | None:
+    """SHA-256 over a file, or over every file under a directory with its relative path
+    (an OCI image layout); None when anything in it cannot be read or is a link."""
+    if path.is_symlink():
+        return None
+    if path.is_file():
+        return digest_file(path)
+    if not path.is_dir():
+        return None
+    h = hashlib.sha256()
+    for f in sorted(path.rglob("*")):
+        if f.is_symlink():
+            return None
+        if f.is_dir():
+            continue
+        one = digest_file(f)
+        if one is None:
+            return None
+        h.update(f"{f.relative_to(path).as_posix()}\0{one}\0".encode())
+    return h.hexdigest()
 
 
 def dumps_material(obj: object) -> str:

@@ -50,7 +50,11 @@ def base_key(f: Finding) -> str:
 
 
 def assign(
-    findings: Sequence[Finding], root: Path, redactor: Redactor | None = None
+    findings: Sequence[Finding],
+    root: Path,
+    redactor: Redactor | None = None,
+    *,
+    keep_assigned: bool = False,
 ) -> tuple[Finding, ...]:
     """Fill snippets from the scanned files and give every finding its fingerprint.
 
@@ -59,7 +63,15 @@ def assign(
     whatever its kind, passes through the redactor (one per scan, so what one scanner knows
     to be a credential is masked in the others' snippets too): a snippet copied from a file
     may hold a credential whatever rule pointed at it.
+
+    `keep_assigned`: findings that have a fingerprint already keep it and are left out of
+    the occurrence count (results from the cache, fingerprinted with all of their file's
+    findings when it was scanned).
     """
+    if keep_assigned and any(f.fingerprint for f in findings):
+        todo = [f for f in findings if not f.fingerprint]
+        done = iter(assign(todo, root, redactor))
+        return tuple(f if f.fingerprint else next(done) for f in findings)
     redactor = redactor or Redactor(root)
     lines_cache: dict[str, list[str] | None] = {}
     # Credentials are masked before anything is derived from them; by what the finding and

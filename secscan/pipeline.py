@@ -9,18 +9,26 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 
-from secscan import __version__, fingerprint, flaws, redact, scanners, scopes, vcs
+from secscan import __version__, cached, fingerprint, flaws, scanners, scopes, vcs
 from secscan.advisories import service as advisory_service
-from secscan.cache import Entry, ResultCache, read_bytes, refuse_inside
+from secscan.cache import ResultCache, refuse_inside
 from secscan.cache import default_dir as default_cache_dir
 from secscan.config import Config
 from secscan.discovery import discover
 from secscan.errors import ScannerError, ToolError, UsageError
-from secscan.findings import Finding, FindingKind, NotAnalyzed, RunStatus, ScannerRun, ScanResult
+from secscan.findings import FindingKind, RunStatus, ScannerRun, ScanResult
 from secscan.redact import Redactor
-from secscan.scanners.base import ScanContext, Scanner, ScanOutcome, ScanRequest, ToolScanner
+from secscan.scanners.base import (
+    Caching,
+    ScanContext,
+    Scanner,
+    ScanOutcome,
+    ScanRequest,
+    ToolScanner,
+)
 from secscan.targets import census
 
 Clock = Callable[[], datetime]
@@ -150,8 +158,9 @@ def scan(
             if progress:
                 progress(ProgressEvent(scanner.name, Phase.FINISHED, runs[scanner.name]))
     if runnable:
-        # With a local advisory mirror, its OSV server runs while the scanners do, and the
-        # scanners get a request that carries the service's URL and source.
+        # With a local advisory mirror, its OSV server is started by the first scanner that
+        # asks for its URL (never for an image-only scan or a cached dependency result), and
+        # the scanners get a request that carries the service, its source and digest.
         kinds = [s.kind for s, _ in runnable]
         with advisory_service.for_scan(
             config, kinds, advisory_db=request.advisory_db, osv_url=request.osv_url
@@ -161,8 +170,10 @@ def scan(
                 served = replace(
                     request,
                     osv_url=backend.osv_url,
+                    osv_endpoint=backend.endpoint,
                     advisory_db=backend.advisory_db,
                     advisory_source=backend.source,
+                    advisory_digest=backend.digest,
                 )
             # Every scanner starts at once, memory permitting: the tools are separate processes
             # the kernel shares the cores between, so a quick scanner never queues behind a
@@ -224,15 +235,17 @@ def _run_scanner(
             )
         )
 
-    cached = False
+    from_cache = False
     try:
         version = scanner.version()
-        if cache is not None and isinstance(scanner, ToolScanner) and scanner.file_local:
-            outcome, cached = _scan_with_cache(scanner, ctx, cache, version, redactor)
-        elif isinstance(scanner, ToolScanner) and scanner.file_local:
-            outcome = _scan_sharded(scanner, ctx)
+        tool = scanner if isinstance(scanner, ToolScanner) else None
+        run: Callable[[ScanContext], ScanOutcome] = scanner.scan
+        if tool is not None and tool.file_local:
+            run = partial(_scan_sharded, tool)
+        if cache is not None and tool is not None and tool.cache_mode is not Caching.NONE:
+            outcome, from_cache = cached.scan(tool, ctx, cache, version, redactor, run)
         else:
-            outcome = scanner.scan(ctx)
+            outcome = run(ctx)
     except ToolError as e:
         return error(f"{scanner.name}: {e.diagnostics()}")
     except ScannerError as e:
@@ -246,7 +259,7 @@ def _run_scanner(
             status=RunStatus.OK,
             tool_version=version,
             duration_s=round(time.monotonic() - t0, 3),
-            findings=fingerprint.assign(outcome.findings, ctx.root, redactor),
+            findings=fingerprint.assign(outcome.findings, ctx.root, redactor, keep_assigned=True),
             not_analyzed=outcome.not_analyzed,
             targets=len(ctx.targets),
             inline_suppressions=outcome.inline_suppressions
@@ -254,7 +267,7 @@ def _run_scanner(
             advisory_source=outcome.advisory_source
             or (ctx.request.advisory_source if scanner.kind in _ADVISORY_KINDS else None),
             rulesets=outcome.rulesets,
-            cached=cached,
+            cached=from_cache,
             paths=ctx.targets,
             components=outcome.components,
             target_kinds=census(
@@ -262,78 +275,6 @@ def _run_scanner(
             ),
         )
     )
-
-
-def _scan_with_cache(
-    scanner: ToolScanner, ctx: ScanContext, cache: ResultCache, version: str, redactor: Redactor
-) -> tuple[ScanOutcome, bool]:
-    """Scan only the files whose cache entry is missing; the rest come from the cache."""
-    material = scanner.cache_material(ctx)
-    if material is None:
-        return _scan_sharded(scanner, ctx), False
-    # entries hold redacted findings: other redaction rules, other entries
-    material = f"{material}\0redact={redact.RULES_VERSION}"
-    hits: dict[str, Entry] = {}
-    keys: dict[str, str] = {}
-    scopes: dict[str, tuple[str, ...]] = {}
-    contents: dict[str, bytes | None] = {}
-    for target in ctx.targets:
-        scope = scopes[target] = scanner.cache_scope(target, ctx)
-        blobs = []
-        for rel in scope:
-            if rel not in contents:
-                contents[rel] = read_bytes(ctx.root / rel)
-            blobs.append(contents[rel])
-        if any(b is None for b in blobs):
-            continue  # unreadable now: let the tool say what it makes of it
-        key = cache.key(
-            scanner.name, version, material, target, [b for b in blobs if b is not None]
-        )
-        keys[target] = key
-        entry = cache.get(scanner.name, key)
-        if entry is not None:
-            hits[target] = entry
-    # A file is scanned again with the files that decide its findings (the other .tf files of
-    # a Terraform module), so the tool sees what it saw before; their fresh results replace
-    # the cached ones.
-    again = {t for t in ctx.targets if t not in hits}
-    present = set(ctx.targets)
-    again.update(s for t in tuple(again) for s in scopes.get(t, ()) if s in present)
-    misses = tuple(t for t in ctx.targets if t in again)
-    for target in misses:
-        hits.pop(target, None)
-    fresh = _scan_sharded(scanner, replace(ctx, targets=misses)) if misses else ScanOutcome()
-    by_path: dict[str, list[Finding]] = {}
-    for f in fresh.findings:
-        # Cached entries are files on disk too: credential literals are masked before they
-        # are written, as they are before the results file is.
-        by_path.setdefault(f.location.path, []).append(redactor.finding(f))
-    skipped: dict[str, list[NotAnalyzed]] = {}
-    for n in fresh.not_analyzed:
-        skipped.setdefault(n.path, []).append(redactor.not_analyzed(n))
-    strays = (set(by_path) | set(skipped)) - set(misses)
-    if not strays:  # every result is attributable to one scanned file: safe to cache
-        for target in misses:
-            # A timeout describes this run (machine load), not the file: scan it next time.
-            if target in keys and not any(n.transient for n in skipped.get(target, ())):
-                cache.put(
-                    scanner.name,
-                    keys[target],
-                    Entry(
-                        findings=tuple(by_path.get(target, ())),
-                        not_analyzed=tuple(skipped.get(target, ())),
-                        suppressions=fresh.suppressions_by_path.get(target, 0),
-                    ),
-                )
-        cache.prune()
-    merged = ScanOutcome(
-        findings=(*(f for e in hits.values() for f in e.findings), *fresh.findings),
-        not_analyzed=(*(n for e in hits.values() for n in e.not_analyzed), *fresh.not_analyzed),
-        inline_suppressions=fresh.inline_suppressions + sum(e.suppressions for e in hits.values()),
-        advisory_source=fresh.advisory_source,
-        rulesets=fresh.rulesets or scanner.rulesets(ctx),
-    )
-    return merged, bool(hits)
 
 
 #: A file-local scanner is split into shards of at least this many files: each shard is one
@@ -366,7 +307,7 @@ def split(scanner: ToolScanner, ctx: ScanContext, count: int) -> list[tuple[str,
 
     owner: dict[str, str] = {}
     for target in ctx.targets:
-        for rel in scanner.cache_scope(target, ctx):
+        for rel in scanner.cache_scope(target, ctx) or (target,):
             if rel in owner:
                 parent[root_of(target)] = root_of(owner[rel])
             else:

@@ -342,3 +342,22 @@ def test_a_forged_tool_version_memo_is_ignored(
     monkeypatch.setattr(base, "_VERSIONS", {})
     again = pipeline.scan(tree, make_config(scanners=("bandit",))).runs[0]
     assert again.tool_version == "1.0.0" and again.cached
+
+
+def test_cached_findings_keep_the_fingerprints_an_uncached_scan_gives(
+    tree: Path, tmp_path: Path, bandit
+) -> None:
+    bandit()
+    config = make_config(scanners=("bandit",))
+
+    def prints(**kw: object) -> dict[str, str]:
+        run = pipeline.scan(tree, config, cache_dir=tmp_path / "cache", **kw).runs[0]  # type: ignore[arg-type]
+        return {f.location.path: f.fingerprint for f in run.findings}
+
+    cold = prints()
+    (tree / "b.py").write_text("print('b, edited')\n")
+    partly = prints()  # a.py and c.py from the cache, b.py scanned
+    assert bandit.calls()[-1] == ["b.py"]
+    assert partly == prints(use_cache=False)
+    assert partly["a.py"] == cold["a.py"] and partly["b.py"] != cold["b.py"]
+    assert all(partly.values())

@@ -55,7 +55,7 @@ LAYERS: tuple[tuple[tuple[str, ...], ...], ...] = (
     (("secscan.dependencies",),),
     (("secscan.advisories",),),
     (("secscan.scanners",),),
-    (("secscan.pipeline",), ("secscan.policy",)),
+    (("secscan.pipeline", "secscan.cached"), ("secscan.policy",)),
     #: The history of judged scans (reads saved results; the reports draw its trends).
     (("secscan.history",),),
     #: Joins of a scan and a judgement: merging saved results, explaining, incremental runs.

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from secscan.advisories import client
@@ -28,6 +29,32 @@ class Served:
     osv_url: str | None
     advisory_db: Path | None
     source: AdvisorySource | None
+    #: What identifies the data (see ScanRequest.advisory_digest); None: not cacheable.
+    digest: str | None = None
+    #: The local OSV server's URL, the server started on first call.
+    endpoint: Callable[[], str] | None = field(default=None, compare=False)
+
+
+class LazyServer:
+    """The local mirror's OSV server, started by the first scanner that asks for its URL: a
+    scan whose dependency results come from the cache, or that looks only at an image (its
+    scanner reads the mirror directly), starts no server and binds no port."""
+
+    def __init__(self, store: AdvisoryStore, stack: ExitStack) -> None:
+        self._store = store
+        self._stack = stack
+        self._lock = threading.Lock()
+        self._url: str | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._url is not None
+
+    def url(self) -> str:
+        with self._lock:
+            if self._url is None:
+                self._url = self._stack.enter_context(serve(self._store))
+            return self._url
 
 
 def local_db(config: Config, advisory_db: Path | None) -> Path | None:
@@ -50,16 +77,26 @@ def for_scan(
     public OSV API (the scanner's default). A database that cannot be opened raises
     AdvisoryError before any scanner runs: scanning against nothing would look clean.
     """
-    if not any(k in ADVISORY_KINDS for k in kinds):
+    kinds = set(kinds)
+    if not kinds & set(ADVISORY_KINDS):
         yield None
         return
     db = local_db(config, advisory_db)
     if db is not None:
         store = AdvisoryStore.open(db)
-        with serve(store) as url:
-            yield Served(osv_url=url, advisory_db=store.root, source=store.source())
+        with ExitStack() as stack:
+            server = LazyServer(store, stack)
+            yield Served(
+                osv_url=None,
+                advisory_db=store.root,
+                source=store.source(),
+                digest=f"local-osv:{store.digest()}",
+                endpoint=server.url,
+            )
         return
-    if config.advisories.url and osv_url is None:
+    # A shared mirror is asked how fresh it is only for a dependency scanner: the image
+    # scanner reads a local mirror or trivy's DB, never a URL.
+    if config.advisories.url and osv_url is None and FindingKind.DEPENDENCY in kinds:
         base = client.base_url(config.advisories.url)
         info = client.fetch_info(base, INFO_TIMEOUT_S) or {}
         newest = info.get("newest_modified")
@@ -70,7 +107,14 @@ def for_scan(
             newest_modified=newest if isinstance(newest, str) else None,
             record_count=count if isinstance(count, int) else None,
         )
-        yield Served(osv_url=base, advisory_db=advisory_db, source=source)
+        # A shared mirror's data is known by its freshness; one that does not say has no
+        # identity the cache could key on.
+        digest = (
+            f"osv-api:{base}:{source.newest_modified}:{source.record_count}"
+            if source.newest_modified and source.record_count is not None
+            else None
+        )
+        yield Served(osv_url=base, advisory_db=advisory_db, source=source, digest=digest)
         return
     yield None
 

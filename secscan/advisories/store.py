@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -182,6 +183,15 @@ class AdvisoryStore:
             ecosystems=tuple(sorted(counts.items(), key=lambda kv: kv[0].lower())),
             newest_modified=newest.modified if newest is not None else None,
         )
+
+    def digest(self) -> str:
+        """SHA-256 over every record file's path, size, mtime, id and modified time: any
+        import, edit or removal changes it (what the result cache keys advisory data by)."""
+        h = hashlib.sha256()
+        for e in sorted(self._by_id.values(), key=lambda e: e.path):
+            h.update(f"{e.path}\0{e.size}\0{e.mtime_ns}\0{e.id}\0{e.modified}\0".encode())
+            h.update(b"w" if e.withdrawn else b"a")
+        return h.hexdigest()
 
     def source(self) -> AdvisorySource:
         info = self.info()

@@ -53,7 +53,7 @@ baseline_option = click.option(
     "[default: config `baseline`].",
 )
 no_cache_option = click.option(
-    "--no-cache", is_flag=True, help="Do not use or fill the per-file result cache."
+    "--no-cache", is_flag=True, help="Do not use or fill the result cache."
 )
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="Print only the gate verdict.")
 

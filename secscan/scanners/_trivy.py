@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
@@ -13,6 +14,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel
 
 from secscan import trust
+from secscan.cache import digest_file, digest_tree
 from secscan.checkids import canonical_check_glob, canonical_check_id, is_check_id
 from secscan.config import Options
 from secscan.errors import ScannerOutputError
@@ -224,6 +226,34 @@ def cause_lines(code: Any) -> list[tuple[int, str]]:
         for line in lines or []
         if isinstance(line, dict) and line.get("IsCause")
     ]
+
+
+def settings_digest(environ: Mapping[str, str]) -> str:
+    """trivy reads every option from a TRIVY_* variable too (TRIVY_SEVERITY, TRIVY_SKIP_DIRS,
+    TRIVY_CACHE_DIR...): their values change what it reports, so they key cached results."""
+    h = hashlib.sha256()
+    for name in sorted(k for k in environ if k.upper().startswith("TRIVY_")):
+        h.update(f"{name}\0{environ[name]}\0".encode())
+    return h.hexdigest()
+
+
+def default_cache_dir(environ: Mapping[str, str]) -> Path:
+    """Where trivy keeps its DB and check bundle when no --cache-dir is given."""
+    import platformdirs
+
+    override = environ.get("TRIVY_CACHE_DIR")
+    return Path(override) if override else Path(platformdirs.user_cache_dir("trivy"))
+
+
+def checks_digest(cache_dir: Path) -> str:
+    """Which misconfiguration checks trivy will run: with --skip-check-update it uses a
+    bundle downloaded into its cache earlier, else the checks embedded in the binary (whose
+    version is part of every key already)."""
+    bundle = cache_dir / "policy"
+    if not bundle.exists():
+        return "embedded"
+    meta = digest_file(bundle / "metadata.json")
+    return f"bundle:{meta or digest_tree(bundle) or 'unreadable'}"
 
 
 class TrivyOptions(Options):

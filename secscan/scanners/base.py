@@ -7,8 +7,9 @@ import json
 import os
 import posixpath
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, ClassVar, Protocol, TypeVar, runtime_checkable
@@ -45,6 +46,12 @@ class ScanRequest:
     advisory_db: Path | None = None
     #: Pre-commit / incremental mode: only these files were asked for.
     explicit_files: bool = False
+    #: What identifies the advisory data behind osv_url / advisory_db (a local mirror's
+    #: digest, a shared mirror's freshness); None: unknown, so advisory results are not cached.
+    advisory_digest: str | None = None
+    #: The local OSV server's URL, started on first call (a run served from the cache, or one
+    #: scanning only an image, never starts it); set by the pipeline with a local mirror.
+    osv_endpoint: Callable[[], str] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,9 @@ class ScanOutcome:
     analyzed: frozenset[str] | None = None
     #: Every package the scanner saw, vulnerable or not (the SBOM's components).
     components: tuple[Package, ...] = ()
+    #: Files besides the targets whose content decided the result (a requirements file's
+    #: `-r` includes): a whole-run cache entry is used only while they are unchanged.
+    inputs: tuple[str, ...] = ()
 
 
 def normalized(paths: Iterable[str]) -> frozenset[str]:
@@ -386,6 +396,19 @@ def advisory_rule(advisory_id: str, db: Path, scanner: str) -> RuleInfo | None:
     )
 
 
+class Caching(StrEnum):
+    """How a scanner's results may be kept in the result cache."""
+
+    #: Never cached: every run starts the tool.
+    NONE = "none"
+    #: One entry per target, keyed by the files of its cache_scope() (file-local scanners,
+    #: Terraform modules): an edit re-scans only the targets whose scope holds that file.
+    PER_TARGET = "per-target"
+    #: One entry for the whole run, keyed by every target (findings are no per-file matter:
+    #: dependencies deduplicated across manifests, an image's packages).
+    PER_RUN = "per-run"
+
+
 class ToolScanner(Describes):
     """A scanner that is one external command: argv() + run + pure parse()."""
 
@@ -399,20 +422,28 @@ class ToolScanner(Describes):
     #: Seconds past the scan deadline before the process is killed, for tools that enforce
     #: the same deadline themselves and say why when they stop.
     timeout_slack: ClassVar[float] = 0.0
-    #: A file's findings depend only on the files in cache_scope(): results may be cached per file.
+    #: A file's findings depend only on the file itself: results are cached per file, and an
+    #: incremental scan hands the tool only the changed files.
     file_local: ClassVar[bool] = False
+    #: How results are cached when the scanner is not file_local (file-local ones: per target).
+    caching: ClassVar[Caching] = Caching.NONE
+
+    @property
+    def cache_mode(self) -> Caching:
+        return Caching.PER_TARGET if self.file_local else self.caching
 
     def cache_material(self, ctx: ScanContext) -> str | None:
         """Everything besides file content and tool version that changes results (rules,
-        options), or None when this run must not be cached."""
+        options, advisory data), or None when this run must not be cached."""
         return ""
 
     def rulesets(self, ctx: ScanContext) -> tuple[str, ...]:
         """The rule sets the tool ran with, as the user named them (for the evidence trail)."""
         return ()
 
-    def cache_scope(self, rel: str, ctx: ScanContext) -> tuple[str, ...]:
-        """Files whose content decides `rel`'s findings (itself, for truly file-local tools)."""
+    def cache_scope(self, rel: str, ctx: ScanContext) -> tuple[str, ...] | None:
+        """Files whose content decides `rel`'s findings (itself, for truly file-local tools);
+        None when secscan cannot tell (then `rel` is scanned every time)."""
         return (rel,)
 
     def applies_to(self, path: str) -> bool:

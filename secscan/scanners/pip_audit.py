@@ -33,6 +33,7 @@ from secscan.findings import (
 )
 from secscan.scanners.base import (
     ADVISORY_ID,
+    Caching,
     RuleInfo,
     RuleLookup,
     ScanContext,
@@ -112,6 +113,27 @@ class PipAuditScanner(ToolScanner):
 
     executable: ClassVar[str] = "pip-audit"
     ok_codes: ClassVar[tuple[int, ...]] = (0, 1)  # 1 = vulnerabilities found (or a crash: see _run)
+    #: One entry for the run: a pin is audited once per project folder whichever manifest
+    #: states it, and `-r` pulls in files from anywhere, so findings are no per-file matter.
+    caching: ClassVar[Caching] = Caching.PER_RUN
+
+    def cache_material(self, ctx: ScanContext) -> str | None:
+        """Advisory data that cannot be named (the public OSV API, a mirror that does not
+        say how fresh it is) changes without notice: such results are never cached."""
+        digest = ctx.request.advisory_digest
+        if digest is None:
+            return None
+        settings = sorted(
+            (k, v) for k, v in os.environ.items() if k.upper().startswith("PIP_AUDIT_")
+        )
+        return json.dumps(
+            {
+                "advisories": digest,
+                "max_file_size_mb": ctx.config.max_file_size_mb,
+                "env": settings,
+            },
+            sort_keys=True,
+        )
 
     def applies_to(self, path: str) -> bool:
         return manifests.is_manifest(path)
@@ -134,8 +156,9 @@ class PipAuditScanner(ToolScanner):
                 "cannot read every dependency manifest, so not every dependency could be "
                 f"audited:\n  {listed}{more}",
             )
-        base_url, source = self._service(ctx)
         pins = _pins(found.declared)
+        # Nothing pinned, nothing to look up: the local mirror's server is not started.
+        base_url, source = self._service(ctx, start=bool(pins))
         audit = self._audit(sorted(pins), base_url, ctx) if pins else Audit({}, ())
         skipped = {_key(name) for name, _ in audit.skipped}
         missing = [
@@ -159,6 +182,7 @@ class PipAuditScanner(ToolScanner):
             findings=tuple(findings),
             not_analyzed=tuple(found.not_audited),
             advisory_source=source,
+            inputs=tuple(found.files),
             components=tuple(
                 Package(pins[pin][0].name, pin[1], "PyPI", f"pkg:pypi/{pin[0]}@{quote(pin[1])}")
                 for pin in sorted(pins)
@@ -171,8 +195,13 @@ class PipAuditScanner(ToolScanner):
 
     # --- running pip-audit ------------------------------------------------------------------
 
-    def _service(self, ctx: ScanContext) -> tuple[str, AdvisorySource]:
-        base = (ctx.request.osv_url or "").rstrip("/") or None
+    def _service(self, ctx: ScanContext, *, start: bool = True) -> tuple[str, AdvisorySource]:
+        url = ctx.request.osv_url
+        if url is None and ctx.request.osv_endpoint is not None:
+            if not start and ctx.request.advisory_source is not None:
+                return "", ctx.request.advisory_source
+            url = ctx.request.osv_endpoint()  # starts the local mirror's server
+        base = (url or "").rstrip("/") or None
         if base is None and ctx.config.advisories.url:
             base = client.base_url(ctx.config.advisories.url)
         if base is None:

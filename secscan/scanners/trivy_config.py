@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
 import posixpath
 import re
 import shutil
 import tempfile
 from collections import Counter
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
@@ -16,7 +19,7 @@ from secscan.checkids import canonical_check_id
 from secscan.errors import ScannerError, ScannerOutputError
 from secscan.findings import Finding, FindingKind, Location, NotAnalyzed, Severity, Suppression
 from secscan.scanners import _trivy, trivy_titles
-from secscan.scanners.base import ScanContext, ScanOutcome, require_accounted
+from secscan.scanners.base import Caching, ScanContext, ScanOutcome, require_accounted
 
 #: Files trivy's misconfiguration scanners may read. YAML and JSON are handed over whole:
 #: only trivy can tell a Kubernetes manifest or a CloudFormation template from other data.
@@ -40,6 +43,16 @@ _DIRECTIVE = re.compile(rb"(?:^|(?<=[\s#/*]))(?:trivy|tfsec):")
 _DIRECTIVE_TEXT = re.compile(r"(?:trivy|tfsec):\S+")
 MAX_DIRECTIVE = 200
 _TERRAFORM = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
+_TERRAFORM_CODE = (".tf", ".tf.json")
+#: A `module` block's opening (HCL labels may be quoted or bare).
+_MODULE_BLOCK = re.compile(r'\bmodule\s+(?:"[^"\n]*"|[A-Za-z_][\w-]*)\s*\{')
+_SOURCE = re.compile(r'\bsource\s*=\s*"([^"\n]*)"')
+#: Terraform functions that read other files: a module using one depends on files secscan
+#: cannot name, so its cache scope is every target.
+_READS_FILES = re.compile(
+    r"\b(?:file(?:base64|exists|set|md5|sha1|sha256|sha512|base64sha256|base64sha512)?|"
+    r"templatefile)\s*\("
+)
 
 
 def is_dockerfile(name: str) -> bool:
@@ -69,6 +82,25 @@ class TrivyConfigScanner(_trivy.TrivyScanner):
     def applies_to(self, path: str) -> bool:
         base = path.rsplit("/", 1)[-1]
         return base.lower().endswith(EXTENSIONS) or is_dockerfile(base)
+
+    #: Per target: Dockerfiles, Kubernetes manifests and CloudFormation templates are judged
+    #: file by file; a Terraform module (with the local modules it calls or is called by) and
+    #: a Helm chart are judged whole, so each of their files is keyed by all of them.
+    caching: ClassVar[Caching] = Caching.PER_TARGET
+
+    def __init__(self) -> None:
+        self._scopes: dict[tuple[Path, tuple[str, ...]], IacScopes] = {}
+
+    def cache_material(self, ctx: ScanContext) -> str | None:
+        checks = _trivy.checks_digest(_trivy.default_cache_dir(os.environ))
+        return f"config;checks={checks};env={_trivy.settings_digest(os.environ)}"
+
+    def cache_scope(self, rel: str, ctx: ScanContext) -> tuple[str, ...] | None:
+        key = (ctx.root, ctx.targets)
+        scopes = self._scopes.get(key)
+        if scopes is None:
+            scopes = self._scopes[key] = iac_scopes(ctx.root, ctx.targets)
+        return scopes.of(rel)
 
     def argv(self, ctx: ScanContext) -> list[str]:
         where = _trivy.scope(ctx.root, ctx.targets)
@@ -201,6 +233,161 @@ class TrivyConfigScanner(_trivy.TrivyScanner):
                 self.name, f"unexpected trivy misconfiguration shape: {e!r}"
             ) from e
         return ScanOutcome(findings=tuple(findings))
+
+
+@dataclass(frozen=True, slots=True)
+class IacScopes:
+    """Which targets trivy judges together (see iac_scopes)."""
+
+    #: target -> the targets that decide its findings; a target absent here is file-local.
+    groups: dict[str, tuple[str, ...]]
+    #: Targets whose dependencies secscan cannot name (a remote module): never cached.
+    unknown: frozenset[str]
+
+    def of(self, rel: str) -> tuple[str, ...] | None:
+        if rel in self.unknown:
+            return None
+        return self.groups.get(rel, (rel,))
+
+
+def iac_scopes(root: Path, targets: Sequence[str]) -> IacScopes:
+    """The cache scope of every target, as trivy evaluates them.
+
+    trivy evaluates Terraform per module directory: the `.tf` files of a folder are one
+    module, and a local `module { source = "../x" }` makes the caller's inputs decide the
+    callee's findings (and the callee decide the caller's). Folders linked that way, both
+    directions, form one group; each Terraform target is keyed by every Terraform target of
+    its group, so editing one `.tf` file re-scans its module (and the modules it is linked
+    to), not the tree. A module that reads files (`file()`, `templatefile()`) is keyed by
+    every target; one calling a module from a registry or a repository (fetched, or read
+    from `.terraform/`) is never cached. A Helm chart (a folder with `Chart.yaml`, subcharts
+    inside it) is rendered whole: its files are keyed by every target in the chart.
+    """
+    folder = {t: posixpath.dirname(t) for t in targets}
+    terraform = [t for t in targets if t.lower().endswith(_TERRAFORM)]
+    parent: dict[str, str] = {d: d for d in {folder[t] for t in terraform}}
+
+    def find(d: str) -> str:
+        while parent[d] != d:
+            parent[d] = parent[parent[d]]
+            d = parent[d]
+        return d
+
+    unknown_dirs: set[str] = set()
+    reads_files: set[str] = set()
+    for t in terraform:
+        if not t.lower().endswith(_TERRAFORM_CODE):
+            continue
+        here = folder[t]
+        try:
+            text = (root / t).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            unknown_dirs.add(here)
+            continue
+        if _READS_FILES.search(text):
+            reads_files.add(here)
+        sources = _module_sources(text, json_syntax=t.lower().endswith(".json"))
+        if sources is None:
+            unknown_dirs.add(here)
+            continue
+        for source in sources:
+            callee = _local_module(here, source)
+            if callee is None:
+                unknown_dirs.add(here)
+                continue
+            parent.setdefault(callee, callee)
+            parent[find(callee)] = find(here)
+    groups: dict[str, tuple[str, ...]] = {}
+    unknown: set[str] = set()
+    members: dict[str, list[str]] = {}
+    for t in terraform:
+        members.setdefault(find(folder[t]), []).append(t)
+    bad = {find(d) for d in unknown_dirs}
+    wide = {find(d) for d in reads_files}
+    for group, files in members.items():
+        if group in bad:
+            unknown.update(files)
+            continue
+        scope = tuple(sorted(targets)) if group in wide else tuple(sorted(files))
+        groups.update(dict.fromkeys(files, scope))
+    charts: dict[str, list[str]] = {}
+    roots: dict[str, str | None] = {}
+    for t in targets:
+        if folder[t] not in roots:
+            roots[folder[t]] = _chart_root(root, folder[t])
+        chart = roots[folder[t]]
+        if chart is not None:
+            charts.setdefault(chart, []).append(t)
+    for files in charts.values():
+        scope = tuple(sorted(set(files).union(*(groups.get(f, ()) for f in files))))
+        groups.update(dict.fromkeys(files, scope))
+    return IacScopes(groups, frozenset(unknown))
+
+
+def _module_sources(text: str, *, json_syntax: bool) -> list[str] | None:
+    """Every `module` block's `source`; None when a block's source cannot be read."""
+    if json_syntax:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None
+        blocks = data.get("module") if isinstance(data, dict) else None
+        if blocks is None:
+            return []
+        found: list[str] = []
+        for body in _json_module_bodies(blocks):
+            source = body.get("source") if isinstance(body, dict) else None
+            if not isinstance(source, str):
+                return None
+            found.append(source)
+        return found
+    out: list[str] = []
+    for m in _MODULE_BLOCK.finditer(text):
+        depth, end = 1, m.end()
+        while depth and end < len(text):
+            depth += {"{": 1, "}": -1}.get(text[end], 0)
+            end += 1
+        source = _SOURCE.search(text, m.end(), end)
+        if depth or source is None:
+            return None  # an unterminated block, or one whose source is not a literal here
+        out.append(source.group(1))
+    return out
+
+
+def _json_module_bodies(blocks: Any) -> list[Any]:
+    """`"module": {"name": {...}}` or `{"name": [{...}]}` or a list of such objects."""
+    if isinstance(blocks, list):
+        return [b for item in blocks for b in _json_module_bodies(item)]
+    if not isinstance(blocks, dict):
+        return [None]
+    out: list[Any] = []
+    for body in blocks.values():
+        out.extend(body if isinstance(body, list) else [body])
+    return out
+
+
+def _local_module(folder: str, source: str) -> str | None:
+    """The folder of a local module source (`./x`, `../x`), relative to the scan root; None
+    for a registry or repository source, or one that leaves the root."""
+    if not source.startswith(("./", "../")):
+        return None
+    joined = posixpath.normpath(posixpath.join(folder, source))
+    if joined == ".":
+        return ""
+    return None if joined.startswith("../") or joined == ".." else joined
+
+
+def _chart_root(root: Path, folder: str) -> str | None:
+    """The outermost folder at or above `folder` holding a Chart.yaml (a chart and its
+    subcharts render together)."""
+    found = None
+    parts = PurePosixPath(folder).parts if folder else ()
+    for n in range(len(parts) + 1):
+        d = "/".join(parts[:n])
+        if (root / d / "Chart.yaml").is_file():
+            found = d
+            break
+    return found
 
 
 def _directive_files(ctx: ScanContext) -> dict[str, bytes]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from secscan.advisories import matcher
 from secscan.advisories.osv import Advisory
 from secscan.advisories.severity import advisory_severity
 from secscan.advisories.store import AdvisoryStore
+from secscan.cache import digest_file, digest_tree
 from secscan.config import Config
 from secscan.errors import AdvisoryError, ScannerError, ScannerOutputError
 from secscan.findings import (
@@ -37,6 +39,7 @@ from secscan.findings import (
 from secscan.scanners import _trivy
 from secscan.scanners.base import (
     ADVISORY_ID,
+    Caching,
     RuleInfo,
     RuleLookup,
     ScanContext,
@@ -587,6 +590,67 @@ class TrivyImageScanner(_trivy.TrivyScanner):
             StatusLine("advisory sources for images", s.kind, s.usable, s.detail)
             for s in advisory_sources(config)
         )
+
+    #: One entry per image and vulnerability data: the image is named by its content (an
+    #: archive's digest, a reference pinned by digest), the data by trivy's DB metadata or
+    #: the local OSV mirror's digest.
+    caching: ClassVar[Caching] = Caching.PER_RUN
+
+    def cache_scope(self, rel: str, ctx: ScanContext) -> tuple[str, ...] | None:
+        return ()  # the target is no file of the tree: cache_material names the image
+
+    def cache_material(self, ctx: ScanContext) -> str | None:
+        image = self._image_identity(ctx)
+        data = self._data_identity(ctx)
+        if image is None or data is None:
+            return None
+        dockerfile = ctx.root / "Dockerfile"  # anchor(): where image findings are reported
+        anchor_file = "link" if dockerfile.is_symlink() else digest_file(dockerfile) or "absent"
+        return json.dumps(
+            {
+                "image": image,
+                "data": data,
+                "anchor": anchor_file,
+                "checks": _trivy.checks_digest(self.cache_dir(ctx)),
+                "env": _trivy.settings_digest(os.environ),
+            },
+            sort_keys=True,
+        )
+
+    def _image_identity(self, ctx: ScanContext) -> str | None:
+        """The image by content; None for a tag, which may point elsewhere tomorrow."""
+        archive = ctx.request.image_archive
+        if archive is not None:
+            where = Path(archive).absolute()
+            digest = digest_tree(where)
+            return None if digest is None else f"archive:{where}:{digest}"
+        ref = ctx.request.image or ""
+        return f"ref:{ref}" if "@sha256:" in ref else None
+
+    def _data_identity(self, ctx: ScanContext) -> str | None:
+        """The vulnerability data scan() will use, named by content; None when it would be
+        downloaded during the scan (a cached result would outlive the update)."""
+        opts = options(ctx.config, self, _trivy.TrivyOptions)
+        if opts.download_db or opts.db_repository or opts.java_db_repository:
+            return None
+        if opts.cache_dir:
+            db = self.cache_dir(ctx) / "db"
+            if read_db_metadata(self.cache_dir(ctx)) is not None:
+                meta = digest_file(db / "metadata.json")
+                try:
+                    st = (db / "trivy.db").stat()
+                except OSError:
+                    return None
+                return f"trivy-db:{meta}:{st.st_size}:{st.st_mtime_ns}"
+        db_dir = ctx.request.advisory_db or ctx.config.resolve(ctx.config.advisories.db)
+        if db_dir is None:
+            return None
+        if ctx.request.advisory_db is not None and ctx.request.advisory_digest is not None:
+            return ctx.request.advisory_digest
+        try:
+            return f"local-osv:{AdvisoryStore.open(Path(db_dir), write_index=False).digest()}"
+        except AdvisoryError:
+            return None
 
     def select(self, files: Sequence[str], request: ScanRequest) -> tuple[str, ...]:
         """Only an image the user named: without --image / --image-archive this scanner skips."""

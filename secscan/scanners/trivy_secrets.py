@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
 from secscan import redact
+from secscan.cache import digest_file
 from secscan.errors import ScannerOutputError
 from secscan.findings import Finding, FindingKind, Location, Severity
 from secscan.scanners import _trivy
@@ -70,8 +72,18 @@ class TrivySecretsScanner(_trivy.TrivyScanner):
     description: ClassVar[str] = "committed credentials (trivy secret rules; values are masked)"
     display_name: ClassVar[str] = "trivy fs --scanners secret"
 
+    #: trivy's secret rules match within one file, as does secscan's detector: results are
+    #: cached per file, and an incremental scan reads only the changed files.
+    file_local: ClassVar[bool] = True
+
     def applies_to(self, path: str) -> bool:
         return True  # a credential can be pasted into any file
+
+    def cache_material(self, ctx: ScanContext) -> str | None:
+        rules = digest_file(SECRET_CONFIG)
+        if rules is None:
+            return None
+        return f"secret;rules={rules};env={_trivy.settings_digest(os.environ)}"
 
     def argv(self, ctx: ScanContext) -> list[str]:
         where = _trivy.scope(ctx.root, ctx.targets)

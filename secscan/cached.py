@@ -1,0 +1,224 @@
+"""Scanner runs served from the result cache: entries that still match, the rest scanned.
+
+A scanner says how its results may be cached (scanners.base.Caching): per target, keyed by
+the files of each target's cache scope, or as one entry for the whole run. Only a complete,
+successful result is written: a tool error never reaches here (it raises), a result the
+cache could not attribute to its targets, a run-dependent skip (a timeout) and a result that
+read a file secscan cannot hash are scanned again next time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+from functools import cache
+from pathlib import Path
+
+from secscan import fingerprint, redact
+from secscan.cache import Entry, ResultCache, digest_file, read_bytes
+from secscan.findings import Finding, NotAnalyzed
+from secscan.redact import Redactor
+from secscan.scanners.base import Caching, ScanContext, ScanOutcome, ToolScanner
+
+Scan = Callable[[ScanContext], ScanOutcome]
+#: The address of a whole-run entry (no target path can be empty).
+WHOLE_RUN = ""
+#: Modules whose code shapes what an entry holds besides the scanner's own (snippets,
+#: fingerprints, masks, the finding model).
+_DERIVED = ("secscan.fingerprint", "secscan.redact", "secscan.findings", "secscan.cached")
+
+
+def scan(
+    scanner: ToolScanner,
+    ctx: ScanContext,
+    cache: ResultCache,
+    version: str,
+    redactor: Redactor,
+    run: Scan,
+) -> tuple[ScanOutcome, bool]:
+    """The scanner's outcome over ctx.targets and whether any of it came from the cache;
+    `run` scans what the cache cannot answer (the pipeline's sharded scan)."""
+    material = scanner.cache_material(ctx)
+    if material is None or scanner.cache_mode is Caching.NONE:
+        return run(ctx), False
+    # Entries hold redacted findings (other redaction rules, other entries) parsed by this
+    # secscan's code (an edited parser must not be answered by its old results).
+    material = f"{material}\0redact={redact.RULES_VERSION}\0code={code_digest(type(scanner))}"
+    if scanner.cache_mode is Caching.PER_RUN:
+        return _whole_run(scanner, ctx, cache, version, material, redactor, run)
+    return _per_target(scanner, ctx, cache, version, material, redactor, run)
+
+
+def code_digest(cls: type) -> str:
+    """SHA-256 of the source files of the scanner's class and its secscan base classes."""
+    modules = (*(k.__module__ for k in cls.__mro__), *_DERIVED)
+    return _modules_digest(tuple(dict.fromkeys(modules)))
+
+
+@cache
+def _modules_digest(modules: tuple[str, ...]) -> str:
+    h = hashlib.sha256()
+    for name in modules:
+        module = sys.modules.get(name)
+        if module is None or not name.startswith("secscan"):
+            continue
+        try:
+            source = inspect.getsourcefile(module)
+        except TypeError:
+            source = None
+        blob = read_bytes(Path(source)) if source else None
+        h.update(name.encode() + b"\0" + (blob or b"<no source>") + b"\0")
+    return h.hexdigest()
+
+
+def _per_target(
+    scanner: ToolScanner,
+    ctx: ScanContext,
+    cache: ResultCache,
+    version: str,
+    material: str,
+    redactor: Redactor,
+    run: Scan,
+) -> tuple[ScanOutcome, bool]:
+    """Scan only the targets whose entry is missing; the rest come from the cache."""
+    hits: dict[str, Entry] = {}
+    keys: dict[str, str] = {}
+    scopes: dict[str, tuple[str, ...]] = {}
+    contents: dict[str, bytes | None] = {}
+    for target in ctx.targets:
+        scope = scanner.cache_scope(target, ctx)
+        if scope is None:
+            continue  # secscan cannot tell what decides it: scanned every time
+        scopes[target] = scope
+        blobs: list[tuple[str, bytes]] = []
+        for rel in scope:
+            if rel not in contents:
+                contents[rel] = read_bytes(ctx.root / rel)
+            blob = contents[rel]
+            if blob is None:
+                break  # unreadable now: let the tool say what it makes of it
+            blobs.append((rel, blob))
+        else:
+            key = cache.key(scanner.name, version, material, target, blobs)
+            keys[target] = key
+            entry = cache.get(scanner.name, key)
+            if entry is not None:
+                hits[target] = entry
+    # A target is scanned again with the files that decide its findings (the other .tf files
+    # of a Terraform module), so the tool sees what it saw before; their fresh results
+    # replace the cached ones.
+    again = {t for t in ctx.targets if t not in hits}
+    present = set(ctx.targets)
+    again.update(s for t in tuple(again) for s in scopes.get(t, ()) if s in present)
+    misses = tuple(t for t in ctx.targets if t in again)
+    for target in misses:
+        hits.pop(target, None)
+    fresh = _stamped(run(replace(ctx, targets=misses)), ctx, redactor) if misses else ScanOutcome()
+    by_path: dict[str, list[Finding]] = {}
+    for f in fresh.findings:
+        # Cached entries are files on disk too: credential literals are masked before they
+        # are written, as they are before the results file is.
+        by_path.setdefault(f.location.path, []).append(redactor.finding(f))
+    skipped: dict[str, list[NotAnalyzed]] = {}
+    for n in fresh.not_analyzed:
+        skipped.setdefault(n.path, []).append(redactor.not_analyzed(n))
+    strays = (set(by_path) | set(skipped)) - set(misses)
+    # Only results every part of which belongs to one scanned target are kept: a finding in a
+    # file outside the selection, or packages and inputs no target owns, would be lost.
+    if misses and not strays and not fresh.components and not fresh.inputs:
+        for target in misses:
+            # A timeout describes this run (machine load), not the file: scan it next time.
+            if target in keys and not any(n.transient for n in skipped.get(target, ())):
+                cache.put(
+                    scanner.name,
+                    keys[target],
+                    Entry(
+                        findings=tuple(by_path.get(target, ())),
+                        not_analyzed=tuple(skipped.get(target, ())),
+                        suppressions=fresh.suppressions_by_path.get(target, 0),
+                    ),
+                )
+        cache.prune()
+    merged = ScanOutcome(
+        findings=(*(f for e in hits.values() for f in e.findings), *fresh.findings),
+        not_analyzed=(*(n for e in hits.values() for n in e.not_analyzed), *fresh.not_analyzed),
+        inline_suppressions=fresh.inline_suppressions + sum(e.suppressions for e in hits.values()),
+        advisory_source=fresh.advisory_source,
+        rulesets=fresh.rulesets or scanner.rulesets(ctx),
+        components=fresh.components,
+    )
+    return merged, bool(hits)
+
+
+def _whole_run(
+    scanner: ToolScanner,
+    ctx: ScanContext,
+    cache: ResultCache,
+    version: str,
+    material: str,
+    redactor: Redactor,
+    run: Scan,
+) -> tuple[ScanOutcome, bool]:
+    """One entry for the run, keyed by the files of every target's cache scope (the targets
+    themselves, unless the scanner says otherwise: an image's digest is in its material)."""
+    files: dict[str, None] = {}
+    for target in ctx.targets:
+        scope = scanner.cache_scope(target, ctx)
+        if scope is None:
+            return run(ctx), False
+        files.update(dict.fromkeys(scope))
+    blobs: list[tuple[str, bytes]] = []
+    for rel in files:
+        blob = read_bytes(ctx.root / rel)
+        if blob is None:
+            return run(ctx), False  # unreadable now: the tool says what it makes of it
+        blobs.append((rel, blob))
+    key = cache.key(scanner.name, version, material, WHOLE_RUN, blobs)
+    entry = cache.get(scanner.name, key)
+    if entry is not None and all(digest_file(ctx.root / p) == d for p, d in entry.inputs):
+        return _outcome(entry, scanner, ctx), True
+    fresh = _stamped(run(ctx), ctx, redactor)
+    inputs = []
+    for rel in sorted(set(fresh.inputs) - set(ctx.targets)):
+        digest = digest_file(ctx.root / rel)
+        if digest is None:
+            return fresh, False  # an input secscan cannot hash cannot be checked next time
+        inputs.append((rel, digest))
+    if not any(n.transient for n in fresh.not_analyzed):
+        cache.put(
+            scanner.name,
+            key,
+            Entry(
+                findings=tuple(redactor.finding(f) for f in fresh.findings),
+                not_analyzed=tuple(redactor.not_analyzed(n) for n in fresh.not_analyzed),
+                suppressions=fresh.inline_suppressions,
+                components=fresh.components,
+                advisory_source=fresh.advisory_source,
+                inputs=tuple(inputs),
+            ),
+        )
+        cache.prune()
+    return fresh, False
+
+
+def _stamped(outcome: ScanOutcome, ctx: ScanContext, redactor: Redactor) -> ScanOutcome:
+    """Fresh findings with their snippets and fingerprints, as entries keep them: a hit then
+    costs no file parsing. A fingerprint depends only on the findings of its own file and
+    that file's content (both in the entry's key), so the cached one is the one a scan
+    would compute."""
+    findings = fingerprint.assign(outcome.findings, ctx.root, redactor)
+    return replace(outcome, findings=findings)
+
+
+def _outcome(entry: Entry, scanner: ToolScanner, ctx: ScanContext) -> ScanOutcome:
+    return ScanOutcome(
+        findings=entry.findings,
+        not_analyzed=entry.not_analyzed,
+        inline_suppressions=entry.suppressions,
+        advisory_source=entry.advisory_source,
+        rulesets=scanner.rulesets(ctx),
+        components=entry.components,
+    )
