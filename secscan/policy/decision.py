@@ -137,6 +137,34 @@ class RuleRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Budget:
+    """A `max_findings` limit with the counted findings it covers, over or under the limit,
+    so that merging parts can count across them (no part sees the whole run's count)."""
+
+    max: int
+    min_severity: str
+    kind: str | None = None
+    fingerprints: tuple[str, ...] = ()
+
+    @property
+    def rule(self) -> str:
+        return f"max-findings:{self.kind + ':' if self.kind else ''}{self.min_severity}"
+
+    def reason(self, controls: tuple[str, ...] = ()) -> Reason | None:
+        """The gate's reason when the budget is over its limit, else None."""
+        if len(self.fingerprints) <= self.max:
+            return None
+        what = f"{self.kind} " if self.kind else ""
+        return Reason(
+            self.rule,
+            f"{len(self.fingerprints)} {what}finding(s) at or above {self.min_severity}; at most "
+            f"{self.max} allowed",
+            fingerprints=self.fingerprints,
+            controls=controls,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     outcome: Outcome
     profile: str
@@ -171,6 +199,8 @@ class Decision:
     policy_dir: str | None = None
     waivers_file: str | None = None
     fail_on_override: str | None = None
+    #: Every `max_findings` limit of the profile with the counted findings it covers.
+    budgets: tuple[Budget, ...] = ()
 
     @property
     def passed(self) -> bool:

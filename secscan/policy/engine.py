@@ -14,7 +14,7 @@ from datetime import datetime
 from secscan.findings import ScanResult, Severity
 from secscan.policy.baseline import Baseline
 from secscan.policy.decision import Decision, FrameworkRecord, RuleRecord, WaiverRecord
-from secscan.policy.gate import GATE, AllOf, Context, GateRule, Verdict
+from secscan.policy.gate import GATE, AllOf, Context, GateRule, Verdict, budgets
 from secscan.policy.judgement import (
     AssessRecord,
     BaselineRecord,
@@ -117,6 +117,7 @@ def evaluate(
             tuple(r.scanner for r in mapped.result.failed_runs)
             if profile.gate.scanner_error == "warn"
             else (),
+            budgets=budgets(ctx),
         ),
     )
     return mapped.result, decide(judgement)

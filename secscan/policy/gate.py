@@ -15,12 +15,13 @@ from secscan.policy.controls import ControlInfo
 from secscan.policy.decision import (
     SCANNER_ERROR_RULE,
     WEAKENED_SETTINGS_RULE,
+    Budget,
     ControlResult,
     ControlState,
     Reason,
 )
 from secscan.policy.match import can_evidence, evidencing_run
-from secscan.policy.models import Framework, Policy, Profile, Threshold, qualify
+from secscan.policy.models import Framework, MaxFindings, Policy, Profile, Threshold, qualify
 from secscan.policy.steps import inline_counts
 from secscan.policy.waivers import LoadedWaiver
 
@@ -201,26 +202,33 @@ def control_thresholds(ctx: Context) -> Verdict:
     return Verdict(tuple(reasons))
 
 
+def _budget_hits(ctx: Context, limit: MaxFindings) -> list[int]:
+    return [
+        i
+        for i in sorted(ctx.counted)
+        if ctx.findings[i].severity >= limit.min_severity
+        and (limit.kind is None or ctx.findings[i].kind is limit.kind)
+    ]
+
+
+def _budget(ctx: Context, limit: MaxFindings, hits: Sequence[int]) -> Budget:
+    kind = limit.kind.value if limit.kind else None
+    return Budget(limit.max, limit.min_severity.value, kind, ctx.fps(hits))
+
+
+def budgets(ctx: Context) -> tuple[Budget, ...]:
+    """Every `max_findings` limit with the counted findings it covers (merging counts them
+    across parts)."""
+    return tuple(_budget(ctx, m, _budget_hits(ctx, m)) for m in ctx.profile.gate.max_findings)
+
+
 def max_findings(ctx: Context) -> Verdict:
     reasons = []
     for limit in ctx.profile.gate.max_findings:
-        hits = [
-            i
-            for i in sorted(ctx.counted)
-            if ctx.findings[i].severity >= limit.min_severity
-            and (limit.kind is None or ctx.findings[i].kind is limit.kind)
-        ]
-        if len(hits) > limit.max:
-            what = f"{limit.kind.value} " if limit.kind else ""
-            reasons.append(
-                Reason(
-                    f"max-findings:{what}{limit.min_severity}".replace(" ", ":"),
-                    f"{len(hits)} {what}finding(s) at or above {limit.min_severity}; at most "
-                    f"{limit.max} allowed",
-                    fingerprints=ctx.fps(hits),
-                    controls=_controls_of(ctx, hits),
-                )
-            )
+        hits = _budget_hits(ctx, limit)
+        reason = _budget(ctx, limit, hits).reason(_controls_of(ctx, hits))
+        if reason is not None:
+            reasons.append(reason)
     return Verdict(tuple(reasons))
 
 

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from secscan.findings import Severity
 from secscan.policy.decision import (
+    Budget,
     ControlResult,
     ControlState,
     Decision,
@@ -213,18 +214,48 @@ class GateRecord:
     tolerated: tuple[str, ...] = ()
     #: Failed without a reason: only a saved Decision edited by hand; it keeps failing.
     failed: bool = False
+    #: The `max_findings` limits with the findings each covers.
+    budgets: tuple[Budget, ...] = ()
 
     @staticmethod
     def combine(
         parts: Sequence[GateRecord], reasons: Sequence[Reason] = (), warnings: Sequence[str] = ()
     ) -> GateRecord:
-        """Every part's reasons and warnings once, then those of the merge itself."""
+        """Every part's reasons and warnings once, then those of the merge itself; a
+        `max_findings` budget is counted again over every part's findings (parts that each
+        stay within it can exceed it together)."""
+        budgets = _combine_budgets([b for p in parts for b in p.budgets])
+        counted = {b.rule for b in budgets}
+        kept = _distinct(r for p in parts for r in p.reasons if r.rule not in counted)
+        over = []
+        for b in budgets:
+            of_parts = [r for p in parts for r in p.reasons if r.rule == b.rule]
+            reason = b.reason(_distinct(c for r in of_parts for c in r.controls))
+            if reason is not None:
+                over.append(reason)
         return GateRecord(
-            _distinct(r for p in parts for r in p.reasons) + tuple(reasons),
+            kept + tuple(over) + tuple(reasons),
             _distinct(w for p in parts for w in p.warnings) + tuple(warnings),
             _distinct(s for p in parts for s in p.tolerated),
             any(p.failed for p in parts),
+            budgets,
         )
+
+
+def _combine_budgets(budgets: Sequence[Budget]) -> tuple[Budget, ...]:
+    """One budget per limit (the lowest `max` of parts that set the same severity and kind),
+    covering every part's findings."""
+    groups: dict[tuple[str, str | None], list[Budget]] = {}
+    for b in budgets:
+        groups.setdefault((b.min_severity, b.kind), []).append(b)
+    return tuple(
+        replace(
+            g[0],
+            max=min(b.max for b in g),
+            fingerprints=_distinct(f for b in g for f in b.fingerprints),
+        )
+        for g in groups.values()
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,12 +298,15 @@ def decide(j: Judgement) -> Decision:
         policy_dir=s.policy_dir,
         waivers_file=j.waived.file,
         fail_on_override=s.fail_on_override,
+        budgets=j.gate.budgets,
     )
 
 
 def judgement_of(d: Decision) -> Judgement:
     """The step outputs a saved Decision was derived from (`decide` inverts it)."""
-    gate = GateRecord(d.reasons, d.warnings, d.tolerated_errors, not d.passed and not d.reasons)
+    gate = GateRecord(
+        d.reasons, d.warnings, d.tolerated_errors, not d.passed and not d.reasons, d.budgets
+    )
     return Judgement(
         setting=Setting(
             profile=d.profile,

@@ -25,7 +25,7 @@ from policydata import (
     semgrep_run,
 )
 
-from secscan.findings import ScannerRun, ScanResult, Suppression
+from secscan.findings import ScannerRun, ScanResult, Severity, Suppression
 from secscan.merge import merge
 from secscan.policy.baseline import Baseline
 from secscan.policy.decision import (
@@ -49,7 +49,7 @@ from secscan.policy.judgement import (
     judgement_of,
 )
 from secscan.policy.loader import load_policy
-from secscan.policy.models import Policy
+from secscan.policy.models import MaxFindings, Policy
 from secscan.policy.waivers import load_waivers
 from secscan.results import SavedResults, dumps, loads
 
@@ -252,6 +252,7 @@ def _summary(d: Decision) -> dict[str, object]:
         "inline": d.inline_suppressions,
         "tolerated": d.tolerated_errors,
         "frameworks": d.frameworks,
+        "budgets": {(b.rule, b.max, frozenset(b.fingerprints)) for b in d.budgets},
     }
 
 
@@ -289,10 +290,11 @@ def test_merging_the_decisions_of_shards_decides_what_the_whole_run_decides(
     )
     shards = _split(runs, keep, parts)
     whole = _whole(shards)
-    # A limit on how many findings may be open is a count over the whole run: shards cannot
-    # see it (merge keeps each shard's verdict), so the property leaves max_findings out.
+    # A limit on how many findings may be open is a count over the whole run that no shard
+    # sees: a budget about half the findings fill makes shards pass that together fail.
     p = POLICY.profiles[profile]
-    p = p.model_copy(update={"gate": p.gate.model_copy(update={"max_findings": ()})})
+    budget = MaxFindings(max=N_FINDINGS // 3, min_severity=Severity.LOW)
+    p = p.model_copy(update={"gate": p.gate.model_copy(update={"max_findings": (budget,)})})
     base = None
     if baselined is not None:
         base = Baseline.from_findings([f for f, b in zip(flat, baselined, strict=True) if b])
@@ -314,3 +316,30 @@ def test_the_property_sees_failing_and_passing_shards() -> None:
     assert not d.passed
     _, d = evaluate(result_of(*(replace(r, findings=()) for r in RUNS)), POLICY, ci, now=NOW)
     assert d.passed, d.reasons
+
+
+def test_a_budget_no_shard_exceeds_fails_the_merge_when_the_shards_together_do() -> None:
+    release = POLICY.profiles["release"]
+    limit = MaxFindings(max=3, min_severity=Severity.LOW)
+    p = release.model_copy(
+        update={"gate": release.gate.model_copy(update={"max_findings": (limit,)})}
+    )
+    flat = [f for r in RUNS for f in r.findings if f.severity >= Severity.LOW]
+    assert len(flat) > 3
+    halves = [
+        result_of(*(replace(r, findings=tuple(f for f in r.findings if f in part)) for r in RUNS))
+        for part in (flat[:3], flat[3:6])
+    ]
+    decided = [SavedResults(*evaluate(h, POLICY, p, now=NOW)) for h in halves]
+    assert all(
+        not any(r.rule == "max-findings:low" for r in d.decision.reasons)
+        for d in decided
+        if d.decision
+    )
+    merged = merge(decided).decision
+    assert merged is not None and not merged.passed
+    over = [r for r in merged.reasons if r.rule == "max-findings:low"]
+    assert len(over) == 1 and over[0].message.startswith(
+        f"{min(len(flat), 6)} finding(s) at or above low"
+    )
+    assert set(over[0].fingerprints) <= set(merged.failing_fingerprints)
