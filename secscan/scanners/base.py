@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from secscan import _subprocess
 from secscan._atomic import write_atomic
+from secscan._installed import distribution_version
 from secscan.config import Config, register_section
 from secscan.errors import ScannerError, SecscanError, ToolError, ToolNotFoundError
 from secscan.findings import (
@@ -355,6 +356,10 @@ class ToolScanner(Describes):
     timeout_slack: ClassVar[float] = 0.0
     #: A file's findings depend only on the files in cache_scope(): results may be cached per file.
     file_local: ClassVar[bool] = False
+    #: parse_version() of the tool's output is its Python distribution's version: when the
+    #: executable is pip's console script in a virtual environment, version() reads it from
+    #: the environment's records instead of starting the tool (secscan/_installed.py).
+    version_from_distribution: ClassVar[bool] = False
 
     def cache_material(self, ctx: ScanContext) -> str | None:
         """Everything besides file content and tool version that changes results (rules,
@@ -390,6 +395,10 @@ class ToolScanner(Describes):
 
     def version(self) -> str:
         tool = self.tool_path()
+        if self.version_from_distribution:
+            installed = distribution_version(tool, {**os.environ, **self.env()})
+            if installed is not None:
+                return installed
         try:
             st = os.stat(tool)
             memo_key: str | None = f"{tool}|{st.st_mtime_ns}|{st.st_size}"

@@ -112,6 +112,7 @@ class PipAuditScanner(ToolScanner):
 
     executable: ClassVar[str] = "pip-audit"
     ok_codes: ClassVar[tuple[int, ...]] = (0, 1)  # 1 = vulnerabilities found (or a crash: see _run)
+    version_from_distribution: ClassVar[bool] = True
 
     def applies_to(self, path: str) -> bool:
         return manifests.is_manifest(path)
