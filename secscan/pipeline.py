@@ -225,7 +225,7 @@ def _run_scanner(
         if cache is not None and isinstance(scanner, ToolScanner) and scanner.file_local:
             outcome, cached = _scan_with_cache(scanner, ctx, cache, version, redactor)
         elif isinstance(scanner, ToolScanner) and scanner.file_local:
-            outcome = _scan_sharded(scanner, ctx)
+            outcome = _scan_sharded(scanner, ctx, redactor)
         else:
             outcome = scanner.scan(ctx)
     except ToolError as e:
@@ -265,7 +265,7 @@ def _scan_with_cache(
     """Scan only the files whose cache entry is missing; the rest come from the cache."""
     material = scanner.cache_material(ctx)
     if material is None:
-        return _scan_sharded(scanner, ctx), False
+        return _scan_sharded(scanner, ctx, redactor), False
     # entries hold redacted findings: other redaction rules, other entries
     material = f"{material}\0redact={redact.RULES_VERSION}"
     hits: dict[str, Entry] = {}
@@ -297,7 +297,9 @@ def _scan_with_cache(
     misses = tuple(t for t in ctx.targets if t in again)
     for target in misses:
         hits.pop(target, None)
-    fresh = _scan_sharded(scanner, replace(ctx, targets=misses)) if misses else ScanOutcome()
+    fresh = (
+        _scan_sharded(scanner, replace(ctx, targets=misses), redactor) if misses else ScanOutcome()
+    )
     by_path: dict[str, list[Finding]] = {}
     for f in fresh.findings:
         # Cached entries are files on disk too: credential literals are masked before they
@@ -334,10 +336,16 @@ def _scan_with_cache(
 #: A file-local scanner is split into shards of at least this many files: each shard is one
 #: more tool start-up (semgrep: seconds of CPU to load its rules), worth it only for big trees.
 SHARD_MIN_TARGETS = 500
+#: A sharded scanner's files go in up to this many shards per worker process, each taken by
+#: the next worker that frees up. The last shard to finish is then a small one, so the cores
+#: are not left to one process at the end (bandit's two halves ended 6 s apart on Django), and
+#: each shard's findings are fingerprinted while the other shards' processes still run, not
+#: all of them after the last one (semgrep's 617 findings took 4-16 s to fingerprint).
+SHARDS_PER_WORKER = 2
 
 
 def shard_count(ctx: ScanContext) -> int:
-    """How many processes a file-local scanner's targets are split over.
+    """How many processes a file-local scanner's targets are split over at once.
 
     When several scanners share the machine each tool gets one worker (ctx.jobs); a tool
     that is still running after the others finished would then leave cores idle (semgrep on
@@ -346,6 +354,11 @@ def shard_count(ctx: ScanContext) -> int:
     """
     cores = ctx.config.jobs or default_jobs()
     return max(1, min(cores // max(1, ctx.jobs), len(ctx.targets) // SHARD_MIN_TARGETS))
+
+
+def piece_count(ctx: ScanContext, workers: int) -> int:
+    """How many shards `workers` processes take in turn (each still SHARD_MIN_TARGETS big)."""
+    return max(workers, min(workers * SHARDS_PER_WORKER, len(ctx.targets) // SHARD_MIN_TARGETS))
 
 
 def split(scanner: ToolScanner, ctx: ScanContext, count: int) -> list[tuple[str, ...]]:
@@ -376,14 +389,27 @@ def split(scanner: ToolScanner, ctx: ScanContext, count: int) -> list[tuple[str,
     return [tuple(t for t in ctx.targets if t in m) for m in members]
 
 
-def _scan_sharded(scanner: ToolScanner, ctx: ScanContext) -> ScanOutcome:
-    """scanner.scan over shards of the targets side by side; any shard failing fails the run."""
-    count = shard_count(ctx)
-    if count < 2:
+def _scan_sharded(
+    scanner: ToolScanner, ctx: ScanContext, redactor: Redactor | None = None
+) -> ScanOutcome:
+    """scanner.scan over shards of the targets, `shard_count` processes at a time; any shard
+    failing fails the run. With `redactor`, each shard's findings are fingerprinted as soon as
+    its process ends (fingerprints are per file and shards never split a file, so
+    `fingerprint.assign` over all of them later gives the same result, and finds the work
+    done)."""
+    workers = shard_count(ctx)
+    if workers < 2:
         return scanner.scan(ctx)
-    parts = split(scanner, ctx, count)
-    with ThreadPoolExecutor(max_workers=len(parts)) as pool:
-        outcomes = list(pool.map(lambda t: scanner.scan(replace(ctx, targets=t)), parts))
+    parts = sorted(split(scanner, ctx, piece_count(ctx, workers)), key=len, reverse=True)
+
+    def one(targets: tuple[str, ...]) -> ScanOutcome:
+        outcome = scanner.scan(replace(ctx, targets=targets))
+        if redactor is None:
+            return outcome
+        return replace(outcome, findings=fingerprint.assign(outcome.findings, ctx.root, redactor))
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        outcomes = list(pool.map(one, parts))
     by_path: dict[str, int] = {}
     for o in outcomes:
         by_path.update(o.suppressions_by_path)
