@@ -5,22 +5,25 @@ scan can compute its first cache key. When the executable is the console script 
 into a virtual environment, the environment's own records prove which distribution wrote it:
 the script's SHA-256 is listed in that distribution's RECORD, and its METADATA names the
 version. Anything that could make the tool import other code than that distribution (an
-environment that reads other site-packages, PYTHONPATH, a script that is not pip's) gives
-None, and the caller asks the tool itself.
+environment that reads other site-packages, PYTHONHOME, a package of the script's name on
+PYTHONPATH or beside the script, a script that is not pip's) gives None, and the caller
+asks the tool itself.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.machinery
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
 #: A console script pip writes is a few hundred bytes; a bigger file is something else.
 _MAX_SCRIPT_BYTES = 64 * 1024
-#: Variables that put other code in front of the environment's site-packages.
-_SHADOWING = ("PYTHONPATH", "PYTHONHOME", "PYTHONUSERBASE", "PYTHONSTARTUP")
+#: The package a console script runs: `from semgrep.console_scripts.entrypoint import main`.
+_IMPORT = re.compile(rb"^from ([A-Za-z_][A-Za-z0-9_]*)[.A-Za-z0-9_]* import ", re.MULTILINE)
 
 
 def distribution_version(script: str, env: Mapping[str, str] | None = None) -> str | None:
@@ -30,7 +33,7 @@ def distribution_version(script: str, env: Mapping[str, str] | None = None) -> s
     None when that cannot be proved from files alone: run `script --version` instead.
     """
     env = os.environ if env is None else env
-    if any(env.get(name) for name in _SHADOWING):
+    if env.get("PYTHONHOME"):
         return None
     path = Path(os.path.abspath(script))
     try:
@@ -47,12 +50,35 @@ def distribution_version(script: str, env: Mapping[str, str] | None = None) -> s
     interpreter = content[2:].split(b"\n", 1)[0].split()
     if not interpreter or Path(os.fsdecode(interpreter[0])).parent != path.parent:
         return None  # the script runs some other environment's python
+    imported = _IMPORT.search(content)
+    if imported is None:
+        return None
+    # Python puts the script's folder, then PYTHONPATH, before site-packages: a package of
+    # that name there is what would run.
+    front = [str(path.parent), *env.get("PYTHONPATH", "").split(os.pathsep)]
+    if any(_provides(folder, os.fsdecode(imported.group(1))) for folder in front if folder):
+        return None
     digest = base64.urlsafe_b64encode(hashlib.sha256(content).digest()).rstrip(b"=").decode()
     found: list[str] = []
     for site in sorted(prefix.glob("lib/python3*/site-packages")):
         entry = f"{os.path.relpath(path, site)},sha256={digest},"
         found.extend(_versions_recording(site, path.name, entry))
     return found[0] if len(found) == 1 else None
+
+
+def _provides(folder: str, module: str) -> bool:
+    """Whether `import module` could be answered from `folder` (a package, a module, an
+    extension). A folder that cannot be read might: yes."""
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    modules = {module + suffix for suffix in importlib.machinery.all_suffixes()}
+    return any(
+        (e.name == module and e.is_dir()) or (e.name in modules and not e.is_dir()) for e in entries
+    )
 
 
 def _isolated_venv(prefix: Path) -> bool:

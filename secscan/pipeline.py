@@ -138,6 +138,12 @@ def scan(
             progress(ProgressEvent(scanner.name, Phase.FINISHED, run))
         return run
 
+    # The commit and provenance are asked of git while the scanners run, not after them.
+    git_pool = ThreadPoolExecutor(max_workers=1)
+    commit = git_pool.submit(git_commit, root)
+    provenance = git_pool.submit(vcs.provenance, root)
+    git_pool.shutdown(wait=False)
+
     runs: dict[str, ScannerRun] = {}
     for scanner, targets in plans:
         if not targets:
@@ -186,8 +192,8 @@ def scan(
             finished_at=clock(),
             secscan_version=__version__,
             runs=ordered,
-            git_commit=git_commit(root),
-            metadata=vcs.provenance(root),
+            git_commit=commit.result(),
+            metadata=provenance.result(),
             not_analyzed=fileset.skipped,
             config_path=config.source,
             excluded=tuple(

@@ -57,10 +57,28 @@ def test_a_script_changed_after_install_is_not_trusted(tmp_path: Path) -> None:
     assert distribution_version(str(script), {}) is None
 
 
-@pytest.mark.parametrize("var", ["PYTHONPATH", "PYTHONHOME", "PYTHONUSERBASE"])
-def test_an_environment_that_can_shadow_the_package_asks_the_tool(tmp_path: Path, var: str) -> None:
+def test_pythonhome_asks_the_tool(tmp_path: Path) -> None:
     script = _install(_venv(tmp_path), "acme", "2.3.4")
-    assert distribution_version(str(script), {var: str(tmp_path)}) is None
+    assert distribution_version(str(script), {"PYTHONHOME": str(tmp_path)}) is None
+
+
+@pytest.mark.parametrize(
+    "planted", ["acme", "acme.py", "acme.cpython-311-x86_64-linux-gnu.so", "acme.pyc"]
+)
+def test_a_package_of_that_name_on_pythonpath_asks_the_tool(tmp_path: Path, planted: str) -> None:
+    script = _install(_venv(tmp_path), "acme", "2.3.4")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {"PYTHONPATH": f"{tmp_path / 'empty'}{os.pathsep}{elsewhere}"}
+    assert distribution_version(str(script), env) == "2.3.4"  # nothing there to shadow it
+    (elsewhere / planted).mkdir() if "." not in planted else (elsewhere / planted).write_text("")
+    assert distribution_version(str(script), env) is None
+
+
+def test_a_package_beside_the_script_asks_the_tool(tmp_path: Path) -> None:
+    script = _install(_venv(tmp_path), "acme", "2.3.4")
+    (script.parent / "acme.py").write_text("def main(): ...\n")
+    assert distribution_version(str(script), {}) is None
 
 
 def test_an_environment_reading_system_site_packages_asks_the_tool(tmp_path: Path) -> None:
