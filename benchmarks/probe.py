@@ -66,6 +66,8 @@ STAGES: tuple[tuple[str, str, Callable[..., str]], ...] = (
     ("secscan.pipeline", "scan", lambda *a, **k: "pipeline"),
     ("secscan.pipeline", "discover", lambda *a, **k: "discover"),
     ("secscan.pipeline", "_run_scanner", lambda s, *a, **k: f"scanner:{s.name}"),
+    # A sharded scanner's processes run on threads of their own: this labels them with it.
+    ("secscan.scanners.base", "ToolScanner.execute", lambda s, *a, **k: f"exec:{s.name}"),
     ("secscan.pipeline", "git_commit", lambda *a, **k: "git"),
     ("secscan.fingerprint", "assign", lambda *a, **k: "fingerprint"),
     ("secscan.flaws", "one_per_flaw", lambda *a, **k: "flaws"),

@@ -682,14 +682,14 @@ def scanner_times(trace: dict[str, Any]) -> list[tuple[str, float, float, float]
     for label, a, b, tid in events:
         if not label.startswith("scanner:"):
             continue
+        name = label.removeprefix("scanner:")
         tools = merged(
             (e[1], e[2])
             for e in events
-            if e[0].startswith("tool:") and e[3] == tid and a <= e[1] <= b
+            if (e[0].startswith("tool:") and e[3] == tid and a <= e[1] <= b)
+            or e[0] == f"exec:{name}"  # its shards' processes, on the shards' threads
         )
-        rows.append(
-            (label.removeprefix("scanner:"), a - base, b - a, (b - a) - overlap(a, b, tools))
-        )
+        rows.append((name, a - base, b - a, (b - a) - overlap(a, b, tools)))
     return sorted(rows, key=lambda r: r[1])
 
 

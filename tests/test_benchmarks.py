@@ -203,3 +203,19 @@ def test_targets_table_has_the_issue_targets_the_limit_and_the_same_findings_row
     )
     assert "10,000 findings | 2.00 s | | | <= 1 s | **missed** by 2.0x |" in table
     assert "reference path" in table and "met: equal (12 findings)" in table
+
+
+def test_a_sharded_scanners_processes_count_as_its_tool_time() -> None:
+    """Shards run their processes on threads of their own; `exec:NAME` ties them to it."""
+    trace = {
+        "spawned": 0.0,
+        "events": [
+            ["scanner:big", 1.0, 10.0, 1],
+            ["exec:big", 2.0, 6.0, 7],
+            ["tool:big json", 2.0, 6.0, 7],
+            ["exec:big", 3.0, 9.0, 8],
+            ["scanner:small", 1.0, 3.0, 2],
+            ["tool:small json", 1.5, 2.5, 2],
+        ],
+    }
+    assert run.scanner_times(trace) == [("big", 1.0, 9.0, 2.0), ("small", 1.0, 2.0, 1.0)]
