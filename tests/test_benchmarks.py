@@ -202,7 +202,8 @@ def test_targets_table_has_the_issue_targets_the_limit_and_the_same_findings_row
         in (table)
     )
     assert "10,000 findings | 2.00 s | | | <= 1 s | **missed** by 2.0x |" in table
-    assert "reference path" in table and "met: equal (12 findings)" in table
+    assert "reference path" in table and "jobs: 1" in table
+    assert "met: equal (12 findings)" in table
 
 
 def test_a_sharded_scanners_processes_count_as_its_tool_time() -> None:
