@@ -63,6 +63,11 @@ def _tool_label(argv: Any, *_: Any, **__: Any) -> str:
 #: renamed is skipped (and listed in the trace), never a crash of the benchmark.
 STAGES: tuple[tuple[str, str, Callable[..., str]], ...] = (
     ("secscan._subprocess", "run", _tool_label),
+    ("secscan.cli", "load", lambda *a, **k: "command imports"),
+    ("secscan.cli.scan", "load_config", lambda *a, **k: "config"),
+    ("secscan.cli.hook", "load_config", lambda *a, **k: "config"),
+    ("secscan.cli.scan", "with_tree_warnings", lambda *a, **k: "tree warnings"),
+    ("secscan.cli.scan", "record_run", lambda *a, **k: "history"),
     ("secscan.pipeline", "scan", lambda *a, **k: "pipeline"),
     ("secscan.pipeline", "discover", lambda *a, **k: "discover"),
     ("secscan.pipeline", "_run_scanner", lambda s, *a, **k: f"scanner:{s.name}"),

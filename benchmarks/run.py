@@ -672,12 +672,25 @@ def overhead(trace: dict[str, Any]) -> dict[str, float]:
         "overhead": wall - tool_time,
         "interpreter + imports": trace["ready"] - trace["spawned"],
     }
-    for label in ("policy:load", "pipeline", "policy:judge", "reports", "summary"):
+    for label in (
+        "command imports",
+        "config",
+        "policy:load",
+        "pipeline",
+        "policy:judge",
+        "tree warnings",
+        "history",
+        "reports",
+        "summary",
+    ):
         spans = [(e[1], e[2]) for e in events if e[0] == label]
         out[label] = sum(b - a - overlap(a, b, tools) for a, b in spans)
     out["render (all formats)"] = sum(e[2] - e[1] for e in events if e[0].startswith("render:"))
     out["reports"] = max(0.0, out["reports"] - out["render (all formats)"])  # writing them
     out["exit"] = trace["exited"] - trace["end"]
+    named = sum(v for k, v in out.items() if k not in ("wall", "tools", "overhead"))
+    # Outside every timed stage: the command's own lazy imports, config, argument parsing.
+    out["other"] = max(0.0, out["overhead"] - named)
     return out
 
 
@@ -931,14 +944,20 @@ class Report:
             hook = self.median_rep("hook")
             o = overhead(hook.hook_trace)
             tools = ", ".join(
-                f"`{name}` {wall:.1f} s" for name, _, wall in tool_timeline(hook.hook_trace)
+                f"`{name}` {wall:.1f} s"
+                for name, _, wall in tool_timeline(hook.hook_trace)
+                if not name.startswith("git")
             )
+            parts = sorted(
+                ((k, v) for k, v in o.items() if k not in ("wall", "tools", "overhead")),
+                key=lambda kv: -kv[1],
+            )[:3]
             out.append(
                 f"hook: {_w(hook.hook)} s against semgrep's CLI alone {_w(hook.semgrep_file)} s "
                 f"on the file; its tools: {tools or 'n/a'}; secscan's own time "
-                f"{o.get('overhead', 0):.1f} s (interpreter + imports "
-                f"{o.get('interpreter + imports', 0):.1f} s, pipeline {o.get('pipeline', 0):.1f} "
-                f"s, policy {o.get('policy:load', 0) + o.get('policy:judge', 0):.1f} s)."
+                f"{o.get('overhead', 0):.1f} s, largest: "
+                + ", ".join(f"{k} {v:.1f} s" for k, v in parts)
+                + "."
             )
         if r["overhead_share"] > TARGETS["overhead_share"] and cold.cold_trace:
             o = overhead(cold.cold_trace)
