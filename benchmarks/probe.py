@@ -15,6 +15,8 @@ T0 = time.monotonic()  # before secscan is imported: import time is overhead too
 
 import cProfile  # noqa: E402
 import functools  # noqa: E402
+import importlib.abc  # noqa: E402
+import importlib.machinery  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import pstats  # noqa: E402
@@ -61,11 +63,21 @@ def _tool_label(argv: Any, *_: Any, **__: Any) -> str:
 #: renamed is skipped (and listed in the trace), never a crash of the benchmark.
 STAGES: tuple[tuple[str, str, Callable[..., str]], ...] = (
     ("secscan._subprocess", "run", _tool_label),
+    ("secscan.cli", "load", lambda *a, **k: "command imports"),
+    ("secscan.cli.scan", "load_config", lambda *a, **k: "config"),
+    ("secscan.cli.hook", "load_config", lambda *a, **k: "config"),
+    ("secscan.cli.scan", "with_tree_warnings", lambda *a, **k: "tree warnings"),
+    ("secscan.cli.scan", "record_run", lambda *a, **k: "history"),
     ("secscan.pipeline", "scan", lambda *a, **k: "pipeline"),
     ("secscan.pipeline", "discover", lambda *a, **k: "discover"),
     ("secscan.pipeline", "_run_scanner", lambda s, *a, **k: f"scanner:{s.name}"),
+    # A sharded scanner's processes run on threads of their own: this labels them with it.
+    ("secscan.scanners.base", "ToolScanner.execute", lambda s, *a, **k: f"exec:{s.name}"),
     ("secscan.pipeline", "git_commit", lambda *a, **k: "git"),
     ("secscan.fingerprint", "assign", lambda *a, **k: "fingerprint"),
+    ("secscan.flaws", "one_per_flaw", lambda *a, **k: "flaws"),
+    ("secscan.redact", "Redactor.result", lambda *a, **k: "redact:result"),
+    ("secscan.vcs", "provenance", lambda *a, **k: "provenance"),
     ("secscan.policy.judge", "resolve", lambda *a, **k: "policy:load"),
     ("secscan.policy.judge", "judge", lambda *a, **k: "policy:judge"),
     ("secscan.report", "Format.render", lambda fmt, *a, **k: f"render:{fmt.name}"),
@@ -75,30 +87,63 @@ STAGES: tuple[tuple[str, str, Callable[..., str]], ...] = (
 )
 
 
-def instrument() -> list[str]:
+def _wrap(
+    owner: Any, module: str, attr: str, label: Callable[..., str], missing: list[str]
+) -> None:
+    try:
+        *path, name = attr.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        if not callable(getattr(owner, name, None)):
+            raise AttributeError(attr)
+    except AttributeError:
+        missing.append(f"{module}.{attr}")
+        return
+    _timed(owner, name, label)
+
+
+class _WrapOnImport(importlib.abc.MetaPathFinder):
+    """Wraps a stage's module when the command itself imports it, so the probe imports
+    nothing the command would not (the CLI loads each command's modules lazily)."""
+
+    def __init__(self, pending: dict[str, list[tuple[str, Callable[..., str]]]]) -> None:
+        self.pending = pending
+        self.missing: list[str] = []
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
+        if name not in self.pending:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return None
+        loader: Any = spec.loader
+        run = loader.exec_module
+
+        def exec_module(module: Any) -> None:
+            run(module)
+            for attr, label in self.pending.pop(name, ()):
+                _wrap(module, name, attr, label, self.missing)
+
+        loader.exec_module = exec_module
+        return spec
+
+
+def instrument() -> _WrapOnImport:
     """Wrap the stages by their module attributes: the CLI and the pipeline look them up
-    at call time, so the wrappers see every call without changing secscan's code.
+    at call time, so the wrappers see every call without changing secscan's code. A module
+    not imported yet is wrapped when it is.
 
-    Returns the stages that could not be found.
+    Returns the import hook; its `missing` lists the stages that could not be found.
     """
-    import importlib
-
-    import secscan.cli  # noqa: F401 - registers the subcommands, importing their modules
-
-    missing = []
+    pending: dict[str, list[tuple[str, Callable[..., str]]]] = {}
+    hook = _WrapOnImport(pending)
     for module, attr, label in STAGES:
-        try:
-            owner: Any = importlib.import_module(module)
-            *path, name = attr.split(".")
-            for part in path:
-                owner = getattr(owner, part)
-            if not callable(getattr(owner, name, None)):
-                raise AttributeError(attr)
-        except (ImportError, AttributeError):
-            missing.append(f"{module}.{attr}")
-            continue
-        _timed(owner, name, label)
-    return missing
+        if module in sys.modules:
+            _wrap(sys.modules[module], module, attr, label, hook.missing)
+        else:
+            pending.setdefault(module, []).append((attr, label))
+    sys.meta_path.insert(0, hook)
+    return hook
 
 
 class _ThreadProfiles:
@@ -131,7 +176,7 @@ class _ThreadProfiles:
 def main(argv: list[str]) -> int:
     trace, args = argv[0], argv[1:]
     imported = time.monotonic()
-    missing = instrument()
+    hook = instrument()
     from secscan.cli import main as secscan_main
 
     ready = time.monotonic()
@@ -154,7 +199,8 @@ def main(argv: list[str]) -> int:
                     "ready": ready,
                     "end": end,
                     "exit_code": code,
-                    "not_timed": missing,
+                    "not_timed": hook.missing,
+                    "not_imported": sorted(hook.pending),
                     "events": sorted(EVENTS, key=lambda e: e[1]),
                 }
             )

@@ -20,8 +20,14 @@ def _read_umask() -> int:
 _UMASK = _read_umask()
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write to a temporary file beside `path`, fsync it, then rename over `path`."""
+def write_atomic(path: Path, data: str | bytes, *, durable: bool = True) -> None:
+    """Write to a temporary file beside `path`, fsync it, then rename over `path`.
+
+    `durable=False` leaves out the fsync, for files whose loss in a power cut costs only
+    time (result-cache entries: authenticated, so a torn one is rescanned, never trusted).
+    Readers still see the old file or the new one whole; thousands of fsyncs cost a cold
+    Django-size scan ~15 s of waiting on a busy disk.
+    """
     payload = data.encode("utf-8") if isinstance(data, str) else data
     path = Path(path)
     try:
@@ -35,7 +41,8 @@ def write_atomic(path: Path, data: str | bytes) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except OSError as e:
         with contextlib.suppress(OSError):

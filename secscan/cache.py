@@ -243,7 +243,8 @@ class ResultCache:
         if sealed is None:
             return
         with contextlib.suppress(ReportError):  # a cache that cannot be written is only slower
-            write_atomic(self._path(scanner, key), sealed)
+            # No fsync: an entry a power cut tears fails its MAC and the file is scanned again.
+            write_atomic(self._path(scanner, key), sealed, durable=False)
 
     def prune(self) -> None:
         """Keep the cache under max_bytes, dropping the least recently written entries."""

@@ -209,7 +209,7 @@ def _stamped(outcome: ScanOutcome, ctx: ScanContext, redactor: Redactor) -> Scan
     costs no file parsing. A fingerprint depends only on the findings of its own file and
     that file's content (both in the entry's key), so the cached one is the one a scan
     would compute."""
-    findings = fingerprint.assign(outcome.findings, ctx.root, redactor)
+    findings = fingerprint.assign(outcome.findings, ctx.root, redactor, keep_assigned=True)
     return replace(outcome, findings=findings)
 
 

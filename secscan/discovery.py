@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISLNK
 
 import pathspec
 
@@ -53,6 +54,7 @@ def discover(root: Path, config: Config, explicit: Sequence[str] | None = None) 
     exclude = pathspec.GitIgnoreSpec.from_lines(patterns)
     include = pathspec.GitIgnoreSpec.from_lines(config.include) if config.include else None
     max_bytes = int(config.max_file_size_mb * 1024 * 1024)
+    base = str(root)
     files: list[str] = []
     skipped: list[NotAnalyzed] = []
     excluded: dict[str, str] = {}
@@ -68,17 +70,19 @@ def discover(root: Path, config: Config, explicit: Sequence[str] | None = None) 
             return
         if include is not None and not include.match_file(rel):
             return
-        path = root / rel
-        if path.is_symlink():
-            reason = _symlink_reason(path, root)
-            if reason:
-                skipped.append(NotAnalyzed(rel, reason))
-            return
+        # One lstat per file (7,000 in a Django-size tree): a link is told by its mode, and
+        # any other file's lstat is its stat.
         try:
-            size = path.stat().st_size
+            st = os.lstat(os.path.join(base, rel))
         except OSError as e:
             skipped.append(NotAnalyzed(rel, f"cannot read: {e.strerror}"))
             return
+        if S_ISLNK(st.st_mode):
+            reason = _symlink_reason(root / rel, root)
+            if reason:
+                skipped.append(NotAnalyzed(rel, reason))
+            return
+        size = st.st_size
         if size > max_bytes:
             skipped.append(
                 NotAnalyzed(rel, f"larger than max_file_size_mb ({config.max_file_size_mb:g} MB)")

@@ -114,3 +114,7 @@ class AdvisoryError(SecscanError):
 
 class ReportError(SecscanError):
     """A report or results file could not be read or written."""
+
+
+class HistoryError(SecscanError):
+    """The history database could not be opened, migrated, read or written."""

@@ -21,6 +21,7 @@ import threading
 import tokenize
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
@@ -228,6 +229,13 @@ def find(text: str) -> list[Span]:
         if looks_random(m.group(0)):
             spans.append(Span(m.start(), m.end(), "high-entropy-string"))
     return spans
+
+
+@lru_cache(maxsize=8192)
+def _found(text: str) -> tuple[Span, ...]:
+    """find() of a finding's text, remembered: titles, messages and remediations repeat across
+    thousands of findings (one rule, one message), and find() is a pure function of the text."""
+    return tuple(find(text))
 
 
 def find_tokens(text: str) -> list[Span]:
@@ -453,6 +461,11 @@ class Redactor:
         self._files: dict[str, Pieces] = {}  # path -> what its own content shows
         self._pieces: Pieces = {}  # everything learnt: lowercased PIECE-gram -> kind
         self._lines: dict[str, list[str]] = {}
+        #: Bumped whenever a piece is learnt: a text masked at this generation is masked the
+        #: same way again, so `text` keeps the answer (the final pass over every run repeats
+        #: the scanners' own passes, mostly over the same titles and messages).
+        self._generation = 0
+        self._masked: dict[str, tuple[int, str]] = {}
 
     # -- learning ---------------------------------------------------------------------------
 
@@ -463,7 +476,8 @@ class Redactor:
         if grams:
             with self._lock:
                 for gram in grams:
-                    _add(self._pieces, gram, kind)
+                    if _add(self._pieces, gram, kind):
+                        self._generation += 1
                     if into is not None:
                         _add(into, gram, kind)
 
@@ -534,13 +548,21 @@ class Redactor:
             return text
         if path:
             self.learn_file(path)
-        spans = [s for s in find(text) if not _inside_mask(text, s)]
+        if known is None:
+            seen = self._masked.get(text)
+            if seen is not None and seen[0] == self._generation:
+                return seen[1]
+        spans = [s for s in _found(text) if not _inside_mask(text, s)]
         # what the text shows of a credential elsewhere (a value quoted twice) goes too
         local: Pieces = {}
         self.learn_text(text, spans, local)
         pieces = self._pieces if known is None else {**known, **local}
         spans += _known(text, pieces)
-        return _apply(text, spans)
+        masked = _apply(text, spans)
+        if known is None and len(self._masked) < _MASKED_MEMO:
+            # the generation after learning what the text shows: the state the answer is for
+            self._masked[text] = (self._generation, masked)
+        return masked
 
     def optional(
         self, text: str | None, path: str | None = None, known: Pieces | None = None
@@ -598,6 +620,8 @@ class Redactor:
 
 
 Pieces = dict[str, str]
+#: How many masked texts a Redactor remembers (a scan's distinct texts; bounded for memory).
+_MASKED_MEMO = 100_000
 
 
 def _grams(value: str) -> list[str]:
@@ -624,10 +648,13 @@ def _grams(value: str) -> list[str]:
     return grams
 
 
-def _add(pieces: Pieces, gram: str, kind: str) -> None:
+def _add(pieces: Pieces, gram: str, kind: str) -> bool:
+    """Whether `pieces` changed."""
     # the smallest kind wins, so the mask's text never depends on the order of learning
     if gram not in pieces or kind < pieces[gram]:
         pieces[gram] = kind
+        return True
+    return False
 
 
 def _known(text: str, pieces: Pieces) -> list[Span]:

@@ -10,6 +10,8 @@ project overrides it with `scopes:` globs in its config, which are checked first
 
 from __future__ import annotations
 
+import fnmatch
+import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
@@ -57,6 +59,13 @@ _NAMES: dict[Scope, tuple[str, ...]] = {
     ),
     Scope.DOCS: ("conf.py",),  # sphinx configuration, only inside a docs directory (below)
 }
+#: Each scope's name globs as one pattern (PurePath.match of a one-part glob is fnmatchcase on
+#: the base name: the same answer, without parsing every glob for every file).
+_NAME_PATTERNS: dict[Scope, re.Pattern[str]] = {
+    scope: re.compile("|".join(fnmatch.translate(g) for g in globs))
+    for scope, globs in _NAMES.items()
+}
+assert all("/" not in g for globs in _NAMES.values() for g in globs)  # noqa: S101 - see above
 #: Requirement files whose pins install development tools, never the shipped package.
 _DEV_REQUIREMENTS = {
     Scope.TEST: ("dev", "tests", "test", "testing", "typing", "lint", "tox", "ci", "build"),
@@ -117,7 +126,7 @@ def by_convention(rel: str, head: bytes = b"") -> Scope:
     dirs = [p.lower() for p in path.parts[:-1]]
     if any(d in _DIRS[Scope.VENDORED] for d in dirs):
         return Scope.VENDORED
-    if any(path.match(g) for g in _NAMES[Scope.GENERATED]) or _generated(name, head):
+    if _NAME_PATTERNS[Scope.GENERATED].match(path.name) or _generated(name, head):
         return Scope.GENERATED
     if _requirements_scope(dirs, name) is not None:
         return _requirements_scope(dirs, name) or Scope.SOURCE
@@ -126,7 +135,7 @@ def by_convention(rel: str, head: bytes = b"") -> Scope:
         for scope in (Scope.TEST, Scope.EXAMPLE, Scope.DOCS):
             if d in _DIRS[scope] or (n == 0 and d in _TOP_DIRS.get(scope, frozenset())):
                 return scope
-    if any(PurePosixPath(name).match(g) for g in _NAMES[Scope.TEST]):
+    if _NAME_PATTERNS[Scope.TEST].match(name):
         return Scope.TEST
     return Scope.SOURCE
 

@@ -128,3 +128,95 @@ def test_generated_scan_has_exactly_the_findings_asked_for_of_every_kind() -> No
         "image",
     }
     assert len({f.fingerprint for f in result.findings}) == 500
+
+
+def _sample(wall: float, cpu: float | None = None) -> object:
+    return run.Sample(
+        wall=wall,
+        user=cpu if cpu is not None else wall,
+        sys=0.0,
+        max_rss_kb=1024,
+        tree_rss_kb=2048,
+        returncode=0,
+    )
+
+
+def test_the_limit_is_the_slowest_tool_or_the_cpu_spread_over_the_cores(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(run.os, "cpu_count", lambda: 2)
+    rep = run.Rep(hand={"a": _sample(50.0, 60.0), "b": _sample(10.0, 30.0)})
+    assert rep.limit() == (50.0, "`a` alone")  # 90 s of CPU over 2 cores is only 45 s
+    rep.hand["c"] = _sample(20.0, 40.0)
+    assert rep.limit() == (65.0, "tool CPU / 2 cores")
+
+
+def test_targets_table_has_the_issue_targets_the_limit_and_the_same_findings_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(run.os, "cpu_count", lambda: 2)
+    c = corpus.build(tmp_path, quick=True, log=False)
+    trace = {
+        "spawned": 0.0,
+        "ready": 0.5,
+        "end": 59.0,
+        "exited": 60.0,
+        "events": [["tool:bandit json", 1.0, 58.0, 1]],
+    }
+    rep = run.Rep(
+        hand={"bandit": _sample(100.0), "semgrep": _sample(90.0, 160.0)},
+        cold=_sample(60.0),
+        warm=_sample(5.0),
+        hook=_sample(1.0),
+        semgrep_file=_sample(5.0),
+        cold_trace=trace,
+        warm_trace=trace,
+        load=[0.5],
+        same={"verdict": "equal (12 findings)", "equal": True, "fast": 12, "reference": 12},
+    )
+    report = run.Report(
+        command="python benchmarks/run.py --short",
+        reps=[rep],
+        corpus=c,
+        stats=c.stats(),
+        render={"policy_and_formats_s": 2.0, "stages": {}, "bytes": {}, "findings": 10_000},
+        machine={},
+        versions={},
+        load_before=(0.0, 0.0, 0.0),
+        load_after=(0.0, 0.0, 0.0),
+        started="now",
+        duration_s=1.0,
+    )
+    r = report.ratios()
+    assert r["cold_vs_hand"] == pytest.approx(60 / 190)
+    assert r["cold_vs_limit"] == pytest.approx(60 / 130)  # 260 s of CPU over 2 cores
+    assert r["hook_vs_semgrep"] == pytest.approx(0.2)
+    assert r["overhead_share"] == pytest.approx(3 / 60)
+    text = report.markdown()
+    table = text.split("## Targets", 1)[1].split("\n## ", 1)[0]
+    assert "| cold `secscan scan` / the limit | 60.0 s | 130.0 s (tool CPU / 2 cores) |" in table
+    assert "<= 0.6 | met |" in table and "<= 1.15 | met |" in table
+    assert "<= 0.1 | met |" in table and "<= 0.4 | met |" in table
+    assert (
+        "| secscan's own overhead / cold wall | 3.0 s | 60.0 s | 0.05 | <= 0.03 | **missed**"
+        in (table)
+    )
+    assert "10,000 findings | 2.00 s | | | <= 1 s | **missed** by 2.0x |" in table
+    assert "reference path" in table and "jobs: 1" in table
+    assert "met: equal (12 findings)" in table
+
+
+def test_a_sharded_scanners_processes_count_as_its_tool_time() -> None:
+    """Shards run their processes on threads of their own; `exec:NAME` ties them to it."""
+    trace = {
+        "spawned": 0.0,
+        "events": [
+            ["scanner:big", 1.0, 10.0, 1],
+            ["exec:big", 2.0, 6.0, 7],
+            ["tool:big json", 2.0, 6.0, 7],
+            ["exec:big", 3.0, 9.0, 8],
+            ["scanner:small", 1.0, 3.0, 2],
+            ["tool:small json", 1.5, 2.5, 2],
+        ],
+    }
+    assert run.scanner_times(trace) == [("big", 1.0, 9.0, 2.0), ("small", 1.0, 2.0, 1.0)]

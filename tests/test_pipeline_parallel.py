@@ -231,3 +231,63 @@ def test_files_that_depend_on_each_other_stay_in_one_shard() -> None:
         folders = {t.partition("/")[0] for t in shard}
         assert all(sum(t.startswith(f + "/") for t in shard) == 3 for f in folders)
     assert max(map(len, shards)) - min(map(len, shards)) <= 3
+
+
+class _Counted(_Big):
+    """_Big that records how many of its shards are inside scan() at once."""
+
+    name: ClassVar[str] = "big"
+    lock = threading.Lock()
+    inside: ClassVar[list[int]] = [0]
+    peak: ClassVar[list[int]] = []
+
+    def scan(self, ctx: ScanContext) -> ScanOutcome:
+        with self.lock:
+            self.inside[0] += 1
+            self.peak.append(self.inside[0])
+        try:
+            threading.Event().wait(0.05)
+            return super().scan(ctx)
+        finally:
+            with self.lock:
+                self.inside[0] -= 1
+
+
+def test_a_very_big_scanner_takes_more_shards_than_workers_one_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cores are filled to the end: four shards, never more than two processes at once,
+    and the findings (fingerprints included) are those of one process over every file."""
+    root = tmp_path / "tree"
+    names = _big_tree(root, 4 * pipeline.SHARD_MIN_TARGETS + 3)
+    _register(monkeypatch, _Counted, _Other)
+    _Counted.calls, _Counted.fail_on, _Counted.peak = [], None, []
+    run = pipeline.scan(root, _shared_machine(cache=False)).runs[0]
+    assert run.status is RunStatus.OK
+    assert len(_Counted.calls) == 4 and max(_Counted.peak) == 2
+    assert sorted(t for c in _Counted.calls for t in c) == names
+    sharded = sorted((f.location.path, f.fingerprint, f.location.snippet) for f in run.findings)
+
+    _Counted.calls = []
+    alone = pipeline.scan(root, Config(scanners=("big",), jobs=1, cache=False)).runs[0]
+    assert len(_Counted.calls) == 1
+    assert sorted((f.location.path, f.fingerprint, f.location.snippet) for f in alone.findings) == (
+        sharded
+    )
+    assert all(f.fingerprint and f.location.snippet for f in alone.findings)
+
+
+def test_piece_count_keeps_each_shard_big_enough() -> None:
+    def ctx(n: int) -> ScanContext:
+        return ScanContext(
+            root=Path("/nonexistent"),
+            targets=tuple(f"f{i}.py" for i in range(n)),
+            config=Config(jobs=2),
+            timeout=1,
+        )
+
+    assert pipeline.piece_count(ctx(2 * pipeline.SHARD_MIN_TARGETS + 11), 2) == 2
+    assert pipeline.piece_count(ctx(3 * pipeline.SHARD_MIN_TARGETS), 2) == 3
+    assert pipeline.piece_count(ctx(50 * pipeline.SHARD_MIN_TARGETS), 2) == (
+        2 * pipeline.SHARDS_PER_WORKER
+    )

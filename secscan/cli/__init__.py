@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import click
 
@@ -12,46 +14,137 @@ from secscan import __version__
 from secscan.errors import ExitCode, SecscanError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class CommandInfo(NamedTuple):
+    module: str
+    attr: str
+    #: The first paragraph of the command's help: the line `secscan --help` shows for it.
+    summary: str
+
+
+#: Every subcommand: where it is defined and what `secscan --help` says of it (pip's
+#: commands_dict does the same). A command's module is imported only when it runs, so
+#: `secscan hook` never pays for the history database layer or renderers it does not use.
+#: tests/cli/test_lazy.py holds each summary equal to the command's own help.
+COMMANDS: dict[str, CommandInfo] = {
+    "advisories": CommandInfo(
+        "advisories",
+        "advisories",
+        "Local OSV advisory mirror for offline and air-gapped dependency scanning.",
+    ),
+    "audit": CommandInfo(
+        "audit",
+        "audit",
+        "Scan PATH and show every finding, by severity and by control, with file:line places.",
+    ),
+    "baseline": CommandInfo(
+        "baseline",
+        "baseline",
+        "Record the current findings as known, so gates with `new_only` count only new ones.",
+    ),
+    "ci": CommandInfo(
+        "ci",
+        "ci",
+        "Scan PATH for a CI job: write every report format, gate with the `ci` profile.",
+    ),
+    "compliance": CommandInfo(
+        "compliance",
+        "compliance_cmd",
+        "Write the compliance evidence document for PATH (scanned now) or --from saved results.",
+    ),
+    "controls": CommandInfo(
+        "controls",
+        "controls",
+        "List controls with the mapping rules and finding kinds that evidence them.",
+    ),
+    "doctor": CommandInfo(
+        "doctor",
+        "doctor",
+        "Show each scanner, whether its tool was found, and its version; and the advisory "
+        "sources a scan of PATH (default: the current directory) could use.",
+    ),
+    "explain": CommandInfo(
+        "explain",
+        "explain",
+        "Explain ID: a rule (B602, python-sql-injection, AWS-0086, PYSEC-2023-62) or a finding "
+        "fingerprint (or its first characters) from the last results: what it is, why it "
+        "matters, the controls it maps to and why, and how to fix it.",
+    ),
+    "gate": CommandInfo(
+        "gate", "gate", "Re-judge saved results against the policy, without rescanning."
+    ),
+    "history": CommandInfo(
+        "history",
+        "history",
+        "Every recorded scan: new, fixed and reopened findings, time to fix, deadlines.",
+    ),
+    "hook": CommandInfo(
+        "hook",
+        "hook",
+        "Scan FILES (the staged files pre-commit passes) and block the commit on the gate.",
+    ),
+    "policy": CommandInfo(
+        "policy",
+        "policy",
+        "Work with policy directories (frameworks, mapping rules, gate profiles).",
+    ),
+    "report": CommandInfo(
+        "report", "report", "Render reports from a saved result, or merge saved results."
+    ),
+    "scan": CommandInfo(
+        "scan", "scan", "Scan PATH (default: the current directory) and gate on what is found."
+    ),
+    "waivers": CommandInfo(
+        "waivers", "waivers", "Work with the waivers file (.secscan-waivers.yaml)."
+    ),
+}
+
+
+class _Listed(click.Command):
+    """A subcommand as `secscan --help` lists it, without importing its module."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name, help=COMMANDS[name].summary)
+
+
+class LazyGroup(click.Group):
+    """Imports a subcommand's module when the command is looked up to run."""
+
+    _LISTING = "secscan.listing"
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands or cmd_name not in COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        if ctx.meta.get(self._LISTING):
+            return _Listed(cmd_name)
+        return load(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """`secscan --help` lists every command from COMMANDS, importing none of them."""
+        ctx.meta[self._LISTING] = True
+        try:
+            super().format_commands(ctx, formatter)
+        finally:
+            ctx.meta[self._LISTING] = False
+
+
+def load(name: str) -> click.Command:
+    """The subcommand `name`, its module imported now."""
+    info = COMMANDS[name]
+    command = getattr(importlib.import_module(f"secscan.cli.{info.module}"), info.attr)
+    assert isinstance(command, click.Command)  # noqa: S101 - COMMANDS names commands only
+    return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="secscan")
 def cli() -> None:
     """secscan: run security scanners, judge findings against policy, write reports.
 
     Exit codes: 0 pass, 1 gate failed, 2 usage/config/policy error, 3 scanner error.
     """
-
-
-def _register() -> None:
-    from secscan.cli import baseline, controls, doctor, gate, policy, scan
-
-    cli.add_command(scan.scan)
-    cli.add_command(doctor.doctor)
-    cli.add_command(gate.gate)
-    cli.add_command(controls.controls)
-    cli.add_command(policy.policy)
-    cli.add_command(baseline.baseline)
-    from secscan.cli import advisories
-
-    cli.add_command(advisories.advisories)
-    from secscan.cli import compliance, report
-
-    cli.add_command(report.report)
-    cli.add_command(compliance.compliance_cmd)
-    from secscan.cli import audit, ci, explain, hook
-
-    cli.add_command(hook.hook)
-    cli.add_command(ci.ci)
-    cli.add_command(audit.audit)
-    cli.add_command(explain.explain)
-    from secscan.cli import waivers
-
-    cli.add_command(waivers.waivers)
-    from secscan.cli import history
-
-    cli.add_command(history.history)
-
-
-_register()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -19,7 +19,7 @@ from secscan.cli._options import (
     with_tree_warnings,
     write_reports,
 )
-from secscan.cli.history import history_option, record_run
+from secscan.cli._recording import history_option, record_run
 from secscan.cli.views import audit as view
 from secscan.history.model import Source
 from secscan.policy import judge

@@ -20,7 +20,7 @@ from secscan.cli._options import (
     tree_scanners,
     write_reports,
 )
-from secscan.cli.history import history_option, record_run
+from secscan.cli._recording import history_option, record_run
 from secscan.cli.views.terminal import summary
 from secscan.config import Config
 from secscan.errors import ReportError, UsageError

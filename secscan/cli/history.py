@@ -6,7 +6,6 @@ import csv
 import io
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,65 +14,15 @@ import click
 
 from secscan import pipeline
 from secscan._atomic import write_atomic
-from secscan.config import Config
 from secscan.errors import UsageError
-from secscan.history import ENV_URL, HistoryError, repository, wanted
-from secscan.history import record as record_history
+from secscan.history import ENV_URL, repository
 from secscan.history.lifecycle import Lifecycle, lifecycles
 from secscan.history.model import Source, from_saved
-from secscan.history.store import SqlStore, default_url, shown
+from secscan.history.store import SqlStore, default_url
 from secscan.history.trends import Trends, compute
-from secscan.policy.models import Profile
 from secscan.results import SavedResults, loads
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-history_option = click.option(
-    "--history",
-    "history_url",
-    metavar="URL",
-    default=None,
-    help=f"Record this run in a history database: sqlite:///PATH or postgresql://... "
-    f"[default: ${ENV_URL} when the config's `history` asks for it, or for `ci`].",
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Recorded:
-    """What recording gave: the branch's trends, or the error to raise once reports are out."""
-
-    trends: Trends | None = None
-    error: HistoryError | None = None
-
-    def raise_error(self) -> None:
-        if self.error is not None:
-            raise self.error
-
-
-def record_run(
-    saved: SavedResults,
-    option: str | None,
-    config: Config,
-    *,
-    source: Source,
-    root: Path,
-    profile: Profile,
-    now: datetime,
-) -> Recorded:
-    """After the gate: record the run when asked to. A history that cannot be written does
-    not stop the reports; the command then exits 2 naming the database (never its password).
-    """
-    url = wanted(option, config.history, source)
-    if url is None:
-        return Recorded()
-    try:
-        trends = record_history(
-            saved, url, source=source, root=root, deadlines=profile.deadlines.days(), now=now
-        )
-    except HistoryError as e:
-        return Recorded(error=e)
-    click.echo(f"history: recorded in {shown(url)} ({trends.summary_line()})", err=True)
-    return Recorded(trends)
 
 
 def _url_option(f: F) -> F:

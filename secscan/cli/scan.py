@@ -19,7 +19,7 @@ from secscan.cli._options import (
     with_tree_warnings,
     write_reports,
 )
-from secscan.cli.history import history_option, record_run
+from secscan.cli._recording import history_option, record_run
 from secscan.cli.views.terminal import summary
 from secscan.config import ALL_FORMATS
 from secscan.errors import UsageError

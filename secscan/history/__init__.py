@@ -1,6 +1,8 @@
 """History: every recorded scan, each finding's life by fingerprint, trends and deadlines.
 
-`record()` is what `scan`, `ci` and `audit` call after the gate has decided.
+`record()` is what `scan`, `ci` and `audit` call after the gate has decided. The database
+layer (SQLAlchemy, Alembic: a third of a second to import) is imported only by a run that
+records or reads history.
 """
 
 from __future__ import annotations
@@ -10,10 +12,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
+from secscan.errors import HistoryError
 from secscan.findings import Severity
 from secscan.history import repository
 from secscan.history.model import Source, from_saved
-from secscan.history.store import HistoryError, SqlStore, default_url
 from secscan.history.trends import Trends, compute
 from secscan.results import SavedResults
 
@@ -38,12 +40,16 @@ def wanted(option: str | None, switch: bool | None, source: Source) -> str | Non
     if switch is False:
         return None
     if switch is True:
+        from secscan.history.store import default_url
+
         return env or default_url()
     return env if source is Source.CI else None
 
 
 def trends_for(root: Path, url: str, now: datetime) -> Trends | None:
     """The recorded trends of the repository and branch at `root` (read only), if any."""
+    from secscan.history.store import SqlStore
+
     repo, branch = repository.identity(root), repository.branch(root)
     store = SqlStore.open(url)
     try:
@@ -63,6 +69,8 @@ def record(
     now: datetime,
 ) -> Trends:
     """Record a judged run (all of it or nothing) and return the trends of its branch."""
+    from secscan.history.store import SqlStore
+
     repo = repository.identity(root)
     branch = repository.branch(root)
     run = from_saved(saved, repository=repo, source=source, branch=branch, deadlines=deadlines)

@@ -29,7 +29,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 from sqlalchemy.pool import NullPool
 
-from secscan.errors import SecscanError
+from secscan.errors import HistoryError
 from secscan.findings import RunStatus, Severity
 from secscan.history import schema as t
 from secscan.history.model import Run, ScannerRecord, Seen, Source, WaiverInForce
@@ -46,10 +46,6 @@ BATCH = 500
 
 
 _MIGRATING = threading.Lock()
-
-
-class HistoryError(SecscanError):
-    """The history database could not be opened, migrated, read or written."""
 
 
 @dataclass(frozen=True, slots=True)

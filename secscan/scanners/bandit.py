@@ -135,6 +135,7 @@ class BanditScanner(ToolScanner):
     executable: ClassVar[str] = "bandit"
     ok_codes: ClassVar[tuple[int, ...]] = (0, 1)  # 1 = issues found
     file_local: ClassVar[bool] = True
+    version_from_distribution: ClassVar[bool] = True
 
     def applies_to(self, path: str) -> bool:
         return path.endswith((".py", ".pyw"))

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from secscan import _subprocess, trust
 from secscan._atomic import write_atomic
+from secscan._installed import distribution_version
 from secscan.config import Config, register_section
 from secscan.errors import ScannerError, SecscanError, ToolError, ToolNotFoundError
 from secscan.findings import (
@@ -432,6 +433,11 @@ class ToolScanner(Describes):
     def cache_mode(self) -> Caching:
         return Caching.PER_TARGET if self.file_local else self.caching
 
+    #: parse_version() of the tool's output is its Python distribution's version: when the
+    #: executable is pip's console script in a virtual environment, version() reads it from
+    #: the environment's records instead of starting the tool (secscan/_installed.py).
+    version_from_distribution: ClassVar[bool] = False
+
     def cache_material(self, ctx: ScanContext) -> str | None:
         """Everything besides file content and tool version that changes results (rules,
         options, advisory data), or None when this run must not be cached."""
@@ -467,6 +473,10 @@ class ToolScanner(Describes):
 
     def version(self) -> str:
         tool = self.tool_path()
+        if self.version_from_distribution:
+            installed = distribution_version(tool, {**os.environ, **self.env()})
+            if installed is not None:
+                return installed
         try:
             st = os.stat(tool)
             memo_key: str | None = f"{tool}|{st.st_mtime_ns}|{st.st_size}"

@@ -113,6 +113,7 @@ class PipAuditScanner(ToolScanner):
 
     executable: ClassVar[str] = "pip-audit"
     ok_codes: ClassVar[tuple[int, ...]] = (0, 1)  # 1 = vulnerabilities found (or a crash: see _run)
+    version_from_distribution: ClassVar[bool] = True
     #: One entry for the run: a pin is audited once per project folder whichever manifest
     #: states it, and `-r` pulls in files from anywhere, so findings are no per-file matter.
     caching: ClassVar[Caching] = Caching.PER_RUN

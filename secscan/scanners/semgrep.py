@@ -208,6 +208,7 @@ class SemgrepScanner(ToolScanner):
 
     #: Semgrep OSS rules match within one file, so per-file results can be cached.
     file_local: ClassVar[bool] = True
+    version_from_distribution: ClassVar[bool] = True
 
     def env(self) -> Mapping[str, str]:
         return OFFLINE_ENV

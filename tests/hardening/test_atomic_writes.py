@@ -114,3 +114,25 @@ def test_written_files_get_the_usual_mode(tmp_path: Path) -> None:
     old = os.umask(0)
     os.umask(old)
     assert target.stat().st_mode & 0o777 == 0o666 & ~old
+
+
+def test_cache_entries_skip_the_fsync_reports_keep_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A result-cache entry lost in a power cut costs a rescan (it fails its MAC), so it is
+    not worth a disk flush each (thousands per cold scan); reports and keys are flushed."""
+    import os
+
+    from secscan import _atomic
+    from secscan.cache import Entry, ResultCache
+
+    synced: list[int] = []
+    monkeypatch.setattr(_atomic.os, "fsync", lambda fd: synced.append(fd))
+    cache = ResultCache(tmp_path / "cache")
+    assert cache.signer.key is not None and len(synced) == 1  # the new HMAC key is flushed
+    cache.put("bandit", "ab" * 32, Entry(findings=(), not_analyzed=(), suppressions=0))
+    assert len(synced) == 1
+    assert cache.get("bandit", "ab" * 32) is not None
+    _atomic.write_atomic(tmp_path / "report.json", "{}")
+    assert len(synced) == 2
+    assert os.path.getsize(tmp_path / "report.json") == 2

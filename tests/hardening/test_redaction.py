@@ -229,3 +229,17 @@ def test_words_and_prose_are_never_learnt_as_credentials(tmp_path: Path) -> None
     redactor.learn_file("a.py")
     text = "Probable insecure usage of temp file/directory. Possible hardcoded password: 'x'"
     assert redactor.text(text) == text
+
+
+def test_a_text_masked_before_a_credential_was_learnt_is_masked_again_after() -> None:
+    """The redactor remembers masked texts (a scan's final pass repeats them by the thousand),
+    but only for the knowledge they were masked with: a piece learnt later is masked too."""
+    key = "Zq7" + "Kx9pLm2Vb4Nc8Rt"
+    text = f"connect with {key} to the service"
+    redactor = Redactor()
+    assert redactor.text(text) == text  # nothing known yet: shown as is (and remembered)
+    assert redactor.text(text) == text
+    redactor.learn(key, "password")
+    masked = redactor.text(text)
+    assert key not in masked and MASK_PREFIX in masked
+    assert redactor.text(text) == masked

@@ -80,7 +80,9 @@ def _choices(*path: str) -> list[str]:
     command: click.Command = cli
     for name in path:
         assert isinstance(command, click.Group)
-        command = command.commands[name]
+        found = command.get_command(click.Context(command), name)  # the CLI loads it lazily
+        assert found is not None, name
+        command = found
     option = next(p for p in command.params if "--format" in getattr(p, "opts", ()))
     assert isinstance(option.type, click.Choice)
     return list(option.type.choices)
