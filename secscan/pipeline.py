@@ -252,6 +252,7 @@ def _run_scanner(
             cached=cached,
             paths=ctx.targets,
             components=outcome.components,
+            notes=outcome.notes,
             target_kinds=census(
                 ctx.root, scanner.kind, ctx.targets, {n.path for n in outcome.not_analyzed}
             ),
@@ -327,6 +328,7 @@ def _scan_with_cache(
         inline_suppressions=fresh.inline_suppressions + sum(e.suppressions for e in hits.values()),
         advisory_source=fresh.advisory_source,
         rulesets=fresh.rulesets or scanner.rulesets(ctx),
+        notes=fresh.notes,
     )
     return merged, bool(hits)
 
@@ -398,6 +400,7 @@ def _scan_sharded(scanner: ToolScanner, ctx: ScanContext) -> ScanOutcome:
         if any(o.analyzed is None for o in outcomes)
         else frozenset().union(*(o.analyzed or () for o in outcomes)),
         components=tuple(dict.fromkeys(p for o in outcomes for p in o.components)),
+        notes=tuple(dict.fromkeys(n for o in outcomes for n in o.notes)),
     )
 
 

@@ -82,6 +82,9 @@ class ScanOutcome:
     analyzed: frozenset[str] | None = None
     #: Every package the scanner saw, vulnerable or not (the SBOM's components).
     components: tuple[Package, ...] = ()
+    #: What the run did differently from what was asked, in words (semgrep fell back to its
+    #: Python CLI, and why): carried to the ScannerRun, the results file and the terminal.
+    notes: tuple[str, ...] = ()
 
 
 def normalized(paths: Iterable[str]) -> frozenset[str]:
