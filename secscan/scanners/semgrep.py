@@ -469,6 +469,8 @@ class SemgrepScanner(ToolScanner):
             failure = unsupported
         # The fallback gets what is left of the scanner's time, not a second budget.
         left = ctx.timeout - (time.monotonic() - started)
+        if left <= 0:
+            raise ScannerError(self.name, f"{failure}, and no time was left for the Python CLI")
         try:
             outcome = self.run_engine(replace(ctx, timeout=left), plan, Engine.PYTHON)
         except ScannerError as e:
