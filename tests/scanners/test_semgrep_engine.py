@@ -472,7 +472,8 @@ def test_the_language_table_is_what_semgrep_reads(tmp_path: Path) -> None:
 
 @pytest.mark.integration
 def test_the_ocaml_engine_reads_a_file_over_one_megabyte(tmp_path: Path) -> None:
-    body = "import subprocess\nsubprocess.call(cmd, shell=True)\n" + "x = 1\n" * 200_000
+    comment = "# " + "z" * 1000 + "\n"
+    body = "import subprocess\nsubprocess.call(cmd, shell=True)\n" + comment * 1100
     (tmp_path / "big.py").write_text(body)
     assert (tmp_path / "big.py").stat().st_size > 1_000_000
     outcome = SemgrepScanner().scan(ctx(tmp_path, "big.py", rules=[str(RULES)], engine="ocaml"))
