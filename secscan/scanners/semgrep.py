@@ -332,6 +332,8 @@ class RulePlan:
 
 #: How much of the OCaml engine's failure a fallback note quotes.
 NOTE_CHARS = 300
+#: Exit codes of the OCaml CLI that come with its JSON (2: an error, 7: invalid rules).
+OCAML_ERROR_CODES = (2, 7)
 
 
 class SemgrepScanner(ToolScanner):
@@ -483,7 +485,13 @@ class SemgrepScanner(ToolScanner):
 
     def run_engine(self, ctx: ScanContext, plan: RulePlan, engine: Engine) -> ScanOutcome:
         """One engine's run, accepted only when it accounts for every target."""
-        done = self.execute(self.argv(ctx, engine), ctx)
+        # The OCaml CLI prints its JSON, the error that stopped it included, before exiting
+        # with one of these: read, so the fallback note says what went wrong.
+        told = (*self.ok_codes, *OCAML_ERROR_CODES) if engine is Engine.OCAML else self.ok_codes
+        done = self.execute(self.argv(ctx, engine), ctx, ok_codes=told)
+        if done.returncode not in self.ok_codes:
+            reason = _first_error(done.stdout) or _gist(done.stderr)
+            raise ScannerError(self.name, f"semgrep exited with code {done.returncode}: {reason}")
         outcome = self.parse(done.stdout, ctx, engine=engine)
         if done.returncode == 1 and not outcome.findings:
             raise ScannerError(self.name, "semgrep exited 1 but reported no result")
@@ -641,6 +649,16 @@ def _reason(kind_text: str) -> str:
     if kind_text in TRANSIENT_ERRORS:
         return f"semgrep: {kind_text} {TRANSIENT}"
     return f"semgrep: {kind_text}"
+
+
+def _first_error(stdout: str) -> str | None:
+    """The first error a semgrep JSON document carries, in one line; None if there is none."""
+    try:
+        errors = json.loads(stdout).get("errors")
+        message = str(errors[0].get("message") or errors[0].get("type"))
+    except (ValueError, AttributeError, TypeError, IndexError, KeyError):
+        return None
+    return " ".join(message.split())[:NOTE_CHARS] or None
 
 
 def _gist(text: str) -> str:

@@ -62,6 +62,13 @@ def _doc(root: Path, scanned: list[str], results: int = 1, **extra: Any) -> str:
 BROKEN: dict[str, tuple[Callable[[Path], str], int, str]] = {
     "exit-2": (lambda root: _doc(root, ["app.py", "other.py"]), 2, "exited with code 2"),
     "killed": (lambda root: "", 139, "exited with code 139"),
+    "exit-7-invalid-rule": (
+        lambda root: json.dumps(
+            {"results": [], "errors": [{"level": "error", "message": "Rule parse error in\n r"}]}
+        ),
+        7,
+        "exited with code 7: Rule parse error in r",
+    ),
     "garbage": (lambda root: "Segmentation fault\n", 0, "not semgrep JSON"),
     "empty-document": (lambda root: "", 0, "not semgrep JSON"),
     "fewer-files": (
