@@ -230,25 +230,6 @@ def keeps(languages: frozenset[str] | None, targets: Sequence[str]) -> bool:
     return any(reads(languages, t) for t in targets)
 
 
-def rule_languages(configs: Iterable[str]) -> frozenset[str] | None:
-    """The languages the rule files name; None when a config is not a local file (unknown)."""
-    out: set[str] = set()
-    for cfg in configs:
-        if not Path(cfg).exists():
-            return None
-        for f in rule_files(cfg):
-            langs = read_rule_file(f).languages
-            if langs is None:
-                return None  # semgrep will say what is wrong with it; assume every language
-            out.update(langs)
-    return frozenset(out)
-
-
-def covered(path: str, languages: frozenset[str] | None) -> bool:
-    """Whether some configured rule reads this file's language."""
-    return reads(languages, path)
-
-
 def cli_rule_id(rule_file: str, rule_id: str, cwd: Path) -> str:
     """The id semgrep's Python CLI gives a local rule, which a `nosemgrep: dir.rule-id`
     comment may name: the directories of its file as passed, relative to the working
@@ -503,7 +484,7 @@ class SemgrepScanner(ToolScanner):
         unread = tuple(
             NotAnalyzed(t, "semgrep: no configured rule reads this file's language")
             for t in ctx.targets
-            if not covered(t, plan.languages)
+            if not reads(plan.languages, t)
             and outcome.analyzed is not None
             and t not in outcome.analyzed
         )
