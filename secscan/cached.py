@@ -149,6 +149,7 @@ def _per_target(
         advisory_source=fresh.advisory_source,
         rulesets=fresh.rulesets or scanner.rulesets(ctx),
         components=fresh.components,
+        notes=fresh.notes,
     )
     return merged, bool(hits)
 

@@ -279,6 +279,8 @@ class ScannerRun:
     #: The files (or the image) this run was asked to assess, POSIX relative to the root: what
     #: history needs to tell "fixed" (assessed, not reported) from "not scanned".
     paths: tuple[str, ...] = ()
+    #: What the run did differently from what was asked (a scanner's fallback, and why).
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

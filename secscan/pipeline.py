@@ -276,6 +276,7 @@ def _run_scanner(
             cached=from_cache,
             paths=ctx.targets,
             components=outcome.components,
+            notes=outcome.notes,
             target_kinds=census(
                 ctx.root, scanner.kind, ctx.targets, {n.path for n in outcome.not_analyzed}
             ),
@@ -374,6 +375,7 @@ def _scan_sharded(
         if any(o.analyzed is None for o in outcomes)
         else frozenset().union(*(o.analyzed or () for o in outcomes)),
         components=tuple(dict.fromkeys(p for o in outcomes for p in o.components)),
+        notes=tuple(dict.fromkeys(n for o in outcomes for n in o.notes)),
     )
 
 

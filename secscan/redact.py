@@ -607,6 +607,7 @@ class Redactor:
         return replace(
             run,
             error=self.optional(run.error),
+            notes=tuple(self.text(n) for n in run.notes),
             findings=tuple(self.finding(f) for f in run.findings),
             not_analyzed=tuple(self.not_analyzed(n) for n in run.not_analyzed),
         )

@@ -95,6 +95,9 @@ class ScanOutcome:
     #: Files besides the targets whose content decided the result (a requirements file's
     #: `-r` includes): a whole-run cache entry is used only while they are unchanged.
     inputs: tuple[str, ...] = ()
+    #: What the run did differently from what was asked, in words (semgrep fell back to its
+    #: Python CLI, and why): carried to the ScannerRun, the results file and the terminal.
+    notes: tuple[str, ...] = ()
 
 
 def normalized(paths: Iterable[str]) -> frozenset[str]:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import os
 import re
+import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -71,32 +75,39 @@ _RULE_IDS = r"(?:[:=][\s]?(?P<ids>([^,\s](?:[,\s]+)?)+))?"
 NOSEM_INLINE = re.compile(r" nosem(?:grep)?" + _RULE_IDS, re.IGNORECASE)
 NOSEM_PREVIOUS_LINE = re.compile(r"^[^a-zA-Z0-9]* *nosem(?:grep)?" + _RULE_IDS, re.IGNORECASE)
 MAX_DIRECTIVE = 200
-#: File extensions of the languages a rule may name (semgrep's `languages:` key).
+#: The target extensions each `languages:` name of a rule reads, as semgrep 1.185 decides for
+#: a file it is handed (its lang.json, and measured with both engines: a `javascript` rule
+#: also reads TypeScript, no rule language reads `.pyw`). Names not listed here are never
+#: dropped from a run (see `keeps`).
+_LANGUAGES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("python", "py", "python2", "python3"), (".py", ".pyi")),
+    (("javascript", "js"), (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx")),
+    (("typescript", "ts"), (".ts", ".tsx")),
+    (("go", "golang"), (".go",)),
+    (("java",), (".java",)),
+    (("ruby",), (".rb",)),
+    (("php",), (".php", ".tpl", ".phtml")),
+    (("rust",), (".rs",)),
+    (("c",), (".c", ".h")),
+    (("cpp", "c++"), (".cc", ".cpp", ".cxx", ".c++", ".h", ".hh", ".hpp", ".hxx")),
+    (("csharp", "c#"), (".cs",)),
+    (("kotlin", "kt"), (".kt", ".kts", ".ktm")),
+    (("scala",), (".scala",)),
+    (("bash", "sh"), (".bash", ".sh")),
+    (("yaml",), (".yml", ".yaml")),
+    (("json",), (".json", ".ipynb")),
+    (("dockerfile", "docker"), (".dockerfile", "Dockerfile", "dockerfile")),
+    (("terraform", "hcl", "tf"), (".tf", ".tofu", ".hcl", ".tfvars")),
+    (("html",), (".htm", ".html")),
+    (("xml",), (".xml", ".plist")),
+    (("swift",), (".swift",)),
+    (("lua",), (".lua",)),
+)
 LANGUAGE_EXTENSIONS: dict[str, tuple[str, ...]] = {
-    "python": (".py", ".pyw"),
-    "python3": (".py", ".pyw"),
-    "py": (".py", ".pyw"),
-    "javascript": (".js", ".jsx", ".mjs", ".cjs"),
-    "js": (".js", ".jsx", ".mjs", ".cjs"),
-    "typescript": (".ts", ".tsx"),
-    "ts": (".ts", ".tsx"),
-    "go": (".go",),
-    "golang": (".go",),
-    "java": (".java",),
-    "ruby": (".rb",),
-    "php": (".php",),
-    "rust": (".rs",),
-    "c": (".c",),
-    "csharp": (".cs",),
-    "c#": (".cs",),
-    "kotlin": (".kt",),
-    "kt": (".kt",),
-    "scala": (".scala",),
-    "bash": (".sh",),
-    "sh": (".sh",),
+    name: exts for names, exts in _LANGUAGES for name in names
 }
 #: Rules in these "languages" read any file.
-ANY_LANGUAGE = frozenset({"generic", "regex", "none"})
+ANY_LANGUAGE = frozenset({"generic", "spacegrep", "aliengrep", "regex", "none"})
 
 
 def nosem_directive(line: str, previous: str | None, check_id: str) -> str | None:
@@ -134,36 +145,122 @@ def _ids(text: str) -> list[str]:
     return out
 
 
-def rule_languages(configs: Iterable[str]) -> frozenset[str] | None:
-    """The languages the rule files name; None when a config is not a local file (unknown)."""
-    out: set[str] = set()
-    for cfg in configs:
-        path = Path(cfg)
-        if not path.exists():
-            return None
-        files = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
-        for f in files if path.is_dir() else [path]:
-            try:
-                doc = yaml.safe_load(f.read_text(encoding="utf-8"))
-            except (OSError, ValueError, yaml.YAMLError):
-                return None  # semgrep will say what is wrong with it; assume every language
-            rules = doc.get("rules") if isinstance(doc, dict) else None
-            for rule in rules if isinstance(rules, list) else []:
-                langs = rule.get("languages") if isinstance(rule, dict) else None
-                if isinstance(langs, list):
-                    out.update(str(x).lower() for x in langs if x)
-    return frozenset(out)
+@dataclass(frozen=True, slots=True)
+class RuleFile:
+    """One local rule file: where it is and what its rules say about themselves."""
+
+    path: str
+    #: The `languages:` names of its rules; None when it cannot be read here (semgrep will
+    #: say what is wrong with it) or a rule names none: it reads every file, as far as we know.
+    languages: frozenset[str] | None
+    ids: tuple[str, ...] = ()
 
 
-def covered(path: str, languages: frozenset[str] | None) -> bool:
-    """Whether some configured rule reads this file's language."""
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: Rule files by (path, mtime, size): a run reads each once, however many shards ask.
+_RULE_FILES: dict[tuple[str, int, int], RuleFile] = {}
+
+
+def read_rule_file(path: str) -> RuleFile:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return RuleFile(path, None)
+    key = (path, st.st_mtime_ns, st.st_size)
+    if key not in _RULE_FILES:
+        _RULE_FILES[key] = _read_rule_file(path)
+    return _RULE_FILES[key]
+
+
+def _read_rule_file(path: str) -> RuleFile:
+    try:
+        doc = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 - a safe loader
+    except (OSError, ValueError, yaml.YAMLError):
+        return RuleFile(path, None)
+    rules = doc.get("rules") if isinstance(doc, dict) else None
+    if not isinstance(rules, list):
+        return RuleFile(path, None)
+    languages: set[str] = set()
+    ids: list[str] = []
+    unknown = False
+    for rule in rules:
+        langs = rule.get("languages") if isinstance(rule, dict) else None
+        if isinstance(langs, list) and langs:
+            languages.update(str(x).lower() for x in langs if x)
+        else:
+            unknown = True
+        if isinstance(rule, dict) and rule.get("id") is not None:
+            ids.append(str(rule["id"]))
+    return RuleFile(path, None if unknown else frozenset(languages), tuple(ids))
+
+
+def is_rule_file(path: Path) -> bool:
+    """Whether semgrep's Python CLI loads this file of a rule directory (semgrep/util.py
+    is_config_suffix, 1.x): `.yml`/`.yaml`, but not a `.test.yaml` target or a `.fixed` file.
+    Its OCaml CLI also loads `.fixed.yaml` and `.YAML` files, so secscan lists the files."""
+    suffixes = path.suffixes
+    return (
+        bool(suffixes)
+        and suffixes[-1] in (".yml", ".yaml")
+        and suffixes[-2:-1] != [".test"]
+        and ".fixed" not in suffixes
+    )
+
+
+def rule_files(entry: str) -> tuple[str, ...]:
+    """The rule files one local `--config` entry stands for (a file: itself)."""
+    path = Path(entry)
+    if not path.is_dir():
+        return (entry,)
+    # As the Python CLI walks it: str(Path) keeps the spelling its rule-id prefix comes from.
+    return tuple(sorted(str(p) for p in path.rglob("*") if is_rule_file(p) and p.is_file()))
+
+
+def reads(languages: frozenset[str] | None, path: str) -> bool:
+    """Whether a rule of these languages reads this file."""
     if languages is None or languages & ANY_LANGUAGE:
         return True
-    return any(path.endswith(LANGUAGE_EXTENSIONS.get(lang, ())) for lang in languages)
+    name = path.rsplit("/", 1)[-1]
+    return any(name.endswith(LANGUAGE_EXTENSIONS.get(lang, ())) for lang in languages)
+
+
+def keeps(languages: frozenset[str] | None, targets: Sequence[str]) -> bool:
+    """Whether a rule file must run for these targets: some target is in one of its
+    languages, or it names a language this module does not know (kept, never guessed)."""
+    if languages is None or any(lang not in LANGUAGE_EXTENSIONS for lang in languages):
+        return True
+    return any(reads(languages, t) for t in targets)
+
+
+def cli_rule_id(rule_file: str, rule_id: str, cwd: Path) -> str:
+    """The id semgrep's Python CLI gives a local rule, which a `nosemgrep: dir.rule-id`
+    comment may name: the directories of its file as passed, relative to the working
+    directory when inside it, dotted before it (semgrep/rule_lang.py, 1.x). Its OCaml CLI
+    prints the bare id for an absolute path, so the OCaml engine's ids are rebuilt with this.
+    """
+    at = Path(rule_file)
+    try:
+        at = at.relative_to(cwd)
+    except ValueError:
+        pass
+    prefix = ".".join(at.parts[:-1]).lstrip("./").lstrip(".")
+    return re.sub(r"[^a-zA-Z0-9._-]", "", f"{prefix}." if prefix else "") + rule_id
 
 
 def builtin_rules() -> str:
     return str(data_dir("policies") / "semgrep")
+
+
+class Engine(StrEnum):
+    """Which of semgrep's command lines runs the rules (the same wheel ships both)."""
+
+    #: The OCaml one, falling back to the Python one (and saying so) when it fails.
+    AUTO = "auto"
+    #: `semgrep scan --experimental`: a tenth of the CPU on one file, half on an 82-file
+    #: tree (semgrep 1.185, our pack); a failure is a scanner error.
+    OCAML = "ocaml"
+    #: `semgrep scan`, the reference: every rule set, the registry too.
+    PYTHON = "python"
 
 
 class SemgrepOptions(Options):
@@ -173,11 +270,15 @@ class SemgrepOptions(Options):
     jobs: int | None = Field(default=None, ge=1)
     #: Seconds one rule may spend on one file (semgrep's --timeout; its own default, 5 s, is
     #: met on ordinary files of a loaded 2-core machine, which made results vary run to run).
+    #: semgrep's Python CLI takes whole seconds: a fraction is rounded up.
     rule_timeout: float = Field(default=60.0, gt=0)
+    #: Not a gate setting: both engines report the same findings or fail (docs/usage.md).
+    engine: Engine = Engine.AUTO
 
 
-#: Rule-set entries that name the semgrep registry rather than a file.
-REGISTRY_PREFIXES = ("auto", "p/", "r/", "s/", "http://", "https://")
+def is_registry(entry: str) -> bool:
+    """Whether a rule-set entry names the semgrep registry (or a URL) rather than a file."""
+    return entry == "auto" or entry.startswith(("p/", "r/", "s/", "http://", "https://"))
 
 
 def local_rule_paths(config: Config) -> list[Path]:
@@ -185,10 +286,37 @@ def local_rule_paths(config: Config) -> list[Path]:
     return [
         p
         for entry in config.section("semgrep", SemgrepOptions).rules
-        if entry != "builtin" and not entry.startswith(REGISTRY_PREFIXES)
+        if entry != "builtin" and not is_registry(entry)
         for p in (config.resolve(entry),)
         if p is not None and p.exists()
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class RulePlan:
+    """The rules one run loads: the `--config` values, and what is known of them."""
+
+    configs: tuple[str, ...]
+    #: Every local rule file the run loads.
+    files: tuple[RuleFile, ...]
+    #: Registry entries among the configs (fetched over the network).
+    registry: tuple[str, ...]
+    #: The languages the whole configuration reads (None: unknown), for "not analyzed".
+    languages: frozenset[str] | None
+
+    def defined_in(self) -> dict[str, str | None]:
+        """Each rule id's file (None: defined in more than one)."""
+        out: dict[str, str | None] = {}
+        for f in self.files:
+            for rule_id in f.ids:
+                out[rule_id] = f.path if rule_id not in out else None
+        return out
+
+
+#: How much of the OCaml engine's failure a fallback note quotes.
+NOTE_CHARS = 300
+#: Exit codes of the OCaml CLI that come with its JSON (2: an error, 7: invalid rules).
+OCAML_ERROR_CODES = (2, 7)
 
 
 class SemgrepScanner(ToolScanner):
@@ -222,8 +350,10 @@ class SemgrepScanner(ToolScanner):
             return None  # registry rules change without notice: never cache them
         # Entries written before --disable-nosem lack the findings a comment hid.
         rules = hash_files([Path(c) for c in configs])
-        budget = options(ctx.config, self, SemgrepOptions).rule_timeout
-        return hashlib.sha256(f"disable-nosem;timeout={budget:g};{rules}".encode()).hexdigest()
+        opts = options(ctx.config, self, SemgrepOptions)
+        # The engine asked for is part of the key: `engine: python` is a fresh reference scan.
+        material = f"disable-nosem;timeout={opts.rule_timeout:g};engine={opts.engine};{rules}"
+        return hashlib.sha256(material.encode()).hexdigest()
 
     def describe_rule(self, rule_id: str, lookup: RuleLookup) -> RuleInfo | None:
         return semgrep_rule(rule_id, tuple(local_rule_paths(lookup.config)))
@@ -272,19 +402,54 @@ class SemgrepScanner(ToolScanner):
         for entry in options(ctx.config, self, SemgrepOptions).rules:
             if entry == "builtin":
                 out.append(builtin_rules())
-            elif entry == "auto" or entry.startswith(("p/", "r/", "s/", "http://", "https://")):
+            elif is_registry(entry):
                 out.append(entry)  # registry config: needs the network, so fails closed offline
             else:
-                out.append(str(ctx.config.resolve(entry)))
+                # semgrep runs in the scan root: a relative path would be read from there.
+                out.append(str(Path(str(ctx.config.resolve(entry))).absolute()))
         if not out:
             raise ScannerError(self.name, "no semgrep rules configured (semgrep.rules is empty)")
         return out
 
-    def argv(self, ctx: ScanContext) -> list[str]:
+    def plan(self, ctx: ScanContext) -> RulePlan:
+        """The rule files this run loads: of a rule directory, its files (so both engines
+        load the same ones), and of those only the ones in a language some target is in (a
+        `.py`-only commit loads no JavaScript or Go rule)."""
+        configs: list[str] = []
+        files: list[RuleFile] = []
+        registry: list[str] = []
+        known: set[str] | None = set()
+        for cfg in self.rule_configs(ctx):
+            if is_registry(cfg) or not Path(cfg).exists():
+                # The registry's, or a path semgrep will say is missing.
+                (registry if is_registry(cfg) else configs).append(cfg)
+                known = None
+                continue
+            found = [read_rule_file(f) for f in rule_files(cfg)]
+            if not found:
+                raise ScannerError(self.name, f"the rule directory {cfg} holds no rule file")
+            for f in found:
+                if known is not None and f.languages is not None:
+                    known.update(f.languages)
+                else:
+                    known = None
+            kept = [f for f in found if keeps(f.languages, ctx.targets)]
+            files += kept
+            configs += [f.path for f in kept]
+        return RulePlan(
+            configs=(*configs, *registry),
+            files=tuple(files),
+            registry=tuple(registry),
+            languages=None if known is None else frozenset(known),
+        )
+
+    def argv(self, ctx: ScanContext, engine: Engine = Engine.PYTHON) -> list[str]:
+        """The command line of one engine (AUTO: the Python CLI's)."""
         opts = options(ctx.config, self, SemgrepOptions)
         argv = [
             self.tool_path(),
             "scan",
+            *(["--experimental"] if engine is Engine.OCAML else []),
             "--json",
             "--quiet",
             "--disable-version-check",
@@ -297,25 +462,74 @@ class SemgrepScanner(ToolScanner):
             # A time budget the files need, not a race against machine load: a file that
             # still runs out is reported as not analyzed (and never cached).
             "--timeout",
-            f"{opts.rule_timeout:g}",
+            str(math.ceil(opts.rule_timeout)),
             "--timeout-threshold",
             "0",
+            # Sizes are max_file_size_mb's to decide: the OCaml CLI skips a file over 1 MB
+            # without a word, even one it is handed (the Python CLI reads it).
+            "--max-target-bytes",
+            "0",
         ]
-        for cfg in self.rule_configs(ctx):
+        for cfg in self.plan(ctx).configs:
             argv += ["--config", cfg]
         return [*argv, "--", *(ctx.abspath(t) for t in ctx.targets)]
 
     def scan(self, ctx: ScanContext) -> ScanOutcome:
-        done = self.execute(self.argv(ctx), ctx)
-        outcome = self.parse(done.stdout, ctx)
+        plan = self.plan(ctx)
+        if not plan.configs:
+            # No configured rule reads any of these files: nothing for semgrep to start for.
+            nothing = ScanOutcome(rulesets=self.rulesets(ctx), analyzed=frozenset())
+            return self.unread(ctx, plan, nothing)
+        engine = Engine(options(ctx.config, self, SemgrepOptions).engine)
+        if engine is Engine.PYTHON:
+            return self.run_engine(ctx, plan, Engine.PYTHON)
+        started = time.monotonic()
+        if plan.registry:
+            why = f"registry rule sets ({', '.join(plan.registry)}) are fetched by the Python CLI"
+            if engine is Engine.OCAML:
+                raise ScannerError(self.name, f"semgrep.engine is ocaml, but {why}")
+            return self.fallback(ctx, plan, why, started)
+        try:
+            return self.run_engine(ctx, plan, Engine.OCAML)
+        except ScannerError as e:
+            if engine is Engine.OCAML:
+                raise
+            return self.fallback(ctx, plan, f"the OCaml engine failed: {_gist(e.reason)}", started)
+
+    def fallback(self, ctx: ScanContext, plan: RulePlan, why: str, started: float) -> ScanOutcome:
+        """The Python CLI's run, in what is left of the scanner's time (not a second budget),
+        with a note saying why it ran."""
+        left = ctx.timeout - (time.monotonic() - started)
+        if left <= 0:
+            raise ScannerError(self.name, f"{why}, and no time was left for the Python CLI")
+        try:
+            outcome = self.run_engine(replace(ctx, timeout=left), plan, Engine.PYTHON)
+        except ScannerError as e:
+            raise ScannerError(self.name, f"{e.reason} (before it, {why})") from e
+        note = f"semgrep ran its Python CLI: {why}"[:NOTE_CHARS]
+        return replace(outcome, notes=(*outcome.notes, note))
+
+    def run_engine(self, ctx: ScanContext, plan: RulePlan, engine: Engine) -> ScanOutcome:
+        """One engine's run, accepted only when it accounts for every target."""
+        # The OCaml CLI prints its JSON, the error that stopped it included, before exiting
+        # with one of these: read, so the fallback note says what went wrong.
+        told = (*self.ok_codes, *OCAML_ERROR_CODES) if engine is Engine.OCAML else self.ok_codes
+        done = self.execute(self.argv(ctx, engine), ctx, ok_codes=told)
+        if done.returncode not in self.ok_codes:
+            reason = _first_error(done.stdout) or _gist(done.stderr)
+            raise ScannerError(self.name, f"semgrep exited with code {done.returncode}: {reason}")
+        outcome = self.parse(done.stdout, ctx, engine=engine)
         if done.returncode == 1 and not outcome.findings:
             raise ScannerError(self.name, "semgrep exited 1 but reported no result")
-        # semgrep drops, without a word, a file no configured rule's language reads.
-        languages = rule_languages(self.rule_configs(ctx))
+        return self.unread(ctx, plan, outcome)
+
+    def unread(self, ctx: ScanContext, plan: RulePlan, outcome: ScanOutcome) -> ScanOutcome:
+        """The outcome with the targets no configured rule reads as not analyzed (semgrep
+        drops such a file without a word), checked to account for every target."""
         unread = tuple(
             NotAnalyzed(t, "semgrep: no configured rule reads this file's language")
             for t in ctx.targets
-            if not covered(t, languages)
+            if not reads(plan.languages, t)
             and outcome.analyzed is not None
             and t not in outcome.analyzed
         )
@@ -323,7 +537,9 @@ class SemgrepScanner(ToolScanner):
         require_accounted(self.name, ctx, outcome)
         return outcome
 
-    def parse(self, stdout: str, ctx: ScanContext) -> ScanOutcome:
+    def parse(
+        self, stdout: str, ctx: ScanContext, *, engine: Engine = Engine.PYTHON
+    ) -> ScanOutcome:
         try:
             data = json.loads(stdout)
             results: list[dict[str, Any]] = data["results"]
@@ -335,6 +551,11 @@ class SemgrepScanner(ToolScanner):
         scanned = paths.get("scanned") if isinstance(paths, dict) else None
         if isinstance(scanned, list):
             analyzed = frozenset(ctx.relpath(str(p)) for p in scanned)
+        skipped_rules = data.get("skipped_rules")
+        if engine is Engine.OCAML and skipped_rules:
+            # Rules that did not run make a smaller result, not a clean one.
+            count = len(skipped_rules) if isinstance(skipped_rules, list) else "some"
+            raise ScannerOutputError(self.name, f"the OCaml engine skipped {count} rule(s)")
         not_analyzed: list[NotAnalyzed] = []
         # Any value of the wrong type anywhere is a broken tool, never a partial result.
         try:
@@ -348,7 +569,10 @@ class SemgrepScanner(ToolScanner):
                     msg = (str(err.get("message") or kind_text).strip().splitlines() or ["?"])[0]
                     raise ScannerError(self.name, f"semgrep reported an error: {msg}")
             findings = tuple(self._finding(r, ctx) for r in results)
-            findings = mark_suppressed(findings, [str(r["check_id"]) for r in results], ctx)
+            check_ids = [str(r["check_id"]) for r in results]
+            if engine is Engine.OCAML:
+                check_ids = self.cli_ids(check_ids, ctx)
+            findings = mark_suppressed(findings, check_ids, ctx)
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise ScannerOutputError(self.name, f"unexpected semgrep result shape: {e!r}") from e
         return ScanOutcome(
@@ -357,6 +581,18 @@ class SemgrepScanner(ToolScanner):
             rulesets=self.rulesets(ctx),
             analyzed=analyzed,
         )
+
+    def cli_ids(self, check_ids: Sequence[str], ctx: ScanContext) -> list[str]:
+        """The OCaml engine's rule ids as the Python CLI prints them, so a `nosemgrep`
+        comment naming a prefixed id marks the same findings whichever engine ran. An id
+        defined in two files keeps its bare form: it matches no prefixed comment (stricter)."""
+        files = self.plan(ctx).defined_in()
+        cwd = ctx.root.resolve()
+        out = []
+        for check_id in check_ids:
+            where = files.get(check_id)
+            out.append(check_id if where is None else cli_rule_id(where, check_id, cwd))
+        return out
 
     def _finding(self, r: dict[str, Any], ctx: ScanContext) -> Finding:
         extra: dict[str, Any] = r.get("extra", {})
@@ -439,6 +675,24 @@ def _reason(kind_text: str) -> str:
     if kind_text in TRANSIENT_ERRORS:
         return f"semgrep: {kind_text} {TRANSIENT}"
     return f"semgrep: {kind_text}"
+
+
+def _first_error(stdout: str) -> str | None:
+    """The first error a semgrep JSON document carries, in one line; None if there is none."""
+    try:
+        errors = json.loads(stdout).get("errors")
+        message = str(errors[0].get("message") or errors[0].get("type"))
+    except (ValueError, AttributeError, TypeError, IndexError, KeyError):
+        return None
+    return " ".join(message.split())[:NOTE_CHARS] or None
+
+
+def _gist(text: str) -> str:
+    """The first line of an error and the last of the stderr it quotes."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not lines:
+        return "no detail"
+    return lines[0] if len(lines) == 1 else f"{lines[0]}: {lines[-1]}"
 
 
 def _as_list(v: Any) -> list[Any]:

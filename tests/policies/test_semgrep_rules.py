@@ -155,6 +155,20 @@ def test_rule_ids_are_unique_and_dot_free() -> None:
     assert [i for i in RULE_IDS if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)+", i)] == []
 
 
+def test_rule_files_use_no_yaml_anchors() -> None:
+    """semgrep's OCaml CLI (secscan's default engine) refuses a rule that reuses a block
+    through a YAML alias ("Expected a list for pattern-sinks"): the pack writes blocks out."""
+    with_aliases = [
+        str(path.relative_to(PACK))
+        for path in _rule_files()
+        if any(
+            isinstance(e, yaml.AliasEvent) or getattr(e, "anchor", None)
+            for e in yaml.parse(path.read_text(encoding="utf-8"))
+        )
+    ]
+    assert with_aliases == []
+
+
 def test_same_cwe_number_always_has_the_same_title() -> None:
     titles: dict[int, set[str]] = {}
     for _, rule in RULES:

@@ -75,8 +75,11 @@ def test_malformed_output(garbage: str) -> None:
 def test_argv_is_offline_and_uses_builtin_pack(tmp_path: Path) -> None:
     argv = SemgrepScanner().argv(ctx(tmp_path, "-x.py"))
     assert "--disable-version-check" in argv and "--metrics=off" in argv
-    assert argv[argv.index("--config") + 1].endswith("policies/semgrep")
+    # The pack's rule files, only the Python ones for a Python file (language selection).
+    configs = [argv[i + 1] for i, a in enumerate(argv) if a == "--config"]
+    assert configs and all("/policies/semgrep/python/" in c for c in configs)
     assert argv[-2:] == ["--", str(tmp_path / "-x.py")]
+    assert "--experimental" not in argv
     assert SemgrepScanner().env()["SEMGREP_ENABLE_VERSION_CHECK"] == "0"
 
 

@@ -16,9 +16,8 @@ from secscan.scanners.base import ScanContext
 from secscan.scanners.semgrep import (
     OFFLINE_ENV,
     SemgrepScanner,
-    covered,
     nosem_directive,
-    rule_languages,
+    reads,
 )
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "semgrep"
@@ -66,12 +65,13 @@ def test_comment_rules(line: str, previous: str | None, hidden: bool) -> None:
     assert (nosem_directive(line, previous, RULE) is not None) is hidden
 
 
-def test_rule_languages_come_from_the_rule_files() -> None:
-    langs = rule_languages([str(REPO / "policies" / "semgrep")])
+def test_rule_languages_come_from_the_rule_files(tmp_path: Path) -> None:
+    langs = SemgrepScanner().plan(ctx(tmp_path, "a.py")).languages
     assert langs == frozenset({"python", "go", "javascript", "typescript"})
-    assert covered("a/b.py", langs) and covered("x.ts", langs)
-    assert not covered("main.rs", langs)
-    assert covered("main.rs", None)  # a registry config: every language may be read
+    assert reads(langs, "a/b.py") and reads(langs, "x.ts")
+    assert not reads(langs, "main.rs")
+    assert reads(None, "main.rs")  # a registry config: every language may be read
+    assert SemgrepScanner().plan(ctx(tmp_path, "a.py", rules=("p/python",))).languages is None
 
 
 def _fake(tmp_path: Path, doc: object, code: int) -> SemgrepScanner:

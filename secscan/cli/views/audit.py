@@ -142,6 +142,9 @@ def render(
     for rv in model.runs:
         out.append_text(fit(run_line(rv.run, timings=timings), width))
         out.append("\n")
+        for note in rv.run.notes:
+            out.append_text(fit(Text(f"    note: {safe_text(note)}", style="yellow"), width))
+            out.append("\n")
 
     shown = model.findings
     open_count = len(model.open_findings)

@@ -94,6 +94,9 @@ def render(
         for r in decision.reasons:
             if not set(r.fingerprints) & listed:
                 lines.append(f"  - {safe_text(r.message)}")
+    # A fallback is said on every commit it happens on: it is slower, and may be a broken tool.
+    for run in result.runs:
+        lines.extend(f"  ! {run.scanner}: {safe_text(one_line(n, 300))}" for n in run.notes)
     for w in unmatched_waivers_dropped(decision) if scoped else decision.warnings:
         lines.append(f"  ! {safe_text(one_line(w, 300))}")
     if not decision.passed and failing:
