@@ -384,8 +384,10 @@ class SemgrepScanner(ToolScanner):
             out.append(
                 ("rules", f"semgrep rule set {r.entry!r} {'removed' if gone else 'changed'}")
             )
-        # `jobs` is how many workers share the files, never what they find.
-        return [*out, *trust.changed(base, head, known={"rules", "rule_timeout", "jobs"})]
+        # `jobs` is how many workers share the files, never what they find; `engine` picks
+        # between two command lines that report the same findings or fail (exit 3).
+        neutral = {"rules", "rule_timeout", "jobs", "engine"}
+        return [*out, *trust.changed(base, head, known=neutral)]
 
     def strengthened(self, base: trust.Section, head: trust.Section) -> BaseModel:
         """Rule sets added by the tree under review apply, read where that tree has them;

@@ -16,7 +16,7 @@ from secscan import _subprocess, pipeline, trust
 from secscan.errors import ScannerError
 from secscan.findings import Finding, ScanResult
 from secscan.results import dumps, loads
-from secscan.scanners import load_config, make_config
+from secscan.scanners import load_config, make_config, section_judges
 from secscan.scanners.base import ScanContext
 from secscan.scanners.semgrep import (
     EXTENSIONS,
@@ -351,14 +351,16 @@ def test_choosing_an_engine_weakens_no_gate_and_never_reaches_a_trusted_gate() -
     passes. A tree's `engine: ocaml` only turns a fallback into an error; under `ci
     --new-since` the gate keeps the base's choice anyway."""
 
+    JUDGES = section_judges()
+
     def side(**semgrep: Any) -> trust.Settings:
         cfg = make_config(semgrep=semgrep)
         return trust.Settings(config=cfg, scanners=("semgrep",), source=".secscan.yaml")
 
     for engine in ("ocaml", "python", "auto"):
         head = side(engine=engine)
-        assert trust.compare(side(), head) == ()
-        gate = trust.strengthened(side(engine="python"), head)
+        assert trust.compare(side(), head, JUDGES) == ()
+        gate = trust.strengthened(side(engine="python"), head, JUDGES)
         assert gate.section("semgrep", type(head.config.semgrep)).engine == "python"
 
 
