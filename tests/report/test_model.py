@@ -123,7 +123,7 @@ def test_one_model_per_results_and_clock() -> None:
 def test_findings_of_controls_and_runs_are_in_report_order() -> None:
     model = build(rich_saved(), NOW)
     controls = [cv for fw in model.frameworks for cv in fw.controls]
-    assert max(len(cv.findings) for cv in controls) > 2
+    assert max(len(cv.findings) for cv in controls) > 1
     for cv in controls:
         for views in (cv.findings, cv.waived):
             keys = [fv.finding.sort_key for fv in views]
