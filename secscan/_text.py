@@ -33,6 +33,8 @@ def json_visible(text: str) -> str:
     reader accepts as text (secscan's own loader refuses it), written raw it cannot be
     encoded at all.
     """
+    if text.isascii():  # every character these replace is outside ASCII (a constant-time test)
+        return text
     text = _SURROGATE.sub("\ufffd", text)
     return _JSON_UNESCAPED.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 

@@ -5,12 +5,12 @@ Rendered per framework by `secscan compliance` as HTML (printable), Markdown or 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from secscan import _json
 from secscan._text import json_visible
 from secscan.errors import UsageError
 from secscan.findings import Excluded, RunStatus, Severity
@@ -211,7 +211,7 @@ def filename(framework: str, fmt: str) -> str:
 
 
 def render_json(cv: ComplianceView) -> str:
-    text = json.dumps(to_dict(cv), indent=2, ensure_ascii=False, allow_nan=False)
+    text = _json.dumps_indented(to_dict(cv), ensure_ascii=False, allow_nan=False)
     return json_visible(text) + "\n"
 
 

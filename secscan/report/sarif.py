@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -15,8 +14,8 @@ from urllib.parse import quote
 import attr
 import sarif_om as om
 
+from secscan import _json, vcs
 from secscan import fingerprint as fingerprints
-from secscan import vcs
 from secscan._text import json_visible
 from secscan.errors import ReportError
 from secscan.findings import Confidence, Finding, FindingKind, RunStatus, ScannerRun, Severity
@@ -83,7 +82,8 @@ def render(saved: SavedResults, now: datetime) -> str:
     # People open the file too: the schema and version first, then the runs.
     ordered = {"$schema": data.pop("$schema"), "version": data.pop("version"), **data}
     # SARIF is JSON: a NaN or Infinity is an error here, never written as invalid JSON.
-    return json_visible(json.dumps(ordered, indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
+    text = _json.dumps_indented(ordered, ensure_ascii=False, allow_nan=False)
+    return json_visible(text) + "\n"
 
 
 def build_log(model: ReportModel) -> om.SarifLog:
