@@ -7,6 +7,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
@@ -78,7 +79,7 @@ class Suppression:
 
 
 def render(saved: SavedResults, now: datetime) -> str:
-    data = to_json(build_log(build(saved, now)))
+    data = build_log(build(saved, now))
     # People open the file too: the schema and version first, then the runs.
     ordered = {"$schema": data.pop("$schema"), "version": data.pop("version"), **data}
     # SARIF is JSON: a NaN or Infinity is an error here, never written as invalid JSON.
@@ -86,7 +87,7 @@ def render(saved: SavedResults, now: datetime) -> str:
     return json_visible(text) + "\n"
 
 
-def build_log(model: ReportModel) -> om.SarifLog:
+def build_log(model: ReportModel) -> Json:
     groups: dict[str, list[RunView]] = {}
     for rv in model.runs:
         groups.setdefault(rv.run.scanner, []).append(rv)
@@ -98,49 +99,89 @@ def build_log(model: ReportModel) -> om.SarifLog:
             f"SARIF: {len(runs)} scanners would make {len(runs)} runs; GitHub accepts at most "
             f"{MAX_RUNS} runs per file. Select fewer scanners (--scanner) for the SARIF upload."
         )
-    return om.SarifLog(version=VERSION, schema_uri=SCHEMA_URI, runs=runs)
+    return _obj(om.SarifLog, version=VERSION, schema_uri=SCHEMA_URI, runs=runs)
 
 
-def to_json(obj: Any) -> Any:
-    """sarif-om's attrs objects to SARIF's JSON property names, without unset values.
+#: A SARIF object as JSON data: what `_obj` makes of a sarif-om class and its field values.
+Json = dict[str, Any]
 
-    None is dropped, and so is a value equal to the schema default (ruleIndex -1, kind "fail")
-    except `level`, which code scanning users read. Empty lists stay: `results: []` means "ran,
-    found nothing", while an absent `results` means the tool did not produce any.
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    name: str
+    #: The SARIF property name (sarif-om's `schema_property_name`).
+    key: str
+    default: Any
+    required: bool
+
+
+@cache
+def _fields(cls: type) -> tuple[_Field, ...]:
+    out = []
+    for field in attr.fields(cls):
+        default = field.default
+        if isinstance(default, attr.Factory):  # type: ignore[arg-type]
+            default = default.factory()
+        required = default is attr.NOTHING
+        out.append(_Field(field.name, field.metadata["schema_property_name"], default, required))
+    return tuple(out)
+
+
+@cache
+def _names(cls: type) -> frozenset[str]:
+    return frozenset(f.name for f in _fields(cls))
+
+
+def _obj(cls: type, **values: Any) -> Json:
+    """The SARIF JSON of the sarif-om object `cls(**values)`, without building it.
+
+    sarif-om is the model: its class says which fields exist, their SARIF names and their
+    order, which are required and what their defaults are. A result is written per finding,
+    so 10,000 findings would be 100,000 attrs objects walked twice; these dicts are the same
+    JSON made directly. As sarif-om's JSON is written: None is left out, and so is a value
+    equal to the schema default (ruleIndex -1, kind "fail") except `level`, which code
+    scanning users read. Empty lists stay: `results: []` means "ran, found nothing", while an
+    absent `results` means the tool did not produce any. Nested values are JSON already (an
+    `_obj`, or a property bag passed through `_bag`).
     """
-    if attr.has(type(obj)):
-        out: dict[str, Any] = {}
-        for field in attr.fields(type(obj)):
-            value = getattr(obj, field.name)
-            if value is None:
-                continue
-            default = field.default
-            if isinstance(default, attr.Factory):  # type: ignore[arg-type]
-                default = default.factory()
-            if field.name != "level" and default is not None and value == default:
-                continue
-            out[field.metadata["schema_property_name"]] = to_json(value)
-        return out
-    if isinstance(obj, dict):
-        return {str(k): to_json(v) for k, v in obj.items() if v is not None}
-    if isinstance(obj, list | tuple):
-        return [to_json(v) for v in obj]
-    return obj
+    if not values.keys() <= _names(cls):
+        unknown = ", ".join(sorted(values.keys() - _names(cls)))
+        raise TypeError(f"sarif-om's {cls.__name__} has no field {unknown}")
+    out: Json = {}
+    for f in _fields(cls):
+        value = values.get(f.name)
+        if value is None:
+            if f.required:
+                raise TypeError(f"sarif-om's {cls.__name__} requires {f.name}")
+            continue
+        if f.name != "level" and f.default is not None and value == f.default:
+            continue
+        out[f.key] = value
+    return out
 
 
-def _run(scanner: str, group: Sequence[RunView], model: ReportModel) -> om.Run:
+def _bag(value: Any) -> Any:
+    """A property bag (or any free-form JSON) without its None entries, at every depth."""
+    if isinstance(value, dict):
+        return {str(k): _bag(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_bag(v) for v in value]
+    return value
+
+
+def _run(scanner: str, group: Sequence[RunView], model: ReportModel) -> Json:
     runs = [rv.run for rv in group]
     base = _base(model)
     mine = [fv for fv in model.findings if fv.finding.scanner == scanner]
     omitted = max(0, len(mine) - MAX_RESULTS_PER_RUN)
     mine = mine[:MAX_RESULTS_PER_RUN]  # already most severe first
 
-    rules: dict[str, list[Finding]] = {}
-    for fv in sorted(mine, key=lambda fv: fv.finding.rule_id):
-        rules.setdefault(fv.finding.rule_id, []).append(fv.finding)
+    rules: dict[str, list[FindingView]] = {}
+    for fv in mine:
+        rules.setdefault(fv.finding.rule_id, []).append(fv)
     rule_ids = sorted(rules)
     index = {rid: i for i, rid in enumerate(rule_ids)}
-    descriptors = [_rule(rid, rules[rid], model) for rid in rule_ids]
+    descriptors = [_rule(rid, rules[rid]) for rid in rule_ids]
 
     # Only a run that finished may say "found nothing" (results: []): code scanning closes
     # alerts on that. A failed or skipped scanner produced no results, so the array is absent.
@@ -149,44 +190,51 @@ def _run(scanner: str, group: Sequence[RunView], model: ReportModel) -> om.Run:
         [_result(fv, index[fv.finding.rule_id], base.prefix) for fv in mine] if produced else None
     )
     versions = sorted({r.tool_version for r in runs if r.tool_version})
-    driver = om.ToolComponent(
+    driver = _obj(
+        om.ToolComponent,
         name=scanner,
         full_name=_full_name(scanner, versions),
         version=versions[0] if versions else None,
         information_uri=_information_uri(scanner),
         rules=descriptors,
     )
-    return om.Run(
-        tool=om.Tool(driver=driver),
-        automation_details=om.RunAutomationDetails(id=f"secscan/{scanner}/"),
+    return _obj(
+        om.Run,
+        tool=_obj(om.Tool, driver=driver),
+        automation_details=_obj(om.RunAutomationDetails, id=f"secscan/{scanner}/"),
         original_uri_base_ids={SRCROOT: base.location},
         version_control_provenance=_provenance(model, base),
         invocations=[_invocation(r, omitted, model, base.prefix) for r in runs],
         results=results,
         column_kind="unicodeCodePoints",
-        properties=_run_properties(runs, model),
+        properties=_bag(_run_properties(runs, model)),
     )
 
 
-def _nothing_ran(model: ReportModel) -> om.Run:
+def _nothing_ran(model: ReportModel) -> Json:
     """No scanner at all is never a clean SARIF: one failed secscan run says so."""
-    note = om.Notification(
-        message=om.Message(text="no scanner ran: nothing was assessed"),
+    note = _obj(
+        om.Notification,
+        message=_obj(om.Message, text="no scanner ran: nothing was assessed"),
         level="error",
-        descriptor=om.ReportingDescriptorReference(id="nothing-scanned"),
+        descriptor=_obj(om.ReportingDescriptorReference, id="nothing-scanned"),
     )
     base = _base(model)
-    return om.Run(
-        tool=om.Tool(
-            driver=om.ToolComponent(name="secscan", version=model.saved.result.secscan_version)
+    return _obj(
+        om.Run,
+        tool=_obj(
+            om.Tool,
+            driver=_obj(
+                om.ToolComponent, name="secscan", version=model.saved.result.secscan_version
+            ),
         ),
-        automation_details=om.RunAutomationDetails(id="secscan/secscan/"),
+        automation_details=_obj(om.RunAutomationDetails, id="secscan/secscan/"),
         original_uri_base_ids={SRCROOT: base.location},
         version_control_provenance=_provenance(model, base),
         invocations=[
-            om.Invocation(execution_successful=False, tool_execution_notifications=[note])
+            _obj(om.Invocation, execution_successful=False, tool_execution_notifications=[note])
         ],
-        properties=_run_properties((), model),
+        properties=_bag(_run_properties((), model)),
     )
 
 
@@ -208,7 +256,7 @@ class _Base:
     work tree (artifact URIs then carry the root's `prefix`, so alerts land on the repository's
     files whichever subdirectory was scanned), else the scan root itself."""
 
-    location: om.ArtifactLocation
+    location: Json
     prefix: str = ""
     toplevel: str | None = None
 
@@ -228,7 +276,7 @@ def _base(model: ReportModel) -> _Base:
     return _Base(_root_location(result.root))
 
 
-def _provenance(model: ReportModel, base: _Base) -> list[om.VersionControlDetails] | None:
+def _provenance(model: ReportModel, base: _Base) -> list[Json] | None:
     """The commit the scanned files are from, and that %SRCROOT% is the repository's root."""
     result = model.saved.result
     if base.toplevel is None or not result.git_commit:
@@ -240,84 +288,97 @@ def _provenance(model: ReportModel, base: _Base) -> list[om.VersionControlDetail
     if uri is None:
         return None
     return [
-        om.VersionControlDetails(
+        _obj(
+            om.VersionControlDetails,
             repository_uri=uri,
             revision_id=result.git_commit,
             branch=meta.get(vcs.BRANCH_KEY),
-            mapped_to=om.ArtifactLocation(uri_base_id=SRCROOT),
+            mapped_to=_obj(om.ArtifactLocation, uri_base_id=SRCROOT),
         )
     ]
 
 
-def _root_location(root: str) -> om.ArtifactLocation:
+def _root_location(root: str) -> Json:
     path = PurePosixPath(root)
     if path.is_absolute():
-        return om.ArtifactLocation(uri=path.as_uri().rstrip("/") + "/")
+        return _obj(om.ArtifactLocation, uri=path.as_uri().rstrip("/") + "/")
     # A relative root (sample reports) is relative to a base the consumer supplies.
-    return om.ArtifactLocation(uri=quote(path.as_posix().rstrip("/") + "/"), uri_base_id="REPOROOT")
+    return _obj(
+        om.ArtifactLocation, uri=quote(path.as_posix().rstrip("/") + "/"), uri_base_id="REPOROOT"
+    )
 
 
-def _invocation(
-    run: ScannerRun, omitted: int, model: ReportModel, prefix: str = ""
-) -> om.Invocation:
-    execution: list[om.Notification] = []
-    configuration: list[om.Notification] = []
+def _invocation(run: ScannerRun, omitted: int, model: ReportModel, prefix: str = "") -> Json:
+    execution: list[Json] = []
+    configuration: list[Json] = []
     if run.status is RunStatus.ERROR:
         execution.append(
-            om.Notification(
-                message=om.Message(text=_text(run.error or f"{run.scanner} failed", MAX_MESSAGE)),
+            _obj(
+                om.Notification,
+                message=_obj(
+                    om.Message, text=_text(run.error or f"{run.scanner} failed", MAX_MESSAGE)
+                ),
                 level="error",
-                descriptor=om.ReportingDescriptorReference(id="scanner-error"),
+                descriptor=_obj(om.ReportingDescriptorReference, id="scanner-error"),
             )
         )
     for item in sorted(run.not_analyzed, key=lambda n: (n.path, n.reason)):
         execution.append(
-            om.Notification(
-                message=om.Message(text=_text(f"not analyzed: {item.reason}", MAX_MESSAGE)),
+            _obj(
+                om.Notification,
+                message=_obj(om.Message, text=_text(f"not analyzed: {item.reason}", MAX_MESSAGE)),
                 level="warning",
-                descriptor=om.ReportingDescriptorReference(id="not-analyzed"),
+                descriptor=_obj(om.ReportingDescriptorReference, id="not-analyzed"),
                 locations=[
-                    om.Location(
-                        physical_location=om.PhysicalLocation(
-                            artifact_location=_artifact(item.path, prefix)
-                        )
+                    _obj(
+                        om.Location,
+                        physical_location=_obj(
+                            om.PhysicalLocation, artifact_location=_artifact(item.path, prefix)
+                        ),
                     )
                 ],
             )
         )
     if omitted:
         execution.append(
-            om.Notification(
-                message=om.Message(
+            _obj(
+                om.Notification,
+                message=_obj(
+                    om.Message,
                     text=f"{omitted} least severe result(s) left out: code scanning accepts at "
-                    f"most {MAX_RESULTS_PER_RUN} per run; the JSON and HTML reports have them all"
+                    f"most {MAX_RESULTS_PER_RUN} per run; the JSON and HTML reports have them all",
                 ),
                 level="warning",
-                descriptor=om.ReportingDescriptorReference(id="results-truncated"),
+                descriptor=_obj(om.ReportingDescriptorReference, id="results-truncated"),
             )
         )
     if run.status is RunStatus.SKIPPED:
         configuration.append(
-            om.Notification(
-                message=om.Message(
-                    text=_text(f"skipped: {run.error or 'nothing to scan'}", MAX_MESSAGE)
+            _obj(
+                om.Notification,
+                message=_obj(
+                    om.Message,
+                    text=_text(f"skipped: {run.error or 'nothing to scan'}", MAX_MESSAGE),
                 ),
                 level="note",
-                descriptor=om.ReportingDescriptorReference(id="scanner-skipped"),
+                descriptor=_obj(om.ReportingDescriptorReference, id="scanner-skipped"),
             )
         )
     result = model.saved.result
-    return om.Invocation(
+    return _obj(
+        om.Invocation,
         execution_successful=run.status is not RunStatus.ERROR,
         start_time_utc=_utc(result.started_at),
         end_time_utc=_utc(result.finished_at) if result.finished_at else None,
         tool_execution_notifications=execution or None,
         tool_configuration_notifications=configuration or None,
-        properties={
-            "targets": run.targets,
-            "durationSeconds": run.duration_s,
-            "status": run.status.value,
-        },
+        properties=_bag(
+            {
+                "targets": run.targets,
+                "durationSeconds": run.duration_s,
+                "status": run.status.value,
+            }
+        ),
     )
 
 
@@ -349,32 +410,36 @@ def _run_properties(runs: Iterable[ScannerRun], model: ReportModel) -> dict[str,
     return props
 
 
-def _rule(rule_id: str, findings: Sequence[Finding], model: ReportModel) -> om.ReportingDescriptor:
+def _rule(rule_id: str, views: Sequence[FindingView]) -> Json:
+    findings = [fv.finding for fv in views]
     lead = max(findings, key=lambda f: (f.severity.rank, f.cvss_score or 0.0))
     score = max(_score(f) for f in findings)
     short = _text(lead.title or rule_id, MAX_DESCRIPTION)
     full = _text(_full_description(lead), MAX_DESCRIPTION)
     props: dict[str, Any] = {
-        "tags": _tags(findings, model),
+        "tags": _tags(views),
         "security-severity": f"{score:.1f}",
         "precision": PRECISION.get(lead.confidence),
         "kind": lead.kind.value,
     }
-    return om.ReportingDescriptor(
+    return _obj(
+        om.ReportingDescriptor,
         id=rule_id,
         name=_text(lead.title, 200) if lead.title else None,
-        short_description=om.MultiformatMessageString(text=short),
-        full_description=om.MultiformatMessageString(text=full),
-        help=om.MultiformatMessageString(
-            text=_text(_help_text(lead), MAX_HELP), markdown=_text(_help_markdown(lead), MAX_HELP)
+        short_description=_obj(om.MultiformatMessageString, text=short),
+        full_description=_obj(om.MultiformatMessageString, text=full),
+        help=_obj(
+            om.MultiformatMessageString,
+            text=_text(_help_text(lead), MAX_HELP),
+            markdown=_text(_help_markdown(lead), MAX_HELP),
         ),
         help_uri=next((u for u in lead.references if _is_web_url(u)), None),
-        default_configuration=om.ReportingConfiguration(level=LEVEL[lead.severity]),
-        properties=props,
+        default_configuration=_obj(om.ReportingConfiguration, level=LEVEL[lead.severity]),
+        properties=_bag(props),
     )
 
 
-def _result(fv: FindingView, rule_index: int, prefix: str = "") -> om.Result:
+def _result(fv: FindingView, rule_index: int, prefix: str = "") -> Json:
     f = fv.finding
     props: dict[str, Any] = {
         "severity": f.severity.value,
@@ -414,14 +479,17 @@ def _result(fv: FindingView, rule_index: int, prefix: str = "") -> om.Result:
     if fv.waiver is not None:
         w = fv.waiver
         suppressions = [
-            Suppression(
+            _obj(
+                Suppression,
                 kind="external",
                 status="accepted",
                 justification=_text(
                     f"waiver {w.id} (owner {w.owner}, expires {w.expires.isoformat()}): {w.reason}",
                     MAX_MESSAGE,
                 ),
-                properties={"waiverId": w.id, "owner": w.owner, "expires": w.expires.isoformat()},
+                properties=_bag(
+                    {"waiverId": w.id, "owner": w.owner, "expires": w.expires.isoformat()}
+                ),
             )
         ]
     if f.suppression is not None:
@@ -431,24 +499,26 @@ def _result(fv: FindingView, rule_index: int, prefix: str = "") -> om.Result:
         said = "honoured by the gate profile" if fv.honoured else "not honoured: the result counts"
         suppressions = [
             *(suppressions or []),
-            Suppression(
+            _obj(
+                Suppression,
                 kind="inSource",
                 status="accepted" if fv.honoured else "rejected",
                 justification=_text(f"{f.suppression.directive}{where}: {said}", MAX_MESSAGE),
-                properties={"directive": f.suppression.directive},
+                properties=_bag({"directive": f.suppression.directive}),
             ),
         ]
     baseline = None if fv.new is None else ("new" if fv.new else "unchanged")
-    return om.Result(
+    return _obj(
+        om.Result,
         rule_id=f.rule_id,
         rule_index=rule_index,
         level=LEVEL[f.severity],
-        message=om.Message(text=_text(_message(f), MAX_MESSAGE)),
+        message=_obj(om.Message, text=_text(_message(f), MAX_MESSAGE)),
         locations=[_location(f, prefix)],
         partial_fingerprints=_partial_fingerprints(f),
         suppressions=suppressions,
         baseline_state=baseline,
-        properties=props,
+        properties=_bag(props),
     )
 
 
@@ -463,7 +533,7 @@ def _message(f: Finding) -> str:
     return text
 
 
-def _location(f: Finding, prefix: str = "") -> om.Location:
+def _location(f: Finding, prefix: str = "") -> Json:
     loc = f.location
     start = loc.start_line if loc.start_line and loc.start_line > 0 else 1
     end = loc.end_line if loc.end_line and loc.end_line >= start else None
@@ -471,26 +541,30 @@ def _location(f: Finding, prefix: str = "") -> om.Location:
     end_col = loc.end_column if loc.end_column and loc.end_column > 0 else None
     if start_col and end_col and (end or start) == start and end_col <= start_col:
         end_col = None
-    region = om.Region(
+    region = _obj(
+        om.Region,
         start_line=start,
         end_line=end,
         start_column=start_col,
         end_column=end_col,
-        snippet=om.ArtifactContent(text=loc.snippet) if loc.snippet else None,
+        snippet=_obj(om.ArtifactContent, text=loc.snippet) if loc.snippet else None,
     )
-    return om.Location(
-        physical_location=om.PhysicalLocation(
-            artifact_location=_artifact(loc.path, prefix), region=region
-        )
+    return _obj(
+        om.Location,
+        physical_location=_obj(
+            om.PhysicalLocation, artifact_location=_artifact(loc.path, prefix), region=region
+        ),
     )
 
 
-def _artifact(path: str, prefix: str = "") -> om.ArtifactLocation:
+def _artifact(path: str, prefix: str = "") -> Json:
     p = PurePosixPath(path)
     if p.is_absolute():
-        return om.ArtifactLocation(uri=p.as_uri())
+        return _obj(om.ArtifactLocation, uri=p.as_uri())
     # Percent-encoding keeps any path (spaces, '#', a pseudo-path like "image:tag") a valid URI.
-    return om.ArtifactLocation(uri=quote(prefix + p.as_posix(), safe="/"), uri_base_id=SRCROOT)
+    return _obj(
+        om.ArtifactLocation, uri=quote(prefix + p.as_posix(), safe="/"), uri_base_id=SRCROOT
+    )
 
 
 def _partial_fingerprints(f: Finding) -> dict[str, str]:
@@ -509,17 +583,14 @@ def _score(f: Finding) -> float:
     return SECURITY_SEVERITY[f.severity]
 
 
-def _tags(findings: Sequence[Finding], model: ReportModel) -> list[str]:
+def _tags(views: Sequence[FindingView]) -> list[str]:
+    findings = [fv.finding for fv in views]
     kinds = sorted({f.kind.value for f in findings})
     cwes = sorted({n for f in findings for n in f.cwe})
-    fps = {f.fingerprint for f in findings}
+    # The controls the decision maps these findings to (each view holds its own: looking them
+    # up in every control for each rule was quadratic), else those the findings name.
     controls = sorted(
-        {
-            cv.result.control_id
-            for fw in model.frameworks
-            for cv in fw.controls
-            if fps & {*cv.result.fingerprints, *cv.result.waived_fingerprints}
-        }
+        {c for fv in views if fv.control_keys for c in fv.control_ids}
         or {c for f in findings for c in f.controls}
     )
     tags = ["security", *kinds, *(f"external/cwe/cwe-{n}" for n in cwes), *controls]
