@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
+from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
@@ -24,6 +24,7 @@ from secscan.report._jinja import web_url
 from secscan.report.model import FindingView, ReportModel, RunView, build
 from secscan.results import SavedResults
 from secscan.scanners import registry
+from secscan.scanners.base import Scanner
 
 VERSION = "2.1.0"
 SCHEMA_URI = (
@@ -91,7 +92,9 @@ def build_log(model: ReportModel) -> Json:
     groups: dict[str, list[RunView]] = {}
     for rv in model.runs:
         groups.setdefault(rv.run.scanner, []).append(rv)
-    runs = [_run(name, group, model) for name, group in sorted(groups.items())]
+    # The scanner plugins say what their tools are called (read once: it scans entry points).
+    scanners = registry()
+    runs = [_run(name, group, model, scanners.get(name)) for name, group in sorted(groups.items())]
     if not runs:
         runs = [_nothing_ran(model)]
     if len(runs) > MAX_RUNS:
@@ -106,30 +109,24 @@ def build_log(model: ReportModel) -> Json:
 Json = dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class _Field:
-    name: str
-    #: The SARIF property name (sarif-om's `schema_property_name`).
-    key: str
-    default: Any
-    required: bool
+#: A sarif-om field: its attribute name, SARIF property name, default, and whether required.
+_Field = tuple[str, str, Any, bool]
+_SHAPES: dict[type, tuple[tuple[_Field, ...], frozenset[str]]] = {}
 
 
-@cache
-def _fields(cls: type) -> tuple[_Field, ...]:
-    out = []
-    for field in attr.fields(cls):
-        default = field.default
-        if isinstance(default, attr.Factory):  # type: ignore[arg-type]
-            default = default.factory()
-        required = default is attr.NOTHING
-        out.append(_Field(field.name, field.metadata["schema_property_name"], default, required))
-    return tuple(out)
-
-
-@cache
-def _names(cls: type) -> frozenset[str]:
-    return frozenset(f.name for f in _fields(cls))
+def _shape(cls: type) -> tuple[tuple[_Field, ...], frozenset[str]]:
+    """sarif-om's fields of the class, in its order, and their names."""
+    shape = _SHAPES.get(cls)
+    if shape is None:
+        fields: list[_Field] = []
+        for field in attr.fields(cls):
+            default = field.default
+            if isinstance(default, attr.Factory):  # type: ignore[arg-type]
+                default = default.factory()
+            key = field.metadata["schema_property_name"]
+            fields.append((field.name, key, default, default is attr.NOTHING))
+        shape = _SHAPES[cls] = (tuple(fields), frozenset(f[0] for f in fields))
+    return shape
 
 
 def _obj(cls: type, **values: Any) -> Json:
@@ -144,32 +141,62 @@ def _obj(cls: type, **values: Any) -> Json:
     absent `results` means the tool did not produce any. Nested values are JSON already (an
     `_obj`, or a property bag passed through `_bag`).
     """
-    if not values.keys() <= _names(cls):
-        unknown = ", ".join(sorted(values.keys() - _names(cls)))
-        raise TypeError(f"sarif-om's {cls.__name__} has no field {unknown}")
+    plan = _PLANS.get((cls, *values))
+    if plan is None:
+        plan = _plan(cls, tuple(values))
     out: Json = {}
-    for f in _fields(cls):
-        value = values.get(f.name)
+    for name, key, default, required in plan:
+        value = values[name]
         if value is None:
-            if f.required:
-                raise TypeError(f"sarif-om's {cls.__name__} requires {f.name}")
-            continue
-        if f.name != "level" and f.default is not None and value == f.default:
-            continue
-        out[f.key] = value
+            if required:
+                raise TypeError(f"sarif-om's {cls.__name__} requires {name}")
+        elif default is None or value != default:
+            out[key] = value
     return out
+
+
+#: (class, field names as a call passes them) -> the fields to write, in sarif-om's order:
+#: each call site passes the same names, so the order is worked out once per site.
+_PLANS: dict[tuple[Any, ...], tuple[_Field, ...]] = {}
+
+
+def _plan(cls: type, names: tuple[str, ...]) -> tuple[_Field, ...]:
+    fields, known = _shape(cls)
+    unknown = set(names) - known
+    if unknown:
+        raise TypeError(f"sarif-om's {cls.__name__} has no field {', '.join(sorted(unknown))}")
+    missing = [f[0] for f in fields if f[3] and f[0] not in names]
+    if missing:
+        raise TypeError(f"sarif-om's {cls.__name__} requires {', '.join(missing)}")
+    # `level` is written even at its default: code scanning users read it.
+    plan = tuple(
+        (name, key, None if name == "level" else default, required)
+        for name, key, default, required in fields
+        if name in names
+    )
+    _PLANS[(cls, *names)] = plan
+    return plan
 
 
 def _bag(value: Any) -> Any:
     """A property bag (or any free-form JSON) without its None entries, at every depth."""
     if isinstance(value, dict):
-        return {str(k): _bag(v) for k, v in value.items() if v is not None}
+        return {
+            str(k): _bag(v) if isinstance(v, _NESTED) else v
+            for k, v in value.items()
+            if v is not None
+        }
     if isinstance(value, list | tuple):
-        return [_bag(v) for v in value]
+        return [_bag(v) if isinstance(v, _NESTED) else v for v in value]
     return value
 
 
-def _run(scanner: str, group: Sequence[RunView], model: ReportModel) -> Json:
+_NESTED = (dict, list, tuple)
+
+
+def _run(
+    scanner: str, group: Sequence[RunView], model: ReportModel, cls: type[Scanner] | None
+) -> Json:
     runs = [rv.run for rv in group]
     base = _base(model)
     mine = [fv for fv in model.findings if fv.finding.scanner == scanner]
@@ -193,9 +220,9 @@ def _run(scanner: str, group: Sequence[RunView], model: ReportModel) -> Json:
     driver = _obj(
         om.ToolComponent,
         name=scanner,
-        full_name=_full_name(scanner, versions),
+        full_name=_full_name(scanner, cls, versions),
         version=versions[0] if versions else None,
-        information_uri=_information_uri(scanner),
+        information_uri=_information_uri(cls),
         rules=descriptors,
     )
     return _obj(
@@ -238,14 +265,12 @@ def _nothing_ran(model: ReportModel) -> Json:
     )
 
 
-def _information_uri(scanner: str) -> str | None:
+def _information_uri(cls: type[Scanner] | None) -> str | None:
     """Where people can read about the scanner's tool, as the scanner says (None: unknown)."""
-    cls = registry().get(scanner)
     return (getattr(cls, "url", "") or None) if cls is not None else None
 
 
-def _full_name(scanner: str, versions: Sequence[str]) -> str:
-    cls = registry().get(scanner)
+def _full_name(scanner: str, cls: type[Scanner] | None, versions: Sequence[str]) -> str:
     tool = (getattr(cls, "display_name", "") or scanner) if cls is not None else scanner
     return f"{tool} {versions[0]} (via secscan)" if versions else f"{tool} (via secscan)"
 
@@ -441,22 +466,30 @@ def _rule(rule_id: str, views: Sequence[FindingView]) -> Json:
 
 def _result(fv: FindingView, rule_index: int, prefix: str = "") -> Json:
     f = fv.finding
+    # A property bag without empty entries (as `_bag` would leave it), built so directly: one
+    # per finding.
     props: dict[str, Any] = {
         "severity": f.severity.value,
         "kind": f.kind.value,
         "confidence": f.confidence.value,
-        "cwe": [f"CWE-{n}" for n in f.cwe] or None,
-        "controls": list(fv.control_keys or fv.control_ids) or None,
-        "aliases": list(f.aliases) or None,
-        "cvssScore": f.cvss_score
-        if f.cvss_score is not None and math.isfinite(f.cvss_score)
-        else None,
-        "cvssVector": f.cvss_vector,
-        "resource": f.resource,
-        "scope": f.scope.value,
+    }
+    if f.cwe:
+        props["cwe"] = [f"CWE-{n}" for n in f.cwe]
+    if fv.control_keys or fv.control_ids:
+        props["controls"] = list(fv.control_keys or fv.control_ids)
+    if f.aliases:
+        props["aliases"] = list(f.aliases)
+    if f.cvss_score is not None and math.isfinite(f.cvss_score):
+        props["cvssScore"] = f.cvss_score
+    if f.cvss_vector is not None:
+        props["cvssVector"] = f.cvss_vector
+    if f.resource is not None:
+        props["resource"] = f.resource
+    props["scope"] = f.scope.value
+    if f.also_reported_by:
         # One result per flaw: the other tools that reported it, each with its own
         # fingerprint (see docs/reports.md, "One finding per flaw").
-        "alsoReportedBy": [
+        props["alsoReportedBy"] = [
             {
                 "scanner": src.scanner,
                 "ruleId": src.rule_id,
@@ -465,16 +498,16 @@ def _result(fv: FindingView, rule_index: int, prefix: str = "") -> Json:
             }
             for src in f.also_reported_by
         ]
-        or None,
-    }
     if f.package is not None:
-        props["package"] = {
-            "name": f.package.name,
-            "version": f.package.version,
-            "ecosystem": f.package.ecosystem,
-            "purl": f.package.purl,
-            "fixedVersions": list(f.package.fixed_versions),
-        }
+        props["package"] = _bag(
+            {
+                "name": f.package.name,
+                "version": f.package.version,
+                "ecosystem": f.package.ecosystem,
+                "purl": f.package.purl,
+                "fixedVersions": list(f.package.fixed_versions),
+            }
+        )
     suppressions = None
     if fv.waiver is not None:
         w = fv.waiver
@@ -518,7 +551,7 @@ def _result(fv: FindingView, rule_index: int, prefix: str = "") -> Json:
         partial_fingerprints=_partial_fingerprints(f),
         suppressions=suppressions,
         baseline_state=baseline,
-        properties=_bag(props),
+        properties=props,
     )
 
 
@@ -558,13 +591,19 @@ def _location(f: Finding, prefix: str = "") -> Json:
 
 
 def _artifact(path: str, prefix: str = "") -> Json:
+    uri, base = _uri(path, prefix)
+    return _obj(om.ArtifactLocation, uri=uri, uri_base_id=base)
+
+
+@lru_cache(maxsize=8192)
+def _uri(path: str, prefix: str) -> tuple[str, str | None]:
+    """A file's URI and the base it is relative to (None: absolute). Cached: a scan's
+    findings share their files, and parsing a path costs more than the rest of a result."""
     p = PurePosixPath(path)
     if p.is_absolute():
-        return _obj(om.ArtifactLocation, uri=p.as_uri())
+        return p.as_uri(), None
     # Percent-encoding keeps any path (spaces, '#', a pseudo-path like "image:tag") a valid URI.
-    return _obj(
-        om.ArtifactLocation, uri=quote(prefix + p.as_posix(), safe="/"), uri_base_id=SRCROOT
-    )
+    return quote(prefix + p.as_posix(), safe="/"), SRCROOT
 
 
 def _partial_fingerprints(f: Finding) -> dict[str, str]:
