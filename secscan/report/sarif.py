@@ -145,8 +145,8 @@ def _obj(cls: type, **values: Any) -> Json:
     if plan is None:
         plan = _plan(cls, tuple(values))
     out: Json = {}
-    for name, key, default, required in plan:
-        value = values[name]
+    for name, key, default, required, absent in plan:
+        value = values.get(name, absent)
         if value is None:
             if required:
                 raise TypeError(f"sarif-om's {cls.__name__} requires {name}")
@@ -155,12 +155,15 @@ def _obj(cls: type, **values: Any) -> Json:
     return out
 
 
+#: One field to write: attribute name, SARIF name, the default it is left out at (None:
+#: never), required, and its value when the call does not pass it.
+_Write = tuple[str, str, Any, bool, Any]
 #: (class, field names as a call passes them) -> the fields to write, in sarif-om's order:
 #: each call site passes the same names, so the order is worked out once per site.
-_PLANS: dict[tuple[Any, ...], tuple[_Field, ...]] = {}
+_PLANS: dict[tuple[Any, ...], tuple[_Write, ...]] = {}
 
 
-def _plan(cls: type, names: tuple[str, ...]) -> tuple[_Field, ...]:
+def _plan(cls: type, names: tuple[str, ...]) -> tuple[_Write, ...]:
     fields, known = _shape(cls)
     unknown = set(names) - known
     if unknown:
@@ -168,11 +171,12 @@ def _plan(cls: type, names: tuple[str, ...]) -> tuple[_Field, ...]:
     missing = [f[0] for f in fields if f[3] and f[0] not in names]
     if missing:
         raise TypeError(f"sarif-om's {cls.__name__} requires {', '.join(missing)}")
-    # `level` is written even at its default: code scanning users read it.
+    # `level` is written even at its default, and at its default when not passed (as
+    # sarif-om's object would have it): code scanning users read it.
     plan = tuple(
-        (name, key, None if name == "level" else default, required)
+        (name, key, None if name == "level" else default, required, default)
         for name, key, default, required in fields
-        if name in names
+        if name in names or (name == "level" and default is not None)
     )
     _PLANS[(cls, *names)] = plan
     return plan
