@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 
 from secscan.findings import (
     AdvisorySource,
@@ -511,5 +512,7 @@ def _split_id(text: str) -> list[str]:
     return parts
 
 
+@lru_cache(maxsize=4096)
 def slug(text: str) -> str:
+    # Cached: the HTML report slugs each finding's controls, the same few hundred keys.
     return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")
