@@ -54,7 +54,9 @@ PROP_FINGERPRINT = "secscan:fingerprint"
 
 
 def render(saved: SavedResults, now: datetime) -> str:
-    text = JsonV1Dot6(bom(build(saved, now))).output_as_string(indent=2)
+    # Compact: the text is parsed again at once, and the library indents with the slow
+    # pure-Python encoder.
+    text = JsonV1Dot6(bom(build(saved, now))).output_as_string()
     # The library's key order varies with its internals; sorted keys make the bytes stable.
     return _json.dumps_indented(json.loads(text), sort_keys=True, ensure_ascii=False) + "\n"
 
