@@ -85,7 +85,7 @@ def dumps_indented(
     """
     if _encoder.c_make_encoder is not None:  # type: ignore[attr-defined]
         try:
-            return _Indented(sort_keys, ensure_ascii, allow_nan).dumps(value)
+            return _indented(value, sort_keys, ensure_ascii, allow_nan)
         except (_Unsure, ValueError, TypeError, RecursionError):
             pass
     return json.dumps(
@@ -99,6 +99,9 @@ class _Unsure(Exception):
 
 #: Exactly these types (no subclass) are encoded by the fast walk; anything else is _Unsure.
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+_CONTAINERS = frozenset({dict, list, tuple})
+#: Flat containers up to this size are written in Python: calling the C encoder costs more.
+_SMALL = 3
 _INF = float("inf")
 
 
@@ -106,110 +109,105 @@ def _unsure(value: object) -> object:
     raise _Unsure
 
 
-class _Indented:
-    def __init__(self, sort_keys: bool, ensure_ascii: bool, allow_nan: bool) -> None:
-        self._sort_keys = sort_keys
-        self._allow_nan = allow_nan
-        self._string: Callable[[str], str] = (
-            _encoder.encode_basestring_ascii if ensure_ascii else _encoder.encode_basestring
-        )
-        self._leaf_encoders: dict[int, Callable[[Any, int], Any]] = {}
-        self._out: list[str] = []
+def _indented(value: Any, sort_keys: bool, ensure_ascii: bool, allow_nan: bool) -> str:
+    """The fast walk (closures over locals: this runs once per object and array)."""
+    string: Callable[[str], str] = (
+        _encoder.encode_basestring_ascii if ensure_ascii else _encoder.encode_basestring
+    )
+    out: list[str] = []
+    emit = out.append
+    #: "\n" and the indent of each depth; the C encoder of a flat container at each depth
+    #: (its item separator carries the newline and the indent of the items).
+    newlines: list[str] = []
+    leaves: list[Callable[[Any, int], Any]] = []
 
-    def dumps(self, value: Any) -> str:
-        self._value(value, 0)
-        return "".join(self._out)
-
-    def _leaf(self, depth: int) -> Callable[[Any, int], Any]:
-        """The C encoder of a flat object or array at this depth: its item separator carries
-        the newline and the indent of the items."""
-        enc = self._leaf_encoders.get(depth)
-        if enc is None:
-            enc = _encoder.c_make_encoder(  # type: ignore[attr-defined]
-                None,  # no cycle check: a leaf holds no container
-                _unsure,
-                self._string,
-                None,
-                ": ",
-                ",\n" + "  " * (depth + 1),
-                self._sort_keys,
-                False,
-                self._allow_nan,
+    def newline(depth: int) -> str:
+        while len(newlines) <= depth + 1:
+            d = len(newlines)
+            newlines.append("\n" + "  " * d)
+            leaves.append(
+                _encoder.c_make_encoder(  # type: ignore[attr-defined]
+                    None,  # no cycle check: a leaf holds no container
+                    _unsure,
+                    string,
+                    None,
+                    ": ",
+                    ",\n" + "  " * (d + 1),
+                    sort_keys,
+                    False,
+                    allow_nan,
+                )
             )
-            self._leaf_encoders[depth] = enc
-        return enc
+        return newlines[depth]
 
-    def _value(self, value: Any, depth: int) -> None:
-        out = self._out
-        kind = type(value)
-        if kind is dict:
-            if not value:
-                out.append("{}")
+    def scalar(item: Any) -> str:
+        if item is None:
+            return "null"
+        if item is True:
+            return "true"
+        if item is False:
+            return "false"
+        kind = type(item)
+        if kind is str:
+            return string(item)
+        if kind is int:
+            return int.__repr__(item)
+        if kind is float and item == item and item not in (_INF, -_INF):
+            return float.__repr__(item)
+        raise _Unsure  # NaN and Infinity, written or refused: the standard library's way
+
+    def container(obj: Any, depth: int) -> None:
+        is_dict = type(obj) is dict
+        items = obj.values() if is_dict else obj
+        for item in items:
+            if type(item) not in _SCALARS:
+                break
+        else:
+            if len(obj) > _SMALL:
+                newline(depth)
+                flat = "".join(leaves[depth](obj, 0))
+                emit(f"{flat[0]}{newlines[depth + 1]}{flat[1:-1]}{newlines[depth]}{flat[-1]}")
                 return
-            for item in value.values():
-                if type(item) not in _SCALARS:
-                    break
-            else:
-                flat = "".join(self._leaf(depth)(value, 0))
-                out.append("{\n" + "  " * (depth + 1) + flat[1:-1] + "\n" + "  " * depth + "}")
-                return
-            inner = "\n" + "  " * (depth + 1)
-            string = self._string
+        inner = newline(depth + 1)
+        if is_dict:
             sep = "{" + inner
-            items = sorted(value.items()) if self._sort_keys else value.items()
-            for key, item in items:
+            for key, item in sorted(obj.items()) if sort_keys else obj.items():
                 if type(key) is not str:
                     raise _Unsure
-                if type(item) is str:
-                    out.append(sep + string(key) + ": " + string(item))
-                elif type(item) in _SCALARS:
-                    out.append(sep + string(key) + ": " + self._scalar(item))
+                kind = type(item)
+                if kind is str:
+                    emit(f"{sep}{string(key)}: {string(item)}")
+                elif kind in _CONTAINERS and item:
+                    emit(f"{sep}{string(key)}: ")
+                    container(item, depth + 1)
+                elif kind in _CONTAINERS:
+                    emit(f"{sep}{string(key)}: {'{}' if kind is dict else '[]'}")
                 else:
-                    out.append(sep + string(key) + ": ")
-                    self._value(item, depth + 1)
+                    emit(f"{sep}{string(key)}: {scalar(item)}")
                 sep = "," + inner
-            out.append("\n" + "  " * depth + "}")
-        elif kind is list or kind is tuple:
-            if not value:
-                out.append("[]")
-                return
-            for item in value:
-                if type(item) not in _SCALARS:
-                    break
-            else:
-                flat = "".join(self._leaf(depth)(value, 0))
-                out.append("[\n" + "  " * (depth + 1) + flat[1:-1] + "\n" + "  " * depth + "]")
-                return
-            inner = "\n" + "  " * (depth + 1)
-            string = self._string
-            sep = "[" + inner
-            for item in value:
-                if type(item) is str:
-                    out.append(sep + string(item))
-                elif type(item) in _SCALARS:
-                    out.append(sep + self._scalar(item))
-                else:
-                    out.append(sep)
-                    self._value(item, depth + 1)
-                sep = "," + inner
-            out.append("\n" + "  " * depth + "]")
-        elif kind in _SCALARS:
-            out.append(self._scalar(value))
+            emit(newlines[depth] + "}")
         else:
-            raise _Unsure
+            sep = "[" + inner
+            for item in obj:
+                kind = type(item)
+                if kind is str:
+                    emit(sep + string(item))
+                elif kind in _CONTAINERS and item:
+                    emit(sep)
+                    container(item, depth + 1)
+                elif kind in _CONTAINERS:
+                    emit(sep + ("{}" if kind is dict else "[]"))
+                else:
+                    emit(sep + scalar(item))
+                sep = "," + inner
+            emit(newlines[depth] + "]")
 
-    def _scalar(self, value: str | int | float | bool | None) -> str:
-        if value is None:
-            return "null"
-        if value is True:
-            return "true"
-        if value is False:
-            return "false"
-        if type(value) is str:
-            return self._string(value)
-        if type(value) is int:
-            return int.__repr__(value)
-        assert type(value) is float  # noqa: S101 - _SCALARS holds nothing else
-        if value != value or value in (_INF, -_INF):
-            raise _Unsure  # NaN and Infinity, written or refused: the standard library's way
-        return float.__repr__(value)
+    kind = type(value)
+    if kind in _CONTAINERS:
+        if value:
+            container(value, 0)
+        else:
+            emit("{}" if kind is dict else "[]")
+    else:
+        emit(scalar(value))
+    return "".join(out)
