@@ -129,8 +129,23 @@ class ComplianceView:
         return next((r for r in self.rules if r.id == rule_id), None)
 
 
+#: The compliance views of the last report model, by framework: `secscan compliance` writes
+#: each framework in up to four formats, and the OSCAL scan format writes all of them.
+_views: tuple[ReportModel | None, dict[str, ComplianceView]] = (None, {})
+
+
 def view(saved: SavedResults, now: datetime, framework: str) -> ComplianceView:
+    global _views
     model = build(saved, now)
+    if _views[0] is not model:
+        _views = (model, {})
+    known = _views[1].get(framework)
+    if known is None:
+        known = _views[1][framework] = _view(model, framework)
+    return known
+
+
+def _view(model: ReportModel, framework: str) -> ComplianceView:
     fw = model.framework(framework)
     if fw is None:
         known = ", ".join(f.id for f in model.frameworks) or "none"
@@ -177,7 +192,8 @@ def _groups(views: Sequence[FindingView]) -> tuple[RuleGroup, ...]:
             scanner=scanner,
             rule_id=rule_id,
             title=fvs[0].finding.title or rule_id,
-            severity=max(fv.finding.severity for fv in fvs),
+            # A control's findings are in report order, most severe first.
+            severity=fvs[0].finding.severity,
             count=len(fvs),
             examples=tuple(fvs[:MAX_EXAMPLES]),
         )
