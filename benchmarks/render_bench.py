@@ -19,7 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,7 +42,7 @@ from secscan.findings import (
     Severity,
 )
 from secscan.policy import judge
-from secscan.report import COMPLIANCE_FORMATS, FORMATS
+from secscan.report import COMPLIANCE_FORMATS, FORMATS, Format
 from secscan.report.model import build
 from secscan.results import SavedResults, dumps, loads
 
@@ -345,21 +345,25 @@ waivers:
 """
 
 
-def _timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
-    """Median wall and CPU seconds of `repeat` calls, and the last call's result."""
+def _timed(
+    fn: Callable[..., Any], repeat: int, setup: Callable[[], Any] | None = None
+) -> tuple[float, float, Any]:
+    """Median wall and CPU seconds of `repeat` calls, and the last call's result; `setup`
+    (not timed) makes each call's argument afresh."""
     times, cpu, out = [], [], None
     for _ in range(repeat):
+        args = () if setup is None else (setup(),)
         start, start_cpu = time.perf_counter(), time.process_time()
-        out = fn()
+        out = fn(*args)
         times.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
     return statistics.median(times), statistics.median(cpu), out
 
 
-def _profile(fn: Callable[[], Any], top: int) -> str:
+def _profile(fn: Callable[..., Any], top: int, setup: Callable[[], Any] | None = None) -> str:
     """The stage's own-time profile, with repository and site-packages prefixes trimmed."""
     prof = cProfile.Profile()
-    prof.runcall(fn)
+    prof.runcall(fn, *(() if setup is None else (setup(),)))
     buf = io.StringIO()
     pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(top)
     text = (
@@ -396,8 +400,8 @@ def run(count: int, repeat: int, profile_top: int = 0) -> dict[str, Any]:
     cpu: dict[str, float] = {}
     out["stages"], out["cpu"] = stages, cpu
 
-    def stage(name: str, fn: Callable[[], Any]) -> Any:
-        stages[name], cpu[name], value = _timed(fn, repeat)
+    def stage(name: str, fn: Callable[..., Any], setup: Callable[[], Any] | None = None) -> Any:
+        stages[name], cpu[name], value = _timed(fn, repeat, setup)
         return value
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -411,29 +415,39 @@ def run(count: int, repeat: int, profile_top: int = 0) -> dict[str, Any]:
     saved = SavedResults(*judged)
 
     def fresh() -> SavedResults:
-        """The same results in a new object: its report model is not built yet."""
+        """The same results in a new object: nothing of its reports is built yet."""
         return SavedResults(saved.result, saved.decision)
 
+    def modelled() -> SavedResults:
+        """Fresh results with their report model built (each format's stage starts here)."""
+        new = fresh()
+        build(new, NOW)
+        return new
+
     model = stage("report:model", lambda: build(fresh(), NOW))
-    build(saved, NOW)  # the model every render: stage below renders
     sizes: dict[str, int] = {}
     for name, fmt in FORMATS.items():
-        files = stage(f"render:{name}", lambda fmt=fmt: fmt.outputs(saved, NOW))
+        files = stage(f"render:{name}", lambda s, fmt=fmt: fmt.outputs(s, NOW), modelled)
         sizes[name] = sum(len(t.encode()) for t in files.values())
     frameworks = [fw.id for fw in model.frameworks]
+
+    def documents(s: SavedResults, formats: Iterable[Format]) -> None:
+        for fmt in formats:
+            for fw in frameworks:
+                fmt.render(s, NOW, framework=fw)
+
     for name, fmt in COMPLIANCE_FORMATS.items():
-        stage(
-            f"compliance:{name}",
-            lambda fmt=fmt: [fmt.render(saved, NOW, framework=fw) for fw in frameworks],
-        )
-    stage("terminal:summary", lambda: summary(saved, list(FORMATS)))
+        stage(f"compliance:{name}", lambda s, fmt=fmt: documents(s, [fmt]), modelled)
+    stage("terminal:summary", lambda s: summary(s, list(FORMATS)), modelled)
 
-    def every_format() -> None:
-        cold = fresh()
+    def every_format(s: SavedResults) -> None:
         for fmt in FORMATS.values():
-            fmt.outputs(cold, NOW)
+            fmt.outputs(s, NOW)
 
-    stage("render:all", every_format)
+    # What `secscan scan --format <every format>` and `secscan compliance` (every framework,
+    # every format) render, each from results not modelled yet.
+    stage("render:all", every_format, fresh)
+    stage("compliance:all", lambda s: documents(s, COMPLIANCE_FORMATS.values()), fresh)
     text = dumps(*judged)
     stage("results:read-back", lambda: loads(text))
     out["bytes"] = sizes
@@ -446,15 +460,17 @@ def run(count: int, repeat: int, profile_top: int = 0) -> dict[str, Any]:
     out["policy_and_formats_cpu_s"] = sum(cpu[k] for k in total)
     out["target_s"] = TARGET_S
     if profile_top:
-        calls: dict[str, Callable[[], Any]] = {
-            "policy:judge": lambda: judge.judge(result, inputs, NOW),
-            "report:model": lambda: build(fresh(), NOW),
-            **{f"render:{n}": (lambda f=f: f.outputs(saved, NOW)) for n, f in FORMATS.items()},
+        calls: dict[str, tuple[Callable[..., Any], Callable[[], Any] | None]] = {
+            "policy:judge": (lambda: judge.judge(result, inputs, NOW), None),
+            "report:model": (lambda s: build(s, NOW), fresh),
+            **{
+                f"render:{n}": (lambda s, f=f: f.outputs(s, NOW), modelled)
+                for n, f in FORMATS.items()
+            },
         }
-        build(saved, NOW)
         out["profiles"] = {
-            stage: _profile(fn, profile_top)
-            for stage, fn in calls.items()
+            stage: _profile(fn, profile_top, setup)
+            for stage, (fn, setup) in calls.items()
             if stages.get(stage, 0.0) > PROFILE_OVER
         }
     return out
