@@ -322,10 +322,12 @@ def _build(saved: SavedResults, now: datetime) -> ReportModel:
             by_fp_expired.setdefault(fp, []).append(w)
     # Sorted once here (a stable sort), so each finding's list below is in control order.
     ordered = sorted(controls, key=_control_sort)
-    fp_controls: dict[str, list[ControlResult]] = {}
-    for c in ordered:
+    fp_controls: dict[str, list[int]] = {}  # fingerprint -> positions in `ordered`
+    for i, c in enumerate(ordered):
         for fp in (*c.fingerprints, *c.waived_fingerprints):
-            fp_controls.setdefault(fp, []).append(c)
+            fp_controls.setdefault(fp, []).append(i)
+    # Findings of one rule map to the same controls: their keys and ids are made once.
+    mapped_names: dict[tuple[int, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}
     new_fps = None
     if decision is not None and decision.new_fingerprints is not None:
         new_fps = set(decision.new_fingerprints)
@@ -351,9 +353,16 @@ def _build(saved: SavedResults, now: datetime) -> ReportModel:
         waiver = by_fp_waiver.get(f.fingerprint)
         if waiver is None and f.fingerprint in waived_fps:
             waiver = _control_waiver(f, active)
-        mapped = fp_controls.get(f.fingerprint, ())
-        keys = tuple(dict.fromkeys(control_key(c.framework, c.control_id) for c in mapped))
-        ids = tuple(dict.fromkeys(c.control_id for c in mapped)) or tuple(sorted(set(f.controls)))
+        positions = tuple(fp_controls.get(f.fingerprint, ()))
+        names = mapped_names.get(positions)
+        if names is None:
+            mapped = [ordered[i] for i in positions]
+            names = mapped_names[positions] = (
+                tuple(dict.fromkeys(control_key(c.framework, c.control_id) for c in mapped)),
+                tuple(dict.fromkeys(c.control_id for c in mapped)),
+            )
+        keys, ids = names
+        ids = ids or tuple(sorted(set(f.controls)))
         views.append(
             FindingView(
                 finding=f,
