@@ -156,6 +156,25 @@ def _indented(value: Any, sort_keys: bool, ensure_ascii: bool, allow_nan: bool) 
             return float.__repr__(item)
         raise _Unsure  # NaN and Infinity, written or refused: the standard library's way
 
+    def plain_object(item: Any) -> bool:
+        """A non-empty object of plain values only (a finding of a control's list)."""
+        if type(item) is not dict or not item:
+            return False
+        for field in item.values():
+            if type(field) not in _SCALARS:
+                return False
+        return True
+
+    def flat_run(run: Any, depth: int) -> str:
+        """Consecutive flat objects of an array at `depth`, as their text in it: one C
+        encoder call with the objects' separators, then the array's own put in. In that
+        text `},<newline>{` can only be the array's: a raw newline is always a separator,
+        and inside an object a key follows one."""
+        inner, items = newline(depth + 1), newline(depth + 2)
+        text = "".join(leaves[depth + 1](run, 0))
+        text = text.replace("}," + items + "{", inner + "}," + inner + "{" + items)
+        return f"{{{items}{text[2:-2]}{inner}}}"
+
     def container(obj: Any, depth: int) -> None:
         is_dict = type(obj) is dict
         items = obj.values() if is_dict else obj
@@ -188,9 +207,17 @@ def _indented(value: Any, sort_keys: bool, ensure_ascii: bool, allow_nan: bool) 
             emit(newlines[depth] + "}")
         else:
             sep = "[" + inner
-            for item in obj:
+            at, end = 0, len(obj)
+            while at < end:
+                item = obj[at]
+                at += 1
                 kind = type(item)
-                if kind is str:
+                if kind is dict and plain_object(item) and at < end and plain_object(obj[at]):
+                    start = at - 1
+                    while at < end and plain_object(obj[at]):
+                        at += 1
+                    emit(sep + flat_run(obj[start:at], depth))
+                elif kind is str:
                     emit(sep + string(item))
                 elif kind in _CONTAINERS and item:
                     emit(sep)

@@ -110,6 +110,33 @@ def test_odd_keys_give_what_json_gives(value: Any, sort_keys: bool) -> None:
     _same_as_json(value, sort_keys=sort_keys)
 
 
+#: Strings that look like the structure the writer edits in its text.
+BRACES = st.sampled_from(["},\n    {", "}, {", "{", "}", "[", "]", ",", "\n", '"', "\\", ": "])
+FLAT = st.dictionaries(
+    st.one_of(KEYS, BRACES),
+    st.one_of(SCALARS, BRACES),
+    max_size=4,
+)
+
+
+@PROPS
+@given(
+    st.lists(st.one_of(FLAT, FLAT, SCALARS, st.just({"p": {"q": 1}})), max_size=8),
+    st.integers(0, 3),
+    st.booleans(),
+    st.booleans(),
+)
+@example([{"a": "},\n    {"}, {"b": 1}], 1, False, False)
+@example([{"a": 1}, {}], 0, True, True)
+def test_arrays_of_flat_objects_nested_anywhere(
+    items: list[dict[str, Any]], depth: int, sort_keys: bool, ensure_ascii: bool
+) -> None:
+    value: Any = items
+    for _ in range(depth):
+        value = {"k": value, "n": 1}
+    _same_as_json(value, sort_keys=sort_keys, ensure_ascii=ensure_ascii)
+
+
 def test_a_report_shaped_document() -> None:
     findings = [
         {
