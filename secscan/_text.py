@@ -23,6 +23,10 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def visible(text: str) -> str:
     """ESC as `\\x1b`, U+202E as `\\u202e`: the character is shown, never acted on."""
+    # Every character shown is unprintable (a control, a format character, a surrogate):
+    # printable text, nearly all of it, is returned without a regex pass.
+    if text.isprintable():
+        return text
     return _CONTROL.sub(_escape, text)
 
 
@@ -33,6 +37,10 @@ def json_visible(text: str) -> str:
     reader accepts as text (secscan's own loader refuses it), written raw it cannot be
     encoded at all.
     """
+    # Of ASCII only DEL is replaced: ASCII text without one (nearly every report) is returned
+    # as it is (isascii is a constant-time test on a str).
+    if text.isascii() and "\x7f" not in text:
+        return text
     text = _SURROGATE.sub("\ufffd", text)
     return _JSON_UNESCAPED.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 

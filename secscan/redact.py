@@ -265,6 +265,10 @@ _CANDIDATE_RUN = re.compile(r"[A-Za-z0-9+/=_\-]{16,}")
 
 def _candidates(text: str) -> tuple[str, list[tuple[int, int]]]:
     """The lines that may hold a token format, joined, and (reduced, original) line starts."""
+    # A line is kept for a URL or a long run; a text with neither has no such line (runs
+    # cannot span lines: no line break is in their class). Most texts are short prose.
+    if "://" not in text and not _CANDIDATE_RUN.search(text):
+        return "", []
     kept: list[str] = []
     offsets: list[tuple[int, int]] = []
     at = 0
@@ -576,24 +580,40 @@ class Redactor:
         known = own if own_file_only else None
         loc = f.location
         path = loc.path
-        new_loc = replace(loc, snippet=self.optional(loc.snippet, path, known))
+        snippet = self.optional(loc.snippet, path, known)
         pkg = f.package
-        new_pkg = (
-            replace(
-                pkg,
-                name=self.text(pkg.name, None, known),
-                version=self.text(pkg.version, None, known),
-                purl=self.optional(pkg.purl, None, known),
+        pkg_texts = (
+            (
+                self.text(pkg.name, None, known),
+                self.text(pkg.version, None, known),
+                self.optional(pkg.purl, None, known),
             )
             if pkg is not None
             else None
         )
+        # In this order: what one text shows is masked in the texts after it.
+        title = self.text(f.title, path, known)
+        message = self.text(f.message, path, known)
+        remediation = self.optional(f.remediation, path, known)
+        resource = self.optional(f.resource, path, known)
+        if (
+            snippet == loc.snippet
+            and (pkg is None or pkg_texts == (pkg.name, pkg.version, pkg.purl))
+            and (title, message, remediation, resource)
+            == (f.title, f.message, f.remediation, f.resource)
+        ):
+            return f  # nearly every finding: nothing to mask, no copy
+        new_loc = replace(loc, snippet=snippet)
+        new_pkg = None
+        if pkg is not None and pkg_texts is not None:
+            name, version, purl = pkg_texts
+            new_pkg = replace(pkg, name=name, version=version, purl=purl)
         out = replace(
             f,
-            title=self.text(f.title, path, known),
-            message=self.text(f.message, path, known),
-            remediation=self.optional(f.remediation, path, known),
-            resource=self.optional(f.resource, path, known),
+            title=title,
+            message=message,
+            remediation=remediation,
+            resource=resource,
             location=new_loc,
             package=new_pkg,
         )

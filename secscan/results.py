@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -39,8 +38,13 @@ def to_dict(result: ScanResult, decision: Decision | None = None) -> dict[str, A
 
 
 def dumps(result: ScanResult, decision: Decision | None = None) -> str:
-    data = _finite(to_dict(result, decision))
-    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    data = to_dict(result, decision)
+    try:
+        text = _json.dumps_indented(data, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    except ValueError:  # a tool's NaN score: written as null (rare, so the copy is made only then)
+        text = _json.dumps_indented(
+            _finite(data), sort_keys=True, ensure_ascii=False, allow_nan=False
+        )
     return json_visible(text) + "\n"
 
 

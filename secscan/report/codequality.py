@@ -5,10 +5,10 @@ Open findings only: a waived finding is an accepted risk, not a code-quality pro
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
+from secscan import _json
 from secscan.findings import Severity
 from secscan.report.model import FindingView, build
 from secscan.results import SavedResults
@@ -26,7 +26,7 @@ _MAX_DESCRIPTION = 1000
 
 def render(saved: SavedResults, now: datetime) -> str:
     issues = [_issue(fv) for fv in build(saved, now).open_findings]
-    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
+    return _json.dumps_indented(issues, ensure_ascii=False) + "\n"
 
 
 def _issue(fv: FindingView) -> dict[str, Any]:

@@ -5,12 +5,12 @@ Rendered per framework by `secscan compliance` as HTML (printable), Markdown or 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from secscan import _json
 from secscan._text import json_visible
 from secscan.errors import UsageError
 from secscan.findings import Excluded, RunStatus, Severity
@@ -129,8 +129,37 @@ class ComplianceView:
         return next((r for r in self.rules if r.id == rule_id), None)
 
 
+@dataclass(slots=True)
+class _Shared:
+    """What the documents of one report model share: each framework's view (`secscan
+    compliance` writes a framework in up to four formats, the OSCAL scan format all of
+    them), and each finding's JSON entry (a finding evidences a dozen controls). Read only."""
+
+    model: ReportModel | None = None
+    views: dict[str, ComplianceView] = field(default_factory=dict)
+    entries: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+_shared = _Shared()
+
+
+def _of(model: ReportModel) -> _Shared:
+    global _shared
+    if _shared.model is not model:
+        _shared = _Shared(model)
+    return _shared
+
+
 def view(saved: SavedResults, now: datetime, framework: str) -> ComplianceView:
     model = build(saved, now)
+    shared = _of(model)
+    known = shared.views.get(framework)
+    if known is None:
+        known = shared.views[framework] = _view(model, framework)
+    return known
+
+
+def _view(model: ReportModel, framework: str) -> ComplianceView:
     fw = model.framework(framework)
     if fw is None:
         known = ", ".join(f.id for f in model.frameworks) or "none"
@@ -177,7 +206,8 @@ def _groups(views: Sequence[FindingView]) -> tuple[RuleGroup, ...]:
             scanner=scanner,
             rule_id=rule_id,
             title=fvs[0].finding.title or rule_id,
-            severity=max(fv.finding.severity for fv in fvs),
+            # A control's findings are in report order, most severe first.
+            severity=fvs[0].finding.severity,
             count=len(fvs),
             examples=tuple(fvs[:MAX_EXAMPLES]),
         )
@@ -211,7 +241,7 @@ def filename(framework: str, fmt: str) -> str:
 
 
 def render_json(cv: ComplianceView) -> str:
-    text = json.dumps(to_dict(cv), indent=2, ensure_ascii=False, allow_nan=False)
+    text = _json.dumps_indented(to_dict(cv), ensure_ascii=False, allow_nan=False)
     return json_visible(text) + "\n"
 
 
@@ -255,7 +285,7 @@ def to_dict(cv: ComplianceView) -> dict[str, Any]:
         },
         "summary": {s.value: n for s, n in cv.counts},
         "scanners": [_run_dict(rv, m) for rv in m.runs],
-        "controls": [_control_dict(row) for row in cv.rows],
+        "controls": [_control_dict(row, _of(m).entries) for row in cv.rows],
         "mapping_rules": [
             {
                 "id": r.id,
@@ -322,7 +352,7 @@ def _run_dict(rv: RunView, m: ReportModel) -> dict[str, Any]:
     }
 
 
-def _control_dict(row: ControlRow) -> dict[str, Any]:
+def _control_dict(row: ControlRow, entries: dict[int, dict[str, Any]]) -> dict[str, Any]:
     c, r = row.view, row.result
     return {
         "id": r.control_id,
@@ -352,9 +382,17 @@ def _control_dict(row: ControlRow) -> dict[str, Any]:
             }
             for e in r.rule_evidence
         ],
-        "findings": [_finding_dict(fv) for fv in c.findings],
-        "waived_findings": [_finding_dict(fv) for fv in c.waived],
+        "findings": [_entry(fv, entries) for fv in c.findings],
+        "waived_findings": [_entry(fv, entries) for fv in c.waived],
     }
+
+
+def _entry(fv: FindingView, entries: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    # The views belong to the model the entries are kept with: their ids are theirs.
+    entry = entries.get(id(fv))
+    if entry is None:
+        entry = entries[id(fv)] = _finding_dict(fv)
+    return entry
 
 
 def _finding_dict(fv: FindingView) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from cyclonedx.model.vulnerability import (
 from cyclonedx.output.json import JsonV1Dot6
 from packageurl import PackageURL
 
+from secscan import _json
 from secscan.findings import Finding, Package, Severity
 from secscan.policy import vex
 from secscan.report import _vex
@@ -53,9 +54,11 @@ PROP_FINGERPRINT = "secscan:fingerprint"
 
 
 def render(saved: SavedResults, now: datetime) -> str:
-    text = JsonV1Dot6(bom(build(saved, now))).output_as_string(indent=2)
+    # Compact: the text is parsed again at once, and the library indents with the slow
+    # pure-Python encoder.
+    text = JsonV1Dot6(bom(build(saved, now))).output_as_string()
     # The library's key order varies with its internals; sorted keys make the bytes stable.
-    return json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return _json.dumps_indented(json.loads(text), sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def bom(model: ReportModel) -> Bom:

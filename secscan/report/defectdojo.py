@@ -7,10 +7,10 @@ it rejects a whole file that carries any other per-finding key.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
+from secscan import _json
 from secscan.findings import Finding, FindingKind, RunStatus, Severity
 from secscan.report.model import FindingView, ReportModel, build
 from secscan.results import SavedResults
@@ -149,4 +149,4 @@ def _safe(name: str) -> str:
 
 
 def _dumps(data: dict[str, Any]) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return _json.dumps_indented(data, ensure_ascii=False) + "\n"

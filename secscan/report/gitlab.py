@@ -8,13 +8,13 @@ Written to GitLab's own schemas (the tests validate against the vendored copies)
 from __future__ import annotations
 
 import base64
-import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from secscan import _json
 from secscan.errors import UsageError
 from secscan.findings import Finding, FindingKind, RunStatus, ScannerRun, Severity
 from secscan.report._jinja import web_url
@@ -128,7 +128,7 @@ def render(
     report: ReportType,
     schema_version: str = DEFAULT_SCHEMA_VERSION,
 ) -> str:
-    return json.dumps(document(build(saved, now), report, schema_version), indent=2) + "\n"
+    return _json.dumps_indented(document(build(saved, now), report, schema_version)) + "\n"
 
 
 def document(model: ReportModel, report: ReportType, schema_version: str) -> dict[str, Any]:

@@ -1,10 +1,19 @@
-"""The self-contained HTML report: one file, inline CSS/JS/SVG, a CSP that forbids every fetch."""
+"""The self-contained HTML report: one file, inline CSS/JS/SVG, a CSP that forbids every fetch.
+
+The page is the template's; the findings table, one `<tbody>` per finding and the bulk of a
+big report, is written here (`finding_row`): ten thousand findings through the template's
+loop took seconds, mostly in per-value template machinery.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from markupsafe import Markup
+
+from secscan._text import visible
 from secscan.findings import FindingKind
 from secscan.history.trends import Trends
 from secscan.report import _jinja, trend_charts
@@ -47,8 +56,8 @@ def render_model(model: ReportModel, trends: Trends | None = None) -> str:
         csp=content_security_policy(css, js),
         severity_bars=_bars(model),
         options=_options(model),
+        finding_rows=finding_rows(model.findings),
         slug=slug,
-        search=search_text,
     )
 
 
@@ -110,3 +119,176 @@ def _options(model: ReportModel) -> dict[str, list[Option]]:
         "kind": [Option(k.value, k.value) for k in FindingKind if k in present_kind],
         "control": [Option(k, v) for k, v in sorted(controls.items(), key=lambda kv: kv[1])],
     }
+
+
+def finding_rows(views: Sequence[FindingView]) -> list[Markup]:
+    """Each finding's `<tbody>` of the findings table (its row and its hidden detail)."""
+    text = _Text()
+    # Markup: every value in a row went through `_Text` (autoescape's escape) above.
+    return [Markup(finding_row(fv, text)) for fv in views]  # noqa: S704
+
+
+class _Text:
+    """Scanned text as HTML, as the template writes a value: controls shown (`visible`),
+    then escaped with autoescape's own function. Values that repeat across findings (rule,
+    file, title, the controls' links) are escaped once."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, str] = {}
+        self._controls: dict[tuple[str, ...], tuple[str, str]] = {}
+
+    def __call__(self, value: object) -> str:
+        text = visible(value) if isinstance(value, str) else str(value)
+        # markupsafe.escape's five replacements (checked against it for every code point),
+        # without building a Markup per value.
+        return (
+            text.replace("&", "&amp;")
+            .replace("<", "&lt;")
+            .replace(">", "&gt;")
+            .replace("'", "&#39;")
+            .replace('"', "&#34;")
+        )
+
+    def same(self, value: str) -> str:
+        out = self._seen.get(value)
+        if out is None:
+            out = self._seen[value] = self(value)
+        return out
+
+    def controls(self, keys: tuple[str, ...]) -> tuple[str, str]:
+        """The `data-controls` filter words and the Controls links of these controls."""
+        out = self._controls.get(keys)
+        if out is None:
+            words = "".join(f"{self(slug(k))} " for k in keys)
+            links = ", ".join(f'<a href="#c-{self(slug(k))}">{self(k)}</a>' for k in keys)
+            out = self._controls[keys] = (words, links)
+        return out
+
+
+def finding_row(fv: FindingView, text: _Text | None = None) -> str:
+    """One finding's `<tbody>` (every value escaped) as the findings table shows it."""
+    t = text or _Text()
+    f = fv.finding
+    loc = f.location
+    anchor = t.same(fv.anchor)
+    severity = t.same(f.severity.value)
+    scanner = t.same(f.scanner)
+    kind = t.same(f.kind.value)
+    rule = t.same(f.rule_id)
+    path = t.same(loc.path)
+    keys = fv.control_keys or fv.control_ids
+    words, links = t.controls(keys)
+    pkg = f.package
+
+    title_extra = f" · {t(pkg.name)} {t(pkg.version)}" if pkg else ""
+    if fv.new:
+        title_extra += ' · <span class="new">new</span>'
+    line = f":{t(loc.start_line)}" if loc.start_line else ""
+    kind_note = f' <span class="muted small">{kind}</span>' if f.kind.value != f.scanner else ""
+    if fv.waived:
+        status = '<span class="status status-waived">waived</span>'
+    elif fv.suppressed:
+        status = '<span class="status status-waived">suppressed inline</span>'
+    else:
+        status = '<span class="status status-open">open</span>'
+    if f.suppression:
+        status += f' <code class="small">{t(f.suppression.directive)}</code>'
+    where = path
+    if loc.start_line:
+        where += f":{t(loc.start_line)}"
+        if loc.start_column:
+            where += f":{t(loc.start_column)}"
+        if loc.end_line and loc.end_line != loc.start_line:
+            where += f"-{t(loc.end_line)}"
+    resource = f" · resource <code>{t(f.resource)}</code>" if f.resource else ""
+
+    detail = ""
+    if loc.snippet:
+        detail += f'<pre class="snippet"><code>{t(loc.snippet)}</code></pre>'
+    if f.remediation:
+        detail += f"<p><b>Remediation</b> {t(f.remediation)}</p>"
+    if pkg:
+        if pkg.fixed_versions:
+            fixed = ", ".join(f"<code>{t(v)}</code>" for v in pkg.fixed_versions)
+        else:
+            fixed = '<span class="warn">no fixed version known</span>'
+        detail += (
+            f"              <p><b>Package</b> <code>{t(pkg.name)}</code> {t(pkg.version)} "
+            f"({t(pkg.ecosystem)})\n                · <b>fixed in</b> {fixed}</p>\n"
+        )
+
+    facts = ""
+    if f.cwe:
+        cwes = ", ".join(
+            f'<a href="https://cwe.mitre.org/data/definitions/{t(n)}.html" '
+            f'rel="noopener noreferrer" target="_blank">CWE-{t(n)}</a>'
+            for n in f.cwe
+        )
+        facts += f"<dt>CWE</dt><dd>{cwes}</dd>"
+    if f.aliases:
+        facts += f"<dt>Aliases</dt><dd>{t(', '.join(f.aliases))}</dd>"
+    if f.cvss_score is not None:
+        vector = f' <code class="small">{t(f.cvss_vector)}</code>' if f.cvss_vector else ""
+        facts += f"<dt>CVSS</dt><dd>{t(f.cvss_score)}{vector}</dd>"
+    facts += f"              <dt>Confidence</dt><dd>{t.same(f.confidence.value)}</dd>\n"
+    if keys:
+        facts += f"<dt>Controls</dt><dd>{links}</dd>"
+    if f.references:
+        refs = "".join(_reference(u, t) for u in f.references)
+        facts += f'<dt>References</dt><dd><ul class="refs">{refs}</ul></dd>'
+    if fv.waiver:
+        w = fv.waiver
+        facts += (
+            f"<dt>Waiver</dt><dd><b>{t(w.id)}</b> by {t(w.owner)}, until "
+            f"{t(w.expires.isoformat())}: {t(w.reason)}</dd>"
+        )
+    for w in fv.expired_waivers:
+        facts += (
+            f'<dt>Expired waiver</dt><dd class="warn"><b>{t(w.id)}</b> by {t(w.owner)} ran out '
+            f"on {t(w.expires.isoformat())}: {t(w.reason)}</dd>"
+        )
+
+    return (
+        f'<tbody class="finding" id="{anchor}" data-severity="{severity}" '
+        f'data-scanner="{scanner}" data-kind="{kind}" data-status="{t.same(fv.status)}" '
+        f'data-controls="{words}" data-search="{t(search_text(fv))}">\n'
+        '      <tr class="row">\n'
+        f'        <td><span class="sev sev-{severity}">{severity}</span></td>\n'
+        '        <td class="title">\n'
+        f'          <button type="button" class="toggle" aria-expanded="false" '
+        f'aria-controls="{anchor}-detail">{t.same(f.title or f.rule_id)}</button>\n'
+        f'          <div class="muted small"><code>{rule}</code>{title_extra}</div>\n'
+        "        </td>\n"
+        f'        <td class="loc"><code>{path}{line}</code></td>\n'
+        f"        <td>{scanner}{kind_note}</td>\n"
+        f'        <td class="small">{t.same(", ".join(fv.control_ids))}</td>\n'
+        f"        <td>{status}</td>\n"
+        "      </tr>\n"
+        f'      <tr class="detail" id="{anchor}-detail" hidden>\n'
+        '        <td colspan="6">\n'
+        '          <div class="detail-grid">\n'
+        "            <div>\n"
+        f'              <p class="message">{t(f.message)}</p>\n'
+        f'              <p class="small"><b>Location</b> <code>{where}</code>{resource}</p>\n'
+        f"{detail}"
+        "            </div>\n"
+        '            <dl class="facts small">\n'
+        f"{facts}"
+        f'              <dt>Fingerprint</dt><dd><code class="small">{t(f.fingerprint)}</code>'
+        "</dd>\n"
+        "            </dl>\n"
+        "          </div>\n"
+        "        </td>\n"
+        "      </tr>\n"
+        "    </tbody>\n"
+    )
+
+
+def _reference(url: str, t: _Text) -> str:
+    """A reference as a link when it is a web URL, else as text (`javascript:` stays text)."""
+    href = _jinja.web_url(url)
+    if href:
+        return (
+            f'<li><a href="{t(href)}" rel="noopener noreferrer" target="_blank">{t(url)}</a></li>'
+        )
+    return f'<li><span class="muted">{t(url)}</span></li>'

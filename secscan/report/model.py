@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 
 from secscan.findings import (
     AdvisorySource,
@@ -276,8 +277,33 @@ def control_key(framework: str, control_id: str) -> str:
     return f"{framework} {control_id}"
 
 
+#: The last model built, with the results and clock it was built from: a run writes several
+#: formats (and the terminal summary) of one scan, and each asks for the same model.
+_last: tuple[SavedResults, datetime, ReportModel] | None = None
+
+
 def build(saved: SavedResults, now: datetime) -> ReportModel:
-    """Everything the formats need, computed once so they all agree on every count."""
+    """Everything the formats need, computed once so they all agree on every count.
+
+    The model of the same results object at the same clock is built once and shared: both are
+    frozen, so every format of a run renders the one model (10,000 findings take about as
+    long to model as to render in all formats).
+    """
+    global _last
+    held = _last
+    if held is not None and held[0] is saved and _same_time(held[1], now):
+        return held[2]
+    model = _build(saved, now)
+    _last = (saved, now, model)
+    return model
+
+
+def _same_time(a: datetime, b: datetime) -> bool:
+    # Equal instants in other zones render differently: the zone must be the same object too.
+    return a == b and a.tzinfo is b.tzinfo
+
+
+def _build(saved: SavedResults, now: datetime) -> ReportModel:
     result, decision = saved.result, saved.decision
     threshold = _threshold(decision)
     waivers = decision.waivers if decision else ()
@@ -294,10 +320,14 @@ def build(saved: SavedResults, now: datetime) -> ReportModel:
     for w in expired:
         for fp in _waiver_fps(w):
             by_fp_expired.setdefault(fp, []).append(w)
-    fp_controls: dict[str, list[ControlResult]] = {}
-    for c in controls:
+    # Sorted once here (a stable sort), so each finding's list below is in control order.
+    ordered = sorted(controls, key=_control_sort)
+    fp_controls: dict[str, list[int]] = {}  # fingerprint -> positions in `ordered`
+    for i, c in enumerate(ordered):
         for fp in (*c.fingerprints, *c.waived_fingerprints):
-            fp_controls.setdefault(fp, []).append(c)
+            fp_controls.setdefault(fp, []).append(i)
+    # Findings of one rule map to the same controls: their keys and ids are made once.
+    mapped_names: dict[tuple[int, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}
     new_fps = None
     if decision is not None and decision.new_fingerprints is not None:
         new_fps = set(decision.new_fingerprints)
@@ -323,9 +353,16 @@ def build(saved: SavedResults, now: datetime) -> ReportModel:
         waiver = by_fp_waiver.get(f.fingerprint)
         if waiver is None and f.fingerprint in waived_fps:
             waiver = _control_waiver(f, active)
-        mapped = sorted(fp_controls.get(f.fingerprint, ()), key=_control_sort)
-        keys = tuple(dict.fromkeys(control_key(c.framework, c.control_id) for c in mapped))
-        ids = tuple(dict.fromkeys(c.control_id for c in mapped)) or tuple(sorted(set(f.controls)))
+        positions = tuple(fp_controls.get(f.fingerprint, ()))
+        names = mapped_names.get(positions)
+        if names is None:
+            mapped = [ordered[i] for i in positions]
+            names = mapped_names[positions] = (
+                tuple(dict.fromkeys(control_key(c.framework, c.control_id) for c in mapped)),
+                tuple(dict.fromkeys(c.control_id for c in mapped)),
+            )
+        keys, ids = names
+        ids = ids or tuple(sorted(set(f.controls)))
         views.append(
             FindingView(
                 finding=f,
@@ -337,7 +374,7 @@ def build(saved: SavedResults, now: datetime) -> ReportModel:
                 honoured=f.suppression is not None and f.fingerprint in honoured_fps,
             )
         )
-    by_fp = {fv.finding.fingerprint: fv for fv in views}
+    index = _Index.of(views)
 
     # The profile's framework order first (it is the user's), then any others by name.
     listed = decision.frameworks if decision else ()
@@ -350,10 +387,11 @@ def build(saved: SavedResults, now: datetime) -> ReportModel:
             controls=tuple(
                 ControlView(
                     result=c,
-                    findings=_views(c.fingerprints, by_fp),
-                    waived=_views(c.waived_fingerprints, by_fp),
+                    findings=index.views(c.fingerprints),
+                    waived=index.views(c.waived_fingerprints),
                 )
-                for c in sorted((c for c in controls if c.framework == fw_id), key=_control_sort)
+                for c in ordered
+                if c.framework == fw_id
             ),
         )
         for fw_id in fw_ids
@@ -361,7 +399,7 @@ def build(saved: SavedResults, now: datetime) -> ReportModel:
 
     ordered_runs = sorted(result.runs, key=lambda r: (r.scanner, r.kind))
     tolerated = set(decision.tolerated_errors) if decision else set()
-    runs = tuple(_run_view(r, by_fp, r.scanner in tolerated) for r in ordered_runs)
+    runs = tuple(_run_view(r, index, r.scanner in tolerated) for r in ordered_runs)
     not_analyzed = sorted(
         [
             *(NotAnalyzedView(None, n) for n in result.not_analyzed),
@@ -393,8 +431,8 @@ def build(saved: SavedResults, now: datetime) -> ReportModel:
     )
 
 
-def _run_view(run: ScannerRun, by_fp: dict[str, FindingView], tolerated: bool) -> RunView:
-    mine = _views((f.fingerprint for f in run.findings), by_fp)
+def _run_view(run: ScannerRun, index: _Index, tolerated: bool) -> RunView:
+    mine = index.views(f.fingerprint for f in run.findings)
     waived = sum(fv.waived for fv in mine)
     return RunView(
         run=run,
@@ -436,9 +474,25 @@ def _control_waiver(f: Finding, active: Iterable[WaiverRecord]) -> WaiverRecord 
     return None
 
 
-def _views(fps: Iterable[str], by_fp: dict[str, FindingView]) -> tuple[FindingView, ...]:
-    found = [by_fp[fp] for fp in dict.fromkeys(fps) if fp in by_fp]
-    return tuple(sorted(found, key=lambda fv: fv.finding.sort_key))
+@dataclass(frozen=True, slots=True)
+class _Index:
+    """The shown findings by fingerprint, and each one's place in report order."""
+
+    by_fp: dict[str, FindingView]
+    #: The findings are in report order (sort_key order; redaction changes none of its
+    #: fields), so a view's position sorts as its sort_key does, and far more cheaply.
+    rank: dict[str, int]
+
+    @classmethod
+    def of(cls, views: Sequence[FindingView]) -> _Index:
+        by_fp = {fv.finding.fingerprint: fv for fv in views}
+        return cls(by_fp, {fv.finding.fingerprint: i for i, fv in enumerate(views)})
+
+    def views(self, fps: Iterable[str]) -> tuple[FindingView, ...]:
+        """The views of these fingerprints (unknown ones skipped), in report order."""
+        by_fp = self.by_fp
+        found = sorted((fp for fp in dict.fromkeys(fps) if fp in by_fp), key=self.rank.__getitem__)
+        return tuple(by_fp[fp] for fp in found)
 
 
 def _waiver_key(w: WaiverRecord) -> tuple[str, str]:
@@ -467,5 +521,7 @@ def _split_id(text: str) -> list[str]:
     return parts
 
 
+@lru_cache(maxsize=4096)
 def slug(text: str) -> str:
+    # Cached: the HTML report slugs each finding's controls, the same few hundred keys.
     return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")

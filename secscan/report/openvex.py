@@ -12,6 +12,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from secscan import _json
 from secscan.report import _vex
 from secscan.report.model import FindingView, ReportModel, build
 from secscan.results import SavedResults
@@ -21,7 +22,7 @@ NAMESPACE = uuid.UUID("6b1f3c7a-0d0e-5f3a-9e64-0a6e7c2b9d11")
 
 
 def render(saved: SavedResults, now: datetime) -> str:
-    return json.dumps(document(build(saved, now)), indent=2, ensure_ascii=False) + "\n"
+    return _json.dumps_indented(document(build(saved, now)), ensure_ascii=False) + "\n"
 
 
 def document(model: ReportModel) -> dict[str, Any]:

@@ -9,13 +9,13 @@ output is byte-identical.
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from secscan import _json
 from secscan.policy.decision import ControlState
 from secscan.report.compliance import EVIDENCE_NOTE, ComplianceView, ControlRow, view
 from secscan.report.model import build
@@ -48,7 +48,7 @@ def render_view(cv: ComplianceView) -> str:
 
 
 def _dump(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    return _json.dumps_indented(doc, ensure_ascii=False) + "\n"
 
 
 def token(control_id: str) -> str:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
@@ -15,8 +15,8 @@ from urllib.parse import quote
 import attr
 import sarif_om as om
 
+from secscan import _json, vcs
 from secscan import fingerprint as fingerprints
-from secscan import vcs
 from secscan._text import json_visible
 from secscan.errors import ReportError
 from secscan.findings import Confidence, Finding, FindingKind, RunStatus, ScannerRun, Severity
@@ -24,6 +24,7 @@ from secscan.report._jinja import web_url
 from secscan.report.model import FindingView, ReportModel, RunView, build
 from secscan.results import SavedResults
 from secscan.scanners import registry
+from secscan.scanners.base import Scanner
 
 VERSION = "2.1.0"
 SCHEMA_URI = (
@@ -79,18 +80,21 @@ class Suppression:
 
 
 def render(saved: SavedResults, now: datetime) -> str:
-    data = to_json(build_log(build(saved, now)))
+    data = build_log(build(saved, now))
     # People open the file too: the schema and version first, then the runs.
     ordered = {"$schema": data.pop("$schema"), "version": data.pop("version"), **data}
     # SARIF is JSON: a NaN or Infinity is an error here, never written as invalid JSON.
-    return json_visible(json.dumps(ordered, indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
+    text = _json.dumps_indented(ordered, ensure_ascii=False, allow_nan=False)
+    return json_visible(text) + "\n"
 
 
-def build_log(model: ReportModel) -> om.SarifLog:
+def build_log(model: ReportModel) -> Json:
     groups: dict[str, list[RunView]] = {}
     for rv in model.runs:
         groups.setdefault(rv.run.scanner, []).append(rv)
-    runs = [_run(name, group, model) for name, group in sorted(groups.items())]
+    # The scanner plugins say what their tools are called (read once: it scans entry points).
+    scanners = registry()
+    runs = [_run(name, group, model, scanners.get(name)) for name, group in sorted(groups.items())]
     if not runs:
         runs = [_nothing_ran(model)]
     if len(runs) > MAX_RUNS:
@@ -98,49 +102,117 @@ def build_log(model: ReportModel) -> om.SarifLog:
             f"SARIF: {len(runs)} scanners would make {len(runs)} runs; GitHub accepts at most "
             f"{MAX_RUNS} runs per file. Select fewer scanners (--scanner) for the SARIF upload."
         )
-    return om.SarifLog(version=VERSION, schema_uri=SCHEMA_URI, runs=runs)
+    return _obj(om.SarifLog, version=VERSION, schema_uri=SCHEMA_URI, runs=runs)
 
 
-def to_json(obj: Any) -> Any:
-    """sarif-om's attrs objects to SARIF's JSON property names, without unset values.
+#: A SARIF object as JSON data: what `_obj` makes of a sarif-om class and its field values.
+Json = dict[str, Any]
 
-    None is dropped, and so is a value equal to the schema default (ruleIndex -1, kind "fail")
-    except `level`, which code scanning users read. Empty lists stay: `results: []` means "ran,
-    found nothing", while an absent `results` means the tool did not produce any.
-    """
-    if attr.has(type(obj)):
-        out: dict[str, Any] = {}
-        for field in attr.fields(type(obj)):
-            value = getattr(obj, field.name)
-            if value is None:
-                continue
+
+#: A sarif-om field: its attribute name, SARIF property name, default, and whether required.
+_Field = tuple[str, str, Any, bool]
+_SHAPES: dict[type, tuple[tuple[_Field, ...], frozenset[str]]] = {}
+
+
+def _shape(cls: type) -> tuple[tuple[_Field, ...], frozenset[str]]:
+    """sarif-om's fields of the class, in its order, and their names."""
+    shape = _SHAPES.get(cls)
+    if shape is None:
+        fields: list[_Field] = []
+        for field in attr.fields(cls):
             default = field.default
             if isinstance(default, attr.Factory):  # type: ignore[arg-type]
                 default = default.factory()
-            if field.name != "level" and default is not None and value == default:
-                continue
-            out[field.metadata["schema_property_name"]] = to_json(value)
-        return out
-    if isinstance(obj, dict):
-        return {str(k): to_json(v) for k, v in obj.items() if v is not None}
-    if isinstance(obj, list | tuple):
-        return [to_json(v) for v in obj]
-    return obj
+            key = field.metadata["schema_property_name"]
+            fields.append((field.name, key, default, default is attr.NOTHING))
+        shape = _SHAPES[cls] = (tuple(fields), frozenset(f[0] for f in fields))
+    return shape
 
 
-def _run(scanner: str, group: Sequence[RunView], model: ReportModel) -> om.Run:
+def _obj(cls: type, **values: Any) -> Json:
+    """The SARIF JSON of the sarif-om object `cls(**values)`, without building it.
+
+    sarif-om is the model: its class says which fields exist, their SARIF names and their
+    order, which are required and what their defaults are. A result is written per finding,
+    so 10,000 findings would be 100,000 attrs objects walked twice; these dicts are the same
+    JSON made directly. As sarif-om's JSON is written: None is left out, and so is a value
+    equal to the schema default (ruleIndex -1, kind "fail") except `level`, which code
+    scanning users read. Empty lists stay: `results: []` means "ran, found nothing", while an
+    absent `results` means the tool did not produce any. Nested values are JSON already (an
+    `_obj`, or a property bag passed through `_bag`).
+    """
+    plan = _PLANS.get((cls, *values))
+    if plan is None:
+        plan = _plan(cls, tuple(values))
+    out: Json = {}
+    for name, key, default, required, absent in plan:
+        value = values.get(name, absent)
+        if value is None:
+            if required:
+                raise TypeError(f"sarif-om's {cls.__name__} requires {name}")
+        elif default is None or value != default:
+            out[key] = value
+    return out
+
+
+#: One field to write: attribute name, SARIF name, the default it is left out at (None:
+#: never), required, and its value when the call does not pass it.
+_Write = tuple[str, str, Any, bool, Any]
+#: (class, field names as a call passes them) -> the fields to write, in sarif-om's order:
+#: each call site passes the same names, so the order is worked out once per site.
+_PLANS: dict[tuple[Any, ...], tuple[_Write, ...]] = {}
+
+
+def _plan(cls: type, names: tuple[str, ...]) -> tuple[_Write, ...]:
+    fields, known = _shape(cls)
+    unknown = set(names) - known
+    if unknown:
+        raise TypeError(f"sarif-om's {cls.__name__} has no field {', '.join(sorted(unknown))}")
+    missing = [f[0] for f in fields if f[3] and f[0] not in names]
+    if missing:
+        raise TypeError(f"sarif-om's {cls.__name__} requires {', '.join(missing)}")
+    # `level` is written even at its default, and at its default when not passed (as
+    # sarif-om's object would have it): code scanning users read it.
+    plan = tuple(
+        (name, key, None if name == "level" else default, required, default)
+        for name, key, default, required in fields
+        if name in names or (name == "level" and default is not None)
+    )
+    _PLANS[(cls, *names)] = plan
+    return plan
+
+
+def _bag(value: Any) -> Any:
+    """A property bag (or any free-form JSON) without its None entries, at every depth."""
+    if isinstance(value, dict):
+        return {
+            str(k): _bag(v) if isinstance(v, _NESTED) else v
+            for k, v in value.items()
+            if v is not None
+        }
+    if isinstance(value, list | tuple):
+        return [_bag(v) if isinstance(v, _NESTED) else v for v in value]
+    return value
+
+
+_NESTED = (dict, list, tuple)
+
+
+def _run(
+    scanner: str, group: Sequence[RunView], model: ReportModel, cls: type[Scanner] | None
+) -> Json:
     runs = [rv.run for rv in group]
     base = _base(model)
     mine = [fv for fv in model.findings if fv.finding.scanner == scanner]
     omitted = max(0, len(mine) - MAX_RESULTS_PER_RUN)
     mine = mine[:MAX_RESULTS_PER_RUN]  # already most severe first
 
-    rules: dict[str, list[Finding]] = {}
-    for fv in sorted(mine, key=lambda fv: fv.finding.rule_id):
-        rules.setdefault(fv.finding.rule_id, []).append(fv.finding)
+    rules: dict[str, list[FindingView]] = {}
+    for fv in mine:
+        rules.setdefault(fv.finding.rule_id, []).append(fv)
     rule_ids = sorted(rules)
     index = {rid: i for i, rid in enumerate(rule_ids)}
-    descriptors = [_rule(rid, rules[rid], model) for rid in rule_ids]
+    descriptors = [_rule(rid, rules[rid]) for rid in rule_ids]
 
     # Only a run that finished may say "found nothing" (results: []): code scanning closes
     # alerts on that. A failed or skipped scanner produced no results, so the array is absent.
@@ -149,55 +221,60 @@ def _run(scanner: str, group: Sequence[RunView], model: ReportModel) -> om.Run:
         [_result(fv, index[fv.finding.rule_id], base.prefix) for fv in mine] if produced else None
     )
     versions = sorted({r.tool_version for r in runs if r.tool_version})
-    driver = om.ToolComponent(
+    driver = _obj(
+        om.ToolComponent,
         name=scanner,
-        full_name=_full_name(scanner, versions),
+        full_name=_full_name(scanner, cls, versions),
         version=versions[0] if versions else None,
-        information_uri=_information_uri(scanner),
+        information_uri=_information_uri(cls),
         rules=descriptors,
     )
-    return om.Run(
-        tool=om.Tool(driver=driver),
-        automation_details=om.RunAutomationDetails(id=f"secscan/{scanner}/"),
+    return _obj(
+        om.Run,
+        tool=_obj(om.Tool, driver=driver),
+        automation_details=_obj(om.RunAutomationDetails, id=f"secscan/{scanner}/"),
         original_uri_base_ids={SRCROOT: base.location},
         version_control_provenance=_provenance(model, base),
         invocations=[_invocation(r, omitted, model, base.prefix) for r in runs],
         results=results,
         column_kind="unicodeCodePoints",
-        properties=_run_properties(runs, model),
+        properties=_bag(_run_properties(runs, model)),
     )
 
 
-def _nothing_ran(model: ReportModel) -> om.Run:
+def _nothing_ran(model: ReportModel) -> Json:
     """No scanner at all is never a clean SARIF: one failed secscan run says so."""
-    note = om.Notification(
-        message=om.Message(text="no scanner ran: nothing was assessed"),
+    note = _obj(
+        om.Notification,
+        message=_obj(om.Message, text="no scanner ran: nothing was assessed"),
         level="error",
-        descriptor=om.ReportingDescriptorReference(id="nothing-scanned"),
+        descriptor=_obj(om.ReportingDescriptorReference, id="nothing-scanned"),
     )
     base = _base(model)
-    return om.Run(
-        tool=om.Tool(
-            driver=om.ToolComponent(name="secscan", version=model.saved.result.secscan_version)
+    return _obj(
+        om.Run,
+        tool=_obj(
+            om.Tool,
+            driver=_obj(
+                om.ToolComponent, name="secscan", version=model.saved.result.secscan_version
+            ),
         ),
-        automation_details=om.RunAutomationDetails(id="secscan/secscan/"),
+        automation_details=_obj(om.RunAutomationDetails, id="secscan/secscan/"),
         original_uri_base_ids={SRCROOT: base.location},
         version_control_provenance=_provenance(model, base),
         invocations=[
-            om.Invocation(execution_successful=False, tool_execution_notifications=[note])
+            _obj(om.Invocation, execution_successful=False, tool_execution_notifications=[note])
         ],
-        properties=_run_properties((), model),
+        properties=_bag(_run_properties((), model)),
     )
 
 
-def _information_uri(scanner: str) -> str | None:
+def _information_uri(cls: type[Scanner] | None) -> str | None:
     """Where people can read about the scanner's tool, as the scanner says (None: unknown)."""
-    cls = registry().get(scanner)
     return (getattr(cls, "url", "") or None) if cls is not None else None
 
 
-def _full_name(scanner: str, versions: Sequence[str]) -> str:
-    cls = registry().get(scanner)
+def _full_name(scanner: str, cls: type[Scanner] | None, versions: Sequence[str]) -> str:
     tool = (getattr(cls, "display_name", "") or scanner) if cls is not None else scanner
     return f"{tool} {versions[0]} (via secscan)" if versions else f"{tool} (via secscan)"
 
@@ -208,7 +285,7 @@ class _Base:
     work tree (artifact URIs then carry the root's `prefix`, so alerts land on the repository's
     files whichever subdirectory was scanned), else the scan root itself."""
 
-    location: om.ArtifactLocation
+    location: Json
     prefix: str = ""
     toplevel: str | None = None
 
@@ -228,7 +305,7 @@ def _base(model: ReportModel) -> _Base:
     return _Base(_root_location(result.root))
 
 
-def _provenance(model: ReportModel, base: _Base) -> list[om.VersionControlDetails] | None:
+def _provenance(model: ReportModel, base: _Base) -> list[Json] | None:
     """The commit the scanned files are from, and that %SRCROOT% is the repository's root."""
     result = model.saved.result
     if base.toplevel is None or not result.git_commit:
@@ -240,84 +317,97 @@ def _provenance(model: ReportModel, base: _Base) -> list[om.VersionControlDetail
     if uri is None:
         return None
     return [
-        om.VersionControlDetails(
+        _obj(
+            om.VersionControlDetails,
             repository_uri=uri,
             revision_id=result.git_commit,
             branch=meta.get(vcs.BRANCH_KEY),
-            mapped_to=om.ArtifactLocation(uri_base_id=SRCROOT),
+            mapped_to=_obj(om.ArtifactLocation, uri_base_id=SRCROOT),
         )
     ]
 
 
-def _root_location(root: str) -> om.ArtifactLocation:
+def _root_location(root: str) -> Json:
     path = PurePosixPath(root)
     if path.is_absolute():
-        return om.ArtifactLocation(uri=path.as_uri().rstrip("/") + "/")
+        return _obj(om.ArtifactLocation, uri=path.as_uri().rstrip("/") + "/")
     # A relative root (sample reports) is relative to a base the consumer supplies.
-    return om.ArtifactLocation(uri=quote(path.as_posix().rstrip("/") + "/"), uri_base_id="REPOROOT")
+    return _obj(
+        om.ArtifactLocation, uri=quote(path.as_posix().rstrip("/") + "/"), uri_base_id="REPOROOT"
+    )
 
 
-def _invocation(
-    run: ScannerRun, omitted: int, model: ReportModel, prefix: str = ""
-) -> om.Invocation:
-    execution: list[om.Notification] = []
-    configuration: list[om.Notification] = []
+def _invocation(run: ScannerRun, omitted: int, model: ReportModel, prefix: str = "") -> Json:
+    execution: list[Json] = []
+    configuration: list[Json] = []
     if run.status is RunStatus.ERROR:
         execution.append(
-            om.Notification(
-                message=om.Message(text=_text(run.error or f"{run.scanner} failed", MAX_MESSAGE)),
+            _obj(
+                om.Notification,
+                message=_obj(
+                    om.Message, text=_text(run.error or f"{run.scanner} failed", MAX_MESSAGE)
+                ),
                 level="error",
-                descriptor=om.ReportingDescriptorReference(id="scanner-error"),
+                descriptor=_obj(om.ReportingDescriptorReference, id="scanner-error"),
             )
         )
     for item in sorted(run.not_analyzed, key=lambda n: (n.path, n.reason)):
         execution.append(
-            om.Notification(
-                message=om.Message(text=_text(f"not analyzed: {item.reason}", MAX_MESSAGE)),
+            _obj(
+                om.Notification,
+                message=_obj(om.Message, text=_text(f"not analyzed: {item.reason}", MAX_MESSAGE)),
                 level="warning",
-                descriptor=om.ReportingDescriptorReference(id="not-analyzed"),
+                descriptor=_obj(om.ReportingDescriptorReference, id="not-analyzed"),
                 locations=[
-                    om.Location(
-                        physical_location=om.PhysicalLocation(
-                            artifact_location=_artifact(item.path, prefix)
-                        )
+                    _obj(
+                        om.Location,
+                        physical_location=_obj(
+                            om.PhysicalLocation, artifact_location=_artifact(item.path, prefix)
+                        ),
                     )
                 ],
             )
         )
     if omitted:
         execution.append(
-            om.Notification(
-                message=om.Message(
+            _obj(
+                om.Notification,
+                message=_obj(
+                    om.Message,
                     text=f"{omitted} least severe result(s) left out: code scanning accepts at "
-                    f"most {MAX_RESULTS_PER_RUN} per run; the JSON and HTML reports have them all"
+                    f"most {MAX_RESULTS_PER_RUN} per run; the JSON and HTML reports have them all",
                 ),
                 level="warning",
-                descriptor=om.ReportingDescriptorReference(id="results-truncated"),
+                descriptor=_obj(om.ReportingDescriptorReference, id="results-truncated"),
             )
         )
     if run.status is RunStatus.SKIPPED:
         configuration.append(
-            om.Notification(
-                message=om.Message(
-                    text=_text(f"skipped: {run.error or 'nothing to scan'}", MAX_MESSAGE)
+            _obj(
+                om.Notification,
+                message=_obj(
+                    om.Message,
+                    text=_text(f"skipped: {run.error or 'nothing to scan'}", MAX_MESSAGE),
                 ),
                 level="note",
-                descriptor=om.ReportingDescriptorReference(id="scanner-skipped"),
+                descriptor=_obj(om.ReportingDescriptorReference, id="scanner-skipped"),
             )
         )
     result = model.saved.result
-    return om.Invocation(
+    return _obj(
+        om.Invocation,
         execution_successful=run.status is not RunStatus.ERROR,
         start_time_utc=_utc(result.started_at),
         end_time_utc=_utc(result.finished_at) if result.finished_at else None,
         tool_execution_notifications=execution or None,
         tool_configuration_notifications=configuration or None,
-        properties={
-            "targets": run.targets,
-            "durationSeconds": run.duration_s,
-            "status": run.status.value,
-        },
+        properties=_bag(
+            {
+                "targets": run.targets,
+                "durationSeconds": run.duration_s,
+                "status": run.status.value,
+            }
+        ),
     )
 
 
@@ -349,49 +439,61 @@ def _run_properties(runs: Iterable[ScannerRun], model: ReportModel) -> dict[str,
     return props
 
 
-def _rule(rule_id: str, findings: Sequence[Finding], model: ReportModel) -> om.ReportingDescriptor:
+def _rule(rule_id: str, views: Sequence[FindingView]) -> Json:
+    findings = [fv.finding for fv in views]
     lead = max(findings, key=lambda f: (f.severity.rank, f.cvss_score or 0.0))
     score = max(_score(f) for f in findings)
     short = _text(lead.title or rule_id, MAX_DESCRIPTION)
     full = _text(_full_description(lead), MAX_DESCRIPTION)
     props: dict[str, Any] = {
-        "tags": _tags(findings, model),
+        "tags": _tags(views),
         "security-severity": f"{score:.1f}",
         "precision": PRECISION.get(lead.confidence),
         "kind": lead.kind.value,
     }
-    return om.ReportingDescriptor(
+    return _obj(
+        om.ReportingDescriptor,
         id=rule_id,
         name=_text(lead.title, 200) if lead.title else None,
-        short_description=om.MultiformatMessageString(text=short),
-        full_description=om.MultiformatMessageString(text=full),
-        help=om.MultiformatMessageString(
-            text=_text(_help_text(lead), MAX_HELP), markdown=_text(_help_markdown(lead), MAX_HELP)
+        short_description=_obj(om.MultiformatMessageString, text=short),
+        full_description=_obj(om.MultiformatMessageString, text=full),
+        help=_obj(
+            om.MultiformatMessageString,
+            text=_text(_help_text(lead), MAX_HELP),
+            markdown=_text(_help_markdown(lead), MAX_HELP),
         ),
         help_uri=next((u for u in lead.references if _is_web_url(u)), None),
-        default_configuration=om.ReportingConfiguration(level=LEVEL[lead.severity]),
-        properties=props,
+        default_configuration=_obj(om.ReportingConfiguration, level=LEVEL[lead.severity]),
+        properties=_bag(props),
     )
 
 
-def _result(fv: FindingView, rule_index: int, prefix: str = "") -> om.Result:
+def _result(fv: FindingView, rule_index: int, prefix: str = "") -> Json:
     f = fv.finding
+    # A property bag without empty entries (as `_bag` would leave it), built so directly: one
+    # per finding.
     props: dict[str, Any] = {
         "severity": f.severity.value,
         "kind": f.kind.value,
         "confidence": f.confidence.value,
-        "cwe": [f"CWE-{n}" for n in f.cwe] or None,
-        "controls": list(fv.control_keys or fv.control_ids) or None,
-        "aliases": list(f.aliases) or None,
-        "cvssScore": f.cvss_score
-        if f.cvss_score is not None and math.isfinite(f.cvss_score)
-        else None,
-        "cvssVector": f.cvss_vector,
-        "resource": f.resource,
-        "scope": f.scope.value,
+    }
+    if f.cwe:
+        props["cwe"] = [f"CWE-{n}" for n in f.cwe]
+    if fv.control_keys or fv.control_ids:
+        props["controls"] = list(fv.control_keys or fv.control_ids)
+    if f.aliases:
+        props["aliases"] = list(f.aliases)
+    if f.cvss_score is not None and math.isfinite(f.cvss_score):
+        props["cvssScore"] = f.cvss_score
+    if f.cvss_vector is not None:
+        props["cvssVector"] = f.cvss_vector
+    if f.resource is not None:
+        props["resource"] = f.resource
+    props["scope"] = f.scope.value
+    if f.also_reported_by:
         # One result per flaw: the other tools that reported it, each with its own
         # fingerprint (see docs/reports.md, "One finding per flaw").
-        "alsoReportedBy": [
+        props["alsoReportedBy"] = [
             {
                 "scanner": src.scanner,
                 "ruleId": src.rule_id,
@@ -400,28 +502,31 @@ def _result(fv: FindingView, rule_index: int, prefix: str = "") -> om.Result:
             }
             for src in f.also_reported_by
         ]
-        or None,
-    }
     if f.package is not None:
-        props["package"] = {
-            "name": f.package.name,
-            "version": f.package.version,
-            "ecosystem": f.package.ecosystem,
-            "purl": f.package.purl,
-            "fixedVersions": list(f.package.fixed_versions),
-        }
+        props["package"] = _bag(
+            {
+                "name": f.package.name,
+                "version": f.package.version,
+                "ecosystem": f.package.ecosystem,
+                "purl": f.package.purl,
+                "fixedVersions": list(f.package.fixed_versions),
+            }
+        )
     suppressions = None
     if fv.waiver is not None:
         w = fv.waiver
         suppressions = [
-            Suppression(
+            _obj(
+                Suppression,
                 kind="external",
                 status="accepted",
                 justification=_text(
                     f"waiver {w.id} (owner {w.owner}, expires {w.expires.isoformat()}): {w.reason}",
                     MAX_MESSAGE,
                 ),
-                properties={"waiverId": w.id, "owner": w.owner, "expires": w.expires.isoformat()},
+                properties=_bag(
+                    {"waiverId": w.id, "owner": w.owner, "expires": w.expires.isoformat()}
+                ),
             )
         ]
     if f.suppression is not None:
@@ -431,19 +536,21 @@ def _result(fv: FindingView, rule_index: int, prefix: str = "") -> om.Result:
         said = "honoured by the gate profile" if fv.honoured else "not honoured: the result counts"
         suppressions = [
             *(suppressions or []),
-            Suppression(
+            _obj(
+                Suppression,
                 kind="inSource",
                 status="accepted" if fv.honoured else "rejected",
                 justification=_text(f"{f.suppression.directive}{where}: {said}", MAX_MESSAGE),
-                properties={"directive": f.suppression.directive},
+                properties=_bag({"directive": f.suppression.directive}),
             ),
         ]
     baseline = None if fv.new is None else ("new" if fv.new else "unchanged")
-    return om.Result(
+    return _obj(
+        om.Result,
         rule_id=f.rule_id,
         rule_index=rule_index,
         level=LEVEL[f.severity],
-        message=om.Message(text=_text(_message(f), MAX_MESSAGE)),
+        message=_obj(om.Message, text=_text(_message(f), MAX_MESSAGE)),
         locations=[_location(f, prefix)],
         partial_fingerprints=_partial_fingerprints(f),
         suppressions=suppressions,
@@ -463,7 +570,7 @@ def _message(f: Finding) -> str:
     return text
 
 
-def _location(f: Finding, prefix: str = "") -> om.Location:
+def _location(f: Finding, prefix: str = "") -> Json:
     loc = f.location
     start = loc.start_line if loc.start_line and loc.start_line > 0 else 1
     end = loc.end_line if loc.end_line and loc.end_line >= start else None
@@ -471,26 +578,36 @@ def _location(f: Finding, prefix: str = "") -> om.Location:
     end_col = loc.end_column if loc.end_column and loc.end_column > 0 else None
     if start_col and end_col and (end or start) == start and end_col <= start_col:
         end_col = None
-    region = om.Region(
+    region = _obj(
+        om.Region,
         start_line=start,
         end_line=end,
         start_column=start_col,
         end_column=end_col,
-        snippet=om.ArtifactContent(text=loc.snippet) if loc.snippet else None,
+        snippet=_obj(om.ArtifactContent, text=loc.snippet) if loc.snippet else None,
     )
-    return om.Location(
-        physical_location=om.PhysicalLocation(
-            artifact_location=_artifact(loc.path, prefix), region=region
-        )
+    return _obj(
+        om.Location,
+        physical_location=_obj(
+            om.PhysicalLocation, artifact_location=_artifact(loc.path, prefix), region=region
+        ),
     )
 
 
-def _artifact(path: str, prefix: str = "") -> om.ArtifactLocation:
+def _artifact(path: str, prefix: str = "") -> Json:
+    uri, base = _uri(path, prefix)
+    return _obj(om.ArtifactLocation, uri=uri, uri_base_id=base)
+
+
+@lru_cache(maxsize=8192)
+def _uri(path: str, prefix: str) -> tuple[str, str | None]:
+    """A file's URI and the base it is relative to (None: absolute). Cached: a scan's
+    findings share their files, and parsing a path costs more than the rest of a result."""
     p = PurePosixPath(path)
     if p.is_absolute():
-        return om.ArtifactLocation(uri=p.as_uri())
+        return p.as_uri(), None
     # Percent-encoding keeps any path (spaces, '#', a pseudo-path like "image:tag") a valid URI.
-    return om.ArtifactLocation(uri=quote(prefix + p.as_posix(), safe="/"), uri_base_id=SRCROOT)
+    return quote(prefix + p.as_posix(), safe="/"), SRCROOT
 
 
 def _partial_fingerprints(f: Finding) -> dict[str, str]:
@@ -509,17 +626,14 @@ def _score(f: Finding) -> float:
     return SECURITY_SEVERITY[f.severity]
 
 
-def _tags(findings: Sequence[Finding], model: ReportModel) -> list[str]:
+def _tags(views: Sequence[FindingView]) -> list[str]:
+    findings = [fv.finding for fv in views]
     kinds = sorted({f.kind.value for f in findings})
     cwes = sorted({n for f in findings for n in f.cwe})
-    fps = {f.fingerprint for f in findings}
+    # The controls the decision maps these findings to (each view holds its own: looking them
+    # up in every control for each rule was quadratic), else those the findings name.
     controls = sorted(
-        {
-            cv.result.control_id
-            for fw in model.frameworks
-            for cv in fw.controls
-            if fps & {*cv.result.fingerprints, *cv.result.waived_fingerprints}
-        }
+        {c for fv in views if fv.control_keys for c in fv.control_ids}
         or {c for f in findings for c in f.controls}
     )
     tags = ["security", *kinds, *(f"external/cwe/cwe-{n}" for n in cwes), *controls]

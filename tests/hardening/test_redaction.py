@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 import secrets
 import string
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from credentials import Credential, formats, pieces
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from secscan import fingerprint
+from secscan import fingerprint, redact
 from secscan.config import Config
 from secscan.findings import (
     Finding,
@@ -243,3 +244,42 @@ def test_a_text_masked_before_a_credential_was_learnt_is_masked_again_after() ->
     masked = redactor.text(text)
     assert key not in masked and MASK_PREFIX in masked
     assert redactor.text(text) == masked
+
+
+def _candidates_line_by_line(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """What `_candidates` computed before its whole-text shortcut (it must agree)."""
+    kept: list[str] = []
+    offsets: list[tuple[int, int]] = []
+    at = 0
+    for start, line in redact._lines(text):
+        if "://" in line or any(
+            any(ch.isdigit() or ch.isupper() for ch in m.group(0))
+            for m in redact._CANDIDATE_RUN.finditer(line)
+        ):
+            offsets.append((at, start))
+            kept.append(line)
+            at += len(line) + 1
+    return "\n".join(kept), offsets
+
+
+_PARTS = st.sampled_from(
+    ["word", " ", "\n", "\r\n", "\u2028", "\x0c", "://", "https://h.example/p", "=", "-", "_"]
+    + ["A" * 16, "a" * 16, "aB3" * 6, "ghp_" + "x1" * 10, "AKIA" + "B" * 16, "é" * 17]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PARTS, max_size=12).map("".join))
+@example("a b c\nno tokens here: x = 1")
+def test_candidate_lines_shortcut_keeps_every_line_that_could_hold_a_token(text: str) -> None:
+    assert redact._candidates(text) == _candidates_line_by_line(text)
+
+
+def test_a_finding_with_nothing_to_mask_is_returned_as_it_is() -> None:
+    clean = _code_finding("app/x.py", 3)
+    assert Redactor().finding(clean) is clean
+    token = _token()
+    leaky = replace(clean, message=f"token {token} in use")
+    masked = Redactor().finding(leaky)
+    assert masked is not leaky and token not in masked.message
+    assert replace(masked, message=leaky.message) == leaky  # only the message changed

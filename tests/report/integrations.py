@@ -14,7 +14,7 @@ from typing import Any
 
 import jsonschema
 import referencing
-from reportdata import NOW, empty_saved, fp, rich_saved
+from reportdata import NOW, empty_saved, fp, large_saved, rich_saved
 
 from secscan.findings import RunStatus
 from secscan.policy.decision import WaiverRecord
@@ -76,6 +76,7 @@ SCANS: dict[str, Any] = {
     "failed-scanner": failed_saved,
     "rich": rich_saved,
     "waivers": waived_saved,
+    "large-hostile": large_saved,
 }
 
 

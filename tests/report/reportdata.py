@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -492,3 +493,62 @@ def with_findings(saved: SavedResults, scanner: str, findings: tuple[Finding, ..
         replace(r, findings=findings) if r.scanner == scanner else r for r in saved.result.runs
     )
     return SavedResults(replace(saved.result, runs=runs), saved.decision)
+
+
+#: Text scanned files put in messages, snippets and names: markup, quotes, controls, bidi
+#: overrides, line separators, Markdown and mention triggers, long runs. (No lone surrogate:
+#: the tools' JSON is read by secscan's guarded loader, which refuses one.)
+HOSTILE = (
+    EVIL,
+    "\x1b[31mred\x07 \x7f del",
+    "\u202eevil\u2066 bidi",
+    "line\u2028sep\u2029 tab\there CR\r LF\n",
+    "md *_`[]()#+!|~> \\ @user #12 GH-3 www.x.com http://a.b/c",
+    "emoji 🔥 ünïcödé …",
+    "{{ jinja }} {% x %} ${x} &amp; &lt;",
+    "A" * 600,
+)
+
+
+@cache
+def large_saved(count: int = 300) -> SavedResults:
+    """A few hundred findings of every kind (the rich scan's, on many files), their texts
+    hostile, judged by the real policy engine against the shipped library: what every
+    format renders at size, where a fast path must not change a byte."""
+    from secscan.config import Config
+    from secscan.policy import judge
+
+    base = rich_result()
+    repeats = max(1, count // len(base.findings))
+    runs = []
+    n = 0
+    for run in base.runs:
+        found: list[Finding] = []
+        for f in run.findings:
+            for i in range(repeats):
+                n += 1
+                text = HOSTILE[n % len(HOSTILE)]
+                loc = f.location
+                path = loc.path if i % 3 == 0 else f"{loc.path.rsplit('.', 1)[0]}_{i}.py"
+                found.append(
+                    replace(
+                        f,
+                        title=f.title + (f" {text[:40]}" if n % 3 == 0 else ""),
+                        message=f"{text} {f.message}" if n % 2 else f.message,
+                        location=replace(
+                            loc,
+                            path=path if n % 7 else f"{path} ü#%?",
+                            start_line=(loc.start_line or 0) + i,
+                            end_line=(loc.end_line or 0) + i if loc.end_line else None,
+                            snippet=(loc.snippet or "") + (text if n % 4 == 0 else ""),
+                        ),
+                        remediation=text if n % 5 == 0 else f.remediation,
+                        cvss_score=float("nan") if n % 13 == 0 and f.cvss_score else f.cvss_score,
+                        fingerprint="",
+                    )
+                )
+        runs.append(replace(run, findings=_keyed(found)))
+    result = replace(base, runs=tuple(runs))
+    root = Path(__file__).resolve().parent  # no waivers or config here: the defaults
+    inputs = judge.resolve(root, Config(base_dir=root), catalog=judge.default_catalog())
+    return SavedResults(*judge.judge(result, inputs, NOW))

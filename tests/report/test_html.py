@@ -6,6 +6,7 @@ import re
 from dataclasses import replace
 from html.parser import HTMLParser
 
+import markupsafe
 from reportdata import EVIL, NOW, empty_saved, evil_saved, rich_saved
 
 from secscan.report import _jinja, html
@@ -150,3 +151,21 @@ def test_byte_identical_with_a_fixed_clock() -> None:
 
 def test_evil_constant_is_hostile_enough() -> None:
     assert all(s in EVIL for s in ("<script>", "</textarea>", '"', "'"))
+
+
+def test_row_text_is_escaped_exactly_as_the_template_escapes() -> None:
+    """The findings table is written in Python: every character must come out as the
+    template's autoescape (controls shown, then markupsafe's escape) writes it."""
+    text = html._Text()
+    for code in range(0x110000):
+        ch = chr(code)
+        assert text(ch) == str(markupsafe.escape(_jinja._visible(ch))), hex(code)
+    for value in (EVIL, 9.8, float("nan"), 0, 1234):
+        assert text(value) == str(markupsafe.escape(_jinja._visible(value)))
+
+
+def test_a_web_url_has_no_space_of_any_kind() -> None:
+    refused = [chr(c) for c in range(0x110000) if _jinja._NOT_IN_URL.search(chr(c))]
+    assert refused == [chr(c) for c in range(0x110000) if chr(c).isspace() or chr(c) in "<>\"'`"]
+    for ch in [*refused, *map(chr, range(0x21, 0x7F))]:
+        assert (_jinja.web_url(f"https://example.com/a{ch}b") is None) is (ch in refused)

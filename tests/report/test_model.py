@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta, timezone
 
 from reportdata import NOW, empty_saved, rich_saved, with_findings
 
@@ -103,3 +104,29 @@ def test_credential_literals_are_masked() -> None:
     assert redact(clean) is clean
     model = build(with_findings(empty_saved(), "bandit", (f,)), NOW)
     assert "Sh0p" not in model.findings[0].finding.message
+
+
+def test_one_model_per_results_and_clock() -> None:
+    """Every format of a run asks for the model of the same results: it is built once."""
+    saved = rich_saved()
+    model = build(saved, NOW)
+    assert build(saved, NOW) is model
+    # Equal results in another object, another instant, or the same instant in another zone
+    # (rendered differently) are modelled afresh.
+    assert build(rich_saved(), NOW) is not model
+    later = build(saved, NOW + timedelta(seconds=1))
+    assert later is not model and later.generated_at == NOW + timedelta(seconds=1)
+    elsewhere = NOW.astimezone(timezone(timedelta(hours=2)))
+    assert build(saved, elsewhere).generated_at.tzinfo is elsewhere.tzinfo
+
+
+def test_findings_of_controls_and_runs_are_in_report_order() -> None:
+    model = build(rich_saved(), NOW)
+    controls = [cv for fw in model.frameworks for cv in fw.controls]
+    assert max(len(cv.findings) for cv in controls) > 1
+    for cv in controls:
+        for views in (cv.findings, cv.waived):
+            keys = [fv.finding.sort_key for fv in views]
+            assert keys == sorted(keys)
+    order = [fv.finding.sort_key for fv in model.findings]
+    assert order == sorted(order)
