@@ -223,3 +223,25 @@ def _outcome(entry: Entry, scanner: ToolScanner, ctx: ScanContext) -> ScanOutcom
         rulesets=scanner.rulesets(ctx),
         components=entry.components,
     )
+
+
+#: The cache's "scanner" name for the redactor's clean-file markers.
+CLEAN_FILES = "redact-clean"
+
+
+class CleanFiles:
+    """`redact.CleanFiles` on the result cache: an empty, sealed entry per (path, content)
+    in which the redactor learnt no credential. Nothing of a credential is stored; a file
+    that holds one has no marker and is learnt again on every scan."""
+
+    def __init__(self, cache: ResultCache) -> None:
+        self._cache = cache
+
+    def _key(self, rel: str, content: bytes) -> str:
+        return self._cache.key(CLEAN_FILES, redact.RULES_VERSION, "", rel, [(rel, content)])
+
+    def is_clean(self, rel: str, content: bytes) -> bool:
+        return self._cache.get(CLEAN_FILES, self._key(rel, content)) is not None
+
+    def mark_clean(self, rel: str, content: bytes) -> None:
+        self._cache.put(CLEAN_FILES, self._key(rel, content), Entry())

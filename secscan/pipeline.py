@@ -125,7 +125,11 @@ def scan(
     runnable = [(s, t) for s, t in plans if t]
     # One redactor for the scan: a credential any scanner or rule knows of is masked in what
     # every scanner reports, before fingerprints, the cache and the results file see it.
-    redactor = Redactor(root, scanners.credential_rules())
+    redactor = Redactor(
+        root,
+        scanners.credential_rules(),
+        memo=cached.CleanFiles(cache) if cache is not None else None,
+    )
     # Share the cores: each scanner process gets its slice for its own worker pool.
     per_tool_jobs = max(1, jobs // max(1, len(runnable)))
 

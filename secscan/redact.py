@@ -23,6 +23,7 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 from detect_secrets.plugins.base import RegexBasedDetector
@@ -447,6 +448,16 @@ def hint(value: str, kind: str) -> str:
     return f"{MASK_PREFIX} {kind}{shown}, {len(value)} chars]"
 
 
+class CleanFiles(Protocol):
+    """Remembers file contents in which learning found no credential at all, so a later
+    scan of the same bytes skips the tokenising. It holds no piece of any credential: a
+    file that has one is learnt again every time."""
+
+    def is_clean(self, rel: str, content: bytes) -> bool: ...
+
+    def mark_clean(self, rel: str, content: bytes) -> None: ...
+
+
 class Redactor:
     """Masks every credential it knows of in any text; learns them file by file.
 
@@ -455,9 +466,15 @@ class Redactor:
     files and of tool errors that quote it.
     """
 
-    def __init__(self, root: Path | None = None, credential_rules: CredentialRules = ()) -> None:
+    def __init__(
+        self,
+        root: Path | None = None,
+        credential_rules: CredentialRules = (),
+        memo: CleanFiles | None = None,
+    ) -> None:
         self._root = root
         self._credential_rules = frozenset(credential_rules)
+        self._memo = memo
         self._lock = threading.Lock()
         # Learning a file is serialised (it is CPU-bound anyway): a thread that finds the
         # file already being learnt waits for it rather than mask without its credentials.
@@ -498,13 +515,18 @@ class Redactor:
                 return self._files[rel]
             own: Pieces = {}
             self._files[rel] = own
-            text = _read(self._root / rel)
-            if text is None:
+            data = _read_bytes(self._root / rel)
+            if data is None:
                 return own
+            text = data.decode("utf-8", errors="replace")
             self._lines[rel] = text.splitlines(keepends=True)
+            if self._memo is not None and self._memo.is_clean(rel, data):
+                return own
             self.learn_text(text, find(text), own)
             if rel.endswith((".py", ".pyi", ".pyw")):
                 self.learn_text(text, python_spans(text), own)
+            if not own and self._memo is not None:
+                self._memo.mark_clean(rel, data)
             return own
 
     def learn_finding(self, f: Finding) -> Pieces:
@@ -778,15 +800,14 @@ def _apply(text: str, spans: list[Span]) -> str:
     return "".join(out)
 
 
-def _read(path: Path) -> str | None:
+def _read_bytes(path: Path) -> bytes | None:
     try:
         if not path.is_file() or path.is_symlink():
             return None
         with path.open("rb") as fh:
-            data = fh.read(MAX_FILE_BYTES)
+            return fh.read(MAX_FILE_BYTES)
     except OSError:
         return None
-    return data.decode("utf-8", errors="replace")
 
 
 def redact(f: Finding, credential_rules: CredentialRules = ()) -> Finding:
