@@ -21,14 +21,7 @@ from secscan.discovery import discover
 from secscan.errors import ScannerError, ToolError, UsageError
 from secscan.findings import FindingKind, RunStatus, ScannerRun, ScanResult
 from secscan.redact import Redactor
-from secscan.scanners.base import (
-    Caching,
-    ScanContext,
-    Scanner,
-    ScanOutcome,
-    ScanRequest,
-    ToolScanner,
-)
+from secscan.scanners.base import ScanContext, Scanner, ScanOutcome, ScanRequest, ToolScanner
 from secscan.targets import census
 
 Clock = Callable[[], datetime]
@@ -252,7 +245,7 @@ def _run_scanner(
         run: Callable[[ScanContext], ScanOutcome] = scanner.scan
         if tool is not None and tool.file_local:
             run = partial(_scan_sharded, tool, redactor=redactor)
-        if cache is not None and tool is not None and tool.cache_mode is not Caching.NONE:
+        if cache is not None and tool is not None:
             outcome, from_cache = cached.scan(tool, ctx, cache, version, redactor, run)
         else:
             outcome = run(ctx)
