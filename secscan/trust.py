@@ -410,3 +410,17 @@ def _strings(value: object) -> tuple[str, ...]:
 
 
 _USERINFO = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
+
+
+def reclassifications(attempts: Mapping[str, tuple[str, str]]) -> tuple[Weakening, ...]:
+    """Files of the change under review that claimed a non-gating scope the merge base never
+    gave their place (file -> (scope, cause)): they were judged as source, and this says so."""
+    return tuple(
+        Weakening(
+            "classification",
+            f"{path} claims {scope} scope by {cause}: scanned and judged as source (only the "
+            "merge base's `scopes:` globs and folders make a file non-gating)",
+            path,
+        )
+        for path, (scope, cause) in sorted(attempts.items())
+    )

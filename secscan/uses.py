@@ -1,0 +1,190 @@
+"""Which Python files source code uses: scope follows use, not only a file's name or folder.
+
+A module that production code imports runs in production, whatever folder it sits in or
+whatever it is called (`app/test_helpers.py`, `conftest.py`, a link into `tests/`). This
+module reads the source files with `ast` and follows what they load:
+
+* `import a.b.c` and `from a.b import c` (every package `__init__` on the way runs too),
+  relative imports (`from . import c`, `from ..x import y`);
+* literal `importlib.import_module("a.b")`, `__import__("a.b")`, `runpy.run_module("a.b")`;
+* any string literal naming a `.py` file of the tree (`runpy.run_path("tools/x.py")`,
+  `spec_from_file_location(..., "x.py")`, `exec(open("x.py").read())`).
+
+Absolute names are looked up from the tree root, `src/`, and each directory from the
+importing file up to the root (a script's own folder is on `sys.path`): looking in more
+places than Python would only ever makes more code source, never less. Paths resolve
+through symbolic links that stay inside the tree, so a link `app/runner.py -> ../tests/x.py`
+makes `tests/x.py` used.
+
+Why `ast` and not an import-graph library: grimp (3.19) builds its graph for installed,
+importable packages named up front; it sees neither scripts and test folders outside a
+package nor literal `import_module`/`run_path` calls, and on Django 5.1.4's sdist it took
+longer than this module to answer (measured in docs/security.md's case table notes).
+`ast.parse` is not thread-safe in CPython 3.11: every parse here holds one lock.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path, PurePosixPath
+
+#: Python files are parsed only up to this size (a bigger one is the size limit's business).
+MAX_PARSE_BYTES = 2 * 1024 * 1024
+_PARSE_LOCK = threading.Lock()
+_CALLS_BY_NAME = {"import_module", "__import__", "run_module"}
+
+
+def used(root: Path, files: Iterable[str], is_source: Callable[[str], bool]) -> frozenset[str]:
+    """The `.py` files (relative to root) that source files use, directly or through each
+    other, and that are not source files themselves.
+    """
+    root = root.resolve()
+    py = [f for f in files if f.endswith((".py", ".pyw", ".pyi"))]
+    todo = [f for f in py if is_source(f)]
+    seen = set(todo)
+    out: set[str] = set()
+    while todo:
+        rel = todo.pop()
+        for target in _targets(root, rel):
+            if target in seen:
+                continue
+            seen.add(target)
+            if not is_source(target):
+                out.add(target)
+            todo.append(target)
+    return frozenset(out)
+
+
+def _targets(root: Path, rel: str) -> set[str]:
+    tree = _parse(root / rel)
+    if tree is None:
+        return set()
+    here = PurePosixPath(rel).parent
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                found |= _module(root, here, alias.name)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = here
+                for _ in range(node.level - 1):
+                    base = base.parent
+                found |= _relative(root, base, node.module or "", node.names)
+            elif node.module:
+                found |= _module(root, here, node.module)
+                for alias in node.names:
+                    found |= _module(root, here, f"{node.module}.{alias.name}", quiet=True)
+        elif isinstance(node, ast.Call) and _call_name(node.func) in _CALLS_BY_NAME:
+            first = node.args[0] if node.args else None
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                found |= _module(root, here, first.value.lstrip("."))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value
+            if text.endswith((".py", ".pyw")) and len(text) < 4096 and "\0" not in text:
+                found |= _file(root, here, text)
+    return found
+
+
+def _parse(path: Path) -> ast.AST | None:
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_PARSE_BYTES + 1)
+    except OSError:
+        return None
+    if len(data) > MAX_PARSE_BYTES:
+        return None
+    try:
+        with _PARSE_LOCK:
+            return ast.parse(data)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+
+
+def _call_name(func: ast.expr) -> str:
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return ""
+
+
+def _roots(here: PurePosixPath) -> list[PurePosixPath]:
+    out = [here, *here.parents]
+    out.append(PurePosixPath("src"))
+    return out
+
+
+def _module(root: Path, here: PurePosixPath, name: str, *, quiet: bool = False) -> set[str]:
+    parts = [p for p in name.split(".") if p]
+    if not parts or any(not p.isidentifier() for p in parts):
+        return set()
+    found: set[str] = set()
+    for base in _roots(here):
+        found |= _dotted(root, base, parts, quiet=quiet)
+    return found
+
+
+def _relative(root: Path, base: PurePosixPath, module: str, names: Iterable[ast.alias]) -> set[str]:
+    parts = [p for p in module.split(".") if p]
+    found = _dotted(root, base, parts) if parts else _package(root, base)
+    for alias in names:
+        found |= _dotted(root, base, [*parts, alias.name], quiet=True)
+    return found
+
+
+def _dotted(root: Path, base: PurePosixPath, parts: list[str], *, quiet: bool = False) -> set[str]:
+    """The files `import a.b.c` runs from `base`: each package's __init__ and the module."""
+    found: set[str] = set()
+    where = base
+    for n, part in enumerate(parts):
+        where = where / part
+        last = n == len(parts) - 1
+        init = _inside(root, where / "__init__.py")
+        if init is not None:
+            found.add(init)
+        if last:
+            module = _inside(root, where.with_name(part + ".py"))
+            if module is not None:
+                found.add(module)
+            elif init is None and quiet:
+                return found
+        elif init is None and not _is_dir(root, where):
+            return found
+    return found
+
+
+def _package(root: Path, base: PurePosixPath) -> set[str]:
+    init = _inside(root, base / "__init__.py")
+    return {init} if init is not None else set()
+
+
+def _file(root: Path, here: PurePosixPath, text: str) -> set[str]:
+    p = PurePosixPath(text)
+    if p.is_absolute():
+        return set()
+    found = set()
+    for base in (PurePosixPath("."), here):
+        hit = _inside(root, base / p)
+        if hit is not None:
+            found.add(hit)
+    return found
+
+
+def _is_dir(root: Path, rel: PurePosixPath) -> bool:
+    return os.path.isdir(root / rel)
+
+
+def _inside(root: Path, rel: PurePosixPath) -> str | None:
+    """The file `rel` names, through links, relative to root; None when absent or outside."""
+    path = root / rel
+    if not os.path.isfile(path):
+        return None
+    real = Path(os.path.realpath(path))
+    try:
+        return real.relative_to(root).as_posix()
+    except ValueError:
+        return None
