@@ -129,15 +129,15 @@ def discover(root: Path, config: Config, explicit: Sequence[str] | None = None) 
             except ValueError:
                 skipped.append(NotAnalyzed(shown_path(given), "outside the scan root"))
                 continue
+            module = rel if rel in submodules else _marked_parent(rel, submodules)
+            if module is not None:
+                skipped.append(NotAnalyzed(module, submodules[module]))
+                continue
             if not os.path.lexists(root / rel) or (root / rel).is_dir():
                 continue
             parent = _excluded_parent(rel, dir_reason, verdicts)
             if parent is not None:
                 excluded[parent] = verdicts[parent] or ""
-                continue
-            module = _marked_parent(rel, submodules)
-            if module is not None:
-                skipped.append(NotAnalyzed(module, submodules[module]))
                 continue
             consider(rel)
     else:

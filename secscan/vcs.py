@@ -278,9 +278,11 @@ def changed_files(repo: Path, base: str) -> dict[str, str | None]:
     # A submodule whose recorded commit changed: every file it holds is a changed file.
     for path, _commit in submodules(repo):
         if path in changes:
-            del changes[path]
-            for f in _ls(repo / path, "--recurse-submodules"):
-                changes.setdefault(f"{path}/{f}", None)
+            # Its files when it is checked out; else the submodule itself (not analyzed).
+            for f in _ls(repo, "--recurse-submodules", "--", path):
+                changes.setdefault(f, None)
+            if len([f for f in changes if f.startswith(path + "/")]) > 0:
+                del changes[path]
     return dict(sorted(changes.items()))
 
 
