@@ -116,12 +116,7 @@ def scan_since(
         base_root = tree / sub
         # The head's files are classified as the merge base decides: a file the change
         # added or changed is non-gating only where the base already had that place so.
-        classifier = scopes.Classifier(
-            root,
-            config.scopes,
-            tree=lambda: discover(root, config).files,
-            trust=scopes.Trust(base_root, changed, config.scopes),
-        )
+        classifier = trusted_classifier(root, config, base_root, changed)
         head = _scan_side(root, config, the_plan, changed, clock, use_cache, progress, classifier)
         for f in discover(root, config, [str(root / p) for p in changed]).files:
             classifier.scope(f)
@@ -159,6 +154,19 @@ def scan_since(
         (f for part in old for f in part.findings), f"merge base {base} of {ref}"
     )
     return Since(result, baseline, ref, base, changed, warnings, reclassified)
+
+
+def trusted_classifier(
+    root: Path, config: Config, base_root: Path, changed: Sequence[str]
+) -> scopes.Classifier:
+    """How the head's files get their scope in `ci --new-since`: the merge base decides for
+    every file the change added or changed (see scopes.Trust); scope follows use."""
+    return scopes.Classifier(
+        root,
+        config.scopes,
+        tree=lambda: discover(root, config).files,
+        trust=scopes.Trust(base_root, changed, config.scopes),
+    )
 
 
 def _under(path: str, sub: Path) -> str | None:
