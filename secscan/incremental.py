@@ -20,7 +20,7 @@ from pathlib import Path
 
 from secscan import __version__, fingerprint, pipeline, scanners, scopes, trust, vcs
 from secscan.config import Config
-from secscan.discovery import discover
+from secscan.discovery import default_exclusion, discover
 from secscan.errors import UsageError
 from secscan.findings import RunStatus, ScannerRun, ScanResult
 from secscan.policy.baseline import Baseline, BaselineEntry
@@ -125,9 +125,9 @@ def scan_since(
         old = _scan_side(base_root, config, the_plan, present, clock, use_cache, None)
         # A moved file keeps its findings: key the merge base's under their new path.
         old = [_moved(part, renamed, base_root) for part in old] if renamed else old
-    reclassified = trust.reclassifications(
-        {p: (s.value, cause) for p, (s, cause) in classifier.attempts.items()}
-    )
+        attempts = {p: (s.value, cause) for p, (s, cause) in classifier.attempts.items()}
+        attempts.update(_planted_markers(root, base_root, changed))
+    reclassified = trust.reclassifications(attempts)
 
     everything = discover(root, config).files if the_plan.untouched else ()
     request = ScanRequest(explicit_files=True)
@@ -167,6 +167,22 @@ def trusted_classifier(
         tree=lambda: discover(root, config).files,
         trust=scopes.Trust(base_root, changed, config.scopes),
     )
+
+
+def _planted_markers(
+    root: Path, base_root: Path, changed: Sequence[str]
+) -> dict[str, tuple[str, str]]:
+    """Folders holding a changed file that a marker calls a virtualenv, cache, installed
+    packages, ... where the merge base had no such marker: the marker no longer hides
+    tracked files, but planting one is an attempt to, and is named."""
+    out: dict[str, tuple[str, str]] = {}
+    folders = {str(Path(p).parents[i]) for p in changed for i in range(len(Path(p).parts) - 1)}
+    for folder in sorted(folders):
+        reason = default_exclusion(root / folder)
+        if reason is None or default_exclusion(base_root / folder) is not None:
+            continue
+        out[folder] = ("excluded", reason)
+    return out
 
 
 def _under(path: str, sub: Path) -> str | None:
