@@ -176,7 +176,10 @@ def _planted_markers(
     packages, ... where the merge base had no such marker: the marker no longer hides
     tracked files, but planting one is an attempt to, and is named."""
     out: dict[str, tuple[str, str]] = {}
-    folders = {str(Path(p).parents[i]) for p in changed for i in range(len(Path(p).parts) - 1)}
+    # Untracked files (a virtualenv a CI step made) are left out by the marker, as ever.
+    tracking = vcs.tracking(root)
+    tracked = [p for p in changed if tracking is None or tracking.tracks(p)]
+    folders = {str(Path(p).parents[i]) for p in tracked for i in range(len(Path(p).parts) - 1)}
     for folder in sorted(folders):
         reason = default_exclusion(root / folder)
         if reason is None or default_exclusion(base_root / folder) is not None:

@@ -458,3 +458,20 @@ def test_a_submodule_not_checked_out_is_named_not_analyzed(
 
     skipped = {n["path"]: n["reason"] for n in results(out)["result"]["not_analyzed"]}
     assert "submodule not checked out" in skipped["app/upstream"]
+
+
+def test_an_untracked_virtualenv_a_ci_step_made_is_no_attempt(
+    repo: Path, tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    (repo / "app" / "files.py").write_text(FILES + "# tidied\n")
+    commit(repo)
+    write(repo, {"venv/pyvenv.cfg": "home = /usr/bin\n", "venv/lib/site.py": FLAWED})
+    out = tmp_path / "reports"
+
+    ran = ci(run_cli, out)
+
+    assert ran.code == 0, ran.out + ran.err
+    data = results(out)
+    assert not [f for f in findings(data) if f["kind"] == "policy"]
+    excluded = {e["path"]: e["reason"] for e in data["result"]["excluded"]}
+    assert excluded["venv"] == "Python virtual environment (pyvenv.cfg)"
