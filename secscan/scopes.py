@@ -130,19 +130,22 @@ class Classifier:
         scope = self._trusted_scope(rel)
         if scope is Scope.SOURCE:
             return scope
-        promotable = scope in _FOLLOW_USE or (
-            self._trust is not None and rel in self._trust.changed
-        )
-        if promotable and rel in self.used():
+        if self._promotable(rel, scope) and rel in self.used():
             return Scope.SOURCE
         return scope
+
+    def _promotable(self, rel: str, scope: Scope) -> bool:
+        return scope in _FOLLOW_USE or (self._trust is not None and rel in self._trust.changed)
 
     def used(self) -> frozenset[str]:
         """Non-source files that source files use (empty without a `tree`)."""
         if self._used is None:
             files = list(self._tree()) if self._tree is not None else []
             self._used = uses.used(
-                self.root, files, lambda f: self._trusted_scope(f) is Scope.SOURCE
+                self.root,
+                files,
+                lambda f: self._trusted_scope(f) is Scope.SOURCE,
+                lambda f: self._promotable(f, self._trusted_scope(f)),
             )
         return self._used
 
