@@ -16,10 +16,11 @@ places than Python would only ever makes more code source, never less. Paths res
 through symbolic links that stay inside the tree, so a link `app/runner.py -> ../tests/x.py`
 makes `tests/x.py` used.
 
-Why `ast` and not an import-graph library: grimp (3.19) builds its graph for installed,
-importable packages named up front; it sees neither scripts and test folders outside a
-package nor literal `import_module`/`run_path` calls, and on Django 5.1.4's sdist it took
-longer than this module to answer (measured in docs/security.md's case table notes).
+Why `ast` and not an import-graph library: grimp (3.20) builds the graph of importable
+packages named up front, and fast (Django 5.1.4's `django` package: 0.49 s, 879 modules), but
+it sees neither scripts and test folders outside a package, nor literal
+`import_module`/`run_path` calls, nor links, and it needs the tree's top-level packages on
+`sys.path`; the question here is exactly about the files outside the product's packages.
 `ast.parse` is not thread-safe in CPython 3.11: every parse here holds one lock.
 """
 
