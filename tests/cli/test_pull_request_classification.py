@@ -475,3 +475,28 @@ def test_an_untracked_virtualenv_a_ci_step_made_is_no_attempt(
     assert not [f for f in findings(data) if f["kind"] == "policy"]
     excluded = {e["path"]: e["reason"] for e in data["result"]["excluded"]}
     assert excluded["venv"] == "Python virtual environment (pyvenv.cfg)"
+
+
+@pytest.mark.parametrize("case", ["marker-node-modules", "used-test-in-base-tests-folder"])
+def test_semgrep_reads_what_the_pr_could_once_hide(
+    case: str, repo: Path, tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    """semgrep's own ignore list (node_modules, tests) does not decide either."""
+    files, flawed, _ = TRICKS[case]
+    git(repo, "checkout", "-q", "main")
+    write(repo, {".secscan.yaml": "version: 1\nscanners: [semgrep]\n"})
+    commit(repo, "semgrep only")
+    git(repo, "checkout", "-q", "pr")
+    git(repo, "merge", "-q", "main")
+    write(repo, files)
+    commit(repo)
+    out = tmp_path / "reports"
+
+    ran = ci(run_cli, out)
+
+    assert ran.code == 1, ran.out + ran.err
+    hits = [f for f in failing(results(out)) if f["kind"] == "code"]
+    assert hits, ran.out
+    assert {(f["scanner"], f["location"]["path"], f["scope"]) for f in hits} == {
+        ("semgrep", flawed, "source")
+    }
