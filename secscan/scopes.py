@@ -11,7 +11,9 @@ project overrides it with `scopes:` globs in its config, which are checked first
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
+import stat
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
@@ -204,13 +206,22 @@ class Trust:
 
 
 def head_bytes(root: Path, rel: str) -> bytes:
+    """The first bytes of a regular file (a FIFO or device in the tree is never opened so
+    that reading could block)."""
     if not rel.endswith(_SNIFF_SUFFIXES):
         return b""
     try:
-        with (root / rel).open("rb") as fh:
-            return fh.read(_SNIFF_BYTES)
+        fd = os.open(root / rel, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
         return b""
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return b""
+        return os.read(fd, _SNIFF_BYTES)
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
 
 
 def folder_scope(rel: str) -> tuple[Scope, str] | None:

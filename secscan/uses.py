@@ -30,6 +30,7 @@ import ast
 import os
 import posixpath
 import re
+import stat
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -147,11 +148,20 @@ def _may_name(data: bytes, here: str, ways: _Ways) -> bool:
 
 
 def _read(path: Path) -> bytes | None:
+    """A regular file's bytes (never a FIFO or device: opened without blocking, checked)."""
     try:
-        with path.open("rb") as fh:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as fh:
             data = fh.read(MAX_PARSE_BYTES + 1)
     except OSError:
         return None
+    finally:
+        os.close(fd)
     return None if len(data) > MAX_PARSE_BYTES else data
 
 

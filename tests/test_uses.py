@@ -129,3 +129,12 @@ def test_unparsable_and_unused_files_change_nothing(tmp_path: Path) -> None:
     c = classifier(tmp_path, files)
     assert c.scope("tests/test_x.py") is Scope.TEST
     assert c.scope("tests/helpers.py") is Scope.TEST
+
+
+def test_a_fifo_in_the_tree_is_never_opened_for_reading(tmp_path: Path) -> None:
+    files = tree(tmp_path, {"app/views.py": "import tests.pipe\n", "tests/__init__.py": ""})
+    os.mkfifo(tmp_path / "tests" / "pipe.py")  # opening it to read would wait for a writer
+    os.mkfifo(tmp_path / "app" / "gen.py")
+    c = classifier(tmp_path, [*files, "tests/pipe.py", "app/gen.py"])
+    assert c.scope("app/gen.py") is Scope.SOURCE
+    assert c.scope("tests/pipe.py") is Scope.SOURCE  # used, though unreadable
