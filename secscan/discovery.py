@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISLNK
 
 import pathspec
 
+from secscan import vcs
 from secscan.config import Config
 from secscan.findings import Excluded, NotAnalyzed
 
@@ -48,8 +49,17 @@ class FileSet:
 
 
 def discover(root: Path, config: Config, explicit: Sequence[str] | None = None) -> FileSet:
-    """Walk root without following links; with `explicit`, consider only those files."""
+    """Walk root without following links; with `explicit`, consider only those files.
+
+    A marker-based default exclusion (a virtualenv's pyvenv.cfg, CACHEDIR.TAG, ...) leaves
+    out only files git does not track: a marker is something the tree writes, so a tracked
+    file beside one is scanned like any other. A submodule not checked out at its recorded
+    commit is not analyzed, and says why.
+    """
     root = root.resolve()
+    tracked = vcs.tracking(root)
+    #: Folders a marker excludes that hold tracked files: only their untracked files go.
+    marked: dict[str, str] = {}
     patterns = [p for p in config.exclude if p.strip() and not p.lstrip().startswith("#")]
     exclude = pathspec.GitIgnoreSpec.from_lines(patterns)
     include = pathspec.GitIgnoreSpec.from_lines(config.include) if config.include else None
@@ -68,6 +78,11 @@ def discover(root: Path, config: Config, explicit: Sequence[str] | None = None) 
         if reason is not None:
             excluded[rel] = reason
             return
+        if marked and tracked is not None and not tracked.tracks(rel):
+            folder = _marked_parent(rel, marked)
+            if folder is not None:
+                excluded[folder] = marked[folder]
+                return
         if include is not None and not include.match_file(rel):
             return
         # One lstat per file (7,000 in a Django-size tree): a link is told by its mode, and
@@ -90,8 +105,19 @@ def discover(root: Path, config: Config, explicit: Sequence[str] | None = None) 
             return
         files.append(rel)
 
+    submodules = tracked.submodules if tracked is not None else {}
+
     def dir_reason(rel: str) -> str | None:
-        return default_exclusion(root / rel) or by_config(rel + "/")
+        configured = by_config(rel + "/")
+        if configured is not None:
+            return configured
+        if rel in submodules:
+            return None
+        marker = default_exclusion(root / rel)
+        if marker is not None and tracked is not None and tracked.holds_tracked(rel):
+            marked[rel] = f"{marker}: untracked files only (the tracked ones are scanned)"
+            return None
+        return marker
 
     if explicit is not None:
         verdicts: dict[str, str | None] = {}
@@ -102,6 +128,10 @@ def discover(root: Path, config: Config, explicit: Sequence[str] | None = None) 
                 rel = p.absolute().relative_to(root).as_posix()
             except ValueError:
                 skipped.append(NotAnalyzed(shown_path(given), "outside the scan root"))
+                continue
+            module = rel if rel in submodules else _marked_parent(rel, submodules)
+            if module is not None:
+                skipped.append(NotAnalyzed(module, submodules[module]))
                 continue
             if not os.path.lexists(root / rel) or (root / rel).is_dir():
                 continue
@@ -126,6 +156,9 @@ def discover(root: Path, config: Config, explicit: Sequence[str] | None = None) 
                     if reason and by_config(rel + "/") is None:
                         skipped.append(NotAnalyzed(rel, reason))
                     continue
+                if rel in submodules:
+                    skipped.append(NotAnalyzed(rel, submodules[rel]))
+                    continue
                 reason = dir_reason(rel)
                 if reason is None:
                     kept.append(d)
@@ -136,7 +169,7 @@ def discover(root: Path, config: Config, explicit: Sequence[str] | None = None) 
                 consider(prefix + name)
     return FileSet(
         tuple(sorted(files)),
-        tuple(sorted(skipped, key=lambda s: s.path)),
+        tuple(sorted(set(skipped), key=lambda s: s.path)),
         tuple(Excluded(p, excluded[p]) for p in sorted(excluded)),
     )
 
@@ -230,6 +263,16 @@ def _config_reason(
         return f"excluded by the config{where}: {named}"
 
     return reason
+
+
+def _marked_parent(rel: str, folders: Mapping[str, str]) -> str | None:
+    """The folder of `folders` that `rel` is in, if any."""
+    parts = rel.split("/")[:-1]
+    for i in range(1, len(parts) + 1):
+        d = "/".join(parts[:i])
+        if d in folders:
+            return d
+    return None
 
 
 def _excluded_parent(

@@ -18,9 +18,9 @@ from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from secscan import __version__, fingerprint, pipeline, scanners, vcs
+from secscan import __version__, fingerprint, pipeline, scanners, scopes, trust, vcs
 from secscan.config import Config
-from secscan.discovery import discover
+from secscan.discovery import default_exclusion, discover
 from secscan.errors import UsageError
 from secscan.findings import RunStatus, ScannerRun, ScanResult
 from secscan.policy.baseline import Baseline, BaselineEntry
@@ -54,6 +54,8 @@ class Since:
     changed: tuple[str, ...]
     #: Things the reader must know: a scanner that failed on the merge base, for instance.
     warnings: tuple[str, ...] = ()
+    #: Files of the change that claimed a scope the merge base never gave their place.
+    reclassified: tuple[trust.Weakening, ...] = ()
 
 
 def plan(
@@ -108,16 +110,24 @@ def scan_since(
     the_plan = plan(selected, changed)
     order = [s.name for s in selected]
 
-    head = _scan_side(root, config, the_plan, changed, clock, use_cache, progress)
     was_at = {new: old for old, new in renamed.items()}
     exported = nullcontext(base_tree) if base_tree is not None else vcs.checkout(top, base)
     with exported as tree:
         base_root = tree / sub
+        # The head's files are classified as the merge base decides: a file the change
+        # added or changed is non-gating only where the base already had that place so.
+        classifier = trusted_classifier(root, config, base_root, changed)
+        head = _scan_side(root, config, the_plan, changed, clock, use_cache, progress, classifier)
+        for f in discover(root, config, [str(root / p) for p in changed]).files:
+            classifier.scope(f)
         was = (was_at.get(p, p) for p in changed)
         present = tuple(p for p in was if (base_root / p).is_file())
         old = _scan_side(base_root, config, the_plan, present, clock, use_cache, None)
         # A moved file keeps its findings: key the merge base's under their new path.
         old = [_moved(part, renamed, base_root) for part in old] if renamed else old
+        attempts = {p: (s.value, cause) for p, (s, cause) in classifier.attempts.items()}
+        attempts.update(_planted_markers(root, base_root, changed))
+    reclassified = trust.reclassifications(attempts)
 
     everything = discover(root, config).files if the_plan.untouched else ()
     request = ScanRequest(explicit_files=True)
@@ -143,7 +153,39 @@ def scan_since(
     baseline = Baseline.from_findings(
         (f for part in old for f in part.findings), f"merge base {base} of {ref}"
     )
-    return Since(result, baseline, ref, base, changed, warnings)
+    return Since(result, baseline, ref, base, changed, warnings, reclassified)
+
+
+def trusted_classifier(
+    root: Path, config: Config, base_root: Path, changed: Sequence[str]
+) -> scopes.Classifier:
+    """How the head's files get their scope in `ci --new-since`: the merge base decides for
+    every file the change added or changed (see scopes.Trust); scope follows use."""
+    return scopes.Classifier(
+        root,
+        config.scopes,
+        tree=lambda: discover(root, config).files,
+        trust=scopes.Trust(base_root, changed, config.scopes),
+    )
+
+
+def _planted_markers(
+    root: Path, base_root: Path, changed: Sequence[str]
+) -> dict[str, tuple[str, str]]:
+    """Folders holding a changed file that a marker calls a virtualenv, cache, installed
+    packages, ... where the merge base had no such marker: the marker no longer hides
+    tracked files, but planting one is an attempt to, and is named."""
+    out: dict[str, tuple[str, str]] = {}
+    # Untracked files (a virtualenv a CI step made) are left out by the marker, as ever.
+    tracking = vcs.tracking(root)
+    tracked = [p for p in changed if tracking is None or tracking.tracks(p)]
+    folders = {str(Path(p).parents[i]) for p in tracked for i in range(len(Path(p).parts) - 1)}
+    for folder in sorted(folders):
+        reason = default_exclusion(root / folder)
+        if reason is None or default_exclusion(base_root / folder) is not None:
+            continue
+        out[folder] = ("excluded", reason)
+    return out
 
 
 def _under(path: str, sub: Path) -> str | None:
@@ -181,6 +223,7 @@ def _scan_side(
     clock: pipeline.Clock,
     use_cache: bool,
     progress: Progress,
+    classifier: scopes.Classifier | None = None,
 ) -> list[ScanResult]:
     parts = []
     if the_plan.file_local and files:
@@ -193,6 +236,7 @@ def _scan_side(
                 clock=clock,
                 use_cache=use_cache,
                 progress=progress,
+                classifier=classifier,
             )
         )
     if the_plan.whole_tree:
@@ -204,6 +248,7 @@ def _scan_side(
                 clock=clock,
                 use_cache=use_cache,
                 progress=progress,
+                classifier=classifier,
             )
         )
     return parts
@@ -252,11 +297,18 @@ def merge_baselines(*baselines: Baseline | None) -> Baseline | None:
         return None
     if len(given) == 1:
         return given[0]
-    best: dict[str, BaselineEntry] = {}
+    # Per fingerprint, the entries of the baseline that accepts the most of it (with their
+    # scopes: a test-scope entry must not start accepting the finding in source).
+    best: dict[str, tuple[int, list[BaselineEntry]]] = {}
     for b in given:
+        grouped: dict[str, list[BaselineEntry]] = {}
         for e in b.entries:
-            have = best.get(e.fingerprint)
-            total = b.counts[e.fingerprint]
-            if have is None or have.count < total:
-                best[e.fingerprint] = replace(e, count=total)
-    return Baseline(tuple(best.values()), " + ".join(b.source for b in given))
+            grouped.setdefault(e.fingerprint, []).append(e)
+        for fp, entries in grouped.items():
+            total = b.counts[fp]
+            if fp not in best or best[fp][0] < total:
+                best[fp] = (total, entries)
+    return Baseline(
+        tuple(e for _, entries in best.values() for e in entries),
+        " + ".join(b.source for b in given),
+    )

@@ -86,8 +86,13 @@ def scan(
     progress: Progress | None = None,
     use_cache: bool = True,
     cache_dir: Path | None = None,
+    classifier: scopes.Classifier | None = None,
 ) -> ScanResult:
-    """Run every selected scanner over root; a scanner that fails is an error run, never clean."""
+    """Run every selected scanner over root; a scanner that fails is an error run, never clean.
+
+    `classifier`: how files get their scope (`ci --new-since` passes one that the merge base
+    decides); by default the config's globs and the conventions, scope following use.
+    """
     root = root.resolve()
     if not root.is_dir():
         raise UsageError(f"scan root {root} is not a directory")
@@ -99,7 +104,13 @@ def scan(
     jobs = config.jobs or default_jobs()
     # Vendored and minified files are someone else's code: the code scanners leave them out
     # (and say so); the secret and IaC scanners still read them.
-    classifier = scopes.Classifier(root, config.scopes)
+    if classifier is None:
+        whole = fileset.files if files is None else None
+        classifier = scopes.Classifier(
+            root,
+            config.scopes,
+            tree=lambda: whole if whole is not None else discover(root, config).files,
+        )
     skipped = (
         scopes.code_skips(fileset.files, classifier, config.skip_scopes)
         if any(s.kind is FindingKind.CODE for s in selected)

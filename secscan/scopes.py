@@ -11,14 +11,17 @@ project overrides it with `scopes:` globs in its config, which are checked first
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+import stat
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 
 import pathspec
 
+from secscan import uses
 from secscan.findings import Excluded, Finding, ScannerRun, Scope
 
 #: Directory names that mark a scope wherever they appear in a path (lower-cased).
@@ -81,19 +84,44 @@ _SNIFF_SUFFIXES = (".js", ".mjs", ".cjs", ".css", ".py", ".go", ".ts")
 
 #: The scopes the code scanners skip by default: someone else's code, or no code to read.
 DEFAULT_SKIP: tuple[Scope, ...] = (Scope.VENDORED, Scope.GENERATED)
+#: Scopes that source code's use makes source (vendored and generated files the base
+#: already had stay someone else's code, whoever imports them).
+_FOLLOW_USE = frozenset({Scope.TEST, Scope.EXAMPLE, Scope.DOCS})
 
 
 class Classifier:
-    """Path -> scope, with the project's own globs first and the conventions after."""
+    """Path -> scope, with the project's own globs first and the conventions after.
 
-    def __init__(self, root: Path, overrides: Mapping[Scope, Sequence[str]] | None = None) -> None:
+    Scope follows use (secscan.uses): a test, example or docs file that source code imports
+    is source; so is any file of `changed` that source imports. `tree` lists the files of
+    the whole tree for that (asked once, when a file first classifies as non-source).
+
+    With `trust` (a pull request judged against its merge base), a file the change under
+    review added or changed keeps a non-source scope only where the base already gave that
+    place the scope; otherwise it is source and `attempts` names what it tried.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        overrides: Mapping[Scope, Sequence[str]] | None = None,
+        *,
+        tree: Callable[[], Iterable[str]] | None = None,
+        trust: Trust | None = None,
+    ) -> None:
         self.root = root
         self._overrides = [
             (Scope(name), pathspec.GitIgnoreSpec.from_lines(list(globs)))
             for name, globs in sorted((overrides or {}).items(), key=lambda kv: _ORDER[kv[0]])
             if globs
         ]
+        self._tree = tree
+        self._trust = trust
         self._memo: dict[str, Scope] = {}
+        self._trusted: dict[str, Scope] = {}
+        self._used: frozenset[str] | None = None
+        #: File -> (the scope it claimed, what claimed it): reclassifications refused.
+        self.attempts: dict[str, tuple[Scope, str]] = {}
 
     def scope(self, rel: str) -> Scope:
         if rel not in self._memo:
@@ -101,19 +129,124 @@ class Classifier:
         return self._memo[rel]
 
     def _classify(self, rel: str) -> Scope:
+        scope = self._trusted_scope(rel)
+        if scope is Scope.SOURCE:
+            return scope
+        if self._promotable(rel, scope) and rel in self.used():
+            return Scope.SOURCE
+        return scope
+
+    def _promotable(self, rel: str, scope: Scope) -> bool:
+        return scope in _FOLLOW_USE or (self._trust is not None and rel in self._trust.changed)
+
+    def used(self) -> frozenset[str]:
+        """Non-source files that source files use (empty without a `tree`)."""
+        if self._used is None:
+            files = list(self._tree()) if self._tree is not None else []
+            self._used = uses.used(
+                self.root,
+                files,
+                lambda f: self._trusted_scope(f) is Scope.SOURCE,
+                lambda f: self._promotable(f, self._trusted_scope(f)),
+            )
+        return self._used
+
+    def _trusted_scope(self, rel: str) -> Scope:
+        if rel not in self._trusted:
+            self._trusted[rel] = self._decide(rel)
+        return self._trusted[rel]
+
+    def _decide(self, rel: str) -> Scope:
         for scope, spec in self._overrides:
             if spec.match_file(rel):
-                return scope
-        return by_convention(rel, self._head(rel))
+                return scope  # the configured globs: the base's, under trust
+        scope = by_convention(rel, self._head(rel))
+        trust = self._trust
+        if scope is Scope.SOURCE or trust is None or rel not in trust.changed:
+            return scope
+        if trust.base_scope(rel) is scope:
+            return scope  # the base had this very file in this scope
+        folder = folder_scope(rel)
+        if folder is not None and trust.has_dir(folder[1]):
+            return folder[0]  # a folder the base already had: tests/ stays test
+        self.attempts[rel] = (scope, _cause(rel, self._head(rel), scope))
+        return Scope.SOURCE
 
     def _head(self, rel: str) -> bytes:
-        if not rel.endswith(_SNIFF_SUFFIXES):
+        return head_bytes(self.root, rel)
+
+
+class Trust:
+    """The merge base's view of places: its tree, read with the same (base) settings."""
+
+    def __init__(
+        self,
+        base_root: Path,
+        changed: Collection[str],
+        overrides: Mapping[Scope, Sequence[str]] | None = None,
+    ) -> None:
+        self.base_root = base_root
+        self.changed = frozenset(changed)
+        self._base = Classifier(base_root, overrides)
+
+    def base_scope(self, rel: str) -> Scope | None:
+        path = self.base_root / rel
+        if path.is_symlink() or not path.is_file():
+            return None
+        return self._base.scope(rel)
+
+    def has_dir(self, rel: str) -> bool:
+        """Whether the base had `rel` as a real folder (no link), every part of the way."""
+        where = self.base_root
+        for part in PurePosixPath(rel).parts:
+            where = where / part
+            if where.is_symlink() or not where.is_dir():
+                return False
+        return True
+
+
+def head_bytes(root: Path, rel: str) -> bytes:
+    """The first bytes of a regular file (a FIFO or device in the tree is never opened so
+    that reading could block)."""
+    if not rel.endswith(_SNIFF_SUFFIXES):
+        return b""
+    try:
+        fd = os.open(root / rel, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return b""
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
             return b""
-        try:
-            with (self.root / rel).open("rb") as fh:
-                return fh.read(_SNIFF_BYTES)
-        except OSError:
-            return b""
+        return os.read(fd, _SNIFF_BYTES)
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
+
+
+def folder_scope(rel: str) -> tuple[Scope, str] | None:
+    """The scope a folder of the path gives (the first from the root), and that folder."""
+    parts = PurePosixPath(rel).parts[:-1]
+    dirs = [p.lower() for p in parts]
+    for n, d in enumerate(dirs):
+        if d in _DIRS[Scope.VENDORED]:
+            return Scope.VENDORED, "/".join(parts[: n + 1])
+    for n, d in enumerate(dirs):
+        for scope in (Scope.TEST, Scope.EXAMPLE, Scope.DOCS):
+            if d in _DIRS[scope] or (n == 0 and d in _TOP_DIRS.get(scope, frozenset())):
+                return scope, "/".join(parts[: n + 1])
+    return None
+
+
+def _cause(rel: str, head: bytes, scope: Scope) -> str:
+    """What made a file claim `scope`: its folder, its name, or its first lines."""
+    path = PurePosixPath(rel)
+    folder = folder_scope(rel)
+    if folder is not None and folder[0] is scope:
+        return f"folder {folder[1]}/ that the merge base did not have"
+    if _generated(path.name.lower(), head) and scope is Scope.GENERATED:
+        return "a generated-file marker in its first lines"
+    return f"its file name {path.name!r}"
 
 
 _ORDER = {s.value: n for n, s in enumerate(Scope)}

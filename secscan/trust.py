@@ -410,3 +410,23 @@ def _strings(value: object) -> tuple[str, ...]:
 
 
 _USERINFO = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
+
+
+def reclassifications(attempts: Mapping[str, tuple[str, str]]) -> tuple[Weakening, ...]:
+    """Files of the change under review that claimed a non-gating scope the merge base never
+    gave their place (file -> (scope, cause)): they were judged as source, and this says so.
+    Scope "excluded": a folder a marker the change planted calls a virtualenv, cache, ...
+    (cause: the marker's reason)."""
+    return tuple(
+        Weakening(
+            "classification",
+            f"{path}/ is marked as a {cause[0].lower()}{cause[1:]}, which the merge base did "
+            "not have: its tracked files are scanned and judged as source (markers leave out "
+            "only files git does not track)"
+            if scope == "excluded"
+            else f"{path} claims {scope} scope by {cause}: scanned and judged as source (only "
+            "the merge base's `scopes:` globs and folders make a file non-gating)",
+            path,
+        )
+        for path, (scope, cause) in sorted(attempts.items())
+    )

@@ -16,6 +16,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -249,7 +250,9 @@ def changed_files(repo: Path, base: str) -> dict[str, str | None]:
             "-z",
             "--no-ext-diff",
             "--no-textconv",
-            "--ignore-submodules=all",
+            # A moved submodule pointer is a change (its files are listed below); what is
+            # only dirty inside a submodule's own work tree is not.
+            "--ignore-submodules=dirty",
             base,
             "--",
         ],
@@ -272,7 +275,101 @@ def changed_files(repo: Path, base: str) -> dict[str, str | None]:
     for p in untracked.split("\0"):
         if p:
             changes.setdefault(p, None)
+    # A submodule whose recorded commit changed: every file it holds is a changed file.
+    for path, _commit in submodules(repo):
+        if path in changes:
+            # Its files when it is checked out; else the submodule itself (not analyzed).
+            for f in _ls(repo, "--recurse-submodules", "--", path):
+                changes.setdefault(f, None)
+            if len([f for f in changes if f.startswith(path + "/")]) > 0:
+                del changes[path]
     return dict(sorted(changes.items()))
+
+
+def _ls(cwd: Path, *args: str) -> list[str]:
+    try:
+        out = _run(cwd, "ls-files", "-z", "--cached", *args)
+    except UsageError:
+        return []
+    return [p for p in out.split("\0") if p]
+
+
+def submodules(repo: Path) -> list[tuple[str, str]]:
+    """(path relative to `repo`, recorded commit) of each submodule the index has."""
+    try:
+        out = _run(repo, "ls-files", "-z", "--stage")
+    except UsageError:
+        return []
+    found = []
+    for line in out.split("\0"):
+        meta, _, path = line.partition("\t")
+        fields = meta.split()
+        if len(fields) == 3 and fields[0] == "160000":
+            found.append((path, fields[1]))
+    return found
+
+
+def submodule_commit(path: Path) -> str | None:
+    """The commit a submodule's work tree has checked out, or None when it has none."""
+    if not (path / ".git").exists():
+        return None
+    try:
+        return _run(path, "rev-parse", "HEAD").strip() or None
+    except UsageError:
+        return None
+
+
+#: The trees `checkout` exported: every file in one came from a commit, so all are tracked.
+_EXPORTED: set[Path] = set()
+
+
+@dataclass(frozen=True, slots=True)
+class Tracking:
+    """Which files under a scan root git tracks."""
+
+    #: Paths relative to the scan root (submodules' files included); None: all of them.
+    files: frozenset[str] | None
+    #: Folders that hold a tracked file (every ancestor of one), relative to the scan root.
+    folders: frozenset[str] = frozenset()
+    #: Submodule path (relative to the scan root) -> why it is not analyzed, when it is not.
+    submodules: Mapping[str, str] = field(default_factory=dict)
+
+    def tracks(self, rel: str) -> bool:
+        return self.files is None or rel in self.files
+
+    def holds_tracked(self, folder: str) -> bool:
+        return self.files is None or folder in self.folders
+
+
+def tracking(root: Path) -> Tracking | None:
+    """What git tracks under `root`; None outside a git work tree (nothing known)."""
+    root = root.resolve()
+    if any(root == t or root.is_relative_to(t) for t in _EXPORTED):
+        return Tracking(None)
+    top = toplevel(root)
+    if top is None:
+        return None
+    files = frozenset(_ls(root, "--recurse-submodules"))
+    folders: set[str] = set()
+    for f in files:
+        parts = f.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            folders.add("/".join(parts[:i]))
+    not_analyzed: dict[str, str] = {}
+    sub = root.relative_to(top)
+    for path, recorded in submodules(top):
+        p = Path(path)
+        if not p.is_relative_to(sub):
+            continue
+        rel = p.relative_to(sub).as_posix()
+        now = submodule_commit(top / path)
+        if now != recorded:
+            state = "not checked out" if now is None else f"checked out at {now[:12]}"
+            not_analyzed[rel] = (
+                f"git submodule {state}, not at its recorded commit {recorded[:12]}: not "
+                "analyzed (run `git submodule update --init --recursive`)"
+            )
+    return Tracking(files, frozenset(folders), not_analyzed)
 
 
 @contextlib.contextmanager
@@ -289,6 +386,7 @@ def checkout(repo: Path, commit: str) -> Iterator[Path]:
     tree = tmp / "tree"
     tree.mkdir()
     index = {"GIT_INDEX_FILE": str(tmp / "index")}
+    _EXPORTED.add(tree.resolve())
     try:
         filters = _filters(repo)
         _call(repo, ["read-tree", f"{commit}^{{tree}}"], env=index)
@@ -300,4 +398,5 @@ def checkout(repo: Path, commit: str) -> Iterator[Path]:
         )
         yield tree
     finally:
+        _EXPORTED.discard(tree.resolve())
         shutil.rmtree(tmp, ignore_errors=True)

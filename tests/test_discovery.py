@@ -144,3 +144,42 @@ def test_explicit_files_stay_inside_root_and_honour_excludes(tmp_path: Path, mon
     )
     assert fs.files == ("a.py",)
     assert [s.path for s in fs.skipped] == ["/etc/passwd"]
+
+
+def _git(cwd: Path, *args: str) -> None:
+    import subprocess
+
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def test_a_marker_leaves_out_only_what_git_does_not_track(tmp_path: Path) -> None:
+    _tree(
+        tmp_path,
+        [
+            "app/venv/pyvenv.cfg",
+            "app/venv/tracked.py",
+            "app/node_modules/.package-lock.json",
+            "app/node_modules/lib.js",
+            ".mypy_cache/x.json",
+            "secscan-reports/secscan-results.json",
+        ],
+    )
+    (tmp_path / ".mypy_cache" / "CACHEDIR.TAG").write_bytes(CACHEDIR_SIGNATURE + b"\n")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", "--force", "app/venv/tracked.py", "app/node_modules/lib.js")
+    _tree(tmp_path, ["app/venv/untracked.py"])
+
+    found = discover(tmp_path, Config())
+
+    assert found.files == ("app/node_modules/lib.js", "app/venv/tracked.py")
+    reasons = {e.path: e.reason for e in found.excluded}
+    assert reasons["app/venv"].endswith("untracked files only (the tracked ones are scanned)")
+    assert reasons[".mypy_cache"] == "tool cache (CACHEDIR.TAG)"  # nothing tracked in it
+    # Explicit files (ci --new-since) are judged the same way.
+    given = [str(tmp_path / p) for p in ("app/venv/tracked.py", "app/venv/untracked.py")]
+    assert discover(tmp_path, Config(), given).files == ("app/venv/tracked.py",)
+
+
+def test_without_git_markers_apply_as_before(tmp_path: Path) -> None:
+    _tree(tmp_path, ["a.py", "venv/pyvenv.cfg", "venv/x.py"])
+    assert discover(tmp_path, Config()).files == ("a.py",)

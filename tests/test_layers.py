@@ -45,6 +45,7 @@ LAYERS: tuple[tuple[tuple[str, ...], ...], ...] = (
             "secscan.cache",
             "secscan.discovery",
             "secscan.scopes",
+            "secscan.uses",
             "secscan.flaws",
             "secscan.vcs",
             "secscan.trust",

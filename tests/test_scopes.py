@@ -84,3 +84,59 @@ def test_assign_sets_scopes_and_drops_assert_in_tests(tmp_path: Path) -> None:
         ("B101", "src/a.py", Scope.SOURCE),
         ("B307", "tests/t.py", Scope.TEST),
     ]
+
+
+def _files(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+def test_the_merge_base_decides_the_scope_of_what_a_change_adds(tmp_path: Path) -> None:
+    from secscan.scopes import Trust
+
+    base, head = tmp_path / "base", tmp_path / "head"
+    kept = {"tests/test_a.py": "", "vendor/x.py": "", "app/old_pb2.py": "", "app/v.py": ""}
+    _files(base, kept)
+    added = {
+        "tests/test_new.py": "",  # the base's tests/: test
+        "vendor/y.py": "",  # the base's vendor/: vendored
+        "app/old_pb2.py": "# changed\n",  # the base had this very file generated
+        "app/gen.py": "# DO NOT EDIT\n",
+        "app/test_x.py": "",
+        "third_party/z.py": "",
+        "qa/check.py": "",
+    }
+    _files(head, {**kept, **added})
+    trust = Trust(base, list(added), {Scope.TEST: ["qa/**"]})
+    c = Classifier(head, {Scope.TEST: ["qa/**"]}, trust=trust)
+    assert {f: c.scope(f) for f in added} == {
+        "tests/test_new.py": Scope.TEST,
+        "vendor/y.py": Scope.VENDORED,
+        "app/old_pb2.py": Scope.GENERATED,
+        "app/gen.py": Scope.SOURCE,
+        "app/test_x.py": Scope.SOURCE,
+        "third_party/z.py": Scope.SOURCE,
+        "qa/check.py": Scope.TEST,  # the base's own globs
+    }
+    assert {f: (s, cause) for f, (s, cause) in c.attempts.items()} == {
+        "app/gen.py": (Scope.GENERATED, "a generated-file marker in its first lines"),
+        "app/test_x.py": (Scope.TEST, "its file name 'test_x.py'"),
+        "third_party/z.py": (
+            Scope.VENDORED,
+            "folder third_party/ that the merge base did not have",
+        ),
+    }
+    # A file the change did not touch keeps what the conventions say.
+    assert c.scope("tests/test_a.py") is Scope.TEST and not c.attempts.get("tests/test_a.py")
+
+
+def test_a_folder_the_base_had_only_as_a_link_is_not_the_base_s(tmp_path: Path) -> None:
+    from secscan.scopes import Trust
+
+    base, head = tmp_path / "base", tmp_path / "head"
+    _files(base, {"elsewhere/x.py": ""})
+    (base / "tests").symlink_to(base / "elsewhere")
+    _files(head, {"tests/evil.py": ""})
+    c = Classifier(head, trust=Trust(base, ["tests/evil.py"]))
+    assert c.scope("tests/evil.py") is Scope.SOURCE

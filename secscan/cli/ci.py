@@ -180,13 +180,19 @@ def _run(
                 "--new-since only marks which are new"
             )
         extra = since.warnings
+        reclassified = since.reclassified
     else:
         result = pipeline.scan(root, config, clock=now, use_cache=not no_cache)
         extra = ()
+        reclassified = ()
     if chosen is not None:
         notes.append(f"gate settings read from the merge base of {new_since}")
-        if chosen.weakenings:
-            result = replace(result, runs=(*result.runs, trust.policy_run(chosen.weakenings)))
+        # Files that claimed a scope the base never gave their place fail like a weakening.
+        if chosen.weakenings or reclassified:
+            attempted = (*chosen.weakenings, *reclassified)
+            result = replace(result, runs=(*result.runs, trust.policy_run(attempted)))
+    elif reclassified:
+        extra = (*extra, *trust.describe(reclassified))
     result, decision = judge.judge(result, inputs, now())
     if extra or warnings:
         decision = replace(decision, warnings=(*warnings, *decision.warnings, *extra))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from typing import Any
 from secscan import __version__, _json
 from secscan._atomic import write_atomic
 from secscan.errors import ConfigError, ReportError
-from secscan.findings import Finding
+from secscan.findings import Finding, Scope
 
 SCHEMA = "secscan-baseline"
 SCHEMA_VERSION = 1
@@ -33,6 +33,14 @@ class BaselineEntry:
     scanner: str = ""
     rule_id: str = ""
     path: str = ""
+    #: The scope the finding was in ("" when not recorded: an older file). An entry in a
+    #: non-source scope accepts only findings outside source: a flaw moved from tests/ into
+    #: the product is a new finding there, whatever its fingerprint.
+    scope: str = ""
+
+    @property
+    def gating(self) -> bool:
+        return self.scope in ("", Scope.SOURCE.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +57,18 @@ class Baseline:
     source: str = "<memory>"
     created_at: str | None = None
     _counts: Counter[str] = field(default_factory=Counter, init=False, repr=False, compare=False)
+    #: Of `_counts`, the entries recorded in source scope (or with no scope recorded).
+    _source: Counter[str] = field(default_factory=Counter, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         counts: Counter[str] = Counter()
+        source: Counter[str] = Counter()
         for e in self.entries:
             counts[e.fingerprint] += e.count
+            if e.gating:
+                source[e.fingerprint] += e.count
         object.__setattr__(self, "_counts", counts)
+        object.__setattr__(self, "_source", source)
 
     @property
     def counts(self) -> Mapping[str, int]:
@@ -71,17 +85,31 @@ class Baseline:
         """Which findings are new. Identical fingerprints are taken in report order, so the
         result does not depend on the order the scanners returned them in.
         """
-        left = Counter(self._counts)
+        # Entries outside source scope, and those in it, counted apart: a source finding is
+        # accepted only by a source entry; any other by either (the non-source ones first).
+        other = Counter({fp: n - self._source[fp] for fp, n in self._counts.items()})
+        source = Counter(self._source)
         new: list[Finding] = []
         known: list[Finding] = []
         for f in sorted(findings, key=lambda f: f.sort_key):
+            gating = f.scope is Scope.SOURCE
             # a merged flaw is known when the baseline has any of its tools' fingerprints
-            fp = next((x for x in f.fingerprints if x and left[x] > 0), None)
-            if fp is not None:
-                left[fp] -= 1
-                known.append(f)
-            else:
+            fp = next(
+                (
+                    x
+                    for x in f.fingerprints
+                    if x and (source[x] > 0 or (not gating and other[x] > 0))
+                ),
+                None,
+            )
+            if fp is None:
                 new.append(f)
+                continue
+            if not gating and other[fp] > 0:
+                other[fp] -= 1
+            else:
+                source[fp] -= 1
+            known.append(f)
         return Split(tuple(new), tuple(known))
 
     def pruned(self, findings: Iterable[Finding]) -> Baseline:
@@ -92,21 +120,21 @@ class Baseline:
             n = min(e.count, now[e.fingerprint])
             now[e.fingerprint] -= n
             if n:
-                kept.append(BaselineEntry(e.fingerprint, n, e.scanner, e.rule_id, e.path))
+                kept.append(replace(e, count=n))
         return Baseline(tuple(kept), self.source, self.created_at)
 
 
 def _entries(findings: Iterable[Finding]) -> tuple[BaselineEntry, ...]:
     # Findings without a fingerprint cannot be recognised again: they always count as new.
-    by_fp: dict[str, list[Finding]] = {}
+    by_fp: dict[tuple[str, str], list[Finding]] = {}
     for f in findings:
         if f.fingerprint:
-            by_fp.setdefault(f.fingerprint, []).append(f)
+            by_fp.setdefault((f.fingerprint, f.scope.value), []).append(f)
     out = [
-        BaselineEntry(fp, len(fs), fs[0].scanner, fs[0].rule_id, fs[0].location.path)
-        for fp, fs in by_fp.items()
+        BaselineEntry(fp, len(fs), fs[0].scanner, fs[0].rule_id, fs[0].location.path, scope)
+        for (fp, scope), fs in by_fp.items()
     ]
-    return tuple(sorted(out, key=lambda e: (e.path, e.scanner, e.rule_id, e.fingerprint)))
+    return tuple(sorted(out, key=lambda e: (e.path, e.scanner, e.rule_id, e.fingerprint, e.scope)))
 
 
 def dumps(baseline: Baseline, now: datetime) -> str:
@@ -123,6 +151,7 @@ def dumps(baseline: Baseline, now: datetime) -> str:
                 "scanner": e.scanner,
                 "rule_id": e.rule_id,
                 "path": e.path,
+                **({"scope": e.scope} if e.scope else {}),
             }
             for e in baseline.entries
         ],
@@ -185,7 +214,20 @@ def _entry(item: Any, i: int, source: str) -> BaselineEntry:
         str(item.get("scanner", "")),
         str(item.get("rule_id", "")),
         str(item.get("path", "")),
+        _scope(item.get("scope", ""), source, key),
     )
+
+
+def _scope(value: Any, source: str, key: str) -> str:
+    if value == "":
+        return ""
+    if not isinstance(value, str) or value not in {s.value for s in Scope}:
+        raise ConfigError(
+            f"`scope` must be one of {', '.join(s.value for s in Scope)}",
+            path=source,
+            key=f"{key}.scope",
+        )
+    return value
 
 
 def load_baseline(path: Path) -> Baseline:

@@ -152,7 +152,11 @@ class BanditScanner(ToolScanner):
     def argv(self, ctx: ScanContext) -> list[str]:
         # Every `# nosec` is the scanned tree's say, not ours: bandit reports all findings and
         # parse() marks the ones a comment would have hidden.
-        argv = [self.tool_path(), "-f", "json", "-q", "--ignore-nosec"]
+        # bandit leaves out paths holding .hg, .git, __pycache__, ... even when named on its
+        # command line; which files are read is discovery's decision (a tracked file in a
+        # folder the tree calls `.hg` is scanned), so its list is replaced by a pattern no
+        # normalised absolute path contains.
+        argv = [self.tool_path(), "-f", "json", "-q", "--ignore-nosec", "-x", "//"]
         skip = options(ctx.config, self, BanditOptions).skip
         if skip:
             argv += ["-s", ",".join(skip)]

@@ -11,7 +11,7 @@ from policydata import EXAMPLE, NOW, code_finding, ok_run, result_of
 
 from secscan import fingerprint
 from secscan.errors import ConfigError
-from secscan.findings import Finding
+from secscan.findings import Finding, Scope
 from secscan.policy.baseline import Baseline, dumps, load_baseline, loads, write_baseline
 from secscan.policy.engine import evaluate
 from secscan.policy.models import Policy
@@ -124,3 +124,30 @@ def test_broken_baselines_are_config_errors(text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message) as e:
         loads(text, "b.json")
     assert e.value.exit_code == 2
+
+
+def test_a_test_scope_entry_does_not_accept_the_same_flaw_in_source() -> None:
+    """Identity keeps scope: moving a flaw from tests/ into the product is a new finding."""
+    first, _ = _twins()
+    in_tests = replace(first, scope=Scope.TEST)
+    in_source = replace(first, scope=Scope.SOURCE)
+    known = Baseline.from_findings([in_tests])
+    assert known.split([in_source]).new == (in_source,)
+    assert known.split([in_tests]).known == (in_tests,)
+    # A source entry accepts either; the scope survives the file format.
+    both = Baseline.from_findings([in_source])
+    assert both.split([in_tests]).known == (in_tests,)
+    again = loads(dumps(known, NOW), "b.json")
+    assert [e.scope for e in again.entries] == ["test"]
+    assert again.split([in_source]).new == (in_source,)
+    # An entry without a scope (a file from before scopes were kept) accepts as before.
+    legacy = json.loads(dumps(known, NOW))
+    del legacy["findings"][0]["scope"]
+    assert loads(json.dumps(legacy), "old.json").split([in_source]).known == (in_source,)
+
+
+def test_a_baseline_scope_must_be_a_known_one() -> None:
+    text = json.loads(dumps(Baseline.from_findings([_twins()[0]]), NOW))
+    text["findings"][0]["scope"] = "whatever"
+    with pytest.raises(ConfigError, match="scope"):
+        loads(json.dumps(text), "b.json")
