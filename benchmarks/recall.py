@@ -59,7 +59,15 @@ def examples(cache: Path) -> tuple[str, Path]:
 def bandit_high(tree: Path) -> list[dict[str, Any]]:
     """Raw bandit's HIGH findings, every `# nosec` ignored (as secscan runs it)."""
     proc = subprocess.run(
-        [str(Path(sys.executable).with_name("bandit")), "-r", "-f", "json", "-q", "--ignore-nosec", "app"],
+        [
+            str(Path(sys.executable).with_name("bandit")),
+            "-r",
+            "-f",
+            "json",
+            "-q",
+            "--ignore-nosec",
+            "app",
+        ],
         cwd=tree,
         capture_output=True,
         text=True,

@@ -33,6 +33,7 @@ from dataclasses import replace
 
 from secscan.findings import Finding, FindingKind, Rating, ScannerRun, Severity, Source
 
+
 def one_per_flaw(runs: Sequence[ScannerRun]) -> tuple[ScannerRun, ...]:
     """The runs with each flaw reported once, in the run of the source that decides it."""
     items = [(r, i, f) for r, run in enumerate(runs) for i, f in enumerate(run.findings)]

@@ -111,7 +111,10 @@ def test_the_most_severe_source_decides() -> None:
     # taint evidence raises a pattern tool's rating
     taint = f("semgrep", "python-command-injection-request-data", 5, Severity.CRITICAL, (78,))
     (flaw,) = all_findings(one_per_flaw((run("bandit", a), run("semgrep", taint))))
-    assert (flaw.rule_id, flaw.severity) == ("python-command-injection-request-data", Severity.CRITICAL)
+    assert (flaw.rule_id, flaw.severity) == (
+        "python-command-injection-request-data",
+        Severity.CRITICAL,
+    )
 
 
 def test_a_trusted_proof_lowers_what_it_vouches_for_on_its_span() -> None:

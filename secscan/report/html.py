@@ -231,6 +231,12 @@ def finding_row(fv: FindingView, text: _Text | None = None) -> str:
         vector = f' <code class="small">{t(f.cvss_vector)}</code>' if f.cvss_vector else ""
         facts += f"<dt>CVSS</dt><dd>{t(f.cvss_score)}{vector}</dd>"
     facts += f"              <dt>Confidence</dt><dd>{t.same(f.confidence.value)}</dd>\n"
+    d = f.decided_by
+    proven = " (proven safe)" if d.proven_safe else ""
+    facts += (
+        f"<dt>Severity decided by</dt><dd><code>{t(d.scanner)} {t(d.rule_id)}</code>"
+        f"{proven}: {t(d.reason)}</dd>"
+    )
     if keys:
         facts += f"<dt>Controls</dt><dd>{links}</dd>"
     if f.references:

@@ -199,9 +199,7 @@ def _read_rule_file(path: str) -> RuleFile:
             said = rule_claims(rule.get("metadata"))
             if said is not None:
                 claims.append((str(rule["id"]), said))
-    return RuleFile(
-        path, None if unknown else frozenset(languages), tuple(ids), tuple(claims)
-    )
+    return RuleFile(path, None if unknown else frozenset(languages), tuple(ids), tuple(claims))
 
 
 #: How long a `proves-safe` reason may be, and how many rules a claim may name.
@@ -247,9 +245,7 @@ class RuleTrust:
     review_registry: bool = False
 
     def mark(self, f: Finding) -> Finding:
-        if f.rule_id in self.review or (
-            f.rule_id not in self.claims and self.review_registry
-        ):
+        if f.rule_id in self.review or (f.rule_id not in self.claims and self.review_registry):
             return replace(f, review_rule=True)
         said = self.claims.get(f.rule_id)
         return f if said is None else replace(f, claims=said)
