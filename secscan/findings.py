@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -180,6 +181,25 @@ class Scope(StrEnum):
     DOCS = "docs"
     VENDORED = "vendored"
     GENERATED = "generated"
+
+
+#: Scopes whose findings stand apart in headlines (counts, top findings): test code, examples
+#: and docs, which no shipped profile gates by default.
+APART_SCOPES = frozenset({Scope.TEST, Scope.EXAMPLE, Scope.DOCS})
+
+
+def headline_order(findings: Iterable[Finding], failing: Collection[str] = ()) -> list[Finding]:
+    """Findings in the order a headline shows them: those that failed the gate first, then
+    the gating scopes' (source, vendored, generated), then test/example/docs; each most
+    severe first."""
+    return sorted(
+        findings,
+        key=lambda f: (
+            f.fingerprint not in failing,
+            f.scope in APART_SCOPES,
+            *f.sort_key,
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)
