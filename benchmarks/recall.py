@@ -77,6 +77,31 @@ def bandit_high(tree: Path) -> list[dict[str, Any]]:
     return [r for r in data["results"] if r["issue_severity"] == "HIGH"]
 
 
+def _shape(line: str) -> str:
+    """A statement compared by shape: quotes and spaces folded."""
+    return "".join(line.replace("'", '"').split())
+
+
+def ok_case(statement: str) -> str | None:
+    """Where the pack's test files hold this statement under an `ok:` annotation of a rule
+    that reports the flaw (its audit or taint rule)."""
+    want = _shape(statement)
+    # An `ok:` of a proof rule (proofs.py) says the proof does not hold: not a safe case.
+    for test_file in sorted((REPO / "policies" / "semgrep").rglob("*.py")):
+        if test_file.name == "proofs.py":
+            continue
+        lines = test_file.read_text(encoding="utf-8").splitlines()
+        for n, line in enumerate(lines):
+            if _shape(line) != want:
+                continue
+            above = n - 1
+            while above >= 0 and lines[above].strip().startswith("#"):
+                if "# ok:" in lines[above]:
+                    return f"{test_file.relative_to(REPO)}:{n + 1}"
+                above -= 1
+    return None
+
+
 def secscan_ci(tree: Path, out: Path) -> tuple[int, dict[str, Any]]:
     env = {**os.environ, "SEMGREP_ENABLE_VERSION_CHECK": "0"}
     proc = subprocess.run(
@@ -118,8 +143,9 @@ def measure(src: Path) -> dict[str, Any]:
         key = (r["filename"], r["line_number"], r["test_id"])
         f = carried.get(key)
         where = f"{r['filename']}:{r['line_number']} {r['test_id']}"
+        location = f"`{where}`"
         if f is None:
-            misses.append(f"{where}: not in secscan's results")
+            misses.append(f"`{where}`: not in secscan's results")
             continue
         if f.get("scope", "source") != "source":
             not_source += 1
@@ -129,13 +155,20 @@ def measure(src: Path) -> dict[str, Any]:
             continue
         rating = f.get("rating") or {}
         if rating.get("proven_safe"):
-            proven.append(
-                f"{where}: {f['severity']} by {rating.get('scanner')} {rating.get('rule_id')}"
-                f" ({rating.get('reason')})"
+            statement = (
+                (src / r["filename"].removeprefix("app/"))
+                .read_text(encoding="utf-8")
+                .splitlines()[r["line_number"] - 1]
             )
+            case = ok_case(statement)
+            text = (
+                f"{location} `{statement.strip()}`: {f['severity']} by {rating.get('scanner')} "
+                f"{rating.get('rule_id')} ({rating.get('reason')}); `ok:` case: {case}"
+            )
+            (proven if case else misses).append(text if case else f"{text} (no `ok:` test)")
         else:
             why = "suppressed inline" if f.get("suppression") else f"rated {f['severity']}"
-            misses.append(f"{where}: does not fail ({why})")
+            misses.append(f"`{where}`: does not fail ({why})")
     return {
         "files": sum(1 for p in src.rglob("*.py")),
         "high": len(high),
@@ -165,10 +198,10 @@ def section(ver: str, m: dict[str, Any]) -> str:
     ]
     if m["proven"]:
         lines += ["Proven safe (each has an `ok:` case in policies/semgrep):", ""]
-        lines += [f"- `{p}`" for p in m["proven"]]
+        lines += [f"- {p}" for p in m["proven"]]
         lines.append("")
     if m["misses"]:
-        lines += ["Misses:", ""] + [f"- `{p}`" for p in m["misses"]] + [""]
+        lines += ["Misses:", ""] + [f"- {p}" for p in m["misses"]] + [""]
     lines.append(MARK_END)
     return "\n".join(lines)
 
