@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -141,6 +142,36 @@ class Suppression:
     line: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RuleClaims:
+    """What a rule says about other rules' findings on its span (secscan.flaws reads it).
+
+    Only a rule of a trusted rule set (secscan's pack, or a rule file the trusted side's
+    config names) carries claims: a rule set the change under review added never does.
+    """
+
+    #: Why a match proves the flagged value safe ("the command is a string literal");
+    #: empty when the rule proves nothing.
+    proves_safe: str = ""
+    #: "scanner:rule-id" of the findings the proof vouches for, when their spans overlap.
+    vouches_for: tuple[str, ...] = ()
+    #: "scanner:rule-id" of other tools' rules that report this same flaw on the same line
+    #: under different CWE ids (bandit B201 and the pack's Flask debug rule).
+    same_flaw_as: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Rating:
+    """Whose severity a finding carries, and why (secscan.flaws decides it for a flaw that
+    several reports were merged into, or that a trusted rule proved safe)."""
+
+    scanner: str
+    rule_id: str
+    reason: str
+    #: A trusted rule proved the flagged value safe: the severity is below another tool's.
+    proven_safe: bool = False
+
+
 class Scope(StrEnum):
     """Which part of the project a finding is in (secscan.scopes classifies by path)."""
 
@@ -150,6 +181,25 @@ class Scope(StrEnum):
     DOCS = "docs"
     VENDORED = "vendored"
     GENERATED = "generated"
+
+
+#: Scopes whose findings stand apart in headlines (counts, top findings): test code, examples
+#: and docs, which no shipped profile gates by default.
+APART_SCOPES = frozenset({Scope.TEST, Scope.EXAMPLE, Scope.DOCS})
+
+
+def headline_order(findings: Iterable[Finding], failing: Collection[str] = ()) -> list[Finding]:
+    """Findings in the order a headline shows them: those that failed the gate first, then
+    the gating scopes' (source, vendored, generated), then test/example/docs; each most
+    severe first."""
+    return sorted(
+        findings,
+        key=lambda f: (
+            f.fingerprint not in failing,
+            f.scope in APART_SCOPES,
+            *f.sort_key,
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,9 +244,23 @@ class Finding:
     #: Set when an inline directive in the scanned file asks the tool to hide this finding.
     suppression: Suppression | None = None
     scope: Scope = Scope.SOURCE
-    #: The other reports of the same flaw merged into this one (secscan.merge.one_per_flaw):
+    #: The other reports of the same flaw merged into this one (secscan.flaws.one_per_flaw):
     #: empty for a flaw one tool reported once.
     also_reported_by: tuple[Source, ...] = ()
+    #: What the rule says about other rules' findings (trusted rule sets only).
+    claims: RuleClaims | None = None
+    #: The rule comes from a rule set the change under review added: its finding is added,
+    #: never merged with, lowering or suppressing another rule's finding.
+    review_rule: bool = False
+    #: Whose severity this flaw carries and why; None: the one tool that reported it.
+    rating: Rating | None = None
+
+    @property
+    def decided_by(self) -> Rating:
+        """Which tool's rating decided this finding's severity, and why."""
+        if self.rating is not None:
+            return self.rating
+        return Rating(self.scanner, self.rule_id, "the only report of this flaw")
 
     @property
     def fingerprints(self) -> tuple[str, ...]:

@@ -1,38 +1,41 @@
 """One finding per flaw: reports of the same flaw by several tools (or one tool twice) merged.
 
 bandit's B602 and the pack's shell-injection rule on one line are one flaw; so are B324 and
-the SHA-1 rule, and a semgrep taint rule and its audit twin. Two findings are the same flaw
+the MD5 rule, and a semgrep taint rule and its audit twin. Two findings are the same flaw
 when they are in the same file, their lines overlap, and either they are the same tool's
-same rule or their CWEs overlap (code findings); findings of other kinds (dependencies,
-images, IaC, secrets) merge only when they are the same report twice (same fingerprint).
-The merged finding keeps every source (tool, rule id, that tool's own fingerprint) so a
-baseline or waiver written against any of them keeps matching, and the gate counts the
-flaw once.
+same rule, or their CWEs overlap (code findings), or a trusted rule names the other as the
+same flaw (`RuleClaims.same_flaw_as`: an explicit, tested table in the pack's metadata, for
+reports of one flaw under different CWE ids, such as bandit B201 and the pack's Flask debug
+rule). Findings of other kinds (dependencies, images, IaC, secrets) merge only when they are
+the same report twice (same fingerprint).
 
-Whose severity? A scanner that says it is a severity authority (`Scanner.severity_authority`:
-the secscan semgrep pack, whose rules are calibrated by data flow, while a pattern tool
-such as bandit rates the API it saw, not where the data came from) decides when it is among
-the sources. Without one, the most severe source decides.
+Never merged: a finding its tool's inline comment hides with one it does not (`# nosec B602`
+hides B602, not the B607 on its line), and a finding of a rule set the change under review
+added with any other rule's (it may add a finding, never lower or merge away another).
+
+Whose severity? The highest that any source gave: a rule that cannot trace a value to a
+source (the pack's LOW audit rules) has no evidence the value is safe, and a taint rule's
+evidence may raise a pattern tool's rating. The one way down is proof: a rule of a trusted
+rule set whose match means the flagged value is safe (a literal, a constant, an allow-listed
+callee; `RuleClaims.proves_safe`) lowers the sources it vouches for, where the spans
+overlap, to its own rating. Such a proof is evidence, not a flaw: it is not reported itself.
+Every merged or proven flaw records which source decided its severity and why (`rating`).
+
+The merged finding keeps every source (tool, rule id, that tool's own fingerprint) so a
+baseline or waiver written against any of them keeps matching, and the gate counts the flaw
+once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 
-from secscan.findings import Finding, FindingKind, ScannerRun, Source
-
-Order = Callable[[Finding], tuple[int, int, str, str, str]]
+from secscan.findings import Finding, FindingKind, Rating, ScannerRun, Severity, Source
 
 
-def one_per_flaw(
-    runs: Sequence[ScannerRun], authorities: Collection[str] = ()
-) -> tuple[ScannerRun, ...]:
-    """The runs with each flaw reported once, in the run of the source that decides it.
-
-    `authorities` are the scanners whose severity decides a flaw they are a source of.
-    """
-    precedence = _precedence(frozenset(authorities))
+def one_per_flaw(runs: Sequence[ScannerRun]) -> tuple[ScannerRun, ...]:
+    """The runs with each flaw reported once, in the run of the source that decides it."""
     items = [(r, i, f) for r, run in enumerate(runs) for i, f in enumerate(run.findings)]
     parent = list(range(len(items)))
 
@@ -63,14 +66,18 @@ def one_per_flaw(
     replaced: dict[tuple[int, int], Finding] = {}
     dropped: set[tuple[int, int]] = set()
     for members in groups.values():
-        if len(members) == 1:
+        found = [items[n][2] for n in members]
+        if len(members) == 1 and not is_proof(found[0]):
             continue
-        ordered = sorted(members, key=lambda n: precedence(items[n][2]))
-        head, rest = ordered[0], ordered[1:]
-        r, i, primary = items[head]
-        replaced[(r, i)] = merged(primary, [items[n][2] for n in rest], precedence)
-        dropped.update((items[n][0], items[n][1]) for n in rest)
-    if not replaced:
+        head, flaw = decide(found)
+        if flaw is None:
+            # Only proofs of safety, vouching for nothing here: evidence, not a flaw.
+            dropped.update((items[n][0], items[n][1]) for n in members)
+            continue
+        keep = members[head]
+        replaced[(items[keep][0], items[keep][1])] = flaw
+        dropped.update((items[n][0], items[n][1]) for n in members if n != keep)
+    if not replaced and not dropped:
         return tuple(runs)
     out = []
     for r, run in enumerate(runs):
@@ -79,6 +86,16 @@ def one_per_flaw(
         )
         out.append(run if kept == run.findings else replace(run, findings=kept))
     return tuple(out)
+
+
+def rule_key(f: Finding | Source) -> str:
+    """How a rule is named in `RuleClaims`: "scanner:rule-id"."""
+    return f"{f.scanner}:{f.rule_id}"
+
+
+def is_proof(f: Finding) -> bool:
+    """A trusted rule's match that proves the flagged value safe."""
+    return f.claims is not None and bool(f.claims.proves_safe) and not f.review_rule
 
 
 def same_flaw(a: Finding, b: Finding) -> bool:
@@ -96,43 +113,115 @@ def same_flaw(a: Finding, b: Finding) -> bool:
             b.package,
         )
     if a.scanner == b.scanner and a.rule_id == b.rule_id:
+        return (a.suppression is None) == (b.suppression is None)
+    if a.review_rule or b.review_rule:
+        return False
+    if (a.suppression is None) != (b.suppression is None):
+        # Each tool's own comment hides only its own finding.
+        return False
+    if _names(a, b) or _names(b, a):
         return True
     return bool(set(a.cwe) & set(b.cwe))
 
 
-def merged(primary: Finding, others: Sequence[Finding], order: Order) -> Finding:
-    """The primary finding, listing the others as sources in `order`; CWEs and references
-    united."""
-    sources = tuple(
-        dict.fromkeys(
-            Source(o.scanner, o.rule_id, o.fingerprint, o.severity, o.title)
-            for o in sorted(others, key=order)
-            if (o.scanner, o.rule_id, o.fingerprint)
-            != (primary.scanner, primary.rule_id, primary.fingerprint)
-        )
-    )
-    everything = (primary, *others)
-    return replace(
-        primary,
-        cwe=tuple(dict.fromkeys(c for f in everything for c in f.cwe)),
-        references=tuple(dict.fromkeys(u for f in everything for u in f.references)),
-        also_reported_by=(*primary.also_reported_by, *sources),
+def _names(a: Finding, b: Finding) -> bool:
+    """Whether a's (trusted) rule names b's rule as the same flaw, or vouches for it."""
+    if a.claims is None or a.review_rule:
+        return False
+    return rule_key(b) in a.claims.same_flaw_as or (
+        bool(a.claims.proves_safe) and rule_key(b) in a.claims.vouches_for
     )
 
 
-def _precedence(authorities: frozenset[str]) -> Order:
-    """Which source of a flaw comes first: an authority, then the most severe."""
+def decide(found: Sequence[Finding]) -> tuple[int, Finding | None]:
+    """One flaw from the findings that report it: the index of the source that decides its
+    severity and the merged finding (None when all of them are proofs of safety)."""
+    proofs = [f for f in found if is_proof(f)]
+    reports = [(n, f) for n, f in enumerate(found) if not is_proof(f)]
+    if not reports:
+        return 0, None
+    rated = [(n, f, _proven(f, proofs)) for n, f in reports]
 
-    def key(f: Finding) -> tuple[int, int, str, str, str]:
+    def rank(item: tuple[int, Finding, Finding | None]) -> tuple[int, int, str, str, str]:
+        _, f, proof = item
         return (
-            0 if f.scanner in authorities else 1,
+            -_effective(f, proof).rank,
             -f.severity.rank,
             f.scanner,
             f.rule_id,
             f.fingerprint,
         )
 
-    return key
+    rated.sort(key=rank)
+    head, primary, proof = rated[0]
+    severity = _effective(primary, proof)
+    rating: Rating | None = None
+    if proof is not None and severity.rank < primary.severity.rank:
+        claims = proof.claims
+        why = claims.proves_safe if claims is not None else ""
+        rating = Rating(
+            proof.scanner,
+            proof.rule_id,
+            f"proven safe: {why} ({primary.scanner} {primary.rule_id} rated it "
+            f"{primary.severity.value}; the trusted rule {proof.rule_id} rates it "
+            f"{severity.value})",
+            proven_safe=True,
+        )
+    elif len(reports) > 1:
+        others = ", ".join(
+            f"{f.scanner} {f.rule_id} {_effective(f, p).value}" for _, f, p in rated[1:]
+        )
+        rating = Rating(
+            primary.scanner,
+            primary.rule_id,
+            f"the highest rating of the tools that reported it (also: {others})",
+        )
+    rest = [f for _, f, _ in rated[1:]]
+    everything = (primary, *rest)
+    sources = tuple(
+        dict.fromkeys(
+            Source(o.scanner, o.rule_id, o.fingerprint, o.severity, o.title)
+            for o in rest
+            if (o.scanner, o.rule_id, o.fingerprint)
+            != (primary.scanner, primary.rule_id, primary.fingerprint)
+        )
+    )
+    flaw = replace(
+        primary,
+        severity=severity,
+        rating=rating,
+        cwe=tuple(dict.fromkeys(c for f in everything for c in f.cwe)),
+        references=tuple(dict.fromkeys(u for f in everything for u in f.references)),
+        also_reported_by=(*primary.also_reported_by, *sources),
+    )
+    return head, flaw
+
+
+def _proven(f: Finding, proofs: Sequence[Finding]) -> Finding | None:
+    """The lowest-rated proof that vouches for f's rule on an overlapping span, if any."""
+    covering = [
+        p
+        for p in proofs
+        if p.claims is not None and rule_key(f) in p.claims.vouches_for and _overlap(p, f)
+    ]
+    return min(covering, key=lambda p: (p.severity.rank, p.rule_id), default=None)
+
+
+def _effective(f: Finding, proof: Finding | None) -> Severity:
+    if proof is None or proof.severity.rank >= f.severity.rank:
+        return f.severity
+    return proof.severity
+
+
+def _overlap(a: Finding, b: Finding) -> bool:
+    """Whether two findings' spans (line and column) overlap: a proof vouches only for the
+    expression it matched, not for another call on the same line."""
+    big = 1 << 30
+    a0 = (_start(a), a.location.start_column or 0)
+    a1 = (_end(a), a.location.end_column or big)
+    b0 = (_start(b), b.location.start_column or 0)
+    b1 = (_end(b), b.location.end_column or big)
+    return a0 < b1 and b0 < a1
 
 
 def _start(f: Finding) -> int:

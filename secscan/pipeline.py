@@ -205,8 +205,7 @@ def scan(
         scopes.assign(runs[s.name], classifier, getattr(s, "scope_exemptions", {}))
         for s in selected
     )
-    authorities = [s.name for s in selected if getattr(s, "severity_authority", False)]
-    ordered = flaws.one_per_flaw(scoped, authorities)
+    ordered = flaws.one_per_flaw(scoped)
     # Once more over everything: a credential learnt from a scanner that finished late (the
     # secret scanner's masked columns) is masked in the runs that finished before it.
     return redactor.result(

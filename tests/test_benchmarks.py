@@ -220,3 +220,16 @@ def test_a_sharded_scanners_processes_count_as_its_tool_time() -> None:
         ],
     }
     assert run.scanner_times(trace) == [("big", 1.0, 9.0, 2.0), ("small", 1.0, 2.0, 1.0)]
+
+
+recall = _load("recall")
+
+
+def test_recall_finds_the_ok_case_of_a_proven_safe_statement() -> None:
+    """Each proven-safe case the recall benchmark lists must have an `ok:` test in the pack:
+    the statement (quotes and spacing folded) under an `ok:` annotation."""
+    found = recall.ok_case("subprocess.Popen('/bin/ls %s' % ('something',), shell=True)")
+    assert found is not None and found.startswith("policies/semgrep/python/command-injection.py:")
+    # a statement only annotated `ruleid:` (proofs.py) or nowhere is no ok case
+    assert recall.ok_case("return subprocess.call(cmd, shell=True)  # not in the pack") is None
+    assert recall.ok_case("os.system(cmd)") is None

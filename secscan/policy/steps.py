@@ -205,11 +205,19 @@ def inline_counts(
 ) -> tuple[tuple[str, int], ...]:
     """Per scanner, inline suppressions: all of them, or only those the tool applied itself
     (counted, but the finding is not in the results)."""
+    # A flaw several tools reported sits in one run; it is suppressed only when each of its
+    # sources is (secscan.flaws never merges a suppressed report with one that is not), so
+    # every source of a suppressed flaw is a suppressed report still in the results.
+    present: dict[str, int] = {}
+    if hidden_only:
+        for r in runs:
+            for f in r.findings:
+                if f.suppression is not None:
+                    for name in (f.scanner, *(s.scanner for s in f.also_reported_by)):
+                        present[name] = present.get(name, 0) + 1
     counts: dict[str, int] = {}
     for r in runs:
-        n = r.inline_suppressions
-        if hidden_only:
-            n -= sum(f.suppression is not None for f in r.findings)
+        n = r.inline_suppressions - present.pop(r.scanner, 0)
         if r.status is RunStatus.OK and n > 0:
             counts[r.scanner] = counts.get(r.scanner, 0) + n
     return tuple(sorted(counts.items()))

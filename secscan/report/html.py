@@ -56,7 +56,7 @@ def render_model(model: ReportModel, trends: Trends | None = None) -> str:
         csp=content_security_policy(css, js),
         severity_bars=_bars(model),
         options=_options(model),
-        finding_rows=finding_rows(model.findings),
+        finding_rows=finding_rows(_headline_order(model)),
         slug=slug,
     )
 
@@ -98,8 +98,15 @@ def search_text(fv: FindingView) -> str:
     return " ".join(w for w in words if w).lower()
 
 
+def _headline_order(model: ReportModel) -> list[FindingView]:
+    """Every shown finding, those failing the gate and the gating scopes' first."""
+    first = model.headline_findings
+    seen = {id(fv) for fv in first}
+    return [*first, *(fv for fv in model.findings if id(fv) not in seen)]
+
+
 def _bars(model: ReportModel) -> list[Bar]:
-    counts = model.by_severity
+    counts = model.gating_by_severity
     top = max((n for _, n in counts), default=0) or 1
     return [
         Bar(s.value, n, max(2 if n else 0, round(CHART_WIDTH * n / top)), f"sev-{s.value}")
@@ -231,6 +238,12 @@ def finding_row(fv: FindingView, text: _Text | None = None) -> str:
         vector = f' <code class="small">{t(f.cvss_vector)}</code>' if f.cvss_vector else ""
         facts += f"<dt>CVSS</dt><dd>{t(f.cvss_score)}{vector}</dd>"
     facts += f"              <dt>Confidence</dt><dd>{t.same(f.confidence.value)}</dd>\n"
+    d = f.decided_by
+    proven = " (proven safe)" if d.proven_safe else ""
+    facts += (
+        f"<dt>Severity decided by</dt><dd><code>{t(d.scanner)} {t(d.rule_id)}</code>"
+        f"{proven}: {t(d.reason)}</dd>"
+    )
     if keys:
         facts += f"<dt>Controls</dt><dd>{links}</dd>"
     if f.references:

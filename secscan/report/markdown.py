@@ -87,7 +87,9 @@ def _render(model: ReportModel, *, top: int, controls: int) -> str:
     if model.warnings:
         out.append("")
 
-    counts = " · ".join(f"{n} {s.value}" for s, n in model.by_severity)
+    # The headline counts what can gate; test, example and docs findings stand apart.
+    counts = " · ".join(f"{n} {s.value}" for s, n in model.gating_by_severity)
+    apart = model.apart
     extra = f"; {len(model.waived_findings)} waived" if model.waived_findings else ""
     if model.inline_suppressed:
         honoured = len(model.suppressed_findings)
@@ -97,9 +99,20 @@ def _render(model: ReportModel, *, top: int, controls: int) -> str:
         )
     if model.below_threshold:
         extra += f"; {model.below_threshold} below the report threshold"
-    out += [f"**{len(model.open_findings)} open finding(s)**: {counts}{extra}", ""]
+    gating = len(model.open_findings) - len(apart)
+    if model.failing:
+        out += [f"**{len(model.failing)} finding(s) fail the gate**", ""]
+    if apart:
+        scopes = ", ".join(f"{s} {n}" for s, n in model.apart_by_scope)
+        out += [
+            f"**{gating} open finding(s)** in source and other gating scopes: {counts}{extra}; "
+            f"apart: {scopes}",
+            "",
+        ]
+    else:
+        out += [f"**{len(model.open_findings)} open finding(s)**: {counts}{extra}", ""]
 
-    open_findings = model.open_findings
+    open_findings = model.headline_findings
     if open_findings and top:
         out += [f"### Top findings ({min(top, len(open_findings))} of {len(open_findings)})", ""]
         out += _findings_table(open_findings[:top])

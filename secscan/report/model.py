@@ -10,6 +10,7 @@ from enum import StrEnum
 from functools import lru_cache
 
 from secscan.findings import (
+    APART_SCOPES,
     AdvisorySource,
     Excluded,
     Finding,
@@ -245,6 +246,45 @@ class ReportModel:
         """Open (unwaived) findings per severity, every severity listed even at zero."""
         c = Counter(fv.finding.severity for fv in self.open_findings)
         return tuple((s, c.get(s, 0)) for s in SEVERITIES)
+
+    @property
+    def failing(self) -> frozenset[str]:
+        """Fingerprints of the findings that failed the gate."""
+        return frozenset(self.decision.failing_fingerprints) if self.decision else frozenset()
+
+    @property
+    def headline_findings(self) -> tuple[FindingView, ...]:
+        """Open findings as headlines show them: those failing the gate first, then the
+        gating scopes' (source, vendored, generated), then test/example/docs."""
+        failing = self.failing
+        return tuple(
+            sorted(
+                self.open_findings,
+                key=lambda fv: (
+                    fv.finding.fingerprint not in failing,
+                    fv.finding.scope in APART_SCOPES,
+                    *fv.finding.sort_key,
+                ),
+            )
+        )
+
+    @property
+    def gating_by_severity(self) -> tuple[tuple[Severity, int], ...]:
+        """Open findings of the gating scopes per severity (test/example/docs stand apart)."""
+        c = Counter(
+            fv.finding.severity for fv in self.open_findings if fv.finding.scope not in APART_SCOPES
+        )
+        return tuple((s, c.get(s, 0)) for s in SEVERITIES)
+
+    @property
+    def apart(self) -> tuple[FindingView, ...]:
+        """Open findings in test code, examples and docs: counted apart from the headline."""
+        return tuple(fv for fv in self.open_findings if fv.finding.scope in APART_SCOPES)
+
+    @property
+    def apart_by_scope(self) -> tuple[tuple[str, int], ...]:
+        c = Counter(fv.finding.scope.value for fv in self.apart)
+        return tuple(sorted(c.items()))
 
     @property
     def by_kind(self) -> tuple[tuple[FindingKind, int], ...]:

@@ -490,6 +490,14 @@ def _result(fv: FindingView, rule_index: int, prefix: str = "") -> Json:
     if f.resource is not None:
         props["resource"] = f.resource
     props["scope"] = f.scope.value
+    # Which tool's rating decided the severity, and why (docs/reports.md, "Whose severity").
+    d = f.decided_by
+    props["rating"] = {
+        "scanner": d.scanner,
+        "ruleId": d.rule_id,
+        "reason": _text(d.reason, MAX_MESSAGE),
+        "provenSafe": d.proven_safe,
+    }
     if f.also_reported_by:
         # One result per flaw: the other tools that reported it, each with its own
         # fingerprint (see docs/reports.md, "One finding per flaw").

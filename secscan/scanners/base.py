@@ -203,9 +203,6 @@ class Scanner(Protocol):
     #: Rule ids that are no finding in a scope (bandit's assert check in test code): such
     #: findings are dropped when scopes are assigned.
     scope_exemptions: ClassVar[Mapping[Scope, frozenset[str]]]
-    #: Whether its severity decides a flaw other scanners report too (a rule pack calibrated
-    #: by data flow, where a pattern tool rates only the API it saw).
-    severity_authority: ClassVar[bool]
 
     def applies_to(self, path: str) -> bool:
         """Whether this scanner wants a file (POSIX path relative to the root)."""
@@ -270,7 +267,6 @@ class Describes:
     credential_rules: ClassVar[frozenset[str]] = frozenset()
     default: ClassVar[bool] = True
     scope_exemptions: ClassVar[Mapping[Scope, frozenset[str]]] = MappingProxyType({})
-    severity_authority: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kw: object) -> None:
         super().__init_subclass__(**kw)

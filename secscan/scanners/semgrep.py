@@ -29,6 +29,7 @@ from secscan.findings import (
     FindingKind,
     Location,
     NotAnalyzed,
+    RuleClaims,
     Severity,
     Suppression,
 )
@@ -154,6 +155,9 @@ class RuleFile:
     #: say what is wrong with it) or a rule names none: it reads every file, as far as we know.
     languages: frozenset[str] | None
     ids: tuple[str, ...] = ()
+    #: What its rules say about other rules' findings (metadata `proves-safe`,
+    #: `vouches-for`, `same-flaw-as`), by rule id: honoured only from a trusted rule set.
+    claims: tuple[tuple[str, RuleClaims], ...] = ()
 
 
 _LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -182,6 +186,7 @@ def _read_rule_file(path: str) -> RuleFile:
         return RuleFile(path, None)
     languages: set[str] = set()
     ids: list[str] = []
+    claims: list[tuple[str, RuleClaims]] = []
     unknown = False
     for rule in rules:
         langs = rule.get("languages") if isinstance(rule, dict) else None
@@ -191,7 +196,59 @@ def _read_rule_file(path: str) -> RuleFile:
             unknown = True
         if isinstance(rule, dict) and rule.get("id") is not None:
             ids.append(str(rule["id"]))
-    return RuleFile(path, None if unknown else frozenset(languages), tuple(ids))
+            said = rule_claims(rule.get("metadata"))
+            if said is not None:
+                claims.append((str(rule["id"]), said))
+    return RuleFile(path, None if unknown else frozenset(languages), tuple(ids), tuple(claims))
+
+
+#: How long a `proves-safe` reason may be, and how many rules a claim may name.
+MAX_CLAIM = 200
+MAX_NAMED = 50
+
+
+def rule_claims(meta: object) -> RuleClaims | None:
+    """A rule's claims about other rules' findings, from its metadata (None: it makes none).
+
+    `proves-safe: <why>` with `vouches-for: [scanner:rule, ...]`: a match proves the value
+    those rules flag on the same span safe; `same-flaw-as: [scanner:rule, ...]`: those rules
+    report this flaw under other CWE ids.
+    """
+    if not isinstance(meta, dict):
+        return None
+    why = meta.get("proves-safe")
+    proves = " ".join(str(why).split())[:MAX_CLAIM] if isinstance(why, str) else ""
+    vouches = _names(meta.get("vouches-for")) if proves else ()
+    same = _names(meta.get("same-flaw-as"))
+    if not (proves and vouches) and not same:
+        return None
+    return RuleClaims(proves_safe=proves if vouches else "", vouches_for=vouches, same_flaw_as=same)
+
+
+def _names(v: object) -> tuple[str, ...]:
+    items = v if isinstance(v, list) else []
+    return tuple(dict.fromkeys(str(x) for x in items if isinstance(x, str) and ":" in x))[
+        :MAX_NAMED
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleTrust:
+    """Which rules' findings are trusted (secscan's pack, rule sets the trusted side's config
+    names) and what those rules claim; a rule set the change under review added is not."""
+
+    claims: Mapping[str, RuleClaims | None]
+    #: Rule ids defined by a rule set the change under review added.
+    review: frozenset[str]
+    #: A registry rule set was added by the change under review: rules of no local file
+    #: may come from it.
+    review_registry: bool = False
+
+    def mark(self, f: Finding) -> Finding:
+        if f.rule_id in self.review or (f.rule_id not in self.claims and self.review_registry):
+            return replace(f, review_rule=True)
+        said = self.claims.get(f.rule_id)
+        return f if said is None else replace(f, claims=said)
 
 
 def is_rule_file(path: Path) -> bool:
@@ -274,6 +331,10 @@ class SemgrepOptions(Options):
     rule_timeout: float = Field(default=60.0, gt=0)
     #: Not a gate setting: both engines report the same findings or fail (docs/usage.md).
     engine: Engine = Engine.AUTO
+    #: Set by secscan, not by hand: the entries of `rules` that the change under review
+    #: added (`ci --new-since`). Their findings are added, never merged with another rule's
+    #: finding, and their rules prove nothing safe.
+    review_rules: tuple[str, ...] = ()
 
 
 def is_registry(entry: str) -> bool:
@@ -325,9 +386,6 @@ class SemgrepScanner(ToolScanner):
     description: ClassVar[str] = "multi-language code flaws (semgrep, secscan rule pack)"
     url: ClassVar[str] = "https://semgrep.dev/docs/"
     options_model: ClassVar[type[BaseModel] | None] = SemgrepOptions
-    #: The pack's rules are calibrated by data flow (request data reaching a sink is high,
-    #: an untraced value a low audit hint): its severity decides a flaw bandit reports too.
-    severity_authority: ClassVar[bool] = True
     executable: ClassVar[str] = "semgrep"
     ok_codes: ClassVar[tuple[int, ...]] = (0, 1)
 
@@ -352,7 +410,11 @@ class SemgrepScanner(ToolScanner):
         rules = hash_files([Path(c) for c in configs])
         opts = options(ctx.config, self, SemgrepOptions)
         # The engine asked for is part of the key: `engine: python` is a fresh reference scan.
-        material = f"disable-nosem;timeout={opts.rule_timeout:g};engine={opts.engine};{rules}"
+        review = ",".join(sorted(opts.review_rules))
+        material = (
+            f"disable-nosem;claims-1;review={review};timeout={opts.rule_timeout:g};"
+            f"engine={opts.engine};{rules}"
+        )
         return hashlib.sha256(material.encode()).hexdigest()
 
     def describe_rule(self, rule_id: str, lookup: RuleLookup) -> RuleInfo | None:
@@ -386,7 +448,7 @@ class SemgrepScanner(ToolScanner):
             )
         # `jobs` is how many workers share the files, never what they find; `engine` picks
         # between two command lines that report the same findings or fail (exit 3).
-        neutral = {"rules", "rule_timeout", "jobs", "engine"}
+        neutral = {"rules", "rule_timeout", "jobs", "engine", "review_rules"}
         return [*out, *trust.changed(base, head, known=neutral)]
 
     def strengthened(self, base: trust.Section, head: trust.Section) -> BaseModel:
@@ -396,8 +458,35 @@ class SemgrepScanner(ToolScanner):
         known = {r.entry for r in base.entries("rules")}
         extra = [r.location or r.entry for r in head.entries("rules") if r.entry not in known]
         return section_options(base, SemgrepOptions).model_copy(
-            update={"rules": tuple(dict.fromkeys([*kept, *extra]))}
+            update={
+                "rules": tuple(dict.fromkeys([*kept, *extra])),
+                "review_rules": tuple(e for e in dict.fromkeys(extra) if e not in kept),
+            }
         )
+
+    def rule_trust(self, ctx: ScanContext) -> RuleTrust:
+        """Which configured rules are trusted, and what the trusted ones claim."""
+        opts = options(ctx.config, self, SemgrepOptions)
+        review_entries = set(opts.review_rules)
+        claims: dict[str, RuleClaims | None] = {}
+        review: set[str] = set()
+        review_registry = False
+        for entry, cfg in zip(opts.rules, self.rule_configs(ctx), strict=True):
+            added = entry in review_entries
+            if is_registry(cfg) or not Path(cfg).exists():
+                review_registry = review_registry or added
+                continue
+            for path in rule_files(cfg):
+                rf = read_rule_file(path)
+                said = dict(rf.claims)
+                for rule_id in rf.ids:
+                    if added:
+                        review.add(rule_id)
+                    elif rule_id in claims and claims[rule_id] != said.get(rule_id):
+                        claims[rule_id] = None  # two trusted definitions: no claim holds
+                    else:
+                        claims[rule_id] = said.get(rule_id)
+        return RuleTrust(claims, frozenset(review), review_registry)
 
     def rule_configs(self, ctx: ScanContext) -> list[str]:
         out = []
@@ -575,6 +664,8 @@ class SemgrepScanner(ToolScanner):
             if engine is Engine.OCAML:
                 check_ids = self.cli_ids(check_ids, ctx)
             findings = mark_suppressed(findings, check_ids, ctx)
+            trust = self.rule_trust(ctx)
+            findings = tuple(trust.mark(f) for f in findings)
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise ScannerOutputError(self.name, f"unexpected semgrep result shape: {e!r}") from e
         return ScanOutcome(

@@ -173,8 +173,13 @@ def test_flaw_blocks_the_commit_fix_and_waiver_let_it_through(
     assert "secscan (code and secrets)" in out and "Failed" in out
     # one flaw, three reports (bandit, the pack's taint rule and its audit twin): one finding
     assert "secscan precommit: FAILED: 1 finding(s) block this commit" in out
-    assert "export.py:7:" in out and "high: semgrep python-command-injection-request-data" in out
-    assert "(also: semgrep python-subprocess-shell-injection, bandit B602)" in out
+    # at the highest rating (HIGH: bandit and the taint rule tie; the fixed order puts bandit
+    # first), with the other reports named
+    assert "export.py:7:" in out and "high: bandit B602" in out
+    assert (
+        "(also: semgrep python-command-injection-request-data, "
+        "semgrep python-subprocess-shell-injection)" in out
+    )
     # only files pre-commit passed were scanned, and only the code hook ran
     assert "secscan (dependencies)" in out and "(no files to check)Skipped" in out
 

@@ -178,7 +178,7 @@ def test_suppressions_hide_only_when_honoured_and_never_with_a_new_finding() -> 
 
 
 def test_inline_counts_per_scanner_only_of_runs_that_worked() -> None:
-    kept = replace(code_finding("R1"), suppression=NOSEC)
+    kept = replace(code_finding("R1"), scanner="bandit", suppression=NOSEC)
     runs = [
         ok_run([kept], "bandit", inline_suppressions=3),
         ok_run([], "semgrep", inline_suppressions=1),

@@ -101,3 +101,65 @@ def test_real_semgrep_offline(tmp_path: Path) -> None:
     lines = {(f.rule_id, f.location.start_line) for f in outcome.findings}
     assert any(line == 5 for _, line in lines), lines
     assert any(line == 6 for _, line in lines), lines
+
+
+RULES_WITH_CLAIMS = """\
+rules:
+  - id: my-proof
+    message: constant
+    severity: INFO
+    languages: [python]
+    metadata:
+      proves-safe: the value is a constant
+      vouches-for: ["bandit:B602"]
+      same-flaw-as: ["bandit:B201"]
+    pattern: f("...")
+"""
+
+
+def _result(rule_id: str, path: str) -> dict[str, object]:
+    return {
+        "check_id": f"rules.{rule_id}",
+        "path": path,
+        "start": {"line": 1, "col": 1},
+        "end": {"line": 1, "col": 8},
+        "extra": {"message": "m", "severity": "INFO", "metadata": {}},
+    }
+
+
+def test_claims_hold_only_for_rule_sets_the_trusted_side_named(tmp_path: Path) -> None:
+    """A rule file the config names carries its claims; the same file added by the change
+    under review (`review_rules`, filled by `strengthened`) makes review findings, no claims."""
+    (tmp_path / "mine.yaml").write_text(RULES_WITH_CLAIMS)
+    (tmp_path / "a.py").write_text('f("x")\n')
+    out = json.dumps({"results": [_result("my-proof", str(tmp_path / "a.py"))], "errors": []})
+    s = SemgrepScanner()
+    trusted = s.parse(out, ctx(tmp_path, "a.py", semgrep={"rules": (str(tmp_path / "mine.yaml"),)}))
+    (f,) = trusted.findings
+    assert f.claims is not None and f.claims.proves_safe == "the value is a constant"
+    assert f.claims.vouches_for == ("bandit:B602",) and f.claims.same_flaw_as == ("bandit:B201",)
+    assert not f.review_rule
+    mine = str(tmp_path / "mine.yaml")
+    added = s.parse(out, ctx(tmp_path, "a.py", semgrep={"rules": (mine,), "review_rules": (mine,)}))
+    (g,) = added.findings
+    assert g.claims is None and g.review_rule
+    # a change to the review set is a different cache entry: trust is part of the result
+    assert s.cache_material(
+        ctx(tmp_path, semgrep={"rules": (mine,), "review_rules": (mine,)})
+    ) != s.cache_material(ctx(tmp_path, semgrep={"rules": (mine,)}))
+
+
+def test_strengthened_marks_the_rule_sets_the_change_added(tmp_path: Path) -> None:
+    from secscan import trust
+    from secscan.scanners.semgrep import SemgrepOptions
+
+    base = trust.Section("semgrep", SemgrepOptions(rules=("builtin",)))
+    head = trust.Section(
+        "semgrep",
+        SemgrepOptions(rules=("builtin", "review.yaml")),
+        {"rules": (trust.FileEntry("review.yaml", "d1", str(tmp_path / "review.yaml")),)},
+    )
+    opts = SemgrepScanner().strengthened(base, head)
+    assert isinstance(opts, SemgrepOptions)
+    assert opts.rules == ("builtin", str(tmp_path / "review.yaml"))
+    assert opts.review_rules == (str(tmp_path / "review.yaml"),)

@@ -121,3 +121,14 @@ def config_from_file(filename):
         # Flask's Config.from_pyfile: the application's own settings file.
         # ruleid: python-exec-injection
         exec(compile(config_file.read(), filename, "exec"), {})  # ok: python-eval-request-data, python-eval-local-input
+
+
+# The standard library's servers are request sources.
+import socketserver  # noqa: E402
+
+
+class CalcHandler(socketserver.StreamRequestHandler):
+    def handle(self):
+        expr = self.rfile.readline().decode()
+        # ruleid: python-eval-injection, python-eval-request-data
+        self.wfile.write(str(eval(expr)).encode())

@@ -123,3 +123,97 @@ def pager(cmd_detected_on_path, filename):
 def cli_grep():
     # ruleid: python-command-injection-local-input, python-subprocess-shell-injection
     subprocess.check_output("grep -r " + sys.argv[1] + " .", shell=True)
+
+
+# Constant commands, formatted with constants (bandit rates these B602 HIGH; the proof rule in
+# proofs.yaml proves them safe).
+LISTING = "/bin/ls -l"
+
+
+def constant_formatted():
+    # ok: python-subprocess-shell-injection
+    subprocess.Popen("/bin/ls %s" % ("something",), shell=True)
+
+
+def constant_format_method():
+    # ok: python-subprocess-shell-injection
+    subprocess.Popen("/bin/ls {}".format("something"), shell=True)
+
+
+def constant_module_level():
+    # ok: python-subprocess-shell-injection
+    subprocess.call(LISTING, shell=True)
+
+
+# The standard library's servers are request sources.
+from http.server import BaseHTTPRequestHandler  # noqa: E402
+import socketserver  # noqa: E402
+import cgi  # noqa: E402
+from urllib.parse import parse_qs, urlparse  # noqa: E402
+
+
+class PingHandler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        host = parse_qs(urlparse(self.path).query).get("host", [""])[0]
+        # ruleid: python-command-injection-request-data, python-subprocess-shell-injection
+        out = subprocess.check_output("ping -c 1 " + host, shell=True)
+        self.wfile.write(out)
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+        # ruleid: python-command-injection-request-data, python-os-system-injection
+        os.system("echo " + body)
+
+    def do_PUT(self):
+        agent = self.headers.get("User-Agent", "")
+        # ruleid: python-command-injection-request-data, python-os-system-injection
+        os.popen("logger " + agent)
+
+    def quoted(self):
+        # ok: python-command-injection-request-data
+        # ruleid: python-os-system-injection
+        os.system("echo " + shlex.quote(self.path))
+
+
+class GrepHandler(socketserver.StreamRequestHandler):
+    def handle(self):
+        line = self.rfile.readline().strip().decode()
+        # ruleid: python-command-injection-request-data, python-subprocess-shell-injection
+        subprocess.call("grep " + line + " /var/log/app.log", shell=True)
+
+
+class RawHandler(socketserver.BaseRequestHandler):
+    def handle(self):
+        data = self.request.recv(1024).decode()
+        # ruleid: python-command-injection-request-data, python-os-system-injection
+        os.system("logger " + data)
+
+
+def application(environ, start_response):
+    name = environ.get("QUERY_STRING", "")
+    # ruleid: python-command-injection-request-data, python-subprocess-shell-injection
+    subprocess.run("figlet " + name, shell=True)
+    start_response("200 OK", [])
+    return [b""]
+
+
+def cgi_script():
+    query = os.environ["QUERY_STRING"]
+    # ruleid: python-command-injection-local-input, python-command-injection-request-data, python-os-system-injection
+    os.system("lookup " + query)
+    form = cgi.FieldStorage()
+    # ruleid: python-command-injection-request-data, python-os-system-injection
+    os.system("lookup " + form.getvalue("q"))
+
+
+def environment_is_no_request():
+    # ok: python-command-injection-request-data
+    # ruleid: python-command-injection-local-input, python-os-system-injection
+    os.system("ls " + os.environ["HOME"])
+
+
+class NotAHandler:
+    def run(self):
+        # ok: python-command-injection-request-data
+        # ruleid: python-os-system-injection
+        os.system("ls " + self.path)

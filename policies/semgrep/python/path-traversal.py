@@ -115,3 +115,19 @@ def report():
 def avatar(user):
     # ok: python-flask-send-file-path-traversal
     return send_file(BASE + "/" + secure_filename(user) + ".png")
+
+
+# The standard library's servers are request sources.
+from http.server import BaseHTTPRequestHandler  # noqa: E402
+
+
+class FileHandler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        # ruleid: python-path-traversal-join
+        with open(os.path.join("/srv/files", self.path.lstrip("/"))) as f:
+            self.wfile.write(f.read().encode())
+
+    def safe(self):
+        # ok: python-path-traversal-join, python-path-traversal-open
+        with open(os.path.join("/srv/files", os.path.basename(self.path))) as f:
+            self.wfile.write(f.read().encode())

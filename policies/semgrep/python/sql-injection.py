@@ -168,3 +168,28 @@ def numeric_id(cursor):
     user_id = int(flask.request.args["id"])
     # ruleid: python-sql-injection-fstring
     cursor.execute(f"SELECT * FROM users WHERE id = {user_id}")  # ok: python-sql-injection-request-data
+
+
+# The standard library's servers are request sources.
+from http.server import BaseHTTPRequestHandler  # noqa: E402
+
+
+class LookupHandler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        name = self.path.split("?", 1)[-1]
+        conn = sqlite3.connect("app.db")
+        # ruleid: python-sql-injection-concat, python-sql-injection-request-data
+        conn.execute("SELECT * FROM users WHERE name = '" + name + "'")
+
+    def parameterised(self):
+        conn = sqlite3.connect("app.db")
+        # ok: python-sql-injection-request-data
+        conn.execute("SELECT * FROM users WHERE name = ?", (self.path,))
+
+
+def wsgi_app(environ, start_response):
+    conn = sqlite3.connect("app.db")
+    # ruleid: python-sql-injection-format, python-sql-injection-request-data
+    conn.execute("DELETE FROM t WHERE id = %s" % environ["QUERY_STRING"])
+    start_response("200 OK", [])
+    return [b""]

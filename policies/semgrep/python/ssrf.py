@@ -53,3 +53,21 @@ def post_data():
 def fetch_config(url):
     # ok: python-ssrf-request-data
     return requests.get(url, timeout=5).json()
+
+
+# The standard library's servers are request sources.
+from http.server import BaseHTTPRequestHandler  # noqa: E402
+
+
+class ProxyHandler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        target = self.headers.get("X-Target")
+        # ruleid: python-ssrf-request-data
+        self.wfile.write(requests.get(target).content)
+
+
+def wsgi_proxy(environ, start_response):
+    url = environ.get("QUERY_STRING", "")
+    start_response("200 OK", [])
+    # ruleid: python-ssrf-request-data
+    return [requests.get(url).content]

@@ -69,6 +69,12 @@ def render(ex: Explanation, *, links: Links | None = None) -> Text:
 
     heading("Why it matters")
     why = []
+    if ex.finding is not None:
+        d = ex.finding.decided_by
+        why.append(
+            f"This finding is {ex.finding.severity.value}: {d.scanner} {d.rule_id}'s rating "
+            f"decided ({d.reason})."
+        )
     if rule.severity is not None:
         why.append(f"{rule.scanner} rates it {rule.severity.value}.")
     if rule.cwe:

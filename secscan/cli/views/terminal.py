@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from secscan.findings import RunStatus, Severity
+from secscan.findings import APART_SCOPES, Finding, RunStatus, Severity, headline_order
 from secscan.results import SavedResults
 
 TOP = 10
@@ -15,18 +15,22 @@ def summary(saved: SavedResults, written: Sequence[str] = (), *, top: int = TOP)
     result, decision = saved.result, saved.decision
     findings = result.findings
     lines: list[str] = []
-    by_sev = Counter(f.severity for f in findings)
+    # The headline counts what can gate; test, example and docs findings stand apart.
+    gating = [f for f in findings if f.scope not in APART_SCOPES]
+    apart = [f for f in findings if f.scope in APART_SCOPES]
     lines.append(f"secscan {result.secscan_version}: {len(findings)} finding(s) in {result.root}")
+    if decision is not None and decision.failing_fingerprints:
+        lines.append(f"  failing the gate: {len(decision.failing_fingerprints)} finding(s)")
     lines.append(
-        "  by severity: "
-        + ", ".join(f"{s.value} {by_sev.get(s, 0)}" for s in sorted(Severity, reverse=True))
+        f"  by severity{' (source and other gating scopes)' if apart else ''}: " + _counts(gating)
     )
-    if findings:
-        by_scope = Counter(f.scope.value for f in findings)
-        if set(by_scope) != {"source"}:
-            lines.append(
-                "  by scope: " + ", ".join(f"{s} {n}" for s, n in sorted(by_scope.items()))
-            )
+    if apart:
+        by_scope = Counter(f.scope.value for f in apart)
+        lines.append(
+            "  apart: "
+            + ", ".join(f"{s} {n}" for s, n in sorted(by_scope.items()))
+            + f" ({_counts(apart)})"
+        )
     lines.append("  by scanner:")
     for run in result.runs:
         state = {
@@ -51,12 +55,14 @@ def summary(saved: SavedResults, written: Sequence[str] = (), *, top: int = TOP)
             f"  excluded: {len(result.excluded)} path(s): {shown}{more} (reasons in the reports)"
         )
     if findings:
+        failing = set(decision.failing_fingerprints) if decision is not None else set()
         lines.append("  top findings:")
-        for f in findings[:top]:
+        for f in headline_order(findings, failing)[:top]:
             loc = f.location.path + (f":{f.location.start_line}" if f.location.start_line else "")
             lines.append(
                 f"    [{f.severity.value.upper():8}] {safe_text(loc)}  "
                 f"{f.scanner}/{safe_text(f.rule_id)}: {safe_text(f.title)}"
+                + (f" ({f.scope.value})" if f.scope in APART_SCOPES else "")
             )
     if written:
         lines.append("  reports: " + ", ".join(written))
@@ -73,6 +79,11 @@ def summary(saved: SavedResults, written: Sequence[str] = (), *, top: int = TOP)
         for w in decision.warnings:
             lines.append(f"  ! {safe_text(w)}")
     return "\n".join(lines) + "\n"
+
+
+def _counts(findings: Sequence[Finding]) -> str:
+    by_sev = Counter(f.severity for f in findings)
+    return ", ".join(f"{s.value} {by_sev.get(s, 0)}" for s in sorted(Severity, reverse=True))
 
 
 def safe_text(text: str) -> str:
