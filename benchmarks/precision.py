@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -51,6 +52,12 @@ PROJECTS: tuple[tuple[str, str], ...] = (
     ("rich", "13.7.1"),
     ("httpx", "0.27.0"),
     ("django", "4.2.16"),
+    # Python next to Dockerfiles, Kubernetes manifests and CI workflows (issue 23):
+    ("feast", "0.67.0"),
+    ("skypilot", "0.14.1"),
+    ("apache-airflow-providers-cncf-kubernetes", "10.25.0"),
+    ("jupyter-repo2docker", "2026.4.0"),
+    ("kopf", "1.45.2"),
 )
 EXAMPLE = ("vulnerable-shop", "bundled")
 
@@ -59,13 +66,20 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("secscan-bench"))
 
 
+def _norm(stem: str) -> str:
+    """An sdist's file/directory stem compared as PEP 625 names it (`-`, `_`, `.` alike)."""
+    name, _, version = stem.lower().rpartition("-")
+    return re.sub(r"[-_.]+", "_", name) + "-" + version
+
+
 def fetch(name: str, version: str, cache: Path) -> Path:
     """The unpacked sdist of name==version, downloaded once."""
+    want = _norm(f"{name}-{version}")
     src = cache / "src"
     for cand in src.glob("*"):
-        if cand.is_dir() and cand.name.lower() == f"{name}-{version}".lower():
+        if cand.is_dir() and _norm(cand.name) == want:
             return cand
-    archives = [p for p in cache.glob("*.tar.gz") if p.name.lower() == f"{name}-{version}.tar.gz"]
+    archives = [p for p in cache.glob("*.tar.gz") if _norm(p.name[: -len(".tar.gz")]) == want]
     if not archives:
         subprocess.run(
             [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:"]
@@ -73,7 +87,7 @@ def fetch(name: str, version: str, cache: Path) -> Path:
             check=True,
         )
         archives = [
-            p for p in cache.glob("*.tar.gz") if p.name.lower() == f"{name}-{version}.tar.gz"
+            p for p in cache.glob("*.tar.gz") if _norm(p.name[: -len(".tar.gz")]) == want
         ]
     src.mkdir(parents=True, exist_ok=True)
     with tarfile.open(archives[0]) as tf:

@@ -18,7 +18,7 @@ from secscan._atomic import write_atomic
 from secscan.checkids import canonical_check_id
 from secscan.errors import ScannerError, ScannerOutputError
 from secscan.findings import Finding, FindingKind, Location, NotAnalyzed, Severity, Suppression
-from secscan.scanners import _trivy, trivy_titles
+from secscan.scanners import _trivy, iac_evidence, trivy_titles
 from secscan.scanners.base import Caching, ScanContext, ScanOutcome, require_accounted
 
 #: Files trivy's misconfiguration scanners may read. YAML and JSON are handed over whole:
@@ -232,7 +232,9 @@ class TrivyConfigScanner(_trivy.TrivyScanner):
             raise ScannerOutputError(
                 self.name, f"unexpected trivy misconfiguration shape: {e!r}"
             ) from e
-        return ScanOutcome(findings=tuple(findings))
+        return ScanOutcome(
+            findings=iac_evidence.judge(findings, iac_evidence.file_reader(ctx.root))
+        )
 
 
 @dataclass(frozen=True, slots=True)
