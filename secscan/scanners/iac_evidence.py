@@ -14,15 +14,26 @@ holds nothing but what the same file copies in.
   files the Dockerfile copies in (no shell, no package manager, no user database), so root
   in it is a hint to set a numeric USER, not a high flaw. An explicit `USER root` / `USER 0`
   in that stage keeps trivy's rating.
+- A Kubernetes check that fires because a field is absent (no readOnlyRootFilesystem, no
+  resource limits, no securityContext, ...) on a Kustomize patch fragment: a file that a
+  `kustomization.yaml` at or above it lists under `patches`/`patchesStrategicMerge`/
+  `patchesJson6902` and that cannot be applied alone (a workload without a selector or a
+  container without an image). The merged manifest takes that field from its base, which
+  trivy judges on its own. The finding stays, rated info, naming the kustomization; a
+  field the fragment sets (privileged: true) keeps trivy's rating, as does every check not
+  in the table below and any complete manifest, whoever lists it as a patch.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+import yaml
 
 from secscan.findings import Finding, Severity
 
@@ -155,12 +166,36 @@ def judge(findings: Sequence[Finding], read: Reader) -> tuple[Finding, ...]:
                 parsed[path] = instructions(content.decode("utf-8", "replace"))
         return parsed[path]
 
+    fragments: dict[str, str | None] = {}
+
+    def fragment_of(path: str) -> str | None:
+        """The kustomization that lists `path` as a patch, when it is a fragment."""
+        if path not in fragments:
+            fragments[path] = None
+            for k in kustomizations_above(path):
+                if path in patch_paths(k, read(k)) and cannot_apply_alone(read(path)):
+                    fragments[path] = k
+                    break
+        return fragments[path]
+
     out: list[Finding] = []
     for f in findings:
         if "dockerfile" in f.tags and f.rule_id in ("DS-0031", "DS-0002"):
             found = dockerfile(f.location.path)
             if found is not None:
                 f = _judged(f, found)
+        elif "kubernetes" in f.tags and f.rule_id in ABSENCE_KEYS:
+            kustomization = fragment_of(f.location.path)
+            content = read(f.location.path) if kustomization else None
+            if kustomization and content and not _sets_key(content, ABSENCE_KEYS[f.rule_id]):
+                f = _lowered(
+                    f,
+                    Severity.INFO,
+                    f"secscan: {f.location.path} is a Kustomize patch listed by "
+                    f"{kustomization}, not a manifest that can be applied alone, and it does "
+                    "not set the field this check is about: the merged manifest takes it from "
+                    "the base, which is judged on its own.",
+                )
         out.append(f)
     return tuple(out)
 
@@ -199,3 +234,117 @@ def _lowered(f: Finding, to: Severity, why: str) -> Finding:
     if f.severity <= to:
         return f
     return replace(f, severity=to, message=f"{f.message} ({why})")
+
+
+# --- Kustomize patch fragments ----------------------------------------------------------
+
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+#: How many folders above a fragment a kustomization may sit (`patches/x.yaml` is common).
+KUSTOMIZATION_LEVELS = 3
+#: Checks that fire when a field is absent -> the keys whose presence in a fragment means
+#: the fragment itself decides the verdict.
+ABSENCE_KEYS: dict[str, tuple[str, ...]] = {
+    "KSV-0001": ("allowPrivilegeEscalation",),
+    "KSV-0003": ("drop",),
+    "KSV-0004": ("drop",),
+    "KSV-0011": ("limits",),
+    "KSV-0012": ("runAsNonRoot",),
+    "KSV-0013": ("image",),
+    "KSV-0014": ("readOnlyRootFilesystem",),
+    "KSV-0015": ("requests",),
+    "KSV-0016": ("requests",),
+    "KSV-0018": ("limits",),
+    "KSV-0020": ("runAsUser",),
+    "KSV-0021": ("runAsGroup",),
+    "KSV-0030": ("seccompProfile",),
+    "KSV-0104": ("seccompProfile",),
+    "KSV-0106": ("drop",),
+    "KSV-0110": ("namespace",),
+    "KSV-0118": ("securityContext",),
+}
+_SELECTOR_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"})
+
+
+class _NoAliases(yaml.SafeLoader):
+    """Kustomize files need no YAML aliases; refusing them bounds what a hostile file costs."""
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.YAMLError("YAML aliases are not read here")
+        return super().compose_node(parent, index)
+
+
+def _documents(content: bytes | None) -> list[object] | None:
+    if content is None or len(content) > MAX_BYTES:
+        return None
+    try:
+        return list(yaml.load_all(content, Loader=_NoAliases))  # noqa: S506 - safe, no aliases
+    except (yaml.YAMLError, ValueError, RecursionError):
+        return None
+
+
+def kustomizations_above(rel: str) -> list[str]:
+    """Where a kustomization listing `rel` as a patch may sit: its folder and a few above."""
+    out: list[str] = []
+    folder = posixpath.dirname(rel)
+    for _ in range(KUSTOMIZATION_LEVELS + 1):
+        out += [posixpath.join(folder, n) if folder else n for n in KUSTOMIZATION_NAMES]
+        if not folder:
+            break
+        folder = posixpath.dirname(folder)
+    return out
+
+
+def patch_paths(kustomization: str, content: bytes | None) -> set[str]:
+    """Root-relative paths a kustomization lists as patches (inline patches have none)."""
+    docs = _documents(content)
+    if not docs or not isinstance(docs[0], dict):
+        return set()
+    spec = docs[0]
+    here = posixpath.dirname(kustomization)
+    listed: list[object] = []
+    for key in ("patches", "patchesJson6902"):
+        for item in spec.get(key) or ():
+            if isinstance(item, dict):
+                listed.append(item.get("path"))
+    listed += list(spec.get("patchesStrategicMerge") or ())
+    out = set()
+    for p in listed:
+        if isinstance(p, str) and p and "\n" not in p and not p.startswith("/"):
+            joined = posixpath.normpath(posixpath.join(here, p))
+            if not joined.startswith("../") and joined != "..":
+                out.add(joined)
+    return out
+
+
+def cannot_apply_alone(content: bytes | None) -> bool:
+    """Every workload in the file lacks what the API server requires to create it."""
+    docs = _documents(content)
+    if not docs:
+        return False
+    workloads = [d for d in docs if isinstance(d, dict) and isinstance(d.get("spec"), dict)]
+    if not workloads:
+        return False
+    return all(_incomplete(d) for d in workloads)
+
+
+def _incomplete(doc: dict[str, object]) -> bool:
+    spec = doc["spec"]
+    if not isinstance(spec, dict):
+        return False
+    if doc.get("kind") in _SELECTOR_KINDS and "selector" not in spec:
+        return True
+    pod = spec
+    for step in ("jobTemplate", "spec", "template", "spec"):
+        nxt = pod.get(step) if isinstance(pod, dict) else None
+        if isinstance(nxt, dict):
+            pod = nxt
+    containers = pod.get("containers") if isinstance(pod, dict) else None
+    if not isinstance(containers, list) or not containers:
+        return True
+    return any(isinstance(c, dict) and "image" not in c for c in containers)
+
+
+def _sets_key(content: bytes, keys: Sequence[str]) -> bool:
+    text = content.decode("utf-8", "replace")
+    return any(re.search(rf"(?m)^[ \t-]*['\"]?{re.escape(k)}['\"]?[ \t]*:", text) for k in keys)

@@ -100,7 +100,13 @@ class TrivyConfigScanner(_trivy.TrivyScanner):
         scopes = self._scopes.get(key)
         if scopes is None:
             scopes = self._scopes[key] = iac_scopes(ctx.root, ctx.targets)
-        return scopes.of(rel)
+        scope = scopes.of(rel)
+        if scope is not None and rel.lower().endswith((".yaml", ".yml")):
+            # A kustomization above a manifest decides whether it is a patch fragment
+            # (iac_evidence): its content keys the manifest's result too.
+            above = [k for k in iac_evidence.kustomizations_above(rel) if (ctx.root / k).is_file()]
+            scope = tuple(dict.fromkeys((*scope, *above)))
+        return scope
 
     def argv(self, ctx: ScanContext) -> list[str]:
         where = _trivy.scope(ctx.root, ctx.targets)

@@ -147,3 +147,133 @@ def test_an_unreadable_or_huge_dockerfile_keeps_the_rating() -> None:
     assert iac_evidence.judge([f], lambda _p: big)[0].severity is Severity.CRITICAL
     small = b"FROM node\nARG X\nENV NPM_TOKEN=\n"
     assert iac_evidence.judge([f], lambda _p: small)[0].severity is Severity.INFO
+
+
+# --- Kustomize patch fragments (the shape kubebuilder scaffolds: config/default patches) ----
+
+BASE_DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: controller-manager
+  namespace: system
+spec:
+  selector:
+    matchLabels:
+      control-plane: controller-manager
+  replicas: 1
+  template:
+    metadata:
+      labels:
+        control-plane: controller-manager
+    spec:
+      containers:
+        - name: manager
+          image: controller:latest
+          args: ["--leader-elect"]
+"""
+
+BASE_KUSTOMIZATION = "resources:\n  - manager.yaml\n"
+
+#: sets only resources: every other check on it is about fields the base decides
+RESOURCES_PATCH = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: controller-manager
+  namespace: system
+spec:
+  template:
+    spec:
+      containers:
+        - name: manager
+          resources:
+            limits:
+              cpu: 500m
+              memory: 128Mi
+"""
+
+#: a patch that itself makes the container privileged
+PRIVILEGED_PATCH = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: controller-manager
+spec:
+  template:
+    spec:
+      containers:
+        - name: manager
+          securityContext:
+            privileged: true
+"""
+
+OVERLAY = """\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: operator-system
+resources:
+  - ../manager
+patches:
+  - path: patches/resources_patch.yaml
+  - path: patches/privileged_patch.yaml
+patchesStrategicMerge:
+  - complete.yaml
+"""
+
+
+def _kustomize_tree(root: Path) -> tuple[str, ...]:
+    files = {
+        "config/manager/manager.yaml": BASE_DEPLOYMENT,
+        "config/manager/kustomization.yaml": BASE_KUSTOMIZATION,
+        "config/default/kustomization.yaml": OVERLAY,
+        "config/default/patches/resources_patch.yaml": RESOURCES_PATCH,
+        "config/default/patches/privileged_patch.yaml": PRIVILEGED_PATCH,
+        # a complete manifest listed as a patch is judged as the manifest it is
+        "config/default/complete.yaml": BASE_DEPLOYMENT,
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return tuple(sorted(files))
+
+
+@pytest.mark.integration
+def test_kustomize_patch_fragments_are_judged_with_their_base(tmp_path: Path) -> None:
+    targets = _kustomize_tree(tmp_path)
+    outcome = TrivyConfigScanner().scan(context(tmp_path, *targets))
+    by = {(f.location.path, f.rule_id): f for f in outcome.findings}
+    base, complete = "config/manager/manager.yaml", "config/default/complete.yaml"
+    resources = "config/default/patches/resources_patch.yaml"
+    privileged = "config/default/patches/privileged_patch.yaml"
+    # the base is judged as trivy judges it
+    assert by[(base, "KSV-0014")].severity is Severity.HIGH
+    assert by[(complete, "KSV-0014")].severity is Severity.HIGH
+    # the fragment does not set readOnlyRootFilesystem: its base decides, info here
+    fragment = by[(resources, "KSV-0014")]
+    assert fragment.severity is Severity.INFO
+    assert "config/default/kustomization.yaml" in fragment.message
+    # ... but the limits it sets are its own: no limit finding, and requests stay as rated
+    assert (resources, "KSV-0011") not in by
+    # a fragment that makes the container privileged keeps trivy's rating for it
+    assert by[(privileged, "KSV-0017")].severity is Severity.HIGH
+    # a check about a field the fragment sets (a securityContext) is not lowered either
+    assert by[(privileged, "KSV-0118")].severity is Severity.HIGH
+    assert by[(privileged, "KSV-0014")].severity is Severity.INFO
+
+
+def test_patch_paths_and_fragments() -> None:
+    assert iac_evidence.patch_paths("config/default/kustomization.yaml", OVERLAY.encode()) == {
+        "config/default/patches/resources_patch.yaml",
+        "config/default/patches/privileged_patch.yaml",
+        "config/default/complete.yaml",
+    }
+    assert iac_evidence.cannot_apply_alone(RESOURCES_PATCH.encode())
+    assert not iac_evidence.cannot_apply_alone(BASE_DEPLOYMENT.encode())
+    # a path leaving the tree, an alias bomb and garbage are no patch lists
+    assert (
+        iac_evidence.patch_paths("kustomization.yaml", b"patches:\n  - path: ../x.yaml\n") == set()
+    )
+    bomb = b"a: &a [x, x]\nb: &b [*a, *a]\npatches: *b\n"
+    assert iac_evidence.patch_paths("kustomization.yaml", bomb) == set()
+    assert iac_evidence.patch_paths("kustomization.yaml", b"\x00\xff: [") == set()
