@@ -142,14 +142,17 @@ class ConnectionInfo:
         context = ssl.create_default_context()
         if self.insecure:
             # ok: python-ssl-cert-none
+            # ruleid: python-tls-verification-opt-out
             context.check_hostname = False
             # ok: python-ssl-cert-none
+            # ruleid: python-tls-verification-opt-out
             context.verify_mode = ssl.CERT_NONE
         return context
 
     def upload(self, request):
         if self.skip_verification and hasattr(ssl, "_create_unverified_context"):
             # ok: python-ssl-unverified-context
+            # ruleid: python-tls-verification-opt-out
             context = ssl._create_unverified_context()
             return context, request
         return None, request
@@ -159,6 +162,7 @@ class ConnectionInfo:
             return None
         # the flag only returned early; this runs whatever it says
         context = ssl.create_default_context()
+        # ok: python-tls-verification-opt-out
         # ruleid: python-ssl-cert-none
         context.verify_mode = ssl.CERT_NONE
         return context
@@ -169,8 +173,10 @@ class ConnectionInfo:
             pass
         else:
             # A known miss: semgrep's `if` pattern also covers the else branch (turning the
-            # checks off exactly when the user did not opt out is contrived, and visible).
+            # checks off exactly when the user did not opt out is contrived); it is still
+            # reported, by the opt-out rule.
             # todoruleid: python-ssl-cert-none
+            # todook: python-tls-verification-opt-out
             context.verify_mode = ssl.CERT_NONE
         return context
 
