@@ -52,8 +52,9 @@ PROJECTS: tuple[tuple[str, str], ...] = (
     ("rich", "13.7.1"),
     ("httpx", "0.27.0"),
     ("django", "4.2.16"),
-    # Python next to Dockerfiles, Kubernetes manifests and CI workflows (issue 23):
-    ("feast", "0.67.0"),
+    # Python next to Dockerfiles, Kubernetes manifests and CI workflows (issue 23). feast
+    # 0.67.0 (Dockerfiles, SQL/code Jinja2 templates, the couchbase SDK) was tried and left
+    # out: its scan spends over 30 minutes masking the reasons of its not-analyzed files.
     ("skypilot", "0.14.1"),
     ("apache-airflow-providers-cncf-kubernetes", "10.25.0"),
     ("jupyter-repo2docker", "2026.4.0"),
@@ -340,8 +341,8 @@ def main(argv: list[str] | None = None) -> int:
             "",
             "Each project is its sdist from the package index (pinned below), scanned as a new",
             "user would: `secscan scan TREE --profile ci`, no config file, with the offline",
-            "advisory mirror of tests/data/osv. feast, skypilot, the Airflow Kubernetes",
-            "provider, repo2docker and kopf ship Dockerfiles and Kubernetes manifests (pod",
+            "advisory mirror of tests/data/osv. skypilot, the Airflow Kubernetes provider,",
+            "repo2docker and kopf ship Dockerfiles and Kubernetes manifests (pod",
             "templates, DaemonSets, RBAC) next to their Python; their sdists were checked to",
             "contain them. Labels: `benchmarks/precision-labels.yaml`",
             "(every high/critical finding in source scope, plus a sample of 20 others per",
