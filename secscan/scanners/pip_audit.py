@@ -16,7 +16,7 @@ from urllib.parse import quote, urlsplit
 from packaging.version import InvalidVersion, Version
 
 from secscan import _subprocess
-from secscan.advisories import client, matcher
+from secscan.advisories import attribution, client, matcher
 from secscan.advisories.osv import Advisory
 from secscan.advisories.severity import DEFAULT_SEVERITY, AdvisorySeverity, advisory_severity
 from secscan.dependencies import manifests
@@ -280,12 +280,17 @@ class PipAuditScanner(ToolScanner):
                 f" The advisory carries no CVSS vector: severity {DEFAULT_SEVERITY} is "
                 "secscan's default for unscored known vulnerabilities."
             )
+        severity = rated.severity
+        wrong = attribution.misattributed(vuln.id, aliases, "PyPI", name)
+        if wrong is not None:
+            severity = Severity.INFO
+            message += " " + attribution.note(wrong, "PyPI", name)
         return Finding(
             scanner=self.name,
             rule_id=vuln.id,
             title=_clip(f"{name} {version}: {summary}", 160),
             message=message.strip(),
-            severity=rated.severity,
+            severity=severity,
             kind=FindingKind.DEPENDENCY,
             location=_location(where),
             confidence=Confidence.HIGH,

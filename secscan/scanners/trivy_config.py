@@ -18,7 +18,7 @@ from secscan._atomic import write_atomic
 from secscan.checkids import canonical_check_id
 from secscan.errors import ScannerError, ScannerOutputError
 from secscan.findings import Finding, FindingKind, Location, NotAnalyzed, Severity, Suppression
-from secscan.scanners import _trivy, trivy_titles
+from secscan.scanners import _trivy, iac_evidence, trivy_titles
 from secscan.scanners.base import Caching, ScanContext, ScanOutcome, require_accounted
 
 #: Files trivy's misconfiguration scanners may read. YAML and JSON are handed over whole:
@@ -100,7 +100,13 @@ class TrivyConfigScanner(_trivy.TrivyScanner):
         scopes = self._scopes.get(key)
         if scopes is None:
             scopes = self._scopes[key] = iac_scopes(ctx.root, ctx.targets)
-        return scopes.of(rel)
+        scope = scopes.of(rel)
+        if scope is not None and rel.lower().endswith((".yaml", ".yml")):
+            # A kustomization above a manifest decides whether it is a patch fragment
+            # (iac_evidence): its content keys the manifest's result too.
+            above = [k for k in iac_evidence.kustomizations_above(rel) if (ctx.root / k).is_file()]
+            scope = tuple(dict.fromkeys((*scope, *above)))
+        return scope
 
     def argv(self, ctx: ScanContext) -> list[str]:
         where = _trivy.scope(ctx.root, ctx.targets)
@@ -232,7 +238,9 @@ class TrivyConfigScanner(_trivy.TrivyScanner):
             raise ScannerOutputError(
                 self.name, f"unexpected trivy misconfiguration shape: {e!r}"
             ) from e
-        return ScanOutcome(findings=tuple(findings))
+        return ScanOutcome(
+            findings=iac_evidence.judge(findings, iac_evidence.file_reader(ctx.root))
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ import platformdirs
 from packageurl import PackageURL
 
 from secscan import _subprocess
-from secscan.advisories import matcher
+from secscan.advisories import attribution, matcher
 from secscan.advisories.osv import Advisory
 from secscan.advisories.severity import advisory_severity
 from secscan.advisories.store import AdvisoryStore
@@ -342,6 +342,10 @@ def _osv_finding(
         if (pkg.query_name != pkg.name)
         else ""
     )
+    severity, note = sev.severity, ""
+    wrong = attribution.misattributed(advisory.id, aliases, ecosystem, pkg.query_name)
+    if wrong is not None:
+        severity, note = Severity.INFO, " " + attribution.note(wrong, ecosystem, pkg.query_name)
     return Finding(
         scanner=scanner,
         rule_id=advisory.id,
@@ -350,8 +354,9 @@ def _osv_finding(
             f"{pkg.name} {pkg.version}{via} in image {repo} is affected by {advisory.id}"
             + (f" ({', '.join(aliases)})" if aliases else "")
             + (f"; fixed in {', '.join(fixed)}" if fixed else "; no fixed version is known")
+            + note
         ),
-        severity=sev.severity,
+        severity=severity,
         kind=FindingKind.IMAGE,
         location=where,
         references=tuple(dict.fromkeys(r.url for r in advisory.references)),

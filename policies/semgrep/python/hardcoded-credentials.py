@@ -166,3 +166,38 @@ def translate(tokens):
     # ruleid: python-hardcoded-secret
     admin_password = "correct-horse-battery"
     return token, api_token, reset_url_token, refresh_token, admin_password
+
+
+# --- shapes found on real projects (benchmarks/precision.py, skypilot 0.14.1) ----------------
+# the name of the environment variable that holds the key
+# ok: python-hardcoded-secret
+ENV_API_KEY = "MITHRIL_API_KEY"
+# an OAuth grant type, not a token
+# ok: python-hardcoded-secret
+_REFRESH_TOKEN = "refresh_token"
+
+
+def pod_vars():
+    # a boolean rendered into a manifest
+    # ok: python-hardcoded-secret
+    return {"k8s_automount_sa_token": "true"}
+
+
+def ray_config(config):
+    # where the key file lives, not the key
+    # ok: python-hardcoded-secret
+    config["auth"]["ssh_private_key"] = "~/ray_bootstrap_key.pem"
+    # ok: python-hardcoded-secret
+    config["auth"]["private_key"] = "/etc/ssh/ssh_host_ed25519_key"
+    return config
+
+
+# a fixed cluster join token: every cluster built from this code shares it
+# ruleid: python-hardcoded-secret
+K3S_TOKEN = "mytoken"
+# a generated-looking token keeps matching whatever its case
+# ruleid: python-hardcoded-secret
+SERVICE_TOKEN = "Q7mX2PkR9vTn4WzL"
+# upper case with a digit and no underscore is not a variable name
+# ruleid: python-hardcoded-secret
+ADMIN_PASSWORD = "HUNTER2HUNTER2"

@@ -130,3 +130,64 @@ class SSLConfig:
         # ruleid: python-ssl-cert-none
         context.check_hostname = False
         return context
+
+
+# --- an explicit opt-out the user sets (kopf 1.45, skypilot 0.14: benchmarks/precision.py) ---
+class ConnectionInfo:
+    def __init__(self, insecure=False, skip_verification=False):
+        self.insecure = insecure
+        self.skip_verification = skip_verification
+
+    def context(self):
+        context = ssl.create_default_context()
+        if self.insecure:
+            # ok: python-ssl-cert-none
+            # ruleid: python-tls-verification-opt-out
+            context.check_hostname = False
+            # ok: python-ssl-cert-none
+            # ruleid: python-tls-verification-opt-out
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
+    def upload(self, request):
+        if self.skip_verification and hasattr(ssl, "_create_unverified_context"):
+            # ok: python-ssl-unverified-context
+            # ruleid: python-tls-verification-opt-out
+            context = ssl._create_unverified_context()
+            return context, request
+        return None, request
+
+    def not_opt_in(self):
+        if not self.insecure:
+            return None
+        # the flag only returned early; this runs whatever it says
+        context = ssl.create_default_context()
+        # ok: python-tls-verification-opt-out
+        # ruleid: python-ssl-cert-none
+        context.verify_mode = ssl.CERT_NONE
+        return context
+
+    def other_branch(self):
+        context = ssl.create_default_context()
+        if self.insecure:
+            pass
+        else:
+            # A known miss: semgrep's `if` pattern also covers the else branch (turning the
+            # checks off exactly when the user did not opt out is contrived); it is still
+            # reported, by the opt-out rule.
+            # todoruleid: python-ssl-cert-none
+            # todook: python-tls-verification-opt-out
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
+    def any_condition(self, debug):
+        context = ssl.create_default_context()
+        if debug:
+            # ruleid: python-ssl-cert-none
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
+
+def pbm_connection():
+    # ruleid: python-ssl-unverified-context
+    return ssl._create_unverified_context()
