@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from secscan import _files
 from secscan.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
@@ -47,13 +48,8 @@ class _Loaded:
 
 
 def load_yaml(path: Path, error: type[ConfigError] = ConfigError) -> _Loaded:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as e:
-        raise error("file not found", path=str(path)) from e
-    except (OSError, UnicodeDecodeError) as e:
-        raise error(f"cannot read file: {e}", path=str(path)) from e
-    return parse_yaml(text, str(path), error)
+    """A named YAML file, read through `_files` (a regular file, no link, bounded)."""
+    return parse_yaml(_files.read_text(path, error=error), str(path), error)
 
 
 def parse_yaml(text: str, name: str, error: type[ConfigError] = ConfigError) -> _Loaded:

@@ -31,9 +31,9 @@ from pathlib import Path
 import platformdirs
 from pydantic import TypeAdapter, ValidationError
 
-from secscan import __version__
+from secscan import __version__, _files
 from secscan._atomic import write_atomic
-from secscan.errors import ReportError, UsageError
+from secscan.errors import ConfigError, ReportError, UsageError
 from secscan.findings import AdvisorySource, Finding, NotAnalyzed, Package
 
 #: 2: entries are `<hex HMAC>\n<json>` (1 was bare JSON, never verified).
@@ -180,9 +180,9 @@ def hash_files(paths: Iterable[Path]) -> str:
         for f in files:
             h.update(str(f.relative_to(p) if p.is_dir() else f.name).encode())
             try:
-                h.update(f.read_bytes())
-            except OSError:
-                h.update(b"<unreadable>")
+                h.update(_files.read_bytes(f))
+            except ConfigError as e:  # a link, a device, too large: never read through
+                h.update(f"<unreadable: {e.message}>".encode())
     return h.hexdigest()
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from secscan import _json
+from secscan import _files, _json
 from secscan._text import json_visible
 from secscan.errors import ReportError
 from secscan.findings import ScanResult
@@ -46,6 +47,11 @@ def dumps(result: ScanResult, decision: Decision | None = None) -> str:
             _finite(data), sort_keys=True, ensure_ascii=False, allow_nan=False
         )
     return json_visible(text) + "\n"
+
+
+def load(path: Path) -> SavedResults:
+    """A results file named on the command line: a regular file, no link, bounded."""
+    return loads(_files.read_text(path, limit=_files.MAX_DATA_BYTES), str(path))
 
 
 def loads(text: str, source: str = "<results>") -> SavedResults:

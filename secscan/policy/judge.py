@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from secscan import trust
+from secscan._files import open_regular
 from secscan._yaml import load_yaml
 from secscan.config import SECTIONS, Config
 from secscan.errors import ConfigError, ExitCode
@@ -444,7 +445,7 @@ def _digest(p: Path) -> str:
             if f.is_symlink():
                 h.update(b"link:" + os.readlink(f).encode())
             else:
-                with f.open("rb") as fh:
+                with open_regular(f) as fh:  # a FIFO would block the gate
                     while chunk := fh.read(1 << 20):
                         read += len(chunk)
                         if read > DIGEST_MAX_BYTES:

@@ -17,11 +17,11 @@ from typing import Any, ClassVar
 import yaml
 from pydantic import BaseModel, Field
 
-from secscan import trust
+from secscan import _files, trust
 from secscan._resources import data_dir
 from secscan.cache import hash_files
 from secscan.config import Config, Options
-from secscan.errors import ScannerError, ScannerOutputError
+from secscan.errors import ConfigError, ScannerError, ScannerOutputError
 from secscan.findings import (
     TRANSIENT,
     Confidence,
@@ -174,8 +174,9 @@ def read_rule_file(path: str) -> RuleFile:
 
 def _read_rule_file(path: str) -> RuleFile:
     try:
-        doc = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 - a safe loader
-    except (OSError, ValueError, yaml.YAMLError):
+        text = _files.read_text(Path(path))
+        doc = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
+    except (OSError, ValueError, yaml.YAMLError, ConfigError):
         return RuleFile(path, None)
     rules = doc.get("rules") if isinstance(doc, dict) else None
     if not isinstance(rules, list):
