@@ -79,7 +79,7 @@ def resolve(
     if waivers_path is None and default_waivers and (root / WAIVERS_FILE).is_file():
         waivers_path = (root / WAIVERS_FILE).resolve()
     loaded_waivers = (
-        load_waivers(waivers_path, max_days=chosen.gate.max_waiver_days)
+        load_waivers(waivers_path, max_days=chosen.gate.max_waiver_days, root=root)
         if waivers_path is not None
         else None
     )
