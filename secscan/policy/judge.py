@@ -76,8 +76,8 @@ def resolve(
     chosen = profile_or_error(policy, profile or cfg.profile or DEFAULT_PROFILE)
 
     waivers_path = _absolute(waivers) or _absolute(cfg.resolve(cfg.waivers))
-    if waivers_path is None and default_waivers and (root / WAIVERS_FILE).is_file():
-        waivers_path = (root / WAIVERS_FILE).resolve()
+    if waivers_path is None and default_waivers and os.path.lexists(root / WAIVERS_FILE):
+        waivers_path = (root / WAIVERS_FILE).absolute()
     loaded_waivers = (
         load_waivers(waivers_path, max_days=chosen.gate.max_waiver_days, root=root)
         if waivers_path is not None
@@ -86,8 +86,8 @@ def resolve(
 
     baseline_path = _absolute(baseline) or _absolute(cfg.resolve(cfg.baseline))
     # `secscan baseline create` writes ROOT/.secscan-baseline.json: the next scan uses it.
-    if baseline_path is None and default_waivers and (root / BASELINE_FILE).is_file():
-        baseline_path = (root / BASELINE_FILE).resolve()
+    if baseline_path is None and default_waivers and os.path.lexists(root / BASELINE_FILE):
+        baseline_path = (root / BASELINE_FILE).absolute()
     loaded_baseline = load_baseline(baseline_path) if baseline_path is not None else None
 
     if fail_on is None and "fail_on" in cfg.model_fields_set:
@@ -477,7 +477,9 @@ def judge(result: ScanResult, inputs: Inputs, now: datetime) -> tuple[ScanResult
 
 
 def _absolute(p: Path | None) -> Path | None:
-    return p.expanduser().resolve() if p is not None else None
+    # Not resolved: a named file that is a symbolic link must reach the reader as one
+    # (which refuses it), not as wherever it points.
+    return p.expanduser().absolute() if p is not None else None
 
 
 def _path(text: str | None) -> Path | None:
