@@ -10,14 +10,15 @@ from __future__ import annotations
 import re
 
 #: C0 except tab, newline and the CR of a CRLF line end, DEL, C1, the Unicode bidi
-#: controls, and lone surrogates (an undecodable byte a tool passed on: no UTF-8 output can
-#: hold one). A lone CR is shown: it would let a line overwrite itself on a terminal.
+#: controls (embeddings, overrides, isolates, LRM/RLM and the Arabic letter mark), and
+#: lone surrogates (an undecodable byte a tool passed on: no UTF-8 output can hold one).
+#: A lone CR is shown: it would let a line overwrite itself on a terminal.
 _CONTROL = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
     "\ud800-\udfff]|\r(?!\n)"
 )
 #: The same in JSON text, where C0 is always escaped already and a backslash escape is valid.
-_JSON_UNESCAPED = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_JSON_UNESCAPED = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 

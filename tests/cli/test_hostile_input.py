@@ -8,6 +8,8 @@ aliases expand to billions of nodes: each is named with its reason and ends in e
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +18,7 @@ from typing import Any
 import pytest
 
 from secscan._yaml import alias_bomb
+from secscan.report import FORMATS
 
 SAMPLE = Path(__file__).resolve().parents[2] / "reports" / "samples" / "secscan-results.json"
 
@@ -120,3 +123,61 @@ def test_a_pr_adding_a_yaml_alias_bomb_manifest_is_not_analyzed_and_fails_releas
     iac = next(r for r in data["result"]["runs"] if r["scanner"] == "iac")
     reasons = {n["path"]: n["reason"] for n in iac["not_analyzed"]}
     assert "billion-laughs" in reasons["k8s/pod.yaml"]
+
+
+#: Bidi controls (embeddings, overrides, isolates, LRM, RLM, ALM) and a lone surrogate.
+_HIDDEN = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+@pytest.mark.integration
+def test_bidi_controls_and_lone_surrogates_are_escaped_in_every_format(
+    tmp_path: Path, run_cli: Callable[..., Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A flawed file whose name and line hold every bidi control, and a file whose name is
+    not UTF-8 (a lone surrogate once decoded), through real bandit and semgrep into every
+    scan format, every compliance format and the terminal: no such character is written
+    raw; the name is shown with the control as `\\u202e`."""
+    tree = tmp_path / "tree"
+    (tree / "app").mkdir(parents=True)
+    controls = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+    (tree / "app" / f"ev\u202eil{controls}.py").write_text(
+        "import subprocess\n\n\ndef f(request):\n"
+        f'    return subprocess.run(request.args["c"] + "{controls}", shell=True)  # {controls}\n'
+    )
+    odd = os.fsencode(tree / "app") + b"/pkg\xff"
+    os.mkdir(odd)
+    with open(odd + b"/x.py", "wb") as fh:
+        fh.write(b"import os\n")
+    (tree / "app" / "__init__.py").write_text("")
+    out = tmp_path / "out"
+    formats = [
+        f for name in FORMATS if FORMATS[name].kind.value == "scan" for f in ("--format", name)
+    ]
+    ran = run_cli(
+        "scan", str(tree), "--output-dir", str(out), "--no-cache", "--scanner", "bandit",
+        "--scanner", "semgrep", *formats,
+    )  # fmt: skip
+    assert ran.code == 1, ran.out + ran.err
+    terminal = ran.out + ran.err
+    comp = run_cli(
+        "compliance", "--from", str(out / "secscan-results.json"), "--output-dir",
+        str(tmp_path / "comp"),
+        "--format", "html", "--format", "markdown", "--format", "json", "--format", "oscal",
+    )  # fmt: skip
+    assert comp.code in (0, 1), comp.err
+    written = sorted([*out.iterdir(), *(tmp_path / "comp").iterdir()])
+    assert len(written) >= 15
+    assert not _HIDDEN.search(terminal) and "\\u202e" in terminal
+    assert "pkg\\xff" in terminal  # the name that is not UTF-8, shown, not written raw
+    for f in written:
+        text = f.read_bytes().decode("utf-8")  # strict: a lone surrogate cannot be encoded
+        assert not _HIDDEN.search(text), f.name
+    # Markdown escapes the backslash too (`ev\\\\u202eil`), which renders as `ev\\u202eil`.
+    # SARIF's artifact URIs are percent-encoded.
+    shown = [
+        f.name for f in written if re.search(r"ev(\\{1,2}u202e|%E2%80%AE)il", f.read_text("utf-8"))
+    ]
+    for name in ("secscan-junit.xml", "gl-code-quality-report.json", "secscan-report.html",
+                 "secscan-summary.md", "secscan.sarif", "secscan-results.json"):  # fmt: skip
+        assert name in shown, (name, shown)
+    assert any(n.startswith("secscan-defectdojo-") for n in shown)
