@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import yaml
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from secscan import _files, trust
 from secscan._resources import data_dir
@@ -275,6 +275,9 @@ class SemgrepOptions(Options):
     rule_timeout: float = Field(default=60.0, gt=0)
     #: Not a gate setting: both engines report the same findings or fail (docs/usage.md).
     engine: Engine = Engine.AUTO
+    #: The rule sets the change under review added (set by `strengthened`, never by a
+    #: config file): their findings count, but their metadata links are never made links.
+    _added: tuple[str, ...] = PrivateAttr(default=())
 
 
 def is_registry(entry: str) -> bool:
@@ -351,6 +354,8 @@ class SemgrepScanner(ToolScanner):
             return None  # registry rules change without notice: never cache them
         # Entries written before --disable-nosem lack the findings a comment hid.
         rules = hash_files([Path(c) for c in configs])
+        # Whether a rule's links are shown depends on who configured it, not on its bytes.
+        rules += ";linked=" + ",".join(sorted(self.linked_rules(ctx)))
         opts = options(ctx.config, self, SemgrepOptions)
         # The engine asked for is part of the key: `engine: python` is a fresh reference scan.
         material = f"disable-nosem;timeout={opts.rule_timeout:g};engine={opts.engine};{rules}"
@@ -396,9 +401,34 @@ class SemgrepScanner(ToolScanner):
         kept = [r.location or r.entry for r in base.entries("rules")]
         known = {r.entry for r in base.entries("rules")}
         extra = [r.location or r.entry for r in head.entries("rules") if r.entry not in known]
-        return section_options(base, SemgrepOptions).model_copy(
+        made = section_options(base, SemgrepOptions).model_copy(
             update={"rules": tuple(dict.fromkeys([*kept, *extra]))}
         )
+        made._added = tuple(extra)
+        return made
+
+    def linked_rules(self, ctx: ScanContext) -> frozenset[str]:
+        """The rule ids whose metadata links (`references`, `source`) reports may make
+        clickable: rules of local files outside the scanned tree (secscan's pack, the merge
+        base's copies, files named outside the root) that no rule set the change under
+        review added defines. A rule file in the tree, a rule set the PR added, or a
+        registry rule (no file to tell) keeps its findings, without links."""
+        opts = options(ctx.config, self, SemgrepOptions)
+        added = [
+            Path(e) if is_registry(e) else Path(str(ctx.config.resolve(e))).absolute()
+            for e in opts._added
+        ]
+        root = ctx.root.resolve()
+        trusted: set[str] = set()
+        untrusted: set[str] = set()
+        for f in self.plan(ctx).files:
+            at = Path(f.path).absolute()
+            here = at.resolve()
+            mine = here.is_relative_to(root) or any(
+                at == a or at.is_relative_to(a) or here.is_relative_to(a) for a in added
+            )
+            (untrusted if mine else trusted).update(f.ids)
+        return frozenset(trusted - untrusted)
 
     def rule_configs(self, ctx: ScanContext) -> list[str]:
         out = []
@@ -571,7 +601,8 @@ class SemgrepScanner(ToolScanner):
                 elif err.get("level") == "error":
                     msg = (str(err.get("message") or kind_text).strip().splitlines() or ["?"])[0]
                     raise ScannerError(self.name, f"semgrep reported an error: {msg}")
-            findings = tuple(self._finding(r, ctx) for r in results)
+            linked = self.linked_rules(ctx)
+            findings = tuple(self._finding(r, ctx, linked) for r in results)
             check_ids = [str(r["check_id"]) for r in results]
             if engine is Engine.OCAML:
                 check_ids = self.cli_ids(check_ids, ctx)
@@ -597,7 +628,7 @@ class SemgrepScanner(ToolScanner):
             out.append(check_id if where is None else cli_rule_id(where, check_id, cwd))
         return out
 
-    def _finding(self, r: dict[str, Any], ctx: ScanContext) -> Finding:
+    def _finding(self, r: dict[str, Any], ctx: ScanContext, linked: frozenset[str]) -> Finding:
         extra: dict[str, Any] = r.get("extra", {})
         meta: dict[str, Any] = extra.get("metadata", {}) or {}
         check_id = str(r["check_id"])
@@ -609,6 +640,8 @@ class SemgrepScanner(ToolScanner):
         refs = tuple(str(u) for u in _as_list(meta.get("references")) if u)
         if meta.get("source"):
             refs += (str(meta["source"]),)
+        if rule_id not in linked:
+            refs = ()  # links written by whoever wrote the rule: only trusted rule sets'
         message = str(extra.get("message", "")).strip()
         start, end = r.get("start", {}), r.get("end", {})
         owasp = tuple(f"owasp:{str(o).split(' ')[0]}" for o in _as_list(meta.get("owasp")))
