@@ -273,10 +273,11 @@ def read_bytes(path: Path) -> bytes | None:
 
 
 def digest_file(path: Path) -> str | None:
-    """SHA-256 of a file's content; None when it cannot be read (then nothing is cached)."""
+    """SHA-256 of a file's content; None when it cannot be read, is a link, a FIFO (which
+    would block) or a device (then nothing is cached)."""
     h = hashlib.sha256()
     try:
-        with path.open("rb") as fh:
+        with _files.open_regular(path) as fh:
             while chunk := fh.read(1 << 20):
                 h.update(chunk)
     except OSError:

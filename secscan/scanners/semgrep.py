@@ -775,8 +775,8 @@ def _semgrep_index(roots: Iterable[Path]) -> list[tuple[dict[str, Any], str]]:
             if path.suffix not in (".yaml", ".yml") or not path.is_file():
                 continue
             try:
-                data = yaml.safe_load(path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                data = yaml.safe_load(_files.read_text(path))
+            except (ConfigError, yaml.YAMLError):
                 continue  # not a rule file; semgrep itself reports broken rule files
             rules = data.get("rules") if isinstance(data, dict) else None
             for rule in rules if isinstance(rules, list) else []:
