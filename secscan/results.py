@@ -11,7 +11,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from secscan import _files, _json
 from secscan._text import json_visible
-from secscan.errors import ReportError
+from secscan.errors import ConfigError, ReportError
 from secscan.findings import ScanResult
 from secscan.policy.decision import Decision
 
@@ -51,7 +51,11 @@ def dumps(result: ScanResult, decision: Decision | None = None) -> str:
 
 def load(path: Path) -> SavedResults:
     """A results file named on the command line: a regular file, no link, bounded."""
-    return loads(_files.read_text(path, limit=_files.MAX_DATA_BYTES), str(path))
+    try:
+        text = _files.read_text(path, limit=_files.MAX_DATA_BYTES)
+    except ConfigError as e:
+        raise ConfigError(f"cannot read results file: {e.message}", path=str(path)) from e
+    return loads(text, str(path))
 
 
 def loads(text: str, source: str = "<results>") -> SavedResults:
