@@ -55,6 +55,11 @@ def load_yaml(path: Path, error: type[ConfigError] = ConfigError) -> _Loaded:
 def parse_yaml(text: str, name: str, error: type[ConfigError] = ConfigError) -> _Loaded:
     try:
         node = yaml.compose(text, Loader=_LOADER)
+        # Before anything walks the data: aliases that expand past a bound (billion laughs)
+        # would make every later walk (validation, duplicate keys) take forever.
+        bomb = _bomb_in([node]) if "&" in text and "*" in text else None
+        if bomb is not None:
+            raise error(bomb, path=name, line=1)
         loader = _LOADER(text)  # what yaml.load does, with our (always safe) loader class
         try:
             data = loader.get_single_data()
@@ -114,6 +119,10 @@ def alias_bomb(text: str) -> str | None:
         return None
     except RecursionError:
         return "YAML nested too deeply to be read safely"
+    return _bomb_in(docs)
+
+
+def _bomb_in(docs: Sequence[yaml.Node | None]) -> str | None:
     sizes: dict[int, int] = {}
     total = 0
     for doc in docs:

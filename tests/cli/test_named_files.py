@@ -119,7 +119,25 @@ def set_up(case: str, repo: Path, tmp_path: Path) -> tuple[str, str]:
         (repo / "osv").symlink_to(tmp_path / "elsewhere" / "osv")
         cfg.write_text(BASE_CONFIG + "advisories:\n  db: osv\n")
         return "osv", "symbolic link"
+    if case == "config-alias-bomb":
+        cfg.write_text(BASE_CONFIG + LAUGHS + "bandit:\n  skip: *a8\n")
+        return ".secscan.yaml", "billion-laughs"
+    if case == "policy-alias-bomb":
+        (repo / "pol" / "gates").mkdir(parents=True)
+        (repo / "pol" / "gates" / "ci.yaml").write_text(GATE + LAUGHS.replace("x-", "  x-"))
+        cfg.write_text(BASE_CONFIG + "policy: pol\n")
+        return "pol/gates/ci.yaml", "billion-laughs"
     raise AssertionError(case)
+
+
+#: Top-level keys whose aliases expand ~40 nodes to 2.3 billion (billion laughs): walking the
+#: data (validation, the policy loader's duplicate-key check) would never end.
+LAUGHS = (
+    "x-a0: &a0 ["
+    + ",".join(["lol"] * 10)
+    + "]\n"
+    + "".join(f"x-a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 10) + "]\n" for i in range(1, 9))
+)
 
 
 CASES = [
@@ -132,6 +150,8 @@ CASES = [
     "waivers-symlink",
     "baseline-symlink",
     "advisories-symlink",
+    "config-alias-bomb",
+    "policy-alias-bomb",
 ]
 
 
