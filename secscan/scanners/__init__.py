@@ -11,6 +11,7 @@ from pathlib import Path
 
 from secscan import _files
 from secscan import config as _config
+from secscan._yaml import alias_bomb
 from secscan.config import Config
 from secscan.errors import ConfigError, SecscanError, UsageError
 from secscan.scanners.base import Scanner
@@ -123,6 +124,8 @@ def check_named_files(config: Config) -> None:
                     why = _files.refusal(p, directory=True) if p is not None else None
                     if why is not None:
                         raise ConfigError(why, path=str(p), key=f"{key}.{field}")
+                    if p is not None:
+                        _no_alias_bomb(p, f"{key}.{field}")
     db = config.resolve(config.advisories.db)
     if db is not None and os.path.lexists(db):
         st = os.lstat(db)
@@ -132,6 +135,21 @@ def check_named_files(config: Config) -> None:
                 path=str(db),
                 key="advisories.db",
             )
+
+
+def _no_alias_bomb(path: Path, key: str) -> None:
+    """A YAML file (or the YAML files of a directory) the tool parses itself: one whose
+    aliases expand past `_yaml.MAX_EXPANDED_NODES` is refused before the tool expands it."""
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
+    else:
+        files = [path] if path.suffix in (".yaml", ".yml") else []
+    for f in files:
+        if not f.is_file():
+            continue
+        why = alias_bomb(_files.read_text(f))
+        if why is not None:
+            raise ConfigError(why, path=str(f), key=key)
 
 
 def default_config(base_dir: Path | None = None) -> Config:

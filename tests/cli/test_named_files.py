@@ -127,6 +127,13 @@ def set_up(case: str, repo: Path, tmp_path: Path) -> tuple[str, str]:
         (repo / "pol" / "gates" / "ci.yaml").write_text(GATE + LAUGHS.replace("x-", "  x-"))
         cfg.write_text(BASE_CONFIG + "policy: pol\n")
         return "pol/gates/ci.yaml", "billion-laughs"
+    if case == "rules-alias-bomb":
+        (repo / "rules").mkdir()
+        (repo / "rules" / "r.yaml").write_text(LAUGHS + "rules: *a8\n")
+        cfg.write_text(
+            "version: 1\nscanners: [bandit, semgrep]\nsemgrep:\n  rules: [builtin, rules]\n"
+        )
+        return "rules/r.yaml", "billion-laughs"
     raise AssertionError(case)
 
 
@@ -152,6 +159,7 @@ CASES = [
     "advisories-symlink",
     "config-alias-bomb",
     "policy-alias-bomb",
+    "rules-alias-bomb",
 ]
 
 
