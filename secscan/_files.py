@@ -66,6 +66,21 @@ def refusal(path: Path, *, limit: int = MAX_SETTINGS_BYTES, directory: bool = Fa
     return None
 
 
+def link_above(path: Path, below: Path) -> str | None:
+    """Why `path` is refused for a folder between `below` and it that is a symbolic link
+    (`policy: linked/pol`); None when there is none or `path` is not under `below`."""
+    here = Path(os.path.normpath(path.absolute()))
+    top = Path(os.path.normpath(below.absolute()))
+    if not here.is_relative_to(top) or here == top:
+        return None
+    at = top
+    for part in here.relative_to(top).parts[:-1]:
+        at = at / part
+        if at.is_symlink():
+            return f"is inside {at}, a symbolic link: refused"
+    return None
+
+
 def _tree_refusal(root: Path, limit: int) -> str | None:
     count = 0
     for folder, dirs, names in os.walk(root, followlinks=False):

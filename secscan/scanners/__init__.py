@@ -122,10 +122,22 @@ def check_named_files(config: Config) -> None:
                 for entry in entries:
                     p = config.resolve(entry)
                     why = _files.refusal(p, directory=True) if p is not None else None
+                    if why is None and p is not None and config.base_dir is not None:
+                        why = _files.link_above(p, config.base_dir)
                     if why is not None:
                         raise ConfigError(why, path=str(p), key=f"{key}.{field}")
                     if p is not None:
                         _no_alias_bomb(p, f"{key}.{field}")
+    for key, value in (
+        ("policy", config.policy),
+        ("waivers", config.waivers),
+        ("baseline", config.baseline),
+        ("advisories.db", config.advisories.db),
+    ):
+        p = config.resolve(value)
+        why = _files.link_above(p, config.base_dir) if p and config.base_dir else None
+        if why is not None:
+            raise ConfigError(why, path=str(p), key=key)
     db = config.resolve(config.advisories.db)
     if db is not None and os.path.lexists(db):
         st = os.lstat(db)

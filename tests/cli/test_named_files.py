@@ -134,6 +134,19 @@ def set_up(case: str, repo: Path, tmp_path: Path) -> tuple[str, str]:
             "version: 1\nscanners: [bandit, semgrep]\nsemgrep:\n  rules: [builtin, rules]\n"
         )
         return "rules/r.yaml", "billion-laughs"
+    if case == "policy-under-linked-folder":
+        (tmp_path / "elsewhere" / "pol" / "gates").mkdir(parents=True)
+        (tmp_path / "elsewhere" / "pol" / "gates" / "ci.yaml").write_text(GATE)
+        (repo / "linked").symlink_to(tmp_path / "elsewhere")
+        cfg.write_text(BASE_CONFIG + "policy: linked/pol\n")
+        return "linked", "a symbolic link"
+    if case == "rules-under-linked-folder":
+        outside(tmp_path, "r.yaml", "rules: []\n")
+        (repo / "linked").symlink_to(tmp_path / "elsewhere")
+        cfg.write_text(
+            "version: 1\nscanners: [bandit, semgrep]\nsemgrep:\n  rules: [builtin, linked/r.yaml]\n"
+        )
+        return "linked", "a symbolic link"
     raise AssertionError(case)
 
 
@@ -160,6 +173,8 @@ CASES = [
     "config-alias-bomb",
     "policy-alias-bomb",
     "rules-alias-bomb",
+    "policy-under-linked-folder",
+    "rules-under-linked-folder",
 ]
 
 
