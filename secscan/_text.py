@@ -8,16 +8,18 @@ printed; a bidi override reorders what a reviewer reads.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 #: C0 except tab, newline and the CR of a CRLF line end, DEL, C1, the Unicode bidi
-#: controls, and lone surrogates (an undecodable byte a tool passed on: no UTF-8 output can
-#: hold one). A lone CR is shown: it would let a line overwrite itself on a terminal.
+#: controls (embeddings, overrides, isolates, LRM/RLM and the Arabic letter mark), and
+#: lone surrogates (an undecodable byte a tool passed on: no UTF-8 output can hold one).
+#: A lone CR is shown: it would let a line overwrite itself on a terminal.
 _CONTROL = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
     "\ud800-\udfff]|\r(?!\n)"
 )
 #: The same in JSON text, where C0 is always escaped already and a backslash escape is valid.
-_JSON_UNESCAPED = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_JSON_UNESCAPED = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -48,3 +50,15 @@ def json_visible(text: str) -> str:
 def _escape(m: re.Match[str]) -> str:
     code = ord(m.group(0))
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def without_surrogates(value: Any) -> Any:
+    """A copy of JSON-like data (a report document, a few levels deep) with every lone
+    surrogate in its strings replaced by U+FFFD, for writers that escape non-ASCII."""
+    if isinstance(value, str):
+        return value if value.isascii() else _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {without_surrogates(k): without_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [without_surrogates(v) for v in value]
+    return value

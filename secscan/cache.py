@@ -31,9 +31,9 @@ from pathlib import Path
 import platformdirs
 from pydantic import TypeAdapter, ValidationError
 
-from secscan import __version__
+from secscan import __version__, _files
 from secscan._atomic import write_atomic
-from secscan.errors import ReportError, UsageError
+from secscan.errors import ConfigError, ReportError, UsageError
 from secscan.findings import AdvisorySource, Finding, NotAnalyzed, Package
 
 #: 2: entries are `<hex HMAC>\n<json>` (1 was bare JSON, never verified).
@@ -180,9 +180,9 @@ def hash_files(paths: Iterable[Path]) -> str:
         for f in files:
             h.update(str(f.relative_to(p) if p.is_dir() else f.name).encode())
             try:
-                h.update(f.read_bytes())
-            except OSError:
-                h.update(b"<unreadable>")
+                h.update(_files.read_bytes(f))
+            except ConfigError as e:  # a link, a device, too large: never read through
+                h.update(f"<unreadable: {e.message}>".encode())
     return h.hexdigest()
 
 
@@ -273,10 +273,11 @@ def read_bytes(path: Path) -> bytes | None:
 
 
 def digest_file(path: Path) -> str | None:
-    """SHA-256 of a file's content; None when it cannot be read (then nothing is cached)."""
+    """SHA-256 of a file's content; None when it cannot be read, is a link, a FIFO (which
+    would block) or a device (then nothing is cached)."""
     h = hashlib.sha256()
     try:
-        with path.open("rb") as fh:
+        with _files.open_regular(path) as fh:
             while chunk := fh.read(1 << 20):
                 h.update(chunk)
     except OSError:

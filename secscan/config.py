@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, field_validator
 
+from secscan import _files
 from secscan._yaml import load_yaml, parse_yaml, validate
 from secscan.errors import ConfigError
 from secscan.findings import Scope, Severity
@@ -193,9 +194,7 @@ def _from_yaml(path: Path) -> Config:
 
 def _from_pyproject(path: Path, *, required: bool) -> Config:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"cannot read file: {e}", path=str(path)) from e
+        data = tomllib.loads(_files.read_text(path))
     except tomllib.TOMLDecodeError as e:
         if not required:
             return defaults(path.parent.resolve())

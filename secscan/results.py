@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from secscan import _json
+from secscan import _files, _json
 from secscan._text import json_visible
-from secscan.errors import ReportError
+from secscan.errors import ConfigError, ReportError
 from secscan.findings import ScanResult
 from secscan.policy.decision import Decision
 
@@ -46,6 +47,15 @@ def dumps(result: ScanResult, decision: Decision | None = None) -> str:
             _finite(data), sort_keys=True, ensure_ascii=False, allow_nan=False
         )
     return json_visible(text) + "\n"
+
+
+def load(path: Path) -> SavedResults:
+    """A results file named on the command line: a regular file, no link, bounded."""
+    try:
+        text = _files.read_text(path, limit=_files.MAX_DATA_BYTES)
+    except ConfigError as e:
+        raise ConfigError(f"cannot read results file: {e.message}", path=str(path)) from e
+    return loads(text, str(path))
 
 
 def loads(text: str, source: str = "<results>") -> SavedResults:

@@ -36,6 +36,7 @@ LAYERS: tuple[tuple[tuple[str, ...], ...], ...] = (
             "secscan._atomic",
             "secscan._yaml",
             "secscan._json",
+            "secscan._files",
             "secscan._text",
             "secscan._resources",
             "secscan._installed",

@@ -19,12 +19,12 @@ from typing import Any
 
 import yaml
 
-from secscan import _json
+from secscan import _files, _json
 from secscan._atomic import write_atomic
 from secscan.advisories import matcher
 from secscan.advisories.osv import Advisory, InvalidRecordError, parse_advisory
 from secscan.advisories.store import MAX_RECORD_BYTES, AdvisoryStore, StoreInfo
-from secscan.errors import AdvisoryError, ReportError
+from secscan.errors import AdvisoryError, ConfigError, ReportError
 
 _SAFE_DIR = re.compile(r"[^A-Za-z0-9._-]+")
 #: File names read as OSV records; YAML is converted to the JSON the store keeps.
@@ -232,15 +232,14 @@ def _unsafe_member(info: zipfile.ZipInfo) -> str | None:
 
 def _read_limited(path: Path, name: str, report: ImportReport) -> bytes | None:
     try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_RECORD_BYTES + 1)
-    except OSError as e:
-        report.invalid.append(Skipped(name, f"cannot read: {e.strerror or e}"))
+        # A regular file, never through a link, a FIFO or a device (O_NOFOLLOW, fstat).
+        return _files.read_bytes(path, limit=MAX_RECORD_BYTES)
+    except ConfigError as e:
+        if e.message.startswith("is larger than"):
+            report.invalid.append(Skipped(name, f"larger than {MAX_RECORD_BYTES} bytes"))
+        else:
+            report.invalid.append(Skipped(name, f"cannot read: {e.message}"))
         return None
-    if len(data) > MAX_RECORD_BYTES:
-        report.invalid.append(Skipped(name, f"larger than {MAX_RECORD_BYTES} bytes"))
-        return None
-    return data
 
 
 def _validate(name: str, payload: bytes, report: ImportReport) -> Advisory | None:

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from secscan import _json
+from secscan import _files, _json
 from secscan._atomic import write_atomic
 from secscan.advisories import matcher
 from secscan.advisories.osv import Advisory, InvalidRecordError, parse_advisory, parse_timestamp
-from secscan.errors import AdvisoryError, ReportError
+from secscan.errors import AdvisoryError, ConfigError, ReportError
 from secscan.findings import AdvisorySource
 
 log = logging.getLogger(__name__)
@@ -245,14 +245,14 @@ def _walk(root: Path) -> Iterable[tuple[str, int, int]]:
 def _read_record(root: Path, rel: str) -> Advisory:
     path = root / rel
     try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_RECORD_BYTES + 1)
-    except OSError as e:
-        raise AdvisoryError(f"cannot read {path}: {e.strerror or e}") from e
-    if len(data) > MAX_RECORD_BYTES:
+        # A regular file, never through a link, a FIFO or a device (O_NOFOLLOW, fstat).
+        data = _files.read_bytes(path, limit=MAX_RECORD_BYTES)
+    except ConfigError as e:
+        if not e.message.startswith("is larger than"):
+            raise AdvisoryError(f"cannot read {path}: {e.message}") from e
         raise AdvisoryError(
             f"larger than {MAX_RECORD_BYTES // (1024 * 1024)} MiB: not an OSV record"
-        )
+        ) from e
     try:
         raw = _json.loads(data)
     except ValueError as e:

@@ -10,10 +10,10 @@ import click
 
 from secscan import pipeline
 from secscan.config import Config
-from secscan.errors import ReportError, UsageError
+from secscan.errors import UsageError
 from secscan.findings import ScanResult
 from secscan.policy.baseline import BASELINE_FILE, Baseline, load_baseline, write_baseline
-from secscan.results import loads
+from secscan.results import load
 from secscan.scanners import load_config
 
 _path_arg = click.argument("path", type=click.Path(file_okay=False, path_type=Path), default=".")
@@ -118,10 +118,7 @@ def _findings(
     path: Path, config: Config, source: Path | None, scanner_names: tuple[str, ...]
 ) -> ScanResult:
     if source is not None:
-        try:
-            return loads(source.read_text(encoding="utf-8"), str(source)).result
-        except (OSError, UnicodeDecodeError) as e:
-            raise ReportError(f"cannot read {source}: {e}") from e
+        return load(source).result
     return pipeline.scan(path, config, scanner_names=scanner_names or None)
 
 

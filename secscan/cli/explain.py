@@ -13,7 +13,7 @@ from secscan.cli.views import explain as render
 from secscan.errors import ReportError
 from secscan.policy.loader import load_policy
 from secscan.report import FORMATS
-from secscan.results import SavedResults, loads
+from secscan.results import SavedResults, load
 from secscan.scanners import load_config
 
 #: semgrep `rules:` entries that name the registry, not a file secscan could read.
@@ -56,10 +56,7 @@ def explain(
     path = results_file or folder / FORMATS["json"].filename
     saved: SavedResults | None = None
     if path.is_file():
-        try:
-            saved = loads(path.read_text(encoding="utf-8"), str(path))
-        except (OSError, UnicodeDecodeError) as e:
-            raise ReportError(f"cannot read {path}: {e}") from e
+        saved = load(path)
     elif results_file is not None:
         raise ReportError(f"results file not found: {path}")
     ex = knowledge.explain(

@@ -10,10 +10,9 @@ import click
 from secscan import pipeline
 from secscan._atomic import write_atomic
 from secscan.cli.views.terminal import summary
-from secscan.errors import ReportError
 from secscan.findings import Severity
 from secscan.policy import judge
-from secscan.results import SavedResults, dumps, loads
+from secscan.results import SavedResults, dumps, load
 
 
 @click.command()
@@ -77,11 +76,7 @@ def gate(
     defaults, never with the policy, waivers, baseline or profile it records (those are
     shown, as information).
     """
-    try:
-        text = source.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise ReportError(f"cannot read {source}: {e}") from e
-    saved = loads(text, str(source))
+    saved = load(source)
     inputs = judge.resolve_saved(
         saved.decision,
         Path(saved.result.root),

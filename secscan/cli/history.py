@@ -20,7 +20,7 @@ from secscan.history.lifecycle import Lifecycle, lifecycles
 from secscan.history.model import Source, from_saved
 from secscan.history.store import SqlStore, default_url
 from secscan.history.trends import Trends, compute
-from secscan.results import SavedResults, loads
+from secscan.results import SavedResults, load
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -175,11 +175,7 @@ def import_cmd(
     """Backfill from saved secscan-results.json files, in commit-date order."""
     loaded = []
     for path in files:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as e:
-            raise UsageError(f"cannot read {path}: {e.strerror or e}") from e
-        saved = loads(text, str(path))
+        saved = load(path)
         root = Path(saved.result.root)
         when = repository_date(root, saved)
         loaded.append((when, str(path), saved, root))

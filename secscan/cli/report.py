@@ -10,21 +10,17 @@ from secscan import pipeline
 from secscan._atomic import write_atomic
 from secscan.cli._options import report_dir
 from secscan.config import Config
-from secscan.errors import ReportError, UsageError
+from secscan.errors import UsageError
 from secscan.merge import merge
 from secscan.report import FORMATS
-from secscan.results import SavedResults, dumps, loads
+from secscan.results import SavedResults, dumps, load
 
 #: Without --format, a saved result is rendered to everything but itself.
 DEFAULT_FORMATS = tuple(name for name in FORMATS if name != "json")
 
 
 def read_results(path: Path) -> SavedResults:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise ReportError(f"cannot read results file {path}: {e}") from e
-    return loads(text, str(path))
+    return load(path)
 
 
 @click.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 import click
 import yaml
 
-from secscan import pipeline
+from secscan import _files, pipeline
 from secscan._atomic import write_atomic
 from secscan.cli.report import read_results
 from secscan.errors import PolicyError, UsageError
@@ -140,14 +141,11 @@ def _id(rule: str, fingerprint: str) -> str:
 
 
 def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise UsageError(f"cannot read {path}: {e}") from e
+    return _files.read_text(path, limit=_files.MAX_DATA_BYTES)
 
 
 def _existing_ids(path: Path) -> set[str]:
-    if not path.is_file() or not path.read_text(encoding="utf-8").strip():
+    if not os.path.lexists(path) or not _files.read_text(path).strip():
         return set()
     return {lw.id for lw in load_waivers(path).waivers}
 
@@ -162,7 +160,7 @@ def _max_days(decision: Decision | None, profile: str | None) -> int:
 
 def _write(path: Path, entries: list[dict[str, Any]], max_days: int, today: date) -> None:
     """Append to the file as text (its comments stay), then check the result loads."""
-    old = path.read_text(encoding="utf-8") if path.is_file() else ""
+    old = _files.read_text(path) if os.path.lexists(path) else ""
     if not old.strip():
         old = "version: 1\nwaivers:\n"
     indent = ""

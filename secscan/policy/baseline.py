@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from secscan import __version__, _json
+from secscan import __version__, _files, _json
 from secscan._atomic import write_atomic
 from secscan.errors import ConfigError, ReportError
 from secscan.findings import Finding, Scope
@@ -232,9 +232,9 @@ def _scope(value: Any, source: str, key: str) -> str:
 
 def load_baseline(path: Path) -> Baseline:
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as e:
-        raise ConfigError("baseline file not found", path=str(path)) from e
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"cannot read baseline: {e}", path=str(path)) from e
+        text = _files.read_text(path, limit=_files.MAX_DATA_BYTES)
+    except ConfigError as e:
+        if e.message == "file not found":
+            raise ConfigError("baseline file not found", path=str(path)) from e
+        raise
     return loads(text, str(path))

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from secscan import trust
+from secscan._files import open_regular
 from secscan._yaml import load_yaml
 from secscan.config import SECTIONS, Config
 from secscan.errors import ConfigError, ExitCode
@@ -75,18 +76,18 @@ def resolve(
     chosen = profile_or_error(policy, profile or cfg.profile or DEFAULT_PROFILE)
 
     waivers_path = _absolute(waivers) or _absolute(cfg.resolve(cfg.waivers))
-    if waivers_path is None and default_waivers and (root / WAIVERS_FILE).is_file():
-        waivers_path = (root / WAIVERS_FILE).resolve()
+    if waivers_path is None and default_waivers and os.path.lexists(root / WAIVERS_FILE):
+        waivers_path = (root / WAIVERS_FILE).absolute()
     loaded_waivers = (
-        load_waivers(waivers_path, max_days=chosen.gate.max_waiver_days)
+        load_waivers(waivers_path, max_days=chosen.gate.max_waiver_days, root=root)
         if waivers_path is not None
         else None
     )
 
     baseline_path = _absolute(baseline) or _absolute(cfg.resolve(cfg.baseline))
     # `secscan baseline create` writes ROOT/.secscan-baseline.json: the next scan uses it.
-    if baseline_path is None and default_waivers and (root / BASELINE_FILE).is_file():
-        baseline_path = (root / BASELINE_FILE).resolve()
+    if baseline_path is None and default_waivers and os.path.lexists(root / BASELINE_FILE):
+        baseline_path = (root / BASELINE_FILE).absolute()
     loaded_baseline = load_baseline(baseline_path) if baseline_path is not None else None
 
     if fail_on is None and "fail_on" in cfg.model_fields_set:
@@ -444,7 +445,7 @@ def _digest(p: Path) -> str:
             if f.is_symlink():
                 h.update(b"link:" + os.readlink(f).encode())
             else:
-                with f.open("rb") as fh:
+                with open_regular(f) as fh:  # a FIFO would block the gate
                     while chunk := fh.read(1 << 20):
                         read += len(chunk)
                         if read > DIGEST_MAX_BYTES:
@@ -476,7 +477,9 @@ def judge(result: ScanResult, inputs: Inputs, now: datetime) -> tuple[ScanResult
 
 
 def _absolute(p: Path | None) -> Path | None:
-    return p.expanduser().resolve() if p is not None else None
+    # Not resolved: a named file that is a symbolic link must reach the reader as one
+    # (which refuses it), not as wherever it points.
+    return p.expanduser().absolute() if p is not None else None
 
 
 def _path(text: str | None) -> Path | None:

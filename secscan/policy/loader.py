@@ -14,6 +14,7 @@ from typing import Any, TypeVar, cast
 import yaml
 from pydantic import BaseModel
 
+from secscan import _files
 from secscan._resources import data_dir
 from secscan._yaml import _Loaded, load_yaml, validate
 from secscan.errors import PolicyError
@@ -92,6 +93,8 @@ def load_policy(
     if user_dir is not None:
         if not user_dir.is_dir():
             raise PolicyError("policy directory not found (or not a directory)", path=str(user_dir))
+        # Named by a config a pull request can write: no link to elsewhere, no device or FIFO.
+        _files.check(user_dir, error=PolicyError, directory=True)
         if not any((user_dir / sub).is_dir() for sub in (FRAMEWORKS, MAPPINGS, GATES)):
             raise PolicyError(
                 f"a policy directory holds {FRAMEWORKS}/, {MAPPINGS}/ and/or {GATES}/ folders; "

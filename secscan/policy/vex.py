@@ -6,7 +6,6 @@ that carries a waiver's owner and expiry), so what secscan writes it reads back 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from typing import Any
 
 from packageurl import PackageURL
 
+from secscan import _json
 from secscan.errors import PolicyError
 from secscan.findings import Finding, FindingKind, Package
 
@@ -136,7 +136,9 @@ class Document:
 
 def parse(text: str, source: str) -> Document:
     try:
-        data = json.loads(text)
+        # Nesting bounded, no NaN or lone surrogate: a hostile document is exit 2, not a
+        # RecursionError traceback.
+        data = _json.loads(text)
     except ValueError as e:
         raise PolicyError(f"{source}: not JSON: {e}") from e
     if not isinstance(data, dict):

@@ -53,10 +53,57 @@ def narrow_path_error(pattern: str) -> str | None:
     if not any(_names_something(s) for s in segments):
         return (
             f"waiver path {pattern!r} is a catch-all: it must name a directory or file "
-            "(e.g. `app/views.py`, `tests/**`, `**/test_*.py`), not only wildcards or a file "
+            "(e.g. `app/views.py`, `tests/**`, `app/test_*.py`), not only wildcards or a file "
             "type like `*.py`"
         )
+    if anchor(pattern) is None:
+        return (
+            f"waiver path {pattern!r} is not anchored: a glob must begin with the directory "
+            "it covers (e.g. `app/*.py`, `tests/**`, `app/test_*.py`); one that begins with a "
+            "wildcard (`a*`, `**/a*`, `*/views.py`) also covers files a change adds anywhere"
+        )
     return None
+
+
+def _segments(pattern: str) -> list[str]:
+    return [s for s in pattern.strip().split("/") if s not in ("", ".")]
+
+
+def anchor(pattern: str) -> str | None:
+    """The directory a glob is anchored in: its literal segments before the first wildcard
+    (`app/sub` of `app/sub/*.py`); "" for a path with no wildcard (it names one file or
+    folder); None when the glob begins with a wildcard."""
+    segments = _segments(pattern)
+    if not any(c in _WILDCARDS for c in pattern):
+        return ""
+    literal: list[str] = []
+    for s in segments:
+        if any(c in _WILDCARDS for c in s):
+            break
+        literal.append(s)
+    if not literal or not any(_names_something(s) for s in literal):
+        return None
+    return "/".join(literal)
+
+
+def anchor_error(pattern: str, root: Path) -> str | None:
+    """Why a glob's anchor is not a directory of the scan root (None: it is, or the path
+    has no wildcard). A glob anchored in a folder that does not exist covers whatever a
+    later change puts there, so it names no place yet."""
+    at = anchor(pattern)
+    if not at:
+        return None
+    folder = root
+    for part in at.split("/"):
+        folder = folder / part
+        if folder.is_symlink() or not folder.is_dir():
+            break
+    else:
+        return None
+    return (
+        f"waiver path {pattern!r} is anchored in {at}/, which is not a directory of the "
+        "scan root: a glob must begin with a directory that exists"
+    )
 
 
 class Waiver(_Strict):
@@ -157,7 +204,10 @@ class LoadedWaiver:
     def _paths(self) -> pathspec.GitIgnoreSpec | None:
         if self.waiver.path is None:
             return None
-        return pathspec.GitIgnoreSpec.from_lines([self.waiver.path])
+        # Anchored at the scan root: a bare `views.py` means ./views.py, never every
+        # views.py a change adds in any folder (gitignore's reading of a slash-less name).
+        path = self.waiver.path.strip()
+        return pathspec.GitIgnoreSpec.from_lines([path if path.startswith("/") else "/" + path])
 
     def active(self, today: date) -> bool:
         return today <= self.waiver.expires
@@ -214,9 +264,10 @@ def today_utc(now: datetime) -> date:
     return (now if now.tzinfo is None else now.astimezone(UTC)).date()
 
 
-def load_waivers(path: Path, *, max_days: int | None = None) -> Waivers:
+def load_waivers(path: Path, *, max_days: int | None = None, root: Path | None = None) -> Waivers:
     """Load and validate a waivers file; a missing reason, owner, created or expires date, a
-    catch-all rule or path, or (given `max_days`) an over-long waiver is a PolicyError."""
+    catch-all rule or path, (given `root`) a glob anchored in a folder the scan root does
+    not have, or (given `max_days`) an over-long waiver is a PolicyError."""
     loaded = load_yaml(path, PolicyError)
     if loaded.data is not None and not isinstance(loaded.data, dict):
         raise PolicyError(
@@ -242,6 +293,14 @@ def load_waivers(path: Path, *, max_days: int | None = None) -> Waivers:
             if (n := loaded.line_of(["waivers", i, k])) is not None
         )
         origin = f"{path}:{line}" if line else str(path)
+        problem = anchor_error(w.path, root) if root is not None and w.path else None
+        if problem:
+            raise PolicyError(
+                problem,
+                path=str(path),
+                line=loaded.line_of(["waivers", i, "path"]),
+                key=f"waivers.{i}.path",
+            )
         out.append(LoadedWaiver(w, wid, origin, str(path), keys))
     waivers = Waivers(tuple(out), str(path))
     if max_days is not None:

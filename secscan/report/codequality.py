@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from secscan import _json
+from secscan._text import json_visible
 from secscan.findings import Severity
 from secscan.report.model import FindingView, build
 from secscan.results import SavedResults
@@ -26,7 +27,7 @@ _MAX_DESCRIPTION = 1000
 
 def render(saved: SavedResults, now: datetime) -> str:
     issues = [_issue(fv) for fv in build(saved, now).open_findings]
-    return _json.dumps_indented(issues, ensure_ascii=False) + "\n"
+    return json_visible(_json.dumps_indented(issues, ensure_ascii=False)) + "\n"
 
 
 def _issue(fv: FindingView) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from cyclonedx.output.json import JsonV1Dot6
 from packageurl import PackageURL
 
 from secscan import _json
+from secscan._text import json_visible
 from secscan.findings import Finding, Package, Severity
 from secscan.policy import vex
 from secscan.report import _vex
@@ -58,7 +59,10 @@ def render(saved: SavedResults, now: datetime) -> str:
     # pure-Python encoder.
     text = JsonV1Dot6(bom(build(saved, now))).output_as_string()
     # The library's key order varies with its internals; sorted keys make the bytes stable.
-    return _json.dumps_indented(json.loads(text), sort_keys=True, ensure_ascii=False) + "\n"
+    return (
+        json_visible(_json.dumps_indented(json.loads(text), sort_keys=True, ensure_ascii=False))
+        + "\n"
+    )
 
 
 def bom(model: ReportModel) -> Bom:

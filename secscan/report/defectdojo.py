@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from secscan import _json
+from secscan._text import json_visible
 from secscan.findings import Finding, FindingKind, RunStatus, Severity
 from secscan.report.model import FindingView, ReportModel, build
 from secscan.results import SavedResults
@@ -149,4 +150,4 @@ def _safe(name: str) -> str:
 
 
 def _dumps(data: dict[str, Any]) -> str:
-    return _json.dumps_indented(data, ensure_ascii=False) + "\n"
+    return json_visible(_json.dumps_indented(data, ensure_ascii=False)) + "\n"

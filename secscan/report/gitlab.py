@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from secscan import _json
+from secscan._text import without_surrogates
 from secscan.errors import UsageError
 from secscan.findings import Finding, FindingKind, RunStatus, ScannerRun, Severity
 from secscan.report._jinja import web_url
@@ -128,7 +129,10 @@ def render(
     report: ReportType,
     schema_version: str = DEFAULT_SCHEMA_VERSION,
 ) -> str:
-    return _json.dumps_indented(document(build(saved, now), report, schema_version)) + "\n"
+    doc = document(build(saved, now), report, schema_version)
+    # ASCII JSON escapes every bidi control; a lone surrogate, which it would write as an
+    # escape no strict JSON reader accepts, is replaced first.
+    return _json.dumps_indented(without_surrogates(doc)) + "\n"
 
 
 def document(model: ReportModel, report: ReportType, schema_version: str) -> dict[str, Any]:
@@ -153,7 +157,9 @@ def document(model: ReportModel, report: ReportType, schema_version: str) -> dic
 
 def vulnerability_id(f: Finding) -> str:
     """uuid5 of the secscan fingerprint: stable across runs, as GitLab's tracking needs."""
-    return str(uuid.uuid5(NAMESPACE, f.fingerprint or f"{f.scanner}:{f.rule_id}:{f.location}"))
+    name = f.fingerprint or f"{f.scanner}:{f.rule_id}:{f.location}"
+    # A lone surrogate (an undecodable byte a tool passed on) cannot be encoded as UTF-8.
+    return str(uuid.uuid5(NAMESPACE, name.encode("utf-8", "backslashreplace").decode()))
 
 
 def identifiers(f: Finding) -> list[dict[str, str]]:

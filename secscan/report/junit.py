@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from xml.etree import ElementTree as ET  # noqa: S405 - we only build XML, never parse it
 
+from secscan._text import visible
 from secscan.findings import RunStatus
 from secscan.policy.decision import SCANNER_ERROR_RULE, ControlState
 from secscan.report.model import ControlView, FindingView, ReportModel, build
@@ -199,4 +200,6 @@ def _totals(root: ET.Element, suites: Sequence[ET.Element]) -> None:
 
 
 def _clean(text: str) -> str:
-    return _NOT_XML.sub("\ufffd", text)
+    """Controls and bidi overrides shown as `\\u202e` (a CI page shows JUnit text as it is),
+    then what XML 1.0 cannot carry at all replaced."""
+    return _NOT_XML.sub("\ufffd", visible(text))

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from secscan import _json
+from secscan._text import json_visible
 from secscan.report import _vex
 from secscan.report.model import FindingView, ReportModel, build
 from secscan.results import SavedResults
@@ -22,7 +23,9 @@ NAMESPACE = uuid.UUID("6b1f3c7a-0d0e-5f3a-9e64-0a6e7c2b9d11")
 
 
 def render(saved: SavedResults, now: datetime) -> str:
-    return _json.dumps_indented(document(build(saved, now)), ensure_ascii=False) + "\n"
+    return (
+        json_visible(_json.dumps_indented(document(build(saved, now)), ensure_ascii=False)) + "\n"
+    )
 
 
 def document(model: ReportModel) -> dict[str, Any]:

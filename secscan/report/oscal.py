@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from secscan import _json
+from secscan._text import json_visible
 from secscan.policy.decision import ControlState
 from secscan.report.compliance import EVIDENCE_NOTE, ComplianceView, ControlRow, view
 from secscan.report.model import build
@@ -48,7 +49,7 @@ def render_view(cv: ComplianceView) -> str:
 
 
 def _dump(doc: dict[str, Any]) -> str:
-    return _json.dumps_indented(doc, ensure_ascii=False) + "\n"
+    return json_visible(_json.dumps_indented(doc, ensure_ascii=False)) + "\n"
 
 
 def token(control_id: str) -> str:

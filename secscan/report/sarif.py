@@ -333,7 +333,9 @@ def _root_location(root: str) -> Json:
         return _obj(om.ArtifactLocation, uri=path.as_uri().rstrip("/") + "/")
     # A relative root (sample reports) is relative to a base the consumer supplies.
     return _obj(
-        om.ArtifactLocation, uri=quote(path.as_posix().rstrip("/") + "/"), uri_base_id="REPOROOT"
+        om.ArtifactLocation,
+        uri=quote(path.as_posix().rstrip("/") + "/", errors=_NO_SURROGATE),
+        uri_base_id="REPOROOT",
     )
 
 
@@ -615,7 +617,7 @@ def _uri(path: str, prefix: str) -> tuple[str, str | None]:
     if p.is_absolute():
         return p.as_uri(), None
     # Percent-encoding keeps any path (spaces, '#', a pseudo-path like "image:tag") a valid URI.
-    return quote(prefix + p.as_posix(), safe="/"), SRCROOT
+    return quote(prefix + p.as_posix(), safe="/", errors=_NO_SURROGATE), SRCROOT
 
 
 def _partial_fingerprints(f: Finding) -> dict[str, str]:
@@ -694,11 +696,18 @@ def _help_markdown(f: Finding) -> str:
         ]
     links = [u for u in f.references if _is_web_url(u)]
     if links:
-        parts += ["", "**References:**", *(f"- <{quote(u, safe=_URL_SAFE)}>" for u in links)]
+        parts += [
+            "",
+            "**References:**",
+            *(f"- <{quote(u, safe=_URL_SAFE, errors=_NO_SURROGATE)}>" for u in links),
+        ]
     return "\n".join(parts).strip()
 
 
 _URL_SAFE = ":/?#[]@!$&'()*+,;=%-._~"
+#: A lone surrogate (a byte a tool could not decode) in a path or URL, percent-encoded as
+#: its visible escape `\udXXX`: UTF-8 cannot encode it, and a URI must stay text.
+_NO_SURROGATE = "backslashreplace"
 _MD_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_{}[]()<>#+!|~"})
 
 

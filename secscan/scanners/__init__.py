@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
+import stat
 from importlib.metadata import entry_points
 from pathlib import Path
 
+from secscan import _files
 from secscan import config as _config
+from secscan._yaml import alias_bomb
 from secscan.config import Config
-from secscan.errors import SecscanError, UsageError
+from secscan.errors import ConfigError, SecscanError, UsageError
 from secscan.scanners.base import Scanner
 
 log = logging.getLogger(__name__)
@@ -98,7 +102,66 @@ def section_judges() -> dict[str, tuple[Scanner, ...]]:
 def load_config(root: Path, explicit: Path | None = None) -> Config:
     """`config.load_config` with every registered scanner's section known (and validated)."""
     registry()  # importing each scanner registers its options model
-    return _config.load_config(root, explicit)
+    config = _config.load_config(root, explicit)
+    check_named_files(config)
+    return config
+
+
+def check_named_files(config: Config) -> None:
+    """Every file or directory a scanner option names (semgrep rules, a plugin's checks
+    file) and the advisory mirror: a regular file or a directory of them, no symbolic link,
+    no device, FIFO or socket, bounded in size. The scanner itself reads these (semgrep
+    would read `/dev/zero` until the machine runs out of memory): refused before it runs,
+    exit 2 naming the file and the setting."""
+    for key, owners in sorted(section_judges().items()):
+        if key not in _config.SECTIONS:
+            continue
+        opts = config.section(key, _config.SECTIONS[key])
+        for owner in owners:
+            for field, entries in owner.option_files(opts).items():
+                for entry in entries:
+                    p = config.resolve(entry)
+                    why = _files.refusal(p, directory=True) if p is not None else None
+                    if why is None and p is not None and config.base_dir is not None:
+                        why = _files.link_above(p, config.base_dir)
+                    if why is not None:
+                        raise ConfigError(why, path=str(p), key=f"{key}.{field}")
+                    if p is not None:
+                        _no_alias_bomb(p, f"{key}.{field}")
+    for key, value in (
+        ("policy", config.policy),
+        ("waivers", config.waivers),
+        ("baseline", config.baseline),
+        ("advisories.db", config.advisories.db),
+    ):
+        p = config.resolve(value)
+        why = _files.link_above(p, config.base_dir) if p and config.base_dir else None
+        if why is not None:
+            raise ConfigError(why, path=str(p), key=key)
+    db = config.resolve(config.advisories.db)
+    if db is not None and os.path.lexists(db):
+        st = os.lstat(db)
+        if not stat.S_ISDIR(st.st_mode):
+            raise ConfigError(
+                f"is {_files.kind(st.st_mode)}, not a directory: refused",
+                path=str(db),
+                key="advisories.db",
+            )
+
+
+def _no_alias_bomb(path: Path, key: str) -> None:
+    """A YAML file (or the YAML files of a directory) the tool parses itself: one whose
+    aliases expand past `_yaml.MAX_EXPANDED_NODES` is refused before the tool expands it."""
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
+    else:
+        files = [path] if path.suffix in (".yaml", ".yml") else []
+    for f in files:
+        if not f.is_file():
+            continue
+        why = alias_bomb(_files.read_text(f))
+        if why is not None:
+            raise ConfigError(why, path=str(f), key=key)
 
 
 def default_config(base_dir: Path | None = None) -> Config:

@@ -17,11 +17,11 @@ from typing import Any, ClassVar
 import yaml
 from pydantic import BaseModel, Field
 
-from secscan import trust
+from secscan import _files, trust
 from secscan._resources import data_dir
 from secscan.cache import hash_files
 from secscan.config import Config, Options
-from secscan.errors import ScannerError, ScannerOutputError
+from secscan.errors import ConfigError, ScannerError, ScannerOutputError
 from secscan.findings import (
     TRANSIENT,
     Confidence,
@@ -178,8 +178,9 @@ def read_rule_file(path: str) -> RuleFile:
 
 def _read_rule_file(path: str) -> RuleFile:
     try:
-        doc = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 - a safe loader
-    except (OSError, ValueError, yaml.YAMLError):
+        text = _files.read_text(Path(path))
+        doc = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
+    except (OSError, ValueError, yaml.YAMLError, ConfigError):
         return RuleFile(path, None)
     rules = doc.get("rules") if isinstance(doc, dict) else None
     if not isinstance(rules, list):
@@ -333,7 +334,7 @@ class SemgrepOptions(Options):
     engine: Engine = Engine.AUTO
     #: Set by secscan, not by hand: the entries of `rules` that the change under review
     #: added (`ci --new-since`). Their findings are added, never merged with another rule's
-    #: finding, and their rules prove nothing safe.
+    #: finding, their rules prove nothing safe, and their metadata links are never made links.
     review_rules: tuple[str, ...] = ()
 
 
@@ -408,6 +409,8 @@ class SemgrepScanner(ToolScanner):
             return None  # registry rules change without notice: never cache them
         # Entries written before --disable-nosem lack the findings a comment hid.
         rules = hash_files([Path(c) for c in configs])
+        # Whether a rule's links are shown depends on who configured it, not on its bytes.
+        rules += ";linked=" + ",".join(sorted(self.linked_rules(ctx)))
         opts = options(ctx.config, self, SemgrepOptions)
         # The engine asked for is part of the key: `engine: python` is a fresh reference scan.
         review = ",".join(sorted(opts.review_rules))
@@ -463,6 +466,29 @@ class SemgrepScanner(ToolScanner):
                 "review_rules": tuple(e for e in dict.fromkeys(extra) if e not in kept),
             }
         )
+
+    def linked_rules(self, ctx: ScanContext) -> frozenset[str]:
+        """The rule ids whose metadata links (`references`, `source`) reports may make
+        clickable: rules of local files outside the scanned tree (secscan's pack, the merge
+        base's copies, files named outside the root) that no rule set the change under
+        review added defines. A rule file in the tree, a rule set the PR added, or a
+        registry rule (no file to tell) keeps its findings, without links."""
+        opts = options(ctx.config, self, SemgrepOptions)
+        added = [
+            Path(e) if is_registry(e) else Path(str(ctx.config.resolve(e))).absolute()
+            for e in opts.review_rules
+        ]
+        root = ctx.root.resolve()
+        trusted: set[str] = set()
+        untrusted: set[str] = set()
+        for f in self.plan(ctx).files:
+            at = Path(f.path).absolute()
+            here = at.resolve()
+            mine = here.is_relative_to(root) or any(
+                at == a or at.is_relative_to(a) or here.is_relative_to(a) for a in added
+            )
+            (untrusted if mine else trusted).update(f.ids)
+        return frozenset(trusted - untrusted)
 
     def rule_trust(self, ctx: ScanContext) -> RuleTrust:
         """Which configured rules are trusted, and what the trusted ones claim."""
@@ -659,7 +685,8 @@ class SemgrepScanner(ToolScanner):
                 elif err.get("level") == "error":
                     msg = (str(err.get("message") or kind_text).strip().splitlines() or ["?"])[0]
                     raise ScannerError(self.name, f"semgrep reported an error: {msg}")
-            findings = tuple(self._finding(r, ctx) for r in results)
+            linked = self.linked_rules(ctx)
+            findings = tuple(self._finding(r, ctx, linked) for r in results)
             check_ids = [str(r["check_id"]) for r in results]
             if engine is Engine.OCAML:
                 check_ids = self.cli_ids(check_ids, ctx)
@@ -687,7 +714,7 @@ class SemgrepScanner(ToolScanner):
             out.append(check_id if where is None else cli_rule_id(where, check_id, cwd))
         return out
 
-    def _finding(self, r: dict[str, Any], ctx: ScanContext) -> Finding:
+    def _finding(self, r: dict[str, Any], ctx: ScanContext, linked: frozenset[str]) -> Finding:
         extra: dict[str, Any] = r.get("extra", {})
         meta: dict[str, Any] = extra.get("metadata", {}) or {}
         check_id = str(r["check_id"])
@@ -699,6 +726,8 @@ class SemgrepScanner(ToolScanner):
         refs = tuple(str(u) for u in _as_list(meta.get("references")) if u)
         if meta.get("source"):
             refs += (str(meta["source"]),)
+        if rule_id not in linked:
+            refs = ()  # links written by whoever wrote the rule: only trusted rule sets'
         message = str(extra.get("message", "")).strip()
         start, end = r.get("start", {}), r.get("end", {})
         owasp = tuple(f"owasp:{str(o).split(' ')[0]}" for o in _as_list(meta.get("owasp")))
@@ -832,8 +861,8 @@ def _semgrep_index(roots: Iterable[Path]) -> list[tuple[dict[str, Any], str]]:
             if path.suffix not in (".yaml", ".yml") or not path.is_file():
                 continue
             try:
-                data = yaml.safe_load(path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                data = yaml.safe_load(_files.read_text(path))
+            except (ConfigError, yaml.YAMLError):
                 continue  # not a rule file; semgrep itself reports broken rule files
             rules = data.get("rules") if isinstance(data, dict) else None
             for rule in rules if isinstance(rules, list) else []:

@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
 from secscan._atomic import write_atomic
+from secscan._yaml import alias_bomb
 from secscan.checkids import canonical_check_id
 from secscan.errors import ScannerError, ScannerOutputError
 from secscan.findings import Finding, FindingKind, Location, NotAnalyzed, Severity, Suppression
@@ -124,9 +125,16 @@ class TrivyConfigScanner(_trivy.TrivyScanner):
         ]
 
     def scan(self, ctx: ScanContext) -> ScanOutcome:
+        # trivy parses YAML itself and drops a document its parser will not expand without a
+        # word: "analyzed, 0 findings". Such files are found first and named not analyzed.
+        bombs = alias_bombs(ctx)
         done = self.execute(self.argv(ctx), ctx)
         outcome = self.parse(done.stdout, ctx)
-        not_analyzed = self.not_analyzed(done.stderr, ctx)
+        bombed = {b.path for b in bombs}
+        not_analyzed = (
+            *bombs,
+            *(n for n in self.not_analyzed(done.stderr, ctx) if n.path not in bombed),
+        )
         # YAML and JSON files may be no IaC at all; Terraform files and Dockerfiles surely are.
         # When every one of those failed to parse and nothing else produced a finding, trivy
         # assessed nothing: that is an error, not a clean result.
@@ -146,7 +154,9 @@ class TrivyConfigScanner(_trivy.TrivyScanner):
         if directives:
             findings = (*findings, *self._suppressed(ctx, outcome.findings, directives))
         out = ScanOutcome(
-            findings=findings, not_analyzed=not_analyzed, analyzed=self.accounted(done.stdout, ctx)
+            findings=findings,
+            not_analyzed=not_analyzed,
+            analyzed=self.accounted(done.stdout, ctx) - bombed,
         )
         require_accounted(self.name, ctx, out)
         return out
@@ -408,6 +418,25 @@ def _directive_files(ctx: ScanContext) -> dict[str, bytes]:
         if _DIRECTIVE.search(content):
             out[t] = content
     return out
+
+
+def alias_bombs(ctx: ScanContext) -> tuple[NotAnalyzed, ...]:
+    """The YAML targets whose aliases expand past `_yaml.MAX_EXPANDED_NODES` (or into
+    themselves): not analyzed, with the reason."""
+    out = []
+    for t in ctx.targets:
+        if not t.lower().endswith((".yaml", ".yml")):
+            continue
+        try:
+            content = (ctx.root / t).read_bytes()
+        except OSError:
+            continue  # trivy says what it could not read
+        if b"&" not in content or b"*" not in content:
+            continue
+        why = alias_bomb(content.decode("utf-8", errors="replace"))
+        if why is not None:
+            out.append(NotAnalyzed(t, why))
+    return tuple(out)
 
 
 def defuse(content: bytes) -> bytes:

@@ -19,14 +19,14 @@ from typing import Any, ClassVar
 import platformdirs
 from packageurl import PackageURL
 
-from secscan import _subprocess
+from secscan import _files, _subprocess
 from secscan.advisories import attribution, matcher
 from secscan.advisories.osv import Advisory
 from secscan.advisories.severity import advisory_severity
 from secscan.advisories.store import AdvisoryStore
 from secscan.cache import digest_file, digest_tree
 from secscan.config import Config
-from secscan.errors import AdvisoryError, ScannerError, ScannerOutputError
+from secscan.errors import AdvisoryError, ConfigError, ScannerError, ScannerOutputError
 from secscan.findings import (
     AdvisorySource,
     Finding,
@@ -489,12 +489,13 @@ def oci_ref_name(layout: Path) -> str | None:
     trivy does not report it; a bare tag (`7`, as some tools write) names no repository.
     """
     try:
-        index = json.loads((layout / "index.json").read_text(encoding="utf-8"))
+        # In the scanned tree: a link to /dev/zero is refused, not read until memory runs out.
+        index = json.loads(_files.read_text(layout / "index.json"))
         for m in index.get("manifests") or []:
             name = str((m.get("annotations") or {}).get("org.opencontainers.image.ref.name") or "")
             if "/" in name or ":" in name:
                 return name
-    except (OSError, ValueError, AttributeError, TypeError):
+    except (ConfigError, ValueError, AttributeError, TypeError, RecursionError):
         return None
     return None
 
@@ -505,8 +506,8 @@ def read_db_metadata(cache_dir: Path) -> dict[str, Any] | None:
     try:
         if not (db / "trivy.db").is_file():
             return None
-        meta = json.loads((db / "metadata.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        meta = json.loads(_files.read_text(db / "metadata.json"))
+    except (OSError, ValueError, RecursionError, ConfigError):
         return None
     return meta if isinstance(meta, dict) else None
 

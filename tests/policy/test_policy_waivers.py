@@ -172,6 +172,13 @@ def test_malformed_waivers_are_refused(tmp_path: Path, body: str, message: str) 
         "!app/x.py",
         "../other/**",
         "app\\\\x.py",
+        "a*",
+        "**/a*",
+        "**/test_*.py",
+        "**/migrations/**",
+        "*/views.py",
+        "?pp/views.py",
+        "[a]pp/**",
     ],
 )
 def test_a_catch_all_path_is_a_policy_error_at_its_line(tmp_path: Path, path: str) -> None:
@@ -196,12 +203,12 @@ def test_a_rule_glob_is_a_policy_error(tmp_path: Path, rule: str) -> None:
     [
         "app/views.py",
         "tests/**",
-        "**/test_*.py",
+        "app/test_*.py",
         "app/*.py",
         ".github/workflows/ci.yml",
         "/Dockerfile",
         "src/pkg0*/**",
-        "**/migrations/**",
+        "src/migrations/**",
     ],
 )
 def test_paths_that_name_a_place_are_accepted(tmp_path: Path, path: str) -> None:
@@ -321,3 +328,36 @@ def test_inline_suppressions_are_counted_and_reported(shipped: Policy) -> None:
     _, decision = evaluate(result_of(run), shipped, shipped.profiles["ci"], now=NOW)
     assert decision.inline_suppressions == (("bandit", 3),)
     assert any("suppressed inline" in w and "bandit 3" in w for w in decision.warnings)
+
+
+@pytest.mark.parametrize(
+    ("path", "problem"),
+    [
+        ("nothere/*.py", "anchored in nothere/, which is not a directory"),
+        ("app/views.py/**", "anchored in app/views.py/, which is not a directory"),
+        ("linked/**", "anchored in linked/, which is not a directory"),
+    ],
+)
+def test_a_glob_must_be_anchored_in_a_directory_of_the_scan_root(
+    tmp_path: Path, path: str, problem: str
+) -> None:
+    root = tmp_path / "root"
+    (root / "app").mkdir(parents=True)
+    (root / "app" / "views.py").write_text("x = 1\n")
+    (root / "linked").symlink_to(root / "app")
+    body = _entry("rule: B602", f"path: '{path}'", "reason: r", "owner: o")
+    waivers = _waivers(tmp_path, body)
+    with pytest.raises(PolicyError, match=problem) as e:
+        load_waivers(waivers, root=root)
+    assert (e.value.path, e.value.line, e.value.key) == (str(waivers), 4, "waivers.0.path")
+    ok = _entry("rule: B602", "path: 'app/*.py'", "reason: r", "owner: o")
+    assert len(load_waivers(_waivers(tmp_path, ok), root=root)) == 1
+
+
+def test_a_bare_name_means_the_file_at_the_root_not_every_file_of_that_name(
+    tmp_path: Path,
+) -> None:
+    body = _entry("rule: B602", "path: views.py", "reason: r", "owner: o")
+    (loaded,) = load_waivers(_waivers(tmp_path, body)).waivers
+    assert loaded.matches(code_finding("B602", path="views.py"))
+    assert not loaded.matches(code_finding("B602", path="evil/views.py"))
