@@ -44,6 +44,7 @@ LAYERS: tuple[tuple[tuple[str, ...], ...], ...] = (
             "secscan.config",
             "secscan.cache",
             "secscan.discovery",
+            "secscan.fates",
             "secscan.scopes",
             "secscan.flaws",
             "secscan.vcs",

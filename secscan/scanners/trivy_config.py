@@ -142,8 +142,11 @@ class TrivyConfigScanner(_trivy.TrivyScanner):
         out = ScanOutcome(
             findings=findings, not_analyzed=not_analyzed, analyzed=self.accounted(done.stdout, ctx)
         )
-        require_accounted(self.name, ctx, out)
-        return out
+        # A file trivy does not recognise by its name (`Dockerfile.builder.yarn`) gets no
+        # result of its own: it is not analyzed, and the other files keep their findings.
+        return require_accounted(
+            self.name, ctx, out, "trivy config reported no result for it (not recognised)"
+        )
 
     def accounted(self, stdout: str, ctx: ScanContext) -> frozenset[str]:
         """The targets trivy's report vouches for.
