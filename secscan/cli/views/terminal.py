@@ -37,7 +37,10 @@ def summary(saved: SavedResults, written: Sequence[str] = (), *, top: int = TOP)
         version = f" {run.tool_version}" if run.tool_version else ""
         lines.append(f"    {run.scanner}{version}: {state} [{run.duration_s:.1f}s]")
         lines.extend(f"      note: {safe_text(n)}" for n in run.notes)
-    not_analyzed = [*result.not_analyzed, *(n for r in result.runs for n in r.not_analyzed)]
+    not_analyzed = [
+        *result.not_analyzed,
+        *(n for r in result.runs for n in r.not_analyzed if not n.uncovered),
+    ]
     if not_analyzed:
         lines.append(f"  not analyzed: {len(not_analyzed)} file(s)")
         for n in not_analyzed[:5]:
