@@ -121,6 +121,7 @@ def require_accounted(
     ctx: ScanContext,
     outcome: ScanOutcome,
     why: str = "the tool's output does not mention it (it was not analyzed)",
+    evidence: Collection[str] | None = None,
 ) -> ScanOutcome:
     """The outcome with every target the tool was handed accounted for.
 
@@ -136,16 +137,20 @@ def require_accounted(
     missing = [t for t in ctx.targets if posixpath.normpath(t) not in told]
     if not missing:
         return outcome
-    if len(missing) == len(ctx.targets):
+    # `evidence`: the targets whose accounting proves the tool read anything (an IaC
+    # scanner "accounts" for any YAML it does not recognise; only its sure files count).
+    sure = list(ctx.targets if evidence is None else evidence)
+    gone = set(missing)
+    if sure and gone.issuperset(sure):
         shown = ", ".join(missing[:MAX_NAMED])
         more = f" and {len(missing) - MAX_NAMED} more" if len(missing) > MAX_NAMED else ""
         raise ScannerError(
             scanner,
-            f"the tool was given {len(ctx.targets)} file(s) but accounts for none of them: "
-            f"{shown}{more}",
+            f"the tool was given {len(ctx.targets)} file(s) but accounts for none it surely "
+            f"reads; not analyzed: {shown}{more}",
         )
-    gone = tuple(NotAnalyzed(t, f"{scanner}: {why}") for t in missing)
-    return replace(outcome, not_analyzed=(*outcome.not_analyzed, *gone))
+    unaccounted = tuple(NotAnalyzed(t, f"{scanner}: {why}") for t in missing)
+    return replace(outcome, not_analyzed=(*outcome.not_analyzed, *unaccounted))
 
 
 @dataclass(frozen=True, slots=True)

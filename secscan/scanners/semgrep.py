@@ -514,13 +514,35 @@ class SemgrepScanner(ToolScanner):
             if engine is Engine.OCAML:
                 raise ScannerError(self.name, f"semgrep.engine is ocaml, but {why}")
             return self.fallback(ctx, plan, why, started, views)
-        try:
+        if engine is Engine.OCAML:
             return self.run_engine(ctx, plan, Engine.OCAML, views)
+        try:
+            first = self.run_engine(ctx, plan, Engine.OCAML, views, partial=True)
         except ScannerError as e:
-            if engine is Engine.OCAML:
-                raise
             why = f"the OCaml engine failed: {_gist(e.reason)}"
             return self.fallback(ctx, plan, why, started, views)
+        told = normalized([*(first.analyzed or ()), *(n.path for n in first.not_analyzed)])
+        missing = tuple(t for t in ctx.targets if os.path.normpath(t) not in told)
+        if not missing:
+            return first
+        why = (
+            f"the OCaml engine left {len(missing)} of {len(ctx.targets)} file(s) unanalyzed "
+            f"(first: {missing[0]})"
+        )
+        if len(missing) == len(ctx.targets):
+            return self.fallback(ctx, plan, why, started, views)
+        # Only the files the OCaml engine dropped (it skips a `.d.ts` without a word) go to
+        # the Python CLI: the rest keep the OCaml run's result.
+        rest_ctx = replace(ctx, targets=missing)
+        rest_plan = self.plan(rest_ctx, [_as_read(t, views) for t in missing])
+        rest = self.fallback(rest_ctx, rest_plan, why, started, views)
+        return replace(
+            first,
+            findings=(*first.findings, *rest.findings),
+            not_analyzed=(*first.not_analyzed, *rest.not_analyzed),
+            analyzed=frozenset({*(first.analyzed or ()), *(rest.analyzed or ())}),
+            notes=(*first.notes, *rest.notes),
+        )
 
     def fallback(
         self, ctx: ScanContext, plan: RulePlan, why: str, started: float, views: Views
@@ -538,9 +560,16 @@ class SemgrepScanner(ToolScanner):
         return replace(outcome, notes=(*outcome.notes, note))
 
     def run_engine(
-        self, ctx: ScanContext, plan: RulePlan, engine: Engine, views: Views | None = None
+        self,
+        ctx: ScanContext,
+        plan: RulePlan,
+        engine: Engine,
+        views: Views | None = None,
+        *,
+        partial: bool = False,
     ) -> ScanOutcome:
-        """One engine's run, accepted only when it accounts for every target."""
+        """One engine's run; the targets it does not account for are not analyzed (with
+        `partial`, left unaccounted for the caller to hand to the other engine)."""
         views = views or Views({}, {}, (), {})
         # The OCaml CLI prints its JSON, the error that stopped it included, before exiting
         # with one of these: read, so the fallback note says what went wrong.
@@ -553,10 +582,16 @@ class SemgrepScanner(ToolScanner):
         outcome = self.parse(done.stdout, ctx, engine=engine)
         if done.returncode == 1 and not outcome.findings:
             raise ScannerError(self.name, "semgrep exited 1 but reported no result")
-        return self.unread(ctx, plan, views.outcome(outcome), views)
+        return self.unread(ctx, plan, views.outcome(outcome), views, partial=partial)
 
     def unread(
-        self, ctx: ScanContext, plan: RulePlan, outcome: ScanOutcome, views: Views | None = None
+        self,
+        ctx: ScanContext,
+        plan: RulePlan,
+        outcome: ScanOutcome,
+        views: Views | None = None,
+        *,
+        partial: bool = False,
     ) -> ScanOutcome:
         """The outcome with the targets no configured rule reads as outside its coverage
         (semgrep drops such a file without a word), checked to account for every target."""
@@ -569,6 +604,10 @@ class SemgrepScanner(ToolScanner):
             and t not in outcome.analyzed
         )
         outcome = replace(outcome, not_analyzed=(*outcome.not_analyzed, *unread))
+        if partial:
+            if outcome.analyzed is None:
+                raise ScannerError(self.name, "the output does not say which files it analyzed")
+            return outcome
         return require_accounted(self.name, ctx, outcome)
 
     def parse(
