@@ -34,6 +34,7 @@ from secscan.findings import (
 )
 from secscan.scanners._views import Views, python_views
 from secscan.scanners.base import (
+    MAX_NAMED,
     RuleInfo,
     RuleLookup,
     ScanContext,
@@ -530,6 +531,10 @@ class SemgrepScanner(ToolScanner):
             f"(first: {missing[0]})"
         )
         if len(missing) == len(ctx.targets):
+            why = (
+                "the OCaml engine accounts for none it surely reads; not analyzed: "
+                + ", ".join(missing[:MAX_NAMED])
+            )
             return self.fallback(ctx, plan, why, started, views)
         # Only the files the OCaml engine dropped (it skips a `.d.ts` without a word) go to
         # the Python CLI: the rest keep the OCaml run's result.
