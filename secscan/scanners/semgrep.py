@@ -532,7 +532,7 @@ class SemgrepScanner(ToolScanner):
         )
         if len(missing) == len(ctx.targets):
             why = (
-                "the OCaml engine accounts for none it surely reads; not analyzed: "
+                "the OCaml engine failed: it accounts for none it surely reads; not analyzed: "
                 + ", ".join(missing[:MAX_NAMED])
             )
             return self.fallback(ctx, plan, why, started, views)
