@@ -160,6 +160,21 @@ def discover(root: Path, config: Config, explicit: Sequence[str] | None = None) 
     )
 
 
+def python_scripts(root: Path, paths: Sequence[str]) -> frozenset[str]:
+    """Which of `paths` (relative to root) are regular files without a suffix whose
+    shebang names Python."""
+    out = set()
+    for rel in paths:
+        full = os.path.join(root, rel)
+        try:
+            st = os.lstat(full)
+        except OSError:
+            continue
+        if S_ISREG(st.st_mode) and st.st_size and not has_suffix(rel) and _shebang_python(full):
+            out.add(rel)
+    return frozenset(out)
+
+
 def _shebang_python(path: str) -> bool:
     try:
         with open(path, "rb") as fh:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from secscan import __version__, fates, fingerprint, pipeline, scanners, vcs
 from secscan.config import Config
-from secscan.discovery import discover
+from secscan.discovery import discover, python_scripts
 from secscan.errors import UsageError
 from secscan.findings import Fate, RunStatus, ScannerRun, ScanResult
 from secscan.policy.baseline import Baseline, BaselineEntry
@@ -105,7 +105,8 @@ def scan_since(
     changed = tuple(changed_list)
     names = list(scanner_names) if scanner_names else config.scanners
     selected = scanners.build(list(names) if names is not None else None)
-    the_plan = plan(selected, changed)
+    scripts = python_scripts(root, changed)
+    the_plan = plan(selected, changed, ScanRequest(explicit_files=True, python_scripts=scripts))
     order = [s.name for s in selected]
 
     head = _scan_side(root, config, the_plan, changed, clock, use_cache, progress)
