@@ -455,3 +455,52 @@ def test_a_file_trivy_does_not_recognise_keeps_the_other_files_findings(
     assert fate["Dockerfile"]["fate"] == "analyzed"
     assert fate["Dockerfile.builder.yarn"]["fate"] == "not-analyzed"
     assert "trivy config reported no result for it" in fate["Dockerfile.builder.yarn"]["reason"]
+
+
+def test_a_results_file_from_before_fates_is_still_read() -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from secscan import results
+    from secscan.findings import Finding, Location, Severity
+
+    finding = Finding(
+        "bandit",
+        "B602",
+        "t",
+        "m",
+        Severity.HIGH,
+        FindingKind.CODE,
+        Location("nb.ipynb", 3, 3, cell=2),
+        fingerprint="f" * 32,
+    )
+    result = ScanResult(
+        root="/r",
+        started_at=datetime(2026, 1, 1, tzinfo=UTC),
+        secscan_version="x",
+        runs=(
+            ScannerRun(
+                "bandit",
+                FindingKind.CODE,
+                RunStatus.OK,
+                findings=(finding,),
+                not_analyzed=(NotAnalyzed("run.sh", "no rule", uncovered=True),),
+            ),
+        ),
+        excluded=(Excluded(".venv", "Python virtual environment", Authority.DEFAULT),),
+    )
+    result = replace(result, fates=fates.assign(result, ["nb.ipynb", "run.sh"]), changed=())
+    text = results.dumps(result)
+    assert results.loads(text).result == result
+    data = json.loads(text)
+    # What a file written before these fields looks like: none of them present.
+    for key in ("fates", "changed"):
+        del data["result"][key]
+    del data["result"]["excluded"][0]["authority"]
+    del data["result"]["runs"][0]["not_analyzed"][0]["uncovered"]
+    del data["result"]["runs"][0]["findings"][0]["location"]["cell"]
+    old = results.loads(json.dumps(data)).result
+    assert old.fates is None and old.changed is None
+    assert old.excluded[0].authority is None
+    assert old.runs[0].not_analyzed[0].uncovered is False
+    assert old.runs[0].findings[0].location.cell is None
