@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 from secscan._atomic import write_atomic
@@ -42,15 +43,15 @@ class Views:
 
     def path_of(self, target: str) -> str | None:
         """The view of `target`, or None when it is handed over as it is."""
-        for view, t in self.targets.items():
-            if t == target:
-                return view
-        return None
+        return self._by_target.get(target)
+
+    @cached_property
+    def _by_target(self) -> dict[str, str]:
+        return {t: v for v, t in self.targets.items()}
 
     def paths(self, ctx: ScanContext) -> list[str]:
-        by_target = {t: v for v, t in self.targets.items()}
         bad = {n.path for n in self.unreadable}
-        return [by_target.get(t) or ctx.abspath(t) for t in ctx.targets if t not in bad]
+        return [self._by_target.get(t) or ctx.abspath(t) for t in ctx.targets if t not in bad]
 
     def back(self, reported: str) -> str:
         """A path the tool printed (as ctx.relpath made it), the target's when it is a view."""
