@@ -370,6 +370,5 @@ def test_poetry_setup_cfg_and_setup_py_dependencies_are_audited(
             "path": "setup.py",
             "reason": "line 2: setup(install_requires=...) is not a literal list: not analyzed "
             "(audit it through a requirements or lock file)",
-            "uncovered": False,
         }
     ]
