@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 from secscan.findings import (
@@ -133,3 +134,26 @@ def gaps_by_type(fates: Iterable[FileFate]) -> dict[str, list[str]]:
         if f.fate is Fate.OUTSIDE_COVERAGE:
             out[f.file_type].append(f.path)
     return dict(sorted(out.items()))
+
+
+#: Which fate a merged file keeps when parts disagree: the least reassuring.
+_WORST = (Fate.NOT_ANALYZED, Fate.EXCLUDED, Fate.OUTSIDE_COVERAGE, Fate.ANALYZED)
+
+
+def merged(parts: Sequence[tuple[FileFate, ...] | None]) -> tuple[FileFate, ...] | None:
+    """The fates of several results of one tree (`report --merge`): a file two parts name
+    keeps the least reassuring fate, with every scanner that read it; None when a part
+    recorded none (its files' fates are unknown)."""
+    if not parts or any(p is None for p in parts):
+        return None
+    by_path: dict[str, FileFate] = {}
+    for part in parts:
+        for f in part or ():
+            have = by_path.get(f.path)
+            if have is None:
+                by_path[f.path] = f
+                continue
+            keep = min(have, f, key=lambda x: _WORST.index(x.fate))
+            scanners = tuple(dict.fromkeys((*have.scanners, *f.scanners)))
+            by_path[f.path] = replace(keep, scanners=scanners)
+    return tuple(by_path[p] for p in sorted(by_path))

@@ -504,3 +504,22 @@ def test_a_results_file_from_before_fates_is_still_read() -> None:
     assert old.excluded[0].authority is None
     assert old.runs[0].not_analyzed[0].uncovered is False
     assert old.runs[0].findings[0].location.cell is None
+
+
+def test_merged_results_keep_the_least_reassuring_fate() -> None:
+    a = (
+        fates.FileFate("x.py", Fate.ANALYZED, ("bandit",), file_type=".py"),
+        fates.FileFate("y.py", Fate.ANALYZED, ("bandit",), file_type=".py"),
+    )
+    b = (
+        fates.FileFate(
+            "x.py", Fate.NOT_ANALYZED, ("secrets",), "semgrep: Timeout", file_type=".py"
+        ),
+    )
+    got = fates.merged([a, b])
+    assert got is not None
+    assert [(f.path, f.fate, f.scanners) for f in got] == [
+        ("x.py", Fate.NOT_ANALYZED, ("bandit", "secrets")),
+        ("y.py", Fate.ANALYZED, ("bandit",)),
+    ]
+    assert fates.merged([a, None]) is None
