@@ -253,6 +253,8 @@ class NotebookCode:
 #: IPython syntax that is no Python: line magics, shell escapes, help queries.
 _MAGIC = re.compile(r"^(\s*)(%|!|\?)")
 _HELP = re.compile(r"^(\s*)[\w.]+\?\??\s*$")
+#: `files = !ls`, `t = %timeit -o f()`: a magic whose output is assigned.
+_ASSIGNED_MAGIC = re.compile(r"^(\s*)[\w.\[\], ]+=\s*[!%]")
 
 
 def notebook_code(text: str) -> NotebookCode:
@@ -286,7 +288,7 @@ def notebook_code(text: str) -> NotebookCode:
             if whole_magic:
                 code.append("# " + line)
                 continue
-            m = _MAGIC.match(line) or _HELP.match(line)
+            m = _MAGIC.match(line) or _HELP.match(line) or _ASSIGNED_MAGIC.match(line)
             code.append(f"{m.group(1)}pass  # IPython: {line.strip()}" if m else line)
         placed.append(Cell(number, len(out) + 1, len(code)))
         out.extend(code)

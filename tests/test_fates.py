@@ -56,6 +56,7 @@ NOTEBOOK = notebook(
     ("code", "%matplotlib inline\nimport subprocess\n!pip install requests\n"),
     ("code", "def run(cmd):\n    %time x = 1\n    return subprocess.call(cmd, shell=True)\n"),
     ("code", "%%bash\necho this is no python\n"),
+    ("code", "files = !ls\nt = %timeit -o f()\nlen?\n"),
 )
 
 
@@ -99,7 +100,7 @@ def test_notebook_code_keeps_cell_lines_and_neutralises_ipython() -> None:
     assert lines[second.first - 1 + 1] == "    pass  # IPython: %time x = 1"
     assert code.locate(second.first + 2) == (2, 3)
     # A cell magic makes its cell comments; the markdown cell is not counted.
-    assert [c.number for c in code.cells] == [1, 2, 3]
+    assert [c.number for c in code.cells] == [1, 2, 3, 4]
     compile(code.source, "nb", "exec")
 
 
