@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+from secscan.fates import gaps_by_type
 from secscan.findings import RunStatus, Severity
 from secscan.results import SavedResults
 
@@ -47,6 +48,13 @@ def summary(saved: SavedResults, written: Sequence[str] = (), *, top: int = TOP)
             lines.append(f"    {safe_text(n.path)}: {safe_text(n.reason)}")
         if len(not_analyzed) > 5:
             lines.append(f"    ... and {len(not_analyzed) - 5} more (see the reports)")
+    gaps = gaps_by_type(result.fates or ())
+    if gaps:
+        by_type = ", ".join(f"{safe_text(t)} {len(p)}" for t, p in gaps.items())
+        lines.append(
+            f"  outside coverage: {sum(len(p) for p in gaps.values())} file(s) no selected "
+            f"scanner has a rule for: {by_type}"
+        )
     if result.excluded:
         shown = ", ".join(safe_text(e.path) for e in result.excluded[:5])
         more = f" and {len(result.excluded) - 5} more" if len(result.excluded) > 5 else ""
