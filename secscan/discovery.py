@@ -6,13 +6,14 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from stat import S_ISLNK
+from stat import S_ISLNK, S_ISREG
 
 import pathspec
 
 from secscan import vcs
 from secscan.config import Config
-from secscan.findings import Excluded, NotAnalyzed
+from secscan.findings import Authority, Excluded, NotAnalyzed
+from secscan.targets import SHEBANG_BYTES, has_suffix, names_python
 
 #: The directory names never scanned when they are what the name says: VCS data,
 #: virtualenvs, installed packages, tool caches, and our own output. A directory of one of
@@ -38,6 +39,11 @@ CACHEDIR_SIGNATURE = b"Signature: 8a477f597d28d172789f06886806bc55"
 #: What npm, yarn and pnpm leave in a node_modules they installed.
 _NODE_MARKERS = (".package-lock.json", ".yarn-integrity", ".modules.yaml", ".yarn-state.yml")
 _NOT_UTF8 = "file name is not valid UTF-8: not scanned (rename it)"
+#: A link inside the root is never followed: what it points at is scanned at its own path.
+_INSIDE_LINK = (
+    "symbolic link inside the scan root: not followed (its target is scanned where it is)"
+)
+_BY_CONFIG = ("excluded by the config", "not matched by the config's include")
 _REPORT_SUFFIXES = (".json", ".sarif", ".html", ".md", ".xml", ".txt", ".csv")
 
 
@@ -46,6 +52,8 @@ class FileSet:
     files: tuple[str, ...]
     skipped: tuple[NotAnalyzed, ...]
     excluded: tuple[Excluded, ...] = ()
+    #: Files without a suffix whose shebang names Python: Python tools read them too.
+    python_scripts: tuple[str, ...] = ()
 
 
 def discover(root: Path, config: Config, explicit: Sequence[str] | None = None) -> FileSet:
@@ -66,9 +74,11 @@ def discover(root: Path, config: Config, explicit: Sequence[str] | None = None) 
     max_bytes = int(config.max_file_size_mb * 1024 * 1024)
     base = str(root)
     files: list[str] = []
+    scripts: list[str] = []
     skipped: list[NotAnalyzed] = []
     excluded: dict[str, str] = {}
     by_config = _config_reason(exclude, patterns, config.source)
+    where = f" in {config.source}" if config.source else ""
 
     def consider(rel: str) -> None:
         if not _utf8(rel):
@@ -84,6 +94,7 @@ def discover(root: Path, config: Config, explicit: Sequence[str] | None = None) 
                 excluded[folder] = marked[folder]
                 return
         if include is not None and not include.match_file(rel):
+            excluded[rel] = f"not matched by the config's include{where}"
             return
         # One lstat per file (7,000 in a Django-size tree): a link is told by its mode, and
         # any other file's lstat is its stat.
@@ -96,6 +107,8 @@ def discover(root: Path, config: Config, explicit: Sequence[str] | None = None) 
             reason = _symlink_reason(root / rel, root)
             if reason:
                 skipped.append(NotAnalyzed(rel, reason))
+            else:
+                excluded[rel] = _INSIDE_LINK
             return
         size = st.st_size
         if size > max_bytes:
@@ -104,6 +117,9 @@ def discover(root: Path, config: Config, explicit: Sequence[str] | None = None) 
             )
             return
         files.append(rel)
+        if size and S_ISREG(st.st_mode) and not has_suffix(rel):
+            if _shebang_python(os.path.join(base, rel)):
+                scripts.append(rel)
 
     submodules = tracked.submodules if tracked is not None else {}
 
@@ -155,6 +171,8 @@ def discover(root: Path, config: Config, explicit: Sequence[str] | None = None) 
                     reason = _symlink_reason(full, root)
                     if reason and by_config(rel + "/") is None:
                         skipped.append(NotAnalyzed(rel, reason))
+                    else:
+                        excluded[rel] = by_config(rel + "/") or _INSIDE_LINK
                     continue
                 if rel in submodules:
                     skipped.append(NotAnalyzed(rel, submodules[rel]))
@@ -170,8 +188,36 @@ def discover(root: Path, config: Config, explicit: Sequence[str] | None = None) 
     return FileSet(
         tuple(sorted(files)),
         tuple(sorted(set(skipped), key=lambda s: s.path)),
-        tuple(Excluded(p, excluded[p]) for p in sorted(excluded)),
+        tuple(Excluded(p, excluded[p], _authority(excluded[p])) for p in sorted(excluded)),
+        tuple(sorted(scripts)),
     )
+
+
+def python_scripts(root: Path, paths: Sequence[str]) -> frozenset[str]:
+    """Which of `paths` (relative to root) are regular files without a suffix whose
+    shebang names Python."""
+    out = set()
+    for rel in paths:
+        full = os.path.join(root, rel)
+        try:
+            st = os.lstat(full)
+        except OSError:
+            continue
+        if S_ISREG(st.st_mode) and st.st_size and not has_suffix(rel) and _shebang_python(full):
+            out.add(rel)
+    return frozenset(out)
+
+
+def _shebang_python(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return names_python(fh.read(SHEBANG_BYTES))
+    except OSError:
+        return False
+
+
+def _authority(reason: str) -> Authority:
+    return Authority.CONFIG if reason.startswith(_BY_CONFIG) else Authority.DEFAULT
 
 
 def shown_path(rel: str) -> str:

@@ -111,6 +111,9 @@ class Location:
     start_column: int | None = None
     end_column: int | None = None
     snippet: str | None = None
+    #: In a Jupyter notebook, the code cell (1-based, counting code cells only) the lines
+    #: are in: `start_line`/`end_line` are then lines of that cell.
+    cell: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +295,9 @@ class NotAnalyzed:
 
     path: str
     reason: str
+    #: The tool was handed the file but has no rule for its type (semgrep's pack reads no
+    #: shell script): outside its coverage, which is no failure to analyze it.
+    uncovered: bool = False
 
     @property
     def transient(self) -> bool:
@@ -300,12 +306,58 @@ class NotAnalyzed:
         return self.reason.endswith(TRANSIENT)
 
 
+class Authority(StrEnum):
+    """On whose say a path was excluded."""
+
+    #: The config's `exclude`/`include`, or its scopes' `skip_scopes`.
+    CONFIG = "config"
+    #: secscan's own defaults (VCS data, virtualenvs, caches, vendored and minified code).
+    DEFAULT = "default"
+    #: A command-line flag.
+    FLAG = "flag"
+
+
 @dataclass(frozen=True, slots=True)
 class Excluded:
     """A path deliberately not scanned (a directory stands for everything below it), and why."""
 
     path: str
     reason: str
+    #: None in results from before it was recorded.
+    authority: Authority | None = None
+
+
+class Fate(StrEnum):
+    """What became of one file of the tree: exactly one of these."""
+
+    #: Read by at least one selected scanner, and no selected scanner failed on it.
+    ANALYZED = "analyzed"
+    #: Deliberately left out (a config or default exclusion), on a named authority.
+    EXCLUDED = "excluded"
+    #: A selected scanner should have read it and could not (too large, unparsable,
+    #: timed out, the tool failed or ignored it): its flaws are unknown.
+    NOT_ANALYZED = "not-analyzed"
+    #: No selected scanner reads its type (or the ones handed it have no rule for it).
+    OUTSIDE_COVERAGE = "outside-coverage"
+
+
+@dataclass(frozen=True, slots=True)
+class FileFate:
+    """One file's (or one excluded directory's) fate in a scan."""
+
+    path: str
+    fate: Fate
+    #: The scanners that analyzed it (for any fate but excluded, those that did read it).
+    scanners: tuple[str, ...] = ()
+    #: Why it was excluded, not analyzed or is outside coverage ("" when analyzed).
+    reason: str = ""
+    #: Excluded: on whose say.
+    authority: Authority | None = None
+    #: Its type as coverage lists it: the lower-case suffix (`.sh`), `#!python` for a
+    #: script named by its shebang, or `(no extension)`.
+    file_type: str = ""
+    #: Excluded: whether `path` is a directory standing for everything below it.
+    directory: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,6 +411,10 @@ class ScanResult:
     config_path: str | None = None
     metadata: tuple[tuple[str, str], ...] = field(default=())
     excluded: tuple[Excluded, ...] = ()
+    #: Every file's fate (secscan.fates); None in results from before it was recorded.
+    fates: tuple[FileFate, ...] | None = None
+    #: Under `ci --new-since`: the files the change under review adds or changes.
+    changed: tuple[str, ...] | None = None
 
     @property
     def findings(self) -> tuple[Finding, ...]:

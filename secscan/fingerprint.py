@@ -145,6 +145,9 @@ def _statement_text(
     loc = f.location
     if f.package is not None or f.kind is FindingKind.SECRET or not loc.start_line:
         return None
+    if loc.cell is not None:
+        # A notebook's lines are a cell's, not the file's: the scanner gave the code.
+        return loc.snippet
     lines = cache.get(loc.path, [])
     if lines == []:
         lines = cache[loc.path] = _read_lines(root / loc.path)

@@ -18,11 +18,11 @@ from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from secscan import __version__, fingerprint, pipeline, scanners, scopes, trust, vcs
+from secscan import __version__, fates, fingerprint, pipeline, scanners, scopes, trust, vcs
 from secscan.config import Config
-from secscan.discovery import default_exclusion, discover
+from secscan.discovery import default_exclusion, discover, python_scripts
 from secscan.errors import UsageError
-from secscan.findings import RunStatus, ScannerRun, ScanResult
+from secscan.findings import Fate, RunStatus, ScannerRun, ScanResult
 from secscan.policy.baseline import Baseline, BaselineEntry
 from secscan.scanners.base import Scanner, ScanRequest
 
@@ -107,7 +107,8 @@ def scan_since(
     changed = tuple(changed_list)
     names = list(scanner_names) if scanner_names else config.scanners
     selected = scanners.build(list(names) if names is not None else None)
-    the_plan = plan(selected, changed)
+    scripts = python_scripts(root, changed)
+    the_plan = plan(selected, changed, ScanRequest(explicit_files=True, python_scripts=scripts))
     order = [s.name for s in selected]
 
     was_at = {new: old for old, new in renamed.items()}
@@ -143,6 +144,7 @@ def scan_since(
         for s in the_plan.untouched
     ]
     result = _merge(root, clock, head, skipped, order)
+    result = _with_fates(result, head, changed)
     warnings = tuple(
         f"scanner {r.scanner} failed on the merge base {base[:12]}, so every finding it "
         f"reports now counts as new ({r.error or 'no detail'})"
@@ -186,6 +188,22 @@ def _planted_markers(
             continue
         out[folder] = ("excluded", reason)
     return out
+
+
+def _with_fates(
+    result: ScanResult, parts: Sequence[ScanResult], changed: Sequence[str]
+) -> ScanResult:
+    """The merged result with the changed files' fates (every scanner's say on each) and
+    the list of changed files the gate holds unanalyzed ones against."""
+    mine = set(changed)
+    kept = {
+        f.path: f
+        for p in parts
+        for f in p.fates or ()
+        if f.path in mine and f.fate is not Fate.EXCLUDED
+    }
+    scripts = [p for p, f in kept.items() if f.file_type == "#!python"]
+    return replace(result, fates=fates.assign(result, kept, scripts), changed=tuple(changed))
 
 
 def _under(path: str, sub: Path) -> str | None:

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import TypeVar
 
-from secscan import fingerprint
+from secscan import fates, fingerprint
 from secscan.errors import UsageError
 from secscan.findings import Finding, NotAnalyzed, ScannerRun, ScanResult
 from secscan.policy.decision import Decision
@@ -67,6 +67,7 @@ def _merge_scans(results: Sequence[ScanResult], root: str) -> ScanResult:
         git_commit=commits[0] if len(commits) == 1 else None,
         not_analyzed=tuple(_distinct(n for r in results for n in r.not_analyzed)),
         excluded=tuple(_distinct(e for r in results for e in r.excluded)),
+        fates=fates.merged([r.fates for r in results]),
         config_path=_one(r.config_path for r in results),
         metadata=_metadata(results, commits),
     )
@@ -133,6 +134,9 @@ def _reroot(part: SavedResults, common: str) -> SavedResults:
         runs=tuple(runs),
         not_analyzed=tuple(_moved_na(n, moved) for n in part.result.not_analyzed),
         excluded=tuple(replace(e, path=moved(e.path)) for e in part.result.excluded),
+        fates=None
+        if part.result.fates is None
+        else tuple(replace(f, path=moved(f.path)) for f in part.result.fates),
     )
     decision = _remap_decision(part.decision, lambda fp: mapping.get(fp, fp), moved)
     return SavedResults(result, decision)

@@ -12,14 +12,14 @@ from enum import StrEnum
 from functools import partial
 from pathlib import Path
 
-from secscan import __version__, cached, fingerprint, flaws, scanners, scopes, vcs
+from secscan import __version__, cached, fates, fingerprint, flaws, scanners, scopes, vcs
 from secscan.advisories import service as advisory_service
 from secscan.cache import ResultCache, refuse_inside
 from secscan.cache import default_dir as default_cache_dir
 from secscan.config import Config
 from secscan.discovery import discover
 from secscan.errors import ScannerError, ToolError, UsageError
-from secscan.findings import FindingKind, RunStatus, ScannerRun, ScanResult
+from secscan.findings import Authority, FindingKind, RunStatus, ScannerRun, ScanResult
 from secscan.redact import Redactor
 from secscan.scanners.base import ScanContext, Scanner, ScanOutcome, ScanRequest, ToolScanner
 from secscan.targets import census
@@ -122,6 +122,8 @@ def scan(
     if config.cache and use_cache:
         cache = ResultCache(cache_dir or default_cache_dir())
         refuse_inside(cache.directory, root)
+    # Scripts whose shebang names Python are Python to the scanners that read Python.
+    request = replace(request, python_scripts=frozenset(fileset.python_scripts))
     plans: list[tuple[Scanner, tuple[str, ...]]] = [
         (s, s.select(code_files if s.kind is FindingKind.CODE else fileset.files, request))
         for s in selected
@@ -208,22 +210,31 @@ def scan(
     ordered = flaws.one_per_flaw(scoped)
     # Once more over everything: a credential learnt from a scanner that finished late (the
     # secret scanner's masked columns) is masked in the runs that finished before it.
-    return redactor.result(
-        ScanResult(
-            root=str(root),
-            started_at=started,
-            finished_at=clock(),
-            secscan_version=__version__,
-            runs=ordered,
-            git_commit=commit.result(),
-            metadata=provenance.result(),
-            not_analyzed=fileset.skipped,
-            config_path=config.source,
-            excluded=tuple(
-                sorted((*fileset.excluded, *scopes.excluded(skipped)), key=lambda e: e.path)
-            ),
-        )
+    skip_authority = (
+        Authority.CONFIG if config.skip_scopes != Config().skip_scopes else Authority.DEFAULT
     )
+    result = ScanResult(
+        root=str(root),
+        started_at=started,
+        finished_at=clock(),
+        secscan_version=__version__,
+        runs=ordered,
+        git_commit=commit.result(),
+        metadata=provenance.result(),
+        not_analyzed=fileset.skipped,
+        config_path=config.source,
+        excluded=tuple(
+            sorted(
+                (
+                    *fileset.excluded,
+                    *(replace(e, authority=skip_authority) for e in scopes.excluded(skipped)),
+                ),
+                key=lambda e: e.path,
+            )
+        ),
+    )
+    result = replace(result, fates=fates.assign(result, fileset.files, fileset.python_scripts))
+    return redactor.result(result)
 
 
 def _run_scanner(

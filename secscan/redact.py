@@ -659,6 +659,12 @@ class Redactor:
             result,
             runs=tuple(self.run(r) for r in result.runs),
             not_analyzed=tuple(self.not_analyzed(n) for n in result.not_analyzed),
+            fates=None
+            if result.fates is None
+            else tuple(
+                f if not f.reason else replace(f, reason=self.text(f.reason, f.path))
+                for f in result.fates
+            ),
         )
 
 

@@ -33,7 +33,7 @@ def to_dict(result: ScanResult, decision: Decision | None = None) -> dict[str, A
     return {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
-        "result": _RESULT.dump_python(result, mode="json"),
+        "result": _compact(_RESULT.dump_python(result, mode="json")),
         "decision": _DECISION.dump_python(decision, mode="json") if decision else None,
     }
 
@@ -79,6 +79,26 @@ def loads(text: str, source: str = "<results>") -> SavedResults:
     except (ValidationError, KeyError, TypeError, ValueError, RecursionError) as e:
         raise ReportError(f"{source}: invalid results file: {e}") from e
     return SavedResults(result, decision)
+
+
+def _compact(result: dict[str, Any]) -> dict[str, Any]:
+    """Fields added after schema version 1 shipped are left out at their default (a file from
+    before them re-dumps byte for byte, and a finding carries no `cell: null`)."""
+    for key in ("fates", "changed"):
+        if result.get(key) is None:
+            result.pop(key, None)
+    for e in result.get("excluded") or ():
+        if e.get("authority") is None:
+            e.pop("authority", None)
+    runs = result.get("runs") or ()
+    for n in [*(result.get("not_analyzed") or ()), *(n for r in runs for n in r["not_analyzed"])]:
+        if not n.get("uncovered"):
+            n.pop("uncovered", None)
+    for r in runs:
+        for f in r["findings"]:
+            if f["location"].get("cell") is None:
+                f["location"].pop("cell", None)
+    return result
 
 
 def _finite(value: Any) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
 
@@ -188,3 +189,108 @@ def describe(kinds: Iterable[TargetKind | str]) -> str:
     if len(labels) < 2:
         return "".join(labels)
     return ", ".join(labels[:-1]) + " or " + labels[-1]
+
+
+# --- Python by content -----------------------------------------------------------------
+
+#: Suffixes of Python source every Python tool reads as it is.
+PYTHON_SUFFIXES = (".py", ".pyw")
+#: Python by a suffix the tools do not all know: read through a `.py` view.
+PYTHON_ALIASES = (".py3",)
+NOTEBOOK = ".ipynb"
+#: How much of a file without a suffix is read to find a shebang.
+SHEBANG_BYTES = 256
+#: `#!/usr/bin/python3`, `#!/usr/bin/env python`, `#!/usr/bin/env -S python3.12 -u`.
+_SHEBANG = re.compile(rb"^#![^\n]*?[/\s]python[0-9.]*(?:\s|$)")
+
+
+def names_python(head: bytes) -> bool:
+    """Whether a file's first bytes are a shebang naming a Python interpreter."""
+    return bool(_SHEBANG.match(head.split(b"\n", 1)[0] + b"\n"))
+
+
+def has_suffix(path: str) -> bool:
+    return bool(PurePosixPath(PurePosixPath(path).name.lstrip(".")).suffix)
+
+
+def is_python(path: str, scripts: Collection[str] = ()) -> bool:
+    """Python source by suffix, alias suffix or (for `scripts`, found by discovery) shebang;
+    notebooks are not, they are `is_notebook`."""
+    low = path.lower()
+    return low.endswith(PYTHON_SUFFIXES + PYTHON_ALIASES) or path in scripts
+
+
+def is_notebook(path: str) -> bool:
+    return path.lower().endswith(NOTEBOOK)
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One code cell of a notebook as placed in its Python view."""
+
+    #: 1-based among the notebook's code cells.
+    number: int
+    #: The view line its first line is on (1-based), and how many lines it has.
+    first: int
+    lines: int
+
+
+@dataclass(frozen=True, slots=True)
+class NotebookCode:
+    """A notebook's code cells as one Python source, and where each cell went."""
+
+    source: str
+    cells: tuple[Cell, ...]
+
+    def locate(self, line: int) -> tuple[int, int] | None:
+        """(cell number, line in that cell) of a view line; None between cells."""
+        for c in self.cells:
+            if c.first <= line < c.first + c.lines:
+                return c.number, line - c.first + 1
+        return None
+
+
+#: IPython syntax that is no Python: line magics, shell escapes, help queries.
+_MAGIC = re.compile(r"^(\s*)(%|!|\?)")
+_HELP = re.compile(r"^(\s*)[\w.]+\?\??\s*$")
+#: `files = !ls`, `t = %timeit -o f()`: a magic whose output is assigned.
+_ASSIGNED_MAGIC = re.compile(r"^(\s*)[\w.\[\], ]+=\s*[!%]")
+
+
+def notebook_code(text: str) -> NotebookCode:
+    """The code cells of an .ipynb (nbformat 4) as Python, a cell's lines kept one for one.
+
+    IPython lines (`%magic`, `!shell`, `obj?`) become `pass` at their indentation, so the
+    rest of the cell parses and line numbers hold; a cell magic (`%%bash`) makes the whole
+    cell comments, as it is no Python. Raises ValueError when it is no notebook.
+    """
+    from secscan import _json
+
+    doc = _json.loads(text)
+    cells = doc.get("cells") if isinstance(doc, dict) else None
+    if not isinstance(cells, list):
+        raise ValueError("not a Jupyter notebook (no cells)")
+    out: list[str] = []
+    placed: list[Cell] = []
+    number = 0
+    for cell in cells:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        number += 1
+        raw = cell.get("source", "")
+        source = "".join(str(s) for s in raw) if isinstance(raw, list) else str(raw)
+        lines = source.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        whole_magic = bool(lines) and lines[0].lstrip().startswith("%%")
+        code = []
+        for line in lines:
+            if whole_magic:
+                code.append("# " + line)
+                continue
+            m = _MAGIC.match(line) or _HELP.match(line) or _ASSIGNED_MAGIC.match(line)
+            code.append(f"{m.group(1)}pass  # IPython: {line.strip()}" if m else line)
+        placed.append(Cell(number, len(out) + 1, len(code)))
+        out.extend(code)
+        out.append("")  # a blank line between cells: a cell's last block ends there
+    return NotebookCode("\n".join(out) + "\n", tuple(placed))

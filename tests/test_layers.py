@@ -45,6 +45,7 @@ LAYERS: tuple[tuple[tuple[str, ...], ...], ...] = (
             "secscan.config",
             "secscan.cache",
             "secscan.discovery",
+            "secscan.fates",
             "secscan.scopes",
             "secscan.uses",
             "secscan.flaws",

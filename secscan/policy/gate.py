@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from secscan.fates import gaps_by_type
 from secscan.findings import Finding, FindingKind, ScannerRun, ScanResult, Severity
 from secscan.policy.controls import ControlInfo
 from secscan.policy.decision import (
@@ -248,17 +249,90 @@ def not_assessed(ctx: Context) -> Verdict:
 
 
 def not_analyzed(ctx: Context) -> Verdict:
+    """Files a selected scanner could not analyze: their flaws are unknown. A scanner that
+    merely has no rule for a file's type is coverage (`coverage_gaps`), not this."""
     result = ctx.result
-    skipped = [*result.not_analyzed, *(n for r in result.runs for n in r.not_analyzed)]
-    action = ctx.profile.gate.not_analyzed
-    if not skipped or action == "ignore":
+    skipped = [
+        n
+        for n in (*result.not_analyzed, *(n for r in result.runs for n in r.not_analyzed))
+        if not n.uncovered
+    ]
+    if not skipped:
         return Verdict()
-    paths = sorted({n.path for n in skipped})
-    shown = ", ".join(repr(p) for p in paths[:5]) + (" and more" if len(paths) > 5 else "")
-    text = f"{len(paths)} file(s) in scope were not analyzed by every tool: {shown}"
-    if action == "fail":
-        return Verdict((Reason("not-analyzed", text),))
-    return Verdict(warnings=(text,))
+    reasons: list[Reason] = []
+    warnings: list[str] = []
+    changed = set(result.changed or ())
+    mine = [n for n in skipped if n.path in changed]
+    action = ctx.profile.gate.changed_not_analyzed
+    if mine and action != "ignore":
+        why: dict[str, list[str]] = {}
+        for n in mine:
+            why.setdefault(n.path, []).append(n.reason)
+        shown = "; ".join(f"{p!r}: {', '.join(r)}" for p, r in sorted(why.items())[:5])
+        more = f" and {len(why) - 5} more" if len(why) > 5 else ""
+        text = (
+            f"{len(why)} file(s) the change under review adds or changes could not be "
+            f"analyzed: {shown}{more}"
+        )
+        if action == "fail":
+            reasons.append(Reason("changed-not-analyzed", text))
+        else:
+            warnings.append(text)
+        if action == "fail":
+            skipped = [n for n in skipped if n.path not in changed]
+    action = ctx.profile.gate.not_analyzed
+    if skipped and action != "ignore":
+        paths = sorted({n.path for n in skipped})
+        shown = ", ".join(repr(p) for p in paths[:5]) + (" and more" if len(paths) > 5 else "")
+        text = f"{len(paths)} file(s) in scope were not analyzed by every tool: {shown}"
+        if action == "fail":
+            reasons.append(Reason("not-analyzed", text))
+        else:
+            warnings.append(text)
+    return Verdict(tuple(reasons), tuple(warnings))
+
+
+def coverage_gaps(ctx: Context) -> Verdict:
+    """Files no selected scanner has a rule for, by type: a failure for the types the
+    profile lists, a warning for the rest."""
+    if not ctx.result.fates:
+        return Verdict()
+    by_type = gaps_by_type(ctx.result.fates)
+    if not by_type:
+        return Verdict()
+    listed = set(ctx.profile.gate.uncovered_types)
+
+    def text(types: Sequence[str]) -> str:
+        return ", ".join(
+            f"{t} {len(by_type[t])} ({', '.join(repr(p) for p in by_type[t][:3])}"
+            + (" ..." if len(by_type[t]) > 3 else "")
+            + ")"
+            for t in types
+        )
+
+    failing = [t for t in by_type if t in listed]
+    rest = [t for t in by_type if t not in listed]
+    reasons = (
+        (
+            Reason(
+                "outside-coverage",
+                f"{sum(len(by_type[t]) for t in failing)} file(s) of types the profile "
+                f"{ctx.profile.name!r} requires covered are outside coverage (no selected "
+                f"scanner has a rule for them): {text(failing)}",
+            ),
+        )
+        if failing
+        else ()
+    )
+    warnings = (
+        (
+            f"{sum(len(by_type[t]) for t in rest)} file(s) outside coverage (no selected "
+            f"scanner has a rule for their type): {text(rest)}",
+        )
+        if rest
+        else ()
+    )
+    return Verdict(reasons, warnings)
 
 
 def waiver_hygiene(ctx: Context) -> Verdict:
@@ -398,6 +472,7 @@ GATE = AllOf(
         max_findings,
         not_assessed,
         not_analyzed,
+        coverage_gaps,
         waiver_hygiene,
         weakened_settings,
         coverage_notes,

@@ -305,6 +305,14 @@ class GateSettings(_Strict):
     #: Files in scope that no tool could read (syntax errors, too large, links out of the
     #: root): their flaws are unknown, so they are at least always reported.
     not_analyzed: NotAssessedAction = "warn"
+    #: Under `--new-since`: a file the change adds or changes that a selected scanner could
+    #: not analyze (too large, unparsable, timed out, ignored by the tool). The change
+    #: under review chose its content, so its flaws being unknown fails by default.
+    changed_not_analyzed: NotAssessedAction = "fail"
+    #: File types (`.sh`, `.ipynb`, `#!python`, `(no extension)`) that fail the gate when a
+    #: file of that type is outside coverage (no selected scanner has a rule for it); every
+    #: other type outside coverage is listed in a warning.
+    uncovered_types: tuple[Text, ...] = ()
     expired_waiver: ErrorAction = "warn"
     #: A gate setting the change under review weakened (a `policy` finding): never waivable,
     #: never in a baseline; `warn` only reports it.

@@ -9,10 +9,12 @@ from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
 
+from secscan.fates import counts, gaps_by_type
 from secscan.findings import (
     APART_SCOPES,
     AdvisorySource,
     Excluded,
+    FileFate,
     Finding,
     FindingKind,
     NotAnalyzed,
@@ -159,6 +161,10 @@ class RunView:
         return self.run.status is RunStatus.ERROR
 
 
+#: How many file fates the HTML report lists one by one (the JSON holds them all).
+MAX_FATES = 5000
+
+
 @dataclass(frozen=True, slots=True)
 class NotAnalyzedView:
     #: The scanner that could not read the file, or None for files skipped before any scanner.
@@ -190,6 +196,24 @@ class ReportModel:
     def excluded(self) -> tuple[Excluded, ...]:
         """Paths left out of the scan on purpose (default or config excludes), with why."""
         return self.saved.result.excluded
+
+    @property
+    def fates(self) -> tuple[FileFate, ...]:
+        """Every file's fate, up to MAX_FATES (all of them are in the JSON)."""
+        return (self.saved.result.fates or ())[:MAX_FATES]
+
+    @property
+    def fate_counts(self) -> tuple[tuple[str, int], ...]:
+        """(fate, how many) for every fate, when the results record fates."""
+        if self.saved.result.fates is None:
+            return ()
+        return tuple((f.value, n) for f, n in counts(self.saved.result.fates).items())
+
+    @property
+    def coverage_gaps(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Files outside coverage by type."""
+        gaps = gaps_by_type(self.saved.result.fates or ())
+        return tuple((t, tuple(paths)) for t, paths in gaps.items())
 
     @property
     def verdict_label(self) -> str:
@@ -443,7 +467,12 @@ def _build(saved: SavedResults, now: datetime) -> ReportModel:
     not_analyzed = sorted(
         [
             *(NotAnalyzedView(None, n) for n in result.not_analyzed),
-            *(NotAnalyzedView(r.scanner, n) for r in result.runs for n in r.not_analyzed),
+            *(
+                NotAnalyzedView(r.scanner, n)
+                for r in result.runs
+                for n in r.not_analyzed
+                if not n.uncovered
+            ),
         ],
         key=lambda v: (v.item.path, v.scanner or "", v.item.reason),
     )

@@ -357,9 +357,19 @@ def _invocation(run: ScannerRun, omitted: int, model: ReportModel, prefix: str =
         execution.append(
             _obj(
                 om.Notification,
-                message=_obj(om.Message, text=_text(f"not analyzed: {item.reason}", MAX_MESSAGE)),
-                level="warning",
-                descriptor=_obj(om.ReportingDescriptorReference, id="not-analyzed"),
+                message=_obj(
+                    om.Message,
+                    text=_text(
+                        f"{'outside coverage' if item.uncovered else 'not analyzed'}: "
+                        f"{item.reason}",
+                        MAX_MESSAGE,
+                    ),
+                ),
+                level="note" if item.uncovered else "warning",
+                descriptor=_obj(
+                    om.ReportingDescriptorReference,
+                    id="outside-coverage" if item.uncovered else "not-analyzed",
+                ),
                 locations=[
                     _obj(
                         om.Location,

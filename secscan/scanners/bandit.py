@@ -30,17 +30,20 @@ from secscan.findings import (
     Suppression,
 )
 from secscan.scanners import bandit_titles
+from secscan.scanners._views import python_views
 from secscan.scanners.base import (
     RuleInfo,
     RuleLookup,
     ScanContext,
     ScanOutcome,
+    ScanRequest,
     ToolScanner,
     normalized,
     options,
     require_accounted,
     section_options,
 )
+from secscan.targets import is_notebook, is_python
 
 #: bandit's own reading of a `# nosec` comment (bandit/core/manager.py, 1.9).
 NOSEC_COMMENT = re.compile(r"#\s*nosec:?\s*(?P<tests>[^#]+)?#?")
@@ -138,7 +141,11 @@ class BanditScanner(ToolScanner):
     version_from_distribution: ClassVar[bool] = True
 
     def applies_to(self, path: str) -> bool:
-        return path.endswith((".py", ".pyw"))
+        return is_python(path) or is_notebook(path)
+
+    def select(self, files: Sequence[str], request: ScanRequest) -> tuple[str, ...]:
+        """Python by suffix, a script whose shebang names Python, and notebooks."""
+        return tuple(f for f in files if self.applies_to(f) or f in request.python_scripts)
 
     def parse_version(self, text: str) -> str:
         # "bandit 1.9.4\n  python version = ..."
@@ -149,7 +156,7 @@ class BanditScanner(ToolScanner):
         # Entries written before --ignore-nosec lack the findings a comment hid.
         return "ignore-nosec;" + ",".join(sorted(options(ctx.config, self, BanditOptions).skip))
 
-    def argv(self, ctx: ScanContext) -> list[str]:
+    def argv(self, ctx: ScanContext, paths: Sequence[str] | None = None) -> list[str]:
         # Every `# nosec` is the scanned tree's say, not ours: bandit reports all findings and
         # parse() marks the ones a comment would have hidden.
         # bandit leaves out paths holding .hg, .git, __pycache__, ... even when named on its
@@ -160,7 +167,8 @@ class BanditScanner(ToolScanner):
         skip = options(ctx.config, self, BanditOptions).skip
         if skip:
             argv += ["-s", ",".join(skip)]
-        return [*argv, "--", *(ctx.abspath(t) for t in ctx.targets)]
+        given = paths if paths is not None else [ctx.abspath(t) for t in ctx.targets]
+        return [*argv, "--", *given]
 
     def describe_rule(self, rule_id: str, lookup: RuleLookup) -> RuleInfo | None:
         if not _BANDIT_ID.match(rule_id.upper()):
@@ -183,12 +191,20 @@ class BanditScanner(ToolScanner):
         return was.model_copy(update={"skip": tuple(s for s in was.skip if s in now)})
 
     def scan(self, ctx: ScanContext) -> ScanOutcome:
-        done = self.execute(self.argv(ctx), ctx)
-        outcome = self.parse(done.stdout, ctx)
-        if done.returncode == 1 and not outcome.findings:
-            raise ScannerError(self.name, "bandit exited 1 (issues found) but reported no result")
-        require_accounted(self.name, ctx, outcome)
-        return outcome
+        # bandit reads any file it is handed as Python, but a notebook is JSON: its code
+        # cells are handed over as a view (scanners/_views.py).
+        with python_views(ctx, is_notebook) as views:
+            paths = views.paths(ctx)
+            if not paths:
+                outcome = views.outcome(ScanOutcome(analyzed=frozenset()))
+                return require_accounted(self.name, ctx, outcome)
+            done = self.execute(self.argv(ctx, paths), ctx)
+            outcome = self.parse(done.stdout, ctx)
+            if done.returncode == 1 and not outcome.findings:
+                raise ScannerError(
+                    self.name, "bandit exited 1 (issues found) but reported no result"
+                )
+            return require_accounted(self.name, ctx, views.outcome(outcome))
 
     def parse(self, stdout: str, ctx: ScanContext) -> ScanOutcome:
         try:

@@ -8,7 +8,7 @@ import os
 import posixpath
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
@@ -53,6 +53,8 @@ class ScanRequest:
     #: The local OSV server's URL, started on first call (a run served from the cache, or one
     #: scanning only an image, never starts it); set by the pipeline with a local mirror.
     osv_endpoint: Callable[[], str] | None = field(default=None, compare=False)
+    #: Files without a suffix whose shebang names Python (found by discovery).
+    python_scripts: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -109,26 +111,46 @@ def normalized(paths: Iterable[str]) -> frozenset[str]:
 MAX_NAMED = 10
 
 
-def require_accounted(scanner: str, ctx: ScanContext, outcome: ScanOutcome) -> None:
-    """Every target the tool was handed is one it analyzed or one it said it could not.
+def failed(not_analyzed: Iterable[NotAnalyzed]) -> list[NotAnalyzed]:
+    """The files a tool could not analyze, without those it merely has no rule for."""
+    return [n for n in not_analyzed if not n.uncovered]
 
-    A tool that accounts for fewer files than it was given (an empty document, a file
-    skipped by an ignore file in the tree, a wrapper that scanned something else) has not
-    assessed them: that is a scanner error naming the files, never a clean result.
+
+def require_accounted(
+    scanner: str,
+    ctx: ScanContext,
+    outcome: ScanOutcome,
+    why: str = "the tool's output does not mention it (it was not analyzed)",
+    evidence: Collection[str] | None = None,
+) -> ScanOutcome:
+    """The outcome with every target the tool was handed accounted for.
+
+    A target the tool neither analyzed nor said it could not (an ignore rule of its own, a
+    name it does not recognise) is not analyzed, with `why`: the files it did analyze keep
+    their findings. A tool that accounts for none of its targets, or whose output does not
+    say which files it read, has assessed nothing: that is a scanner error, never a clean or
+    partial result.
     """
     if outcome.analyzed is None:
         raise ScannerError(scanner, "the tool's output does not say which files it analyzed")
     told = normalized([*outcome.analyzed, *(n.path for n in outcome.not_analyzed)])
     missing = [t for t in ctx.targets if posixpath.normpath(t) not in told]
     if not missing:
-        return
-    shown = ", ".join(missing[:MAX_NAMED])
-    more = f" and {len(missing) - MAX_NAMED} more" if len(missing) > MAX_NAMED else ""
-    raise ScannerError(
-        scanner,
-        f"the tool was given {len(ctx.targets)} file(s) but accounts for only "
-        f"{len(ctx.targets) - len(missing)}; not analyzed: {shown}{more}",
-    )
+        return outcome
+    # `evidence`: the targets whose accounting proves the tool read anything (an IaC
+    # scanner "accounts" for any YAML it does not recognise; only its sure files count).
+    sure = list(ctx.targets if evidence is None else evidence)
+    gone = set(missing)
+    if sure and gone.issuperset(sure):
+        shown = ", ".join(missing[:MAX_NAMED])
+        more = f" and {len(missing) - MAX_NAMED} more" if len(missing) > MAX_NAMED else ""
+        raise ScannerError(
+            scanner,
+            f"the tool was given {len(ctx.targets)} file(s) but accounts for none it surely "
+            f"reads; not analyzed: {shown}{more}",
+        )
+    unaccounted = tuple(NotAnalyzed(t, f"{scanner}: {why}") for t in missing)
+    return replace(outcome, not_analyzed=(*outcome.not_analyzed, *unaccounted))
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,17 +33,21 @@ from secscan.findings import (
     Severity,
     Suppression,
 )
+from secscan.scanners._views import Views, python_views
 from secscan.scanners.base import (
+    MAX_NAMED,
     RuleInfo,
     RuleLookup,
     ScanContext,
     ScanOutcome,
+    ScanRequest,
     ToolScanner,
     normalized,
     options,
     require_accounted,
     section_options,
 )
+from secscan.targets import PYTHON_ALIASES, is_notebook, is_python
 
 #: Languages our pack and semgrep's parsers cover; other files are not worth a semgrep start.
 EXTENSIONS = (
@@ -205,7 +209,7 @@ def _read_rule_file(path: str) -> RuleFile:
 
 #: How long a `proves-safe` reason may be, and how many rules a claim may name.
 MAX_CLAIM = 200
-MAX_NAMED = 50
+MAX_CLAIM_RULES = 50
 
 
 def rule_claims(meta: object) -> RuleClaims | None:
@@ -229,7 +233,7 @@ def rule_claims(meta: object) -> RuleClaims | None:
 def _names(v: object) -> tuple[str, ...]:
     items = v if isinstance(v, list) else []
     return tuple(dict.fromkeys(str(x) for x in items if isinstance(x, str) and ":" in x))[
-        :MAX_NAMED
+        :MAX_CLAIM_RULES
     ]
 
 
@@ -391,7 +395,11 @@ class SemgrepScanner(ToolScanner):
     ok_codes: ClassVar[tuple[int, ...]] = (0, 1)
 
     def applies_to(self, path: str) -> bool:
-        return path.endswith(EXTENSIONS)
+        return path.endswith(EXTENSIONS) or is_python(path) or is_notebook(path)
+
+    def select(self, files: Sequence[str], request: ScanRequest) -> tuple[str, ...]:
+        """By suffix, plus scripts whose shebang names Python (read through `.py` views)."""
+        return tuple(f for f in files if self.applies_to(f) or f in request.python_scripts)
 
     #: Semgrep OSS rules match within one file, so per-file results can be cached.
     file_local: ClassVar[bool] = True
@@ -415,7 +423,7 @@ class SemgrepScanner(ToolScanner):
         # The engine asked for is part of the key: `engine: python` is a fresh reference scan.
         review = ",".join(sorted(opts.review_rules))
         material = (
-            f"disable-nosem;claims-1;review={review};timeout={opts.rule_timeout:g};"
+            f"disable-nosem;claims-1;uncovered;review={review};timeout={opts.rule_timeout:g};"
             f"engine={opts.engine};{rules}"
         )
         return hashlib.sha256(material.encode()).hexdigest()
@@ -528,7 +536,7 @@ class SemgrepScanner(ToolScanner):
             raise ScannerError(self.name, "no semgrep rules configured (semgrep.rules is empty)")
         return out
 
-    def plan(self, ctx: ScanContext) -> RulePlan:
+    def plan(self, ctx: ScanContext, names: Sequence[str] | None = None) -> RulePlan:
         """The rule files this run loads: of a rule directory, its files (so both engines
         load the same ones), and of those only the ones in a language some target is in (a
         `.py`-only commit loads no JavaScript or Go rule)."""
@@ -550,7 +558,7 @@ class SemgrepScanner(ToolScanner):
                     known.update(f.languages)
                 else:
                     known = None
-            kept = [f for f in found if keeps(f.languages, ctx.targets)]
+            kept = [f for f in found if keeps(f.languages, ctx.targets if names is None else names)]
             files += kept
             configs += [f.path for f in kept]
         return RulePlan(
@@ -560,7 +568,13 @@ class SemgrepScanner(ToolScanner):
             languages=None if known is None else frozenset(known),
         )
 
-    def argv(self, ctx: ScanContext, engine: Engine = Engine.PYTHON) -> list[str]:
+    def argv(
+        self,
+        ctx: ScanContext,
+        engine: Engine = Engine.PYTHON,
+        paths: Sequence[str] | None = None,
+        plan: RulePlan | None = None,
+    ) -> list[str]:
         """The command line of one engine (AUTO: the Python CLI's)."""
         opts = options(ctx.config, self, SemgrepOptions)
         argv = [
@@ -587,72 +601,132 @@ class SemgrepScanner(ToolScanner):
             "--max-target-bytes",
             "0",
         ]
-        for cfg in self.plan(ctx).configs:
+        for cfg in (plan or self.plan(ctx)).configs:
             argv += ["--config", cfg]
-        return [*argv, "--", *(ctx.abspath(t) for t in ctx.targets)]
+        given = paths if paths is not None else [ctx.abspath(t) for t in ctx.targets]
+        return [*argv, "--", *given]
 
     def scan(self, ctx: ScanContext) -> ScanOutcome:
-        plan = self.plan(ctx)
+        # Python semgrep would skip by its name (a shebang script, `.py3`, a notebook's code
+        # cells) is handed over as a `.py` view (scanners/_views.py).
+        scripts = ctx.request.python_scripts
+        with python_views(ctx, lambda t: _needs_view(t, scripts)) as views:
+            return self._scan(ctx, views)
+
+    def _scan(self, ctx: ScanContext, views: Views) -> ScanOutcome:
+        plan = self.plan(ctx, [_as_read(t, views) for t in ctx.targets])
         if not plan.configs:
             # No configured rule reads any of these files: nothing for semgrep to start for.
             nothing = ScanOutcome(rulesets=self.rulesets(ctx), analyzed=frozenset())
-            return self.unread(ctx, plan, nothing)
+            return self.unread(ctx, plan, views.outcome(nothing), views)
         engine = Engine(options(ctx.config, self, SemgrepOptions).engine)
         if engine is Engine.PYTHON:
-            return self.run_engine(ctx, plan, Engine.PYTHON)
+            return self.run_engine(ctx, plan, Engine.PYTHON, views)
         started = time.monotonic()
         if plan.registry:
             why = f"registry rule sets ({', '.join(plan.registry)}) are fetched by the Python CLI"
             if engine is Engine.OCAML:
                 raise ScannerError(self.name, f"semgrep.engine is ocaml, but {why}")
-            return self.fallback(ctx, plan, why, started)
+            return self.fallback(ctx, plan, why, started, views)
+        if engine is Engine.OCAML:
+            return self.run_engine(ctx, plan, Engine.OCAML, views)
         try:
-            return self.run_engine(ctx, plan, Engine.OCAML)
+            first = self.run_engine(ctx, plan, Engine.OCAML, views, partial=True)
         except ScannerError as e:
-            if engine is Engine.OCAML:
-                raise
-            return self.fallback(ctx, plan, f"the OCaml engine failed: {_gist(e.reason)}", started)
+            why = f"the OCaml engine failed: {_gist(e.reason)}"
+            return self.fallback(ctx, plan, why, started, views)
+        told = normalized([*(first.analyzed or ()), *(n.path for n in first.not_analyzed)])
+        missing = tuple(t for t in ctx.targets if os.path.normpath(t) not in told)
+        if not missing:
+            return first
+        why = (
+            f"the OCaml engine left {len(missing)} of {len(ctx.targets)} file(s) unanalyzed "
+            f"(first: {missing[0]})"
+        )
+        if len(missing) == len(ctx.targets):
+            why = (
+                "the OCaml engine failed: it accounts for none it surely reads; not analyzed: "
+                + ", ".join(missing[:MAX_NAMED])
+            )
+            return self.fallback(ctx, plan, why, started, views)
+        # Only the files the OCaml engine dropped (it skips a `.d.ts` without a word) go to
+        # the Python CLI: the rest keep the OCaml run's result.
+        rest_ctx = replace(ctx, targets=missing)
+        rest_plan = self.plan(rest_ctx, [_as_read(t, views) for t in missing])
+        rest = self.fallback(rest_ctx, rest_plan, why, started, views)
+        return replace(
+            first,
+            findings=(*first.findings, *rest.findings),
+            not_analyzed=(*first.not_analyzed, *rest.not_analyzed),
+            analyzed=frozenset({*(first.analyzed or ()), *(rest.analyzed or ())}),
+            notes=(*first.notes, *rest.notes),
+        )
 
-    def fallback(self, ctx: ScanContext, plan: RulePlan, why: str, started: float) -> ScanOutcome:
+    def fallback(
+        self, ctx: ScanContext, plan: RulePlan, why: str, started: float, views: Views
+    ) -> ScanOutcome:
         """The Python CLI's run, in what is left of the scanner's time (not a second budget),
         with a note saying why it ran."""
         left = ctx.timeout - (time.monotonic() - started)
         if left <= 0:
             raise ScannerError(self.name, f"{why}, and no time was left for the Python CLI")
         try:
-            outcome = self.run_engine(replace(ctx, timeout=left), plan, Engine.PYTHON)
+            outcome = self.run_engine(replace(ctx, timeout=left), plan, Engine.PYTHON, views)
         except ScannerError as e:
             raise ScannerError(self.name, f"{e.reason} (before it, {why})") from e
         note = f"semgrep ran its Python CLI: {why}"[:NOTE_CHARS]
         return replace(outcome, notes=(*outcome.notes, note))
 
-    def run_engine(self, ctx: ScanContext, plan: RulePlan, engine: Engine) -> ScanOutcome:
-        """One engine's run, accepted only when it accounts for every target."""
+    def run_engine(
+        self,
+        ctx: ScanContext,
+        plan: RulePlan,
+        engine: Engine,
+        views: Views | None = None,
+        *,
+        partial: bool = False,
+    ) -> ScanOutcome:
+        """One engine's run; the targets it does not account for are not analyzed (with
+        `partial`, left unaccounted for the caller to hand to the other engine)."""
+        views = views or Views({}, {}, (), {})
         # The OCaml CLI prints its JSON, the error that stopped it included, before exiting
         # with one of these: read, so the fallback note says what went wrong.
         told = (*self.ok_codes, *OCAML_ERROR_CODES) if engine is Engine.OCAML else self.ok_codes
-        done = self.execute(self.argv(ctx, engine), ctx, ok_codes=told)
+        paths = views.paths(ctx)
+        done = self.execute(self.argv(ctx, engine, paths, plan), ctx, ok_codes=told)
         if done.returncode not in self.ok_codes:
             reason = _first_error(done.stdout) or _gist(done.stderr)
             raise ScannerError(self.name, f"semgrep exited with code {done.returncode}: {reason}")
         outcome = self.parse(done.stdout, ctx, engine=engine)
         if done.returncode == 1 and not outcome.findings:
             raise ScannerError(self.name, "semgrep exited 1 but reported no result")
-        return self.unread(ctx, plan, outcome)
+        return self.unread(ctx, plan, views.outcome(outcome), views, partial=partial)
 
-    def unread(self, ctx: ScanContext, plan: RulePlan, outcome: ScanOutcome) -> ScanOutcome:
-        """The outcome with the targets no configured rule reads as not analyzed (semgrep
-        drops such a file without a word), checked to account for every target."""
+    def unread(
+        self,
+        ctx: ScanContext,
+        plan: RulePlan,
+        outcome: ScanOutcome,
+        views: Views | None = None,
+        *,
+        partial: bool = False,
+    ) -> ScanOutcome:
+        """The outcome with the targets no configured rule reads as outside its coverage
+        (semgrep drops such a file without a word), checked to account for every target."""
+        views = views or Views({}, {}, (), {})
         unread = tuple(
-            NotAnalyzed(t, "semgrep: no configured rule reads this file's language")
+            NotAnalyzed(t, "semgrep: no configured rule reads this file's language", uncovered=True)
             for t in ctx.targets
-            if not reads(plan.languages, t)
+            if not reads(plan.languages, _as_read(t, views))
             and outcome.analyzed is not None
             and t not in outcome.analyzed
         )
         outcome = replace(outcome, not_analyzed=(*outcome.not_analyzed, *unread))
-        require_accounted(self.name, ctx, outcome)
-        return outcome
+        if partial:
+            if outcome.analyzed is None:
+                raise ScannerError(self.name, "the output does not say which files it analyzed")
+            return outcome
+        return require_accounted(self.name, ctx, outcome)
 
     def parse(
         self, stdout: str, ctx: ScanContext, *, engine: Engine = Engine.PYTHON
@@ -751,6 +825,16 @@ class SemgrepScanner(ToolScanner):
             remediation=str(meta["remediation"]) if meta.get("remediation") else None,
             tags=("security", *owasp),
         )
+
+
+def _needs_view(target: str, scripts: frozenset[str]) -> bool:
+    """Python semgrep would not read as Python by its name."""
+    return is_notebook(target) or target in scripts or target.lower().endswith(PYTHON_ALIASES)
+
+
+def _as_read(target: str, views: Views) -> str:
+    """The name semgrep sees for a target: a view's ends in `.py`."""
+    return target + ".py" if views.path_of(target) is not None else target
 
 
 def mark_suppressed(

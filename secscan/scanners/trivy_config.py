@@ -158,8 +158,15 @@ class TrivyConfigScanner(_trivy.TrivyScanner):
             not_analyzed=not_analyzed,
             analyzed=self.accounted(done.stdout, ctx) - bombed,
         )
-        require_accounted(self.name, ctx, out)
-        return out
+        # A file trivy does not recognise by its name (`Dockerfile.builder.yarn`) gets no
+        # result of its own: it is not analyzed, and the other files keep their findings.
+        return require_accounted(
+            self.name,
+            ctx,
+            out,
+            "trivy config reported no result for it (not recognised)",
+            evidence=certain,
+        )
 
     def accounted(self, stdout: str, ctx: ScanContext) -> frozenset[str]:
         """The targets trivy's report vouches for.

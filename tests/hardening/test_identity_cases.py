@@ -42,7 +42,11 @@ def test_a_package_named_venv_in_the_app_is_scanned_and_a_real_venv_is_listed(
         "__pycache__/loader.py",
     }
     assert result["excluded"] == [
-        {"path": ".venv", "reason": "Python virtual environment (pyvenv.cfg)"}
+        {
+            "path": ".venv",
+            "reason": "Python virtual environment (pyvenv.cfg)",
+            "authority": "default",
+        }
     ]
     assert (
         run_cli(

@@ -90,8 +90,12 @@ def _fake(tmp_path: Path, doc: object, code: int) -> BanditScanner:
 @pytest.mark.parametrize(
     ("doc", "code", "message"),
     [
-        ({"results": []}, 0, "accounts for only 0; not analyzed: app.py"),
-        ({"results": [], "errors": [], "metrics": {"_totals": {}}}, 0, "not analyzed: app.py"),
+        ({"results": []}, 0, "accounts for none it surely reads; not analyzed: app.py"),
+        (
+            {"results": [], "errors": [], "metrics": {"_totals": {}}},
+            0,
+            "accounts for none it surely reads; not analyzed: app.py",
+        ),
         (
             {"results": [], "errors": [], "metrics": {"{root}/app.py": {"loc": 1}}},
             1,

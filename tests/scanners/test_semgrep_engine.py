@@ -71,12 +71,11 @@ BROKEN: dict[str, tuple[Callable[[Path], str], int, str]] = {
     ),
     "garbage": (lambda root: "Segmentation fault\n", 0, "not semgrep JSON"),
     "empty-document": (lambda root: "", 0, "not semgrep JSON"),
-    "fewer-files": (
-        lambda root: _doc(root, ["app.py"]),
+    "nothing-scanned": (
+        lambda root: _doc(root, [], results=0),
         0,
-        "accounts for only 1; not analyzed: other.py",
+        "accounts for none it surely reads; not analyzed: app.py, other.py",
     ),
-    "nothing-scanned": (lambda root: _doc(root, [], results=0), 0, "accounts for only 0"),
     "no-paths": (lambda root: '{"results": [], "errors": []}', 0, "does not say which files"),
     "rule-error": (
         lambda root: json.dumps(
@@ -512,3 +511,33 @@ def test_a_rule_file_the_ocaml_engine_refuses_falls_back_with_a_note(tmp_path: P
     assert note.startswith(NOTE) and "exited with code 2" in note
     with pytest.raises(ScannerError, match="exited with code 2"):
         SemgrepScanner().scan(ctx(root, "app.py", rules=[str(rules)], engine="ocaml"))
+
+
+# --- partial results: only the files the OCaml engine dropped go to the Python CLI ----------
+
+
+def test_auto_hands_only_the_files_the_ocaml_engine_dropped_to_the_python_cli(
+    fake: Fake,
+) -> None:
+    # The OCaml engine reports app.py (and its finding) and is silent about other.py, as it
+    # is about a `.d.ts` file: the Python CLI runs for other.py alone.
+    fake.answer(ocaml=_doc(fake.root, ["app.py"]), python=_doc(fake.root, ["other.py"], results=0))
+    outcome = SemgrepScanner().scan(ctx(fake.root, "app.py", "other.py"))
+    first, second = fake.calls()
+    assert "--experimental" in first and "--experimental" not in second
+    assert second.endswith(str(fake.root / "other.py")) and "app.py" not in second
+    assert [f.location.path for f in outcome.findings] == ["app.py"]
+    assert outcome.analyzed == {"app.py", "other.py"} and outcome.not_analyzed == ()
+    (note,) = outcome.notes
+    assert "left 1 of 2 file(s) unanalyzed (first: other.py)" in note
+
+
+def test_the_ocaml_engine_keeps_what_it_analyzed_and_names_what_it_did_not(
+    fake: Fake,
+) -> None:
+    fake.answer(ocaml=_doc(fake.root, ["app.py"]))
+    outcome = SemgrepScanner().scan(ctx(fake.root, "app.py", "other.py", engine="ocaml"))
+    assert len(fake.calls()) == 1
+    assert [f.location.path for f in outcome.findings] == ["app.py"]
+    (gone,) = outcome.not_analyzed
+    assert gone.path == "other.py" and "does not mention it" in gone.reason

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+from secscan.fates import gaps_by_type
 from secscan.findings import APART_SCOPES, Finding, RunStatus, Severity, headline_order
 from secscan.results import SavedResults
 
@@ -41,13 +42,23 @@ def summary(saved: SavedResults, written: Sequence[str] = (), *, top: int = TOP)
         version = f" {run.tool_version}" if run.tool_version else ""
         lines.append(f"    {run.scanner}{version}: {state} [{run.duration_s:.1f}s]")
         lines.extend(f"      note: {safe_text(n)}" for n in run.notes)
-    not_analyzed = [*result.not_analyzed, *(n for r in result.runs for n in r.not_analyzed)]
+    not_analyzed = [
+        *result.not_analyzed,
+        *(n for r in result.runs for n in r.not_analyzed if not n.uncovered),
+    ]
     if not_analyzed:
         lines.append(f"  not analyzed: {len(not_analyzed)} file(s)")
         for n in not_analyzed[:5]:
             lines.append(f"    {safe_text(n.path)}: {safe_text(n.reason)}")
         if len(not_analyzed) > 5:
             lines.append(f"    ... and {len(not_analyzed) - 5} more (see the reports)")
+    gaps = gaps_by_type(result.fates or ())
+    if gaps:
+        by_type = ", ".join(f"{safe_text(t)} {len(p)}" for t, p in gaps.items())
+        lines.append(
+            f"  outside coverage: {sum(len(p) for p in gaps.values())} file(s) no selected "
+            f"scanner has a rule for: {by_type}"
+        )
     if result.excluded:
         shown = ", ".join(safe_text(e.path) for e in result.excluded[:5])
         more = f" and {len(result.excluded) - 5} more" if len(result.excluded) > 5 else ""
