@@ -38,6 +38,7 @@ LAYERS: tuple[tuple[tuple[str, ...], ...], ...] = (
             "secscan._json",
             "secscan._text",
             "secscan._resources",
+            "secscan._python",
             "secscan._installed",
             "secscan.redact",
             "secscan.fingerprint",
