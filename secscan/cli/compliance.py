@@ -102,13 +102,16 @@ def compliance_cmd(
     baseline: Path | None,
     history_url: str | None,
 ) -> int:
-    """Write the compliance evidence document for PATH (scanned now) or --from saved results.
+    """Write the compliance evidence document for PATH (scanned now; default: the current
+    directory) or --from saved results.
 
     Exit code: 0 once written from --from; when scanning PATH, the scan's own exit code
     (1 gate failed, 3 scanner error), so an incomplete scan is never quietly documented.
     """
-    if (path is None) == (from_file is None):
-        raise UsageError("give a PATH to scan or --from secscan-results.json (one of them)")
+    if path is not None and from_file is not None:
+        raise UsageError("give a PATH to scan or --from secscan-results.json, not both")
+    if from_file is None and path is None:
+        path = Path(".")
     now = pipeline.utcnow
     if from_file is not None:
         saved = read_results(from_file)
