@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import PurePath
 
 from secscan.findings import RunStatus, Severity
 from secscan.results import SavedResults
 
 TOP = 10
+#: Report files named on the "reports:" line; the rest are counted (`secscan ci` writes 30+).
+REPORTS_SHOWN = 3
 
 
 def summary(saved: SavedResults, written: Sequence[str] = (), *, top: int = TOP) -> str:
@@ -59,7 +62,7 @@ def summary(saved: SavedResults, written: Sequence[str] = (), *, top: int = TOP)
                 f"{f.scanner}/{safe_text(f.rule_id)}: {safe_text(f.title)}"
             )
     if written:
-        lines.append("  reports: " + ", ".join(written))
+        lines.append("  reports: " + reports_line(written))
     if decision is not None:
         if decision.baseline is not None:
             new = len(decision.new_fingerprints or ())
@@ -73,6 +76,21 @@ def summary(saved: SavedResults, written: Sequence[str] = (), *, top: int = TOP)
         for w in decision.warnings:
             lines.append(f"  ! {safe_text(w)}")
     return "\n".join(lines) + "\n"
+
+
+def reports_line(written: Sequence[str]) -> str:
+    """The files written, short: a handful by name, the rest counted, and where they all are
+    (a `ci` run's 30-odd paths made one ~1,000-character line)."""
+    folders = list(dict.fromkeys(str(PurePath(w).parent) for w in written))
+    names = [PurePath(w).name for w in written] if len(folders) == 1 else list(written)
+    shown = ", ".join(safe_text(n) for n in names[:REPORTS_SHOWN])
+    if len(names) <= REPORTS_SHOWN:
+        where = f" in {safe_text(folders[0])}/" if len(folders) == 1 else ""
+        return f"{shown}{where}"
+    rest = len(names) - REPORTS_SHOWN
+    if len(folders) == 1:
+        return f"{len(names)} files in {safe_text(folders[0])}/ ({shown} and {rest} more)"
+    return f"{len(names)} files ({shown} and {rest} more)"
 
 
 def safe_text(text: str) -> str:
