@@ -102,8 +102,9 @@ def compliance_cmd(
     baseline: Path | None,
     history_url: str | None,
 ) -> int:
-    """Write the compliance evidence document for PATH (scanned now; default: the current
-    directory) or --from saved results.
+    """Write the compliance evidence document for PATH (scanned now) or --from saved results.
+
+    PATH defaults to the current directory when --from is not given.
 
     Exit code: 0 once written from --from; when scanning PATH, the scan's own exit code
     (1 gate failed, 3 scanner error), so an incomplete scan is never quietly documented.
