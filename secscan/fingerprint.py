@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from secscan import _python
 from secscan.findings import Finding, FindingKind
 from secscan.redact import Redactor
 
@@ -171,8 +172,8 @@ def _statement_text(
 
 def _parse(source: str) -> list[ast.stmt] | None:
     try:
-        return ast.parse(source).body
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return _python.parse(source).body
+    except _python.PARSE_ERRORS:
         return None
 
 

@@ -178,8 +178,16 @@ def scan(
         # asks for its URL (never for an image-only scan or a cached dependency result), and
         # the scanners get a request that carries the service, its source and digest.
         kinds = [s.kind for s, _ in runnable]
+        # A local mirror's index goes to the cache directory, never into the mirror (which
+        # may be part of the scanned tree); a cache directory inside the tree is not used.
+        index_dir = cache.directory if cache is not None else (cache_dir or default_cache_dir())
         with advisory_service.for_scan(
-            config, kinds, advisory_db=request.advisory_db, osv_url=request.osv_url
+            config,
+            kinds,
+            advisory_db=request.advisory_db,
+            osv_url=request.osv_url,
+            index_dir=index_dir,
+            use_index=not _inside(index_dir, root),
         ) as backend:
             served = request
             if backend is not None:
@@ -395,6 +403,11 @@ def _scan_sharded(
         components=tuple(dict.fromkeys(p for o in outcomes for p in o.components)),
         notes=tuple(dict.fromkeys(n for o in outcomes for n in o.notes)),
     )
+
+
+def _inside(directory: Path, root: Path) -> bool:
+    path = directory.expanduser().resolve()
+    return path == root or path.is_relative_to(root)
 
 
 def git_commit(root: Path) -> str | None:

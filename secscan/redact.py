@@ -14,7 +14,6 @@ rotate. The pipeline applies it before fingerprinting, caching, baselining and r
 from __future__ import annotations
 
 import bisect
-import io
 import math
 import re
 import threading
@@ -28,6 +27,7 @@ from typing import Protocol
 from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 from detect_secrets.plugins.base import RegexBasedDetector
 
+from secscan import _python
 from secscan.findings import (
     Finding,
     FindingKind,
@@ -392,12 +392,7 @@ _SKIP_TOKENS = frozenset(
 def _tokens(source: str) -> list[tokenize.TokenInfo]:
     """The tokens up to the first one the tokenizer rejects (a file that does not parse
     still has its literals before the error masked; the rest go through `find`)."""
-    out: list[tokenize.TokenInfo] = []
-    try:
-        out.extend(tokenize.generate_tokens(io.StringIO(source).readline))
-    except (tokenize.TokenError, SyntaxError):
-        pass
-    return out
+    return _python.tokens(source)
 
 
 def _line_starts(source: str) -> list[int]:

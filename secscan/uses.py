@@ -21,7 +21,7 @@ packages named up front, and fast (Django 5.1.4's `django` package: 0.49 s, 879 
 it sees neither scripts and test folders outside a package, nor literal
 `import_module`/`run_path` calls, nor links, and it needs the tree's top-level packages on
 `sys.path`; the question here is exactly about the files outside the product's packages.
-`ast.parse` is not thread-safe in CPython 3.11: every parse here holds one lock.
+`ast.parse` is not thread-safe in CPython 3.11: every parse goes through `_python`.
 """
 
 from __future__ import annotations
@@ -31,13 +31,13 @@ import os
 import posixpath
 import re
 import stat
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from secscan import _python
+
 #: Python files are parsed only up to this size (a bigger one is the size limit's business).
 MAX_PARSE_BYTES = 2 * 1024 * 1024
-_PARSE_LOCK = threading.Lock()
 _CALLS_BY_NAME = {"import_module", "__import__", "run_module"}
 _PY = (".py", ".pyw", ".pyi")
 #: Text that may load code by a call or a path in an expression (see `_Tree.targets`): a
@@ -167,9 +167,8 @@ def _read(path: Path) -> bytes | None:
 
 def _parse(data: bytes) -> ast.AST | None:
     try:
-        with _PARSE_LOCK:
-            return ast.parse(data)
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return _python.parse(data)
+    except _python.PARSE_ERRORS:
         return None
 
 

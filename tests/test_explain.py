@@ -128,6 +128,11 @@ def test_explain_command(
     ran = run_cli("explain", "B602")
     assert ran.code == 0, ran.err
     assert "What it is" in ran.out and "How to fix" in ran.out and "A.8.28" in ran.out
+    # What it is, why it matters and how to fix it lead; the compliance controls come last.
+    order = ["What it is", "Why it matters", "How to fix", "\nControls\n"]
+    assert [ran.out.index(h) for h in order] == sorted(ran.out.index(h) for h in order)
+    assert ran.out.index("A.8.28") > ran.out.index("\nControls\n")
+    assert "mapping rule" not in ran.out[: ran.out.index("\nControls\n")]
     assert "\x1b" not in ran.out
 
     out = tmp_path / "secscan-reports"

@@ -39,6 +39,7 @@ LAYERS: tuple[tuple[tuple[str, ...], ...], ...] = (
             "secscan._files",
             "secscan._text",
             "secscan._resources",
+            "secscan._python",
             "secscan._installed",
             "secscan.redact",
             "secscan.fingerprint",

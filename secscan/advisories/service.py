@@ -69,6 +69,8 @@ def for_scan(
     *,
     advisory_db: Path | None = None,
     osv_url: str | None = None,
+    index_dir: Path | None = None,
+    use_index: bool = True,
 ) -> Iterator[Served | None]:
     """The advisory service of a scan whose scanners are of `kinds`; with a local mirror, a
     loopback OSV server is up meanwhile. None: the request stays as asked.
@@ -76,6 +78,8 @@ def for_scan(
     Precedence: --advisory-db, `advisories.db`, `advisories.url` (a shared mirror), else the
     public OSV API (the scanner's default). A database that cannot be opened raises
     AdvisoryError before any scanner runs: scanning against nothing would look clean.
+    The mirror's index is kept in `index_dir` (the cache directory), never in the mirror;
+    `use_index=False` indexes it in memory only.
     """
     kinds = set(kinds)
     if not kinds & set(ADVISORY_KINDS):
@@ -83,7 +87,7 @@ def for_scan(
         return
     db = local_db(config, advisory_db)
     if db is not None:
-        store = AdvisoryStore.open(db)
+        store = AdvisoryStore.open(db, index_dir=index_dir, use_index=use_index)
         with ExitStack() as stack:
             server = LazyServer(store, stack)
             yield Served(

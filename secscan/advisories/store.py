@@ -17,14 +17,17 @@ from secscan import _files, _json
 from secscan._atomic import write_atomic
 from secscan.advisories import matcher
 from secscan.advisories.osv import Advisory, InvalidRecordError, parse_advisory, parse_timestamp
+from secscan.cache import Signer, default_dir
 from secscan.errors import AdvisoryError, ConfigError, ReportError
 from secscan.findings import AdvisorySource
 
 log = logging.getLogger(__name__)
 
-#: Kept inside the database directory so a copied mirror carries its index along.
-INDEX_FILE = ".secscan-index.json"
-INDEX_VERSION = 1
+#: Indexes live in the cache directory, one file per database, named by the database's
+#: resolved path: never inside the database, which may be part of a scanned tree (the scan
+#: would then write into the tree it judges, and read an index that tree's author wrote).
+INDEX_SUBDIR = "advisory-index"
+INDEX_VERSION = 2
 #: No single OSV record is this large (the biggest PyPI records are ~1 MB of version lists).
 MAX_RECORD_BYTES = 16 * 1024 * 1024
 #: How many parsed records a long-running server keeps in memory.
@@ -100,8 +103,19 @@ class AdvisoryStore:
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, db_dir: Path, *, write_index: bool = True) -> AdvisoryStore:
+    def open(
+        cls,
+        db_dir: Path,
+        *,
+        write_index: bool = True,
+        index_dir: Path | None = None,
+        use_index: bool = True,
+    ) -> AdvisoryStore:
         """Index db_dir (any nesting of *.json), reusing the saved index for unchanged files.
+
+        The index is kept in `index_dir` (default: the cache directory), sealed with the
+        cache's key; the database directory is only ever read. `use_index=False` indexes in
+        memory and saves nothing.
 
         A record that does not parse makes the whole database unusable: silently skipping it
         would hide its vulnerabilities (fail closed). `secscan advisories import` never writes one.
@@ -113,7 +127,8 @@ class AdvisoryStore:
                 "`secscan advisories import SRC --db DIR`)"
             )
         root = root.resolve()
-        saved = _load_index(root)
+        index = _Index(index_dir or default_dir(), root) if use_index else None
+        saved = index.load() if index is not None else {}
         entries: list[_Entry] = []
         bad: list[str] = []
         changed = False
@@ -136,8 +151,8 @@ class AdvisoryStore:
             )
         if saved:  # files that disappeared
             changed = True
-        if changed and write_index:
-            _save_index(root, entries)
+        if changed and write_index and index is not None:
+            index.save(entries)
         return cls(root, entries)
 
     def candidates(self, ecosystem: str, name: str) -> list[Advisory]:
@@ -281,28 +296,50 @@ def _index_file(root: Path, rel: str, size: int, mtime_ns: int) -> _Entry:
     )
 
 
-def _load_index(root: Path) -> dict[str, _Entry]:
-    path = root / INDEX_FILE
-    try:
-        data = _json.loads(path.read_text(encoding="utf-8"))
-        if data.get("version") != INDEX_VERSION:
+class _Index:
+    """One database's saved index: `<cache>/advisory-index/<sha256 of its path>.json`,
+    `<hex HMAC>\n<json>` like a cache entry, so only this user's secscan could have written
+    it (a forged index could call a record withdrawn)."""
+
+    def __init__(self, directory: Path, root: Path) -> None:
+        name = hashlib.sha256(str(root).encode()).hexdigest()[:40]
+        self.label = f"{INDEX_SUBDIR}/{name}"
+        self.path = directory / INDEX_SUBDIR / f"{name}.json"
+        self.root = root
+        self.signer = Signer(directory)
+
+    def load(self) -> dict[str, _Entry]:
+        try:
+            sealed = self.path.read_bytes()
+        except FileNotFoundError:
             return {}
-        rows = [_Entry.from_json(row) for row in data["entries"]]
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
-        log.warning("ignoring unreadable advisory index %s (%s); rebuilding it", path, e)
-        return {}
-    return {e.path: e for e in rows}
+        except OSError as e:
+            log.info("advisory index %s not read (%s); rebuilding it", self.path, e)
+            return {}
+        payload = self.signer.open(self.label, sealed)
+        if payload is None:
+            log.info("advisory index %s failed verification; rebuilding it", self.path)
+            return {}
+        try:
+            data = _json.loads(payload)
+            if data.get("version") != INDEX_VERSION or data.get("root") != str(self.root):
+                return {}
+            rows = [_Entry.from_json(row) for row in data["entries"]]
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            log.warning("ignoring unreadable advisory index %s (%s); rebuilding it", self.path, e)
+            return {}
+        return {e.path: e for e in rows}
 
-
-def _save_index(root: Path, entries: list[_Entry]) -> None:
-    payload = {
-        "version": INDEX_VERSION,
-        "entries": [e.to_json() for e in sorted(entries, key=lambda e: e.path)],
-    }
-    try:
-        write_atomic(root / INDEX_FILE, json.dumps(payload, separators=(",", ":")))
-    except ReportError as e:
-        # A read-only mirror still works: it is indexed in memory on every open.
-        log.info("advisory index not saved (%s); the database will be re-read next time", e)
+    def save(self, entries: list[_Entry]) -> None:
+        payload = {
+            "version": INDEX_VERSION,
+            "root": str(self.root),
+            "entries": [e.to_json() for e in sorted(entries, key=lambda e: e.path)],
+        }
+        sealed = self.signer.seal(self.label, json.dumps(payload, separators=(",", ":")).encode())
+        if sealed is None:
+            return  # no usable cache key: the database is indexed in memory on every open
+        try:
+            write_atomic(self.path, sealed, durable=False)
+        except ReportError as e:
+            log.info("advisory index not saved (%s); the database will be re-read next time", e)

@@ -104,11 +104,15 @@ def compliance_cmd(
 ) -> int:
     """Write the compliance evidence document for PATH (scanned now) or --from saved results.
 
+    PATH defaults to the current directory when --from is not given.
+
     Exit code: 0 once written from --from; when scanning PATH, the scan's own exit code
     (1 gate failed, 3 scanner error), so an incomplete scan is never quietly documented.
     """
-    if (path is None) == (from_file is None):
-        raise UsageError("give a PATH to scan or --from secscan-results.json (one of them)")
+    if path is not None and from_file is not None:
+        raise UsageError("give a PATH to scan or --from secscan-results.json, not both")
+    if from_file is None and path is None:
+        path = Path(".")
     now = pipeline.utcnow
     if from_file is not None:
         saved = read_results(from_file)

@@ -17,6 +17,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from secscan import _python
 from secscan.findings import NotAnalyzed
 
 Source = Literal[
@@ -629,8 +630,8 @@ def _parse_setup_py(root: Path, rel: str, max_bytes: int, out: Manifests) -> Non
     if text is None:
         return
     try:
-        tree = ast.parse(text, filename=rel)
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
+        tree = _python.parse(text, filename=rel)
+    except _python.PARSE_ERRORS as e:
         out.not_audited.append(
             NotAnalyzed(rel, f"does not parse as Python ({type(e).__name__}): not analyzed")
         )

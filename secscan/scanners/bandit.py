@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import io
 import json
 import logging
 import re
@@ -16,7 +15,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-from secscan import trust
+from secscan import _python, trust
 from secscan.config import Options
 from secscan.errors import ScannerError, ScannerOutputError
 from secscan.findings import (
@@ -70,20 +69,18 @@ def nosec_lines(source: bytes, resolve: Callable[[str], str | None]) -> dict[int
     `# nosec: bogus` is a blanket `# nosec`.
     """
     out: dict[int, Nosec] = {}
-    try:
-        for tok in tokenize.tokenize(io.BytesIO(source).readline):
-            if tok.type != tokenize.COMMENT:
-                continue
-            m = NOSEC_COMMENT.search(tok.string)
-            if not m:
-                continue
-            names = [t.group(1) for t in NOSEC_COMMENT_TESTS.finditer(m["tests"] or "")]
-            tests = frozenset(t for t in map(resolve, names) if t)
-            # Rebuilt from the words bandit reads: the rest of the comment is not kept.
-            directive = " ".join(["# nosec", *(n for n in names if n)])
-            out[tok.start[0]] = Nosec(directive[:MAX_DIRECTIVE], tests)
-    except (tokenize.TokenError, SyntaxError, UnicodeDecodeError, ValueError):
-        pass  # bandit stops reading comments where tokenizing stops, and so do we
+    # bandit stops reading comments where tokenizing stops, and so do we
+    for tok in _python.tokens(source):
+        if tok.type != tokenize.COMMENT:
+            continue
+        m = NOSEC_COMMENT.search(tok.string)
+        if not m:
+            continue
+        names = [t.group(1) for t in NOSEC_COMMENT_TESTS.finditer(m["tests"] or "")]
+        tests = frozenset(t for t in map(resolve, names) if t)
+        # Rebuilt from the words bandit reads: the rest of the comment is not kept.
+        directive = " ".join(["# nosec", *(n for n in names if n)])
+        out[tok.start[0]] = Nosec(directive[:MAX_DIRECTIVE], tests)
     return out
 
 

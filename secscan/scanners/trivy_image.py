@@ -750,7 +750,7 @@ class TrivyImageScanner(_trivy.TrivyScanner):
                 "not report an image as free of vulnerabilities it could not look up",
             )
         try:
-            return AdvisoryStore.open(Path(db_dir))
+            return AdvisoryStore.open(Path(db_dir), write_index=False)
         except AdvisoryError as e:
             raise ScannerError(self.name, e.diagnostics()) from e
 

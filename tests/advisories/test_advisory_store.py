@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from secscan.advisories import store as store_mod
-from secscan.advisories.store import INDEX_FILE, AdvisoryStore
+from secscan.advisories.store import INDEX_SUBDIR, AdvisoryStore
+from secscan.cache import default_dir
 from secscan.errors import AdvisoryError
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "osv" / "PyPI"
@@ -70,8 +71,10 @@ def test_get_by_id(db: Path) -> None:
 def test_reopen_uses_the_saved_index_and_reads_no_record(
     db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    files = _listing(db)
     AdvisoryStore.open(db)
-    assert (db / INDEX_FILE).is_file()
+    assert _listing(db) == files  # the database is only read: its index is in the cache
+    assert len(list((default_dir() / INDEX_SUBDIR).glob("*.json"))) == 1
     reads: list[str] = []
     real = store_mod._read_record
     monkeypatch.setattr(
@@ -84,6 +87,50 @@ def test_reopen_uses_the_saved_index_and_reads_no_record(
     assert sorted(reads) == sorted(
         f"PyPI/{f.name}" for f in DATA.glob("*.json") if '"name": "requests"' in f.read_text()
     )
+
+
+def _listing(root: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        p.relative_to(root).as_posix(): (
+            p.read_bytes() if p.is_file() else b"",
+            p.stat().st_mtime_ns,
+        )
+        for p in sorted(root.rglob("*"))
+    }
+
+
+def _withdrawn_index(db: Path, store: AdvisoryStore) -> dict[str, object]:
+    """An index as a tree's author would plant it: every record of db, each called withdrawn."""
+    rows = []
+    for rid in store.ids():
+        rel = store.path_of(rid)
+        assert rel is not None
+        st = (db / rel).stat()
+        rows.append([rel, st.st_size, st.st_mtime_ns, rid, "2020-01-01T00:00:00Z", 0.0, True,
+                     [["PyPI", "requests"]]])  # fmt: skip
+    return {"version": 2, "root": str(db.resolve()), "entries": rows}
+
+
+def test_an_index_not_written_by_this_secscan_is_ignored(db: Path) -> None:
+    store = AdvisoryStore.open(db, use_index=False)
+    forged = json.dumps(_withdrawn_index(db, store))
+    # in the database, where secscan kept it before (a scanned tree can hold one) ...
+    (db / ".secscan-index.json").write_text(forged)
+    assert [a.id for a in AdvisoryStore.open(db).query("PyPI", "requests", "2.19.0")] == (
+        REQUESTS_2_19_0
+    )
+    # ... and over the real one in the cache, without the cache's key
+    (index,) = (default_dir() / INDEX_SUBDIR).glob("*.json")
+    index.write_text("0" * 64 + "\n" + forged)
+    assert [a.id for a in AdvisoryStore.open(db).query("PyPI", "requests", "2.19.0")] == (
+        REQUESTS_2_19_0
+    )
+
+
+def test_without_the_index_nothing_is_saved(db: Path) -> None:
+    store = AdvisoryStore.open(db, use_index=False)
+    assert not (default_dir() / INDEX_SUBDIR).exists()
+    assert [a.id for a in store.query("PyPI", "requests", "2.19.0")] == REQUESTS_2_19_0
 
 
 def test_index_follows_added_changed_and_removed_files(db: Path) -> None:
@@ -120,12 +167,12 @@ def test_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
 def test_read_only_database_still_opens(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from secscan.errors import ReportError
 
-    def refuse(path: Path, data: str | bytes) -> None:
+    def refuse(path: Path, data: str | bytes, *, durable: bool = True) -> None:
         raise ReportError("read-only file system")
 
     monkeypatch.setattr(store_mod, "write_atomic", refuse)
     store = AdvisoryStore.open(db)
-    assert not (db / INDEX_FILE).exists()
+    assert not (default_dir() / INDEX_SUBDIR).exists()
     assert [a.id for a in store.query("PyPI", "requests", "2.19.0")] == REQUESTS_2_19_0
 
 

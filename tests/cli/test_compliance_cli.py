@@ -50,15 +50,19 @@ def test_unknown_framework_and_bad_usage_exit_2(
 ) -> None:
     r = run_cli("compliance", "--from", str(SAMPLE), "--framework", "pci-dss", "-o", "-")
     assert r.code == 2 and "judged: " in r.err
-    assert run_cli("compliance").code == 2  # neither PATH nor --from
     assert run_cli("compliance", str(tmp_path), "--from", str(SAMPLE)).code == 2
     r = run_cli("compliance", "--from", str(SAMPLE), "-o", str(tmp_path / "x.html"))
     assert r.code == 2  # -o with two frameworks
 
 
 @pytest.mark.integration
-def test_scan_path_then_document(run_cli: Callable[..., Any], tmp_path: Path) -> None:
-    """PATH mode runs the real scan and judge, and exits like `secscan scan` would."""
+@pytest.mark.parametrize("where", ["path", "current-directory"])
+def test_scan_path_then_document(
+    run_cli: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """PATH mode runs the real scan and judge, and exits like `secscan scan` would; with
+    neither PATH nor --from it scans the current directory (as the README shows both
+    optional)."""
     project = tmp_path / "proj"
     project.mkdir()
     (project / ".secscan.yaml").write_text("version: 1\nscanners: [bandit]\n")
@@ -66,9 +70,11 @@ def test_scan_path_then_document(run_cli: Callable[..., Any], tmp_path: Path) ->
         "import subprocess\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
     )
     out = tmp_path / "doc.json"
+    if where == "current-directory":
+        monkeypatch.chdir(project)
     r = run_cli(
         "compliance",
-        str(project),
+        *([str(project)] if where == "path" else []),
         "--framework",
         "iso27001-2022",
         "--format",
@@ -78,6 +84,7 @@ def test_scan_path_then_document(run_cli: Callable[..., Any], tmp_path: Path) ->
     )
     assert r.code == 1, r.err  # the gate failed on the shell=True finding
     doc = json.loads(out.read_text())
+    assert Path(doc["scope"]["root"]).name == "proj"  # the scanned directory
     runs = {s["scanner"]: s for s in doc["scanners"]}
     assert runs["bandit"]["status"] == "ok" and runs["bandit"]["tool_version"]
     states = {c["id"]: c["state"] for c in doc["controls"]}

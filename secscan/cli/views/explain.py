@@ -1,8 +1,10 @@
-"""`secscan explain` as text: what it is, why it matters, the controls and why, how to fix."""
+"""`secscan explain` as text: what it is, why it matters, how to fix, where; the compliance
+controls it evidences last."""
 
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
 
 from rich.text import Text
 
@@ -80,26 +82,18 @@ def render(ex: Explanation, *, links: Links | None = None) -> Text:
     if rule.cwe:
         cwes = (f"CWE-{c} (https://cwe.mitre.org/data/definitions/{c}.html)" for c in rule.cwe)
         why.append("Weakness: " + ", ".join(cwes) + ".")
-    if not ex.controls:
+    if ex.controls:
+        frameworks = {n.control.split(":", 1)[0] for n in ex.controls}
+        why.append(
+            f"The policy maps it to {len(ex.controls)} control(s) of {len(frameworks)} "
+            "framework(s) (listed at the end): a finding like this is evidence against them."
+        )
+    else:
         why.append(
             "The policy maps findings like this to no control; they still count "
             "against the gate's severity thresholds."
         )
     out.append(_para(" ".join(why) or "No severity or weakness is recorded for it.") + "\n")
-    # One mapping rule names several controls for one reason: say the reason once.
-    by_rule: dict[str, list[ControlNote]] = {}
-    for note in ex.controls:
-        by_rule.setdefault(note.mapping_rule, []).append(note)
-    for rule_id, notes in by_rule.items():
-        out.append("\n")
-        for note in notes:
-            out.append("  ")
-            out.append(safe_text(note.control), style="bold")
-            if note.title:
-                out.append(f"  {safe_text(note.title)}")
-            out.append("\n")
-        out.append(f"    why (mapping rule {safe_text(rule_id)}):\n", style="dim")
-        out.append(_para(notes[0].rationale, "    ") + "\n")
 
     heading("How to fix")
     fix = ex.fix or "No fix guidance is recorded for this rule; see the references."
@@ -133,4 +127,25 @@ def render(ex: Explanation, *, links: Links | None = None) -> Text:
         heading("References")
         for ref in rule.references:
             out.append(f"  {safe_text(ref)}\n")
+
+    if ex.controls:
+        _controls(out, ex.controls, heading)
     return out
+
+
+def _controls(out: Text, controls: tuple[ControlNote, ...], heading: Callable[[str], None]) -> None:
+    """Last: the compliance controls a finding like this evidences. One mapping rule names
+    several controls for one reason: the controls on a line or a few, the reason once."""
+    heading("Controls")
+    by_rule: dict[str, list[ControlNote]] = {}
+    for note in controls:
+        by_rule.setdefault(note.mapping_rule, []).append(note)
+    for rule_id, notes in by_rule.items():
+        for note in notes:
+            out.append("  ")
+            out.append(safe_text(note.control), style="bold")
+            if note.title:
+                out.append(f"  {safe_text(note.title)}")
+            out.append("\n")
+        out.append(f"    why (mapping rule {safe_text(rule_id)}):\n", style="dim")
+        out.append(_para(notes[0].rationale, "    ") + "\n")

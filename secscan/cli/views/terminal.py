@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import PurePath
 
 from secscan.fates import gaps_by_type
 from secscan.findings import APART_SCOPES, Finding, RunStatus, Severity, headline_order
 from secscan.results import SavedResults
 
 TOP = 10
+#: Report files named on the "reports:" line; the rest are counted (`secscan ci` writes 30+).
+REPORTS_SHOWN = 3
 
 
 def summary(saved: SavedResults, written: Sequence[str] = (), *, top: int = TOP) -> str:
@@ -76,7 +79,7 @@ def summary(saved: SavedResults, written: Sequence[str] = (), *, top: int = TOP)
                 + (f" ({f.scope.value})" if f.scope in APART_SCOPES else "")
             )
     if written:
-        lines.append("  reports: " + ", ".join(written))
+        lines.append("  reports: " + reports_line(written))
     if decision is not None:
         if decision.baseline is not None:
             new = len(decision.new_fingerprints or ())
@@ -95,6 +98,21 @@ def summary(saved: SavedResults, written: Sequence[str] = (), *, top: int = TOP)
 def _counts(findings: Sequence[Finding]) -> str:
     by_sev = Counter(f.severity for f in findings)
     return ", ".join(f"{s.value} {by_sev.get(s, 0)}" for s in sorted(Severity, reverse=True))
+
+
+def reports_line(written: Sequence[str]) -> str:
+    """The files written, short: a handful by name, the rest counted, and where they all are
+    (a `ci` run's 30-odd paths made one ~1,000-character line)."""
+    folders = list(dict.fromkeys(str(PurePath(w).parent) for w in written))
+    names = [PurePath(w).name for w in written] if len(folders) == 1 else list(written)
+    shown = ", ".join(safe_text(n) for n in names[:REPORTS_SHOWN])
+    if len(names) <= REPORTS_SHOWN:
+        where = f" in {safe_text(folders[0])}/" if len(folders) == 1 else ""
+        return f"{shown}{where}"
+    rest = len(names) - REPORTS_SHOWN
+    if len(folders) == 1:
+        return f"{len(names)} files in {safe_text(folders[0])}/ ({shown} and {rest} more)"
+    return f"{len(names)} files ({shown} and {rest} more)"
 
 
 def safe_text(text: str) -> str:

@@ -1,0 +1,46 @@
+"""Python source parsed and tokenized one thread at a time.
+
+CPython 3.11's `ast.parse` is not thread-safe: the C code that builds the Python AST objects
+keeps its recursion depth in interpreter-wide state, so two threads parsing at once fail with
+`SystemError: AST constructor recursion depth mismatch` (or worse), and the scanners run in
+threads (pipeline.scan, a sharded scanner's shards). Every parse and tokenize in secscan goes
+through here, behind one lock; tests/test_thread_safety.py fails on any other call site.
+
+Tokenizing is pure Python in 3.11 and the GIL already runs it one thread at a time, so the
+lock costs it nothing; 3.12 moved it to the C tokenizer, and it is kept behind the lock so that
+no future interpreter change makes a call site unsafe again.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import threading
+import tokenize
+
+_LOCK = threading.Lock()
+
+#: What a parse of hostile or broken source may raise (deep nesting: RecursionError).
+PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
+
+
+def parse(source: str | bytes, filename: str = "<unknown>") -> ast.Module:
+    """`ast.parse`, one thread at a time; raises what it raises (see PARSE_ERRORS)."""
+    with _LOCK:
+        return ast.parse(source, filename=filename)
+
+
+def tokens(source: str | bytes) -> list[tokenize.TokenInfo]:
+    """The tokens of `source` up to the first one the tokenizer rejects. Bytes are decoded
+    as Python decodes a file (PEP 263 coding line, BOM); a bad encoding gives no tokens."""
+    out: list[tokenize.TokenInfo] = []
+    if isinstance(source, bytes):
+        stream = tokenize.tokenize(io.BytesIO(source).readline)
+    else:
+        stream = tokenize.generate_tokens(io.StringIO(source).readline)
+    with _LOCK:
+        try:
+            out.extend(stream)
+        except (tokenize.TokenError, SyntaxError, UnicodeDecodeError, ValueError):
+            pass
+    return out
