@@ -8,7 +8,7 @@ import click
 
 from secscan import pipeline
 from secscan._atomic import write_atomic
-from secscan.cli._options import report_dir
+from secscan.cli._options import report_dir, write_reports
 from secscan.config import Config
 from secscan.errors import ReportError, UsageError
 from secscan.merge import merge
@@ -100,9 +100,6 @@ def report(
 
     out = report_dir(output_dir, Config())
     rendered_at = pipeline.utcnow()
-    for name in dict.fromkeys(formats):
-        for filename, text in FORMATS[name].outputs(saved, rendered_at).items():
-            target = out / filename
-            write_atomic(target, text)
-            click.echo(f"wrote {target}")
+    for target in write_reports(saved, out, dict.fromkeys(formats), rendered_at):
+        click.echo(f"wrote {target}")
     return 0

@@ -126,7 +126,7 @@ REGISTRY: tuple[Format, ...] = (
         files="render_files",
     ),
     Format("cyclonedx", "secscan-sbom.cdx.json", "secscan.report.cyclonedx"),
-    Format("openvex", "secscan.openvex.json", "secscan.report.openvex"),
+    Format("openvex", "secscan.openvex.json", "secscan.report.openvex", files="render_files"),
     Format("oscal", "secscan-oscal.json", "secscan.report.oscal"),
     Format(
         "html", "compliance-{id}.html", "secscan.report.compliance", _C, "render_html", trends=True

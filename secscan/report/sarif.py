@@ -21,7 +21,7 @@ from secscan._text import json_visible
 from secscan.errors import ReportError
 from secscan.findings import Confidence, Finding, FindingKind, RunStatus, ScannerRun, Severity
 from secscan.report._jinja import web_url
-from secscan.report.model import FindingView, ReportModel, RunView, build
+from secscan.report.model import FindingView, ReportModel, RunView, build, repository_base
 from secscan.results import SavedResults
 from secscan.scanners import registry
 from secscan.scanners.base import Scanner
@@ -319,18 +319,10 @@ class _Base:
 
 
 def _base(model: ReportModel) -> _Base:
-    result = model.saved.result
-    tops = {v for k, v in result.metadata if k == vcs.TOPLEVEL_KEY}
-    if len(tops) == 1:
-        (top,) = tops
-        try:
-            rel = PurePosixPath(result.root).relative_to(PurePosixPath(top))
-        except ValueError:
-            rel = None
-        if rel is not None:
-            prefix = "" if rel.as_posix() == "." else rel.as_posix() + "/"
-            return _Base(_root_location(top), prefix, top)
-    return _Base(_root_location(result.root))
+    base = repository_base(model.saved)
+    if base.toplevel is not None:
+        return _Base(_root_location(base.toplevel), base.prefix, base.toplevel)
+    return _Base(_root_location(base.root))
 
 
 def _provenance(model: ReportModel, base: _Base) -> list[Json] | None:
