@@ -12,11 +12,11 @@ from secscan.cli._options import report_dir, write_reports
 from secscan.config import Config
 from secscan.errors import ReportError, UsageError
 from secscan.merge import merge
-from secscan.report import FORMATS
+from secscan.report import CI_FORMATS, FORMATS
 from secscan.results import SavedResults, dumps, loads
 
 #: Without --format, a saved result is rendered to everything but itself.
-DEFAULT_FORMATS = tuple(name for name in FORMATS if name != "json")
+DEFAULT_FORMATS = tuple(name for name in CI_FORMATS if name != "json")
 
 
 def read_results(path: Path) -> SavedResults:
