@@ -172,8 +172,16 @@ def write_reports(
     """Render and write each named format; returns the paths written."""
     written = []
     for name in names:
-        for filename, text in FORMATS[name].outputs(saved, now, trends).items():
+        fmt = FORMATS[name]
+        outputs = fmt.outputs(saved, now, trends)
+        for filename, text in outputs.items():
             target = folder / filename
             write_atomic(target, text)
             written.append(str(target))
+        # A file this format wrote on an earlier run but not now (a DefectDojo file of a
+        # scanner that failed this time, an OpenVEX document with nothing to state) would be
+        # uploaded again as if current: it goes.
+        for stale in sorted(folder.glob(fmt.pattern)):
+            if stale.name not in outputs and (stale.is_file() or stale.is_symlink()):
+                stale.unlink()
     return written

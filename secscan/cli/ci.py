@@ -26,7 +26,7 @@ from secscan.config import Config
 from secscan.errors import ReportError, UsageError
 from secscan.history.model import Source
 from secscan.policy import judge
-from secscan.report import FORMATS
+from secscan.report import CI_FORMATS, FORMATS
 from secscan.results import SavedResults
 from secscan.scanners import load_config
 
@@ -215,7 +215,7 @@ def _run(
         from_tree=True if chosen else None,
     )
     rendered_at = now()
-    written = write_reports(saved, folder, FORMATS, rendered_at, recorded.trends)
+    written = write_reports(saved, folder, CI_FORMATS, rendered_at, recorded.trends)
 
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary and "markdown" in FORMATS:

@@ -8,15 +8,15 @@ import click
 
 from secscan import pipeline
 from secscan._atomic import write_atomic
-from secscan.cli._options import report_dir
+from secscan.cli._options import report_dir, write_reports
 from secscan.config import Config
 from secscan.errors import UsageError
 from secscan.merge import merge
-from secscan.report import FORMATS
+from secscan.report import CI_FORMATS, FORMATS
 from secscan.results import SavedResults, dumps, load
 
 #: Without --format, a saved result is rendered to everything but itself.
-DEFAULT_FORMATS = tuple(name for name in FORMATS if name != "json")
+DEFAULT_FORMATS = tuple(name for name in CI_FORMATS if name != "json")
 
 
 def read_results(path: Path) -> SavedResults:
@@ -96,9 +96,6 @@ def report(
 
     out = report_dir(output_dir, Config())
     rendered_at = pipeline.utcnow()
-    for name in dict.fromkeys(formats):
-        for filename, text in FORMATS[name].outputs(saved, rendered_at).items():
-            target = out / filename
-            write_atomic(target, text)
-            click.echo(f"wrote {target}")
+    for target in write_reports(saved, out, dict.fromkeys(formats), rendered_at):
+        click.echo(f"wrote {target}")
     return 0

@@ -43,6 +43,9 @@ class Format:
     files: str | None = None
     #: The renderer also takes `trends=` (a history's view of the branch) and draws them.
     trends: bool = False
+    #: Written only when asked for by name (an older version of another format), not by
+    #: `secscan ci`, which writes every other format.
+    on_request: bool = False
 
     def renderer(self) -> Callable[..., str]:
         fn: Callable[..., str] = getattr(importlib.import_module(self.module), self.function)
@@ -126,14 +129,29 @@ REGISTRY: tuple[Format, ...] = (
         files="render_files",
     ),
     Format("cyclonedx", "secscan-sbom.cdx.json", "secscan.report.cyclonedx"),
-    Format("openvex", "secscan.openvex.json", "secscan.report.openvex"),
+    Format("openvex", "secscan.openvex.json", "secscan.report.openvex", files="render_files"),
     Format("oscal", "secscan-oscal.json", "secscan.report.oscal"),
+    Format(
+        "oscal-1.0.6",
+        "secscan-oscal-1.0.6.json",
+        "secscan.report.oscal",
+        function="render_legacy",
+        on_request=True,
+    ),
     Format(
         "html", "compliance-{id}.html", "secscan.report.compliance", _C, "render_html", trends=True
     ),
     Format("markdown", "compliance-{id}.md", "secscan.report.compliance", _C, "render_markdown"),
     Format("json", "compliance-{id}.json", "secscan.report.compliance", _C, "render_json"),
     Format("oscal", "compliance-{id}.oscal.json", "secscan.report.oscal", _C, "render_view"),
+    Format(
+        "oscal-1.0.6",
+        "compliance-{id}.oscal-1.0.6.json",
+        "secscan.report.oscal",
+        _C,
+        "render_view_legacy",
+        on_request=True,
+    ),
 )
 
 
@@ -143,5 +161,7 @@ def formats(kind: Kind) -> dict[str, Format]:
 
 #: Scan-report formats by name: `--format` of scan, report and ci; the config's `formats`.
 FORMATS: dict[str, Format] = formats(Kind.SCAN)
+#: What `secscan ci` writes: every scan format but those written only on request.
+CI_FORMATS: tuple[str, ...] = tuple(n for n, f in FORMATS.items() if not f.on_request)
 #: Compliance-document formats by name: `secscan compliance --format`.
 COMPLIANCE_FORMATS: dict[str, Format] = formats(Kind.COMPLIANCE)

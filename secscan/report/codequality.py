@@ -11,7 +11,7 @@ from typing import Any
 from secscan import _json
 from secscan._text import json_visible
 from secscan.findings import Severity
-from secscan.report.model import FindingView, build
+from secscan.report.model import FindingView, RepositoryBase, build, repository_base
 from secscan.results import SavedResults
 
 #: Code Climate's severities; GitLab shows blocker and critical as the worst.
@@ -26,11 +26,13 @@ _MAX_DESCRIPTION = 1000
 
 
 def render(saved: SavedResults, now: datetime) -> str:
-    issues = [_issue(fv) for fv in build(saved, now).open_findings]
+    # Paths relative to the repository's top directory, where GitLab looks for the files.
+    base = repository_base(saved)
+    issues = [_issue(fv, base) for fv in build(saved, now).open_findings]
     return json_visible(_json.dumps_indented(issues, ensure_ascii=False)) + "\n"
 
 
-def _issue(fv: FindingView) -> dict[str, Any]:
+def _issue(fv: FindingView, base: RepositoryBase) -> dict[str, Any]:
     f = fv.finding
     text = f.title or f.message or f.rule_id
     if f.package is not None:
@@ -43,5 +45,8 @@ def _issue(fv: FindingView) -> dict[str, Any]:
         "check_name": f"{f.scanner}/{f.rule_id}",
         "fingerprint": f.fingerprint,
         "severity": SEVERITY[f.severity],
-        "location": {"path": f.location.path, "lines": {"begin": f.location.start_line or 1}},
+        "location": {
+            "path": base.path(f.location.path),
+            "lines": {"begin": f.location.start_line or 1},
+        },
     }

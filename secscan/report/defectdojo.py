@@ -13,7 +13,7 @@ from typing import Any
 from secscan import _json
 from secscan._text import json_visible
 from secscan.findings import Finding, FindingKind, RunStatus, Severity
-from secscan.report.model import FindingView, ReportModel, build
+from secscan.report.model import FindingView, ReportModel, RepositoryBase, build, repository_base
 from secscan.results import SavedResults
 
 #: DefectDojo's SEVERITY_CHOICES, exactly so capitalised (anything else is rejected).
@@ -36,12 +36,31 @@ def render(saved: SavedResults, now: datetime) -> str:
 
 
 def render_files(saved: SavedResults, now: datetime) -> dict[str, str]:
-    """File name -> content, one per scanner that ran, so each keeps its own Test on re-import."""
+    """File name -> content, one per scanner that finished, so each keeps its own Test on
+    re-import.
+
+    A scanner that failed (even part-way) or was skipped gets no file: re-imported with
+    `close_old_findings=true`, an empty or partial file would close the findings it did not
+    see. Its Test in DefectDojo stays as the last complete run left it; the CLI removes a
+    stale file of it from an earlier run (see `complete_scanners`).
+    """
     model = build(saved, now)
+    done = complete_scanners(saved)
     return {
         FILENAME.format(scanner=_safe(name)): _dumps(_report(model, name))
         for name in model.scanners
+        if name in done
     }
+
+
+def complete_scanners(saved: SavedResults) -> frozenset[str]:
+    """Scanners every run of which finished (status ok)."""
+    runs = saved.result.runs
+    return frozenset(
+        r.scanner
+        for r in runs
+        if all(o.status is RunStatus.OK for o in runs if o.scanner == r.scanner)
+    )
 
 
 def _report(model: ReportModel, scanner: str | None) -> dict[str, Any]:
@@ -49,7 +68,10 @@ def _report(model: ReportModel, scanner: str | None) -> dict[str, Any]:
     views = [fv for fv in model.findings if scanner is None or fv.finding.scanner == scanner]
     versions = sorted({r.run.tool_version for r in runs if r.run.tool_version})
     failed = [r.run for r in runs if r.failed]
-    description = f"secscan {model.saved.result.secscan_version} scan of {model.saved.result.root}"
+    base = repository_base(model.saved)
+    description = f"secscan {model.saved.result.secscan_version} scan of {base.scanned}" + (
+        "; file paths are relative to the repository's top directory" if base.toplevel else ""
+    )
     if failed:
         description += "; INCOMPLETE: " + "; ".join(
             f"{r.scanner} failed: {r.error or '?'}" for r in failed
@@ -66,11 +88,11 @@ def _report(model: ReportModel, scanner: str | None) -> dict[str, Any]:
         "description": description,
         "static_tool": True,
         "dynamic_tool": False,
-        "findings": [_finding(fv, model) for fv in views],
+        "findings": [_finding(fv, model, base) for fv in views],
     }
 
 
-def _finding(fv: FindingView, model: ReportModel) -> dict[str, Any]:
+def _finding(fv: FindingView, model: ReportModel, base: RepositoryBase) -> dict[str, Any]:
     f = fv.finding
     out: dict[str, Any] = {
         "title": _title(f),
@@ -78,7 +100,7 @@ def _finding(fv: FindingView, model: ReportModel) -> dict[str, Any]:
         "description": f.message or f.title or f.rule_id,
         "unique_id_from_tool": f.fingerprint,
         "vuln_id_from_tool": f.rule_id,
-        "file_path": f.location.path,
+        "file_path": base.path(f.location.path),
         "static_finding": f.kind in _STATIC,
         "dynamic_finding": False,
         "active": True,

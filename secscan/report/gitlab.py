@@ -19,7 +19,7 @@ from secscan._text import without_surrogates
 from secscan.errors import UsageError
 from secscan.findings import Finding, FindingKind, RunStatus, ScannerRun, Severity
 from secscan.report._jinja import web_url
-from secscan.report.model import FindingView, ReportModel, build
+from secscan.report.model import FindingView, ReportModel, RepositoryBase, build, repository_base
 from secscan.results import SavedResults
 
 #: The schema versions secscan writes (their schemas are vendored in the tests). GitLab accepts
@@ -142,16 +142,19 @@ def document(model: ReportModel, report: ReportType, schema_version: str) -> dic
             f"{', '.join(SCHEMA_VERSIONS)}"
         )
     views = [fv for fv in model.findings if report.accepts(fv.finding)]
-    vulns = [_vulnerability(fv, report, model) for fv in views]
+    # Paths are relative to the repository's top directory (GitLab links them to its files),
+    # whichever folder of it was scanned; the scan's messages name that folder.
+    base = repository_base(model.saved)
+    vulns = [_vulnerability(fv, report, model, base) for fv in views]
     out: dict[str, Any] = {
         "version": schema_version,
         "schema": _SCHEMA_URL.format(version=schema_version, name=report.stem),
-        "scan": _scan(model, report, views),
+        "scan": _scan(model, report, views, base),
         "vulnerabilities": vulns,
-        "remediations": [r for fv in views if (r := _remediation(fv.finding)) is not None],
+        "remediations": [r for fv in views if (r := _remediation(fv.finding, base)) is not None],
     }
     if report is DEPENDENCY_SCANNING:
-        out["dependency_files"] = _dependency_files(views)
+        out["dependency_files"] = _dependency_files(views, base)
     return out
 
 
@@ -198,7 +201,9 @@ def _primary_identifier(f: Finding) -> dict[str, str]:
     return ident
 
 
-def _vulnerability(fv: FindingView, report: ReportType, model: ReportModel) -> dict[str, Any]:
+def _vulnerability(
+    fv: FindingView, report: ReportType, model: ReportModel, base: RepositoryBase
+) -> dict[str, Any]:
     f = fv.finding
     vuln: dict[str, Any] = {
         "id": vulnerability_id(f),
@@ -207,7 +212,7 @@ def _vulnerability(fv: FindingView, report: ReportType, model: ReportModel) -> d
         "severity": SEVERITY[f.severity],
         "solution": _clip(_solution(f), _MAX_SOLUTION),
         "identifiers": identifiers(f),
-        "location": _location(f, report, model),
+        "location": _location(f, report, model, base),
     }
     links = [{"url": u} for u in dict.fromkeys(f.references) if web_url(u) is not None]
     if links:
@@ -238,17 +243,19 @@ def _solution(f: Finding) -> str:
     return "See the rule's documentation."
 
 
-def _location(f: Finding, report: ReportType, model: ReportModel) -> dict[str, Any]:
+def _location(
+    f: Finding, report: ReportType, model: ReportModel, base: RepositoryBase
+) -> dict[str, Any]:
     loc = f.location
     if report is DEPENDENCY_SCANNING and f.package is not None:
-        return {"file": loc.path, "dependency": _dependency(f)}
+        return {"file": base.path(loc.path), "dependency": _dependency(f)}
     if report is CONTAINER_SCANNING and f.package is not None:
         return {
             "dependency": _dependency(f),
             "operating_system": f.package.ecosystem or "unknown",
             "image": f.resource or loc.path.removeprefix("image:") or "unknown",
         }
-    out: dict[str, Any] = {"file": loc.path}
+    out: dict[str, Any] = {"file": base.path(loc.path)}
     if loc.start_line:
         out["start_line"] = loc.start_line
         out["end_line"] = max(loc.end_line or loc.start_line, loc.start_line)
@@ -262,7 +269,7 @@ def _dependency(f: Finding) -> dict[str, Any]:
     return {"package": {"name": f.package.name}, "version": f.package.version}
 
 
-def _remediation(f: Finding) -> dict[str, Any] | None:
+def _remediation(f: Finding, base: RepositoryBase) -> dict[str, Any] | None:
     """A one-line patch raising the pin, when the finding names the pin line and a fix exists.
 
     The diff has no context lines (the report holds only the pinned line), so it applies with
@@ -278,9 +285,9 @@ def _remediation(f: Finding) -> dict[str, Any] | None:
         return None
     fixed = p.fixed_versions[0]
     new = line.replace(f"=={p.version}", f"=={fixed}", 1)
-    n = loc.start_line
+    n, path = loc.start_line, base.path(loc.path)
     diff = (
-        f"diff --git a/{loc.path} b/{loc.path}\n--- a/{loc.path}\n+++ b/{loc.path}\n"
+        f"diff --git a/{path} b/{path}\n--- a/{path}\n+++ b/{path}\n"
         f"@@ -{n} +{n} @@\n-{line}\n+{new}\n"
     )
     return {
@@ -290,12 +297,14 @@ def _remediation(f: Finding) -> dict[str, Any] | None:
     }
 
 
-def _dependency_files(views: Sequence[FindingView]) -> list[dict[str, Any]]:
+def _dependency_files(views: Sequence[FindingView], base: RepositoryBase) -> list[dict[str, Any]]:
     files: dict[str, dict[tuple[str, str], Finding]] = {}
     for fv in views:
         f = fv.finding
         if f.package is not None:
-            files.setdefault(f.location.path, {})[(f.package.name, f.package.version)] = f
+            files.setdefault(base.path(f.location.path), {})[
+                (f.package.name, f.package.version)
+            ] = f
     return [
         {
             "path": path,
@@ -308,7 +317,9 @@ def _dependency_files(views: Sequence[FindingView]) -> list[dict[str, Any]]:
     ]
 
 
-def _scan(model: ReportModel, report: ReportType, views: Sequence[FindingView]) -> dict[str, Any]:
+def _scan(
+    model: ReportModel, report: ReportType, views: Sequence[FindingView], base: RepositoryBase
+) -> dict[str, Any]:
     result = model.saved.result
     runs = [r for r in result.runs if r.kind in report.kinds]
     if report is SAST:  # an image scanner's non-package findings are shown here too
@@ -317,7 +328,11 @@ def _scan(model: ReportModel, report: ReportType, views: Sequence[FindingView]) 
             for r in result.runs
             if r.kind is FindingKind.IMAGE and any(f.package is None for f in r.findings)
         ]
-    messages = [_message(r) for r in sorted(runs, key=lambda r: r.scanner)]
+    where = "the repository's top directory" if base.toplevel is not None else "the scan root"
+    messages = [
+        {"level": "info", "value": f"scanned {base.scanned}; paths are relative to {where}"},
+        *(_message(r) for r in sorted(runs, key=lambda r: r.scanner)),
+    ]
     failed = [r for r in runs if r.status is RunStatus.ERROR]
     if not runs:
         # Nothing assessed this report type: never a clean "success" GitLab would read as

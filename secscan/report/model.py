@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
+from pathlib import PurePosixPath
 
+from secscan import vcs
 from secscan.fates import counts, gaps_by_type
 from secscan.findings import (
     APART_SCOPES,
@@ -344,6 +346,51 @@ def control_key(framework: str, control_id: str) -> str:
 #: The last model built, with the results and clock it was built from: a run writes several
 #: formats (and the terminal summary) of one scan, and each asks for the same model.
 _last: tuple[SavedResults, datetime, ReportModel] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RepositoryBase:
+    """Where report paths start: the repository's top directory when the scan root is inside a
+    git work tree (a finding's path then carries the root's `prefix`, so a scan of
+    `services/shop` reports `services/shop/app/db.py` and links to the repository's file),
+    else the scan root itself (`toplevel` None, no prefix)."""
+
+    #: The scan root as recorded (absolute on a live scan).
+    root: str
+    toplevel: str | None = None
+    #: The scan root relative to `toplevel`, with a trailing "/" ("" at the top).
+    prefix: str = ""
+
+    def path(self, path: str) -> str:
+        """A finding's path (relative to the scan root) relative to the repository instead.
+        Absolute paths and pseudo-paths (`image:python:3.11`) are kept as they are."""
+        p = PurePosixPath(path)
+        if not self.prefix or not p.parts or p.is_absolute() or ":" in p.parts[0]:
+            return path
+        return self.prefix + p.as_posix()
+
+    @property
+    def scanned(self) -> str:
+        """The scanned folder as the paths read it: relative to the repository ("." at its
+        top), or the scan root itself outside git."""
+        if self.toplevel is None:
+            return self.root
+        return self.prefix.rstrip("/") or "."
+
+
+def repository_base(saved: SavedResults) -> RepositoryBase:
+    result = saved.result
+    tops = {v for k, v in result.metadata if k == vcs.TOPLEVEL_KEY}
+    if len(tops) == 1:
+        (top,) = tops
+        try:
+            rel = PurePosixPath(result.root).relative_to(PurePosixPath(top))
+        except ValueError:
+            rel = None
+        if rel is not None:
+            prefix = "" if rel.as_posix() == "." else rel.as_posix() + "/"
+            return RepositoryBase(result.root, top, prefix)
+    return RepositoryBase(result.root)
 
 
 def build(saved: SavedResults, now: datetime) -> ReportModel:

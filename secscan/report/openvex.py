@@ -19,6 +19,7 @@ from secscan.report.model import FindingView, ReportModel, build
 from secscan.results import SavedResults
 
 CONTEXT = "https://openvex.dev/ns/v0.2.0"
+FILENAME = "secscan.openvex.json"
 NAMESPACE = uuid.UUID("6b1f3c7a-0d0e-5f3a-9e64-0a6e7c2b9d11")
 
 
@@ -26,6 +27,15 @@ def render(saved: SavedResults, now: datetime) -> str:
     return (
         json_visible(_json.dumps_indented(document(build(saved, now)), ensure_ascii=False)) + "\n"
     )
+
+
+def render_files(saved: SavedResults, now: datetime) -> dict[str, str]:
+    """The document, or no file when it would state nothing: OpenVEX asks for at least one
+    statement (`minItems: 1`), and an empty document tells a VEX consumer nothing."""
+    doc = document(build(saved, now))
+    if not doc["statements"]:
+        return {}
+    return {FILENAME: _json.dumps_indented(doc, ensure_ascii=False) + "\n"}
 
 
 def document(model: ReportModel) -> dict[str, Any]:
@@ -49,8 +59,7 @@ def document(model: ReportModel) -> dict[str, Any]:
         key=lambda s: (s["vulnerability"]["name"], s["status"], s["products"][0]["@id"])
     )
     seed = f"{result.root}\0{result.git_commit}\0{when}"
-    # OpenVEX requires at least one statement; a scan with no dependency or image finding
-    # states nothing, and writes the empty document the reference implementation writes.
+    # OpenVEX requires at least one statement: `render_files` writes no file without one.
     return {
         "@context": CONTEXT,
         "@id": f"urn:uuid:{uuid.uuid5(NAMESPACE, seed)}",

@@ -1,9 +1,13 @@
-"""OSCAL 1.0.6 assessment-results: the compliance evidence as NIST's machine-readable model.
+"""OSCAL assessment-results: the compliance evidence as NIST's machine-readable model.
+
+OSCAL 1.2.1 by default (what compliance-trestle 5 reads and validates); `oscal-1.0.6` writes
+the same document labelled 1.0.6 for older tools (it validates against both schemas).
 
 One `result` per framework; in it one observation per evaluated mapping rule of a control
 (the tool, its version, the rule and the targets it analyzed) and one finding per control
 that is not satisfied, linked to its observations. UUIDs are uuid5 over the framework, the
-control and the commit, so two runs on one commit diff cleanly; with the clock pinned the
+control and the commit, so two runs on one commit diff cleanly, and unique in the whole
+document (a tool's component has one per framework's result); with the clock pinned the
 output is byte-identical.
 """
 
@@ -22,7 +26,9 @@ from secscan.report.compliance import EVIDENCE_NOTE, ComplianceView, ControlRow,
 from secscan.report.model import build
 from secscan.results import SavedResults
 
-OSCAL_VERSION = "1.0.6"
+OSCAL_VERSION = "1.2.1"
+#: The older version still written on request (`--format oscal-1.0.6`).
+LEGACY_VERSION = "1.0.6"
 #: The namespace of secscan's own property names (OSCAL asks for one on non-core props).
 NS = "https://secscan.dev/ns/oscal"
 #: The root of every secscan uuid5 (itself uuid5 of the namespace URL).
@@ -36,16 +42,26 @@ _UNSATISFIED = {
 }
 
 
-def render(saved: SavedResults, now: datetime) -> str:
+def render(saved: SavedResults, now: datetime, version: str = OSCAL_VERSION) -> str:
     """Every judged framework of a scan, one OSCAL result each (`--format oscal`)."""
     model = build(saved, now)
     views = [view(saved, now, fw.id) for fw in model.frameworks]
-    return _dump(_document(views, saved, now))
+    return _dump(_document(views, saved, now, version))
 
 
-def render_view(cv: ComplianceView) -> str:
+def render_legacy(saved: SavedResults, now: datetime) -> str:
+    """`--format oscal-1.0.6`."""
+    return render(saved, now, LEGACY_VERSION)
+
+
+def render_view(cv: ComplianceView, version: str = OSCAL_VERSION) -> str:
     """One framework's evidence (`secscan compliance --format oscal`)."""
-    return _dump(_document([cv], cv.model.saved, cv.model.generated_at))
+    return _dump(_document([cv], cv.model.saved, cv.model.generated_at, version))
+
+
+def render_view_legacy(cv: ComplianceView) -> str:
+    """`secscan compliance --format oscal-1.0.6`."""
+    return render_view(cv, LEGACY_VERSION)
 
 
 def _dump(doc: dict[str, Any]) -> str:
@@ -80,7 +96,7 @@ def _value(text: str) -> str:
 
 
 def _document(
-    views: Sequence[ComplianceView], saved: SavedResults, now: datetime
+    views: Sequence[ComplianceView], saved: SavedResults, now: datetime, version: str
 ) -> dict[str, Any]:
     result, decision = saved.result, saved.decision
     commit = result.git_commit or f"no-commit:{result.root}"
@@ -94,7 +110,7 @@ def _document(
         "title": "secscan assessment results: " + ", ".join(cv.framework.title for cv in views),
         "last-modified": _when(now),
         "version": result.secscan_version,
-        "oscal-version": OSCAL_VERSION,
+        "oscal-version": version,
         "props": [_prop("secscan-version", result.secscan_version), *tools],
         "remarks": EVIDENCE_NOTE,
     }
@@ -119,7 +135,9 @@ def _result(cv: ComplianceView, commit: str) -> dict[str, Any]:
     rules = {r.id: r for r in cv.rules}
     components = {
         r.scanner: {
-            "uuid": _uuid("tool", r.scanner, r.tool_version or "unknown"),
+            # Per framework: each result defines its own components, and a uuid is unique
+            # in the whole document (trestle refuses a file that repeats one).
+            "uuid": _uuid("tool", fw.id, r.scanner, r.tool_version or "unknown"),
             "type": "software",
             "title": f"{r.scanner} {r.tool_version or 'unknown'}",
             "description": f"secscan {r.kind.value} scanner {r.scanner}: {r.status.value}"
@@ -161,7 +179,7 @@ def _result(cv: ComplianceView, commit: str) -> dict[str, Any]:
                 "components": list(components.values()),
                 "assessment-platforms": [
                     {
-                        "uuid": _uuid("platform", "secscan", result.secscan_version),
+                        "uuid": _uuid("platform", fw.id, "secscan", result.secscan_version),
                         "title": f"secscan {result.secscan_version}",
                         "uses-components": [
                             {"component-uuid": c["uuid"]} for c in components.values()

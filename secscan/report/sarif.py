@@ -21,7 +21,7 @@ from secscan._text import json_visible
 from secscan.errors import ReportError
 from secscan.findings import Confidence, Finding, FindingKind, RunStatus, ScannerRun, Severity
 from secscan.report._jinja import web_url
-from secscan.report.model import FindingView, ReportModel, RunView, build
+from secscan.report.model import FindingView, ReportModel, RunView, build, repository_base
 from secscan.results import SavedResults
 from secscan.scanners import registry
 from secscan.scanners.base import Scanner
@@ -94,9 +94,19 @@ def build_log(model: ReportModel) -> Json:
         groups.setdefault(rv.run.scanner, []).append(rv)
     # The scanner plugins say what their tools are called (read once: it scans entry points).
     scanners = registry()
-    runs = [_run(name, group, model, scanners.get(name)) for name, group in sorted(groups.items())]
-    if not runs:
-        runs = [_nothing_ran(model)]
+    # A scanner that produced nothing (it failed, or was skipped) gets no run of its own: code
+    # scanning reads a run with `results: []` as "every alert of this tool is fixed", and GitHub
+    # rejects a run without `results` (GH1014). Its invocation goes to the one secscan run
+    # instead, whose category no tool's alerts live in, so they stay as they were.
+    runs: list[Json] = []
+    idle: list[ScannerRun] = []
+    for name, group in sorted(groups.items()):
+        if _produced(name, group, model):
+            runs.append(_run(name, group, model, scanners.get(name)))
+        else:
+            idle += [rv.run for rv in group]
+    if idle or not runs:
+        runs.append(_secscan_run(model, idle))
     if len(runs) > MAX_RUNS:
         raise ReportError(
             f"SARIF: {len(runs)} scanners would make {len(runs)} runs; GitHub accepts at most "
@@ -214,12 +224,9 @@ def _run(
     index = {rid: i for i, rid in enumerate(rule_ids)}
     descriptors = [_rule(rid, rules[rid]) for rid in rule_ids]
 
-    # Only a run that finished may say "found nothing" (results: []): code scanning closes
-    # alerts on that. A failed or skipped scanner produced no results, so the array is absent.
-    produced = any(r.status is RunStatus.OK for r in runs)
-    results = (
-        [_result(fv, index[fv.finding.rule_id], base.prefix) for fv in mine] if produced else None
-    )
+    # Only a scanner that produced results has a run (see build_log); a partial one (it failed
+    # on some files) keeps the results of the files it did analyze.
+    results = [_result(fv, index[fv.finding.rule_id], base.prefix) for fv in mine]
     versions = sorted({r.tool_version for r in runs if r.tool_version})
     driver = _obj(
         om.ToolComponent,
@@ -242,30 +249,51 @@ def _run(
     )
 
 
-def _nothing_ran(model: ReportModel) -> Json:
-    """No scanner at all is never a clean SARIF: one failed secscan run says so."""
-    note = _obj(
-        om.Notification,
-        message=_obj(om.Message, text="no scanner ran: nothing was assessed"),
-        level="error",
-        descriptor=_obj(om.ReportingDescriptorReference, id="nothing-scanned"),
-    )
+def _produced(scanner: str, group: Sequence[RunView], model: ReportModel) -> bool:
+    """The scanner finished, or it failed part-way but reported findings for what it did."""
+    if any(rv.run.status is RunStatus.OK for rv in group):
+        return True
+    return any(fv.finding.scanner == scanner for fv in model.findings)
+
+
+def _secscan_run(model: ReportModel, idle: Sequence[ScannerRun]) -> Json:
+    """secscan's own run: one invocation per scanner that produced nothing (failed: not
+    successful; skipped: a note why), or, when no scanner ran at all, one failed invocation."""
     base = _base(model)
+    invocations = [_invocation(r, 0, model, base.prefix) for r in idle]
+    if not idle:
+        note = _obj(
+            om.Notification,
+            message=_obj(om.Message, text="no scanner ran: nothing was assessed"),
+            level="error",
+            descriptor=_obj(om.ReportingDescriptorReference, id="nothing-scanned"),
+        )
+        invocations = [
+            _obj(om.Invocation, execution_successful=False, tool_execution_notifications=[note])
+        ]
     return _obj(
         om.Run,
         tool=_obj(
             om.Tool,
             driver=_obj(
-                om.ToolComponent, name="secscan", version=model.saved.result.secscan_version
+                om.ToolComponent,
+                name="secscan",
+                full_name=f"secscan {model.saved.result.secscan_version}",
+                version=model.saved.result.secscan_version,
+                rules=[],
             ),
         ),
         automation_details=_obj(om.RunAutomationDetails, id="secscan/secscan/"),
         original_uri_base_ids={SRCROOT: base.location},
         version_control_provenance=_provenance(model, base),
-        invocations=[
-            _obj(om.Invocation, execution_successful=False, tool_execution_notifications=[note])
-        ],
-        properties=_bag(_run_properties((), model)),
+        invocations=invocations,
+        # secscan itself reports no alert: an empty list under its own category closes none
+        # of any scanner's alerts.
+        results=[],
+        column_kind="unicodeCodePoints",
+        properties=_bag(
+            {**_run_properties(idle, model), "scanners": [r.scanner for r in idle] or None}
+        ),
     )
 
 
@@ -291,18 +319,10 @@ class _Base:
 
 
 def _base(model: ReportModel) -> _Base:
-    result = model.saved.result
-    tops = {v for k, v in result.metadata if k == vcs.TOPLEVEL_KEY}
-    if len(tops) == 1:
-        (top,) = tops
-        try:
-            rel = PurePosixPath(result.root).relative_to(PurePosixPath(top))
-        except ValueError:
-            rel = None
-        if rel is not None:
-            prefix = "" if rel.as_posix() == "." else rel.as_posix() + "/"
-            return _Base(_root_location(top), prefix, top)
-    return _Base(_root_location(result.root))
+    base = repository_base(model.saved)
+    if base.toplevel is not None:
+        return _Base(_root_location(base.toplevel), base.prefix, base.toplevel)
+    return _Base(_root_location(base.root))
 
 
 def _provenance(model: ReportModel, base: _Base) -> list[Json] | None:
@@ -415,6 +435,7 @@ def _invocation(run: ScannerRun, omitted: int, model: ReportModel, prefix: str =
         tool_configuration_notifications=configuration or None,
         properties=_bag(
             {
+                "scanner": run.scanner,
                 "targets": run.targets,
                 "durationSeconds": run.duration_s,
                 "status": run.status.value,

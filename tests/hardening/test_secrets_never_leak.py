@@ -173,6 +173,8 @@ def test_every_output_was_searched(leaked_into) -> None:  # type: ignore[no-unty
     outputs, _, (_, saved, _) = leaked_into
     names = "\n".join(outputs)
     for f in FORMATS.values():
+        if not f.outputs(saved, saved.result.started_at):
+            continue  # OpenVEX with no statement to make: no file
         name = f.pattern.split("*", 1)[0]  # a per-scanner format: its files' common prefix
         assert f"out/{name}" in names and f"out/again/{name}" in names
     assert names.count("file: out/compliance-") == 2 * len(COMPLIANCE_FORMATS)

@@ -1,4 +1,5 @@
-"""OSCAL assessment-results: valid against NIST's 1.0.6 schema, deterministic, evidence-linked."""
+"""OSCAL assessment-results: valid against NIST's 1.2.1 schema (1.0.6 on request), uuids unique
+in the whole document, deterministic, evidence-linked."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from secscan.report.model import build
 from secscan.results import RESULTS_FILE, SavedResults, loads
 
 REPO = Path(__file__).resolve().parents[2]
-SCHEMA = REPO / "tests" / "data" / "oscal" / "oscal_assessment-results_schema-1.0.6.json"
+OSCAL_DATA = REPO / "tests" / "data" / "oscal"
+SCHEMA = OSCAL_DATA / "oscal_assessment-results_schema-1.2.1.json"
+LEGACY_SCHEMA = OSCAL_DATA / "oscal_assessment-results_schema-1.0.6.json"
 SAMPLES = REPO / "reports" / "samples"
 NOW = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
 
@@ -42,6 +45,51 @@ def validator() -> Any:
 def example() -> SavedResults:
     path = SAMPLES / RESULTS_FILE
     return loads(path.read_text(encoding="utf-8"), str(path))
+
+
+@pytest.fixture(scope="module")
+def legacy_validator() -> Any:
+    return OscalValidator(json.loads(LEGACY_SCHEMA.read_text(encoding="utf-8")))
+
+
+def _uuids(node: Any) -> list[str]:
+    """Every `uuid` the document defines (not the ones that refer to another)."""
+    if isinstance(node, dict):
+        own = [node["uuid"]] if isinstance(node.get("uuid"), str) else []
+        return own + [u for v in node.values() for u in _uuids(v)]
+    if isinstance(node, list):
+        return [u for v in node for u in _uuids(v)]
+    return []
+
+
+def test_every_uuid_of_the_combined_document_is_unique(example: SavedResults) -> None:
+    doc = json.loads(oscal.render(example, NOW))
+    uuids = _uuids(doc)
+    assert len(doc["assessment-results"]["results"]) == 7
+    assert len(uuids) > 100 and len(uuids) == len(set(uuids))
+    # Every reference points at a uuid the document defines.
+    text = json.dumps(doc)
+    for ref in ("component-uuid", "actor-uuid", "observation-uuid"):
+        for value in regex.findall(rf'"{ref}": "([0-9a-f-]+)"', text):
+            assert value in uuids, ref
+
+
+@pytest.mark.parametrize("version", ["1.2.1", "1.0.6"])
+def test_each_version_validates_against_its_own_schema(
+    validator: Any, legacy_validator: Any, example: SavedResults, version: str
+) -> None:
+    name = "oscal" if version == "1.2.1" else "oscal-1.0.6"
+    doc = json.loads(FORMATS[name].render(example, NOW))
+    assert doc["assessment-results"]["metadata"]["oscal-version"] == version
+    check = validator if version == "1.2.1" else legacy_validator
+    assert _errors(check, doc) == []
+    one = json.loads(COMPLIANCE_FORMATS[name].render(example, NOW, framework="gdpr"))
+    assert one["assessment-results"]["metadata"]["oscal-version"] == version
+    assert _errors(check, one) == []
+    # The versions differ in their label only.
+    default = json.loads(FORMATS["oscal"].render(example, NOW))
+    default["assessment-results"]["metadata"]["oscal-version"] = version
+    assert default == doc
 
 
 def _errors(validator: Any, doc: Any) -> list[str]:
@@ -162,5 +210,5 @@ def test_two_runs_give_byte_identical_oscal_with_a_pinned_clock(
         assert code == 0
         outs.append((doc / "compliance-eu-cra.oscal.json").read_bytes())
     assert outs[0] == outs[2] and outs[1] == outs[3]
-    assert b'"oscal-version": "1.0.6"' in outs[0]
+    assert b'"oscal-version": "1.2.1"' in outs[0]
     assert "oscal" in FORMATS and "oscal" in COMPLIANCE_FORMATS

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 from integrations import SCANS, clock, errors, example, waived_saved
 from reportdata import fp, rich_saved
 
+from secscan.cli._options import write_reports
 from secscan.findings import FindingKind, Package
 from secscan.report import FORMATS
 from secscan.results import SavedResults
@@ -101,13 +103,23 @@ def test_openvex_validates_against_the_0_2_0_schema(scan: str) -> None:
 
 
 @pytest.mark.parametrize("scan", ["empty", "failed-scanner"])
-def test_openvex_with_nothing_to_state_breaks_only_the_one_statement_minimum(scan: str) -> None:
-    """No dependency or image finding: no statement can be made. The document is the empty one
-    OpenVEX's reference implementation writes; the 0.2.0 schema's `minItems: 1` is the only rule
-    it breaks (everything else is checked)."""
-    doc = _render("openvex", SCANS[scan]())
-    assert doc["statements"] == []
-    assert errors(doc, *OPENVEX) == ["statements: [] should be non-empty"]
+def test_openvex_with_nothing_to_state_writes_no_file(scan: str) -> None:
+    """No dependency or image finding: no statement can be made, and OpenVEX asks for at least
+    one (`minItems: 1`), so no document is written; one written on an earlier run is removed."""
+    saved = SCANS[scan]()
+    assert FORMATS["openvex"].outputs(saved, clock(saved)) == {}
+    assert errors(_render("openvex", saved), *OPENVEX) == ["statements: [] should be non-empty"]
+
+
+def test_a_stale_openvex_or_defectdojo_file_is_removed(tmp_path: Path) -> None:
+    rich = SCANS["rich"]()
+    write_reports(rich, tmp_path, ["openvex", "defectdojo"], clock(rich))
+    assert (tmp_path / "secscan.openvex.json").is_file()
+    assert (tmp_path / "secscan-defectdojo-bandit.json").is_file()
+    failed = SCANS["failed-scanner"]()
+    write_reports(failed, tmp_path, ["openvex", "defectdojo"], clock(failed))
+    # Every scanner failed: no file is left that an upload step would send as current.
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 def test_openvex_statements_say_what_the_waivers_say() -> None:
