@@ -214,9 +214,7 @@ def table(outcomes: list[Outcome], labels: dict[str, dict[str, dict[str, str]]])
         fp = sum(1 for f in o.findings if label_of(own, f).get("label") == "fp")
         todo = [f for f in o.findings if needs_label(f) and not label_of(own, f)]
         target: Counter[str] = Counter(
-            label_of(own, f).get("label", "unlabelled")
-            for f in o.findings
-            if needs_label(f)
+            label_of(own, f).get("label", "unlabelled") for f in o.findings if needs_label(f)
         )
         gating: Counter[str] = Counter(
             label_of(own, f).get("label", "unlabelled")

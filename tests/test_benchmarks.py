@@ -241,7 +241,9 @@ precision = _load("precision")
 def _flaw(fp: str, *others: str, failing: bool = True) -> dict[str, object]:
     return {
         "fingerprint": fp,
-        "also_reported_by": [{"scanner": "semgrep", "rule_id": "r", "fingerprint": o} for o in others],
+        "also_reported_by": [
+            {"scanner": "semgrep", "rule_id": "r", "fingerprint": o} for o in others
+        ],
         "severity": "high",
         "scope": "source",
         "scanner": "bandit",
