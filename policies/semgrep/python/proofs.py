@@ -2,7 +2,9 @@
 import hashlib
 import hmac
 import os
+import shlex
 import subprocess
+import sys
 
 LISTING = "/bin/ls -l"
 
@@ -55,6 +57,77 @@ def reassigned(flag):
 def shell_false(cmd):
     # ok: python-shell-command-constant
     subprocess.run(["/bin/ls", cmd])
+
+
+# python-shell-command-quoted: every value in the shell command is shlex-quoted.
+
+def quoted_direct():
+    # ruleid: python-shell-command-quoted
+    subprocess.run(f'{shlex.quote(sys.executable)} -m pip install patch', shell=True, check=False)
+
+
+def via_variable(expand_src_dir_path):
+    submodules_cmd = (f'git -c safe.directory="*" '
+                      f'-C {shlex.quote(expand_src_dir_path)} '
+                      'submodule foreach -q "printf \\$displaypath\\\\\\0"')
+    # ruleid: python-shell-command-quoted
+    out = subprocess.run(submodules_cmd, shell=True, stdout=subprocess.PIPE)
+    return out
+
+
+def system_quoted(path):
+    # ruleid: python-shell-command-quoted
+    os.system(f"rm -f {shlex.quote(path)}")
+
+
+def quoted_unquoted(path):
+    # ok: python-shell-command-quoted
+    os.system(f"rm -f {path}")
+
+
+def one_quoted_one_not(a, b):
+    # ok: python-shell-command-quoted
+    subprocess.run(f"cp {shlex.quote(a)} {b}", shell=True)
+
+
+def runs_it_again(cmd, log):
+    wrapped = f"nohup bash -c {shlex.quote(cmd)} >/dev/null 2>&1 &"
+    # ok: python-shell-command-quoted
+    subprocess.run(wrapped, shell=True)
+
+
+def quoted_reassigned(a, b):
+    cmd = f"ls {shlex.quote(a)}"
+    cmd = cmd + " " + b
+    # ok: python-shell-command-quoted
+    subprocess.run(cmd, shell=True)
+
+
+def appended(a, b):
+    cmd = f"ls {shlex.quote(a)}"
+    cmd += b
+    # ok: python-shell-command-quoted
+    subprocess.run(cmd, shell=True)
+
+
+def concatenated(a, b):
+    # ok: python-shell-command-quoted
+    subprocess.run(f"ls {shlex.quote(a)}" + b, shell=True)
+
+
+def remote(host, cmd):
+    # ok: python-shell-command-quoted
+    subprocess.run(f"ssh {shlex.quote(host)} {shlex.quote(cmd)}", shell=True)
+
+
+def conversion(a):
+    # ok: python-shell-command-quoted
+    subprocess.run(f"ls {shlex.quote(a)!r}", shell=True)
+
+
+def quoted_call_in_call(a):
+    # ok: python-shell-command-quoted
+    subprocess.run(f"ls {shlex.quote(str(a) + ';id')}", shell=True)
 
 
 # python-weak-hash-hmac-digest: MD5/SHA-1 used only as the digest of an HMAC.
