@@ -164,6 +164,22 @@ def load_labels() -> dict[str, dict[str, dict[str, str]]]:
     return {str(k): dict(v or {}) for k, v in data.items()}
 
 
+def fingerprints(f: dict[str, Any]) -> list[str]:
+    """Every fingerprint of a flaw: its own and those of the other reports merged into it
+    (`also_reported_by`). Which tool decides a flaw's severity, and so whose fingerprint the
+    merged finding carries, changes with the rules; a label written against any report of
+    the flaw still names it."""
+    return [f["fingerprint"], *(s["fingerprint"] for s in f.get("also_reported_by") or ())]
+
+
+def label_of(own: dict[str, dict[str, str]], f: dict[str, Any]) -> dict[str, str]:
+    """The label of a flaw under any of its fingerprints (its own first); {} if unlabelled."""
+    for fp in fingerprints(f):
+        if fp in own:
+            return own[fp]
+    return {}
+
+
 def sample(findings: list[dict[str, Any]], n: int = 20) -> list[dict[str, Any]]:
     """A stable sample of the findings that need no label: spread over rules, by fingerprint."""
     rest = sorted((f for f in findings if not needs_label(f)), key=lambda f: f["fingerprint"])
@@ -194,16 +210,14 @@ def table(outcomes: list[Outcome], labels: dict[str, dict[str, dict[str, str]]])
         scopes = Counter(scope_of(f) for f in o.findings)
         sev = Counter(f["severity"] for f in o.findings if scope_of(f) == "source")
         own = labels.get(o.project, {})
-        tp = sum(1 for f in o.findings if own.get(f["fingerprint"], {}).get("label") == "tp")
-        fp = sum(1 for f in o.findings if own.get(f["fingerprint"], {}).get("label") == "fp")
-        todo = [f for f in o.findings if needs_label(f) and f["fingerprint"] not in own]
+        tp = sum(1 for f in o.findings if label_of(own, f).get("label") == "tp")
+        fp = sum(1 for f in o.findings if label_of(own, f).get("label") == "fp")
+        todo = [f for f in o.findings if needs_label(f) and not label_of(own, f)]
         target: Counter[str] = Counter(
-            own.get(f["fingerprint"], {}).get("label", "unlabelled")
-            for f in o.findings
-            if needs_label(f)
+            label_of(own, f).get("label", "unlabelled") for f in o.findings if needs_label(f)
         )
         gating: Counter[str] = Counter(
-            own.get(f["fingerprint"], {}).get("label", "unlabelled")
+            label_of(own, f).get("label", "unlabelled")
             for f in o.findings
             if f["fingerprint"] in o.failing
         )
@@ -232,7 +246,7 @@ def precision(outcomes: list[Outcome], labels: dict[str, dict[str, dict[str, str
             continue  # planted flaws: every one a true positive by construction
         own = labels.get(o.project, {})
         for f in o.findings:
-            label = own.get(f["fingerprint"], {}).get("label")
+            label = label_of(own, f).get("label")
             if label in ("tp", "fp"):
                 counts[f["severity"]][label] += 1
                 if needs_label(f):
@@ -264,7 +278,7 @@ def failing_list(outcomes: list[Outcome], labels: dict[str, dict[str, dict[str, 
         for f in sorted(
             (f for f in o.findings if f["fingerprint"] in o.failing), key=lambda f: where(f)
         ):
-            lab = own.get(f["fingerprint"], {})
+            lab = label_of(own, f)
             out.append(
                 f"- {o.project}: `{where(f)}` {f['severity']} {f['scanner']} {f['rule_id']}: "
                 + (f"**{lab['label'].upper()}**, {lab.get('reason', '')}" if lab else "unlabelled")
@@ -330,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
         for o in outcomes:
             own = labels.get(o.project, {})
             for f in [*(f for f in o.findings if needs_label(f)), *sample(o.findings)]:
-                if f["fingerprint"] not in own and o.project != EXAMPLE[0]:
+                if not label_of(own, f) and o.project != EXAMPLE[0]:
                     print(
                         f"{o.project} {f['fingerprint']} {f['severity']} {scope_of(f)} "
                         f"{f['scanner']} {f['rule_id']} {where(f)} {f['title']}"

@@ -233,3 +233,42 @@ def test_recall_finds_the_ok_case_of_a_proven_safe_statement() -> None:
     # a statement only annotated `ruleid:` (proofs.py) or nowhere is no ok case
     assert recall.ok_case("return subprocess.call(cmd, shell=True)  # not in the pack") is None
     assert recall.ok_case("os.system(cmd)") is None
+
+
+precision = _load("precision")
+
+
+def _flaw(fp: str, *others: str, failing: bool = True) -> dict[str, object]:
+    return {
+        "fingerprint": fp,
+        "also_reported_by": [
+            {"scanner": "semgrep", "rule_id": "r", "fingerprint": o} for o in others
+        ],
+        "severity": "high",
+        "scope": "source",
+        "scanner": "bandit",
+        "rule_id": "B324",
+        "title": "t",
+        "location": {"path": "a.py", "start_line": 3},
+    }
+
+
+def test_precision_labels_match_any_report_of_a_merged_flaw() -> None:
+    """A label written against the semgrep report of a flaw still names it after bandit's
+    rating decides the flaw (the merged finding then carries bandit's fingerprint, the
+    semgrep one is under `also_reported_by`)."""
+    labels = {"p": {"semgrep-fp": {"label": "tp", "reason": "real"}}}
+    moved = _flaw("bandit-fp", "semgrep-fp")
+    alone = _flaw("other-fp")
+    assert precision.label_of(labels["p"], moved) == {"label": "tp", "reason": "real"}
+    assert precision.label_of(labels["p"], alone) == {}
+    # its own fingerprint wins over a merged report's
+    labels["p"]["bandit-fp"] = {"label": "fp", "reason": "own"}
+    assert precision.label_of(labels["p"], moved)["label"] == "fp"
+    del labels["p"]["bandit-fp"]
+    o = precision.Outcome("p", "1", 1, 0.0, [moved, alone], {"bandit-fp", "other-fp"})
+    row = precision.table([o], labels).splitlines()[-1]
+    # labelled TP / FP 1 / 0; high+critical precision 100 %; failing TP / FP 1 / 0; 1 unlabelled
+    assert row.endswith("| 1 | 2 | 1 / 0 | 100 % | 1 / 0 | 1 |"), row
+    assert "**TP**, real" in precision.failing_list([o], labels)
+    assert "unlabelled" in precision.failing_list([o], labels)

@@ -316,3 +316,88 @@ def listing():
         "explain", flaw["fingerprint"], "--results", str(out / "secscan-results.json")
     )
     assert "python-shell-command-constant" in explained.out
+
+
+HMAC_DIGEST = '''\
+import hashlib
+
+
+def _lazy_sha1(string=b""):
+    """Flask 3.0.3's flask/sessions.py shape: SHA-1 only as the HMAC digest of a signer."""
+    return hashlib.sha1(string)
+
+
+class SessionInterface:
+    salt = "cookie-session"
+    digest_method = staticmethod(_lazy_sha1)
+    key_derivation = "hmac"
+'''
+
+
+def test_sha1_used_only_as_an_hmac_digest_is_proven_safe_and_a_direct_call_is_not(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    """bandit rates the SHA-1 call HIGH (B324); the pack's proof shows the wrapper is used only
+    as the digest of an HMAC signer, so the flaw is info and the gate passes. Calling the same
+    wrapper on a password in the file takes the proof away: bandit's HIGH fails ci again."""
+    config = {".secscan.yaml": "scanners: [bandit, semgrep]\n"}
+    root = tree(tmp_path / "proj", {**config, "app/sessions.py": HMAC_DIGEST})
+    out = tmp_path / "out"
+    done = run_cli("ci", str(root), "--output-dir", str(out), "--no-cache", "-q")
+    assert done.code == 0, done.out + done.err
+    flaw = carrying(results(out), "bandit", "B324")
+    assert flaw["severity"] == "info"
+    assert flaw["rating"]["proven_safe"] is True
+    assert flaw["rating"]["rule_id"] == "python-weak-hash-hmac-digest"
+    assert "HMAC" in flaw["rating"]["reason"]
+
+    misused = HMAC_DIGEST + "\n\ndef remember(password):\n    return _lazy_sha1(password)\n"
+    root = tree(tmp_path / "proj2", {**config, "app/sessions.py": misused})
+    out = tmp_path / "out2"
+    done = run_cli("ci", str(root), "--output-dir", str(out), "--no-cache", "-q")
+    assert done.code == 1, done.out + done.err
+    flaw = carrying(results(out), "bandit", "B324")
+    assert flaw["severity"] == "high"
+    assert not (flaw["rating"] or {}).get("proven_safe")
+
+
+def test_a_shell_command_with_every_value_shlex_quoted_is_proven_safe(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    """skypilot 0.14.1's shape (sky/data/storage_utils.py): the command is built once from
+    f-string pieces whose only value is shlex-quoted; bandit's B602 is HIGH, the pack's proof
+    rates it info. The same command with the value unquoted, or run again by `bash -c`, keeps
+    bandit's HIGH and fails ci."""
+    quoted = """\
+import shlex
+import subprocess
+
+
+def submodules(path):
+    cmd = (f'git -c safe.directory="*" '
+           f'-C {shlex.quote(path)} '
+           'submodule status')
+    return subprocess.run(cmd, shell=True, stdout=subprocess.PIPE)
+"""
+    config = {".secscan.yaml": "scanners: [bandit, semgrep]\n"}
+    root = tree(tmp_path / "proj", {**config, "app/git.py": quoted})
+    out = tmp_path / "out"
+    done = run_cli("ci", str(root), "--output-dir", str(out), "--no-cache", "-q")
+    assert done.code == 0, done.out + done.err
+    flaw = carrying(results(out), "bandit", "B602")
+    assert flaw["severity"] == "info"
+    assert flaw["rating"]["proven_safe"] is True
+    assert flaw["rating"]["rule_id"] == "python-shell-command-quoted"
+
+    for n, variant in enumerate(
+        (
+            quoted.replace("{shlex.quote(path)}", "{path}"),
+            quoted.replace("git -c safe.directory", "nohup bash -c {shlex.quote(path)} safe"),
+        )
+    ):
+        root = tree(tmp_path / f"bad{n}", {**config, "app/git.py": variant})
+        out = tmp_path / f"out{n}"
+        done = run_cli("ci", str(root), "--output-dir", str(out), "--no-cache", "-q")
+        assert done.code == 1, variant + done.out + done.err
+        flaw = carrying(results(out), "bandit", "B602")
+        assert flaw["severity"] == "high"
