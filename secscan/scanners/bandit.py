@@ -236,7 +236,7 @@ class BanditScanner(ToolScanner):
                 if name != "_totals" and isinstance(m, dict)
             }
             findings = mark_suppressed(findings, results, ctx)
-        except (KeyError, TypeError, ValueError, AttributeError) as e:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
             raise ScannerOutputError(self.name, f"unexpected bandit result shape: {e!r}") from e
         return ScanOutcome(
             findings=findings,

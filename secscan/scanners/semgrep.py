@@ -767,7 +767,7 @@ class SemgrepScanner(ToolScanner):
             findings = mark_suppressed(findings, check_ids, ctx)
             trust = self.rule_trust(ctx)
             findings = tuple(trust.mark(f) for f in findings)
-        except (KeyError, TypeError, ValueError, AttributeError) as e:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
             raise ScannerOutputError(self.name, f"unexpected semgrep result shape: {e!r}") from e
         return ScanOutcome(
             findings=findings,

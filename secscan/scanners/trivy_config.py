@@ -251,7 +251,7 @@ class TrivyConfigScanner(_trivy.TrivyScanner):
                     for m in result.get("Misconfigurations") or []
                     if m.get("Status", "FAIL") == "FAIL"
                 )
-        except (KeyError, TypeError, ValueError, AttributeError) as e:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
             raise ScannerOutputError(
                 self.name, f"unexpected trivy misconfiguration shape: {e!r}"
             ) from e

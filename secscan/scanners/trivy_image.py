@@ -274,7 +274,7 @@ def parse_inventory(text: str, scanner: str = "image") -> Inventory:
             for c in _walk(components)
             if c.get("type") == "library"
         ]
-    except (KeyError, TypeError, ValueError, AttributeError) as e:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
         raise ScannerOutputError(scanner, f"unexpected CycloneDX shape: {e!r}") from e
     return Inventory(os_family, os_version, tuple(tags), tuple(packages))
 
@@ -413,7 +413,7 @@ def parse_report(
                 for m in result.get("Misconfigurations") or []
                 if m.get("Status", "FAIL") == "FAIL"
             )
-    except (KeyError, TypeError, ValueError, AttributeError) as e:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
         raise ScannerOutputError(scanner, f"unexpected trivy image report shape: {e!r}") from e
     return tuple(findings)
 

@@ -131,7 +131,7 @@ class TrivySecretsScanner(_trivy.TrivyScanner):
                     continue
                 secrets = result.get("Secrets") or []
                 findings.extend(secret_finding(s, path, self.name) for s in secrets)
-        except (KeyError, TypeError, ValueError, AttributeError) as e:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
             raise ScannerOutputError(self.name, f"unexpected trivy secret shape: {e!r}") from e
         return ScanOutcome(findings=tuple(findings))
 

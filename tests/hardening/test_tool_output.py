@@ -469,3 +469,31 @@ def test_a_backslash_in_a_file_name_keeps_its_findings() -> None:
     }
     (found,) = TrivySecretsScanner().parse(json.dumps(report), ctx("a\\b.env")).findings
     assert found.location.path == "a\\b.env"
+
+
+def _at(doc: Any, path: tuple[Any, ...]) -> Any:
+    for key in path:
+        doc = doc[key]
+    return doc
+
+
+def _numbered(name: str) -> bool:
+    doc = json.loads((FIX / CAPTURED[name][0]).read_text(encoding="utf-8"))
+    return any(p and isinstance(_at(doc, p), int | float) for p in _places(doc))
+
+
+@pytest.mark.parametrize("name", [n for n in sorted(CAPTURED) if _numbered(n)])
+@pytest.mark.parametrize("huge", [float("inf"), float("-inf")], ids=["inf", "-inf"])
+def test_an_infinite_number_in_place_of_any_number_parses_or_is_a_scanner_error(
+    name: str, huge: float
+) -> None:
+    # `Infinity` (or 1e999) where a line or column number stands: int() of it raised
+    # OverflowError, which no parser caught (found by the mutation property above).
+    rel, parse = CAPTURED[name]
+    doc = json.loads((FIX / rel).read_text(encoding="utf-8"))
+    numbers = [p for p in _places(doc) if p and isinstance(_at(doc, p), int | float)]
+    for place in numbers:
+        try:
+            parse(json.dumps(_replace(doc, place, huge)))
+        except ScannerError:
+            pass
