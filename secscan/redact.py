@@ -54,7 +54,7 @@ MIN_SECRET = 6
 MASK_PREFIX = "[redacted"
 #: Exactly the masks `hint` writes (kind, at most 4 prefix characters, length): text that
 #: merely looks like a mask around a credential is not one, and is masked.
-MASK_RE = re.compile(r"\[redacted [a-z0-9\-]+(?: [^\s,\]]{1,4}\.\.\.)?, \d+ chars\]")
+MASK_RE = re.compile(r"\[redacted [a-z0-9\-]+(?: [^\s,\]]{1,4}\.\.\.)?, \d+ chars(?: #\d+)?\]")
 #: Files larger than this are not read back for their credentials (secscan's scan limit
 #: is far lower; this only bounds the work on a pathological file).
 MAX_FILE_BYTES = 16 * 1024 * 1024
@@ -122,7 +122,8 @@ _SECRET_NAME = re.compile(
     r"|session[_\-.]?key|cookie|[_\-]key\b)"
 )
 _ASSIGN = re.compile(
-    r"(?<![\w.\-/])(?P<name>[A-Za-z_][\w.\-]*)[\"'`]?\]?\s*(?::=|=>|=|:)\s*(?=\S)", re.IGNORECASE
+    r"(?<![\w.\-/])(?P<name>[A-Za-z_][\w.\-]*)[\"'`]?\]?\s*(?::=|=>|={1,3}|:)\s*(?=\S)",
+    re.IGNORECASE,
 )
 _KEY_VALUE_NAME = re.compile(r"^\s*-?\s*(?:name|key)\s*:\s*[\"']?(?P<name>[\w.\-]+)")
 _KEY_VALUE_VALUE = re.compile(r"^\s*-?\s*value\s*:\s*(?=\S)")
@@ -133,7 +134,9 @@ _WORD = re.compile(r"[A-Za-z0-9+/=_\-~]{20,}")
 _PLACEHOLDER = re.compile(
     r"^(?:\$|\{\{|<|%\(|\*+$|os\.|env\b|getenv|process\.env|true$|false$|null$|none$)", re.I
 )
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z_.]*$")
+_TOKEN_ALPHABET = re.compile(r"[A-Za-z0-9+/=_\-.~]+")
+#: A word of an identifier: lower, Capitalised or UPPER letters (`parse`, `String`, `XML`).
+_CAMEL_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 _CALL = re.compile(r"^[A-Za-z_][\w.]*[(\[]")
 _QUOTES = "\"'`"
 #: Where a learnt span splits into segments: space, escaped newlines, URL punctuation.
@@ -181,8 +184,11 @@ def looks_random(word: str) -> bool:
     """A long token of mixed letters and digits with high entropy (not a hash, not a name)."""
     if len(word) < 20 or MASK_PREFIX in word or "CVE-" in word or "GHSA-" in word:
         return False
-    if any(ch.isspace() for ch in word):
-        return False  # prose has high entropy too; a key has no spaces
+    if not _TOKEN_ALPHABET.fullmatch(word):
+        # prose has high entropy too (a key has no spaces), and so do URLs, paths with a
+        # query and escaped text (`HTTP://HoStNaMe:40/test.php`, `%40userA%2C%2B…`): a key
+        # is written in a token alphabet (base64, base64url, hex, dotted JWT parts)
+        return False
     # `Identification_and_Authentication_Failures` is prose, not a key: mostly words (a
     # capital only at the start). Base64 has alphabetic runs too (`VXMTP+…+Tcma`), but few
     # that read as words and never most of its length.
@@ -211,7 +217,20 @@ def plausible_value(value: str) -> bool:
     if _CALL.match(v):
         return False  # code, not a literal: `password = get_password()`
     # `token: settings.TOKEN` is code too; `Hunter22` is not
-    return not (_IDENTIFIER.match(v) and not any(ch.isdigit() for ch in v))
+    # (by the shape of its words: `lOQcBSQWMyCfGYuxsmmdcx` has no digit and is no name)
+    return not identifier_like(v)
+
+
+def identifier_like(value: str) -> bool:
+    """Words, not a secret: no digit, nothing but letters and the punctuation of names and
+    paths, each word of identifier shape (`/passwd=`, `.Values.`, `features`, `parseString`,
+    `TELEGRAM_CHAT`). Random letters split into short words (`QwErTyUiOp`): not this."""
+    if not value or any(ch.isdigit() for ch in value):
+        return False
+    if re.search(r"[^A-Za-z/._\-=:]", value):
+        return False
+    words = _CAMEL_WORD.findall(value)
+    return bool(words) and (value.islower() or all(len(w) >= 3 for w in words))
 
 
 def find(text: str) -> list[Span]:
@@ -232,11 +251,45 @@ def find(text: str) -> list[Span]:
     return spans
 
 
+def find_python(source: str) -> list[Span]:
+    """Credential spans of Python source: as `find`, except that the keyword rules
+    (`name = value`, `--password x`) read only the bodies of string literals and comments
+    (configuration pasted into a string, a commented-out line). Code itself is read with
+    `tokenize` (`python_spans`), so `assert self.kind == "telegram"` or
+    `f(token_b='abcd', token_c=None)` never make a "value" out of the code around a literal.
+    Source the tokenizer rejects keeps the keyword rules over all of it (more masked)."""
+    reduced, offsets = _candidates(source)
+    spans = [_shift(s, offsets) for s in _format_spans(reduced)] if reduced else []
+    spans += _private_key_spans(source)
+    for m in _WORD.finditer(source):
+        if looks_random(m.group(0)):
+            spans.append(Span(m.start(), m.end(), "high-entropy-string"))
+    tokens = _tokens(source)
+    if not tokens or tokens[-1].type != tokenize.ENDMARKER:
+        return [*spans, *_assignment_spans(source), *python_spans(source)]
+    starts = _line_starts(source)
+    for tok in tokens:
+        if tok.type == tokenize.STRING:
+            b, e = _literal_body(tok, starts)
+        elif tok.type == tokenize.COMMENT:
+            b = starts[tok.start[0] - 1] + tok.start[1]
+            e = b + len(tok.string)
+        else:
+            continue
+        spans += [Span(b + x.start, b + x.end, x.kind) for x in _assignment_spans(source[b:e])]
+    return spans + python_spans(source)
+
+
+def is_python(path: str | None) -> bool:
+    return bool(path) and str(path).endswith((".py", ".pyi", ".pyw"))
+
+
 @lru_cache(maxsize=8192)
-def _found(text: str) -> tuple[Span, ...]:
+def _found(text: str, python: bool = False) -> tuple[Span, ...]:
     """find() of a finding's text, remembered: titles, messages and remediations repeat across
-    thousands of findings (one rule, one message), and find() is a pure function of the text."""
-    return tuple(find(text))
+    thousands of findings (one rule, one message), and find() is a pure function of the text.
+    A Python file's snippet is read as Python (`find_python`)."""
+    return tuple(find_python(text) if python else find(text))
 
 
 def find_tokens(text: str) -> list[Span]:
@@ -247,6 +300,66 @@ def find_tokens(text: str) -> list[Span]:
     spans = [_shift(s, offsets) for s in _format_spans(reduced)] if reduced else []
     spans += _private_key_spans(text)
     return [s for s in spans if s.kind != "authorization"]
+
+
+def _name_pattern(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """A token format as it may sit in a name: `test_ghp_…`, `x.AKIA…`. `\\b` does not
+    separate `_` from a letter, so a name's token would hide behind an underscore."""
+    source = pattern.pattern
+    parts = source.split(r"\b")
+    out = parts[0]
+    for i, part in enumerate(parts[1:], 1):
+        at_end = i == len(parts) - 1 and not part
+        out += (r"(?![A-Za-z0-9])" if at_end else r"(?<![A-Za-z0-9])") + part
+    return re.compile(out)
+
+
+_NAME_FORMATS = tuple((kind, _name_pattern(p)) for kind, p in _FORMATS)
+#: A name holds no token format without a run this long (the shortest format is 15).
+_NAME_CANDIDATE = re.compile(r"[A-Za-z0-9+=_\-.]{12,}|://")
+
+
+def name_spans(name: str) -> list[Span]:
+    """Credential spans of a name (a path, a branch or tag, a URL): token formats only. A
+    name is an identifier: the keyword and entropy rules, made for file content, would mask
+    ordinary names (`features/api-key-rotation`, a content hash)."""
+    if not _NAME_CANDIDATE.search(name):
+        return []
+    spans: list[Span] = []
+    for kind, pattern in _NAME_FORMATS:
+        for m in pattern.finditer(name):
+            g = 1 if pattern.groups else 0
+            if m.end(g) - m.start(g) >= MIN_SECRET:
+                spans.append(Span(m.start(g), m.end(g), kind))
+    spans += _plugin_spans(name)
+    return [s for s in spans if not _inside_mask(name, s)]
+
+
+def mask_name(name: str, pieces: Pieces | None = None) -> str:
+    """A name with the token formats it shows masked, and, given `pieces`, every piece of a
+    credential learnt elsewhere. A pure function of the name (and the pieces): the same path
+    masks the same way in every output, and its fingerprint is keyed by `mask_name(path)`."""
+    if not name:
+        return name
+    if not pieces:
+        return _mask_tokens(name)
+    spans = name_spans(name) + _known(name, pieces)
+    return _apply(name, spans) if spans else name
+
+
+@lru_cache(maxsize=65536)
+def _mask_tokens(name: str) -> str:
+    spans = name_spans(name)
+    return _apply(name, spans) if spans else name
+
+
+def _numbered(masked: str, n: int) -> str:
+    """The n-th of several names that mask alike: its last mask numbered (`… chars #2]`)."""
+    found = list(MASK_RE.finditer(masked))
+    if not found:
+        return masked
+    end = found[-1].end()
+    return f"{masked[: end - 1]} #{n}]{masked[end:]}"
 
 
 def _private_key_spans(text: str) -> list[Span]:
@@ -294,9 +407,28 @@ def _format_spans(text: str) -> Iterator[Span]:
     for kind, pattern in _FORMATS:
         for m in pattern.finditer(text):
             g = 1 if pattern.groups else 0
-            if m.end(g) - m.start(g) >= MIN_SECRET:
+            if m.end(g) - m.start(g) >= MIN_SECRET and not _placeholder(kind, m.group(g)):
                 yield Span(m.start(g), m.end(g), kind)
-    yield from _plugin_spans(text)
+    for span in _plugin_spans(text):
+        if not _placeholder(span.kind, text[span.start : span.end]):
+            yield span
+
+
+#: Formats that take whatever sits in a place (`user:…@host`, `Bearer …`): what they take
+#: must not be a word or a placeholder (`user:password@host`, `:{passwd}@`, `Bearer token`).
+_PLACE_KINDS = frozenset({"url-password", "basic-auth-credentials", "authorization"})
+
+
+def _placeholder(kind: str, value: str) -> bool:
+    if kind not in _PLACE_KINDS:
+        return False
+    v = value.strip()
+    return (
+        (v.isalpha() and v.islower())
+        or bool(_PLACEHOLDER.match(v))
+        or v[:1] in "{[(<"
+        or MASK_RE.search(v) is not None
+    )
 
 
 def _plugin_spans(text: str) -> Iterator[Span]:
@@ -321,12 +453,15 @@ def _assignment_spans(text: str) -> Iterator[Span]:
         pending = bool(nm and _SECRET_NAME.search(nm.group("name")))
         for m in _ASSIGN.finditer(line):
             if _SECRET_NAME.search(m.group("name")):
-                yield from _value_span(line, m.end(), line_start, "password")
+                query = m.start() > 0 and line[m.start() - 1] in "?&"
+                yield from _value_span(line, m.end(), line_start, "password", query=query)
         for m in _OPTION.finditer(line):
             yield from _value_span(line, m.end(), line_start, "password")
 
 
-def _value_span(line: str, at: int, offset: int, kind: str) -> Iterator[Span]:
+def _value_span(
+    line: str, at: int, offset: int, kind: str, *, query: bool = False
+) -> Iterator[Span]:
     """The value starting at `at`: to its line's last matching quote when quoted (a value
     holding the other quote, or both, stays whole; more may be masked, never less), else the
     run of non-space characters."""
@@ -339,7 +474,9 @@ def _value_span(line: str, at: int, offset: int, kind: str) -> Iterator[Span]:
     else:
         start = at
         stop = start
-        while stop < len(line) and not line[stop].isspace():
+        # in a URL query (`?user=u&pass=p&to=x`) a value ends at the next parameter
+        ends = "&#" if query else ""
+        while stop < len(line) and not line[stop].isspace() and line[stop] not in ends:
             stop += 1
         while stop > start and line[stop - 1] in ",;)]}" + _QUOTES:
             stop -= 1
@@ -424,7 +561,7 @@ def _assigned_name(tokens: list[tokenize.TokenInfo], i: int) -> bool:
     if i < 2:
         return False
     op, name = tokens[i - 1], tokens[i - 2]
-    if op.string not in ("=", ":", ":=", "+=") and not (
+    if op.string not in ("=", ":", ":=", "+=", "==", "!=") and not (
         op.string == "(" and name.type == tokenize.NAME
     ):
         return False
@@ -486,25 +623,50 @@ class Redactor:
         #: same way again, so `text` keeps the answer (the final pass over every run repeats
         #: the scanners' own passes, mostly over the same titles and messages).
         self._generation = 0
-        self._masked: dict[str, tuple[int, str]] = {}
+        self._masked: dict[tuple[str, bool], tuple[int, str]] = {}
 
     # -- learning ---------------------------------------------------------------------------
 
-    def learn(self, value: str, kind: str, into: Pieces | None = None) -> None:
+    def learn(
+        self, value: str, kind: str, into: Pieces | None = None, *, shared: bool = True
+    ) -> None:
         """Remember a credential: every PIECE-long window of its secret-looking segments is
-        masked from now on, wherever it appears (and is added to `into` as well)."""
-        grams = _grams(value)
-        if grams:
-            with self._lock:
-                for gram in grams:
-                    if _add(self._pieces, gram, kind):
-                        self._generation += 1
-                    if into is not None:
-                        _add(into, gram, kind)
+        masked from now on, wherever it appears (and is added to `into` as well).
 
-    def learn_text(self, text: str, spans: Iterable[Span], into: Pieces | None = None) -> None:
+        `shared=False` adds it to `into` only: what a text shows before it is masked for its
+        fingerprint (cold runs only: a cached finding is already masked) must not decide how
+        other texts are masked, or a warm run would mask differently from a cold one.
+        """
+        if kind == "high-entropy-string" and "/" in value:
+            # a random run with nothing naming it (`sns://…/us-west-2/12223334444`, a path
+            # of ids): only its random parts are pieces of a key, not the names between them
+            grams = [g for part in value.split("/") if _random_part(part) for g in _grams(part)]
+        else:
+            grams = _grams(value)
+        if not grams:
+            return
+        if not shared:
+            if into is not None:
+                for gram in grams:
+                    _add(into, gram, kind)
+            return
+        with self._lock:
+            for gram in grams:
+                if _add(self._pieces, gram, kind):
+                    self._generation += 1
+                if into is not None:
+                    _add(into, gram, kind)
+
+    def learn_text(
+        self,
+        text: str,
+        spans: Iterable[Span],
+        into: Pieces | None = None,
+        *,
+        shared: bool = True,
+    ) -> None:
         for s in spans:
-            self.learn(text[s.start : s.end], s.kind, into)
+            self.learn(text[s.start : s.end], s.kind, into, shared=shared)
 
     def learn_file(self, rel: str) -> Pieces:
         """The credentials of a scanned file, by content (once per file and scan)."""
@@ -522,14 +684,12 @@ class Redactor:
             self._lines[rel] = text.splitlines(keepends=True)
             if self._memo is not None and self._memo.is_clean(rel, data):
                 return own
-            self.learn_text(text, find(text), own)
-            if rel.endswith((".py", ".pyi", ".pyw")):
-                self.learn_text(text, python_spans(text), own)
+            self.learn_text(text, find_python(text) if is_python(rel) else find(text), own)
             if not own and self._memo is not None:
                 self._memo.mark_clean(rel, data)
             return own
 
-    def learn_finding(self, f: Finding) -> Pieces:
+    def learn_finding(self, f: Finding, *, shared: bool = True) -> Pieces:
         """What the scanner itself says is a credential: trivy's masked columns, the string
         literals inside the range of a credential rule (a CWE that says so, or a rule its
         scanner names in `credential_rules`).
@@ -543,7 +703,7 @@ class Redactor:
             and loc.snippet
         ):
             # the rule matched this code: its string literals are the credential
-            self.learn_text(loc.snippet, _all_literals(loc.snippet), own)
+            self.learn_text(loc.snippet, _all_literals(loc.snippet), own, shared=shared)
         if not lines or not loc.start_line:
             return own
         first, last = loc.start_line, max(loc.start_line, loc.end_line or loc.start_line)
@@ -551,7 +711,7 @@ class Redactor:
         if f.kind is FindingKind.SECRET and loc.snippet:
             for line in chunk:
                 for preview in loc.snippet.splitlines():
-                    self.learn_text(line, _masked_columns(line, preview), own)
+                    self.learn_text(line, _masked_columns(line, preview), own, shared=shared)
         elif is_credential(f, self._credential_rules):
             text = "".join(chunk)
             if f.location.path.endswith((".py", ".pyi", ".pyw")):
@@ -563,8 +723,16 @@ class Redactor:
 
     # -- masking ----------------------------------------------------------------------------
 
-    def text(self, text: str, path: str | None = None, known: Pieces | None = None) -> str:
-        """text with every known credential and every one it shows itself masked.
+    def text(
+        self,
+        text: str,
+        path: str | None = None,
+        known: Pieces | None = None,
+        *,
+        python: bool = False,
+    ) -> str:
+        """text with every known credential and every one it shows itself masked
+        (`python`: the text is Python source, a snippet of a Python file).
 
         `known` narrows "known" to those pieces (a finding's own file's, when its
         fingerprint is still to be computed: what other files and scanners taught must not
@@ -575,19 +743,19 @@ class Redactor:
         if path:
             self.learn_file(path)
         if known is None:
-            seen = self._masked.get(text)
+            seen = self._masked.get((text, python))
             if seen is not None and seen[0] == self._generation:
                 return seen[1]
-        spans = [s for s in _found(text) if not _inside_mask(text, s)]
+        spans = [s for s in _found(text, python) if not _inside_mask(text, s)]
         # what the text shows of a credential elsewhere (a value quoted twice) goes too
         local: Pieces = {}
-        self.learn_text(text, spans, local)
+        self.learn_text(text, spans, local, shared=known is None)
         pieces = self._pieces if known is None else {**known, **local}
         spans += _known(text, pieces)
         masked = _apply(text, spans)
         if known is None and len(self._masked) < _MASKED_MEMO:
             # the generation after learning what the text shows: the state the answer is for
-            self._masked[text] = (self._generation, masked)
+            self._masked[(text, python)] = (self._generation, masked)
         return masked
 
     def optional(
@@ -598,11 +766,15 @@ class Redactor:
     def finding(self, f: Finding, *, own_file_only: bool = False) -> Finding:
         """f with its texts masked; `own_file_only` before fingerprinting (deterministic:
         only what f and its own file show), else with everything learnt so far."""
-        own = self.learn_finding(f)
+        own = self.learn_finding(f, shared=not own_file_only)
         known = own if own_file_only else None
         loc = f.location
         path = loc.path
-        snippet = self.optional(loc.snippet, path, known)
+        snippet = (
+            self.text(loc.snippet, path, known, python=is_python(path))
+            if loc.snippet
+            else loc.snippet
+        )
         pkg = f.package
         pkg_texts = (
             (
@@ -641,20 +813,67 @@ class Redactor:
         )
         return f if _same(f, out, loc, new_loc, pkg, new_pkg) else out
 
-    def not_analyzed(self, n: NotAnalyzed) -> NotAnalyzed:
-        reason = self.text(n.reason, n.path)
+    def not_analyzed(self, n: NotAnalyzed, *, own_only: bool = False) -> NotAnalyzed:
+        """`own_only`: with what the reason and its file show (deterministic, as a cache
+        entry keeps it); else with everything learnt so far as well."""
+        own = self.learn_file(n.path) if own_only else None
+        reason = self.text(n.reason, n.path, own)
         return n if reason == n.reason else replace(n, reason=reason)
 
-    def run(self, run: ScannerRun) -> ScannerRun:
+    def run(self, run: ScannerRun, *, own_only: bool = False) -> ScannerRun:
+        """The run's texts masked; `own_only` as for `finding` and `not_analyzed` (the form
+        the pipeline keeps until the final pass, the same whether a finding came from the
+        cache or from the tool)."""
+        none: Pieces | None = {} if own_only else None
         return replace(
             run,
-            error=self.optional(run.error),
-            notes=tuple(self.text(n) for n in run.notes),
-            findings=tuple(self.finding(f) for f in run.findings),
-            not_analyzed=tuple(self.not_analyzed(n) for n in run.not_analyzed),
+            error=self.optional(run.error, None, none),
+            notes=tuple(self.text(n, None, none) for n in run.notes),
+            findings=tuple(self.finding(f, own_file_only=own_only) for f in run.findings),
+            not_analyzed=tuple(self.not_analyzed(n, own_only=own_only) for n in run.not_analyzed),
         )
 
     def result(self, result: ScanResult) -> ScanResult:
+        """The final pass: every text masked with everything the run taught, and every name
+        (paths, branch, repository) with it too.
+
+        Twice: the first pass learns what every text shows, the second masks with all of
+        it, so how a text is masked never depends on the order in which texts were met (a
+        warm run meets cached texts first) and the result is byte-identical cold and warm.
+        """
+        for f in result.findings:
+            self.learn_file(f.location.path)
+        for n in result.not_analyzed:
+            self.learn_file(n.path)
+        self._texts_of(result)
+        return self._names_of(self._texts_of(result))
+
+    def name(self, name: str) -> str:
+        """A name (branch, tag, URL, path) masked with the token formats it shows and
+        everything learnt so far."""
+        with self._lock:
+            pieces = dict(self._pieces)
+        return mask_name(name, pieces)
+
+    def names(self, names: Iterable[str]) -> dict[str, str]:
+        """name -> its mask, for a set of names (the paths of one result): names that would
+        mask alike are numbered in the order of their real names, so no two collide."""
+        with self._lock:
+            pieces = dict(self._pieces)
+        return masked_names(names, pieces)
+
+    def _names_of(self, result: ScanResult) -> ScanResult:
+        return names_of(result, self._pieces)
+
+    def shown(self, run: ScannerRun) -> ScannerRun:
+        """A run as the terminal may show it now: texts and names masked with everything
+        learnt so far."""
+        masked = self.run(run)
+        with self._lock:
+            pieces = dict(self._pieces)
+        return _named_run(masked, masked_names(_run_paths(masked), pieces))
+
+    def _texts_of(self, result: ScanResult) -> ScanResult:
         return replace(
             result,
             runs=tuple(self.run(r) for r in result.runs),
@@ -684,20 +903,52 @@ def _grams(value: str) -> list[str]:
             continue
         for i in range(len(segment) - PIECE + 1):
             gram = segment[i : i + PIECE]
-            # `Possible`, `director`: words, not pieces of a key (a capital only at the
-            # start, no digit) are never learnt
-            if any(ch.isdigit() for ch in gram) or any(ch.isupper() for ch in gram[1:]):
+            if any(ch.isdigit() for ch in gram):
                 grams.append(gram.lower())
+            # `Possible`, `director` (a capital only at the start, no digit), `.Values.`,
+            # `parseStr`, `PASSWORD` (identifier words): not pieces of a key, never learnt.
+            # Without a digit a piece is matched in its own case only (or upper-cased, as
+            # trivy prints Dockerfile lines), so `HoStNaMe` never masks `hostname`.
+            elif any(ch.isupper() for ch in gram[1:]) and not _wordy(gram):
+                grams.append(_EXACT + gram)
     return grams
+
+
+#: Key prefix of a learnt piece matched in its own letter case (it holds no digit).
+_EXACT = "\0"
+#: Key prefix of the same piece upper-cased (a tool printed the line upper-cased).
+_UPPER = "\1"
+
+
+def _wordy(gram: str) -> bool:
+    """Whether a window without digits reads as part of an identifier: words of letters
+    (lower, Capitalised or UPPER; the first and last may be cut) and `._-/` between them."""
+    if not re.fullmatch(r"[A-Za-z._\-/]+", gram):
+        return False
+    words = _CAMEL_WORD.findall(gram)
+    return all(len(w) >= 3 for w in words[1:-1])
+
+
+def _random_part(part: str) -> bool:
+    """A part of a random run long enough and mixed enough to be a key's, not a name's."""
+    return (
+        len(part) >= 10
+        and any(ch.isdigit() for ch in part)
+        and any(ch.isupper() for ch in part)
+        and any(ch.islower() for ch in part)
+    )
 
 
 def _add(pieces: Pieces, gram: str, kind: str) -> bool:
     """Whether `pieces` changed."""
-    # the smallest kind wins, so the mask's text never depends on the order of learning
-    if gram not in pieces or kind < pieces[gram]:
-        pieces[gram] = kind
-        return True
-    return False
+    changed = False
+    keys = (gram, _UPPER + gram[1:].upper()) if gram.startswith(_EXACT) else (gram,)
+    for key in keys:
+        # the smallest kind wins, so the mask's text never depends on the order of learning
+        if key not in pieces or kind < pieces[key]:
+            pieces[key] = kind
+            changed = True
+    return changed
 
 
 def _known(text: str, pieces: Pieces) -> list[Span]:
@@ -710,7 +961,12 @@ def _known(text: str, pieces: Pieces) -> list[Span]:
     for i in range(len(low) - PIECE + 1):
         kind = pieces.get(low[i : i + PIECE])
         if kind is None:
-            continue
+            window = text[i : i + PIECE]
+            kind = pieces.get(_EXACT + window)
+            if kind is None and window.upper() == window:
+                kind = pieces.get(_UPPER + window)
+            if kind is None:
+                continue
         if out and i <= out[-1].end:
             out[-1] = Span(out[-1].start, i + PIECE, out[-1].kind)
         else:
@@ -746,15 +1002,39 @@ def is_credential(f: Finding, credential_rules: CredentialRules = ()) -> bool:
 
 
 def _all_literals(source: str) -> list[Span]:
-    """Every string literal of a Python fragment (a credential rule's matched range)."""
+    """The string literals of a Python fragment (a credential rule's matched range) that can
+    be its credential: those bound to a secret-like name, else those that look like one.
+
+    A rule that flags a call flags all of it: `Notify(password="pw", targets="16134442222",
+    host="localhost:8080/room")` must teach `pw`, not the phone number and the URL (taught
+    as credentials, their pieces were masked in every other text).
+    """
+    bound = python_spans(source)
+    if bound:
+        return bound
     starts = _line_starts(source)
     out: list[Span] = []
     for tok in _tokens(source):
         if tok.type == tokenize.STRING:
             b, e = _literal_body(tok, starts)
-            if e - b >= MIN_SECRET and plausible_value(source[b:e]):
+            value = source[b:e]
+            if e - b >= MIN_SECRET and plausible_value(value) and _credential_like(value):
                 out.append(Span(b, e, "password"))
     return out
+
+
+def _credential_like(value: str) -> bool:
+    """A literal that may be a password with nothing naming it: letters and digits mixed,
+    no space and none of the punctuation of URLs, paths, options and lists (`verify=False`,
+    `localhost:8080/room`, `a,b`), or random."""
+    v = value.strip()
+    if looks_random(v):
+        return True
+    return (
+        any(ch.isalpha() for ch in v)
+        and any(ch.isdigit() for ch in v)
+        and not any(ch in " /:=&?@#,;" for ch in v)
+    )
 
 
 def _masked_columns(line: str, preview: str) -> list[Span]:
@@ -822,3 +1102,78 @@ def redact(f: Finding, credential_rules: CredentialRules = ()) -> Finding:
 def redact_text(text: str) -> str:
     """A text with every credential it shows masked (no file context)."""
     return Redactor().text(text)
+
+
+def masked_names(names: Iterable[str], pieces: Pieces | None = None) -> dict[str, str]:
+    """name -> mask_name(name), names that would mask alike numbered by their real order."""
+    out: dict[str, str] = {}
+    by_mask: dict[str, list[str]] = {}
+    for name in set(names):
+        masked = mask_name(name, pieces)
+        out[name] = masked
+        if masked != name:
+            by_mask.setdefault(masked, []).append(name)
+    for masked, reals in by_mask.items():
+        # a name already spelt like a mask (`[redacted … #2]` in a file name) counts too
+        if len(reals) > 1 or masked in out:
+            for n, real in enumerate(sorted(reals), 2 if masked in out else 1):
+                out[real] = masked if n == 1 else _numbered(masked, n)
+    return out
+
+
+def names_of(result: ScanResult, pieces: Pieces | None = None) -> ScanResult:
+    """The result with every name in it masked: file paths (findings, not analyzed,
+    excluded, each run's targets), the root, the config path and the provenance metadata
+    (repository, top directory, branch). Texts are not touched (`Redactor.result` masks them).
+    """
+    paths: set[str] = set()
+    for run in result.runs:
+        paths.update(_run_paths(run))
+    paths.update(n.path for n in result.not_analyzed)
+    paths.update(e.path for e in result.excluded)
+    table = masked_names(paths, pieces)
+    if all(k == v for k, v in table.items()) and not any(
+        mask_name(v, pieces) != v
+        for v in (result.root, result.config_path or "", *(v for _, v in result.metadata))
+    ):
+        return result  # nearly every result: nothing to mask, no copy
+
+    return replace(
+        result,
+        root=mask_name(result.root, pieces),
+        config_path=mask_name(result.config_path, pieces) if result.config_path else None,
+        metadata=tuple((k, mask_name(v, pieces)) for k, v in result.metadata),
+        runs=tuple(_named_run(r, table) for r in result.runs),
+        not_analyzed=_named_na(result.not_analyzed, table),
+        excluded=tuple(
+            e if table[e.path] == e.path else replace(e, path=table[e.path])
+            for e in result.excluded
+        ),
+    )
+
+
+def _run_paths(run: ScannerRun) -> set[str]:
+    out = {f.location.path for f in run.findings}
+    out.update(n.path for n in run.not_analyzed)
+    out.update(run.paths)
+    return out
+
+
+def _named_na(items: tuple[NotAnalyzed, ...], table: dict[str, str]) -> tuple[NotAnalyzed, ...]:
+    return tuple(n if table[n.path] == n.path else replace(n, path=table[n.path]) for n in items)
+
+
+def _named_run(run: ScannerRun, table: dict[str, str]) -> ScannerRun:
+    if all(table[p] == p for p in _run_paths(run)):
+        return run
+
+    def finding(f: Finding) -> Finding:
+        p = f.location.path
+        return f if table[p] == p else replace(f, location=replace(f.location, path=table[p]))
+
+    return replace(
+        run,
+        findings=tuple(finding(f) for f in run.findings),
+        not_analyzed=_named_na(run.not_analyzed, table),
+        paths=tuple(table[p] for p in run.paths),
+    )

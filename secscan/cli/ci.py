@@ -26,6 +26,7 @@ from secscan.config import Config
 from secscan.errors import ReportError, UsageError
 from secscan.history.model import Source
 from secscan.policy import judge
+from secscan.redact import mask_name
 from secscan.report import FORMATS
 from secscan.results import SavedResults
 from secscan.scanners import load_config
@@ -171,7 +172,7 @@ def _run(
         merged = incremental.merge_baselines(inputs.baseline, since.baseline)
         inputs = replace(inputs, baseline=merged)
         notes.append(
-            f"new since {new_since}: merge base {since.base_commit[:12]}, "
+            f"new since {mask_name(new_since)}: merge base {since.base_commit[:12]}, "
             f"{len(since.changed)} changed file(s), {len(since.baseline)} finding(s) there"
         )
         if not inputs.profile.gate.new_only:
@@ -184,7 +185,7 @@ def _run(
         result = pipeline.scan(root, config, clock=now, use_cache=not no_cache)
         extra = ()
     if chosen is not None:
-        notes.append(f"gate settings read from the merge base of {new_since}")
+        notes.append(f"gate settings read from the merge base of {mask_name(new_since or '')}")
         if chosen.weakenings:
             result = replace(result, runs=(*result.runs, trust.policy_run(chosen.weakenings)))
     result, decision = judge.judge(result, inputs, now())

@@ -19,6 +19,7 @@ from secscan import __version__, _json
 from secscan._atomic import write_atomic
 from secscan.errors import ConfigError, ReportError
 from secscan.findings import Finding
+from secscan.redact import mask_name
 
 SCHEMA = "secscan-baseline"
 SCHEMA_VERSION = 1
@@ -103,7 +104,7 @@ def _entries(findings: Iterable[Finding]) -> tuple[BaselineEntry, ...]:
         if f.fingerprint:
             by_fp.setdefault(f.fingerprint, []).append(f)
     out = [
-        BaselineEntry(fp, len(fs), fs[0].scanner, fs[0].rule_id, fs[0].location.path)
+        BaselineEntry(fp, len(fs), fs[0].scanner, fs[0].rule_id, mask_name(fs[0].location.path))
         for fp, fs in by_fp.items()
     ]
     return tuple(sorted(out, key=lambda e: (e.path, e.scanner, e.rule_id, e.fingerprint)))
