@@ -198,6 +198,11 @@ def scan(
     )
     authorities = [s.name for s in selected if getattr(s, "severity_authority", False)]
     ordered = flaws.one_per_flaw(scoped, authorities)
+    # In report order within each run: a warm run meets cached findings first, and the
+    # results file must not depend on it.
+    ordered = tuple(
+        replace(r, findings=tuple(sorted(r.findings, key=lambda f: f.sort_key))) for r in ordered
+    )
     # Once more over everything: a credential learnt from a scanner that finished late (the
     # secret scanner's masked columns) is masked in the runs that finished before it.
     return redactor.result(

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from credentials import pieces
 
-from secscan import fingerprint, redact, results
+from secscan import fingerprint, results
 from secscan.findings import (
     Excluded,
     Finding,
