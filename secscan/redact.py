@@ -117,10 +117,30 @@ _PRIVATE_KEY = re.compile(
 _KEY_RUN = re.compile(r"[A-Za-z0-9+/=]{16,}")
 #: A name that says its value is a credential (`DB_PASSWORD`, `api_key`, `clientSecret`).
 _SECRET_NAME = re.compile(
-    r"(?i)(?:pass(?:word|wd|phrase)?|pwd|(?<![a-z])pw(?![a-z])|secret|token|api[_\-.]?key|apikey|access[_\-.]?key"
+    r"(?i)(?:pass(?:word|wd|phrase)|(?<![a-z])pass(?![a-z])|pwd|(?<![a-z])pw(?![a-z])|secret|token|api[_\-.]?key|apikey|access[_\-.]?key"
     r"|private[_\-.]?key|signing[_\-.]?key|account[_\-.]?key|credential|auth(?!or)"
     r"|session[_\-.]?key|cookie|[_\-]key\b)"
 )
+#: What follows a secret word in a name that holds no secret: `auth_method`, `authType`,
+#: `token_url`, `tokenizer`, `secret_name`, `password_policy`, `api_key_header`.
+_NOT_SECRET_AFTER = re.compile(
+    r"(?i)[_\-.]?(?:method|type|scheme|mode|provider|name|url|uri|endpoint|file|path|dir|ref"
+    r"|kind|header|prefix|suffix|length|len|expiry|expires|ttl|lifetime|policy|izer|ization"
+    r"|enabled|required|backend|strategy|domain|host|flow|field|format|source|store|manager"
+    r"|version|count|regex|pattern|env|var|label|selector)s?(?![a-z])"
+)
+
+
+def secret_name(name: str) -> bool:
+    """Whether a name says its value is a credential (`DB_PASSWORD`, `api_key`,
+    `clientSecret`), and not what kind of credential is used or where it is kept
+    (`auth_method`, `authType`, `token_url`, `secret_name`)."""
+    for m in _SECRET_NAME.finditer(name):
+        if not _NOT_SECRET_AFTER.match(name, m.end()):
+            return True
+    return False
+
+
 _ASSIGN = re.compile(
     r"(?<![\w.\-/])(?P<name>[A-Za-z_][\w.\-]*)[\"'`]?\]?\s*(?::=|=>|={1,3}|:)\s*(?=\S)",
     re.IGNORECASE,
@@ -137,6 +157,10 @@ _PLACEHOLDER = re.compile(
 _TOKEN_ALPHABET = re.compile(r"[A-Za-z0-9+/=_\-.~]+")
 #: A word of an identifier: lower, Capitalised or UPPER letters (`parse`, `String`, `XML`).
 _CAMEL_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+_VERSION_SPEC = re.compile(
+    r"^(?:[<>=!~^]{1,3}\s*)?v?\d+(?:\.[0-9A-Za-z*]+)+(?:[-+][\w.]+)?"
+    r"(?:\s*,\s*[<>=!~^]{1,3}\s*\d[\w.*]*)*$"
+)
 _CALL = re.compile(r"^[A-Za-z_][\w.]*[(\[]")
 _QUOTES = "\"'`"
 #: Where a learnt span splits into segments: space, escaped newlines, URL punctuation.
@@ -216,6 +240,8 @@ def plausible_value(value: str) -> bool:
         return False  # prose: `"secrets": "trivy fs --scanners secret"`
     if _CALL.match(v):
         return False  # code, not a literal: `password = get_password()`
+    if _VERSION_SPEC.match(v):
+        return False  # `passlib: ~1.7.4`, `secret-manager: >=2.12.5`
     # `token: settings.TOKEN` is code too; `Hunter22` is not
     # (by the shape of its words: `lOQcBSQWMyCfGYuxsmmdcx` has no digit and is no name)
     return not identifier_like(v)
@@ -450,9 +476,9 @@ def _assignment_spans(text: str) -> Iterator[Span]:
         if pending and (m := _KEY_VALUE_VALUE.match(line)):
             yield from _value_span(line, m.end(), line_start, "password")
         nm = _KEY_VALUE_NAME.match(line)
-        pending = bool(nm and _SECRET_NAME.search(nm.group("name")))
+        pending = bool(nm and secret_name(nm.group("name")))
         for m in _ASSIGN.finditer(line):
-            if _SECRET_NAME.search(m.group("name")):
+            if secret_name(m.group("name")):
                 query = m.start() > 0 and line[m.start() - 1] in "?&"
                 yield from _value_span(line, m.end(), line_start, "password", query=query)
         for m in _OPTION.finditer(line):
@@ -568,9 +594,9 @@ def _assigned_name(tokens: list[tokenize.TokenInfo], i: int) -> bool:
     if name.string == "]" and i >= 3:
         name = tokens[i - 3]
     if name.type == tokenize.NAME:
-        return bool(_SECRET_NAME.search(name.string))
+        return secret_name(name.string)
     if name.type == tokenize.STRING:
-        return bool(_SECRET_NAME.search(name.string.strip(_QUOTES + "rbuRBU")))
+        return secret_name(name.string.strip(_QUOTES + "rbuRBU"))
     return False
 
 

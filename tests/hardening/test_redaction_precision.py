@@ -242,3 +242,21 @@ def test_the_final_pass_does_not_depend_on_the_order_texts_are_met(first: str) -
     )
     out = results.dumps(Redactor().result(result))
     assert not [p for p in pieces(pw) if p.lower() in out.lower()]
+
+
+def test_names_that_choose_a_credential_kind_and_version_pins_are_not_secrets() -> None:
+    """zenml 0.70.0: `authType: OAUTH2_PASSWORD_BEARER` (Helm values), `auth_method=
+    "oauth2-token"`, `"ed25519-key"`, and a tool's `passlib: ~1.7.4` were masked."""
+    for text in (
+        "    authType: OAUTH2_PASSWORD_BEARER",
+        'connector = Connector(auth_method="oauth2-token")',
+        "token_url: https://auth.example.com/oauth2/token2",
+        "tokenizer: gpt2-medium",
+        "secretName: db-secret-v2",
+        "passlib: ~1.7.4",
+        "google-cloud-secret-manager: >=2.12.5",
+    ):
+        assert Redactor().text(text) == text, text
+    pw = _r(12) + "5"
+    for text in (f"DB_PASS={pw}", f"clientSecret: {pw}", f"password_hash = '{pw}'"):
+        assert pw not in Redactor().text(text), text
