@@ -480,13 +480,15 @@ def _assignment_spans(text: str) -> Iterator[Span]:
         for m in _ASSIGN.finditer(line):
             if secret_name(m.group("name")):
                 query = m.start() > 0 and line[m.start() - 1] in "?&"
-                yield from _value_span(line, m.end(), line_start, "password", query=query)
+                yield from _value_span(
+                    line, m.end(), line_start, "password", query=query, name=m.group("name")
+                )
         for m in _OPTION.finditer(line):
             yield from _value_span(line, m.end(), line_start, "password")
 
 
 def _value_span(
-    line: str, at: int, offset: int, kind: str, *, query: bool = False
+    line: str, at: int, offset: int, kind: str, *, query: bool = False, name: str = ""
 ) -> Iterator[Span]:
     """The value starting at `at`: to its line's last matching quote when quoted (a value
     holding the other quote, or both, stays whole; more may be masked, never less), else the
@@ -507,7 +509,7 @@ def _value_span(
         while stop > start and line[stop - 1] in ",;)]}" + _QUOTES:
             stop -= 1
     value = line[start:stop]
-    if plausible_value(value):
+    if plausible_value(value) and not (name and names_itself(name, value)):
         yield Span(offset + start, offset + stop, kind)
 
 
@@ -539,7 +541,8 @@ def python_spans(source: str) -> list[Span]:
             continue
         body_start, body_end = _literal_body(tok, starts)
         body = source[body_start:body_end]
-        if _assigned_name(significant, i) and plausible_value(body):
+        name = _assigned_name(significant, i)
+        if name and plausible_value(body) and not names_itself(name, body):
             spans.append(Span(body_start, body_end, "password"))
         elif looks_random(body.strip()):
             spans.append(Span(body_start, body_end, "high-entropy-string"))
@@ -582,22 +585,31 @@ def _literal_body(tok: tokenize.TokenInfo, starts: list[int]) -> tuple[int, int]
     return begin + prefix + len(quote), max(begin + prefix + len(quote), end - len(quote))
 
 
-def _assigned_name(tokens: list[tokenize.TokenInfo], i: int) -> bool:
-    """Whether the literal at i is the value of a secret-like name."""
+def _assigned_name(tokens: list[tokenize.TokenInfo], i: int) -> str | None:
+    """The secret-like name whose value the literal at i is, if any."""
     if i < 2:
-        return False
+        return None
     op, name = tokens[i - 1], tokens[i - 2]
     if op.string not in ("=", ":", ":=", "+=", "==", "!=") and not (
         op.string == "(" and name.type == tokenize.NAME
     ):
-        return False
+        return None
     if name.string == "]" and i >= 3:
         name = tokens[i - 3]
+    text = None
     if name.type == tokenize.NAME:
-        return secret_name(name.string)
-    if name.type == tokenize.STRING:
-        return secret_name(name.string.strip(_QUOTES + "rbuRBU"))
-    return False
+        text = name.string
+    elif name.type == tokenize.STRING:
+        text = name.string.strip(_QUOTES + "rbuRBU")
+    return text if text is not None and secret_name(text) else None
+
+
+def names_itself(name: str, value: str) -> bool:
+    """A value that repeats its own name: an enum member or a constant
+    (`OAUTH2_TOKEN = "oauth2-token"`, `ED25519_KEY_OPTIONAL_PASSPHRASE = "ed25519-key"`,
+    `password: password`), not a credential."""
+    v = re.sub(r"[^a-z0-9]", "", value.lower())
+    return len(v) >= 3 and v in re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 def hint(value: str, kind: str) -> str:

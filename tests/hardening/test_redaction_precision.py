@@ -260,3 +260,17 @@ def test_names_that_choose_a_credential_kind_and_version_pins_are_not_secrets() 
     pw = _r(12) + "5"
     for text in (f"DB_PASS={pw}", f"clientSecret: {pw}", f"password_hash = '{pw}'"):
         assert pw not in Redactor().text(text), text
+
+
+def test_an_enum_member_whose_value_repeats_its_name_is_not_a_secret() -> None:
+    """zenml 0.70.0 `OAUTH2_TOKEN = "oauth2-token"`, `ED25519_KEY_OPTIONAL_PASSPHRASE =
+    "ed25519-key"`, `OAUTH2_PASSWORD_BEARER = "OAUTH2_PASSWORD_BEARER"`."""
+    pw = _r(9) + "4"
+    src = (
+        "class AuthMethods(StrEnum):\n"
+        '    OAUTH2_TOKEN = "oauth2-token"\n'
+        '    ED25519_KEY_OPTIONAL_PASSPHRASE = "ed25519-key"\n'
+        '    OAUTH2_PASSWORD_BEARER = "OAUTH2_PASSWORD_BEARER"\n'
+        f'    password = "{pw}"\n'
+    )
+    assert [src[s.start : s.end] for s in find_python(src)] == [pw]
