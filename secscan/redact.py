@@ -256,7 +256,8 @@ def identifier_like(value: str) -> bool:
     if re.search(r"[^A-Za-z/._\-=:]", value):
         return False
     words = _CAMEL_WORD.findall(value)
-    return bool(words) and (value.islower() or all(len(w) >= 3 for w in words))
+    # the first and last word may be short (`ValueB`, `xValue`); random case is not words
+    return bool(words) and (value.islower() or all(len(w) >= 3 for w in words[1:-1]))
 
 
 def find(text: str) -> list[Span]:
@@ -291,9 +292,14 @@ def find_python(source: str) -> list[Span]:
         if looks_random(m.group(0)):
             spans.append(Span(m.start(), m.end(), "high-entropy-string"))
     tokens = _tokens(source)
-    if not tokens or tokens[-1].type != tokenize.ENDMARKER:
-        return [*spans, *_assignment_spans(source), *python_spans(source)]
     starts = _line_starts(source)
+    if not tokens or tokens[-1].type != tokenize.ENDMARKER:
+        # a fragment (a snippet cut inside a call or a string): the tokens before the error
+        # are sound; what the tokenizer could not read gets the keyword rules whole
+        rest = starts[tokens[-1].end[0] - 1] + tokens[-1].end[1] if tokens else 0
+        spans += [
+            Span(rest + x.start, rest + x.end, x.kind) for x in _assignment_spans(source[rest:])
+        ]
     for tok in tokens:
         if tok.type == tokenize.STRING:
             b, e = _literal_body(tok, starts)
@@ -941,21 +947,15 @@ def _grams(value: str) -> list[str]:
             continue
         for i in range(len(segment) - PIECE + 1):
             gram = segment[i : i + PIECE]
-            if any(ch.isdigit() for ch in gram):
-                grams.append(gram.lower())
             # `Possible`, `director` (a capital only at the start, no digit), `.Values.`,
             # `parseStr`, `PASSWORD` (identifier words): not pieces of a key, never learnt.
-            # Without a digit a piece is matched in its own case only (or upper-cased, as
-            # trivy prints Dockerfile lines), so `HoStNaMe` never masks `hostname`.
-            elif any(ch.isupper() for ch in gram[1:]) and not _wordy(gram):
-                grams.append(_EXACT + gram)
+            # Pieces match in any case: tools print lines upper-cased (trivy's Dockerfile
+            # parser) and lower-cased (its "unknown instruction" errors).
+            if any(ch.isdigit() for ch in gram) or (
+                any(ch.isupper() for ch in gram[1:]) and not _wordy(gram)
+            ):
+                grams.append(gram.lower())
     return grams
-
-
-#: Key prefix of a learnt piece matched in its own letter case (it holds no digit).
-_EXACT = "\0"
-#: Key prefix of the same piece upper-cased (a tool printed the line upper-cased).
-_UPPER = "\1"
 
 
 def _wordy(gram: str) -> bool:
@@ -979,14 +979,11 @@ def _random_part(part: str) -> bool:
 
 def _add(pieces: Pieces, gram: str, kind: str) -> bool:
     """Whether `pieces` changed."""
-    changed = False
-    keys = (gram, _UPPER + gram[1:].upper()) if gram.startswith(_EXACT) else (gram,)
-    for key in keys:
-        # the smallest kind wins, so the mask's text never depends on the order of learning
-        if key not in pieces or kind < pieces[key]:
-            pieces[key] = kind
-            changed = True
-    return changed
+    # the smallest kind wins, so the mask's text never depends on the order of learning
+    if gram not in pieces or kind < pieces[gram]:
+        pieces[gram] = kind
+        return True
+    return False
 
 
 def _known(text: str, pieces: Pieces) -> list[Span]:
@@ -999,12 +996,7 @@ def _known(text: str, pieces: Pieces) -> list[Span]:
     for i in range(len(low) - PIECE + 1):
         kind = pieces.get(low[i : i + PIECE])
         if kind is None:
-            window = text[i : i + PIECE]
-            kind = pieces.get(_EXACT + window)
-            if kind is None and window.upper() == window:
-                kind = pieces.get(_UPPER + window)
-            if kind is None:
-                continue
+            continue
         if out and i <= out[-1].end:
             out[-1] = Span(out[-1].start, i + PIECE, out[-1].kind)
         else:
