@@ -40,7 +40,7 @@ from secscan.findings import (
 
 #: Changes whenever what is masked changes: part of every cache key, so an entry masked by
 #: older rules is scanned again rather than served (more masked, or less, than now).
-RULES_VERSION = "3"
+RULES_VERSION = "4"
 #: Hard-coded credential weaknesses: the matched code *is* the secret.
 CREDENTIAL_CWES = frozenset({256, 259, 260, 321, 522, 547, 798})
 #: (scanner, rule id) pairs a scanner names as credential rules without a CWE label
