@@ -154,6 +154,7 @@ _WORD = re.compile(r"[A-Za-z0-9+/=_\-~]{20,}")
 _PLACEHOLDER = re.compile(
     r"^(?:\$|\{\{|<|%\(|\*+$|os\.|env\b|getenv|process\.env|true$|false$|null$|none$)", re.I
 )
+_NAME_WORD = re.compile(r"(?:[a-z]{2,}|[A-Z]{2,}|[A-Z][a-z]+)\d{0,5}")
 _TOKEN_ALPHABET = re.compile(r"[A-Za-z0-9+/=_\-.~]+")
 #: A word of an identifier: lower, Capitalised or UPPER letters (`parse`, `String`, `XML`).
 _CAMEL_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
@@ -251,8 +252,13 @@ def identifier_like(value: str) -> bool:
     """Words, not a secret: no digit, nothing but letters and the punctuation of names and
     paths, each word of identifier shape (`/passwd=`, `.Values.`, `features`, `parseString`,
     `TELEGRAM_CHAT`). Random letters split into short words (`QwErTyUiOp`): not this."""
-    if not value or any(ch.isdigit() for ch in value):
+    if not value:
         return False
+    if any(ch.isdigit() for ch in value):
+        # words joined by name punctuation, digits only ending a word: `oauth2-token`,
+        # `OAUTH2_PASSWORD_BEARER`, `gpt2-medium` (never `Hunter2-Prod!`, `ya29.c.x`)
+        parts = re.split(r"[._\-/:]", value)
+        return len(parts) >= 2 and all(_NAME_WORD.fullmatch(p) for p in parts)
     if re.search(r"[^A-Za-z/._\-=:]", value):
         return False
     words = _CAMEL_WORD.findall(value)
@@ -539,8 +545,14 @@ def python_spans(source: str) -> list[Span]:
     ends, so `host="db", password="Hunter2-Prod!"` masks the
     password, not the text between the two literals.
     """
+    return _python_spans(source)[0]
+
+
+def _python_spans(source: str) -> tuple[list[Span], bool]:
+    """python_spans, and whether any literal was bound to a secret-like name at all."""
     starts = _line_starts(source)
     spans: list[Span] = []
+    bound = False
     significant = [t for t in _tokens(source) if t.type not in _SKIP_TOKENS]
     for i, tok in enumerate(significant):
         if tok.type != tokenize.STRING:
@@ -548,12 +560,13 @@ def python_spans(source: str) -> list[Span]:
         body_start, body_end = _literal_body(tok, starts)
         body = source[body_start:body_end]
         name = _assigned_name(significant, i)
+        bound = bound or name is not None
         if name and plausible_value(body) and not names_itself(name, body):
             spans.append(Span(body_start, body_end, "password"))
         elif looks_random(body.strip()):
             spans.append(Span(body_start, body_end, "high-entropy-string"))
     # a token format inside any literal is `find`'s, which runs over the whole file too
-    return spans
+    return spans, bound
 
 
 _SKIP_TOKENS = frozenset(
@@ -759,7 +772,7 @@ class Redactor:
         elif is_credential(f, self._credential_rules):
             text = "".join(chunk)
             if f.location.path.endswith((".py", ".pyi", ".pyw")):
-                spans = python_spans(text) or _all_literals(text)
+                spans = _all_literals(text)
             else:
                 spans = find(text)
             self.learn_text(text, spans, own)
@@ -1039,9 +1052,11 @@ def _all_literals(source: str) -> list[Span]:
     host="localhost:8080/room")` must teach `pw`, not the phone number and the URL (taught
     as credentials, their pieces were masked in every other text).
     """
-    bound = python_spans(source)
-    if bound:
-        return bound
+    spans, bound = _python_spans(source)
+    if spans or bound:
+        # a literal bound to a secret-like name was judged: an enum member repeating its
+        # name (`OAUTH2_TOKEN = "oauth2-token"`, bandit B105) is no credential
+        return spans
     starts = _line_starts(source)
     out: list[Span] = []
     for tok in _tokens(source):

@@ -274,3 +274,24 @@ def test_an_enum_member_whose_value_repeats_its_name_is_not_a_secret() -> None:
         f'    password = "{pw}"\n'
     )
     assert [src[s.start : s.end] for s in find_python(src)] == [pw]
+
+
+def test_a_credential_rule_on_an_enum_member_teaches_nothing(tmp_path: Path) -> None:
+    """bandit B105 flags `OAUTH2_TOKEN = "oauth2-token"` (a name holding `TOKEN`): the
+    literal repeats its name, so it is not learnt and `oauth2-token` stays readable in the
+    other 6 texts that named it on zenml 0.70.0."""
+    src = 'class AuthMethods:\n    OAUTH2_TOKEN = "oauth2-token"\n'
+    (tmp_path / "m.py").write_text(src)
+    f = Finding(
+        "bandit",
+        "B105",
+        "Possible hardcoded password: 'oauth2-token'",
+        "Possible hardcoded password: 'oauth2-token'",
+        Severity.LOW,
+        FindingKind.CODE,
+        Location("m.py", 2, 2, snippet='    OAUTH2_TOKEN = "oauth2-token"'),
+        cwe=(259,),
+    )
+    r = Redactor(tmp_path)
+    assert r.finding(f) == f
+    assert r.text('auth_method: "oauth2-token"') == 'auth_method: "oauth2-token"'
