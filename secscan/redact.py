@@ -278,10 +278,26 @@ def find(text: str) -> list[Span]:
             spans.append(_shift(s, offsets))
     spans += _private_key_spans(text)
     spans += _assignment_spans(text)
-    for m in _WORD.finditer(text):
-        if looks_random(m.group(0)):
-            spans.append(Span(m.start(), m.end(), "high-entropy-string"))
+    spans += _random_spans(text)
     return spans
+
+
+def _random_spans(text: str) -> list[Span]:
+    """Random runs, without the names around them in a URL path (`…/sendMessage`,
+    `com/services/…`): leading and trailing parts that read as identifiers are kept."""
+    out = []
+    for m in _WORD.finditer(text):
+        word = m.group(0)
+        if not looks_random(word):
+            continue
+        start, end = m.start(), m.end()
+        parts = word.split("/")
+        while len(parts) > 1 and (not parts[0] or identifier_like(parts[0])):
+            start += len(parts.pop(0)) + 1
+        while len(parts) > 1 and (not parts[-1] or identifier_like(parts[-1])):
+            end -= len(parts.pop()) + 1
+        out.append(Span(start, end, "high-entropy-string"))
+    return out
 
 
 def find_python(source: str) -> list[Span]:
@@ -294,9 +310,7 @@ def find_python(source: str) -> list[Span]:
     reduced, offsets = _candidates(source)
     spans = [_shift(s, offsets) for s in _format_spans(reduced)] if reduced else []
     spans += _private_key_spans(source)
-    for m in _WORD.finditer(source):
-        if looks_random(m.group(0)):
-            spans.append(Span(m.start(), m.end(), "high-entropy-string"))
+    spans += _random_spans(source)
     tokens = _tokens(source)
     starts = _line_starts(source)
     if not tokens or tokens[-1].type != tokenize.ENDMARKER:
@@ -964,6 +978,10 @@ def _grams(value: str) -> list[str]:
             # `parseStr`, `PASSWORD` (identifier words): not pieces of a key, never learnt.
             # Pieces match in any case: tools print lines upper-cased (trivy's Dockerfile
             # parser) and lower-cased (its "unknown instruction" errors).
+            # A run of digits alone is a number (an id, a port, a phone number): a key's
+            # digits are masked through the windows around them.
+            if gram.isdigit():
+                continue
             if any(ch.isdigit() for ch in gram) or (
                 any(ch.isupper() for ch in gram[1:]) and not _wordy(gram)
             ):

@@ -295,3 +295,15 @@ def test_a_credential_rule_on_an_enum_member_teaches_nothing(tmp_path: Path) -> 
     r = Redactor(tmp_path)
     assert r.finding(f) == f
     assert r.text('auth_method: "oauth2-token"') == 'auth_method: "oauth2-token"'
+
+
+def test_numbers_and_path_names_around_a_token_are_not_masked(tmp_path: Path) -> None:
+    """apprise 1.9.0: a bot token `123456789:…` taught `12345678`, and `123456789` was
+    masked as a chat id elsewhere; a token in a URL path took `/sendMessage` with it."""
+    secret = _r(20) + "7Q"
+    r = _learnt(tmp_path, "t.py", f'url = "tgram://123456789:{secret}/"\n')
+    assert r.text("chat_id = 123456789") == "chat_id = 123456789"
+    assert secret not in r.text(f"POST /bot123456789:{secret}/x")
+    token = "AABC" + _r(24) + "12345678U"
+    masked = Redactor().text(f"https://api.example.org/bot{token}/sendMessage")
+    assert token not in masked and masked.endswith("]/sendMessage")
