@@ -27,23 +27,32 @@ from secscan.cli import main as secscan_main
 
 REPO = Path(__file__).resolve().parent.parent
 LABELS = REPO / "benchmarks" / "masked-labels.yaml"
+MASK = "[redacted"
+#: How many distinct lines to keep per masked value (shown with --show, for labelling).
+CONTEXTS = 3
 
 
 def digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:16]
 
 
-def collect(tree: Path, advisory_db: Path | None) -> dict[str, tuple[str, Counter[str]]]:
-    """digest -> (value, kinds with counts) of every masked span of one scan."""
-    seen: dict[str, tuple[str, Counter[str]]] = {}
+def collect(tree: Path, advisory_db: Path | None) -> dict[str, tuple[str, Counter[str], set[str]]]:
+    """digest -> (value, kinds with counts, the lines it was masked in) of every masked span
+    of one scan (a value is labelled by the contexts it was masked in)."""
+    seen: dict[str, tuple[str, Counter[str], set[str]]] = {}
     original = redact._apply
 
     def recording(text: str, spans: list[redact.Span]) -> str:
         masked = original(text, spans)
         for s in spans:
             value = text[s.start : s.end]
-            entry = seen.setdefault(digest(value), (value, Counter()))
+            entry = seen.setdefault(digest(value), (value, Counter(), set()))
             entry[1][s.kind] += 1
+            if MASK not in text and len(entry[2]) < CONTEXTS:
+                a = text.rfind("\n", 0, s.start) + 1
+                b = text.find("\n", s.end)
+                b = len(text) if b == -1 else b
+                entry[2].add(text[max(a, s.start - 60) : min(b, s.end + 40)])
         return masked
 
     redact._apply = recording  # type: ignore[assignment]
@@ -76,13 +85,13 @@ def main() -> int:
         labels = (yaml.safe_load(args.labels.read_text()) or {}).get(args.project, {}) or {}
     by_label: Counter[str] = Counter()
     unlabelled: dict[str, list[str]] = defaultdict(list)
-    for d, (value, kinds) in sorted(seen.items(), key=lambda kv: kv[1][0]):
+    for d, (value, kinds, contexts) in sorted(seen.items(), key=lambda kv: kv[1][0]):
         label = labels.get(d, {}).get("label", "unlabelled") if labels.get(d) else "unlabelled"
         by_label[label] += 1
         kind = ",".join(sorted(kinds))
         line = f"  {d}  {kind:28} x{sum(kinds.values()):<4}"
         if args.show:
-            line += f" {value!r}"
+            line += f" {value!r}" + "".join(f"\n        in: {c!r}" for c in sorted(contexts))
         if label == "unlabelled":
             unlabelled[kind].append(line)
         elif label != "credential" and args.show:
