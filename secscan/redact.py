@@ -248,17 +248,24 @@ def plausible_value(value: str) -> bool:
     return not identifier_like(v)
 
 
+def name_shaped(value: str) -> bool:
+    """Words joined by name punctuation, digits only ending a word: `oauth2-token`,
+    `OAUTH2_PASSWORD_BEARER`, `gpt2-medium`, and `hunter2-prod`. Masked where a secret-like
+    name binds it (a weak password has this shape too); learnt from a file that binds it,
+    never from a tool's text (bandit's "Possible hardcoded password: 'oauth2-token'" on an
+    enum member masked the auth method's name in six other texts)."""
+    if identifier_like(value):
+        return True
+    parts = re.split(r"[._\-/:]", value)
+    return len(parts) >= 2 and all(_NAME_WORD.fullmatch(p) for p in parts)
+
+
 def identifier_like(value: str) -> bool:
     """Words, not a secret: no digit, nothing but letters and the punctuation of names and
     paths, each word of identifier shape (`/passwd=`, `.Values.`, `features`, `parseString`,
     `TELEGRAM_CHAT`). Random letters split into short words (`QwErTyUiOp`): not this."""
-    if not value:
+    if not value or any(ch.isdigit() for ch in value):
         return False
-    if any(ch.isdigit() for ch in value):
-        # words joined by name punctuation, digits only ending a word: `oauth2-token`,
-        # `OAUTH2_PASSWORD_BEARER`, `gpt2-medium` (never `Hunter2-Prod!`, `ya29.c.x`)
-        parts = re.split(r"[._\-/:]", value)
-        return len(parts) >= 2 and all(_NAME_WORD.fullmatch(p) for p in parts)
     if re.search(r"[^A-Za-z/._\-=:]", value):
         return False
     words = _CAMEL_WORD.findall(value)
@@ -699,7 +706,13 @@ class Redactor:
     # -- learning ---------------------------------------------------------------------------
 
     def learn(
-        self, value: str, kind: str, into: Pieces | None = None, *, shared: bool = True
+        self,
+        value: str,
+        kind: str,
+        into: Pieces | None = None,
+        *,
+        shared: bool = True,
+        words: bool = True,
     ) -> None:
         """Remember a credential: every PIECE-long window of its secret-looking segments is
         masked from now on, wherever it appears (and is added to `into` as well).
@@ -707,7 +720,11 @@ class Redactor:
         `shared=False` adds it to `into` only: what a text shows before it is masked for its
         fingerprint (cold runs only: a cached finding is already masked) must not decide how
         other texts are masked, or a warm run would mask differently from a cold one.
+        `words=False` (a tool's text, not a file): a word-shaped value (`name_shaped`) is
+        masked where it was found but not learnt.
         """
+        if not words and kind == "password" and name_shaped(value.strip(_QUOTES)):
+            return  # masked where it is bound, not spread (see name_shaped)
         if kind == "high-entropy-string" and "/" in value:
             # a random run with nothing naming it (`sns://…/us-west-2/12223334444`, a path
             # of ids): only its random parts are pieces of a key, not the names between them
@@ -735,9 +752,10 @@ class Redactor:
         into: Pieces | None = None,
         *,
         shared: bool = True,
+        words: bool = True,
     ) -> None:
         for s in spans:
-            self.learn(text[s.start : s.end], s.kind, into, shared=shared)
+            self.learn(text[s.start : s.end], s.kind, into, shared=shared, words=words)
 
     def learn_file(self, rel: str) -> Pieces:
         """The credentials of a scanned file, by content (once per file and scan)."""
@@ -820,7 +838,7 @@ class Redactor:
         spans = [s for s in _found(text, python) if not _inside_mask(text, s)]
         # what the text shows of a credential elsewhere (a value quoted twice) goes too
         local: Pieces = {}
-        self.learn_text(text, spans, local, shared=known is None)
+        self.learn_text(text, spans, local, shared=known is None, words=False)
         pieces = self._pieces if known is None else {**known, **local}
         spans += _known(text, pieces)
         masked = _apply(text, spans)

@@ -279,7 +279,8 @@ def test_an_enum_member_whose_value_repeats_its_name_is_not_a_secret() -> None:
 def test_a_credential_rule_on_an_enum_member_teaches_nothing(tmp_path: Path) -> None:
     """bandit B105 flags `OAUTH2_TOKEN = "oauth2-token"` (a name holding `TOKEN`): the
     literal repeats its name, so it is not learnt and `oauth2-token` stays readable in the
-    other 6 texts that named it on zenml 0.70.0."""
+    other 6 texts that named it on zenml 0.70.0. (The title, where bandit itself calls it a
+    password, masks it: `hunter2-prod` has the same shape.)"""
     src = 'class AuthMethods:\n    OAUTH2_TOKEN = "oauth2-token"\n'
     (tmp_path / "m.py").write_text(src)
     f = Finding(
@@ -293,17 +294,30 @@ def test_a_credential_rule_on_an_enum_member_teaches_nothing(tmp_path: Path) -> 
         cwe=(259,),
     )
     r = Redactor(tmp_path)
-    assert r.finding(f) == f
+    assert r.finding(f).location == f.location
     assert r.text('auth_method: "oauth2-token"') == 'auth_method: "oauth2-token"'
 
 
 def test_numbers_and_path_names_around_a_token_are_not_masked(tmp_path: Path) -> None:
     """apprise 1.9.0: a bot token `123456789:…` taught `12345678`, and `123456789` was
     masked as a chat id elsewhere; a token in a URL path took `/sendMessage` with it."""
-    secret = _r(20) + "7Q"
+    secret = _r(20) + "7Qz4"
     r = _learnt(tmp_path, "t.py", f'url = "tgram://123456789:{secret}/"\n')
     assert r.text("chat_id = 123456789") == "chat_id = 123456789"
     assert secret not in r.text(f"POST /bot123456789:{secret}/x")
-    token = "AABC" + _r(24) + "12345678U"
+    token = "AABCxy" + _r(24) + "12345678U"
     masked = Redactor().text(f"https://api.example.org/bot{token}/sendMessage")
     assert token not in masked and masked.endswith("]/sendMessage")
+
+
+def test_a_word_shaped_password_is_masked_where_bound_and_spread_only_from_files(
+    tmp_path: Path,
+) -> None:
+    """`hunter2-prod` in bandit's title is masked there, but a tool's text does not teach
+    it (zenml: an enum value); bound to `DB_PASSWORD` in a file, it is learnt and masked
+    bare elsewhere."""
+    r = Redactor()
+    assert "hunter2-prod" not in r.text("Possible hardcoded password: 'hunter2-prod'")
+    assert r.text("deploy to hunter2-prod cluster") == "deploy to hunter2-prod cluster"
+    r = _learnt(tmp_path, ".env", "DB_PASSWORD=hunter2-prod\n")
+    assert "hunter2-prod" not in r.text("login with hunter2-prod refused")
