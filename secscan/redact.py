@@ -162,6 +162,7 @@ _VERSION_SPEC = re.compile(
     r"^(?:[<>=!~^]{1,3}\s*)?v?\d+(?:\.[0-9A-Za-z*]+)+(?:[-+][\w.]+)?"
     r"(?:\s*,\s*[<>=!~^]{1,3}\s*\d[\w.*]*)*$"
 )
+_FORMAT_FIELD = re.compile(r"%\([A-Za-z_]\w*\)[sdr]|\{[A-Za-z_]\w*\}|\$\{[A-Za-z_]\w*\}")
 _CALL = re.compile(r"^[A-Za-z_][\w.]*[(\[]")
 _QUOTES = "\"'`"
 #: Where a learnt span splits into segments: space, escaped newlines, URL punctuation.
@@ -229,16 +230,21 @@ def looks_random(word: str) -> bool:
 
 def plausible_value(value: str) -> bool:
     """A value assigned to a secret-like name that could be the credential itself."""
-    v = value.strip().strip(_QUOTES + "\\").strip()
+    v = value.strip()
+    if len(v) > 2 and v[0] in "bB" and v[1] in _QUOTES:
+        v = v[1:]  # a bytes literal: `b'password'`
+    v = v.strip(_QUOTES + "\\").strip()
     if len(v) < MIN_SECRET or MASK_RE.search(v) or len(set(v)) <= 2 or v.startswith("//"):
         return False
     if _PLACEHOLDER.match(v) or v.count("*") * 2 >= len(v) or v[0] in "([{":
         return False
     if v.startswith(("http://", "https://")) and "@" not in v:
         return False  # a link; a password in one is the URL rule's
-    words = v.split()
-    if len(words) >= 2 and all(w.isalpha() for w in words):
-        return False  # prose: `"secrets": "trivy fs --scanners secret"`
+    words = [w.strip(".,;:!?") for w in v.split()]
+    if len(words) >= 2 and all(w.isalpha() for w in words if w):
+        return False  # prose: `"secrets": "trivy fs --scanners secret"`, `CSRF token missing.`
+    if _FORMAT_FIELD.search(v):
+        return False  # a template: `ALTER USER %(user)s IDENTIFIED BY "%(password)s"`
     if _CALL.match(v):
         return False  # code, not a literal: `password = get_password()`
     if _VERSION_SPEC.match(v):
@@ -269,8 +275,14 @@ def identifier_like(value: str) -> bool:
     if re.search(r"[^A-Za-z/._\-=:]", value):
         return False
     words = _CAMEL_WORD.findall(value)
-    # the first and last word may be short (`ValueB`, `xValue`); random case is not words
-    return bool(words) and (value.islower() or all(len(w) >= 3 for w in words[1:-1]))
+    if not words:
+        return False
+    if value.islower() or value.isupper():
+        return True  # `features`, `HTTP_X_CSRFTOKEN`
+    # a few short words (`WithoutIsActive`, `ValueB`); random case is mostly short words
+    # (`QwErTyUiOp`, `lOQcBSQWMyCf…`)
+    short = sum(len(w) <= 2 for w in words)
+    return short <= 1 or short * 4 <= len(words)
 
 
 def find(text: str) -> list[Span]:

@@ -321,3 +321,18 @@ def test_a_word_shaped_password_is_masked_where_bound_and_spread_only_from_files
     assert r.text("deploy to hunter2-prod cluster") == "deploy to hunter2-prod cluster"
     r = _learnt(tmp_path, ".env", "DB_PASSWORD=hunter2-prod\n")
     assert "hunter2-prod" not in r.text("login with hunter2-prod refused")
+
+
+def test_django_shapes_templates_prose_bytes_and_header_names_are_not_secrets() -> None:
+    """Django 4.2.16: a SQL template bound to a password name, `REASON_CSRF_TOKEN_MISSING =
+    "CSRF token missing."`, `b'password'`, `"HTTP_X_CSRFTOKEN"`, a model name with short
+    words (`CustomUserWithoutIsActiveField`) were masked."""
+    for text in (
+        "sql_alter_password = 'ALTER USER %(user)s IDENTIFIED BY \"%(password)s\"'",
+        'REASON_CSRF_TOKEN_MISSING = "CSRF token missing."',
+        "password = b'password'",
+        'CSRF_TOKEN_HEADER = "HTTP_X_CSRFTOKEN"',
+        "auth_user_model: CustomUserWithoutIsActiveField",
+    ):
+        assert Redactor().text(text) == text, text
+    assert "sésame" not in Redactor().text("password = 'sésame'")
