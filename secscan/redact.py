@@ -1020,11 +1020,12 @@ def _grams(value: str) -> list[str]:
 
 
 def _wordy(gram: str) -> bool:
-    """Whether a window without digits reads as part of an identifier: words of letters
-    (lower, Capitalised or UPPER; the first and last may be cut) and `._-/` between them."""
-    if not re.fullmatch(r"[A-Za-z._\-/]+", gram):
+    """Whether a window without digits reads as part of an identifier or a quoted word:
+    words of letters (lower, Capitalised or UPPER; the first and last may be cut) and any
+    punctuation between them (`.Values.`, `"DEFAULT`)."""
+    if any(ch.isdigit() for ch in gram):
         return False
-    words = _CAMEL_WORD.findall(gram)
+    words = _CAMEL_WORD.findall(gram)  # punctuation between words is no evidence either
     return all(len(w) >= 3 for w in words[1:-1])
 
 

@@ -336,3 +336,11 @@ def test_django_shapes_templates_prose_bytes_and_header_names_are_not_secrets() 
     ):
         assert Redactor().text(text) == text, text
     assert "sésame" not in Redactor().text("password = 'sésame'")
+
+
+def test_a_quoted_upper_case_word_in_a_learnt_value_is_not_learnt(tmp_path: Path) -> None:
+    """Django 4.2.16: a learnt value holding `"DEFAULT` masked `"default` in
+    `render_to_string("default03", …)`."""
+    r = _learnt(tmp_path, ".env", f'SECRET_KEY={_r(12)}7x"DEFAULT_{_r(10)}4q\n')
+    line = 'render_to_string("default03", {"a": 1})'
+    assert r.text(line) == line
