@@ -131,13 +131,24 @@ _NOT_SECRET_AFTER = re.compile(
 )
 
 
+#: Keys that are no secrets, by the word before `_key`/`-key`.
+_NOT_SECRET_KEY = re.compile(
+    r"(?i)(?:primary|foreign|sort|cache|idempotency|partition|lookup|unique|natural|public"
+    r"|group|index|hash|order|routing|shard|object|translation|field|column|attr|lock|dict"
+    r"|map|state|storage|item|row|search|setting|config|bucket|redis|s3)$"
+)
+
+
 def secret_name(name: str) -> bool:
     """Whether a name says its value is a credential (`DB_PASSWORD`, `api_key`,
     `clientSecret`), and not what kind of credential is used or where it is kept
     (`auth_method`, `authType`, `token_url`, `secret_name`)."""
     for m in _SECRET_NAME.finditer(name):
-        if not _NOT_SECRET_AFTER.match(name, m.end()):
-            return True
+        if _NOT_SECRET_AFTER.match(name, m.end()):
+            continue
+        if m.group(0)[:1] in "_-" and _NOT_SECRET_KEY.search(name, 0, m.start()):
+            continue  # `primary_key`, `Idempotency-Key`, `public_key`, `cache_key`
+        return True
     return False
 
 
@@ -163,6 +174,7 @@ _VERSION_SPEC = re.compile(
     r"(?:\s*,\s*[<>=!~^]{1,3}\s*\d[\w.*]*)*$"
 )
 _FORMAT_FIELD = re.compile(r"%\([A-Za-z_]\w*\)[sdr]|\{[A-Za-z_]\w*\}|\$\{[A-Za-z_]\w*\}")
+_CONSTANT = re.compile(r"^[A-Z]{2,}\d{0,3}(?:_[A-Z]{2,}\d{0,3})+$")
 _CALL = re.compile(r"^[A-Za-z_][\w.]*[(\[]")
 _QUOTES = "\"'`"
 #: Where a learnt span splits into segments: space, escaped newlines, URL punctuation.
@@ -249,6 +261,8 @@ def plausible_value(value: str) -> bool:
         return False  # code, not a literal: `password = get_password()`
     if _VERSION_SPEC.match(v):
         return False  # `passlib: ~1.7.4`, `secret-manager: >=2.12.5`
+    if _CONSTANT.match(v):
+        return False  # a constant's name: `OAUTH2_PASSWORD_BEARER`
     # `token: settings.TOKEN` is code too; `Hunter22` is not
     # (by the shape of its words: `lOQcBSQWMyCfGYuxsmmdcx` has no digit and is no name)
     return not identifier_like(v)

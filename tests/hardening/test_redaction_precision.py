@@ -344,3 +344,16 @@ def test_a_quoted_upper_case_word_in_a_learnt_value_is_not_learnt(tmp_path: Path
     r = _learnt(tmp_path, ".env", f'SECRET_KEY={_r(12)}7x"DEFAULT_{_r(10)}4q\n')
     line = 'render_to_string("default03", {"a": 1})'
     assert r.text(line) == line
+
+
+def test_keys_that_are_no_secrets_and_constant_names_are_not_masked() -> None:
+    """apprise 1.9.0 `payload['Idempotency-Key'] == 'abcd-part01'`; zenml's bandit title
+    `Possible hardcoded password: 'OAUTH2_PASSWORD_BEARER'` (an enum value)."""
+    for text in (
+        "    assert payload['Idempotency-Key'] == 'abcd-part01'",
+        "primary_key: user-id2",
+        "Possible hardcoded password: 'OAUTH2_PASSWORD_BEARER'",
+    ):
+        assert Redactor().text(text) == text, text
+    key = _r(14) + "8"
+    assert key not in Redactor().text(f"signing_key: {key}")
