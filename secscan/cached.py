@@ -120,18 +120,24 @@ def _per_target(
     by_path: dict[str, list[Finding]] = {}
     for f in fresh.findings:
         # Cached entries are files on disk too: credential literals are masked before they
-        # are written, as they are before the results file is.
-        by_path.setdefault(f.location.path, []).append(redactor.finding(f))
+        # are written, by what the finding and its own file show (as a cold run keeps them
+        # until the final pass, so a warm run masks byte for byte as a cold one).
+        by_path.setdefault(f.location.path, []).append(redactor.finding(f, own_file_only=True))
     skipped: dict[str, list[NotAnalyzed]] = {}
     for n in fresh.not_analyzed:
-        skipped.setdefault(n.path, []).append(redactor.not_analyzed(n))
+        skipped.setdefault(n.path, []).append(redactor.not_analyzed(n, own_only=True))
     strays = (set(by_path) | set(skipped)) - set(misses)
     # Only results every part of which belongs to one scanned target are kept: a finding in a
     # file outside the selection, or packages and inputs no target owns, would be lost.
     if misses and not strays and not fresh.components and not fresh.inputs:
         for target in misses:
             # A timeout describes this run (machine load), not the file: scan it next time.
-            if target in keys and not any(n.transient for n in skipped.get(target, ())):
+            # A file whose name holds a credential is never cached: entries keep paths.
+            if (
+                target in keys
+                and not any(n.transient for n in skipped.get(target, ()))
+                and redactor.name(target) == target
+            ):
                 cache.put(
                     scanner.name,
                     keys[target],
@@ -188,13 +194,20 @@ def _whole_run(
         if digest is None:
             return fresh, False  # an input secscan cannot hash cannot be checked next time
         inputs.append((rel, digest))
-    if not any(n.transient for n in fresh.not_analyzed):
+    named = {f.location.path for f in fresh.findings}
+    named.update(n.path for n in fresh.not_analyzed)
+    named.update(rel for rel, _ in inputs)
+    if not any(n.transient for n in fresh.not_analyzed) and all(
+        redactor.name(p) == p for p in named
+    ):
         cache.put(
             scanner.name,
             key,
             Entry(
-                findings=tuple(redactor.finding(f) for f in fresh.findings),
-                not_analyzed=tuple(redactor.not_analyzed(n) for n in fresh.not_analyzed),
+                findings=tuple(redactor.finding(f, own_file_only=True) for f in fresh.findings),
+                not_analyzed=tuple(
+                    redactor.not_analyzed(n, own_only=True) for n in fresh.not_analyzed
+                ),
                 suppressions=fresh.inline_suppressions,
                 components=fresh.components,
                 advisory_source=fresh.advisory_source,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from secscan import _python
 from secscan.findings import Finding, FindingKind
-from secscan.redact import Redactor
+from secscan.redact import Redactor, mask_name
 
 #: Snippets are for people; a finding never carries more than this much of the file.
 MAX_SNIPPET_LINES = 12
@@ -45,8 +45,10 @@ def base_key(f: Finding) -> str:
     else:
         # The same digest either way, so a one-line statement keys alike with or without its file.
         what = f.statement_digest or code_digest(f.location.snippet or "")
+    # The path as every output shows it: a token in a file name is masked before anything is
+    # derived from it (two names that mask alike are told apart by the occurrence index).
     return "\x1f".join(
-        (f.scanner, f.rule_id, f.severity.value, f.location.path, f.resource or "", what)
+        (f.scanner, f.rule_id, f.severity.value, mask_name(f.location.path), f.resource or "", what)
     )
 
 
@@ -87,7 +89,11 @@ def assign(
     out = list(with_snippets)
     for key, idxs in groups.items():
         idxs.sort(
-            key=lambda i: (out[i].location.start_line or 0, out[i].location.start_column or 0)
+            key=lambda i: (
+                out[i].location.start_line or 0,
+                out[i].location.start_column or 0,
+                out[i].location.path,
+            )
         )
         for n, i in enumerate(idxs):
             digest = hashlib.sha256(f"{key}\x1f{n}".encode()).hexdigest()[:32]

@@ -24,6 +24,7 @@ from secscan.discovery import default_exclusion, discover, python_scripts
 from secscan.errors import UsageError
 from secscan.findings import Fate, RunStatus, ScannerRun, ScanResult
 from secscan.policy.baseline import Baseline, BaselineEntry
+from secscan.redact import mask_name
 from secscan.scanners.base import Scanner, ScanRequest
 
 Progress = pipeline.Progress | None
@@ -137,7 +138,7 @@ def scan_since(
             scanner=s.name,
             kind=s.kind,
             status=RunStatus.SKIPPED,
-            error=f"no file it reads changed since {ref} (merge base {base[:12]})"
+            error=f"no file it reads changed since {mask_name(ref)} (merge base {base[:12]})"
             if s.select(everything, request)
             else "nothing to scan: no files this scanner reads were found",
         )
@@ -153,7 +154,7 @@ def scan_since(
         if r.status is RunStatus.ERROR
     )
     baseline = Baseline.from_findings(
-        (f for part in old for f in part.findings), f"merge base {base} of {ref}"
+        (f for part in old for f in part.findings), f"merge base {base} of {mask_name(ref)}"
     )
     return Since(result, baseline, ref, base, changed, warnings, reclassified)
 

@@ -153,7 +153,9 @@ def scan(
         )
         run = _run_scanner(scanner, ctx, cache, redactor)
         if progress:
-            progress(ProgressEvent(scanner.name, Phase.FINISHED, run))
+            # shown masked with what is known now; the run kept is masked by what it and its
+            # own files show (the same cold and warm) until the final pass
+            progress(ProgressEvent(scanner.name, Phase.FINISHED, redactor.shown(run)))
         return run
 
     # The commit and provenance are asked of git while the scanners run, not after them.
@@ -216,6 +218,11 @@ def scan(
         for s in selected
     )
     ordered = flaws.one_per_flaw(scoped)
+    # In report order within each run: a warm run meets cached findings first, and the
+    # results file must not depend on it.
+    ordered = tuple(
+        replace(r, findings=tuple(sorted(r.findings, key=lambda f: f.sort_key))) for r in ordered
+    )
     # Once more over everything: a credential learnt from a scanner that finished late (the
     # secret scanner's masked columns) is masked in the runs that finished before it.
     skip_authority = (
@@ -248,7 +255,8 @@ def scan(
 def _run_scanner(
     scanner: Scanner, ctx: ScanContext, cache: ResultCache | None, redactor: Redactor
 ) -> ScannerRun:
-    """One scanner's run, its texts already redacted (the progress display prints them)."""
+    """One scanner's run, its texts masked with what they and their own files show: the
+    same whether its findings came from the cache or from the tool."""
     t0 = time.monotonic()
     version: str | None = None
 
@@ -264,7 +272,8 @@ def _run_scanner(
                 error=reason,
                 targets=len(ctx.targets),
                 paths=ctx.targets,
-            )
+            ),
+            own_only=True,
         )
 
     from_cache = False
@@ -306,7 +315,8 @@ def _run_scanner(
             target_kinds=census(
                 ctx.root, scanner.kind, ctx.targets, {n.path for n in outcome.not_analyzed}
             ),
-        )
+        ),
+        own_only=True,
     )
 
 

@@ -40,7 +40,7 @@ from secscan.findings import (
 
 #: Changes whenever what is masked changes: part of every cache key, so an entry masked by
 #: older rules is scanned again rather than served (more masked, or less, than now).
-RULES_VERSION = "3"
+RULES_VERSION = "4"
 #: Hard-coded credential weaknesses: the matched code *is* the secret.
 CREDENTIAL_CWES = frozenset({256, 259, 260, 321, 522, 547, 798})
 #: (scanner, rule id) pairs a scanner names as credential rules without a CWE label
@@ -54,7 +54,7 @@ MIN_SECRET = 6
 MASK_PREFIX = "[redacted"
 #: Exactly the masks `hint` writes (kind, at most 4 prefix characters, length): text that
 #: merely looks like a mask around a credential is not one, and is masked.
-MASK_RE = re.compile(r"\[redacted [a-z0-9\-]+(?: [^\s,\]]{1,4}\.\.\.)?, \d+ chars\]")
+MASK_RE = re.compile(r"\[redacted [a-z0-9\-]+(?: [^\s,\]]{1,4}\.\.\.)?, \d+ chars(?: #\d+)?\]")
 #: Files larger than this are not read back for their credentials (secscan's scan limit
 #: is far lower; this only bounds the work on a pathological file).
 MAX_FILE_BYTES = 16 * 1024 * 1024
@@ -117,12 +117,44 @@ _PRIVATE_KEY = re.compile(
 _KEY_RUN = re.compile(r"[A-Za-z0-9+/=]{16,}")
 #: A name that says its value is a credential (`DB_PASSWORD`, `api_key`, `clientSecret`).
 _SECRET_NAME = re.compile(
-    r"(?i)(?:pass(?:word|wd|phrase)?|pwd|(?<![a-z])pw(?![a-z])|secret|token|api[_\-.]?key|apikey|access[_\-.]?key"
+    r"(?i)(?:pass(?:word|wd|phrase)|(?<![a-z])pass(?![a-z])|pwd|(?<![a-z])pw(?![a-z])|secret|token|api[_\-.]?key|apikey|access[_\-.]?key"
     r"|private[_\-.]?key|signing[_\-.]?key|account[_\-.]?key|credential|auth(?!or)"
     r"|session[_\-.]?key|cookie|[_\-]key\b)"
 )
+#: What follows a secret word in a name that holds no secret: `auth_method`, `authType`,
+#: `token_url`, `tokenizer`, `secret_name`, `password_policy`, `api_key_header`.
+_NOT_SECRET_AFTER = re.compile(
+    r"(?i)[_\-.]?(?:method|type|scheme|mode|provider|name|url|uri|endpoint|file|path|dir|ref"
+    r"|kind|header|prefix|suffix|length|len|expiry|expires|ttl|lifetime|policy|izer|ization"
+    r"|enabled|required|backend|strategy|domain|host|flow|field|format|source|store|manager"
+    r"|version|count|regex|pattern|env|var|label|selector)s?(?![a-z])"
+)
+
+
+#: Keys that are no secrets, by the word before `_key`/`-key`.
+_NOT_SECRET_KEY = re.compile(
+    r"(?i)(?:primary|foreign|sort|cache|idempotency|partition|lookup|unique|natural|public"
+    r"|group|index|hash|order|routing|shard|object|translation|field|column|attr|lock|dict"
+    r"|map|state|storage|item|row|search|setting|config|bucket|redis|s3)$"
+)
+
+
+def secret_name(name: str) -> bool:
+    """Whether a name says its value is a credential (`DB_PASSWORD`, `api_key`,
+    `clientSecret`), and not what kind of credential is used or where it is kept
+    (`auth_method`, `authType`, `token_url`, `secret_name`)."""
+    for m in _SECRET_NAME.finditer(name):
+        if _NOT_SECRET_AFTER.match(name, m.end()):
+            continue
+        if m.group(0)[:1] in "_-" and _NOT_SECRET_KEY.search(name, 0, m.start()):
+            continue  # `primary_key`, `Idempotency-Key`, `public_key`, `cache_key`
+        return True
+    return False
+
+
 _ASSIGN = re.compile(
-    r"(?<![\w.\-/])(?P<name>[A-Za-z_][\w.\-]*)[\"'`]?\]?\s*(?::=|=>|=|:)\s*(?=\S)", re.IGNORECASE
+    r"(?<![\w.\-/])(?P<name>[A-Za-z_][\w.\-]*)[\"'`]?\]?\s*(?::=|=>|={1,3}|:)\s*(?=\S)",
+    re.IGNORECASE,
 )
 _KEY_VALUE_NAME = re.compile(r"^\s*-?\s*(?:name|key)\s*:\s*[\"']?(?P<name>[\w.\-]+)")
 _KEY_VALUE_VALUE = re.compile(r"^\s*-?\s*value\s*:\s*(?=\S)")
@@ -133,7 +165,16 @@ _WORD = re.compile(r"[A-Za-z0-9+/=_\-~]{20,}")
 _PLACEHOLDER = re.compile(
     r"^(?:\$|\{\{|<|%\(|\*+$|os\.|env\b|getenv|process\.env|true$|false$|null$|none$)", re.I
 )
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z_.]*$")
+_NAME_WORD = re.compile(r"(?:[a-z]{2,}|[A-Z]{2,}|[A-Z][a-z]+)\d{0,5}")
+_TOKEN_ALPHABET = re.compile(r"[A-Za-z0-9+/=_\-.~]+")
+#: A word of an identifier: lower, Capitalised or UPPER letters (`parse`, `String`, `XML`).
+_CAMEL_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+_VERSION_SPEC = re.compile(
+    r"^(?:[<>=!~^]{1,3}\s*)?v?\d+(?:\.[0-9A-Za-z*]+)+(?:[-+][\w.]+)?"
+    r"(?:\s*,\s*[<>=!~^]{1,3}\s*\d[\w.*]*)*$"
+)
+_FORMAT_FIELD = re.compile(r"%\([A-Za-z_]\w*\)[sdr]|\{[A-Za-z_]\w*\}|\$\{[A-Za-z_]\w*\}")
+_CONSTANT = re.compile(r"^[A-Z]{2,}\d{0,3}(?:_[A-Z]{2,}\d{0,3})+$")
 _CALL = re.compile(r"^[A-Za-z_][\w.]*[(\[]")
 _QUOTES = "\"'`"
 #: Where a learnt span splits into segments: space, escaped newlines, URL punctuation.
@@ -181,8 +222,11 @@ def looks_random(word: str) -> bool:
     """A long token of mixed letters and digits with high entropy (not a hash, not a name)."""
     if len(word) < 20 or MASK_PREFIX in word or "CVE-" in word or "GHSA-" in word:
         return False
-    if any(ch.isspace() for ch in word):
-        return False  # prose has high entropy too; a key has no spaces
+    if not _TOKEN_ALPHABET.fullmatch(word):
+        # prose has high entropy too (a key has no spaces), and so do URLs, paths with a
+        # query and escaped text (`HTTP://HoStNaMe:40/test.php`, `%40userA%2C%2B…`): a key
+        # is written in a token alphabet (base64, base64url, hex, dotted JWT parts)
+        return False
     # `Identification_and_Authentication_Failures` is prose, not a key: mostly words (a
     # capital only at the start). Base64 has alphabetic runs too (`VXMTP+…+Tcma`), but few
     # that read as words and never most of its length.
@@ -198,20 +242,61 @@ def looks_random(word: str) -> bool:
 
 def plausible_value(value: str) -> bool:
     """A value assigned to a secret-like name that could be the credential itself."""
-    v = value.strip().strip(_QUOTES + "\\").strip()
+    v = value.strip()
+    if len(v) > 2 and v[0] in "bB" and v[1] in _QUOTES:
+        v = v[1:]  # a bytes literal: `b'password'`
+    v = v.strip(_QUOTES + "\\").strip()
     if len(v) < MIN_SECRET or MASK_RE.search(v) or len(set(v)) <= 2 or v.startswith("//"):
         return False
     if _PLACEHOLDER.match(v) or v.count("*") * 2 >= len(v) or v[0] in "([{":
         return False
     if v.startswith(("http://", "https://")) and "@" not in v:
         return False  # a link; a password in one is the URL rule's
-    words = v.split()
-    if len(words) >= 2 and all(w.isalpha() for w in words):
-        return False  # prose: `"secrets": "trivy fs --scanners secret"`
+    words = [w.strip(".,;:!?") for w in v.split()]
+    if len(words) >= 2 and all(w.isalpha() for w in words if w):
+        return False  # prose: `"secrets": "trivy fs --scanners secret"`, `CSRF token missing.`
+    if _FORMAT_FIELD.search(v):
+        return False  # a template: `ALTER USER %(user)s IDENTIFIED BY "%(password)s"`
     if _CALL.match(v):
         return False  # code, not a literal: `password = get_password()`
+    if _VERSION_SPEC.match(v):
+        return False  # `passlib: ~1.7.4`, `secret-manager: >=2.12.5`
+    if _CONSTANT.match(v):
+        return False  # a constant's name: `OAUTH2_PASSWORD_BEARER`
     # `token: settings.TOKEN` is code too; `Hunter22` is not
-    return not (_IDENTIFIER.match(v) and not any(ch.isdigit() for ch in v))
+    # (by the shape of its words: `lOQcBSQWMyCfGYuxsmmdcx` has no digit and is no name)
+    return not identifier_like(v)
+
+
+def name_shaped(value: str) -> bool:
+    """Words joined by name punctuation, digits only ending a word: `oauth2-token`,
+    `OAUTH2_PASSWORD_BEARER`, `gpt2-medium`, and `hunter2-prod`. Masked where a secret-like
+    name binds it (a weak password has this shape too); learnt from a file that binds it,
+    never from a tool's text (bandit's "Possible hardcoded password: 'oauth2-token'" on an
+    enum member masked the auth method's name in six other texts)."""
+    if identifier_like(value):
+        return True
+    parts = re.split(r"[._\-/:]", value)
+    return len(parts) >= 2 and all(_NAME_WORD.fullmatch(p) for p in parts)
+
+
+def identifier_like(value: str) -> bool:
+    """Words, not a secret: no digit, nothing but letters and the punctuation of names and
+    paths, each word of identifier shape (`/passwd=`, `.Values.`, `features`, `parseString`,
+    `TELEGRAM_CHAT`). Random letters split into short words (`QwErTyUiOp`): not this."""
+    if not value or any(ch.isdigit() for ch in value):
+        return False
+    if re.search(r"[^A-Za-z/._\-=:]", value):
+        return False
+    words = _CAMEL_WORD.findall(value)
+    if not words:
+        return False
+    if value.islower() or value.isupper():
+        return True  # `features`, `HTTP_X_CSRFTOKEN`
+    # a few short words (`WithoutIsActive`, `ValueB`); random case is mostly short words
+    # (`QwErTyUiOp`, `lOQcBSQWMyCf…`)
+    short = sum(len(w) <= 2 for w in words)
+    return short <= 1 or short * 4 <= len(words)
 
 
 def find(text: str) -> list[Span]:
@@ -226,17 +311,70 @@ def find(text: str) -> list[Span]:
             spans.append(_shift(s, offsets))
     spans += _private_key_spans(text)
     spans += _assignment_spans(text)
-    for m in _WORD.finditer(text):
-        if looks_random(m.group(0)):
-            spans.append(Span(m.start(), m.end(), "high-entropy-string"))
+    spans += _random_spans(text)
     return spans
 
 
+def _random_spans(text: str) -> list[Span]:
+    """Random runs, without the names around them in a URL path (`…/sendMessage`,
+    `com/services/…`): leading and trailing parts that read as identifiers are kept."""
+    out = []
+    for m in _WORD.finditer(text):
+        word = m.group(0)
+        if not looks_random(word):
+            continue
+        start, end = m.start(), m.end()
+        parts = word.split("/")
+        while len(parts) > 1 and (not parts[0] or identifier_like(parts[0])):
+            start += len(parts.pop(0)) + 1
+        while len(parts) > 1 and (not parts[-1] or identifier_like(parts[-1])):
+            end -= len(parts.pop()) + 1
+        out.append(Span(start, end, "high-entropy-string"))
+    return out
+
+
+def find_python(source: str) -> list[Span]:
+    """Credential spans of Python source: as `find`, except that the keyword rules
+    (`name = value`, `--password x`) read only the bodies of string literals and comments
+    (configuration pasted into a string, a commented-out line). Code itself is read with
+    `tokenize` (`python_spans`), so `assert self.kind == "telegram"` or
+    `f(token_b='abcd', token_c=None)` never make a "value" out of the code around a literal.
+    Source the tokenizer rejects keeps the keyword rules over all of it (more masked)."""
+    reduced, offsets = _candidates(source)
+    spans = [_shift(s, offsets) for s in _format_spans(reduced)] if reduced else []
+    spans += _private_key_spans(source)
+    spans += _random_spans(source)
+    tokens = _tokens(source)
+    starts = _line_starts(source)
+    if not tokens or tokens[-1].type != tokenize.ENDMARKER:
+        # a fragment (a snippet cut inside a call or a string): the tokens before the error
+        # are sound; what the tokenizer could not read gets the keyword rules whole
+        rest = starts[tokens[-1].end[0] - 1] + tokens[-1].end[1] if tokens else 0
+        spans += [
+            Span(rest + x.start, rest + x.end, x.kind) for x in _assignment_spans(source[rest:])
+        ]
+    for tok in tokens:
+        if tok.type == tokenize.STRING:
+            b, e = _literal_body(tok, starts)
+        elif tok.type == tokenize.COMMENT:
+            b = starts[tok.start[0] - 1] + tok.start[1]
+            e = b + len(tok.string)
+        else:
+            continue
+        spans += [Span(b + x.start, b + x.end, x.kind) for x in _assignment_spans(source[b:e])]
+    return spans + python_spans(source)
+
+
+def is_python(path: str | None) -> bool:
+    return bool(path) and str(path).endswith((".py", ".pyi", ".pyw"))
+
+
 @lru_cache(maxsize=8192)
-def _found(text: str) -> tuple[Span, ...]:
+def _found(text: str, python: bool = False) -> tuple[Span, ...]:
     """find() of a finding's text, remembered: titles, messages and remediations repeat across
-    thousands of findings (one rule, one message), and find() is a pure function of the text."""
-    return tuple(find(text))
+    thousands of findings (one rule, one message), and find() is a pure function of the text.
+    A Python file's snippet is read as Python (`find_python`)."""
+    return tuple(find_python(text) if python else find(text))
 
 
 def find_tokens(text: str) -> list[Span]:
@@ -247,6 +385,66 @@ def find_tokens(text: str) -> list[Span]:
     spans = [_shift(s, offsets) for s in _format_spans(reduced)] if reduced else []
     spans += _private_key_spans(text)
     return [s for s in spans if s.kind != "authorization"]
+
+
+def _name_pattern(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """A token format as it may sit in a name: `test_ghp_…`, `x.AKIA…`. `\\b` does not
+    separate `_` from a letter, so a name's token would hide behind an underscore."""
+    source = pattern.pattern
+    parts = source.split(r"\b")
+    out = parts[0]
+    for i, part in enumerate(parts[1:], 1):
+        at_end = i == len(parts) - 1 and not part
+        out += (r"(?![A-Za-z0-9])" if at_end else r"(?<![A-Za-z0-9])") + part
+    return re.compile(out)
+
+
+_NAME_FORMATS = tuple((kind, _name_pattern(p)) for kind, p in _FORMATS)
+#: A name holds no token format without a run this long (the shortest format is 15).
+_NAME_CANDIDATE = re.compile(r"[A-Za-z0-9+=_\-.]{12,}|://")
+
+
+def name_spans(name: str) -> list[Span]:
+    """Credential spans of a name (a path, a branch or tag, a URL): token formats only. A
+    name is an identifier: the keyword and entropy rules, made for file content, would mask
+    ordinary names (`features/api-key-rotation`, a content hash)."""
+    if not _NAME_CANDIDATE.search(name):
+        return []
+    spans: list[Span] = []
+    for kind, pattern in _NAME_FORMATS:
+        for m in pattern.finditer(name):
+            g = 1 if pattern.groups else 0
+            if m.end(g) - m.start(g) >= MIN_SECRET:
+                spans.append(Span(m.start(g), m.end(g), kind))
+    spans += _plugin_spans(name)
+    return [s for s in spans if not _inside_mask(name, s)]
+
+
+def mask_name(name: str, pieces: Pieces | None = None) -> str:
+    """A name with the token formats it shows masked, and, given `pieces`, every piece of a
+    credential learnt elsewhere. A pure function of the name (and the pieces): the same path
+    masks the same way in every output, and its fingerprint is keyed by `mask_name(path)`."""
+    if not name:
+        return name
+    if not pieces:
+        return _mask_tokens(name)
+    spans = name_spans(name) + _known(name, pieces)
+    return _apply(name, spans) if spans else name
+
+
+@lru_cache(maxsize=65536)
+def _mask_tokens(name: str) -> str:
+    spans = name_spans(name)
+    return _apply(name, spans) if spans else name
+
+
+def _numbered(masked: str, n: int) -> str:
+    """The n-th of several names that mask alike: its last mask numbered (`… chars #2]`)."""
+    found = list(MASK_RE.finditer(masked))
+    if not found:
+        return masked
+    end = found[-1].end()
+    return f"{masked[: end - 1]} #{n}]{masked[end:]}"
 
 
 def _private_key_spans(text: str) -> list[Span]:
@@ -294,9 +492,28 @@ def _format_spans(text: str) -> Iterator[Span]:
     for kind, pattern in _FORMATS:
         for m in pattern.finditer(text):
             g = 1 if pattern.groups else 0
-            if m.end(g) - m.start(g) >= MIN_SECRET:
+            if m.end(g) - m.start(g) >= MIN_SECRET and not _placeholder(kind, m.group(g)):
                 yield Span(m.start(g), m.end(g), kind)
-    yield from _plugin_spans(text)
+    for span in _plugin_spans(text):
+        if not _placeholder(span.kind, text[span.start : span.end]):
+            yield span
+
+
+#: Formats that take whatever sits in a place (`user:…@host`, `Bearer …`): what they take
+#: must not be a word or a placeholder (`user:password@host`, `:{passwd}@`, `Bearer token`).
+_PLACE_KINDS = frozenset({"url-password", "basic-auth-credentials", "authorization"})
+
+
+def _placeholder(kind: str, value: str) -> bool:
+    if kind not in _PLACE_KINDS:
+        return False
+    v = value.strip()
+    return (
+        (v.isalpha() and v.islower())
+        or bool(_PLACEHOLDER.match(v))
+        or v[:1] in "{[(<"
+        or MASK_RE.search(v) is not None
+    )
 
 
 def _plugin_spans(text: str) -> Iterator[Span]:
@@ -318,15 +535,20 @@ def _assignment_spans(text: str) -> Iterator[Span]:
         if pending and (m := _KEY_VALUE_VALUE.match(line)):
             yield from _value_span(line, m.end(), line_start, "password")
         nm = _KEY_VALUE_NAME.match(line)
-        pending = bool(nm and _SECRET_NAME.search(nm.group("name")))
+        pending = bool(nm and secret_name(nm.group("name")))
         for m in _ASSIGN.finditer(line):
-            if _SECRET_NAME.search(m.group("name")):
-                yield from _value_span(line, m.end(), line_start, "password")
+            if secret_name(m.group("name")):
+                query = m.start() > 0 and line[m.start() - 1] in "?&"
+                yield from _value_span(
+                    line, m.end(), line_start, "password", query=query, name=m.group("name")
+                )
         for m in _OPTION.finditer(line):
             yield from _value_span(line, m.end(), line_start, "password")
 
 
-def _value_span(line: str, at: int, offset: int, kind: str) -> Iterator[Span]:
+def _value_span(
+    line: str, at: int, offset: int, kind: str, *, query: bool = False, name: str = ""
+) -> Iterator[Span]:
     """The value starting at `at`: to its line's last matching quote when quoted (a value
     holding the other quote, or both, stays whole; more may be masked, never less), else the
     run of non-space characters."""
@@ -339,12 +561,14 @@ def _value_span(line: str, at: int, offset: int, kind: str) -> Iterator[Span]:
     else:
         start = at
         stop = start
-        while stop < len(line) and not line[stop].isspace():
+        # in a URL query (`?user=u&pass=p&to=x`) a value ends at the next parameter
+        ends = "&#" if query else ""
+        while stop < len(line) and not line[stop].isspace() and line[stop] not in ends:
             stop += 1
         while stop > start and line[stop - 1] in ",;)]}" + _QUOTES:
             stop -= 1
     value = line[start:stop]
-    if plausible_value(value):
+    if plausible_value(value) and not (name and names_itself(name, value)):
         yield Span(offset + start, offset + stop, kind)
 
 
@@ -368,20 +592,28 @@ def python_spans(source: str) -> list[Span]:
     ends, so `host="db", password="Hunter2-Prod!"` masks the
     password, not the text between the two literals.
     """
+    return _python_spans(source)[0]
+
+
+def _python_spans(source: str) -> tuple[list[Span], bool]:
+    """python_spans, and whether any literal was bound to a secret-like name at all."""
     starts = _line_starts(source)
     spans: list[Span] = []
+    bound = False
     significant = [t for t in _tokens(source) if t.type not in _SKIP_TOKENS]
     for i, tok in enumerate(significant):
         if tok.type != tokenize.STRING:
             continue
         body_start, body_end = _literal_body(tok, starts)
         body = source[body_start:body_end]
-        if _assigned_name(significant, i) and plausible_value(body):
+        name = _assigned_name(significant, i)
+        bound = bound or name is not None
+        if name and plausible_value(body) and not names_itself(name, body):
             spans.append(Span(body_start, body_end, "password"))
         elif looks_random(body.strip()):
             spans.append(Span(body_start, body_end, "high-entropy-string"))
     # a token format inside any literal is `find`'s, which runs over the whole file too
-    return spans
+    return spans, bound
 
 
 _SKIP_TOKENS = frozenset(
@@ -414,22 +646,31 @@ def _literal_body(tok: tokenize.TokenInfo, starts: list[int]) -> tuple[int, int]
     return begin + prefix + len(quote), max(begin + prefix + len(quote), end - len(quote))
 
 
-def _assigned_name(tokens: list[tokenize.TokenInfo], i: int) -> bool:
-    """Whether the literal at i is the value of a secret-like name."""
+def _assigned_name(tokens: list[tokenize.TokenInfo], i: int) -> str | None:
+    """The secret-like name whose value the literal at i is, if any."""
     if i < 2:
-        return False
+        return None
     op, name = tokens[i - 1], tokens[i - 2]
-    if op.string not in ("=", ":", ":=", "+=") and not (
+    if op.string not in ("=", ":", ":=", "+=", "==", "!=") and not (
         op.string == "(" and name.type == tokenize.NAME
     ):
-        return False
+        return None
     if name.string == "]" and i >= 3:
         name = tokens[i - 3]
+    text = None
     if name.type == tokenize.NAME:
-        return bool(_SECRET_NAME.search(name.string))
-    if name.type == tokenize.STRING:
-        return bool(_SECRET_NAME.search(name.string.strip(_QUOTES + "rbuRBU")))
-    return False
+        text = name.string
+    elif name.type == tokenize.STRING:
+        text = name.string.strip(_QUOTES + "rbuRBU")
+    return text if text is not None and secret_name(text) else None
+
+
+def names_itself(name: str, value: str) -> bool:
+    """A value that repeats its own name: an enum member or a constant
+    (`OAUTH2_TOKEN = "oauth2-token"`, `ED25519_KEY_OPTIONAL_PASSPHRASE = "ed25519-key"`,
+    `password: password`), not a credential."""
+    v = re.sub(r"[^a-z0-9]", "", value.lower())
+    return len(v) >= 3 and v in re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 def hint(value: str, kind: str) -> str:
@@ -481,25 +722,61 @@ class Redactor:
         #: same way again, so `text` keeps the answer (the final pass over every run repeats
         #: the scanners' own passes, mostly over the same titles and messages).
         self._generation = 0
-        self._masked: dict[str, tuple[int, str]] = {}
+        self._masked: dict[tuple[str, bool], tuple[int, str]] = {}
 
     # -- learning ---------------------------------------------------------------------------
 
-    def learn(self, value: str, kind: str, into: Pieces | None = None) -> None:
+    def learn(
+        self,
+        value: str,
+        kind: str,
+        into: Pieces | None = None,
+        *,
+        shared: bool = True,
+        words: bool = True,
+    ) -> None:
         """Remember a credential: every PIECE-long window of its secret-looking segments is
-        masked from now on, wherever it appears (and is added to `into` as well)."""
-        grams = _grams(value)
-        if grams:
-            with self._lock:
-                for gram in grams:
-                    if _add(self._pieces, gram, kind):
-                        self._generation += 1
-                    if into is not None:
-                        _add(into, gram, kind)
+        masked from now on, wherever it appears (and is added to `into` as well).
 
-    def learn_text(self, text: str, spans: Iterable[Span], into: Pieces | None = None) -> None:
+        `shared=False` adds it to `into` only: what a text shows before it is masked for its
+        fingerprint (cold runs only: a cached finding is already masked) must not decide how
+        other texts are masked, or a warm run would mask differently from a cold one.
+        `words=False` (a tool's text, not a file): a word-shaped value (`name_shaped`) is
+        masked where it was found but not learnt.
+        """
+        if not words and kind == "password" and name_shaped(value.strip(_QUOTES)):
+            return  # masked where it is bound, not spread (see name_shaped)
+        if kind == "high-entropy-string" and "/" in value:
+            # a random run with nothing naming it (`sns://…/us-west-2/12223334444`, a path
+            # of ids): only its random parts are pieces of a key, not the names between them
+            grams = [g for part in value.split("/") if _random_part(part) for g in _grams(part)]
+        else:
+            grams = _grams(value)
+        if not grams:
+            return
+        if not shared:
+            if into is not None:
+                for gram in grams:
+                    _add(into, gram, kind)
+            return
+        with self._lock:
+            for gram in grams:
+                if _add(self._pieces, gram, kind):
+                    self._generation += 1
+                if into is not None:
+                    _add(into, gram, kind)
+
+    def learn_text(
+        self,
+        text: str,
+        spans: Iterable[Span],
+        into: Pieces | None = None,
+        *,
+        shared: bool = True,
+        words: bool = True,
+    ) -> None:
         for s in spans:
-            self.learn(text[s.start : s.end], s.kind, into)
+            self.learn(text[s.start : s.end], s.kind, into, shared=shared, words=words)
 
     def learn_file(self, rel: str) -> Pieces:
         """The credentials of a scanned file, by content (once per file and scan)."""
@@ -517,14 +794,12 @@ class Redactor:
             self._lines[rel] = text.splitlines(keepends=True)
             if self._memo is not None and self._memo.is_clean(rel, data):
                 return own
-            self.learn_text(text, find(text), own)
-            if rel.endswith((".py", ".pyi", ".pyw")):
-                self.learn_text(text, python_spans(text), own)
+            self.learn_text(text, find_python(text) if is_python(rel) else find(text), own)
             if not own and self._memo is not None:
                 self._memo.mark_clean(rel, data)
             return own
 
-    def learn_finding(self, f: Finding) -> Pieces:
+    def learn_finding(self, f: Finding, *, shared: bool = True) -> Pieces:
         """What the scanner itself says is a credential: trivy's masked columns, the string
         literals inside the range of a credential rule (a CWE that says so, or a rule its
         scanner names in `credential_rules`).
@@ -538,7 +813,7 @@ class Redactor:
             and loc.snippet
         ):
             # the rule matched this code: its string literals are the credential
-            self.learn_text(loc.snippet, _all_literals(loc.snippet), own)
+            self.learn_text(loc.snippet, _all_literals(loc.snippet), own, shared=shared)
         if not lines or not loc.start_line:
             return own
         first, last = loc.start_line, max(loc.start_line, loc.end_line or loc.start_line)
@@ -546,11 +821,11 @@ class Redactor:
         if f.kind is FindingKind.SECRET and loc.snippet:
             for line in chunk:
                 for preview in loc.snippet.splitlines():
-                    self.learn_text(line, _masked_columns(line, preview), own)
+                    self.learn_text(line, _masked_columns(line, preview), own, shared=shared)
         elif is_credential(f, self._credential_rules):
             text = "".join(chunk)
             if f.location.path.endswith((".py", ".pyi", ".pyw")):
-                spans = python_spans(text) or _all_literals(text)
+                spans = _all_literals(text)
             else:
                 spans = find(text)
             self.learn_text(text, spans, own)
@@ -558,8 +833,16 @@ class Redactor:
 
     # -- masking ----------------------------------------------------------------------------
 
-    def text(self, text: str, path: str | None = None, known: Pieces | None = None) -> str:
-        """text with every known credential and every one it shows itself masked.
+    def text(
+        self,
+        text: str,
+        path: str | None = None,
+        known: Pieces | None = None,
+        *,
+        python: bool = False,
+    ) -> str:
+        """text with every known credential and every one it shows itself masked
+        (`python`: the text is Python source, a snippet of a Python file).
 
         `known` narrows "known" to those pieces (a finding's own file's, when its
         fingerprint is still to be computed: what other files and scanners taught must not
@@ -570,19 +853,19 @@ class Redactor:
         if path:
             self.learn_file(path)
         if known is None:
-            seen = self._masked.get(text)
+            seen = self._masked.get((text, python))
             if seen is not None and seen[0] == self._generation:
                 return seen[1]
-        spans = [s for s in _found(text) if not _inside_mask(text, s)]
+        spans = [s for s in _found(text, python) if not _inside_mask(text, s)]
         # what the text shows of a credential elsewhere (a value quoted twice) goes too
         local: Pieces = {}
-        self.learn_text(text, spans, local)
+        self.learn_text(text, spans, local, shared=known is None, words=False)
         pieces = self._pieces if known is None else {**known, **local}
         spans += _known(text, pieces)
         masked = _apply(text, spans)
         if known is None and len(self._masked) < _MASKED_MEMO:
             # the generation after learning what the text shows: the state the answer is for
-            self._masked[text] = (self._generation, masked)
+            self._masked[(text, python)] = (self._generation, masked)
         return masked
 
     def optional(
@@ -593,11 +876,15 @@ class Redactor:
     def finding(self, f: Finding, *, own_file_only: bool = False) -> Finding:
         """f with its texts masked; `own_file_only` before fingerprinting (deterministic:
         only what f and its own file show), else with everything learnt so far."""
-        own = self.learn_finding(f)
+        own = self.learn_finding(f, shared=not own_file_only)
         known = own if own_file_only else None
         loc = f.location
         path = loc.path
-        snippet = self.optional(loc.snippet, path, known)
+        snippet = (
+            self.text(loc.snippet, path, known, python=is_python(path))
+            if loc.snippet
+            else loc.snippet
+        )
         pkg = f.package
         pkg_texts = (
             (
@@ -636,20 +923,67 @@ class Redactor:
         )
         return f if _same(f, out, loc, new_loc, pkg, new_pkg) else out
 
-    def not_analyzed(self, n: NotAnalyzed) -> NotAnalyzed:
-        reason = self.text(n.reason, n.path)
+    def not_analyzed(self, n: NotAnalyzed, *, own_only: bool = False) -> NotAnalyzed:
+        """`own_only`: with what the reason and its file show (deterministic, as a cache
+        entry keeps it); else with everything learnt so far as well."""
+        own = self.learn_file(n.path) if own_only else None
+        reason = self.text(n.reason, n.path, own)
         return n if reason == n.reason else replace(n, reason=reason)
 
-    def run(self, run: ScannerRun) -> ScannerRun:
+    def run(self, run: ScannerRun, *, own_only: bool = False) -> ScannerRun:
+        """The run's texts masked; `own_only` as for `finding` and `not_analyzed` (the form
+        the pipeline keeps until the final pass, the same whether a finding came from the
+        cache or from the tool)."""
+        none: Pieces | None = {} if own_only else None
         return replace(
             run,
-            error=self.optional(run.error),
-            notes=tuple(self.text(n) for n in run.notes),
-            findings=tuple(self.finding(f) for f in run.findings),
-            not_analyzed=tuple(self.not_analyzed(n) for n in run.not_analyzed),
+            error=self.optional(run.error, None, none),
+            notes=tuple(self.text(n, None, none) for n in run.notes),
+            findings=tuple(self.finding(f, own_file_only=own_only) for f in run.findings),
+            not_analyzed=tuple(self.not_analyzed(n, own_only=own_only) for n in run.not_analyzed),
         )
 
     def result(self, result: ScanResult) -> ScanResult:
+        """The final pass: every text masked with everything the run taught, and every name
+        (paths, branch, repository) with it too.
+
+        Twice: the first pass learns what every text shows, the second masks with all of
+        it, so how a text is masked never depends on the order in which texts were met (a
+        warm run meets cached texts first) and the result is byte-identical cold and warm.
+        """
+        for f in result.findings:
+            self.learn_file(f.location.path)
+        for n in result.not_analyzed:
+            self.learn_file(n.path)
+        self._texts_of(result)
+        return self._names_of(self._texts_of(result))
+
+    def name(self, name: str) -> str:
+        """A name (branch, tag, URL, path) masked with the token formats it shows and
+        everything learnt so far."""
+        with self._lock:
+            pieces = dict(self._pieces)
+        return mask_name(name, pieces)
+
+    def names(self, names: Iterable[str]) -> dict[str, str]:
+        """name -> its mask, for a set of names (the paths of one result): names that would
+        mask alike are numbered in the order of their real names, so no two collide."""
+        with self._lock:
+            pieces = dict(self._pieces)
+        return masked_names(names, pieces)
+
+    def _names_of(self, result: ScanResult) -> ScanResult:
+        return names_of(result, self._pieces)
+
+    def shown(self, run: ScannerRun) -> ScannerRun:
+        """A run as the terminal may show it now: texts and names masked with everything
+        learnt so far."""
+        masked = self.run(run)
+        with self._lock:
+            pieces = dict(self._pieces)
+        return _named_run(masked, masked_names(_run_paths(masked), pieces))
+
+    def _texts_of(self, result: ScanResult) -> ScanResult:
         return replace(
             result,
             runs=tuple(self.run(r) for r in result.runs),
@@ -685,11 +1019,39 @@ def _grams(value: str) -> list[str]:
             continue
         for i in range(len(segment) - PIECE + 1):
             gram = segment[i : i + PIECE]
-            # `Possible`, `director`: words, not pieces of a key (a capital only at the
-            # start, no digit) are never learnt
-            if any(ch.isdigit() for ch in gram) or any(ch.isupper() for ch in gram[1:]):
+            # `Possible`, `director` (a capital only at the start, no digit), `.Values.`,
+            # `parseStr`, `PASSWORD` (identifier words): not pieces of a key, never learnt.
+            # Pieces match in any case: tools print lines upper-cased (trivy's Dockerfile
+            # parser) and lower-cased (its "unknown instruction" errors).
+            # A run of digits alone is a number (an id, a port, a phone number): a key's
+            # digits are masked through the windows around them.
+            if gram.isdigit():
+                continue
+            if any(ch.isdigit() for ch in gram) or (
+                any(ch.isupper() for ch in gram[1:]) and not _wordy(gram)
+            ):
                 grams.append(gram.lower())
     return grams
+
+
+def _wordy(gram: str) -> bool:
+    """Whether a window without digits reads as part of an identifier or a quoted word:
+    words of letters (lower, Capitalised or UPPER; the first and last may be cut) and any
+    punctuation between them (`.Values.`, `"DEFAULT`)."""
+    if any(ch.isdigit() for ch in gram):
+        return False
+    words = _CAMEL_WORD.findall(gram)  # punctuation between words is no evidence either
+    return all(len(w) >= 3 for w in words[1:-1])
+
+
+def _random_part(part: str) -> bool:
+    """A part of a random run long enough and mixed enough to be a key's, not a name's."""
+    return (
+        len(part) >= 10
+        and any(ch.isdigit() for ch in part)
+        and any(ch.isupper() for ch in part)
+        and any(ch.islower() for ch in part)
+    )
 
 
 def _add(pieces: Pieces, gram: str, kind: str) -> bool:
@@ -747,15 +1109,41 @@ def is_credential(f: Finding, credential_rules: CredentialRules = ()) -> bool:
 
 
 def _all_literals(source: str) -> list[Span]:
-    """Every string literal of a Python fragment (a credential rule's matched range)."""
+    """The string literals of a Python fragment (a credential rule's matched range) that can
+    be its credential: those bound to a secret-like name, else those that look like one.
+
+    A rule that flags a call flags all of it: `Notify(password="pw", targets="16134442222",
+    host="localhost:8080/room")` must teach `pw`, not the phone number and the URL (taught
+    as credentials, their pieces were masked in every other text).
+    """
+    spans, bound = _python_spans(source)
+    if spans or bound:
+        # a literal bound to a secret-like name was judged: an enum member repeating its
+        # name (`OAUTH2_TOKEN = "oauth2-token"`, bandit B105) is no credential
+        return spans
     starts = _line_starts(source)
     out: list[Span] = []
     for tok in _tokens(source):
         if tok.type == tokenize.STRING:
             b, e = _literal_body(tok, starts)
-            if e - b >= MIN_SECRET and plausible_value(source[b:e]):
+            value = source[b:e]
+            if e - b >= MIN_SECRET and plausible_value(value) and _credential_like(value):
                 out.append(Span(b, e, "password"))
     return out
+
+
+def _credential_like(value: str) -> bool:
+    """A literal that may be a password with nothing naming it: letters and digits mixed,
+    no space and none of the punctuation of URLs, paths, options and lists (`verify=False`,
+    `localhost:8080/room`, `a,b`), or random."""
+    v = value.strip()
+    if looks_random(v):
+        return True
+    return (
+        any(ch.isalpha() for ch in v)
+        and any(ch.isdigit() for ch in v)
+        and not any(ch in " /:=&?@#,;" for ch in v)
+    )
 
 
 def _masked_columns(line: str, preview: str) -> list[Span]:
@@ -823,3 +1211,78 @@ def redact(f: Finding, credential_rules: CredentialRules = ()) -> Finding:
 def redact_text(text: str) -> str:
     """A text with every credential it shows masked (no file context)."""
     return Redactor().text(text)
+
+
+def masked_names(names: Iterable[str], pieces: Pieces | None = None) -> dict[str, str]:
+    """name -> mask_name(name), names that would mask alike numbered by their real order."""
+    out: dict[str, str] = {}
+    by_mask: dict[str, list[str]] = {}
+    for name in set(names):
+        masked = mask_name(name, pieces)
+        out[name] = masked
+        if masked != name:
+            by_mask.setdefault(masked, []).append(name)
+    for masked, reals in by_mask.items():
+        # a name already spelt like a mask (`[redacted … #2]` in a file name) counts too
+        if len(reals) > 1 or masked in out:
+            for n, real in enumerate(sorted(reals), 2 if masked in out else 1):
+                out[real] = masked if n == 1 else _numbered(masked, n)
+    return out
+
+
+def names_of(result: ScanResult, pieces: Pieces | None = None) -> ScanResult:
+    """The result with every name in it masked: file paths (findings, not analyzed,
+    excluded, each run's targets), the root, the config path and the provenance metadata
+    (repository, top directory, branch). Texts are not touched (`Redactor.result` masks them).
+    """
+    paths: set[str] = set()
+    for run in result.runs:
+        paths.update(_run_paths(run))
+    paths.update(n.path for n in result.not_analyzed)
+    paths.update(e.path for e in result.excluded)
+    table = masked_names(paths, pieces)
+    if all(k == v for k, v in table.items()) and not any(
+        mask_name(v, pieces) != v
+        for v in (result.root, result.config_path or "", *(v for _, v in result.metadata))
+    ):
+        return result  # nearly every result: nothing to mask, no copy
+
+    return replace(
+        result,
+        root=mask_name(result.root, pieces),
+        config_path=mask_name(result.config_path, pieces) if result.config_path else None,
+        metadata=tuple((k, mask_name(v, pieces)) for k, v in result.metadata),
+        runs=tuple(_named_run(r, table) for r in result.runs),
+        not_analyzed=_named_na(result.not_analyzed, table),
+        excluded=tuple(
+            e if table[e.path] == e.path else replace(e, path=table[e.path])
+            for e in result.excluded
+        ),
+    )
+
+
+def _run_paths(run: ScannerRun) -> set[str]:
+    out = {f.location.path for f in run.findings}
+    out.update(n.path for n in run.not_analyzed)
+    out.update(run.paths)
+    return out
+
+
+def _named_na(items: tuple[NotAnalyzed, ...], table: dict[str, str]) -> tuple[NotAnalyzed, ...]:
+    return tuple(n if table[n.path] == n.path else replace(n, path=table[n.path]) for n in items)
+
+
+def _named_run(run: ScannerRun, table: dict[str, str]) -> ScannerRun:
+    if all(table[p] == p for p in _run_paths(run)):
+        return run
+
+    def finding(f: Finding) -> Finding:
+        p = f.location.path
+        return f if table[p] == p else replace(f, location=replace(f.location, path=table[p]))
+
+    return replace(
+        run,
+        findings=tuple(finding(f) for f in run.findings),
+        not_analyzed=_named_na(run.not_analyzed, table),
+        paths=tuple(table[p] for p in run.paths),
+    )

@@ -14,6 +14,7 @@ from secscan._text import json_visible
 from secscan.errors import ConfigError, ReportError
 from secscan.findings import ScanResult
 from secscan.policy.decision import Decision
+from secscan.redact import names_of
 
 SCHEMA = "secscan-results"
 SCHEMA_VERSION = 1
@@ -39,7 +40,9 @@ def to_dict(result: ScanResult, decision: Decision | None = None) -> dict[str, A
 
 
 def dumps(result: ScanResult, decision: Decision | None = None) -> str:
-    data = to_dict(result, decision)
+    # Names are text too: a token in a file name, branch or URL is masked in any result
+    # written (the pipeline's are already; a merged or older result may not be).
+    data = to_dict(names_of(result), decision)
     try:
         text = _json.dumps_indented(data, sort_keys=True, ensure_ascii=False, allow_nan=False)
     except ValueError:  # a tool's NaN score: written as null (rare, so the copy is made only then)
@@ -78,7 +81,7 @@ def loads(text: str, source: str = "<results>") -> SavedResults:
         decision = _DECISION.validate_python(raw) if raw else None
     except (ValidationError, KeyError, TypeError, ValueError, RecursionError) as e:
         raise ReportError(f"{source}: invalid results file: {e}") from e
-    return SavedResults(result, decision)
+    return SavedResults(names_of(result), decision)
 
 
 def _compact(result: dict[str, Any]) -> dict[str, Any]:

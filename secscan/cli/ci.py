@@ -26,6 +26,7 @@ from secscan.config import Config
 from secscan.errors import ReportError, UsageError
 from secscan.history.model import Source
 from secscan.policy import judge
+from secscan.redact import mask_name
 from secscan.report import CI_FORMATS, FORMATS
 from secscan.results import SavedResults
 from secscan.scanners import load_config
@@ -171,7 +172,7 @@ def _run(
         merged = incremental.merge_baselines(inputs.baseline, since.baseline)
         inputs = replace(inputs, baseline=merged)
         notes.append(
-            f"new since {new_since}: merge base {since.base_commit[:12]}, "
+            f"new since {mask_name(new_since)}: merge base {since.base_commit[:12]}, "
             f"{len(since.changed)} changed file(s), {len(since.baseline)} finding(s) there"
         )
         if not inputs.profile.gate.new_only:
@@ -186,7 +187,7 @@ def _run(
         extra = ()
         reclassified = ()
     if chosen is not None:
-        notes.append(f"gate settings read from the merge base of {new_since}")
+        notes.append(f"gate settings read from the merge base of {mask_name(new_since or '')}")
         # Files that claimed a scope the base never gave their place fail like a weakening.
         if chosen.weakenings or reclassified:
             attempted = (*chosen.weakenings, *reclassified)

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from secscan import _subprocess, vcs
 from secscan.errors import ToolError
+from secscan.redact import mask_name
 
 #: CI systems check out a detached HEAD and say the branch in the environment.
 _BRANCH_ENV = ("GITHUB_HEAD_REF", "GITHUB_REF_NAME", "CI_COMMIT_REF_NAME", "BRANCH_NAME")
@@ -45,16 +46,19 @@ def identity(root: Path) -> str:
     """The repository's remote URL (origin) without credentials, else its top directory."""
     remote = _git(root, "remote", "get-url", "origin")
     if remote:
-        return without_credentials(remote)
+        return mask_name(without_credentials(remote))
     top = vcs.toplevel(root)
-    return str(top or root.resolve())
+    return mask_name(str(top or root.resolve()))
 
 
 def branch(root: Path) -> str | None:
+    """The branch, with a token in its name masked (`feature/sk_live_…`): the history
+    database, `history list` and `export` are outputs too."""
     name = _git(root, "rev-parse", "--abbrev-ref", "HEAD")
     if name and name != "HEAD":
-        return name
-    return next((os.environ[v] for v in _BRANCH_ENV if os.environ.get(v)), None)
+        return mask_name(name)
+    env = next((os.environ[v] for v in _BRANCH_ENV if os.environ.get(v)), None)
+    return mask_name(env) if env else None
 
 
 def commit_date(root: Path, commit: str | None) -> datetime | None:

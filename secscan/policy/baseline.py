@@ -19,6 +19,7 @@ from secscan import __version__, _files, _json
 from secscan._atomic import write_atomic
 from secscan.errors import ConfigError, ReportError
 from secscan.findings import Finding, Scope
+from secscan.redact import mask_name
 
 SCHEMA = "secscan-baseline"
 SCHEMA_VERSION = 1
@@ -131,7 +132,9 @@ def _entries(findings: Iterable[Finding]) -> tuple[BaselineEntry, ...]:
         if f.fingerprint:
             by_fp.setdefault((f.fingerprint, f.scope.value), []).append(f)
     out = [
-        BaselineEntry(fp, len(fs), fs[0].scanner, fs[0].rule_id, fs[0].location.path, scope)
+        BaselineEntry(
+            fp, len(fs), fs[0].scanner, fs[0].rule_id, mask_name(fs[0].location.path), scope
+        )
         for (fp, scope), fs in by_fp.items()
     ]
     return tuple(sorted(out, key=lambda e: (e.path, e.scanner, e.rule_id, e.fingerprint, e.scope)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
@@ -33,7 +33,7 @@ from secscan.policy.decision import (
     RuleRecord,
     WaiverRecord,
 )
-from secscan.redact import redact
+from secscan.redact import names_of, redact
 from secscan.results import SavedResults
 from secscan.scanners import credential_rules
 
@@ -404,7 +404,10 @@ def build(saved: SavedResults, now: datetime) -> ReportModel:
     held = _last
     if held is not None and held[0] is saved and _same_time(held[1], now):
         return held[2]
-    model = _build(saved, now)
+    # Names are text too: paths, branch and repository masked in every format (results
+    # built in memory, or loaded from an older file, may hold a token in a file name).
+    named = names_of(saved.result)
+    model = _build(saved if named is saved.result else replace(saved, result=named), now)
     _last = (saved, now, model)
     return model
 
