@@ -35,7 +35,7 @@ def render_files(saved: SavedResults, now: datetime) -> dict[str, str]:
     doc = document(build(saved, now))
     if not doc["statements"]:
         return {}
-    return {FILENAME: _json.dumps_indented(doc, ensure_ascii=False) + "\n"}
+    return {FILENAME: json_visible(_json.dumps_indented(doc, ensure_ascii=False)) + "\n"}
 
 
 def document(model: ReportModel) -> dict[str, Any]:

@@ -17,7 +17,15 @@ import reportdata
 from reportdata import FINISHED
 
 from secscan import _json
-from secscan.findings import Finding
+from secscan.findings import (
+    Finding,
+    FindingKind,
+    Location,
+    Package,
+    RunStatus,
+    ScannerRun,
+    Severity,
+)
 from secscan.report import REGISTRY, Format, Kind
 from secscan.report.model import build
 from secscan.results import SavedResults
@@ -39,13 +47,37 @@ def _with_surrogates(saved: SavedResults) -> SavedResults:
     return replace(saved, result=replace(saved.result, runs=runs))
 
 
+def _with_dependency(saved: SavedResults) -> SavedResults:
+    """A vulnerable package with hostile text too: the VEX formats state only packages (and
+    OpenVEX writes no file without a statement)."""
+    evil = reportdata.EVIL
+    finding = Finding(
+        scanner="pip-audit",
+        rule_id=f"PYSEC-{evil}",
+        title=f"pkg{evil} 1.0: {evil}",
+        message=f"message {evil}",
+        severity=Severity.HIGH,
+        kind=FindingKind.DEPENDENCY,
+        location=Location(f"requirements{evil}.txt", 1, 1, snippet=f"pkg{evil}==1.0"),
+        package=Package(f"pkg{evil}", "1.0", "PyPI", f"pkg:pypi/pkg{evil}@1.0", ("1.1",)),
+    )
+    run = ScannerRun(
+        "pip-audit",
+        FindingKind.DEPENDENCY,
+        RunStatus.OK,
+        "2.9.0",
+        findings=tuple(reportdata._keyed([finding])),
+    )
+    return replace(saved, result=replace(saved.result, runs=(*saved.result.runs, run)))
+
+
 @pytest.mark.parametrize("fmt", REGISTRY, ids=lambda f: f"{f.kind}-{f.name}")
 def test_no_format_writes_a_bidi_control_or_a_lone_surrogate_raw(
     fmt: Format, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Fingerprints are computed from text without the surrogates; they are added after.
     monkeypatch.setattr(reportdata, "EVIL", f"e{HIDDEN[:-2]}vil")
-    saved = _with_surrogates(reportdata.evil_saved())
+    saved = _with_surrogates(_with_dependency(reportdata.evil_saved()))
     frameworks = [fw.id for fw in build(saved, FINISHED).frameworks]
     texts = []
     for framework in frameworks if fmt.kind is Kind.COMPLIANCE else [None]:
