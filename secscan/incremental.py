@@ -119,7 +119,9 @@ def scan_since(
         # The head's files are classified as the merge base decides: a file the change
         # added or changed is non-gating only where the base already had that place so.
         classifier = trusted_classifier(root, config, base_root, changed)
-        head = _scan_side(root, config, the_plan, changed, clock, use_cache, progress, classifier)
+        head = _scan_side(
+            root, config, the_plan, changed, clock, use_cache, progress, classifier, changed
+        )
         for f in discover(root, config, [str(root / p) for p in changed]).files:
             classifier.scope(f)
         was = (was_at.get(p, p) for p in changed)
@@ -195,7 +197,11 @@ def _with_fates(
     result: ScanResult, parts: Sequence[ScanResult], changed: Sequence[str]
 ) -> ScanResult:
     """The merged result with the changed files' fates (every scanner's say on each) and
-    the list of changed files the gate holds unanalyzed ones against."""
+    the list of changed files the gate holds unanalyzed ones against. Each part recorded
+    the changed files under their masked names (a file named after a credential), as it
+    masked its fates; those names are the ones matched and kept."""
+    named = [p for part in parts for p in part.changed or ()]
+    changed = tuple(dict.fromkeys(named)) if named else tuple(changed)
     mine = set(changed)
     kept = {
         f.path: f
@@ -243,6 +249,7 @@ def _scan_side(
     use_cache: bool,
     progress: Progress,
     classifier: scopes.Classifier | None = None,
+    changed: Sequence[str] | None = None,
 ) -> list[ScanResult]:
     parts = []
     if the_plan.file_local and files:
@@ -256,6 +263,7 @@ def _scan_side(
                 use_cache=use_cache,
                 progress=progress,
                 classifier=classifier,
+                changed=changed,
             )
         )
     if the_plan.whole_tree:
@@ -268,6 +276,7 @@ def _scan_side(
                 use_cache=use_cache,
                 progress=progress,
                 classifier=classifier,
+                changed=changed,
             )
         )
     return parts

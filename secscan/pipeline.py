@@ -87,11 +87,15 @@ def scan(
     use_cache: bool = True,
     cache_dir: Path | None = None,
     classifier: scopes.Classifier | None = None,
+    changed: Sequence[str] | None = None,
 ) -> ScanResult:
     """Run every selected scanner over root; a scanner that fails is an error run, never clean.
 
     `classifier`: how files get their scope (`ci --new-since` passes one that the merge base
     decides); by default the config's globs and the conventions, scope following use.
+    `changed`: the files the change under review adds or changes (`ci --new-since`), recorded
+    on the result before the final redaction pass, so their names are masked as every other
+    name of the run is.
     """
     root = root.resolve()
     if not root.is_dir():
@@ -248,7 +252,11 @@ def scan(
             )
         ),
     )
-    result = replace(result, fates=fates.assign(result, fileset.files, fileset.python_scripts))
+    result = replace(
+        result,
+        fates=fates.assign(result, fileset.files, fileset.python_scripts),
+        changed=tuple(changed) if changed is not None else None,
+    )
     return redactor.result(result)
 
 

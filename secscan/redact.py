@@ -1232,14 +1232,17 @@ def masked_names(names: Iterable[str], pieces: Pieces | None = None) -> dict[str
 
 def names_of(result: ScanResult, pieces: Pieces | None = None) -> ScanResult:
     """The result with every name in it masked: file paths (findings, not analyzed,
-    excluded, each run's targets), the root, the config path and the provenance metadata
-    (repository, top directory, branch). Texts are not touched (`Redactor.result` masks them).
+    excluded, fates, changed files, each run's targets), the root, the config path and the
+    provenance metadata (repository, top directory, branch). Texts are not touched
+    (`Redactor.result` masks them).
     """
     paths: set[str] = set()
     for run in result.runs:
         paths.update(_run_paths(run))
     paths.update(n.path for n in result.not_analyzed)
     paths.update(e.path for e in result.excluded)
+    paths.update(f.path for f in result.fates or ())
+    paths.update(result.changed or ())
     table = masked_names(paths, pieces)
     if all(k == v for k, v in table.items()) and not any(
         mask_name(v, pieces) != v
@@ -1258,6 +1261,12 @@ def names_of(result: ScanResult, pieces: Pieces | None = None) -> ScanResult:
             e if table[e.path] == e.path else replace(e, path=table[e.path])
             for e in result.excluded
         ),
+        fates=None
+        if result.fates is None
+        else tuple(
+            f if table[f.path] == f.path else replace(f, path=table[f.path]) for f in result.fates
+        ),
+        changed=None if result.changed is None else tuple(table[p] for p in result.changed),
     )
 
 
