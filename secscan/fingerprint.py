@@ -34,7 +34,7 @@ _Extent = tuple[int, int]
 
 
 def code_digest(text: str) -> str:
-    return hashlib.sha256(normalize_code(text).encode()).hexdigest()
+    return hashlib.sha256(normalize_code(text).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def base_key(f: Finding) -> str:
@@ -96,7 +96,9 @@ def assign(
             )
         )
         for n, i in enumerate(idxs):
-            digest = hashlib.sha256(f"{key}\x1f{n}".encode()).hexdigest()[:32]
+            # surrogatepass: a lone surrogate in tool text keys the finding, never crashes
+            material = f"{key}\x1f{n}".encode("utf-8", "surrogatepass")
+            digest = hashlib.sha256(material).hexdigest()[:32]
             out[i] = replace(out[i], fingerprint=digest)
     return tuple(out)
 

@@ -213,3 +213,13 @@ def test_unparsable_python_and_other_languages_key_the_flagged_lines(tmp_path: P
     )
     (tmp_path / "main.tf").write_text('resource "x" "y" {\n  acl = "private"\n}\n')
     assert assign([tf], tmp_path)[0].fingerprint != public
+
+
+def test_a_lone_surrogate_in_tool_text_is_keyed_not_a_crash(tmp_path: Path) -> None:
+    # A tool's JSON may carry "\ud800" (a byte it could not decode): str.encode() raised
+    # UnicodeEncodeError here and took the whole scan down with a traceback.
+    odd = assign([_finding(4, snippet="os.system(\ud800)", path="gone.py")], tmp_path)[0]
+    plain = assign([_finding(4, snippet="os.system(x)", path="gone.py")], tmp_path)[0]
+    assert odd.fingerprint and odd.fingerprint != plain.fingerprint
+    again = assign([_finding(4, snippet="os.system(\ud800)", path="gone.py")], tmp_path)[0]
+    assert again.fingerprint == odd.fingerprint
