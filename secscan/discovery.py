@@ -10,7 +10,7 @@ from stat import S_ISLNK, S_ISREG
 
 import pathspec
 
-from secscan import vcs
+from secscan import _files, vcs
 from secscan.config import Config
 from secscan.findings import Authority, Excluded, NotAnalyzed
 from secscan.targets import SHEBANG_BYTES, has_suffix, names_python
@@ -210,7 +210,7 @@ def python_scripts(root: Path, paths: Sequence[str]) -> frozenset[str]:
 
 def _shebang_python(path: str) -> bool:
     try:
-        with open(path, "rb") as fh:
+        with _files.open_regular(Path(path)) as fh:
             return names_python(fh.read(SHEBANG_BYTES))
     except OSError:
         return False

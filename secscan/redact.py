@@ -27,7 +27,7 @@ from typing import Protocol
 from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 from detect_secrets.plugins.base import RegexBasedDetector
 
-from secscan import _python
+from secscan import _files, _python
 from secscan.findings import (
     Finding,
     FindingKind,
@@ -1191,9 +1191,7 @@ def _apply(text: str, spans: list[Span]) -> str:
 
 def _read_bytes(path: Path) -> bytes | None:
     try:
-        if not path.is_file() or path.is_symlink():
-            return None
-        with path.open("rb") as fh:
+        with _files.open_regular(path) as fh:
             return fh.read(MAX_FILE_BYTES)
     except OSError:
         return None

@@ -30,11 +30,10 @@ import ast
 import os
 import posixpath
 import re
-import stat
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from secscan import _python
+from secscan import _files, _python
 
 #: Python files are parsed only up to this size (a bigger one is the size limit's business).
 MAX_PARSE_BYTES = 2 * 1024 * 1024
@@ -148,20 +147,13 @@ def _may_name(data: bytes, here: str, ways: _Ways) -> bool:
 
 
 def _read(path: Path) -> bytes | None:
-    """A regular file's bytes (never a FIFO or device: opened without blocking, checked)."""
+    """A regular file's bytes up to the parse bound (never through a link, a FIFO or a
+    device: `_files.open_regular`); None when it cannot be read or is bigger."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
-        return None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        with os.fdopen(fd, "rb", closefd=False) as fh:
+        with _files.open_regular(path) as fh:
             data = fh.read(MAX_PARSE_BYTES + 1)
     except OSError:
         return None
-    finally:
-        os.close(fd)
     return None if len(data) > MAX_PARSE_BYTES else data
 
 
