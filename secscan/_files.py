@@ -150,7 +150,10 @@ def read_bytes(
 def open_regular(path: Path) -> BinaryIO:
     """A named regular file opened for reading (no link followed, a FIFO never waited on);
     anything else raises OSError. For readers that stream a file with their own bound."""
-    fd = os.open(path, _FLAGS)
+    try:
+        fd = os.open(path, _FLAGS)
+    except ValueError as e:  # a name no file can have (an embedded NUL)
+        raise OSError(errno.EINVAL, str(e), str(path)) from e
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):

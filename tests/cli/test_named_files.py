@@ -18,6 +18,9 @@ from typing import Any
 
 import pytest
 
+from secscan import _files
+from secscan.redact import Redactor
+
 pytestmark = pytest.mark.integration
 
 BASE_CONFIG = "version: 1\nscanners: [bandit]\n"
@@ -228,3 +231,12 @@ def test_a_results_file_over_the_bound_is_refused(
     ran = run_cli("gate", "--from", str(big))
     assert ran.code == 2
     assert "big.json" in ran.err and "larger than 1000 bytes" in ran.err
+
+
+def test_a_name_no_file_can_have_is_an_oserror_to_every_streaming_reader(tmp_path: Path) -> None:
+    # An embedded NUL made os.open raise ValueError, which the redactor, the import graph
+    # and the shebang check (all catching OSError) let through: the report-injection
+    # property found it with a NUL in a finding's path.
+    with pytest.raises(OSError):
+        _files.open_regular(tmp_path / "a\x00b.py")
+    assert Redactor(tmp_path).learn_file("a\x00b.py") == {}
