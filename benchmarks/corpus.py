@@ -134,7 +134,7 @@ def build(base: Path | None = None, *, quick: bool = False, log: bool = True) ->
 
 def _layout(home: Path, name: str, quick: bool) -> Corpus:
     tree = home / "tree"
-    target = "python/secscan/pipeline.py" if quick else "django/django/db/models/query.py"
+    target = "python/secscan/scan/pipeline.py" if quick else "django/django/db/models/query.py"
     return Corpus(
         name=name,
         tree=tree,

@@ -20,10 +20,10 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from secscan.findings import RunStatus, Severity
 from secscan.history.model import Run, ScannerRecord, Seen, Source
 from secscan.history.store import SqlStore, engine_url
 from secscan.history.trends import compute
+from secscan.model.findings import RunStatus, Severity
 
 SEVERITIES = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)
 T0 = datetime(2025, 1, 1, tzinfo=UTC)

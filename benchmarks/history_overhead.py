@@ -16,11 +16,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from secscan import history, pipeline
-from secscan.config import load_config
+from secscan import history
 from secscan.history.model import Source
+from secscan.model.results import SavedResults
 from secscan.policy import judge
-from secscan.results import SavedResults
+from secscan.scan import pipeline
+from secscan.settings.config import load_config
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "vulnerable-shop"
 

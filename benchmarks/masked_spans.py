@@ -22,8 +22,8 @@ from pathlib import Path
 
 import yaml
 
-from secscan import redact
 from secscan.cli import main as secscan_main
+from secscan.model import redact
 
 REPO = Path(__file__).resolve().parent.parent
 LABELS = REPO / "benchmarks" / "masked-labels.yaml"

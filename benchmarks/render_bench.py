@@ -25,10 +25,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from secscan import __version__, fingerprint
+from secscan import __version__
 from secscan.cli.views.terminal import summary
-from secscan.config import Config
-from secscan.findings import (
+from secscan.model import fingerprint
+from secscan.model.findings import (
     AdvisorySource,
     Confidence,
     Finding,
@@ -41,10 +41,11 @@ from secscan.findings import (
     ScanResult,
     Severity,
 )
+from secscan.model.results import SavedResults, dumps, loads
 from secscan.policy import judge
 from secscan.report import COMPLIANCE_FORMATS, FORMATS, Format
 from secscan.report.model import build
-from secscan.results import SavedResults, dumps, loads
+from secscan.settings.config import Config
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)

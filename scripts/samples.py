@@ -15,13 +15,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from secscan._atomic import write_atomic
-from secscan._resources import data_dir
-from secscan.findings import ScanResult
-from secscan.redact import redact
+from secscan.model.findings import ScanResult
+from secscan.model.redact import redact
+from secscan.model.results import RESULTS_FILE, SavedResults, dumps, loads
 from secscan.report import COMPLIANCE_FORMATS, FORMATS
 from secscan.report.model import build
-from secscan.results import RESULTS_FILE, SavedResults, dumps, loads
+from secscan.util.atomic import write_atomic
+from secscan.util.resources import data_dir
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = "examples/vulnerable-shop"
@@ -56,9 +56,9 @@ def scan_example(repo: Path = REPO) -> SavedResults:
     """A fresh scan and judgement of the example, exactly as `secscan scan` makes them."""
     import os
 
-    from secscan import pipeline
-    from secscan.config import load_config
     from secscan.policy import judge
+    from secscan.scan import pipeline
+    from secscan.settings.config import load_config
 
     os.environ.setdefault("SEMGREP_ENABLE_VERSION_CHECK", "0")
     root = repo / EXAMPLE

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from secscan import pipeline
-from secscan.cache import ResultCache
 from secscan.errors import UsageError
+from secscan.scan import pipeline
+from secscan.scan.cache import ResultCache
 from secscan.scanners import make_config
 
 FAKE_BANDIT = """#!{python}
@@ -141,7 +141,7 @@ def test_no_cache_flag_bypasses(tree: Path, tmp_path: Path, bandit) -> None:
 
 def test_size_bound(tmp_path: Path) -> None:
     cache = ResultCache(tmp_path, max_bytes=2000)
-    from secscan.cache import Entry
+    from secscan.scan.cache import Entry
 
     for i in range(50):
         cache.put("x", f"{i:064x}", Entry(suppressions=i))
@@ -193,7 +193,7 @@ def test_planted_empty_entries_without_the_key_are_misses(
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(EMPTY_ENTRY)  # the old, unsealed format
     assert not (ours / "cache.key").exists()
-    with caplog.at_level(logging.INFO, logger="secscan.cache"):
+    with caplog.at_level(logging.INFO, logger="secscan.scan.cache"):
         assert _scan(tree, ours) == ["a.py", "b.py", "c.py"]  # the real findings
     assert bandit.calls()[-1] == ["a.py", "b.py", "c.py"]  # every file scanned again
     refused = [r.getMessage() for r in caplog.records if "failed verification" in r.getMessage()]
@@ -224,7 +224,7 @@ def test_a_key_file_others_can_read_or_write_disables_the_cache(
     cache = tmp_path / "cache"
     _scan(tree, cache)
     (cache / "cache.key").chmod(0o644)
-    with caplog.at_level(logging.WARNING, logger="secscan.cache"):
+    with caplog.at_level(logging.WARNING, logger="secscan.util.cachedir"):
         assert _scan(tree, cache) == ["a.py", "b.py", "c.py"]
     assert len(bandit.calls()) == 2  # nothing was trusted
     assert any(
@@ -248,7 +248,7 @@ def test_a_symlinked_key_file_is_not_followed(tree: Path, tmp_path: Path, bandit
 def test_two_runs_creating_the_key_at_once_agree(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     code = (
-        "import sys, time; from pathlib import Path; from secscan.cache import Signer\n"
+        "import sys, time; from pathlib import Path; from secscan.util.cachedir import Signer\n"
         "time.sleep(max(0.0, float(sys.argv[2]) - time.time()))\n"
         "print(Signer(Path(sys.argv[1])).key.hex())\n"
     )

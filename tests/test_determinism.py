@@ -8,11 +8,12 @@ from typing import ClassVar
 
 import pytest
 
-from secscan import pipeline, scanners
-from secscan.config import Config
-from secscan.findings import TRANSIENT, FindingKind, NotAnalyzed, RunStatus
+from secscan import scanners
+from secscan.model.findings import TRANSIENT, FindingKind, NotAnalyzed, RunStatus
+from secscan.scan import pipeline
 from secscan.scanners.base import ScanContext, ScanOutcome, ToolScanner
 from secscan.scanners.semgrep import SemgrepScanner
+from secscan.settings.config import Config
 
 
 class _Slow(ToolScanner):

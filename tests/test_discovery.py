@@ -1,8 +1,8 @@
 import os
 from pathlib import Path
 
-from secscan.config import Config
-from secscan.discovery import CACHEDIR_SIGNATURE, discover
+from secscan.settings.config import Config
+from secscan.workspace.discovery import CACHEDIR_SIGNATURE, discover
 
 
 def _tree(root: Path, rels: list[str]) -> None:

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from secscan import explain
+from secscan.app import explain
 from secscan.errors import UsageError
-from secscan.findings import (
+from secscan.model.findings import (
     Finding,
     FindingKind,
     Location,
@@ -20,8 +20,8 @@ from secscan.findings import (
     ScanResult,
     Severity,
 )
+from secscan.model.results import SavedResults, dumps
 from secscan.policy.loader import load_policy
-from secscan.results import SavedResults, dumps
 from secscan.scanners import bandit, base, semgrep
 
 OSV = Path(__file__).resolve().parent / "data" / "osv"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from secscan import results
+from secscan.model import results
 
 VERSION = 'if [ "$1" = "--version" ]; then echo "bandit 9.9.9"; exit 0; fi\n'
 

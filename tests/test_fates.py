@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from secscan import fates
-from secscan.findings import (
+from secscan.model import fates
+from secscan.model.findings import (
     Authority,
     Excluded,
     Fate,
@@ -25,7 +25,7 @@ from secscan.findings import (
     ScannerRun,
     ScanResult,
 )
-from secscan.targets import names_python, notebook_code
+from secscan.model.targets import names_python, notebook_code
 
 FLAW = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
 
@@ -462,8 +462,8 @@ def test_a_results_file_from_before_fates_is_still_read() -> None:
     from dataclasses import replace
     from datetime import UTC, datetime
 
-    from secscan import results
-    from secscan.findings import Finding, Location, Severity
+    from secscan.model import results
+    from secscan.model.findings import Finding, Location, Severity
 
     finding = Finding(
         "bandit",

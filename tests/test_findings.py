@@ -1,4 +1,4 @@
-from secscan.findings import Confidence, Severity
+from secscan.model.findings import Confidence, Severity
 
 
 def test_severity_orders_by_rank_not_alphabet() -> None:

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from secscan.config import Config
-from secscan.findings import Finding, FindingKind, Location, Package, Severity
-from secscan.fingerprint import assign
+from secscan.model.findings import Finding, FindingKind, Location, Package, Severity
+from secscan.model.fingerprint import assign
 from secscan.scanners.bandit import BanditScanner
 from secscan.scanners.base import ScanContext
+from secscan.settings.config import Config
 
 FLAWED = """import subprocess
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from secscan import flaws
-from secscan.findings import (
+from secscan.model.findings import (
     Finding,
     FindingKind,
     Location,
@@ -18,6 +17,7 @@ from secscan.findings import (
 )
 from secscan.policy.baseline import Baseline
 from secscan.policy.steps import inline_counts
+from secscan.scan import flaws
 
 one_per_flaw = flaws.one_per_flaw
 

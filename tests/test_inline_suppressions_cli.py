@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from secscan import results
+from secscan.model import results
 
 pytestmark = pytest.mark.integration
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from secscan import scanners
-from secscan._installed import distribution_version
 from secscan.scanners.base import ToolScanner
+from secscan.util.installed import distribution_version
 
 
 def _venv(tmp_path: Path, *, cfg: str = "include-system-site-packages = false\n") -> Path:

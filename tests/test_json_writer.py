@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from secscan import _json
+from secscan.util import jsonio as _json
 
 PROPS = settings(
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None

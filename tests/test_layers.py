@@ -17,55 +17,26 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
-#: Bottom first. Each layer is one or more sibling groups; a group may import itself and any
-#: group of a lower layer, never a sibling of its own layer nor anything above. A name
-#: matches that module and its submodules; "=name" matches that one module only (the
-#: package roots `secscan` and the format registry `secscan.report` are bottom-layer data).
-#: The saved-results document is a value model like findings, so it sits at the bottom:
-#: `policy.decision` (the verdict's frozen value objects, importing nothing) and `results`
-#: (ScanResult + Decision and their JSON codec), which baselines read and formats render.
+#: Bottom first, one entry per stage folder. Each layer is one or more sibling groups; a group
+#: may import itself and any group of a lower layer, never a sibling of its own layer nor
+#: anything above. A name matches that module and its submodules; "=name" matches that one
+#: module only (the package root `secscan` holds the version and nothing else).
 LAYERS: tuple[tuple[tuple[str, ...], ...], ...] = (
-    (
-        (
-            "=secscan",
-            "secscan.errors",
-            "secscan.findings",
-            "secscan.checkids",
-            "secscan.targets",
-            "secscan._subprocess",
-            "secscan._atomic",
-            "secscan._yaml",
-            "secscan._json",
-            "secscan._files",
-            "secscan._text",
-            "secscan._resources",
-            "secscan._python",
-            "secscan._installed",
-            "secscan.redact",
-            "secscan.fingerprint",
-            "secscan.config",
-            "secscan.cache",
-            "secscan.discovery",
-            "secscan.fates",
-            "secscan.scopes",
-            "secscan.uses",
-            "secscan.flaws",
-            "secscan.vcs",
-            "secscan.trust",
-            "secscan.policy.decision",
-            "secscan.results",
-            "=secscan.report",
-        ),
-    ),
+    #: `=secscan.report`: the format table the config validates names against (to be replaced
+    #: by the registry object, which is built above the renderers).
+    (("=secscan", "secscan.errors", "=secscan.report"),),
+    (("secscan.util",),),
+    (("secscan.model",),),
+    (("secscan.settings",),),
+    (("secscan.workspace",),),
     (("secscan.dependencies",),),
     (("secscan.advisories",),),
     (("secscan.scanners",),),
-    (("secscan.pipeline", "secscan.cached"), ("secscan.policy",)),
+    (("secscan.scan",), ("secscan.policy",)),
     #: The history of judged scans (reads saved results; the reports draw its trends).
     (("secscan.history",),),
-    #: Joins of a scan and a judgement: merging saved results, explaining, incremental runs.
-    (("secscan.merge", "secscan.explain", "secscan.incremental"),),
     (("secscan.report",),),
+    (("secscan.app",),),
     (("secscan.cli", "secscan.__main__"),),
 )
 
@@ -118,7 +89,7 @@ def imports(root: Path) -> list[Import]:
                     here = mod.split(".") if is_pkg else mod.split(".")[:-1]
                     up = here[: len(here) - node.level + 1]
                     base = ".".join([*up, base] if base else up)
-                # `from secscan import pipeline` imports the module secscan.pipeline.
+                # `from secscan import pipeline` imports the module secscan.scan.pipeline.
                 subs = [f"{base}.{a.name}" for a in node.names if f"{base}.{a.name}" in known]
                 targets = subs or [base]
             for target in targets:
@@ -205,18 +176,18 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
         ),
         # `from secscan.cli import views` names the module secscan.cli.views.
         (
-            {"pipeline.py": "from secscan.cli import views\n", "cli/views.py": ""},
-            "secscan.pipeline:1 imports secscan.cli.views (a higher layer",
+            {"scan/pipeline.py": "from secscan.cli import views\n", "cli/views.py": ""},
+            "secscan.scan.pipeline:1 imports secscan.cli.views (a higher layer",
         ),
         # Siblings: pipeline and policy never import each other.
         (
-            {"pipeline.py": "import secscan.policy.judge\n", "policy/judge.py": ""},
-            "secscan.pipeline:1 imports secscan.policy.judge (a sibling",
+            {"scan/pipeline.py": "import secscan.policy.judge\n", "policy/judge.py": ""},
+            "secscan.scan.pipeline:1 imports secscan.policy.judge (a sibling",
         ),
         # A relative import is resolved before it is judged.
         (
-            {"findings.py": "from .report import html\n", "report/html.py": ""},
-            "secscan.findings:1 imports secscan.report.html (a higher layer",
+            {"model/findings.py": "from ..report import html\n", "report/html.py": ""},
+            "secscan.model.findings:1 imports secscan.report.html (a higher layer",
         ),
         # A module nobody gave a layer fails rather than slipping through.
         (
@@ -236,28 +207,30 @@ def test_imports_downwards_and_type_only_imports_pass(tmp_path: Path) -> None:
     root = _tree(
         tmp_path,
         {
-            "cli/scan.py": "from secscan import pipeline\nfrom secscan.report import html\n",
-            "report/html.py": "from secscan.results import SavedResults\n",
-            "results.py": "from secscan.policy import decision\n",
-            "policy/decision.py": "from secscan.findings import Finding\n",
-            "pipeline.py": "from secscan.scanners import base\n",
+            "cli/scan.py": "from secscan.scan import pipeline\nfrom secscan.report import html\n",
+            "report/html.py": "from secscan.model.results import SavedResults\n",
+            "model/results.py": "from secscan.model import decision\n",
+            "model/decision.py": "from secscan.model.findings import Finding\n",
+            "scan/pipeline.py": "from secscan.scanners import base\n",
             "scanners/base.py": "from secscan.dependencies import manifests\n",
-            "dependencies/manifests.py": "from secscan import findings\n",
-            "findings.py": (
+            "dependencies/manifests.py": "from secscan.model import findings\n",
+            "model/findings.py": (
                 "from typing import TYPE_CHECKING\n"
-                "if TYPE_CHECKING:\n    from secscan.results import SavedResults\n"
+                "if TYPE_CHECKING:\n    from secscan.model.results import SavedResults\n"
             ),
             "report/__init__.py": "from secscan.errors import ReportError\n",
-            "config.py": "from secscan.report import FORMATS\n",
+            "settings/config.py": "from secscan.report import FORMATS\n",
             "errors.py": "",
         },
     )
     found = imports(root)
     assert {(i.module, i.target) for i in found} >= {
-        ("secscan.cli.scan", "secscan.pipeline"),
-        ("secscan.config", "secscan.report"),
+        ("secscan.cli.scan", "secscan.scan.pipeline"),
+        ("secscan.settings.config", "secscan.report"),
     }
-    assert ("secscan.findings", "secscan.results") not in {(i.module, i.target) for i in found}
+    assert ("secscan.model.findings", "secscan.model.results") not in {
+        (i.module, i.target) for i in found
+    }
     assert violations(found) == []
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from realtools import real_tool
 
-from secscan._subprocess import which
+from secscan.util.proc import which
 
 
 def test_a_real_tool_is_recognised_and_a_stand_in_is_not(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from secscan import results
+from secscan.model import results
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "vulnerable-shop"

@@ -9,11 +9,12 @@ from typing import ClassVar
 
 import pytest
 
-from secscan import pipeline, scanners
-from secscan.config import Config
+from secscan import scanners
 from secscan.errors import ScannerError
-from secscan.findings import Finding, FindingKind, Location, RunStatus, Severity
+from secscan.model.findings import Finding, FindingKind, Location, RunStatus, Severity
+from secscan.scan import pipeline
 from secscan.scanners.base import ScanContext, ScanOutcome, ToolScanner
+from secscan.settings.config import Config
 
 
 class _Fake(ToolScanner):

@@ -18,16 +18,17 @@ from pathlib import Path
 
 import pytest
 
-from secscan import config as config_module
-from secscan import pipeline, scanners
-from secscan.config import Config
+from secscan import scanners
 from secscan.errors import ConfigError, PolicyError
-from secscan.findings import FindingKind, RunStatus, ScannerRun, ScanResult
+from secscan.model.findings import FindingKind, RunStatus, ScannerRun, ScanResult
+from secscan.model.results import SavedResults
 from secscan.policy import judge
 from secscan.policy.loader import default_catalog, load_policy
 from secscan.report import sarif
-from secscan.results import SavedResults
+from secscan.scan import pipeline
 from secscan.scanners import load_config
+from secscan.settings import config as config_module
+from secscan.settings.config import Config
 
 PACKAGE = Path(__file__).resolve().parent / "data" / "thirdparty" / "thirdparty_scanner.py"
 MODULE = "thirdparty_scanner"

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from secscan import results
 from secscan.errors import ReportError
+from secscan.model import results
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "bandit" / "src"
 

@@ -7,8 +7,16 @@ from pathlib import Path
 import pytest
 
 from secscan import scanners
-from secscan.findings import Finding, FindingKind, Location, RunStatus, ScannerRun, Scope, Severity
-from secscan.scopes import Classifier, assign, by_convention, code_skips
+from secscan.model.findings import (
+    Finding,
+    FindingKind,
+    Location,
+    RunStatus,
+    ScannerRun,
+    Scope,
+    Severity,
+)
+from secscan.workspace.scopes import Classifier, assign, by_convention, code_skips
 
 
 @pytest.mark.parametrize(
@@ -93,7 +101,7 @@ def _files(root: Path, files: dict[str, str]) -> None:
 
 
 def test_the_merge_base_decides_the_scope_of_what_a_change_adds(tmp_path: Path) -> None:
-    from secscan.scopes import Trust
+    from secscan.workspace.scopes import Trust
 
     base, head = tmp_path / "base", tmp_path / "head"
     kept = {"tests/test_a.py": "", "vendor/x.py": "", "app/old_pb2.py": "", "app/v.py": ""}
@@ -132,7 +140,7 @@ def test_the_merge_base_decides_the_scope_of_what_a_change_adds(tmp_path: Path) 
 
 
 def test_a_folder_the_base_had_only_as_a_link_is_not_the_base_s(tmp_path: Path) -> None:
-    from secscan.scopes import Trust
+    from secscan.workspace.scopes import Trust
 
     base, head = tmp_path / "base", tmp_path / "head"
     _files(base, {"elsewhere/x.py": ""})

@@ -3,8 +3,8 @@ import time
 
 import pytest
 
-from secscan import _subprocess
 from secscan.errors import ToolFailedError, ToolNotFoundError, ToolTimeoutError
+from secscan.util import proc as _subprocess
 
 
 def test_ok_codes_are_explicit() -> None:

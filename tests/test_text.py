@@ -2,7 +2,7 @@
 
 import json
 
-from secscan._text import _CONTROL, _JSON_UNESCAPED, _SURROGATE, _escape, json_visible, visible
+from secscan.util.text import _CONTROL, _JSON_UNESCAPED, _SURROGATE, _escape, json_visible, visible
 
 
 def test_controls_are_shown_and_line_ends_kept() -> None:

@@ -15,15 +15,17 @@ from typing import ClassVar
 
 import pytest
 
-from secscan import _python, pipeline, scanners
-from secscan.config import Config
-from secscan.findings import Finding, FindingKind, Location, RunStatus, Severity
+from secscan import scanners
+from secscan.model.findings import Finding, FindingKind, Location, RunStatus, Severity
+from secscan.scan import pipeline
 from secscan.scanners.base import ScanContext, ScanOutcome, ToolScanner
+from secscan.settings.config import Config
+from secscan.util import pysource as _python
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "secscan"
 #: The one module allowed to call the parser and the tokenizer (behind its lock).
-GUARDED = PACKAGE / "_python.py"
+GUARDED = PACKAGE / "util" / "pysource.py"
 #: Calls that build a Python AST or tokenize source.
 UNSAFE = {
     ("ast", "parse"),
@@ -56,7 +58,7 @@ def _unsafe_calls(path: Path) -> Iterator[str]:
 
 def test_python_source_is_parsed_and_tokenized_only_behind_the_lock() -> None:
     found = [hit for p in sorted(PACKAGE.rglob("*.py")) if p != GUARDED for hit in _unsafe_calls(p)]
-    assert found == [], "parse/tokenize through secscan._python (one thread at a time)"
+    assert found == [], "parse/tokenize through secscan.util.pysource (one thread at a time)"
     assert list(_unsafe_calls(GUARDED))  # the guard sees the calls it is there to find
 
 

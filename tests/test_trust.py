@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from secscan import trust
-from secscan.config import Config
-from secscan.findings import FindingKind, RunStatus, Severity
+from secscan.model.findings import FindingKind, RunStatus, Severity
 from secscan.scanners import make_config, section_judges
+from secscan.settings import trust
+from secscan.settings.config import Config
 
 ALL = ("bandit", "semgrep", "pip-audit", "iac", "secrets", "image")
 #: The registered scanners judge their own sections, as `policy/judge.py` asks them to.

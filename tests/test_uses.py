@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from secscan import uses
-from secscan.findings import Scope
-from secscan.scopes import Classifier
+from secscan.model.findings import Scope
+from secscan.workspace import uses
+from secscan.workspace.scopes import Classifier
 
 HELPER = "def helper():\n    return 1\n"
 

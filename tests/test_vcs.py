@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from secscan import vcs
 from secscan.errors import UsageError
+from secscan.workspace import vcs
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -110,7 +110,7 @@ def test_safe_directory_of_the_users_config_is_kept(
 
 
 def test_every_git_call_carries_the_guard(monkeypatch: pytest.MonkeyPatch, repo: Path) -> None:
-    from secscan import _subprocess
+    from secscan.util import proc as _subprocess
 
     seen: list[tuple[list[str], dict[str, str]]] = []
     real = _subprocess.run

@@ -8,10 +8,10 @@ import urllib.request
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from secscan import _json
 from secscan.advisories.osv import Advisory, InvalidRecordError, parse_advisory
 from secscan.advisories.server import INFO_PATH
 from secscan.errors import AdvisoryError
+from secscan.util import jsonio as _json
 
 log = logging.getLogger(__name__)
 

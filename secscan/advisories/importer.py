@@ -19,12 +19,13 @@ from typing import Any
 
 import yaml
 
-from secscan import _files, _json
-from secscan._atomic import write_atomic
 from secscan.advisories import matcher
 from secscan.advisories.osv import Advisory, InvalidRecordError, parse_advisory
 from secscan.advisories.store import MAX_RECORD_BYTES, AdvisoryStore, StoreInfo
 from secscan.errors import AdvisoryError, ConfigError, ReportError
+from secscan.util import files as _files
+from secscan.util import jsonio as _json
+from secscan.util.atomic import write_atomic
 
 _SAFE_DIR = re.compile(r"[^A-Za-z0-9._-]+")
 #: File names read as OSV records; YAML is converted to the JSON the store keeps.

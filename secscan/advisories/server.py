@@ -13,11 +13,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
 
-from secscan import _json
 from secscan.advisories.matcher import InvalidVersionError, UnknownEcosystemError
 from secscan.advisories.osv import Advisory
 from secscan.advisories.store import AdvisoryStore
 from secscan.errors import AdvisoryError
+from secscan.util import jsonio as _json
 
 log = logging.getLogger(__name__)
 

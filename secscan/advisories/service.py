@@ -11,10 +11,10 @@ from pathlib import Path
 from secscan.advisories import client
 from secscan.advisories.server import serve
 from secscan.advisories.store import AdvisoryStore
-from secscan.config import Config
 from secscan.dependencies.manifests import mask
 from secscan.errors import AdvisoryError
-from secscan.findings import AdvisorySource, FindingKind
+from secscan.model.findings import AdvisorySource, FindingKind
+from secscan.settings.config import Config
 
 #: Scanner kinds that look packages up in advisories.
 ADVISORY_KINDS = (FindingKind.DEPENDENCY, FindingKind.IMAGE)

@@ -8,7 +8,7 @@ from cvss import CVSS2, CVSS3, CVSS4, CVSSError
 
 from secscan.advisories import matcher
 from secscan.advisories.osv import Advisory, SeverityScore
-from secscan.findings import Severity
+from secscan.model.findings import Severity
 
 #: Known vulnerability, nobody scored it. A flaw that is known and fixed upstream is treated as
 #: serious until someone scores it: a low default would let most unscored advisories pass the

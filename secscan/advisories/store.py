@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from secscan import _files, _json
-from secscan._atomic import write_atomic
 from secscan.advisories import matcher
 from secscan.advisories.osv import Advisory, InvalidRecordError, parse_advisory, parse_timestamp
-from secscan.cache import Signer, default_dir
 from secscan.errors import AdvisoryError, ConfigError, ReportError
-from secscan.findings import AdvisorySource
+from secscan.model.findings import AdvisorySource
+from secscan.util import files as _files
+from secscan.util import jsonio as _json
+from secscan.util.atomic import write_atomic
+from secscan.util.cachedir import Signer, default_dir
 
 log = logging.getLogger(__name__)
 

@@ -11,15 +11,15 @@ from typing import Any, TypeVar
 import click
 
 from secscan import scanners
-from secscan._atomic import write_atomic
-from secscan.config import Config
 from secscan.errors import UsageError
-from secscan.findings import FindingKind
 from secscan.history.trends import Trends
+from secscan.model.decision import Decision
+from secscan.model.findings import FindingKind
+from secscan.model.results import SavedResults
 from secscan.policy import judge
-from secscan.policy.decision import Decision
 from secscan.report import FORMATS
-from secscan.results import SavedResults
+from secscan.settings.config import Config
+from secscan.util.atomic import write_atomic
 
 F = TypeVar("F", bound=Callable[..., Any])
 

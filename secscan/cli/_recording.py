@@ -9,12 +9,12 @@ from pathlib import Path
 
 import click
 
-from secscan.config import Config
 from secscan.history import ENV_URL, HistoryError, Trends, wanted
 from secscan.history import record as record_history
 from secscan.history.model import Source
+from secscan.model.results import SavedResults
 from secscan.policy.models import Profile
-from secscan.results import SavedResults
+from secscan.settings.config import Config
 
 history_option = click.option(
     "--history",

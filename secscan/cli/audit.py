@@ -9,7 +9,6 @@ import click
 from rich.console import Console
 from rich.live import Live
 
-from secscan import pipeline
 from secscan.cli._options import (
     judging_options,
     no_cache_option,
@@ -22,9 +21,10 @@ from secscan.cli._options import (
 from secscan.cli._recording import history_option, record_run
 from secscan.cli.views import audit as view
 from secscan.history.model import Source
+from secscan.model.results import SavedResults
 from secscan.policy import judge
 from secscan.report.model import build
-from secscan.results import SavedResults
+from secscan.scan import pipeline
 from secscan.scanners import load_config
 
 PROFILE = "audit"

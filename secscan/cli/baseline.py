@@ -8,13 +8,13 @@ from typing import Any, TypeVar
 
 import click
 
-from secscan import pipeline
-from secscan.config import Config
 from secscan.errors import UsageError
-from secscan.findings import ScanResult
+from secscan.model.findings import ScanResult
+from secscan.model.results import load
 from secscan.policy.baseline import BASELINE_FILE, Baseline, load_baseline, write_baseline
-from secscan.results import load
+from secscan.scan import pipeline
 from secscan.scanners import load_config
+from secscan.settings.config import Config
 
 _path_arg = click.argument("path", type=click.Path(file_okay=False, path_type=Path), default=".")
 _options = [

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from secscan import incremental, pipeline, trust, vcs
+from secscan.app import incremental
 from secscan.cli import _verbose
 from secscan.cli._options import (
     judging_options,
@@ -22,14 +22,17 @@ from secscan.cli._options import (
 )
 from secscan.cli._recording import history_option, record_run
 from secscan.cli.views.terminal import summary
-from secscan.config import Config
 from secscan.errors import ReportError, UsageError
 from secscan.history.model import Source
+from secscan.model.redact import mask_name
+from secscan.model.results import SavedResults
 from secscan.policy import judge
-from secscan.redact import mask_name
 from secscan.report import CI_FORMATS, FORMATS
-from secscan.results import SavedResults
+from secscan.scan import pipeline
 from secscan.scanners import load_config
+from secscan.settings import trust
+from secscan.settings.config import Config
+from secscan.workspace import vcs
 
 PROFILE = "ci"
 #: GitHub rejects a step summary over 1 MiB; past this the summary points at the artifacts.

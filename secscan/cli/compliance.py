@@ -6,17 +6,18 @@ from pathlib import Path
 
 import click
 
-from secscan import history, pipeline
-from secscan._atomic import write_atomic
+from secscan import history
 from secscan.cli._options import report_dir, with_tree_warnings
 from secscan.cli.report import read_results
-from secscan.config import Config
 from secscan.errors import UsageError
+from secscan.model.results import SavedResults
 from secscan.policy import judge
 from secscan.report import COMPLIANCE_FORMATS, compliance
 from secscan.report.model import build
-from secscan.results import SavedResults
+from secscan.scan import pipeline
 from secscan.scanners import load_config
+from secscan.settings.config import Config
+from secscan.util.atomic import write_atomic
 
 
 @click.command(name="compliance")

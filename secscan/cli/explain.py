@@ -6,14 +6,14 @@ from pathlib import Path
 
 import click
 
-from secscan import explain as knowledge
+from secscan.app import explain as knowledge
 from secscan.cli.audit import console
 from secscan.cli.views import audit as view
 from secscan.cli.views import explain as render
 from secscan.errors import ReportError
+from secscan.model.results import SavedResults, load
 from secscan.policy.loader import load_policy
 from secscan.report import FORMATS
-from secscan.results import SavedResults, load
 from secscan.scanners import load_config
 
 #: semgrep `rules:` entries that name the registry, not a file secscan could read.

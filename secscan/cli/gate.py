@@ -7,12 +7,12 @@ from pathlib import Path
 
 import click
 
-from secscan import pipeline
-from secscan._atomic import write_atomic
 from secscan.cli.views.terminal import summary
-from secscan.findings import Severity
+from secscan.model.findings import Severity
+from secscan.model.results import SavedResults, dumps, load
 from secscan.policy import judge
-from secscan.results import SavedResults, dumps, load
+from secscan.scan import pipeline
+from secscan.util.atomic import write_atomic
 
 
 @click.command()

@@ -12,15 +12,15 @@ from typing import Any, TypeVar
 
 import click
 
-from secscan import pipeline
-from secscan._atomic import write_atomic
 from secscan.errors import UsageError
 from secscan.history import ENV_URL, repository
 from secscan.history.lifecycle import Lifecycle, lifecycles
 from secscan.history.model import Source, from_saved
 from secscan.history.store import SqlStore, default_url
 from secscan.history.trends import Trends, compute
-from secscan.results import SavedResults, load
+from secscan.model.results import SavedResults, load
+from secscan.scan import pipeline
+from secscan.util.atomic import write_atomic
 
 F = TypeVar("F", bound=Callable[..., Any])
 

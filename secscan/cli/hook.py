@@ -6,13 +6,15 @@ from pathlib import Path
 
 import click
 
-from secscan import pipeline, scanners, vcs
+from secscan import scanners
 from secscan.cli.views import compact
-from secscan.config import Config
-from secscan.findings import FindingKind, RunStatus
+from secscan.model.findings import FindingKind, RunStatus
 from secscan.policy import judge
 from secscan.policy.waivers import WAIVERS_FILE
+from secscan.scan import pipeline
 from secscan.scanners import load_config
+from secscan.settings.config import Config
+from secscan.workspace import vcs
 
 #: Which scanners each hook runs, by the kind of finding they report. Image scanning needs an
 #: image, which a commit does not have, so no hook runs it.

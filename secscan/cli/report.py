@@ -6,14 +6,14 @@ from pathlib import Path
 
 import click
 
-from secscan import pipeline
-from secscan._atomic import write_atomic
+from secscan.app.merge import merge
 from secscan.cli._options import report_dir, write_reports
-from secscan.config import Config
 from secscan.errors import UsageError
-from secscan.merge import merge
+from secscan.model.results import SavedResults, dumps, load
 from secscan.report import CI_FORMATS, FORMATS
-from secscan.results import SavedResults, dumps, load
+from secscan.scan import pipeline
+from secscan.settings.config import Config
+from secscan.util.atomic import write_atomic
 
 #: Without --format, a saved result is rendered to everything but itself.
 DEFAULT_FORMATS = tuple(name for name in CI_FORMATS if name != "json")

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from secscan import pipeline
 from secscan.cli import _verbose
 from secscan.cli._options import (
     judging_options,
@@ -21,14 +20,15 @@ from secscan.cli._options import (
 )
 from secscan.cli._recording import history_option, record_run
 from secscan.cli.views.terminal import summary
-from secscan.config import ALL_FORMATS
 from secscan.errors import UsageError
-from secscan.findings import Severity
 from secscan.history.model import Source
+from secscan.model.findings import Severity
+from secscan.model.results import SavedResults
 from secscan.policy import judge
-from secscan.results import SavedResults
+from secscan.scan import pipeline
 from secscan.scanners import load_config
 from secscan.scanners.base import ScanRequest
+from secscan.settings.config import ALL_FORMATS
 
 
 @click.command()

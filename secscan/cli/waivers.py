@@ -11,15 +11,16 @@ from typing import Any
 import click
 import yaml
 
-from secscan import _files, pipeline
-from secscan._atomic import write_atomic
 from secscan.cli.report import read_results
 from secscan.errors import PolicyError, UsageError
+from secscan.model.decision import Decision
+from secscan.model.results import RESULTS_FILE
 from secscan.policy import vex
-from secscan.policy.decision import Decision
 from secscan.policy.loader import default_catalog, load_policy, profile_or_error
 from secscan.policy.waivers import WAIVERS_FILE, load_waivers, today_utc
-from secscan.results import RESULTS_FILE
+from secscan.scan import pipeline
+from secscan.util import files as _files
+from secscan.util.atomic import write_atomic
 
 
 @click.group()

@@ -17,8 +17,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from secscan import _python
-from secscan.findings import NotAnalyzed
+from secscan.model.findings import NotAnalyzed
+from secscan.util import pysource as _python
 
 Source = Literal[
     "requirements",

@@ -13,11 +13,11 @@ from datetime import datetime
 from pathlib import Path
 
 from secscan.errors import HistoryError
-from secscan.findings import Severity
 from secscan.history import repository
 from secscan.history.model import Source, from_saved
 from secscan.history.trends import Trends, compute
-from secscan.results import SavedResults
+from secscan.model.findings import Severity
+from secscan.model.results import SavedResults
 
 #: The database a CI fleet shares (with its password in PGPASSWORD or ~/.pgpass, not here).
 ENV_URL = "SECSCAN_HISTORY"

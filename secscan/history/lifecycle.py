@@ -12,8 +12,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
-from secscan.findings import RunStatus, Severity
 from secscan.history.model import Run, Seen, WaiverInForce
+from secscan.model.findings import RunStatus, Severity
 
 
 class State(StrEnum):

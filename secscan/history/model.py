@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from secscan.findings import RunStatus, Severity
-from secscan.results import SavedResults
+from secscan.model.findings import RunStatus, Severity
+from secscan.model.results import SavedResults
 
 #: Days to remediate an open finding, per severity, when the run's profile says nothing.
 DEFAULT_DEADLINES: tuple[tuple[Severity, int], ...] = (

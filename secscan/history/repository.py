@@ -7,9 +7,10 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from secscan import _subprocess, vcs
 from secscan.errors import ToolError
-from secscan.redact import mask_name
+from secscan.model.redact import mask_name
+from secscan.util import proc as _subprocess
+from secscan.workspace import vcs
 
 #: CI systems check out a detached HEAD and say the branch in the environment.
 _BRANCH_ENV = ("GITHUB_HEAD_REF", "GITHUB_REF_NAME", "CI_COMMIT_REF_NAME", "BRANCH_NAME")

@@ -30,9 +30,9 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 from sqlalchemy.pool import NullPool
 
 from secscan.errors import HistoryError
-from secscan.findings import RunStatus, Severity
 from secscan.history import schema as t
 from secscan.history.model import Run, ScannerRecord, Seen, Source, WaiverInForce
+from secscan.model.findings import RunStatus, Severity
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"

@@ -10,9 +10,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from secscan.findings import Severity
 from secscan.history.lifecycle import EventKind, Lifecycle, State, lifecycles
 from secscan.history.model import Run, RunState, deadline_map
+from secscan.model.findings import Severity
 
 SEVERITIES: tuple[Severity, ...] = tuple(sorted(Severity, reverse=True))
 

@@ -15,11 +15,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from secscan import __version__, _files, _json
-from secscan._atomic import write_atomic
+from secscan import __version__
 from secscan.errors import ConfigError, ReportError
-from secscan.findings import Finding, Scope
-from secscan.redact import mask_name
+from secscan.model.findings import Finding, Scope
+from secscan.model.redact import mask_name
+from secscan.util import files as _files
+from secscan.util import jsonio as _json
+from secscan.util.atomic import write_atomic
 
 SCHEMA = "secscan-baseline"
 SCHEMA_VERSION = 1
@@ -173,7 +175,7 @@ def loads(text: str, source: str) -> Baseline:
     except ValueError as e:
         raise ConfigError(f"baseline is not JSON: {e}", path=source) from e
     if isinstance(data, dict) and data.get("schema") == "secscan-results":
-        from secscan import results  # the results module imports policy.decision: import late
+        from secscan.model import results  # the results module imports policy.decision: import late
 
         try:
             saved = results.loads(text, source)

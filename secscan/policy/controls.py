@@ -12,11 +12,11 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from secscan.findings import Finding, FindingKind, RunStatus, ScannerRun
-from secscan.policy.decision import ControlResult, ControlState, RuleEvidence
+from secscan.model.decision import ControlResult, ControlState, RuleEvidence
+from secscan.model.findings import Finding, FindingKind, RunStatus, ScannerRun
+from secscan.model.targets import OF_FINDING_KIND, TargetKind, describe
 from secscan.policy.match import can_evidence, evidencing_run
 from secscan.policy.models import Control, Framework, MappingRule, qualify
-from secscan.targets import OF_FINDING_KIND, TargetKind, describe
 
 #: Shown in place of a version a run did not record.
 UNKNOWN_VERSION = "unknown"

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from secscan.findings import ScanResult, Severity
+from secscan.model.decision import Decision, FrameworkRecord, RuleRecord, WaiverRecord
+from secscan.model.findings import ScanResult, Severity
 from secscan.policy.baseline import Baseline
-from secscan.policy.decision import Decision, FrameworkRecord, RuleRecord, WaiverRecord
 from secscan.policy.gate import GATE, AllOf, Context, GateRule, Verdict, budgets
 from secscan.policy.judgement import (
     AssessRecord,

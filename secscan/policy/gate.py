@@ -10,10 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from secscan.fates import gaps_by_type
-from secscan.findings import Finding, FindingKind, RunStatus, ScannerRun, ScanResult, Severity
-from secscan.policy.controls import ControlInfo
-from secscan.policy.decision import (
+from secscan.model.decision import (
     SCANNER_ERROR_RULE,
     WEAKENED_SETTINGS_RULE,
     Budget,
@@ -21,6 +18,9 @@ from secscan.policy.decision import (
     ControlState,
     Reason,
 )
+from secscan.model.fates import gaps_by_type
+from secscan.model.findings import Finding, FindingKind, RunStatus, ScannerRun, ScanResult, Severity
+from secscan.policy.controls import ControlInfo
 from secscan.policy.match import can_evidence, evidencing_run
 from secscan.policy.models import Framework, MaxFindings, Policy, Profile, Threshold, qualify
 from secscan.policy.steps import inline_counts

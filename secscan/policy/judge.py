@@ -14,20 +14,20 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from secscan import trust
-from secscan._files import open_regular
-from secscan._yaml import load_yaml
-from secscan.config import SECTIONS, Config
 from secscan.errors import ConfigError, ExitCode
-from secscan.findings import ScanResult, Severity
+from secscan.model.decision import Decision
+from secscan.model.findings import ScanResult, Severity
 from secscan.policy.baseline import BASELINE_FILE, Baseline, load_baseline
-from secscan.policy.decision import Decision
 from secscan.policy.engine import evaluate
 from secscan.policy.loader import Catalog, default_catalog, load_policy, profile_or_error
 from secscan.policy.models import Policy, Profile
 from secscan.policy.waivers import WAIVERS_FILE, Waivers, load_waivers
 from secscan.scanners import default_config, load_config, section_judges
 from secscan.scanners.base import Scanner
+from secscan.settings import trust
+from secscan.settings.config import SECTIONS, Config
+from secscan.util.files import open_regular
+from secscan.util.yamlio import load_yaml
 
 DEFAULT_PROFILE = "ci"
 __all__ = [

@@ -14,8 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
 
-from secscan.findings import Severity
-from secscan.policy.decision import (
+from secscan.model.decision import (
     Budget,
     ControlResult,
     ControlState,
@@ -26,6 +25,7 @@ from secscan.policy.decision import (
     RuleRecord,
     WaiverRecord,
 )
+from secscan.model.findings import Severity
 
 T = TypeVar("T")
 

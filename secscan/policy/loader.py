@@ -14,11 +14,9 @@ from typing import Any, TypeVar, cast
 import yaml
 from pydantic import BaseModel
 
-from secscan import _files
-from secscan._resources import data_dir
-from secscan._yaml import _Loaded, load_yaml, validate
 from secscan.errors import PolicyError
-from secscan.findings import FindingKind
+from secscan.model.findings import FindingKind
+from secscan.model.targets import CHECK_TARGETS, OF_FINDING_KIND, TargetKind, describe
 from secscan.policy.match import any_glob, canonical_check_glob, glob_match
 from secscan.policy.models import (
     Control,
@@ -33,7 +31,9 @@ from secscan.policy.models import (
     ProfileFile,
     qualify,
 )
-from secscan.targets import CHECK_TARGETS, OF_FINDING_KIND, TargetKind, describe
+from secscan.util import files as _files
+from secscan.util.resources import data_dir
+from secscan.util.yamlio import _Loaded, load_yaml, validate
 
 #: The folders of a policy directory; anything else in it (e.g. semgrep/) is not ours.
 FRAMEWORKS, MAPPINGS, GATES = "frameworks", "mappings", "gates"

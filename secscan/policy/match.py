@@ -7,8 +7,8 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from secscan.checkids import canonical_check_glob, canonical_check_id, is_check_id
-from secscan.findings import Finding, FindingKind, RunStatus, ScannerRun
+from secscan.model.checkids import canonical_check_glob, canonical_check_id, is_check_id
+from secscan.model.findings import Finding, FindingKind, RunStatus, ScannerRun
 from secscan.policy.models import MappingRule, Match
 
 #: Re-exported: policy code and plugins have always found the check-id helpers here.

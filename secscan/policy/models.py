@@ -15,8 +15,8 @@ from pydantic import (
     model_validator,
 )
 
-from secscan.findings import FindingKind, Scope, Severity
-from secscan.targets import INFRASTRUCTURE, OF_FINDING_KIND, TargetKind
+from secscan.model.findings import FindingKind, Scope, Severity
+from secscan.model.targets import INFRASTRUCTURE, OF_FINDING_KIND, TargetKind
 
 SCHEMA_VERSION = 1
 #: Framework ids name a file's controls everywhere: `iso27001-2022:A.8.28`.

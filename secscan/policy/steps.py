@@ -13,10 +13,10 @@ from dataclasses import dataclass, replace
 from datetime import date
 from types import MappingProxyType
 
-from secscan.findings import Finding, FindingKind, RunStatus, ScannerRun, ScanResult, Severity
+from secscan.model.decision import ControlResult
+from secscan.model.findings import Finding, FindingKind, RunStatus, ScannerRun, ScanResult, Severity
 from secscan.policy.baseline import Baseline
 from secscan.policy.controls import ControlInfo, control_results
-from secscan.policy.decision import ControlResult
 from secscan.policy.match import matches
 from secscan.policy.models import (
     Framework,
@@ -206,7 +206,7 @@ def inline_counts(
     """Per scanner, inline suppressions: all of them, or only those the tool applied itself
     (counted, but the finding is not in the results)."""
     # A flaw several tools reported sits in one run; it is suppressed only when each of its
-    # sources is (secscan.flaws never merges a suppressed report with one that is not), so
+    # sources is (secscan.scan.flaws never merges a suppressed report with one that is not), so
     # every source of a suppressed flaw is a suppressed report still in the results.
     present: dict[str, int] = {}
     if hidden_only:

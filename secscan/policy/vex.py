@@ -14,9 +14,9 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from secscan import _json
 from secscan.errors import PolicyError
-from secscan.findings import Finding, FindingKind, Package
+from secscan.model.findings import Finding, FindingKind, Package
+from secscan.util import jsonio as _json
 
 #: OpenVEX's justifications (CISA's minimum requirements), in its own spelling.
 JUSTIFICATIONS: tuple[str, ...] = (

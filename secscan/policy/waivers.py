@@ -13,9 +13,8 @@ from pathlib import Path
 import pathspec
 from pydantic import Field, field_validator, model_validator
 
-from secscan._yaml import load_yaml, validate
 from secscan.errors import PolicyError
-from secscan.findings import Finding
+from secscan.model.findings import Finding
 from secscan.policy.match import (
     any_glob,
     canonical_check_glob,
@@ -25,6 +24,7 @@ from secscan.policy.match import (
     is_check_id,
 )
 from secscan.policy.models import SCHEMA_VERSION, Text, _Strict
+from secscan.util.yamlio import load_yaml, validate
 
 WAIVERS_FILE = ".secscan-waivers.yaml"
 _WILDCARDS = frozenset("*?[")

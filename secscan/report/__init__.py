@@ -20,7 +20,7 @@ from secscan.errors import UsageError
 
 if TYPE_CHECKING:
     from secscan.history.trends import Trends
-    from secscan.results import SavedResults
+    from secscan.model.results import SavedResults
 
 
 class Kind(StrEnum):

@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 import jinja2
 import markupsafe
 
-from secscan._resources import data_dir
-from secscan._text import visible
 from secscan.errors import ReportError
+from secscan.util.resources import data_dir
+from secscan.util.text import visible
 
 
 @cache

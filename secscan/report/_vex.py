@@ -7,9 +7,9 @@ A waiver has a free-text reason; one that starts with an OpenVEX justification
 
 from __future__ import annotations
 
-from secscan.findings import Finding
+from secscan.model.decision import WaiverRecord
+from secscan.model.findings import Finding
 from secscan.policy import vex
-from secscan.policy.decision import WaiverRecord
 from secscan.report.model import FindingView, ReportModel
 
 VEX_KINDS = vex.VEX_KINDS

@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from secscan import _json
-from secscan._text import json_visible
-from secscan.findings import Severity
+from secscan.model.findings import Severity
+from secscan.model.results import SavedResults
 from secscan.report.model import FindingView, RepositoryBase, build, repository_base
-from secscan.results import SavedResults
+from secscan.util import jsonio as _json
+from secscan.util.text import json_visible
 
 #: Code Climate's severities; GitLab shows blocker and critical as the worst.
 SEVERITY: dict[Severity, str] = {

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from secscan import _json
-from secscan._text import json_visible
 from secscan.errors import UsageError
-from secscan.findings import Excluded, RunStatus, Severity
 from secscan.history.trends import Trends
-from secscan.policy.decision import ControlResult, ControlState, RuleRecord, WaiverRecord
+from secscan.model.decision import ControlResult, ControlState, RuleRecord, WaiverRecord
+from secscan.model.findings import Excluded, RunStatus, Severity
+from secscan.model.results import SavedResults
+from secscan.model.targets import TargetKind
 from secscan.report import COMPLIANCE_FORMATS, _jinja, trend_charts
 from secscan.report.markdown import cell, code, esc
 from secscan.report.model import (
@@ -27,8 +27,8 @@ from secscan.report.model import (
     RunView,
     build,
 )
-from secscan.results import SavedResults
-from secscan.targets import TargetKind
+from secscan.util import jsonio as _json
+from secscan.util.text import json_visible
 
 SCHEMA = "secscan-compliance"
 SCHEMA_VERSION = 1

@@ -30,13 +30,13 @@ from cyclonedx.model.vulnerability import (
 from cyclonedx.output.json import JsonV1Dot6
 from packageurl import PackageURL
 
-from secscan import _json
-from secscan._text import json_visible
-from secscan.findings import Finding, Package, Severity
+from secscan.model.findings import Finding, Package, Severity
+from secscan.model.results import SavedResults
 from secscan.policy import vex
 from secscan.report import _vex
 from secscan.report.model import FindingView, ReportModel, build
-from secscan.results import SavedResults
+from secscan.util import jsonio as _json
+from secscan.util.text import json_visible
 
 #: Fixed namespace: the same scan gives the same serial number (reports are byte-identical).
 NAMESPACE = uuid.UUID("2f0c8f4e-6a51-5d0b-8c55-0b5c6ad6c0de")

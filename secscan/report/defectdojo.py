@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from secscan import _json
-from secscan._text import json_visible
-from secscan.findings import Finding, FindingKind, RunStatus, Severity
+from secscan.model.findings import Finding, FindingKind, RunStatus, Severity
+from secscan.model.results import SavedResults
 from secscan.report.model import FindingView, ReportModel, RepositoryBase, build, repository_base
-from secscan.results import SavedResults
+from secscan.util import jsonio as _json
+from secscan.util.text import json_visible
 
 #: DefectDojo's SEVERITY_CHOICES, exactly so capitalised (anything else is rejected).
 SEVERITY: dict[Severity, str] = {

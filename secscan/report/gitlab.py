@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from secscan import _json
-from secscan._text import without_surrogates
 from secscan.errors import UsageError
-from secscan.findings import Finding, FindingKind, RunStatus, ScannerRun, Severity
+from secscan.model.findings import Finding, FindingKind, RunStatus, ScannerRun, Severity
+from secscan.model.results import SavedResults
 from secscan.report._jinja import web_url
 from secscan.report.model import FindingView, ReportModel, RepositoryBase, build, repository_base
-from secscan.results import SavedResults
+from secscan.util import jsonio as _json
+from secscan.util.text import without_surrogates
 
 #: The schema versions secscan writes (their schemas are vendored in the tests). GitLab accepts
 #: 15.0.0 to 15.2.1; a newer version is rejected by older GitLab installs, so this is the default.

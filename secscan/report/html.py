@@ -13,12 +13,12 @@ from datetime import datetime
 
 from markupsafe import Markup
 
-from secscan._text import visible
-from secscan.findings import FindingKind
 from secscan.history.trends import Trends
+from secscan.model.findings import FindingKind
+from secscan.model.results import SavedResults
 from secscan.report import _jinja, trend_charts
 from secscan.report.model import SEVERITIES, FindingView, ReportModel, build, slug
-from secscan.results import SavedResults
+from secscan.util.text import visible
 
 TEMPLATE = "report.html.j2"
 CSS = "report.css"

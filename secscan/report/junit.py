@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from xml.etree import ElementTree as ET  # noqa: S405 - we only build XML, never parse it
 
-from secscan._text import visible
-from secscan.findings import RunStatus
-from secscan.policy.decision import SCANNER_ERROR_RULE, ControlState
+from secscan.model.decision import SCANNER_ERROR_RULE, ControlState
+from secscan.model.findings import RunStatus
+from secscan.model.results import SavedResults
 from secscan.report.model import ControlView, FindingView, ReportModel, build
-from secscan.results import SavedResults
+from secscan.util.text import visible
 
 #: A failure lists at most this many findings; the HTML report has them all.
 MAX_LISTED = 200

@@ -7,8 +7,8 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from secscan._text import visible
 from secscan.history.trends import Trends
+from secscan.model.results import SavedResults
 from secscan.report._jinja import when
 from secscan.report.model import (
     ControlView,
@@ -17,7 +17,7 @@ from secscan.report.model import (
     Verdict,
     build,
 )
-from secscan.results import SavedResults
+from secscan.util.text import visible
 
 #: GitHub rejects comments over 65,536 characters; stay well below with room for a header.
 MAX_CHARS = 60_000

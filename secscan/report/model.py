@@ -10,9 +10,17 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import PurePosixPath
 
-from secscan import vcs
-from secscan.fates import counts, gaps_by_type
-from secscan.findings import (
+from secscan.model.decision import (
+    ControlResult,
+    ControlState,
+    Decision,
+    FrameworkRecord,
+    Reason,
+    RuleRecord,
+    WaiverRecord,
+)
+from secscan.model.fates import counts, gaps_by_type
+from secscan.model.findings import (
     APART_SCOPES,
     AdvisorySource,
     Excluded,
@@ -24,18 +32,10 @@ from secscan.findings import (
     ScannerRun,
     Severity,
 )
-from secscan.policy.decision import (
-    ControlResult,
-    ControlState,
-    Decision,
-    FrameworkRecord,
-    Reason,
-    RuleRecord,
-    WaiverRecord,
-)
-from secscan.redact import names_of, redact
-from secscan.results import SavedResults
+from secscan.model.redact import names_of, redact
+from secscan.model.results import SavedResults
 from secscan.scanners import credential_rules
+from secscan.workspace import vcs
 
 #: Most severe first: the order of every count, chart and table.
 SEVERITIES: tuple[Severity, ...] = tuple(sorted(Severity, reverse=True))

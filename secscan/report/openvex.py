@@ -12,11 +12,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from secscan import _json
-from secscan._text import json_visible
+from secscan.model.results import SavedResults
 from secscan.report import _vex
 from secscan.report.model import FindingView, ReportModel, build
-from secscan.results import SavedResults
+from secscan.util import jsonio as _json
+from secscan.util.text import json_visible
 
 CONTEXT = "https://openvex.dev/ns/v0.2.0"
 FILENAME = "secscan.openvex.json"

@@ -19,12 +19,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from secscan import _json
-from secscan._text import json_visible
-from secscan.policy.decision import ControlState
+from secscan.model.decision import ControlState
+from secscan.model.results import SavedResults
 from secscan.report.compliance import EVIDENCE_NOTE, ComplianceView, ControlRow, view
 from secscan.report.model import build
-from secscan.results import SavedResults
+from secscan.util import jsonio as _json
+from secscan.util.text import json_visible
 
 OSCAL_VERSION = "1.2.1"
 #: The older version still written on request (`--format oscal-1.0.6`).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from secscan.results import SavedResults, dumps
+from secscan.model.results import SavedResults, dumps
 
 
 def render(saved: SavedResults, now: datetime) -> str:

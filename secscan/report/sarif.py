@@ -15,16 +15,17 @@ from urllib.parse import quote
 import attr
 import sarif_om as om
 
-from secscan import _json, vcs
-from secscan import fingerprint as fingerprints
-from secscan._text import json_visible
 from secscan.errors import ReportError
-from secscan.findings import Confidence, Finding, FindingKind, RunStatus, ScannerRun, Severity
+from secscan.model import fingerprint as fingerprints
+from secscan.model.findings import Confidence, Finding, FindingKind, RunStatus, ScannerRun, Severity
+from secscan.model.results import SavedResults
 from secscan.report._jinja import web_url
 from secscan.report.model import FindingView, ReportModel, RunView, build, repository_base
-from secscan.results import SavedResults
 from secscan.scanners import registry
 from secscan.scanners.base import Scanner
+from secscan.util import jsonio as _json
+from secscan.util.text import json_visible
+from secscan.workspace import vcs
 
 VERSION = "2.1.0"
 SCHEMA_URI = (

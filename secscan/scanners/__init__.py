@@ -9,12 +9,12 @@ import stat
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from secscan import _files
-from secscan import config as _config
-from secscan._yaml import alias_bomb
-from secscan.config import Config
 from secscan.errors import ConfigError, SecscanError, UsageError
 from secscan.scanners.base import Scanner
+from secscan.settings import config as _config
+from secscan.settings.config import Config
+from secscan.util import files as _files
+from secscan.util.yamlio import alias_bomb
 
 log = logging.getLogger(__name__)
 

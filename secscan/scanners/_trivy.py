@@ -13,12 +13,12 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-from secscan import trust
-from secscan.cache import digest_file, digest_tree
-from secscan.checkids import canonical_check_glob, canonical_check_id, is_check_id
-from secscan.config import Options
 from secscan.errors import ScannerOutputError
+from secscan.model.checkids import canonical_check_glob, canonical_check_id, is_check_id
 from secscan.scanners.base import ScanContext, ToolScanner, section_options
+from secscan.settings import trust
+from secscan.settings.config import Options
+from secscan.util.cachedir import digest_file, digest_tree
 
 #: Flags that keep trivy from calling home: no version notice, no telemetry.
 OFFLINE_FLAGS = ("--skip-version-check", "--disable-telemetry")

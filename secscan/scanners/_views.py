@@ -19,10 +19,10 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
-from secscan._atomic import write_atomic
-from secscan.findings import Finding, Location, NotAnalyzed
+from secscan.model.findings import Finding, Location, NotAnalyzed
+from secscan.model.targets import NotebookCode, is_notebook, notebook_code
 from secscan.scanners.base import ScanContext, ScanOutcome
-from secscan.targets import NotebookCode, is_notebook, notebook_code
+from secscan.util.atomic import write_atomic
 
 #: The largest notebook read (its JSON; max_file_size_mb already bounds every target).
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024

@@ -15,10 +15,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-from secscan import _python, trust
-from secscan.config import Options
 from secscan.errors import ScannerError, ScannerOutputError
-from secscan.findings import (
+from secscan.model.findings import (
     Confidence,
     Finding,
     FindingKind,
@@ -28,6 +26,7 @@ from secscan.findings import (
     Severity,
     Suppression,
 )
+from secscan.model.targets import is_notebook, is_python
 from secscan.scanners import bandit_titles
 from secscan.scanners._views import python_views
 from secscan.scanners.base import (
@@ -42,7 +41,9 @@ from secscan.scanners.base import (
     require_accounted,
     section_options,
 )
-from secscan.targets import is_notebook, is_python
+from secscan.settings import trust
+from secscan.settings.config import Options
+from secscan.util import pysource as _python
 
 #: bandit's own reading of a `# nosec` comment (bandit/core/manager.py, 1.9).
 NOSEC_COMMENT = re.compile(r"#\s*nosec:?\s*(?P<tests>[^#]+)?#?")

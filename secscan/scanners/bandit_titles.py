@@ -7,7 +7,7 @@ own name with the underscores spaced out, so nothing goes untitled.
 
 from __future__ import annotations
 
-from secscan.findings import Severity
+from secscan.model.findings import Severity
 
 TITLES: dict[str, str] = {
     "B101": "assert used (removed under python -O)",

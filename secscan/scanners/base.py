@@ -16,12 +16,8 @@ from typing import TYPE_CHECKING, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel
 
-from secscan import _subprocess, trust
-from secscan._atomic import write_atomic
-from secscan._installed import distribution_version
-from secscan.config import Config, register_section
 from secscan.errors import ScannerError, SecscanError, ToolError, ToolNotFoundError
-from secscan.findings import (
+from secscan.model.findings import (
     AdvisorySource,
     Finding,
     FindingKind,
@@ -30,9 +26,14 @@ from secscan.findings import (
     Scope,
     Severity,
 )
+from secscan.settings import trust
+from secscan.settings.config import Config, register_section
+from secscan.util import proc as _subprocess
+from secscan.util.atomic import write_atomic
+from secscan.util.installed import distribution_version
 
 if TYPE_CHECKING:
-    from secscan.cache import Signer
+    from secscan.util.cachedir import Signer
 
 
 @dataclass(frozen=True)
@@ -350,13 +351,13 @@ _VERSIONS_LABEL = "tool-versions"
 
 
 def _versions_file() -> Path:
-    from secscan.cache import default_dir
+    from secscan.util.cachedir import default_dir
 
     return default_dir() / "tool-versions.json"
 
 
 def _signer() -> Signer:
-    from secscan.cache import Signer, default_dir
+    from secscan.util.cachedir import Signer, default_dir
 
     return Signer(default_dir())
 
@@ -456,7 +457,7 @@ class ToolScanner(Describes):
 
     #: parse_version() of the tool's output is its Python distribution's version: when the
     #: executable is pip's console script in a virtual environment, version() reads it from
-    #: the environment's records instead of starting the tool (secscan/_installed.py).
+    #: the environment's records instead of starting the tool (secscan/util/installed.py).
     version_from_distribution: ClassVar[bool] = False
 
     def cache_material(self, ctx: ScanContext) -> str | None:

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import yaml
 
-from secscan.findings import Finding, Severity
+from secscan.model.findings import Finding, Severity
 
 #: Read a scanned file's bytes by its root-relative path; None when it cannot be read.
 Reader = Callable[[str], bytes | None]

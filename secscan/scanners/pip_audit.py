@@ -15,14 +15,13 @@ from urllib.parse import quote, urlsplit
 
 from packaging.version import InvalidVersion, Version
 
-from secscan import _subprocess
 from secscan.advisories import attribution, client, matcher
 from secscan.advisories.osv import Advisory
 from secscan.advisories.severity import DEFAULT_SEVERITY, AdvisorySeverity, advisory_severity
 from secscan.dependencies import manifests
 from secscan.dependencies.manifests import Declared
 from secscan.errors import ScannerError, ScannerOutputError, ToolError
-from secscan.findings import (
+from secscan.model.findings import (
     AdvisorySource,
     Confidence,
     Finding,
@@ -41,6 +40,7 @@ from secscan.scanners.base import (
     ToolScanner,
     advisory_rule,
 )
+from secscan.util import proc as _subprocess
 
 #: Where pip-audit's `-s osv` goes when no mirror is configured.
 OSV_API = "https://api.osv.dev"

@@ -17,12 +17,8 @@ from typing import Any, ClassVar
 import yaml
 from pydantic import BaseModel, Field
 
-from secscan import _files, trust
-from secscan._resources import data_dir
-from secscan.cache import hash_files
-from secscan.config import Config, Options
 from secscan.errors import ConfigError, ScannerError, ScannerOutputError
-from secscan.findings import (
+from secscan.model.findings import (
     TRANSIENT,
     Confidence,
     Finding,
@@ -33,6 +29,7 @@ from secscan.findings import (
     Severity,
     Suppression,
 )
+from secscan.model.targets import PYTHON_ALIASES, is_notebook, is_python
 from secscan.scanners._views import Views, python_views
 from secscan.scanners.base import (
     MAX_NAMED,
@@ -47,7 +44,11 @@ from secscan.scanners.base import (
     require_accounted,
     section_options,
 )
-from secscan.targets import PYTHON_ALIASES, is_notebook, is_python
+from secscan.settings import trust
+from secscan.settings.config import Config, Options
+from secscan.util import files as _files
+from secscan.util.cachedir import hash_files
+from secscan.util.resources import data_dir
 
 #: Languages our pack and semgrep's parsers cover; other files are not worth a semgrep start.
 EXTENSIONS = (

@@ -14,13 +14,20 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
-from secscan._atomic import write_atomic
-from secscan._yaml import alias_bomb
-from secscan.checkids import canonical_check_id
 from secscan.errors import ScannerError, ScannerOutputError
-from secscan.findings import Finding, FindingKind, Location, NotAnalyzed, Severity, Suppression
+from secscan.model.checkids import canonical_check_id
+from secscan.model.findings import (
+    Finding,
+    FindingKind,
+    Location,
+    NotAnalyzed,
+    Severity,
+    Suppression,
+)
 from secscan.scanners import _trivy, iac_evidence, trivy_titles
 from secscan.scanners.base import Caching, ScanContext, ScanOutcome, require_accounted
+from secscan.util.atomic import write_atomic
+from secscan.util.yamlio import alias_bomb
 
 #: Files trivy's misconfiguration scanners may read. YAML and JSON are handed over whole:
 #: only trivy can tell a Kubernetes manifest or a CloudFormation template from other data.

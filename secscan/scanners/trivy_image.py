@@ -19,15 +19,12 @@ from typing import Any, ClassVar
 import platformdirs
 from packageurl import PackageURL
 
-from secscan import _files, _subprocess
 from secscan.advisories import attribution, matcher
 from secscan.advisories.osv import Advisory
 from secscan.advisories.severity import advisory_severity
 from secscan.advisories.store import AdvisoryStore
-from secscan.cache import digest_file, digest_tree
-from secscan.config import Config
 from secscan.errors import AdvisoryError, ConfigError, ScannerError, ScannerOutputError
-from secscan.findings import (
+from secscan.model.findings import (
     AdvisorySource,
     Finding,
     FindingKind,
@@ -51,6 +48,10 @@ from secscan.scanners.base import (
 )
 from secscan.scanners.trivy_config import misconfig_finding
 from secscan.scanners.trivy_secrets import secret_finding
+from secscan.settings.config import Config
+from secscan.util import files as _files
+from secscan.util import proc as _subprocess
+from secscan.util.cachedir import digest_file, digest_tree
 
 log = logging.getLogger(__name__)
 

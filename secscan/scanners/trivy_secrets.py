@@ -7,12 +7,12 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
-from secscan import redact
-from secscan.cache import digest_file
 from secscan.errors import ScannerOutputError
-from secscan.findings import Finding, FindingKind, Location, Severity
+from secscan.model import redact
+from secscan.model.findings import Finding, FindingKind, Location, Severity
 from secscan.scanners import _trivy
 from secscan.scanners.base import ScanContext, ScanOutcome
+from secscan.util.cachedir import digest_file
 
 #: The preview kept of a secret's line: trivy has already replaced the match with `*`.
 PREVIEW_CHARS = 160

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from secscan.advisories import client, service
-from secscan.config import AdvisoryOptions
-from secscan.findings import FindingKind
+from secscan.model.findings import FindingKind
 from secscan.scanners import make_config
+from secscan.settings.config import AdvisoryOptions
 
 OSV_DATA = Path(__file__).resolve().parent.parent / "data" / "osv" / "PyPI"
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from secscan.advisories.osv import parse_advisory
 from secscan.advisories.severity import DEFAULT_SEVERITY, advisory_severity, rating
-from secscan.findings import Severity
+from secscan.model.findings import Severity
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "osv" / "PyPI"
 

@@ -10,8 +10,8 @@ import pytest
 
 from secscan.advisories import store as store_mod
 from secscan.advisories.store import INDEX_SUBDIR, AdvisoryStore
-from secscan.cache import default_dir
 from secscan.errors import AdvisoryError
+from secscan.util.cachedir import default_dir
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "osv" / "PyPI"
 

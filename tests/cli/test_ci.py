@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from secscan import incremental
+from secscan.app import incremental
 from secscan.policy.baseline import Baseline, BaselineEntry
 from secscan.report import CI_FORMATS, FORMATS
 

@@ -24,10 +24,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from secscan import incremental, scopes, vcs
-from secscan.config import Config
-from secscan.discovery import discover
-from secscan.findings import Scope
+from secscan.app import incremental
+from secscan.model.findings import Scope
+from secscan.settings.config import Config
+from secscan.workspace import scopes, vcs
+from secscan.workspace.discovery import discover
 
 FLAWED = """\
 import subprocess

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from secscan._yaml import alias_bomb
 from secscan.report import FORMATS
+from secscan.util.yamlio import alias_bomb
 
 SAMPLE = Path(__file__).resolve().parents[2] / "reports" / "samples" / "secscan-results.json"
 

@@ -51,7 +51,7 @@ def _imported_after(*argv: str) -> set[str]:
 def test_help_imports_no_command() -> None:
     modules = _imported_after("--help")
     assert not {m for m in modules if m.startswith("secscan.cli.") and m != "secscan.cli"}
-    assert "sqlalchemy" not in modules and "secscan.pipeline" not in modules
+    assert "sqlalchemy" not in modules and "secscan.scan.pipeline" not in modules
 
 
 def test_hook_help_imports_no_database_layer_nor_other_commands() -> None:

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from secscan import _files
-from secscan.redact import Redactor
+from secscan.model.redact import Redactor
+from secscan.util import files as _files
 
 pytestmark = pytest.mark.integration
 
@@ -223,7 +223,7 @@ def test_a_fifo_or_device_named_by_a_flag_is_refused_without_waiting(
 def test_a_results_file_over_the_bound_is_refused(
     tmp_path: Path, run_cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from secscan import _files
+    from secscan.util import files as _files
 
     monkeypatch.setattr(_files, "MAX_DATA_BYTES", 1000)
     big = tmp_path / "big.json"

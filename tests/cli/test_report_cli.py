@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from secscan.model.results import dumps, loads
 from secscan.report import CI_FORMATS, FORMATS
-from secscan.results import dumps, loads
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 SAMPLE = Path(__file__).resolve().parents[2] / "reports" / "samples" / "secscan-results.json"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from secscan import results
 from secscan.cli.views.terminal import REPORTS_SHOWN, reports_line, summary
+from secscan.model import results
 
 SAMPLES = Path(__file__).resolve().parents[2] / "reports" / "samples"
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
+from secscan.model.results import loads
 from secscan.policy.waivers import load_waivers
-from secscan.results import loads
 
 SAMPLE = Path(__file__).resolve().parents[2] / "reports" / "samples" / "secscan-results.json"
 TODAY = datetime.now(UTC).date()

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from secscan._atomic import write_atomic
 from secscan.errors import ReportError
+from secscan.util.atomic import write_atomic
 
 WRITER = """
 import sys
 from pathlib import Path
-from secscan._atomic import write_atomic
+from secscan.util.atomic import write_atomic
 target = Path(sys.argv[1])
 print("ready", flush=True)
 while True:
@@ -123,8 +123,8 @@ def test_cache_entries_skip_the_fsync_reports_keep_it(
     not worth a disk flush each (thousands per cold scan); reports and keys are flushed."""
     import os
 
-    from secscan import _atomic
-    from secscan.cache import Entry, ResultCache
+    from secscan.scan.cache import Entry, ResultCache
+    from secscan.util import atomic as _atomic
 
     synced: list[int] = []
     monkeypatch.setattr(_atomic.os, "fsync", lambda fd: synced.append(fd))

@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from secscan import results
+from secscan.model import results
+from secscan.model.results import SavedResults
 from secscan.report import html, markdown, sarif
-from secscan.results import SavedResults
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "reports" / "samples" / "secscan-results.json"

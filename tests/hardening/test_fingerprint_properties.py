@@ -12,8 +12,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from secscan import fingerprint
-from secscan.findings import Finding, FindingKind, Location, Package, Severity
+from secscan.model import fingerprint
+from secscan.model.findings import Finding, FindingKind, Location, Package, Severity
 
 PROPS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None

@@ -175,7 +175,7 @@ def test_scan_runs_nothing_from_the_repository(
 
 
 def test_the_exported_merge_base_has_the_committed_bytes(hostile: tuple[Path, Path]) -> None:
-    from secscan import vcs
+    from secscan.workspace import vcs
 
     repo, markers = hostile
     base = vcs.merge_base(repo, "main")
@@ -189,7 +189,7 @@ def test_the_exported_merge_base_has_the_committed_bytes(hostile: tuple[Path, Pa
 def test_a_tools_own_git_call_cannot_start_the_fsmonitor_hook(hostile: tuple[Path, Path]) -> None:
     """semgrep and friends may ask git for the file list themselves: every process secscan
     starts gets command-line config (by environment) that turns fsmonitor and hooks off."""
-    from secscan import _subprocess
+    from secscan.util import proc as _subprocess
 
     repo, markers = hostile
     subprocess.run(["git", "-C", str(repo), "ls-files"], capture_output=True, check=False)

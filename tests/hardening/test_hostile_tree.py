@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from secscan import results
+from secscan.model import results
 
 FLAW = (
     "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"  # line 5
@@ -123,7 +123,7 @@ def test_terminal_summary_escapes_control_characters() -> None:
     from datetime import UTC, datetime
 
     from secscan.cli.views.terminal import summary
-    from secscan.findings import (
+    from secscan.model.findings import (
         Finding,
         FindingKind,
         Location,
@@ -132,7 +132,7 @@ def test_terminal_summary_escapes_control_characters() -> None:
         ScanResult,
         Severity,
     )
-    from secscan.results import SavedResults
+    from secscan.model.results import SavedResults
 
     f = Finding(
         "bandit",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from secscan import pipeline
+from secscan.scan import pipeline
 
 
 @dataclass(frozen=True)

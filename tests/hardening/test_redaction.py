@@ -15,9 +15,8 @@ from credentials import Credential, formats, pieces
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from secscan import fingerprint, redact
-from secscan.config import Config
-from secscan.findings import (
+from secscan.model import fingerprint, redact
+from secscan.model.findings import (
     Finding,
     FindingKind,
     Location,
@@ -26,8 +25,9 @@ from secscan.findings import (
     ScannerRun,
     Severity,
 )
-from secscan.pipeline import scan
-from secscan.redact import MASK_PREFIX, Redactor, hint, python_spans
+from secscan.model.redact import MASK_PREFIX, Redactor, hint, python_spans
+from secscan.scan.pipeline import scan
+from secscan.settings.config import Config
 
 ALNUM = string.ascii_letters + string.digits
 OSV = Path(__file__).resolve().parents[1] / "data" / "osv"
@@ -192,7 +192,7 @@ def test_fingerprints_do_not_depend_on_what_other_files_taught(tmp_path: Path) -
 @pytest.mark.integration
 def test_a_token_in_a_wheel_url_query_reaches_no_dependency_output(tmp_path: Path) -> None:
     """Bullet 3: the wheel URL's query string reached reports through the snippet path."""
-    from secscan.config import AdvisoryOptions
+    from secscan.settings.config import AdvisoryOptions
 
     token = _token()
     root = tmp_path / "repo"
@@ -206,7 +206,7 @@ def test_a_token_in_a_wheel_url_query_reaches_no_dependency_output(tmp_path: Pat
     (run,) = result.runs
     assert run.status is RunStatus.OK, run.error
     assert any(f.package and f.package.name == "requests" for f in run.findings)
-    from secscan import results
+    from secscan.model import results
 
     text = results.dumps(result) if hasattr(results, "dumps") else repr(result)
     assert not _leaks(token, text) and not _leaks(token, repr(result))

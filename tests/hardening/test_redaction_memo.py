@@ -9,9 +9,8 @@ from pathlib import Path
 
 from credentials import pieces
 
-from secscan.cache import ResultCache
-from secscan.cached import CLEAN_FILES, CleanFiles
-from secscan.redact import MASK_PREFIX, Redactor
+from secscan.model.redact import MASK_PREFIX, Redactor
+from secscan.scan.cache import CLEAN_FILES, CleanFiles, ResultCache
 
 ALNUM = string.ascii_letters + string.digits
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from credentials import pieces
 
-from secscan import fingerprint, results
-from secscan.findings import (
+from secscan.model import fingerprint, results
+from secscan.model.findings import (
     Excluded,
     Finding,
     FindingKind,
@@ -32,8 +32,8 @@ from secscan.findings import (
     ScanResult,
     Severity,
 )
+from secscan.model.redact import MASK_RE, Redactor, mask_name, masked_names, names_of
 from secscan.policy.baseline import Baseline
-from secscan.redact import MASK_RE, Redactor, mask_name, masked_names, names_of
 from secscan.report import FORMATS, Kind
 
 ALNUM = string.ascii_letters + string.digits

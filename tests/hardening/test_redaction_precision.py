@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 from credentials import CONTEXTS, formats, pieces
 
-from secscan import results
-from secscan.config import Config
-from secscan.findings import Finding, FindingKind, Location, Severity
-from secscan.pipeline import scan
-from secscan.redact import MASK_PREFIX, Redactor, find, find_python, looks_random
+from secscan.model import results
+from secscan.model.findings import Finding, FindingKind, Location, Severity
+from secscan.model.redact import MASK_PREFIX, Redactor, find, find_python, looks_random
+from secscan.scan.pipeline import scan
+from secscan.settings.config import Config
 
 ALNUM = string.ascii_letters + string.digits
 
@@ -223,7 +223,7 @@ def test_the_final_pass_does_not_depend_on_the_order_texts_are_met(first: str) -
     first). Was: met bare first, it was kept in full."""
     from datetime import UTC, datetime
 
-    from secscan.findings import RunStatus, ScannerRun, ScanResult
+    from secscan.model.findings import RunStatus, ScannerRun, ScanResult
 
     pw = "Hunter2-Prod!" + _r(3)
     bare = _message_finding("requirements.txt", f"login as deploy with {pw} refused")

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from secscan import _subprocess, results
-from secscan.policy.decision import ControlState
+from secscan.model import results
+from secscan.model.decision import ControlState
+from secscan.util import proc as _subprocess
 
 PROFILES = ("precommit", "ci", "release", "audit")
 

@@ -26,8 +26,9 @@ from cmarkgfm.cmark import Options
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from secscan import fingerprint
-from secscan.findings import (
+from secscan.model import fingerprint
+from secscan.model.decision import WaiverRecord
+from secscan.model.findings import (
     Finding,
     FindingKind,
     Location,
@@ -38,10 +39,9 @@ from secscan.findings import (
     ScanResult,
     Severity,
 )
+from secscan.model.results import SavedResults
 from secscan.policy import judge
-from secscan.policy.decision import WaiverRecord
 from secscan.report import compliance, html, junit, markdown, sarif
-from secscan.results import SavedResults
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 SCHEMA = Path(__file__).resolve().parent.parent / "data" / "sarif" / "sarif-schema-2.1.0.json"

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from credentials import CONTEXTS, Credential, formats, pieces
 
-from secscan import results
+from secscan.model import results
 from secscan.report import FORMATS
 from secscan.report.compliance import FORMATS as COMPLIANCE_FORMATS
 

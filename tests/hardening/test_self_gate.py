@@ -10,21 +10,21 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from secscan.discovery import discover
 from secscan.scanners import load_config
+from secscan.workspace.discovery import discover
 
 REPO = Path(__file__).resolve().parents[2]
 #: Writes that are not secscan's output, each with why it may skip the atomic writer.
 DIRECT_WRITES_ALLOWED = {
     # the one implementation of atomic writing
-    "secscan/_atomic.py",
+    "secscan/util/atomic.py",
     # pip-audit's input: a requirements file in a private temporary directory, never output
     "secscan/scanners/pip_audit.py",
     # $GITHUB_STEP_SUMMARY belongs to the runner and every step appends to it
     "secscan/cli/ci.py",
     # the cache's HMAC key: written whole under a temporary name, then link()ed, which (unlike
     # the atomic writer's rename) never replaces a key another run created a moment earlier
-    "secscan/cache.py",
+    "secscan/util/cachedir.py",
 }
 _WRITE_METHODS = {"write_text", "write_bytes", "mkstemp", "replace", "rename", "copy", "copyfile"}
 

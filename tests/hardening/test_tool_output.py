@@ -18,9 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from secscan.config import Config
 from secscan.errors import ScannerError, ScannerOutputError
-from secscan.findings import Location
+from secscan.model.findings import Location
 from secscan.scanners import _trivy
 from secscan.scanners.bandit import BanditScanner
 from secscan.scanners.base import ScanContext
@@ -29,6 +28,7 @@ from secscan.scanners.semgrep import SemgrepScanner
 from secscan.scanners.trivy_config import TrivyConfigScanner
 from secscan.scanners.trivy_image import parse_inventory, parse_report
 from secscan.scanners.trivy_secrets import TrivySecretsScanner
+from secscan.settings.config import Config
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures"
 ROOT = Path("/scan/root")

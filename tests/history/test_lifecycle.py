@@ -22,15 +22,15 @@ from pathlib import Path
 
 import pytest
 
-from secscan import pipeline
-from secscan.config import Config
-from secscan.findings import RunStatus
 from secscan.history.lifecycle import EventKind, State, lifecycles
 from secscan.history.model import Run, RunState, Source, from_saved
 from secscan.history.store import SqlStore
 from secscan.history.trends import compute
+from secscan.model.findings import RunStatus
+from secscan.model.results import SavedResults, dumps
 from secscan.policy import judge
-from secscan.results import SavedResults, dumps
+from secscan.scan import pipeline
+from secscan.settings.config import Config
 
 pytestmark = pytest.mark.integration
 

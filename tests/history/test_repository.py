@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from secscan.cli.history import lifecycles_csv
-from secscan.findings import RunStatus, Severity
 from secscan.history import repository
 from secscan.history.lifecycle import lifecycles
 from secscan.history.model import Run, ScannerRecord, Seen, Source
+from secscan.model.findings import RunStatus, Severity
 
 
 def test_remote_credentials_are_never_recorded(tmp_path: Path) -> None:

@@ -11,10 +11,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select
 
-from secscan.findings import RunStatus, Severity
 from secscan.history import schema, store
 from secscan.history.model import Run, ScannerRecord, Seen, Source, WaiverInForce
 from secscan.history.store import HistoryError, SqlStore, engine_url, shown
+from secscan.model.findings import RunStatus, Severity
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 #: A stand-in password: it must never appear in any message.

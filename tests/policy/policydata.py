@@ -10,9 +10,8 @@ from typing import Any
 
 import yaml
 
-from secscan import fingerprint
-from secscan.config import Config
-from secscan.findings import (
+from secscan.model import fingerprint
+from secscan.model.findings import (
     Finding,
     FindingKind,
     Location,
@@ -22,12 +21,13 @@ from secscan.findings import (
     ScanResult,
     Severity,
 )
+from secscan.model.targets import OF_FINDING_KIND, census
 from secscan.scanners.bandit import BanditScanner
 from secscan.scanners.base import ScanContext
 from secscan.scanners.semgrep import SemgrepScanner
 from secscan.scanners.trivy_config import TrivyConfigScanner
 from secscan.scanners.trivy_secrets import TrivySecretsScanner
-from secscan.targets import OF_FINDING_KIND, census
+from secscan.settings.config import Config
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "vulnerable-shop"

@@ -22,11 +22,11 @@ from policydata import (
 )
 from test_policy_acceptance import _of
 
-from secscan.findings import FindingKind, RunStatus, ScannerRun, ScanResult
-from secscan.policy.decision import ControlResult, ControlState
+from secscan.model.decision import ControlResult, ControlState
+from secscan.model.findings import FindingKind, RunStatus, ScannerRun, ScanResult
+from secscan.model.targets import INFRASTRUCTURE, census
 from secscan.policy.engine import evaluate
 from secscan.policy.models import Framework, Policy, SeverityThresholds
-from secscan.targets import INFRASTRUCTURE, census
 
 #: The frameworks added beside ISO 27001 and GDPR (issue 15), by id.
 FRAMEWORKS = ("soc2-tsc", "pci-dss-4.0", "nist-ssdf-1.1", "nis2", "eu-cra")
@@ -184,8 +184,8 @@ def _assert_no_infrastructure_assessed(controls: tuple[ControlResult, ...], p: P
 def test_the_real_scan_of_ci_yaml_and_python_assesses_no_infrastructure(
     tmp_path: Path, shipped: Policy
 ) -> None:
-    from secscan import pipeline
-    from secscan.config import Config
+    from secscan.scan import pipeline
+    from secscan.settings.config import Config
 
     _ci_and_python_tree(tmp_path)
     result = pipeline.scan(tmp_path, Config(), scanner_names=["iac", "bandit"], use_cache=False)

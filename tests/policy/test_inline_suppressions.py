@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from policydata import NOW, code_finding, ok_run, result_of
 
-from secscan.findings import Suppression
+from secscan.model.findings import Suppression
+from secscan.model.results import dumps, loads
 from secscan.policy.baseline import Baseline
 from secscan.policy.engine import evaluate
 from secscan.policy.models import GateSettings, Policy
 from secscan.policy.waivers import load_waivers
-from secscan.results import dumps, loads
 
 NOSEC = Suppression(directive="# nosec B602", line=12)
 

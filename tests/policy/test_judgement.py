@@ -25,10 +25,8 @@ from policydata import (
     semgrep_run,
 )
 
-from secscan.findings import ScannerRun, ScanResult, Severity, Suppression
-from secscan.merge import merge
-from secscan.policy.baseline import Baseline
-from secscan.policy.decision import (
+from secscan.app.merge import merge
+from secscan.model.decision import (
     ControlResult,
     ControlState,
     Decision,
@@ -36,6 +34,9 @@ from secscan.policy.decision import (
     Reason,
     WaiverRecord,
 )
+from secscan.model.findings import ScannerRun, ScanResult, Severity, Suppression
+from secscan.model.results import SavedResults, dumps, loads
+from secscan.policy.baseline import Baseline
 from secscan.policy.engine import evaluate
 from secscan.policy.judgement import (
     AssessRecord,
@@ -51,7 +52,6 @@ from secscan.policy.judgement import (
 from secscan.policy.loader import load_policy
 from secscan.policy.models import MaxFindings, Policy
 from secscan.policy.waivers import load_waivers
-from secscan.results import SavedResults, dumps, loads
 
 TODAY = NOW.date()
 POLICY = load_policy()

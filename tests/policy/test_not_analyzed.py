@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from secscan.findings import FindingKind, NotAnalyzed, RunStatus, ScannerRun, ScanResult
+from secscan.model.findings import FindingKind, NotAnalyzed, RunStatus, ScannerRun, ScanResult
 from secscan.policy.engine import evaluate
 from secscan.policy.loader import load_policy
 

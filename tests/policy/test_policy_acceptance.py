@@ -19,8 +19,8 @@ from policydata import (
     semgrep_run,
 )
 
-from secscan.findings import Finding, FindingKind, RunStatus, ScannerRun, ScanResult
-from secscan.policy.decision import ControlState
+from secscan.model.decision import ControlState
+from secscan.model.findings import Finding, FindingKind, RunStatus, ScannerRun, ScanResult
 from secscan.policy.engine import evaluate
 from secscan.policy.match import matches
 from secscan.policy.models import (

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from policydata import EXAMPLE, NOW, code_finding, ok_run, result_of
 
-from secscan import fingerprint
 from secscan.errors import ConfigError
-from secscan.findings import Finding, Scope
+from secscan.model import fingerprint
+from secscan.model.findings import Finding, Scope
+from secscan.model.results import dumps as results_dumps
 from secscan.policy.baseline import Baseline, dumps, load_baseline, loads, write_baseline
 from secscan.policy.engine import evaluate
 from secscan.policy.models import Policy
-from secscan.results import dumps as results_dumps
 
 
 def _twins() -> tuple[Finding, ...]:

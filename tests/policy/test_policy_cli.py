@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from policydata import EXAMPLE, NOW, bandit_run, iac_run, result_of, secrets_run
 
-from secscan import pipeline
-from secscan.findings import FindingKind, RunStatus, ScannerRun, ScanResult
-from secscan.results import loads
+from secscan.model.findings import FindingKind, RunStatus, ScannerRun, ScanResult
+from secscan.model.results import loads
+from secscan.scan import pipeline
 
 Run = Callable[..., Any]
 

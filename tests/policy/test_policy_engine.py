@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from policydata import NOW, code_finding, ok_run, result_of
 
-from secscan.findings import FindingKind, RunStatus, ScannerRun, Severity
-from secscan.policy.decision import ControlState
+from secscan.model.decision import ControlState
+from secscan.model.findings import FindingKind, RunStatus, ScannerRun, Severity
+from secscan.model.results import dumps, loads
 from secscan.policy.engine import GATE, AllOf, evaluate
 from secscan.policy.models import (
     Control,
@@ -18,7 +19,6 @@ from secscan.policy.models import (
     Profile,
     SeverityThresholds,
 )
-from secscan.results import dumps, loads
 
 
 def _rules(d: object) -> list[str]:
@@ -227,8 +227,8 @@ def test_a_custom_control_is_judged_like_a_shipped_one(shipped: Policy) -> None:
 def test_test_example_and_docs_scopes_are_reported_but_do_not_fail_ci(shipped: Policy) -> None:
     from dataclasses import replace
 
-    from secscan.findings import FindingKind as K
-    from secscan.findings import Location, Scope
+    from secscan.model.findings import FindingKind as K
+    from secscan.model.findings import Location, Scope
 
     in_tests = replace(code_finding("R1", path="tests/t.py"), scope=Scope.TEST)
     in_docs = replace(code_finding("R2", path="docs/x.py", fp="d"), scope=Scope.DOCS)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from policydata import EXAMPLE, flaws, qualified
 
-from secscan.results import loads
+from secscan.model.results import loads
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,8 @@ import pytest
 from policydata import CAPTURED, NOW, code_finding, ok_run, result_of
 
 from secscan.errors import PolicyError
-from secscan.findings import FindingKind
-from secscan.policy.decision import ControlState
+from secscan.model.decision import ControlState
+from secscan.model.findings import FindingKind
 from secscan.policy.engine import evaluate
 from secscan.policy.loader import Catalog, default_catalog, load_policy
 from secscan.policy.match import any_glob, canonical_check_glob, canonical_check_id

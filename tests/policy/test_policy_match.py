@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 from policydata import code_finding
 
-from secscan.findings import Finding, FindingKind, Location, Severity
+from secscan.model.findings import Finding, FindingKind, Location, Severity
 from secscan.policy.match import canonical_check_glob, canonical_check_id, matches
 from secscan.policy.models import Match
 

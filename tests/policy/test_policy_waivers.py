@@ -9,8 +9,8 @@ import pytest
 from policydata import NOW, code_finding, ok_run, result_of
 
 from secscan.errors import PolicyError
-from secscan.findings import Finding, FindingKind, Location, Severity
-from secscan.policy.decision import ControlState
+from secscan.model.decision import ControlState
+from secscan.model.findings import Finding, FindingKind, Location, Severity
 from secscan.policy.engine import evaluate
 from secscan.policy.models import Policy
 from secscan.policy.waivers import load_waivers, today_utc

@@ -7,13 +7,13 @@ from typing import Any
 
 from policydata import NOW, code_finding, ok_run, result_of
 
-from secscan import trust
-from secscan.findings import Severity
+from secscan.model.decision import WEAKENED_SETTINGS_RULE
+from secscan.model.findings import Severity
 from secscan.policy.baseline import Baseline
-from secscan.policy.decision import WEAKENED_SETTINGS_RULE
 from secscan.policy.engine import evaluate
 from secscan.policy.models import Policy
 from secscan.policy.waivers import LoadedWaiver, Waiver, Waivers
+from secscan.settings import trust
 
 WEAKENED = trust.policy_run((trust.Weakening("exclude", "exclude pattern(s) added: app/"),))
 POLICY_FP = WEAKENED.findings[0].fingerprint

@@ -14,7 +14,8 @@ import pytest
 from policydata import NOW, code_finding, ok_run, result_of
 
 from secscan.errors import PolicyError
-from secscan.findings import (
+from secscan.model.decision import ControlState
+from secscan.model.findings import (
     Finding,
     FindingKind,
     Location,
@@ -25,7 +26,6 @@ from secscan.findings import (
     Suppression,
 )
 from secscan.policy.baseline import Baseline
-from secscan.policy.decision import ControlState
 from secscan.policy.models import Policy, Profile
 from secscan.policy.steps import (
     Counted,

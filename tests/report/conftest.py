@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from reportdata import rich_saved
 
-from secscan.results import SavedResults
+from secscan.model.results import SavedResults
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ import jsonschema
 import referencing
 from reportdata import NOW, empty_saved, fp, large_saved, rich_saved
 
-from secscan.findings import RunStatus
-from secscan.policy.decision import WaiverRecord
-from secscan.results import RESULTS_FILE, SavedResults, loads
+from secscan.model.decision import WaiverRecord
+from secscan.model.findings import RunStatus
+from secscan.model.results import RESULTS_FILE, SavedResults, loads
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 REPO = Path(__file__).resolve().parents[2]

@@ -12,8 +12,16 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from secscan import fingerprint
-from secscan.findings import (
+from secscan.model import fingerprint
+from secscan.model.decision import (
+    ControlResult,
+    ControlState,
+    Decision,
+    Outcome,
+    Reason,
+    WaiverRecord,
+)
+from secscan.model.findings import (
     AdvisorySource,
     Confidence,
     Finding,
@@ -26,15 +34,7 @@ from secscan.findings import (
     ScanResult,
     Severity,
 )
-from secscan.policy.decision import (
-    ControlResult,
-    ControlState,
-    Decision,
-    Outcome,
-    Reason,
-    WaiverRecord,
-)
-from secscan.results import SavedResults
+from secscan.model.results import SavedResults
 
 STARTED = datetime(2026, 11, 26, 11, 58, 0, tzinfo=UTC)
 FINISHED = datetime(2026, 11, 26, 11, 59, 30, tzinfo=UTC)
@@ -515,8 +515,8 @@ def large_saved(count: int = 300) -> SavedResults:
     """A few hundred findings of every kind (the rich scan's, on many files), their texts
     hostile, judged by the real policy engine against the shipped library: what every
     format renders at size, where a fast path must not change a byte."""
-    from secscan.config import Config
     from secscan.policy import judge
+    from secscan.settings.config import Config
 
     base = rich_result()
     repeats = max(1, count // len(base.findings))

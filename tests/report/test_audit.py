@@ -10,13 +10,13 @@ from pathlib import Path
 from reportdata import NOW, ROOT, rich_saved
 from rich.console import Console
 
+from secscan.app.explain import ControlNote, Explanation, RuleInfo
 from secscan.cli.views import audit
 from secscan.cli.views import explain as explain_text
-from secscan.explain import ControlNote, Explanation, RuleInfo
-from secscan.findings import Finding, FindingKind, Location, RunStatus, ScannerRun, Severity
-from secscan.pipeline import Phase, ProgressEvent
+from secscan.model.findings import Finding, FindingKind, Location, RunStatus, ScannerRun, Severity
+from secscan.model.results import SavedResults
 from secscan.report.model import build
-from secscan.results import SavedResults
+from secscan.scan.pipeline import Phase, ProgressEvent
 
 ESC = "\x1b"
 

@@ -8,8 +8,8 @@ from datetime import date
 from reportdata import NOW, fp, rich_saved
 
 from secscan.cli.views import compact
-from secscan.findings import Finding, FindingKind, Location, Severity
-from secscan.policy.decision import Decision, Outcome, Reason, WaiverRecord
+from secscan.model.decision import Decision, Outcome, Reason, WaiverRecord
+from secscan.model.findings import Finding, FindingKind, Location, Severity
 
 
 def test_a_failed_gate_lists_each_blocking_finding_on_one_line() -> None:

@@ -9,8 +9,8 @@ import pytest
 from reportdata import EVIL, GDPR, ISO, NOW, evil_saved, rich_saved
 
 from secscan.errors import UsageError
+from secscan.model.results import SavedResults
 from secscan.report import compliance
-from secscan.results import SavedResults
 
 
 def test_json_lists_every_control_with_its_evidence() -> None:
@@ -105,8 +105,15 @@ def _big_scan(n: int = 1000) -> SavedResults:
     """A judged scan with `n` findings over many rules and files (a framework repo's size)."""
     from datetime import timedelta
 
-    from secscan.findings import Finding, FindingKind, Location, RunStatus, ScannerRun, Severity
-    from secscan.findings import ScanResult as Result
+    from secscan.model.findings import (
+        Finding,
+        FindingKind,
+        Location,
+        RunStatus,
+        ScannerRun,
+        Severity,
+    )
+    from secscan.model.findings import ScanResult as Result
     from secscan.policy.engine import evaluate
     from secscan.policy.loader import load_policy
 

@@ -10,7 +10,7 @@ import pytest
 from integrations import DATA, SCANS, clock, waived_saved
 from reportdata import fp, rich_saved
 
-from secscan.findings import RunStatus
+from secscan.model.findings import RunStatus
 from secscan.report import FORMATS
 from secscan.report.model import build
 

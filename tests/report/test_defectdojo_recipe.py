@@ -16,7 +16,7 @@ import pytest
 from integrations import SCANS, clock
 
 from secscan.cli._options import write_reports
-from secscan.results import SavedResults, dumps
+from secscan.model.results import SavedResults, dumps
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 from reportdata import rich_saved
 
-from secscan import results
-from secscan.findings import Excluded
+from secscan.model import results
+from secscan.model.findings import Excluded
+from secscan.model.results import SavedResults
 from secscan.report import compliance, html, markdown, results_json
-from secscan.results import SavedResults
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 EXCLUDED = (

@@ -13,11 +13,11 @@ import click
 import pytest
 
 from secscan.cli import cli
-from secscan.config import ALL_FORMATS, Config
 from secscan.errors import UsageError
+from secscan.model.results import RESULTS_FILE, SavedResults, loads
 from secscan.report import COMPLIANCE_FORMATS, FORMATS, REGISTRY, Format, Kind
 from secscan.report.model import build
-from secscan.results import RESULTS_FILE, SavedResults, loads
+from secscan.settings.config import ALL_FORMATS, Config
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "reports" / "samples"

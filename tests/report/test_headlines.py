@@ -10,9 +10,9 @@ from datetime import datetime
 from reportdata import NOW, empty_saved, with_findings
 
 from secscan.cli.views.terminal import summary
-from secscan.findings import Finding, FindingKind, Location, Scope, Severity
+from secscan.model.findings import Finding, FindingKind, Location, Scope, Severity
+from secscan.model.results import SavedResults
 from secscan.report import html, markdown
-from secscan.results import SavedResults
 
 
 def finding(n: int, sev: Severity, scope: Scope, path: str) -> Finding:

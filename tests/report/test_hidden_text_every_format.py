@@ -16,8 +16,7 @@ import pytest
 import reportdata
 from reportdata import FINISHED
 
-from secscan import _json
-from secscan.findings import (
+from secscan.model.findings import (
     Finding,
     FindingKind,
     Location,
@@ -26,9 +25,10 @@ from secscan.findings import (
     ScannerRun,
     Severity,
 )
+from secscan.model.results import SavedResults
 from secscan.report import REGISTRY, Format, Kind
 from secscan.report.model import build
-from secscan.results import SavedResults
+from secscan.util import jsonio as _json
 
 #: Every bidi control the issue names, and two lone surrogates.
 HIDDEN = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c\ud800\udfff"

@@ -9,8 +9,8 @@ from html.parser import HTMLParser
 import markupsafe
 from reportdata import EVIL, NOW, empty_saved, evil_saved, rich_saved
 
+from secscan.model.results import SavedResults
 from secscan.report import _jinja, html
-from secscan.results import SavedResults
 
 
 class Collect(HTMLParser):

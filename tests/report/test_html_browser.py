@@ -11,8 +11,8 @@ import pytest
 from reportdata import NOW, evil_saved, rich_saved
 from trenddata import hostile_trends
 
+from secscan.model.results import SavedResults, loads
 from secscan.report import html
-from secscan.results import SavedResults, loads
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

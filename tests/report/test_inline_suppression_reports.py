@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from secscan.findings import (
+from secscan.model.findings import (
     Finding,
     FindingKind,
     Location,
@@ -17,11 +17,11 @@ from secscan.findings import (
     Severity,
     Suppression,
 )
+from secscan.model.results import SavedResults
 from secscan.policy.engine import evaluate
 from secscan.policy.loader import load_policy
 from secscan.report import FORMATS
 from secscan.report import compliance as compliance_report
-from secscan.results import SavedResults
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 NOSEC = Suppression(directive="# nosec B602", line=7)

@@ -6,8 +6,8 @@ from xml.etree import ElementTree as ET
 
 from reportdata import EVIL, NOW, empty_saved, evil_saved, rich_saved, with_findings
 
+from secscan.model.results import SavedResults
 from secscan.report import junit
-from secscan.results import SavedResults
 
 
 def parse(text: str) -> ET.Element:

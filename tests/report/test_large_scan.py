@@ -17,10 +17,10 @@ import jsonschema
 import pytest
 from reportdata import EVIL, NOW, large_saved, load_schema
 
-from secscan._text import visible
+from secscan.model.results import dumps, loads
 from secscan.report import COMPLIANCE_FORMATS, FORMATS, html
 from secscan.report.model import build
-from secscan.results import dumps, loads
+from secscan.util.text import visible
 
 SARIF = jsonschema.Draft4Validator(load_schema())
 

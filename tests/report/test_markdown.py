@@ -6,9 +6,9 @@ from dataclasses import replace
 
 from reportdata import NOW, empty_saved, evil_saved, rich_saved, with_findings
 
-from secscan.findings import Severity
+from secscan.model.findings import Severity
+from secscan.model.results import SavedResults
 from secscan.report import markdown
-from secscan.results import SavedResults
 
 
 def test_summary_leads_with_the_decision_and_reasons() -> None:

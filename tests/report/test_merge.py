@@ -7,11 +7,11 @@ from dataclasses import replace
 import pytest
 from reportdata import ROOT, empty_saved, fp, rich_saved
 
+from secscan.app.merge import merge
 from secscan.errors import UsageError
-from secscan.findings import RunStatus
-from secscan.merge import merge
-from secscan.policy.decision import ControlState, Outcome
-from secscan.results import SavedResults, dumps, loads
+from secscan.model.decision import ControlState, Outcome
+from secscan.model.findings import RunStatus
+from secscan.model.results import SavedResults, dumps, loads
 
 
 def shard(saved: SavedResults, scanners: set[str]) -> SavedResults:

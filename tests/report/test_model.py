@@ -7,11 +7,11 @@ from datetime import timedelta, timezone
 
 from reportdata import NOW, empty_saved, rich_saved, with_findings
 
-from secscan.findings import Finding, FindingKind, Location, Severity
-from secscan.policy.decision import Outcome, Reason
-from secscan.redact import MASK_PREFIX, redact
+from secscan.model.decision import Outcome, Reason
+from secscan.model.findings import Finding, FindingKind, Location, Severity
+from secscan.model.redact import MASK_PREFIX, redact
+from secscan.model.results import SavedResults
 from secscan.report.model import Verdict, build
-from secscan.results import SavedResults
 
 
 def test_verdicts() -> None:

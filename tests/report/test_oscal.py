@@ -15,9 +15,9 @@ import pytest
 import regex
 
 from secscan.cli import main
+from secscan.model.results import RESULTS_FILE, SavedResults, loads
 from secscan.report import COMPLIANCE_FORMATS, FORMATS, oscal
 from secscan.report.model import build
-from secscan.results import RESULTS_FILE, SavedResults, loads
 
 REPO = Path(__file__).resolve().parents[2]
 OSCAL_DATA = REPO / "tests" / "data" / "oscal"
@@ -183,7 +183,7 @@ def test_two_runs_give_byte_identical_oscal_with_a_pinned_clock(
     tmp_path: Path, example: SavedResults, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Through the CLI, twice, from the same saved results (same commit)."""
-    from secscan import pipeline
+    from secscan.scan import pipeline
 
     monkeypatch.setattr(pipeline, "utcnow", lambda: NOW)
     src = SAMPLES / RESULTS_FILE

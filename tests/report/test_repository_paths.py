@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from reportdata import NOW, rich_saved
 
-from secscan import vcs
+from secscan.model.results import SavedResults
 from secscan.report import FORMATS
 from secscan.report.model import repository_base
-from secscan.results import SavedResults
+from secscan.workspace import vcs
 
 PREFIX = "services/shop/"
 

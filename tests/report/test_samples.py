@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 from reportdata import load_schema
 
-from secscan.results import RESULTS_FILE, SavedResults, loads
+from secscan.model.results import RESULTS_FILE, SavedResults, loads
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "samples.py"

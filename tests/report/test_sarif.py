@@ -17,10 +17,10 @@ from reportdata import (
     with_findings,
 )
 
-from secscan.findings import Finding, FindingKind, Location, RunStatus, ScanResult, Severity
-from secscan.policy.decision import Decision, Outcome
+from secscan.model.decision import Decision, Outcome
+from secscan.model.findings import Finding, FindingKind, Location, RunStatus, ScanResult, Severity
+from secscan.model.results import SavedResults
 from secscan.report import sarif
-from secscan.results import SavedResults
 
 VALIDATOR = jsonschema.Draft4Validator(load_schema())
 
@@ -254,7 +254,7 @@ def test_no_empty_required_strings() -> None:
 
 def test_too_many_runs_is_an_error_not_a_rejected_upload() -> None:
     from secscan.errors import ReportError
-    from secscan.findings import RunStatus, ScannerRun
+    from secscan.model.findings import RunStatus, ScannerRun
 
     runs = tuple(ScannerRun(f"s{i:02}", FindingKind.CODE, RunStatus.OK) for i in range(21))
     result = ScanResult(root="/src", started_at=NOW, secscan_version="0.1.0", runs=runs)

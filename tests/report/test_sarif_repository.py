@@ -15,9 +15,9 @@ import jsonschema
 import pytest
 from reportdata import NOW, load_schema, rich_saved
 
-from secscan import vcs
+from secscan.model.results import SavedResults
 from secscan.report import sarif
-from secscan.results import SavedResults
+from secscan.workspace import vcs
 
 REPO = Path(__file__).resolve().parents[2]
 VALIDATOR = jsonschema.Draft4Validator(load_schema())

@@ -12,9 +12,9 @@ from integrations import SCANS, clock, errors, example, waived_saved
 from reportdata import fp, rich_saved
 
 from secscan.cli._options import write_reports
-from secscan.findings import FindingKind, Package
+from secscan.model.findings import FindingKind, Package
+from secscan.model.results import SavedResults
 from secscan.report import FORMATS
-from secscan.results import SavedResults
 
 CDX = ("cyclonedx", "bom-1.6.schema.json")
 OPENVEX = ("openvex", "openvex_json_schema.json")

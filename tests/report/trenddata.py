@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from secscan.findings import RunStatus, Severity
 from secscan.history.model import Run, ScannerRecord, Seen, Source
 from secscan.history.trends import Trends, compute
+from secscan.model.findings import RunStatus, Severity
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 HOSTILE = '<script>alert(1)</script><img src="https://evil.example/x.png">'

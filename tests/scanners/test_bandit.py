@@ -2,11 +2,11 @@ from pathlib import Path
 
 import pytest
 
-from secscan.config import Config
 from secscan.errors import ScannerOutputError
-from secscan.findings import Confidence, FindingKind, Severity
+from secscan.model.findings import Confidence, FindingKind, Severity
 from secscan.scanners.bandit import BanditScanner
 from secscan.scanners.base import ScanContext
+from secscan.settings.config import Config
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "bandit"
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from secscan.config import Config
 from secscan.errors import ScannerError
-from secscan.findings import SuppressionKind
+from secscan.model.findings import SuppressionKind
 from secscan.scanners.bandit import BanditScanner, nosec_for, nosec_lines, resolve_test
 from secscan.scanners.base import ScanContext
+from secscan.settings.config import Config
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "bandit"
 #: The lines bandit 1.9.4 itself hides when run without --ignore-nosec (see the README).
@@ -143,7 +143,7 @@ def test_real_bandit_marks_what_it_would_hide(tmp_path: Path) -> None:
     assert marked == HIDDEN_BY_BANDIT
     assert [n.path for n in outcome.not_analyzed] == ["broken.py"]
     plain = [a for a in scanner.argv(ctx(tmp_path, "suppressed.py")) if a != "--ignore-nosec"]
-    from secscan import _subprocess
+    from secscan.util import proc as _subprocess
 
     done = _subprocess.run(plain, ok_codes=(0, 1), timeout=120, cwd=tmp_path)
     kept = {r["line_number"] for r in json.loads(done.stdout)["results"] if r["test_id"] == "B602"}
@@ -154,7 +154,7 @@ def test_real_bandit_marks_what_it_would_hide(tmp_path: Path) -> None:
 @pytest.mark.integration
 def test_a_cached_scan_keeps_the_suppressed_findings(tmp_path: Path) -> None:
     """The result cache stores per-file findings: the marked ones come back from it whole."""
-    from secscan import pipeline
+    from secscan.scan import pipeline
 
     root = tmp_path / "tree"
     root.mkdir()

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import yaml
 
-from secscan import results
 from secscan.errors import ScannerOutputError
-from secscan.findings import RunStatus, ScannerRun
+from secscan.model import results
+from secscan.model.findings import RunStatus, ScannerRun
 from secscan.scanners.pip_audit import UNPINNED_RULE, _failure, parse_audit
 
 HERE = Path(__file__).resolve().parent

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from secscan import pipeline
 from secscan.advisories import service
-from secscan.config import AdvisoryOptions
-from secscan.findings import RunStatus, ScannerRun
+from secscan.model.findings import RunStatus, ScannerRun
+from secscan.scan import pipeline
 from secscan.scanners import make_config
 from secscan.scanners.base import ScanContext, ScanRequest
 from secscan.scanners.pip_audit import PipAuditScanner
+from secscan.settings.config import AdvisoryOptions
 
 OSV_DATA = Path(__file__).resolve().parent.parent / "data" / "osv" / "PyPI"
 VERSION = 'if [ "$1" = "--version" ]; then echo "pip-audit 2.10.1"; exit 0; fi\n'

@@ -6,7 +6,7 @@ import pytest
 
 from secscan import scanners
 from secscan.errors import UsageError
-from secscan.findings import FindingKind
+from secscan.model.findings import FindingKind
 from secscan.scanners.base import Scanner, ScanRequest
 
 
@@ -47,7 +47,7 @@ def test_builtins_win_on_a_name_clash(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_every_config_format_has_a_renderer() -> None:
-    from secscan.config import ALL_FORMATS
     from secscan.report import FORMATS
+    from secscan.settings.config import ALL_FORMATS
 
     assert set(ALL_FORMATS) <= set(FORMATS)

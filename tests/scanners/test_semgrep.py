@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from secscan.errors import ScannerError, ScannerOutputError
-from secscan.findings import Confidence, FindingKind, Severity
+from secscan.model.findings import Confidence, FindingKind, Severity
 from secscan.scanners import make_config
 from secscan.scanners.base import ScanContext
 from secscan.scanners.semgrep import SemgrepScanner
@@ -150,8 +150,8 @@ def test_claims_hold_only_for_rule_sets_the_trusted_side_named(tmp_path: Path) -
 
 
 def test_strengthened_marks_the_rule_sets_the_change_added(tmp_path: Path) -> None:
-    from secscan import trust
     from secscan.scanners.semgrep import SemgrepOptions
+    from secscan.settings import trust
 
     base = trust.Section("semgrep", SemgrepOptions(rules=("builtin",)))
     head = trust.Section(

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from secscan import _subprocess, pipeline, trust
 from secscan.errors import ScannerError
-from secscan.findings import Finding, ScanResult
-from secscan.results import dumps, loads
+from secscan.model.findings import Finding, ScanResult
+from secscan.model.results import dumps, loads
+from secscan.scan import pipeline
 from secscan.scanners import load_config, make_config, section_judges
 from secscan.scanners.base import ScanContext
 from secscan.scanners.semgrep import (
@@ -26,6 +26,8 @@ from secscan.scanners.semgrep import (
     reads,
     rule_files,
 )
+from secscan.settings import trust
+from secscan.util import proc as _subprocess
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "vulnerable-shop"

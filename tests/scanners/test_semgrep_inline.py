@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from secscan import _subprocess
-from secscan.config import Config
 from secscan.errors import ScannerError
 from secscan.scanners.base import ScanContext
 from secscan.scanners.semgrep import (
@@ -19,6 +17,8 @@ from secscan.scanners.semgrep import (
     nosem_directive,
     reads,
 )
+from secscan.settings.config import Config
+from secscan.util import proc as _subprocess
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "semgrep"
 REPO = Path(__file__).resolve().parents[2]

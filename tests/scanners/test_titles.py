@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from secscan.config import Config
 from secscan.scanners import bandit_titles, trivy_titles
 from secscan.scanners.bandit import BanditScanner, known_test_ids
 from secscan.scanners.base import ScanContext
+from secscan.settings.config import Config
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -54,7 +54,7 @@ def test_trivy_titles_say_what_is_wrong() -> None:
 
 
 def test_trojan_source_with_only_direction_marks_is_low() -> None:
-    from secscan.findings import Severity
+    from secscan.model.findings import Severity
 
     rtl_locale = 'SHORT_DATE_FORMAT = "d\u200f/m\u200f/Y"\n'
     override = 'access_level = "user\u202e \u2066// admin\u2069 \u2066"\n'

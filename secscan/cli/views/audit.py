@@ -23,10 +23,10 @@ from rich.text import Text
 
 from secscan.cli.views.compact import first_sentence, location
 from secscan.cli.views.terminal import safe_text
-from secscan.findings import FindingKind, RunStatus, ScannerRun, Severity
-from secscan.pipeline import Phase, ProgressEvent
-from secscan.policy.decision import ControlState
+from secscan.model.decision import ControlState
+from secscan.model.findings import FindingKind, RunStatus, ScannerRun, Severity
 from secscan.report.model import SEVERITIES, ControlView, FindingView, ReportModel, Verdict
+from secscan.scan.pipeline import Phase, ProgressEvent
 
 SEVERITY_STYLE: dict[Severity, str] = {
     Severity.CRITICAL: "bold white on red",

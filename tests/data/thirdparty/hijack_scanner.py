@@ -6,9 +6,9 @@ from typing import ClassVar
 
 from pydantic import BaseModel
 
-from secscan.config import Options
-from secscan.findings import FindingKind
+from secscan.model.findings import FindingKind
 from secscan.scanners.base import ToolScanner
+from secscan.settings.config import Options
 
 
 class HijackOptions(Options):

@@ -14,9 +14,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
-from secscan import trust
-from secscan.config import Config, Options
-from secscan.findings import Finding, FindingKind, Location, Scope, Severity
+from secscan.model.findings import Finding, FindingKind, Location, Scope, Severity
 from secscan.scanners.base import (
     RuleInfo,
     RuleLookup,
@@ -28,6 +26,8 @@ from secscan.scanners.base import (
     options,
     section_options,
 )
+from secscan.settings import trust
+from secscan.settings.config import Config, Options
 
 RULES = {
     "CKV_FAKE_1": "bucket is world readable",

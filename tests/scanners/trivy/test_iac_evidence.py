@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from trivy_helpers import context
 
-from secscan.findings import Finding, FindingKind, Location, Severity
+from secscan.model.findings import Finding, FindingKind, Location, Severity
 from secscan.scanners import iac_evidence
 from secscan.scanners.trivy_config import TrivyConfigScanner
 

@@ -11,16 +11,16 @@ from pathlib import Path
 import pytest
 from trivy_helpers import FIX, OSV, debian_files, docker_archive, osv_store_dir
 
-from secscan import pipeline
 from secscan.advisories import service
-from secscan.cache import ResultCache
-from secscan.config import AdvisoryOptions, Config
-from secscan.findings import RunStatus, ScannerRun
+from secscan.model.findings import RunStatus, ScannerRun
+from secscan.scan import pipeline
+from secscan.scan.cache import ResultCache
 from secscan.scanners import make_config
 from secscan.scanners.base import ScanContext, ScanOutcome, ScanRequest
 from secscan.scanners.trivy_config import TrivyConfigScanner, iac_scopes
 from secscan.scanners.trivy_image import TrivyImageScanner
 from secscan.scanners.trivy_secrets import TrivySecretsScanner
+from secscan.settings.config import AdvisoryOptions, Config
 
 APP = "registry.example.net/shop/app"
 

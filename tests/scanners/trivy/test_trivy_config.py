@@ -9,12 +9,13 @@ import pytest
 import yaml
 from trivy_helpers import EXAMPLE, FIX, context
 
-from secscan import _subprocess, pipeline
-from secscan.config import Config
 from secscan.errors import ScannerError, ScannerOutputError
-from secscan.findings import FindingKind, RunStatus, ScannerRun, Severity
+from secscan.model.findings import FindingKind, RunStatus, ScannerRun, Severity
+from secscan.scan import pipeline
 from secscan.scanners import load_config
 from secscan.scanners.trivy_config import TrivyConfigScanner
+from secscan.settings.config import Config
+from secscan.util import proc as _subprocess
 
 IAC = FIX / "iac"
 TARGETS = ("Dockerfile", "deploy/pod.yaml", "tf/broken.tf", "tf/main.tf")

@@ -10,7 +10,7 @@ import pytest
 from trivy_helpers import FIX, context
 
 from secscan.errors import ScannerError
-from secscan.findings import SuppressionKind
+from secscan.model.findings import SuppressionKind
 from secscan.scanners.trivy_config import TrivyConfigScanner, defuse, directive_near
 
 TREE = FIX / "iac-ignore"

@@ -22,11 +22,11 @@ from trivy_helpers import (
     osv_store_dir,
 )
 
-from secscan import _subprocess, pipeline, scanners
+from secscan import scanners
 from secscan.advisories.store import AdvisoryStore
-from secscan.config import AdvisoryOptions
 from secscan.errors import ScannerError
-from secscan.findings import FindingKind, Location, RunStatus, Severity
+from secscan.model.findings import FindingKind, Location, RunStatus, Severity
+from secscan.scan import pipeline
 from secscan.scanners import make_config
 from secscan.scanners._trivy import TrivyOptions
 from secscan.scanners.base import ScanRequest
@@ -42,6 +42,8 @@ from secscan.scanners.trivy_image import (
     pseudo_path,
     repository,
 )
+from secscan.settings.config import AdvisoryOptions
+from secscan.util import proc as _subprocess
 
 APP = "registry.example.net/shop/app"
 WORKER = "registry.example.net/shop/worker"
@@ -352,7 +354,7 @@ def test_alpine_archive_with_a_secret_and_a_manifest_inside(project: Path, tmp_p
     assert secret.location.path == f"image:{WORKER}!/app/settings.py"
     assert secret.location.snippet == 'GITHUB_TOKEN = "' + "*" * 40 + '"'
     assert "KSV-0017" in {f.rule_id for f in run.findings if f.kind is FindingKind.IAC}
-    from secscan.results import dumps
+    from secscan.model.results import dumps
 
     assert token not in dumps(result)
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from trivy_helpers import OSV, PYSEC_URLLIB3, debian_files, docker_archive, osv_store_dir
 
-from secscan import pipeline
-from secscan.config import AdvisoryOptions, Config
-from secscan.findings import RunStatus
+from secscan.model.findings import RunStatus
+from secscan.model.results import SavedResults
 from secscan.report import FORMATS
-from secscan.results import SavedResults
+from secscan.scan import pipeline
 from secscan.scanners.base import ScanRequest
+from secscan.settings.config import AdvisoryOptions, Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "report"))
 from integrations import errors  # noqa: E402

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from trivy_helpers import FIX, context
 
-from secscan.findings import FindingKind, Severity
+from secscan.model.findings import FindingKind, Severity
 from secscan.report import FORMATS
 from secscan.scanners.trivy_secrets import SECRET_CONFIG, TrivySecretsScanner, masked_preview
 

@@ -10,8 +10,8 @@ import tarfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from secscan.config import Config
 from secscan.scanners.base import ScanContext, ScanRequest
+from secscan.settings.config import Config
 
 REPO = Path(__file__).resolve().parents[3]
 FIX = REPO / "tests" / "fixtures" / "trivy"

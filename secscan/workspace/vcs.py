@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from secscan import _subprocess
 from secscan.errors import ToolError, UsageError
+from secscan.util import proc as _subprocess
 
 #: git answers these in well under a second; a hung git (a lock, a prompt) must not hang CI.
 GIT_TIMEOUT = 120.0

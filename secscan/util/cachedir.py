@@ -24,44 +24,19 @@ import logging
 import os
 import stat
 import tempfile
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 
 import platformdirs
-from pydantic import TypeAdapter, ValidationError
 
-from secscan import __version__, _files
-from secscan._atomic import write_atomic
-from secscan.errors import ConfigError, ReportError, UsageError
-from secscan.findings import AdvisorySource, Finding, NotAnalyzed, Package
+from secscan.errors import ConfigError, UsageError
+from secscan.util import files as _files
 
-#: 2: entries are `<hex HMAC>\n<json>` (1 was bare JSON, never verified).
-#: 3: keys cover the scope's paths and secscan's version; entries may carry components, an
-#: advisory source and the digests of extra inputs (whole-run entries).
-CACHE_FORMAT = 3
-DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 #: The secret that authenticates entries, beside them; never inside a scanned tree.
 KEY_FILE = "cache.key"
 KEY_BYTES = 32
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    findings: tuple[Finding, ...] = ()
-    not_analyzed: tuple[NotAnalyzed, ...] = ()
-    suppressions: int = 0
-    #: A whole-run entry's SBOM components and the advisory data it was matched against.
-    components: tuple[Package, ...] = ()
-    advisory_source: AdvisorySource | None = None
-    #: (path, SHA-256) of files besides the targets that decided the result: a hit needs
-    #: each of them unchanged.
-    inputs: tuple[tuple[str, str], ...] = ()
-
-
-_ENTRY = TypeAdapter(Entry)
 
 
 def default_dir() -> Path:
@@ -184,85 +159,6 @@ def hash_files(paths: Iterable[Path]) -> str:
             except ConfigError as e:  # a link, a device, too large: never read through
                 h.update(f"<unreadable: {e.message}>".encode())
     return h.hexdigest()
-
-
-class ResultCache:
-    def __init__(self, directory: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-        self.directory = directory
-        self.max_bytes = max_bytes
-        self.signer = Signer(directory)
-
-    def key(
-        self,
-        scanner: str,
-        tool_version: str,
-        material: str,
-        path: str,
-        contents: Sequence[tuple[str, bytes]],
-    ) -> str:
-        """`contents`: (path, bytes) of every file that decides the entry's result.
-
-        The paths are part of the key: cached findings carry their location, so two files
-        with the same content must not share an entry, and a module whose files were
-        renamed is a different module.
-        """
-        h = hashlib.sha256()
-        for part in (f"v{CACHE_FORMAT}", __version__, scanner, tool_version, material, path):
-            h.update(part.encode())
-            h.update(b"\0")
-        for rel, blob in contents:
-            h.update(rel.encode())
-            h.update(b"\0")
-            h.update(hashlib.sha256(blob).digest())
-        return h.hexdigest()
-
-    def _path(self, scanner: str, key: str) -> Path:
-        return self.directory / scanner / key[:2] / f"{key}.json"
-
-    def get(self, scanner: str, key: str) -> Entry | None:
-        path = self._path(scanner, key)
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return None
-        payload = self.signer.open(f"{scanner}/{key}", data)
-        try:
-            if payload is not None:
-                return _ENTRY.validate_json(payload)
-            why = "failed verification (not written with this cache's key)"
-        except (ValidationError, ValueError):
-            why = "does not parse"
-        # A torn, forged or moved entry is never trusted: drop it and scan again.
-        log.info("cache entry %s/%s %s: scanning the file again", scanner, key[:16], why)
-        with contextlib.suppress(OSError):
-            path.unlink()
-        return None
-
-    def put(self, scanner: str, key: str, entry: Entry) -> None:
-        sealed = self.signer.seal(f"{scanner}/{key}", _ENTRY.dump_json(entry))
-        if sealed is None:
-            return
-        with contextlib.suppress(ReportError):  # a cache that cannot be written is only slower
-            # No fsync: an entry a power cut tears fails its MAC and the file is scanned again.
-            write_atomic(self._path(scanner, key), sealed, durable=False)
-
-    def prune(self) -> None:
-        """Keep the cache under max_bytes, dropping the least recently written entries."""
-        entries = []
-        total = 0
-        for p in self.directory.rglob("*.json"):
-            with contextlib.suppress(OSError):
-                st = p.stat()
-                entries.append((st.st_mtime, st.st_size, p))
-                total += st.st_size
-        if total <= self.max_bytes:
-            return
-        for _, size, p in sorted(entries):
-            with contextlib.suppress(OSError):
-                p.unlink()
-                total -= size
-            if total <= self.max_bytes * 0.8:
-                break
 
 
 def read_bytes(path: Path) -> bytes | None:

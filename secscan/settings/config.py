@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, field_validator
 
-from secscan import _files
-from secscan._yaml import load_yaml, parse_yaml, validate
 from secscan.errors import ConfigError
-from secscan.findings import Scope, Severity
+from secscan.model.findings import Scope, Severity
 from secscan.report import FORMATS
+from secscan.util import files as _files
+from secscan.util.yamlio import load_yaml, parse_yaml, validate
 
 CONFIG_FILE = ".secscan.yaml"
 SCHEMA_VERSION = 1
@@ -89,7 +89,7 @@ class Config(_Strict):
     #: `ci` records when $SECSCAN_HISTORY names one. The URL itself never comes from here.
     history: bool | None = None
     #: Per scope, gitignore-style globs (relative to the root) that put a file in it; checked
-    #: before the path conventions of secscan.scopes (tests/, examples/, *.min.js, ...).
+    #: before the path conventions of secscan.workspace.scopes (tests/, examples/, *.min.js, ...).
     scopes: dict[Scope, tuple[str, ...]] = Field(default_factory=dict)
     #: Scopes the code scanners (bandit, semgrep) do not read; each file left out is listed
     #: as excluded with its reason. Secrets are still searched for everywhere.

@@ -31,7 +31,7 @@ class Completed:
 #: Config every child's own git calls get (semgrep lists files with git): command-line
 #: config by environment (git >= 2.31), which overrides the scanned repository's
 #: `.git/config`, so a tool asking git about the tree cannot start the tree's fsmonitor hook
-#: or any of its hooks. secscan's own git calls add more (secscan/vcs.py).
+#: or any of its hooks. secscan's own git calls add more (secscan/workspace/vcs.py).
 GIT_GUARD = (("core.fsmonitor", "false"), ("core.hooksPath", os.devnull))
 
 

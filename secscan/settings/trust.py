@@ -21,8 +21,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from secscan.config import SECTIONS, Config
-from secscan.findings import (
+from secscan.model.findings import (
     Finding,
     FindingKind,
     Location,
@@ -30,6 +29,7 @@ from secscan.findings import (
     ScannerRun,
     Severity,
 )
+from secscan.settings.config import SECTIONS, Config
 
 #: The scanner name weakening findings are reported under.
 SCANNER = "secscan"

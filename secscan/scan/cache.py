@@ -9,26 +9,142 @@ read a file secscan cannot hash are scanned again next time.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import inspect
+import logging
 import sys
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
-from secscan import fingerprint, redact
-from secscan.cache import Entry, ResultCache, digest_file, read_bytes
-from secscan.findings import Finding, NotAnalyzed
-from secscan.redact import Redactor
+from pydantic import TypeAdapter, ValidationError
+
+from secscan import __version__
+from secscan.errors import ReportError
+from secscan.model import fingerprint, redact
+from secscan.model.findings import AdvisorySource, Finding, NotAnalyzed, Package
+from secscan.model.redact import Redactor
 from secscan.scanners.base import Caching, ScanContext, ScanOutcome, ToolScanner
+from secscan.util.atomic import write_atomic
+from secscan.util.cachedir import Signer, digest_file, read_bytes
+
+#: 2: entries are `<hex HMAC>\n<json>` (1 was bare JSON, never verified).
+#: 3: keys cover the scope's paths and secscan's version; entries may carry components, an
+#: advisory source and the digests of extra inputs (whole-run entries).
+CACHE_FORMAT = 3
+DEFAULT_MAX_BYTES = 512 * 1024 * 1024
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    findings: tuple[Finding, ...] = ()
+    not_analyzed: tuple[NotAnalyzed, ...] = ()
+    suppressions: int = 0
+    #: A whole-run entry's SBOM components and the advisory data it was matched against.
+    components: tuple[Package, ...] = ()
+    advisory_source: AdvisorySource | None = None
+    #: (path, SHA-256) of files besides the targets that decided the result: a hit needs
+    #: each of them unchanged.
+    inputs: tuple[tuple[str, str], ...] = ()
+
+
+_ENTRY = TypeAdapter(Entry)
+
+
+class ResultCache:
+    def __init__(self, directory: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.directory = directory
+        self.max_bytes = max_bytes
+        self.signer = Signer(directory)
+
+    def key(
+        self,
+        scanner: str,
+        tool_version: str,
+        material: str,
+        path: str,
+        contents: Sequence[tuple[str, bytes]],
+    ) -> str:
+        """`contents`: (path, bytes) of every file that decides the entry's result.
+
+        The paths are part of the key: cached findings carry their location, so two files
+        with the same content must not share an entry, and a module whose files were
+        renamed is a different module.
+        """
+        h = hashlib.sha256()
+        for part in (f"v{CACHE_FORMAT}", __version__, scanner, tool_version, material, path):
+            h.update(part.encode())
+            h.update(b"\0")
+        for rel, blob in contents:
+            h.update(rel.encode())
+            h.update(b"\0")
+            h.update(hashlib.sha256(blob).digest())
+        return h.hexdigest()
+
+    def _path(self, scanner: str, key: str) -> Path:
+        return self.directory / scanner / key[:2] / f"{key}.json"
+
+    def get(self, scanner: str, key: str) -> Entry | None:
+        path = self._path(scanner, key)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        payload = self.signer.open(f"{scanner}/{key}", data)
+        try:
+            if payload is not None:
+                return _ENTRY.validate_json(payload)
+            why = "failed verification (not written with this cache's key)"
+        except (ValidationError, ValueError):
+            why = "does not parse"
+        # A torn, forged or moved entry is never trusted: drop it and scan again.
+        log.info("cache entry %s/%s %s: scanning the file again", scanner, key[:16], why)
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return None
+
+    def put(self, scanner: str, key: str, entry: Entry) -> None:
+        sealed = self.signer.seal(f"{scanner}/{key}", _ENTRY.dump_json(entry))
+        if sealed is None:
+            return
+        with contextlib.suppress(ReportError):  # a cache that cannot be written is only slower
+            # No fsync: an entry a power cut tears fails its MAC and the file is scanned again.
+            write_atomic(self._path(scanner, key), sealed, durable=False)
+
+    def prune(self) -> None:
+        """Keep the cache under max_bytes, dropping the least recently written entries."""
+        entries = []
+        total = 0
+        for p in self.directory.rglob("*.json"):
+            with contextlib.suppress(OSError):
+                st = p.stat()
+                entries.append((st.st_mtime, st.st_size, p))
+                total += st.st_size
+        if total <= self.max_bytes:
+            return
+        for _, size, p in sorted(entries):
+            with contextlib.suppress(OSError):
+                p.unlink()
+                total -= size
+            if total <= self.max_bytes * 0.8:
+                break
+
 
 Scan = Callable[[ScanContext], ScanOutcome]
 #: The address of a whole-run entry (no target path can be empty).
 WHOLE_RUN = ""
 #: Modules whose code shapes what an entry holds besides the scanner's own (snippets,
 #: fingerprints, masks, the finding model).
-_DERIVED = ("secscan.fingerprint", "secscan.redact", "secscan.findings", "secscan.cached")
+_DERIVED = (
+    "secscan.model.fingerprint",
+    "secscan.model.redact",
+    "secscan.model.findings",
+    "secscan.scan.cache",
+)
 
 
 def scan(

@@ -18,14 +18,18 @@ from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from secscan import __version__, fates, fingerprint, pipeline, scanners, scopes, trust, vcs
-from secscan.config import Config
-from secscan.discovery import default_exclusion, discover, python_scripts
+from secscan import __version__, scanners
 from secscan.errors import UsageError
-from secscan.findings import Fate, RunStatus, ScannerRun, ScanResult
+from secscan.model import fates, fingerprint
+from secscan.model.findings import Fate, RunStatus, ScannerRun, ScanResult
+from secscan.model.redact import mask_name
 from secscan.policy.baseline import Baseline, BaselineEntry
-from secscan.redact import mask_name
+from secscan.scan import pipeline
 from secscan.scanners.base import Scanner, ScanRequest
+from secscan.settings import trust
+from secscan.settings.config import Config
+from secscan.workspace import scopes, vcs
+from secscan.workspace.discovery import default_exclusion, discover, python_scripts
 
 Progress = pipeline.Progress | None
 

@@ -33,7 +33,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from secscan import _files, _python
+from secscan.util import files as _files
+from secscan.util import pysource as _python
 
 #: Python files are parsed only up to this size (a bigger one is the size limit's business).
 MAX_PARSE_BYTES = 2 * 1024 * 1024

@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from secscan import _files
 from secscan.errors import ConfigError
+from secscan.util import files as _files
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -21,8 +21,8 @@ from types import MappingProxyType
 
 import pathspec
 
-from secscan import uses
-from secscan.findings import Excluded, Finding, ScannerRun, Scope
+from secscan.model.findings import Excluded, Finding, ScannerRun, Scope
+from secscan.workspace import uses
 
 #: Directory names that mark a scope wherever they appear in a path (lower-cased).
 _DIRS: dict[Scope, frozenset[str]] = {
@@ -92,7 +92,7 @@ _FOLLOW_USE = frozenset({Scope.TEST, Scope.EXAMPLE, Scope.DOCS})
 class Classifier:
     """Path -> scope, with the project's own globs first and the conventions after.
 
-    Scope follows use (secscan.uses): a test, example or docs file that source code imports
+    Scope follows use (workspace.uses): a test, example or docs file that source code imports
     is source; so is any file of `changed` that source imports. `tree` lists the files of
     the whole tree for that (asked once, when a file first classifies as non-source).
 

@@ -91,7 +91,7 @@ class FindingKind(StrEnum):
     IMAGE = "image"
     IAC = "iac"
     SECRET = "secret"  # noqa: S105 - a finding kind, not a password
-    #: A gate setting the change under review weakened (secscan's own check, secscan/trust.py).
+    #: A gate setting the change under review weakened (secscan's own check, settings/trust.py).
     POLICY = "policy"
 
 
@@ -147,7 +147,7 @@ class Suppression:
 
 @dataclass(frozen=True, slots=True)
 class RuleClaims:
-    """What a rule says about other rules' findings on its span (secscan.flaws reads it).
+    """What a rule says about other rules' findings on its span (secscan.scan.flaws reads it).
 
     Only a rule of a trusted rule set (secscan's pack, or a rule file the trusted side's
     config names) carries claims: a rule set the change under review added never does.
@@ -165,7 +165,7 @@ class RuleClaims:
 
 @dataclass(frozen=True, slots=True)
 class Rating:
-    """Whose severity a finding carries, and why (secscan.flaws decides it for a flaw that
+    """Whose severity a finding carries, and why (secscan.scan.flaws decides it for a flaw that
     several reports were merged into, or that a trusted rule proved safe)."""
 
     scanner: str
@@ -176,7 +176,7 @@ class Rating:
 
 
 class Scope(StrEnum):
-    """Which part of the project a finding is in (secscan.scopes classifies by path)."""
+    """Which part of the project a finding is in (secscan.workspace.scopes classifies by path)."""
 
     SOURCE = "source"
     TEST = "test"
@@ -247,7 +247,7 @@ class Finding:
     #: Set when an inline directive in the scanned file asks the tool to hide this finding.
     suppression: Suppression | None = None
     scope: Scope = Scope.SOURCE
-    #: The other reports of the same flaw merged into this one (secscan.flaws.one_per_flaw):
+    #: The other reports of the same flaw merged into this one (secscan.scan.flaws.one_per_flaw):
     #: empty for a flaw one tool reported once.
     also_reported_by: tuple[Source, ...] = ()
     #: What the rule says about other rules' findings (trusted rule sets only).
@@ -388,7 +388,7 @@ class ScannerRun:
     #: Every package the scanner saw (a dependency scanner's pins, an image's packages), vulnerable
     #: or not: the SBOM's components.
     components: tuple[Package, ...] = ()
-    #: Per target kind (secscan.targets.TargetKind), how many targets the run analyzed;
+    #: Per target kind (secscan.model.targets.TargetKind), how many targets the run analyzed;
     #: None when not recorded (results from before it was). Decides which controls the
     #: run can evidence: workflow YAML is no Terraform.
     target_kinds: tuple[tuple[str, int], ...] | None = None
@@ -411,7 +411,7 @@ class ScanResult:
     config_path: str | None = None
     metadata: tuple[tuple[str, str], ...] = field(default=())
     excluded: tuple[Excluded, ...] = ()
-    #: Every file's fate (secscan.fates); None in results from before it was recorded.
+    #: Every file's fate (secscan.model.fates); None in results from before it was recorded.
     fates: tuple[FileFate, ...] | None = None
     #: Under `ci --new-since`: the files the change under review adds or changes.
     changed: tuple[str, ...] | None = None

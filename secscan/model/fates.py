@@ -23,7 +23,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
-from secscan.findings import (
+from secscan.model.findings import (
     Fate,
     FileFate,
     FindingKind,

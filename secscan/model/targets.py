@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
 
-from secscan.findings import FindingKind
+from secscan.model.findings import FindingKind
 
 
 class TargetKind(StrEnum):
@@ -264,7 +264,7 @@ def notebook_code(text: str) -> NotebookCode:
     rest of the cell parses and line numbers hold; a cell magic (`%%bash`) makes the whole
     cell comments, as it is no Python. Raises ValueError when it is no notebook.
     """
-    from secscan import _json
+    from secscan.util import jsonio as _json
 
     doc = _json.loads(text)
     cells = doc.get("cells") if isinstance(doc, dict) else None

@@ -9,12 +9,13 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from secscan import _files, _json
-from secscan._text import json_visible
 from secscan.errors import ConfigError, ReportError
-from secscan.findings import ScanResult
-from secscan.policy.decision import Decision
-from secscan.redact import names_of
+from secscan.model.decision import Decision
+from secscan.model.findings import ScanResult
+from secscan.model.redact import names_of
+from secscan.util import files as _files
+from secscan.util import jsonio as _json
+from secscan.util.text import json_visible
 
 SCHEMA = "secscan-results"
 SCHEMA_VERSION = 1

@@ -27,8 +27,7 @@ from typing import Protocol
 from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 from detect_secrets.plugins.base import RegexBasedDetector
 
-from secscan import _files, _python
-from secscan.findings import (
+from secscan.model.findings import (
     Finding,
     FindingKind,
     Location,
@@ -37,6 +36,8 @@ from secscan.findings import (
     ScannerRun,
     ScanResult,
 )
+from secscan.util import files as _files
+from secscan.util import pysource as _python
 
 #: Changes whenever what is masked changes: part of every cache key, so an entry masked by
 #: older rules is scanned again rather than served (more masked, or less, than now).

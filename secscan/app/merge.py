@@ -13,12 +13,12 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import TypeVar
 
-from secscan import fates, fingerprint
 from secscan.errors import UsageError
-from secscan.findings import Finding, NotAnalyzed, ScannerRun, ScanResult
-from secscan.policy.decision import Decision
+from secscan.model import fates, fingerprint
+from secscan.model.decision import Decision
+from secscan.model.findings import Finding, NotAnalyzed, ScannerRun, ScanResult
+from secscan.model.results import SavedResults
 from secscan.policy.judgement import combine, decide, judgement_of
-from secscan.results import SavedResults
 
 #: A root no file can be under: re-keying never reads source files (snippets were kept).
 _NO_FILES = Path("/dev/null/secscan-merge")

@@ -12,17 +12,22 @@ from enum import StrEnum
 from functools import partial
 from pathlib import Path
 
-from secscan import __version__, cached, fates, fingerprint, flaws, scanners, scopes, vcs
+from secscan import __version__, scanners
 from secscan.advisories import service as advisory_service
-from secscan.cache import ResultCache, refuse_inside
-from secscan.cache import default_dir as default_cache_dir
-from secscan.config import Config
-from secscan.discovery import discover
 from secscan.errors import ScannerError, ToolError, UsageError
-from secscan.findings import Authority, FindingKind, RunStatus, ScannerRun, ScanResult
-from secscan.redact import Redactor
+from secscan.model import fates, fingerprint
+from secscan.model.findings import Authority, FindingKind, RunStatus, ScannerRun, ScanResult
+from secscan.model.redact import Redactor
+from secscan.model.targets import census
+from secscan.scan import cache as cached
+from secscan.scan import flaws
+from secscan.scan.cache import ResultCache
 from secscan.scanners.base import ScanContext, Scanner, ScanOutcome, ScanRequest, ToolScanner
-from secscan.targets import census
+from secscan.settings.config import Config
+from secscan.util.cachedir import default_dir as default_cache_dir
+from secscan.util.cachedir import refuse_inside
+from secscan.workspace import scopes, vcs
+from secscan.workspace.discovery import discover
 
 Clock = Callable[[], datetime]
 

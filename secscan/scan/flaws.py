@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from secscan.findings import Finding, FindingKind, Rating, ScannerRun, Severity, Source
+from secscan.model.findings import Finding, FindingKind, Rating, ScannerRun, Severity, Source
 
 
 def one_per_flaw(runs: Sequence[ScannerRun]) -> tuple[ScannerRun, ...]:

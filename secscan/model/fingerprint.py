@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from secscan import _python
-from secscan.findings import Finding, FindingKind
-from secscan.redact import Redactor, mask_name
+from secscan.model.findings import Finding, FindingKind
+from secscan.model.redact import Redactor, mask_name
+from secscan.util import pysource as _python
 
 #: Snippets are for people; a finding never carries more than this much of the file.
 MAX_SNIPPET_LINES = 12

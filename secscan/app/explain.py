@@ -11,15 +11,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from secscan.config import Config
 from secscan.errors import UsageError
-from secscan.findings import Finding, FindingKind, Location, Severity
-from secscan.policy.decision import WaiverRecord
+from secscan.model.decision import WaiverRecord
+from secscan.model.findings import Finding, FindingKind, Location, Severity
+from secscan.model.results import SavedResults
 from secscan.policy.match import canonical_check_id, is_check_id, rules_for
 from secscan.policy.models import Policy
-from secscan.results import SavedResults
 from secscan.scanners import BUILTINS, default_config, registry
 from secscan.scanners.base import RuleInfo, RuleLookup
+from secscan.settings.config import Config
 
 __all__ = ["ControlNote", "Explanation", "RuleInfo", "explain", "lookup_rule"]
 

@@ -10,10 +10,11 @@ from stat import S_ISLNK, S_ISREG
 
 import pathspec
 
-from secscan import _files, vcs
-from secscan.config import Config
-from secscan.findings import Authority, Excluded, NotAnalyzed
-from secscan.targets import SHEBANG_BYTES, has_suffix, names_python
+from secscan.model.findings import Authority, Excluded, NotAnalyzed
+from secscan.model.targets import SHEBANG_BYTES, has_suffix, names_python
+from secscan.settings.config import Config
+from secscan.util import files as _files
+from secscan.workspace import vcs
 
 #: The directory names never scanned when they are what the name says: VCS data,
 #: virtualenvs, installed packages, tool caches, and our own output. A directory of one of
