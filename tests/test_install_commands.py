@@ -112,6 +112,8 @@ def _pip_install(spec: str, target: Path) -> None:
 def _installed(target: Path) -> None:
     assert (target / "secscan" / "__init__.py").is_file()
     assert (target / "secscan" / "report" / "gitlab.py").is_file()
+    # PEP 561: type checkers read secscan's own annotations when code imports it.
+    assert (target / "secscan" / "py.typed").is_file()
     assert list(target.glob("secscan-*.dist-info"))
 
 

@@ -88,6 +88,14 @@ def import_records(src: Path, db: Path) -> ImportReport:
     existing = AdvisoryStore.open(db)
     where = {aid: existing.path_of(aid) for aid in existing.ids()}
     report = ImportReport()
+    for aid, (payload, advisory) in sorted(_newest(src, report).items()):
+        _store(db, where.get(aid), payload, advisory, report)
+    report.info = AdvisoryStore.open(db).info()
+    return report
+
+
+def _newest(src: Path, report: ImportReport) -> dict[str, tuple[bytes, Advisory]]:
+    """Every valid record in src as the JSON the store holds, the newest of each id."""
     newest: dict[str, tuple[float, bytes, Advisory]] = {}
     for name, payload in _sources(src, report):
         report.candidates += 1
@@ -100,27 +108,31 @@ def import_records(src: Path, db: Path) -> ImportReport:
         known = newest.get(advisory.id)
         if known is None or stamp >= known[0]:
             newest[advisory.id] = (stamp, payload, advisory)
-    for aid, (_, payload, advisory) in sorted(newest.items()):
-        current = where.get(aid)
-        if advisory.is_withdrawn:
-            report.withdrawn += 1
-            if current is not None:
-                _remove(db / current)
-            continue
-        target = db / current if current else db / _ecosystem_dir(advisory) / f"{aid}.json"
-        if current is not None and _same(target, payload):
-            report.unchanged += 1
-            continue
-        try:
-            write_atomic(target, payload)
-        except ReportError as e:
-            raise AdvisoryError(str(e)) from e
-        if current is None:
-            report.added += 1
-        else:
-            report.updated += 1
-    report.info = AdvisoryStore.open(db).info()
-    return report
+    return {aid: (payload, advisory) for aid, (_, payload, advisory) in newest.items()}
+
+
+def _store(
+    db: Path, current: str | None, payload: bytes, advisory: Advisory, report: ImportReport
+) -> None:
+    """Write one record over its `current` file (db-relative) or as a new one; a withdrawn
+    record removes its file."""
+    if advisory.is_withdrawn:
+        report.withdrawn += 1
+        if current is not None:
+            _remove(db / current)
+        return
+    target = db / current if current else db / _ecosystem_dir(advisory) / f"{advisory.id}.json"
+    if current is not None and _same(target, payload):
+        report.unchanged += 1
+        return
+    try:
+        write_atomic(target, payload)
+    except ReportError as e:
+        raise AdvisoryError(str(e)) from e
+    if current is None:
+        report.added += 1
+    else:
+        report.updated += 1
 
 
 def _sources(src: Path, report: ImportReport) -> Iterator[tuple[str, bytes]]:

@@ -103,6 +103,7 @@ def answer_query(store: AdvisoryStore, query: Any) -> list[Advisory]:
 
 
 def _parse_query(query: Any) -> tuple[str, str, str | None]:
+    """(ecosystem, name, version or None) of a query, or BadRequest saying what is wrong."""
     if not isinstance(query, dict):
         raise BadRequest("a query must be a JSON object")
     if "commit" in query:
@@ -116,22 +117,30 @@ def _parse_query(query: Any) -> tuple[str, str, str | None]:
     if not isinstance(package, dict):
         raise BadRequest("'package' must be an object with 'name' and 'ecosystem' (or 'purl')")
     version = query.get("version")
-    if version is not None and (not isinstance(version, str) or not version.strip()):
-        raise BadRequest("'version' must be a non-empty string")
+    if version is not None:
+        version = _non_empty(version, "version")
     purl = package.get("purl")
     if purl is not None:
-        if not isinstance(purl, str):
-            raise BadRequest("'package.purl' must be a string")
-        ecosystem, name, purl_version = _parse_purl(purl)
-        if purl_version is not None and version is not None and purl_version != version:
-            raise BadRequest("the purl and 'version' name different versions")
-        return ecosystem, name, version or purl_version
-    given_name, given_ecosystem = package.get("name"), package.get("ecosystem")
-    if not isinstance(given_name, str) or not given_name.strip():
-        raise BadRequest("'package.name' must be a non-empty string")
-    if not isinstance(given_ecosystem, str) or not given_ecosystem.strip():
-        raise BadRequest("'package.ecosystem' must be a non-empty string")
-    return given_ecosystem, given_name, version
+        return _by_purl(purl, version)
+    name = _non_empty(package.get("name"), "package.name")
+    ecosystem = _non_empty(package.get("ecosystem"), "package.ecosystem")
+    return ecosystem, name, version
+
+
+def _non_empty(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise BadRequest(f"'{field}' must be a non-empty string")
+    return value
+
+
+def _by_purl(purl: Any, version: str | None) -> tuple[str, str, str | None]:
+    """A package named by its purl; a version in it must agree with the query's."""
+    if not isinstance(purl, str):
+        raise BadRequest("'package.purl' must be a string")
+    ecosystem, name, purl_version = _parse_purl(purl)
+    if purl_version is not None and version is not None and purl_version != version:
+        raise BadRequest("the purl and 'version' name different versions")
+    return ecosystem, name, version or purl_version
 
 
 def _parse_purl(purl: str) -> tuple[str, str, str | None]:

@@ -8,7 +8,7 @@ import logging
 import os
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,6 +84,33 @@ class _Entry:
         )
 
 
+def _entries(root: Path, saved: Mapping[str, _Entry]) -> tuple[list[_Entry], bool]:
+    """Every record's index entry, reusing the saved one of a file unchanged since; and
+    whether the saved index is out of date (a file changed, appeared or disappeared)."""
+    unseen = dict(saved)
+    entries: list[_Entry] = []
+    bad: list[str] = []
+    changed = False
+    for rel, size, mtime_ns in _walk(root):
+        known = unseen.pop(rel, None)
+        if known is not None and known.size == size and known.mtime_ns == mtime_ns:
+            entries.append(known)
+            continue
+        changed = True
+        try:
+            entries.append(_index_file(root, rel, size, mtime_ns))
+        except AdvisoryError as e:
+            bad.append(f"{rel}: {e}")
+    if bad:
+        shown = "\n  ".join(bad[:10])
+        more = f"\n  ... and {len(bad) - 10} more" if len(bad) > 10 else ""
+        raise AdvisoryError(
+            f"advisory database {root} holds {len(bad)} unreadable record(s); "
+            f"secscan will not scan against an incomplete database:\n  {shown}{more}"
+        )
+    return entries, changed or bool(unseen)
+
+
 class AdvisoryStore:
     """Open once per scan (or per server); queries read only the records about one package."""
 
@@ -130,28 +157,7 @@ class AdvisoryStore:
         root = root.resolve()
         index = _Index(index_dir or default_dir(), root) if use_index else None
         saved = index.load() if index is not None else {}
-        entries: list[_Entry] = []
-        bad: list[str] = []
-        changed = False
-        for rel, size, mtime_ns in _walk(root):
-            known = saved.pop(rel, None)
-            if known is not None and known.size == size and known.mtime_ns == mtime_ns:
-                entries.append(known)
-                continue
-            changed = True
-            try:
-                entries.append(_index_file(root, rel, size, mtime_ns))
-            except AdvisoryError as e:
-                bad.append(f"{rel}: {e}")
-        if bad:
-            shown = "\n  ".join(bad[:10])
-            more = f"\n  ... and {len(bad) - 10} more" if len(bad) > 10 else ""
-            raise AdvisoryError(
-                f"advisory database {root} holds {len(bad)} unreadable record(s); "
-                f"secscan will not scan against an incomplete database:\n  {shown}{more}"
-            )
-        if saved:  # files that disappeared
-            changed = True
+        entries, changed = _entries(root, saved)
         if changed and write_index and index is not None:
             index.save(entries)
         return cls(root, entries)

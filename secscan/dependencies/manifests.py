@@ -366,7 +366,7 @@ def _parse_pyproject(root: Path, rel: str, max_bytes: int, out: Manifests) -> No
         out.problems.append(Problem(rel, _toml_line(e), f"TOML syntax error: {e}"))
         return
     project = data.get("project")
-    strings: list[tuple[str, str]] = []  # (where, requirement)
+    strings: list[tuple[str, object]] = []  # (where, requirement: any TOML value)
     if isinstance(project, dict):
         deps = project.get("dependencies", [])
         if isinstance(deps, list):

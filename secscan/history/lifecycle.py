@@ -93,6 +93,8 @@ class Lifecycle:
 
 @dataclass
 class _Track:
+    """One fingerprint's lifecycle while the runs are walked."""
+
     latest: Seen
     first_seen: datetime
     first_run: int
@@ -102,6 +104,72 @@ class _Track:
     episodes: list[Episode]
     events: list[Event] = field(default_factory=list)
     waiver: WaiverInForce | None = None
+
+    @classmethod
+    def new(cls, run: Run, run_id: int, seen: Seen) -> _Track:
+        track = cls(
+            latest=seen,
+            first_seen=run.at,
+            first_run=run_id,
+            last_seen=run.at,
+            last_run=run_id,
+            state=State.OPEN,
+            episodes=[Episode(run.at, run_id, seen.severity)],
+        )
+        track.events.append(Event(EventKind.NEW, run_id, run.at, run.commit))
+        return track
+
+    def seen_in(self, run: Run, run_id: int, seen: Seen, waiver: WaiverInForce | None) -> None:
+        """The run reported the finding: open (again, if it was fixed), waived or not."""
+        if self.state is State.FIXED:
+            self.episodes.append(Episode(run.at, run_id, seen.severity))
+            self.events.append(Event(EventKind.REOPENED, run_id, run.at, run.commit))
+        if waiver is not None and self.waiver is None:
+            self.events.append(
+                Event(EventKind.WAIVED, run_id, run.at, run.commit, _waiver_text(waiver))
+            )
+        elif waiver is None and self.waiver is not None:
+            self.events.append(Event(EventKind.UNWAIVED, run_id, run.at, run.commit))
+        self.waiver = waiver
+        self.latest, self.last_seen, self.last_run = seen, run.at, run_id
+        if waiver is not None:
+            self.state = State.WAIVED
+        else:
+            self.state = State.REOPENED if len(self.episodes) > 1 else State.OPEN
+
+    def absent_from(self, run: Run, run_id: int, ok: Mapping[str, frozenset[str]]) -> bool:
+        """The run did not report the finding: fixed (True) when the scanner that found it
+        assessed its file, else "not scanned" (said once for each reason in a row)."""
+        seen = self.latest
+        if seen.path in ok.get(seen.scanner, ()):
+            self.state = State.FIXED
+            self.waiver = None
+            self.episodes[-1] = replace(self.episodes[-1], fixed_at=run.at, fixed_run=run_id)
+            self.events.append(Event(EventKind.FIXED, run_id, run.at, run.commit))
+            return True
+        why = _why_not(run, seen)
+        last = self.events[-1]
+        if last.kind is not EventKind.NOT_SCANNED or last.detail != why:
+            self.events.append(Event(EventKind.NOT_SCANNED, run_id, run.at, run.commit, why))
+        return False
+
+    def lifecycle(self, fingerprint: str, now: datetime | None) -> Lifecycle:
+        state, waiver = self.state, self.waiver
+        if state is State.WAIVED and waiver is not None and now is not None:
+            if waiver.expires < now.date():
+                state = State.OPEN  # the waiver ran out after the last run
+        return Lifecycle(
+            fingerprint=fingerprint,
+            latest=self.latest,
+            state=state,
+            first_seen=self.first_seen,
+            last_seen=self.last_seen,
+            first_run=self.first_run,
+            last_run=self.last_run,
+            episodes=tuple(self.episodes),
+            events=tuple(self.events),
+            waiver=waiver if state is State.WAIVED else None,
+        )
 
 
 def assessed(run: Run) -> Mapping[str, frozenset[str]]:
@@ -118,73 +186,16 @@ def lifecycles(runs: Sequence[Run], now: datetime | None = None) -> dict[str, Li
         run_id = run.id if run.id is not None else index
         present = {s.fingerprint: s for s in run.findings}
         for fp, seen in present.items():
-            waiver = _active(run, seen)
             track = tracks.get(fp)
             if track is None:
-                track = tracks[fp] = _Track(
-                    latest=seen,
-                    first_seen=run.at,
-                    first_run=run_id,
-                    last_seen=run.at,
-                    last_run=run_id,
-                    state=State.OPEN,
-                    episodes=[Episode(run.at, run_id, seen.severity)],
-                )
-                track.events.append(Event(EventKind.NEW, run_id, run.at, run.commit))
-            elif track.state is State.FIXED:
-                track.state = State.REOPENED
-                track.episodes.append(Episode(run.at, run_id, seen.severity))
-                track.events.append(Event(EventKind.REOPENED, run_id, run.at, run.commit))
+                track = tracks[fp] = _Track.new(run, run_id, seen)
+            track.seen_in(run, run_id, seen, _active(run, seen))
             live[fp] = track
-            if waiver is not None and track.waiver is None:
-                track.events.append(
-                    Event(EventKind.WAIVED, run_id, run.at, run.commit, _waiver_text(waiver))
-                )
-            elif waiver is None and track.waiver is not None:
-                track.events.append(Event(EventKind.UNWAIVED, run_id, run.at, run.commit))
-            track.waiver = waiver
-            track.latest, track.last_seen, track.last_run = seen, run.at, run_id
-            if waiver is not None:
-                track.state = State.WAIVED
-            else:
-                track.state = State.REOPENED if len(track.episodes) > 1 else State.OPEN
         ok = assessed(run)
         for fp, track in list(live.items()):
-            if fp in present:
-                continue
-            seen = track.latest
-            if seen.path in ok.get(seen.scanner, ()):
+            if fp not in present and track.absent_from(run, run_id, ok):
                 del live[fp]
-                track.state = State.FIXED
-                track.waiver = None
-                track.episodes[-1] = replace(track.episodes[-1], fixed_at=run.at, fixed_run=run_id)
-                track.events.append(Event(EventKind.FIXED, run_id, run.at, run.commit))
-            else:
-                why = _why_not(run, seen)
-                last = track.events[-1]
-                if last.kind is not EventKind.NOT_SCANNED or last.detail != why:
-                    track.events.append(
-                        Event(EventKind.NOT_SCANNED, run_id, run.at, run.commit, why)
-                    )
-    out = {}
-    for fp, tr in tracks.items():
-        state, waiver = tr.state, tr.waiver
-        if state is State.WAIVED and waiver is not None and now is not None:
-            if waiver.expires < now.date():
-                state = State.OPEN  # the waiver ran out after the last run
-        out[fp] = Lifecycle(
-            fingerprint=fp,
-            latest=tr.latest,
-            state=state,
-            first_seen=tr.first_seen,
-            last_seen=tr.last_seen,
-            first_run=tr.first_run,
-            last_run=tr.last_run,
-            episodes=tuple(tr.episodes),
-            events=tuple(tr.events),
-            waiver=waiver if state is State.WAIVED else None,
-        )
-    return out
+    return {fp: track.lifecycle(fp, now) for fp, track in tracks.items()}
 
 
 def _active(run: Run, seen: Seen) -> WaiverInForce | None:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from secscan.model.findings import RunStatus, Severity
+from secscan.model.decision import Decision
+from secscan.model.findings import Finding, RunStatus, ScannerRun, Severity
 from secscan.model.results import SavedResults
 
 #: Days to remediate an open finding, per severity, when the run's profile says nothing.
@@ -117,48 +118,8 @@ def from_saved(
 ) -> Run:
     """The history record of a judged scan (pure: the caller found repository and branch)."""
     result, decision = saved.result, saved.decision
-    scanners = []
-    for r in result.runs:
-        unread = {n.path for n in r.not_analyzed}
-        scanners.append(
-            ScannerRecord(
-                scanner=r.scanner,
-                kind=r.kind.value,
-                status=r.status,
-                tool_version=r.tool_version,
-                error=r.error,
-                paths=tuple(sorted(p for p in set(r.paths) if p not in unread)),
-            )
-        )
-    waivers: list[WaiverInForce] = []
-    waiver_of: dict[str, str] = {}
-    if decision is not None:
-        for w in decision.waivers:
-            waivers.append(WaiverInForce(w.id, w.owner, w.expires, w.expired, w.reason))
-            if not w.expired:
-                for fp in w.fingerprints:
-                    waiver_of.setdefault(fp, w.id)
-    seen = {}
-    for f in result.findings:
-        seen[f.fingerprint] = Seen(
-            fingerprint=f.fingerprint,
-            scanner=f.scanner,
-            rule_id=f.rule_id,
-            kind=f.kind.value,
-            title=f.title,
-            severity=f.severity,
-            path=f.location.path,
-            start_line=f.location.start_line,
-            end_line=f.location.end_line,
-            controls=tuple(sorted(set(f.controls))),
-            scope=None,
-            waiver=waiver_of.get(f.fingerprint),
-        )
-    controls: tuple[tuple[str, str], ...] = ()
-    if decision is not None:
-        controls = tuple(
-            sorted({(f"{c.framework}:{c.control_id}", c.state.value) for c in decision.controls})
-        )
+    waivers, waiver_of = _waivers(decision)
+    seen = {f.fingerprint: _seen(f, waiver_of.get(f.fingerprint)) for f in result.findings}
     return Run(
         repository=repository,
         at=at or result.started_at,
@@ -172,8 +133,57 @@ def from_saved(
         deadlines=None
         if deadlines is None
         else tuple((s, d) for s, d in deadlines.items() if d is not None),
-        scanners=tuple(scanners),
+        scanners=tuple(_scanner_record(r) for r in result.runs),
         findings=tuple(seen[fp] for fp in sorted(seen)),
         waivers=tuple(sorted(waivers, key=lambda w: w.key)),
-        controls=controls,
+        controls=_controls(decision),
+    )
+
+
+def _scanner_record(r: ScannerRun) -> ScannerRecord:
+    unread = {n.path for n in r.not_analyzed}
+    return ScannerRecord(
+        scanner=r.scanner,
+        kind=r.kind.value,
+        status=r.status,
+        tool_version=r.tool_version,
+        error=r.error,
+        paths=tuple(sorted(p for p in set(r.paths) if p not in unread)),
+    )
+
+
+def _waivers(decision: Decision | None) -> tuple[list[WaiverInForce], dict[str, str]]:
+    """The decision's waivers, and the active one of each fingerprint they accept."""
+    waivers: list[WaiverInForce] = []
+    waiver_of: dict[str, str] = {}
+    for w in decision.waivers if decision else ():
+        waivers.append(WaiverInForce(w.id, w.owner, w.expires, w.expired, w.reason))
+        if not w.expired:
+            for fp in w.fingerprints:
+                waiver_of.setdefault(fp, w.id)
+    return waivers, waiver_of
+
+
+def _seen(f: Finding, waiver: str | None) -> Seen:
+    return Seen(
+        fingerprint=f.fingerprint,
+        scanner=f.scanner,
+        rule_id=f.rule_id,
+        kind=f.kind.value,
+        title=f.title,
+        severity=f.severity,
+        path=f.location.path,
+        start_line=f.location.start_line,
+        end_line=f.location.end_line,
+        controls=tuple(sorted(set(f.controls))),
+        scope=None,
+        waiver=waiver,
+    )
+
+
+def _controls(decision: Decision | None) -> tuple[tuple[str, str], ...]:
+    if decision is None:
+        return ()
+    return tuple(
+        sorted({(f"{c.framework}:{c.control_id}", c.state.value) for c in decision.controls})
     )

@@ -114,76 +114,104 @@ def compute(runs: Sequence[Run], now: datetime) -> Trends:
         raise ValueError("trends need at least one run")
     lives = lifecycles(runs, now)
     ids = [run.id if run.id is not None else i for i, run in enumerate(runs)]
-    index = {run_id: i for i, run_id in enumerate(ids)}
-    events: list[Counter[EventKind]] = [Counter() for _ in runs]
-    opened: list[Counter[Severity]] = [Counter() for _ in runs]
-    waived = [0] * len(runs)
+    changes = _Changes.of(len(runs))
     # One sweep: each finding adds its changes to the run where they happened; the running
     # sums are then the open and waived counts after every run.
+    index = {run_id: i for i, run_id in enumerate(ids)}
     for life in lives.values():
-        episodes = iter(life.episodes)
-        sev: Severity | None = None
-        is_waived = False
-        for ev in life.events:
-            i = index[ev.run_id]
-            events[i][ev.kind] += 1
-            if ev.kind in (EventKind.NEW, EventKind.REOPENED):
-                sev, is_waived = next(episodes).severity, False
-                opened[i][sev] += 1
-            elif sev is None:
-                continue
-            elif ev.kind is EventKind.WAIVED and not is_waived:
-                opened[i][sev] -= 1
-                waived[i] += 1
-                is_waived = True
-            elif ev.kind is EventKind.UNWAIVED and is_waived:
-                opened[i][sev] += 1
-                waived[i] -= 1
-                is_waived = False
-            elif ev.kind is EventKind.FIXED:
-                if is_waived:
-                    waived[i] -= 1
-                else:
-                    opened[i][sev] -= 1
-                sev, is_waived = None, False
-    points = []
-    running: Counter[Severity] = Counter()
-    waived_now = 0
-    for i, run in enumerate(runs):
-        running.update(opened[i])
-        waived_now += waived[i]
-        counts = events[i]
-        states = Counter(state for _, state in run.controls)
-        points.append(
-            RunPoint(
-                run_id=ids[i],
-                at=run.at,
-                commit=run.commit,
-                new=counts[EventKind.NEW] + counts[EventKind.REOPENED],
-                fixed=counts[EventKind.FIXED],
-                reopened=counts[EventKind.REOPENED],
-                open=tuple((s, running[s]) for s in SEVERITIES),
-                waived=waived_now,
-                complete=run.state is RunState.COMPLETE,
-                controls=tuple(sorted(states.items())),
-            )
-        )
-    months: dict[str, list[int]] = {}
-    for p in points:
-        m = months.setdefault(p.at.strftime("%Y-%m"), [0, 0])
-        m[0] += p.new
-        m[1] += p.fixed
+        changes.add(life, index)
+    points = changes.points(runs, ids)
     deadlines = _deadlines(runs)
     return Trends(
         repository=runs[-1].repository,
         branch=runs[-1].branch,
         now=now,
-        runs=tuple(points),
-        months=tuple(MonthPoint(k, v[0], v[1]) for k, v in sorted(months.items())),
+        runs=points,
+        months=_months(points),
         remediation=_remediation(lives.values()),
         open_findings=_open(lives.values(), now, deadlines),
         deadlines=tuple(sorted(deadlines.items(), key=lambda kv: -kv[0].rank)),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Changes:
+    """Per run (by position): its events by kind, and how its findings changed the open
+    count per severity and the waived count."""
+
+    events: list[Counter[EventKind]]
+    opened: list[Counter[Severity]]
+    waived: list[int]
+
+    @classmethod
+    def of(cls, runs: int) -> _Changes:
+        return cls([Counter() for _ in range(runs)], [Counter() for _ in range(runs)], [0] * runs)
+
+    def add(self, life: Lifecycle, index: Mapping[int, int]) -> None:
+        """One finding's events, each at the run (position from `index`) where it happened."""
+        episodes = iter(life.episodes)
+        sev: Severity | None = None
+        is_waived = False
+        for ev in life.events:
+            i = index[ev.run_id]
+            self.events[i][ev.kind] += 1
+            if ev.kind in (EventKind.NEW, EventKind.REOPENED):
+                sev, is_waived = next(episodes).severity, False
+                self.opened[i][sev] += 1
+            elif sev is None:
+                continue
+            elif ev.kind is EventKind.WAIVED and not is_waived:
+                self._waive(i, sev, 1)
+                is_waived = True
+            elif ev.kind is EventKind.UNWAIVED and is_waived:
+                self._waive(i, sev, -1)
+                is_waived = False
+            elif ev.kind is EventKind.FIXED:
+                if is_waived:
+                    self.waived[i] -= 1
+                else:
+                    self.opened[i][sev] -= 1
+                sev, is_waived = None, False
+
+    def _waive(self, i: int, sev: Severity, n: int) -> None:
+        """`n` open findings of `sev` waived at run `i` (unwaived when negative)."""
+        self.opened[i][sev] -= n
+        self.waived[i] += n
+
+    def points(self, runs: Sequence[Run], ids: Sequence[int]) -> tuple[RunPoint, ...]:
+        """Each run's point, with the open and waived counts as they stood after it."""
+        points = []
+        running: Counter[Severity] = Counter()
+        waived_now = 0
+        for i, run in enumerate(runs):
+            running.update(self.opened[i])
+            waived_now += self.waived[i]
+            counts = self.events[i]
+            states = Counter(state for _, state in run.controls)
+            points.append(
+                RunPoint(
+                    run_id=ids[i],
+                    at=run.at,
+                    commit=run.commit,
+                    new=counts[EventKind.NEW] + counts[EventKind.REOPENED],
+                    fixed=counts[EventKind.FIXED],
+                    reopened=counts[EventKind.REOPENED],
+                    open=tuple((s, running[s]) for s in SEVERITIES),
+                    waived=waived_now,
+                    complete=run.state is RunState.COMPLETE,
+                    controls=tuple(sorted(states.items())),
+                )
+            )
+        return tuple(points)
+
+
+def _months(points: Iterable[RunPoint]) -> tuple[MonthPoint, ...]:
+    months: dict[str, list[int]] = {}
+    for p in points:
+        m = months.setdefault(p.at.strftime("%Y-%m"), [0, 0])
+        m[0] += p.new
+        m[1] += p.fixed
+    return tuple(MonthPoint(k, v[0], v[1]) for k, v in sorted(months.items()))
 
 
 def _deadlines(runs: Sequence[Run]) -> Mapping[Severity, int]:

@@ -19,7 +19,15 @@ from secscan.model.decision import (
     Reason,
 )
 from secscan.model.fates import gaps_by_type
-from secscan.model.findings import Finding, FindingKind, RunStatus, ScannerRun, ScanResult, Severity
+from secscan.model.findings import (
+    Finding,
+    FindingKind,
+    NotAnalyzed,
+    RunStatus,
+    ScannerRun,
+    ScanResult,
+    Severity,
+)
 from secscan.policy.controls import ControlInfo
 from secscan.policy.match import can_evidence, evidencing_run
 from secscan.policy.models import Framework, MaxFindings, Policy, Profile, Threshold, qualify
@@ -273,37 +281,45 @@ def not_analyzed(ctx: Context) -> Verdict:
     ]
     if not skipped:
         return Verdict()
-    reasons: list[Reason] = []
-    warnings: list[str] = []
+    gate = ctx.profile.gate
     changed = set(result.changed or ())
     mine = [n for n in skipped if n.path in changed]
-    action = ctx.profile.gate.changed_not_analyzed
-    if mine and action != "ignore":
-        why: dict[str, list[str]] = {}
-        for n in mine:
-            why.setdefault(n.path, []).append(n.reason)
-        shown = "; ".join(f"{p!r}: {', '.join(r)}" for p, r in sorted(why.items())[:5])
-        more = f" and {len(why) - 5} more" if len(why) > 5 else ""
-        text = (
-            f"{len(why)} file(s) the change under review adds or changes could not be "
-            f"analyzed: {shown}{more}"
-        )
-        if action == "fail":
-            reasons.append(Reason("changed-not-analyzed", text))
-        else:
-            warnings.append(text)
-        if action == "fail":
+    verdict = Verdict()
+    if mine:
+        verdict = _on(gate.changed_not_analyzed, "changed-not-analyzed", _changed_text(mine))
+        if gate.changed_not_analyzed == "fail":
+            # Those failed the gate as changed files: not counted again below.
             skipped = [n for n in skipped if n.path not in changed]
-    action = ctx.profile.gate.not_analyzed
-    if skipped and action != "ignore":
-        paths = sorted({n.path for n in skipped})
-        shown = ", ".join(repr(p) for p in paths[:5]) + (" and more" if len(paths) > 5 else "")
-        text = f"{len(paths)} file(s) in scope were not analyzed by every tool: {shown}"
-        if action == "fail":
-            reasons.append(Reason("not-analyzed", text))
-        else:
-            warnings.append(text)
-    return Verdict(tuple(reasons), tuple(warnings))
+    if skipped:
+        verdict += _on(gate.not_analyzed, "not-analyzed", _skipped_text(skipped))
+    return verdict
+
+
+def _on(action: str, rule: str, text: str) -> Verdict:
+    """What a gate setting (`fail`, `warn` or `ignore`) makes of one problem."""
+    if action == "ignore":
+        return Verdict()
+    if action == "fail":
+        return Verdict((Reason(rule, text),))
+    return Verdict(warnings=(text,))
+
+
+def _changed_text(mine: Sequence[NotAnalyzed]) -> str:
+    why: dict[str, list[str]] = {}
+    for n in mine:
+        why.setdefault(n.path, []).append(n.reason)
+    shown = "; ".join(f"{p!r}: {', '.join(r)}" for p, r in sorted(why.items())[:5])
+    more = f" and {len(why) - 5} more" if len(why) > 5 else ""
+    return (
+        f"{len(why)} file(s) the change under review adds or changes could not be "
+        f"analyzed: {shown}{more}"
+    )
+
+
+def _skipped_text(skipped: Sequence[NotAnalyzed]) -> str:
+    paths = sorted({n.path for n in skipped})
+    shown = ", ".join(repr(p) for p in paths[:5]) + (" and more" if len(paths) > 5 else "")
+    return f"{len(paths)} file(s) in scope were not analyzed by every tool: {shown}"
 
 
 def coverage_gaps(ctx: Context) -> Verdict:

@@ -227,19 +227,24 @@ class GateRecord:
         budgets = _combine_budgets([b for p in parts for b in p.budgets])
         counted = {b.rule for b in budgets}
         kept = _distinct(r for p in parts for r in p.reasons if r.rule not in counted)
-        over = []
-        for b in budgets:
-            of_parts = [r for p in parts for r in p.reasons if r.rule == b.rule]
-            reason = b.reason(_distinct(c for r in of_parts for c in r.controls))
-            if reason is not None:
-                over.append(reason)
         return GateRecord(
-            kept + tuple(over) + tuple(reasons),
+            kept + _over_budget(parts, budgets) + tuple(reasons),
             _distinct(w for p in parts for w in p.warnings) + tuple(warnings),
             _distinct(s for p in parts for s in p.tolerated),
             any(p.failed for p in parts),
             budgets,
         )
+
+
+def _over_budget(parts: Sequence[GateRecord], budgets: Sequence[Budget]) -> tuple[Reason, ...]:
+    """The combined budgets that are exceeded, each naming the controls its parts named."""
+    over = []
+    for b in budgets:
+        of_parts = [r for p in parts for r in p.reasons if r.rule == b.rule]
+        reason = b.reason(_distinct(c for r in of_parts for c in r.controls))
+        if reason is not None:
+            over.append(reason)
+    return tuple(over)
 
 
 def _combine_budgets(budgets: Sequence[Budget]) -> tuple[Budget, ...]:

@@ -246,43 +246,15 @@ def render_json(cv: ComplianceView) -> str:
 
 
 def to_dict(cv: ComplianceView) -> dict[str, Any]:
-    m, fw = cv.model, cv.framework
-    result, decision = m.saved.result, m.decision
-    rec = fw.record
+    m = cv.model
     return {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
         "generated_at": _iso(m.generated_at),
-        "framework": {
-            "id": fw.id,
-            "title": fw.title,
-            "version": rec.version if rec else None,
-            "source": rec.source if rec else None,
-            "url": rec.url if rec else None,
-            "excluded": rec.excluded if rec else "",
-        },
+        "framework": _framework_dict(cv.framework),
         "evidence_note": EVIDENCE_NOTE,
-        "scope": {
-            "root": result.root,
-            "git_commit": result.git_commit,
-            "started_at": _iso(result.started_at),
-            "finished_at": _iso(result.finished_at) if result.finished_at else None,
-            "secscan_version": result.secscan_version,
-            "config": result.config_path,
-            "excluded": [{"path": e.path, "reason": e.reason} for e in m.excluded],
-        },
-        "decision": None
-        if decision is None
-        else {
-            "verdict": m.verdict.value,
-            "outcome": decision.outcome.value,
-            "profile": decision.profile,
-            "evaluated_at": _iso(decision.evaluated_at),
-            "baseline": decision.baseline,
-            "policy_sources": list(decision.policy_sources),
-            "reasons": [{"rule": r.rule, "message": r.message} for r in decision.reasons],
-            "warnings": list(decision.warnings),
-        },
+        "scope": _scope_dict(m),
+        "decision": _decision_dict(m),
         "summary": {s.value: n for s, n in cv.counts},
         "scanners": [_run_dict(rv, m) for rv in m.runs],
         "controls": [_control_dict(row, _of(m).entries) for row in cv.rows],
@@ -295,21 +267,7 @@ def to_dict(cv: ComplianceView) -> dict[str, Any]:
             }
             for r in cv.rules
         ],
-        "waivers": [
-            {
-                "id": u.waiver.id,
-                "state": "expired" if u.waiver.expired else "active",
-                "owner": u.waiver.owner,
-                "expires": u.waiver.expires.isoformat(),
-                "reason": u.waiver.reason,
-                "rule": u.waiver.rule,
-                "path": u.waiver.path,
-                "origin": u.waiver.origin,
-                "findings": len(u.waiver.fingerprints),
-                "controls": list(u.controls),
-            }
-            for u in cv.waivers
-        ],
+        "waivers": [_waiver_dict(u) for u in cv.waivers],
         "not_assessed": {
             "controls": [c.result.control_id for c in cv.not_assessed],
             "failed_scanners": [
@@ -321,6 +279,63 @@ def to_dict(cv: ComplianceView) -> dict[str, Any]:
                 for n in m.not_analyzed
             ],
         },
+    }
+
+
+def _framework_dict(fw: FrameworkView) -> dict[str, Any]:
+    rec = fw.record
+    return {
+        "id": fw.id,
+        "title": fw.title,
+        "version": rec.version if rec else None,
+        "source": rec.source if rec else None,
+        "url": rec.url if rec else None,
+        "excluded": rec.excluded if rec else "",
+    }
+
+
+def _scope_dict(m: ReportModel) -> dict[str, Any]:
+    result = m.saved.result
+    return {
+        "root": result.root,
+        "git_commit": result.git_commit,
+        "started_at": _iso(result.started_at),
+        "finished_at": _iso(result.finished_at) if result.finished_at else None,
+        "secscan_version": result.secscan_version,
+        "config": result.config_path,
+        "excluded": [{"path": e.path, "reason": e.reason} for e in m.excluded],
+    }
+
+
+def _decision_dict(m: ReportModel) -> dict[str, Any] | None:
+    decision = m.decision
+    if decision is None:
+        return None
+    return {
+        "verdict": m.verdict.value,
+        "outcome": decision.outcome.value,
+        "profile": decision.profile,
+        "evaluated_at": _iso(decision.evaluated_at),
+        "baseline": decision.baseline,
+        "policy_sources": list(decision.policy_sources),
+        "reasons": [{"rule": r.rule, "message": r.message} for r in decision.reasons],
+        "warnings": list(decision.warnings),
+    }
+
+
+def _waiver_dict(u: WaiverUse) -> dict[str, Any]:
+    w = u.waiver
+    return {
+        "id": w.id,
+        "state": "expired" if w.expired else "active",
+        "owner": w.owner,
+        "expires": w.expires.isoformat(),
+        "reason": w.reason,
+        "rule": w.rule,
+        "path": w.path,
+        "origin": w.origin,
+        "findings": len(w.fingerprints),
+        "controls": list(u.controls),
     }
 
 
@@ -426,19 +441,42 @@ def _iso(when: datetime) -> str:
 
 
 def render_markdown(cv: ComplianceView) -> str:
+    out = [
+        *_header_markdown(cv),
+        *_summary_markdown(cv),
+        *_scope_markdown(cv.model),
+        *_excluded_markdown(cv.model.excluded),
+        *_scanners_markdown(cv.model),
+        "## Controls",
+        "",
+    ]
+    for row in cv.rows:
+        out += _control_markdown(row, cv)
+    out += [*_waivers_markdown(cv), *_not_assessed_markdown(cv)]
+    return "\n".join(out)
+
+
+def _header_markdown(cv: ComplianceView) -> list[str]:
     m, fw = cv.model, cv.framework
-    result, decision = m.saved.result, m.decision
     rec = fw.record
-    out = [f"# Compliance evidence: {esc(fw.title)}", ""]
     bits = [f"Framework {code(fw.id)}"]
     if rec is not None and rec.version:
         bits.append(f"version {esc(rec.version)}")
-    bits.append(f"commit {code((result.git_commit or 'not a git checkout')[:12])}")
+    bits.append(f"commit {code((m.saved.result.git_commit or 'not a git checkout')[:12])}")
     bits.append(f"gate {esc(m.verdict_label)}")
-    out += [" · ".join(bits), ""]
-    out += [" · ".join(f"{n} {s.value.replace('_', ' ')}" for s, n in cv.counts), ""]
+    return [
+        f"# Compliance evidence: {esc(fw.title)}",
+        "",
+        " · ".join(bits),
+        "",
+        " · ".join(f"{n} {s.value.replace('_', ' ')}" for s, n in cv.counts),
+        "",
+    ]
 
-    out += [
+
+def _summary_markdown(cv: ComplianceView) -> list[str]:
+    """The controls table, the evidence note and where the framework's text comes from."""
+    out = [
         "| Control | State | Open | Below threshold | Waived | Evidence | Why |",
         "| --- | --- | ---: | ---: | ---: | --- | --- |",
     ]
@@ -450,12 +488,17 @@ def render_markdown(cv: ComplianceView) -> str:
             f"| {cell(row.evidence, 120)} | {cell(res.note, 200)} |"
         )
     out += ["", f"> {esc(EVIDENCE_NOTE)}", ""]
+    rec = cv.framework.record
     if rec is not None and rec.source:
         out += [f"Source of the control ids and titles: {esc(rec.source)}", ""]
     if rec is not None and rec.excluded:
         out += [f"Not covered: {esc(rec.excluded)}", ""]
+    return out
 
-    out += ["## Scope", "", "| | |", "| --- | --- |"]
+
+def _scope_markdown(m: ReportModel) -> list[str]:
+    result, decision = m.saved.result, m.decision
+    out = ["## Scope", "", "| | |", "| --- | --- |"]
     out += [
         f"| Scanned | {code(result.root)} |",
         f"| Commit | {code(result.git_commit or 'not a git checkout')} |",
@@ -470,10 +513,11 @@ def render_markdown(cv: ComplianceView) -> str:
             f"{esc(_jinja.when(decision.evaluated_at))}) |",
             f"| Baseline | {code(decision.baseline) if decision.baseline else 'none'} |",
         ]
-    out += [f"| Document generated | {esc(_jinja.when(m.generated_at))} |", ""]
-    out += _excluded_markdown(m.excluded)
+    return [*out, f"| Document generated | {esc(_jinja.when(m.generated_at))} |", ""]
 
-    out += [
+
+def _scanners_markdown(m: ReportModel) -> list[str]:
+    out = [
         "## Evidence: scanners",
         "",
         "| Scanner | Tool version | Status | Targets | Findings | Waived | Rule sets | "
@@ -482,43 +526,54 @@ def render_markdown(cv: ComplianceView) -> str:
     ]
     for rv in m.runs:
         r = rv.run
-        status = r.status.value + (" (tolerated)" if rv.tolerated else "")
-        if r.status is RunStatus.ERROR and r.error:
-            status += f": {cell(r.error, 120)}"
-        src = next((s for name, s in m.advisory_sources if name == r.scanner), None)
-        adv = "-"
-        if src is not None:
-            newest = cell(src.newest_modified or "?")
-            adv = f"{cell(src.kind)} {code(src.location, 80)}, newest {newest}"
         out.append(
-            f"| {cell(r.scanner)} | {cell(r.tool_version or '-')} | {status} "
+            f"| {cell(r.scanner)} | {cell(r.tool_version or '-')} | {_run_status(rv)} "
             f"| {cell(_targets(r.targets, r.target_kinds))} "
-            f"| {rv.shown} | {rv.waived} | {cell(', '.join(r.rulesets) or '-')} | {adv} |"
+            f"| {rv.shown} | {rv.waived} | {cell(', '.join(r.rulesets) or '-')} "
+            f"| {_advisory_markdown(m, r.scanner)} |"
         )
-    out.append("")
+    return [*out, ""]
 
-    out += ["## Controls", ""]
-    for row in cv.rows:
-        out += _control_markdown(row, cv)
 
-    out += ["## Waivers", ""]
-    if cv.waivers:
-        out += [
-            "| Waiver | State | Owner | Expires | Findings | Controls | Reason |",
-            "| --- | --- | --- | --- | ---: | --- | --- |",
-        ]
-        for u in cv.waivers:
-            w = u.waiver
-            out.append(
-                f"| {cell(w.id)} | {'expired' if w.expired else 'active'} | {cell(w.owner)} "
-                f"| {w.expires.isoformat()} | {len(w.fingerprints)} "
-                f"| {cell(', '.join(u.controls) or '-')} | {cell(w.reason, 400)} |"
-            )
-    else:
-        out.append("No waiver was in force.")
-    out.append("")
+def _run_status(rv: RunView) -> str:
+    r = rv.run
+    status = r.status.value + (" (tolerated)" if rv.tolerated else "")
+    if r.status is RunStatus.ERROR and r.error:
+        status += f": {cell(r.error, 120)}"
+    return status
 
-    out += ["## Not assessed", ""]
+
+def _advisory_markdown(m: ReportModel, scanner: str) -> str:
+    """The advisory data a scanner matched against, or "-"."""
+    src = next((s for name, s in m.advisory_sources if name == scanner), None)
+    if src is None:
+        return "-"
+    newest = cell(src.newest_modified or "?")
+    return f"{cell(src.kind)} {code(src.location, 80)}, newest {newest}"
+
+
+def _waivers_markdown(cv: ComplianceView) -> list[str]:
+    if not cv.waivers:
+        return ["## Waivers", "", "No waiver was in force.", ""]
+    out = [
+        "## Waivers",
+        "",
+        "| Waiver | State | Owner | Expires | Findings | Controls | Reason |",
+        "| --- | --- | --- | --- | ---: | --- | --- |",
+    ]
+    for u in cv.waivers:
+        w = u.waiver
+        out.append(
+            f"| {cell(w.id)} | {'expired' if w.expired else 'active'} | {cell(w.owner)} "
+            f"| {w.expires.isoformat()} | {len(w.fingerprints)} "
+            f"| {cell(', '.join(u.controls) or '-')} | {cell(w.reason, 400)} |"
+        )
+    return [*out, ""]
+
+
+def _not_assessed_markdown(cv: ComplianceView) -> list[str]:
+    m = cv.model
+    out = ["## Not assessed", ""]
     if cv.not_assessed:
         for c in cv.not_assessed:
             why = cell(c.result.note, 400)
@@ -535,8 +590,7 @@ def render_markdown(cv: ComplianceView) -> str:
         ]
         if len(m.not_analyzed) > MAX_FILES:
             out.append(f"  - … and {len(m.not_analyzed) - MAX_FILES} more (see the JSON)")
-    out.append("")
-    return "\n".join(out)
+    return [*out, ""]
 
 
 def _targets(count: int, kinds: Sequence[tuple[str, int]] | None) -> str:

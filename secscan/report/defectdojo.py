@@ -7,12 +7,21 @@ it rejects a whole file that carries any other per-finding key.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from secscan.model.findings import Finding, FindingKind, RunStatus, Severity
+from secscan.model.decision import WaiverRecord
+from secscan.model.findings import Finding, FindingKind, Package, RunStatus, Severity
 from secscan.model.results import SavedResults
-from secscan.report.model import FindingView, ReportModel, RepositoryBase, build, repository_base
+from secscan.report.model import (
+    FindingView,
+    ReportModel,
+    RepositoryBase,
+    RunView,
+    build,
+    repository_base,
+)
 from secscan.util import jsonio as _json
 from secscan.util.text import json_visible
 
@@ -67,11 +76,26 @@ def _report(model: ReportModel, scanner: str | None) -> dict[str, Any]:
     runs = [r for r in model.runs if scanner is None or r.run.scanner == scanner]
     views = [fv for fv in model.findings if scanner is None or fv.finding.scanner == scanner]
     versions = sorted({r.run.tool_version for r in runs if r.run.tool_version})
-    failed = [r.run for r in runs if r.failed]
     base = repository_base(model.saved)
+    name = "secscan" if scanner is None else f"secscan {scanner}"
+    return {
+        "name": name,
+        # Fixed per scanner: a re-import must name the same test type.
+        "type": name,
+        "version": ", ".join(versions) or model.saved.result.secscan_version,
+        "description": _description(model, runs, base),
+        "static_tool": True,
+        "dynamic_tool": False,
+        "findings": [_finding(fv, model, base) for fv in views],
+    }
+
+
+def _description(model: ReportModel, runs: Sequence[RunView], base: RepositoryBase) -> str:
+    """What was scanned, and which of these scanners failed or were skipped."""
     description = f"secscan {model.saved.result.secscan_version} scan of {base.scanned}" + (
         "; file paths are relative to the repository's top directory" if base.toplevel else ""
     )
+    failed = [r.run for r in runs if r.failed]
     if failed:
         description += "; INCOMPLETE: " + "; ".join(
             f"{r.scanner} failed: {r.error or '?'}" for r in failed
@@ -79,17 +103,7 @@ def _report(model: ReportModel, scanner: str | None) -> dict[str, Any]:
     skipped = [r.run for r in runs if r.run.status is RunStatus.SKIPPED]
     if skipped:
         description += "; skipped: " + ", ".join(r.scanner for r in skipped)
-    name = "secscan" if scanner is None else f"secscan {scanner}"
-    return {
-        "name": name,
-        # Fixed per scanner: a re-import must name the same test type.
-        "type": name,
-        "version": ", ".join(versions) or model.saved.result.secscan_version,
-        "description": description,
-        "static_tool": True,
-        "dynamic_tool": False,
-        "findings": [_finding(fv, model, base) for fv in views],
-    }
+    return description
 
 
 def _finding(fv: FindingView, model: ReportModel, base: RepositoryBase) -> dict[str, Any]:
@@ -111,48 +125,80 @@ def _finding(fv: FindingView, model: ReportModel, base: RepositoryBase) -> dict[
     if f.cwe:
         out["cwe"] = f.cwe[0]
         out["cwes"] = list(f.cwe)
-    cves = [a for a in (f.rule_id, *f.aliases) if a.upper().startswith("CVE-")]
-    others = [a for a in (f.rule_id, *f.aliases) if a not in cves and "-" in a and a.isascii()]
     if f.kind in (FindingKind.DEPENDENCY, FindingKind.IMAGE):
-        if cves:
-            out["cve"] = cves[0]
-        ids = list(dict.fromkeys([*cves[1:], *others]))
-        if ids:
-            out["vulnerability_ids"] = ids
+        out.update(_vulnerability_ids(f))
     if f.package is not None:
-        out["component_name"] = f.package.name
-        out["component_version"] = f.package.version
-        if f.package.fixed_versions:
-            out["fix_version"] = f.package.fixed_versions[0]
-            out["fix_available"] = True
-        else:
-            out["fix_available"] = False
-    if f.cvss_vector and f.cvss_vector.startswith("CVSS:3"):
-        out["cvssv3"] = f.cvss_vector
-    if f.cvss_score is not None and 0.0 <= f.cvss_score <= 10.0:
-        out["cvssv3_score"] = f.cvss_score
-    mitigation = f.remediation or (
-        f"Upgrade {f.package.name} to {' or '.join(f.package.fixed_versions)}."
-        if f.package is not None and f.package.fixed_versions
-        else None
-    )
+        out.update(_component(f.package))
+    out.update(_cvss(f))
+    mitigation = _mitigation(f)
     if mitigation:
         out["mitigation"] = mitigation
     if f.references:
         out["references"] = "\n".join(f.references)
     if fv.waiver is not None:
-        w = fv.waiver
-        out["risk_accepted"] = True
-        out["active"] = False
-        out["severity_justification"] = (
-            f"waiver {w.id} (owner {w.owner}, expires {w.expires.isoformat()}): {w.reason}"
-        )
-    tags = [f.kind.value, *fv.control_ids]
-    if fv.new is not None:
-        tags.append("new" if fv.new else "baseline")
-    out["tags"] = list(dict.fromkeys(tags))
+        # Updates "active" in place: the keys keep their order.
+        out.update(_risk_accepted(fv.waiver))
+    out["tags"] = _tags(fv)
     out["date"] = _date(model)
     return out
+
+
+def _vulnerability_ids(f: Finding) -> dict[str, Any]:
+    """An advisory finding's CVE (`cve`) and its other advisory ids (`vulnerability_ids`)."""
+    cves = [a for a in (f.rule_id, *f.aliases) if a.upper().startswith("CVE-")]
+    others = [a for a in (f.rule_id, *f.aliases) if a not in cves and "-" in a and a.isascii()]
+    out: dict[str, Any] = {}
+    if cves:
+        out["cve"] = cves[0]
+    ids = list(dict.fromkeys([*cves[1:], *others]))
+    if ids:
+        out["vulnerability_ids"] = ids
+    return out
+
+
+def _component(p: Package) -> dict[str, Any]:
+    out: dict[str, Any] = {"component_name": p.name, "component_version": p.version}
+    if p.fixed_versions:
+        out["fix_version"] = p.fixed_versions[0]
+        out["fix_available"] = True
+    else:
+        out["fix_available"] = False
+    return out
+
+
+def _cvss(f: Finding) -> dict[str, Any]:
+    """The CVSS v3 vector and a score DefectDojo accepts (0 to 10), when the finding has them."""
+    out: dict[str, Any] = {}
+    if f.cvss_vector and f.cvss_vector.startswith("CVSS:3"):
+        out["cvssv3"] = f.cvss_vector
+    if f.cvss_score is not None and 0.0 <= f.cvss_score <= 10.0:
+        out["cvssv3_score"] = f.cvss_score
+    return out
+
+
+def _mitigation(f: Finding) -> str | None:
+    if f.remediation:
+        return f.remediation
+    if f.package is not None and f.package.fixed_versions:
+        return f"Upgrade {f.package.name} to {' or '.join(f.package.fixed_versions)}."
+    return None
+
+
+def _risk_accepted(w: WaiverRecord) -> dict[str, Any]:
+    return {
+        "risk_accepted": True,
+        "active": False,
+        "severity_justification": (
+            f"waiver {w.id} (owner {w.owner}, expires {w.expires.isoformat()}): {w.reason}"
+        ),
+    }
+
+
+def _tags(fv: FindingView) -> list[str]:
+    tags = [fv.finding.kind.value, *fv.control_ids]
+    if fv.new is not None:
+        tags.append("new" if fv.new else "baseline")
+    return list(dict.fromkeys(tags))
 
 
 def _title(f: Finding) -> str:

@@ -321,19 +321,45 @@ def _scan(
     model: ReportModel, report: ReportType, views: Sequence[FindingView], base: RepositoryBase
 ) -> dict[str, Any]:
     result = model.saved.result
-    runs = [r for r in result.runs if r.kind in report.kinds]
-    if report is SAST:  # an image scanner's non-package findings are shown here too
-        runs += [
+    runs = _runs(result.runs, report)
+    failed = [r for r in runs if r.status is RunStatus.ERROR]
+    tools = ", ".join(sorted({r.scanner for r in runs})) or "none"
+    rules = _primary_identifiers(runs, views, report)
+    return {
+        "analyzer": _tool("secscan", "secscan", result.secscan_version),
+        "scanner": _tool(
+            f"secscan-{report.stem}", f"secscan {report.title} ({tools})", result.secscan_version
+        ),
+        "type": report.name,
+        "start_time": _time(result.started_at),
+        "end_time": _time(result.finished_at or result.started_at),
+        "status": "failure" if failed or not runs else "success",
+        "messages": _messages(model, report, runs, base),
+        "primary_identifiers": [rules[k] for k in sorted(rules)],
+    }
+
+
+def _runs(runs: Sequence[ScannerRun], report: ReportType) -> list[ScannerRun]:
+    """The runs whose status is this report's: its kinds', and for SAST an image scanner's
+    that found non-package flaws (they are shown there too)."""
+    mine = [r for r in runs if r.kind in report.kinds]
+    if report is SAST:
+        mine += [
             r
-            for r in result.runs
+            for r in runs
             if r.kind is FindingKind.IMAGE and any(f.package is None for f in r.findings)
         ]
+    return mine
+
+
+def _messages(
+    model: ReportModel, report: ReportType, runs: Sequence[ScannerRun], base: RepositoryBase
+) -> list[dict[str, str]]:
     where = "the repository's top directory" if base.toplevel is not None else "the scan root"
     messages = [
         {"level": "info", "value": f"scanned {base.scanned}; paths are relative to {where}"},
         *(_message(r) for r in sorted(runs, key=lambda r: r.scanner)),
     ]
-    failed = [r for r in runs if r.status is RunStatus.ERROR]
     if not runs:
         # Nothing assessed this report type: never a clean "success" GitLab would read as
         # "every earlier vulnerability is gone".
@@ -346,6 +372,13 @@ def _scan(
                 "left out (the results JSON has them)",
             }
         )
+    return messages
+
+
+def _primary_identifiers(
+    runs: Sequence[ScannerRun], views: Sequence[FindingView], report: ReportType
+) -> dict[tuple[str, str], dict[str, str]]:
+    """Every rule the runs evaluated that this report shows, and every shown finding's."""
     rules = {
         (i["type"], i["value"]): i
         for f in (*(f for r in runs for f in r.findings if report.accepts(f)),)
@@ -354,28 +387,16 @@ def _scan(
     for fv in views:
         i = _primary_identifier(fv.finding)
         rules.setdefault((i["type"], i["value"]), i)
-    tools = ", ".join(sorted({r.scanner for r in runs})) or "none"
+    return rules
+
+
+def _tool(id_: str, name: str, version: str) -> dict[str, Any]:
     return {
-        "analyzer": {
-            "id": "secscan",
-            "name": "secscan",
-            "url": _URL,
-            "vendor": _VENDOR,
-            "version": result.secscan_version or "unknown",
-        },
-        "scanner": {
-            "id": f"secscan-{report.stem}",
-            "name": f"secscan {report.title} ({tools})",
-            "url": _URL,
-            "vendor": _VENDOR,
-            "version": result.secscan_version or "unknown",
-        },
-        "type": report.name,
-        "start_time": _time(result.started_at),
-        "end_time": _time(result.finished_at or result.started_at),
-        "status": "failure" if failed or not runs else "success",
-        "messages": messages,
-        "primary_identifiers": [rules[k] for k in sorted(rules)],
+        "id": id_,
+        "name": name,
+        "url": _URL,
+        "vendor": _VENDOR,
+        "version": version or "unknown",
     }
 
 

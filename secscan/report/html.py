@@ -14,7 +14,7 @@ from datetime import datetime
 from markupsafe import Markup
 
 from secscan.history.trends import Trends
-from secscan.model.findings import FindingKind
+from secscan.model.findings import Finding, FindingKind, Location
 from secscan.model.results import SavedResults
 from secscan.report import _jinja, trend_charts
 from secscan.report.model import SEVERITIES, FindingView, ReportModel, build, slug
@@ -192,74 +192,11 @@ def finding_row(fv: FindingView, text: _Text | None = None) -> str:
         title_extra += ' · <span class="new">new</span>'
     line = f":{t(loc.start_line)}" if loc.start_line else ""
     kind_note = f' <span class="muted small">{kind}</span>' if f.kind.value != f.scanner else ""
-    if fv.waived:
-        status = '<span class="status status-waived">waived</span>'
-    elif fv.suppressed:
-        status = '<span class="status status-waived">suppressed inline</span>'
-    else:
-        status = '<span class="status status-open">open</span>'
-    if f.suppression:
-        status += f' <code class="small">{t(f.suppression.directive)}</code>'
-    where = path
-    if loc.start_line:
-        where += f":{t(loc.start_line)}"
-        if loc.start_column:
-            where += f":{t(loc.start_column)}"
-        if loc.end_line and loc.end_line != loc.start_line:
-            where += f"-{t(loc.end_line)}"
+    status = _status(fv, t)
+    where = path + _span(loc, t)
     resource = f" · resource <code>{t(f.resource)}</code>" if f.resource else ""
-
-    detail = ""
-    if loc.snippet:
-        detail += f'<pre class="snippet"><code>{t(loc.snippet)}</code></pre>'
-    if f.remediation:
-        detail += f"<p><b>Remediation</b> {t(f.remediation)}</p>"
-    if pkg:
-        if pkg.fixed_versions:
-            fixed = ", ".join(f"<code>{t(v)}</code>" for v in pkg.fixed_versions)
-        else:
-            fixed = '<span class="warn">no fixed version known</span>'
-        detail += (
-            f"              <p><b>Package</b> <code>{t(pkg.name)}</code> {t(pkg.version)} "
-            f"({t(pkg.ecosystem)})\n                · <b>fixed in</b> {fixed}</p>\n"
-        )
-
-    facts = ""
-    if f.cwe:
-        cwes = ", ".join(
-            f'<a href="https://cwe.mitre.org/data/definitions/{t(n)}.html" '
-            f'rel="noopener noreferrer" target="_blank">CWE-{t(n)}</a>'
-            for n in f.cwe
-        )
-        facts += f"<dt>CWE</dt><dd>{cwes}</dd>"
-    if f.aliases:
-        facts += f"<dt>Aliases</dt><dd>{t(', '.join(f.aliases))}</dd>"
-    if f.cvss_score is not None:
-        vector = f' <code class="small">{t(f.cvss_vector)}</code>' if f.cvss_vector else ""
-        facts += f"<dt>CVSS</dt><dd>{t(f.cvss_score)}{vector}</dd>"
-    facts += f"              <dt>Confidence</dt><dd>{t.same(f.confidence.value)}</dd>\n"
-    d = f.decided_by
-    proven = " (proven safe)" if d.proven_safe else ""
-    facts += (
-        f"<dt>Severity decided by</dt><dd><code>{t(d.scanner)} {t(d.rule_id)}</code>"
-        f"{proven}: {t(d.reason)}</dd>"
-    )
-    if keys:
-        facts += f"<dt>Controls</dt><dd>{links}</dd>"
-    if f.references:
-        refs = "".join(_reference(u, t) for u in f.references)
-        facts += f'<dt>References</dt><dd><ul class="refs">{refs}</ul></dd>'
-    if fv.waiver:
-        w = fv.waiver
-        facts += (
-            f"<dt>Waiver</dt><dd><b>{t(w.id)}</b> by {t(w.owner)}, until "
-            f"{t(w.expires.isoformat())}: {t(w.reason)}</dd>"
-        )
-    for w in fv.expired_waivers:
-        facts += (
-            f'<dt>Expired waiver</dt><dd class="warn"><b>{t(w.id)}</b> by {t(w.owner)} ran out '
-            f"on {t(w.expires.isoformat())}: {t(w.reason)}</dd>"
-        )
+    detail = _detail(f, t)
+    facts = _facts(fv, t, links)
 
     return (
         f'<tbody class="finding" id="{anchor}" data-severity="{severity}" '
@@ -295,6 +232,97 @@ def finding_row(fv: FindingView, text: _Text | None = None) -> str:
         "      </tr>\n"
         "    </tbody>\n"
     )
+
+
+def _status(fv: FindingView, t: _Text) -> str:
+    if fv.waived:
+        status = '<span class="status status-waived">waived</span>'
+    elif fv.suppressed:
+        status = '<span class="status status-waived">suppressed inline</span>'
+    else:
+        status = '<span class="status status-open">open</span>'
+    if fv.finding.suppression:
+        status += f' <code class="small">{t(fv.finding.suppression.directive)}</code>'
+    return status
+
+
+def _span(loc: Location, t: _Text) -> str:
+    """`:line:column-end` after a path, as much of it as the tool gave."""
+    if not loc.start_line:
+        return ""
+    span = f":{t(loc.start_line)}"
+    if loc.start_column:
+        span += f":{t(loc.start_column)}"
+    if loc.end_line and loc.end_line != loc.start_line:
+        span += f"-{t(loc.end_line)}"
+    return span
+
+
+def _detail(f: Finding, t: _Text) -> str:
+    """The snippet, the remediation and the package under the message."""
+    detail = ""
+    if f.location.snippet:
+        detail += f'<pre class="snippet"><code>{t(f.location.snippet)}</code></pre>'
+    if f.remediation:
+        detail += f"<p><b>Remediation</b> {t(f.remediation)}</p>"
+    pkg = f.package
+    if pkg:
+        if pkg.fixed_versions:
+            fixed = ", ".join(f"<code>{t(v)}</code>" for v in pkg.fixed_versions)
+        else:
+            fixed = '<span class="warn">no fixed version known</span>'
+        detail += (
+            f"              <p><b>Package</b> <code>{t(pkg.name)}</code> {t(pkg.version)} "
+            f"({t(pkg.ecosystem)})\n                · <b>fixed in</b> {fixed}</p>\n"
+        )
+    return detail
+
+
+def _facts(fv: FindingView, t: _Text, links: str) -> str:
+    """The detail's fact list (`<dt>`/`<dd>` pairs) above the fingerprint."""
+    f = fv.finding
+    facts = ""
+    if f.cwe:
+        cwes = ", ".join(
+            f'<a href="https://cwe.mitre.org/data/definitions/{t(n)}.html" '
+            f'rel="noopener noreferrer" target="_blank">CWE-{t(n)}</a>'
+            for n in f.cwe
+        )
+        facts += f"<dt>CWE</dt><dd>{cwes}</dd>"
+    if f.aliases:
+        facts += f"<dt>Aliases</dt><dd>{t(', '.join(f.aliases))}</dd>"
+    if f.cvss_score is not None:
+        vector = f' <code class="small">{t(f.cvss_vector)}</code>' if f.cvss_vector else ""
+        facts += f"<dt>CVSS</dt><dd>{t(f.cvss_score)}{vector}</dd>"
+    facts += f"              <dt>Confidence</dt><dd>{t.same(f.confidence.value)}</dd>\n"
+    d = f.decided_by
+    proven = " (proven safe)" if d.proven_safe else ""
+    facts += (
+        f"<dt>Severity decided by</dt><dd><code>{t(d.scanner)} {t(d.rule_id)}</code>"
+        f"{proven}: {t(d.reason)}</dd>"
+    )
+    if fv.control_keys or fv.control_ids:
+        facts += f"<dt>Controls</dt><dd>{links}</dd>"
+    if f.references:
+        refs = "".join(_reference(u, t) for u in f.references)
+        facts += f'<dt>References</dt><dd><ul class="refs">{refs}</ul></dd>'
+    return facts + _waiver_facts(fv, t)
+
+
+def _waiver_facts(fv: FindingView, t: _Text) -> str:
+    facts = ""
+    if fv.waiver:
+        w = fv.waiver
+        facts += (
+            f"<dt>Waiver</dt><dd><b>{t(w.id)}</b> by {t(w.owner)}, until "
+            f"{t(w.expires.isoformat())}: {t(w.reason)}</dd>"
+        )
+    for w in fv.expired_waivers:
+        facts += (
+            f'<dt>Expired waiver</dt><dd class="warn"><b>{t(w.id)}</b> by {t(w.owner)} ran out '
+            f"on {t(w.expires.isoformat())}: {t(w.reason)}</dd>"
+        )
+    return facts
 
 
 def _reference(url: str, t: _Text) -> str:

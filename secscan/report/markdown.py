@@ -60,36 +60,77 @@ def render_model(model: ReportModel, *, top: int = TOP_FINDINGS, trend: str | No
 
 
 def _render(model: ReportModel, *, top: int, controls: int) -> str:
-    result, decision = model.saved.result, model.decision
-    out: list[str] = []
+    out = [
+        *_heading(model),
+        *_failed_runs(model),
+        *_reasons(model),
+        *_warnings(model),
+        *_counts(model),
+        *_top_findings(model, top),
+        *_failing_controls(model, controls),
+        *_not_assessed(model, controls),
+        *_excluded(model),
+        *_scanners(model),
+        _footer(model),
+    ]
+    return "\n".join(out) + "\n"
+
+
+def _heading(model: ReportModel) -> list[str]:
+    decision = model.decision
     head = f"## {ICON[model.verdict]} secscan: {model.verdict_label}"
-    if decision is not None:
-        gate = "passed" if decision.passed else "failed"
-        head += f" (gate {gate}, profile {code(decision.profile)})"
-    out += [head, ""]
     if decision is None:
-        out += ["No gate decision was saved with these results: nothing was judged.", ""]
+        return [head, "", "No gate decision was saved with these results: nothing was judged.", ""]
+    gate = "passed" if decision.passed else "failed"
+    return [f"{head} (gate {gate}, profile {code(decision.profile)})", ""]
+
+
+def _failed_runs(model: ReportModel) -> list[str]:
+    out = []
     for rv in model.failed_runs:
         note = " (tolerated by the profile)" if rv.tolerated else ""
         out.append(f"> **{esc(rv.run.scanner)} failed{note}**: {cell(rv.run.error or 'error')}  ")
     if model.failed_runs:
         out += ["> The scan is incomplete: what that scanner checks was not assessed.", ""]
-    if model.reasons:
-        out.append("**Why the gate failed**" if decision and not decision.passed else "**Reasons**")
-        out.append("")
-        for r in model.reasons[:MAX_REASONS]:
-            out.append(f"- {code(r.rule)} {cell(r.message)}")
-        if len(model.reasons) > MAX_REASONS:
-            out.append(f"- … and {len(model.reasons) - MAX_REASONS} more (see the HTML report)")
-        out.append("")
-    for w in model.warnings[:MAX_REASONS]:
-        out.append(f"- ⚠️ {cell(w)}")
-    if model.warnings:
-        out.append("")
+    return out
 
-    # The headline counts what can gate; test, example and docs findings stand apart.
+
+def _reasons(model: ReportModel) -> list[str]:
+    if not model.reasons:
+        return []
+    decision = model.decision
+    out = ["**Why the gate failed**" if decision and not decision.passed else "**Reasons**", ""]
+    out += [f"- {code(r.rule)} {cell(r.message)}" for r in model.reasons[:MAX_REASONS]]
+    if len(model.reasons) > MAX_REASONS:
+        out.append(f"- … and {len(model.reasons) - MAX_REASONS} more (see the HTML report)")
+    return [*out, ""]
+
+
+def _warnings(model: ReportModel) -> list[str]:
+    out = [f"- ⚠️ {cell(w)}" for w in model.warnings[:MAX_REASONS]]
+    return [*out, ""] if model.warnings else out
+
+
+def _counts(model: ReportModel) -> list[str]:
+    """The headline counts what can gate; test, example and docs findings stand apart."""
     counts = " · ".join(f"{n} {s.value}" for s, n in model.gating_by_severity)
     apart = model.apart
+    extra = _count_notes(model)
+    out = [f"**{len(model.failing)} finding(s) fail the gate**", ""] if model.failing else []
+    if not apart:
+        return [*out, f"**{len(model.open_findings)} open finding(s)**: {counts}{extra}", ""]
+    gating = len(model.open_findings) - len(apart)
+    scopes = ", ".join(f"{s} {n}" for s, n in model.apart_by_scope)
+    return [
+        *out,
+        f"**{gating} open finding(s)** in source and other gating scopes: {counts}{extra}; "
+        f"apart: {scopes}",
+        "",
+    ]
+
+
+def _count_notes(model: ReportModel) -> str:
+    """What the open count leaves out: waived, inline-suppressed, below the threshold."""
     extra = f"; {len(model.waived_findings)} waived" if model.waived_findings else ""
     if model.inline_suppressed:
         honoured = len(model.suppressed_findings)
@@ -99,45 +140,52 @@ def _render(model: ReportModel, *, top: int, controls: int) -> str:
         )
     if model.below_threshold:
         extra += f"; {model.below_threshold} below the report threshold"
-    gating = len(model.open_findings) - len(apart)
-    if model.failing:
-        out += [f"**{len(model.failing)} finding(s) fail the gate**", ""]
-    if apart:
-        scopes = ", ".join(f"{s} {n}" for s, n in model.apart_by_scope)
-        out += [
-            f"**{gating} open finding(s)** in source and other gating scopes: {counts}{extra}; "
-            f"apart: {scopes}",
-            "",
-        ]
-    else:
-        out += [f"**{len(model.open_findings)} open finding(s)**: {counts}{extra}", ""]
+    return extra
 
+
+def _top_findings(model: ReportModel, top: int) -> list[str]:
     open_findings = model.headline_findings
-    if open_findings and top:
-        out += [f"### Top findings ({min(top, len(open_findings))} of {len(open_findings)})", ""]
-        out += _findings_table(open_findings[:top])
-        out.append("")
+    if not (open_findings and top):
+        return []
+    return [
+        f"### Top findings ({min(top, len(open_findings))} of {len(open_findings)})",
+        "",
+        *_findings_table(open_findings[:top]),
+        "",
+    ]
 
+
+def _failing_controls(model: ReportModel, controls: int) -> list[str]:
     failing = model.failing_controls
-    if failing and controls:
-        out += [f"### Failing controls ({len(failing)})", ""]
-        out += _controls_table(failing[:controls])
-        if len(failing) > controls:
-            out.append(f"\n… and {len(failing) - controls} more (see the compliance report)")
-        out.append("")
-    not_assessed = model.not_assessed_controls
-    if not_assessed:
-        ids = ", ".join(esc(cv.result.control_id) for cv in not_assessed[:controls])
-        more = f" and {len(not_assessed) - controls} more" if len(not_assessed) > controls else ""
-        out += [f"**Not assessed** ({len(not_assessed)}): {ids}{more}", ""]
+    if not (failing and controls):
+        return []
+    out = [f"### Failing controls ({len(failing)})", "", *_controls_table(failing[:controls])]
+    if len(failing) > controls:
+        out.append(f"\n… and {len(failing) - controls} more (see the compliance report)")
+    return [*out, ""]
 
-    if model.excluded:
-        out += [f"<details><summary>Excluded from the scan ({len(model.excluded)})</summary>", ""]
-        out += [f"- {code(e.path)}: {cell(e.reason)}" for e in model.excluded[:MAX_EXCLUDED]]
-        if len(model.excluded) > MAX_EXCLUDED:
-            out.append(f"- … and {len(model.excluded) - MAX_EXCLUDED} more (see the HTML report)")
-        out += ["", "</details>", ""]
-    out += [
+
+def _not_assessed(model: ReportModel, controls: int) -> list[str]:
+    not_assessed = model.not_assessed_controls
+    if not not_assessed:
+        return []
+    ids = ", ".join(esc(cv.result.control_id) for cv in not_assessed[:controls])
+    more = f" and {len(not_assessed) - controls} more" if len(not_assessed) > controls else ""
+    return [f"**Not assessed** ({len(not_assessed)}): {ids}{more}", ""]
+
+
+def _excluded(model: ReportModel) -> list[str]:
+    if not model.excluded:
+        return []
+    out = [f"<details><summary>Excluded from the scan ({len(model.excluded)})</summary>", ""]
+    out += [f"- {code(e.path)}: {cell(e.reason)}" for e in model.excluded[:MAX_EXCLUDED]]
+    if len(model.excluded) > MAX_EXCLUDED:
+        out.append(f"- … and {len(model.excluded) - MAX_EXCLUDED} more (see the HTML report)")
+    return [*out, "", "</details>", ""]
+
+
+def _scanners(model: ReportModel) -> list[str]:
+    out = [
         "<details><summary>Scanners</summary>",
         "",
         "| Scanner | Version | Status | Open | Waived |",
@@ -149,14 +197,17 @@ def _render(model: ReportModel, *, top: int, controls: int) -> str:
             f"| {cell(rv.run.scanner)} | {cell(rv.run.tool_version or '-')} | {status} "
             f"| {rv.shown} | {rv.waived} |"
         )
-    out += ["", "</details>", ""]
+    return [*out, "", "</details>", ""]
+
+
+def _footer(model: ReportModel) -> str:
+    result = model.saved.result
     commit = f" · commit {code(result.git_commit[:12])}" if result.git_commit else ""
     scanned, rendered = esc(when(result.started_at)), esc(when(model.generated_at))
-    out.append(
+    return (
         f"<sub>secscan {esc(result.secscan_version)}{commit} · scanned {scanned}"
         f" · report {rendered}</sub>"
     )
-    return "\n".join(out) + "\n"
 
 
 def _findings_table(views: Sequence[FindingView]) -> list[str]:

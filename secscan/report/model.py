@@ -30,6 +30,7 @@ from secscan.model.findings import (
     NotAnalyzed,
     RunStatus,
     ScannerRun,
+    ScanResult,
     Severity,
 )
 from secscan.model.redact import names_of, redact
@@ -419,82 +420,150 @@ def _same_time(a: datetime, b: datetime) -> bool:
 
 def _build(saved: SavedResults, now: datetime) -> ReportModel:
     result, decision = saved.result, saved.decision
-    threshold = _threshold(decision)
     waivers = decision.waivers if decision else ()
     active = tuple(sorted((w for w in waivers if not w.expired), key=_waiver_key))
     expired = tuple(sorted((w for w in waivers if w.expired), key=_waiver_key))
-    controls = decision.controls if decision else ()
-
-    waived_fps = {fp for c in controls for fp in c.waived_fingerprints}
-    by_fp_waiver: dict[str, WaiverRecord] = {}
-    by_fp_expired: dict[str, list[WaiverRecord]] = {}
-    for w in active:
-        for fp in _waiver_fps(w):
-            by_fp_waiver.setdefault(fp, w)
-    for w in expired:
-        for fp in _waiver_fps(w):
-            by_fp_expired.setdefault(fp, []).append(w)
-    # Sorted once here (a stable sort), so each finding's list below is in control order.
-    ordered = sorted(controls, key=_control_sort)
-    fp_controls: dict[str, list[int]] = {}  # fingerprint -> positions in `ordered`
-    for i, c in enumerate(ordered):
-        for fp in (*c.fingerprints, *c.waived_fingerprints):
-            fp_controls.setdefault(fp, []).append(i)
-    # Findings of one rule map to the same controls: their keys and ids are made once.
-    mapped_names: dict[tuple[int, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}
-    new_fps = None
-    if decision is not None and decision.new_fingerprints is not None:
-        new_fps = set(decision.new_fingerprints)
-    honoured_fps = set(decision.honoured_suppressions) if decision else set()
-
-    # The findings that failed the gate are shown whatever the report threshold says.
-    always = set(decision.failing_fingerprints) if decision else set()
-    views: list[FindingView] = []
+    # Sorted once here (a stable sort), so each finding's controls are in control order.
+    ordered = tuple(sorted(decision.controls if decision else (), key=_control_sort))
+    shown, below = _shown(result.findings, decision)
+    judged = _Judged.of(decision, active, expired, ordered)
     # What each scanner says is a credential rule: masked again here, as in the scan.
     credentials = credential_rules()
+    views = [judged.view(redact(f, credentials)) for f in shown]
+    index = _Index.of(views)
+    tolerated = set(decision.tolerated_errors) if decision else set()
+    ordered_runs = sorted(result.runs, key=lambda r: (r.scanner, r.kind))
+    return ReportModel(
+        saved=saved,
+        generated_at=now,
+        verdict=_verdict(saved),
+        findings=tuple(views),
+        below_threshold=below,
+        frameworks=_framework_views(decision, ordered, index),
+        runs=tuple(_run_view(r, index, r.scanner in tolerated) for r in ordered_runs),
+        not_analyzed=_not_analyzed(result),
+        active_waivers=active,
+        expired_waivers=expired,
+        advisory_sources=_advisory_sources(result),
+    )
+
+
+def _shown(findings: Iterable[Finding], decision: Decision | None) -> tuple[list[Finding], int]:
+    """The findings the reports show (each fingerprint once), and how many the report
+    threshold keeps out."""
+    threshold = _threshold(decision)
+    # The findings that failed the gate are shown whatever the report threshold says.
+    always = set(decision.failing_fingerprints) if decision else set()
+    shown: list[Finding] = []
     below = 0
     seen: set[str] = set()
-    for f in result.findings:
+    for f in findings:
         # Merged shards may carry one finding twice; a report lists it once.
-        if f.fingerprint and f.fingerprint in seen:
+        if f.fingerprint in seen:
             continue
         if f.fingerprint:
             seen.add(f.fingerprint)
         if f.severity < threshold and f.fingerprint not in always:
             below += 1
-            continue
-        f = redact(f, credentials)
-        waiver = by_fp_waiver.get(f.fingerprint)
-        if waiver is None and f.fingerprint in waived_fps:
-            waiver = _control_waiver(f, active)
-        positions = tuple(fp_controls.get(f.fingerprint, ()))
-        names = mapped_names.get(positions)
+        else:
+            shown.append(f)
+    return shown, below
+
+
+#: A set of controls' display names: their "framework control" keys and their ids.
+_Names = tuple[tuple[str, ...], tuple[str, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Judged:
+    """What the decision says about each fingerprint (its waivers, controls, newness),
+    indexed once for all findings."""
+
+    active: tuple[WaiverRecord, ...]
+    waiver: dict[str, WaiverRecord]
+    expired: dict[str, list[WaiverRecord]]
+    #: Fingerprints some control counts as waived.
+    waived: set[str]
+    ordered: tuple[ControlResult, ...]
+    #: fingerprint -> positions in `ordered`
+    positions: dict[str, list[int]]
+    #: None when no baseline was used.
+    new: set[str] | None
+    honoured: set[str]
+    #: Findings of one rule map to the same controls: their names are made once.
+    names: dict[tuple[int, ...], _Names]
+
+    @classmethod
+    def of(
+        cls,
+        decision: Decision | None,
+        active: tuple[WaiverRecord, ...],
+        expired: tuple[WaiverRecord, ...],
+        ordered: tuple[ControlResult, ...],
+    ) -> _Judged:
+        waiver: dict[str, WaiverRecord] = {}
+        for w in active:
+            for fp in _waiver_fps(w):
+                waiver.setdefault(fp, w)
+        expired_of: dict[str, list[WaiverRecord]] = {}
+        for w in expired:
+            for fp in _waiver_fps(w):
+                expired_of.setdefault(fp, []).append(w)
+        positions: dict[str, list[int]] = {}
+        for i, c in enumerate(ordered):
+            for fp in (*c.fingerprints, *c.waived_fingerprints):
+                positions.setdefault(fp, []).append(i)
+        new = decision.new_fingerprints if decision else None
+        return cls(
+            active=active,
+            waiver=waiver,
+            expired=expired_of,
+            waived={fp for c in ordered for fp in c.waived_fingerprints},
+            ordered=ordered,
+            positions=positions,
+            new=None if new is None else set(new),
+            honoured=set(decision.honoured_suppressions) if decision else set(),
+            names={},
+        )
+
+    def view(self, f: Finding) -> FindingView:
+        fp = f.fingerprint
+        keys, ids = self._names(tuple(self.positions.get(fp, ())))
+        return FindingView(
+            finding=f,
+            waiver=self._waiver(f),
+            expired_waivers=tuple(self.expired.get(fp, ())),
+            control_keys=keys,
+            control_ids=ids or tuple(sorted(set(f.controls))),
+            new=None if self.new is None else fp in self.new,
+            honoured=f.suppression is not None and fp in self.honoured,
+        )
+
+    def _waiver(self, f: Finding) -> WaiverRecord | None:
+        waiver = self.waiver.get(f.fingerprint)
+        if waiver is None and f.fingerprint in self.waived:
+            return _control_waiver(f, self.active)
+        return waiver
+
+    def _names(self, positions: tuple[int, ...]) -> _Names:
+        names = self.names.get(positions)
         if names is None:
-            mapped = [ordered[i] for i in positions]
-            names = mapped_names[positions] = (
+            mapped = [self.ordered[i] for i in positions]
+            names = self.names[positions] = (
                 tuple(dict.fromkeys(control_key(c.framework, c.control_id) for c in mapped)),
                 tuple(dict.fromkeys(c.control_id for c in mapped)),
             )
-        keys, ids = names
-        ids = ids or tuple(sorted(set(f.controls)))
-        views.append(
-            FindingView(
-                finding=f,
-                waiver=waiver,
-                expired_waivers=tuple(by_fp_expired.get(f.fingerprint, ())),
-                control_keys=keys,
-                control_ids=ids,
-                new=None if new_fps is None else f.fingerprint in new_fps,
-                honoured=f.suppression is not None and f.fingerprint in honoured_fps,
-            )
-        )
-    index = _Index.of(views)
+        return names
 
+
+def _framework_views(
+    decision: Decision | None, ordered: Sequence[ControlResult], index: _Index
+) -> tuple[FrameworkView, ...]:
     # The profile's framework order first (it is the user's), then any others by name.
     listed = decision.frameworks if decision else ()
-    fw_ids = list(dict.fromkeys([*listed, *sorted({c.framework for c in controls})]))
+    fw_ids = list(dict.fromkeys([*listed, *sorted({c.framework for c in ordered})]))
     records = {r.id: r for r in decision.framework_records} if decision else {}
-    frameworks = tuple(
+    return tuple(
         FrameworkView(
             id=fw_id,
             record=records.get(fw_id),
@@ -511,10 +580,10 @@ def _build(saved: SavedResults, now: datetime) -> ReportModel:
         for fw_id in fw_ids
     )
 
-    ordered_runs = sorted(result.runs, key=lambda r: (r.scanner, r.kind))
-    tolerated = set(decision.tolerated_errors) if decision else set()
-    runs = tuple(_run_view(r, index, r.scanner in tolerated) for r in ordered_runs)
-    not_analyzed = sorted(
+
+def _not_analyzed(result: ScanResult) -> tuple[NotAnalyzedView, ...]:
+    """Files skipped before any scanner, then each scanner's (uncovered ones are fates)."""
+    views = sorted(
         [
             *(NotAnalyzedView(None, n) for n in result.not_analyzed),
             *(
@@ -526,28 +595,17 @@ def _build(saved: SavedResults, now: datetime) -> ReportModel:
         ],
         key=lambda v: (v.item.path, v.scanner or "", v.item.reason),
     )
+    return tuple(dict.fromkeys(views))
+
+
+def _advisory_sources(result: ScanResult) -> tuple[tuple[str, AdvisorySource], ...]:
     # The pipeline hands the scan's advisory source to every run; only these kinds use it.
-    sources = sorted(
-        {
-            (r.scanner, r.advisory_source)
-            for r in result.runs
-            if r.advisory_source is not None and r.kind in _ADVISORY_KINDS
-        },
-        key=lambda p: (p[0], p[1].kind, p[1].location),
-    )
-    return ReportModel(
-        saved=saved,
-        generated_at=now,
-        verdict=_verdict(saved),
-        findings=tuple(views),
-        below_threshold=below,
-        frameworks=frameworks,
-        runs=runs,
-        not_analyzed=tuple(dict.fromkeys(not_analyzed)),
-        active_waivers=active,
-        expired_waivers=expired,
-        advisory_sources=tuple(sources),
-    )
+    sources = {
+        (r.scanner, r.advisory_source)
+        for r in result.runs
+        if r.advisory_source is not None and r.kind in _ADVISORY_KINDS
+    }
+    return tuple(sorted(sources, key=lambda p: (p[0], p[1].kind, p[1].location)))
 
 
 def _run_view(run: ScannerRun, index: _Index, tolerated: bool) -> RunView:

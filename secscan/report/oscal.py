@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from secscan.model.decision import ControlState
+from secscan.model.decision import ControlState, RuleEvidence
+from secscan.model.findings import ScannerRun
 from secscan.model.results import SavedResults
 from secscan.report.compliance import EVIDENCE_NOTE, ComplianceView, ControlRow, view
 from secscan.report.model import build
@@ -133,20 +134,7 @@ def _result(cv: ComplianceView, commit: str) -> dict[str, Any]:
     m, fw = cv.model, cv.framework
     result = m.saved.result
     rules = {r.id: r for r in cv.rules}
-    components = {
-        r.scanner: {
-            # Per framework: each result defines its own components, and a uuid is unique
-            # in the whole document (trestle refuses a file that repeats one).
-            "uuid": _uuid("tool", fw.id, r.scanner, r.tool_version or "unknown"),
-            "type": "software",
-            "title": f"{r.scanner} {r.tool_version or 'unknown'}",
-            "description": f"secscan {r.kind.value} scanner {r.scanner}: {r.status.value}"
-            + (f" ({_value(r.error)})" if r.error else ""),
-            "props": [_prop("version", r.tool_version or "unknown")],
-            "status": {"state": "operational" if r.status.value == "ok" else "other"},
-        }
-        for r in sorted(result.runs, key=lambda r: r.scanner)
-    }
+    components = _components(fw.id, result.runs)
     observations: list[dict[str, Any]] = []
     findings: list[dict[str, Any]] = []
     collected = _when(result.finished_at or result.started_at)
@@ -174,25 +162,47 @@ def _result(cv: ComplianceView, commit: str) -> dict[str, Any]:
         },
     }
     if components:
-        out["local-definitions"] = {
-            "assessment-assets": {
-                "components": list(components.values()),
-                "assessment-platforms": [
-                    {
-                        "uuid": _uuid("platform", fw.id, "secscan", result.secscan_version),
-                        "title": f"secscan {result.secscan_version}",
-                        "uses-components": [
-                            {"component-uuid": c["uuid"]} for c in components.values()
-                        ],
-                    }
-                ],
-            }
-        }
+        out["local-definitions"] = _local_definitions(fw.id, result.secscan_version, components)
     if observations:
         out["observations"] = observations
     if findings:
         out["findings"] = findings
     return out
+
+
+def _components(framework: str, runs: Sequence[ScannerRun]) -> dict[str, dict[str, Any]]:
+    """Scanner name -> its OSCAL component, in name order."""
+    return {
+        r.scanner: {
+            # Per framework: each result defines its own components, and a uuid is unique
+            # in the whole document (trestle refuses a file that repeats one).
+            "uuid": _uuid("tool", framework, r.scanner, r.tool_version or "unknown"),
+            "type": "software",
+            "title": f"{r.scanner} {r.tool_version or 'unknown'}",
+            "description": f"secscan {r.kind.value} scanner {r.scanner}: {r.status.value}"
+            + (f" ({_value(r.error)})" if r.error else ""),
+            "props": [_prop("version", r.tool_version or "unknown")],
+            "status": {"state": "operational" if r.status.value == "ok" else "other"},
+        }
+        for r in sorted(runs, key=lambda r: r.scanner)
+    }
+
+
+def _local_definitions(
+    framework: str, version: str, components: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    return {
+        "assessment-assets": {
+            "components": list(components.values()),
+            "assessment-platforms": [
+                {
+                    "uuid": _uuid("platform", framework, "secscan", version),
+                    "title": f"secscan {version}",
+                    "uses-components": [{"component-uuid": c["uuid"]} for c in components.values()],
+                }
+            ],
+        }
+    }
 
 
 def _observations(
@@ -203,25 +213,13 @@ def _observations(
     components: dict[str, dict[str, Any]],
     collected: str,
 ) -> list[dict[str, Any]]:
+    """One observation per mapping rule evaluated for the control."""
     r = row.result
     out = []
     for e in r.rule_evidence:
         if not e.evaluated:
             continue
         rule = rules.get(e.rule)
-        tools = ", ".join(f"{n} {v}" for n, v in e.scanners)
-        targets = ", ".join(f"{n} {k}" for k, n in e.targets if n) or "targets not recorded"
-        evidence = {
-            "description": _value(
-                f"{tools} evaluated mapping rule {e.rule} over {targets}: {e.open} open "
-                f"finding(s) ({e.failing} at or above the fail threshold), {e.waived} waived."
-            ),
-            "props": [
-                _prop("mapping-rule", e.rule),
-                *(_prop("tool", f"{n} {v}") for n, v in e.scanners),
-                *(_prop("targets", f"{n} {k}", **{"class": k}) for k, n in e.targets if n),
-            ],
-        }
         obs: dict[str, Any] = {
             "uuid": _uuid("observation", framework, r.control_id, e.rule, commit),
             "title": _value(f"{r.control_id}: {e.rule}"),
@@ -238,13 +236,30 @@ def _observations(
                     ]
                 }
             ],
-            "relevant-evidence": [evidence],
+            "relevant-evidence": [_evidence(e)],
             "collected": collected,
         }
         if not obs["origins"][0]["actors"]:
             del obs["origins"]
         out.append(obs)
     return out
+
+
+def _evidence(e: RuleEvidence) -> dict[str, Any]:
+    """What a mapping rule's evaluation saw: the tools, the targets, the counts."""
+    tools = ", ".join(f"{n} {v}" for n, v in e.scanners)
+    targets = ", ".join(f"{n} {k}" for k, n in e.targets if n) or "targets not recorded"
+    return {
+        "description": _value(
+            f"{tools} evaluated mapping rule {e.rule} over {targets}: {e.open} open "
+            f"finding(s) ({e.failing} at or above the fail threshold), {e.waived} waived."
+        ),
+        "props": [
+            _prop("mapping-rule", e.rule),
+            *(_prop("tool", f"{n} {v}") for n, v in e.scanners),
+            *(_prop("targets", f"{n} {k}", **{"class": k}) for k, n in e.targets if n),
+        ],
+    }
 
 
 def _finding(

@@ -504,6 +504,23 @@ def _rule(rule_id: str, views: Sequence[FindingView]) -> Json:
 
 def _result(fv: FindingView, rule_index: int, prefix: str = "") -> Json:
     f = fv.finding
+    baseline = None if fv.new is None else ("new" if fv.new else "unchanged")
+    return _obj(
+        om.Result,
+        rule_id=f.rule_id,
+        rule_index=rule_index,
+        level=LEVEL[f.severity],
+        message=_obj(om.Message, text=_text(_message(f), MAX_MESSAGE)),
+        locations=[_location(f, prefix)],
+        partial_fingerprints=_partial_fingerprints(f),
+        suppressions=_suppressions(fv),
+        baseline_state=baseline,
+        properties=_result_properties(fv),
+    )
+
+
+def _result_properties(fv: FindingView) -> dict[str, Any]:
+    f = fv.finding
     # A property bag without empty entries (as `_bag` would leave it), built so directly: one
     # per finding.
     props: dict[str, Any] = {
@@ -554,10 +571,15 @@ def _result(fv: FindingView, rule_index: int, prefix: str = "") -> Json:
                 "fixedVersions": list(f.package.fixed_versions),
             }
         )
-    suppressions = None
+    return props
+
+
+def _suppressions(fv: FindingView) -> list[Json] | None:
+    """The waiver that accepts the finding and the inline comment that asks to hide it."""
+    out: list[Json] = []
     if fv.waiver is not None:
         w = fv.waiver
-        suppressions = [
+        out.append(
             _obj(
                 Suppression,
                 kind="external",
@@ -570,35 +592,23 @@ def _result(fv: FindingView, rule_index: int, prefix: str = "") -> Json:
                     {"waiverId": w.id, "owner": w.owner, "expires": w.expires.isoformat()}
                 ),
             )
-        ]
-    if f.suppression is not None:
+        )
+    s = fv.finding.suppression
+    if s is not None:
         # SARIF's own word for a comment in the source: kept whether or not the profile
         # honoured it, so a viewer sees every one; `rejected` means it did not hide the result.
-        where = f" (line {f.suppression.line})" if f.suppression.line else ""
+        where = f" (line {s.line})" if s.line else ""
         said = "honoured by the gate profile" if fv.honoured else "not honoured: the result counts"
-        suppressions = [
-            *(suppressions or []),
+        out.append(
             _obj(
                 Suppression,
                 kind="inSource",
                 status="accepted" if fv.honoured else "rejected",
-                justification=_text(f"{f.suppression.directive}{where}: {said}", MAX_MESSAGE),
-                properties=_bag({"directive": f.suppression.directive}),
-            ),
-        ]
-    baseline = None if fv.new is None else ("new" if fv.new else "unchanged")
-    return _obj(
-        om.Result,
-        rule_id=f.rule_id,
-        rule_index=rule_index,
-        level=LEVEL[f.severity],
-        message=_obj(om.Message, text=_text(_message(f), MAX_MESSAGE)),
-        locations=[_location(f, prefix)],
-        partial_fingerprints=_partial_fingerprints(f),
-        suppressions=suppressions,
-        baseline_state=baseline,
-        properties=props,
-    )
+                justification=_text(f"{s.directive}{where}: {said}", MAX_MESSAGE),
+                properties=_bag({"directive": s.directive}),
+            )
+        )
+    return out or None
 
 
 def _message(f: Finding) -> str:

@@ -356,10 +356,10 @@ def _incomplete(doc: dict[str, object]) -> bool:
         return True
     pod = spec
     for step in ("jobTemplate", "spec", "template", "spec"):
-        nxt = pod.get(step) if isinstance(pod, dict) else None
+        nxt = pod.get(step)
         if isinstance(nxt, dict):
             pod = nxt
-    containers = pod.get("containers") if isinstance(pod, dict) else None
+    containers = pod.get("containers")
     if not isinstance(containers, list) or not containers:
         return True
     return any(isinstance(c, dict) and "image" not in c for c in containers)

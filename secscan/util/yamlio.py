@@ -83,7 +83,7 @@ def validate(
         return model.model_validate(data)
     except ValidationError as e:
         first = e.errors()[0]
-        loc = [p for p in first["loc"] if isinstance(p, int | str)]
+        loc = list(first["loc"])
         key = ".".join(str(p) for p in loc) or None
         msg = first["msg"]
         if first["type"] == "extra_forbidden":
