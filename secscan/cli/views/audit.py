@@ -21,12 +21,22 @@ from pathlib import Path
 from rich.style import Style
 from rich.text import Text
 
+from secscan.app.values import (
+    SEVERITIES,
+    ControlState,
+    ControlView,
+    FindingKind,
+    FindingView,
+    Phase,
+    ProgressEvent,
+    ReportModel,
+    RunStatus,
+    ScannerRun,
+    Severity,
+    Verdict,
+)
 from secscan.cli.views.compact import first_sentence, location
 from secscan.cli.views.terminal import safe_text
-from secscan.model.decision import ControlState
-from secscan.model.findings import FindingKind, RunStatus, ScannerRun, Severity
-from secscan.report.model import SEVERITIES, ControlView, FindingView, ReportModel, Verdict
-from secscan.scan.pipeline import Phase, ProgressEvent
 
 SEVERITY_STYLE: dict[Severity, str] = {
     Severity.CRITICAL: "bold white on red",

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from secscan.app.values import (
+    WAIVERS_FILE,
+    Decision,
+    Finding,
+    FindingKind,
+    RunStatus,
+    ScanResult,
+    redact,
+)
 from secscan.cli.views.terminal import safe_text
-from secscan.model.decision import Decision
-from secscan.model.findings import Finding, FindingKind, RunStatus, ScanResult
-from secscan.model.redact import redact
-from secscan.policy.waivers import WAIVERS_FILE
 
 #: A hook's output is read in a commit dialog: one line per finding, cut to stay on screen.
 MESSAGE_CHARS = 160

@@ -9,10 +9,10 @@ from collections.abc import Callable
 from rich.text import Text
 
 from secscan.app.explain import ControlNote, Explanation
+from secscan.app.values import redact
 from secscan.cli.views.audit import SEVERITY_STYLE, Links
 from secscan.cli.views.compact import first_sentence, location
 from secscan.cli.views.terminal import safe_text
-from secscan.model.redact import redact
 
 WIDTH = 88
 #: A rule seen a hundred times is explained once; its places are listed up to this many.

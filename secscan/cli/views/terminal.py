@@ -6,9 +6,15 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import PurePath
 
-from secscan.model.fates import gaps_by_type
-from secscan.model.findings import APART_SCOPES, Finding, RunStatus, Severity, headline_order
-from secscan.model.results import SavedResults
+from secscan.app.values import (
+    APART_SCOPES,
+    Finding,
+    RunStatus,
+    SavedResults,
+    Severity,
+    gaps_by_type,
+    headline_order,
+)
 
 TOP = 10
 #: Report files named on the "reports:" line; the rest are counted (`secscan ci` writes 30+).
