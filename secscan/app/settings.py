@@ -106,6 +106,8 @@ class Settings:
     root: Path
     config: Config
     inputs: Inputs
+    #: The plugins the run builds its scanners from: built once by the command.
+    plugins: Registry
     #: Said in every report before the judgement's own warnings (tree settings that weaken
     #: the gate; --trust-tree-settings).
     warnings: tuple[str, ...] = ()
@@ -136,7 +138,7 @@ def for_tree(path: Path, options: Options, plugins: Registry, *, warn: bool = Tr
         if warn
         else ()
     )
-    return Settings(root, config, inputs, warnings)
+    return Settings(root, config, inputs, plugins, warnings)
 
 
 def for_change(path: Path, options: Options, change: Change, plugins: Registry) -> Settings:
@@ -151,15 +153,15 @@ def for_change(path: Path, options: Options, change: Change, plugins: Registry) 
         catalog=default_catalog(),
         **options.files(),
     )
-    return Settings(root, chosen.config, chosen.inputs, trusted=chosen, change=change)
+    return Settings(root, chosen.config, chosen.inputs, plugins, trusted=chosen, change=change)
 
 
-def for_saved(decision: Decision | None, options: Options) -> Settings:
+def for_saved(decision: Decision | None, options: Options, plugins: Registry) -> Settings:
     """Saved results judged again: only this command line and trusted defaults (see
     `resolve_saved`)."""
     root = Path.cwd()
     config = default_config(base_dir=root)
-    return Settings(root.resolve(), config, _saved_inputs(root, config, options))
+    return Settings(root.resolve(), config, _saved_inputs(root, config, options), plugins)
 
 
 def resolve(

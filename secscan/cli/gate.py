@@ -8,7 +8,7 @@ import click
 
 from secscan.app.reports import load
 from secscan.app.run import Output, Run, Scanned
-from secscan.app.settings import Options, for_saved, recorded_settings
+from secscan.app.settings import Options, for_saved, recorded_settings, registry
 from secscan.app.values import Severity
 from secscan.cli._options import print_outcome
 
@@ -82,7 +82,7 @@ def gate(
         baseline=baseline,
         fail_on=Severity(fail_on) if fail_on else None,
     )
-    run = Run(for_saved(saved.decision, options), output=Output(results_file=output))
+    run = Run(for_saved(saved.decision, options, registry()), output=Output(results_file=output))
     recorded = recorded_settings(saved.decision)
     outcome = run.finish(
         Scanned(saved.result, run.settings.inputs, (recorded,) if recorded else ())
