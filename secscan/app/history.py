@@ -6,13 +6,13 @@ This module imports the database layer; commands that only record import `app.ru
 
 from __future__ import annotations
 
+from secscan.app.run import utcnow
 from secscan.history import ENV_URL, repository
 from secscan.history.lifecycle import Lifecycle, lifecycles
 from secscan.history.model import Source, from_saved
 from secscan.history.store import SqlStore, default_url
 from secscan.history.trends import Trends, compute
 from secscan.model.results import SavedResults, load
-from secscan.scan.pipeline import utcnow
 from secscan.util.atomic import write_atomic
 
 __all__ = [

@@ -27,12 +27,17 @@ from secscan.model.results import SavedResults, dumps
 from secscan.policy import judge as judging
 from secscan.policy.judge import Inputs
 from secscan.scan import pipeline
-from secscan.scan.pipeline import Clock, Progress, utcnow
+from secscan.scan.pipeline import Clock, Progress
 from secscan.scanners.base import ScanRequest
 from secscan.settings import trust
 from secscan.util.atomic import write_atomic
 
 __all__ = ["Clock", "Outcome", "Output", "Run", "Scanned", "Scope", "exit_code", "utcnow"]
+
+
+def utcnow() -> datetime:
+    """Now, by the pipeline's clock: one clock for every step (a test pins it there)."""
+    return pipeline.utcnow()
 
 
 @dataclass(frozen=True)

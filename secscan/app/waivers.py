@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from secscan.app.run import utcnow
 from secscan.errors import PolicyError, UsageError
 from secscan.model.decision import Decision
 from secscan.model.findings import Finding
@@ -22,7 +23,6 @@ from secscan.model.results import RESULTS_FILE, SavedResults, load
 from secscan.policy import vex
 from secscan.policy.loader import default_catalog, load_policy, profile_or_error
 from secscan.policy.waivers import WAIVERS_FILE, load_waivers, today_utc
-from secscan.scan.pipeline import utcnow
 from secscan.util import files as _files
 from secscan.util.atomic import write_atomic
 
