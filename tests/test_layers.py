@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -133,6 +134,111 @@ def test_secscan_imports_run_one_way() -> None:
     found = imports(REPO / "secscan")
     assert len(found) > 200  # the walk really saw the package's imports
     assert violations(found) == []
+
+
+#: The command line is an adapter: it parses flags, calls a use case, prints, maps the exit
+#: code. At run time it imports only the app layer (and itself, the errors, the version).
+CLI_MAY_IMPORT = ("secscan.app", "secscan.cli", "secscan.errors", "=secscan")
+
+#: The entry points of the two stages a run joins: only the use cases (app/) call them.
+ONLY_FROM_APP = ("secscan.scan.pipeline", "secscan.policy.judge")
+
+
+def _matches(module: str, names: Sequence[str]) -> bool:
+    return any(
+        module == n[1:] if n.startswith("=") else module == n or module.startswith(n + ".")
+        for n in names
+    )
+
+
+def cli_violations(found: Sequence[Import]) -> list[str]:
+    return sorted(
+        {
+            f"{i.module}:{i.line} imports {i.target} (the CLI imports only the app layer)"
+            for i in found
+            if _matches(i.module, ("secscan.cli",)) and not _matches(i.target, CLI_MAY_IMPORT)
+        }
+    )
+
+
+def entry_point_violations(found: Sequence[Import]) -> list[str]:
+    return sorted(
+        {
+            f"{i.module}:{i.line} imports {i.target} (called only from secscan.app)"
+            for i in found
+            if _matches(i.target, ONLY_FROM_APP)
+            and not _matches(i.module, ("secscan.app", *ONLY_FROM_APP))
+        }
+    )
+
+
+def test_the_cli_imports_only_the_app_layer() -> None:
+    found = imports(REPO / "secscan")
+    assert any(i.module.startswith("secscan.cli.") for i in found)
+    assert cli_violations(found) == []
+
+
+def test_the_pipeline_and_the_judge_are_called_only_from_app() -> None:
+    found = imports(REPO / "secscan")
+    importers = {i.module for i in found if _matches(i.target, ONLY_FROM_APP)}
+    assert "secscan.app.run" in importers  # the walk sees the use case calling them
+    assert entry_point_violations(found) == []
+
+
+@pytest.mark.parametrize(
+    ("files", "check", "expected"),
+    [
+        # A command reaching past the use cases into a stage.
+        (
+            {"cli/scan.py": "from secscan.model.findings import Severity\n"},
+            cli_violations,
+            "secscan.cli.scan:1 imports secscan.model.findings (the CLI",
+        ),
+        # Lazily, too.
+        (
+            {
+                "cli/views/x.py": "def f():\n    from secscan.report import html\n",
+                "report/html.py": "",
+            },
+            cli_violations,
+            "secscan.cli.views.x:2 imports secscan.report.html (the CLI",
+        ),
+        # The pipeline run by anything but a use case (a report rebuilding a scan).
+        (
+            {"report/x.py": "from secscan.scan import pipeline\n", "scan/pipeline.py": ""},
+            entry_point_violations,
+            "secscan.report.x:1 imports secscan.scan.pipeline (called only from",
+        ),
+        (
+            {"history/x.py": "from secscan.policy.judge import judge\n", "policy/judge.py": ""},
+            entry_point_violations,
+            "secscan.history.x:1 imports secscan.policy.judge (called only from",
+        ),
+    ],
+)
+def test_a_planted_adapter_shortcut_fails_the_check(
+    tmp_path: Path, files: dict[str, str], check: Any, expected: str
+) -> None:
+    found = check(imports(_tree(tmp_path, files)))
+    assert any(v.startswith(expected) for v in found), found
+
+
+def test_the_cli_may_use_the_app_layer_and_type_only_imports(tmp_path: Path) -> None:
+    root = _tree(
+        tmp_path,
+        {
+            "cli/scan.py": (
+                "from typing import TYPE_CHECKING\nfrom secscan.app.run import Run\n"
+                "from secscan.errors import UsageError\nfrom secscan import __version__\n"
+                "if TYPE_CHECKING:\n    from secscan.model.findings import Severity\n"
+            ),
+            "app/run.py": "from secscan.scan import pipeline\nfrom secscan.policy import judge\n",
+            "scan/pipeline.py": "",
+            "policy/judge.py": "",
+        },
+    )
+    found = imports(root)
+    assert cli_violations(found) == [] and entry_point_violations(found) == []
 
 
 def test_every_layer_entry_names_a_real_module() -> None:

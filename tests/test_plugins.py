@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 
 from secscan import scanners
+from secscan.app import settings as judge
 from secscan.errors import ConfigError, PolicyError
 from secscan.model.findings import FindingKind, RunStatus, ScannerRun, ScanResult
 from secscan.model.results import SavedResults
-from secscan.policy import judge
 from secscan.policy.loader import default_catalog, load_policy
 from secscan.report import sarif
 from secscan.scan import pipeline

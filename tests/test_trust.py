@@ -14,7 +14,7 @@ from secscan.settings import trust
 from secscan.settings.config import Config
 
 ALL = ("bandit", "semgrep", "pip-audit", "iac", "secrets", "image")
-#: The registered scanners judge their own sections, as `policy/judge.py` asks them to.
+#: The registered scanners judge their own sections, as `app/settings.py` asks them to.
 JUDGES = section_judges()
 
 

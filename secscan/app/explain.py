@@ -7,17 +7,19 @@ own plugin docs, a rule pack, the local OSV mirror) and the policy.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from secscan.errors import UsageError
-from secscan.model.decision import WaiverRecord
+from secscan.errors import ReportError, UsageError
+from secscan.model.decision import Decision, WaiverRecord
 from secscan.model.findings import Finding, FindingKind, Location, Severity
-from secscan.model.results import SavedResults
+from secscan.model.results import SavedResults, load
+from secscan.policy.loader import load_policy
 from secscan.policy.match import canonical_check_id, is_check_id, rules_for
 from secscan.policy.models import Policy
-from secscan.scanners import BUILTINS, default_config, registry
+from secscan.report import FORMATS
+from secscan.scanners import BUILTINS, default_config, load_config, registry
 from secscan.scanners.base import RuleInfo, RuleLookup
 from secscan.settings.config import Config
 
@@ -110,40 +112,57 @@ def explain(
     findings = saved.result.findings if saved is not None else ()
     finding = by_fingerprint(query, findings)
     if finding is not None:
-        rule = lookup_rule(finding.rule_id, finding.scanner, lookup)
-        info = merge(rule, from_finding(finding, "the results file"))
-        occurrences = tuple(
-            f for f in findings if f.rule_id == finding.rule_id and f.scanner == finding.scanner
-        )
-        subject = finding
+        info, subject, occurrences = _of_finding(finding, findings, lookup)
     else:
-        occurrences = tuple(f for f in findings if _same_rule(f, query))
-        static = lookup_rule(query, None, lookup)
-        seen = from_finding(occurrences[0], "the results file") if occurrences else None
-        if static is None and seen is None:
-            hint = "" if saved is not None else " (and no results file was found to look in)"
-            raise UsageError(
-                f"{query!r} is neither a rule id secscan knows nor a finding fingerprint in "
-                f"the last results{hint}; run a scan first, or give --results FILE"
-            )
-        info = merge(static, seen)
-        subject = occurrences[0] if occurrences else synthetic(info)
-    decision = saved.decision if saved is not None else None
-    waivers: list[tuple[str, WaiverRecord]] = []
-    if decision is not None:
-        for f in occurrences:
-            w = decision.waiver_for(f.fingerprint)
-            if w is not None:
-                waivers.append((f.fingerprint, w))
+        info, subject, occurrences = _of_rule(query, findings, lookup, saved is not None)
     return Explanation(
         query=query,
         rule=info,
         controls=controls_for(subject, policy),
         finding=finding,
         occurrences=tuple(sorted(occurrences, key=lambda f: f.sort_key)),
-        waivers=tuple(waivers),
+        waivers=_waivers(saved.decision if saved is not None else None, occurrences),
         results_file=results_file if saved is not None else None,
     )
+
+
+_Found = tuple[RuleInfo, Finding, tuple[Finding, ...]]
+
+
+def _of_finding(finding: Finding, findings: Sequence[Finding], lookup: RuleLookup) -> _Found:
+    """A finding looked up by fingerprint: its rule, and every finding of that rule."""
+    rule = lookup_rule(finding.rule_id, finding.scanner, lookup)
+    info = merge(rule, from_finding(finding, "the results file"))
+    occurrences = tuple(
+        f for f in findings if f.rule_id == finding.rule_id and f.scanner == finding.scanner
+    )
+    return info, finding, occurrences
+
+
+def _of_rule(
+    query: str, findings: Sequence[Finding], lookup: RuleLookup, have_results: bool
+) -> _Found:
+    """A rule id: what its scanner says of it, and what the results show of it."""
+    occurrences = tuple(f for f in findings if _same_rule(f, query))
+    static = lookup_rule(query, None, lookup)
+    seen = from_finding(occurrences[0], "the results file") if occurrences else None
+    if static is None and seen is None:
+        hint = "" if have_results else " (and no results file was found to look in)"
+        raise UsageError(
+            f"{query!r} is neither a rule id secscan knows nor a finding fingerprint in "
+            f"the last results{hint}; run a scan first, or give --results FILE"
+        )
+    info = merge(static, seen)
+    return info, occurrences[0] if occurrences else synthetic(info), occurrences
+
+
+def _waivers(
+    decision: Decision | None, occurrences: Iterable[Finding]
+) -> tuple[tuple[str, WaiverRecord], ...]:
+    if decision is None:
+        return ()
+    found = ((f.fingerprint, decision.waiver_for(f.fingerprint)) for f in occurrences)
+    return tuple((fp, w) for fp, w in found if w is not None)
 
 
 def by_fingerprint(query: str, findings: Iterable[Finding]) -> Finding | None:
@@ -250,3 +269,38 @@ def controls_for(f: Finding, policy: Policy) -> tuple[ControlNote, ...]:
                 )
             )
     return tuple(notes)
+
+
+@dataclass(frozen=True)
+class Looked:
+    """`secscan explain`: the explanation, and the root of the scan it came from (None: no
+    results file was read)."""
+
+    explanation: Explanation
+    root: Path | None
+
+
+def look_up(
+    ident: str, results_file: Path | None, config_file: Path | None, policy_dir: Path | None
+) -> Looked:
+    """Explain `ident` with the config and policy here and the last results: --results, else
+    secscan-results.json in the config's output_dir, else in ./secscan-reports."""
+    root = Path.cwd()
+    config = load_config(root, config_file)
+    policy = load_policy(policy_dir or config.resolve(config.policy))
+    folder = config.resolve(config.output_dir) or root / "secscan-reports"
+    path = results_file or folder / FORMATS["json"].filename
+    saved: SavedResults | None = None
+    if path.is_file():
+        saved = load(path)
+    elif results_file is not None:
+        raise ReportError(f"results file not found: {path}")
+    ex = explain(
+        ident,
+        policy,
+        saved=saved,
+        results_file=str(path),
+        config=config,
+        advisory_db=config.resolve(config.advisories.db),
+    )
+    return Looked(ex, Path(saved.result.root) if saved is not None else None)

@@ -13,15 +13,23 @@ Both sides are scanned the same incremental way, so they compare like with like:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from contextlib import nullcontext
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 from secscan import __version__, scanners
 from secscan.errors import UsageError
 from secscan.model import fates, fingerprint
-from secscan.model.findings import Fate, RunStatus, ScannerRun, ScanResult
+from secscan.model.findings import (
+    Excluded,
+    Fate,
+    NotAnalyzed,
+    RunStatus,
+    ScannerRun,
+    ScanResult,
+)
 from secscan.model.redact import mask_name
 from secscan.policy.baseline import Baseline, BaselineEntry
 from secscan.scan import pipeline
@@ -80,89 +88,127 @@ def plan(
     return Plan(tuple(file_local), tuple(whole), tuple(untouched), tuple(changed))
 
 
-def scan_since(
-    root: Path,
-    config: Config,
-    ref: str,
-    *,
-    scanner_names: Sequence[str] | None = None,
-    clock: pipeline.Clock = pipeline.utcnow,
-    use_cache: bool = True,
-    progress: Progress = None,
-    base_tree: Path | None = None,
-) -> Since:
-    """`base_tree`: the merge base already exported (its top level), when the caller has it."""
+@dataclass(frozen=True)
+class Change:
+    """`--new-since REF`: the git top level and the merge base, computed once, and the merge
+    base exported (its top level) for as long as the run needs it."""
+
+    ref: str
+    top: Path
+    #: The merge base's commit.
+    base: str
+    #: Where the merge base is exported: its top level.
+    tree: Path
+    #: The scan root relative to the top level.
+    sub: Path
+
+
+@contextmanager
+def change_since(root: Path, ref: str) -> Iterator[Change]:
+    """The merge base of HEAD and `ref`, exported with `git worktree` until the block ends."""
     root = root.resolve()
     top = vcs.toplevel(root)
     if top is None:
         raise UsageError(f"--new-since needs a git work tree; {root} is not in one")
     base = vcs.merge_base(top, ref)
-    sub = root.relative_to(top)
-    # Paths under the scan root, relative to it; with the path each had at the merge base.
-    renamed: dict[str, str] = {}
-    changed_list: list[str] = []
-    for path, previous in vcs.changed_files(top, base).items():
-        rel = _under(path, sub)
-        if rel is None:
-            continue
-        changed_list.append(rel)
-        old_rel = _under(previous, sub) if previous else None
-        if old_rel is not None:
-            renamed[old_rel] = rel
-    changed = tuple(changed_list)
+    with vcs.checkout(top, base) as tree:
+        yield Change(ref, top, base, tree, root.relative_to(top))
+
+
+def scan_since(
+    root: Path,
+    config: Config,
+    change: Change,
+    *,
+    scanner_names: Sequence[str] | None = None,
+    clock: pipeline.Clock = pipeline.utcnow,
+    use_cache: bool = True,
+    progress: Progress = None,
+) -> Since:
+    """The files changed since the merge base scanned on both sides (see the module doc)."""
+    root = root.resolve()
+    changed, renamed = _changed_files(change)
     names = list(scanner_names) if scanner_names else config.scanners
     selected = scanners.build(list(names) if names is not None else None)
     scripts = python_scripts(root, changed)
     the_plan = plan(selected, changed, ScanRequest(explicit_files=True, python_scripts=scripts))
-    order = [s.name for s in selected]
-
+    base_root = change.tree / change.sub
+    # The head's files are classified as the merge base decides: a file the change added or
+    # changed is non-gating only where the base already had that place so.
+    classifier = trusted_classifier(root, config, base_root, changed)
+    head = _scan_side(
+        root, config, the_plan, changed, clock, use_cache, progress, classifier, changed
+    )
+    for f in discover(root, config, [str(root / p) for p in changed]).files:
+        classifier.scope(f)
     was_at = {new: old for old, new in renamed.items()}
-    exported = nullcontext(base_tree) if base_tree is not None else vcs.checkout(top, base)
-    with exported as tree:
-        base_root = tree / sub
-        # The head's files are classified as the merge base decides: a file the change
-        # added or changed is non-gating only where the base already had that place so.
-        classifier = trusted_classifier(root, config, base_root, changed)
-        head = _scan_side(
-            root, config, the_plan, changed, clock, use_cache, progress, classifier, changed
-        )
-        for f in discover(root, config, [str(root / p) for p in changed]).files:
-            classifier.scope(f)
-        was = (was_at.get(p, p) for p in changed)
-        present = tuple(p for p in was if (base_root / p).is_file())
-        old = _scan_side(base_root, config, the_plan, present, clock, use_cache, None)
-        # A moved file keeps its findings: key the merge base's under their new path.
-        old = [_moved(part, renamed, base_root) for part in old] if renamed else old
-        attempts = {p: (s.value, cause) for p, (s, cause) in classifier.attempts.items()}
-        attempts.update(_planted_markers(root, base_root, changed))
-    reclassified = trust.reclassifications(attempts)
+    present = tuple(p for p in (was_at.get(p, p) for p in changed) if (base_root / p).is_file())
+    old = _scan_side(base_root, config, the_plan, present, clock, use_cache, None)
+    # A moved file keeps its findings: key the merge base's under their new path.
+    old = [_moved(part, renamed, base_root) for part in old] if renamed else old
+    attempts = {p: (s.value, cause) for p, (s, cause) in classifier.attempts.items()}
+    attempts.update(_planted_markers(root, base_root, changed))
 
+    skipped = _untouched_runs(root, config, the_plan, change)
+    result = _merge(root, clock, head, skipped, [s.name for s in selected])
+    result = _with_fates(result, head, changed)
+    baseline = Baseline.from_findings(
+        (f for part in old for f in part.findings),
+        f"merge base {change.base} of {mask_name(change.ref)}",
+    )
+    return Since(
+        result,
+        baseline,
+        change.ref,
+        change.base,
+        changed,
+        _base_failures(old, change.base),
+        trust.reclassifications(attempts),
+    )
+
+
+def _changed_files(change: Change) -> tuple[tuple[str, ...], dict[str, str]]:
+    """Paths under the scan root changed since the merge base, relative to the root; and the
+    path each renamed one had at the merge base (old -> new)."""
+    renamed: dict[str, str] = {}
+    changed: list[str] = []
+    for path, previous in vcs.changed_files(change.top, change.base).items():
+        rel = _under(path, change.sub)
+        if rel is None:
+            continue
+        changed.append(rel)
+        old_rel = _under(previous, change.sub) if previous else None
+        if old_rel is not None:
+            renamed[old_rel] = rel
+    return tuple(changed), renamed
+
+
+def _untouched_runs(root: Path, config: Config, the_plan: Plan, change: Change) -> list[ScannerRun]:
+    """A skipped run for each scanner none of whose files changed, saying why."""
     everything = discover(root, config).files if the_plan.untouched else ()
     request = ScanRequest(explicit_files=True)
-    skipped = [
+    return [
         ScannerRun(
             scanner=s.name,
             kind=s.kind,
             status=RunStatus.SKIPPED,
-            error=f"no file it reads changed since {mask_name(ref)} (merge base {base[:12]})"
+            error=f"no file it reads changed since {mask_name(change.ref)} "
+            f"(merge base {change.base[:12]})"
             if s.select(everything, request)
             else "nothing to scan: no files this scanner reads were found",
         )
         for s in the_plan.untouched
     ]
-    result = _merge(root, clock, head, skipped, order)
-    result = _with_fates(result, head, changed)
-    warnings = tuple(
+
+
+def _base_failures(old: Sequence[ScanResult], base: str) -> tuple[str, ...]:
+    return tuple(
         f"scanner {r.scanner} failed on the merge base {base[:12]}, so every finding it "
         f"reports now counts as new ({r.error or 'no detail'})"
         for part in old
         for r in part.runs
         if r.status is RunStatus.ERROR
     )
-    baseline = Baseline.from_findings(
-        (f for part in old for f in part.findings), f"merge base {base} of {mask_name(ref)}"
-    )
-    return Since(result, baseline, ref, base, changed, warnings, reclassified)
 
 
 def trusted_classifier(
@@ -294,32 +340,38 @@ def _merge(
     order: Sequence[str],
 ) -> ScanResult:
     """One result from the per-group scans, runs in the configured scanner order."""
-    real = list(parts)
     runs: dict[str, ScannerRun] = {r.scanner: r for p in parts for r in p.runs}
     for r in skipped:
         runs.setdefault(r.scanner, r)
-    if not real:
+    ordered = tuple(runs[n] for n in order if n in runs)
+    if not parts:
         now = clock()
         return ScanResult(
             root=str(root),
             started_at=now,
             finished_at=now,
             secscan_version=__version__,
-            runs=tuple(runs[n] for n in order if n in runs),
+            runs=ordered,
             git_commit=pipeline.git_commit(root),
         )
-    first = real[0]
-    finished = [p.finished_at for p in real if p.finished_at is not None]
-    not_analyzed = {(n.path, n.reason): n for p in real for n in p.not_analyzed}
-    excluded = {(e.path, e.reason): e for p in real for e in p.excluded}
+    finished = [p.finished_at for p in parts if p.finished_at is not None]
     return replace(
-        first,
-        started_at=min(p.started_at for p in real),
+        parts[0],
+        started_at=min(p.started_at for p in parts),
         finished_at=max(finished) if finished else None,
-        runs=tuple(runs[n] for n in order if n in runs),
-        not_analyzed=tuple(not_analyzed[k] for k in sorted(not_analyzed)),
-        excluded=tuple(excluded[k] for k in sorted(excluded)),
+        runs=ordered,
+        not_analyzed=_union(n for p in parts for n in p.not_analyzed),
+        excluded=_union(e for p in parts for e in p.excluded),
     )
+
+
+_Placed = TypeVar("_Placed", NotAnalyzed, Excluded)
+
+
+def _union(items: Iterable[_Placed]) -> tuple[_Placed, ...]:
+    """Each (path, reason) once, sorted by it."""
+    by_key = {(i.path, i.reason): i for i in items}
+    return tuple(by_key[k] for k in sorted(by_key))
 
 
 def merge_baselines(*baselines: Baseline | None) -> Baseline | None:

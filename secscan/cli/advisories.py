@@ -8,9 +8,13 @@ from pathlib import Path
 
 import click
 
-from secscan.advisories.importer import LOOKED_FOR, import_records
-from secscan.advisories.server import make_server
-from secscan.advisories.store import AdvisoryStore, StoreInfo
+from secscan.app.advisories import (
+    LOOKED_FOR,
+    AdvisoryStore,
+    StoreInfo,
+    import_records,
+    make_server,
+)
 from secscan.errors import ExitCode
 
 _DB = click.option(

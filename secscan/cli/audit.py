@@ -9,23 +9,18 @@ import click
 from rich.console import Console
 from rich.live import Live
 
+from secscan.app import reports
+from secscan.app.run import Output, Run, Scope
+from secscan.app.settings import Options, for_tree, registry
+from secscan.app.values import Source
 from secscan.cli._options import (
     judging_options,
     no_cache_option,
     output_dir_option,
     path_argument,
-    report_dir,
-    with_tree_warnings,
-    write_reports,
 )
-from secscan.cli._recording import history_option, record_run
+from secscan.cli._recording import history_option
 from secscan.cli.views import audit as view
-from secscan.history.model import Source
-from secscan.model.results import SavedResults
-from secscan.policy import judge
-from secscan.report.model import build
-from secscan.scan import pipeline
-from secscan.scanners import load_config
 
 PROFILE = "audit"
 
@@ -58,60 +53,30 @@ def audit(
     On a terminal: live progress per scanner, colour and clickable locations. Piped: plain,
     stable text. Exit codes as for `secscan scan`.
     """
-    config = load_config(path, config_file)
-    root = path.resolve()
-    inputs = judge.resolve(
-        root,
-        config,
-        profile=profile,
-        policy_dir=policy_dir,
-        waivers=waivers,
-        baseline=baseline,
-        catalog=judge.default_catalog(),
+    settings = for_tree(
+        path, Options(config_file, profile, policy_dir, waivers, baseline), registry()
     )
     out = console()
     tty = out.is_terminal
-    now = pipeline.utcnow
-    if tty:
-        board = view.Board()
+    board = view.Board() if tty else None
+    output = Output(("json",), output_dir, source=Source.AUDIT, history=history_url)
+    run = Run(settings, Scope(use_cache=not no_cache, progress=board), output)
+    if board is not None:
         with Live(get_renderable=board.render, console=out, refresh_per_second=8, transient=True):
-            result = pipeline.scan(root, config, clock=now, use_cache=not no_cache, progress=board)
+            scanned = run.scan()
     else:
-        result = pipeline.scan(root, config, clock=now, use_cache=not no_cache)
-    result, decision = judge.judge(result, inputs, now())
-    decision = with_tree_warnings(
-        decision,
-        root,
-        config,
-        inputs,
-        config_file=config_file,
-        policy_dir=policy_dir,
-        waivers=waivers,
-        baseline=baseline,
-    )
-    saved = SavedResults(result, decision)
-    recorded = record_run(
-        saved,
-        history_url,
-        config,
-        source=Source.AUDIT,
-        root=root,
-        profile=inputs.profile,
-        now=now(),
-    )
-
-    folder = report_dir(output_dir, config, root)
-    (results_file,) = write_reports(saved, folder, ["json"], now())
-
-    model = build(saved, now())
+        scanned = run.scan()
+    outcome = run.finish(scanned)
+    if outcome.recorded:
+        click.echo(outcome.recorded, err=True)
+    (results_file,) = outcome.written
+    model = reports.model(outcome.saved, run.clock())
     if tty:
-        text = view.render(
-            model, links=view.Links(Path(result.root)), timings=True, width=out.width
-        )
-        out.print(text, soft_wrap=True)
+        links = view.Links(Path(outcome.saved.result.root))
+        out.print(view.render(model, links=links, timings=True, width=out.width), soft_wrap=True)
         out.print(f"results: {results_file}", style="dim", soft_wrap=True)
     else:
         click.echo(view.render(model).plain, nl=False)
         click.echo(f"results: {results_file}")
-    recorded.raise_error()
-    return int(judge.exit_code(decision))
+    outcome.raise_history_error()
+    return int(outcome.exit_code)

@@ -8,13 +8,8 @@ from typing import Any, TypeVar
 
 import click
 
-from secscan.errors import UsageError
-from secscan.model.findings import ScanResult
-from secscan.model.results import load
-from secscan.policy.baseline import BASELINE_FILE, Baseline, load_baseline, write_baseline
-from secscan.scan import pipeline
-from secscan.scanners import load_config
-from secscan.settings.config import Config
+from secscan.app import baseline as baselines
+from secscan.app.values import BASELINE_FILE
 
 _path_arg = click.argument("path", type=click.Path(file_okay=False, path_type=Path), default=".")
 _options = [
@@ -64,15 +59,16 @@ def create(
     force: bool,
 ) -> int:
     """Scan PATH (or read --from) and write every finding's fingerprint to a new baseline."""
-    config = load_config(path, config_file)
-    target = _target(path, config, output)
-    if target.exists() and not force:
-        raise UsageError(f"{target} exists; use `secscan baseline update` or --force")
-    result = _findings(path, config, source, scanner_names)
-    new = Baseline.from_findings(result.findings, str(target))
-    write_baseline(target, new, pipeline.utcnow())
-    click.echo(f"baseline {target}: {len(new)} finding(s)")
-    _warn_incomplete(result)
+    written = baselines.create(
+        path,
+        output=output,
+        source=source,
+        config_file=config_file,
+        scanner_names=scanner_names,
+        force=force,
+    )
+    click.echo(f"baseline {written.target}: {len(written.baseline)} finding(s)")
+    _warn_incomplete(written)
     return 0
 
 
@@ -92,42 +88,25 @@ def update(
     prune: bool,
 ) -> int:
     """Rewrite an existing baseline with the current findings (--prune: only drop fixed ones)."""
-    config = load_config(path, config_file)
-    target = _target(path, config, output)
-    old = load_baseline(target)
-    result = _findings(path, config, source, scanner_names)
-    new = (
-        old.pruned(result.findings)
-        if prune
-        else Baseline.from_findings(result.findings, str(target))
+    written = baselines.update(
+        path,
+        output=output,
+        source=source,
+        config_file=config_file,
+        scanner_names=scanner_names,
+        prune=prune,
     )
-    write_baseline(target, new, pipeline.utcnow())
+    assert written.old is not None  # noqa: S101 - an update replaces a baseline
     click.echo(
-        f"baseline {target}: {len(new)} finding(s) (was {len(old)}; "
-        f"{_added(old, new)} added, {_added(new, old)} removed)"
+        f"baseline {written.target}: {len(written.baseline)} finding(s) (was "
+        f"{len(written.old)}; {written.added()} added, {written.removed()} removed)"
     )
-    _warn_incomplete(result)
+    _warn_incomplete(written)
     return 0
 
 
-def _target(path: Path, config: Config, output: Path | None) -> Path:
-    return output or config.resolve(config.baseline) or path / BASELINE_FILE
-
-
-def _findings(
-    path: Path, config: Config, source: Path | None, scanner_names: tuple[str, ...]
-) -> ScanResult:
-    if source is not None:
-        return load(source).result
-    return pipeline.scan(path, config, scanner_names=scanner_names or None)
-
-
-def _added(old: Baseline, new: Baseline) -> int:
-    return sum(max(0, n - old.counts.get(fp, 0)) for fp, n in new.counts.items())
-
-
-def _warn_incomplete(result: ScanResult) -> None:
-    for run in result.failed_runs:
+def _warn_incomplete(written: baselines.Written) -> None:
+    for run in written.failed:
         click.echo(
             f"warning: {run.scanner} failed ({run.error}); its findings are not in the "
             "baseline and will count as new later",

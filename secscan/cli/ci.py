@@ -8,31 +8,22 @@ from pathlib import Path
 
 import click
 
-from secscan.app import incremental
+from secscan.app.incremental import change_since
+from secscan.app.reports import CI_FORMATS, markdown
+from secscan.app.run import Output, Run, Scope
+from secscan.app.settings import Options, for_change, for_tree, registry
+from secscan.app.values import Source
 from secscan.cli import _verbose
 from secscan.cli._options import (
     judging_options,
     no_cache_option,
     output_dir_option,
     path_argument,
+    print_outcome,
     quiet_option,
-    report_dir,
-    tree_scanners,
-    write_reports,
 )
-from secscan.cli._recording import history_option, record_run
-from secscan.cli.views.terminal import summary
-from secscan.errors import ReportError, UsageError
-from secscan.history.model import Source
-from secscan.model.redact import mask_name
-from secscan.model.results import SavedResults
-from secscan.policy import judge
-from secscan.report import CI_FORMATS, FORMATS
-from secscan.scan import pipeline
-from secscan.scanners import load_config
-from secscan.settings import trust
-from secscan.settings.config import Config
-from secscan.workspace import vcs
+from secscan.cli._recording import history_option
+from secscan.errors import ReportError
 
 PROFILE = "ci"
 #: GitHub rejects a step summary over 1 MiB; past this the summary points at the artifacts.
@@ -83,66 +74,20 @@ def ci(
     Exit codes: 0 pass, 1 gate failed, 2 usage/config/policy error, 3 scanner error.
     """
     _verbose.notes(verbose)
-    root = path.resolve()
-    options = {
-        "config_file": config_file,
-        "policy_dir": policy_dir,
-        "waivers": waivers,
-        "baseline": baseline,
-    }
-    if new_since is None or trust_tree_settings:
-        config = load_config(path, config_file)
-        inputs = judge.resolve(
-            root,
-            config,
-            profile=profile,
-            policy_dir=policy_dir,
-            waivers=waivers,
-            baseline=baseline,
-            catalog=judge.default_catalog(),
-        )
-        warnings = judge.tree_warnings(root, config, inputs, tree_scanners(), **options)
-        if trust_tree_settings:
-            warnings = (TRUST_TREE_WARNING, *warnings)
-        return _run(
-            root,
-            config,
-            inputs,
-            new_since,
-            output_dir,
-            no_cache,
-            quiet,
-            warnings,
-            None,
-            history_url,
-        )
-    top = vcs.toplevel(root)
-    if top is None:
-        raise UsageError(f"--new-since needs a git work tree; {root} is not in one")
-    with vcs.checkout(top, vcs.merge_base(top, new_since)) as tree:
-        # The gate settings come from the merge base: the change under review is judged by
-        # what the branch it wants to join already agreed on.
-        chosen = judge.trusted(
-            root,
-            tree / root.relative_to(top),
-            scanner_names=tree_scanners(),
-            profile=profile,
-            catalog=judge.default_catalog(),
-            **options,
-        )
-        return _run(
-            root,
-            chosen.config,
-            chosen.inputs,
-            new_since,
-            output_dir,
-            no_cache,
-            quiet,
-            (),
-            chosen,
-            history_url,
-            base_tree=tree,
-        )
+    options = Options(config_file, profile, policy_dir, waivers, baseline)
+    plugins = registry()
+    scope = Scope(use_cache=not no_cache)
+    output = Output(CI_FORMATS, output_dir, source=Source.CI, history=history_url)
+    if new_since is not None and not trust_tree_settings:
+        with change_since(path, new_since) as change:
+            return _finish(Run(for_change(path, options, change, plugins), scope, output), quiet)
+    settings = for_tree(path, options, plugins)
+    if trust_tree_settings:
+        settings = replace(settings, warnings=(TRUST_TREE_WARNING, *settings.warnings))
+    if new_since is None:
+        return _finish(Run(settings, scope, output), quiet)
+    with change_since(path, new_since) as change:
+        return _finish(Run(replace(settings, change=change), scope, output), quiet)
 
 
 #: Said in every report of a `ci --trust-tree-settings` run.
@@ -152,90 +97,17 @@ TRUST_TREE_WARNING = (
 )
 
 
-def _run(
-    root: Path,
-    config: Config,
-    inputs: judge.Inputs,
-    new_since: str | None,
-    output_dir: Path | None,
-    no_cache: bool,
-    quiet: bool,
-    warnings: tuple[str, ...],
-    chosen: judge.Trusted | None,
-    history_url: str | None,
-    base_tree: Path | None = None,
-) -> int:
-    now = pipeline.utcnow
-    notes: list[str] = []
-    if new_since is not None:
-        since = incremental.scan_since(
-            root, config, new_since, clock=now, use_cache=not no_cache, base_tree=base_tree
-        )
-        result = since.result
-        merged = incremental.merge_baselines(inputs.baseline, since.baseline)
-        inputs = replace(inputs, baseline=merged)
-        notes.append(
-            f"new since {mask_name(new_since)}: merge base {since.base_commit[:12]}, "
-            f"{len(since.changed)} changed file(s), {len(since.baseline)} finding(s) there"
-        )
-        if not inputs.profile.gate.new_only:
-            notes.append(
-                f"profile {inputs.profile.name!r} counts every finding (new_only is off): "
-                "--new-since only marks which are new"
-            )
-        extra = since.warnings
-        reclassified = since.reclassified
-    else:
-        result = pipeline.scan(root, config, clock=now, use_cache=not no_cache)
-        extra = ()
-        reclassified = ()
-    if chosen is not None:
-        notes.append(f"gate settings read from the merge base of {mask_name(new_since or '')}")
-        # Files that claimed a scope the base never gave their place fail like a weakening.
-        if chosen.weakenings or reclassified:
-            attempted = (*chosen.weakenings, *reclassified)
-            result = replace(result, runs=(*result.runs, trust.policy_run(attempted)))
-    elif reclassified:
-        extra = (*extra, *trust.describe(reclassified))
-    result, decision = judge.judge(result, inputs, now())
-    if extra or warnings:
-        decision = replace(decision, warnings=(*warnings, *decision.warnings, *extra))
-    saved = SavedResults(result, decision)
-    recorded = record_run(
-        saved,
-        history_url,
-        config,
-        source=Source.CI,
-        root=root,
-        profile=inputs.profile,
-        now=now(),
-    )
-
-    folder = report_dir(
-        output_dir,
-        config,
-        root,
-        configured=chosen.output_dir if chosen else None,
-        from_tree=True if chosen else None,
-    )
-    rendered_at = now()
-    written = write_reports(saved, folder, CI_FORMATS, rendered_at, recorded.trends)
-
+def _finish(run: Run, quiet: bool) -> int:
+    """Run, add the Markdown report to the job's page, print, and exit with the gate's code."""
+    outcome = run.run()
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if step_summary and "markdown" in FORMATS:
-        append_step_summary(
-            Path(step_summary),
-            FORMATS["markdown"].render(saved, rendered_at, trends=recorded.trends),
-        )
-
-    if quiet:
-        click.echo(f"gate {'PASSED' if decision.passed else 'FAILED'}")
-    else:
-        click.echo(summary(saved, written), nl=False)
-        for n in notes:
-            click.echo(f"  {n}")
-    recorded.raise_error()
-    return int(judge.exit_code(decision))
+    if step_summary:
+        text = markdown(outcome.saved, outcome.rendered_at, outcome.trends)
+        if text is not None:
+            append_step_summary(Path(step_summary), text)
+    print_outcome(outcome, quiet=quiet)
+    outcome.raise_history_error()
+    return int(outcome.exit_code)
 
 
 def append_step_summary(path: Path, markdown: str) -> None:

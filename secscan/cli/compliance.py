@@ -6,18 +6,18 @@ from pathlib import Path
 
 import click
 
-from secscan import history
-from secscan.cli._options import report_dir, with_tree_warnings
-from secscan.cli.report import read_results
+from secscan.app.reports import (
+    COMPLIANCE_FORMATS,
+    compliance_documents,
+    compliance_frameworks,
+    load,
+    report_dir,
+    write_atomic,
+)
+from secscan.app.run import Run, exit_code, utcnow
+from secscan.app.settings import Options, for_tree, registry
+from secscan.app.values import SavedResults
 from secscan.errors import UsageError
-from secscan.model.results import SavedResults
-from secscan.policy import judge
-from secscan.report import COMPLIANCE_FORMATS, compliance
-from secscan.report.model import build
-from secscan.scan import pipeline
-from secscan.scanners import load_config
-from secscan.settings.config import Config
-from secscan.util.atomic import write_atomic
 
 
 @click.command(name="compliance")
@@ -112,67 +112,28 @@ def compliance_cmd(
     """
     if path is not None and from_file is not None:
         raise UsageError("give a PATH to scan or --from secscan-results.json, not both")
-    if from_file is None and path is None:
-        path = Path(".")
-    now = pipeline.utcnow
+    code = 0
     if from_file is not None:
-        saved = read_results(from_file)
-        code = 0
+        saved = load(from_file)
     else:
-        assert path is not None  # noqa: S101 - checked above
-        saved = _scan(path, config_file, profile, policy_dir, waivers, baseline, now)
-        assert saved.decision is not None  # noqa: S101 - judge() always decides
-        code = int(judge.exit_code(saved.decision))
-
-    wanted = list(frameworks) or [fw.id for fw in build(saved, now()).frameworks]
-    if not wanted:
-        raise UsageError("these results were not judged against any framework")
+        options = Options(config_file, profile, policy_dir, waivers, baseline)
+        saved = _scan(path or Path("."), options)
+        assert saved.decision is not None  # noqa: S101 - a run always judges
+        code = int(exit_code(saved.decision))
+    wanted = compliance_frameworks(saved, utcnow(), frameworks)
     if output is not None and len(wanted) > 1:
         raise UsageError("-o/--output takes one --framework; use --output-dir for several")
-    rendered_at = now()
-    trends = None
-    if history_url and fmt == "html":
-        trends = history.trends_for(Path(saved.result.root), history_url, rendered_at)
-    for framework in wanted:
-        text = compliance.render(saved, rendered_at, framework=framework, fmt=fmt, trends=trends)
+    for name, text in compliance_documents(saved, utcnow(), wanted, fmt, history_url):
         if output is not None and str(output) == "-":
             click.echo(text, nl=False)
             continue
-        target = output or report_dir(output_dir, Config()) / compliance.filename(framework, fmt)
+        target = output or report_dir(output_dir) / name
         write_atomic(target, text)
         click.echo(f"wrote {target}")
     return code
 
 
-def _scan(
-    path: Path,
-    config_file: Path | None,
-    profile: str | None,
-    policy_dir: Path | None,
-    waivers: Path | None,
-    baseline: Path | None,
-    now: pipeline.Clock,
-) -> SavedResults:
-    config = load_config(path, config_file)
-    inputs = judge.resolve(
-        path.resolve(),
-        config,
-        profile=profile,
-        policy_dir=policy_dir,
-        waivers=waivers,
-        baseline=baseline,
-        catalog=judge.default_catalog(),
-    )
-    result = pipeline.scan(path, config, clock=now)
-    result, decision = judge.judge(result, inputs, now())
-    decision = with_tree_warnings(
-        decision,
-        path,
-        config,
-        inputs,
-        config_file=config_file,
-        policy_dir=policy_dir,
-        waivers=waivers,
-        baseline=baseline,
-    )
-    return SavedResults(result, decision)
+def _scan(path: Path, options: Options) -> SavedResults:
+    """PATH scanned and judged now, with the tree's settings (warned of where they weaken)."""
+    run = Run(for_tree(path, options, registry()))
+    return run.judge(run.scan())

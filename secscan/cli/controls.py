@@ -6,9 +6,7 @@ from pathlib import Path
 
 import click
 
-from secscan.errors import UsageError
-from secscan.policy.loader import load_policy
-from secscan.policy.models import qualify
+from secscan.app import policies
 
 
 @click.command()
@@ -23,27 +21,21 @@ from secscan.policy.models import qualify
 @click.option("--rationale", is_flag=True, help="Also print each mapping rule's rationale.")
 def controls(framework_id: str | None, policy_dir: Path | None, rationale: bool) -> int:
     """List controls with the mapping rules and finding kinds that evidence them."""
-    policy = load_policy(policy_dir)
-    frameworks = policy.frameworks
-    if framework_id is not None:
-        frameworks = tuple(f for f in frameworks if f.id == framework_id)
-        if not frameworks:
-            known = ", ".join(f.id for f in policy.frameworks)
-            raise UsageError(f"unknown framework {framework_id!r}; known: {known}")
-    for fw in frameworks:
-        click.echo(f"{fw.id}: {fw.info.title}")
-        click.echo(f"  source: {fw.info.source}")
+    for fw in policies.controls(framework_id, policy_dir):
+        click.echo(f"{fw.id}: {fw.title}")
+        click.echo(f"  source: {fw.source}")
         for c in fw.controls:
-            qid = qualify(fw.id, c.id)
-            rules = [r for r in policy.rules if qid in r.controls or r.id in c.rules]
-            kinds = c.evidence or tuple(dict.fromkeys(k for r in rules for k in r.match.kinds))
-            click.echo(f"  {c.id}  {c.title}  [{c.theme}]")
-            click.echo(f"      checks: {c.statement}")
-            click.echo(f"      assessed by: {', '.join(k.value for k in kinds) or 'nothing'}")
-            if not rules:
-                click.echo("      rules: none (always not assessed)")
-            for r in rules:
-                click.echo(f"      rule {r.id}: {r.description or r.rationale}")
-                if rationale:
-                    click.echo(f"          why: {r.rationale}")
+            _control(c, rationale)
     return 0
+
+
+def _control(c: policies.ControlEvidence, rationale: bool) -> None:
+    click.echo(f"  {c.id}  {c.title}  [{c.theme}]")
+    click.echo(f"      checks: {c.statement}")
+    click.echo(f"      assessed by: {', '.join(c.kinds) or 'nothing'}")
+    if not c.rules:
+        click.echo("      rules: none (always not assessed)")
+    for r in c.rules:
+        click.echo(f"      rule {r.id}: {r.description}")
+        if rationale:
+            click.echo(f"          why: {r.rationale}")

@@ -6,10 +6,8 @@ from pathlib import Path
 
 import click
 
-from secscan import scanners
-from secscan.advisories import service as advisory_service
-from secscan.errors import SecscanError
-from secscan.scanners.base import StatusLine
+from secscan.app import doctor as checkup
+from secscan.app.settings import registry
 
 
 @click.command()
@@ -17,26 +15,15 @@ from secscan.scanners.base import StatusLine
 def doctor(path: Path) -> int:
     """Show each scanner, whether its tool was found, and its version; and the advisory
     sources a scan of PATH (default: the current directory) could use."""
-    config = scanners.load_config(path)
-    missing = 0
-    sections: dict[str, list[StatusLine]] = {}
-    for name, cls in scanners.registry().items():
-        scanner = cls()
-        try:
-            version = scanner.version()
-            state = f"ok      {version}"
-        except SecscanError as e:
-            # a third-party tool that is absent is left out of default scans, not an error
-            missing += name in scanners.BUILTINS
-            state = f"MISSING {e.diagnostics().splitlines()[0]}"
-        click.echo(f"{name:10} {cls.kind.value:10} {state}")
-        for line in scanner.status(config):
-            sections.setdefault(line.section, []).append(line)
+    found = checkup.check(path, registry())
+    for t in found.tools:
+        state = f"ok      {t.version}" if t.version is not None else f"MISSING {t.problem}"
+        click.echo(f"{t.name:10} {t.kind:10} {state}")
     click.echo("advisory source for dependencies:")
-    click.echo(f"  {advisory_service.describe(config)}")
-    for section, lines in sections.items():
+    click.echo(f"  {found.advisory_source}")
+    for section, lines in found.sections.items():
         click.echo(f"{section}:")
         for line in lines:
             state = "usable  " if line.usable else "unusable"
             click.echo(f"  {line.label:10} {state} {line.detail}")
-    return 3 if missing else 0
+    return 3 if found.missing else 0

@@ -10,13 +10,6 @@ from secscan.app import explain as knowledge
 from secscan.cli.audit import console
 from secscan.cli.views import audit as view
 from secscan.cli.views import explain as render
-from secscan.errors import ReportError
-from secscan.model.results import SavedResults, load
-from secscan.policy.loader import load_policy
-from secscan.report import FORMATS
-from secscan.scanners import load_config
-
-#: semgrep `rules:` entries that name the registry, not a file secscan could read.
 
 
 @click.command()
@@ -49,28 +42,10 @@ def explain(
     fingerprint (or its first characters) from the last results: what it is, why it matters,
     the controls it maps to and why, and how to fix it.
     """
-    root = Path.cwd()
-    config = load_config(root, config_file)
-    policy = load_policy(policy_dir or config.resolve(config.policy))
-    folder = config.resolve(config.output_dir) or root / "secscan-reports"
-    path = results_file or folder / FORMATS["json"].filename
-    saved: SavedResults | None = None
-    if path.is_file():
-        saved = load(path)
-    elif results_file is not None:
-        raise ReportError(f"results file not found: {path}")
-    ex = knowledge.explain(
-        ident,
-        policy,
-        saved=saved,
-        results_file=str(path),
-        config=config,
-        advisory_db=config.resolve(config.advisories.db),
-    )
+    looked = knowledge.look_up(ident, results_file, config_file, policy_dir)
     out = console()
     if out.is_terminal:
-        root_dir = Path(saved.result.root) if saved is not None else None
-        out.print(render.render(ex, links=view.Links(root_dir)), soft_wrap=True)
+        out.print(render.render(looked.explanation, links=view.Links(looked.root)), soft_wrap=True)
     else:
-        click.echo(render.render(ex).plain, nl=False)
+        click.echo(render.render(looked.explanation).plain, nl=False)
     return 0

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from secscan.cli.views.terminal import summary
-from secscan.model.findings import Severity
-from secscan.model.results import SavedResults, dumps, load
-from secscan.policy import judge
-from secscan.scan import pipeline
-from secscan.util.atomic import write_atomic
+from secscan.app.reports import load
+from secscan.app.run import Output, Run, Scanned
+from secscan.app.settings import Options, for_saved, recorded_settings, registry
+from secscan.app.values import Severity
+from secscan.cli._options import print_outcome
 
 
 @click.command()
@@ -77,24 +75,17 @@ def gate(
     shown, as information).
     """
     saved = load(source)
-    inputs = judge.resolve_saved(
-        saved.decision,
-        Path(saved.result.root),
+    options = Options(
         profile=profile,
         policy_dir=policy_dir,
         waivers=waivers,
         baseline=baseline,
         fail_on=Severity(fail_on) if fail_on else None,
     )
-    result, decision = judge.judge(saved.result, inputs, pipeline.utcnow())
-    recorded = judge.recorded_settings(saved.decision)
-    if recorded:
-        decision = replace(decision, warnings=(*decision.warnings, recorded))
-    rejudged = SavedResults(result, decision)
-    if output is not None:
-        write_atomic(output, dumps(result, decision))
-    if quiet:
-        click.echo(f"gate {'PASSED' if decision.passed else 'FAILED'}")
-    else:
-        click.echo(summary(rejudged, [str(output)] if output else []), nl=False)
-    return int(judge.exit_code(decision))
+    run = Run(for_saved(saved.decision, options, registry()), output=Output(results_file=output))
+    recorded = recorded_settings(saved.decision)
+    outcome = run.finish(
+        Scanned(saved.result, run.settings.inputs, (recorded,) if recorded else ())
+    )
+    print_outcome(outcome, quiet=quiet)
+    return int(outcome.exit_code)

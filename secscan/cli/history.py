@@ -12,15 +12,23 @@ from typing import Any, TypeVar
 
 import click
 
+from secscan.app.history import (
+    ENV_URL,
+    Lifecycle,
+    SavedResults,
+    Source,
+    SqlStore,
+    Trends,
+    compute,
+    default_url,
+    from_saved,
+    lifecycles,
+    load,
+    repository,
+    utcnow,
+    write_atomic,
+)
 from secscan.errors import UsageError
-from secscan.history import ENV_URL, repository
-from secscan.history.lifecycle import Lifecycle, lifecycles
-from secscan.history.model import Source, from_saved
-from secscan.history.store import SqlStore, default_url
-from secscan.history.trends import Trends, compute
-from secscan.model.results import SavedResults, load
-from secscan.scan import pipeline
-from secscan.util.atomic import write_atomic
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -108,7 +116,7 @@ def show_cmd(fingerprint: str, url: str | None, repository: str | None, branch: 
         runs = store.load(repo, line)
     finally:
         store.close()
-    now = pipeline.utcnow()
+    now = utcnow()
     matches = [life for fp, life in lifecycles(runs, now).items() if fp.startswith(fingerprint)]
     if len(matches) != 1:
         raise UsageError(
@@ -140,7 +148,7 @@ def trends_cmd(url: str | None, repository: str | None, branch: str | None, as_j
         runs = store.load(repo, line)
     finally:
         store.close()
-    tr = compute(runs, pipeline.utcnow())
+    tr = compute(runs, utcnow())
     if as_json:
         click.echo(json.dumps(trends_dict(tr), indent=2))
         return
@@ -229,7 +237,7 @@ def export_cmd(
         runs = store.load(repo, line)
     finally:
         store.close()
-    now = pipeline.utcnow()
+    now = utcnow()
     lives = sorted(lifecycles(runs, now).values(), key=lambda life: life.fingerprint)
     if fmt == "csv":
         text = lifecycles_csv(lives, now)

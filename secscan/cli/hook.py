@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
-from secscan import scanners
+from secscan.app.run import Run, Scope
+from secscan.app.settings import Options, Registry, for_tree, registry, top_level
+from secscan.app.values import WAIVERS_FILE, FindingKind
 from secscan.cli.views import compact
-from secscan.model.findings import FindingKind, RunStatus
-from secscan.policy import judge
-from secscan.policy.waivers import WAIVERS_FILE
-from secscan.scan import pipeline
-from secscan.scanners import load_config
-from secscan.settings.config import Config
-from secscan.workspace import vcs
 
 #: Which scanners each hook runs, by the kind of finding they report. Image scanning needs an
 #: image, which a commit does not have, so no hook runs it.
@@ -27,12 +23,12 @@ KINDS: dict[str, tuple[FindingKind, ...]] = {
 PROFILE = "precommit"
 
 
-def scanners_for(kind: str, config: Config) -> list[str]:
+def scanners_for(kind: str, configured: Sequence[str] | None, plugins: Registry) -> list[str]:
     """Registered scanners of the hook's kinds, less any the config leaves out."""
     wanted = KINDS[kind]
-    names = [n for n, cls in scanners.registry().items() if cls.kind in wanted]
-    if config.scanners is not None:
-        names = [n for n in names if n in config.scanners]
+    names = [n for n, cls in plugins.items() if cls.kind in wanted]
+    if configured is not None:
+        names = [n for n in names if n in configured]
     return names
 
 
@@ -67,34 +63,33 @@ def hook(
     The scan root is the git top level (else the current directory); nothing outside FILES
     is read, and a scanner none of FILES is for never starts. Exit 1 blocks the commit.
     """
-    root = vcs.toplevel(Path.cwd()) or Path.cwd().resolve()
-    config = load_config(root, config_file)
+    root = top_level(Path.cwd())
+    plugins = registry()
     # A broken policy or waivers file is exit 2 before any scanner starts.
-    inputs = judge.resolve(root, config, profile=profile, catalog=judge.default_catalog())
-    names = scanners_for(kind, config)
+    settings = for_tree(root, Options(config_file, profile), plugins, warn=False)
+    names = scanners_for(kind, settings.config.scanners, plugins)
     given = [str(f) for f in files]
     if not names or not given:
         click.echo(compact.nothing_to_check(given, names), nl=False)
         return 0
-    now = pipeline.utcnow
-    result = pipeline.scan(
-        root, config, scanner_names=names, files=given, clock=now, use_cache=not no_cache
-    )
-    if all(r.status is RunStatus.SKIPPED for r in result.runs) and not result.not_analyzed:
+    run = Run(settings, Scope(tuple(names), files=tuple(given), use_cache=not no_cache))
+    scanned = run.scan()
+    if scanned.nothing_checked:
         click.echo(compact.nothing_to_check(given, names), nl=False)
         return 0
-    result, decision = judge.judge(result, inputs, now())
-    waivers = inputs.waivers.source if inputs.waivers and inputs.waivers.source else None
+    outcome = run.finish(scanned)
+    waivers = settings.inputs.waivers
+    source = waivers.source if waivers and waivers.source else None
     click.echo(
         compact.render(
-            result,
-            decision,
+            outcome.saved.result,
+            outcome.decision,
             files=len(given),
-            waivers_file=_relative(waivers, root) if waivers else WAIVERS_FILE,
+            waivers_file=_relative(source, root) if source else WAIVERS_FILE,
         ),
         nl=False,
     )
-    return int(judge.exit_code(decision))
+    return int(outcome.exit_code)
 
 
 def _relative(path: str, root: Path) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from secscan.policy.loader import default_catalog, load_policy
+from secscan.app import policies
 
 
 @click.group()
@@ -21,7 +21,7 @@ def validate(path: Path | None) -> int:
 
     Errors name the file, line and key and exit 2.
     """
-    loaded = load_policy(path, catalog=default_catalog())
+    loaded = policies.validate(path)
     controls = sum(len(f.controls) for f in loaded.frameworks)
     click.echo(f"policy OK: {', '.join(loaded.sources)}")
     click.echo(

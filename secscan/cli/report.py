@@ -6,14 +6,17 @@ from pathlib import Path
 
 import click
 
-from secscan.app.merge import merge
-from secscan.cli._options import report_dir, write_reports
+from secscan.app.reports import (
+    CI_FORMATS,
+    FORMATS,
+    load,
+    merge,
+    render_saved,
+    write_results,
+)
+from secscan.app.run import utcnow
+from secscan.app.values import SavedResults
 from secscan.errors import UsageError
-from secscan.model.results import SavedResults, dumps, load
-from secscan.report import CI_FORMATS, FORMATS
-from secscan.scan import pipeline
-from secscan.settings.config import Config
-from secscan.util.atomic import write_atomic
 
 #: Without --format, a saved result is rendered to everything but itself.
 DEFAULT_FORMATS = tuple(name for name in CI_FORMATS if name != "json")
@@ -79,7 +82,7 @@ def report(
             raise UsageError("--merge needs -o/--output for the merged results (or --format)")
         saved = merge([read_results(f) for f in files])
         if output is not None:
-            write_atomic(output, dumps(saved.result, saved.decision))
+            write_results(output, saved)
             click.echo(
                 f"merged {len(files)} result(s) into {output}: "
                 f"{len(saved.result.findings)} finding(s), {len(saved.result.runs)} run(s)"
@@ -94,8 +97,6 @@ def report(
         saved = read_results(from_file)
         formats = formats or DEFAULT_FORMATS
 
-    out = report_dir(output_dir, Config())
-    rendered_at = pipeline.utcnow()
-    for target in write_reports(saved, out, dict.fromkeys(formats), rendered_at):
+    for target in render_saved(saved, formats, output_dir, utcnow()):
         click.echo(f"wrote {target}")
     return 0

@@ -2,33 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import click
 
+from secscan.app.reports import ALL_FORMATS
+from secscan.app.run import Output, Run, Scope
+from secscan.app.settings import Options, for_tree, registry
+from secscan.app.values import ScanRequest, Severity, Source
 from secscan.cli import _verbose
 from secscan.cli._options import (
     judging_options,
     no_cache_option,
     output_dir_option,
     path_argument,
+    print_outcome,
     quiet_option,
-    report_dir,
-    with_tree_warnings,
-    write_reports,
 )
-from secscan.cli._recording import history_option, record_run
-from secscan.cli.views.terminal import summary
+from secscan.cli._recording import history_option
 from secscan.errors import UsageError
-from secscan.history.model import Source
-from secscan.model.findings import Severity
-from secscan.model.results import SavedResults
-from secscan.policy import judge
-from secscan.scan import pipeline
-from secscan.scanners import load_config
-from secscan.scanners.base import ScanRequest
-from secscan.settings.config import ALL_FORMATS
 
 
 @click.command()
@@ -105,62 +99,52 @@ def scan(
 ) -> int:
     """Scan PATH (default: the current directory) and gate on what is found."""
     _verbose.notes(verbose)
-    config = load_config(path, config_file)
-    # Policy mistakes are found before any scanner runs (exit 2, in seconds, not minutes).
-    inputs = judge.resolve(
-        path.resolve(),
-        config,
-        profile=profile,
-        policy_dir=policy_dir,
-        waivers=waivers,
-        baseline=baseline,
-        fail_on=Severity(fail_on) if fail_on else None,
-        catalog=judge.default_catalog(),
-    )
+    options = Options(config_file, profile, policy_dir, waivers, baseline, _severity(fail_on))
+    settings = for_tree(path, options, registry())
     if image and image_archive:
         raise UsageError("give --image or --image-archive, not both")
-    request = (
-        ScanRequest(image=image, image_archive=image_archive) if image or image_archive else None
-    )
-    names: tuple[str, ...] | None = scanner_names or None
-    if request is not None and names is None and config.scanners is not None:
-        # An image named on the command line is scanned even when the config lists scanners.
-        names = tuple(dict.fromkeys((*config.scanners, "image")))
+    outcome = Run(
+        settings,
+        Scope(
+            _scanners(scanner_names, settings.config.scanners, image, image_archive),
+            request=_request(image, image_archive, advisory_db),
+            use_cache=not no_cache,
+        ),
+        Output(
+            tuple(dict.fromkeys(["json", *(formats or settings.config.formats)])),
+            output_dir,
+            source=Source.SCAN,
+            history=history_url,
+        ),
+    ).run()
+    print_outcome(outcome, quiet=quiet, top=10_000 if verbose else 10)
+    outcome.raise_history_error()
+    return int(outcome.exit_code)
+
+
+def _severity(fail_on: str | None) -> Severity | None:
+    return Severity(fail_on) if fail_on else None
+
+
+def _scanners(
+    named: tuple[str, ...],
+    configured: Sequence[str] | None,
+    image: str | None,
+    archive: Path | None,
+) -> tuple[str, ...] | None:
+    """--scanner, else the config's; an image named on the command line is scanned even when
+    the config lists scanners."""
+    if named:
+        return named
+    if (image or archive) and configured is not None:
+        return tuple(dict.fromkeys((*configured, "image")))
+    return None
+
+
+def _request(
+    image: str | None, archive: Path | None, advisory_db: Path | None
+) -> ScanRequest | None:
+    request = ScanRequest(image=image, image_archive=archive) if image or archive else None
     if advisory_db is not None:
         request = replace(request or ScanRequest(), advisory_db=advisory_db)
-    now = pipeline.utcnow
-    result = pipeline.scan(
-        path, config, scanner_names=names, request=request, clock=now, use_cache=not no_cache
-    )
-    result, decision = judge.judge(result, inputs, now())
-    decision = with_tree_warnings(
-        decision,
-        path,
-        config,
-        inputs,
-        config_file=config_file,
-        policy_dir=policy_dir,
-        waivers=waivers,
-        baseline=baseline,
-    )
-    saved = SavedResults(result, decision)
-    recorded = record_run(
-        saved,
-        history_url,
-        config,
-        source=Source.SCAN,
-        root=path.resolve(),
-        profile=inputs.profile,
-        now=now(),
-    )
-
-    wanted = dict.fromkeys(["json", *(formats or config.formats)])
-    folder = report_dir(output_dir, config, path.resolve())
-    written = write_reports(saved, folder, wanted, now(), recorded.trends)
-
-    if quiet:
-        click.echo(f"gate {'PASSED' if decision.passed else 'FAILED'}")
-    else:
-        click.echo(summary(saved, written, top=10_000 if verbose else 10), nl=False)
-    recorded.raise_error()
-    return int(judge.exit_code(decision))
+    return request

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from secscan import __version__, scanners
 from secscan.advisories import service as advisory_service
 from secscan.errors import ScannerError, ToolError, UsageError
 from secscan.model import fates, fingerprint
-from secscan.model.findings import Authority, FindingKind, RunStatus, ScannerRun, ScanResult
+from secscan.model.findings import (
+    Authority,
+    Excluded,
+    FindingKind,
+    RunStatus,
+    ScannerRun,
+    ScanResult,
+)
 from secscan.model.redact import Redactor
 from secscan.model.targets import census
 from secscan.scan import cache as cached
@@ -27,7 +35,7 @@ from secscan.settings.config import Config
 from secscan.util.cachedir import default_dir as default_cache_dir
 from secscan.util.cachedir import refuse_inside
 from secscan.workspace import scopes, vcs
-from secscan.workspace.discovery import discover
+from secscan.workspace.discovery import FileSet, discover
 
 Clock = Callable[[], datetime]
 
@@ -107,37 +115,14 @@ def scan(
         raise UsageError(f"scan root {root} is not a directory")
     request = request or ScanRequest(explicit_files=files is not None)
     started = clock()
-    names = list(scanner_names) if scanner_names else config.scanners
-    selected = scanners.build(list(names) if names is not None else None)
+    selected = select(scanner_names, config)
     fileset = discover(root, config, files)
-    jobs = config.jobs or default_jobs()
-    # Vendored and minified files are someone else's code: the code scanners leave them out
-    # (and say so); the secret and IaC scanners still read them.
     if classifier is None:
-        whole = fileset.files if files is None else None
-        classifier = scopes.Classifier(
-            root,
-            config.scopes,
-            tree=lambda: whole if whole is not None else discover(root, config).files,
-        )
-    skipped = (
-        scopes.code_skips(fileset.files, classifier, config.skip_scopes)
-        if any(s.kind is FindingKind.CODE for s in selected)
-        else {}
-    )
-    code_files = tuple(f for f in fileset.files if f not in skipped)
-
-    cache = None
-    if config.cache and use_cache:
-        cache = ResultCache(cache_dir or default_cache_dir())
-        refuse_inside(cache.directory, root)
+        classifier = _classifier(root, config, fileset.files if files is None else None)
+    cache = _cache(config, use_cache, cache_dir, root)
     # Scripts whose shebang names Python are Python to the scanners that read Python.
     request = replace(request, python_scripts=frozenset(fileset.python_scripts))
-    plans: list[tuple[Scanner, tuple[str, ...]]] = [
-        (s, s.select(code_files if s.kind is FindingKind.CODE else fileset.files, request))
-        for s in selected
-    ]
-    runnable = [(s, t) for s, t in plans if t]
+    skipped, plans = _plan(selected, fileset, classifier, config, request)
     # One redactor for the scan: a credential any scanner or rule knows of is masked in what
     # every scanner reports, before fingerprints, the cache and the results file see it.
     redactor = Redactor(
@@ -146,26 +131,9 @@ def scan(
         memo=cached.CleanFiles(cache) if cache is not None else None,
     )
     # Share the cores: each scanner process gets its slice for its own worker pool.
-    per_tool_jobs = max(1, jobs // max(1, len(runnable)))
-
-    def run_one(plan: tuple[Scanner, tuple[str, ...]], request: ScanRequest) -> ScannerRun:
-        scanner, targets = plan
-        if progress:
-            progress(ProgressEvent(scanner.name, Phase.STARTED))
-        ctx = ScanContext(
-            root=root,
-            targets=targets,
-            config=config,
-            timeout=config.timeout_for(scanner.name),
-            request=request,
-            jobs=per_tool_jobs,
-        )
-        run = _run_scanner(scanner, ctx, cache, redactor)
-        if progress:
-            # shown masked with what is known now; the run kept is masked by what it and its
-            # own files show (the same cold and warm) until the final pass
-            progress(ProgressEvent(scanner.name, Phase.FINISHED, redactor.shown(run)))
-        return run
+    jobs = config.jobs or default_jobs()
+    runnable = sum(1 for _, targets in plans if targets)
+    runner = _Runner(root, config, cache, redactor, progress, max(1, jobs // max(1, runnable)))
 
     # The commit and provenance are asked of git while the scanners run, not after them.
     git_pool = ThreadPoolExecutor(max_workers=1)
@@ -173,32 +141,160 @@ def scan(
     provenance = git_pool.submit(vcs.provenance, root)
     git_pool.shutdown(wait=False)
 
-    runs: dict[str, ScannerRun] = {}
-    for scanner, targets in plans:
-        if not targets:
-            runs[scanner.name] = ScannerRun(
-                scanner=scanner.name,
-                kind=scanner.kind,
-                status=RunStatus.SKIPPED,
-                error="nothing to scan: no files this scanner reads were found",
-            )
-            if progress:
-                progress(ProgressEvent(scanner.name, Phase.FINISHED, runs[scanner.name]))
-    if runnable:
-        # With a local advisory mirror, its OSV server is started by the first scanner that
-        # asks for its URL (never for an image-only scan or a cached dependency result), and
-        # the scanners get a request that carries the service, its source and digest.
-        kinds = [s.kind for s, _ in runnable]
-        # A local mirror's index goes to the cache directory, never into the mirror (which
-        # may be part of the scanned tree); a cache directory inside the tree is not used.
-        index_dir = cache.directory if cache is not None else (cache_dir or default_cache_dir())
+    # A local mirror's index goes to the cache directory, never into the mirror (which may be
+    # part of the scanned tree); a cache directory inside the tree is not used.
+    runs = runner.runs(plans, request, cache.directory if cache is not None else cache_dir)
+
+    # Every finding gets its scope; then one finding per flaw, whichever tools reported it.
+    scoped = [
+        scopes.assign(runs[s.name], classifier, getattr(s, "scope_exemptions", {}))
+        for s in selected
+    ]
+    result = ScanResult(
+        root=str(root),
+        started_at=started,
+        finished_at=clock(),
+        secscan_version=__version__,
+        runs=_in_report_order(flaws.one_per_flaw(scoped)),
+        git_commit=commit.result(),
+        metadata=provenance.result(),
+        not_analyzed=fileset.skipped,
+        config_path=config.source,
+        excluded=_excluded(fileset, skipped, config),
+    )
+    result = replace(
+        result,
+        fates=fates.assign(result, fileset.files, fileset.python_scripts),
+        changed=tuple(changed) if changed is not None else None,
+    )
+    # Once more over everything: a credential learnt from a scanner that finished late (the
+    # secret scanner's masked columns) is masked in the runs that finished before it.
+    return redactor.result(result)
+
+
+_Plans = list[tuple[Scanner, tuple[str, ...]]]
+
+
+def select(scanner_names: Sequence[str] | None, config: Config) -> list[Scanner]:
+    """The scanners named, else the config's, else every default one."""
+    names = list(scanner_names) if scanner_names else config.scanners
+    return scanners.build(list(names) if names is not None else None)
+
+
+def _cache(
+    config: Config, use_cache: bool, cache_dir: Path | None, root: Path
+) -> ResultCache | None:
+    if not (config.cache and use_cache):
+        return None
+    cache = ResultCache(cache_dir or default_cache_dir())
+    refuse_inside(cache.directory, root)
+    return cache
+
+
+def _plan(
+    selected: Sequence[Scanner],
+    fileset: FileSet,
+    classifier: scopes.Classifier,
+    config: Config,
+    request: ScanRequest,
+) -> tuple[dict[str, str], _Plans]:
+    """Each scanner's targets. Vendored and minified files are someone else's code: the code
+    scanners leave them out (returned, to say so); the secret and IaC scanners still read
+    them."""
+    skipped = (
+        scopes.code_skips(fileset.files, classifier, config.skip_scopes)
+        if any(s.kind is FindingKind.CODE for s in selected)
+        else {}
+    )
+    code_files = tuple(f for f in fileset.files if f not in skipped)
+    return skipped, [
+        (s, s.select(code_files if s.kind is FindingKind.CODE else fileset.files, request))
+        for s in selected
+    ]
+
+
+def _in_report_order(runs: Sequence[ScannerRun]) -> tuple[ScannerRun, ...]:
+    """Findings in report order within each run: a warm run meets cached findings first, and
+    the results file must not depend on it."""
+    return tuple(
+        replace(r, findings=tuple(sorted(r.findings, key=lambda f: f.sort_key))) for r in runs
+    )
+
+
+def _excluded(fileset: FileSet, skipped: dict[str, str], config: Config) -> tuple[Excluded, ...]:
+    """What discovery excluded and what the code scanners left out, by path."""
+    authority = (
+        Authority.CONFIG if config.skip_scopes != Config().skip_scopes else Authority.DEFAULT
+    )
+    left_out = (replace(e, authority=authority) for e in scopes.excluded(skipped))
+    return tuple(sorted((*fileset.excluded, *left_out), key=lambda e: e.path))
+
+
+def _classifier(root: Path, config: Config, whole: tuple[str, ...] | None) -> scopes.Classifier:
+    """The config's globs and the conventions, scope following use (`whole`: the tree's
+    files, when this scan discovered all of them)."""
+    return scopes.Classifier(
+        root,
+        config.scopes,
+        tree=lambda: whole if whole is not None else discover(root, config).files,
+    )
+
+
+@dataclass(frozen=True)
+class _Runner:
+    """What every scanner of one scan shares: the root, the config, the cache, the redactor,
+    the progress callback and each tool's slice of the cores."""
+
+    root: Path
+    config: Config
+    cache: ResultCache | None
+    redactor: Redactor
+    progress: Progress | None
+    per_tool_jobs: int
+
+    def nothing_to_scan(self, scanner: Scanner) -> ScannerRun:
+        run = ScannerRun(
+            scanner=scanner.name,
+            kind=scanner.kind,
+            status=RunStatus.SKIPPED,
+            error="nothing to scan: no files this scanner reads were found",
+        )
+        if self.progress:
+            self.progress(ProgressEvent(scanner.name, Phase.FINISHED, run))
+        return run
+
+    def runs(
+        self, plans: _Plans, request: ScanRequest, index_dir: Path | None
+    ) -> dict[str, ScannerRun]:
+        """Every planned scanner's run: skipped when it has no targets, else run."""
+        runs = {s.name: self.nothing_to_scan(s) for s, targets in plans if not targets}
+        runnable = [(s, t) for s, t in plans if t]
+        if runnable:
+            runs.update(self.run_all(runnable, request, index_dir or default_cache_dir()))
+        return runs
+
+    def run_all(
+        self,
+        runnable: Sequence[tuple[Scanner, tuple[str, ...]]],
+        request: ScanRequest,
+        index_dir: Path,
+    ) -> dict[str, ScannerRun]:
+        """Every scanner with targets, side by side as memory permits.
+
+        With a local advisory mirror, its OSV server is started by the first scanner that
+        asks for its URL (never for an image-only scan or a cached dependency result), and
+        the scanners get a request that carries the service, its source and digest. A local
+        mirror's index goes to the cache directory (`index_dir`), never into the mirror
+        (which may be part of the scanned tree); a cache directory inside the tree is not
+        used.
+        """
         with advisory_service.for_scan(
-            config,
-            kinds,
+            self.config,
+            [s.kind for s, _ in runnable],
             advisory_db=request.advisory_db,
             osv_url=request.osv_url,
             index_dir=index_dir,
-            use_index=not _inside(index_dir, root),
+            use_index=not _inside(index_dir, self.root),
         ) as backend:
             served = request
             if backend is not None:
@@ -218,51 +314,29 @@ def scan(
             # more CPU, semgrep's extra workers mostly competing with the other tools.
             width = max(1, min(len(runnable), memory_slots()))
             with ThreadPoolExecutor(max_workers=width) as pool:
-                for run in pool.map(run_one, runnable, [served] * len(runnable)):
-                    runs[run.scanner] = run
+                return {
+                    run.scanner: run
+                    for run in pool.map(self.run_one, runnable, [served] * len(runnable))
+                }
 
-    # Every finding gets its scope; then one finding per flaw, whichever tools reported it.
-    scoped = tuple(
-        scopes.assign(runs[s.name], classifier, getattr(s, "scope_exemptions", {}))
-        for s in selected
-    )
-    ordered = flaws.one_per_flaw(scoped)
-    # In report order within each run: a warm run meets cached findings first, and the
-    # results file must not depend on it.
-    ordered = tuple(
-        replace(r, findings=tuple(sorted(r.findings, key=lambda f: f.sort_key))) for r in ordered
-    )
-    # Once more over everything: a credential learnt from a scanner that finished late (the
-    # secret scanner's masked columns) is masked in the runs that finished before it.
-    skip_authority = (
-        Authority.CONFIG if config.skip_scopes != Config().skip_scopes else Authority.DEFAULT
-    )
-    result = ScanResult(
-        root=str(root),
-        started_at=started,
-        finished_at=clock(),
-        secscan_version=__version__,
-        runs=ordered,
-        git_commit=commit.result(),
-        metadata=provenance.result(),
-        not_analyzed=fileset.skipped,
-        config_path=config.source,
-        excluded=tuple(
-            sorted(
-                (
-                    *fileset.excluded,
-                    *(replace(e, authority=skip_authority) for e in scopes.excluded(skipped)),
-                ),
-                key=lambda e: e.path,
-            )
-        ),
-    )
-    result = replace(
-        result,
-        fates=fates.assign(result, fileset.files, fileset.python_scripts),
-        changed=tuple(changed) if changed is not None else None,
-    )
-    return redactor.result(result)
+    def run_one(self, plan: tuple[Scanner, tuple[str, ...]], request: ScanRequest) -> ScannerRun:
+        scanner, targets = plan
+        if self.progress:
+            self.progress(ProgressEvent(scanner.name, Phase.STARTED))
+        ctx = ScanContext(
+            root=self.root,
+            targets=targets,
+            config=self.config,
+            timeout=self.config.timeout_for(scanner.name),
+            request=request,
+            jobs=self.per_tool_jobs,
+        )
+        run = _run_scanner(scanner, ctx, self.cache, self.redactor)
+        if self.progress:
+            # shown masked with what is known now; the run kept is masked by what it and its
+            # own files show (the same cold and warm) until the final pass
+            self.progress(ProgressEvent(scanner.name, Phase.FINISHED, self.redactor.shown(run)))
+        return run
 
 
 def _run_scanner(
@@ -409,7 +483,11 @@ def _scan_sharded(
         return replace(outcome, findings=fingerprint.assign(outcome.findings, ctx.root, redactor))
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        outcomes = list(pool.map(one, parts))
+        return combine(list(pool.map(one, parts)))
+
+
+def combine(outcomes: Sequence[ScanOutcome]) -> ScanOutcome:
+    """The shards' outcomes as one: any shard that analyzed an unknown set makes it unknown."""
     by_path: dict[str, int] = {}
     for o in outcomes:
         by_path.update(o.suppressions_by_path)
@@ -417,15 +495,27 @@ def _scan_sharded(
         findings=tuple(f for o in outcomes for f in o.findings),
         not_analyzed=tuple(n for o in outcomes for n in o.not_analyzed),
         inline_suppressions=sum(o.inline_suppressions for o in outcomes),
-        advisory_source=next((o.advisory_source for o in outcomes if o.advisory_source), None),
-        rulesets=next((o.rulesets for o in outcomes if o.rulesets), ()),
+        advisory_source=_first(o.advisory_source for o in outcomes),
+        rulesets=_first(o.rulesets for o in outcomes) or (),
         suppressions_by_path=by_path,
-        analyzed=None
-        if any(o.analyzed is None for o in outcomes)
-        else frozenset().union(*(o.analyzed or () for o in outcomes)),
+        analyzed=_union_or_unknown([o.analyzed for o in outcomes]),
         components=tuple(dict.fromkeys(p for o in outcomes for p in o.components)),
         notes=tuple(dict.fromkeys(n for o in outcomes for n in o.notes)),
     )
+
+
+def _first(values: Iterable[_T | None]) -> _T | None:
+    """The first value given that is not empty."""
+    return next((v for v in values if v), None)
+
+
+_T = TypeVar("_T")
+
+
+def _union_or_unknown(sets: Sequence[frozenset[str] | None]) -> frozenset[str] | None:
+    if any(s is None for s in sets):
+        return None
+    return frozenset().union(*(s or () for s in sets))
 
 
 def _inside(directory: Path, root: Path) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from secscan.cli._options import tree_scanners
+from secscan.app.settings import registry, tree_scanners
 
 pytestmark = pytest.mark.integration
 
@@ -156,6 +156,6 @@ def test_report_and_compliance_never_write_through_a_link_or_into_git(
 def test_leaving_out_the_image_scanner_drops_nothing() -> None:
     # "all scanners" over a tree: the image scanner reads only an image named on the
     # command line, so a config without it is no weakening.
-    names = tree_scanners()
+    names = tree_scanners(registry())
     assert "image" not in names
     assert {"bandit", "semgrep", "pip-audit", "iac", "secrets"} <= set(names)

@@ -26,6 +26,7 @@ from cmarkgfm.cmark import Options
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from secscan.app import settings as app_settings
 from secscan.model import fingerprint
 from secscan.model.decision import WaiverRecord
 from secscan.model.findings import (
@@ -148,7 +149,7 @@ def findings(draw: st.DrawFn) -> Finding:
 
 @functools.cache
 def _inputs() -> judge.Inputs:
-    return judge.resolve(Path("/nonexistent/root"), profile="ci")
+    return app_settings.resolve(Path("/nonexistent/root"), profile="ci")
 
 
 @st.composite

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from secscan.app import settings
 from secscan.history.lifecycle import EventKind, State, lifecycles
 from secscan.history.model import Run, RunState, Source, from_saved
 from secscan.history.store import SqlStore
@@ -84,14 +85,14 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> list[Step]:
         result = pipeline.scan(
             root, config, scanner_names=["bandit"], clock=lambda: when, use_cache=False
         )
-        inputs = judge.resolve(
+        inputs = settings.resolve(
             root,
             config,
             profile="ci",
             policy_dir=None,
             waivers=waivers if waiver else None,
             baseline=None,
-            catalog=judge.default_catalog(),
+            catalog=settings.default_catalog(),
         )
         result, decision = judge.judge(result, inputs, when)
         saved = SavedResults(result, decision)

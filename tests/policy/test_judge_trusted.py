@@ -1,4 +1,4 @@
-"""judge.trusted: both trees' settings read, the base's used, the head's strengthening applied."""
+"""trusted(): both trees' settings read, the base's used, the head's strengthening applied."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from secscan import scanners
+from secscan.app import settings as judge
 from secscan.errors import ConfigError
-from secscan.policy import judge
 from secscan.policy.waivers import Waiver
 
 NAMES = list(scanners.BUILTINS)

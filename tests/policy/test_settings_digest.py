@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from secscan.policy import judge
+from secscan.app import settings as judge
 
 
 def _tree(root: Path, files: int, size: int = 10) -> Path:

@@ -515,6 +515,7 @@ def large_saved(count: int = 300) -> SavedResults:
     """A few hundred findings of every kind (the rich scan's, on many files), their texts
     hostile, judged by the real policy engine against the shipped library: what every
     format renders at size, where a fast path must not change a byte."""
+    from secscan.app import settings
     from secscan.policy import judge
     from secscan.settings.config import Config
 
@@ -550,5 +551,5 @@ def large_saved(count: int = 300) -> SavedResults:
         runs.append(replace(run, findings=_keyed(found)))
     result = replace(base, runs=tuple(runs))
     root = Path(__file__).resolve().parent  # no waivers or config here: the defaults
-    inputs = judge.resolve(root, Config(base_dir=root), catalog=judge.default_catalog())
+    inputs = settings.resolve(root, Config(base_dir=root), catalog=settings.default_catalog())
     return SavedResults(*judge.judge(result, inputs, NOW))

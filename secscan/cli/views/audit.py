@@ -14,19 +14,29 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.style import Style
 from rich.text import Text
 
+from secscan.app.values import (
+    SEVERITIES,
+    ControlState,
+    ControlView,
+    FindingKind,
+    FindingView,
+    Phase,
+    ProgressEvent,
+    ReportModel,
+    RunStatus,
+    ScannerRun,
+    Severity,
+    Verdict,
+)
 from secscan.cli.views.compact import first_sentence, location
 from secscan.cli.views.terminal import safe_text
-from secscan.model.decision import ControlState
-from secscan.model.findings import FindingKind, RunStatus, ScannerRun, Severity
-from secscan.report.model import SEVERITIES, ControlView, FindingView, ReportModel, Verdict
-from secscan.scan.pipeline import Phase, ProgressEvent
 
 SEVERITY_STYLE: dict[Severity, str] = {
     Severity.CRITICAL: "bold white on red",
@@ -137,8 +147,27 @@ def render(
     if decision is not None:
         out.append(f"  (profile {decision.profile})")
     out.append("\n")
-
     heading("Scanners")
+    _scanners(out, model, timings, width)
+    heading(
+        f"Findings by severity: {len(model.open_findings)} open, "
+        f"{len(model.waived_findings)} waived"
+        + (f", {model.below_threshold} below the report threshold" if model.below_threshold else "")
+    )
+    _by_severity(out, model.findings, links, width)
+    heading("Findings by control")
+    _by_control(out, model, width)
+    if model.not_analyzed:
+        heading(f"Not analyzed: {len(model.not_analyzed)} file(s)")
+        for na in model.not_analyzed:
+            who = f" ({na.scanner})" if na.scanner else ""
+            out.append(f"  {safe_text(na.item.path)}{who}: {safe_text(na.item.reason)}\n")
+    heading("Gate")
+    _gate(out, model)
+    return out
+
+
+def _scanners(out: Text, model: ReportModel, timings: bool, width: int) -> None:
     for rv in model.runs:
         out.append_text(fit(run_line(rv.run, timings=timings), width))
         out.append("\n")
@@ -146,12 +175,8 @@ def render(
             out.append_text(fit(Text(f"    note: {safe_text(note)}", style="yellow"), width))
             out.append("\n")
 
-    shown = model.findings
-    open_count = len(model.open_findings)
-    heading(
-        f"Findings by severity: {open_count} open, {len(model.waived_findings)} waived"
-        + (f", {model.below_threshold} below the report threshold" if model.below_threshold else "")
-    )
+
+def _by_severity(out: Text, shown: Sequence[FindingView], links: Links, width: int) -> None:
     if not shown:
         out.append("  none\n")
     for sev in SEVERITIES:
@@ -170,7 +195,8 @@ def render(
             if len(rule_findings) > EXAMPLES:
                 out.append(f"      ... and {len(rule_findings) - EXAMPLES} more\n", style="dim")
 
-    heading("Findings by control")
+
+def _by_control(out: Text, model: ReportModel, width: int) -> None:
     any_control = False
     for fw in model.frameworks:
         with_findings = [cv for cv in fw.controls if cv.findings or cv.waived]
@@ -181,7 +207,7 @@ def render(
         for cv in with_findings:
             out.append_text(fit(control_line(cv), width))
             out.append("\n")
-    unmapped = [fv for fv in shown if not fv.control_ids]
+    unmapped = [fv for fv in model.findings if not fv.control_ids]
     if unmapped:
         any_control = True
         line = Text("  mapped to no control", style="bold")
@@ -198,22 +224,17 @@ def render(
         out.append(", ".join(safe_text(cv.key) for cv in missing))
         out.append("\n")
 
-    if model.not_analyzed:
-        heading(f"Not analyzed: {len(model.not_analyzed)} file(s)")
-        for na in model.not_analyzed:
-            who = f" ({na.scanner})" if na.scanner else ""
-            out.append(f"  {safe_text(na.item.path)}{who}: {safe_text(na.item.reason)}\n")
 
-    heading("Gate")
+def _gate(out: Text, model: ReportModel) -> None:
     out.append(f"  {model.verdict_label}", style=VERDICT_STYLE[model.verdict])
-    if decision is not None:
-        out.append(f" (profile {decision.profile})")
+    if model.decision is not None:
+        out.append(f" (profile {model.decision.profile})")
     out.append("\n")
     for r in model.reasons:
         out.append(f"  - {safe_text(r.message)}\n")
     for w in model.warnings:
         out.append(f"  ! {safe_text(w)}\n", style="yellow")
-    if shown:
+    if model.findings:
         out.append(
             "\nEvery finding, with its fix: the HTML, SARIF and JSON reports "
             "(secscan report --format html).\n",
@@ -221,10 +242,9 @@ def render(
         )
         out.append(
             "Why and how to fix: secscan explain RULE-OR-#FINGERPRINT "
-            "(e.g. secscan explain " + safe_text(shown[0].finding.rule_id) + ")\n",
+            "(e.g. secscan explain " + safe_text(model.findings[0].finding.rule_id) + ")\n",
             style="dim",
         )
-    return out
 
 
 def control_line(cv: ControlView) -> Text:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from secscan.app.values import (
+    WAIVERS_FILE,
+    Decision,
+    Finding,
+    FindingKind,
+    RunStatus,
+    ScanResult,
+    redact,
+)
 from secscan.cli.views.terminal import safe_text
-from secscan.model.decision import Decision
-from secscan.model.findings import Finding, FindingKind, RunStatus, ScanResult
-from secscan.model.redact import redact
-from secscan.policy.waivers import WAIVERS_FILE
 
 #: A hook's output is read in a commit dialog: one line per finding, cut to stay on screen.
 MESSAGE_CHARS = 160
@@ -67,48 +72,58 @@ def render(
     by_fp = {f.fingerprint: f for f in result.findings if f.fingerprint}
     failing = [by_fp[fp] for fp in decision.failing_fingerprints if fp in by_fp]
     failing.sort(key=lambda f: f.sort_key)
-    others = len(result.findings) - len(failing)
     runs = ", ".join(f"{r.scanner} {_state(r.status)}" for r in result.runs)
-    lines: list[str] = []
     head = f"secscan {decision.profile}: "
     if decision.passed:
-        extra = f"; {others} finding(s) below the gate" if others else ""
-        if any(r.status is RunStatus.OK for r in result.runs):
-            lines.append(f"{head}passed: {files} file(s) checked ({runs}){extra}")
-        else:  # every scanner failed and the profile tolerates it: say nothing was checked
-            lines.append(f"{head}passed, NOT CHECKED: {files} file(s) given ({runs})")
+        lines = [_passed(head, result, files, runs, len(result.findings) - len(failing))]
     else:
-        count = f"{len(failing)} finding(s) block this commit" if failing else "blocked"
-        lines.append(f"{head}FAILED: {count} ({runs})")
-        for f in failing[:MAX_LISTED]:
-            # Credential rules quote the literal (bandit B105): masked, as in every report.
-            # A secret's message may quote the line it is on: only its title is printed.
-            f = redact(f)
-            text = f.title if f.kind is FindingKind.SECRET else (f.message or f.title)
-            lines.append(
-                f"  {safe_text(location(f))}: {f.severity.value}: {f.scanner} "
-                f"{safe_text(f.rule_id)}: "
-                f"{safe_text(first_sentence(text))}{safe_text(control_ids(f))}"
-                f"{safe_text(also_reported(f))}"
-            )
-        if len(failing) > MAX_LISTED:
-            lines.append(f"  ... and {len(failing) - MAX_LISTED} more")
-        listed = {f.fingerprint for f in failing}
-        for r in decision.reasons:
-            if not set(r.fingerprints) & listed:
-                lines.append(f"  - {safe_text(r.message)}")
+        lines = _blocked(head, decision, failing, runs)
     # A fallback is said on every commit it happens on: it is slower, and may be a broken tool.
     for run in result.runs:
         lines.extend(f"  ! {run.scanner}: {safe_text(one_line(n, 300))}" for n in run.notes)
-    for w in unmatched_waivers_dropped(decision) if scoped else decision.warnings:
-        lines.append(f"  ! {safe_text(one_line(w, 300))}")
+    warnings = unmatched_waivers_dropped(decision) if scoped else decision.warnings
+    lines.extend(f"  ! {safe_text(one_line(w, 300))}" for w in warnings)
     if not decision.passed and failing:
-        first = failing[0]
         lines.append(
             f"Fix them, or accept the risk in {waivers_file} (rule, path, reason, owner, "
-            f"expires). Why and how to fix: secscan explain {safe_text(first.rule_id)}"
+            f"expires). Why and how to fix: secscan explain {safe_text(failing[0].rule_id)}"
         )
     return "\n".join(lines) + "\n"
+
+
+def _passed(head: str, result: ScanResult, files: int, runs: str, others: int) -> str:
+    extra = f"; {others} finding(s) below the gate" if others else ""
+    if any(r.status is RunStatus.OK for r in result.runs):
+        return f"{head}passed: {files} file(s) checked ({runs}){extra}"
+    # every scanner failed and the profile tolerates it: say nothing was checked
+    return f"{head}passed, NOT CHECKED: {files} file(s) given ({runs})"
+
+
+def _blocked(head: str, decision: Decision, failing: list[Finding], runs: str) -> list[str]:
+    """The blocking findings, one line each, then the reasons that name none of them."""
+    count = f"{len(failing)} finding(s) block this commit" if failing else "blocked"
+    lines = [f"{head}FAILED: {count} ({runs})"]
+    lines.extend(_blocking_line(f) for f in failing[:MAX_LISTED])
+    if len(failing) > MAX_LISTED:
+        lines.append(f"  ... and {len(failing) - MAX_LISTED} more")
+    listed = {f.fingerprint for f in failing}
+    lines.extend(
+        f"  - {safe_text(r.message)}" for r in decision.reasons if not set(r.fingerprints) & listed
+    )
+    return lines
+
+
+def _blocking_line(f: Finding) -> str:
+    # Credential rules quote the literal (bandit B105): masked, as in every report.
+    # A secret's message may quote the line it is on: only its title is printed.
+    f = redact(f)
+    text = f.title if f.kind is FindingKind.SECRET else (f.message or f.title)
+    return (
+        f"  {safe_text(location(f))}: {f.severity.value}: {f.scanner} "
+        f"{safe_text(f.rule_id)}: "
+        f"{safe_text(first_sentence(text))}{safe_text(control_ids(f))}"
+        f"{safe_text(also_reported(f))}"
+    )
 
 
 def unmatched_waivers_dropped(decision: Decision) -> tuple[str, ...]:

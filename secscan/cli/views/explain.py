@@ -9,10 +9,10 @@ from collections.abc import Callable
 from rich.text import Text
 
 from secscan.app.explain import ControlNote, Explanation
+from secscan.app.values import redact
 from secscan.cli.views.audit import SEVERITY_STYLE, Links
 from secscan.cli.views.compact import first_sentence, location
 from secscan.cli.views.terminal import safe_text
-from secscan.model.redact import redact
 
 WIDTH = 88
 #: A rule seen a hundred times is explained once; its places are listed up to this many.
@@ -37,7 +37,6 @@ def _para(text: str, indent: str = "  ") -> str:
 
 def render(ex: Explanation, *, links: Links | None = None) -> Text:
     links = links or Links()
-    rule = ex.rule
     out = Text()
 
     def heading(text: str) -> None:
@@ -45,6 +44,28 @@ def render(ex: Explanation, *, links: Links | None = None) -> Text:
         out.append(text, style="bold underline")
         out.append("\n")
 
+    _title(out, ex, links)
+    heading("What it is")
+    _what(out, ex)
+    heading("Why it matters")
+    out.append(_para(" ".join(_why(ex)) or "No severity or weakness is recorded for it.") + "\n")
+    heading("How to fix")
+    _fix(out, ex)
+    if ex.occurrences:
+        where = f" in {ex.results_file}" if ex.results_file else ""
+        heading(f"Where: {len(ex.occurrences)} finding(s){safe_text(where)}")
+        _places(out, ex, links)
+    if ex.rule.references:
+        heading("References")
+        for ref in ex.rule.references:
+            out.append(f"  {safe_text(ref)}\n")
+    if ex.controls:
+        _controls(out, ex.controls, heading)
+    return out
+
+
+def _title(out: Text, ex: Explanation, links: Links) -> None:
+    rule = ex.rule
     out.append(safe_text(rule.rule_id), style="bold")
     out.append(f"  {safe_text(first_sentence(rule.title, 100))}")
     out.append(f"  ({rule.scanner}, {rule.kind.value})\n", style="dim")
@@ -58,7 +79,9 @@ def render(ex: Explanation, *, links: Links | None = None) -> Text:
         out.append(f.severity.value.upper(), style=SEVERITY_STYLE[f.severity])
         out.append("\n")
 
-    heading("What it is")
+
+def _what(out: Text, ex: Explanation) -> None:
+    rule = ex.rule
     description = rule.description or rule.title
     if ex.finding is not None and ex.finding.message and ex.finding.message != description:
         out.append(_para(redact(ex.finding).message) + "\n")
@@ -69,7 +92,9 @@ def render(ex: Explanation, *, links: Links | None = None) -> Text:
     if rule.source:
         out.append(f"  (from {safe_text(rule.source)})\n", style="dim")
 
-    heading("Why it matters")
+
+def _why(ex: Explanation) -> list[str]:
+    rule = ex.rule
     why = []
     if ex.finding is not None:
         d = ex.finding.decided_by
@@ -93,9 +118,10 @@ def render(ex: Explanation, *, links: Links | None = None) -> Text:
             "The policy maps findings like this to no control; they still count "
             "against the gate's severity thresholds."
         )
-    out.append(_para(" ".join(why) or "No severity or weakness is recorded for it.") + "\n")
+    return why
 
-    heading("How to fix")
+
+def _fix(out: Text, ex: Explanation) -> None:
     fix = ex.fix or "No fix guidance is recorded for this rule; see the references."
     out.append(_para(fix) + "\n")
     if ex.waivers:
@@ -111,26 +137,16 @@ def render(ex: Explanation, *, links: Links | None = None) -> Text:
             style="dim",
         )
 
-    if ex.occurrences:
-        where = f" in {ex.results_file}" if ex.results_file else ""
-        heading(f"Where: {len(ex.occurrences)} finding(s){safe_text(where)}")
-        for f in ex.occurrences[:MAX_PLACES]:
-            out.append("  ")
-            out.append(safe_text(location(f)), style=links.style(f.location.path))
-            out.append("  ")
-            out.append(f"{f.severity.value.upper():8}", style=SEVERITY_STYLE[f.severity])
-            out.append(f" #{f.fingerprint[:12]}\n", style="dim")
-        if len(ex.occurrences) > MAX_PLACES:
-            out.append(f"  ... and {len(ex.occurrences) - MAX_PLACES} more\n")
 
-    if rule.references:
-        heading("References")
-        for ref in rule.references:
-            out.append(f"  {safe_text(ref)}\n")
-
-    if ex.controls:
-        _controls(out, ex.controls, heading)
-    return out
+def _places(out: Text, ex: Explanation, links: Links) -> None:
+    for f in ex.occurrences[:MAX_PLACES]:
+        out.append("  ")
+        out.append(safe_text(location(f)), style=links.style(f.location.path))
+        out.append("  ")
+        out.append(f"{f.severity.value.upper():8}", style=SEVERITY_STYLE[f.severity])
+        out.append(f" #{f.fingerprint[:12]}\n", style="dim")
+    if len(ex.occurrences) > MAX_PLACES:
+        out.append(f"  ... and {len(ex.occurrences) - MAX_PLACES} more\n")
 
 
 def _controls(out: Text, controls: tuple[ControlNote, ...], heading: Callable[[str], None]) -> None:

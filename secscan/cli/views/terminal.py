@@ -6,9 +6,17 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import PurePath
 
-from secscan.model.fates import gaps_by_type
-from secscan.model.findings import APART_SCOPES, Finding, RunStatus, Severity, headline_order
-from secscan.model.results import SavedResults
+from secscan.app.values import (
+    APART_SCOPES,
+    Decision,
+    Finding,
+    RunStatus,
+    SavedResults,
+    ScanResult,
+    Severity,
+    gaps_by_type,
+    headline_order,
+)
 
 TOP = 10
 #: Report files named on the "reports:" line; the rest are counted (`secscan ci` writes 30+).
@@ -17,12 +25,25 @@ REPORTS_SHOWN = 3
 
 def summary(saved: SavedResults, written: Sequence[str] = (), *, top: int = TOP) -> str:
     result, decision = saved.result, saved.decision
+    lines = [
+        *_headline(result, decision),
+        *_runs(result),
+        *_coverage(result),
+        *_top_findings(result, decision, top),
+    ]
+    if written:
+        lines.append("  reports: " + reports_line(written))
+    if decision is not None:
+        lines.extend(_verdict(decision))
+    return "\n".join(lines) + "\n"
+
+
+def _headline(result: ScanResult, decision: Decision | None) -> list[str]:
     findings = result.findings
-    lines: list[str] = []
     # The headline counts what can gate; test, example and docs findings stand apart.
     gating = [f for f in findings if f.scope not in APART_SCOPES]
     apart = [f for f in findings if f.scope in APART_SCOPES]
-    lines.append(f"secscan {result.secscan_version}: {len(findings)} finding(s) in {result.root}")
+    lines = [f"secscan {result.secscan_version}: {len(findings)} finding(s) in {result.root}"]
     if decision is not None and decision.failing_fingerprints:
         lines.append(f"  failing the gate: {len(decision.failing_fingerprints)} finding(s)")
     lines.append(
@@ -35,7 +56,11 @@ def summary(saved: SavedResults, written: Sequence[str] = (), *, top: int = TOP)
             + ", ".join(f"{s} {n}" for s, n in sorted(by_scope.items()))
             + f" ({_counts(apart)})"
         )
-    lines.append("  by scanner:")
+    return lines
+
+
+def _runs(result: ScanResult) -> list[str]:
+    lines = ["  by scanner:"]
     for run in result.runs:
         state = {
             RunStatus.OK: f"{len(run.findings)} finding(s), {run.targets} target(s)",
@@ -45,14 +70,19 @@ def summary(saved: SavedResults, written: Sequence[str] = (), *, top: int = TOP)
         version = f" {run.tool_version}" if run.tool_version else ""
         lines.append(f"    {run.scanner}{version}: {state} [{run.duration_s:.1f}s]")
         lines.extend(f"      note: {safe_text(n)}" for n in run.notes)
+    return lines
+
+
+def _coverage(result: ScanResult) -> list[str]:
+    """What was not analyzed, what no scanner covers, what was excluded."""
+    lines = []
     not_analyzed = [
         *result.not_analyzed,
         *(n for r in result.runs for n in r.not_analyzed if not n.uncovered),
     ]
     if not_analyzed:
         lines.append(f"  not analyzed: {len(not_analyzed)} file(s)")
-        for n in not_analyzed[:5]:
-            lines.append(f"    {safe_text(n.path)}: {safe_text(n.reason)}")
+        lines.extend(f"    {safe_text(n.path)}: {safe_text(n.reason)}" for n in not_analyzed[:5])
         if len(not_analyzed) > 5:
             lines.append(f"    ... and {len(not_analyzed) - 5} more (see the reports)")
     gaps = gaps_by_type(result.fates or ())
@@ -68,31 +98,36 @@ def summary(saved: SavedResults, written: Sequence[str] = (), *, top: int = TOP)
         lines.append(
             f"  excluded: {len(result.excluded)} path(s): {shown}{more} (reasons in the reports)"
         )
-    if findings:
-        failing = set(decision.failing_fingerprints) if decision is not None else set()
-        lines.append("  top findings:")
-        for f in headline_order(findings, failing)[:top]:
-            loc = f.location.path + (f":{f.location.start_line}" if f.location.start_line else "")
-            lines.append(
-                f"    [{f.severity.value.upper():8}] {safe_text(loc)}  "
-                f"{f.scanner}/{safe_text(f.rule_id)}: {safe_text(f.title)}"
-                + (f" ({f.scope.value})" if f.scope in APART_SCOPES else "")
-            )
-    if written:
-        lines.append("  reports: " + reports_line(written))
-    if decision is not None:
-        if decision.baseline is not None:
-            new = len(decision.new_fingerprints or ())
-            lines.append(f"  baseline: {safe_text(decision.baseline)} ({new} new fingerprint(s))")
-        else:
-            lines.append("  baseline: none (secscan baseline create writes .secscan-baseline.json)")
-        verdict = "PASSED" if decision.passed else "FAILED"
-        lines.append(f"gate {verdict} (profile {decision.profile})")
-        for r in decision.reasons:
-            lines.append(f"  - {r.rule}: {safe_text(r.message)}")
-        for w in decision.warnings:
-            lines.append(f"  ! {safe_text(w)}")
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def _top_findings(result: ScanResult, decision: Decision | None, top: int) -> list[str]:
+    findings = result.findings
+    if not findings:
+        return []
+    failing = set(decision.failing_fingerprints) if decision is not None else set()
+    lines = ["  top findings:"]
+    for f in headline_order(findings, failing)[:top]:
+        loc = f.location.path + (f":{f.location.start_line}" if f.location.start_line else "")
+        lines.append(
+            f"    [{f.severity.value.upper():8}] {safe_text(loc)}  "
+            f"{f.scanner}/{safe_text(f.rule_id)}: {safe_text(f.title)}"
+            + (f" ({f.scope.value})" if f.scope in APART_SCOPES else "")
+        )
+    return lines
+
+
+def _verdict(decision: Decision) -> list[str]:
+    if decision.baseline is not None:
+        new = len(decision.new_fingerprints or ())
+        lines = [f"  baseline: {safe_text(decision.baseline)} ({new} new fingerprint(s))"]
+    else:
+        lines = ["  baseline: none (secscan baseline create writes .secscan-baseline.json)"]
+    verdict = "PASSED" if decision.passed else "FAILED"
+    lines.append(f"gate {verdict} (profile {decision.profile})")
+    lines.extend(f"  - {r.rule}: {safe_text(r.message)}" for r in decision.reasons)
+    lines.extend(f"  ! {safe_text(w)}" for w in decision.warnings)
+    return lines
 
 
 def _counts(findings: Sequence[Finding]) -> str:
