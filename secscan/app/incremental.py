@@ -26,6 +26,8 @@ from secscan.model.redact import mask_name
 from secscan.policy.baseline import Baseline, BaselineEntry
 from secscan.scan import pipeline
 from secscan.scanners.base import Scanner, ScanRequest
+from secscan.scanners.base import file_local as shardable
+from secscan.scanners.registry import ScannerRegistry
 from secscan.settings import trust
 from secscan.settings.config import Config
 from secscan.workspace import scopes, vcs
@@ -73,7 +75,7 @@ def plan(
     for s in selected:
         if not s.select(changed, request):
             untouched.append(s)
-        elif getattr(s, "file_local", False):
+        elif shardable(s) is not None:
             file_local.append(s.name)
         else:
             whole.append(s.name)
@@ -90,6 +92,7 @@ def scan_since(
     use_cache: bool = True,
     progress: Progress = None,
     base_tree: Path | None = None,
+    registry: ScannerRegistry | None = None,
 ) -> Since:
     """`base_tree`: the merge base already exported (its top level), when the caller has it."""
     root = root.resolve()
@@ -111,7 +114,8 @@ def scan_since(
             renamed[old_rel] = rel
     changed = tuple(changed_list)
     names = list(scanner_names) if scanner_names else config.scanners
-    selected = scanners.build(list(names) if names is not None else None)
+    registry = registry or scanners.installed()
+    selected = registry.build(list(names) if names is not None else None)
     scripts = python_scripts(root, changed)
     the_plan = plan(selected, changed, ScanRequest(explicit_files=True, python_scripts=scripts))
     order = [s.name for s in selected]
@@ -124,13 +128,24 @@ def scan_since(
         # added or changed is non-gating only where the base already had that place so.
         classifier = trusted_classifier(root, config, base_root, changed)
         head = _scan_side(
-            root, config, the_plan, changed, clock, use_cache, progress, classifier, changed
+            root,
+            config,
+            the_plan,
+            changed,
+            clock,
+            use_cache,
+            progress,
+            classifier,
+            changed,
+            registry=registry,
         )
         for f in discover(root, config, [str(root / p) for p in changed]).files:
             classifier.scope(f)
         was = (was_at.get(p, p) for p in changed)
         present = tuple(p for p in was if (base_root / p).is_file())
-        old = _scan_side(base_root, config, the_plan, present, clock, use_cache, None)
+        old = _scan_side(
+            base_root, config, the_plan, present, clock, use_cache, None, registry=registry
+        )
         # A moved file keeps its findings: key the merge base's under their new path.
         old = [_moved(part, renamed, base_root) for part in old] if renamed else old
         attempts = {p: (s.value, cause) for p, (s, cause) in classifier.attempts.items()}
@@ -254,6 +269,7 @@ def _scan_side(
     progress: Progress,
     classifier: scopes.Classifier | None = None,
     changed: Sequence[str] | None = None,
+    registry: ScannerRegistry | None = None,
 ) -> list[ScanResult]:
     parts = []
     if the_plan.file_local and files:
@@ -268,6 +284,7 @@ def _scan_side(
                 progress=progress,
                 classifier=classifier,
                 changed=changed,
+                registry=registry,
             )
         )
     if the_plan.whole_tree:
@@ -281,6 +298,7 @@ def _scan_side(
                 progress=progress,
                 classifier=classifier,
                 changed=changed,
+                registry=registry,
             )
         )
     return parts

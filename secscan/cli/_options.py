@@ -10,14 +10,13 @@ from typing import Any, TypeVar
 
 import click
 
-from secscan import scanners
+from secscan.app.registry import installed
 from secscan.errors import UsageError
 from secscan.history.trends import Trends
 from secscan.model.decision import Decision
 from secscan.model.findings import FindingKind
 from secscan.model.results import SavedResults
 from secscan.policy import judge
-from secscan.report import FORMATS
 from secscan.settings.config import Config
 from secscan.util.atomic import write_atomic
 
@@ -79,7 +78,8 @@ def tree_scanners() -> list[str]:
     image scanner reads only an image named on the command line, so a config that leaves it
     out drops nothing.
     """
-    return [n for n, cls in scanners.registry().items() if cls.kind is not FindingKind.IMAGE]
+    classes = installed().scanners.classes
+    return [n for n, cls in classes.items() if cls.kind is not FindingKind.IMAGE]
 
 
 def with_tree_warnings(
@@ -172,7 +172,7 @@ def write_reports(
     """Render and write each named format; returns the paths written."""
     written = []
     for name in names:
-        fmt = FORMATS[name]
+        fmt = installed().formats.scan[name]
         outputs = fmt.outputs(saved, now, trends)
         for filename, text in outputs.items():
             target = folder / filename

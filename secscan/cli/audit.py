@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 from rich.live import Live
 
+from secscan.app.registry import installed
 from secscan.cli._options import (
     judging_options,
     no_cache_option,
@@ -25,7 +26,6 @@ from secscan.model.results import SavedResults
 from secscan.policy import judge
 from secscan.report.model import build
 from secscan.scan import pipeline
-from secscan.scanners import load_config
 
 PROFILE = "audit"
 
@@ -58,7 +58,7 @@ def audit(
     On a terminal: live progress per scanner, colour and clickable locations. Piped: plain,
     stable text. Exit codes as for `secscan scan`.
     """
-    config = load_config(path, config_file)
+    config = installed().load_config(path, config_file)
     root = path.resolve()
     inputs = judge.resolve(
         root,

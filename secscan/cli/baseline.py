@@ -8,12 +8,12 @@ from typing import Any, TypeVar
 
 import click
 
+from secscan.app.registry import installed
 from secscan.errors import UsageError
 from secscan.model.findings import ScanResult
 from secscan.model.results import load
 from secscan.policy.baseline import BASELINE_FILE, Baseline, load_baseline, write_baseline
 from secscan.scan import pipeline
-from secscan.scanners import load_config
 from secscan.settings.config import Config
 
 _path_arg = click.argument("path", type=click.Path(file_okay=False, path_type=Path), default=".")
@@ -64,7 +64,7 @@ def create(
     force: bool,
 ) -> int:
     """Scan PATH (or read --from) and write every finding's fingerprint to a new baseline."""
-    config = load_config(path, config_file)
+    config = installed().load_config(path, config_file)
     target = _target(path, config, output)
     if target.exists() and not force:
         raise UsageError(f"{target} exists; use `secscan baseline update` or --force")
@@ -92,7 +92,7 @@ def update(
     prune: bool,
 ) -> int:
     """Rewrite an existing baseline with the current findings (--prune: only drop fixed ones)."""
-    config = load_config(path, config_file)
+    config = installed().load_config(path, config_file)
     target = _target(path, config, output)
     old = load_baseline(target)
     result = _findings(path, config, source, scanner_names)

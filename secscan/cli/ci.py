@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from secscan.app import incremental
+from secscan.app.registry import installed
 from secscan.cli import _verbose
 from secscan.cli._options import (
     judging_options,
@@ -27,9 +28,8 @@ from secscan.history.model import Source
 from secscan.model.redact import mask_name
 from secscan.model.results import SavedResults
 from secscan.policy import judge
-from secscan.report import CI_FORMATS, FORMATS
+from secscan.report.formats import CI_FORMATS
 from secscan.scan import pipeline
-from secscan.scanners import load_config
 from secscan.settings import trust
 from secscan.settings.config import Config
 from secscan.workspace import vcs
@@ -91,7 +91,7 @@ def ci(
         "baseline": baseline,
     }
     if new_since is None or trust_tree_settings:
-        config = load_config(path, config_file)
+        config = installed().load_config(path, config_file)
         inputs = judge.resolve(
             root,
             config,
@@ -125,6 +125,7 @@ def ci(
         chosen = judge.trusted(
             root,
             tree / root.relative_to(top),
+            registry=installed().scanners,
             scanner_names=tree_scanners(),
             profile=profile,
             catalog=judge.default_catalog(),
@@ -222,10 +223,10 @@ def _run(
     written = write_reports(saved, folder, CI_FORMATS, rendered_at, recorded.trends)
 
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if step_summary and "markdown" in FORMATS:
+    if step_summary and "markdown" in installed().formats.scan:
         append_step_summary(
             Path(step_summary),
-            FORMATS["markdown"].render(saved, rendered_at, trends=recorded.trends),
+            installed().formats.scan["markdown"].render(saved, rendered_at, trends=recorded.trends),
         )
 
     if quiet:

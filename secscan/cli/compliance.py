@@ -7,15 +7,15 @@ from pathlib import Path
 import click
 
 from secscan import history
+from secscan.app.registry import installed
 from secscan.cli._options import report_dir, with_tree_warnings
 from secscan.cli.report import read_results
 from secscan.errors import UsageError
 from secscan.model.results import SavedResults
 from secscan.policy import judge
-from secscan.report import COMPLIANCE_FORMATS, compliance
+from secscan.report.formats import COMPLIANCE_FORMATS, render_compliance
 from secscan.report.model import build
 from secscan.scan import pipeline
-from secscan.scanners import load_config
 from secscan.settings.config import Config
 from secscan.util.atomic import write_atomic
 
@@ -134,11 +134,13 @@ def compliance_cmd(
     if history_url and fmt == "html":
         trends = history.trends_for(Path(saved.result.root), history_url, rendered_at)
     for framework in wanted:
-        text = compliance.render(saved, rendered_at, framework=framework, fmt=fmt, trends=trends)
+        text = render_compliance(saved, rendered_at, framework=framework, fmt=fmt, trends=trends)
         if output is not None and str(output) == "-":
             click.echo(text, nl=False)
             continue
-        target = output or report_dir(output_dir, Config()) / compliance.filename(framework, fmt)
+        target = output or report_dir(output_dir, Config()) / COMPLIANCE_FORMATS[fmt].target(
+            framework
+        )
         write_atomic(target, text)
         click.echo(f"wrote {target}")
     return code
@@ -153,7 +155,7 @@ def _scan(
     baseline: Path | None,
     now: pipeline.Clock,
 ) -> SavedResults:
-    config = load_config(path, config_file)
+    config = installed().load_config(path, config_file)
     inputs = judge.resolve(
         path.resolve(),
         config,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from secscan import scanners
 from secscan.advisories import service as advisory_service
+from secscan.app.registry import installed
 from secscan.errors import SecscanError
 from secscan.scanners.base import StatusLine
 
@@ -17,17 +17,18 @@ from secscan.scanners.base import StatusLine
 def doctor(path: Path) -> int:
     """Show each scanner, whether its tool was found, and its version; and the advisory
     sources a scan of PATH (default: the current directory) could use."""
-    config = scanners.load_config(path)
+    registry = installed().scanners
+    config = registry.load_config(path)
     missing = 0
     sections: dict[str, list[StatusLine]] = {}
-    for name, cls in scanners.registry().items():
+    for name, cls in registry.classes.items():
         scanner = cls()
         try:
             version = scanner.version()
             state = f"ok      {version}"
         except SecscanError as e:
             # a third-party tool that is absent is left out of default scans, not an error
-            missing += name in scanners.BUILTINS
+            missing += name in registry.builtins
             state = f"MISSING {e.diagnostics().splitlines()[0]}"
         click.echo(f"{name:10} {cls.kind.value:10} {state}")
         for line in scanner.status(config):

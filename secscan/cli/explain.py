@@ -7,14 +7,14 @@ from pathlib import Path
 import click
 
 from secscan.app import explain as knowledge
+from secscan.app.registry import installed
 from secscan.cli.audit import console
 from secscan.cli.views import audit as view
 from secscan.cli.views import explain as render
 from secscan.errors import ReportError
 from secscan.model.results import SavedResults, load
 from secscan.policy.loader import load_policy
-from secscan.report import FORMATS
-from secscan.scanners import load_config
+from secscan.report.formats import FORMATS
 
 #: semgrep `rules:` entries that name the registry, not a file secscan could read.
 
@@ -50,7 +50,7 @@ def explain(
     the controls it maps to and why, and how to fix it.
     """
     root = Path.cwd()
-    config = load_config(root, config_file)
+    config = installed().load_config(root, config_file)
     policy = load_policy(policy_dir or config.resolve(config.policy))
     folder = config.resolve(config.output_dir) or root / "secscan-reports"
     path = results_file or folder / FORMATS["json"].filename

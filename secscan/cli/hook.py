@@ -6,13 +6,12 @@ from pathlib import Path
 
 import click
 
-from secscan import scanners
+from secscan.app.registry import installed
 from secscan.cli.views import compact
 from secscan.model.findings import FindingKind, RunStatus
 from secscan.policy import judge
 from secscan.policy.waivers import WAIVERS_FILE
 from secscan.scan import pipeline
-from secscan.scanners import load_config
 from secscan.settings.config import Config
 from secscan.workspace import vcs
 
@@ -30,7 +29,8 @@ PROFILE = "precommit"
 def scanners_for(kind: str, config: Config) -> list[str]:
     """Registered scanners of the hook's kinds, less any the config leaves out."""
     wanted = KINDS[kind]
-    names = [n for n, cls in scanners.registry().items() if cls.kind in wanted]
+    classes = installed().scanners.classes
+    names = [n for n, cls in classes.items() if cls.kind in wanted]
     if config.scanners is not None:
         names = [n for n in names if n in config.scanners]
     return names
@@ -68,7 +68,7 @@ def hook(
     is read, and a scanner none of FILES is for never starts. Exit 1 blocks the commit.
     """
     root = vcs.toplevel(Path.cwd()) or Path.cwd().resolve()
-    config = load_config(root, config_file)
+    config = installed().load_config(root, config_file)
     # A broken policy or waivers file is exit 2 before any scanner starts.
     inputs = judge.resolve(root, config, profile=profile, catalog=judge.default_catalog())
     names = scanners_for(kind, config)

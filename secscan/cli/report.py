@@ -7,10 +7,11 @@ from pathlib import Path
 import click
 
 from secscan.app.merge import merge
+from secscan.app.registry import installed
 from secscan.cli._options import report_dir, write_reports
 from secscan.errors import UsageError
 from secscan.model.results import SavedResults, dumps, load
-from secscan.report import CI_FORMATS, FORMATS
+from secscan.report.formats import CI_FORMATS
 from secscan.scan import pipeline
 from secscan.settings.config import Config
 from secscan.util.atomic import write_atomic
@@ -47,7 +48,7 @@ def read_results(path: Path) -> SavedResults:
     "--format",
     "formats",
     multiple=True,
-    type=click.Choice(list(FORMATS)),
+    type=click.Choice(list(installed().formats.scan)),
     help="Format to render (repeatable) [default: every format but json; none when merging].",
 )
 @click.option(

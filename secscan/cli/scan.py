@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from secscan.app.registry import installed
 from secscan.cli import _verbose
 from secscan.cli._options import (
     judging_options,
@@ -26,9 +27,7 @@ from secscan.model.findings import Severity
 from secscan.model.results import SavedResults
 from secscan.policy import judge
 from secscan.scan import pipeline
-from secscan.scanners import load_config
 from secscan.scanners.base import ScanRequest
-from secscan.settings.config import ALL_FORMATS
 
 
 @click.command()
@@ -40,7 +39,7 @@ from secscan.settings.config import ALL_FORMATS
     "--format",
     "formats",
     multiple=True,
-    type=click.Choice(ALL_FORMATS),
+    type=click.Choice(list(installed().formats.scan)),
     help="Report format to write (repeatable); json is always written.",
 )
 @output_dir_option("reports go")
@@ -105,7 +104,7 @@ def scan(
 ) -> int:
     """Scan PATH (default: the current directory) and gate on what is found."""
     _verbose.notes(verbose)
-    config = load_config(path, config_file)
+    config = installed().load_config(path, config_file)
     # Policy mistakes are found before any scanner runs (exit 2, in seconds, not minutes).
     inputs = judge.resolve(
         path.resolve(),

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+from secscan import scanners
 from secscan.errors import ConfigError, ExitCode
 from secscan.model.decision import Decision
 from secscan.model.findings import ScanResult, Severity
@@ -22,10 +23,10 @@ from secscan.policy.engine import evaluate
 from secscan.policy.loader import Catalog, default_catalog, load_policy, profile_or_error
 from secscan.policy.models import Policy, Profile
 from secscan.policy.waivers import WAIVERS_FILE, Waivers, load_waivers
-from secscan.scanners import default_config, load_config, section_judges
-from secscan.scanners.base import Scanner
+from secscan.scanners.base import HasOptions
+from secscan.scanners.registry import ScannerRegistry
 from secscan.settings import trust
-from secscan.settings.config import SECTIONS, Config
+from secscan.settings.config import Config
 from secscan.util.files import open_regular
 from secscan.util.yamlio import load_yaml
 
@@ -70,7 +71,7 @@ def resolve(
     `default_waivers` picks up ROOT/.secscan-waivers.yaml when nothing names a waivers file,
     and ROOT/.secscan-baseline.json when nothing names a baseline.
     """
-    cfg = config or default_config(base_dir=root)
+    cfg = config or scanners.installed().default_config(base_dir=root)
     user_dir = _absolute(policy_dir) or _absolute(cfg.resolve(cfg.policy))
     policy = load_policy(user_dir, catalog=catalog)
     chosen = profile_or_error(policy, profile or cfg.profile or DEFAULT_PROFILE)
@@ -114,7 +115,7 @@ def resolve_saved(
     del decision, root  # recorded there, and deliberately not used
     return resolve(
         Path.cwd(),
-        default_config(base_dir=Path.cwd()),
+        scanners.installed().default_config(base_dir=Path.cwd()),
         profile=profile or DEFAULT_PROFILE,
         policy_dir=policy_dir,
         waivers=waivers,
@@ -178,14 +179,18 @@ def trusted(
     waivers: Path | None = None,
     baseline: Path | None = None,
     catalog: Catalog | None = None,
+    registry: ScannerRegistry | None = None,
 ) -> Trusted:
     """Read both trees' settings, judge with the base's and name what the head weakens.
 
     A file named on the command line outside the tree under review is trusted and used on
     both sides; one inside it is read from each tree at the same relative path.
+    `registry`: the scanners whose sections the configs have, and the format names they
+    may name (the process's installed scanners when not handed one).
     """
     head_root, base_root = head_root.resolve(), base_root.resolve()
-    judges = section_judges()
+    registry = registry or scanners.installed()
+    judges = registry.section_judges()
 
     def there(p: Path | None) -> Path | None:
         """A file named on the command line, as the base has it (None: the base has none)."""
@@ -198,12 +203,14 @@ def trusted(
         return at_base if at_base.exists() else None
 
     explicit = there(config_file)
-    head_cfg = load_config(head_root, config_file)
+    head_cfg = registry.load_config(head_root, config_file)
     try:
         if config_file is not None and explicit is None:
-            base_cfg = default_config(base_dir=base_root)  # a config file the base does not have
+            base_cfg = registry.default_config(
+                base_dir=base_root
+            )  # a config file the base does not have
         else:
-            base_cfg = load_config(base_root, explicit)
+            base_cfg = registry.load_config(base_root, explicit)
         base = read_side(
             base_root,
             base_cfg,
@@ -275,13 +282,14 @@ def tree_warnings(
     compared with secscan's defaults, as warnings. Files named outside the tree are trusted.
     """
     root = root.resolve()
-    judges = section_judges()
+    registry = scanners.installed()
+    judges = registry.section_judges()
     head = _settings(root, config, inputs, scanner_names, judges)
 
     def outside(p: Path | None) -> bool:
         return p is not None and not p.expanduser().resolve().is_relative_to(root)
 
-    defaults = default_config(base_dir=root)
+    defaults = registry.default_config(base_dir=root)
     base = trust.Settings(
         config=config if outside(config_file) else defaults,
         scanners=head.scanners if outside(config_file) else tuple(scanner_names),
@@ -304,7 +312,7 @@ def read_side(
     config: Config,
     scanner_names: Sequence[str],
     *,
-    judges: Mapping[str, Sequence[Scanner]],
+    judges: Mapping[str, Sequence[HasOptions]],
     profile: str | None = None,
     policy_dir: Path | None = None,
     waivers: Path | None = None,
@@ -328,7 +336,7 @@ def _settings(
     config: Config,
     inputs: Inputs,
     scanner_names: Sequence[str],
-    judges: Mapping[str, Sequence[Scanner]],
+    judges: Mapping[str, Sequence[HasOptions]],
 ) -> trust.Settings:
     w = inputs.waivers
     waiver_texts = tuple(
@@ -382,13 +390,13 @@ def _lines(config: Config) -> dict[str, int]:
 
 
 def _files(
-    config: Config, judges: Mapping[str, Sequence[Scanner]]
+    config: Config, judges: Mapping[str, Sequence[HasOptions]]
 ) -> dict[str, tuple[trust.FileEntry, ...]]:
     """Every option entry that names a file, by "section.field", with the file's digest:
     each section's owners say which entries name files whose content they read."""
     out: dict[str, tuple[trust.FileEntry, ...]] = {}
     for key, owners in sorted(judges.items()):
-        if key not in SECTIONS:
+        if key not in config.SECTIONS:
             continue
         opts = trust.section(config, key)
         named: dict[str, list[str]] = {}

@@ -10,6 +10,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import PurePosixPath
 
+from secscan import scanners
 from secscan.model.decision import (
     ControlResult,
     ControlState,
@@ -34,7 +35,6 @@ from secscan.model.findings import (
 )
 from secscan.model.redact import names_of, redact
 from secscan.model.results import SavedResults
-from secscan.scanners import credential_rules
 from secscan.workspace import vcs
 
 #: Most severe first: the order of every count, chart and table.
@@ -451,7 +451,7 @@ def _build(saved: SavedResults, now: datetime) -> ReportModel:
     always = set(decision.failing_fingerprints) if decision else set()
     views: list[FindingView] = []
     # What each scanner says is a credential rule: masked again here, as in the scan.
-    credentials = credential_rules()
+    credentials = scanners.installed().credential_rules()
     below = 0
     seen: set[str] = set()
     for f in result.findings:

@@ -22,7 +22,16 @@ from secscan.model.targets import census
 from secscan.scan import cache as cached
 from secscan.scan import flaws
 from secscan.scan.cache import ResultCache
-from secscan.scanners.base import ScanContext, Scanner, ScanOutcome, ScanRequest, ToolScanner
+from secscan.scanners.base import (
+    FileLocal,
+    ScanContext,
+    Scanner,
+    ScanOutcome,
+    ScanRequest,
+    cacheable,
+    file_local,
+)
+from secscan.scanners.registry import ScannerRegistry
 from secscan.settings.config import Config
 from secscan.util.cachedir import default_dir as default_cache_dir
 from secscan.util.cachedir import refuse_inside
@@ -93,6 +102,7 @@ def scan(
     cache_dir: Path | None = None,
     classifier: scopes.Classifier | None = None,
     changed: Sequence[str] | None = None,
+    registry: ScannerRegistry | None = None,
 ) -> ScanResult:
     """Run every selected scanner over root; a scanner that fails is an error run, never clean.
 
@@ -100,7 +110,8 @@ def scan(
     decides); by default the config's globs and the conventions, scope following use.
     `changed`: the files the change under review adds or changes (`ci --new-since`), recorded
     on the result before the final redaction pass, so their names are masked as every other
-    name of the run is.
+    name of the run is. `registry`: the scanners to build from (the process's installed ones
+    when not handed one).
     """
     root = root.resolve()
     if not root.is_dir():
@@ -108,7 +119,8 @@ def scan(
     request = request or ScanRequest(explicit_files=files is not None)
     started = clock()
     names = list(scanner_names) if scanner_names else config.scanners
-    selected = scanners.build(list(names) if names is not None else None)
+    registry = registry or scanners.installed()
+    selected = registry.build(list(names) if names is not None else None)
     fileset = discover(root, config, files)
     jobs = config.jobs or default_jobs()
     # Vendored and minified files are someone else's code: the code scanners leave them out
@@ -142,7 +154,7 @@ def scan(
     # every scanner reports, before fingerprints, the cache and the results file see it.
     redactor = Redactor(
         root,
-        scanners.credential_rules(),
+        registry.credential_rules(),
         memo=cached.CleanFiles(cache) if cache is not None else None,
     )
     # Share the cores: each scanner process gets its slice for its own worker pool.
@@ -223,8 +235,7 @@ def scan(
 
     # Every finding gets its scope; then one finding per flaw, whichever tools reported it.
     scoped = tuple(
-        scopes.assign(runs[s.name], classifier, getattr(s, "scope_exemptions", {}))
-        for s in selected
+        scopes.assign(runs[s.name], classifier, registry.scope_exemptions(s.name)) for s in selected
     )
     ordered = flaws.one_per_flaw(scoped)
     # In report order within each run: a warm run meets cached findings first, and the
@@ -292,12 +303,13 @@ def _run_scanner(
     from_cache = False
     try:
         version = scanner.version()
-        tool = scanner if isinstance(scanner, ToolScanner) else None
         run: Callable[[ScanContext], ScanOutcome] = scanner.scan
-        if tool is not None and tool.file_local:
-            run = partial(_scan_sharded, tool, redactor=redactor)
-        if cache is not None and tool is not None:
-            outcome, from_cache = cached.scan(tool, ctx, cache, version, redactor, run)
+        local = file_local(scanner)
+        if local is not None:
+            run = partial(_scan_sharded, local, redactor=redactor)
+        keeps = cacheable(scanner)
+        if cache is not None and keeps is not None:
+            outcome, from_cache = cached.scan(keeps, ctx, cache, version, redactor, run)
         else:
             outcome = run(ctx)
     except ToolError as e:
@@ -361,7 +373,7 @@ def piece_count(ctx: ScanContext, workers: int) -> int:
     return max(workers, min(workers * SHARDS_PER_WORKER, len(ctx.targets) // SHARD_MIN_TARGETS))
 
 
-def split(scanner: ToolScanner, ctx: ScanContext, count: int) -> list[tuple[str, ...]]:
+def split(scanner: FileLocal, ctx: ScanContext, count: int) -> list[tuple[str, ...]]:
     """Targets in `count` shards of near-equal size; files whose findings depend on each other
     (a shared cache scope: one Terraform module, one Helm chart) stay in one shard."""
     parent = {t: t for t in ctx.targets}
@@ -390,7 +402,7 @@ def split(scanner: ToolScanner, ctx: ScanContext, count: int) -> list[tuple[str,
 
 
 def _scan_sharded(
-    scanner: ToolScanner, ctx: ScanContext, redactor: Redactor | None = None
+    scanner: FileLocal, ctx: ScanContext, redactor: Redactor | None = None
 ) -> ScanOutcome:
     """scanner.scan over shards of the targets, `shard_count` processes at a time; any shard
     failing fails the run. With `redactor`, each shard's findings are fingerprinted as soon as

@@ -26,7 +26,7 @@ from secscan.model.findings import (
     Severity,
 )
 from secscan.model.results import SavedResults
-from secscan.report import REGISTRY, Format, Kind
+from secscan.report.formats import REGISTRY, Format, Kind
 from secscan.report.model import build
 from secscan.util import jsonio as _json
 
