@@ -60,6 +60,8 @@ class ScanRequest:
 
 @dataclass(frozen=True)
 class ScanContext:
+    """One scanner's run: the root, its targets, the config, its deadline and share of cores."""
+
     root: Path
     targets: tuple[str, ...]
     config: Config
@@ -84,6 +86,8 @@ class ScanContext:
 
 @dataclass(frozen=True)
 class ScanOutcome:
+    """What a scanner's run found and what it could not analyze (`scan`'s result)."""
+
     findings: tuple[Finding, ...] = ()
     not_analyzed: tuple[NotAnalyzed, ...] = ()
     inline_suppressions: int = 0
@@ -544,6 +548,7 @@ class ToolScanner(Describes):
 
     @property
     def cache_mode(self) -> Caching:
+        """Per target when file-local, else the class's `caching`."""
         return Caching.PER_TARGET if self.file_local else self.caching
 
     #: parse_version() of the tool's output is its Python distribution's version: when the
@@ -566,9 +571,11 @@ class ToolScanner(Describes):
         return (rel,)
 
     def applies_to(self, path: str) -> bool:
+        """No file by default: a scanner names the files it reads."""
         return False
 
     def select(self, files: Sequence[str], request: ScanRequest) -> tuple[str, ...]:
+        """The files it `applies_to`."""
         return tuple(f for f in files if self.applies_to(f))
 
     def tool_path(self) -> str:
@@ -585,6 +592,7 @@ class ToolScanner(Describes):
         return found
 
     def version(self) -> str:
+        """The tool's version: from its distribution, the sealed memo, or by asking it."""
         tool = self.tool_path()
         if self.version_from_distribution:
             installed = distribution_version(tool, {**os.environ, **self.env()})
@@ -605,25 +613,32 @@ class ToolScanner(Describes):
         return version
 
     def parse_version(self, text: str) -> str:
+        """The version in the tool's `--version` output (its first line by default)."""
         first = text.strip().splitlines()
         return first[0].strip() if first else "unknown"
 
     def env(self) -> Mapping[str, str]:
+        """Environment variables the tool runs with, besides secscan's own."""
         return {}
 
     def argv(self, ctx: ScanContext) -> list[str]:
+        """The command line that scans ctx.targets (no shell; absolute target paths)."""
         raise NotImplementedError
 
     def parse(self, stdout: str, ctx: ScanContext) -> ScanOutcome:
+        """The findings in the tool's output, pure (tested from captured output)."""
         raise NotImplementedError
 
     def scan(self, ctx: ScanContext) -> ScanOutcome:
+        """Run `argv` and `parse` its output."""
         done = self.execute(self.argv(ctx), ctx)
         return self.parse(done.stdout, ctx)
 
     def execute(
         self, argv: Sequence[str], ctx: ScanContext, ok_codes: Collection[int] | None = None
     ) -> _subprocess.Completed:
+        """Run one command of the tool: its exit codes, the deadline, the root as cwd; a
+        failure is a ScannerError carrying what of stderr may be shown."""
         try:
             return _subprocess.run(
                 argv,
