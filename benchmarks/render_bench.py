@@ -43,7 +43,7 @@ from secscan.model.findings import (
 )
 from secscan.model.results import SavedResults, dumps, loads
 from secscan.policy import judge
-from secscan.report import COMPLIANCE_FORMATS, FORMATS, Format
+from secscan.report.formats import COMPLIANCE_FORMATS, FORMATS, Format
 from secscan.report.model import build
 from secscan.settings.config import Config
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from secscan.model.findings import ScanResult
 from secscan.model.redact import redact
 from secscan.model.results import RESULTS_FILE, SavedResults, dumps, loads
-from secscan.report import COMPLIANCE_FORMATS, FORMATS
+from secscan.report.formats import COMPLIANCE_FORMATS, FORMATS
 from secscan.report.model import build
 from secscan.util.atomic import write_atomic
 from secscan.util.resources import data_dir

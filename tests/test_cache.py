@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from secscan.app.registry import installed
 from secscan.errors import UsageError
 from secscan.scan import pipeline
 from secscan.scan.cache import ResultCache
-from secscan.scanners import make_config
 
 FAKE_BANDIT = """#!{python}
 import json, sys
@@ -64,7 +64,11 @@ def bandit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-
 
 
 def _scan(root: Path, cache_dir: Path, **cfg: object) -> list[str]:
-    result = pipeline.scan(root, make_config(scanners=("bandit",), **cfg), cache_dir=cache_dir)  # type: ignore[arg-type]
+    result = pipeline.scan(
+        root,
+        installed().scanners.make_config(scanners=("bandit",), **cfg),
+        cache_dir=cache_dir,
+    )  # type: ignore[arg-type]
     run = result.runs[0]
     assert run.status.value == "ok", run.error
     return sorted(f.location.path for f in run.findings)
@@ -130,10 +134,16 @@ def test_corrupted_entry_is_discarded_not_trusted(tree: Path, tmp_path: Path, ba
 def test_no_cache_flag_bypasses(tree: Path, tmp_path: Path, bandit) -> None:
     bandit()
     pipeline.scan(
-        tree, make_config(scanners=("bandit",)), cache_dir=tmp_path / "c", use_cache=False
+        tree,
+        installed().scanners.make_config(scanners=("bandit",)),
+        cache_dir=tmp_path / "c",
+        use_cache=False,
     )
     pipeline.scan(
-        tree, make_config(scanners=("bandit",)), cache_dir=tmp_path / "c", use_cache=False
+        tree,
+        installed().scanners.make_config(scanners=("bandit",)),
+        cache_dir=tmp_path / "c",
+        use_cache=False,
     )
     assert len(bandit.calls()) == 2
     assert not (tmp_path / "c").exists()
@@ -161,7 +171,7 @@ def test_semgrep_rule_change_invalidates(tmp_path: Path) -> None:
         "  severity: {sev}\n  languages: [python]\n"
     )
     rules.write_text(rule.format(sev="ERROR"))
-    cfg = make_config(scanners=("semgrep",), semgrep={"rules": (str(rules),)})  # type: ignore[arg-type]
+    cfg = installed().scanners.make_config(scanners=("semgrep",), semgrep={"rules": (str(rules),)})  # type: ignore[arg-type]
     first = pipeline.scan(root, cfg, cache_dir=tmp_path / "cache").runs[0]
     assert [f.severity.value for f in first.findings] == ["high"] and not first.cached
     again = pipeline.scan(root, cfg, cache_dir=tmp_path / "cache").runs[0]
@@ -268,7 +278,11 @@ def test_a_cache_dir_inside_the_scanned_tree_is_refused(
 ) -> None:
     bandit()
     with pytest.raises(UsageError, match="inside the scanned tree"):
-        pipeline.scan(tree, make_config(scanners=("bandit",)), cache_dir=tree / ".cache")
+        pipeline.scan(
+            tree,
+            installed().scanners.make_config(scanners=("bandit",)),
+            cache_dir=tree / ".cache",
+        )
     monkeypatch.setenv("SECSCAN_CACHE_DIR", str(tree / "sub" / "secscan"))
     r = run_cli("scan", str(tree), "--scanner", "bandit", "--output-dir", str(tree.parent / "o"))
     assert r.code == 2 and "inside the scanned tree" in r.err
@@ -334,13 +348,13 @@ def test_a_forged_tool_version_memo_is_ignored(
     cache = tmp_path / "cache"
     monkeypatch.setenv("SECSCAN_CACHE_DIR", str(cache))
     monkeypatch.setattr(base, "_VERSIONS", {})
-    run = pipeline.scan(tree, make_config(scanners=("bandit",))).runs[0]
+    run = pipeline.scan(tree, installed().scanners.make_config(scanners=("bandit",))).runs[0]
     assert run.tool_version == "1.0.0"
     memo = cache / "tool-versions.json"
     forged = dict.fromkeys(json.loads(memo.read_bytes().partition(b"\n")[2]), "9.9.9")
     memo.write_text(json.dumps(forged))
     monkeypatch.setattr(base, "_VERSIONS", {})
-    again = pipeline.scan(tree, make_config(scanners=("bandit",))).runs[0]
+    again = pipeline.scan(tree, installed().scanners.make_config(scanners=("bandit",))).runs[0]
     assert again.tool_version == "1.0.0" and again.cached
 
 
@@ -348,7 +362,7 @@ def test_cached_findings_keep_the_fingerprints_an_uncached_scan_gives(
     tree: Path, tmp_path: Path, bandit
 ) -> None:
     bandit()
-    config = make_config(scanners=("bandit",))
+    config = installed().scanners.make_config(scanners=("bandit",))
 
     def prints(**kw: object) -> dict[str, str]:
         run = pipeline.scan(tree, config, cache_dir=tmp_path / "cache", **kw).runs[0]  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from secscan.cli.ci import ci
-from secscan.report import FORMATS
+from secscan.report.formats import FORMATS
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATES = REPO / "ci-templates"

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
+from secscan.app.registry import installed
 from secscan.errors import ConfigError
-from secscan.scanners import load_config
 
 
 @pytest.mark.parametrize(
@@ -21,7 +21,7 @@ from secscan.scanners import load_config
 def test_bad_config_names_file_line_and_key(tmp_path: Path, text, line, key, words) -> None:
     (tmp_path / ".secscan.yaml").write_text(text)
     with pytest.raises(ConfigError) as e:
-        load_config(tmp_path)
+        installed().load_config(tmp_path)
     err = e.value
     assert err.path == str(tmp_path / ".secscan.yaml")
     if line is not None:
@@ -33,25 +33,25 @@ def test_bad_config_names_file_line_and_key(tmp_path: Path, text, line, key, wor
 def test_top_level_must_be_mapping(tmp_path: Path) -> None:
     (tmp_path / ".secscan.yaml").write_text("- a\n- b\n")
     with pytest.raises(ConfigError, match="mapping"):
-        load_config(tmp_path)
+        installed().load_config(tmp_path)
 
 
 def test_pyproject_tool_table(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
         '[tool.secscan]\nscanners = ["bandit"]\nfail_on = "medium"\n'
     )
-    cfg = load_config(tmp_path)
+    cfg = installed().load_config(tmp_path)
     assert cfg.scanners == ("bandit",)
     assert cfg.fail_on.value == "medium"
     (tmp_path / "pyproject.toml").write_text('[tool.secscan]\nscanner = ["bandit"]\n')
     with pytest.raises(ConfigError) as e:
-        load_config(tmp_path)
+        installed().load_config(tmp_path)
     assert e.value.key == "scanner" and "pyproject.toml" in (e.value.path or "")
 
 
 def test_relative_paths_resolve_against_config_dir(tmp_path: Path) -> None:
     (tmp_path / ".secscan.yaml").write_text("advisories:\n  db: advisory-db\n")
-    cfg = load_config(tmp_path)
+    cfg = installed().load_config(tmp_path)
     assert cfg.resolve(cfg.advisories.db) == tmp_path.resolve() / "advisory-db"
 
 

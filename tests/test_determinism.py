@@ -12,6 +12,7 @@ from secscan import scanners
 from secscan.model.findings import TRANSIENT, FindingKind, NotAnalyzed, RunStatus
 from secscan.scan import pipeline
 from secscan.scanners.base import ScanContext, ScanOutcome, ToolScanner
+from secscan.scanners.registry import ScannerRegistry
 from secscan.scanners.semgrep import SemgrepScanner
 from secscan.settings.config import Config
 
@@ -53,7 +54,7 @@ def test_a_timed_out_file_is_scanned_again_on_the_next_run(
     root.mkdir()
     (root / "big.js").write_text("var a = 1;\n")
     (root / "small.js").write_text("var b = 2;\n")
-    monkeypatch.setattr(scanners, "registry", lambda: {"slow": _Slow})
+    monkeypatch.setattr(scanners, "installed", lambda: ScannerRegistry({"slow": _Slow}))
     _Slow.calls = []
     cfg = Config(scanners=("slow",))
     first = pipeline.scan(root, cfg, cache_dir=tmp_path / "cache").runs[0]

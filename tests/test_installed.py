@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from secscan import scanners
+from secscan.app.registry import installed
 from secscan.scanners.base import ToolScanner
 from secscan.util.installed import distribution_version
 
@@ -137,7 +137,7 @@ def test_version_reads_the_records_and_starts_nothing(
 @pytest.mark.parametrize("name", ["bandit", "semgrep", "pip-audit"])
 def test_the_records_say_what_the_real_tool_says(name: str) -> None:
     """The fast path is taken for this venv's tools, and agrees with `TOOL --version`."""
-    scanner = scanners.build([name])[0]
+    scanner = installed().scanners.build([name])[0]
     assert isinstance(scanner, ToolScanner) and scanner.version_from_distribution
     tool = scanner.tool_path()
     env = {**os.environ, **scanner.env()}

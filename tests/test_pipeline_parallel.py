@@ -14,6 +14,7 @@ from secscan.errors import ScannerError
 from secscan.model.findings import Finding, FindingKind, Location, RunStatus, Severity
 from secscan.scan import pipeline
 from secscan.scanners.base import ScanContext, ScanOutcome, ToolScanner
+from secscan.scanners.registry import ScannerRegistry
 from secscan.settings.config import Config
 
 
@@ -43,7 +44,9 @@ class _Fake(ToolScanner):
 
 
 def _register(monkeypatch: pytest.MonkeyPatch, *classes: type[ToolScanner]) -> None:
-    monkeypatch.setattr(scanners, "registry", lambda: {c.name: c for c in classes})
+    monkeypatch.setattr(
+        scanners, "installed", lambda: ScannerRegistry({c.name: c for c in classes})
+    )
 
 
 class _ChartScoped(_Fake):

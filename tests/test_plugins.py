@@ -20,20 +20,17 @@ import pytest
 
 from secscan import scanners
 from secscan.app import settings as judge
+from secscan.app.registry import installed
 from secscan.errors import ConfigError, PolicyError
 from secscan.model.findings import FindingKind, RunStatus, ScannerRun, ScanResult
 from secscan.model.results import SavedResults
 from secscan.policy.loader import default_catalog, load_policy
 from secscan.report import sarif
 from secscan.scan import pipeline
-from secscan.scanners import load_config
-from secscan.settings import config as config_module
 from secscan.settings.config import Config
 
 PACKAGE = Path(__file__).resolve().parent / "data" / "thirdparty" / "thirdparty_scanner.py"
 MODULE = "thirdparty_scanner"
-#: The config sections the package registers (removed again after each test).
-SECTION_KEYS = ("fakeiac", "absenttool")
 NOW = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
 
 
@@ -54,26 +51,32 @@ def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     )
     monkeypatch.syspath_prepend(str(site))
     importlib.invalidate_caches()
+    _forget()
     yield tmp_path
     sys.modules.pop(MODULE, None)
-    for key in SECTION_KEYS:
-        config_module.SECTIONS.pop(key, None)
+    _forget()
+
+
+def _forget() -> None:
+    """The process's registry is built once: built again with (or without) the plugin."""
+    installed.cache_clear()
+    scanners.installed.cache_clear()
 
 
 def test_the_plugin_is_registered_with_what_it_says_about_itself(plugin: Path) -> None:
-    reg = scanners.registry()
+    reg = installed().scanners.classes
     fake = reg["fakeiac"]
     assert fake.kinds == {FindingKind.IAC, FindingKind.SECRET}
-    assert ("fakeiac", "CKV_FAKE_2") in scanners.credential_rules()
-    assert ("bandit", "B105") in scanners.credential_rules()
+    assert ("fakeiac", "CKV_FAKE_2") in installed().scanners.credential_rules()
+    assert ("bandit", "B105") in installed().scanners.credential_rules()
 
 
 def test_its_config_section_is_validated_with_the_rest(plugin: Path) -> None:
     cfg_file = plugin / ".secscan.yaml"
     cfg_file.write_text("version: 1\nfakeiac:\n  level: 3\n  profiles: [strict]\n")
-    cfg = load_config(plugin)
-    assert [s.name for s in scanners.build(["fakeiac"])] == ["fakeiac"]
-    opts = cfg.section("fakeiac", scanners.registry()["fakeiac"].options_model)  # type: ignore[arg-type]
+    cfg = installed().load_config(plugin)
+    assert [s.name for s in installed().scanners.build(["fakeiac"])] == ["fakeiac"]
+    opts = cfg.section("fakeiac", installed().scanners.classes["fakeiac"].options_model)  # type: ignore[arg-type]
     assert (opts.level, opts.profiles) == (3, ("strict",))  # type: ignore[attr-defined]
     for text, line, key, words in [
         ("version: 1\nfakeiac:\n  level: 9\n", 3, "fakeiac.level", "less than or equal to 5"),
@@ -82,17 +85,19 @@ def test_its_config_section_is_validated_with_the_rest(plugin: Path) -> None:
     ]:
         cfg_file.write_text(text)
         with pytest.raises(ConfigError) as e:
-            load_config(plugin)
+            installed().load_config(plugin)
         assert (e.value.path, e.value.line, e.value.key) == (str(cfg_file), line, key)
         assert words in e.value.diagnostics()
 
 
 def test_a_default_scan_leaves_out_a_plugin_whose_tool_is_missing(plugin: Path) -> None:
-    defaults = scanners.defaults()
+    defaults = installed().scanners.defaults()
     assert "fakeiac" in defaults and "absenttool" not in defaults
-    assert set(scanners.BUILTINS) <= set(defaults)  # a missing built-in tool still fails a scan
+    assert set(installed().scanners.builtins) <= set(
+        defaults
+    )  # a missing built-in tool still fails a scan
     # asked for by name, it runs and fails as any scanner whose tool is missing
-    assert [s.name for s in scanners.build(["absenttool"])] == ["absenttool"]
+    assert [s.name for s in installed().scanners.build(["absenttool"])] == ["absenttool"]
 
 
 @pytest.mark.integration  # doctor asks every built-in tool its version
@@ -200,21 +205,21 @@ def test_a_plugin_cannot_take_over_a_builtin_or_its_section(
     )
     monkeypatch.syspath_prepend(str(site))
     importlib.invalidate_caches()
+    _forget()
     try:
-        reg = scanners.registry()
+        reg = installed().scanners.classes
         assert "hijacker" not in reg
         assert reg["bandit"].__module__ == "secscan.scanners.bandit"
         assert "hijacker" in caplog.text and "registered twice" in caplog.text
         assert "the name belongs to a built-in" in caplog.text
         (tmp_path / ".secscan.yaml").write_text("version: 1\nbandit:\n  skip: true\n")
         with pytest.raises(ConfigError) as e:
-            load_config(tmp_path)  # still bandit's own model: a list of test ids
+            installed().load_config(tmp_path)  # still bandit's own model: a list of test ids
         assert e.value.key == "bandit.skip"
     finally:
         sys.modules.pop(MODULE, None)
         sys.modules.pop("hijack_scanner", None)
-        for key in SECTION_KEYS:
-            config_module.SECTIONS.pop(key, None)
+        _forget()
 
 
 # --- the trust comparison and scopes ask the plugin too ------------------------------------
@@ -239,7 +244,7 @@ def _trusted(plugin: Path, base: dict[str, str], head: dict[str, str]) -> judge.
 
 
 def _level(config: Config) -> int:
-    model = scanners.registry()["fakeiac"].options_model
+    model = installed().scanners.classes["fakeiac"].options_model
     assert model is not None
     level: int = config.section("fakeiac", model).level  # type: ignore[attr-defined]
     return level
@@ -275,7 +280,7 @@ def test_options_the_plugin_says_nothing_about_fail_closed(plugin: Path) -> None
         ("fakeiac.profiles", "fakeiac.profiles changed"),
     ]
     assert "s3cret" not in " ".join(w.message for w in chosen.weakenings)
-    model = scanners.registry()["absenttool"].options_model
+    model = installed().scanners.classes["absenttool"].options_model
     assert model is not None
     assert chosen.config.section("absenttool", model) == model()  # the base's, unchanged
 
@@ -300,7 +305,7 @@ def test_the_plugin_s_scope_exemption_drops_its_finding_in_test_code(plugin: Pat
             "tests/fixture.tf": 'resource "x" "y" {}\n',
         },
     )
-    result = pipeline.scan(root, load_config(root), use_cache=False)
+    result = pipeline.scan(root, installed().load_config(root), use_cache=False)
     (run,) = result.runs
     assert run.status is RunStatus.OK, run.error
     assert [(f.rule_id, f.location.path) for f in run.findings] == [("CKV_FAKE_1", "main.tf")]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from secscan import scanners
+from secscan.app.registry import installed
 from secscan.model.findings import (
     Finding,
     FindingKind,
@@ -87,7 +87,7 @@ def test_assign_sets_scopes_and_drops_assert_in_tests(tmp_path: Path) -> None:
         RunStatus.OK,
         findings=(_f("B101", "tests/test_a.py"), _f("B101", "src/a.py"), _f("B307", "tests/t.py")),
     )
-    out = assign(run, Classifier(tmp_path), scanners.registry()["bandit"].scope_exemptions)
+    out = assign(run, Classifier(tmp_path), installed().scanners.classes["bandit"].scope_exemptions)
     assert [(f.rule_id, f.location.path, f.scope) for f in out.findings] == [
         ("B101", "src/a.py", Scope.SOURCE),
         ("B307", "tests/t.py", Scope.TEST),

@@ -19,6 +19,7 @@ from secscan import scanners
 from secscan.model.findings import Finding, FindingKind, Location, RunStatus, Severity
 from secscan.scan import pipeline
 from secscan.scanners.base import ScanContext, ScanOutcome, ToolScanner
+from secscan.scanners.registry import ScannerRegistry
 from secscan.settings.config import Config
 from secscan.util import pysource as _python
 
@@ -162,7 +163,9 @@ def test_the_parallel_pipeline_holds_under_two_cpu_burners(
     for rel in names:
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(_NESTED * 3)
-    monkeypatch.setattr(scanners, "registry", lambda: {"code": _Code, "whole": _Whole})
+    monkeypatch.setattr(
+        scanners, "installed", lambda: ScannerRegistry({"code": _Code, "whole": _Whole})
+    )
     monkeypatch.setattr(pipeline, "memory_slots", lambda: 8)
     # Two scanners on two cores: `code` is split in two shards, so three threads fingerprint
     # (parse) files at once while the burners take the cores.

@@ -8,18 +8,23 @@ from typing import Any
 
 import pytest
 
+from secscan.app.registry import installed
 from secscan.model.findings import FindingKind, RunStatus, Severity
-from secscan.scanners import make_config, section_judges
+from secscan.scanners.semgrep import SemgrepOptions
 from secscan.settings import trust
 from secscan.settings.config import Config
 
 ALL = ("bandit", "semgrep", "pip-audit", "iac", "secrets", "image")
 #: The registered scanners judge their own sections, as `app/settings.py` asks them to.
-JUDGES = section_judges()
+JUDGES = installed().scanners.section_judges()
 
 
 def side(scanners: tuple[str, ...] | None = ("bandit", "semgrep"), **config: Any) -> trust.Settings:
-    cfg = make_config(scanners=scanners, **config).model_copy(update={"base_dir": Path("/repo")})
+    cfg = (
+        installed()
+        .scanners.make_config(scanners=scanners, **config)
+        .model_copy(update={"base_dir": Path("/repo")})
+    )
     return trust.Settings(
         config=cfg,
         scanners=tuple(scanners) if scanners is not None else ALL,
@@ -169,7 +174,10 @@ def test_added_rule_sets_apply_from_where_the_head_has_them() -> None:
         files={"semgrep.rules": (trust.FileEntry("extra.yml", "d", "/h/x.yml"),)},
     )
     assert compare(base, head) == ()
-    assert strengthened(base, head).semgrep.rules == ("builtin", "/h/x.yml")
+    assert strengthened(base, head).section("semgrep", SemgrepOptions).rules == (
+        "builtin",
+        "/h/x.yml",
+    )
 
 
 def test_policy_run_is_a_policy_finding_per_weakening() -> None:

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from secscan.app.registry import installed
 from secscan.errors import UsageError
 from secscan.model.findings import ScannerRun, ScanResult
 from secscan.model.results import load
 from secscan.policy.baseline import BASELINE_FILE, Baseline, load_baseline, write_baseline
 from secscan.scan import pipeline
-from secscan.scanners import load_config
 from secscan.settings.config import Config
 
 __all__ = ["BASELINE_FILE", "Written", "create", "update"]
@@ -45,7 +45,7 @@ def create(
     force: bool,
 ) -> Written:
     """Scan PATH (or read `source`) and write every finding's fingerprint to a new baseline."""
-    config = load_config(path, config_file)
+    config = installed().load_config(path, config_file)
     target = output or config.resolve(config.baseline) or path / BASELINE_FILE
     if target.exists() and not force:
         raise UsageError(f"{target} exists; use `secscan baseline update` or --force")
@@ -65,7 +65,7 @@ def update(
     prune: bool,
 ) -> Written:
     """Rewrite an existing baseline with the current findings (prune: only drop fixed ones)."""
-    config = load_config(path, config_file)
+    config = installed().load_config(path, config_file)
     target = output or config.resolve(config.baseline) or path / BASELINE_FILE
     old = load_baseline(target)
     result = _findings(path, config, source, scanner_names)

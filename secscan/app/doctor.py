@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from secscan import scanners
 from secscan.advisories import service as advisory_service
 from secscan.app.settings import Registry
 from secscan.errors import SecscanError
@@ -40,17 +39,19 @@ class Checkup:
 
 
 def check(path: Path, plugins: Registry) -> Checkup:
-    config = scanners.load_config(path)
+    config = plugins.load_config(path)
     tools = []
     sections: dict[str, list[StatusLine]] = {}
-    for name, cls in plugins.items():
+    for name, cls in plugins.scanners.classes.items():
         scanner = cls()
         try:
             version: str | None = scanner.version()
             problem = None
         except SecscanError as e:
             version, problem = None, e.diagnostics().splitlines()[0]
-        tools.append(Tool(name, cls.kind.value, version, problem, name in scanners.BUILTINS))
+        tools.append(
+            Tool(name, cls.kind.value, version, problem, name in plugins.scanners.builtins)
+        )
         for line in scanner.status(config):
             sections.setdefault(line.section, []).append(line)
     return Checkup(tuple(tools), advisory_service.describe(config), sections)

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from secscan.app.registry import installed
 from secscan.errors import ReportError, UsageError
 from secscan.model.decision import Decision, WaiverRecord
 from secscan.model.findings import Finding, FindingKind, Location, Severity
@@ -18,8 +19,6 @@ from secscan.model.results import SavedResults, load
 from secscan.policy.loader import load_policy
 from secscan.policy.match import canonical_check_id, is_check_id, rules_for
 from secscan.policy.models import Policy
-from secscan.report import FORMATS
-from secscan.scanners import BUILTINS, default_config, load_config, registry
 from secscan.scanners.base import RuleInfo, RuleLookup
 from secscan.settings.config import Config
 
@@ -106,7 +105,7 @@ def explain(
 ) -> Explanation:
     """Look `query` up as a finding fingerprint (or a unique prefix), else as a rule id."""
     query = query.strip()
-    lookup = RuleLookup(config or default_config(), advisory_db)
+    lookup = RuleLookup(config or installed().scanners.default_config(), advisory_db)
     if not query or query.startswith("-"):
         raise UsageError("give a rule id (B602, AWS-0086, ...) or a finding fingerprint")
     findings = saved.result.findings if saved is not None else ()
@@ -190,11 +189,15 @@ def lookup_rule(rule_id: str, scanner: str | None, lookup: RuleLookup) -> RuleIn
     """The tool's or rule pack's own description of a rule, when its scanner can read it
     offline: the named scanner's, else the first scanner's that knows the id (built-ins
     first, in registry order)."""
-    reg = registry()
+    known = installed().scanners
+    reg = known.classes
     if scanner is not None:
         names = [scanner] if scanner in reg else []
     else:
-        names = [*(n for n in BUILTINS if n in reg), *(n for n in reg if n not in BUILTINS)]
+        names = [
+            *(n for n in reg if n in known.builtins),
+            *(n for n in reg if n not in known.builtins),
+        ]
     for name in names:
         found = reg[name]().describe_rule(rule_id, lookup)
         if found is not None:
@@ -286,10 +289,10 @@ def look_up(
     """Explain `ident` with the config and policy here and the last results: --results, else
     secscan-results.json in the config's output_dir, else in ./secscan-reports."""
     root = Path.cwd()
-    config = load_config(root, config_file)
+    config = installed().load_config(root, config_file)
     policy = load_policy(policy_dir or config.resolve(config.policy))
     folder = config.resolve(config.output_dir) or root / "secscan-reports"
-    path = results_file or folder / FORMATS["json"].filename
+    path = results_file or folder / installed().formats.scan["json"].filename
     saved: SavedResults | None = None
     if path.is_file():
         saved = load(path)

@@ -34,6 +34,8 @@ from secscan.model.redact import mask_name
 from secscan.policy.baseline import Baseline, BaselineEntry
 from secscan.scan import pipeline
 from secscan.scanners.base import Scanner, ScanRequest
+from secscan.scanners.base import file_local as shardable
+from secscan.scanners.registry import ScannerRegistry
 from secscan.settings import trust
 from secscan.settings.config import Config
 from secscan.workspace import scopes, vcs
@@ -81,7 +83,7 @@ def plan(
     for s in selected:
         if not s.select(changed, request):
             untouched.append(s)
-        elif getattr(s, "file_local", False):
+        elif shardable(s) is not None:
             file_local.append(s.name)
         else:
             whole.append(s.name)
@@ -124,12 +126,14 @@ def scan_since(
     clock: pipeline.Clock = pipeline.utcnow,
     use_cache: bool = True,
     progress: Progress = None,
+    registry: ScannerRegistry | None = None,
 ) -> Since:
     """The files changed since the merge base scanned on both sides (see the module doc)."""
     root = root.resolve()
     changed, renamed = _changed_files(change)
     names = list(scanner_names) if scanner_names else config.scanners
-    selected = scanners.build(list(names) if names is not None else None)
+    registry = registry or scanners.installed()
+    selected = registry.build(list(names) if names is not None else None)
     scripts = python_scripts(root, changed)
     the_plan = plan(selected, changed, ScanRequest(explicit_files=True, python_scripts=scripts))
     base_root = change.tree / change.sub
@@ -137,13 +141,24 @@ def scan_since(
     # changed is non-gating only where the base already had that place so.
     classifier = trusted_classifier(root, config, base_root, changed)
     head = _scan_side(
-        root, config, the_plan, changed, clock, use_cache, progress, classifier, changed
+        root,
+        config,
+        the_plan,
+        changed,
+        clock,
+        use_cache,
+        progress,
+        classifier,
+        changed,
+        registry=registry,
     )
     for f in discover(root, config, [str(root / p) for p in changed]).files:
         classifier.scope(f)
     was_at = {new: old for old, new in renamed.items()}
     present = tuple(p for p in (was_at.get(p, p) for p in changed) if (base_root / p).is_file())
-    old = _scan_side(base_root, config, the_plan, present, clock, use_cache, None)
+    old = _scan_side(
+        base_root, config, the_plan, present, clock, use_cache, None, registry=registry
+    )
     # A moved file keeps its findings: key the merge base's under their new path.
     old = [_moved(part, renamed, base_root) for part in old] if renamed else old
     attempts = {p: (s.value, cause) for p, (s, cause) in classifier.attempts.items()}
@@ -300,6 +315,7 @@ def _scan_side(
     progress: Progress,
     classifier: scopes.Classifier | None = None,
     changed: Sequence[str] | None = None,
+    registry: ScannerRegistry | None = None,
 ) -> list[ScanResult]:
     parts = []
     if the_plan.file_local and files:
@@ -314,6 +330,7 @@ def _scan_side(
                 progress=progress,
                 classifier=classifier,
                 changed=changed,
+                registry=registry,
             )
         )
     if the_plan.whole_tree:
@@ -327,6 +344,7 @@ def _scan_side(
                 progress=progress,
                 classifier=classifier,
                 changed=changed,
+                registry=registry,
             )
         )
     return parts

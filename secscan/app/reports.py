@@ -13,12 +13,13 @@ from pathlib import Path
 
 from secscan import history
 from secscan.app.merge import merge
+from secscan.app.registry import installed
 from secscan.errors import UsageError
 from secscan.history.trends import Trends
 from secscan.model.results import SavedResults, dumps, load
-from secscan.report import CI_FORMATS, COMPLIANCE_FORMATS, FORMATS, compliance
+from secscan.report.formats import render_compliance
 from secscan.report.model import ReportModel, build
-from secscan.settings.config import ALL_FORMATS, Config
+from secscan.settings.config import Config
 from secscan.util.atomic import write_atomic
 
 __all__ = [
@@ -39,6 +40,16 @@ __all__ = [
     "write_reports",
     "write_results",
 ]
+
+
+#: The formats of this process's registry (built-ins and `secscan.formats` plugins).
+FORMATS = installed().formats.scan
+#: Every scan format's name: `--format` choices.
+ALL_FORMATS: tuple[str, ...] = tuple(FORMATS)
+#: What `secscan ci` writes.
+CI_FORMATS = installed().formats.ci
+#: Compliance-document formats by name: `secscan compliance --format`.
+COMPLIANCE_FORMATS = installed().formats.compliance
 
 
 def render_saved(
@@ -93,8 +104,10 @@ def compliance_documents(
     if history_url and fmt == "html":
         trends = history.trends_for(Path(saved.result.root), history_url, when)
     for framework in frameworks:
-        text = compliance.render(saved, when, framework=framework, fmt=fmt, trends=trends)
-        yield compliance.filename(framework, fmt), text
+        text = render_compliance(
+            saved, when, framework=framework, fmt=fmt, trends=trends, table=COMPLIANCE_FORMATS
+        )
+        yield COMPLIANCE_FORMATS[fmt].target(framework), text
 
 
 def report_dir(

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from secscan import scanners
+from secscan.app.registry import Registry, installed
 from secscan.errors import ConfigError
 from secscan.model.decision import Decision
 from secscan.model.findings import FindingKind, Severity
@@ -26,10 +26,9 @@ from secscan.policy.baseline import BASELINE_FILE, load_baseline
 from secscan.policy.judge import DEFAULT_PROFILE, Inputs
 from secscan.policy.loader import Catalog, default_catalog, load_policy, profile_or_error
 from secscan.policy.waivers import WAIVERS_FILE, load_waivers
-from secscan.scanners import default_config, load_config, section_judges
-from secscan.scanners.base import Scanner
+from secscan.scanners.base import HasOptions
 from secscan.settings import trust
-from secscan.settings.config import SECTIONS, Config
+from secscan.settings.config import Config
 from secscan.util.files import open_regular
 from secscan.util.yamlio import load_yaml
 from secscan.workspace import vcs
@@ -55,14 +54,11 @@ __all__ = [
     "trusted",
 ]
 
-#: The scanners a run may use, by name. Built once per command (`registry()`) and passed
-#: down; the registry object of the plugin families replaces it.
-Registry = Mapping[str, type[Scanner]]
-
 
 def registry() -> Registry:
-    """The registered scanners: built once at the top of a command."""
-    return scanners.registry()
+    """The plugin registry (scanners, formats, frameworks): built once per process, at the
+    top of a command, and passed down."""
+    return installed()
 
 
 def tree_scanners(plugins: Registry) -> list[str]:
@@ -70,7 +66,7 @@ def tree_scanners(plugins: Registry) -> list[str]:
     image scanner reads only an image named on the command line, so a config that leaves it
     out drops nothing.
     """
-    return [n for n, cls in plugins.items() if cls.kind is not FindingKind.IMAGE]
+    return [n for n, cls in plugins.scanners.classes.items() if cls.kind is not FindingKind.IMAGE]
 
 
 def top_level(cwd: Path) -> Path:
@@ -121,7 +117,7 @@ def for_tree(path: Path, options: Options, plugins: Registry, *, warn: bool = Tr
     """A tree's own settings. Policy mistakes are found here, before any scanner runs (exit
     2, in seconds, not minutes). `warn`: with no trusted base to compare with, warn of each
     tree setting that weakens the gate compared with secscan's defaults."""
-    config = load_config(path, options.config_file)
+    config = plugins.load_config(path, options.config_file)
     root = path.resolve()
     inputs = resolve(
         root,
@@ -160,7 +156,7 @@ def for_saved(decision: Decision | None, options: Options, plugins: Registry) ->
     """Saved results judged again: only this command line and trusted defaults (see
     `resolve_saved`)."""
     root = Path.cwd()
-    config = default_config(base_dir=root)
+    config = installed().scanners.default_config(base_dir=root)
     return Settings(root.resolve(), config, _saved_inputs(root, config, options), plugins)
 
 
@@ -181,7 +177,7 @@ def resolve(
     `default_waivers` picks up ROOT/.secscan-waivers.yaml when nothing names a waivers file,
     and ROOT/.secscan-baseline.json when nothing names a baseline.
     """
-    cfg = config or default_config(base_dir=root)
+    cfg = config or installed().scanners.default_config(base_dir=root)
     user_dir = _absolute(policy_dir) or _absolute(cfg.resolve(cfg.policy))
     policy = load_policy(user_dir, catalog=catalog)
     chosen = profile_or_error(policy, profile or cfg.profile or DEFAULT_PROFILE)
@@ -229,7 +225,7 @@ def resolve_saved(
     del decision, root  # recorded there, and deliberately not used
     cwd = Path.cwd()
     options = Options(None, profile, policy_dir, waivers, baseline, fail_on)
-    return _saved_inputs(cwd, default_config(base_dir=cwd), options, catalog)
+    return _saved_inputs(cwd, installed().scanners.default_config(base_dir=cwd), options, catalog)
 
 
 def _saved_inputs(
@@ -308,7 +304,7 @@ def trusted(
     both sides; one inside it is read from each tree at the same relative path.
     """
     head_root, base_root = head_root.resolve(), base_root.resolve()
-    judges = section_judges()
+    judges = installed().scanners.section_judges()
 
     def there(p: Path | None) -> Path | None:
         """A file named on the command line, as the base has it (None: the base has none)."""
@@ -320,7 +316,7 @@ def trusted(
         at_base = base_root / p.relative_to(head_root)
         return at_base if at_base.exists() else None
 
-    head_cfg = load_config(head_root, config_file)
+    head_cfg = installed().load_config(head_root, config_file)
     base_cfg, base = _base_side(
         base_root,
         there(config_file),
@@ -369,9 +365,11 @@ def _base_side(
     `explicit` is None when the base does not have it)."""
     try:
         if named and explicit is None:
-            base_cfg = default_config(base_dir=base_root)  # a config file the base does not have
+            base_cfg = installed().scanners.default_config(
+                base_dir=base_root
+            )  # a config file the base does not have
         else:
-            base_cfg = load_config(base_root, explicit)
+            base_cfg = installed().load_config(base_root, explicit)
         return base_cfg, read_side(base_root, base_cfg, scanner_names, **options)
     except ConfigError as e:
         where = Path(e.path).resolve() if e.path else None
@@ -413,13 +411,13 @@ def tree_warnings(
     compared with secscan's defaults, as warnings. Files named outside the tree are trusted.
     """
     root = root.resolve()
-    judges = section_judges()
+    judges = installed().scanners.section_judges()
     head = _settings(root, config, inputs, scanner_names, judges)
 
     def outside(p: Path | None) -> bool:
         return p is not None and not p.expanduser().resolve().is_relative_to(root)
 
-    defaults = default_config(base_dir=root)
+    defaults = installed().scanners.default_config(base_dir=root)
     base = trust.Settings(
         config=config if outside(config_file) else defaults,
         scanners=head.scanners if outside(config_file) else tuple(scanner_names),
@@ -442,7 +440,7 @@ def read_side(
     config: Config,
     scanner_names: Sequence[str],
     *,
-    judges: Mapping[str, Sequence[Scanner]],
+    judges: Mapping[str, Sequence[HasOptions]],
     profile: str | None = None,
     policy_dir: Path | None = None,
     waivers: Path | None = None,
@@ -466,7 +464,7 @@ def _settings(
     config: Config,
     inputs: Inputs,
     scanner_names: Sequence[str],
-    judges: Mapping[str, Sequence[Scanner]],
+    judges: Mapping[str, Sequence[HasOptions]],
 ) -> trust.Settings:
     w = inputs.waivers
     waiver_texts = tuple(
@@ -520,13 +518,13 @@ def _lines(config: Config) -> dict[str, int]:
 
 
 def _files(
-    config: Config, judges: Mapping[str, Sequence[Scanner]]
+    config: Config, judges: Mapping[str, Sequence[HasOptions]]
 ) -> dict[str, tuple[trust.FileEntry, ...]]:
     """Every option entry that names a file, by "section.field", with the file's digest:
     each section's owners say which entries name files whose content they read."""
     out: dict[str, tuple[trust.FileEntry, ...]] = {}
     for key, owners in sorted(judges.items()):
-        if key not in SECTIONS:
+        if key not in config.SECTIONS:
             continue
         opts = trust.section(config, key)
         named: dict[str, list[str]] = {}

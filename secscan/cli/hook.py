@@ -26,7 +26,7 @@ PROFILE = "precommit"
 def scanners_for(kind: str, configured: Sequence[str] | None, plugins: Registry) -> list[str]:
     """Registered scanners of the hook's kinds, less any the config leaves out."""
     wanted = KINDS[kind]
-    names = [n for n, cls in plugins.items() if cls.kind in wanted]
+    names = [n for n, cls in plugins.scanners.classes.items() if cls.kind in wanted]
     if configured is not None:
         names = [n for n in names if n in configured]
     return names

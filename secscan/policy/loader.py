@@ -14,6 +14,7 @@ from typing import Any, TypeVar, cast
 import yaml
 from pydantic import BaseModel
 
+from secscan import scanners
 from secscan.errors import PolicyError
 from secscan.model.findings import FindingKind
 from secscan.model.targets import CHECK_TARGETS, OF_FINDING_KIND, TargetKind, describe
@@ -31,6 +32,8 @@ from secscan.policy.models import (
     ProfileFile,
     qualify,
 )
+from secscan.scanners.base import kinds_of
+from secscan.scanners.registry import ScannerRegistry
 from secscan.util import files as _files
 from secscan.util.resources import data_dir
 from secscan.util.yamlio import _Loaded, load_yaml, validate
@@ -65,15 +68,17 @@ def builtin_dir() -> Path:
     return data_dir("policies")
 
 
-def default_catalog() -> Catalog:
+def default_catalog(registry: ScannerRegistry | None = None) -> Catalog:
     """Every registered scanner as it describes itself: its kinds, its closed set of rule ids
-    (when it has one and can read it here) and how it recognises its check ids."""
-    from secscan import scanners
-
-    built = {name: cls() for name, cls in scanners.registry().items()}
-    kinds = {name: s.kinds for name, s in built.items()}
+    (when it has one and can read it here) and how it recognises its check ids.
+    `registry`: the scanners (the process's installed ones when not handed one)."""
+    registry = registry or scanners.installed()
+    built = {name: cls() for name, cls in registry.classes.items()}
+    kinds = {name: kinds_of(s) for name, s in built.items()}
     ids = {name: s.rule_ids() for name, s in built.items()}
-    checks = {name: s.check_id_problem for name, s in built.items() if FindingKind.IAC in s.kinds}
+    checks = {
+        name: s.check_id_problem for name, s in built.items() if FindingKind.IAC in kinds[name]
+    }
     return Catalog(kinds, {k: v for k, v in ids.items() if v}, checks)
 
 

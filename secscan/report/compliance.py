@@ -16,7 +16,7 @@ from secscan.model.decision import ControlResult, ControlState, RuleRecord, Waiv
 from secscan.model.findings import Excluded, RunStatus, Severity
 from secscan.model.results import SavedResults
 from secscan.model.targets import TargetKind
-from secscan.report import COMPLIANCE_FORMATS, _jinja, trend_charts
+from secscan.report import _jinja, trend_charts
 from secscan.report.markdown import cell, code, esc
 from secscan.report.model import (
     ControlView,
@@ -32,8 +32,6 @@ from secscan.util.text import json_visible
 
 SCHEMA = "secscan-compliance"
 SCHEMA_VERSION = 1
-#: The compliance formats, from the one registry (secscan.report).
-FORMATS = tuple(COMPLIANCE_FORMATS)
 TEMPLATE = "compliance.html.j2"
 #: What scanner evidence can and cannot show, stated once in every document.
 EVIDENCE_NOTE = (
@@ -218,23 +216,6 @@ def _groups(views: Sequence[FindingView]) -> tuple[RuleGroup, ...]:
 
 def _label(kind: str) -> str:
     return TargetKind(kind).label if kind in TargetKind._value2member_map_ else kind
-
-
-def render(
-    saved: SavedResults,
-    now: datetime,
-    *,
-    framework: str,
-    fmt: str,
-    trends: Trends | None = None,
-) -> str:
-    if fmt not in COMPLIANCE_FORMATS:
-        raise UsageError(f"no compliance format {fmt!r}; use one of {', '.join(FORMATS)}")
-    return COMPLIANCE_FORMATS[fmt].render(saved, now, framework=framework, trends=trends)
-
-
-def filename(framework: str, fmt: str) -> str:
-    return COMPLIANCE_FORMATS[fmt].target(framework)
 
 
 # --- JSON -----------------------------------------------------------------------------------

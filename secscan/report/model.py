@@ -10,6 +10,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import PurePosixPath
 
+from secscan import scanners
 from secscan.model.decision import (
     ControlResult,
     ControlState,
@@ -35,7 +36,6 @@ from secscan.model.findings import (
 )
 from secscan.model.redact import names_of, redact
 from secscan.model.results import SavedResults
-from secscan.scanners import credential_rules
 from secscan.workspace import vcs
 
 #: Most severe first: the order of every count, chart and table.
@@ -428,7 +428,7 @@ def _build(saved: SavedResults, now: datetime) -> ReportModel:
     shown, below = _shown(result.findings, decision)
     judged = _Judged.of(decision, active, expired, ordered)
     # What each scanner says is a credential rule: masked again here, as in the scan.
-    credentials = credential_rules()
+    credentials = scanners.installed().credential_rules()
     views = [judged.view(redact(f, credentials)) for f in shown]
     index = _Index.of(views)
     tolerated = set(decision.tolerated_errors) if decision else set()

@@ -21,7 +21,7 @@ from secscan.model.findings import Confidence, Finding, FindingKind, RunStatus, 
 from secscan.model.results import SavedResults
 from secscan.report._jinja import web_url
 from secscan.report.model import FindingView, ReportModel, RunView, build, repository_base
-from secscan.scanners import registry
+from secscan.scanners import installed
 from secscan.scanners.base import Scanner
 from secscan.util import jsonio as _json
 from secscan.util.text import json_visible
@@ -94,7 +94,7 @@ def build_log(model: ReportModel) -> Json:
     for rv in model.runs:
         groups.setdefault(rv.run.scanner, []).append(rv)
     # The scanner plugins say what their tools are called (read once: it scans entry points).
-    scanners = registry()
+    scanners = installed().classes
     # A scanner that produced nothing (it failed, or was skipped) gets no run of its own: code
     # scanning reads a run with `results: []` as "every alert of this tool is fixed", and GitHub
     # rejects a run without `results` (GH1014). Its invocation goes to the one secscan run

@@ -26,7 +26,7 @@ from secscan.errors import ReportError
 from secscan.model import fingerprint, redact
 from secscan.model.findings import AdvisorySource, Finding, NotAnalyzed, Package
 from secscan.model.redact import Redactor
-from secscan.scanners.base import Caching, ScanContext, ScanOutcome, ToolScanner
+from secscan.scanners.base import Cacheable, Caching, ScanContext, ScanOutcome
 from secscan.util.atomic import write_atomic
 from secscan.util.cachedir import Signer, digest_file, read_bytes
 
@@ -148,7 +148,7 @@ _DERIVED = (
 
 
 def scan(
-    scanner: ToolScanner,
+    scanner: Cacheable,
     ctx: ScanContext,
     cache: ResultCache,
     version: str,
@@ -191,7 +191,7 @@ def _modules_digest(modules: tuple[str, ...]) -> str:
 
 
 def _per_target(
-    scanner: ToolScanner,
+    scanner: Cacheable,
     ctx: ScanContext,
     cache: ResultCache,
     version: str,
@@ -342,7 +342,7 @@ def _keeps(
 
 
 def _whole_run(
-    scanner: ToolScanner,
+    scanner: Cacheable,
     ctx: ScanContext,
     cache: ResultCache,
     version: str,
@@ -435,7 +435,7 @@ def _stamped(outcome: ScanOutcome, ctx: ScanContext, redactor: Redactor) -> Scan
     return replace(outcome, findings=findings)
 
 
-def _outcome(entry: Entry, scanner: ToolScanner, ctx: ScanContext) -> ScanOutcome:
+def _outcome(entry: Entry, scanner: Cacheable, ctx: ScanContext) -> ScanOutcome:
     return ScanOutcome(
         findings=entry.findings,
         not_analyzed=entry.not_analyzed,

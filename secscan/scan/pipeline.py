@@ -30,7 +30,16 @@ from secscan.model.targets import census
 from secscan.scan import cache as cached
 from secscan.scan import flaws
 from secscan.scan.cache import ResultCache
-from secscan.scanners.base import ScanContext, Scanner, ScanOutcome, ScanRequest, ToolScanner
+from secscan.scanners.base import (
+    FileLocal,
+    ScanContext,
+    Scanner,
+    ScanOutcome,
+    ScanRequest,
+    cacheable,
+    file_local,
+)
+from secscan.scanners.registry import ScannerRegistry
 from secscan.settings.config import Config
 from secscan.util.cachedir import default_dir as default_cache_dir
 from secscan.util.cachedir import refuse_inside
@@ -101,6 +110,7 @@ def scan(
     cache_dir: Path | None = None,
     classifier: scopes.Classifier | None = None,
     changed: Sequence[str] | None = None,
+    registry: ScannerRegistry | None = None,
 ) -> ScanResult:
     """Run every selected scanner over root; a scanner that fails is an error run, never clean.
 
@@ -108,14 +118,16 @@ def scan(
     decides); by default the config's globs and the conventions, scope following use.
     `changed`: the files the change under review adds or changes (`ci --new-since`), recorded
     on the result before the final redaction pass, so their names are masked as every other
-    name of the run is.
+    name of the run is. `registry`: the scanners to build from (the process's installed ones
+    when not handed one).
     """
     root = root.resolve()
     if not root.is_dir():
         raise UsageError(f"scan root {root} is not a directory")
     request = request or ScanRequest(explicit_files=files is not None)
     started = clock()
-    selected = select(scanner_names, config)
+    registry = registry or scanners.installed()
+    selected = select(registry, scanner_names, config)
     fileset = discover(root, config, files)
     if classifier is None:
         classifier = _classifier(root, config, fileset.files if files is None else None)
@@ -127,7 +139,7 @@ def scan(
     # every scanner reports, before fingerprints, the cache and the results file see it.
     redactor = Redactor(
         root,
-        scanners.credential_rules(),
+        registry.credential_rules(),
         memo=cached.CleanFiles(cache) if cache is not None else None,
     )
     # Share the cores: each scanner process gets its slice for its own worker pool.
@@ -147,8 +159,7 @@ def scan(
 
     # Every finding gets its scope; then one finding per flaw, whichever tools reported it.
     scoped = [
-        scopes.assign(runs[s.name], classifier, getattr(s, "scope_exemptions", {}))
-        for s in selected
+        scopes.assign(runs[s.name], classifier, registry.scope_exemptions(s.name)) for s in selected
     ]
     result = ScanResult(
         root=str(root),
@@ -175,10 +186,12 @@ def scan(
 _Plans = list[tuple[Scanner, tuple[str, ...]]]
 
 
-def select(scanner_names: Sequence[str] | None, config: Config) -> list[Scanner]:
+def select(
+    registry: ScannerRegistry, scanner_names: Sequence[str] | None, config: Config
+) -> list[Scanner]:
     """The scanners named, else the config's, else every default one."""
     names = list(scanner_names) if scanner_names else config.scanners
-    return scanners.build(list(names) if names is not None else None)
+    return registry.build(list(names) if names is not None else None)
 
 
 def _cache(
@@ -366,12 +379,13 @@ def _run_scanner(
     from_cache = False
     try:
         version = scanner.version()
-        tool = scanner if isinstance(scanner, ToolScanner) else None
         run: Callable[[ScanContext], ScanOutcome] = scanner.scan
-        if tool is not None and tool.file_local:
-            run = partial(_scan_sharded, tool, redactor=redactor)
-        if cache is not None and tool is not None:
-            outcome, from_cache = cached.scan(tool, ctx, cache, version, redactor, run)
+        local = file_local(scanner)
+        if local is not None:
+            run = partial(_scan_sharded, local, redactor=redactor)
+        keeps = cacheable(scanner)
+        if cache is not None and keeps is not None:
+            outcome, from_cache = cached.scan(keeps, ctx, cache, version, redactor, run)
         else:
             outcome = run(ctx)
     except ToolError as e:
@@ -435,7 +449,7 @@ def piece_count(ctx: ScanContext, workers: int) -> int:
     return max(workers, min(workers * SHARDS_PER_WORKER, len(ctx.targets) // SHARD_MIN_TARGETS))
 
 
-def split(scanner: ToolScanner, ctx: ScanContext, count: int) -> list[tuple[str, ...]]:
+def split(scanner: FileLocal, ctx: ScanContext, count: int) -> list[tuple[str, ...]]:
     """Targets in `count` shards of near-equal size; files whose findings depend on each other
     (a shared cache scope: one Terraform module, one Helm chart) stay in one shard."""
     parent = {t: t for t in ctx.targets}
@@ -464,7 +478,7 @@ def split(scanner: ToolScanner, ctx: ScanContext, count: int) -> list[tuple[str,
 
 
 def _scan_sharded(
-    scanner: ToolScanner, ctx: ScanContext, redactor: Redactor | None = None
+    scanner: FileLocal, ctx: ScanContext, redactor: Redactor | None = None
 ) -> ScanOutcome:
     """scanner.scan over shards of the targets, `shard_count` processes at a time; any shard
     failing fails the run. With `redactor`, each shard's findings are fingerprinted as soon as

@@ -27,7 +27,7 @@ from secscan.model.findings import (
     Severity,
 )
 from secscan.settings import trust
-from secscan.settings.config import Config, register_section
+from secscan.settings.config import Config
 from secscan.util import proc as _subprocess
 from secscan.util.atomic import write_atomic
 from secscan.util.installed import distribution_version
@@ -60,6 +60,8 @@ class ScanRequest:
 
 @dataclass(frozen=True)
 class ScanContext:
+    """One scanner's run: the root, its targets, the config, its deadline and share of cores."""
+
     root: Path
     targets: tuple[str, ...]
     config: Config
@@ -84,6 +86,8 @@ class ScanContext:
 
 @dataclass(frozen=True)
 class ScanOutcome:
+    """What a scanner's run found and what it could not analyze (`scan`'s result)."""
+
     findings: tuple[Finding, ...] = ()
     not_analyzed: tuple[NotAnalyzed, ...] = ()
     inline_suppressions: int = 0
@@ -193,39 +197,13 @@ OptionsT = TypeVar("OptionsT", bound=BaseModel)
 
 
 @runtime_checkable
-class Scanner(Protocol):
-    """What every scanner is and says about itself.
-
-    Everything outside a scanner's own module learns about its tool through this interface
-    (the SARIF tool entry, `explain`, policy validation, redaction, config sections,
-    `doctor`, which changes of its options weaken a gate, scopes, merged flaws), so a
-    third-party scanner gets all of it by implementing it. `Describes` below
-    gives every member but the first block a default.
-    """
+class Runs(Protocol):
+    """Running: what the pipeline needs to pick a scanner's targets and run its tool."""
 
     name: ClassVar[str]
-    #: The kind its findings mostly have (kept for the `doctor` column and old callers).
+    #: The kind its findings mostly have (the `doctor` column, the scopes code scanners skip).
     kind: ClassVar[FindingKind]
     description: ClassVar[str]
-    #: The tool by name, for people and SARIF's tool.driver.fullName ("trivy config").
-    display_name: ClassVar[str]
-    #: Where people can read about the tool (SARIF's informationUri); "" when none.
-    url: ClassVar[str]
-    #: Every kind of finding it can emit (`kind` among them).
-    kinds: ClassVar[frozenset[FindingKind]]
-    #: Its config section: the key in `.secscan.yaml` and the pydantic model validating it.
-    #: Several scanners of one tool may share a section (one model, one key).
-    options_key: ClassVar[str | None]
-    options_model: ClassVar[type[BaseModel] | None]
-    #: Rule ids whose matched code is itself a credential although they carry no CWE that
-    #: says so: the redactor masks the string literals in their range.
-    credential_rules: ClassVar[frozenset[str]]
-    #: Whether a config without `scanners:` runs it. A third-party scanner whose tool is
-    #: missing is left out of such a default scan (and shown by `doctor`).
-    default: ClassVar[bool]
-    #: Rule ids that are no finding in a scope (bandit's assert check in test code): such
-    #: findings are dropped when scopes are assigned.
-    scope_exemptions: ClassVar[Mapping[Scope, frozenset[str]]]
 
     def applies_to(self, path: str) -> bool:
         """Whether this scanner wants a file (POSIX path relative to the root)."""
@@ -242,6 +220,30 @@ class Scanner(Protocol):
     def scan(self, ctx: ScanContext) -> ScanOutcome:
         """Run the tool over ctx.targets; raise ScannerError when it could not assess them."""
         ...
+
+
+@runtime_checkable
+class Describing(Protocol):
+    """Describing itself, so nothing outside a scanner's module names its tool: the SARIF
+    tool entry, `explain`, policy validation, redaction, `doctor`, scopes."""
+
+    name: ClassVar[str]
+    #: The tool by name, for people and SARIF's tool.driver.fullName ("trivy config");
+    #: "" means the scanner's name.
+    display_name: ClassVar[str]
+    #: Where people can read about the tool (SARIF's informationUri); "" when none.
+    url: ClassVar[str]
+    #: Every kind of finding it can emit besides `kind` (`kinds_of` joins them).
+    kinds: ClassVar[frozenset[FindingKind]]
+    #: Rule ids whose matched code is itself a credential although they carry no CWE that
+    #: says so: the redactor masks the string literals in their range.
+    credential_rules: ClassVar[frozenset[str]]
+    #: Whether a config without `scanners:` runs it. A third-party scanner whose tool is
+    #: missing is left out of such a default scan (and shown by `doctor`).
+    default: ClassVar[bool]
+    #: Rule ids that are no finding in a scope (bandit's assert check in test code): such
+    #: findings are dropped when scopes are assigned.
+    scope_exemptions: ClassVar[Mapping[Scope, frozenset[str]]]
 
     def describe_rule(self, rule_id: str, lookup: RuleLookup) -> RuleInfo | None:
         """The tool's or rule pack's own description of a rule, read offline; None if unknown."""
@@ -260,6 +262,19 @@ class Scanner(Protocol):
         """Extra lines for `doctor` (advisory sources, rule packs); empty for most tools."""
         ...
 
+
+@runtime_checkable
+class HasOptions(Protocol):
+    """Options: its `.secscan.yaml` section, and which changes of it weaken a gate (the
+    trust comparison's `SectionJudge`)."""
+
+    name: ClassVar[str]
+    #: Its config section's key in `.secscan.yaml` (None: the scanner's name, when it has a
+    #: model). Several scanners of one tool may share a section (one model, one key).
+    options_key: ClassVar[str | None]
+    #: The pydantic model validating the section (None: no section).
+    options_model: ClassVar[type[BaseModel] | None]
+
     def option_files(self, options: BaseModel) -> Mapping[str, tuple[str, ...]]:
         """The entries of its options that may name files or directories (relative to the
         config file) whose content the scan depends on, by option field: the trust
@@ -277,8 +292,91 @@ class Scanner(Protocol):
         ...
 
 
+@runtime_checkable
+class Scanner(Runs, Describing, HasOptions, Protocol):
+    """What every scanner is: it runs, describes itself and owns its options.
+
+    The three small protocols above are what the layers ask (the pipeline runs, the policy
+    loader and the reports read descriptions, settings resolution asks options); a
+    third-party scanner gets all of it by implementing them. `Describes` below gives every
+    member but the running ones a default, and `ToolScanner` the running ones for a tool
+    that is one command.
+    """
+
+
+@runtime_checkable
+class Cacheable(Protocol):
+    """Caching capability: the result cache keeps this scanner's results (`scan/cache.py`)."""
+
+    name: ClassVar[str]
+
+    @property
+    def cache_mode(self) -> Caching:
+        """How its results may be kept: per target, one entry per run, or not at all."""
+        ...
+
+    def cache_material(self, ctx: ScanContext) -> str | None:
+        """Everything besides file content and tool version that changes results (rules,
+        options, advisory data), or None when this run must not be cached."""
+        ...
+
+    def cache_scope(self, rel: str, ctx: ScanContext) -> tuple[str, ...] | None:
+        """Files whose content decides `rel`'s findings (itself, for truly file-local tools);
+        None when secscan cannot tell (then `rel` is scanned every time)."""
+        ...
+
+    def rulesets(self, ctx: ScanContext) -> tuple[str, ...]:
+        """The rule sets the tool ran with, as the user named them (for the evidence trail)."""
+        ...
+
+
+@runtime_checkable
+class FileLocal(Protocol):
+    """File-local capability: a file's findings depend on the files of its cache scope only,
+    so the pipeline may shard the targets and an incremental run hands over changed files."""
+
+    file_local: ClassVar[bool]
+
+    def cache_scope(self, rel: str, ctx: ScanContext) -> tuple[str, ...] | None:
+        """Files whose findings depend on each other stay in one shard (see `Cacheable`)."""
+        ...
+
+    def scan(self, ctx: ScanContext) -> ScanOutcome:
+        """Run the tool over ctx.targets (one shard of them)."""
+        ...
+
+
+def cacheable(scanner: object) -> Cacheable | None:
+    """The scanner's caching capability, when it has one (None: never cached)."""
+    return scanner if isinstance(scanner, Cacheable) else None
+
+
+def file_local(scanner: object) -> FileLocal | None:
+    """The scanner, when its findings are per file (None: it reads the tree as a whole)."""
+    if isinstance(scanner, FileLocal) and scanner.file_local:
+        return scanner
+    return None
+
+
+def kinds_of(scanner: type[Runs] | Runs) -> frozenset[FindingKind]:
+    """Every kind of finding a scanner can emit: its main `kind` and its declared `kinds`."""
+    return frozenset({scanner.kind, *getattr(scanner, "kinds", ())})
+
+
+def display_name_of(scanner: type[Runs] | Runs) -> str:
+    """The tool's name for people (its `display_name`, else the scanner's name)."""
+    return getattr(scanner, "display_name", "") or scanner.name
+
+
+def options_key_of(scanner: type[HasOptions] | HasOptions) -> str | None:
+    """Its config section's key: `options_key`, else its name when it has an options model."""
+    if getattr(scanner, "options_model", None) is None:
+        return None
+    return getattr(scanner, "options_key", None) or scanner.name
+
+
 class Describes:
-    """Defaults for the self-description part of `Scanner`: inherit and override."""
+    """Defaults for the describing and options parts of `Scanner`: inherit and override."""
 
     name: ClassVar[str]
     kind: ClassVar[FindingKind]
@@ -291,30 +389,24 @@ class Describes:
     default: ClassVar[bool] = True
     scope_exemptions: ClassVar[Mapping[Scope, frozenset[str]]] = MappingProxyType({})
 
-    def __init_subclass__(cls, **kw: object) -> None:
-        super().__init_subclass__(**kw)
-        if getattr(cls, "name", None) and not cls.display_name:
-            cls.display_name = cls.name
-        if getattr(cls, "kind", None) is not None and cls.kind not in cls.kinds:
-            cls.kinds = frozenset({*cls.kinds, cls.kind})
-        if cls.options_model is not None:
-            if cls.options_key is None:
-                cls.options_key = cls.name
-            register_section(cls.options_key, cls.options_model)
-
     def describe_rule(self, rule_id: str, lookup: RuleLookup) -> RuleInfo | None:
+        """No description of any rule (a scanner that knows its rules overrides this)."""
         return None
 
     def rule_ids(self) -> frozenset[str] | None:
+        """Not a closed set: rule ids naming this scanner are not checked."""
         return None
 
     def check_id_problem(self, pattern: str) -> str | None:
+        """No pattern is one of its check ids."""
         return f"{pattern!r} is no check id of {self.name!r}"
 
     def status(self, config: Config) -> tuple[StatusLine, ...]:
+        """No extra `doctor` lines."""
         return ()
 
     def option_files(self, options: BaseModel) -> Mapping[str, tuple[str, ...]]:
+        """No option names a file."""
         return {}
 
     def weakenings(self, base: trust.Section, head: trust.Section) -> Sequence[tuple[str, str]]:
@@ -327,10 +419,13 @@ class Describes:
         return base.options
 
 
-def options(config: Config, scanner: type[Scanner] | Scanner, model: type[OptionsT]) -> OptionsT:
+def options(
+    config: Config, scanner: type[HasOptions] | HasOptions, model: type[OptionsT]
+) -> OptionsT:
     """A scanner's validated config section (its defaults when the config has none)."""
-    key = scanner.options_key
-    assert key is not None, f"{scanner.name} declares no options_key"  # noqa: S101
+    key = options_key_of(scanner)
+    if key is None:
+        raise TypeError(f"{scanner.name} declares no options_model")
     return config.section(key, model)
 
 
@@ -453,6 +548,7 @@ class ToolScanner(Describes):
 
     @property
     def cache_mode(self) -> Caching:
+        """Per target when file-local, else the class's `caching`."""
         return Caching.PER_TARGET if self.file_local else self.caching
 
     #: parse_version() of the tool's output is its Python distribution's version: when the
@@ -475,9 +571,11 @@ class ToolScanner(Describes):
         return (rel,)
 
     def applies_to(self, path: str) -> bool:
+        """No file by default: a scanner names the files it reads."""
         return False
 
     def select(self, files: Sequence[str], request: ScanRequest) -> tuple[str, ...]:
+        """The files it `applies_to`."""
         return tuple(f for f in files if self.applies_to(f))
 
     def tool_path(self) -> str:
@@ -494,6 +592,7 @@ class ToolScanner(Describes):
         return found
 
     def version(self) -> str:
+        """The tool's version: from its distribution, the sealed memo, or by asking it."""
         tool = self.tool_path()
         if self.version_from_distribution:
             installed = distribution_version(tool, {**os.environ, **self.env()})
@@ -514,25 +613,32 @@ class ToolScanner(Describes):
         return version
 
     def parse_version(self, text: str) -> str:
+        """The version in the tool's `--version` output (its first line by default)."""
         first = text.strip().splitlines()
         return first[0].strip() if first else "unknown"
 
     def env(self) -> Mapping[str, str]:
+        """Environment variables the tool runs with, besides secscan's own."""
         return {}
 
     def argv(self, ctx: ScanContext) -> list[str]:
+        """The command line that scans ctx.targets (no shell; absolute target paths)."""
         raise NotImplementedError
 
     def parse(self, stdout: str, ctx: ScanContext) -> ScanOutcome:
+        """The findings in the tool's output, pure (tested from captured output)."""
         raise NotImplementedError
 
     def scan(self, ctx: ScanContext) -> ScanOutcome:
+        """Run `argv` and `parse` its output."""
         done = self.execute(self.argv(ctx), ctx)
         return self.parse(done.stdout, ctx)
 
     def execute(
         self, argv: Sequence[str], ctx: ScanContext, ok_codes: Collection[int] | None = None
     ) -> _subprocess.Completed:
+        """Run one command of the tool: its exit codes, the deadline, the root as cwd; a
+        failure is a ScannerError carrying what of stderr may be shown."""
         try:
             return _subprocess.run(
                 argv,

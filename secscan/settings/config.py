@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-import threading
 import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from types import MappingProxyType
+from typing import Annotated, Any, ClassVar, TypeVar, overload
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, field_validator
 
 from secscan.errors import ConfigError
 from secscan.model.findings import Scope, Severity
-from secscan.report import FORMATS
 from secscan.util import files as _files
 from secscan.util.yamlio import load_yaml, parse_yaml, validate
 
 CONFIG_FILE = ".secscan.yaml"
 SCHEMA_VERSION = 1
-#: Report formats come from the one registry (a bottom-layer table; no renderer is imported).
-ALL_FORMATS: tuple[str, ...] = tuple(FORMATS)
-
-
-def _known_format(name: str) -> str:
-    if name not in FORMATS:
-        raise ValueError(f"unknown report format {name!r}; use one of {', '.join(FORMATS)}")
-    return name
-
-
-ReportFormat = Annotated[str, AfterValidator(_known_format)]
 
 
 class _Strict(BaseModel):
@@ -40,22 +30,6 @@ class Options(_Strict):
 
 
 M = TypeVar("M", bound=BaseModel)
-
-#: Config sections by key, registered by the scanners that own them (`Scanner.options_key`
-#: and `options_model`). A key nobody registered is an unknown key, like any other.
-SECTIONS: dict[str, type[BaseModel]] = {}
-_SECTIONS_LOCK = threading.Lock()
-
-
-def register_section(key: str, model: type[BaseModel]) -> None:
-    """Register a scanner's section; one key, one model (scanners of one tool share it)."""
-    with _SECTIONS_LOCK:
-        known = SECTIONS.get(key)
-        if known is not None and known is not model:
-            raise ValueError(f"config section {key!r} is registered twice ({known}, {model})")
-        if key in Config.model_fields:
-            raise ValueError(f"config section {key!r} would shadow a top-level setting")
-        SECTIONS[key] = model
 
 
 class AdvisoryOptions(_Strict):
@@ -77,7 +51,9 @@ class Config(_Strict):
     advisories: AdvisoryOptions = AdvisoryOptions()
     #: What a scan writes when the config says nothing: the results file, SARIF for code
     #: hosts and HTML for people (the quick start opens secscan-report.html).
-    formats: tuple[ReportFormat, ...] = ("json", "sarif", "html")
+    #: Names are checked against the report formats of the schema the config was loaded
+    #: with (`Schema.formats`: the registry's), not here: settings sit below the renderers.
+    formats: tuple[str, ...] = ("json", "sarif", "html")
     output_dir: str | None = None
     fail_on: Severity = Severity.HIGH
     profile: str | None = None
@@ -98,6 +74,11 @@ class Config(_Strict):
     #: Where the config came from; relative paths in it are relative to `base_dir`.
     source: str | None = Field(default=None, exclude=True)
     base_dir: Path | None = Field(default=None, exclude=True)
+
+    #: The scanner sections this config class has a field for (key -> model), set on the
+    #: class a `Schema` builds; a plain `Config` has none and answers every section with
+    #: its defaults.
+    SECTIONS: ClassVar[Mapping[str, type[BaseModel]]] = MappingProxyType({})
 
     @field_validator("version")
     @classmethod
@@ -128,18 +109,18 @@ class Config(_Strict):
     def timeout_for(self, scanner: str) -> float:
         return self.timeouts.get(scanner, self.timeout)
 
-    if not TYPE_CHECKING:
-        # A Config built in code (`Config(base_dir=...)`) still answers `config.<section>`
-        # with the registered section's defaults; typed code asks `section()`.
-        def __getattr__(self, item: str) -> Any:
-            model = SECTIONS.get(item)
-            if model is not None:
-                return model()
-            return super().__getattr__(item)
+    @overload
+    def section(self, key: str, model: type[M]) -> M: ...
+    @overload
+    def section(self, key: str) -> BaseModel: ...
+    def section(self, key: str, model: type[BaseModel] | None = None) -> BaseModel:
+        """A scanner's section as validated on load; its defaults when the file has none.
 
-    def section(self, key: str, model: type[M]) -> M:
-        """A scanner's section as validated on load; its defaults when the file has none."""
-        # A field of the config_model() subclass, or set by model_copy(update=...) on a plain one.
+        `model`: the section's model, as its scanner knows it (typed access); without it, the
+        model this config's schema has for `key` (a KeyError for a section it does not know).
+        """
+        model = model if model is not None else self.SECTIONS[key]
+        # A field of the Schema's subclass, or set by model_copy(update=...) on a plain one.
         value = self.__dict__.get(key)
         if value is None:
             return model()
@@ -148,64 +129,100 @@ class Config(_Strict):
         return value
 
 
-def config_model() -> type[Config]:
-    """`Config` with a field for every registered scanner section."""
-    return _config_model(tuple(sorted(SECTIONS.items())))
+@dataclass(frozen=True)
+class Schema:
+    """What a config file may say beyond the fixed keys: the registered scanners' sections and
+    the report format names, both handed in by the plugin registry that built them (the
+    settings layer imports neither a scanner nor a renderer)."""
+
+    #: Section key -> the pydantic model validating it (`Scanner.options_model`).
+    sections: Mapping[str, type[BaseModel]] = field(default_factory=dict)
+    #: The report formats `formats:` may name; None: names are not checked (a config built
+    #: without a format registry, as in scanner-level tests).
+    formats: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        for key in self.sections:
+            if key in Config.model_fields:
+                raise ValueError(f"config section {key!r} would shadow a top-level setting")
+
+    @property
+    def model(self) -> type[Config]:
+        """`Config` with a field for every section and a check of the format names."""
+        return _config_model(tuple(sorted(self.sections.items())), self.formats)
+
+    def defaults(self, base_dir: Path | None = None) -> Config:
+        """The config a tree without one gets: every section at its defaults."""
+        return self.model(base_dir=base_dir)
+
+    def make(self, **values: object) -> Config:
+        """A Config built in code, sections included (`make(bandit={"skip": ...})`)."""
+        return self.model.model_validate(values)
+
+    def load(self, root: Path, explicit: Path | None = None) -> Config:
+        """Find and validate the config for a scan root; defaults when there is none."""
+        if explicit is not None:
+            if explicit.name == "pyproject.toml":
+                return self._from_pyproject(explicit, required=True)
+            return self._from_yaml(explicit)
+        candidate = root / CONFIG_FILE
+        if candidate.is_file():
+            return self._from_yaml(candidate)
+        pyproject = root / "pyproject.toml"
+        if pyproject.is_file():
+            return self._from_pyproject(pyproject, required=False)
+        return self.defaults(root)
+
+    def _from_yaml(self, path: Path) -> Config:
+        loaded = load_yaml(path)
+        if loaded.data is not None and not isinstance(loaded.data, dict):
+            raise ConfigError("the top level must be a mapping of keys", path=str(path), line=1)
+        cfg = validate(self.model, loaded, str(path))
+        return cfg.model_copy(update={"source": str(path), "base_dir": path.parent.resolve()})
+
+    def _from_pyproject(self, path: Path, *, required: bool) -> Config:
+        try:
+            data = tomllib.loads(_files.read_text(path))
+        except tomllib.TOMLDecodeError as e:
+            if not required:
+                return self.defaults(path.parent.resolve())
+            raise ConfigError(f"TOML syntax error: {e}", path=str(path)) from e
+        section = data.get("tool", {}).get("secscan")
+        if section is None:
+            if required:
+                raise ConfigError("no [tool.secscan] table", path=str(path))
+            return self.defaults(path.parent.resolve())
+        # Re-use the YAML path: TOML tables are plain mappings; errors still name key and file.
+        loaded = parse_yaml("{}", str(path))
+        loaded.data = section
+        cfg = validate(self.model, loaded, f"{path} [tool.secscan]")
+        return cfg.model_copy(update={"source": str(path), "base_dir": path.parent.resolve()})
 
 
-@lru_cache(maxsize=8)
-def _config_model(sections: tuple[tuple[str, type[BaseModel]], ...]) -> type[Config]:
-    if not sections:
+@lru_cache(maxsize=16)
+def _config_model(
+    sections: tuple[tuple[str, type[BaseModel]], ...], formats: tuple[str, ...] | None
+) -> type[Config]:
+    if not sections and formats is None:
         return Config
     fields: dict[str, Any] = {key: (model, model()) for key, model in sections}
+    if formats is not None:
+        known = formats
+
+        def known_format(name: str) -> str:
+            if name not in known:
+                raise ValueError(f"unknown report format {name!r}; use one of {', '.join(known)}")
+            return name
+
+        # Each name checked on its own: an error names the list item and its line.
+        fields["formats"] = (
+            tuple[Annotated[str, AfterValidator(known_format)], ...],
+            Config.model_fields["formats"].default,
+        )
     made: type[Config] = create_model("Config", __base__=Config, **fields)
+    made.SECTIONS = MappingProxyType(dict(sections))
     return made
 
 
-def defaults(base_dir: Path | None = None) -> Config:
-    """The config a tree without one gets: every registered section at its defaults."""
-    return config_model()(base_dir=base_dir)
-
-
-def load_config(root: Path, explicit: Path | None = None) -> Config:
-    """Find and validate the config for a scan root; defaults when there is none."""
-    if explicit is not None:
-        if explicit.name == "pyproject.toml":
-            return _from_pyproject(explicit, required=True)
-        return _from_yaml(explicit)
-    candidate = root / CONFIG_FILE
-    if candidate.is_file():
-        return _from_yaml(candidate)
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
-        found = _from_pyproject(pyproject, required=False)
-        if found is not None:
-            return found
-    return defaults(root)
-
-
-def _from_yaml(path: Path) -> Config:
-    loaded = load_yaml(path)
-    if loaded.data is not None and not isinstance(loaded.data, dict):
-        raise ConfigError("the top level must be a mapping of keys", path=str(path), line=1)
-    cfg = validate(config_model(), loaded, str(path))
-    return cfg.model_copy(update={"source": str(path), "base_dir": path.parent.resolve()})
-
-
-def _from_pyproject(path: Path, *, required: bool) -> Config:
-    try:
-        data = tomllib.loads(_files.read_text(path))
-    except tomllib.TOMLDecodeError as e:
-        if not required:
-            return defaults(path.parent.resolve())
-        raise ConfigError(f"TOML syntax error: {e}", path=str(path)) from e
-    section = data.get("tool", {}).get("secscan")
-    if section is None:
-        if required:
-            raise ConfigError("no [tool.secscan] table", path=str(path))
-        return defaults(path.parent.resolve())
-    # Re-use the YAML path: TOML tables are plain mappings, and errors still name key and file.
-    loaded = parse_yaml("{}", str(path))
-    loaded.data = section
-    cfg = validate(config_model(), loaded, f"{path} [tool.secscan]")
-    return cfg.model_copy(update={"source": str(path), "base_dir": path.parent.resolve()})
+#: The schema of a config that knows no plugin: the fixed keys only.
+BARE = Schema()

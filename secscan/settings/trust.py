@@ -29,7 +29,7 @@ from secscan.model.findings import (
     ScannerRun,
     Severity,
 )
-from secscan.settings.config import SECTIONS, Config
+from secscan.settings.config import Config
 
 #: The scanner name weakening findings are reported under.
 SCANNER = "secscan"
@@ -41,8 +41,13 @@ SHOWN = 5
 
 
 def section(config: Config, key: str) -> Any:
-    """A scanner's config section by key (its registered model's defaults when unset)."""
-    return config.section(key, SECTIONS[key])
+    """A scanner's config section by key (its schema's model's defaults when unset)."""
+    return config.section(key)
+
+
+def section_keys(base: Settings, head: Settings) -> list[str]:
+    """Every scanner section both sides' schema knows (the trusted side's schema decides)."""
+    return sorted(base.config.SECTIONS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +249,7 @@ def _scanner_weakenings(base: Settings, head: Settings, judges: Judges) -> list[
     """Every scanner's own section, by key, as its owners judge it."""
     return [
         (f"{key}.{name}", _no_credentials(message), None)
-        for key in sorted(SECTIONS)
+        for key in section_keys(base, head)
         for name, message in section_weakenings(base.section(key), head.section(key), judges)
     ]
 
@@ -305,7 +310,7 @@ def strengthened(base: Settings, head: Settings, judges: Judges) -> Config:
     if _profile_at_least(b.profile, h.profile):
         update["profile"] = h.profile
     update["max_file_size_mb"] = max(b.max_file_size_mb, h.max_file_size_mb)
-    for key in sorted(SECTIONS):
+    for key in section_keys(base, head):
         update[key] = section_strengthened(base.section(key), head.section(key), judges)
     return b.model_copy(update=update)
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from secscan.advisories import client, service
+from secscan.app.registry import installed
 from secscan.model.findings import FindingKind
-from secscan.scanners import make_config
 from secscan.settings.config import AdvisoryOptions
 
 OSV_DATA = Path(__file__).resolve().parent.parent / "data" / "osv" / "PyPI"
@@ -29,7 +29,7 @@ def test_the_local_server_starts_on_the_first_request_for_its_url(
     started: list[object] = []
     real = service.serve
     monkeypatch.setattr(service, "serve", lambda store: started.append(store) or real(store))
-    config = make_config(advisories=AdvisoryOptions(db=str(db)))
+    config = installed().scanners.make_config(advisories=AdvisoryOptions(db=str(db)))
     with service.for_scan(config, [FindingKind.DEPENDENCY]) as served:
         assert served is not None and served.endpoint is not None
         assert served.osv_url is None and started == []
@@ -43,7 +43,7 @@ def test_the_local_server_starts_on_the_first_request_for_its_url(
 
 
 def test_the_digest_follows_the_database(db: Path) -> None:
-    config = make_config(advisories=AdvisoryOptions(db=str(db)))
+    config = installed().scanners.make_config(advisories=AdvisoryOptions(db=str(db)))
 
     def digest() -> str | None:
         with service.for_scan(config, [FindingKind.IMAGE]) as served:
@@ -61,7 +61,9 @@ def test_an_image_only_scan_does_not_ask_a_shared_mirror(
 ) -> None:
     asked: list[str] = []
     monkeypatch.setattr(client, "fetch_info", lambda base, timeout: asked.append(base) or {})
-    config = make_config(advisories=AdvisoryOptions(url="http://mirror.invalid:8080"))
+    config = installed().scanners.make_config(
+        advisories=AdvisoryOptions(url="http://mirror.invalid:8080")
+    )
     with service.for_scan(config, [FindingKind.IMAGE]) as served:
         assert served is None and asked == []
     with service.for_scan(config, [FindingKind.DEPENDENCY]) as served:

@@ -13,7 +13,7 @@ import pytest
 
 from secscan.app import incremental
 from secscan.policy.baseline import Baseline, BaselineEntry
-from secscan.report import CI_FORMATS, FORMATS
+from secscan.report.formats import CI_FORMATS, FORMATS
 
 BASE_APP = """\
 import subprocess

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from secscan.report import FORMATS
+from secscan.report.formats import FORMATS
 from secscan.util.yamlio import alias_bomb
 
 SAMPLE = Path(__file__).resolve().parents[2] / "reports" / "samples" / "secscan-results.json"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from secscan.model.results import dumps, loads
-from secscan.report import CI_FORMATS, FORMATS
+from secscan.report.formats import CI_FORMATS, FORMATS
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 SAMPLE = Path(__file__).resolve().parents[2] / "reports" / "samples" / "secscan-results.json"

@@ -34,7 +34,7 @@ from secscan.model.findings import (
 )
 from secscan.model.redact import MASK_RE, Redactor, mask_name, masked_names, names_of
 from secscan.policy.baseline import Baseline
-from secscan.report import FORMATS, Kind
+from secscan.report.formats import FORMATS, Kind
 
 ALNUM = string.ascii_letters + string.digits
 

@@ -42,7 +42,8 @@ from secscan.model.findings import (
 )
 from secscan.model.results import SavedResults
 from secscan.policy import judge
-from secscan.report import compliance, html, junit, markdown, sarif
+from secscan.report import html, junit, markdown, sarif
+from secscan.report.formats import render_compliance
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 SCHEMA = Path(__file__).resolve().parent.parent / "data" / "sarif" / "sarif-schema-2.1.0.json"
@@ -323,7 +324,7 @@ def test_markdown_summary_stays_text_on_github(saved: SavedResults) -> None:
 def test_compliance_markdown_stays_text_on_github(saved: SavedResults) -> None:
     assert saved.decision is not None
     for framework in saved.decision.frameworks:
-        md = compliance.render(saved, NOW, framework=framework, fmt="markdown")
+        md = render_compliance(saved, NOW, framework=framework, fmt="markdown")
         assert md.startswith("# Compliance evidence: ")
         assert_inert_markdown(md)
 
@@ -364,7 +365,7 @@ def _benign() -> dict[str, list[tuple[str, dict[str, str | None]]]]:
     saved = SavedResults(judged, decision)
     return {
         "report": elements(html.render(saved, NOW)),
-        "compliance": elements(compliance.render(saved, NOW, framework="gdpr", fmt="html")),
+        "compliance": elements(render_compliance(saved, NOW, framework="gdpr", fmt="html")),
     }
 
 
@@ -399,7 +400,7 @@ def test_html_report_and_compliance_html_stay_inert(saved: SavedResults) -> None
     _assert_inert_html(html.render(saved, NOW), _benign()["report"])
     assert saved.decision is not None
     for framework in saved.decision.frameworks:
-        out = compliance.render(saved, NOW, framework=framework, fmt="html")
+        out = render_compliance(saved, NOW, framework=framework, fmt="html")
         _assert_inert_html(out, _benign()["compliance"])
 
 

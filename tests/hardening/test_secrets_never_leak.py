@@ -23,8 +23,7 @@ import pytest
 from credentials import CONTEXTS, Credential, formats, pieces
 
 from secscan.model import results
-from secscan.report import FORMATS
-from secscan.report.compliance import FORMATS as COMPLIANCE_FORMATS
+from secscan.report.formats import COMPLIANCE_FORMATS, FORMATS
 
 OSV = Path(__file__).resolve().parents[1] / "data" / "osv"
 SCANNERS = ("bandit", "semgrep", "iac", "secrets", "pip-audit")

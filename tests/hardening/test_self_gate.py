@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from secscan.scanners import load_config
+from secscan.app.registry import installed
 from secscan.workspace.discovery import discover
 
 REPO = Path(__file__).resolve().parents[2]
@@ -76,7 +76,7 @@ def test_the_write_check_sees_writes() -> None:
 
 
 def test_self_scan_config_leaves_out_only_deliberate_flaws() -> None:
-    config = load_config(REPO)
+    config = installed().load_config(REPO)
     assert config.source == str(REPO / ".secscan.yaml")
     assert config.profile == "ci"
     files = discover(REPO, config).files

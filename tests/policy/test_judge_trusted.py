@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from secscan import scanners
 from secscan.app import settings as judge
+from secscan.app.registry import installed
 from secscan.errors import ConfigError
 from secscan.policy.waivers import Waiver
 
-NAMES = list(scanners.BUILTINS)
+NAMES = list(installed().scanners.builtins)
 CATALOG = judge.default_catalog()
 
 

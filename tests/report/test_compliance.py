@@ -11,10 +11,11 @@ from reportdata import EVIL, GDPR, ISO, NOW, evil_saved, rich_saved
 from secscan.errors import UsageError
 from secscan.model.results import SavedResults
 from secscan.report import compliance
+from secscan.report.formats import COMPLIANCE_FORMATS, render_compliance
 
 
 def test_json_lists_every_control_with_its_evidence() -> None:
-    doc = json.loads(compliance.render(rich_saved(), NOW, framework=ISO, fmt="json"))
+    doc = json.loads(render_compliance(rich_saved(), NOW, framework=ISO, fmt="json"))
     assert doc["schema"] == "secscan-compliance" and doc["framework"]["id"] == ISO
     assert doc["summary"] == {
         "fail": 5,
@@ -44,13 +45,13 @@ def test_json_lists_every_control_with_its_evidence() -> None:
 
 
 def test_frameworks_are_separate_documents() -> None:
-    doc = json.loads(compliance.render(rich_saved(), NOW, framework=GDPR, fmt="json"))
+    doc = json.loads(render_compliance(rich_saved(), NOW, framework=GDPR, fmt="json"))
     assert {c["id"] for c in doc["controls"]} == {"Art.25(1)", "Art.32(1)(a)", "Art.32(1)(b)"}
 
 
 def test_markdown_and_html_carry_the_same_facts() -> None:
     for fmt in ("markdown", "html"):
-        out = compliance.render(rich_saved(), NOW, framework=ISO, fmt=fmt)
+        out = render_compliance(rich_saved(), NOW, framework=ISO, fmt=fmt)
         for text in (
             "A.8.28",
             "Secure coding",
@@ -68,7 +69,7 @@ def test_markdown_and_html_carry_the_same_facts() -> None:
 
 
 def test_html_is_script_free_and_escaped() -> None:
-    out = compliance.render(evil_saved(), NOW, framework=ISO, fmt="html")
+    out = render_compliance(evil_saved(), NOW, framework=ISO, fmt="html")
     tags: list[str] = []
 
     class P(HTMLParser):
@@ -82,23 +83,23 @@ def test_html_is_script_free_and_escaped() -> None:
 
 
 def test_markdown_is_inert() -> None:
-    out = compliance.render(evil_saved(), NOW, framework=ISO, fmt="markdown")
+    out = render_compliance(evil_saved(), NOW, framework=ISO, fmt="markdown")
     assert "<script>" not in out and "<img" not in out
 
 
 def test_unknown_framework_or_undecided_results_are_usage_errors() -> None:
     with pytest.raises(UsageError, match="judged: iso27001-2022, gdpr"):
-        compliance.render(rich_saved(), NOW, framework="pci-dss", fmt="json")
+        render_compliance(rich_saved(), NOW, framework="pci-dss", fmt="json")
     with pytest.raises(UsageError, match="no policy decision"):
-        compliance.render(SavedResults(rich_saved().result, None), NOW, framework=ISO, fmt="json")
+        render_compliance(SavedResults(rich_saved().result, None), NOW, framework=ISO, fmt="json")
     with pytest.raises(UsageError, match="no compliance format"):
-        compliance.render(rich_saved(), NOW, framework=ISO, fmt="pdf")
+        render_compliance(rich_saved(), NOW, framework=ISO, fmt="pdf")
 
 
 def test_byte_identical() -> None:
-    for fmt in compliance.FORMATS:
-        a = compliance.render(rich_saved(), NOW, framework=ISO, fmt=fmt)
-        assert a == compliance.render(rich_saved(), NOW, framework=ISO, fmt=fmt)
+    for fmt in COMPLIANCE_FORMATS:
+        a = render_compliance(rich_saved(), NOW, framework=ISO, fmt=fmt)
+        assert a == render_compliance(rich_saved(), NOW, framework=ISO, fmt=fmt)
 
 
 def _big_scan(n: int = 1000) -> SavedResults:
@@ -159,16 +160,16 @@ def test_a_thousand_finding_scan_stays_readable_and_under_two_megabytes() -> Non
     groups them by rule with at most a few examples; the JSON keeps all of them."""
     saved = _big_scan(1000)
     for framework in ("iso27001-2022", "pci-dss-4.0", "eu-cra"):
-        html = compliance.render(saved, NOW, framework=framework, fmt="html")
+        html = render_compliance(saved, NOW, framework=framework, fmt="html")
         assert len(html.encode("utf-8")) < 2_000_000, framework
-        md = compliance.render(saved, NOW, framework=framework, fmt="markdown")
+        md = render_compliance(saved, NOW, framework=framework, fmt="markdown")
         assert len(md.encode("utf-8")) < 2_000_000, framework
         # examples are capped: a location appears at most once per control it evidences
         assert html.count("pkg/mod") <= compliance.MAX_EXAMPLES * 40 * 25
         assert "more (every finding is in the JSON document)" in html
-    iso = compliance.render(saved, NOW, framework="iso27001-2022", fmt="html")
+    iso = render_compliance(saved, NOW, framework="iso27001-2022", fmt="html")
     assert len(iso.encode("utf-8")) < 500_000
-    doc = json.loads(compliance.render(saved, NOW, framework="iso27001-2022", fmt="json"))
+    doc = json.loads(render_compliance(saved, NOW, framework="iso27001-2022", fmt="json"))
     a829 = next(c for c in doc["controls"] if c["id"] == "A.8.29")
     assert len(a829["findings"]) == 1000  # the full list stays in the JSON
     assert a829["counts"]["open"] == 1000
@@ -176,7 +177,7 @@ def test_a_thousand_finding_scan_stays_readable_and_under_two_megabytes() -> Non
 
 def test_the_summary_counts_and_states_come_first() -> None:
     saved = _big_scan(60)
-    md = compliance.render(saved, NOW, framework="iso27001-2022", fmt="markdown")
+    md = render_compliance(saved, NOW, framework="iso27001-2022", fmt="markdown")
     head = md.split("## Scope")[0]
     assert "| Control | State | Open | Below threshold | Waived | Evidence | Why |" in head
     assert head.count("\n| **") == len(

@@ -24,7 +24,7 @@ import pytest
 from integrations import errors, example
 
 from secscan.app.reports import write_reports
-from secscan.report import CI_FORMATS
+from secscan.report.formats import CI_FORMATS
 
 REPO = Path(__file__).resolve().parents[2]
 OSV = REPO / "tests" / "data" / "osv" / "PyPI"

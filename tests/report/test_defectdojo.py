@@ -11,7 +11,7 @@ from integrations import DATA, SCANS, clock, waived_saved
 from reportdata import fp, rich_saved
 
 from secscan.model.findings import RunStatus
-from secscan.report import FORMATS
+from secscan.report.formats import FORMATS
 from secscan.report.model import build
 
 FIELDS_DOC = DATA / "defectdojo" / "generic-findings-fields.md"

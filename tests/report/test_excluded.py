@@ -11,7 +11,8 @@ from reportdata import rich_saved
 from secscan.model import results
 from secscan.model.findings import Excluded
 from secscan.model.results import SavedResults
-from secscan.report import compliance, html, markdown, results_json
+from secscan.report import html, markdown, results_json
+from secscan.report.formats import render_compliance
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 EXCLUDED = (
@@ -49,13 +50,13 @@ def test_html_and_markdown_name_every_excluded_path_and_why() -> None:
 
 def test_compliance_scope_lists_the_excluded_paths() -> None:
     iso = "iso27001-2022"
-    doc = json.loads(compliance.render(_saved(), NOW, framework=iso, fmt="json"))
+    doc = json.loads(render_compliance(_saved(), NOW, framework=iso, fmt="json"))
     assert doc["scope"]["excluded"] == [{"path": e.path, "reason": e.reason} for e in EXCLUDED]
-    md = compliance.render(_saved(), NOW, framework=iso, fmt="markdown")
+    md = render_compliance(_saved(), NOW, framework=iso, fmt="markdown")
     scope = md.split("## Scope", 1)[1].split("## Summary", 1)[0]
     assert "Excluded from the scan (2):" in scope and "<code>web/node\\_modules</code>" in scope
-    page = compliance.render(_saved(), NOW, framework=iso, fmt="html")
+    page = render_compliance(_saved(), NOW, framework=iso, fmt="html")
     scope_html = page.split('<section id="scope">', 1)[1].split("</section>", 1)[0]
     assert "Excluded from the scan (2)" in scope_html and "<code>gen</code>" in scope_html
-    nothing = compliance.render(rich_saved(), NOW, framework=iso, fmt="markdown")
+    nothing = render_compliance(rich_saved(), NOW, framework=iso, fmt="markdown")
     assert "Nothing was excluded from the scan." in nothing

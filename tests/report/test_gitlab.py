@@ -12,7 +12,8 @@ from integrations import SCANS, clock, errors, failed_saved, waived_saved
 from reportdata import empty_saved, fp, rich_saved
 
 from secscan.errors import UsageError
-from secscan.report import FORMATS, gitlab
+from secscan.report import gitlab
+from secscan.report.formats import FORMATS
 from secscan.report.model import build
 
 REPORTS = {

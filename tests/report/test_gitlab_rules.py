@@ -12,7 +12,7 @@ import gitlab_rules as gl
 import pytest
 from integrations import SCANS, clock
 
-from secscan.report import FORMATS
+from secscan.report.formats import FORMATS
 
 SECURITY = (
     "gitlab-sast",

@@ -26,7 +26,7 @@ from secscan.model.findings import (
     Severity,
 )
 from secscan.model.results import SavedResults
-from secscan.report import REGISTRY, Format, Kind
+from secscan.report.formats import BUILTINS, Format, Kind
 from secscan.report.model import build
 from secscan.util import jsonio as _json
 
@@ -71,7 +71,7 @@ def _with_dependency(saved: SavedResults) -> SavedResults:
     return replace(saved, result=replace(saved.result, runs=(*saved.result.runs, run)))
 
 
-@pytest.mark.parametrize("fmt", REGISTRY, ids=lambda f: f"{f.kind}-{f.name}")
+@pytest.mark.parametrize("fmt", BUILTINS, ids=lambda f: f"{f.kind}-{f.name}")
 def test_no_format_writes_a_bidi_control_or_a_lone_surrogate_raw(
     fmt: Format, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -20,8 +20,7 @@ from secscan.model.findings import (
 from secscan.model.results import SavedResults
 from secscan.policy.engine import evaluate
 from secscan.policy.loader import load_policy
-from secscan.report import FORMATS
-from secscan.report import compliance as compliance_report
+from secscan.report.formats import FORMATS, render_compliance
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 NOSEC = Suppression(directive="# nosec B602", line=7)
@@ -76,7 +75,7 @@ def test_markdown_html_junit_count_them(profile: str, honoured: int) -> None:
 
 def test_compliance_json_counts_them() -> None:
     saved = _saved("release")
-    text = compliance_report.render(saved, NOW, framework="iso27001-2022", fmt="json")
+    text = render_compliance(saved, NOW, framework="iso27001-2022", fmt="json")
     runs = json.loads(text)["scanners"]
     assert [r["inline_suppressions"] for r in runs] == [1]
 

@@ -18,7 +18,8 @@ import pytest
 from reportdata import EVIL, NOW, large_saved, load_schema
 
 from secscan.model.results import dumps, loads
-from secscan.report import COMPLIANCE_FORMATS, FORMATS, html
+from secscan.report import html
+from secscan.report.formats import COMPLIANCE_FORMATS, FORMATS
 from secscan.report.model import build
 from secscan.util.text import visible
 

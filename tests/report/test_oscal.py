@@ -16,7 +16,8 @@ import regex
 
 from secscan.cli import main
 from secscan.model.results import RESULTS_FILE, SavedResults, loads
-from secscan.report import COMPLIANCE_FORMATS, FORMATS, oscal
+from secscan.report import oscal
+from secscan.report.formats import COMPLIANCE_FORMATS, FORMATS
 from secscan.report.model import build
 
 REPO = Path(__file__).resolve().parents[2]

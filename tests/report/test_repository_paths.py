@@ -12,7 +12,7 @@ import pytest
 from reportdata import NOW, rich_saved
 
 from secscan.model.results import SavedResults
-from secscan.report import FORMATS
+from secscan.report.formats import FORMATS
 from secscan.report.model import repository_base
 from secscan.workspace import vcs
 

@@ -7,7 +7,8 @@ import re
 from reportdata import NOW, rich_saved
 from trenddata import HOSTILE, hostile_trends
 
-from secscan.report import FORMATS, html, markdown
+from secscan.report import html, markdown
+from secscan.report.formats import FORMATS, render_compliance
 
 
 def test_html_trends_section_is_inline_svg_and_escapes_scan_text() -> None:
@@ -46,9 +47,9 @@ def test_compliance_html_gets_the_trends_section() -> None:
 
     saved = rich_saved()
     fw = compliance.view(saved, NOW, "iso27001-2022").framework.id
-    page = compliance.render(saved, NOW, framework=fw, fmt="html", trends=hostile_trends())
+    page = render_compliance(saved, NOW, framework=fw, fmt="html", trends=hostile_trends())
     assert '<section id="trends"' in page and HOSTILE not in page
-    plain = compliance.render(saved, NOW, framework=fw, fmt="html")
+    plain = render_compliance(saved, NOW, framework=fw, fmt="html")
     assert '<section id="trends"' not in plain
     # The trends add SVG and text only: the document's CSP is the same.
     csp = [line for line in page.splitlines() if "Content-Security-Policy" in line]

@@ -14,7 +14,7 @@ from reportdata import fp, rich_saved
 from secscan.app.reports import write_reports
 from secscan.model.findings import FindingKind, Package
 from secscan.model.results import SavedResults
-from secscan.report import FORMATS
+from secscan.report.formats import FORMATS
 
 CDX = ("cyclonedx", "bom-1.6.schema.json")
 OPENVEX = ("openvex", "openvex_json_schema.json")

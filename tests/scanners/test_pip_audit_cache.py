@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from secscan.advisories import service
+from secscan.app.registry import installed
 from secscan.model.findings import RunStatus, ScannerRun
 from secscan.scan import pipeline
-from secscan.scanners import make_config
 from secscan.scanners.base import ScanContext, ScanRequest
 from secscan.scanners.pip_audit import PipAuditScanner
 from secscan.settings.config import AdvisoryOptions
@@ -51,7 +51,7 @@ class Spy:
 
 
 def scan(root: Path, cache: Path) -> ScannerRun:
-    config = make_config(
+    config = installed().scanners.make_config(
         scanners=("pip-audit",),
         advisories=AdvisoryOptions(db=str(root.parent / "advisory-db")),
         base_dir=root,
@@ -110,7 +110,7 @@ def test_an_advisory_database_update_invalidates_the_entry(
 def test_an_error_is_never_cached(project: Path, tmp_path: Path, fake_tool) -> None:  # type: ignore[no-untyped-def]
     log = tmp_path / "calls"
     fake_tool("pip-audit", VERSION + f"echo run >> '{log}'; echo 'Traceback' >&2; exit 1")
-    config = make_config(
+    config = installed().scanners.make_config(
         scanners=("pip-audit",),
         advisories=AdvisoryOptions(db=str(tmp_path / "advisory-db")),
         base_dir=project,
@@ -123,7 +123,7 @@ def test_an_error_is_never_cached(project: Path, tmp_path: Path, fake_tool) -> N
 
 def test_advisories_that_cannot_be_named_are_never_cached(project: Path) -> None:
     """The public OSV API (or a mirror that does not say how fresh it is) has no digest."""
-    config = make_config(scanners=("pip-audit",), base_dir=project)
+    config = installed().scanners.make_config(scanners=("pip-audit",), base_dir=project)
     ctx = ScanContext(project, ("requirements.txt",), config, 60, request=ScanRequest())
     assert PipAuditScanner().cache_material(ctx) is None
     named = ScanContext(

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from secscan.app.registry import installed
 from secscan.errors import ScannerError, ScannerOutputError
 from secscan.model.findings import Confidence, FindingKind, Severity
-from secscan.scanners import make_config
 from secscan.scanners.base import ScanContext
 from secscan.scanners.semgrep import SemgrepScanner
 
@@ -16,7 +16,12 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def ctx(root: Path, *targets: str, **cfg: object) -> ScanContext:
-    return ScanContext(root=root, targets=targets, config=make_config(**cfg), timeout=300)  # type: ignore[arg-type]
+    return ScanContext(
+        root=root,
+        targets=targets,
+        config=installed().scanners.make_config(**cfg),
+        timeout=300,
+    )  # type: ignore[arg-type]
 
 
 def test_parse_example_capture() -> None:

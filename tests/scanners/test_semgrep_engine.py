@@ -12,15 +12,16 @@ from typing import Any
 
 import pytest
 
+from secscan.app.registry import installed
 from secscan.errors import ScannerError
 from secscan.model.findings import Finding, ScanResult
 from secscan.model.results import dumps, loads
 from secscan.scan import pipeline
-from secscan.scanners import load_config, make_config, section_judges
 from secscan.scanners.base import ScanContext
 from secscan.scanners.semgrep import (
     EXTENSIONS,
     OFFLINE_ENV,
+    SemgrepOptions,
     SemgrepScanner,
     cli_rule_id,
     reads,
@@ -40,7 +41,11 @@ NOTE = "semgrep ran its Python CLI: the OCaml engine failed: "
 
 
 def ctx(root: Path, *targets: str, timeout: float = 120, **semgrep: Any) -> ScanContext:
-    config = make_config(semgrep=semgrep) if semgrep else make_config()
+    config = (
+        installed().scanners.make_config(semgrep=semgrep)
+        if semgrep
+        else installed().scanners.make_config()
+    )
     return ScanContext(root=root, targets=targets, config=config, timeout=timeout)
 
 
@@ -229,7 +234,9 @@ def test_the_fallback_note_reaches_the_run_the_results_file_and_the_hook(
     fake.answer(ocaml="oops", ocaml_exit=2)
     (fake.root / ".secscan.yaml").write_text("version: 1\nscanners: [semgrep]\n")
     files = [str(fake.root / "app.py"), str(fake.root / "other.py")]
-    result = pipeline.scan(fake.root, load_config(fake.root, None), files=files, use_cache=False)
+    result = pipeline.scan(
+        fake.root, installed().load_config(fake.root, None), files=files, use_cache=False
+    )
     (run,) = result.runs
     assert run.status.value == "ok" and run.notes[0].startswith(NOTE)
     saved = loads(dumps(result))
@@ -352,17 +359,17 @@ def test_choosing_an_engine_weakens_no_gate_and_never_reaches_a_trusted_gate() -
     passes. A tree's `engine: ocaml` only turns a fallback into an error; under `ci
     --new-since` the gate keeps the base's choice anyway."""
 
-    JUDGES = section_judges()
+    JUDGES = installed().scanners.section_judges()
 
     def side(**semgrep: Any) -> trust.Settings:
-        cfg = make_config(semgrep=semgrep)
+        cfg = installed().scanners.make_config(semgrep=semgrep)
         return trust.Settings(config=cfg, scanners=("semgrep",), source=".secscan.yaml")
 
     for engine in ("ocaml", "python", "auto"):
         head = side(engine=engine)
         assert trust.compare(side(), head, JUDGES) == ()
         gate = trust.strengthened(side(engine="python"), head, JUDGES)
-        assert gate.section("semgrep", type(head.config.semgrep)).engine == "python"
+        assert gate.section("semgrep", SemgrepOptions).engine == "python"
 
 
 # --- the real semgrep, both engines -------------------------------------------------------
@@ -385,8 +392,8 @@ def _key(f: Finding) -> tuple[object, ...]:
 
 
 def _scan(root: Path, engine: str, files: list[str] | None = None, **semgrep: Any) -> ScanResult:
-    config = load_config(root, None)
-    section = type(config.semgrep).model_validate({**semgrep, "engine": engine})
+    config = installed().load_config(root, None)
+    section = SemgrepOptions.model_validate({**semgrep, "engine": engine})
     config = config.model_copy(update={"semgrep": section})
     return pipeline.scan(root, config, scanner_names=["semgrep"], files=files, use_cache=False)
 

@@ -13,6 +13,7 @@ from secscan.errors import ScannerError
 from secscan.scanners.base import ScanContext
 from secscan.scanners.semgrep import (
     OFFLINE_ENV,
+    SemgrepOptions,
     SemgrepScanner,
     nosem_directive,
     reads,
@@ -30,8 +31,9 @@ RULE = "policies.semgrep.python.python-subprocess-shell-injection"
 
 def ctx(root: Path, *targets: str, rules: tuple[str, ...] = ("builtin",)) -> ScanContext:
     config = Config(base_dir=root)
+    semgrep = config.section("semgrep", SemgrepOptions)
     config = config.model_copy(
-        update={"semgrep": config.semgrep.model_copy(update={"rules": list(rules)})}
+        update={"semgrep": semgrep.model_copy(update={"rules": list(rules)})}
     )
     return ScanContext(root=root, targets=targets, config=config, timeout=120)
 

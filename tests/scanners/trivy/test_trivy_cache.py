@@ -12,10 +12,10 @@ import pytest
 from trivy_helpers import FIX, OSV, debian_files, docker_archive, osv_store_dir
 
 from secscan.advisories import service
+from secscan.app.registry import installed
 from secscan.model.findings import RunStatus, ScannerRun
 from secscan.scan import pipeline
 from secscan.scan.cache import ResultCache
-from secscan.scanners import make_config
 from secscan.scanners.base import ScanContext, ScanOutcome, ScanRequest
 from secscan.scanners.trivy_config import TrivyConfigScanner, iac_scopes
 from secscan.scanners.trivy_image import TrivyImageScanner
@@ -95,7 +95,7 @@ def spy_scans(monkeypatch: pytest.MonkeyPatch, cls: type) -> Spy:
 
 
 def run_of(root: Path, scanner: str, cache: Path, **kw: object) -> ScannerRun:
-    config = kw.pop("config", None) or make_config(scanners=(scanner,))
+    config = kw.pop("config", None) or installed().scanners.make_config(scanners=(scanner,))
     result = pipeline.scan(root, config, cache_dir=cache, **kw)  # type: ignore[arg-type]
     run = result.runs[0]
     assert run.status is RunStatus.OK, run.error
@@ -252,7 +252,7 @@ def test_image_warm_run_starts_no_trivy_and_no_advisory_server(
     real_serve = service.serve
     monkeypatch.setattr(service, "serve", lambda store: served.append(store) or real_serve(store))
     archive = docker_archive(tmp_path / "app.tar", debian_files(urllib3=None), f"{APP}:1.4.2")
-    config = make_config(
+    config = installed().scanners.make_config(
         scanners=("image",), advisories=AdvisoryOptions(db="osv"), base_dir=image_project
     )
     request = ScanRequest(image_archive=archive)
@@ -281,14 +281,18 @@ def test_image_warm_run_starts_no_trivy_and_no_advisory_server(
 
 def test_an_image_named_by_tag_or_a_db_download_is_never_cached(image_project: Path) -> None:
     scanner = TrivyImageScanner()
-    config = make_config(advisories=AdvisoryOptions(db="osv"), base_dir=image_project)
+    config = installed().scanners.make_config(
+        advisories=AdvisoryOptions(db="osv"), base_dir=image_project
+    )
 
     def material(request: ScanRequest, cfg: Config = config) -> str | None:
         return scanner.cache_material(ScanContext(image_project, ("x",), cfg, 60, request=request))
 
     assert material(ScanRequest(image=f"{APP}:1.4.2")) is None
     assert material(ScanRequest(image=f"{APP}@sha256:{'a' * 64}")) is not None
-    downloading = make_config(base_dir=image_project, trivy={"download_db": True})
+    downloading = installed().scanners.make_config(
+        base_dir=image_project, trivy={"download_db": True}
+    )
     assert material(ScanRequest(image=f"{APP}@sha256:{'a' * 64}"), downloading) is None
 
 
@@ -299,7 +303,7 @@ def test_a_trivy_error_is_never_cached(tmp_path: Path, iac_tree: Path) -> None:
     (iac_tree / "network" / "variables.tf").write_text("variable {{{\n")
     for rel in ("envs/prod/main.tf", "modules/bucket/main.tf", "k8s/pod.yaml", "Dockerfile"):
         (iac_tree / rel).unlink()
-    config = make_config(scanners=("iac",))
+    config = installed().scanners.make_config(scanners=("iac",))
     failed = pipeline.scan(iac_tree, config, cache_dir=cache).runs[0]
     assert failed.status is RunStatus.ERROR
     assert not list(ResultCache(cache).directory.glob("iac/**/*.json"))

@@ -9,10 +9,10 @@ import pytest
 import yaml
 from trivy_helpers import EXAMPLE, FIX, context
 
+from secscan.app.registry import installed
 from secscan.errors import ScannerError, ScannerOutputError
 from secscan.model.findings import FindingKind, RunStatus, ScannerRun, Severity
 from secscan.scan import pipeline
-from secscan.scanners import load_config
 from secscan.scanners.trivy_config import TrivyConfigScanner
 from secscan.settings.config import Config
 from secscan.util import proc as _subprocess
@@ -142,7 +142,9 @@ def direct_trivy_config(root: Path) -> list[tuple[str, str, int | None, int | No
 @pytest.fixture(scope="module")
 def example_run() -> ScannerRun:
     """One real iac run over the example project, shared by the tests that read it."""
-    result = pipeline.scan(EXAMPLE, load_config(EXAMPLE), scanner_names=["iac"], use_cache=False)
+    result = pipeline.scan(
+        EXAMPLE, installed().load_config(EXAMPLE), scanner_names=["iac"], use_cache=False
+    )
     (run,) = result.runs
     return run
 

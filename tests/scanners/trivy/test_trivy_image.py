@@ -24,10 +24,10 @@ from trivy_helpers import (
 
 from secscan import scanners
 from secscan.advisories.store import AdvisoryStore
+from secscan.app.registry import installed
 from secscan.errors import ScannerError
 from secscan.model.findings import FindingKind, Location, RunStatus, Severity
 from secscan.scan import pipeline
-from secscan.scanners import make_config
 from secscan.scanners._trivy import TrivyOptions
 from secscan.scanners.base import ScanRequest
 from secscan.scanners.trivy_image import (
@@ -311,7 +311,9 @@ def test_debian_archive_through_the_cli_and_stable_fingerprints(
     rebuilt = docker_archive(tmp_path / "app-2.tar", rebuilt_files, f"{APP}:1.4.3")
     again = pipeline.scan(
         project,
-        make_config(scanners=("image",), advisories=AdvisoryOptions(db="osv"), base_dir=project),
+        installed().scanners.make_config(
+            scanners=("image",), advisories=AdvisoryOptions(db="osv"), base_dir=project
+        ),
         request=ScanRequest(image_archive=rebuilt),
         use_cache=False,
     )
@@ -336,7 +338,7 @@ def test_alpine_archive_with_a_secret_and_a_manifest_inside(project: Path, tmp_p
     }
     archive = docker_archive(tmp_path / "worker.tar", files, f"{WORKER}:2.0")
     (project / "Dockerfile").unlink()
-    config = make_config(
+    config = installed().scanners.make_config(
         scanners=("image",), advisories=AdvisoryOptions(db="osv"), base_dir=project
     )
     result = pipeline.scan(
@@ -363,7 +365,7 @@ def test_alpine_archive_with_a_secret_and_a_manifest_inside(project: Path, tmp_p
 def test_oci_layout_directory(project: Path, tmp_path: Path) -> None:
     layout = oci_layout(tmp_path / "oci", debian_files(urllib3=None), f"{APP}:1.4.2")
     (project / "Dockerfile").unlink()
-    config = make_config(
+    config = installed().scanners.make_config(
         scanners=("image",), advisories=AdvisoryOptions(db="osv"), base_dir=project
     )
     run = pipeline.scan(
@@ -377,7 +379,7 @@ def test_oci_layout_directory(project: Path, tmp_path: Path) -> None:
 @pytest.mark.integration
 def test_trivy_db_unavailable_offline_falls_back_to_osv(project: Path, tmp_path: Path) -> None:
     archive = docker_archive(tmp_path / "app.tar", debian_files(urllib3=None), f"{APP}:1")
-    config = make_config(
+    config = installed().scanners.make_config(
         scanners=("image",),
         advisories=AdvisoryOptions(db="osv"),
         base_dir=project,
@@ -475,7 +477,7 @@ def test_debootstrapped_debian_rootfs(
             if rel.startswith(("etc/", "var/lib/dpkg/", "usr/lib/os-release")):
                 files[rel] = path.read_bytes()
     archive = docker_archive(tmp_path / "bullseye.tar", files, "debootstrap.local/bullseye:min")
-    config = make_config(
+    config = installed().scanners.make_config(
         scanners=("image",), advisories=AdvisoryOptions(db="osv"), base_dir=project
     )
     run = pipeline.scan(
@@ -520,7 +522,7 @@ def test_debootstrapped_debian_rootfs(
 def test_advisory_sources_say_what_an_image_scan_could_use(tmp_path: Path) -> None:
     osv_store_dir(tmp_path / "osv", OSV / "Debian")
     shutil.copytree(FIX / "trivy-db" / "db", tmp_path / "cache" / "db")
-    config = make_config(
+    config = installed().scanners.make_config(
         base_dir=tmp_path,
         advisories=AdvisoryOptions(db="osv"),
         trivy=TrivyOptions(cache_dir="cache"),
@@ -528,7 +530,9 @@ def test_advisory_sources_say_what_an_image_scan_could_use(tmp_path: Path) -> No
     trivy_db, local = advisory_sources(config)
     assert trivy_db.usable and "updated 2026-11-26T00:00:00Z" in trivy_db.detail
     assert local.usable and "2 record(s)" in local.detail and "Debian 2" in local.detail
-    bare = advisory_sources(make_config(base_dir=tmp_path, trivy=TrivyOptions(cache_dir="none")))
+    bare = advisory_sources(
+        installed().scanners.make_config(base_dir=tmp_path, trivy=TrivyOptions(cache_dir="none"))
+    )
     assert [s.usable for s in bare] == [False, False]
     assert "not configured" in bare[1].detail
 
@@ -582,7 +586,7 @@ def test_trivy_db_in_the_configured_cache_is_the_source(project: Path, tmp_path:
     cache = tmp_path / "trivy-cache"
     shutil.copytree(FIX / "trivy-db" / "db", cache / "db")
     archive = docker_archive(tmp_path / "app.tar", debian_files(), f"{APP}:1.4.2")
-    config = make_config(
+    config = installed().scanners.make_config(
         scanners=("image",), base_dir=project, trivy=TrivyOptions(cache_dir=str(cache))
     )  # no OSV mirror at all
     run = pipeline.scan(

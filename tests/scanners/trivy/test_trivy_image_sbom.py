@@ -11,7 +11,7 @@ from trivy_helpers import OSV, PYSEC_URLLIB3, debian_files, docker_archive, osv_
 
 from secscan.model.findings import RunStatus
 from secscan.model.results import SavedResults
-from secscan.report import FORMATS
+from secscan.report.formats import FORMATS
 from secscan.scan import pipeline
 from secscan.scanners.base import ScanRequest
 from secscan.settings.config import AdvisoryOptions, Config

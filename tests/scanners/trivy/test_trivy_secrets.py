@@ -10,7 +10,7 @@ import pytest
 from trivy_helpers import FIX, context
 
 from secscan.model.findings import FindingKind, Severity
-from secscan.report import FORMATS
+from secscan.report.formats import FORMATS
 from secscan.scanners.trivy_secrets import SECRET_CONFIG, TrivySecretsScanner, masked_preview
 
 TARGETS = ("app/settings.py", "keys/deploy.pem", "values.txt")

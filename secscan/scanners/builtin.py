@@ -1,0 +1,30 @@
+"""The built-in scanners, by name: class references, imported like any other module.
+
+Adding a built-in scanner is one module in this folder and one line here; a third party
+adds a `secscan.scanners` entry point in its own package instead (`registry.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from secscan.scanners.bandit import BanditScanner
+from secscan.scanners.base import Scanner
+from secscan.scanners.pip_audit import PipAuditScanner
+from secscan.scanners.semgrep import SemgrepScanner
+from secscan.scanners.trivy_config import TrivyConfigScanner
+from secscan.scanners.trivy_image import TrivyImageScanner
+from secscan.scanners.trivy_secrets import TrivySecretsScanner
+
+#: name -> scanner class; the order is the order a default scan lists them in.
+BUILTINS: Mapping[str, type[Scanner]] = MappingProxyType(
+    {
+        "bandit": BanditScanner,
+        "semgrep": SemgrepScanner,
+        "pip-audit": PipAuditScanner,
+        "iac": TrivyConfigScanner,
+        "secrets": TrivySecretsScanner,
+        "image": TrivyImageScanner,
+    }
+)
