@@ -98,3 +98,10 @@ def test_hook_filters_agree_with_the_scanners(manifest: dict[str, Any]) -> None:
         assert ("secscan-deps" in hooks) == deps.applies_to(rel), rel
         assert ("secscan-iac" in hooks) == iac.applies_to(rel), rel
         assert bool(re.search(manifest["secscan-iac"]["files"], rel)) == iac.applies_to(rel)
+
+
+def test_the_deps_hook_files_pattern_is_the_registered_sources(manifest: dict[str, Any]) -> None:
+    """Adding a dependency format means regenerating the hook's pattern from the sources."""
+    from secscan.dependencies import sources
+
+    assert manifest["secscan-deps"]["files"] == sources.files_pattern()
