@@ -12,15 +12,20 @@ from collections.abc import Iterable, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
 
+from secscan.dependencies.cargo_lock import CargoLockSource
+from secscan.dependencies.go_mod import GoModSource
 from secscan.dependencies.interface import DependencySource, Manifests, Reader
+from secscan.dependencies.npm_lock import NpmLockSource
 from secscan.dependencies.pipfile import PipfileSource
 from secscan.dependencies.pipfile_lock import PipfileLockSource
+from secscan.dependencies.pnpm_lock import PnpmLockSource
 from secscan.dependencies.poetry_lock import PoetryLockSource
 from secscan.dependencies.pyproject import PyprojectSource
 from secscan.dependencies.requirements import RequirementsSource
 from secscan.dependencies.setup_cfg import SetupCfgSource
 from secscan.dependencies.setup_py import SetupPySource
 from secscan.dependencies.uv_lock import UvLockSource
+from secscan.dependencies.yarn_lock import YarnLockSource
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +41,11 @@ BUILTIN_SOURCES: tuple[DependencySource, ...] = (
     PoetryLockSource(),
     UvLockSource(),
     PipfileLockSource(),
+    NpmLockSource(),
+    YarnLockSource(),
+    PnpmLockSource(),
+    GoModSource(),
+    CargoLockSource(),
 )
 
 
