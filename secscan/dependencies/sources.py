@@ -13,9 +13,14 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from secscan.dependencies.cargo_lock import CargoLockSource
+from secscan.dependencies.composer_lock import ComposerLockSource
+from secscan.dependencies.gemfile_lock import GemfileLockSource
 from secscan.dependencies.go_mod import GoModSource
+from secscan.dependencies.gradle_lock import GradleLockSource
 from secscan.dependencies.interface import DependencySource, Manifests, Reader
+from secscan.dependencies.maven_pom import MavenPomSource
 from secscan.dependencies.npm_lock import NpmLockSource
+from secscan.dependencies.nuget_lock import NugetLockSource
 from secscan.dependencies.pipfile import PipfileSource
 from secscan.dependencies.pipfile_lock import PipfileLockSource
 from secscan.dependencies.pnpm_lock import PnpmLockSource
@@ -46,6 +51,11 @@ BUILTIN_SOURCES: tuple[DependencySource, ...] = (
     PnpmLockSource(),
     GoModSource(),
     CargoLockSource(),
+    ComposerLockSource(),
+    GemfileLockSource(),
+    NugetLockSource(),
+    MavenPomSource(),
+    GradleLockSource(),
 )
 
 

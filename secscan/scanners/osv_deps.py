@@ -52,7 +52,8 @@ class OsvDepsScanner(ToolScanner):
     name: ClassVar[str] = "osv"
     kind: ClassVar[FindingKind] = FindingKind.DEPENDENCY
     description: ClassVar[str] = (
-        "Known vulnerabilities in npm, Go and Cargo lock files (local OSV mirror, offline)"
+        "Known vulnerabilities in npm, Go, Cargo, Composer, Bundler, NuGet and Maven/Gradle "
+        "dependencies (local OSV mirror, offline)"
     )
     display_name: ClassVar[str] = "secscan OSV matcher"
     url: ClassVar[str] = "https://ossf.github.io/osv-schema/"

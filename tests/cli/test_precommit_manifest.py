@@ -42,6 +42,11 @@ ROUTES: dict[str, set[str]] = {
     "web/pnpm-lock.yaml": {"secscan", "secscan-deps", "secscan-iac"},
     "svc/go.mod": {"secscan", "secscan-deps"},
     "rust/Cargo.lock": {"secscan", "secscan-deps"},
+    "php/composer.lock": {"secscan", "secscan-deps"},
+    "rb/Gemfile.lock": {"secscan", "secscan-deps"},
+    "cs/packages.lock.json": {"secscan", "secscan-deps", "secscan-iac"},
+    "jvm/pom.xml": {"secscan", "secscan-deps"},
+    "jvm/gradle.lockfile": {"secscan", "secscan-deps"},
     "package.json": {"secscan", "secscan-iac"},  # JSON: trivy tells CloudFormation from the rest
     "deploy/main.tf": {"secscan", "secscan-iac"},
     "deploy/prod.tfvars": {"secscan", "secscan-iac"},

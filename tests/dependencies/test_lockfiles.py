@@ -217,3 +217,85 @@ def test_collect_reads_every_format_of_a_polyglot_tree(tmp_path: Path) -> None:
         ["cryptography-42.0.5/Cargo.lock", "panel-1.4.2/package-lock.json", "gin/go.mod",
          "requirements.txt"]
     )  # fmt: skip
+
+
+def test_composer_gemfile_nuget_gradle_and_pom(tmp_path: Path) -> None:
+    files = {
+        "php/composer.lock": json.dumps(
+            {
+                "packages": [
+                    {"name": "symfony/http-kernel", "version": "v4.4.0"},
+                    {
+                        "name": "acme/fork",
+                        "version": "dev-main",
+                        "source": {"url": "https://u:p@git.example/fork.git"},
+                    },
+                ],
+                "packages-dev": [{"name": "phpunit/phpunit", "version": "9.5.0"}],
+            },
+            indent=4,
+        ),  # fmt: skip
+        "rb/Gemfile.lock": "GIT\n  remote: https://github.com/x/y.git\n  revision: abc\n"
+        "  specs:\n    y (0.1.0)\n\nGEM\n  remote: https://rubygems.org/\n  specs:\n"
+        "    rack (2.0.0)\n    nokogiri (1.13.0-x86_64-linux)\n      racc (~> 1.4)\n"
+        "    racc (1.6.0)\n\nPLATFORMS\n  ruby\n\nDEPENDENCIES\n  nokogiri\n  rack (= 2.0.0)\n"
+        "  y!\n\nBUNDLED WITH\n   2.3.7\n",
+        "cs/packages.lock.json": json.dumps(
+            {
+                "version": 1,
+                "dependencies": {
+                    "net6.0": {
+                        "Newtonsoft.Json": {
+                            "type": "Direct",
+                            "requested": "[12.0.1, )",
+                            "resolved": "12.0.1",
+                        },
+                        "System.Memory": {"type": "Transitive", "resolved": "4.5.4"},
+                        "MyLib": {"type": "Project"},
+                    }
+                },
+            },
+            indent=2,
+        ),  # fmt: skip
+        "jvm/gradle.lockfile": "# comment\norg.apache.logging.log4j:log4j-core:2.14.1="
+        "compileClasspath,runtimeClasspath\nempty=annotationProcessor\n",
+        "jvm/pom.xml": "<?xml version='1.0'?>\n<project xmlns='http://maven.apache.org/POM/4.0.0'>\n"
+        "  <properties><jackson.version>2.9.8</jackson.version></properties>\n"
+        "  <dependencies>\n    <dependency>\n      <groupId>com.fasterxml.jackson.core</groupId>\n"
+        "      <artifactId>jackson-databind</artifactId>\n"
+        "      <version>${jackson.version}</version>\n    </dependency>\n"
+        "    <dependency>\n      <groupId>org.x</groupId><artifactId>managed</artifactId>\n"
+        "    </dependency>\n  </dependencies>\n</project>\n",
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    found = sources.collect(tmp_path, list(files), 10 * MB)
+    got = {(d.ecosystem, d.name, d.version, d.line, d.direct) for d in found.declared}
+    assert got == {
+        ("Packagist", "symfony/http-kernel", "4.4.0", 4, None),
+        ("Packagist", "acme/fork", None, 8, None),
+        ("Packagist", "phpunit/phpunit", "9.5.0", 17, None),
+        ("RubyGems", "y", None, 5, True),
+        ("RubyGems", "rack", "2.0.0", 10, True),
+        ("RubyGems", "nokogiri", "1.13.0", 11, True),
+        ("RubyGems", "racc", "1.6.0", 13, False),
+        ("NuGet", "Newtonsoft.Json", "12.0.1", 5, True),
+        ("NuGet", "System.Memory", "4.5.4", 10, False),
+        ("Maven", "org.apache.logging.log4j:log4j-core", "2.14.1", 2, None),
+        ("Maven", "com.fasterxml.jackson.core:jackson-databind", "2.9.8", 5, True),
+    }
+    assert "p@" not in str(found.declared)  # the fork's URL credentials are masked
+    assert [n.reason.split(":")[0] for n in found.not_audited] == ["line 10"]
+    assert not found.problems
+
+
+def test_a_pom_with_a_document_type_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "pom.xml").write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">]>\n'
+        "<project><dependencies><dependency><groupId>&lol;</groupId></dependency>"
+        "</dependencies></project>\n"
+    )
+    found = _parse("pom.xml", tmp_path)
+    assert not found.declared
+    assert "document type declaration is not allowed" in found.problems[0].message

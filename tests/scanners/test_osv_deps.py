@@ -168,3 +168,39 @@ def test_a_git_dependency_is_an_unpinned_finding(tmp_path: Path, db: Path) -> No
     (f,) = outcome.findings  # type: ignore[attr-defined]
     assert f.rule_id == "SECSCAN-DEP-UNPINNED" and f.location.start_line == 9
     assert "tok" not in (f.location.snippet or "")
+
+
+def test_maven_packagist_rubygems_and_nuget_findings_match_the_records(
+    tmp_path: Path, db: Path
+) -> None:
+    root = _project(
+        tmp_path,
+        {
+            "jvm/gradle.lockfile": "org.apache.logging.log4j:log4j-core:2.14.1=runtimeClasspath\n"
+            "junit:junit:4.12=testRuntimeClasspath\nlog4j:log4j:1.2.17=runtimeClasspath\n",
+            "php/composer.lock": json.dumps(
+                {"packages": [{"name": "guzzlehttp/guzzle", "version": "6.5.5"}]}
+            ),
+            "rb/Gemfile.lock": "GEM\n  remote: https://rubygems.org/\n  specs:\n"
+            "    rack (2.0.8)\n    loofah (2.3.0)\n\nDEPENDENCIES\n  rack\n",
+            "cs/packages.lock.json": json.dumps(
+                {
+                    "version": 1,
+                    "dependencies": {
+                        "net8.0": {"System.Text.Json": {"type": "Direct", "resolved": "8.0.1"}}
+                    },
+                }
+            ),  # fmt: skip
+        },
+    )
+    _, outcome = _scan(root, db)
+    vulns = [f for f in outcome.findings if f.rule_id != "SECSCAN-DEP-UNPINNED"]  # type: ignore[attr-defined]
+    expected = _expected(root)
+    got_ids = {
+        (f.package.name, f.package.version, i) for f in vulns for i in (f.rule_id, *f.aliases)
+    }
+    assert expected <= got_ids
+    assert {(f.package.name, f.package.version, f.rule_id) for f in vulns} <= expected
+    assert {f.package.ecosystem for f in vulns} == {"Maven", "Packagist", "RubyGems", "NuGet"}
+    log4j1 = [f for f in vulns if f.package.name == "log4j:log4j"]
+    assert log4j1 and all(f.package.fixed_versions == () for f in log4j1)  # last_affected only
