@@ -46,6 +46,7 @@ UNPINNED_RULE = "SECSCAN-DEP-UNPINNED"
 #: Every registered source whose packages are not Python's (those go to the PyPI scanner).
 LOCK_SOURCES = tuple(s for s in sources.BUILTIN_SOURCES if s.ecosystem != ecosystems.PYPI)
 _PRIORITY = {s.name: s.priority for s in LOCK_SOURCES}
+_OPEN: dict[tuple[str, str | None], AdvisoryStore] = {}
 
 
 class OsvDepsScanner(ToolScanner):
@@ -130,10 +131,19 @@ class OsvDepsScanner(ToolScanner):
                 "`secscan advisories import all.zip --db DIR` and set `advisories.db: DIR` "
                 "(or pass --advisory-db DIR)",
             )
+        # A store whose data is named (the pipeline's digest) is kept open for the next scan
+        # in this process (the server, fleet jobs): its parsed records are the warm path.
+        key = (str(Path(db).resolve()), ctx.request.advisory_digest)
+        if key[1] is not None and key in _OPEN:
+            return _OPEN[key]
         try:
-            return AdvisoryStore.open(Path(db), write_index=False)
+            store = AdvisoryStore.open(Path(db), write_index=False)
         except AdvisoryError as e:
             raise ScannerError(self.name, e.diagnostics()) from e
+        if key[1] is not None:
+            _OPEN.clear()  # one mirror at a time: memory stays that of one store
+            _OPEN[key] = store
+        return store
 
 
 _Pins = dict[tuple[str, str, str], list[Declared]]
