@@ -27,8 +27,10 @@ LAYERS: tuple[tuple[tuple[str, ...], ...], ...] = (
     (("secscan.util",),),
     (("secscan.model",),),
     (("secscan.settings",),),
-    (("secscan.workspace",),),
+    #: Dependency sources are pure parsers; the workspace asks them which manifests are
+    #: development-only (scopes), so they sit below it.
     (("secscan.dependencies",),),
+    (("secscan.workspace",),),
     (("secscan.advisories",),),
     (("secscan.scanners",),),
     (("secscan.scan",), ("secscan.policy",)),

@@ -280,7 +280,7 @@ def _check_versions(advisory: Advisory) -> None:
             if rng.type == "GIT":
                 continue
             for ev in rng.events:
-                if ev.version in ("0", "*"):
+                if ev.version in ("0", "*", ""):
                     continue
                 try:
                     matcher.parse_range_version(rng.type, base, ev.version)

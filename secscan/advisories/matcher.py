@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -122,7 +123,7 @@ def fixed_versions(advisory: Advisory, ecosystem: str, name: str) -> tuple[str, 
                 continue
             scheme = "SEMVER" if rng.type == "SEMVER" else base
             for ev in rng.events:
-                if ev.kind == "fixed" and ev.version not in found:
+                if ev.kind == "fixed" and ev.version and ev.version not in found:
                     found[ev.version] = _parse_or_none(scheme, ev.version)
 
     def key(item: tuple[str, Any]) -> tuple[int, Any, str]:
@@ -208,6 +209,8 @@ def _prepared(
     limits: list[Any] = []
     keyed: list[tuple[tuple[int, Any], int, str]] = []
     for ev in events:
+        if not ev.version:
+            continue  # an empty bound (see osv._range) bounds nothing
         if ev.kind == "limit":
             if ev.version != "*":
                 limits.append(_event_version(ev.version, scheme, record_id))
@@ -247,3 +250,52 @@ def _parse_or_none(scheme: str, text: str) -> Any:
         return _SCHEMES[scheme](text)
     except (ValueError, TypeError):
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class Vulnerability:
+    """One vulnerability of one package version, however many records describe it.
+
+    OSV aggregates databases that describe one flaw under several ids (GHSA-…, GO-…,
+    RUSTSEC-…, CVE-…); records naming each other in `aliases` (directly or through a shared
+    alias) are one vulnerability, reported once.
+    """
+
+    #: The record the finding is keyed by: the ecosystem's own database first, GHSA next.
+    advisory: Advisory
+    #: Every record that matched, `advisory` first.
+    records: tuple[Advisory, ...]
+    #: Every other id the records give, sorted.
+    aliases: tuple[str, ...]
+
+
+def _rank(advisory_id: str) -> tuple[int, str]:
+    upper = advisory_id.upper()
+    return (2 if upper.startswith("CVE-") else 1 if upper.startswith("GHSA-") else 0, advisory_id)
+
+
+def merge_aliases(records: Sequence[Advisory]) -> list[Vulnerability]:
+    """Group matching records that alias each other (union-find over ids), one per group."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for rec in records:
+        for alias in rec.aliases:
+            a, b = find(rec.id), find(alias)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    groups: dict[str, list[Advisory]] = {}
+    for rec in records:
+        groups.setdefault(find(rec.id), []).append(rec)
+    out = []
+    for members in groups.values():
+        members.sort(key=lambda r: _rank(r.id))
+        ids = {r.id for r in members} | {a for r in members for a in r.aliases}
+        primary = members[0]
+        out.append(Vulnerability(primary, tuple(members), tuple(sorted(ids - {primary.id}))))
+    return sorted(out, key=lambda v: v.advisory.id)

@@ -203,8 +203,11 @@ def _range(r: Any, where: str) -> Range:
         ((kind, version),) = ev.items()
         if kind not in EVENT_KINDS:
             raise _Bad(f"{where}.events[{i}]: unknown event {kind!r}")
-        if not isinstance(version, str) or not version.strip():
+        if not isinstance(version, str) or (kind == "introduced" and not version.strip()):
             raise _Bad(f"{where}.events[{i}].{kind} must be a non-empty string")
+        # An empty fixed/last_affected/limit (GHSA writes `"fixed": ""` for some malicious
+        # packages) bounds nothing: the matcher ignores it, so every version from `introduced`
+        # on is affected (reading it as no range at all would hide the package).
         events.append(Event(kind, version.strip()))
     if not any(e.kind == "introduced" for e in events):
         raise _Bad(f"{where} has no 'introduced' event")

@@ -11,7 +11,7 @@ from pathlib import Path
 from secscan.advisories import client
 from secscan.advisories.server import serve
 from secscan.advisories.store import AdvisoryStore
-from secscan.dependencies.manifests import mask
+from secscan.dependencies.interface import mask
 from secscan.errors import AdvisoryError
 from secscan.model.findings import AdvisorySource, FindingKind
 from secscan.settings.config import Config

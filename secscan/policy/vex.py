@@ -14,6 +14,7 @@ from typing import Any
 
 from packageurl import PackageURL
 
+from secscan.dependencies import ecosystems
 from secscan.errors import PolicyError
 from secscan.model.findings import Finding, FindingKind, Package
 from secscan.util import jsonio as _json
@@ -105,9 +106,12 @@ def product_id(p: Package) -> str:
     """The package URL a statement names (built from name and version when the tool gave none)."""
     if p.purl:
         return p.purl
-    kind = "pypi" if p.ecosystem.lower() == "pypi" else "generic"
-    name = p.name.lower() if kind == "pypi" else p.name
-    return f"pkg:{kind}/{name}@{p.version}"
+    if p.ecosystem.lower() == "pypi":
+        return f"pkg:pypi/{p.name.lower()}@{p.version}"
+    if ecosystems.lookup(p.ecosystem) is not None:
+        # The ecosystem's own package-URL type (npm, golang, maven, cargo, ...).
+        return ecosystems.purl(p.ecosystem, p.name, p.version)
+    return f"pkg:generic/{p.name}@{p.version}"
 
 
 # --- reading VEX -----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from secscan.dependencies import sources
 from secscan.errors import UsageError
 from secscan.model.findings import Finding, FindingKind, RunStatus, ScannerRun, Severity
 from secscan.model.results import SavedResults
@@ -299,16 +300,18 @@ def _remediation(f: Finding, base: RepositoryBase) -> dict[str, Any] | None:
 
 def _dependency_files(views: Sequence[FindingView], base: RepositoryBase) -> list[dict[str, Any]]:
     files: dict[str, dict[tuple[str, str], Finding]] = {}
+    managers: dict[str, str] = {}
     for fv in views:
         f = fv.finding
         if f.package is not None:
-            files.setdefault(base.path(f.location.path), {})[
-                (f.package.name, f.package.version)
-            ] = f
+            path = base.path(f.location.path)
+            files.setdefault(path, {})[(f.package.name, f.package.version)] = f
+            # The file's format says who installs from it (pip, npm, go, ...).
+            managers.setdefault(path, sources.package_manager(f.location.path, f.package.ecosystem))
     return [
         {
             "path": path,
-            "package_manager": "pip",
+            "package_manager": managers[path],
             "dependencies": [
                 {"package": {"name": name}, "version": version} for name, version in sorted(deps)
             ],

@@ -11,6 +11,7 @@ from types import MappingProxyType
 
 from secscan.scanners.bandit import BanditScanner
 from secscan.scanners.base import Scanner
+from secscan.scanners.osv_deps import OsvDepsScanner
 from secscan.scanners.pip_audit import PipAuditScanner
 from secscan.scanners.semgrep import SemgrepScanner
 from secscan.scanners.trivy_config import TrivyConfigScanner
@@ -26,5 +27,6 @@ BUILTINS: Mapping[str, type[Scanner]] = MappingProxyType(
         "iac": TrivyConfigScanner,
         "secrets": TrivySecretsScanner,
         "image": TrivyImageScanner,
+        "osv": OsvDepsScanner,
     }
 )

@@ -18,8 +18,8 @@ from packaging.version import InvalidVersion, Version
 from secscan.advisories import attribution, client, matcher
 from secscan.advisories.osv import Advisory
 from secscan.advisories.severity import DEFAULT_SEVERITY, AdvisorySeverity, advisory_severity
-from secscan.dependencies import manifests
-from secscan.dependencies.manifests import Declared
+from secscan.dependencies import ecosystems, sources
+from secscan.dependencies.interface import Declared, Manifests, mask
 from secscan.errors import ScannerError, ScannerOutputError, ToolError
 from secscan.model.findings import (
     AdvisorySource,
@@ -49,6 +49,9 @@ UNPINNED_RULE = "SECSCAN-DEP-UNPINNED"
 UNPINNED_SEVERITY = Severity.MEDIUM
 #: pip-audit's own socket timeout per advisory query, in seconds.
 QUERY_TIMEOUT_S = 30
+#: The formats this scanner reads: every registered source of Python packages.
+PYTHON_SOURCES = sources.of_ecosystem(ecosystems.PYPI)
+_PRIORITY = {s.name: s.priority for s in PYTHON_SOURCES}
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +140,7 @@ class PipAuditScanner(ToolScanner):
         )
 
     def applies_to(self, path: str) -> bool:
-        return manifests.is_manifest(path)
+        return sources.source_for(path, PYTHON_SOURCES) is not None
 
     def parse_version(self, text: str) -> str:
         # "pip-audit 2.10.1"
@@ -146,38 +149,23 @@ class PipAuditScanner(ToolScanner):
 
     def scan(self, ctx: ScanContext) -> ScanOutcome:
         max_bytes = int(ctx.config.max_file_size_mb * 1024 * 1024)
-        found = manifests.collect(ctx.root, ctx.targets, max_bytes)
+        found = sources.collect(ctx.root, ctx.targets, max_bytes, PYTHON_SOURCES)
         if found.problems:
-            listed = "\n  ".join(str(p) for p in found.problems[:20])
-            more = (
-                f"\n  ... and {len(found.problems) - 20} more" if len(found.problems) > 20 else ""
-            )
-            raise ScannerError(
-                self.name,
-                "cannot read every dependency manifest, so not every dependency could be "
-                f"audited:\n  {listed}{more}",
-            )
+            raise ScannerError(self.name, _unreadable_message(found))
         pins = _pins(found.declared)
         # Nothing pinned, nothing to look up: the local mirror's server is not started.
         base_url, source = self._service(ctx, start=bool(pins))
         audit = self._audit(sorted(pins), base_url, ctx) if pins else Audit({}, ())
-        skipped = {_key(name) for name, _ in audit.skipped}
-        missing = [
-            f"{n}=={v}"
-            for n, v in sorted(pins)
-            if (n, v) not in audit.resolved and n not in skipped
-        ]
-        if audit.skipped or missing:
-            raise ScannerError(self.name, _not_audited_message(audit.skipped, missing, source))
+        _require_complete(self.name, audit, pins, source)
         records = _fetch_records(
             base_url, {v.id for vulns in audit.resolved.values() for v in vulns}, QUERY_TIMEOUT_S
         )
-        findings: list[Finding] = []
-        for (key, version), vulns in sorted(audit.resolved.items()):
-            for where in pins[(key, version)]:
-                findings += [
-                    self._vuln_finding(where, version, v, records.get(v.id)) for v in vulns
-                ]
+        findings = [
+            self._vuln_finding(where, version, v, records.get(v.id))
+            for (key, version), vulns in sorted(audit.resolved.items())
+            for where in pins[(key, version)]
+            for v in vulns
+        ]
         findings += [self._unpinned_finding(d) for d in _unpinned(found.declared)]
         return ScanOutcome(
             findings=tuple(findings),
@@ -185,7 +173,12 @@ class PipAuditScanner(ToolScanner):
             advisory_source=source,
             inputs=tuple(found.files),
             components=tuple(
-                Package(pins[pin][0].name, pin[1], "PyPI", f"pkg:pypi/{pin[0]}@{quote(pin[1])}")
+                Package(
+                    pins[pin][0].name,
+                    pin[1],
+                    ecosystems.PYPI,
+                    ecosystems.purl(ecosystems.PYPI, *pin),
+                )
                 for pin in sorted(pins)
             ),
         )
@@ -208,7 +201,7 @@ class PipAuditScanner(ToolScanner):
         if base is None:
             return OSV_API, ctx.request.advisory_source or AdvisorySource("osv-api", OSV_API)
         # A mirror URL may carry credentials: reports show the location, never the secret.
-        source = AdvisorySource("osv-api", manifests.mask(base))
+        source = AdvisorySource("osv-api", mask(base))
         return base, ctx.request.advisory_source or source
 
     def audit_argv(self, requirements: Path, base_url: str) -> list[str]:
@@ -247,10 +240,10 @@ class PipAuditScanner(ToolScanner):
                 env=_env(base_url),
             )
         except ToolError as e:
-            raise ScannerError(self.name, manifests.mask(e.diagnostics())) from e
+            raise ScannerError(self.name, mask(e.diagnostics())) from e
         if not done.stdout.strip():
             # pip-audit exits 1 both for "found vulnerabilities" and for a traceback.
-            raise ScannerError(self.name, manifests.mask(_failure(done.stderr, base_url)))
+            raise ScannerError(self.name, mask(_failure(done.stderr, base_url)))
         return done
 
     # --- findings ---------------------------------------------------------------------------
@@ -304,7 +297,7 @@ class PipAuditScanner(ToolScanner):
                 name=name,
                 version=version,
                 ecosystem="PyPI",
-                purl=f"pkg:pypi/{where.key}@{quote(version)}",
+                purl=ecosystems.purl(where.ecosystem, where.name, version),
                 fixed_versions=tuple(fixed),
             ),
             aliases=aliases,
@@ -373,7 +366,7 @@ def _unpinned(declared: Sequence[Declared]) -> list[Declared]:
 
 
 def _best(group: list[Declared]) -> Declared:
-    return min(group, key=lambda d: (manifests.PRIORITY[d.source], d.path, d.line))
+    return min(group, key=lambda d: (_PRIORITY[d.source], d.path, d.line))
 
 
 def _layers(pins: Sequence[tuple[str, str]]) -> list[list[tuple[str, str]]]:
@@ -421,6 +414,30 @@ def _failure(stderr: str, base_url: str) -> str:
     if "HTTPError" in stderr or "ServiceError" in stderr:
         return f"the advisory service at {base_url} answered with an error: {_clip(last, 300)}"
     return f"pip-audit printed no result: {_clip(last, 300)}"
+
+
+def _unreadable_message(found: Manifests) -> str:
+    listed = "\n  ".join(str(p) for p in found.problems[:20])
+    more = f"\n  ... and {len(found.problems) - 20} more" if len(found.problems) > 20 else ""
+    return (
+        "cannot read every dependency manifest, so not every dependency could be "
+        f"audited:\n  {listed}{more}"
+    )
+
+
+def _require_complete(
+    scanner: str,
+    audit: Audit,
+    pins: Mapping[tuple[str, str], list[Declared]],
+    source: AdvisorySource,
+) -> None:
+    """A pin pip-audit skipped or did not mention is an error, never a pass."""
+    skipped = {_key(name) for name, _ in audit.skipped}
+    missing = [
+        f"{n}=={v}" for n, v in sorted(pins) if (n, v) not in audit.resolved and n not in skipped
+    ]
+    if audit.skipped or missing:
+        raise ScannerError(scanner, _not_audited_message(audit.skipped, missing, source))
 
 
 def _not_audited_message(

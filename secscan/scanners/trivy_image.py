@@ -164,13 +164,16 @@ def osv_ecosystem(purl: PackageURL, os_family: str | None, os_version: str | Non
         return LANGUAGE_ECOSYSTEMS[purl.type]
     if purl.type not in ("deb", "apk", "rpm"):
         return None
-    family = (purl.namespace or os_family or "").lower()
-    base = OS_ECOSYSTEMS.get(family)
+    base = OS_ECOSYSTEMS.get((purl.namespace or os_family or "").lower())
     if base is None:
         return None
     distro = str((purl.qualifiers or {}).get("distro") or "")
     version = distro.split("-", 1)[1] if "-" in distro else distro or (os_version or "")
-    numbers = _DIGITS.findall(version)
+    return _with_release(base, _DIGITS.findall(version))
+
+
+def _with_release(base: str, numbers: Sequence[str]) -> str:
+    """`base` narrowed to the release as OSV spells it for that family, when it does."""
     if base == "Debian" and numbers:
         return f"Debian:{numbers[0]}"
     if base == "Alpine" and len(numbers) >= 2:
@@ -204,41 +207,56 @@ def image_package(
     os_version: str | None,
 ) -> ImagePackage:
     """How to look one package up: OS packages by their source package, as advisories name them."""
-    if not purl_text:
-        return ImagePackage(name, version, None, None, name, version, props.get("FilePath"))
-    try:
-        purl = PackageURL.from_string(purl_text)
-    except ValueError:
+    purl = _purl_or_none(purl_text)
+    if purl is None:
         return ImagePackage(name, version, purl_text, None, name, version, props.get("FilePath"))
-    ecosystem = osv_ecosystem(purl, os_family, os_version)
     os_package = purl.type in ("deb", "apk", "rpm")
-    if os_package:
-        query_name = props.get("SrcName") or purl.name
-        epoch = props.get("SrcEpoch") or str((purl.qualifiers or {}).get("epoch") or "")
-        if props.get("SrcVersion"):
-            release = props.get("SrcRelease")
-            query_version = props["SrcVersion"] + (f"-{release}" if release else "")
-            if epoch and epoch != "0":
-                query_version = f"{epoch}:{query_version}"
-        else:
-            query_version = version
-    else:
-        query_name = f"{purl.namespace}/{purl.name}" if purl.namespace else purl.name
-        if purl.type == "maven" and purl.namespace:
-            query_name = f"{purl.namespace}:{purl.name}"
-        query_version = purl.version or version
-        if purl.type == "golang":
-            query_version = query_version.removeprefix("v")
+    query_name, query_version = (
+        _source_package(purl, version, props) if os_package else _language_package(purl, version)
+    )
     return ImagePackage(
         name=name,
         version=version,
         purl=purl_text,
-        ecosystem=ecosystem,
+        ecosystem=osv_ecosystem(purl, os_family, os_version),
         query_name=query_name,
         query_version=query_version,
         path=props.get("FilePath"),
         os_package=os_package,
     )
+
+
+def _purl_or_none(text: str | None) -> PackageURL | None:
+    if not text:
+        return None
+    try:
+        return PackageURL.from_string(text)
+    except ValueError:
+        return None
+
+
+def _source_package(purl: PackageURL, version: str, props: dict[str, str]) -> tuple[str, str]:
+    """An OS package's source package name and version (epoch:version-release)."""
+    query_name = props.get("SrcName") or purl.name
+    if not props.get("SrcVersion"):
+        return query_name, version
+    epoch = props.get("SrcEpoch") or str((purl.qualifiers or {}).get("epoch") or "")
+    release = props.get("SrcRelease")
+    query_version = props["SrcVersion"] + (f"-{release}" if release else "")
+    if epoch and epoch != "0":
+        query_version = f"{epoch}:{query_version}"
+    return query_name, query_version
+
+
+def _language_package(purl: PackageURL, version: str) -> tuple[str, str]:
+    """A language package's name and version as OSV spells them (Maven's group:artifact, Go
+    versions without their `v`)."""
+    sep = ":" if purl.type == "maven" else "/"
+    query_name = f"{purl.namespace}{sep}{purl.name}" if purl.namespace else purl.name
+    query_version = purl.version or version
+    if purl.type == "golang":
+        query_version = query_version.removeprefix("v")
+    return query_name, query_version
 
 
 def parse_inventory(text: str, scanner: str = "image") -> Inventory:
@@ -253,30 +271,41 @@ def parse_inventory(text: str, scanner: str = "image") -> Inventory:
     meta = bom.get("metadata") or {}
     if not isinstance(components, list) or not isinstance(meta, dict):
         raise ScannerOutputError(scanner, "CycloneDX `components` is not a list")
-    tags: list[str] = []
     try:  # a value of the wrong type anywhere is a broken tool, never a partial inventory
-        for prop in (meta.get("component") or {}).get("properties") or []:
-            if isinstance(prop, dict) and str(prop.get("name", "")).endswith(":RepoTag"):
-                tags.append(str(prop.get("value")))
-        os_family = os_version = None
-        for c in _walk(components):
-            if c.get("type") == "operating-system":
-                os_family = str(c.get("name") or "") or None
-                os_version = str(c.get("version") or "") or None
-        packages = [
-            image_package(
-                str(c.get("name") or ""),
-                str(c.get("version") or ""),
-                c.get("purl"),
-                _properties(c),
-                os_family,
-                os_version,
-            )
-            for c in _walk(components)
-            if c.get("type") == "library"
-        ]
+        return _inventory(components, meta)
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
         raise ScannerOutputError(scanner, f"unexpected CycloneDX shape: {e!r}") from e
+
+
+def _operating_system(components: list[Any]) -> tuple[str | None, str | None]:
+    """The (family, version) of the last operating-system component (None, None without one)."""
+    os_family = os_version = None
+    for c in _walk(components):
+        if c.get("type") == "operating-system":
+            os_family = str(c.get("name") or "") or None
+            os_version = str(c.get("version") or "") or None
+    return os_family, os_version
+
+
+def _inventory(components: list[Any], meta: dict[str, Any]) -> Inventory:
+    tags = [
+        str(prop.get("value"))
+        for prop in (meta.get("component") or {}).get("properties") or []
+        if isinstance(prop, dict) and str(prop.get("name", "")).endswith(":RepoTag")
+    ]
+    os_family, os_version = _operating_system(components)
+    packages = [
+        image_package(
+            str(c.get("name") or ""),
+            str(c.get("version") or ""),
+            c.get("purl"),
+            _properties(c),
+            os_family,
+            os_version,
+        )
+        for c in _walk(components)
+        if c.get("type") == "library"
+    ]
     return Inventory(os_family, os_version, tuple(tags), tuple(packages))
 
 
@@ -290,36 +319,16 @@ def match_inventory(
     them as clean would be the silent "0 vulnerabilities" this scanner must never give.
     """
     covered = {eco for eco, count in store.info().ecosystems if count}
-    os_eco = next((p.ecosystem for p in inventory.packages if p.os_package and p.ecosystem), None)
-    os_pkgs = [p for p in inventory.packages if p.os_package]
-    if os_pkgs:
-        base = matcher.base_ecosystem(os_eco) if os_eco else None
-        if base is None or base not in covered:
-            distro = f"{inventory.os_family or 'unknown'} {inventory.os_version or ''}".strip()
-            why = (
-                f"the advisory database {store.root} holds no {base} records"
-                if base
-                else f"secscan cannot match {distro} packages against OSV"
-            )
-            raise ScannerError(
-                scanner,
-                f"cannot assess the {len(os_pkgs)} OS package(s) of {distro}: {why}. Add that "
-                "distribution's OSV records or make trivy's database available (trivy.cache_dir, "
-                "trivy.db_repository, trivy.download_db)",
-            )
+    _require_os_coverage(inventory, store, covered, scanner)
     findings: list[Finding] = []
     skipped: list[NotAnalyzed] = []
     for pkg in inventory.packages:
         where_pkg = pseudo_path(repo, pkg.path) if pkg.path else pseudo_path(repo)
-        base = matcher.base_ecosystem(pkg.ecosystem) if pkg.ecosystem else None
-        if pkg.ecosystem is None or base is None or base not in covered:
-            reason = (
-                f"no {base} records in the advisory database"
-                if base
-                else "no OSV ecosystem secscan can match"
-            )
-            skipped.append(NotAnalyzed(where_pkg, f"package {pkg.purl or pkg.name}: {reason}"))
+        unmatched = _unmatchable(pkg, covered)
+        if unmatched is not None:
+            skipped.append(NotAnalyzed(where_pkg, f"package {pkg.purl or pkg.name}: {unmatched}"))
             continue
+        assert pkg.ecosystem is not None  # noqa: S101 - _unmatchable said it is set
         try:
             hits = store.query(pkg.ecosystem, pkg.query_name, pkg.query_version)
         except AdvisoryError as e:
@@ -327,6 +336,40 @@ def match_inventory(
             continue
         findings.extend(_osv_finding(a, pkg, pkg.ecosystem, where, repo, scanner) for a in hits)
     return tuple(findings), tuple(skipped)
+
+
+def _unmatchable(pkg: ImagePackage, covered: set[str]) -> str | None:
+    """Why the package cannot be looked up in the store, or None when it can."""
+    base = matcher.base_ecosystem(pkg.ecosystem) if pkg.ecosystem else None
+    if base is None:
+        return "no OSV ecosystem secscan can match"
+    if base not in covered:
+        return f"no {base} records in the advisory database"
+    return None
+
+
+def _require_os_coverage(
+    inventory: Inventory, store: AdvisoryStore, covered: set[str], scanner: str
+) -> None:
+    os_pkgs = [p for p in inventory.packages if p.os_package]
+    if not os_pkgs:
+        return
+    os_eco = next((p.ecosystem for p in os_pkgs if p.ecosystem), None)
+    base = matcher.base_ecosystem(os_eco) if os_eco else None
+    if base is not None and base in covered:
+        return
+    distro = f"{inventory.os_family or 'unknown'} {inventory.os_version or ''}".strip()
+    why = (
+        f"the advisory database {store.root} holds no {base} records"
+        if base
+        else f"secscan cannot match {distro} packages against OSV"
+    )
+    raise ScannerError(
+        scanner,
+        f"cannot assess the {len(os_pkgs)} OS package(s) of {distro}: {why}. Add that "
+        "distribution's OSV records or make trivy's database available (trivy.cache_dir, "
+        "trivy.db_repository, trivy.download_db)",
+    )
 
 
 def _osv_finding(
@@ -398,25 +441,30 @@ def parse_report(
         artifact = str(data.get("ArtifactName") or "")
         findings: list[Finding] = []
         for result in results:
-            target = str(result.get("Target") or "")
-            # Checks of the image config (its history, user, env) name the image itself, whose
-            # name as given carries the tag or archive file name: keyed by repository instead.
-            inner = pseudo_path(repo) if target == artifact else pseudo_path(repo, target)
-            kind = str(result.get("Type") or "")
             findings.extend(
                 _trivy_vuln(v, result, os_family, os_version, where, repo, scanner)
                 for v in result.get("Vulnerabilities") or []
             )
-            secrets = result.get("Secrets") or []
-            findings.extend(secret_finding(s, inner, scanner, resource=repo) for s in secrets)
-            findings.extend(
-                misconfig_finding(m, inner, kind, scanner, resource=repo)
-                for m in result.get("Misconfigurations") or []
-                if m.get("Status", "FAIL") == "FAIL"
-            )
+            findings.extend(_result_extras(result, artifact, repo, scanner))
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
         raise ScannerOutputError(scanner, f"unexpected trivy image report shape: {e!r}") from e
     return tuple(findings)
+
+
+def _result_extras(
+    result: dict[str, Any], artifact: str, repo: str, scanner: str
+) -> Iterator[Finding]:
+    """The secrets and failed misconfiguration checks of one result."""
+    target = str(result.get("Target") or "")
+    # Checks of the image config (its history, user, env) name the image itself, whose
+    # name as given carries the tag or archive file name: keyed by repository instead.
+    inner = pseudo_path(repo) if target == artifact else pseudo_path(repo, target)
+    kind = str(result.get("Type") or "")
+    for s in result.get("Secrets") or []:
+        yield secret_finding(s, inner, scanner, resource=repo)
+    for m in result.get("Misconfigurations") or []:
+        if m.get("Status", "FAIL") == "FAIL":
+            yield misconfig_finding(m, inner, kind, scanner, resource=repo)
 
 
 def _trivy_vuln(
@@ -434,9 +482,42 @@ def _trivy_vuln(
     pkg = image_package(
         name, version, purl_text, {"FilePath": v.get("PkgPath") or ""}, os_family, os_version
     )
-    fixed = tuple(x.strip() for x in str(v.get("FixedVersion") or "").split(",") if x.strip())
+    fixed = _fixed_versions(v.get("FixedVersion"))
+    vector, score = _cvss(v)
+    os_package = str(result.get("Class")) == "os-pkgs"
+    ecosystem = pkg.ecosystem or str(result.get("Type") or "unknown")
+    return Finding(
+        scanner=scanner,
+        rule_id=vid,
+        title=_short(str(v.get("Title") or vid)),
+        message=f"{name} {version} in image {repo} is affected by {vid}{_fixed_note(fixed)}",
+        severity=Severity.parse(str(v.get("Severity") or "UNKNOWN")),
+        kind=FindingKind.IMAGE,
+        location=where,
+        cwe=_cwe_ids(v.get("CweIDs") or []),
+        references=_references(v),
+        remediation=_remediation(name, fixed, os_package),
+        package=Package(name, version, ecosystem, purl_text, fixed),
+        aliases=tuple(str(a) for a in v.get("VendorIDs") or []),
+        tags=("image", "os-pkgs" if os_package else "lang-pkgs"),
+        resource=repo,
+        cvss_vector=vector,
+        cvss_score=score,
+    )
+
+
+def _fixed_versions(text: Any) -> tuple[str, ...]:
+    """trivy's comma-separated FixedVersion, as a tuple."""
+    return tuple(x.strip() for x in str(text or "").split(",") if x.strip())
+
+
+def _fixed_note(fixed: Sequence[str]) -> str:
+    return f"; fixed in {', '.join(fixed)}" if fixed else "; no fixed version is known"
+
+
+def _cvss(v: dict[str, Any]) -> tuple[str | None, float | None]:
+    """The vector and score of the source trivy took the severity from, else NVD's, else any."""
     cvss: dict[str, Any] = v.get("CVSS") or {}
-    # the scores of the source trivy took the severity from, else NVD's, else any
     chosen: dict[str, Any] = (
         cvss.get(str(v.get("SeveritySource") or ""))
         or cvss.get("nvd")
@@ -444,35 +525,20 @@ def _trivy_vuln(
     )
     vector = chosen.get("V3Vector") or chosen.get("V40Vector") or chosen.get("V2Vector")
     score = chosen.get("V3Score") or chosen.get("V40Score") or chosen.get("V2Score")
-    cwe = tuple(
+    return (str(vector) if vector else None), _score(score)
+
+
+def _cwe_ids(ids: list[Any]) -> tuple[int, ...]:
+    return tuple(
         int(c.split("-", 1)[1])
-        for c in v.get("CweIDs") or []
+        for c in ids
         if str(c).upper().startswith("CWE-") and str(c).split("-", 1)[1].isdigit()
     )
+
+
+def _references(v: dict[str, Any]) -> tuple[str, ...]:
     refs = [str(u) for u in (v.get("PrimaryURL"), *(v.get("References") or [])) if u]
-    os_package = str(result.get("Class")) == "os-pkgs"
-    ecosystem = pkg.ecosystem or str(result.get("Type") or "unknown")
-    return Finding(
-        scanner=scanner,
-        rule_id=vid,
-        title=_short(str(v.get("Title") or vid)),
-        message=(
-            f"{name} {version} in image {repo} is affected by {vid}"
-            + (f"; fixed in {', '.join(fixed)}" if fixed else "; no fixed version is known")
-        ),
-        severity=Severity.parse(str(v.get("Severity") or "UNKNOWN")),
-        kind=FindingKind.IMAGE,
-        location=where,
-        cwe=cwe,
-        references=tuple(dict.fromkeys(refs)),
-        remediation=_remediation(name, fixed, os_package),
-        package=Package(name, version, ecosystem, purl_text, fixed),
-        aliases=tuple(str(a) for a in v.get("VendorIDs") or []),
-        tags=("image", "os-pkgs" if os_package else "lang-pkgs"),
-        resource=repo,
-        cvss_vector=str(vector) if vector else None,
-        cvss_score=_score(score),
-    )
+    return tuple(dict.fromkeys(refs))
 
 
 def _score(value: Any) -> float | None:

@@ -14,6 +14,7 @@ from pre_commit.clientlib import load_manifest
 from pre_commit.commands.run import Classifier
 
 from secscan.cli.hook import hook
+from secscan.scanners.osv_deps import OsvDepsScanner
 from secscan.scanners.pip_audit import PipAuditScanner
 from secscan.scanners.trivy_config import TrivyConfigScanner
 
@@ -36,6 +37,16 @@ ROUTES: dict[str, set[str]] = {
     "poetry.lock": {"secscan", "secscan-deps"},
     "uv.lock": {"secscan", "secscan-deps"},
     "Pipfile.lock": {"secscan", "secscan-deps"},
+    "web/package-lock.json": {"secscan", "secscan-deps", "secscan-iac"},
+    "web/yarn.lock": {"secscan", "secscan-deps"},
+    "web/pnpm-lock.yaml": {"secscan", "secscan-deps", "secscan-iac"},
+    "svc/go.mod": {"secscan", "secscan-deps"},
+    "rust/Cargo.lock": {"secscan", "secscan-deps"},
+    "php/composer.lock": {"secscan", "secscan-deps"},
+    "rb/Gemfile.lock": {"secscan", "secscan-deps"},
+    "cs/packages.lock.json": {"secscan", "secscan-deps", "secscan-iac"},
+    "jvm/pom.xml": {"secscan", "secscan-deps"},
+    "jvm/gradle.lockfile": {"secscan", "secscan-deps"},
     "package.json": {"secscan", "secscan-iac"},  # JSON: trivy tells CloudFormation from the rest
     "deploy/main.tf": {"secscan", "secscan-iac"},
     "deploy/prod.tfvars": {"secscan", "secscan-iac"},
@@ -93,8 +104,15 @@ def test_hook_filters_agree_with_the_scanners(manifest: dict[str, Any]) -> None:
     """Every file a dependency or IaC scanner reads reaches its hook, and the other way round."""
     import re
 
-    deps, iac = PipAuditScanner(), TrivyConfigScanner()
+    deps, iac = (PipAuditScanner(), OsvDepsScanner()), TrivyConfigScanner()
     for rel, hooks in ROUTES.items():
-        assert ("secscan-deps" in hooks) == deps.applies_to(rel), rel
+        assert ("secscan-deps" in hooks) == any(d.applies_to(rel) for d in deps), rel
         assert ("secscan-iac" in hooks) == iac.applies_to(rel), rel
         assert bool(re.search(manifest["secscan-iac"]["files"], rel)) == iac.applies_to(rel)
+
+
+def test_the_deps_hook_files_pattern_is_the_registered_sources(manifest: dict[str, Any]) -> None:
+    """Adding a dependency format means regenerating the hook's pattern from the sources."""
+    from secscan.dependencies import sources
+
+    assert manifest["secscan-deps"]["files"] == sources.files_pattern()

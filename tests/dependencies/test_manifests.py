@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from secscan.dependencies.manifests import Manifests, collect, is_manifest
+from secscan.dependencies.interface import Manifests
+from secscan.dependencies.sources import collect, source_for
+
+
+def is_manifest(path: str) -> bool:
+    return source_for(path) is not None
+
 
 MB = 1024 * 1024
 

@@ -1,0 +1,79 @@
+"""Gemfile.lock: the gems Bundler resolved (the `specs:` of each GEM source)."""
+
+from __future__ import annotations
+
+import re
+
+from secscan.dependencies import ecosystems
+from secscan.dependencies.interface import Declared, Manifests, PatternSource, Reader, mask
+
+#: Four spaces, a name, its version in parentheses (a platform suffix after a dash).
+_SPEC = re.compile(r"^    ([A-Za-z0-9_.\-]+) \(([^)\s]+)\)\s*$")
+_SECTION = re.compile(r"^([A-Z][A-Z ]*)$")
+_REMOTE = re.compile(r"^  remote: (\S+)")
+_DIRECT = re.compile(r"^  ([A-Za-z0-9_.\-]+)(!)?(?: \(|$)")
+
+
+class GemfileLockSource(PatternSource):
+    """Gemfile.lock: GEM specs are registry gems; GIT specs are declared unpinned; PATH specs
+    are local; DEPENDENCIES names the direct ones."""
+
+    name = "Gemfile.lock"
+    ecosystem = ecosystems.RUBYGEMS
+    package_manager = "bundler"
+    priority = 2
+    pattern = r"(^|/)(Gemfile|gems\.rb)\.lock$"
+
+    def parse(self, rel: str, reader: Reader) -> Manifests:
+        """Each resolved gem at its `specs:` line."""
+        out = Manifests()
+        text = reader.read(rel, out)
+        if text is None:
+            return out
+        lines = text.splitlines()
+        direct = _direct(lines)
+        section, remote = "", ""
+        for number, line in enumerate(lines, start=1):
+            if m := _SECTION.match(line):
+                section, remote = m[1], ""
+            elif m := _REMOTE.match(line):
+                remote = m[1]
+            elif section in ("GEM", "GIT") and (m := _SPEC.match(line)):
+                _spec(rel, number, m[1], m[2], (section, remote), direct, out)
+        return out
+
+
+def _direct(lines: list[str]) -> set[str]:
+    names: set[str] = set()
+    inside = False
+    for line in lines:
+        if _SECTION.match(line):
+            inside = line == "DEPENDENCIES"
+        elif inside and (m := _DIRECT.match(line)):
+            names.add(m[1])
+    return names
+
+
+def _spec(
+    rel: str,
+    number: int,
+    name: str,
+    version: str,
+    where: tuple[str, str],
+    direct: set[str],
+    out: Manifests,
+) -> None:
+    section, remote = where
+    if section == "GIT":
+        ref = mask(remote)
+        out.declared.append(
+            Declared(name, "", rel, number, "Gemfile.lock", f"{name} @ {ref}", url=ref,
+                     ecosystem=ecosystems.RUBYGEMS, direct=name in direct)
+        )  # fmt: skip
+        return
+    plain = re.sub(r"-(x86|x64|arm|aarch64|universal|java|mingw|mswin|darwin|linux).*$", "",
+                   version)  # fmt: skip
+    out.declared.append(
+        Declared(name, version, rel, number, "Gemfile.lock", f"{name} ({version})",
+                 version=plain, ecosystem=ecosystems.RUBYGEMS, direct=name in direct)
+    )  # fmt: skip

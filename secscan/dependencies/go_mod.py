@@ -1,0 +1,94 @@
+"""go.mod: the modules of the build (Go >= 1.17 lists the indirect ones too), with replaces.
+
+go.sum is not read: it lists every version the module graph mentioned, not the one built,
+so matching it reports versions that are not in the binary.
+"""
+
+from __future__ import annotations
+
+import re
+
+from secscan.dependencies import ecosystems
+from secscan.dependencies.interface import Declared, Manifests, PatternSource, Reader
+from secscan.model.findings import NotAnalyzed
+
+_LINE = re.compile(r"^\s*(require|replace|exclude|retract|module|go|toolchain)\b\s*(.*)$")
+_REQUIRE = re.compile(r"^(\S+)\s+(v\S+)")
+_REPLACE = re.compile(r"^(\S+)(?:\s+(v\S+))?\s*=>\s*(\S+)(?:\s+(v\S+))?")
+
+
+class GoModSource(PatternSource):
+    """go.mod's `require` lines (direct, or `// indirect`), after its `replace` lines."""
+
+    name = "go.mod"
+    ecosystem = ecosystems.GO
+    package_manager = "go"
+    priority = 1
+    pattern = r"(^|/)go\.mod$"
+
+    def parse(self, rel: str, reader: Reader) -> Manifests:
+        """Each required module at its line, replaced where the file says so."""
+        out = Manifests()
+        text = reader.read(rel, out)
+        if text is None:
+            return out
+        requires: list[tuple[int, str, str, bool, str]] = []
+        replaces: dict[tuple[str, str | None], tuple[str, str | None]] = {}
+        for number, verb, body in _directives(text):
+            if verb == "require" and (m := _REQUIRE.match(body)):
+                requires.append((number, m[1], m[2], "// indirect" in body, body))
+            elif verb == "replace" and (m := _REPLACE.match(body)):
+                replaces[(m[1], m[2])] = (m[3], m[4])
+        for number, path, version, indirect, body in requires:
+            target = replaces.get((path, version)) or replaces.get((path, None))
+            _declare(rel, number, path, version, indirect, body, target, out)
+        return out
+
+
+def _directives(text: str) -> list[tuple[int, str, str]]:
+    """(line, verb, rest) of every directive, `verb ( ... )` blocks unrolled."""
+    found: list[tuple[int, str, str]] = []
+    block: str | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if block is not None:
+            if line.startswith(")"):
+                block = None
+            elif line and not line.startswith("//"):
+                found.append((number, block, line))
+            continue
+        m = _LINE.match(line)
+        if m is None:
+            continue
+        if m[2].strip() == "(":
+            block = m[1]
+        else:
+            found.append((number, m[1], m[2].strip()))
+    return found
+
+
+def _declare(
+    rel: str,
+    number: int,
+    path: str,
+    version: str,
+    indirect: bool,
+    body: str,
+    target: tuple[str, str | None] | None,
+    out: Manifests,
+) -> None:
+    if target is not None:
+        new_path, new_version = target
+        if new_version is None:  # replaced by a directory: first-party or vendored code
+            out.not_audited.append(
+                NotAnalyzed(rel, f"line {number}: {path} is replaced by the local path "
+                            f"{new_path!r}: not audited")
+            )  # fmt: skip
+            return
+        path, version = new_path, new_version
+    shown = body.split("//", 1)[0].strip()
+    plain = version.removeprefix("v")  # OSV's Go records write versions without the `v`
+    out.declared.append(
+        Declared(path, version, rel, number, "go.mod", shown, version=plain,
+                 ecosystem=ecosystems.GO, direct=not indirect)
+    )  # fmt: skip

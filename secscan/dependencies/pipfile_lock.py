@@ -1,0 +1,94 @@
+"""Pipfile.lock: pipenv's JSON lock, `default` and `develop` sections."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from packaging.version import Version
+
+from secscan.dependencies import ecosystems
+from secscan.dependencies._python import valid_version
+from secscan.dependencies.interface import (
+    Declared,
+    Manifests,
+    PatternSource,
+    Problem,
+    Reader,
+    mask,
+)
+from secscan.model.findings import NotAnalyzed
+
+
+class PipfileLockSource(PatternSource):
+    """pipenv's Pipfile.lock: each entry pins `"version": "==X"`."""
+
+    name = "Pipfile.lock"
+    ecosystem = ecosystems.PYPI
+    package_manager = "pip"
+    priority = 2
+    pattern = r"(^|/)Pipfile\.lock$"
+
+    def parse(self, rel: str, reader: Reader) -> Manifests:
+        """Each locked package of both sections, at the line that names it."""
+        out = Manifests()
+        text = reader.read(rel, out)
+        if text is None:
+            return out
+        try:
+            data = json.loads(text)
+        except ValueError as e:
+            out.problems.append(Problem(rel, getattr(e, "lineno", None), f"not JSON: {e}"))
+            return out
+        if not isinstance(data, dict):
+            out.problems.append(Problem(rel, 1, "not a Pipfile.lock object"))
+            return out
+        lines = text.splitlines()
+        for section in ("default", "develop"):
+            entries = data.get(section, {})
+            if not isinstance(entries, dict):
+                continue
+            start = next(
+                (i for i, ln in enumerate(lines) if ln.strip().startswith(f'"{section}"')), 0
+            )
+            for name, entry in entries.items():
+                _entry(rel, _line(lines, start, name), name, entry, out)
+        return out
+
+
+def _line(lines: list[str], start: int, name: str) -> int:
+    key = json.dumps(name) + ":"
+    return next((i + 1 for i in range(start, len(lines)) if lines[i].strip().startswith(key)), 1)
+
+
+def _entry(rel: str, number: int, name: str, entry: Any, out: Manifests) -> None:
+    if not isinstance(entry, dict):
+        out.problems.append(Problem(rel, number, f"{name}: not an object"))
+        return
+    if "path" in entry or "file" in entry and "://" not in str(entry["file"]):
+        out.not_audited.append(
+            NotAnalyzed(rel, f"line {number}: {name} comes from a local path: not audited")
+        )
+        return
+    if "git" in entry or "file" in entry:
+        ref = mask(str(entry.get("git") or entry.get("file")))
+        out.declared.append(
+            Declared(name, "", rel, number, "Pipfile.lock", f"{name} @ {ref}", url=ref)
+        )
+        return
+    spec = entry.get("version")
+    version = spec[2:] if isinstance(spec, str) and spec.startswith("==") else None
+    if version is None or not valid_version(version):
+        out.problems.append(Problem(rel, number, f"{name}: no pinned version ({spec!r})"))
+        return
+    out.declared.append(
+        Declared(
+            name,
+            f"=={version}",
+            rel,
+            number,
+            "Pipfile.lock",
+            f'"{name}": "{spec}"',
+            version=str(Version(version)),
+        )
+    )

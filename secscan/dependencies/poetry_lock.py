@@ -1,0 +1,37 @@
+"""poetry.lock: every package poetry resolved, with its exact version."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from secscan.dependencies import ecosystems
+from secscan.dependencies._toml_lock import parse_lock
+from secscan.dependencies.interface import Manifests, PatternSource, Reader
+
+
+class PoetryLockSource(PatternSource):
+    """poetry.lock (any lock-version): the `[[package]]` tables."""
+
+    name = "poetry.lock"
+    ecosystem = ecosystems.PYPI
+    package_manager = "pip"
+    priority = 2
+    pattern = r"(^|/)poetry\.lock$"
+
+    def parse(self, rel: str, reader: Reader) -> Manifests:
+        """Each locked package; git/URL sources are declared unpinned, paths not audited."""
+        out = Manifests()
+        text = reader.read(rel, out)
+        if text is not None:
+            parse_lock(rel, text, self.name, source_kind, out)
+        return out
+
+
+def source_kind(src: dict[str, Any]) -> str:
+    """poetry's source.type is git/url/file/directory, or legacy (a private index: audited)."""
+    stype = src.get("type")
+    if stype in ("directory", "file"):
+        return "local"
+    if stype in ("git", "url"):
+        return "direct"
+    return "registry"

@@ -1,0 +1,141 @@
+"""The dependency sources secscan knows: the built-in table, third-party plugins under the
+`secscan.dependency_sources` entry-point group, and parsing a scan's manifests with them.
+
+Adding a format is one module implementing `interface.DependencySource` and one line in
+`BUILTIN_SOURCES`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from secscan.dependencies.cargo_lock import CargoLockSource
+from secscan.dependencies.composer_lock import ComposerLockSource
+from secscan.dependencies.gemfile_lock import GemfileLockSource
+from secscan.dependencies.go_mod import GoModSource
+from secscan.dependencies.gradle_lock import GradleLockSource
+from secscan.dependencies.interface import DependencySource, Manifests, Reader
+from secscan.dependencies.maven_pom import MavenPomSource
+from secscan.dependencies.npm_lock import NpmLockSource
+from secscan.dependencies.nuget_lock import NugetLockSource
+from secscan.dependencies.pipfile import PipfileSource
+from secscan.dependencies.pipfile_lock import PipfileLockSource
+from secscan.dependencies.pnpm_lock import PnpmLockSource
+from secscan.dependencies.poetry_lock import PoetryLockSource
+from secscan.dependencies.pyproject import PyprojectSource
+from secscan.dependencies.requirements import RequirementsSource
+from secscan.dependencies.setup_cfg import SetupCfgSource
+from secscan.dependencies.setup_py import SetupPySource
+from secscan.dependencies.uv_lock import UvLockSource
+from secscan.dependencies.yarn_lock import YarnLockSource
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "secscan.dependency_sources"
+
+#: One line per format. The first source claiming a file reads it.
+BUILTIN_SOURCES: tuple[DependencySource, ...] = (
+    RequirementsSource(),
+    PyprojectSource(),
+    SetupCfgSource(),
+    SetupPySource(),
+    PipfileSource(),
+    PoetryLockSource(),
+    UvLockSource(),
+    PipfileLockSource(),
+    NpmLockSource(),
+    YarnLockSource(),
+    PnpmLockSource(),
+    GoModSource(),
+    CargoLockSource(),
+    ComposerLockSource(),
+    GemfileLockSource(),
+    NugetLockSource(),
+    MavenPomSource(),
+    GradleLockSource(),
+)
+
+
+def plugin_sources() -> tuple[DependencySource, ...]:
+    """Third-party sources registered under ENTRY_POINT_GROUP; built-ins win on a name clash,
+    and a plugin that fails to load is left out with a warning (never takes the built-ins down)."""
+    builtin = {s.name for s in BUILTIN_SOURCES}
+    found: list[DependencySource] = []
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            loaded = ep.load()
+            source = loaded() if isinstance(loaded, type) else loaded
+        except Exception as e:  # noqa: BLE001 - a broken plugin must not take down the built-ins
+            log.warning("cannot load dependency source %r (%s): %s", ep.name, ep.value, e)
+            continue
+        if not isinstance(source, DependencySource):
+            log.warning("ignoring dependency source %r: not a DependencySource", ep.name)
+        elif source.name in builtin:
+            log.warning("ignoring dependency source %r: the name belongs to a built-in", ep.name)
+        else:
+            found.append(source)
+    return tuple(found)
+
+
+def all_sources() -> tuple[DependencySource, ...]:
+    """Built-ins first, then plugins."""
+    return (*BUILTIN_SOURCES, *plugin_sources())
+
+
+def source_for(
+    path: str, sources: Sequence[DependencySource] = BUILTIN_SOURCES
+) -> DependencySource | None:
+    """The source that reads the file at `path`, if any."""
+    return next((s for s in sources if s.claims(path)), None)
+
+
+def by_name(name: str, sources: Sequence[DependencySource] = BUILTIN_SOURCES) -> DependencySource:
+    """The source called `name` (KeyError when none is)."""
+    for s in sources:
+        if s.name == name:
+            return s
+    raise KeyError(name)
+
+
+def of_ecosystem(
+    ecosystem: str, sources: Sequence[DependencySource] = BUILTIN_SOURCES
+) -> tuple[DependencySource, ...]:
+    """The sources whose packages belong to `ecosystem`."""
+    return tuple(s for s in sources if s.ecosystem == ecosystem)
+
+
+def files_pattern(sources: Iterable[DependencySource] = BUILTIN_SOURCES) -> str:
+    """One regular expression claiming every file any of `sources` reads (the `files:` of the
+    dependency pre-commit hook)."""
+    return "|".join(f"(?:{s.pattern})" for s in sources)
+
+
+def collect(
+    root: Path,
+    targets: Sequence[str],
+    max_bytes: int,
+    sources: Sequence[DependencySource] = BUILTIN_SOURCES,
+) -> Manifests:
+    """Parse every target some source claims (and the files they include), in path order."""
+    out = Manifests()
+    reader = Reader(root, max_bytes)
+    for rel in sorted(targets):
+        source = source_for(rel, sources)
+        if source is not None:
+            out.extend(source.parse(rel, reader))
+    return out
+
+
+def package_manager(
+    path: str, ecosystem: str, sources: Sequence[DependencySource] = BUILTIN_SOURCES
+) -> str:
+    """What GitLab calls the installer of the file at `path`: its source's, else the first
+    source of the package's ecosystem, else the ecosystem's own name."""
+    source = source_for(path, sources)
+    if source is None:
+        same = [s for s in sources if s.ecosystem.lower() == ecosystem.lower()]
+        source = same[0] if same else None
+    return source.package_manager if source is not None else (ecosystem.lower() or "unknown")
