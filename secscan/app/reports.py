@@ -34,7 +34,6 @@ __all__ = [
     "model",
     "render_saved",
     "report_dir",
-    "results_filename",
     "write_atomic",
     "write_reports",
     "write_results",
@@ -64,10 +63,6 @@ def markdown(saved: SavedResults, when: datetime, trends: Trends | None = None) 
 def model(saved: SavedResults, when: datetime) -> ReportModel:
     """The report model the terminal views draw (built once, as every format builds it)."""
     return build(saved, when)
-
-
-def results_filename() -> str:
-    return FORMATS["json"].filename
 
 
 def compliance_frameworks(
