@@ -6,14 +6,8 @@ from pathlib import Path
 
 import click
 
-from secscan.app.reports import (
-    CI_FORMATS,
-    FORMATS,
-    load,
-    merge,
-    render_saved,
-    write_results,
-)
+from secscan.app.output import CI_FORMATS, FORMATS, load, render_saved, write_results
+from secscan.app.reports import merge
 from secscan.app.run import utcnow
 from secscan.errors import UsageError
 
