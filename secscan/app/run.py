@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from secscan.app import incremental
-from secscan.app.reports import report_dir, write_reports
+from secscan.app.output import report_dir, write_reports
 from secscan.app.settings import Settings
 from secscan.errors import ExitCode, HistoryError
 from secscan.history import Trends, wanted

@@ -49,6 +49,7 @@ __all__ = [
     "recorded_settings",
     "registry",
     "resolve",
+    "top_level",
     "tree_scanners",
     "tree_warnings",
     "trusted",
@@ -153,11 +154,25 @@ def for_change(path: Path, options: Options, change: Change, plugins: Registry) 
 
 
 def for_saved(decision: Decision | None, options: Options, plugins: Registry) -> Settings:
-    """Saved results judged again: only this command line and trusted defaults (see
-    `resolve_saved`)."""
+    """The settings to judge saved results again with: the present command line and trusted
+    defaults only. A results file is untrusted input, so the policy directory, waivers,
+    baseline, profile, fail-on override and root recorded in it are never used (see
+    `recorded_settings`, which shows them).
+    """
+    del decision  # recorded there, and deliberately not used
     root = Path.cwd()
     config = installed().scanners.default_config(base_dir=root)
-    return Settings(root.resolve(), config, _saved_inputs(root, config, options), plugins)
+    inputs = resolve(
+        root,
+        config,
+        profile=options.profile or DEFAULT_PROFILE,
+        policy_dir=options.policy_dir,
+        waivers=options.waivers,
+        baseline=options.baseline,
+        fail_on=options.fail_on,
+        default_waivers=False,
+    )
+    return Settings(root.resolve(), config, inputs, plugins)
 
 
 def resolve(
@@ -204,44 +219,6 @@ def _named(
     if named is None and root is not None and os.path.lexists(root / name):
         return (root / name).absolute()
     return named
-
-
-def resolve_saved(
-    decision: Decision | None,
-    root: Path,
-    *,
-    profile: str | None = None,
-    policy_dir: Path | None = None,
-    waivers: Path | None = None,
-    baseline: Path | None = None,
-    fail_on: Severity | None = None,
-    catalog: Catalog | None = None,
-) -> Inputs:
-    """The inputs to judge saved results again with: the present command line and trusted
-    defaults only. A results file is untrusted input, so the policy directory, waivers,
-    baseline, profile, fail-on override and root recorded in it are never used (see
-    `recorded_settings`, which shows them).
-    """
-    del decision, root  # recorded there, and deliberately not used
-    cwd = Path.cwd()
-    options = Options(None, profile, policy_dir, waivers, baseline, fail_on)
-    return _saved_inputs(cwd, installed().scanners.default_config(base_dir=cwd), options, catalog)
-
-
-def _saved_inputs(
-    cwd: Path, config: Config, options: Options, catalog: Catalog | None = None
-) -> Inputs:
-    return resolve(
-        cwd,
-        config,
-        profile=options.profile or DEFAULT_PROFILE,
-        policy_dir=options.policy_dir,
-        waivers=options.waivers,
-        baseline=options.baseline,
-        fail_on=options.fail_on,
-        catalog=catalog,
-        default_waivers=False,
-    )
 
 
 def recorded_settings(decision: Decision | None) -> str | None:

@@ -27,7 +27,6 @@ from secscan.model.redact import mask_name, redact
 from secscan.model.results import RESULTS_FILE, SavedResults
 from secscan.policy.baseline import BASELINE_FILE
 from secscan.policy.waivers import WAIVERS_FILE
-from secscan.report.model import SEVERITIES, ControlView, FindingView, ReportModel, Verdict
 from secscan.scan.pipeline import Phase, ProgressEvent
 from secscan.scanners.base import ScanRequest
 
@@ -36,17 +35,13 @@ __all__ = [
     "BASELINE_FILE",
     "HISTORY_ENV",
     "RESULTS_FILE",
-    "SEVERITIES",
     "WAIVERS_FILE",
     "ControlState",
-    "ControlView",
     "Decision",
     "Finding",
     "FindingKind",
-    "FindingView",
     "Phase",
     "ProgressEvent",
-    "ReportModel",
     "RunStatus",
     "SavedResults",
     "ScanRequest",
@@ -54,7 +49,6 @@ __all__ = [
     "ScannerRun",
     "Severity",
     "Source",
-    "Verdict",
     "gaps_by_type",
     "headline_order",
     "mask_name",

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from secscan.app.incremental import change_since
-from secscan.app.reports import CI_FORMATS, markdown
+from secscan.app.output import CI_FORMATS, markdown
 from secscan.app.run import Output, Run, Scope
 from secscan.app.settings import Options, for_change, for_tree, registry
 from secscan.app.values import Source

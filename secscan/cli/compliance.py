@@ -6,14 +6,8 @@ from pathlib import Path
 
 import click
 
-from secscan.app.reports import (
-    COMPLIANCE_FORMATS,
-    compliance_documents,
-    compliance_frameworks,
-    load,
-    report_dir,
-    write_atomic,
-)
+from secscan.app.output import load, report_dir, write_atomic
+from secscan.app.reports import COMPLIANCE_FORMATS, compliance_documents, compliance_frameworks
 from secscan.app.run import Run, exit_code, utcnow
 from secscan.app.settings import Options, for_tree, registry
 from secscan.app.values import SavedResults

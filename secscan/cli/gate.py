@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from secscan.app.reports import load
+from secscan.app.output import load
 from secscan.app.run import Output, Run, Scanned
 from secscan.app.settings import Options, for_saved, recorded_settings, registry
 from secscan.app.values import Severity

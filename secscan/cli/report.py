@@ -6,24 +6,13 @@ from pathlib import Path
 
 import click
 
-from secscan.app.reports import (
-    CI_FORMATS,
-    FORMATS,
-    load,
-    merge,
-    render_saved,
-    write_results,
-)
+from secscan.app.output import CI_FORMATS, FORMATS, load, render_saved, write_results
+from secscan.app.reports import merge
 from secscan.app.run import utcnow
-from secscan.app.values import SavedResults
 from secscan.errors import UsageError
 
 #: Without --format, a saved result is rendered to everything but itself.
 DEFAULT_FORMATS = tuple(name for name in CI_FORMATS if name != "json")
-
-
-def read_results(path: Path) -> SavedResults:
-    return load(path)
 
 
 @click.command()
@@ -80,7 +69,7 @@ def report(
             raise UsageError("--merge needs the results files to merge")
         if output is None and not formats:
             raise UsageError("--merge needs -o/--output for the merged results (or --format)")
-        saved = merge([read_results(f) for f in files])
+        saved = merge([load(f) for f in files])
         if output is not None:
             write_results(output, saved)
             click.echo(
@@ -94,7 +83,7 @@ def report(
             raise UsageError("-o/--output is for --merge; use --output-dir for reports")
         if from_file is None:
             raise UsageError("give --from secscan-results.json (or --merge FILES)")
-        saved = read_results(from_file)
+        saved = load(from_file)
         formats = formats or DEFAULT_FORMATS
 
     for target in render_saved(saved, formats, output_dir, utcnow()):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from secscan.app.reports import ALL_FORMATS
+from secscan.app.output import ALL_FORMATS
 from secscan.app.run import Output, Run, Scope
 from secscan.app.settings import Options, for_tree, registry
 from secscan.app.values import ScanRequest, Severity, Source

@@ -61,6 +61,13 @@ def test_hook_help_imports_no_database_layer_nor_other_commands() -> None:
     assert "sqlalchemy" not in modules and "alembic" not in modules
 
 
+def test_the_hook_loads_no_renderer_nor_report_model() -> None:
+    """A pre-commit run writes no report: the use cases it goes through load none."""
+    modules = _imported_after("hook", "--help")
+    assert "secscan.app.run" in modules
+    assert "jinja2" not in modules and "secscan.report.model" not in modules
+
+
 def test_scan_does_not_import_the_database_layer_to_start() -> None:
     modules = _imported_after("scan", "--help")
     assert "secscan.cli.scan" in modules and "sqlalchemy" not in modules

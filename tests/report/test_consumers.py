@@ -23,7 +23,7 @@ import gitlab_rules as gl
 import pytest
 from integrations import errors, example
 
-from secscan.app.reports import write_reports
+from secscan.app.output import write_reports
 from secscan.report.formats import CI_FORMATS
 
 REPO = Path(__file__).resolve().parents[2]

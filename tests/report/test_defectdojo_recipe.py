@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from integrations import SCANS, clock
 
-from secscan.app.reports import write_reports
+from secscan.app.output import write_reports
 from secscan.model.results import SavedResults, dumps
 
 REPO = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ import pytest
 from integrations import SCANS, clock, errors, example, waived_saved
 from reportdata import fp, rich_saved
 
-from secscan.app.reports import write_reports
+from secscan.app.output import write_reports
 from secscan.model.findings import FindingKind, Package
 from secscan.model.results import SavedResults
 from secscan.report.formats import FORMATS

@@ -21,19 +21,21 @@ from pathlib import Path
 from rich.style import Style
 from rich.text import Text
 
-from secscan.app.values import (
+from secscan.app.reports import (
     SEVERITIES,
-    ControlState,
     ControlView,
-    FindingKind,
     FindingView,
+    ReportModel,
+    Verdict,
+)
+from secscan.app.values import (
+    ControlState,
+    FindingKind,
     Phase,
     ProgressEvent,
-    ReportModel,
     RunStatus,
     ScannerRun,
     Severity,
-    Verdict,
 )
 from secscan.cli.views.compact import first_sentence, location
 from secscan.cli.views.terminal import safe_text
