@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from secscan.model.findings import (
+    Excluded,
     Fate,
     FileFate,
     FindingKind,
     RunStatus,
+    ScannerRun,
     ScanResult,
 )
 
@@ -45,78 +47,112 @@ def file_type(path: str, python_by_content: bool = False) -> str:
     return "#!python" if python_by_content else NO_EXTENSION
 
 
+@dataclass(slots=True)
+class _Reads:
+    """What the runs of a result say about each file."""
+
+    #: path -> the scanners that read it.
+    analyzed: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    #: path -> why a scanner could not read it.
+    failed: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    #: path -> (scanner, kind) of each scanner that has no rule for it.
+    uncovered: dict[str, list[tuple[str, FindingKind]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    #: path -> the kinds of scanner that read it.
+    kinds_read: dict[str, set[FindingKind]] = field(default_factory=lambda: defaultdict(set))
+
+    def add(self, run: ScannerRun) -> None:
+        if run.status is RunStatus.SKIPPED:
+            return
+        if run.status is RunStatus.ERROR:
+            why = f"{run.scanner} failed: {(run.error or 'scanner error').splitlines()[0]}"
+            for p in run.paths:
+                self.failed[p].append(why)
+            return
+        gaps = {n.path for n in run.not_analyzed if n.uncovered}
+        bad: dict[str, str] = {}
+        for n in run.not_analyzed:
+            if n.uncovered:
+                self.uncovered[n.path].append((run.scanner, run.kind))
+            else:
+                bad.setdefault(n.path, n.reason)
+        for p, reason in bad.items():
+            named = reason if reason.startswith(run.scanner) else f"{run.scanner}: {reason}"
+            self.failed[p].append(named)
+        for p in run.paths:
+            if p not in bad and p not in gaps:
+                self.analyzed[p].append(run.scanner)
+                self.kinds_read[p].add(run.kind)
+
+    def gaps(self, path: str) -> list[str] | None:
+        """The scanners of a kind no other scanner read `path` for ([] when none read it);
+        None when it is covered."""
+        by = self.analyzed.get(path, ())
+        uncovered = self.uncovered.get(path, ())
+        if by and all(k in self.kinds_read[path] for _, k in uncovered):
+            return None
+        return [s for s, k in uncovered if k not in self.kinds_read[path]]
+
+
 def assign(
     result: ScanResult, files: Iterable[str], python: Collection[str] = ()
 ) -> tuple[FileFate, ...]:
     """The fates of `files` (every file discovery kept) and of every excluded path, from
     the runs of `result`. `python`: files recognised as Python by their content."""
-    analyzed: dict[str, list[str]] = defaultdict(list)
-    failed: dict[str, list[str]] = defaultdict(list)
-    uncovered: dict[str, list[tuple[str, FindingKind]]] = defaultdict(list)
-    kinds_read: dict[str, set[FindingKind]] = defaultdict(set)
+    reads = _Reads()
     for run in result.runs:
-        if run.status is RunStatus.SKIPPED:
-            continue
-        if run.status is RunStatus.ERROR:
-            why = f"{run.scanner} failed: {(run.error or 'scanner error').splitlines()[0]}"
-            for p in run.paths:
-                failed[p].append(why)
-            continue
-        gaps = {n.path for n in run.not_analyzed if n.uncovered}
-        bad: dict[str, str] = {}
-        for n in run.not_analyzed:
-            if n.uncovered:
-                uncovered[n.path].append((run.scanner, run.kind))
-            else:
-                bad.setdefault(n.path, n.reason)
-        for p, reason in bad.items():
-            named = reason if reason.startswith(run.scanner) else f"{run.scanner}: {reason}"
-            failed[p].append(named)
-        for p in run.paths:
-            if p not in bad and p not in gaps:
-                analyzed[p].append(run.scanner)
-                kinds_read[p].add(run.kind)
+        reads.add(run)
     skipped = {n.path: n.reason for n in result.not_analyzed}
-    out: list[FileFate] = []
     excluded_files = {e.path: e for e in result.excluded}
-    for path in sorted({*files, *skipped}):
-        by = tuple(analyzed.get(path, ()))
-        kind = file_type(path, path in python)
-        if path in skipped or path in failed:
-            reasons = ([skipped[path]] if path in skipped else []) + failed.get(path, [])
-            out.append(FileFate(path, Fate.NOT_ANALYZED, by, "; ".join(reasons), file_type=kind))
-        elif path in excluded_files:
-            e = excluded_files[path]
-            out.append(
-                FileFate(path, Fate.EXCLUDED, by, e.reason, authority=e.authority, file_type=kind)
-            )
-        elif not by or any(k not in kinds_read[path] for _, k in uncovered.get(path, ())):
-            gap = [s for s, k in uncovered.get(path, ()) if k not in kinds_read[path]]
-            why = (
-                f"no rule of {', '.join(gap)} reads {kind} files"
-                if gap
-                else f"no selected scanner reads {kind} files"
-            )
-            out.append(FileFate(path, Fate.OUTSIDE_COVERAGE, by, why, file_type=kind))
-        else:
-            out.append(FileFate(path, Fate.ANALYZED, by, file_type=kind))
+    out = [
+        _fate(path, file_type(path, path in python), reads, skipped, excluded_files)
+        for path in sorted({*files, *skipped})
+    ]
     listed = {f.path for f in out}
     root = Path(result.root)
-    for path, e in excluded_files.items():
-        if path not in listed:
-            folder = os.path.isdir(root / path) and not os.path.islink(root / path)
-            out.append(
-                FileFate(
-                    path,
-                    Fate.EXCLUDED,
-                    (),
-                    e.reason,
-                    authority=e.authority,
-                    file_type="" if folder else file_type(path),
-                    directory=folder,
-                )
-            )
+    out.extend(_excluded(root, e) for path, e in excluded_files.items() if path not in listed)
     return tuple(sorted(out, key=lambda f: f.path))
+
+
+def _fate(
+    path: str,
+    kind: str,
+    reads: _Reads,
+    skipped: Mapping[str, str],
+    excluded_files: Mapping[str, Excluded],
+) -> FileFate:
+    """A kept file's fate, in the order the module docstring gives."""
+    by = tuple(reads.analyzed.get(path, ()))
+    if path in skipped or path in reads.failed:
+        reasons = ([skipped[path]] if path in skipped else []) + reads.failed.get(path, [])
+        return FileFate(path, Fate.NOT_ANALYZED, by, "; ".join(reasons), file_type=kind)
+    if path in excluded_files:
+        e = excluded_files[path]
+        return FileFate(path, Fate.EXCLUDED, by, e.reason, authority=e.authority, file_type=kind)
+    gap = reads.gaps(path)
+    if gap is not None:
+        why = (
+            f"no rule of {', '.join(gap)} reads {kind} files"
+            if gap
+            else f"no selected scanner reads {kind} files"
+        )
+        return FileFate(path, Fate.OUTSIDE_COVERAGE, by, why, file_type=kind)
+    return FileFate(path, Fate.ANALYZED, by, file_type=kind)
+
+
+def _excluded(root: Path, e: Excluded) -> FileFate:
+    """An excluded path discovery did not keep: a file, or a folder standing for its files."""
+    folder = os.path.isdir(root / e.path) and not os.path.islink(root / e.path)
+    return FileFate(
+        e.path,
+        Fate.EXCLUDED,
+        (),
+        e.reason,
+        authority=e.authority,
+        file_type="" if folder else file_type(e.path),
+        directory=folder,
+    )
 
 
 def counts(fates: Iterable[FileFate]) -> dict[Fate, int]:

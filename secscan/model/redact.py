@@ -22,12 +22,14 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 from detect_secrets.plugins.base import RegexBasedDetector
 
 from secscan.model.findings import (
+    Excluded,
+    FileFate,
     Finding,
     FindingKind,
     Location,
@@ -228,12 +230,7 @@ def looks_random(word: str) -> bool:
         # query and escaped text (`HTTP://HoStNaMe:40/test.php`, `%40userA%2C%2B…`): a key
         # is written in a token alphabet (base64, base64url, hex, dotted JWT parts)
         return False
-    # `Identification_and_Authentication_Failures` is prose, not a key: mostly words (a
-    # capital only at the start). Base64 has alphabetic runs too (`VXMTP+…+Tcma`), but few
-    # that read as words and never most of its length.
-    parts = re.split(r"[_\-/+.=~]", word)
-    words = [w for w in parts if len(w) >= 4 and w.isalpha() and w[1:].islower()]
-    if len(words) >= 2 and sum(map(len, words)) * 2 >= len(word):
+    if _mostly_words(word):
         return False
     digits = sum(ch.isdigit() for ch in word)
     upper = sum(ch.isupper() for ch in word)
@@ -241,32 +238,54 @@ def looks_random(word: str) -> bool:
     return digits >= 2 and upper >= 2 and lower >= 2 and entropy(word) >= 4.0
 
 
+def _mostly_words(word: str) -> bool:
+    """`Identification_and_Authentication_Failures` is prose, not a key: mostly words (a
+    capital only at the start). Base64 has alphabetic runs too (`VXMTP+…+Tcma`), but few
+    that read as words and never most of its length."""
+    parts = re.split(r"[_\-/+.=~]", word)
+    words = [w for w in parts if len(w) >= 4 and w.isalpha() and w[1:].islower()]
+    return len(words) >= 2 and sum(map(len, words)) * 2 >= len(word)
+
+
 def plausible_value(value: str) -> bool:
     """A value assigned to a secret-like name that could be the credential itself."""
-    v = value.strip()
-    if len(v) > 2 and v[0] in "bB" and v[1] in _QUOTES:
-        v = v[1:]  # a bytes literal: `b'password'`
-    v = v.strip(_QUOTES + "\\").strip()
-    if len(v) < MIN_SECRET or MASK_RE.search(v) or len(set(v)) <= 2 or v.startswith("//"):
+    v = _literal_text(value)
+    if _too_plain(v) or _not_a_literal(v):
         return False
-    if _PLACEHOLDER.match(v) or v.count("*") * 2 >= len(v) or v[0] in "([{":
-        return False
-    if v.startswith(("http://", "https://")) and "@" not in v:
-        return False  # a link; a password in one is the URL rule's
-    words = [w.strip(".,;:!?") for w in v.split()]
-    if len(words) >= 2 and all(w.isalpha() for w in words if w):
-        return False  # prose: `"secrets": "trivy fs --scanners secret"`, `CSRF token missing.`
-    if _FORMAT_FIELD.search(v):
-        return False  # a template: `ALTER USER %(user)s IDENTIFIED BY "%(password)s"`
-    if _CALL.match(v):
-        return False  # code, not a literal: `password = get_password()`
-    if _VERSION_SPEC.match(v):
-        return False  # `passlib: ~1.7.4`, `secret-manager: >=2.12.5`
-    if _CONSTANT.match(v):
-        return False  # a constant's name: `OAUTH2_PASSWORD_BEARER`
     # `token: settings.TOKEN` is code too; `Hunter22` is not
     # (by the shape of its words: `lOQcBSQWMyCfGYuxsmmdcx` has no digit and is no name)
     return not identifier_like(v)
+
+
+def _literal_text(value: str) -> str:
+    """An assigned value without its quotes, bytes prefix and escapes."""
+    v = value.strip()
+    if len(v) > 2 and v[0] in "bB" and v[1] in _QUOTES:
+        v = v[1:]  # a bytes literal: `b'password'`
+    return v.strip(_QUOTES + "\\").strip()
+
+
+def _too_plain(v: str) -> bool:
+    """Too short, already masked, too few distinct characters, a comment, a placeholder,
+    stars, or a collection: not a credential."""
+    if len(v) < MIN_SECRET or MASK_RE.search(v) or len(set(v)) <= 2 or v.startswith("//"):
+        return True
+    return bool(_PLACEHOLDER.match(v) or v.count("*") * 2 >= len(v) or v[0] in "([{")
+
+
+def _not_a_literal(v: str) -> bool:
+    """A link, prose, a template, code, a version constraint or a constant's name."""
+    if v.startswith(("http://", "https://")) and "@" not in v:
+        return True  # a link; a password in one is the URL rule's
+    words = [w.strip(".,;:!?") for w in v.split()]
+    if len(words) >= 2 and all(w.isalpha() for w in words if w):
+        return True  # prose: `"secrets": "trivy fs --scanners secret"`, `CSRF token missing.`
+    return bool(
+        _FORMAT_FIELD.search(v)  # a template: `ALTER USER %(user)s IDENTIFIED BY "%(password)s"`
+        or _CALL.match(v)  # code, not a literal: `password = get_password()`
+        or _VERSION_SPEC.match(v)  # `passlib: ~1.7.4`, `secret-manager: >=2.12.5`
+        or _CONSTANT.match(v)  # a constant's name: `OAUTH2_PASSWORD_BEARER`
+    )
 
 
 def name_shaped(value: str) -> bool:
@@ -747,12 +766,7 @@ class Redactor:
         """
         if not words and kind == "password" and name_shaped(value.strip(_QUOTES)):
             return  # masked where it is bound, not spread (see name_shaped)
-        if kind == "high-entropy-string" and "/" in value:
-            # a random run with nothing naming it (`sns://…/us-west-2/12223334444`, a path
-            # of ids): only its random parts are pieces of a key, not the names between them
-            grams = [g for part in value.split("/") if _random_part(part) for g in _grams(part)]
-        else:
-            grams = _grams(value)
+        grams = _learnt_grams(value, kind)
         if not grams:
             return
         if not shared:
@@ -1003,6 +1017,15 @@ Pieces = dict[str, str]
 _MASKED_MEMO = 100_000
 
 
+def _learnt_grams(value: str, kind: str) -> list[str]:
+    """The pieces a credential is remembered by."""
+    if kind == "high-entropy-string" and "/" in value:
+        # a random run with nothing naming it (`sns://…/us-west-2/12223334444`, a path
+        # of ids): only its random parts are pieces of a key, not the names between them
+        return [g for part in value.split("/") if _random_part(part) for g in _grams(part)]
+    return _grams(value)
+
+
 def _grams(value: str) -> list[str]:
     """The lowercased PIECE-long windows of a credential's secret-looking segments.
 
@@ -1235,18 +1258,9 @@ def names_of(result: ScanResult, pieces: Pieces | None = None) -> ScanResult:
     provenance metadata (repository, top directory, branch). Texts are not touched
     (`Redactor.result` masks them).
     """
-    paths: set[str] = set()
-    for run in result.runs:
-        paths.update(_run_paths(run))
-    paths.update(n.path for n in result.not_analyzed)
-    paths.update(e.path for e in result.excluded)
-    paths.update(f.path for f in result.fates or ())
-    paths.update(result.changed or ())
-    table = masked_names(paths, pieces)
-    if all(k == v for k, v in table.items()) and not any(
-        mask_name(v, pieces) != v
-        for v in (result.root, result.config_path or "", *(v for _, v in result.metadata))
-    ):
+    table = masked_names(_result_paths(result), pieces)
+    named = (result.root, result.config_path or "", *(v for _, v in result.metadata))
+    if all(k == v for k, v in table.items()) and all(mask_name(v, pieces) == v for v in named):
         return result  # nearly every result: nothing to mask, no copy
 
     return replace(
@@ -1255,18 +1269,23 @@ def names_of(result: ScanResult, pieces: Pieces | None = None) -> ScanResult:
         config_path=mask_name(result.config_path, pieces) if result.config_path else None,
         metadata=tuple((k, mask_name(v, pieces)) for k, v in result.metadata),
         runs=tuple(_named_run(r, table) for r in result.runs),
-        not_analyzed=_named_na(result.not_analyzed, table),
-        excluded=tuple(
-            e if table[e.path] == e.path else replace(e, path=table[e.path])
-            for e in result.excluded
-        ),
-        fates=None
-        if result.fates is None
-        else tuple(
-            f if table[f.path] == f.path else replace(f, path=table[f.path]) for f in result.fates
-        ),
+        not_analyzed=_named_paths(result.not_analyzed, table),
+        excluded=_named_paths(result.excluded, table),
+        fates=None if result.fates is None else _named_paths(result.fates, table),
         changed=None if result.changed is None else tuple(table[p] for p in result.changed),
     )
+
+
+def _result_paths(result: ScanResult) -> set[str]:
+    """Every file path a result names."""
+    paths: set[str] = set()
+    for run in result.runs:
+        paths.update(_run_paths(run))
+    paths.update(n.path for n in result.not_analyzed)
+    paths.update(e.path for e in result.excluded)
+    paths.update(f.path for f in result.fates or ())
+    paths.update(result.changed or ())
+    return paths
 
 
 def _run_paths(run: ScannerRun) -> set[str]:
@@ -1276,7 +1295,11 @@ def _run_paths(run: ScannerRun) -> set[str]:
     return out
 
 
-def _named_na(items: tuple[NotAnalyzed, ...], table: dict[str, str]) -> tuple[NotAnalyzed, ...]:
+#: What carries a file path of its own in a result.
+_Pathed = TypeVar("_Pathed", NotAnalyzed, Excluded, FileFate)
+
+
+def _named_paths(items: tuple[_Pathed, ...], table: dict[str, str]) -> tuple[_Pathed, ...]:
     return tuple(n if table[n.path] == n.path else replace(n, path=table[n.path]) for n in items)
 
 
@@ -1291,6 +1314,6 @@ def _named_run(run: ScannerRun, table: dict[str, str]) -> ScannerRun:
     return replace(
         run,
         findings=tuple(finding(f) for f in run.findings),
-        not_analyzed=_named_na(run.not_analyzed, table),
+        not_analyzed=_named_paths(run.not_analyzed, table),
         paths=tuple(table[p] for p in run.paths),
     )

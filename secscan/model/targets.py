@@ -277,20 +277,29 @@ def notebook_code(text: str) -> NotebookCode:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         number += 1
-        raw = cell.get("source", "")
-        source = "".join(str(s) for s in raw) if isinstance(raw, list) else str(raw)
-        lines = source.split("\n")
-        if lines and lines[-1] == "":
-            lines.pop()
-        whole_magic = bool(lines) and lines[0].lstrip().startswith("%%")
-        code = []
-        for line in lines:
-            if whole_magic:
-                code.append("# " + line)
-                continue
-            m = _MAGIC.match(line) or _HELP.match(line) or _ASSIGNED_MAGIC.match(line)
-            code.append(f"{m.group(1)}pass  # IPython: {line.strip()}" if m else line)
+        code = _as_python(_cell_lines(cell))
         placed.append(Cell(number, len(out) + 1, len(code)))
         out.extend(code)
         out.append("")  # a blank line between cells: a cell's last block ends there
     return NotebookCode("\n".join(out) + "\n", tuple(placed))
+
+
+def _cell_lines(cell: dict[str, object]) -> list[str]:
+    """A code cell's source (a string or a list of strings) as lines."""
+    raw = cell.get("source", "")
+    source = "".join(str(s) for s in raw) if isinstance(raw, list) else str(raw)
+    lines = source.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _as_python(lines: list[str]) -> list[str]:
+    """A cell's lines with IPython syntax made Python, line for line."""
+    if lines and lines[0].lstrip().startswith("%%"):
+        return ["# " + line for line in lines]  # a cell magic: no Python at all
+    code = []
+    for line in lines:
+        m = _MAGIC.match(line) or _HELP.match(line) or _ASSIGNED_MAGIC.match(line)
+        code.append(f"{m.group(1)}pass  # IPython: {line.strip()}" if m else line)
+    return code

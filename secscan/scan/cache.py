@@ -14,7 +14,7 @@ import hashlib
 import inspect
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -200,63 +200,22 @@ def _per_target(
     run: Scan,
 ) -> tuple[ScanOutcome, bool]:
     """Scan only the targets whose entry is missing; the rest come from the cache."""
-    hits: dict[str, Entry] = {}
-    keys: dict[str, str] = {}
-    scopes: dict[str, tuple[str, ...]] = {}
-    contents: dict[str, bytes | None] = {}
-    for target in ctx.targets:
-        scope = scanner.cache_scope(target, ctx)
-        if scope is None:
-            continue  # secscan cannot tell what decides it: scanned every time
-        scopes[target] = scope
-        blobs: list[tuple[str, bytes]] = []
-        for rel in scope:
-            if rel not in contents:
-                contents[rel] = read_bytes(ctx.root / rel)
-            blob = contents[rel]
-            if blob is None:
-                break  # unreadable now: let the tool say what it makes of it
-            blobs.append((rel, blob))
-        else:
-            key = cache.key(scanner.name, version, material, target, blobs)
-            keys[target] = key
-            entry = cache.get(scanner.name, key)
-            if entry is not None:
-                hits[target] = entry
-    # A target is scanned again with the files that decide its findings (the other .tf files
-    # of a Terraform module), so the tool sees what it saw before; their fresh results
-    # replace the cached ones.
-    again = {t for t in ctx.targets if t not in hits}
-    present = set(ctx.targets)
-    again.update(s for t in tuple(again) for s in scopes.get(t, ()) if s in present)
-    misses = tuple(t for t in ctx.targets if t in again)
+    found = _look_up(scanner.name, scanner.cache_scope, ctx, cache, version, material)
+    hits = found.hits
+    misses = _to_scan(ctx.targets, hits, found.scopes)
     for target in misses:
         hits.pop(target, None)
     fresh = _stamped(run(replace(ctx, targets=misses)), ctx, redactor) if misses else ScanOutcome()
-    by_path: dict[str, list[Finding]] = {}
-    for f in fresh.findings:
-        # Cached entries are files on disk too: credential literals are masked before they
-        # are written, by what the finding and its own file show (as a cold run keeps them
-        # until the final pass, so a warm run masks byte for byte as a cold one).
-        by_path.setdefault(f.location.path, []).append(redactor.finding(f, own_file_only=True))
-    skipped: dict[str, list[NotAnalyzed]] = {}
-    for n in fresh.not_analyzed:
-        skipped.setdefault(n.path, []).append(redactor.not_analyzed(n, own_only=True))
+    by_path, skipped = _masked_by_path(fresh, redactor)
     strays = (set(by_path) | set(skipped)) - set(misses)
     # Only results every part of which belongs to one scanned target are kept: a finding in a
     # file outside the selection, or packages and inputs no target owns, would be lost.
     if misses and not strays and not fresh.components and not fresh.inputs:
         for target in misses:
-            # A timeout describes this run (machine load), not the file: scan it next time.
-            # A file whose name holds a credential is never cached: entries keep paths.
-            if (
-                target in keys
-                and not any(n.transient for n in skipped.get(target, ()))
-                and redactor.name(target) == target
-            ):
+            if _keeps(target, found.keys, skipped, redactor):
                 cache.put(
                     scanner.name,
-                    keys[target],
+                    found.keys[target],
                     Entry(
                         findings=tuple(by_path.get(target, ())),
                         not_analyzed=tuple(skipped.get(target, ())),
@@ -276,6 +235,112 @@ def _per_target(
     return merged, bool(hits)
 
 
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """What the cache holds for a run's targets."""
+
+    #: target -> its entry, where the cache has one.
+    hits: dict[str, Entry]
+    #: target -> its entry's key, where every file of its scope could be read.
+    keys: dict[str, str]
+    #: target -> its cache scope, where the scanner can tell it.
+    scopes: dict[str, tuple[str, ...]]
+
+
+def _look_up(
+    name: str,
+    cache_scope: Callable[[str, ScanContext], tuple[str, ...] | None],
+    ctx: ScanContext,
+    cache: ResultCache,
+    version: str,
+    material: str,
+) -> _Found:
+    """Each target's key and entry, reading each file of the cache scopes once."""
+    found = _Found({}, {}, {})
+    contents: dict[str, bytes | None] = {}
+    for target in ctx.targets:
+        scope = cache_scope(target, ctx)
+        if scope is None:
+            continue  # secscan cannot tell what decides it: scanned every time
+        found.scopes[target] = scope
+        blobs = _scope_contents(ctx.root, scope, contents)
+        if blobs is None:
+            continue  # unreadable now: let the tool say what it makes of it
+        key = cache.key(name, version, material, target, blobs)
+        found.keys[target] = key
+        entry = cache.get(name, key)
+        if entry is not None:
+            found.hits[target] = entry
+    return found
+
+
+def _scope_contents(
+    root: Path, scope: Sequence[str], contents: dict[str, bytes | None]
+) -> list[tuple[str, bytes]] | None:
+    """(path, bytes) of each file of a scope, read once into `contents`; None as soon as
+    one cannot be read."""
+    blobs: list[tuple[str, bytes]] = []
+    for rel in scope:
+        if rel not in contents:
+            contents[rel] = read_bytes(root / rel)
+        blob = contents[rel]
+        if blob is None:
+            return None
+        blobs.append((rel, blob))
+    return blobs
+
+
+def _to_scan(
+    targets: Sequence[str], hits: Mapping[str, Entry], scopes: Mapping[str, tuple[str, ...]]
+) -> tuple[str, ...]:
+    """The targets without an entry, with the targets of their scopes, in target order.
+
+    A target is scanned again with the files that decide its findings (the other .tf files
+    of a Terraform module), so the tool sees what it saw before; their fresh results
+    replace the cached ones.
+    """
+    again = {t for t in targets if t not in hits}
+    present = set(targets)
+    again.update(s for t in tuple(again) for s in scopes.get(t, ()) if s in present)
+    return tuple(t for t in targets if t in again)
+
+
+def _masked_by_path(
+    fresh: ScanOutcome, redactor: Redactor
+) -> tuple[dict[str, list[Finding]], dict[str, list[NotAnalyzed]]]:
+    """Fresh findings and files not analyzed by path, masked as an entry keeps them.
+
+    Cached entries are files on disk too: credential literals are masked before they are
+    written, by what the finding and its own file show (as a cold run keeps them until the
+    final pass, so a warm run masks byte for byte as a cold one).
+    """
+    by_path: dict[str, list[Finding]] = {}
+    for f in fresh.findings:
+        by_path.setdefault(f.location.path, []).append(redactor.finding(f, own_file_only=True))
+    skipped: dict[str, list[NotAnalyzed]] = {}
+    for n in fresh.not_analyzed:
+        skipped.setdefault(n.path, []).append(redactor.not_analyzed(n, own_only=True))
+    return by_path, skipped
+
+
+def _keeps(
+    target: str,
+    keys: Mapping[str, str],
+    skipped: Mapping[str, Sequence[NotAnalyzed]],
+    redactor: Redactor,
+) -> bool:
+    """Whether a scanned target's results may be written to the cache.
+
+    A timeout describes this run (machine load), not the file: scan it next time. A file
+    whose name holds a credential is never cached: entries keep paths.
+    """
+    return (
+        target in keys
+        and not any(n.transient for n in skipped.get(target, ()))
+        and redactor.name(target) == target
+    )
+
+
 def _whole_run(
     scanner: ToolScanner,
     ctx: ScanContext,
@@ -287,35 +352,18 @@ def _whole_run(
 ) -> tuple[ScanOutcome, bool]:
     """One entry for the run, keyed by the files of every target's cache scope (the targets
     themselves, unless the scanner says otherwise: an image's digest is in its material)."""
-    files: dict[str, None] = {}
-    for target in ctx.targets:
-        scope = scanner.cache_scope(target, ctx)
-        if scope is None:
-            return run(ctx), False
-        files.update(dict.fromkeys(scope))
-    blobs: list[tuple[str, bytes]] = []
-    for rel in files:
-        blob = read_bytes(ctx.root / rel)
-        if blob is None:
-            return run(ctx), False  # unreadable now: the tool says what it makes of it
-        blobs.append((rel, blob))
+    blobs = _run_contents(scanner.cache_scope, ctx)
+    if blobs is None:
+        return run(ctx), False
     key = cache.key(scanner.name, version, material, WHOLE_RUN, blobs)
     entry = cache.get(scanner.name, key)
     if entry is not None and all(digest_file(ctx.root / p) == d for p, d in entry.inputs):
         return _outcome(entry, scanner, ctx), True
     fresh = _stamped(run(ctx), ctx, redactor)
-    inputs = []
-    for rel in sorted(set(fresh.inputs) - set(ctx.targets)):
-        digest = digest_file(ctx.root / rel)
-        if digest is None:
-            return fresh, False  # an input secscan cannot hash cannot be checked next time
-        inputs.append((rel, digest))
-    named = {f.location.path for f in fresh.findings}
-    named.update(n.path for n in fresh.not_analyzed)
-    named.update(rel for rel, _ in inputs)
-    if not any(n.transient for n in fresh.not_analyzed) and all(
-        redactor.name(p) == p for p in named
-    ):
+    inputs = _input_digests(fresh, ctx)
+    if inputs is None:
+        return fresh, False  # an input secscan cannot hash cannot be checked next time
+    if _run_keeps(fresh, inputs, redactor):
         cache.put(
             scanner.name,
             key,
@@ -332,6 +380,50 @@ def _whole_run(
         )
         cache.prune()
     return fresh, False
+
+
+def _run_contents(
+    cache_scope: Callable[[str, ScanContext], tuple[str, ...] | None], ctx: ScanContext
+) -> list[tuple[str, bytes]] | None:
+    """(path, bytes) of every file of every target's cache scope, each once; None when the
+    scanner cannot tell a target's scope or a file cannot be read now (the tool says what it
+    makes of it)."""
+    files: dict[str, None] = {}
+    for target in ctx.targets:
+        scope = cache_scope(target, ctx)
+        if scope is None:
+            return None
+        files.update(dict.fromkeys(scope))
+    blobs: list[tuple[str, bytes]] = []
+    for rel in files:
+        blob = read_bytes(ctx.root / rel)
+        if blob is None:
+            return None
+        blobs.append((rel, blob))
+    return blobs
+
+
+def _input_digests(fresh: ScanOutcome, ctx: ScanContext) -> list[tuple[str, str]] | None:
+    """(path, SHA-256) of each file besides the targets the run read; None when one of them
+    cannot be hashed."""
+    inputs = []
+    for rel in sorted(set(fresh.inputs) - set(ctx.targets)):
+        digest = digest_file(ctx.root / rel)
+        if digest is None:
+            return None
+        inputs.append((rel, digest))
+    return inputs
+
+
+def _run_keeps(fresh: ScanOutcome, inputs: Sequence[tuple[str, str]], redactor: Redactor) -> bool:
+    """Whether a whole run's results may be written: no timeout (it describes this run, not
+    the files) and no path it names holds a credential (entries keep paths)."""
+    named = {f.location.path for f in fresh.findings}
+    named.update(n.path for n in fresh.not_analyzed)
+    named.update(rel for rel, _ in inputs)
+    return not any(n.transient for n in fresh.not_analyzed) and all(
+        redactor.name(p) == p for p in named
+    )
 
 
 def _stamped(outcome: ScanOutcome, ctx: ScanContext, redactor: Redactor) -> ScanOutcome:

@@ -28,44 +28,21 @@ once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import replace
 
 from secscan.model.findings import Finding, FindingKind, Rating, ScannerRun, Severity, Source
+
+#: A finding with its place: (index of its run, index in the run's findings, the finding).
+_Item = tuple[int, int, Finding]
 
 
 def one_per_flaw(runs: Sequence[ScannerRun]) -> tuple[ScannerRun, ...]:
     """The runs with each flaw reported once, in the run of the source that decides it."""
     items = [(r, i, f) for r, run in enumerate(runs) for i, f in enumerate(run.findings)]
-    parent = list(range(len(items)))
-
-    def root(n: int) -> int:
-        while parent[n] != n:
-            parent[n] = parent[parent[n]]
-            n = parent[n]
-        return n
-
-    buckets: dict[tuple[FindingKind, str], list[int]] = {}
-    for n, (_, _, f) in enumerate(items):
-        if f.kind is not FindingKind.POLICY and f.location.path and f.location.start_line:
-            buckets.setdefault((f.kind, f.location.path), []).append(n)
-    for members in buckets.values():
-        members.sort(key=lambda n: (_start(items[n][2]), n))
-        for a_pos, a in enumerate(members):
-            fa = items[a][2]
-            for b in members[a_pos + 1 :]:
-                fb = items[b][2]
-                if _start(fb) > _end(fa):
-                    break
-                if same_flaw(fa, fb):
-                    parent[root(b)] = root(a)
-
-    groups: dict[int, list[int]] = {}
-    for n in range(len(items)):
-        groups.setdefault(root(n), []).append(n)
     replaced: dict[tuple[int, int], Finding] = {}
     dropped: set[tuple[int, int]] = set()
-    for members in groups.values():
+    for members in _same_flaw_groups(items):
         found = [items[n][2] for n in members]
         if len(members) == 1 and not is_proof(found[0]):
             continue
@@ -79,13 +56,57 @@ def one_per_flaw(runs: Sequence[ScannerRun]) -> tuple[ScannerRun, ...]:
         dropped.update((items[n][0], items[n][1]) for n in members if n != keep)
     if not replaced and not dropped:
         return tuple(runs)
-    out = []
-    for r, run in enumerate(runs):
-        kept = tuple(
-            replaced.get((r, i), f) for i, f in enumerate(run.findings) if (r, i) not in dropped
-        )
-        out.append(run if kept == run.findings else replace(run, findings=kept))
-    return tuple(out)
+    return tuple(_kept(r, run, replaced, dropped) for r, run in enumerate(runs))
+
+
+def _same_flaw_groups(items: Sequence[_Item]) -> list[list[int]]:
+    """Indexes into `items`, grouped by flaw (union-find over `same_flaw` pairs), each group
+    in item order, the groups in the order of their first member."""
+    parent = list(range(len(items)))
+
+    def root(n: int) -> int:
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    for a, b in _candidate_pairs(items):
+        if same_flaw(items[a][2], items[b][2]):
+            parent[root(b)] = root(a)
+    groups: dict[int, list[int]] = {}
+    for n in range(len(items)):
+        groups.setdefault(root(n), []).append(n)
+    return list(groups.values())
+
+
+def _candidate_pairs(items: Sequence[_Item]) -> Iterator[tuple[int, int]]:
+    """Pairs of located findings of one kind in one file whose line spans may overlap, the
+    earlier-starting first (a sweep over each file's findings sorted by start line)."""
+    buckets: dict[tuple[FindingKind, str], list[int]] = {}
+    for n, (_, _, f) in enumerate(items):
+        if f.kind is not FindingKind.POLICY and f.location.path and f.location.start_line:
+            buckets.setdefault((f.kind, f.location.path), []).append(n)
+    for members in buckets.values():
+        members.sort(key=lambda n: (_start(items[n][2]), n))
+        for a_pos, a in enumerate(members):
+            fa = items[a][2]
+            for b in members[a_pos + 1 :]:
+                if _start(items[b][2]) > _end(fa):
+                    break
+                yield a, b
+
+
+def _kept(
+    r: int,
+    run: ScannerRun,
+    replaced: Mapping[tuple[int, int], Finding],
+    dropped: Collection[tuple[int, int]],
+) -> ScannerRun:
+    """Run `r` with its merged findings in place and the ones merged into another dropped."""
+    kept = tuple(
+        replaced.get((r, i), f) for i, f in enumerate(run.findings) if (r, i) not in dropped
+    )
+    return run if kept == run.findings else replace(run, findings=kept)
 
 
 def rule_key(f: Finding | Source) -> str:
@@ -155,28 +176,45 @@ def decide(found: Sequence[Finding]) -> tuple[int, Finding | None]:
     rated.sort(key=rank)
     head, primary, proof = rated[0]
     severity = _effective(primary, proof)
-    rating: Rating | None = None
     if proof is not None and severity.rank < primary.severity.rank:
-        claims = proof.claims
-        why = claims.proves_safe if claims is not None else ""
-        rating = Rating(
-            proof.scanner,
-            proof.rule_id,
-            f"proven safe: {why} ({primary.scanner} {primary.rule_id} rated it "
-            f"{primary.severity.value}; the trusted rule {proof.rule_id} rates it "
-            f"{severity.value})",
-            proven_safe=True,
-        )
+        rating: Rating | None = _proven_rating(primary, proof, severity)
     elif len(reports) > 1:
-        others = ", ".join(
-            f"{f.scanner} {f.rule_id} {_effective(f, p).value}" for _, f, p in rated[1:]
-        )
-        rating = Rating(
-            primary.scanner,
-            primary.rule_id,
-            f"the highest rating of the tools that reported it (also: {others})",
-        )
-    rest = [f for _, f, _ in rated[1:]]
+        rating = _highest_rating(primary, rated[1:])
+    else:
+        rating = None
+    return head, _merged(primary, [f for _, f, _ in rated[1:]], severity, rating)
+
+
+def _proven_rating(primary: Finding, proof: Finding, severity: Severity) -> Rating:
+    """Why a trusted rule's proof of safety lowered the primary source's rating."""
+    claims = proof.claims
+    why = claims.proves_safe if claims is not None else ""
+    return Rating(
+        proof.scanner,
+        proof.rule_id,
+        f"proven safe: {why} ({primary.scanner} {primary.rule_id} rated it "
+        f"{primary.severity.value}; the trusted rule {proof.rule_id} rates it "
+        f"{severity.value})",
+        proven_safe=True,
+    )
+
+
+def _highest_rating(
+    primary: Finding, others: Sequence[tuple[int, Finding, Finding | None]]
+) -> Rating:
+    """Why the primary source decided: it rated the flaw highest of the tools that saw it."""
+    also = ", ".join(f"{f.scanner} {f.rule_id} {_effective(f, p).value}" for _, f, p in others)
+    return Rating(
+        primary.scanner,
+        primary.rule_id,
+        f"the highest rating of the tools that reported it (also: {also})",
+    )
+
+
+def _merged(
+    primary: Finding, rest: Sequence[Finding], severity: Severity, rating: Rating | None
+) -> Finding:
+    """The primary source, rated, carrying every other source and their CWEs and references."""
     everything = (primary, *rest)
     sources = tuple(
         dict.fromkeys(
@@ -186,7 +224,7 @@ def decide(found: Sequence[Finding]) -> tuple[int, Finding | None]:
             != (primary.scanner, primary.rule_id, primary.fingerprint)
         )
     )
-    flaw = replace(
+    return replace(
         primary,
         severity=severity,
         rating=rating,
@@ -194,7 +232,6 @@ def decide(found: Sequence[Finding]) -> tuple[int, Finding | None]:
         references=tuple(dict.fromkeys(u for f in everything for u in f.references)),
         also_reported_by=(*primary.also_reported_by, *sources),
     )
-    return head, flaw
 
 
 def _proven(f: Finding, proofs: Sequence[Finding]) -> Finding | None:

@@ -135,102 +135,160 @@ class Weakening:
     line: int | None = None
 
 
+#: One weakening found: (setting, message, the file it is in; None for the config file).
+_Found = tuple[str, str, str | None]
+
+
 def compare(base: Settings, head: Settings, judges: Judges) -> tuple[Weakening, ...]:
     """Every way `head` lets through more than `base` does, in a stable order.
 
     `judges` are the owners of each scanner config section; every registered section is
     compared, and one without a judge by `changed` (any change weakens).
     """
-    out: list[Weakening] = []
     where = head.source or base.source or ".secscan.yaml"
+    found = (
+        *_gate_weakenings(base, head),
+        *_scope_weakenings(base.config, head.config),
+        *_advisory_weakenings(base, head),
+        *_scanner_weakenings(base, head, judges),
+        *_trusted_file_weakenings(base, head),
+        *_output_weakenings(base.config, head.config),
+    )
+    return tuple(
+        Weakening(setting, message, path or where, _line(head, setting, path))
+        for setting, message, path in found
+    )
 
-    def add(setting: str, message: str, path: str | None = None) -> None:
-        line = None if path else head.lines.get(setting, head.lines.get(setting.split(".")[0]))
-        out.append(Weakening(setting, message, path or where, line))
 
+def _line(head: Settings, setting: str, path: str | None) -> int | None:
+    """The config file line of a setting (or of its section), when it is in the config file."""
+    if path:
+        return None
+    return head.lines.get(setting, head.lines.get(setting.split(".")[0]))
+
+
+def _gate_weakenings(base: Settings, head: Settings) -> list[_Found]:
+    """Scanners removed, files left out, thresholds and profile lowered."""
     b, h = base.config, head.config
+    out: list[_Found] = []
     removed = [s for s in base.scanners if s not in head.scanners]
     if removed:
-        add("scanners", f"scanner(s) removed: {names(removed)}")
-
+        out.append(("scanners", f"scanner(s) removed: {names(removed)}", None))
     narrowed = _include_weakening(b.include, h.include)
     if narrowed:
-        add("include", narrowed)
+        out.append(("include", narrowed, None))
     added = [e for e in h.exclude if e not in b.exclude]
     if added:
-        add("exclude", f"exclude pattern(s) added: {names(added)}")
-
+        out.append(("exclude", f"exclude pattern(s) added: {names(added)}", None))
     fail_on = _fail_on_weakening(b, h)
     if fail_on:
-        add("fail_on", fail_on)
+        out.append(("fail_on", fail_on, None))
     if not _profile_at_least(b.profile, h.profile):
-        add("profile", f"profile changed from {b.profile or 'the default'} to {h.profile}")
-    if h.max_file_size_mb < b.max_file_size_mb:
-        add(
-            "max_file_size_mb",
-            f"max_file_size_mb lowered from {b.max_file_size_mb:g} to {h.max_file_size_mb:g}: "
-            "larger files are no longer analyzed",
+        out.append(
+            ("profile", f"profile changed from {b.profile or 'the default'} to {h.profile}", None)
         )
+    if h.max_file_size_mb < b.max_file_size_mb:
+        out.append(
+            (
+                "max_file_size_mb",
+                f"max_file_size_mb lowered from {b.max_file_size_mb:g} to "
+                f"{h.max_file_size_mb:g}: larger files are no longer analyzed",
+                None,
+            )
+        )
+    return out
 
-    # A scope other than source is judged more leniently (tests, examples, docs do not fail
-    # `ci`) or not read at all (skip_scopes): moving files there is a weakening.
+
+def _scope_weakenings(b: Config, h: Config) -> list[_Found]:
+    """A scope other than source is judged more leniently (tests, examples, docs do not fail
+    `ci`) or not read at all (skip_scopes): moving files there is a weakening."""
+    out: list[_Found] = []
     for scope, globs in sorted(h.scopes.items()):
         if scope == "source":
             continue
         moved = [g for g in globs if g not in b.scopes.get(scope, ())]
         if moved:
-            add("scopes", f"path(s) put in {scope} scope: {names(moved)}")
+            out.append(("scopes", f"path(s) put in {scope} scope: {names(moved)}", None))
     skipped = [x for x in h.skip_scopes if x not in b.skip_scopes]
     if skipped:
-        add("skip_scopes", f"code scanners no longer read scope(s): {names(skipped)}")
-    if (b.advisories.db, base.advisory_db_digest) != (h.advisories.db, head.advisory_db_digest):
-        add(
-            "advisories.db",
-            "advisory source changed: local OSV mirror "
-            + was_now(b.advisories.db, h.advisories.db),
+        out.append(
+            ("skip_scopes", f"code scanners no longer read scope(s): {names(skipped)}", None)
         )
-    if b.advisories.url != h.advisories.url:
-        add(
-            "advisories.url",
-            f"advisory source changed: OSV service {was_now(b.advisories.url, h.advisories.url)}",
-        )
-    # Then every scanner's own section, by key, as its owners judge it.
-    for key in sorted(SECTIONS):
-        for name, message in section_weakenings(base.section(key), head.section(key), judges):
-            add(f"{key}.{name}", _no_credentials(message))
+    return out
 
+
+def _advisory_weakenings(base: Settings, head: Settings) -> list[_Found]:
+    """Another advisory source (mirror, its content, or service) may know fewer advisories."""
+    b, h = base.config.advisories, head.config.advisories
+    out: list[_Found] = []
+    if (b.db, base.advisory_db_digest) != (h.db, head.advisory_db_digest):
+        out.append(
+            (
+                "advisories.db",
+                f"advisory source changed: local OSV mirror {was_now(b.db, h.db)}",
+                None,
+            )
+        )
+    if b.url != h.url:
+        out.append(
+            (
+                "advisories.url",
+                f"advisory source changed: OSV service {was_now(b.url, h.url)}",
+                None,
+            )
+        )
+    return out
+
+
+def _scanner_weakenings(base: Settings, head: Settings, judges: Judges) -> list[_Found]:
+    """Every scanner's own section, by key, as its owners judge it."""
+    return [
+        (f"{key}.{name}", _no_credentials(message), None)
+        for key in sorted(SECTIONS)
+        for name, message in section_weakenings(base.section(key), head.section(key), judges)
+    ]
+
+
+def _trusted_file_weakenings(base: Settings, head: Settings) -> list[_Found]:
+    """The policy, waivers and baseline: files that decide what passes."""
+    out: list[_Found] = []
     if (base.policy_path, base.policy_digest) != (head.policy_path, head.policy_digest):
         what = (
             "policy directory contents changed"
             if base.policy_path == head.policy_path
             else f"policy directory {was_now(base.policy_path, head.policy_path)}"
         )
-        add("policy", f"{what}: the policy under review would judge itself")
-
+        out.append(("policy", f"{what}: the policy under review would judge itself", None))
     new_waivers = [w for w in head.waivers if w not in set(base.waivers)]
     if new_waivers:
-        add(
-            "waivers",
-            f"{len(new_waivers)} waiver(s) added or extended: {names(new_waivers)}",
-            head.waivers_path,
+        out.append(
+            (
+                "waivers",
+                f"{len(new_waivers)} waiver(s) added or extended: {names(new_waivers)}",
+                head.waivers_path,
+            )
         )
-
     grown = {
         fp: n - base.baseline.get(fp, 0)
         for fp, n in head.baseline.items()
         if n > base.baseline.get(fp, 0)
     }
     if grown:
-        add(
-            "baseline",
-            f"{sum(grown.values())} baseline entr(ies) added: findings the change under review "
-            "would pre-accept",
-            head.baseline_path,
+        out.append(
+            (
+                "baseline",
+                f"{sum(grown.values())} baseline entr(ies) added: findings the change under "
+                "review would pre-accept",
+                head.baseline_path,
+            )
         )
+    return out
 
+
+def _output_weakenings(b: Config, h: Config) -> list[_Found]:
     if b.output_dir != h.output_dir:
-        add("output_dir", f"output_dir {was_now(b.output_dir, h.output_dir)}")
-    return tuple(out)
+        return [("output_dir", f"output_dir {was_now(b.output_dir, h.output_dir)}", None)]
+    return []
 
 
 def strengthened(base: Settings, head: Settings, judges: Judges) -> Config:

@@ -65,133 +65,167 @@ def discover(root: Path, config: Config, explicit: Sequence[str] | None = None) 
     file beside one is scanned like any other. A submodule not checked out at its recorded
     commit is not analyzed, and says why.
     """
-    root = root.resolve()
-    tracked = vcs.tracking(root)
-    #: Folders a marker excludes that hold tracked files: only their untracked files go.
-    marked: dict[str, str] = {}
-    patterns = [p for p in config.exclude if p.strip() and not p.lstrip().startswith("#")]
-    exclude = pathspec.GitIgnoreSpec.from_lines(patterns)
-    include = pathspec.GitIgnoreSpec.from_lines(config.include) if config.include else None
-    max_bytes = int(config.max_file_size_mb * 1024 * 1024)
-    base = str(root)
-    files: list[str] = []
-    scripts: list[str] = []
-    skipped: list[NotAnalyzed] = []
-    excluded: dict[str, str] = {}
-    by_config = _config_reason(exclude, patterns, config.source)
-    where = f" in {config.source}" if config.source else ""
-
-    def consider(rel: str) -> None:
-        if not _utf8(rel):
-            skipped.append(NotAnalyzed(shown_path(rel), _NOT_UTF8))
-            return
-        reason = by_config(rel)
-        if reason is not None:
-            excluded[rel] = reason
-            return
-        if marked and tracked is not None and not tracked.tracks(rel):
-            folder = _marked_parent(rel, marked)
-            if folder is not None:
-                excluded[folder] = marked[folder]
-                return
-        if include is not None and not include.match_file(rel):
-            excluded[rel] = f"not matched by the config's include{where}"
-            return
-        # One lstat per file (7,000 in a Django-size tree): a link is told by its mode, and
-        # any other file's lstat is its stat.
-        try:
-            st = os.lstat(os.path.join(base, rel))
-        except OSError as e:
-            skipped.append(NotAnalyzed(rel, f"cannot read: {e.strerror}"))
-            return
-        if S_ISLNK(st.st_mode):
-            reason = _symlink_reason(root / rel, root)
-            if reason:
-                skipped.append(NotAnalyzed(rel, reason))
-            else:
-                excluded[rel] = _INSIDE_LINK
-            return
-        size = st.st_size
-        if size > max_bytes:
-            skipped.append(
-                NotAnalyzed(rel, f"larger than max_file_size_mb ({config.max_file_size_mb:g} MB)")
-            )
-            return
-        files.append(rel)
-        if size and S_ISREG(st.st_mode) and not has_suffix(rel):
-            if _shebang_python(os.path.join(base, rel)):
-                scripts.append(rel)
-
-    submodules = tracked.submodules if tracked is not None else {}
-
-    def dir_reason(rel: str) -> str | None:
-        configured = by_config(rel + "/")
-        if configured is not None:
-            return configured
-        if rel in submodules:
-            return None
-        marker = default_exclusion(root / rel)
-        if marker is not None and tracked is not None and tracked.holds_tracked(rel):
-            marked[rel] = f"{marker}: untracked files only (the tracked ones are scanned)"
-            return None
-        return marker
-
+    walk = _Walk(root.resolve(), config)
     if explicit is not None:
+        walk.given(explicit)
+    else:
+        walk.everything()
+    return walk.result()
+
+
+class _Walk:
+    """One discovery: the settings it applies and every file's outcome so far."""
+
+    def __init__(self, root: Path, config: Config) -> None:
+        self.root = root
+        self.base = str(root)
+        self.config = config
+        self.tracked = vcs.tracking(root)
+        self.submodules = self.tracked.submodules if self.tracked is not None else {}
+        #: Folders a marker excludes that hold tracked files: only their untracked files go.
+        self.marked: dict[str, str] = {}
+        patterns = [p for p in config.exclude if p.strip() and not p.lstrip().startswith("#")]
+        exclude = pathspec.GitIgnoreSpec.from_lines(patterns)
+        self.by_config = _config_reason(exclude, patterns, config.source)
+        self.include = pathspec.GitIgnoreSpec.from_lines(config.include) if config.include else None
+        self.where = f" in {config.source}" if config.source else ""
+        self.max_bytes = int(config.max_file_size_mb * 1024 * 1024)
+        self.files: list[str] = []
+        self.scripts: list[str] = []
+        self.skipped: list[NotAnalyzed] = []
+        self.excluded: dict[str, str] = {}
+
+    def result(self) -> FileSet:
+        return FileSet(
+            tuple(sorted(self.files)),
+            tuple(sorted(set(self.skipped), key=lambda s: s.path)),
+            tuple(
+                Excluded(p, self.excluded[p], _authority(self.excluded[p]))
+                for p in sorted(self.excluded)
+            ),
+            tuple(sorted(self.scripts)),
+        )
+
+    def everything(self) -> None:
+        """Every file under the root, leaving out the directories `dir_reason` names."""
+        for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
+            reldir = Path(dirpath).relative_to(self.root).as_posix()
+            prefix = "" if reldir == "." else reldir + "/"
+            dirnames[:] = [d for d in sorted(dirnames) if self.enter(prefix + d, Path(dirpath) / d)]
+            for name in sorted(filenames):
+                self.consider(prefix + name)
+
+    def enter(self, rel: str, full: Path) -> bool:
+        """Whether the walk goes into a directory; if not, what becomes of it is recorded."""
+        if not _utf8(full.name):
+            self.skipped.append(NotAnalyzed(shown_path(rel), _NOT_UTF8))
+            return False
+        if full.is_symlink():
+            reason = _symlink_reason(full, self.root)
+            if reason and self.by_config(rel + "/") is None:
+                self.skipped.append(NotAnalyzed(rel, reason))
+            else:
+                self.excluded[rel] = self.by_config(rel + "/") or _INSIDE_LINK
+            return False
+        if rel in self.submodules:
+            self.skipped.append(NotAnalyzed(rel, self.submodules[rel]))
+            return False
+        reason = self.dir_reason(rel)
+        if reason is not None:
+            self.excluded[rel] = reason
+        return reason is None
+
+    def given(self, explicit: Sequence[str]) -> None:
+        """Only the files given, each as the walk would have judged it."""
         verdicts: dict[str, str | None] = {}
         for given in explicit:
             p = Path(given)
             p = p if p.is_absolute() else Path.cwd() / p
             try:
-                rel = p.absolute().relative_to(root).as_posix()
+                rel = p.absolute().relative_to(self.root).as_posix()
             except ValueError:
-                skipped.append(NotAnalyzed(shown_path(given), "outside the scan root"))
+                self.skipped.append(NotAnalyzed(shown_path(given), "outside the scan root"))
                 continue
-            module = rel if rel in submodules else _marked_parent(rel, submodules)
+            module = rel if rel in self.submodules else _marked_parent(rel, self.submodules)
             if module is not None:
-                skipped.append(NotAnalyzed(module, submodules[module]))
+                self.skipped.append(NotAnalyzed(module, self.submodules[module]))
                 continue
-            if not os.path.lexists(root / rel) or (root / rel).is_dir():
+            if not os.path.lexists(self.root / rel) or (self.root / rel).is_dir():
                 continue
-            parent = _excluded_parent(rel, dir_reason, verdicts)
+            parent = _excluded_parent(rel, self.dir_reason, verdicts)
             if parent is not None:
-                excluded[parent] = verdicts[parent] or ""
+                self.excluded[parent] = verdicts[parent] or ""
                 continue
-            consider(rel)
-    else:
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-            reldir = Path(dirpath).relative_to(root).as_posix()
-            prefix = "" if reldir == "." else reldir + "/"
-            kept = []
-            for d in sorted(dirnames):
-                rel = prefix + d
-                full = Path(dirpath) / d
-                if not _utf8(d):
-                    skipped.append(NotAnalyzed(shown_path(rel), _NOT_UTF8))
-                    continue
-                if full.is_symlink():
-                    reason = _symlink_reason(full, root)
-                    if reason and by_config(rel + "/") is None:
-                        skipped.append(NotAnalyzed(rel, reason))
-                    else:
-                        excluded[rel] = by_config(rel + "/") or _INSIDE_LINK
-                    continue
-                if rel in submodules:
-                    skipped.append(NotAnalyzed(rel, submodules[rel]))
-                    continue
-                reason = dir_reason(rel)
-                if reason is None:
-                    kept.append(d)
-                else:
-                    excluded[rel] = reason
-            dirnames[:] = kept
-            for name in sorted(filenames):
-                consider(prefix + name)
-    return FileSet(
-        tuple(sorted(files)),
-        tuple(sorted(set(skipped), key=lambda s: s.path)),
-        tuple(Excluded(p, excluded[p], _authority(excluded[p])) for p in sorted(excluded)),
-        tuple(sorted(scripts)),
-    )
+            self.consider(rel)
+
+    def dir_reason(self, rel: str) -> str | None:
+        """Why a directory is left out (the config, a default exclusion), or None."""
+        configured = self.by_config(rel + "/")
+        if configured is not None:
+            return configured
+        if rel in self.submodules:
+            return None
+        marker = default_exclusion(self.root / rel)
+        if marker is not None and self.tracked is not None and self.tracked.holds_tracked(rel):
+            self.marked[rel] = f"{marker}: untracked files only (the tracked ones are scanned)"
+            return None
+        return marker
+
+    def consider(self, rel: str) -> None:
+        """Record one file's outcome: kept, skipped or excluded."""
+        if not _utf8(rel):
+            self.skipped.append(NotAnalyzed(shown_path(rel), _NOT_UTF8))
+            return
+        left_out = self.left_out(rel)
+        if left_out is not None:
+            path, reason = left_out
+            self.excluded[path] = reason
+            return
+        # One lstat per file (7,000 in a Django-size tree): a link is told by its mode, and
+        # any other file's lstat is its stat.
+        try:
+            st = os.lstat(os.path.join(self.base, rel))
+        except OSError as e:
+            self.skipped.append(NotAnalyzed(rel, f"cannot read: {e.strerror}"))
+            return
+        if S_ISLNK(st.st_mode):
+            outside = _symlink_reason(self.root / rel, self.root)
+            if outside:
+                self.skipped.append(NotAnalyzed(rel, outside))
+            else:
+                self.excluded[rel] = _INSIDE_LINK
+            return
+        self.keep(rel, st)
+
+    def left_out(self, rel: str) -> tuple[str, str] | None:
+        """(the path left out, why) when the config or a marked folder leaves a file out: the
+        folder stands for its untracked files."""
+        reason = self.by_config(rel)
+        if reason is not None:
+            return rel, reason
+        if self.marked and self.tracked is not None and not self.tracked.tracks(rel):
+            folder = _marked_parent(rel, self.marked)
+            if folder is not None:
+                return folder, self.marked[folder]
+        if self.include is not None and not self.include.match_file(rel):
+            return rel, f"not matched by the config's include{self.where}"
+        return None
+
+    def keep(self, rel: str, st: os.stat_result) -> None:
+        """A file that is not a link: kept unless too large; a Python script if its shebang
+        says so."""
+        size = st.st_size
+        if size > self.max_bytes:
+            self.skipped.append(
+                NotAnalyzed(
+                    rel, f"larger than max_file_size_mb ({self.config.max_file_size_mb:g} MB)"
+                )
+            )
+            return
+        self.files.append(rel)
+        if size and S_ISREG(st.st_mode) and not has_suffix(rel):
+            if _shebang_python(os.path.join(self.base, rel)):
+                self.scripts.append(rel)
 
 
 def python_scripts(root: Path, paths: Sequence[str]) -> frozenset[str]:
@@ -238,36 +272,50 @@ def _utf8(name: str) -> bool:
 
 def default_exclusion(path: Path) -> str | None:
     """Why a directory is left out by default, or None: only when it is what its name says."""
-    name = path.name
+    marked = _MARKED_BY_NAME.get(path.name)
+    if marked is None:
+        return None
     try:
-        if name in (".git", ".hg", ".svn"):
-            marker = {".git": "HEAD", ".hg": "requires", ".svn": "wc.db"}[name]
-            if _is_file(path / marker):
-                return f"version-control data ({name}/{marker})"
-        elif name in ("venv", ".venv"):
-            if _is_file(path / "pyvenv.cfg"):
-                return "Python virtual environment (pyvenv.cfg)"
-        elif name in (".tox", ".nox"):
-            envs = [d for d in path.iterdir() if d.is_dir() and not d.is_symlink()]
-            if any(_is_file(d / "pyvenv.cfg") for d in envs):
-                return f"{name[1:]} environments (pyvenv.cfg)"
-        elif name == "node_modules":
-            return _node_modules(path)
-        elif name == "__pycache__":
-            entries = list(path.iterdir())
-            if all(e.is_file() and e.suffix == ".pyc" for e in entries):
-                return "Python bytecode cache (only .pyc files)"
-        elif name in (".mypy_cache", ".pytest_cache", ".ruff_cache"):
-            if _cachedir_tag(path):
-                return "tool cache (CACHEDIR.TAG)"
-        elif name == "secscan-reports":
-            entries = list(path.iterdir())
-            if _is_file(path / "secscan-results.json") and all(
-                e.is_file() and not e.is_symlink() and e.suffix in _REPORT_SUFFIXES for e in entries
-            ):
-                return "secscan's own reports (secscan-results.json, report files only)"
+        return marked(path)
     except OSError:
         return None
+
+
+def _vcs_data(path: Path) -> str | None:
+    marker = {".git": "HEAD", ".hg": "requires", ".svn": "wc.db"}[path.name]
+    return f"version-control data ({path.name}/{marker})" if _is_file(path / marker) else None
+
+
+def _virtualenv(path: Path) -> str | None:
+    if _is_file(path / "pyvenv.cfg"):
+        return "Python virtual environment (pyvenv.cfg)"
+    return None
+
+
+def _test_environments(path: Path) -> str | None:
+    envs = [d for d in path.iterdir() if d.is_dir() and not d.is_symlink()]
+    if any(_is_file(d / "pyvenv.cfg") for d in envs):
+        return f"{path.name[1:]} environments (pyvenv.cfg)"
+    return None
+
+
+def _bytecode_cache(path: Path) -> str | None:
+    entries = list(path.iterdir())
+    if all(e.is_file() and e.suffix == ".pyc" for e in entries):
+        return "Python bytecode cache (only .pyc files)"
+    return None
+
+
+def _tool_cache(path: Path) -> str | None:
+    return "tool cache (CACHEDIR.TAG)" if _cachedir_tag(path) else None
+
+
+def _own_reports(path: Path) -> str | None:
+    entries = list(path.iterdir())
+    if _is_file(path / "secscan-results.json") and all(
+        e.is_file() and not e.is_symlink() and e.suffix in _REPORT_SUFFIXES for e in entries
+    ):
+        return "secscan's own reports (secscan-results.json, report files only)"
     return None
 
 
@@ -295,6 +343,24 @@ def _cachedir_tag(path: Path) -> bool:
         return False
     with tag.open("rb") as fh:
         return fh.read(len(CACHEDIR_SIGNATURE)) == CACHEDIR_SIGNATURE
+
+
+#: Directory name -> what tells that the directory is what its name says (DEFAULT_EXCLUDES).
+_MARKED_BY_NAME: dict[str, Callable[[Path], str | None]] = {
+    ".git": _vcs_data,
+    ".hg": _vcs_data,
+    ".svn": _vcs_data,
+    "venv": _virtualenv,
+    ".venv": _virtualenv,
+    ".tox": _test_environments,
+    ".nox": _test_environments,
+    "node_modules": _node_modules,
+    "__pycache__": _bytecode_cache,
+    ".mypy_cache": _tool_cache,
+    ".pytest_cache": _tool_cache,
+    ".ruff_cache": _tool_cache,
+    "secscan-reports": _own_reports,
+}
 
 
 def _config_reason(

@@ -64,21 +64,27 @@ def used(
     """
     root = root.resolve()
     files = list(files)
+    wanted = _Wanted(is_source, follows)
     py = [f for f in files if f.endswith(_PY)]
     sources = [f for f in py if is_source(f)]
-    nonsource = [f for f in py if not is_source(f) and (follows is None or follows(f))]
+    nonsource = [f for f in py if wanted.non_source(f)]
     if not nonsource:
         return frozenset()
     ways, links = _ways(root, nonsource, files)
     tree = _Tree(root, files, links)
-    out: set[str] = set()
-    for f in sources:  # a module's packages run before it: their __init__ is used
-        folder = posixpath.dirname(f)
-        while folder:
-            init = f"{folder}/__init__.py"
-            if init in tree.files and not is_source(init) and (follows is None or follows(init)):
-                out.add(init)
-            folder = posixpath.dirname(folder)
+    # A module's packages run before it: their __init__ is used.
+    out = {init for f in sources for init in _package_inits(f) if wanted.follows(init, tree)}
+    return frozenset(_follow(root, tree, ways, wanted, sources, out))
+
+
+def _follow(
+    root: Path, tree: _Tree, ways: _Ways, wanted: _Wanted, sources: list[str], out: set[str]
+) -> set[str]:
+    """`out` with every wanted file the sources (and `out`'s files) use, through each other.
+
+    A source file is read only when its text could name a way to a non-source file; a
+    wanted file found is always read.
+    """
     todo = [(f, True) for f in sorted(out)] + [(f, False) for f in sources]
     seen = set(sources) | out
     while todo:
@@ -91,12 +97,37 @@ def used(
             if target in seen:
                 continue
             seen.add(target)
-            if is_source(target):
-                continue
-            if follows is None or follows(target):
+            if wanted.non_source(target):
                 out.add(target)
                 todo.append((target, True))
-    return frozenset(out)
+    return out
+
+
+class _Wanted:
+    """Which files `used` reports: non-source files that `follows` lets use make source."""
+
+    def __init__(
+        self, is_source: Callable[[str], bool], follows: Callable[[str], bool] | None
+    ) -> None:
+        self.is_source = is_source
+        self.follows_ = follows
+
+    def non_source(self, rel: str) -> bool:
+        if self.is_source(rel):
+            return False
+        return self.follows_ is None or self.follows_(rel)
+
+    def follows(self, init: str, tree: _Tree) -> bool:
+        """A package `__init__.py` that is a discovered file and a wanted non-source file."""
+        return init in tree.files and self.non_source(init)
+
+
+def _package_inits(rel: str) -> Iterator[str]:
+    """The `__init__.py` of every folder above `rel`, innermost first."""
+    folder = posixpath.dirname(rel)
+    while folder:
+        yield f"{folder}/__init__.py"
+        folder = posixpath.dirname(folder)
 
 
 #: Folder -> first name under it on a way to a non-source file (or link) -> the last names.
@@ -225,27 +256,38 @@ class _Tree:
         nodes = ast.walk(tree) if _LOADS.search(data) else _statements(tree)
         found: set[str] = set()
         for node in nodes:
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    found |= self.module(here, alias.name)
-            elif isinstance(node, ast.ImportFrom):
-                if node.level:
-                    base = here
-                    for _ in range(node.level - 1):
-                        base = posixpath.dirname(base)
-                    found |= self.relative(base, node.module or "", node.names)
-                elif node.module:
-                    found |= self.module(here, node.module)
-                    for alias in node.names:
-                        found |= self.module(here, f"{node.module}.{alias.name}", quiet=True)
-            elif isinstance(node, ast.Call) and _call_name(node.func) in _CALLS_BY_NAME:
-                first = node.args[0] if node.args else None
-                if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                    found |= self.module(here, first.value.lstrip("."))
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-                text = node.value
-                if text.endswith((".py", ".pyw")) and len(text) < 4096 and "\0" not in text:
-                    found |= self.path(here, text)
+            found |= self.loaded(node, here)
+        return found
+
+    def loaded(self, node: ast.AST, here: str) -> set[str] | frozenset[str]:
+        """The files one node loads: an import, a call by name, a literal path."""
+        if isinstance(node, ast.Import):
+            return set[str]().union(*(self.module(here, alias.name) for alias in node.names))
+        if isinstance(node, ast.ImportFrom):
+            return self.imported_from(node, here)
+        if isinstance(node, ast.Call) and _call_name(node.func) in _CALLS_BY_NAME:
+            first = node.args[0] if node.args else None
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                return self.module(here, first.value.lstrip("."))
+            return set()
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value
+            if text.endswith((".py", ".pyw")) and len(text) < 4096 and "\0" not in text:
+                return self.path(here, text)
+        return set()
+
+    def imported_from(self, node: ast.ImportFrom, here: str) -> set[str]:
+        """`from .x import y` (relative to `here`'s package) or `from a.b import c`."""
+        if node.level:
+            base = here
+            for _ in range(node.level - 1):
+                base = posixpath.dirname(base)
+            return self.relative(base, node.module or "", node.names)
+        if not node.module:
+            return set()
+        found = set(self.module(here, node.module))
+        for alias in node.names:
+            found |= self.module(here, f"{node.module}.{alias.name}", quiet=True)
         return found
 
     def module(self, here: str, name: str, *, quiet: bool = False) -> frozenset[str]:
