@@ -222,20 +222,10 @@ class BanditScanner(ToolScanner):
                 for err in errors
             )
             # bandit lists every file it read under `metrics`, those it could not parse too.
-            analyzed = frozenset(
-                ctx.relpath(str(name))
-                for name, m in data.get("metrics", {}).items()
-                if name != "_totals" and isinstance(m, dict)
-            )
-            # Output of a bandit run without --ignore-nosec still says what it hid: bare
-            # `# nosec` counts as nosec, `# nosec B602` as skipped_tests.
-            hidden = int(totals.get("nosec", 0) or 0) + int(totals.get("skipped_tests", 0) or 0)
-            hidden_by_path = {
-                ctx.relpath(str(name)): int(m.get("nosec", 0) or 0)
-                + int(m.get("skipped_tests", 0) or 0)
-                for name, m in data.get("metrics", {}).items()
-                if name != "_totals" and isinstance(m, dict)
-            }
+            files = _file_metrics(data)
+            analyzed = frozenset(ctx.relpath(name) for name, _ in files)
+            hidden = _hidden(totals)
+            hidden_by_path = {ctx.relpath(name): _hidden(m) for name, m in files}
             findings = mark_suppressed(findings, results, ctx)
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
             raise ScannerOutputError(self.name, f"unexpected bandit result shape: {e!r}") from e
@@ -277,6 +267,22 @@ class BanditScanner(ToolScanner):
             references=refs,
             tags=("security",),
         )
+
+
+def _file_metrics(data: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(file name, its metrics) of every file bandit read."""
+    return [
+        (str(name), m)
+        for name, m in data.get("metrics", {}).items()
+        if name != "_totals" and isinstance(m, dict)
+    ]
+
+
+def _hidden(metrics: dict[str, Any]) -> int:
+    """How many findings inline comments hid, by a file's (or the totals') metrics. Output of
+    a bandit run without --ignore-nosec still says what it hid: bare `# nosec` counts as
+    nosec, `# nosec B602` as skipped_tests."""
+    return int(metrics.get("nosec", 0) or 0) + int(metrics.get("skipped_tests", 0) or 0)
 
 
 def mark_suppressed(

@@ -61,6 +61,32 @@ def instructions(text: str) -> list[Instruction]:
     them; heredoc bodies are not interpreted (their lines read as unknown instructions).
     """
     lines = text.splitlines()
+    escape = _escape_character(lines)
+    out: list[Instruction] = []
+    pending: list[str] = []
+    start = 0
+    for n, raw in enumerate(lines, start=1):
+        stripped = raw.strip()
+        # A comment is dropped, inside a continued instruction too; a blank line is skipped
+        # between instructions (inside one it joins as nothing).
+        if stripped.startswith("#") or not (pending or stripped):
+            continue
+        if not pending:
+            start = n
+        if stripped.endswith(escape):
+            pending.append(stripped[:-1])
+            continue
+        pending.append(stripped)
+        out.append(_instruction(start, pending))
+        pending = []
+    if pending:
+        out.append(_instruction(start, pending))
+    return out
+
+
+def _escape_character(lines: Sequence[str]) -> str:
+    """The line-continuation character: a `# escape=` parser directive among the comment
+    lines that open the file sets it, as BuildKit reads it; else a backslash."""
     escape = "\\"
     for raw in lines:
         if not raw.startswith("#"):
@@ -68,30 +94,14 @@ def instructions(text: str) -> list[Instruction]:
         found = _ESCAPE_DIRECTIVE.match(raw.strip())
         if found:
             escape = found.group(1)
-    out: list[Instruction] = []
-    pending: list[str] = []
-    start = 0
-    for n, raw in enumerate(lines, start=1):
-        stripped = raw.strip()
-        if not pending and (not stripped or stripped.startswith("#")):
-            continue
-        if pending and stripped.startswith("#"):
-            continue  # a comment inside a continued instruction is dropped
-        if not pending:
-            start = n
-        if stripped.endswith(escape):
-            pending.append(stripped[:-1])
-            continue
-        pending.append(stripped)
-        joined = " ".join(p for p in pending if p)
-        pending = []
-        keyword, _, args = joined.partition(" ")
-        out.append(Instruction(start, keyword.upper(), args.strip()))
-    if pending:
-        joined = " ".join(p for p in pending if p)
-        keyword, _, args = joined.partition(" ")
-        out.append(Instruction(start, keyword.upper(), args.strip()))
-    return out
+    return escape
+
+
+def _instruction(start: int, parts: Sequence[str]) -> Instruction:
+    """One instruction from its lines (continuation characters removed), joined."""
+    joined = " ".join(p for p in parts if p)
+    keyword, _, args = joined.partition(" ")
+    return Instruction(start, keyword.upper(), args.strip())
 
 
 def env_assignments(args: str) -> dict[str, str] | None:
@@ -202,19 +212,29 @@ def judge(findings: Sequence[Finding], read: Reader) -> tuple[Finding, ...]:
 
 def _judged(f: Finding, found: list[Instruction]) -> Finding:
     if f.rule_id == "DS-0031":
-        name = _SECRET_ENV.search(f.message)
-        if name is None or f.location.start_line is None:
-            return f
-        at = [i for i in found if i.line == f.location.start_line and i.keyword == "ENV"]
-        values = env_assignments(at[0].args) if at else None
-        if values is None or values.get(name.group(1)) != "":
-            return f
-        return _lowered(
-            f,
-            Severity.INFO,
-            f"secscan: line {f.location.start_line} sets {name.group(1)} to an empty value; "
-            "the image stores no secret in it (a value passed at run time is not in the image).",
-        )
+        return _empty_env(f, found)
+    return _scratch_stage(f, found)
+
+
+def _empty_env(f: Finding, found: list[Instruction]) -> Finding:
+    """DS-0031 on an `ENV NAME=` that sets the secret-named variable to an empty value."""
+    name = _SECRET_ENV.search(f.message)
+    if name is None or f.location.start_line is None:
+        return f
+    at = [i for i in found if i.line == f.location.start_line and i.keyword == "ENV"]
+    values = env_assignments(at[0].args) if at else None
+    if values is None or values.get(name.group(1)) != "":
+        return f
+    return _lowered(
+        f,
+        Severity.INFO,
+        f"secscan: line {f.location.start_line} sets {name.group(1)} to an empty value; "
+        "the image stores no secret in it (a value passed at run time is not in the image).",
+    )
+
+
+def _scratch_stage(f: Finding, found: list[Instruction]) -> Finding:
+    """DS-0002 when the final stage is `FROM scratch` and sets no root USER."""
     stage = final_stage(found)
     if stage is None or stage[0].lower() != "scratch":
         return f

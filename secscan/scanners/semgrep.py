@@ -636,20 +636,27 @@ class SemgrepScanner(ToolScanner):
         except ScannerError as e:
             why = f"the OCaml engine failed: {_gist(e.reason)}"
             return self.fallback(ctx, plan, why, started, views)
+        return self._completed(ctx, plan, first, started, views)
+
+    def _completed(
+        self, ctx: ScanContext, plan: RulePlan, first: ScanOutcome, started: float, views: Views
+    ) -> ScanOutcome:
+        """The OCaml engine's partial run, with the files it did not account for handed to
+        the Python CLI (all of them, when it accounts for none)."""
         told = normalized([*(first.analyzed or ()), *(n.path for n in first.not_analyzed)])
         missing = tuple(t for t in ctx.targets if os.path.normpath(t) not in told)
         if not missing:
             return first
-        why = (
-            f"the OCaml engine left {len(missing)} of {len(ctx.targets)} file(s) unanalyzed "
-            f"(first: {missing[0]})"
-        )
         if len(missing) == len(ctx.targets):
             why = (
                 "the OCaml engine failed: it accounts for none it surely reads; not analyzed: "
                 + ", ".join(missing[:MAX_NAMED])
             )
             return self.fallback(ctx, plan, why, started, views)
+        why = (
+            f"the OCaml engine left {len(missing)} of {len(ctx.targets)} file(s) unanalyzed "
+            f"(first: {missing[0]})"
+        )
         # Only the files the OCaml engine dropped (it skips a `.d.ts` without a word) go to
         # the Python CLI: the rest keep the OCaml run's result.
         rest_ctx = replace(ctx, targets=missing)
@@ -738,36 +745,16 @@ class SemgrepScanner(ToolScanner):
             errors: list[dict[str, Any]] = data.get("errors", [])
         except (ValueError, KeyError, TypeError) as e:
             raise ScannerOutputError(self.name, f"output is not semgrep JSON: {e}") from e
-        analyzed: frozenset[str] | None = None
-        paths = data.get("paths") if isinstance(data, dict) else None
-        scanned = paths.get("scanned") if isinstance(paths, dict) else None
-        if isinstance(scanned, list):
-            analyzed = frozenset(ctx.relpath(str(p)) for p in scanned)
+        analyzed = _scanned(data, ctx)
         skipped_rules = data.get("skipped_rules")
         if engine is Engine.OCAML and skipped_rules:
             # Rules that did not run make a smaller result, not a clean one.
             count = len(skipped_rules) if isinstance(skipped_rules, list) else "some"
             raise ScannerOutputError(self.name, f"the OCaml engine skipped {count} rule(s)")
-        not_analyzed: list[NotAnalyzed] = []
         # Any value of the wrong type anywhere is a broken tool, never a partial result.
         try:
-            for err in errors:
-                path = err.get("path") or _span_file(err)
-                kind = err.get("type")
-                kind_text = kind[0] if isinstance(kind, list) and kind else str(kind or "error")
-                if path:
-                    not_analyzed.append(NotAnalyzed(ctx.relpath(str(path)), _reason(kind_text)))
-                elif err.get("level") == "error":
-                    msg = (str(err.get("message") or kind_text).strip().splitlines() or ["?"])[0]
-                    raise ScannerError(self.name, f"semgrep reported an error: {msg}")
-            linked = self.linked_rules(ctx)
-            findings = tuple(self._finding(r, ctx, linked) for r in results)
-            check_ids = [str(r["check_id"]) for r in results]
-            if engine is Engine.OCAML:
-                check_ids = self.cli_ids(check_ids, ctx)
-            findings = mark_suppressed(findings, check_ids, ctx)
-            trust = self.rule_trust(ctx)
-            findings = tuple(trust.mark(f) for f in findings)
+            not_analyzed = self._errors(errors, ctx)
+            findings = self._findings(results, ctx, engine)
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
             raise ScannerOutputError(self.name, f"unexpected semgrep result shape: {e!r}") from e
         return ScanOutcome(
@@ -776,6 +763,35 @@ class SemgrepScanner(ToolScanner):
             rulesets=self.rulesets(ctx),
             analyzed=analyzed,
         )
+
+    def _errors(self, errors: list[dict[str, Any]], ctx: ScanContext) -> list[NotAnalyzed]:
+        """The files semgrep's errors name, not analyzed; an error that names no file and
+        stopped the run raises."""
+        not_analyzed: list[NotAnalyzed] = []
+        for err in errors:
+            path = err.get("path") or _span_file(err)
+            kind = err.get("type")
+            kind_text = kind[0] if isinstance(kind, list) and kind else str(kind or "error")
+            if path:
+                not_analyzed.append(NotAnalyzed(ctx.relpath(str(path)), _reason(kind_text)))
+            elif err.get("level") == "error":
+                msg = (str(err.get("message") or kind_text).strip().splitlines() or ["?"])[0]
+                raise ScannerError(self.name, f"semgrep reported an error: {msg}")
+        return not_analyzed
+
+    def _findings(
+        self, results: list[dict[str, Any]], ctx: ScanContext, engine: Engine
+    ) -> tuple[Finding, ...]:
+        """The results as findings, marked where a `nosemgrep` comment hides them and by
+        the trust of the rule set that reported them."""
+        linked = self.linked_rules(ctx)
+        findings = tuple(self._finding(r, ctx, linked) for r in results)
+        check_ids = [str(r["check_id"]) for r in results]
+        if engine is Engine.OCAML:
+            check_ids = self.cli_ids(check_ids, ctx)
+        findings = mark_suppressed(findings, check_ids, ctx)
+        trust = self.rule_trust(ctx)
+        return tuple(trust.mark(f) for f in findings)
 
     def cli_ids(self, check_ids: Sequence[str], ctx: ScanContext) -> list[str]:
         """The OCaml engine's rule ids as the Python CLI prints them, so a `nosemgrep`
@@ -906,6 +922,15 @@ def _as_list(v: Any) -> list[Any]:
     if v is None:
         return []
     return v if isinstance(v, list) else [v]
+
+
+def _scanned(data: Any, ctx: ScanContext) -> frozenset[str] | None:
+    """The files the output says semgrep scanned; None when it does not say."""
+    paths = data.get("paths") if isinstance(data, dict) else None
+    scanned = paths.get("scanned") if isinstance(paths, dict) else None
+    if isinstance(scanned, list):
+        return frozenset(ctx.relpath(str(p)) for p in scanned)
+    return None
 
 
 def _span_file(err: dict[str, Any]) -> str | None:

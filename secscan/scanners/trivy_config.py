@@ -9,7 +9,7 @@ import re
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
@@ -296,52 +296,82 @@ def iac_scopes(root: Path, targets: Sequence[str]) -> IacScopes:
     inside it) is rendered whole: its files are keyed by every target in the chart.
     """
     folder = {t: posixpath.dirname(t) for t in targets}
+    groups, unknown = _terraform_scopes(root, targets, folder)
+    _add_chart_scopes(root, targets, folder, groups)
+    return IacScopes(groups, frozenset(unknown))
+
+
+def _terraform_scopes(
+    root: Path, targets: Sequence[str], folder: Mapping[str, str]
+) -> tuple[dict[str, tuple[str, ...]], set[str]]:
+    """Each Terraform target's scope (its linked modules' targets, or every target when one
+    of them reads files), and the targets of groups whose dependencies cannot be named."""
     terraform = [t for t in targets if t.lower().endswith(_TERRAFORM)]
-    parent: dict[str, str] = {d: d for d in {folder[t] for t in terraform}}
-
-    def find(d: str) -> str:
-        while parent[d] != d:
-            parent[d] = parent[parent[d]]
-            d = parent[d]
-        return d
-
-    unknown_dirs: set[str] = set()
-    reads_files: set[str] = set()
+    links = _ModuleLinks({folder[t] for t in terraform})
     for t in terraform:
-        if not t.lower().endswith(_TERRAFORM_CODE):
-            continue
-        here = folder[t]
-        try:
-            text = (root / t).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            unknown_dirs.add(here)
-            continue
-        if _READS_FILES.search(text):
-            reads_files.add(here)
-        sources = _module_sources(text, json_syntax=t.lower().endswith(".json"))
-        if sources is None:
-            unknown_dirs.add(here)
-            continue
-        for source in sources:
-            callee = _local_module(here, source)
-            if callee is None:
-                unknown_dirs.add(here)
-                continue
-            parent.setdefault(callee, callee)
-            parent[find(callee)] = find(here)
+        if t.lower().endswith(_TERRAFORM_CODE):
+            links.read(root, t, folder[t])
     groups: dict[str, tuple[str, ...]] = {}
     unknown: set[str] = set()
     members: dict[str, list[str]] = {}
     for t in terraform:
-        members.setdefault(find(folder[t]), []).append(t)
-    bad = {find(d) for d in unknown_dirs}
-    wide = {find(d) for d in reads_files}
+        members.setdefault(links.find(folder[t]), []).append(t)
+    bad = {links.find(d) for d in links.unknown}
+    wide = {links.find(d) for d in links.reads_files}
     for group, files in members.items():
         if group in bad:
             unknown.update(files)
             continue
         scope = tuple(sorted(targets)) if group in wide else tuple(sorted(files))
         groups.update(dict.fromkeys(files, scope))
+    return groups, unknown
+
+
+class _ModuleLinks:
+    """Terraform module folders joined when one calls the other (union-find), with the
+    folders that call a module secscan cannot name and those that read files."""
+
+    def __init__(self, folders: Iterable[str]) -> None:
+        self.parent = {d: d for d in folders}
+        self.unknown: set[str] = set()
+        self.reads_files: set[str] = set()
+
+    def find(self, d: str) -> str:
+        parent = self.parent
+        while parent[d] != d:
+            parent[d] = parent[parent[d]]
+            d = parent[d]
+        return d
+
+    def read(self, root: Path, t: str, here: str) -> None:
+        """Link the module folder `here` to each local module its file `t` calls."""
+        try:
+            text = (root / t).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            self.unknown.add(here)
+            return
+        if _READS_FILES.search(text):
+            self.reads_files.add(here)
+        sources = _module_sources(text, json_syntax=t.lower().endswith(".json"))
+        if sources is None:
+            self.unknown.add(here)
+            return
+        for source in sources:
+            callee = _local_module(here, source)
+            if callee is None:
+                self.unknown.add(here)
+                continue
+            self.parent.setdefault(callee, callee)
+            self.parent[self.find(callee)] = self.find(here)
+
+
+def _add_chart_scopes(
+    root: Path,
+    targets: Sequence[str],
+    folder: Mapping[str, str],
+    groups: dict[str, tuple[str, ...]],
+) -> None:
+    """Key every target of a Helm chart by every target in the chart (and their scopes)."""
     charts: dict[str, list[str]] = {}
     roots: dict[str, str | None] = {}
     for t in targets:
@@ -353,7 +383,6 @@ def iac_scopes(root: Path, targets: Sequence[str]) -> IacScopes:
     for files in charts.values():
         scope = tuple(sorted(set(files).union(*(groups.get(f, ()) for f in files))))
         groups.update(dict.fromkeys(files, scope))
-    return IacScopes(groups, frozenset(unknown))
 
 
 def _module_sources(text: str, *, json_syntax: bool) -> list[str] | None:
@@ -486,13 +515,7 @@ def misconfig_finding(
     start = cause.get("StartLine") or None
     end = cause.get("EndLine") or start
     refs = [str(u) for u in (m.get("PrimaryURL"), *(m.get("References") or [])) if u]
-    tags = ["iac"]
-    if config_type:
-        tags.append(config_type.lower())
-    if cause.get("Provider"):
-        tags.append(f"provider:{str(cause['Provider']).lower()}")
-    if cause.get("Service"):
-        tags.append(f"service:{str(cause['Service']).lower()}")
+    tags = _misconfig_tags(config_type, cause)
     return Finding(
         scanner=scanner,
         rule_id=canonical_check_id(check),
@@ -500,14 +523,26 @@ def misconfig_finding(
         message=str(m.get("Message") or m.get("Description") or check).strip(),
         severity=Severity.parse(str(m.get("Severity") or "UNKNOWN")),
         kind=FindingKind.IAC,
-        location=Location(
-            path=path,
-            start_line=int(start) if start else None,
-            end_line=int(end) if end else None,
-        ),
+        location=Location(path=path, start_line=_line(start), end_line=_line(end)),
         references=tuple(dict.fromkeys(refs)),
         remediation=str(m["Resolution"]).strip() if m.get("Resolution") else None,
         aliases=_trivy.check_aliases(check, m.get("Namespace")),
         tags=tuple(tags),
         resource=resource or (str(cause["Resource"]) if cause.get("Resource") else None),
     )
+
+
+def _misconfig_tags(config_type: str, cause: dict[str, Any]) -> list[str]:
+    """`iac`, the config type, and the provider and service the check is about."""
+    tags = ["iac"]
+    if config_type:
+        tags.append(config_type.lower())
+    if cause.get("Provider"):
+        tags.append(f"provider:{str(cause['Provider']).lower()}")
+    if cause.get("Service"):
+        tags.append(f"service:{str(cause['Service']).lower()}")
+    return tags
+
+
+def _line(value: Any) -> int | None:
+    return int(value) if value else None
