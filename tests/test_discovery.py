@@ -220,3 +220,32 @@ def test_every_default_exclusion_needs_its_marker(tmp_path: Path) -> None:
         assert [(e.path, e.reason) for e in fs.excluded] == [(name, reason)], name
         assert fs.files == ()
         assert discover(fake, Config()).files == (f"{name}/code.py",), name
+
+
+def test_directory_links_and_names_that_are_not_utf8(tmp_path: Path) -> None:
+    """A folder link inside the root is not followed (its target is walked where it is); a
+    folder link out of the root the config excludes is excluded by the config; a folder or
+    file whose name is not UTF-8 is not analyzed, shown with escapes."""
+    root = tmp_path / "root"
+    outside = tmp_path / "outside"
+    (root / "pkg").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "x.py").write_text("x")
+    (root / "pkg" / "real.py").write_text("x")
+    os.symlink(root / "pkg", root / "alias")
+    os.symlink(outside, root / "third_party")
+    odd = os.fsencode(root) + b"/odd\xff"
+    os.mkdir(odd)
+    with open(odd + b"/in.py", "w") as fh:
+        fh.write("x")
+    with open(os.fsencode(root) + b"/pkg/f\xfe.py", "w") as fh:
+        fh.write("x")
+    fs = discover(root, Config(exclude=("third_party/",)))
+    assert fs.files == ("pkg/real.py",)
+    excluded = {e.path: e.reason for e in fs.excluded}
+    assert excluded["alias"].startswith("symbolic link inside the scan root: not followed")
+    assert excluded["third_party"] == "excluded by the config: 'third_party/'"
+    assert {s.path: s.reason for s in fs.skipped} == {
+        "odd\\xff": "file name is not valid UTF-8: not scanned (rename it)",
+        "pkg/f\\xfe.py": "file name is not valid UTF-8: not scanned (rename it)",
+    }
