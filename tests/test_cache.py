@@ -12,8 +12,12 @@ import pytest
 
 from secscan.app.registry import installed
 from secscan.errors import UsageError
+from secscan.model.findings import TRANSIENT, FindingKind, NotAnalyzed
+from secscan.model.redact import Redactor
+from secscan.scan import cache as result_cache
 from secscan.scan import pipeline
 from secscan.scan.cache import ResultCache
+from secscan.scanners.base import Caching, ScanContext, ScanOutcome, ToolScanner
 
 FAKE_BANDIT = """#!{python}
 import json, sys
@@ -375,3 +379,82 @@ def test_cached_findings_keep_the_fingerprints_an_uncached_scan_gives(
     assert partly == prints(use_cache=False)
     assert partly["a.py"] == cold["a.py"] and partly["b.py"] != cold["b.py"]
     assert all(partly.values())
+
+
+# --- what is and is not cached, at the cache's own interface ---------------------------------
+
+
+class ScopedTool(ToolScanner):
+    """A scanner whose cache scopes the test decides (the tool itself is `run`)."""
+
+    name = "scoped-tool"
+    kind = FindingKind.CODE
+    executable = "scoped-tool"
+    caching = Caching.PER_TARGET
+
+    def __init__(self, scopes: dict[str, tuple[str, ...] | None]) -> None:
+        self.scopes = scopes
+
+    def cache_scope(self, rel: str, ctx: ScanContext) -> tuple[str, ...] | None:
+        return self.scopes.get(rel, (rel,))
+
+
+class WholeRunTool(ScopedTool):
+    """One entry for the whole run, keyed by every target's scope."""
+
+    caching = Caching.PER_RUN
+
+
+def _cached_scan(
+    tool: ScopedTool, root: Path, cache: ResultCache, outcome: ScanOutcome
+) -> tuple[list[tuple[str, ...]], bool]:
+    """The targets each tool run was handed, and whether the cache answered any of it."""
+    ctx = ScanContext(root, ("a.txt", "b.txt", "c.txt"), installed().scanners.make_config(), 60)
+    runs: list[tuple[str, ...]] = []
+
+    def run(c: ScanContext) -> ScanOutcome:
+        runs.append(c.targets)
+        return outcome
+
+    _, cached = result_cache.scan(tool, ctx, cache, "1", Redactor(root), run)
+    return runs, cached
+
+
+def test_per_target_entries_only_for_targets_whose_scope_can_be_read(tmp_path: Path) -> None:
+    """No scope (secscan cannot tell what decides it) or a scope file that cannot be read:
+    scanned every time; the other targets come from the cache."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (root / name).write_text(name)
+    tool = ScopedTool({"a.txt": None, "c.txt": ("c.txt", "gone.txt")})
+    cache = ResultCache(tmp_path / "cache")
+    assert _cached_scan(tool, root, cache, ScanOutcome()) == ([("a.txt", "b.txt", "c.txt")], False)
+    assert _cached_scan(tool, root, cache, ScanOutcome()) == ([("a.txt", "c.txt")], True)
+
+
+@pytest.mark.parametrize(
+    ("scopes", "outcome"),
+    [
+        ({"b.txt": None}, ScanOutcome()),  # a target's scope is unknown
+        ({"b.txt": ("b.txt", "gone.txt")}, ScanOutcome()),  # a scope file cannot be read
+        ({}, ScanOutcome(inputs=("gone.lock",))),  # an input cannot be hashed
+        ({}, ScanOutcome(not_analyzed=(NotAnalyzed("a.txt", f"slow{TRANSIENT}"),))),
+    ],
+)
+def test_a_whole_run_is_cached_only_when_every_part_can_be_checked_next_time(
+    tmp_path: Path, scopes: dict[str, tuple[str, ...] | None], outcome: ScanOutcome
+) -> None:
+    root = tmp_path / "proj"
+    root.mkdir()
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (root / name).write_text(name)
+    cache = ResultCache(tmp_path / "cache")
+    every = [("a.txt", "b.txt", "c.txt")]
+    tool = WholeRunTool(scopes)
+    assert _cached_scan(tool, root, cache, outcome) == (every, False)
+    assert _cached_scan(tool, root, cache, outcome) == (every, False)
+    # the same run with every part checkable is answered by the cache the second time
+    plain = WholeRunTool({})
+    assert _cached_scan(plain, root, cache, ScanOutcome()) == (every, False)
+    assert _cached_scan(plain, root, cache, ScanOutcome()) == ([], True)

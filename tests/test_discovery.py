@@ -2,7 +2,7 @@ import os
 from pathlib import Path
 
 from secscan.settings.config import Config
-from secscan.workspace.discovery import CACHEDIR_SIGNATURE, discover
+from secscan.workspace.discovery import CACHEDIR_SIGNATURE, DEFAULT_EXCLUDES, discover
 
 
 def _tree(root: Path, rels: list[str]) -> None:
@@ -183,3 +183,69 @@ def test_a_marker_leaves_out_only_what_git_does_not_track(tmp_path: Path) -> Non
 def test_without_git_markers_apply_as_before(tmp_path: Path) -> None:
     _tree(tmp_path, ["a.py", "venv/pyvenv.cfg", "venv/x.py"])
     assert discover(tmp_path, Config()).files == ("a.py",)
+
+
+#: Every default exclusion with the marker that makes it the real thing and its reason.
+MARKED = {
+    ".git/": (".git/HEAD", "version-control data (.git/HEAD)"),
+    ".hg/": (".hg/requires", "version-control data (.hg/requires)"),
+    ".svn/": (".svn/wc.db", "version-control data (.svn/wc.db)"),
+    "node_modules/": ("node_modules/.yarn-integrity", "installed Node packages (.yarn-integrity)"),
+    ".venv/": (".venv/pyvenv.cfg", "Python virtual environment (pyvenv.cfg)"),
+    "venv/": ("venv/pyvenv.cfg", "Python virtual environment (pyvenv.cfg)"),
+    "__pycache__/": ("__pycache__/m.cpython-311.pyc", "Python bytecode cache (only .pyc files)"),
+    ".tox/": (".tox/py311/pyvenv.cfg", "tox environments (pyvenv.cfg)"),
+    ".nox/": (".nox/tests/pyvenv.cfg", "nox environments (pyvenv.cfg)"),
+    ".mypy_cache/": (".mypy_cache/CACHEDIR.TAG", "tool cache (CACHEDIR.TAG)"),
+    ".pytest_cache/": (".pytest_cache/CACHEDIR.TAG", "tool cache (CACHEDIR.TAG)"),
+    ".ruff_cache/": (".ruff_cache/CACHEDIR.TAG", "tool cache (CACHEDIR.TAG)"),
+    "secscan-reports/": (
+        "secscan-reports/secscan-results.json",
+        "secscan's own reports (secscan-results.json, report files only)",
+    ),
+}
+
+
+def test_every_default_exclusion_needs_its_marker(tmp_path: Path) -> None:
+    """Each name of DEFAULT_EXCLUDES is left out, with its reason, only beside its marker."""
+    assert set(MARKED) == set(DEFAULT_EXCLUDES)
+    for n, (marker, reason) in enumerate(MARKED.values()):
+        name = marker.split("/")[0]
+        real, fake = tmp_path / f"real{n}", tmp_path / f"fake{n}"
+        _tree(real, [marker])
+        if marker.endswith("CACHEDIR.TAG"):
+            (real / marker).write_bytes(CACHEDIR_SIGNATURE + b"\n")
+        _tree(fake, [f"{name}/code.py"])
+        fs = discover(real, Config())
+        assert [(e.path, e.reason) for e in fs.excluded] == [(name, reason)], name
+        assert fs.files == ()
+        assert discover(fake, Config()).files == (f"{name}/code.py",), name
+
+
+def test_directory_links_and_names_that_are_not_utf8(tmp_path: Path) -> None:
+    """A folder link inside the root is not followed (its target is walked where it is); a
+    folder link out of the root the config excludes is excluded by the config; a folder or
+    file whose name is not UTF-8 is not analyzed, shown with escapes."""
+    root = tmp_path / "root"
+    outside = tmp_path / "outside"
+    (root / "pkg").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "x.py").write_text("x")
+    (root / "pkg" / "real.py").write_text("x")
+    os.symlink(root / "pkg", root / "alias")
+    os.symlink(outside, root / "third_party")
+    odd = os.fsencode(root) + b"/odd\xff"
+    os.mkdir(odd)
+    with open(odd + b"/in.py", "w") as fh:
+        fh.write("x")
+    with open(os.fsencode(root) + b"/pkg/f\xfe.py", "w") as fh:
+        fh.write("x")
+    fs = discover(root, Config(exclude=("third_party/",)))
+    assert fs.files == ("pkg/real.py",)
+    excluded = {e.path: e.reason for e in fs.excluded}
+    assert excluded["alias"].startswith("symbolic link inside the scan root: not followed")
+    assert excluded["third_party"] == "excluded by the config: 'third_party/'"
+    assert {s.path: s.reason for s in fs.skipped} == {
+        "odd\\xff": "file name is not valid UTF-8: not scanned (rename it)",
+        "pkg/f\\xfe.py": "file name is not valid UTF-8: not scanned (rename it)",
+    }

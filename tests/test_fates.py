@@ -104,6 +104,21 @@ def test_notebook_code_keeps_cell_lines_and_neutralises_ipython() -> None:
     compile(code.source, "nb", "exec")
 
 
+def test_notebook_cells_keep_their_lines_with_or_without_a_final_newline() -> None:
+    text = json.dumps(
+        {
+            "cells": [
+                {"cell_type": "code", "source": "x = 1\n!ls"},
+                {"cell_type": "code", "source": ["%%bash\n", "echo hi\n"]},
+                {"cell_type": "code", "source": []},
+            ]
+        }
+    )
+    code = notebook_code(text)
+    assert code.source == "x = 1\npass  # IPython: !ls\n\n# %%bash\n# echo hi\n\n\n"
+    assert [(c.number, c.first) for c in code.cells] == [(1, 1), (2, 4), (3, 7)]
+
+
 def test_not_a_notebook_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="not a Jupyter notebook"):
         notebook_code('{"cells": 3}')

@@ -138,3 +138,38 @@ def test_a_fifo_in_the_tree_is_never_opened_for_reading(tmp_path: Path) -> None:
     c = classifier(tmp_path, [*files, "tests/pipe.py", "app/gen.py"])
     assert c.scope("app/gen.py") is Scope.SOURCE
     assert c.scope("tests/pipe.py") is Scope.SOURCE  # used, though unreadable
+
+
+def test_what_use_reaches_and_what_it_does_not(tmp_path: Path) -> None:
+    """`from .. import x` climbs a package per dot; a call with a computed name loads nothing
+    this can see; a source file use reaches is neither reported nor read again; `follows`
+    keeps a non-source file out of the result and unread."""
+    files = tree(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/web/__init__.py": "",
+            "app/web/views.py": "from .. import t_helpers\nimport app.models\n",
+            "app/models.py": "import importlib\nimportlib.import_module(name)\n",
+            "app/t_helpers.py": "import tests.data\nimport docs.conf\n",
+            "tests/__init__.py": "",
+            "tests/data.py": HELPER,
+            "docs/__init__.py": "",
+            "docs/conf.py": "import tests.never\n",
+            "tests/never.py": HELPER,
+        },
+    )
+
+    def is_source(f: str) -> bool:
+        return f.startswith("app/") and f != "app/t_helpers.py"
+
+    assert uses.used(tmp_path, files, is_source) == {
+        "app/t_helpers.py",
+        "tests/__init__.py",
+        "tests/data.py",
+        "docs/__init__.py",
+        "docs/conf.py",
+        "tests/never.py",
+    }
+    no_docs = uses.used(tmp_path, files, is_source, lambda f: not f.startswith("docs/"))
+    assert no_docs == {"app/t_helpers.py", "tests/__init__.py", "tests/data.py"}

@@ -69,6 +69,18 @@ def test_rule_errors_without_a_path_fail_the_run() -> None:
         SemgrepScanner().parse(out, ctx(REPO))
 
 
+def test_a_warning_without_a_path_is_not_a_failure() -> None:
+    out = json.dumps(
+        {
+            "results": [],
+            "errors": [{"level": "warn", "type": ["Timeout", "x"], "message": "slow rule"}],
+        }
+    )
+    outcome = SemgrepScanner().parse(out, ctx(REPO))
+    assert outcome.findings == ()
+    assert outcome.not_analyzed == ()
+
+
 @pytest.mark.parametrize(
     "garbage", ["", "{", "[]", '{"errors": []}', '{"results": [{"path": "a"}]}']
 )

@@ -125,6 +125,24 @@ def test_instructions_join_continuations_and_honour_the_escape_directive() -> No
     assert iac_evidence.env_assignments(found[1].args) == {"A": "1", "B": ""}
 
 
+def test_instructions_at_the_edges_of_the_file() -> None:
+    """A file of comments only; a continuation left open at the end; a comment inside a
+    continued instruction, a blank line ending one; a `# escape=` after the first
+    instruction is no directive."""
+    assert iac_evidence.instructions("# escape=`\n# only comments\n") == []
+    found = iac_evidence.instructions("FROM a\nRUN x\\\n# dropped\n  y\\\n  z\\")
+    assert [(i.line, i.keyword, i.args) for i in found] == [(1, "FROM", "a"), (2, "RUN", "x y z")]
+    # a blank line ends a continued instruction
+    ended = iac_evidence.instructions("RUN x \\\n\nUSER 1\n")
+    assert [(i.line, i.keyword, i.args) for i in ended] == [(1, "RUN", "x"), (3, "USER", "1")]
+    late = iac_evidence.instructions("FROM a\n# escape=`\nRUN x `\nUSER 1\n")
+    assert [(i.line, i.keyword, i.args) for i in late] == [
+        (1, "FROM", "a"),
+        (3, "RUN", "x `"),
+        (4, "USER", "1"),
+    ]
+
+
 def test_env_forms() -> None:
     assert iac_evidence.env_assignments('TOKEN="" MODE=prod') == {"TOKEN": "", "MODE": "prod"}
     assert iac_evidence.env_assignments("TOKEN some value") == {"TOKEN": "some value"}

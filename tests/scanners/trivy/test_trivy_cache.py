@@ -144,6 +144,24 @@ def test_a_remote_module_is_never_cached_and_file_reads_widen_the_scope(tmp_path
     assert iac_scopes(tmp_path, ("a/main.tf",)).of("a/main.tf") == ("a/main.tf",)
 
 
+def test_a_module_whose_calls_cannot_be_read_is_never_cached(tmp_path: Path) -> None:
+    """An unreadable .tf file, or a module block whose source is no literal, leaves its
+    module's dependencies unnamed: never cached. A .tfvars file is keyed with its folder's
+    module but not read for module calls."""
+    for folder in ("gone", "dynamic", "vars"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "dynamic" / "main.tf").write_text('module "m" {\n  source = var.where\n}\n')
+    (tmp_path / "vars" / "main.tf").write_text('resource "x" "y" {}\n')
+    # a .tfvars is never parsed for module blocks, even one that looks like it has one
+    (tmp_path / "vars" / "prod.tfvars").write_text('module "m" {\n  source = var.where\n}\n')
+    targets = ("dynamic/main.tf", "gone/main.tf", "vars/main.tf", "vars/prod.tfvars")
+    scopes = iac_scopes(tmp_path, targets)  # gone/main.tf does not exist: unreadable
+    assert scopes.of("gone/main.tf") is None
+    assert scopes.of("dynamic/main.tf") is None
+    assert scopes.of("vars/prod.tfvars") == ("vars/main.tf", "vars/prod.tfvars")
+    assert scopes.unknown == {"dynamic/main.tf", "gone/main.tf"}
+
+
 def test_a_helm_chart_and_its_subcharts_are_one_scope(tmp_path: Path) -> None:
     files = (
         "chart/Chart.yaml",
