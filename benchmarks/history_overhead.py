@@ -17,11 +17,11 @@ import time
 from pathlib import Path
 
 from secscan import history
+from secscan.app.registry import installed
 from secscan.history.model import Source
 from secscan.model.results import SavedResults
 from secscan.policy import judge
 from secscan.scan import pipeline
-from secscan.settings.config import load_config
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "vulnerable-shop"
 
@@ -33,7 +33,7 @@ def main() -> None:
     args = ap.parse_args()
     os.environ.setdefault("SEMGREP_ENABLE_VERSION_CHECK", "0")
     url = args.url or f"sqlite:///{tempfile.mkdtemp()}/history.sqlite"
-    config = load_config(EXAMPLE)
+    config = installed().load_config(EXAMPLE)
     inputs = judge.resolve(
         EXAMPLE, config, profile="ci", policy_dir=None, waivers=None, baseline=None,
         catalog=judge.default_catalog(),

@@ -64,8 +64,7 @@ def _tool_label(argv: Any, *_: Any, **__: Any) -> str:
 STAGES: tuple[tuple[str, str, Callable[..., str]], ...] = (
     ("secscan.util.proc", "run", _tool_label),
     ("secscan.cli", "load", lambda *a, **k: "command imports"),
-    ("secscan.cli.scan", "load_config", lambda *a, **k: "config"),
-    ("secscan.cli.hook", "load_config", lambda *a, **k: "config"),
+    ("secscan.app.registry", "Registry.load_config", lambda *a, **k: "config"),
     ("secscan.cli.scan", "with_tree_warnings", lambda *a, **k: "tree warnings"),
     ("secscan.cli.scan", "record_run", lambda *a, **k: "history"),
     ("secscan.scan.pipeline", "scan", lambda *a, **k: "pipeline"),

@@ -56,13 +56,13 @@ def scan_example(repo: Path = REPO) -> SavedResults:
     """A fresh scan and judgement of the example, exactly as `secscan scan` makes them."""
     import os
 
+    from secscan.app.registry import installed
     from secscan.policy import judge
     from secscan.scan import pipeline
-    from secscan.settings.config import load_config
 
     os.environ.setdefault("SEMGREP_ENABLE_VERSION_CHECK", "0")
     root = repo / EXAMPLE
-    config = load_config(root)
+    config = installed().load_config(root)
     inputs = judge.resolve(root.resolve(), config, catalog=judge.default_catalog())
     result = pipeline.scan(root, config, clock=pipeline.utcnow, use_cache=False)
     result, decision = judge.judge(result, inputs, pipeline.utcnow())

@@ -41,6 +41,12 @@ class Registry:
     scanners: ScannerRegistry
     formats: Formats
     frameworks: Frameworks
+    # TODO(lead, after merging the depsrc branch): add
+    #     dependency_sources: tuple[DependencySource, ...]
+    # loaded in `load` with `secscan.dependencies.sources.all_sources()` (built-ins plus the
+    # `secscan.dependency_sources` entry points, read once here instead of per call), and hand
+    # it to the dependency scanners and the hook's file pattern instead of their default of
+    # the built-in table. tests/recipes/test_recipe_dependency_format.py runs once merged.
 
     @classmethod
     def load(cls, *, plugins: bool = True) -> Registry:

@@ -18,6 +18,10 @@ class Installed:
 
     def secscan(self, *argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         """`secscan ARGV` in a new interpreter with the plugin's site directory on its path."""
+        return self.python("-m", "secscan", *argv, cwd=cwd)
+
+    def python(self, *argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+        """`python ARGV` in a new interpreter with the plugin's site directory on its path."""
         env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join(
@@ -26,7 +30,7 @@ class Installed:
             "SEMGREP_ENABLE_VERSION_CHECK": "0",
         }
         return subprocess.run(
-            [sys.executable, "-m", "secscan", *argv],
+            [sys.executable, *argv],
             cwd=cwd,
             env=env,
             capture_output=True,

@@ -62,3 +62,57 @@ def test_every_config_format_has_a_renderer() -> None:
     config = registry.scanners.make_config(formats=list(registry.formats.scan))
     assert set(config.formats) == set(registry.formats.scan)
     assert all(callable(f.renderer) for f in registry.formats.all)
+
+
+def test_defining_a_scanner_class_registers_nothing() -> None:
+    """Config sections come from the registry that lists a scanner, not from its class."""
+    from typing import ClassVar
+
+    from pydantic import BaseModel
+
+    from secscan.scanners.base import ToolScanner
+    from secscan.settings.config import Config, Options
+
+    class NewOptions(Options):
+        level: int = 1
+
+    class NewScanner(ToolScanner):
+        name: ClassVar[str] = "newscanner"
+        kind: ClassVar[FindingKind] = FindingKind.CODE
+        executable: ClassVar[str] = "newscanner"
+        options_model: ClassVar[type[BaseModel] | None] = NewOptions
+
+    assert "newscanner" not in ScannerRegistry.load(group=None).sections
+    assert not hasattr(Config(), "newscanner")  # no __getattr__ answering for sections
+    listed = ScannerRegistry({"newscanner": NewScanner}, sections={"newscanner": NewOptions})
+    config = listed.make_config(newscanner={"level": 3})
+    assert config.section("newscanner", NewOptions).level == 3
+    assert listed.default_config().section("newscanner") == NewOptions()
+
+
+def test_a_plugin_section_that_would_shadow_a_setting_is_refused(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from typing import ClassVar
+
+    from pydantic import BaseModel
+
+    from secscan.scanners.base import ToolScanner
+    from secscan.settings.config import Options
+
+    class Shadow(ToolScanner):
+        name: ClassVar[str] = "shadow"
+        kind: ClassVar[FindingKind] = FindingKind.CODE
+        executable: ClassVar[str] = "shadow"
+        options_key: ClassVar[str | None] = "exclude"  # a top-level setting
+        options_model: ClassVar[type[BaseModel] | None] = Options
+
+    class _EP:
+        name, value = "shadow", "x:Shadow"
+
+        def load(self) -> type[ToolScanner]:
+            return Shadow
+
+    monkeypatch.setattr(scanner_registry, "entry_points", lambda group: [_EP()])
+    assert "shadow" not in ScannerRegistry.load().classes
+    assert "would shadow a top-level setting" in caplog.text
