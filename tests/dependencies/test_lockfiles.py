@@ -303,7 +303,7 @@ def test_a_pom_with_a_document_type_is_refused(tmp_path: Path) -> None:
 
 def test_uv_lock_says_which_packages_the_project_names_itself(tmp_path: Path) -> None:
     (tmp_path / "uv.lock").write_text(
-        "version = 1\nrequires-python = \">=3.11\"\n\n"
+        'version = 1\nrequires-python = ">=3.11"\n\n'
         '[[package]]\nname = "app"\nversion = "0.1.0"\nsource = { editable = "." }\n'
         'dependencies = [{ name = "Requests" }]\n\n'
         '[package.optional-dependencies]\ncli = [{ name = "click" }]\n\n'
