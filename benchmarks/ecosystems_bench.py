@@ -55,24 +55,27 @@ def import_in_child(zip_path: Path, db: Path) -> tuple[float, int]:
     code = (
         "import sys,time;from pathlib import Path;"
         "from secscan.advisories.importer import import_records;"
-        "t=time.perf_counter();r=import_records(Path(sys.argv[1]),Path(sys.argv[2]));"
-        "print(time.perf_counter()-t, r.added, len(r.invalid))"
+        "t=time.perf_counter();c=time.process_time();"
+        "r=import_records(Path(sys.argv[1]),Path(sys.argv[2]));"
+        "print(time.perf_counter()-t, time.process_time()-c, r.added, len(r.invalid))"
     )
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     done = subprocess.run(  # noqa: S603 - our own interpreter, fixed code
         [sys.executable, "-c", code, str(zip_path), str(db)],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
-    seconds, added, invalid = done.stdout.split()
-    print(f"  imported {added} records ({invalid} invalid)")
+    seconds, cpu, added, invalid = done.stdout.split()
+    print(f"  imported {added} records ({invalid} invalid), {float(cpu):.1f} s CPU")
     return float(seconds), max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 
 
 def lock_file(
-    root: Path, packages: list[tuple[str, list[str]]], k: int, rng: random.Random
+    root: Path, packages: list[tuple[str, list[str]]], k: int, hits: float, rng: random.Random
 ) -> None:
-    chosen = rng.sample(packages, min(k, len(packages)))
-    entries = {"": {"dependencies": {n: "*" for n, _ in chosen}}}
+    """k packages, a share `hits` of them named by some record (the rest have none)."""
+    chosen = rng.sample(packages, min(int(k * hits), len(packages)))
+    chosen += [(f"clean-pkg-{i}", ["1.0.0"]) for i in range(k - len(chosen))]
+    entries: dict[str, dict[str, object]] = {"": {"dependencies": {n: "*" for n, _ in chosen}}}
     for name, versions in chosen:
         entries[f"node_modules/{name}"] = {"version": rng.choice(versions)}
     (root / "package-lock.json").write_text(

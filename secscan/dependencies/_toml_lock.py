@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from secscan.dependencies._python import load_toml, valid_version
@@ -22,8 +24,16 @@ SourceKind = Callable[[dict[str, Any]], str]
 _NAME = re.compile(r"name\s*=")
 
 
-def parse_lock(rel: str, text: str, source: str, kind_of: SourceKind, out: Manifests) -> None:
-    """Every `[[package]]` of a poetry or uv lock, at the line of its `name = ...`."""
+def parse_lock(
+    rel: str,
+    text: str,
+    source: str,
+    kind_of: SourceKind,
+    out: Manifests,
+    direct_of: Callable[[list[Any]], set[str] | None] | None = None,
+) -> None:
+    """Every `[[package]]` of a poetry or uv lock, at the line of its `name = ...`;
+    `direct_of` names the project's own dependencies (PEP 503 keys) when the lock says."""
     data = load_toml(rel, text, out)
     if data is None:
         return
@@ -32,12 +42,16 @@ def parse_lock(rel: str, text: str, source: str, kind_of: SourceKind, out: Manif
         out.problems.append(Problem(rel, None, "no [[package]] list"))
         return
     numbers = package_lines(text)
+    direct = direct_of(packages) if direct_of is not None else None
     for i, pkg in enumerate(packages):
         number = numbers[i] if i < len(numbers) else 1
         if not isinstance(pkg, dict) or not isinstance(pkg.get("name"), str):
             out.problems.append(Problem(rel, number, "[[package]] entry without a name"))
             continue
         _entry(rel, number, source, pkg, kind_of, out)
+        if direct is not None and out.declared and out.declared[-1].line == number:
+            last = out.declared[-1]
+            out.declared[-1] = replace(last, direct=canonicalize_name(last.name) in direct)
 
 
 def _entry(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from packaging.utils import canonicalize_name
+
 from secscan.dependencies import ecosystems
 from secscan.dependencies._toml_lock import parse_lock
 from secscan.dependencies.interface import Manifests, PatternSource, Reader
@@ -23,7 +25,7 @@ class UvLockSource(PatternSource):
         out = Manifests()
         text = reader.read(rel, out)
         if text is not None:
-            parse_lock(rel, text, self.name, source_kind, out)
+            parse_lock(rel, text, self.name, source_kind, out, project_dependencies)
         return out
 
 
@@ -36,3 +38,27 @@ def source_kind(src: dict[str, Any]) -> str:
     if "git" in src or "url" in src:
         return "direct"
     return "registry"
+
+
+def project_dependencies(packages: list[Any]) -> set[str] | None:
+    """What the project's own entries (editable or virtual ".") depend on, every group and
+    extra included; None when the lock has no such entry (then it does not say)."""
+    names: set[str] = set()
+    found = False
+    for pkg in packages:
+        src = pkg.get("source") if isinstance(pkg, dict) else None
+        if not isinstance(src, dict) or source_kind(src) != "project":
+            continue
+        found = True
+        lists = [pkg.get("dependencies") or []]
+        for key in ("optional-dependencies", "dev-dependencies"):
+            groups = pkg.get(key)
+            if isinstance(groups, dict):
+                lists += [g for g in groups.values() if isinstance(g, list)]
+        for deps in lists:
+            names.update(
+                canonicalize_name(str(d["name"]))
+                for d in deps
+                if isinstance(d, dict) and isinstance(d.get("name"), str)
+            )
+    return names if found else None

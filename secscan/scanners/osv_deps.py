@@ -50,6 +50,8 @@ _OPEN: dict[tuple[str, str | None], AdvisoryStore] = {}
 
 
 class OsvDepsScanner(ToolScanner):
+    """Lock files of every non-Python ecosystem against the local OSV mirror, in-process."""
+
     name: ClassVar[str] = "osv"
     kind: ClassVar[FindingKind] = FindingKind.DEPENDENCY
     description: ClassVar[str] = (

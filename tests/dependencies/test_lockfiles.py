@@ -299,3 +299,25 @@ def test_a_pom_with_a_document_type_is_refused(tmp_path: Path) -> None:
     found = _parse("pom.xml", tmp_path)
     assert not found.declared
     assert "document type declaration is not allowed" in found.problems[0].message
+
+
+def test_uv_lock_says_which_packages_the_project_names_itself(tmp_path: Path) -> None:
+    (tmp_path / "uv.lock").write_text(
+        'version = 1\nrequires-python = ">=3.11"\n\n'
+        '[[package]]\nname = "app"\nversion = "0.1.0"\nsource = { editable = "." }\n'
+        'dependencies = [{ name = "Requests" }]\n\n'
+        '[package.optional-dependencies]\ncli = [{ name = "click" }]\n\n'
+        '[[package]]\nname = "requests"\nversion = "2.31.0"\n'
+        'source = { registry = "https://pypi.org/simple" }\n'
+        'dependencies = [{ name = "idna" }]\n\n'
+        '[[package]]\nname = "idna"\nversion = "3.6"\n'
+        'source = { registry = "https://pypi.org/simple" }\n\n'
+        '[[package]]\nname = "click"\nversion = "8.1.7"\n'
+        'source = { registry = "https://pypi.org/simple" }\n'
+    )
+    found = _parse("uv.lock", tmp_path)
+    assert [(d.name, d.version, d.direct) for d in found.declared] == [
+        ("requests", "2.31.0", True),
+        ("idna", "3.6", False),
+        ("click", "8.1.7", True),
+    ]

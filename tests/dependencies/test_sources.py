@@ -171,3 +171,23 @@ def test_the_reader_names_what_it_cannot_read(tmp_path: Path) -> None:
         "larger than 0 MB", "not UTF-8 text", "cannot read"
     ]  # fmt: skip
     assert out.files == []
+
+
+@pytest.mark.parametrize(
+    ("path", "ecosystem", "manager"),
+    [
+        ("requirements.txt", "PyPI", "pip"),
+        ("web/yarn.lock", "npm", "yarn"),
+        ("web/pnpm-lock.yaml", "npm", "pnpm"),
+        ("web/package-lock.json", "npm", "npm"),
+        ("svc/go.mod", "Go", "go"),
+        ("Cargo.lock", "crates.io", "cargo"),
+        ("jvm/gradle.lockfile", "Maven", "gradle"),
+        ("image:app", "PyPI", "pip"),  # no source claims it: the ecosystem's first source
+        ("mix.lock", "Hex", "hex"),  # no source at all: the ecosystem's own name
+    ],
+)
+def test_gitlab_package_manager_comes_from_the_files_source(
+    path: str, ecosystem: str, manager: str
+) -> None:
+    assert sources.package_manager(path, ecosystem) == manager
