@@ -68,6 +68,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        """`path:line: message`, as an error names it."""
         return (
             f"{self.path}:{self.line}: {self.message}"
             if self.line
@@ -99,6 +100,7 @@ class Reader:
     read becomes a Problem (never an exception), so one bad file never hides the others."""
 
     def __init__(self, root: Path, max_bytes: int) -> None:
+        """Read files under `root`, none larger than `max_bytes`."""
         self.root = root
         self.max_bytes = max_bytes
         self._seen: set[str] = set()
