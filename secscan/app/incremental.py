@@ -131,9 +131,8 @@ def scan_since(
     """The files changed since the merge base scanned on both sides (see the module doc)."""
     root = root.resolve()
     changed, renamed = _changed_files(change)
-    names = list(scanner_names) if scanner_names else config.scanners
     registry = registry or scanners.installed()
-    selected = registry.build(list(names) if names is not None else None)
+    selected = pipeline.select(registry, scanner_names, config)
     scripts = python_scripts(root, changed)
     the_plan = plan(selected, changed, ScanRequest(explicit_files=True, python_scripts=scripts))
     base_root = change.tree / change.sub
