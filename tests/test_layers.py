@@ -367,3 +367,63 @@ def test_the_files_the_architecture_doc_names_exist() -> None:
     assert len(paths) > 10
     missing = sorted(p for p in paths if not (REPO / p).exists())
     assert missing == []
+
+
+# --- no import cycle, lazy imports included ------------------------------------------------
+
+
+def cycles(found: Sequence[Import]) -> list[list[str]]:
+    """Every group of modules that import each other round a loop (Tarjan's strongly
+    connected components over the import graph), each sorted; a module importing itself too."""
+    graph: dict[str, set[str]] = {}
+    for imp in found:
+        graph.setdefault(imp.module, set()).add(imp.target)
+        graph.setdefault(imp.target, set())
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1 or v in graph[v]:
+                out.append(sorted(group))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return sorted(out)
+
+
+def test_no_module_imports_itself_round_a_loop() -> None:
+    assert cycles(imports(REPO / "secscan")) == []
+
+
+def test_a_planted_loop_is_found_even_through_a_lazy_import(tmp_path: Path) -> None:
+    root = _tree(
+        tmp_path,
+        {
+            "model/a.py": "from secscan.model import b\n",
+            "model/b.py": "def f():\n    from secscan.model import c\n",
+            "model/c.py": "import secscan.model.a\n",
+        },
+    )
+    assert violations(imports(root)) == []  # one folder: the layer rule alone cannot see it
+    assert cycles(imports(root)) == [["secscan.model.a", "secscan.model.b", "secscan.model.c"]]
