@@ -129,6 +129,7 @@ REGISTRY: tuple[Format, ...] = (
         files="render_files",
     ),
     Format("cyclonedx", "secscan-sbom.cdx.json", "secscan.report.cyclonedx"),
+    Format("notice", "secscan-third-party-notices.txt", "secscan.report.notice"),
     Format("openvex", "secscan.openvex.json", "secscan.report.openvex", files="render_files"),
     Format("oscal", "secscan-oscal.json", "secscan.report.oscal"),
     Format(
