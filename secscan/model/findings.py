@@ -95,6 +95,8 @@ class FindingKind(StrEnum):
     POLICY = "policy"
     #: A dependency whose licence the licence policy forbids, wants reviewed, or cannot tell.
     LICENSE = "license"
+    #: Personal data a model declares, or a flow of it into logs, third parties, HTTP, files.
+    PRIVACY = "privacy"
 
 
 class RunStatus(StrEnum):

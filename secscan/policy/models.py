@@ -249,9 +249,18 @@ class SeverityThresholds(_Strict):
     iac: Threshold | None = None
     secret: Threshold | None = None
     license: Threshold | None = None
+    privacy: Threshold | None = None
 
     _t = field_validator(
-        "default", "code", "dependency", "image", "iac", "secret", "license", mode="before"
+        "default",
+        "code",
+        "dependency",
+        "image",
+        "iac",
+        "secret",
+        "license",
+        "privacy",
+        mode="before",
     )(_threshold)
 
     def for_kind(self, kind: FindingKind) -> Threshold:

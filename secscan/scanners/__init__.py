@@ -29,6 +29,7 @@ BUILTINS: dict[str, str] = {
     "secrets": "secscan.scanners.trivy_secrets:TrivySecretsScanner",
     "image": "secscan.scanners.trivy_image:TrivyImageScanner",
     "license": "secscan.scanners.licenses:LicenseScanner",
+    "privacy": "secscan.scanners.privacy:PrivacyScanner",
 }
 
 
