@@ -94,6 +94,7 @@ class Format:
 
 _C = Kind.COMPLIANCE
 _GL = "secscan.report.gitlab"
+_PI = "secscan.report.privacy_inventory"
 
 #: Every format secscan writes. Adding one: a module rendering it, and one line here.
 REGISTRY: tuple[Format, ...] = (
@@ -130,6 +131,9 @@ REGISTRY: tuple[Format, ...] = (
     ),
     Format("cyclonedx", "secscan-sbom.cdx.json", "secscan.report.cyclonedx"),
     Format("notice", "secscan-third-party-notices.txt", "secscan.report.notice"),
+    Format("privacy-inventory", "secscan-privacy-inventory.md", _PI, function="render_markdown"),
+    Format("privacy-inventory-json", "secscan-privacy-inventory.json", _PI, function="render_json"),
+    Format("privacy-inventory-html", "secscan-privacy-inventory.html", _PI, function="render_html"),
     Format("openvex", "secscan.openvex.json", "secscan.report.openvex", files="render_files"),
     Format("oscal", "secscan-oscal.json", "secscan.report.oscal"),
     Format(
