@@ -174,6 +174,8 @@ _TYPE_RULES: Mapping[str, str] = {
     "PaymentCardNumber": "user.financial.credit_card",
     "PhoneNumberField": "user.contact.phone_number",
 }
+#: A module constant's name (`STRIPE_API_KEY`, `ADMIN_EMAIL`): configuration, not a person's.
+_CONSTANT = re.compile(r"^_?[A-Z][A-Z0-9_]*$")
 #: Objects whose `id`/`pk`/`uuid` identifies a person (`user.id`).
 _PERSON = re.compile(
     r"^(user|customer|member|patient|person|account|subscriber|employee|client|owner|profile)s?$"
@@ -566,6 +568,8 @@ def _categories(
         if isinstance(sub, ast.Name):
             if sub.id in tainted:
                 out.append(tainted[sub.id])
+            elif _CONSTANT.match(sub.id):
+                continue  # STRIPE_API_KEY: the program's own configuration, no one's data
             elif (c := classify(sub.id)) is not None:
                 out.append((c, sub.id))
         elif isinstance(sub, ast.Attribute):
