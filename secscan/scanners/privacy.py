@@ -48,6 +48,7 @@ LOG = "PRIVACY-LOG"
 THIRD_PARTY = "PRIVACY-THIRD-PARTY"
 HTTP = "PRIVACY-HTTP"
 FILE = "PRIVACY-FILE"
+COMMITTED = "PRIVACY-DATA-COMMITTED"
 
 _TITLES: Mapping[str, str] = {
     FIELD: "Personal data declared",
@@ -55,6 +56,7 @@ _TITLES: Mapping[str, str] = {
     THIRD_PARTY: "Personal data sent to a third-party SDK",
     HTTP: "Personal data sent in an outgoing HTTP request",
     FILE: "Personal data written to a file or export",
+    COMMITTED: "Real personal data committed to the repository",
 }
 _FIX: Mapping[str, str] = {
     FIELD: "Record the field's purpose, legal basis and retention in the record of processing.",
@@ -63,6 +65,9 @@ _FIX: Mapping[str, str] = {
     "agreement, and list the recipient in the record of processing.",
     HTTP: "Check the recipient is the intended processor, over TLS, and minimise the payload.",
     FILE: "Restrict, encrypt and expire exports of personal data.",
+    COMMITTED: "Remove the data from the repository and its history, replace it with "
+    "synthetic test data, and assess whether the exposure is a personal data breach "
+    "(GDPR Art. 33).",
 }
 
 # --- classification ------------------------------------------------------------------------
@@ -335,7 +340,7 @@ class PrivacyScanner(Describes):
     display_name: ClassVar[str] = "secscan personal-data inventory"
 
     def applies_to(self, path: str) -> bool:
-        return path.endswith((".py", ".sql"))
+        return path.endswith((".py", ".sql", *_DATA_FILES))
 
     def select(self, files: Sequence[str], request: ScanRequest) -> tuple[str, ...]:
         return tuple(f for f in files if self.applies_to(f))
@@ -372,8 +377,10 @@ class PrivacyScanner(Describes):
             except ConfigError as e:
                 not_analyzed.append(NotAnalyzed(rel, f"{self.name}: {e.message}"))
                 continue
+            findings += [self._committed(rel, hit) for hit in committed_data(text)]
             if rel.endswith(".sql"):
                 findings += self._sql(rel, text)
+            if not rel.endswith(".py"):
                 analyzed.add(rel)
                 continue
             try:
@@ -463,6 +470,23 @@ class PrivacyScanner(Describes):
                 pos += len(column_def) + 1
         return out
 
+    def _committed(self, rel: str, hit: Committed) -> Finding:
+        label = taxonomy().get(hit.category, hit.category)
+        return Finding(
+            scanner=self.name,
+            rule_id=COMMITTED,
+            title=f"{label} ({hit.category}) committed: a valid {hit.kind}",
+            # the value itself is never repeated: only its kind and last characters' count
+            message=f"Line {hit.line} holds a {hit.kind} that passes its checksum "
+            f"({hit.length} characters): real {label.lower()} in the repository.",
+            severity=Severity.HIGH,
+            kind=FindingKind.PRIVACY,
+            location=Location(rel, hit.line),
+            confidence=Confidence.HIGH,
+            remediation=_FIX[COMMITTED],
+            tags=(f"category:{hit.category}", "flow:committed"),
+        )
+
     # --- flows ----------------------------------------------------------------------------
 
     def _flow(self, rel: str, flow: Flow) -> Finding:
@@ -495,6 +519,86 @@ class PrivacyScanner(Describes):
             remediation=_FIX[flow.rule],
             tags=tuple(tags),
         )
+
+
+# --- real personal data in the files: checksum-validated recognisers ------------------------
+
+#: Files besides code and SQL whose content may hold records (fixtures, dumps, exports).
+_DATA_FILES = (".csv", ".tsv", ".json", ".jsonl", ".txt", ".yaml", ".yml", ".xml")
+
+#: IBAN length per country (ISO 13616 registry, SWIFT IBAN Registry): the countries of the
+#: SEPA area and a few more; an IBAN of a country not listed is not reported.
+IBAN_LENGTHS: Mapping[str, int] = {
+    "AD": 24, "AT": 20, "BE": 16, "BG": 22, "CH": 21, "CY": 28, "CZ": 24, "DE": 22,
+    "DK": 18, "EE": 20, "ES": 24, "FI": 18, "FR": 27, "GB": 22, "GI": 23, "GR": 27,
+    "HR": 21, "HU": 28, "IE": 22, "IS": 26, "IT": 27, "LI": 21, "LT": 20, "LU": 20,
+    "LV": 21, "MC": 27, "MT": 31, "NL": 18, "NO": 15, "PL": 28, "PT": 25, "RO": 24,
+    "SE": 24, "SI": 19, "SK": 24, "SM": 27, "VA": 22,
+}  # fmt: skip
+_IBAN = re.compile(r"\b([A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30})\b")
+_CARD = re.compile(r"(?<![\d-])(\d(?:[ -]?\d){12,18})(?![\d-])")
+#: Card numbers payment providers publish for testing: never a person's.
+TEST_CARDS = frozenset(
+    {
+        "4111111111111111", "4242424242424242", "4000056655665556", "4012888888881881",
+        "5555555555554444", "5200828282828210", "5105105105105100", "2223003122003222",
+        "378282246310005", "371449635398431", "6011111111111117", "6011000990139424",
+        "3056930009020004", "36227206271667", "3566002020360505", "6200000000000005",
+        "4000000000000002", "4000000000009995", "4000000000000077", "4000002500003155",
+    }
+)  # fmt: skip
+_CARD_PREFIX = re.compile(r"^(4|5[1-5]|2[2-7]|3[47]|6011|65|3[068]|35)")
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    kind: str
+    category: str
+    line: int
+    length: int
+
+
+def iban_valid(text: str) -> bool:
+    """ISO 13616: the country's length and the mod-97 check (the remainder is 1)."""
+    iban = text.replace(" ", "")
+    if IBAN_LENGTHS.get(iban[:2]) != len(iban):
+        return False
+    moved = iban[4:] + iban[:4]
+    digits = "".join(str(int(ch, 36)) for ch in moved)
+    return int(digits) % 97 == 1
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def committed_data(text: str) -> Iterator[Committed]:
+    """IBANs and payment card numbers in the text that pass their checksums (cards: Luhn,
+    a card network's prefix, not a published test number)."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if len(line) > 100_000:
+            continue
+        for m in _IBAN.finditer(line):
+            if iban_valid(m.group(1)):
+                yield Committed("IBAN", "user.financial.bank_account", number, len(m.group(1)))
+        for m in _CARD.finditer(line):
+            digits = re.sub(r"[ -]", "", m.group(1))
+            if (
+                13 <= len(digits) <= 19
+                and _CARD_PREFIX.match(digits)
+                and digits not in TEST_CARDS
+                and len(set(digits)) > 2
+                and luhn_valid(digits)
+            ):
+                yield Committed(
+                    "payment card number", "user.financial.credit_card", number, len(digits)
+                )
 
 
 _SQL_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)

@@ -65,7 +65,7 @@ def test_every_annotation_of_the_sample_app_holds(outcome: ScanOutcome) -> None:
     assert refused & found == set(), "flagged an ok: line"
     assert found - wanted == set(), "a finding no annotation asks for"
     assert outcome.not_analyzed == ()
-    assert outcome.analyzed is not None and len(outcome.analyzed) == 6
+    assert outcome.analyzed is not None and len(outcome.analyzed) == 7
 
 
 def by(outcome: ScanOutcome, path: str, line: int) -> list[Finding]:
@@ -147,3 +147,34 @@ def test_an_unparsable_file_is_not_analyzed_and_a_deep_one_does_not_crash(
     out = scan(tmp_path)
     assert [n.path for n in out.not_analyzed] == ["broken.py"]
     assert {(f.location.path, f.rule_id) for f in out.findings} >= {("ok.py", "PRIVACY-LOG")}
+
+
+def test_committed_personal_data_is_reported_without_its_value(outcome: ScanOutcome) -> None:
+    hits = [f for f in outcome.findings if f.rule_id == "PRIVACY-DATA-COMMITTED"]
+    assert {(f.location.path, f.location.start_line) for f in hits} == {
+        ("data/customers.csv", 3),
+        ("data/customers.csv", 7),
+    }
+    assert all(f.severity is Severity.HIGH for f in hits)
+    text = " ".join(f.title + f.message for f in hits)
+    assert "3704" not in text and "1488" not in text and "6467" not in text
+    assert {tag(f, "category") for f in hits} == {
+        "user.financial.bank_account",
+        "user.financial.credit_card",
+    }
+
+
+@pytest.mark.parametrize(
+    ("iban", "valid"),
+    [
+        ("GB82 WEST 1234 5698 7654 32", True),  # ISO 13616's published example
+        ("NL91ABNA0417164300", True),
+        ("NL91ABNA0417164301", False),  # checksum
+        ("NL91ABNA041716430", False),  # length for NL
+        ("XX91ABNA0417164300", False),  # no such country
+    ],
+)
+def test_iban_check(iban: str, valid: bool) -> None:
+    from secscan.scanners.privacy import iban_valid
+
+    assert iban_valid(iban) is valid
