@@ -20,7 +20,7 @@ from typing import Any
 
 from secscan.model.findings import Finding, FindingKind, RunStatus
 from secscan.model.results import SavedResults
-from secscan.report.markdown import cell
+from secscan.report.markdown import cell, code
 from secscan.scanners.privacy import sensitive, taxonomy
 from secscan.util import jsonio as _json
 from secscan.util.text import json_visible, visible
@@ -180,16 +180,19 @@ def render_markdown(saved: SavedResults, now: datetime) -> str:
         "| --- | --- | --- | --- | --- |",
     ]
     for c in inv.categories:
-        flows = ", ".join(f"{_FLOW_WORDS.get(k, k)} ({len(v)})" for k, v in sorted(c.flows.items()))
+        flows = ", ".join(
+            f"{cell(_FLOW_WORDS.get(k, k))} ({len(v)})" for k, v in sorted(c.flows.items())
+        )
         out.append(
             f"| {'**' if c.sensitive else ''}{cell(c.name)}{'**' if c.sensitive else ''} "
-            f"(`{c.key}`) | {len(c.declared)} | {len(c.stored)} | {flows or 'none found'} | "
+            f"({code(c.key)}) | {len(c.declared)} | {len(c.stored)} | {flows or 'none found'} | "
             f"{cell(', '.join(sorted(c.recipients))) or 'none found'} |"
         )
     for c in inv.categories:
         out += [
             "",
-            f"## {cell(c.name)} (`{c.key}`)" + (" - special or sensitive" if c.sensitive else ""),
+            f"## {cell(c.name)} ({code(c.key)})"
+            + (" - special or sensitive" if c.sensitive else ""),
             "",
         ]
         for label, places in (("Declared", c.declared), ("Stored", c.stored)):
@@ -200,7 +203,7 @@ def render_markdown(saved: SavedResults, now: datetime) -> str:
                 )
         for flow, places in sorted(c.flows.items()):
             out.append(
-                f"- Flows into {_FLOW_WORDS.get(flow, flow)}: "
+                f"- Flows into {cell(_FLOW_WORDS.get(flow, flow))}: "
                 + "; ".join(
                     cell(p.where()) + (f" ({cell(p.detail)})" if p.detail else "") for p in places
                 )
@@ -213,7 +216,7 @@ def render_html(saved: SavedResults, now: datetime) -> str:
     inv = inventory(saved)
 
     def e(text: str) -> str:
-        return html.escape(visible(text))
+        return html.escape(visible(" ".join(text.split())))
 
     def places(items: list[Place]) -> str:
         return "<br>".join(e(f"{p.what} ({p.where()})") for p in items) or "none found"

@@ -54,7 +54,11 @@ def test_the_inventory_lists_categories_storage_flows_and_recipients(
     assert flags == sorted(flags, reverse=True)
 
     md = (out / "secscan-privacy-inventory.md").read_text(encoding="utf-8")
-    assert "| **Health and Medical Data** (`user.health_and_medical`) | 1 | 1 | logs (1) |" in md
+    row = (
+        r"| **Health and Medical Data** (<code>user.health\_and\_medical</code>)"
+        " | 1 | 1 | logs (1) |"
+    )
+    assert row in md
     assert md.count("*to be completed by the controller*") >= 6 * len(cats)
 
     page = (out / "secscan-privacy-inventory.html").read_text(encoding="utf-8")
