@@ -206,10 +206,19 @@ def snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower().strip("_")
 
 
+#: Names about a datum rather than holding it: flags, counts, times, limits, types.
+_ABOUT = re.compile(
+    r"^(is|has|can|should|allow|require|needs?|send|num|count|max|min)_|"
+    r"_(verified|confirmed|enabled|disabled|required|sent|count|counts|at|on|on_utc|flag|"
+    r"length|max_length|min_length|field|fields|template|label|regex|pattern|"
+    r"validator|form|widget|changed|updated|policy|reset|hasher|algorithm)$"
+)
+
+
 def classify(name: str) -> str | None:
     """The data category a name says it holds, or None."""
     s = snake(name)
-    if len(s) > 80:
+    if len(s) > 80 or _ABOUT.search(s):
         return None
     for pattern, key in _NAME_RULES:
         if pattern.search(s):
@@ -425,7 +434,7 @@ class PrivacyScanner(Describes):
                 category = "user.name"
             if category is None:
                 continue
-            stored = kind in ("Django model", "SQLAlchemy model")
+            stored = kind in ("Django model", "SQLAlchemy model")  # forms, schemas: declared
             yield self._declared(rel, stmt.lineno, f"{cls.name}.{target}", category, kind, stored)
 
     def _declared(
@@ -547,7 +556,18 @@ TEST_CARDS = frozenset(
         "4000000000000002", "4000000000009995", "4000000000000077", "4000002500003155",
     }
 )  # fmt: skip
-_CARD_PREFIX = re.compile(r"^(4|5[1-5]|2[2-7]|3[47]|6011|65|3[068]|35)")
+#: Card networks by number prefix, with the lengths their numbers have (ISO/IEC 7812 IINs as
+#: the networks publish them: Visa, Mastercard, American Express, Discover, Diners, JCB).
+_CARD_NETWORKS: tuple[tuple[re.Pattern[str], frozenset[int]], ...] = (
+    (re.compile(r"^4"), frozenset({13, 16})),
+    (re.compile(r"^(5[1-5]|2(2[2-9]|[3-6]|7[01]|720))"), frozenset({16})),
+    (re.compile(r"^3[47]"), frozenset({15})),
+    (re.compile(r"^(6011|65|64[4-9])"), frozenset({16})),
+    (re.compile(r"^3(0[0-5]|[68])"), frozenset({14})),
+    (re.compile(r"^35(2[89]|[3-8])"), frozenset({16})),
+)
+#: A number that is some record's id (`"id": 4006...`, `user_id=...`) is no card.
+_ID_BEFORE = re.compile(r"(?i)(id|_no|num|number|ref|ts|time|stamp)[\"']?\s*[:=]\s*[\"']?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -590,15 +610,19 @@ def committed_data(text: str) -> Iterator[Committed]:
         for m in _CARD.finditer(line):
             digits = re.sub(r"[ -]", "", m.group(1))
             if (
-                13 <= len(digits) <= 19
-                and _CARD_PREFIX.match(digits)
+                _card_network(digits)
                 and digits not in TEST_CARDS
                 and len(set(digits)) > 2
+                and not _ID_BEFORE.search(line[max(0, m.start() - 24) : m.start()])
                 and luhn_valid(digits)
             ):
                 yield Committed(
                     "payment card number", "user.financial.credit_card", number, len(digits)
                 )
+
+
+def _card_network(digits: str) -> bool:
+    return any(p.match(digits) and len(digits) in lengths for p, lengths in _CARD_NETWORKS)
 
 
 _SQL_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
@@ -619,8 +643,12 @@ def _model_kind(cls: ast.ClassDef, module: _Module) -> str | None:
             continue
         root = module.root(chain[0]) or chain[0]
         last = chain[-1]
-        if root == "django" or (chain[-2:] == ["models", "Model"]):
+        if last == "Migration":
+            return None  # a migration's operations restate the model's fields
+        if chain[-2:] == ["models", "Model"] or (root == "django" and last == "Model"):
             return "Django model"
+        if root == "django" and last.endswith("Form"):
+            return "Django form"
         if (
             root in ("sqlalchemy", "flask_sqlalchemy")
             or last in ("DeclarativeBase", "Base")
@@ -647,7 +675,10 @@ def _field(stmt: ast.stmt) -> tuple[str | None, ast.expr | None, ast.expr | None
 
 
 def _type_category(value: ast.expr | None, annotation: ast.expr | None) -> str | None:
-    for node in (value, annotation):
+    """The category the field's type says: its constructor (`models.EmailField(...)`, not
+    whatever its arguments hold) or its annotation (`EmailStr | None`)."""
+    own = [value.func] if isinstance(value, ast.Call) else []
+    for node in (*own, annotation):
         if node is None:
             continue
         for sub in ast.walk(node):

@@ -178,3 +178,28 @@ def test_iban_check(iban: str, valid: bool) -> None:
     from secscan.scanners.privacy import iban_valid
 
     assert iban_valid(iban) is valid
+
+
+def test_precision_cases_seen_in_django_allauth(tmp_path: Path) -> None:
+    """Shapes from django-allauth 65.3.0 (a held-out real project) that were misread."""
+    (tmp_path / "migration.py").write_text(
+        "from django.db import migrations, models\n"
+        "class Migration(migrations.Migration):\n"
+        "    operations = [migrations.AddField('u', 'email', models.EmailField())]\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "forms.py").write_text(
+        "from django import forms\n"
+        "class LoginForm(forms.Form):\n"
+        "    email = forms.EmailField()\n"
+        "    email_verified = forms.BooleanField()\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "tweet.json").write_text(
+        '{"id": 400658301702381568, "in_reply_to": null}\n'  # a snowflake id, Luhn-valid
+        '{"order_id": 4539148803436467}\n',
+        encoding="utf-8",
+    )
+    out = scan(tmp_path)
+    got = {(f.location.path, f.title.split(":")[0], tag(f, "storage")) for f in out.findings}
+    assert got == {("forms.py", "LoginForm.email", "declared")}
