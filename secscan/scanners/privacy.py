@@ -41,7 +41,7 @@ from secscan.scanners.base import (
 from secscan.util import files as _files
 from secscan.util import pysource
 from secscan.util.resources import data_dir
-from secscan.util.yamlio import load_yaml
+from secscan.util.yamlio import load_yaml, parse_yaml
 
 FIELD = "PRIVACY-FIELD"
 LOG = "PRIVACY-LOG"
@@ -389,6 +389,8 @@ class PrivacyScanner(Describes):
             findings += [self._committed(rel, hit) for hit in committed_data(text)]
             if rel.endswith(".sql"):
                 findings += self._sql(rel, text)
+            elif rel.endswith((".json", ".yaml", ".yml")) and _SCHEMA_MARK.search(text[:4096]):
+                findings += self._schema(rel, text)
             if not rel.endswith(".py"):
                 analyzed.add(rel)
                 continue
@@ -495,6 +497,36 @@ class PrivacyScanner(Describes):
             remediation=_FIX[COMMITTED],
             tags=(f"category:{hit.category}", "flow:committed"),
         )
+
+    def _schema(self, rel: str, text: str) -> list[Finding]:
+        """The `properties` of a JSON Schema or an OpenAPI document's schemas (declared: a
+        schema says what is exchanged, not where it is kept)."""
+        if len(text) > MAX_SCHEMA_CHARS:
+            return []
+        try:
+            loaded = parse_yaml(text, rel)
+        except ConfigError:
+            return []  # not a document this reader takes: nothing declared here
+        out = []
+        stack: list[tuple[list[str | int], object]] = [([], loaded.data)]
+        while stack:
+            path, node = stack.pop()
+            if len(path) > 64:
+                continue
+            if isinstance(node, dict):
+                props = node.get("properties")
+                if isinstance(props, dict):
+                    owner = next((str(p) for p in reversed(path) if isinstance(p, str)), rel)
+                    for name in sorted(str(k) for k in props):
+                        category = classify(name)
+                        if category is not None:
+                            line = loaded.line_of([*path, "properties", name]) or 1
+                            where = f"{owner}.{name}"
+                            out.append(self._declared(rel, line, where, category, "schema", False))
+                stack += [([*path, str(k)], v) for k, v in node.items()]
+            elif isinstance(node, list):
+                stack += [([*path, i], v) for i, v in enumerate(node)]
+        return out
 
     # --- flows ----------------------------------------------------------------------------
 
@@ -624,6 +656,10 @@ def committed_data(text: str) -> Iterator[Committed]:
 def _card_network(digits: str) -> bool:
     return any(p.match(digits) and len(digits) in lengths for p, lengths in _CARD_NETWORKS)
 
+
+#: What marks a JSON or YAML file as a schema: OpenAPI, Swagger, JSON Schema.
+_SCHEMA_MARK = re.compile(r"\bopenapi\b|\bswagger\b|\$schema|\bproperties\b")
+MAX_SCHEMA_CHARS = 2_000_000
 
 _SQL_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 _CREATE_TABLE = re.compile(
