@@ -505,8 +505,8 @@ class PrivacyScanner(Describes):
             return []
         try:
             loaded = parse_yaml(text, rel)
-        except ConfigError:
-            return []  # not a document this reader takes: nothing declared here
+        except (ConfigError, RecursionError):
+            return []  # not a document this reader takes (or nested past any schema's depth)
         out = []
         stack: list[tuple[list[str | int], object]] = [([], loaded.data)]
         while stack:

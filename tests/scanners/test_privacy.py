@@ -203,3 +203,16 @@ def test_precision_cases_seen_in_django_allauth(tmp_path: Path) -> None:
     out = scan(tmp_path)
     got = {(f.location.path, f.title.split(":")[0], tag(f, "storage")) for f in out.findings}
     assert got == {("forms.py", "LoginForm.email", "declared")}
+
+
+def test_a_hostile_schema_does_not_take_the_scan_down(tmp_path: Path) -> None:
+    (tmp_path / "deep.json").write_text('{"properties": ' + "[" * 50_000, encoding="utf-8")
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+        for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    (tmp_path / "bomb.yaml").write_text("properties: {}\n" + bomb, encoding="utf-8")
+    (tmp_path / "ok.py").write_text("import logging\ndef f(email):\n    logging.info(email)\n")
+    out = scan(tmp_path)
+    assert {f.location.path for f in out.findings} == {"ok.py"}
+    assert out.analyzed is not None and {"deep.json", "bomb.yaml"} <= out.analyzed
