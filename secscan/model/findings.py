@@ -93,6 +93,10 @@ class FindingKind(StrEnum):
     SECRET = "secret"  # noqa: S105 - a finding kind, not a password
     #: A gate setting the change under review weakened (secscan's own check, settings/trust.py).
     POLICY = "policy"
+    #: A dependency whose licence the licence policy forbids, wants reviewed, or cannot tell.
+    LICENSE = "license"
+    #: Personal data a model declares, or a flow of it into logs, third parties, HTTP, files.
+    PRIVACY = "privacy"
 
 
 class RunStatus(StrEnum):
@@ -125,6 +129,9 @@ class Package:
     ecosystem: str
     purl: str | None = None
     fixed_versions: tuple[str, ...] = ()
+    #: Its licence as an SPDX expression (or the words it states, when they are none), where
+    #: a scanner read it (the licence scanner); None: not read.
+    license: str | None = None
 
 
 class SuppressionKind(StrEnum):

@@ -102,6 +102,11 @@ def _compact(result: dict[str, Any]) -> dict[str, Any]:
         for f in r["findings"]:
             if f["location"].get("cell") is None:
                 f["location"].pop("cell", None)
+            if f.get("package") and f["package"].get("license") is None:
+                f["package"].pop("license", None)
+        for p in r.get("components") or ():
+            if p.get("license") is None:
+                p.pop("license", None)
     return result
 
 

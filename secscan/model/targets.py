@@ -74,6 +74,8 @@ OF_FINDING_KIND: dict[FindingKind, tuple[TargetKind, ...]] = {
     FindingKind.SECRET: (TargetKind.FILE,),
     #: secscan's check of its own gate settings: it assesses no code (see evidencing_run).
     FindingKind.POLICY: (TargetKind.CONFIG,),
+    FindingKind.LICENSE: (TargetKind.MANIFEST,),
+    FindingKind.PRIVACY: (TargetKind.SOURCE,),
 }
 
 #: trivy check-id prefixes and the files their checks evaluate: a rule naming `KSV-*` checks

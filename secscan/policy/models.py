@@ -248,10 +248,20 @@ class SeverityThresholds(_Strict):
     image: Threshold | None = None
     iac: Threshold | None = None
     secret: Threshold | None = None
+    license: Threshold | None = None
+    privacy: Threshold | None = None
 
-    _t = field_validator("default", "code", "dependency", "image", "iac", "secret", mode="before")(
-        _threshold
-    )
+    _t = field_validator(
+        "default",
+        "code",
+        "dependency",
+        "image",
+        "iac",
+        "secret",
+        "license",
+        "privacy",
+        mode="before",
+    )(_threshold)
 
     def for_kind(self, kind: FindingKind) -> Threshold:
         # A kind with no key of its own (policy: judged by its own gate rule) uses the default.

@@ -33,7 +33,7 @@ from packageurl import PackageURL
 from secscan.model.findings import Finding, Package, Severity
 from secscan.model.results import SavedResults
 from secscan.policy import vex
-from secscan.report import _vex
+from secscan.report import _vex, sbom_licenses
 from secscan.report.model import FindingView, ReportModel, build
 from secscan.util import jsonio as _json
 from secscan.util.text import json_visible
@@ -107,7 +107,7 @@ def _packages(model: ReportModel) -> dict[str, Package]:
     found: dict[str, Package] = {}
     for rv in model.runs:
         for p in rv.run.components:
-            found.setdefault(_ref(p), p)
+            sbom_licenses.keep(found, _ref(p), p)
     for fv in _vex.vex_findings(model):
         if fv.finding.package is not None:
             found.setdefault(_vex.product_id(fv.finding), fv.finding.package)
@@ -129,6 +129,7 @@ def _component(ref: str, p: Package) -> Component:
         type=ComponentType.LIBRARY,
         bom_ref=ref,
         purl=purl,
+        licenses=sbom_licenses.of(p),
         properties=[Property(name="secscan:ecosystem", value=p.ecosystem)] if p.ecosystem else None,
     )
 

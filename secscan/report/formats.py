@@ -186,6 +186,30 @@ def _cyclonedx(saved: SavedResults, now: datetime) -> str:
     return cyclonedx.render(saved, now)
 
 
+def _notice(saved: SavedResults, now: datetime) -> str:
+    from secscan.report import notice
+
+    return notice.render(saved, now)
+
+
+def _privacy_markdown(saved: SavedResults, now: datetime) -> str:
+    from secscan.report import privacy_inventory
+
+    return privacy_inventory.render_markdown(saved, now)
+
+
+def _privacy_json(saved: SavedResults, now: datetime) -> str:
+    from secscan.report import privacy_inventory
+
+    return privacy_inventory.render_json(saved, now)
+
+
+def _privacy_html(saved: SavedResults, now: datetime) -> str:
+    from secscan.report import privacy_inventory
+
+    return privacy_inventory.render_html(saved, now)
+
+
 def _openvex(saved: SavedResults, now: datetime) -> str:
     from secscan.report import openvex
 
@@ -263,6 +287,10 @@ BUILTINS: tuple[Format, ...] = (
     Format("gitlab-codequality", "gl-code-quality-report.json", _codequality),
     Format("defectdojo", "secscan-defectdojo-{scanner}.json", _defectdojo, files=_defectdojo_files),
     Format("cyclonedx", "secscan-sbom.cdx.json", _cyclonedx),
+    Format("notice", "secscan-third-party-notices.txt", _notice),
+    Format("privacy-inventory", "secscan-privacy-inventory.md", _privacy_markdown),
+    Format("privacy-inventory-json", "secscan-privacy-inventory.json", _privacy_json),
+    Format("privacy-inventory-html", "secscan-privacy-inventory.html", _privacy_html),
     Format("openvex", "secscan.openvex.json", _openvex, files=_openvex_files),
     Format("oscal", "secscan-oscal.json", _oscal),
     Format("oscal-1.0.6", "secscan-oscal-1.0.6.json", _oscal_legacy, on_request=True),

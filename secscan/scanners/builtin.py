@@ -11,8 +11,10 @@ from types import MappingProxyType
 
 from secscan.scanners.bandit import BanditScanner
 from secscan.scanners.base import Scanner
+from secscan.scanners.licenses import LicenseScanner
 from secscan.scanners.osv_deps import OsvDepsScanner
 from secscan.scanners.pip_audit import PipAuditScanner
+from secscan.scanners.privacy import PrivacyScanner
 from secscan.scanners.semgrep import SemgrepScanner
 from secscan.scanners.trivy_config import TrivyConfigScanner
 from secscan.scanners.trivy_image import TrivyImageScanner
@@ -28,5 +30,7 @@ BUILTINS: Mapping[str, type[Scanner]] = MappingProxyType(
         "secrets": TrivySecretsScanner,
         "image": TrivyImageScanner,
         "osv": OsvDepsScanner,
+        "license": LicenseScanner,
+        "privacy": PrivacyScanner,
     }
 )

@@ -71,6 +71,8 @@ def test_the_shipped_library_is_valid_and_complete(catalog: Catalog) -> None:
         "nist-ssdf-1.1",
         "nis2",
         "eu-cra",
+        "openchain-5230",
+        "openchain-18974",
     }
     assert {"precommit", "ci", "release", "audit"} <= set(policy.profiles)
     iso = policy.framework("iso27001-2022")
