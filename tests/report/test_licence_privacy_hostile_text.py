@@ -21,7 +21,7 @@ from secscan.model.findings import (
     Severity,
 )
 from secscan.model.results import SavedResults
-from secscan.report import FORMATS
+from secscan.report.formats import FORMATS
 
 EVIL = "x\u202e\u2066\x1b[31m\ud800\nINJECTED<script>"
 RAW = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff\x1b]")

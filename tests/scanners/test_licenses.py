@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from secscan.app.registry import installed
 from secscan.dependencies import license_policy as lp
 from secscan.dependencies import licenses as lic
 from secscan.errors import ConfigError, ScannerError
 from secscan.model.findings import FindingKind, Severity
 from secscan.scanners import licenses as scanner_module
-from secscan.scanners import make_config
 from secscan.scanners.base import ScanContext, ScanOutcome, ScanRequest
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "licenses"
@@ -212,7 +212,7 @@ def scan(tmp_path: Path, files: dict[str, str], **license_opts: object) -> ScanO
     for rel, text in files.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text(text, encoding="utf-8")
-    config = make_config(license=license_opts, base_dir=tmp_path)
+    config = installed().scanners.make_config(license=license_opts, base_dir=tmp_path)
     s = scanner_module.LicenseScanner()
     targets = s.select(sorted(files), ScanRequest())
     return s.scan(ScanContext(tmp_path, targets, config, timeout=60))

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from secscan.app.registry import installed
 from secscan.model.findings import Finding, FindingKind, Severity
-from secscan.scanners import make_config
 from secscan.scanners.base import ScanContext, ScanOutcome, ScanRequest
 from secscan.scanners.privacy import (
     _NAME_RULES,
@@ -35,7 +35,11 @@ ANNOTATION = re.compile(r"^\s*(?:#|--)\s*(ruleid|ok):\s*([A-Z-]+)\s*$")
 def scan(root: Path) -> ScanOutcome:
     files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
     s = PrivacyScanner()
-    return s.scan(ScanContext(root, s.select(files, ScanRequest()), make_config(), timeout=60))
+    return s.scan(
+        ScanContext(
+            root, s.select(files, ScanRequest()), installed().scanners.make_config(), timeout=60
+        )
+    )
 
 
 def annotations(root: Path) -> tuple[set[tuple[str, int, str]], set[tuple[str, int, str]]]:
