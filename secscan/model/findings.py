@@ -206,6 +206,30 @@ def headline_order(findings: Iterable[Finding], failing: Collection[str] = ()) -
 
 
 @dataclass(frozen=True, slots=True)
+class Epss:
+    """FIRST's Exploit Prediction Scoring System score of one CVE on one day: the probability
+    (0-1) of exploitation activity in the next 30 days, and its percentile among all CVEs."""
+
+    cve: str
+    score: float
+    percentile: float
+    #: The score date of the EPSS file it came from (YYYY-MM-DD).
+    date: str
+
+
+@dataclass(frozen=True, slots=True)
+class Kev:
+    """An entry of CISA's Known Exploited Vulnerabilities catalog: exploitation is attested."""
+
+    cve: str
+    #: When CISA added it (YYYY-MM-DD), and when US federal agencies must have remediated it.
+    date_added: str
+    due_date: str
+    #: `knownRansomwareCampaignUse` is "Known".
+    ransomware: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Source:
     """One tool's report of a flaw that several tools (or one tool twice) reported.
 
@@ -257,6 +281,10 @@ class Finding:
     review_rule: bool = False
     #: Whose severity this flaw carries and why; None: the one tool that reported it.
     rating: Rating | None = None
+    #: Exploit data of its advisory or an alias (secscan.advisories.exploits), None when the
+    #: advisory database holds none for it.
+    epss: Epss | None = None
+    kev: Kev | None = None
 
     @property
     def decided_by(self) -> Rating:

@@ -102,6 +102,9 @@ def _compact(result: dict[str, Any]) -> dict[str, Any]:
         for f in r["findings"]:
             if f["location"].get("cell") is None:
                 f["location"].pop("cell", None)
+            for key in ("epss", "kev"):
+                if f.get(key, 0) is None:
+                    f.pop(key)
     return result
 
 

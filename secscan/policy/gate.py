@@ -23,6 +23,7 @@ from secscan.model.findings import Finding, FindingKind, RunStatus, ScannerRun, 
 from secscan.policy.controls import ControlInfo
 from secscan.policy.match import can_evidence, evidencing_run
 from secscan.policy.models import Framework, MaxFindings, Policy, Profile, Threshold, qualify
+from secscan.policy.risk import exploited
 from secscan.policy.steps import inline_counts
 from secscan.policy.waivers import LoadedWaiver
 
@@ -483,6 +484,7 @@ GATE = AllOf(
         scanner_errors,
         severity_thresholds,
         control_thresholds,
+        exploited,
         max_findings,
         not_assessed,
         not_analyzed,

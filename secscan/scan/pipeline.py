@@ -13,6 +13,7 @@ from functools import partial
 from pathlib import Path
 
 from secscan import __version__, scanners
+from secscan.advisories import exploits
 from secscan.advisories import service as advisory_service
 from secscan.errors import ScannerError, ToolError, UsageError
 from secscan.model import fates, fingerprint
@@ -227,6 +228,8 @@ def scan(
         for s in selected
     )
     ordered = flaws.one_per_flaw(scoped)
+    # EPSS and KEV of the advisories (issue 27): read fresh each scan, never cached with a run.
+    ordered = exploits.enrich_scan(ordered, advisory_service.local_db(config, request.advisory_db))
     # In report order within each run: a warm run meets cached findings first, and the
     # results file must not depend on it.
     ordered = tuple(
