@@ -11,8 +11,9 @@ from pydantic import TypeAdapter, ValidationError
 
 from secscan.errors import ConfigError, ReportError
 from secscan.model.decision import Decision
-from secscan.model.findings import ScanResult
+from secscan.model.findings import Finding, ScanResult
 from secscan.model.redact import names_of
+from secscan.model.risk import risk_score
 from secscan.util import files as _files
 from secscan.util import jsonio as _json
 from secscan.util.text import json_visible
@@ -23,6 +24,7 @@ RESULTS_FILE = "secscan-results.json"
 
 _RESULT = TypeAdapter(ScanResult)
 _DECISION = TypeAdapter(Decision)
+_FINDING = TypeAdapter(Finding)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,10 +104,18 @@ def _compact(result: dict[str, Any]) -> dict[str, Any]:
         for f in r["findings"]:
             if f["location"].get("cell") is None:
                 f["location"].pop("cell", None)
-            for key in ("epss", "kev"):
-                if f.get(key, 0) is None:
-                    f.pop(key)
+            _exploit_fields(f)
     return result
+
+
+def _exploit_fields(f: dict[str, Any]) -> None:
+    """EPSS and KEV only when known, then the risk score derived from them (docs/risk.md):
+    written for readers of the file, recomputed (never read back) when it is loaded."""
+    for key in ("epss", "kev"):
+        if f.get(key, 0) is None:
+            f.pop(key)
+    if "epss" in f or "kev" in f:
+        f["risk_score"] = risk_score(_FINDING.validate_python(f))
 
 
 def _finite(value: Any) -> Any:
