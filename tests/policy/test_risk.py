@@ -161,3 +161,29 @@ def test_real_scan_release_fails_on_kev_alias_and_passes_without(
     assert "CVE-2023-49081" in saved.decision.reasons[0].message
     listed = {f.rule_id: f for f in saved.result.findings}
     assert listed["PYSEC-2023-250"].kev == KEV and listed["PYSEC-2023-251"].kev is None
+
+
+def test_kev_findings_map_to_each_frameworks_vulnerability_controls() -> None:
+    p = POLICY.profiles["audit"]
+    kev = _dep(kev=KEV, tags=("known-exploited",))  # the tag enrichment sets
+    run = ok_run([kev], name="pip-audit", kind=FindingKind.DEPENDENCY)
+    _, decision = evaluate(result_of(run), POLICY, p, now=NOW)
+    by_rule: dict[str, set[str]] = {}
+    for c in decision.controls:
+        for ev in c.rule_evidence:
+            if ev.open:
+                by_rule.setdefault(ev.rule, set()).add(f"{c.framework}:{c.control_id}")
+    assert by_rule["cra-actively-exploited"] == {"eu-cra:AnnexI.I(2)(a)", "eu-cra:AnnexI.II(2)"}
+    assert by_rule["dependency-known-exploited"] == {"iso27001-2022:A.8.8"}
+    assert by_rule["nis2-actively-exploited"] == {"nis2:Art.21(2)(e)"}
+    assert by_rule["ssdf-actively-exploited"] == {"nist-ssdf-1.1:RV.1", "nist-ssdf-1.1:RV.2"}
+    assert by_rule["pci-actively-exploited"] == {"pci-dss-4.0:6.3.1", "pci-dss-4.0:6.3.3"}
+    assert by_rule["soc2-actively-exploited"] == {"soc2-tsc:CC7.1"}
+    cra = next(r for r in POLICY.rules if r.id == "cra-actively-exploited")
+    assert "Art. 14(1)" in cra.rationale
+    # without the tag (no KEV entry), none of them matches
+    _, plain = evaluate(result_of(ok_run([_dep()], name="pip-audit", kind=FindingKind.DEPENDENCY)),
+                        POLICY, p, now=NOW)  # fmt: skip
+    assert not any(
+        ev.open for c in plain.controls for ev in c.rule_evidence if "exploited" in ev.rule
+    )
