@@ -1,0 +1,98 @@
+"""`secscan fix`: a remediation plan for the vulnerable pinned dependencies of a tree, from
+the local advisory mirror only, and (`--apply`) its lossless edits on a clean git tree,
+proven by a re-scan."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from secscan import scanners
+from secscan.advisories import remediation
+from secscan.advisories import service as advisory_service
+from secscan.advisories.store import AdvisoryStore
+from secscan.dependencies.manifests import collect, is_manifest
+from secscan.errors import UsageError
+from secscan.model.findings import FindingKind, RunStatus, ScanResult
+from secscan.scan import pipeline
+from secscan.scanners.base import ScanRequest
+from secscan.settings.config import Config
+from secscan.workspace import vcs
+from secscan.workspace.discovery import discover
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What `--apply` did: the files it edited and what the re-scan found after."""
+
+    files: tuple[str, ...]
+    #: Per planned package, the advisories the re-scan still reports on it.
+    remaining: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: The dependency scanners that re-scanned, and any that failed (then nothing is proven).
+    scanners: tuple[str, ...] = ()
+    failed: tuple[str, ...] = ()
+
+
+def mirror(config: Config, advisory_db: Path | None) -> AdvisoryStore:
+    db = advisory_service.local_db(config, advisory_db)
+    if db is None:
+        raise UsageError(
+            "secscan fix plans from a local advisory mirror only (it never uses the "
+            "network): pass --advisory-db DIR or set advisories.db"
+        )
+    return AdvisoryStore.open(db, use_index=False)
+
+
+def plan(
+    root: Path, config: Config, store: AdvisoryStore, cap: remediation.Cap
+) -> list[remediation.Plan]:
+    files = [f for f in discover(root, config).files if is_manifest(f)]
+    found = collect(root, files, int(config.max_file_size_mb * 1024 * 1024))
+    return remediation.plan(root, found.declared, store, cap)
+
+
+def apply(
+    root: Path,
+    config: Config,
+    plans: Sequence[remediation.Plan],
+    advisory_db: Path | None,
+) -> Applied:
+    """Write every plan's edit, then re-scan the dependencies with the same mirror.
+
+    Refused unless the tree is a git work tree with nothing uncommitted: the edits are then
+    one `git diff` to review and one `git checkout` to undo."""
+    top = vcs.toplevel(root)
+    if top is None:
+        raise UsageError(f"--apply edits only a git work tree; {root} is not in one")
+    dirty = vcs.uncommitted(top)
+    if dirty:
+        shown = ", ".join(dirty[:5]) + (" ..." if len(dirty) > 5 else "")
+        raise UsageError(f"--apply needs a clean git tree; uncommitted changes: {shown}")
+    edits = [p.edit for p in plans if p.edit is not None]
+    try:
+        files = remediation.apply(root, edits)
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise UsageError(f"--apply: {e}") from e
+    result = rescan(root, config, advisory_db)
+    names = {p.name.lower() for p in plans if p.edit is not None}
+    remaining: dict[str, tuple[str, ...]] = {}
+    for f in result.findings:
+        if f.package is not None and f.package.name.lower() in names:
+            remaining.setdefault(f.package.name, ())
+            remaining[f.package.name] += (f.rule_id,)
+    runs = [r for r in result.runs if r.kind is FindingKind.DEPENDENCY]
+    return Applied(
+        tuple(files),
+        remaining,
+        tuple(r.scanner for r in runs),
+        tuple(r.scanner for r in runs if r.status is RunStatus.ERROR),
+    )
+
+
+def rescan(root: Path, config: Config, advisory_db: Path | None) -> ScanResult:
+    names = [s.name for s in scanners.build(None) if s.kind is FindingKind.DEPENDENCY]
+    if config.scanners is not None:
+        names = [n for n in names if n in config.scanners] or names
+    request = ScanRequest(advisory_db=advisory_service.local_db(config, advisory_db))
+    return pipeline.scan(root, config, scanner_names=names, request=request, use_cache=False)
