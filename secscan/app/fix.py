@@ -4,9 +4,13 @@ proven by a re-scan."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from secscan import scanners
 from secscan.advisories import remediation
@@ -14,8 +18,9 @@ from secscan.advisories import service as advisory_service
 from secscan.advisories.store import AdvisoryStore
 from secscan.dependencies.manifests import collect, is_manifest
 from secscan.errors import UsageError
-from secscan.model.findings import FindingKind, RunStatus, ScanResult
+from secscan.model.findings import FindingKind, Reach, Reachability, RunStatus, ScanResult
 from secscan.scan import pipeline
+from secscan.scan import reachability as reach
 from secscan.scanners.base import ScanRequest
 from secscan.settings.config import Config
 from secscan.workspace import vcs
@@ -50,6 +55,61 @@ def plan(
     files = [f for f in discover(root, config).files if is_manifest(f)]
     found = collect(root, files, int(config.max_file_size_mb * 1024 * 1024))
     return remediation.plan(root, found.declared, store, cap)
+
+
+def reachability(
+    root: Path, config: Config, plans: Sequence[remediation.Plan]
+) -> dict[str, Reachability]:
+    """Per planned package, whether the project's code imports it (secscan.scan.reachability)."""
+    if not plans:
+        return {}
+    fileset = discover(root, config)
+    project = reach.Project(
+        reach.project_imports(root, fileset.files, frozenset(fileset.python_scripts)),
+        reach.own_modules(fileset.files),
+    )
+    return {p.name: reach.label(p.name, project) for p in plans}
+
+
+def suggested_vex(
+    plans: Sequence[remediation.Plan],
+    labels: dict[str, Reachability],
+    store: AdvisoryStore,
+    now: datetime,
+) -> dict[str, Any]:
+    """An OpenVEX document of `not_affected` / `vulnerable_code_not_in_execute_path`
+    statements for the packages the code does not import: suggestions only. They waive
+    nothing until a person imports them with `secscan waivers import-vex`, which asks for an
+    owner and an expiry."""
+    statements = []
+    for p in plans:
+        label = labels.get(p.name)
+        if label is None or label.label is not Reach.NOT_IMPORTED:
+            continue
+        for aid in p.advisories:
+            adv = store.get(aid)
+            statements.append(
+                {
+                    "vulnerability": {
+                        "name": aid,
+                        **({"aliases": list(adv.aliases)} if adv and adv.aliases else {}),
+                    },
+                    "products": [{"@id": f"pkg:pypi/{p.name.lower()}@{p.current}"}],
+                    "status": "not_affected",
+                    "justification": "vulnerable_code_not_in_execute_path",
+                    "impact_statement": f"secscan import reachability: {label.reason}",
+                }
+            )
+    stamp = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    digest = hashlib.sha256(json.dumps(statements, sort_keys=True).encode()).hexdigest()[:16]
+    return {
+        "@context": "https://openvex.dev/ns/v0.2.0",
+        "@id": f"https://openvex.dev/docs/secscan/suggested-{digest}",
+        "author": "secscan fix (suggested; review before import)",
+        "timestamp": stamp,
+        "version": 1,
+        "statements": statements,
+    }
 
 
 def apply(

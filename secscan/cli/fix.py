@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -10,7 +11,9 @@ import click
 from secscan.advisories.remediation import CAPS, Plan
 from secscan.app import fix as fixing
 from secscan.errors import ExitCode
+from secscan.model.findings import Reachability
 from secscan.scanners import load_config
+from secscan.util.atomic import write_atomic
 
 
 @click.command()
@@ -36,11 +39,18 @@ from secscan.scanners import load_config
     "uncommitted), then re-scan to prove the advisories are gone.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@click.option(
+    "--suggest-vex",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write OpenVEX `not_affected` suggestions for the packages the code does not "
+    "import (review, then `secscan waivers import-vex`).",
+)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Config file [default: PATH/.secscan.yaml].")  # fmt: skip
 def fix(
     path: Path, advisory_db: Path | None, cap: str, do_apply: bool, as_json: bool,
-    config_path: Path | None,
+    suggest_vex: Path | None, config_path: Path | None,
 ) -> int:  # fmt: skip
     """Plan the upgrade of each vulnerable pinned dependency of PATH from the local mirror.
 
@@ -53,18 +63,24 @@ def fix(
     config = load_config(root, config_path)
     store = fixing.mirror(config, advisory_db)
     plans = fixing.plan(root, config, store, cap)  # type: ignore[arg-type]
+    labels = fixing.reachability(root, config, plans)
+    if suggest_vex is not None:
+        doc = fixing.suggested_vex(plans, labels, store, datetime.now(UTC))
+        write_atomic(suggest_vex, (json.dumps(doc, indent=2) + "\n").encode())
     applied = fixing.apply(root, config, plans, advisory_db) if do_apply else None
     if as_json:
-        click.echo(json.dumps(_json(plans, applied), indent=2, sort_keys=True))
+        click.echo(json.dumps(_json(plans, labels, applied), indent=2, sort_keys=True))
     else:
-        _print(plans, applied)
+        _print(plans, labels, applied)
     left = any(not p.clears_all for p in plans)
     if applied is not None:
         left = left or bool(applied.remaining) or bool(applied.failed)
     return int(ExitCode.GATE_FAILED if left else ExitCode.PASS)
 
 
-def _print(plans: list[Plan], applied: fixing.Applied | None) -> None:
+def _print(
+    plans: list[Plan], labels: dict[str, Reachability], applied: fixing.Applied | None
+) -> None:
     if not plans:
         click.echo("no vulnerable pinned dependency: nothing to fix")
     for p in plans:
@@ -79,6 +95,8 @@ def _print(plans: list[Plan], applied: fixing.Applied | None) -> None:
             click.echo(f"  run:    {p.command}")
         if p.note:
             click.echo(f"  note:   {p.note}")
+        if p.name in labels:
+            click.echo(f"  import: {labels[p.name].label.value}: {labels[p.name].reason}")
     if applied is None:
         return
     click.echo(f"applied: {', '.join(applied.files) or 'nothing (no lossless edit)'}")
@@ -90,7 +108,9 @@ def _print(plans: list[Plan], applied: fixing.Applied | None) -> None:
         click.echo(f"re-scan ({', '.join(applied.scanners)}): no finding left on those packages")
 
 
-def _json(plans: list[Plan], applied: fixing.Applied | None) -> dict[str, object]:
+def _json(
+    plans: list[Plan], labels: dict[str, Reachability], applied: fixing.Applied | None
+) -> dict[str, object]:
     out: dict[str, object] = {
         "plans": [
             {
@@ -104,6 +124,11 @@ def _json(plans: list[Plan], applied: fixing.Applied | None) -> dict[str, object
                 "command": p.command,
                 "edit": None if p.edit is None else {"old": p.edit.old, "new": p.edit.new},
                 "note": p.note,
+                "reachability": (
+                    {"label": labels[p.name].label.value, "reason": labels[p.name].reason}
+                    if p.name in labels
+                    else None
+                ),
             }
             for p in plans
         ]

@@ -229,6 +229,28 @@ class Kev:
     ransomware: bool = False
 
 
+class Reach(StrEnum):
+    """Whether the project's own code imports a dependency finding's distribution."""
+
+    IMPORTED = "imported"
+    NOT_IMPORTED = "not imported (static)"
+    #: Dynamic imports, unreadable source, or modules/dependencies not known: gates like
+    #: `imported`.
+    UNKNOWN = "unknown (dynamic imports)"
+
+
+@dataclass(frozen=True, slots=True)
+class Reachability:
+    """Import reachability of a Python dependency finding (secscan.scan.reachability). It
+    never waives: `not imported` only suggests a VEX statement a person may approve."""
+
+    label: Reach
+    #: Why, for people: which file imports which module, or what could not be ruled out.
+    reason: str
+    #: The top-level modules of the distribution that were looked for.
+    modules: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
     """One tool's report of a flaw that several tools (or one tool twice) reported.
@@ -285,6 +307,9 @@ class Finding:
     #: advisory database holds none for it.
     epss: Epss | None = None
     kev: Kev | None = None
+    #: Whether the project imports a Python dependency finding's distribution; None: not
+    #: assessed (other kinds, other ecosystems, results from before it was).
+    reachability: Reachability | None = None
 
     @property
     def decided_by(self) -> Rating:

@@ -111,7 +111,7 @@ def _compact(result: dict[str, Any]) -> dict[str, Any]:
 def _exploit_fields(f: dict[str, Any]) -> None:
     """EPSS and KEV only when known, then the risk score derived from them (docs/risk.md):
     written for readers of the file, recomputed (never read back) when it is loaded."""
-    for key in ("epss", "kev"):
+    for key in ("epss", "kev", "reachability"):
         if f.get(key, 0) is None:
             f.pop(key)
     if "epss" in f or "kev" in f:

@@ -21,7 +21,7 @@ from secscan.model.findings import Authority, FindingKind, RunStatus, ScannerRun
 from secscan.model.redact import Redactor
 from secscan.model.targets import census
 from secscan.scan import cache as cached
-from secscan.scan import flaws
+from secscan.scan import flaws, reachability
 from secscan.scan.cache import ResultCache
 from secscan.scanners.base import ScanContext, Scanner, ScanOutcome, ScanRequest, ToolScanner
 from secscan.settings.config import Config
@@ -230,6 +230,8 @@ def scan(
     ordered = flaws.one_per_flaw(scoped)
     # EPSS and KEV of the advisories (issue 27): read fresh each scan, never cached with a run.
     ordered = exploits.enrich_scan(ordered, advisory_service.local_db(config, request.advisory_db))
+    # Whether the code imports each Python dependency finding's distribution (issue 27).
+    ordered = reachability.label_runs(ordered, root, fileset.files, fileset.python_scripts)
     # In report order within each run: a warm run meets cached findings first, and the
     # results file must not depend on it.
     ordered = tuple(
