@@ -230,8 +230,10 @@ def scan(
     ordered = flaws.one_per_flaw(scoped)
     # EPSS and KEV of the advisories (issue 27): read fresh each scan, never cached with a run.
     ordered = exploits.enrich_scan(ordered, advisory_service.local_db(config, request.advisory_db))
-    # Whether the code imports each Python dependency finding's distribution (issue 27).
-    ordered = reachability.label_runs(ordered, root, fileset.files, fileset.python_scripts)
+    # Whether the code imports each Python dependency finding's distribution (issue 27); not
+    # when only some files were asked for: the others' imports are unknown.
+    if files is None:
+        ordered = reachability.label_runs(ordered, root, fileset.files, fileset.python_scripts)
     # In report order within each run: a warm run meets cached findings first, and the
     # results file must not depend on it.
     ordered = tuple(
