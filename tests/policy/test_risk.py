@@ -100,6 +100,8 @@ def test_release_fails_a_medium_kev_finding_naming_kev() -> None:
     assert reason.fingerprints == ("fp-aiohttp",)
     unlisted = _decide(_dep())
     assert unlisted.passed, unlisted.reasons
+    # audit is stricter than release in every key (a tree may move to it unchallenged)
+    assert any(r.rule == KEV_RULE for r in _decide(_dep(Severity.LOW, kev=KEV), "audit").reasons)
     # the ci profile does not set the key: severity alone decides there
     assert all(r.rule != KEV_RULE for r in _decide(_dep(kev=KEV), "ci").reasons)
 
