@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from secscan.advisories import exploits
 from secscan.advisories.importer import LOOKED_FOR, import_records
 from secscan.advisories.server import make_server
 from secscan.advisories.store import AdvisoryStore, StoreInfo
 
-__all__ = ["LOOKED_FOR", "AdvisoryStore", "StoreInfo", "import_records", "make_server"]
+__all__ = [
+    "LOOKED_FOR",
+    "AdvisoryStore",
+    "StoreInfo",
+    "exploits",
+    "import_records",
+    "make_server",
+]

@@ -69,6 +69,11 @@ COMMANDS: dict[str, CommandInfo] = {
         "fingerprint (or its first characters) from the last results: what it is, why it "
         "matters, the controls it maps to and why, and how to fix it.",
     ),
+    "fix": CommandInfo(
+        "fix",
+        "fix",
+        "Plan the upgrade of each vulnerable pinned dependency of PATH from the local mirror.",
+    ),
     "gate": CommandInfo(
         "gate", "gate", "Re-judge saved results against the policy, without rescanning."
     ),

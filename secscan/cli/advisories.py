@@ -12,6 +12,7 @@ from secscan.app.advisories import (
     LOOKED_FOR,
     AdvisoryStore,
     StoreInfo,
+    exploits,
     import_records,
     make_server,
 )
@@ -39,8 +40,13 @@ def import_cmd(src: Path, db: Path, strict: bool) -> int:
     """Import OSV records from SRC: a directory, a JSON file, or OSV's all.zip export.
 
     A directory may be a checkout of the PyPA advisory-database (YAML records) or the
-    GitHub advisory-database (JSON records). Importing no record at all exits 2.
+    GitHub advisory-database (JSON records). Importing no record at all exits 2. SRC may also
+    be FIRST's EPSS daily CSV (plain or gzip) or CISA's KEV catalog (JSON), kept beside them.
     """
+    kind = exploits.detect(src)
+    if kind is not None:
+        click.echo(exploits.describe_import(exploits.import_file(src, db, kind), src, db))
+        return int(ExitCode.PASS)
     report = import_records(src, db)
     click.echo(
         f"imported from {src} into {db}: {report.added} added, {report.updated} updated, "
@@ -83,6 +89,7 @@ def info_cmd(db: Path, as_json: bool) -> int:
                     "withdrawn": info.withdrawn,
                     "newest_modified": info.newest_modified,
                     "ecosystems": dict(info.ecosystems),
+                    "exploits": exploits.ages_json(db),
                 },
                 indent=2,
             )
@@ -91,6 +98,8 @@ def info_cmd(db: Path, as_json: bool) -> int:
     click.echo(_info_line(info))
     for eco, count in info.ecosystems:
         click.echo(f"  {eco:20} {count}")
+    for line in exploits.ages_text(db):
+        click.echo(line)
     return int(ExitCode.PASS)
 
 

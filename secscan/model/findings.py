@@ -213,6 +213,52 @@ def headline_order(findings: Iterable[Finding], failing: Collection[str] = ()) -
 
 
 @dataclass(frozen=True, slots=True)
+class Epss:
+    """FIRST's Exploit Prediction Scoring System score of one CVE on one day: the probability
+    (0-1) of exploitation activity in the next 30 days, and its percentile among all CVEs."""
+
+    cve: str
+    score: float
+    percentile: float
+    #: The score date of the EPSS file it came from (YYYY-MM-DD).
+    date: str
+
+
+@dataclass(frozen=True, slots=True)
+class Kev:
+    """An entry of CISA's Known Exploited Vulnerabilities catalog: exploitation is attested."""
+
+    cve: str
+    #: When CISA added it (YYYY-MM-DD), and when US federal agencies must have remediated it.
+    date_added: str
+    due_date: str
+    #: `knownRansomwareCampaignUse` is "Known".
+    ransomware: bool = False
+
+
+class Reach(StrEnum):
+    """Whether the project's own code imports a dependency finding's distribution."""
+
+    IMPORTED = "imported"
+    NOT_IMPORTED = "not imported (static)"
+    #: Dynamic imports, unreadable source, or modules/dependencies not known: gates like
+    #: `imported`.
+    UNKNOWN = "unknown (dynamic imports)"
+
+
+@dataclass(frozen=True, slots=True)
+class Reachability:
+    """Import reachability of a Python dependency finding (secscan.scan.reachability). It
+    never waives: `not imported` only suggests a VEX statement a person may approve."""
+
+    label: Reach
+    #: Why, for people: which file imports which module, or what could not be ruled out.
+    reason: str
+    #: The top-level modules of the distribution that were looked for.
+    modules: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Source:
     """One tool's report of a flaw that several tools (or one tool twice) reported.
 
@@ -264,6 +310,13 @@ class Finding:
     review_rule: bool = False
     #: Whose severity this flaw carries and why; None: the one tool that reported it.
     rating: Rating | None = None
+    #: Exploit data of its advisory or an alias (secscan.advisories.exploits), None when the
+    #: advisory database holds none for it.
+    epss: Epss | None = None
+    kev: Kev | None = None
+    #: Whether the project imports a Python dependency finding's distribution; None: not
+    #: assessed (other kinds, other ecosystems, results from before it was).
+    reachability: Reachability | None = None
 
     @property
     def decided_by(self) -> Rating:

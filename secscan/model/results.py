@@ -11,8 +11,9 @@ from pydantic import TypeAdapter, ValidationError
 
 from secscan.errors import ConfigError, ReportError
 from secscan.model.decision import Decision
-from secscan.model.findings import ScanResult
+from secscan.model.findings import Finding, ScanResult
 from secscan.model.redact import names_of
+from secscan.model.risk import risk_score
 from secscan.util import files as _files
 from secscan.util import jsonio as _json
 from secscan.util.text import json_visible
@@ -23,6 +24,7 @@ RESULTS_FILE = "secscan-results.json"
 
 _RESULT = TypeAdapter(ScanResult)
 _DECISION = TypeAdapter(Decision)
+_FINDING = TypeAdapter(Finding)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,10 +106,21 @@ def _compact(result: dict[str, Any]) -> dict[str, Any]:
                 f["location"].pop("cell", None)
             if f.get("package") and f["package"].get("license") is None:
                 f["package"].pop("license", None)
+            _exploit_fields(f)
         for p in r.get("components") or ():
             if p.get("license") is None:
                 p.pop("license", None)
     return result
+
+
+def _exploit_fields(f: dict[str, Any]) -> None:
+    """EPSS and KEV only when known, then the risk score derived from them (docs/risk.md):
+    written for readers of the file, recomputed (never read back) when it is loaded."""
+    for key in ("epss", "kev", "reachability"):
+        if f.get(key, 0) is None:
+            f.pop(key)
+    if "epss" in f or "kev" in f:
+        f["risk_score"] = risk_score(_FINDING.validate_python(f))
 
 
 def _finite(value: Any) -> Any:

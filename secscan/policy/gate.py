@@ -31,6 +31,7 @@ from secscan.model.findings import (
 from secscan.policy.controls import ControlInfo
 from secscan.policy.match import can_evidence, evidencing_run
 from secscan.policy.models import Framework, MaxFindings, Policy, Profile, Threshold, qualify
+from secscan.policy.risk import EPSS_RULE, KEV_RULE
 from secscan.policy.steps import inline_counts
 from secscan.policy.waivers import LoadedWaiver
 
@@ -489,6 +490,61 @@ def _suppression_text(f: Finding) -> str:
     return f"{f.location.path}{line} {f.rule_id} ({s.directive if s else '?'})"
 
 
+# --- exploit gate keys (docs/risk.md) ---
+
+
+def exploited(ctx: Context) -> Verdict:
+    """`gate.kev` and `gate.epss_at_least`: a counted finding whose vulnerability is exploited
+    (KEV) or likely to be (EPSS at or above the key) fails whatever its severity."""
+    return _kev(ctx, Verdict) + _epss(ctx, Verdict)
+
+
+def _kev(ctx: Context, verdict: type[Verdict]) -> Verdict:
+    action = ctx.profile.gate.kev
+    hits = [i for i in sorted(ctx.counted) if ctx.findings[i].kev is not None]
+    if not hits or action == "ignore":
+        return verdict()
+    cves = sorted({k.cve for i in hits if (k := ctx.findings[i].kev) is not None})
+    text = (
+        f"{len(hits)} finding(s) whose vulnerability CISA's Known Exploited Vulnerabilities "
+        f"catalog lists as exploited in the wild ({', '.join(cves[:10])}"
+        f"{' ...' if len(cves) > 10 else ''}), whatever their severity: an actively "
+        "exploited vulnerability in a product on the EU market is reportable under the "
+        "Cyber Resilience Act, Art. 14"
+    )
+    if action == "warn":
+        return verdict(warnings=(text,))
+    return verdict(
+        (Reason(KEV_RULE, text, fingerprints=ctx.fps(hits), controls=_controls(ctx, hits)),)
+    )
+
+
+def _epss(ctx: Context, verdict: type[Verdict]) -> Verdict:
+    limit = ctx.profile.gate.epss_at_least
+    if limit is None:
+        return verdict()
+    hits = [
+        i
+        for i in sorted(ctx.counted)
+        if (e := ctx.findings[i].epss) is not None and e.score >= limit
+    ]
+    if not hits:
+        return verdict()
+    dates = sorted({e.date for i in hits if (e := ctx.findings[i].epss) is not None})
+    text = (
+        f"{len(hits)} finding(s) with an EPSS score at or above {limit} (FIRST's probability "
+        f"of exploitation activity within 30 days, scored {', '.join(dates)}), whatever "
+        "their severity"
+    )
+    return verdict(
+        (Reason(EPSS_RULE, text, fingerprints=ctx.fps(hits), controls=_controls(ctx, hits)),)
+    )
+
+
+def _controls(ctx: Context, idxs: list[int]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(q for i in idxs for q in ctx.findings[i].controls))
+
+
 #: The gate, in the order its reasons are reported. The structural rules come first and
 #: cannot be switched off by a profile.
 GATE = AllOf(
@@ -499,6 +555,7 @@ GATE = AllOf(
         scanner_errors,
         severity_thresholds,
         control_thresholds,
+        exploited,
         max_findings,
         not_assessed,
         not_analyzed,

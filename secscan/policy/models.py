@@ -333,6 +333,11 @@ class GateSettings(_Strict):
     #: The tree under review wrote its inline suppressions; a profile that does not say
     #: it trusts them counts every suppressed finding like any other.
     inline_suppressions: InlineAction = "ignore"
+    #: A counted finding CISA's KEV catalog lists (exploited in the wild), whatever its
+    #: severity: `fail`, `warn`, or `ignore` (its severity alone decides). secscan.policy.risk
+    kev: NotAssessedAction = "ignore"
+    #: A counted finding whose EPSS score is at least this (0-1) fails whatever its severity.
+    epss_at_least: float | None = Field(default=None, ge=0.0, le=1.0)
 
     @field_validator("scopes", mode="before")
     @classmethod

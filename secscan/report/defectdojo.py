@@ -135,6 +135,7 @@ def _finding(fv: FindingView, model: ReportModel, base: RepositoryBase) -> dict[
         out["mitigation"] = mitigation
     if f.references:
         out["references"] = "\n".join(f.references)
+    out.update(_exploit_fields(f))
     if fv.waiver is not None:
         # Updates "active" in place: the keys keep their order.
         out.update(_risk_accepted(fv.waiver))
@@ -219,3 +220,16 @@ def _safe(name: str) -> str:
 
 def _dumps(data: dict[str, Any]) -> str:
     return json_visible(_json.dumps_indented(data, ensure_ascii=False)) + "\n"
+
+
+def _exploit_fields(f: Finding) -> dict[str, Any]:
+    """DefectDojo's Generic Findings Import fields for exploit data."""
+    out: dict[str, Any] = {}
+    if f.epss is not None:
+        out["epss_score"] = f.epss.score
+        out["epss_percentile"] = f.epss.percentile
+    if f.kev is not None:
+        out["known_exploited"] = True
+        out["ransomware_used"] = f.kev.ransomware
+        out["kev_date"] = f.kev.date_added
+    return out

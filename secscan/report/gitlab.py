@@ -18,6 +18,7 @@ from secscan.dependencies import sources
 from secscan.errors import UsageError
 from secscan.model.findings import Finding, FindingKind, RunStatus, ScannerRun, Severity
 from secscan.model.results import SavedResults
+from secscan.report import _exploit
 from secscan.report._jinja import web_url
 from secscan.report.model import FindingView, ReportModel, RepositoryBase, build, repository_base
 from secscan.util import jsonio as _json
@@ -220,6 +221,9 @@ def _vulnerability(
         vuln["links"] = links
     if f.cvss_vector:
         vuln["cvss_vectors"] = [{"vendor": f.scanner, "vector": f.cvss_vector}]
+    details = _exploit_details(f)
+    if details:
+        vuln["details"] = details
     if fv.waiver is not None:
         w = fv.waiver
         vuln["flags"] = [
@@ -425,3 +429,29 @@ def _time(when: datetime) -> str:
 def _clip(text: str, limit: int) -> str:
     text = text.strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _exploit_details(f: Finding) -> dict[str, Any]:
+    """GitLab's `details` (named fields its vulnerability page lists): its schema has no
+    field of its own for exploit data, and an extra identifier would change how GitLab
+    matches the vulnerability across pipelines."""
+    out: dict[str, Any] = {}
+    score = _exploit.risk_score(f)
+    if score is not None:
+        out["risk_score"] = {"name": "Risk score (0-100)", "type": "value", "value": score}
+    if f.kev is not None:
+        k = f.kev
+        ransom = "; known use in ransomware campaigns" if k.ransomware else ""
+        out["kev"] = {
+            "name": "CISA Known Exploited Vulnerabilities",
+            "type": "text",
+            "value": f"{k.cve} added {k.date_added}, due {k.due_date}{ransom}",
+        }
+    if f.epss is not None:
+        e = f.epss
+        out["epss"] = {
+            "name": "EPSS (FIRST)",
+            "type": "text",
+            "value": f"{e.cve} score {e.score}, percentile {e.percentile}, {e.date}",
+        }
+    return out

@@ -16,13 +16,15 @@ from markupsafe import Markup
 from secscan.history.trends import Trends
 from secscan.model.findings import Finding, FindingKind, Location
 from secscan.model.results import SavedResults
-from secscan.report import _jinja, trend_charts
+from secscan.report import _exploit, _jinja, trend_charts
 from secscan.report.model import SEVERITIES, FindingView, ReportModel, build, slug
 from secscan.util.text import visible
 
 TEMPLATE = "report.html.j2"
 CSS = "report.css"
 JS = "report.js"
+#: Added to JS when the findings table has a Risk column: sorts it by that column.
+SORT_JS = "report-sort.js"
 #: Width in px of the longest bar in the severity chart.
 CHART_WIDTH = 240
 
@@ -47,6 +49,9 @@ def render(saved: SavedResults, now: datetime, trends: Trends | None = None) -> 
 
 def render_model(model: ReportModel, trends: Trends | None = None) -> str:
     css, js = _jinja.asset(CSS), _jinja.asset(JS)
+    risk = _exploit.any_risk(fv.finding for fv in model.findings)
+    if risk:  # only then: a report without exploit data is byte for byte what it was
+        js += _jinja.asset(SORT_JS)
     return _jinja.render(
         TEMPLATE,
         m=model,
@@ -56,7 +61,8 @@ def render_model(model: ReportModel, trends: Trends | None = None) -> str:
         csp=content_security_policy(css, js),
         severity_bars=_bars(model),
         options=_options(model),
-        finding_rows=finding_rows(_headline_order(model)),
+        finding_rows=finding_rows(_headline_order(model), risk=risk),
+        risk_column=risk,
         slug=slug,
     )
 
@@ -128,11 +134,12 @@ def _options(model: ReportModel) -> dict[str, list[Option]]:
     }
 
 
-def finding_rows(views: Sequence[FindingView]) -> list[Markup]:
-    """Each finding's `<tbody>` of the findings table (its row and its hidden detail)."""
+def finding_rows(views: Sequence[FindingView], *, risk: bool = False) -> list[Markup]:
+    """Each finding's `<tbody>` of the findings table (its row and its hidden detail);
+    `risk`: with the Risk column."""
     text = _Text()
     # Markup: every value in a row went through `_Text` (autoescape's escape) above.
-    return [Markup(finding_row(fv, text)) for fv in views]  # noqa: S704
+    return [Markup(finding_row(fv, text, risk=risk)) for fv in views]  # noqa: S704
 
 
 class _Text:
@@ -172,7 +179,7 @@ class _Text:
         return out
 
 
-def finding_row(fv: FindingView, text: _Text | None = None) -> str:
+def finding_row(fv: FindingView, text: _Text | None = None, *, risk: bool = False) -> str:
     """One finding's `<tbody>` (every value escaped) as the findings table shows it."""
     t = text or _Text()
     f = fv.finding
@@ -204,6 +211,7 @@ def finding_row(fv: FindingView, text: _Text | None = None) -> str:
         f'data-controls="{words}" data-search="{t(search_text(fv))}">\n'
         '      <tr class="row">\n'
         f'        <td><span class="sev sev-{severity}">{severity}</span></td>\n'
+        f"{_risk_cell(f, t) if risk else ''}"
         '        <td class="title">\n'
         f'          <button type="button" class="toggle" aria-expanded="false" '
         f'aria-controls="{anchor}-detail">{t.same(f.title or f.rule_id)}</button>\n'
@@ -215,7 +223,7 @@ def finding_row(fv: FindingView, text: _Text | None = None) -> str:
         f"        <td>{status}</td>\n"
         "      </tr>\n"
         f'      <tr class="detail" id="{anchor}-detail" hidden>\n'
-        '        <td colspan="6">\n'
+        f'        <td colspan="{7 if risk else 6}">\n'
         '          <div class="detail-grid">\n'
         "            <div>\n"
         f'              <p class="message">{t(f.message)}</p>\n'
@@ -301,6 +309,7 @@ def _facts(fv: FindingView, t: _Text, links: str) -> str:
         f"<dt>Severity decided by</dt><dd><code>{t(d.scanner)} {t(d.rule_id)}</code>"
         f"{proven}: {t(d.reason)}</dd>"
     )
+    facts += _exploit_facts(f, t)
     if fv.control_keys or fv.control_ids:
         facts += f"<dt>Controls</dt><dd>{links}</dd>"
     if f.references:
@@ -333,3 +342,34 @@ def _reference(url: str, t: _Text) -> str:
             f'<li><a href="{t(href)}" rel="noopener noreferrer" target="_blank">{t(url)}</a></li>'
         )
     return f'<li><span class="muted">{t(url)}</span></li>'
+
+
+def _risk_cell(f: Finding, esc: _Text) -> str:
+    """The findings table's Risk cell; `data-risk` is what the sort reads (-1: no data)."""
+    score = _exploit.risk_score(f)
+    value = -1.0 if score is None else score
+    kev = ' <span class="status status-open">KEV</span>' if f.kev is not None else ""
+    shown = "–" if score is None else f"{score:.1f}"
+    return f'        <td class="num" data-risk="{esc(value)}">{esc(shown)}{kev}</td>\n'
+
+
+def _exploit_facts(f: Finding, esc: _Text) -> str:
+    """The detail list's EPSS and KEV entries."""
+    out = ""
+    if f.kev is not None:
+        k = f.kev
+        ransom = ", used in ransomware campaigns" if k.ransomware else ""
+        out += (
+            f"<dt>Known exploited</dt><dd>CISA KEV {esc(k.cve)}: added {esc(k.date_added)}, "
+            f"due {esc(k.due_date)}{ransom}</dd>"
+        )
+    if f.epss is not None:
+        e = f.epss
+        out += (
+            f"<dt>EPSS</dt><dd>{esc(e.cve)} {esc(f'{e.score:.5f}')} "
+            f"(percentile {esc(f'{e.percentile:.5f}')}, {esc(e.date)})</dd>"
+        )
+    score = _exploit.risk_score(f)
+    if score is not None:
+        out += f"<dt>Risk</dt><dd>{esc(f'{score:.1f}')} of 100</dd>"
+    return out

@@ -5,10 +5,12 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from secscan.history.trends import Trends
 from secscan.model.results import SavedResults
+from secscan.report import _exploit
 from secscan.report._jinja import when
 from secscan.report.model import (
     ControlView,
@@ -211,6 +213,8 @@ def _footer(model: ReportModel) -> str:
 
 
 def _findings_table(views: Sequence[FindingView]) -> list[str]:
+    if _exploit.any_risk(fv.finding for fv in views):
+        return _risk_table(views)
     rows = ["| Severity | Finding | Location | Scanner |", "| --- | --- | --- | --- |"]
     for fv in views:
         f = fv.finding
@@ -225,6 +229,18 @@ def _findings_table(views: Sequence[FindingView]) -> list[str]:
             f"| {cell(f.scanner)} |"
         )
     return rows
+
+
+def _risk_table(views: Sequence[FindingView]) -> list[str]:
+    """The findings table with a Risk column (docs/risk.md), when some finding has EPSS or
+    KEV data: the severity-ordered table's rows, each with its score after the severity."""
+    rows = _findings_table([replace(fv, finding=replace(fv.finding, epss=None, kev=None))
+                            for fv in views])  # fmt: skip
+    out = ["| Severity | Risk | Finding | Location | Scanner |", "| --- | ---: | --- | --- | --- |"]
+    for fv, row in zip(views, rows[2:], strict=True):
+        severity, rest = row[2:].split(" | ", 1)
+        out.append(f"| {severity} | {cell(_exploit.risk_text(fv.finding))} | {rest}")
+    return out
 
 
 def _controls_table(controls: Iterable[ControlView]) -> list[str]:

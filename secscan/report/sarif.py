@@ -19,6 +19,7 @@ from secscan.errors import ReportError
 from secscan.model import fingerprint as fingerprints
 from secscan.model.findings import Confidence, Finding, FindingKind, RunStatus, ScannerRun, Severity
 from secscan.model.results import SavedResults
+from secscan.report import _exploit
 from secscan.report._jinja import web_url
 from secscan.report.model import FindingView, ReportModel, RunView, build, repository_base
 from secscan.scanners import installed
@@ -571,6 +572,7 @@ def _result_properties(fv: FindingView) -> dict[str, Any]:
                 "fixedVersions": list(f.package.fixed_versions),
             }
         )
+    props.update(_exploit_properties(f))
     return props
 
 
@@ -774,3 +776,20 @@ def _utc(when: datetime) -> str:
 def _text(text: str, limit: int) -> str:
     text = text.strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _exploit_properties(f: Finding) -> dict[str, Any]:
+    """SARIF result properties: `riskScore`, `epss`, `kev`, `cvssThreatVector`."""
+    out: dict[str, Any] = {}
+    score = _exploit.risk_score(f)
+    if score is not None:
+        out["riskScore"] = score
+    epss, kev = _exploit.epss_fields(f), _exploit.kev_fields(f)
+    if epss is not None:
+        out["epss"] = epss
+    if kev is not None:
+        out["kev"] = kev
+    bt = _exploit.threat_vector(f.cvss_vector, f.kev)
+    if bt is not None:
+        out["cvssThreatVector"], out["cvssThreatScore"] = bt
+    return out

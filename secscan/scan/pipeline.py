@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from secscan import __version__, scanners
+from secscan.advisories import exploits
 from secscan.advisories import service as advisory_service
 from secscan.errors import ScannerError, ToolError, UsageError
 from secscan.model import fates, fingerprint
@@ -28,7 +29,7 @@ from secscan.model.findings import (
 from secscan.model.redact import Redactor
 from secscan.model.targets import census
 from secscan.scan import cache as cached
-from secscan.scan import flaws
+from secscan.scan import flaws, reachability
 from secscan.scan.cache import ResultCache
 from secscan.scanners.base import (
     FileLocal,
@@ -166,7 +167,9 @@ def scan(
         started_at=started,
         finished_at=clock(),
         secscan_version=__version__,
-        runs=_in_report_order(flaws.one_per_flaw(scoped)),
+        runs=_in_report_order(
+            _enriched(flaws.one_per_flaw(scoped), config, request, files, root, fileset)
+        ),
         git_commit=commit.result(),
         metadata=provenance.result(),
         not_analyzed=fileset.skipped,
@@ -181,6 +184,23 @@ def scan(
     # Once more over everything: a credential learnt from a scanner that finished late (the
     # secret scanner's masked columns) is masked in the runs that finished before it.
     return redactor.result(result)
+
+
+def _enriched(
+    runs: tuple[ScannerRun, ...],
+    config: Config,
+    request: ScanRequest,
+    files: Sequence[str] | None,
+    root: Path,
+    fileset: FileSet,
+) -> tuple[ScannerRun, ...]:
+    """EPSS and KEV of the advisories (issue 27): read fresh each scan, never cached with a
+    run; and whether the code imports each Python dependency finding's distribution, not
+    when only some files were asked for (the others' imports are unknown)."""
+    runs = exploits.enrich_scan(runs, advisory_service.local_db(config, request.advisory_db))
+    if files is None:
+        runs = reachability.label_runs(runs, root, fileset.files, fileset.python_scripts)
+    return runs
 
 
 _Plans = list[tuple[Scanner, tuple[str, ...]]]

@@ -286,6 +286,18 @@ def changed_files(repo: Path, base: str) -> dict[str, str | None]:
     return dict(sorted(changes.items()))
 
 
+def uncommitted(repo: Path) -> list[str]:
+    """Tracked files with changes not committed (staged or not), relative to the top level:
+    what `secscan fix --apply` refuses to edit over. Hashing the work tree runs clean
+    filters: off, as for changed_files."""
+    out = _call(
+        repo,
+        ["status", "--porcelain", "-z", "--untracked-files=no", "--ignore-submodules=dirty"],
+        extra=_filters(repo),
+    )
+    return sorted(item[3:] for item in out.split("\0") if len(item) > 3 and item[2] == " ")
+
+
 def _ls(cwd: Path, *args: str) -> list[str]:
     try:
         out = _run(cwd, "ls-files", "-z", "--cached", *args)

@@ -17,7 +17,7 @@ import referencing
 from reportdata import NOW, empty_saved, fp, large_saved, rich_saved
 
 from secscan.model.decision import WaiverRecord
-from secscan.model.findings import RunStatus
+from secscan.model.findings import Epss, Finding, Kev, RunStatus
 from secscan.model.results import RESULTS_FILE, SavedResults, loads
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -70,8 +70,26 @@ def waived_saved() -> SavedResults:
     return SavedResults(saved.result, decision)
 
 
+def exploited_saved() -> SavedResults:
+    """The rich scan with exploit data: flask's advisory KEV-listed (ransomware use) with an
+    EPSS score, idna's with an EPSS score only (values in the official formats' ranges)."""
+    saved = rich_saved()
+    kev = Kev("CVE-2018-1000656", "2026-11-30", "2026-12-21", ransomware=True)
+
+    def enrich(f: Finding) -> Finding:
+        if f.rule_id == "PYSEC-2018-66":
+            return replace(f, kev=kev, epss=Epss("CVE-2018-1000656", 0.0235, 0.84, "2026-09-29"))
+        if f.rule_id == "PYSEC-2024-60":
+            return replace(f, epss=Epss("CVE-2024-3651", 0.00213, 0.44, "2026-09-29"))
+        return f
+
+    runs = tuple(replace(r, findings=tuple(map(enrich, r.findings))) for r in saved.result.runs)
+    return SavedResults(replace(saved.result, runs=runs), saved.decision)
+
+
 SCANS: dict[str, Any] = {
     "example": example,
+    "exploited": exploited_saved,
     "empty": empty_saved,
     "failed-scanner": failed_saved,
     "rich": rich_saved,
