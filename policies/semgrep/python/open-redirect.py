@@ -42,3 +42,41 @@ def django_checked(request):
         # ok: python-open-redirect
         return HttpResponseRedirect(nxt)
     return HttpResponseRedirect("/")
+
+
+# --- dead branches and overwritten values (constant propagation folds the condition) --------
+
+
+def dead_ternary_python_open_redirect():
+    param = request.args.get("v", "")
+    num = 106
+    bar = "safe" if (7 * 18) + num > 200 else param
+    # ok: python-open-redirect
+    return redirect(bar)
+
+
+def dead_if_python_open_redirect():
+    param = request.args.get("v", "")
+    num = 86
+    if (7 * 42) - num > 200:
+        bar = "This_should_always_happen"
+    else:
+        bar = param
+    # ok: python-open-redirect
+    return redirect(bar)
+
+
+def dict_key_python_open_redirect():
+    param = request.args.get("v", "")
+    values = {"keyA": "a_Value", "keyB": param}
+    bar = values["keyA"]
+    # ok: python-open-redirect
+    return redirect(bar)
+
+
+def live_branch_python_open_redirect():
+    param = request.args.get("v", "")
+    num = 106
+    bar = "safe" if (7 * 18) + num < 200 else param
+    # ruleid: python-open-redirect
+    return redirect(bar)
