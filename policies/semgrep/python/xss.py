@@ -1,5 +1,6 @@
 # Test cases for policies/semgrep/python/xss.yaml (secscan rule pack).
 import html
+import subprocess
 from http.server import BaseHTTPRequestHandler
 
 import django.http
@@ -156,3 +157,29 @@ def dict_key_vuln():
     bar = m["keyB"]
     # ruleid: python-xss-request-data
     return "<p>" + bar + "</p>"
+
+
+@app.route("/list-first")
+def list_first():
+    parts = []
+    parts.append("safe")
+    parts.append(request.args.get("name", ""))
+    bar = parts[0]
+    # ok: python-xss-request-data
+    return "<p>" + bar + "</p>"
+
+
+@app.route("/list-joined")
+def list_joined():
+    parts = []
+    parts.append("safe")
+    parts.append(request.args.get("name", ""))
+    bar = " ".join(parts)
+    # ruleid: python-xss-request-data
+    return "<p>" + bar + "</p>"
+
+
+@app.route("/process-output")
+def process_output():
+    # ok: python-xss-request-data
+    return subprocess.run(["echo", request.args["x"]], capture_output=True, check=False).stdout
