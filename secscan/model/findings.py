@@ -221,6 +221,14 @@ class Source:
 
 
 @dataclass(frozen=True, slots=True)
+class FlowStep:
+    """One step of a traced data flow: where, and what happens to the data there."""
+
+    location: Location
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     scanner: str
     rule_id: str
@@ -257,6 +265,9 @@ class Finding:
     review_rule: bool = False
     #: Whose severity this flaw carries and why; None: the one tool that reported it.
     rating: Rating | None = None
+    #: The data flow that proves it, source first and sink last, each step a place with a
+    #: note ("passed to run_cmd() as target"); empty when the tool traced none.
+    flow: tuple[FlowStep, ...] = ()
 
     @property
     def decided_by(self) -> Rating:

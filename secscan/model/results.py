@@ -102,6 +102,8 @@ def _compact(result: dict[str, Any]) -> dict[str, Any]:
         for f in r["findings"]:
             if f["location"].get("cell") is None:
                 f["location"].pop("cell", None)
+            if not f.get("flow"):
+                f.pop("flow", None)
     return result
 
 

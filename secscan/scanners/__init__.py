@@ -28,6 +28,7 @@ BUILTINS: dict[str, str] = {
     "iac": "secscan.scanners.trivy_config:TrivyConfigScanner",
     "secrets": "secscan.scanners.trivy_secrets:TrivySecretsScanner",
     "image": "secscan.scanners.trivy_image:TrivyImageScanner",
+    "crossflow": "secscan.scanners.crossflow:CrossFlowScanner",
 }
 
 
