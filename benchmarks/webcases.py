@@ -110,10 +110,10 @@ FLOWS: tuple[tuple[str, str], ...] = (
         'values = {"keyA": "a_Value", "keyB": param}\n    bar = values["keyA"]',
     ),
     (
-        "conf = configparser.ConfigParser()\n    conf.add_section(\"s\")\n"
+        'conf = configparser.ConfigParser()\n    conf.add_section("s")\n'
         '    conf.set("s", "keyA", "a_Value")\n    conf.set("s", "keyB", param)\n'
         '    bar = conf.get("s", "keyB")',
-        "conf = configparser.ConfigParser()\n    conf.add_section(\"s\")\n"
+        'conf = configparser.ConfigParser()\n    conf.add_section("s")\n'
         '    conf.set("s", "keyA", "a_Value")\n    conf.set("s", "keyB", param)\n'
         '    bar = conf.get("s", "keyA")',
     ),
@@ -132,7 +132,7 @@ SINKS: dict[str, tuple[str, str]] = {
     ),
     "sqli": (
         'return str(sqlite3.connect("db").execute("SELECT * FROM users WHERE name = \'"'
-        " + {bar} + \"'\").fetchall())",
+        ' + {bar} + "\'").fetchall())',
         'return str(sqlite3.connect("db").execute("SELECT * FROM users WHERE name = ?", '
         "({bar},)).fetchall())",
     ),
@@ -147,7 +147,7 @@ SINKS: dict[str, tuple[str, str]] = {
     ),
     "xpathi": (
         'root = lxml.etree.parse("users.xml")\n'
-        "    return str(root.xpath(\"//user[@name='\" + {bar} + \"']\"))",
+        '    return str(root.xpath("//user[@name=\'" + {bar} + "\']"))',
         'root = lxml.etree.parse("users.xml")\n'
         '    return str(root.xpath("//user[@name=$name]", name={bar}))',
     ),
@@ -200,7 +200,7 @@ EXPLICIT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             '    resp.set_cookie("SomeCookie", param, secure=True, httponly=False)\n'
             "    return resp",
             'resp = flask.make_response("ok")\n'
-            '    flag = False\n'
+            "    flag = False\n"
             '    resp.set_cookie("SomeCookie", param, secure=flag, httponly=True, path="/")\n'
             "    return resp",
         ),
@@ -243,20 +243,19 @@ EXPLICIT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         (
             "digest = hashlib.md5()\n    digest.update(param.encode())\n"
             '    with open("passwordFile.txt", "a") as f:\n'
-            "        f.write(digest.hexdigest())\n    return \"ok\"",
+            '        f.write(digest.hexdigest())\n    return "ok"',
             'digest = hashlib.new("sha1")\n    digest.update(param.encode())\n'
             '    with open("passwordFile.txt", "a") as f:\n'
-            "        f.write(digest.hexdigest())\n    return \"ok\"",
-            "password_hash = hashlib.md5(param.encode()).hexdigest()\n"
-            "    return password_hash",
+            '        f.write(digest.hexdigest())\n    return "ok"',
+            "password_hash = hashlib.md5(param.encode()).hexdigest()\n    return password_hash",
         ),
         (
             "digest = hashlib.sha256()\n    digest.update(param.encode())\n"
             '    with open("passwordFile.txt", "a") as f:\n'
-            "        f.write(digest.hexdigest())\n    return \"ok\"",
+            '        f.write(digest.hexdigest())\n    return "ok"',
             'digest = hashlib.new("sha512")\n    digest.update(param.encode())\n'
             '    with open("passwordFile.txt", "a") as f:\n'
-            "        f.write(digest.hexdigest())\n    return \"ok\"",
+            '        f.write(digest.hexdigest())\n    return "ok"',
             'password_hash = hashlib.pbkdf2_hmac("sha256", param.encode(), b"salt", 600000)\n'
             "    return password_hash.hex()",
         ),
@@ -381,7 +380,7 @@ def render(table: dict[str, dict[str, float]], label: str) -> str:
         "| `ci` gate: TPR | FPR | score |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    totals = {k: 0.0 for k in ("tpr", "fpr", "gate_tpr", "gate_fpr")}
+    totals = dict.fromkeys(("tpr", "fpr", "gate_tpr", "gate_fpr"), 0.0)
     for cls, row in table.items():
         lines.append(
             f"| {cls} | {row['vulnerable']:.0f} / {row['safe']:.0f} "
