@@ -76,7 +76,6 @@ _SANITIZERS = {
     ("", "bool"),
     ("", "len"),
     ("werkzeug.utils", "secure_filename"),
-    ("", "secure_filename"),
     ("os.path", "basename"),
 }
 #: Attributes of a web framework's request object that carry client data.
