@@ -54,3 +54,8 @@ def delete(response):
 def forwarded(response, **kwargs):
     # ok: python-cookie-flags-missing
     response.set_cookie("session", "abc", **kwargs)
+
+
+def client_cookie_jar(jar, cookie):
+    # ok: python-cookie-flags-missing, python-cookie-flags-disabled
+    jar.set_cookie(cookie)
