@@ -80,3 +80,11 @@ def live_branch_python_open_redirect():
     bar = "safe" if (7 * 18) + num < 200 else param
     # ruleid: python-open-redirect
     return redirect(bar)
+
+
+def django_set_language(request):
+    next_url = request.POST.get("next", request.GET.get("next"))
+    if not url_has_allowed_host_and_scheme(url=next_url, allowed_hosts={request.get_host()}):
+        next_url = "/"
+    # ok: python-open-redirect
+    return HttpResponseRedirect(next_url)
