@@ -274,6 +274,14 @@ class Source:
 
 
 @dataclass(frozen=True, slots=True)
+class FlowStep:
+    """One step of a traced data flow: where, and what happens to the data there."""
+
+    location: Location
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     scanner: str
     rule_id: str
@@ -317,6 +325,9 @@ class Finding:
     #: Whether the project imports a Python dependency finding's distribution; None: not
     #: assessed (other kinds, other ecosystems, results from before it was).
     reachability: Reachability | None = None
+    #: The data flow that proves it, source first and sink last, each step a place with a
+    #: note ("passed to run_cmd() as target"); empty when the tool traced none.
+    flow: tuple[FlowStep, ...] = ()
 
     @property
     def decided_by(self) -> Rating:

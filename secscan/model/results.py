@@ -107,6 +107,8 @@ def _compact(result: dict[str, Any]) -> dict[str, Any]:
             if f.get("package") and f["package"].get("license") is None:
                 f["package"].pop("license", None)
             _exploit_fields(f)
+            if not f.get("flow"):
+                f.pop("flow", None)
         for p in r.get("components") or ():
             if p.get("license") is None:
                 p.pop("license", None)

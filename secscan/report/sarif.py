@@ -513,6 +513,7 @@ def _result(fv: FindingView, rule_index: int, prefix: str = "") -> Json:
         level=LEVEL[f.severity],
         message=_obj(om.Message, text=_text(_message(f), MAX_MESSAGE)),
         locations=[_location(f, prefix)],
+        code_flows=_code_flows(f, prefix),
         partial_fingerprints=_partial_fingerprints(f),
         suppressions=_suppressions(fv),
         baseline_state=baseline,
@@ -646,6 +647,28 @@ def _location(f: Finding, prefix: str = "") -> Json:
             om.PhysicalLocation, artifact_location=_artifact(loc.path, prefix), region=region
         ),
     )
+
+
+def _code_flows(f: Finding, prefix: str = "") -> list[Json] | None:
+    """The traced data flow (source first, sink last) as one SARIF codeFlow; None if none."""
+    if not f.flow:
+        return None
+    steps = []
+    for step in f.flow:
+        line = step.location.start_line if (step.location.start_line or 0) > 0 else 1
+        where = _obj(
+            om.PhysicalLocation,
+            artifact_location=_artifact(step.location.path, prefix),
+            region=_obj(om.Region, start_line=line),
+        )
+        note = _obj(om.Message, text=_text(step.note, MAX_MESSAGE)) if step.note else None
+        steps.append(
+            _obj(
+                om.ThreadFlowLocation,
+                location=_obj(om.Location, physical_location=where, message=note),
+            )
+        )
+    return [_obj(om.CodeFlow, thread_flows=[_obj(om.ThreadFlow, locations=steps)])]
 
 
 def _artifact(path: str, prefix: str = "") -> Json:

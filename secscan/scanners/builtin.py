@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from secscan.scanners.bandit import BanditScanner
+from secscan.scanners.crossflow import CrossFlowScanner
 from secscan.scanners.base import Scanner
 from secscan.scanners.licenses import LicenseScanner
 from secscan.scanners.osv_deps import OsvDepsScanner
@@ -32,5 +33,6 @@ BUILTINS: Mapping[str, type[Scanner]] = MappingProxyType(
         "osv": OsvDepsScanner,
         "license": LicenseScanner,
         "privacy": PrivacyScanner,
+        "crossflow": CrossFlowScanner,
     }
 )

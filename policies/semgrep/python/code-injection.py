@@ -132,3 +132,41 @@ class CalcHandler(socketserver.StreamRequestHandler):
         expr = self.rfile.readline().decode()
         # ruleid: python-eval-injection, python-eval-request-data
         self.wfile.write(str(eval(expr)).encode())
+
+
+# --- dead branches and overwritten values (constant propagation folds the condition) --------
+
+
+def dead_ternary_python_eval_request_data():
+    param = request.args.get("v", "")
+    num = 106
+    bar = "safe" if (7 * 18) + num > 200 else param
+    # ruleid: python-eval-injection
+    return eval(bar)  # ok: python-eval-request-data
+
+
+def dead_if_python_eval_request_data():
+    param = request.args.get("v", "")
+    num = 86
+    if (7 * 42) - num > 200:
+        bar = "This_should_always_happen"
+    else:
+        bar = param
+    # ruleid: python-eval-injection
+    return eval(bar)  # ok: python-eval-request-data
+
+
+def dict_key_python_eval_request_data():
+    param = request.args.get("v", "")
+    values = {"keyA": "a_Value", "keyB": param}
+    bar = values["keyA"]
+    # ruleid: python-eval-injection
+    return eval(bar)  # ok: python-eval-request-data
+
+
+def live_branch_python_eval_request_data():
+    param = request.args.get("v", "")
+    num = 106
+    bar = "safe" if (7 * 18) + num < 200 else param
+    # ruleid: python-eval-request-data, python-eval-injection
+    return eval(bar)

@@ -217,3 +217,41 @@ class NotAHandler:
         # ok: python-command-injection-request-data
         # ruleid: python-os-system-injection
         os.system("ls " + self.path)
+
+
+# --- dead branches and overwritten values (constant propagation folds the condition) --------
+
+
+def dead_ternary_python_command_injection_request_data():
+    param = request.args.get("v", "")
+    num = 106
+    bar = "safe" if (7 * 18) + num > 200 else param
+    # ruleid: python-os-system-injection
+    return os.system(bar)  # ok: python-command-injection-request-data
+
+
+def dead_if_python_command_injection_request_data():
+    param = request.args.get("v", "")
+    num = 86
+    if (7 * 42) - num > 200:
+        bar = "This_should_always_happen"
+    else:
+        bar = param
+    # ruleid: python-os-system-injection
+    return os.system(bar)  # ok: python-command-injection-request-data
+
+
+def dict_key_python_command_injection_request_data():
+    param = request.args.get("v", "")
+    values = {"keyA": "a_Value", "keyB": param}
+    bar = values["keyA"]
+    # ruleid: python-os-system-injection
+    return os.system(bar)  # ok: python-command-injection-request-data
+
+
+def live_branch_python_command_injection_request_data():
+    param = request.args.get("v", "")
+    num = 106
+    bar = "safe" if (7 * 18) + num < 200 else param
+    # ruleid: python-command-injection-request-data, python-os-system-injection
+    return os.system(bar)

@@ -137,3 +137,41 @@ def load_local(path):
         # a local file, not request data: only the audit rule reports it
         # ruleid: python-marshal-deserialization
         return marshal.load(fh)
+
+
+# --- dead branches and overwritten values (constant propagation folds the condition) --------
+
+
+def dead_ternary_python_deserialization_request_data():
+    param = request.args.get("v", "")
+    num = 106
+    bar = "safe" if (7 * 18) + num > 200 else param
+    # ruleid: python-pickle-deserialization
+    return pickle.loads(bar)  # ok: python-deserialization-request-data
+
+
+def dead_if_python_deserialization_request_data():
+    param = request.args.get("v", "")
+    num = 86
+    if (7 * 42) - num > 200:
+        bar = "This_should_always_happen"
+    else:
+        bar = param
+    # ruleid: python-pickle-deserialization
+    return pickle.loads(bar)  # ok: python-deserialization-request-data
+
+
+def dict_key_python_deserialization_request_data():
+    param = request.args.get("v", "")
+    values = {"keyA": "a_Value", "keyB": param}
+    bar = values["keyA"]
+    # ruleid: python-pickle-deserialization
+    return pickle.loads(bar)  # ok: python-deserialization-request-data
+
+
+def live_branch_python_deserialization_request_data():
+    param = request.args.get("v", "")
+    num = 106
+    bar = "safe" if (7 * 18) + num < 200 else param
+    # ruleid: python-deserialization-request-data, python-pickle-deserialization
+    return pickle.loads(bar)

@@ -131,3 +131,41 @@ class FileHandler(BaseHTTPRequestHandler):
         # ok: python-path-traversal-join, python-path-traversal-open
         with open(os.path.join("/srv/files", os.path.basename(self.path))) as f:
             self.wfile.write(f.read().encode())
+
+
+# --- dead branches and overwritten values (constant propagation folds the condition) --------
+
+
+def dead_ternary_python_path_traversal_open():
+    param = request.args.get("v", "")
+    num = 106
+    bar = "safe" if (7 * 18) + num > 200 else param
+    # ok: python-path-traversal-open
+    return open(bar)
+
+
+def dead_if_python_path_traversal_open():
+    param = request.args.get("v", "")
+    num = 86
+    if (7 * 42) - num > 200:
+        bar = "This_should_always_happen"
+    else:
+        bar = param
+    # ok: python-path-traversal-open
+    return open(bar)
+
+
+def dict_key_python_path_traversal_open():
+    param = request.args.get("v", "")
+    values = {"keyA": "a_Value", "keyB": param}
+    bar = values["keyA"]
+    # ok: python-path-traversal-open
+    return open(bar)
+
+
+def live_branch_python_path_traversal_open():
+    param = request.args.get("v", "")
+    num = 106
+    bar = "safe" if (7 * 18) + num < 200 else param
+    # ruleid: python-path-traversal-open
+    return open(bar)

@@ -238,3 +238,59 @@ def _method_called_before(data=b""):
 
 def mac_md5(key, message):
     return hmac.digest(key, message, _method_called_before)
+
+
+# python-shell-command-dead-branch: the value in the command is a literal on every live path.
+
+
+def dead_ternary(request):
+    param = request.args.get("host", "")
+    num = 106
+    bar = "localhost" if (7 * 18) + num > 200 else param
+    # ruleid: python-shell-command-dead-branch
+    os.system("ping -c 1 " + bar)
+
+
+def dead_else(request):
+    param = request.args.get("host", "")
+    num = 86
+    if (7 * 42) - num > 200:
+        bar = "localhost"
+    else:
+        bar = param
+    # Not proven: the proof reads conditional expressions only (the taint rules fold if/else).
+    # ok: python-shell-command-dead-branch
+    subprocess.run("ping -c 1 " + bar, shell=True)
+
+
+def live_branch(request):
+    param = request.args.get("host", "")
+    num = 106
+    bar = "localhost" if (7 * 18) + num < 200 else param
+    # ok: python-shell-command-dead-branch
+    os.system("ping -c 1 " + bar)
+
+
+def unknown_condition(request, flag):
+    param = request.args.get("host", "")
+    bar = "localhost" if flag else param
+    # ok: python-shell-command-dead-branch
+    os.system("ping -c 1 " + bar)
+
+
+def reassigned_after(request):
+    param = request.args.get("host", "")
+    num = 106
+    bar = "localhost" if (7 * 18) + num > 200 else param
+    bar = param
+    # ok: python-shell-command-dead-branch
+    os.system("ping -c 1 " + bar)
+
+
+def appended_after(request):
+    param = request.args.get("host", "")
+    num = 106
+    bar = "localhost" if (7 * 18) + num > 200 else param
+    bar += param
+    # ok: python-shell-command-dead-branch
+    os.system("ping -c 1 " + bar)

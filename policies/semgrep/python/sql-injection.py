@@ -193,3 +193,41 @@ def wsgi_app(environ, start_response):
     conn.execute("DELETE FROM t WHERE id = %s" % environ["QUERY_STRING"])
     start_response("200 OK", [])
     return [b""]
+
+
+# --- dead branches and overwritten values (constant propagation folds the condition) --------
+
+
+def dead_ternary_python_sql_injection_request_data():
+    param = flask_request.args.get("v", "")
+    num = 106
+    bar = "safe" if (7 * 18) + num > 200 else param
+    # ruleid: python-sql-injection-concat
+    return sqlite3.connect("db").execute("SELECT * FROM users WHERE name = '" + bar + "'")  # ok: python-sql-injection-request-data
+
+
+def dead_if_python_sql_injection_request_data():
+    param = flask_request.args.get("v", "")
+    num = 86
+    if (7 * 42) - num > 200:
+        bar = "This_should_always_happen"
+    else:
+        bar = param
+    # ruleid: python-sql-injection-concat
+    return sqlite3.connect("db").execute("SELECT * FROM users WHERE name = '" + bar + "'")  # ok: python-sql-injection-request-data
+
+
+def dict_key_python_sql_injection_request_data():
+    param = flask_request.args.get("v", "")
+    values = {"keyA": "a_Value", "keyB": param}
+    bar = values["keyA"]
+    # ruleid: python-sql-injection-concat
+    return sqlite3.connect("db").execute("SELECT * FROM users WHERE name = '" + bar + "'")  # ok: python-sql-injection-request-data
+
+
+def live_branch_python_sql_injection_request_data():
+    param = flask_request.args.get("v", "")
+    num = 106
+    bar = "safe" if (7 * 18) + num < 200 else param
+    # ruleid: python-sql-injection-request-data, python-sql-injection-concat
+    return sqlite3.connect("db").execute("SELECT * FROM users WHERE name = '" + bar + "'")

@@ -71,3 +71,41 @@ def wsgi_proxy(environ, start_response):
     start_response("200 OK", [])
     # ruleid: python-ssrf-request-data
     return [requests.get(url).content]
+
+
+# --- dead branches and overwritten values (constant propagation folds the condition) --------
+
+
+def dead_ternary_python_ssrf_request_data():
+    param = request.args.get("v", "")
+    num = 106
+    bar = "safe" if (7 * 18) + num > 200 else param
+    # ok: python-ssrf-request-data
+    return requests.get(bar)
+
+
+def dead_if_python_ssrf_request_data():
+    param = request.args.get("v", "")
+    num = 86
+    if (7 * 42) - num > 200:
+        bar = "This_should_always_happen"
+    else:
+        bar = param
+    # ok: python-ssrf-request-data
+    return requests.get(bar)
+
+
+def dict_key_python_ssrf_request_data():
+    param = request.args.get("v", "")
+    values = {"keyA": "a_Value", "keyB": param}
+    bar = values["keyA"]
+    # ok: python-ssrf-request-data
+    return requests.get(bar)
+
+
+def live_branch_python_ssrf_request_data():
+    param = request.args.get("v", "")
+    num = 106
+    bar = "safe" if (7 * 18) + num < 200 else param
+    # ruleid: python-ssrf-request-data
+    return requests.get(bar)

@@ -120,3 +120,41 @@ class TemplateLoader:
         # jinja2's own Environment.from_string: the engine compiles the source it was given.
         # ruleid: python-jinja2-template-injection
         return environment.jinja_env.from_string(source)  # ok: python-template-injection-request-data
+
+
+# --- dead branches and overwritten values (constant propagation folds the condition) --------
+
+
+def dead_ternary_python_template_injection_request_data():
+    param = request.args.get("v", "")
+    num = 106
+    bar = "safe" if (7 * 18) + num > 200 else param
+    # ruleid: python-flask-render-template-string-injection
+    return render_template_string(bar)  # ok: python-template-injection-request-data
+
+
+def dead_if_python_template_injection_request_data():
+    param = request.args.get("v", "")
+    num = 86
+    if (7 * 42) - num > 200:
+        bar = "This_should_always_happen"
+    else:
+        bar = param
+    # ruleid: python-flask-render-template-string-injection
+    return render_template_string(bar)  # ok: python-template-injection-request-data
+
+
+def dict_key_python_template_injection_request_data():
+    param = request.args.get("v", "")
+    values = {"keyA": "a_Value", "keyB": param}
+    bar = values["keyA"]
+    # ruleid: python-flask-render-template-string-injection
+    return render_template_string(bar)  # ok: python-template-injection-request-data
+
+
+def live_branch_python_template_injection_request_data():
+    param = request.args.get("v", "")
+    num = 106
+    bar = "safe" if (7 * 18) + num < 200 else param
+    # ruleid: python-template-injection-request-data, python-flask-render-template-string-injection
+    return render_template_string(bar)

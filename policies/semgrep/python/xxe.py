@@ -77,3 +77,41 @@ def sax_default(handler, stream):
     parser.setFeature(feature_external_ges, False)
     parser.setContentHandler(handler)
     parser.parse(stream)
+
+
+# --- dead branches and overwritten values (constant propagation folds the condition) --------
+
+
+def dead_ternary_python_xml_untrusted_stdlib_parser():
+    param = request.data
+    num = 106
+    bar = "safe" if (7 * 18) + num > 200 else param
+    # ok: python-xml-untrusted-stdlib-parser
+    return ET.fromstring(bar)
+
+
+def dead_if_python_xml_untrusted_stdlib_parser():
+    param = request.data
+    num = 86
+    if (7 * 42) - num > 200:
+        bar = "This_should_always_happen"
+    else:
+        bar = param
+    # ok: python-xml-untrusted-stdlib-parser
+    return ET.fromstring(bar)
+
+
+def dict_key_python_xml_untrusted_stdlib_parser():
+    param = request.data
+    values = {"keyA": "a_Value", "keyB": param}
+    bar = values["keyA"]
+    # ok: python-xml-untrusted-stdlib-parser
+    return ET.fromstring(bar)
+
+
+def live_branch_python_xml_untrusted_stdlib_parser():
+    param = request.data
+    num = 106
+    bar = "safe" if (7 * 18) + num < 200 else param
+    # ruleid: python-xml-untrusted-stdlib-parser
+    return ET.fromstring(bar)

@@ -1,0 +1,185 @@
+# Test cases for policies/semgrep/python/xss.yaml (secscan rule pack).
+import html
+import subprocess
+from http.server import BaseHTTPRequestHandler
+
+import django.http
+import flask
+import markupsafe
+from aiohttp import web
+from django.utils.safestring import mark_safe
+from flask import Flask, make_response, render_template, request
+from starlette.responses import HTMLResponse
+
+app = Flask(__name__)
+
+
+@app.route("/hello")
+def hello():
+    name = request.args.get("name", "")
+    # ruleid: python-xss-request-data
+    return "<p>Hello " + name + "</p>"
+
+
+@app.route("/greet")
+def greet():
+    name = request.form["name"]
+    # ruleid: python-xss-request-data
+    resp = make_response(f"<h1>{name}</h1>")
+    return resp
+
+
+@app.route("/markup")
+def markup():
+    # ruleid: python-xss-request-data
+    banner = markupsafe.Markup(request.args["banner"])
+    return render_template("page.html", banner=banner)
+
+
+def django_view(request):
+    q = request.GET.get("q")
+    # ruleid: python-xss-request-data
+    return django.http.HttpResponse("<b>%s</b>" % q)
+
+
+def django_safe_string(request):
+    # ruleid: python-xss-request-data
+    body = mark_safe(request.POST["body"])
+    return render_template("x.html", body=body)
+
+
+async def starlette_page(request):
+    who = request.query_params["who"]
+    # ruleid: python-xss-request-data
+    return HTMLResponse(f"<p>{who}</p>")
+
+
+async def aiohttp_page(request):
+    who = request.match_info["who"]
+    # ruleid: python-xss-request-data
+    return web.Response(text="<p>" + who + "</p>", content_type="text/html")
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        # ruleid: python-xss-request-data
+        self.wfile.write(("<p>" + self.path + "</p>").encode())
+
+
+@app.route("/list")
+def listing():
+    items = []
+    items.append(request.args["item"])
+    # ruleid: python-xss-request-data
+    return "<li>" + "".join(items) + "</li>"
+
+
+@app.route("/escaped")
+def escaped():
+    name = request.args.get("name", "")
+    # ok: python-xss-request-data
+    return "<p>Hello " + html.escape(name) + "</p>"
+
+
+@app.route("/escaped2")
+def escaped2():
+    # ok: python-xss-request-data
+    return make_response("<p>%s</p>" % markupsafe.escape(request.args["n"]))
+
+
+@app.route("/template")
+def template():
+    # ok: python-xss-request-data
+    return render_template("hello.html", name=request.args["name"])
+
+
+@app.route("/json")
+def as_json():
+    # ok: python-xss-request-data
+    return {"name": request.args["name"]}
+
+
+@app.route("/jsonify")
+def as_jsonify():
+    # ok: python-xss-request-data
+    return flask.jsonify(name=request.args["name"])
+
+
+@app.route("/text")
+def as_text():
+    # ok: python-xss-request-data
+    return flask.Response(request.args["name"], mimetype="text/plain")
+
+
+@app.route("/dead")
+def dead_branch():
+    param = request.args.get("name", "")
+    num = 106
+    bar = "This should never happen" if (7 * 18) + num > 200 else param
+    # ok: python-xss-request-data
+    return "<p>" + bar + "</p>"
+
+
+@app.route("/dead-if")
+def dead_if():
+    param = request.args.get("name", "")
+    num = 86
+    if (7 * 42) - num > 200:
+        bar = "This_should_always_happen"
+    else:
+        bar = param
+    # ok: python-xss-request-data
+    return "<p>" + bar + "</p>"
+
+
+@app.route("/overwritten")
+def overwritten():
+    bar = request.args.get("name", "")
+    bar = "constant"
+    # ok: python-xss-request-data
+    return "<p>" + bar + "</p>"
+
+
+@app.route("/dict-key")
+def dict_key():
+    param = request.args.get("name", "")
+    m = {"keyA": "a_Value", "keyB": param}
+    bar = m["keyA"]
+    # ok: python-xss-request-data
+    return "<p>" + bar + "</p>"
+
+
+@app.route("/dict-key-vuln")
+def dict_key_vuln():
+    param = request.args.get("name", "")
+    m = {"keyA": "a_Value", "keyB": param}
+    bar = m["keyB"]
+    # ruleid: python-xss-request-data
+    return "<p>" + bar + "</p>"
+
+
+@app.route("/list-first")
+def list_first():
+    parts = []
+    parts.append("safe")
+    parts.append(request.args.get("name", ""))
+    bar = parts[0]
+    # ok: python-xss-request-data
+    return "<p>" + bar + "</p>"
+
+
+@app.route("/list-joined")
+def list_joined():
+    parts = []
+    parts.append("safe")
+    parts.append(request.args.get("name", ""))
+    bar = " ".join(parts)
+    # ruleid: python-xss-request-data
+    return "<p>" + bar + "</p>"
+
+
+@app.route("/process-output")
+def process_output():
+    # ok: python-xss-request-data
+    return subprocess.run(["echo", request.args["x"]], capture_output=True, check=False).stdout
