@@ -410,6 +410,12 @@ def _classified(base: Licensed, msg: Any, dist_dir: Path) -> Licensed:
             source="classifier",
             category=category,
         )
+    return _from_license_files(base, field, dist_dir)
+
+
+def _from_license_files(base: Licensed, field: str, dist_dir: Path) -> Licensed:
+    """The licence a distribution's licence file's text names (`field`: its `License`
+    metadata that did not parse, kept as what it stated)."""
     names = base.license_files or tuple(
         sorted(
             p.name

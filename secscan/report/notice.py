@@ -35,9 +35,30 @@ def components(saved: SavedResults) -> list[Package]:
 
 def render(saved: SavedResults, now: datetime) -> str:
     result = saved.result
-    name = result.root.rstrip("/").rsplit("/", 1)[-1] or "this product"
     scanned = [r for r in result.runs if r.kind.value == "license"]
-    lines = [
+    lines = _header(saved)
+    if not scanned:
+        lines += ["", "No licence scan in these results: run the `license` scanner."]
+        return _text(lines)
+    if any(r.status.value == "error" for r in scanned):
+        lines += ["", "INCOMPLETE: the licence scan failed; components may be missing."]
+    groups: dict[str, list[Package]] = defaultdict(list)
+    for p in components(saved):
+        groups[_group(p)].append(p)
+    if not groups:
+        lines += ["", "No third-party components were read."]
+        return _text(lines)
+    ids = sorted({k for g in groups for k in _licence_keys(g)})
+    lines += ["", f"Licences ({len(ids)}): {', '.join(ids) if ids else 'none identified'}"]
+    for group in sorted(groups, key=lambda g: (g == UNKNOWN, g.lower())):
+        lines += _group_lines(group, groups[group])
+    return _text(lines)
+
+
+def _header(saved: SavedResults) -> list[str]:
+    result = saved.result
+    name = result.root.rstrip("/").rsplit("/", 1)[-1] or "this product"
+    return [
         "THIRD-PARTY SOFTWARE NOTICES",
         "",
         f"{name} includes the third-party components below, listed by licence.",
@@ -46,39 +67,28 @@ def render(saved: SavedResults, now: datetime) -> str:
         + (f" of commit {result.git_commit}" if result.git_commit else "")
         + ".",
     ]
-    if not scanned:
-        lines += ["", "No licence scan in these results: run the `license` scanner."]
-        return _text(lines)
-    failed = [r.scanner for r in scanned if r.status.value == "error"]
-    if failed:
-        lines += ["", "INCOMPLETE: the licence scan failed; components may be missing."]
-    groups: dict[str, list[Package]] = defaultdict(list)
-    for p in components(saved):
-        groups[_group(p)].append(p)
-    if not groups:
-        lines += ["", "No third-party components were read."]
-        return _text(lines)
-    ids = sorted(
-        {
-            str(k)
-            for g in groups
-            if g != UNKNOWN and (expr := _lic.parse(g)) is not None
-            for k in _lic.licensing().license_keys(expr)
-        }
-    )
-    lines += ["", f"Licences ({len(ids)}): {', '.join(ids) if ids else 'none identified'}"]
-    for group in sorted(groups, key=lambda g: (g == UNKNOWN, g.lower())):
-        lines += ["", "=" * 78, group, "=" * 78]
-        if group != UNKNOWN and (expr := _lic.parse(group)) is not None:
-            lines += [
-                f"  Licence text: {_SPDX_URL.format(k)}"
-                for k in sorted(str(k) for k in _lic.licensing().license_keys(expr))
-            ]
-            lines.append("")
-        for p in sorted(groups[group], key=lambda p: (p.name.lower(), p.version)):
-            said = f": stated {p.license!r}" if group == UNKNOWN and p.license else ""
-            lines.append(f"  - {p.name} {p.version} ({p.ecosystem}){said}")
-    return _text(lines)
+
+
+def _licence_keys(group: str) -> list[str]:
+    """The SPDX licence ids a group's expression names (none for "Licence unknown")."""
+    if group == UNKNOWN or (expr := _lic.parse(group)) is None:
+        return []
+    return [str(k) for k in _lic.licensing().license_keys(expr)]
+
+
+def _group_lines(group: str, packages: list[Package]) -> list[str]:
+    """One licence's section: its heading, links to its texts, its components."""
+    lines = ["", "=" * 78, group, "=" * 78]
+    if group != UNKNOWN and (expr := _lic.parse(group)) is not None:
+        lines += [
+            f"  Licence text: {_SPDX_URL.format(k)}"
+            for k in sorted(str(k) for k in _lic.licensing().license_keys(expr))
+        ]
+        lines.append("")
+    for p in sorted(packages, key=lambda p: (p.name.lower(), p.version)):
+        said = f": stated {p.license!r}" if group == UNKNOWN and p.license else ""
+        lines.append(f"  - {p.name} {p.version} ({p.ecosystem}){said}")
+    return lines
 
 
 def _group(p: Package) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from secscan.model.findings import Finding, FindingKind, RunStatus
+from secscan.model.findings import Finding, FindingKind, RunStatus, ScannerRun
 from secscan.model.results import SavedResults
 from secscan.report.markdown import cell, code
 from secscan.scanners.privacy import sensitive, taxonomy
@@ -81,44 +81,51 @@ def _tag(f: Finding, name: str) -> str:
 def inventory(saved: SavedResults) -> Inventory:
     result = saved.result
     runs = [r for r in result.runs if r.kind is FindingKind.PRIVACY]
-    status = (
-        "no privacy scan in these results: run the `privacy` scanner"
-        if not runs
-        else "INCOMPLETE: the privacy scan failed"
-        if any(r.status is RunStatus.ERROR for r in runs)
-        else "complete for the files the privacy scanner read"
-    )
     names = taxonomy()
     cats: dict[str, Category] = {}
     for r in runs:
         for f in r.findings:
             key = _tag(f, "category")
-            if not key:
-                continue
-            c = cats.setdefault(key, Category(key, names.get(key, key), sensitive(key)))
-            loc = f.location
-            if f.rule_id == "PRIVACY-FIELD":
-                place = Place(f.title.split(":", 1)[0], loc.path, loc.start_line, _tag(f, "model"))
-                c.declared.append(place)
-                if _tag(f, "storage") == "database":
-                    c.stored.append(place)
-            else:
-                flow = _tag(f, "flow")
-                recipient = _tag(f, "recipient")
-                c.flows[flow].append(
-                    Place(f.title, loc.path, loc.start_line, recipient, f.severity.value)
-                )
-                if recipient:
-                    c.recipients.add(recipient)
+            if key:
+                c = cats.setdefault(key, Category(key, names.get(key, key), sensitive(key)))
+                _add(c, f)
     for c in cats.values():
-        c.declared.sort(key=lambda p: (p.path, p.line or 0, p.what))
-        c.stored.sort(key=lambda p: (p.path, p.line or 0, p.what))
-        for places in c.flows.values():
-            places.sort(key=lambda p: (p.path, p.line or 0, p.detail))
+        _sort_places(c)
     ordered = sorted(cats.values(), key=lambda c: (not c.sensitive, c.key))
     project = result.root.rstrip("/").rsplit("/", 1)[-1] or "scanned tree"
     when = (result.finished_at or result.started_at).isoformat()
-    return Inventory(project, when, status, ordered)
+    return Inventory(project, when, _status(runs), ordered)
+
+
+def _status(runs: list[ScannerRun]) -> str:
+    if not runs:
+        return "no privacy scan in these results: run the `privacy` scanner"
+    if any(r.status is RunStatus.ERROR for r in runs):
+        return "INCOMPLETE: the privacy scan failed"
+    return "complete for the files the privacy scanner read"
+
+
+def _add(c: Category, f: Finding) -> None:
+    """A finding's place in its category: a declaration (stored or not), or a flow."""
+    loc = f.location
+    if f.rule_id == "PRIVACY-FIELD":
+        place = Place(f.title.split(":", 1)[0], loc.path, loc.start_line, _tag(f, "model"))
+        c.declared.append(place)
+        if _tag(f, "storage") == "database":
+            c.stored.append(place)
+        return
+    flow = _tag(f, "flow")
+    recipient = _tag(f, "recipient")
+    c.flows[flow].append(Place(f.title, loc.path, loc.start_line, recipient, f.severity.value))
+    if recipient:
+        c.recipients.add(recipient)
+
+
+def _sort_places(c: Category) -> None:
+    c.declared.sort(key=lambda p: (p.path, p.line or 0, p.what))
+    c.stored.sort(key=lambda p: (p.path, p.line or 0, p.what))
+    for places in c.flows.values():
+        places.sort(key=lambda p: (p.path, p.line or 0, p.detail))
 
 
 def to_dict(inv: Inventory) -> dict[str, Any]:
@@ -179,37 +186,44 @@ def render_markdown(saved: SavedResults, now: datetime) -> str:
         "| Category | Declared | Stored | Flows | Third parties |",
         "| --- | --- | --- | --- | --- |",
     ]
+    out += [_summary_row(c) for c in inv.categories]
     for c in inv.categories:
-        flows = ", ".join(
-            f"{cell(_FLOW_WORDS.get(k, k))} ({len(v)})" for k, v in sorted(c.flows.items())
-        )
-        out.append(
-            f"| {'**' if c.sensitive else ''}{cell(c.name)}{'**' if c.sensitive else ''} "
-            f"({code(c.key)}) | {len(c.declared)} | {len(c.stored)} | {flows or 'none found'} | "
-            f"{cell(', '.join(sorted(c.recipients))) or 'none found'} |"
-        )
-    for c in inv.categories:
-        out += [
-            "",
-            f"## {cell(c.name)} ({code(c.key)})"
-            + (" - special or sensitive" if c.sensitive else ""),
-            "",
-        ]
-        for label, places in (("Declared", c.declared), ("Stored", c.stored)):
-            if places:
-                out.append(
-                    f"- {label}: "
-                    + "; ".join(f"{cell(p.what)} ({cell(p.where())})" for p in places)
-                )
-        for flow, places in sorted(c.flows.items()):
-            out.append(
-                f"- Flows into {cell(_FLOW_WORDS.get(flow, flow))}: "
-                + "; ".join(
-                    cell(p.where()) + (f" ({cell(p.detail)})" if p.detail else "") for p in places
-                )
-            )
-        out += [f"- {field_}: *{TO_COMPLETE}*" for field_ in CONTROLLER_FIELDS]
+        out += _section(c)
     return "\n".join(out) + "\n"
+
+
+def _summary_row(c: Category) -> str:
+    flows = ", ".join(
+        f"{cell(_FLOW_WORDS.get(k, k))} ({len(v)})" for k, v in sorted(c.flows.items())
+    )
+    return (
+        f"| {'**' if c.sensitive else ''}{cell(c.name)}{'**' if c.sensitive else ''} "
+        f"({code(c.key)}) | {len(c.declared)} | {len(c.stored)} | {flows or 'none found'} | "
+        f"{cell(', '.join(sorted(c.recipients))) or 'none found'} |"
+    )
+
+
+def _section(c: Category) -> list[str]:
+    """A category's places, one line per kind, and the entries left to the controller."""
+    out = [
+        "",
+        f"## {cell(c.name)} ({code(c.key)})" + (" - special or sensitive" if c.sensitive else ""),
+        "",
+    ]
+    for label, places in (("Declared", c.declared), ("Stored", c.stored)):
+        if places:
+            out.append(
+                f"- {label}: " + "; ".join(f"{cell(p.what)} ({cell(p.where())})" for p in places)
+            )
+    for flow, places in sorted(c.flows.items()):
+        out.append(
+            f"- Flows into {cell(_FLOW_WORDS.get(flow, flow))}: "
+            + "; ".join(
+                cell(p.where()) + (f" ({cell(p.detail)})" if p.detail else "") for p in places
+            )
+        )
+    out += [f"- {field_}: *{TO_COMPLETE}*" for field_ in CONTROLLER_FIELDS]
+    return out
 
 
 def render_html(saved: SavedResults, now: datetime) -> str:

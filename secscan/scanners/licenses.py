@@ -55,6 +55,8 @@ _PYTHON = sources.of_ecosystem(ecosystems.PYPI)
 FORBIDDEN = "LICENSE-FORBIDDEN"
 REVIEW = "LICENSE-REVIEW"
 UNKNOWN = "LICENSE-UNKNOWN"
+#: Each package read, by its key, with where it is placed in the tree.
+_Found = dict[tuple[str, str, str], tuple[_lic.Licensed, Location]]
 _RULES: Mapping[_policy.Verdict, str] = {
     _policy.Verdict.FORBIDDEN: FORBIDDEN,
     _policy.Verdict.REVIEW: REVIEW,
@@ -149,10 +151,32 @@ class LicenseScanner(Describes):
         except ConfigError as e:
             raise ScannerError(self.name, f"licence policy: {e.diagnostics()}") from e
         max_bytes = int(ctx.config.max_file_size_mb * 1024 * 1024)
-        found: dict[tuple[str, str, str], tuple[_lic.Licensed, Location]] = {}
+        found: _Found = {}
+        not_analyzed, analyzed = self._lock_files(ctx, max_bytes, found)
+
+        python = [t for t in ctx.targets if sources.source_for(t, _PYTHON) is not None]
+        envs = [p for p in (ctx.config.resolve(e) for e in opts.environments) if p is not None]
+        if python and not envs:
+            not_analyzed += self._no_environment(python)
+        elif python:
+            self._environments(ctx, envs, python, max_bytes, found)
+            analyzed.update(python)
+
+        findings, components = self._judged(policy, found)
+        return ScanOutcome(
+            findings=tuple(findings),
+            not_analyzed=tuple(not_analyzed),
+            analyzed=frozenset(analyzed),
+            components=tuple(components),
+            rulesets=(f"licence policy {policy.source} (sha256 {policy.digest[:12]})",),
+        )
+
+    def _lock_files(
+        self, ctx: ScanContext, max_bytes: int, found: _Found
+    ) -> tuple[list[NotAnalyzed], set[str]]:
+        """The packages of the tree's lock files that record licences (first entry wins)."""
         not_analyzed: list[NotAnalyzed] = []
         analyzed: set[str] = set()
-
         for rel in (t for t in ctx.targets if _lic.is_lock_file(t)):
             try:
                 text = _files.read_text(ctx.root / rel, limit=max_bytes)
@@ -164,23 +188,21 @@ class LicenseScanner(Describes):
             analyzed.add(rel)
             for item in items:
                 found.setdefault(item.key, (item, Location(rel, item.line)))
+        return not_analyzed, analyzed
 
-        python = [t for t in ctx.targets if sources.source_for(t, _PYTHON) is not None]
-        envs = [p for p in (ctx.config.resolve(e) for e in opts.environments) if p is not None]
-        if python and not envs:
-            not_analyzed += [
-                NotAnalyzed(
-                    t,
-                    f"{self.name}: no Python environment named (license.environments): the "
-                    "licences of what is installed from it cannot be read",
-                    uncovered=True,
-                )
-                for t in python
-            ]
-        elif python:
-            self._environments(ctx, envs, python, max_bytes, found)
-            analyzed.update(python)
+    def _no_environment(self, python: list[str]) -> list[NotAnalyzed]:
+        return [
+            NotAnalyzed(
+                t,
+                f"{self.name}: no Python environment named (license.environments): the "
+                "licences of what is installed from it cannot be read",
+                uncovered=True,
+            )
+            for t in python
+        ]
 
+    def _judged(self, policy: _policy.Policy, found: _Found) -> tuple[list[Finding], list[Package]]:
+        """Every package as a component; those the policy does not allow as findings."""
         today = datetime.now(UTC).date()
         findings = []
         components = []
@@ -191,13 +213,7 @@ class LicenseScanner(Describes):
             if judged.severity is None:
                 continue
             findings.append(self._finding(item, loc, judged))
-        return ScanOutcome(
-            findings=tuple(findings),
-            not_analyzed=tuple(not_analyzed),
-            analyzed=frozenset(analyzed),
-            components=tuple(components),
-            rulesets=(f"licence policy {policy.source} (sha256 {policy.digest[:12]})",),
-        )
+        return findings, components
 
     def _environments(
         self,
@@ -205,7 +221,7 @@ class LicenseScanner(Describes):
         envs: list[Path],
         python: list[str],
         max_bytes: int,
-        found: dict[tuple[str, str, str], tuple[_lic.Licensed, Location]],
+        found: _Found,
     ) -> None:
         """Every distribution of the environments; each one a manifest declares is placed at
         its line there, the others at their METADATA file."""

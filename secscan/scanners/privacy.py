@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from secscan.errors import ConfigError
 from secscan.model.findings import Confidence, Finding, FindingKind, Location, NotAnalyzed, Severity
@@ -294,14 +294,7 @@ class _Module:
 def _imports(tree: ast.Module) -> _Module:
     """Imported names by their top-level module, and module-level clients of them
     (`mp = Mixpanel(token)` makes `mp` a Mixpanel client)."""
-    out = _Module()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for a in node.names:
-                out.roots[(a.asname or a.name).split(".")[0]] = a.name.split(".")[0]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            for a in node.names:
-                out.roots[a.asname or a.name] = node.module.split(".")[0]
+    out = _Module(_imported_roots(tree))
     for stmt in tree.body:
         if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
             chain = _chain(stmt.value.func)
@@ -311,6 +304,19 @@ def _imports(tree: ast.Module) -> _Module:
                     if isinstance(t, ast.Name):
                         out.roots.setdefault(t.id, root)
     return out
+
+
+def _imported_roots(tree: ast.Module) -> dict[str, str]:
+    """Each name an import binds (anywhere in the module) -> its top-level module."""
+    roots: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                roots[(a.asname or a.name).split(".")[0]] = a.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for a in node.names:
+                roots[a.asname or a.name] = node.module.split(".")[0]
+    return roots
 
 
 def _chain(node: ast.expr) -> list[str]:
@@ -508,24 +514,17 @@ class PrivacyScanner(Describes):
         except (ConfigError, RecursionError):
             return []  # not a document this reader takes (or nested past any schema's depth)
         out = []
-        stack: list[tuple[list[str | int], object]] = [([], loaded.data)]
-        while stack:
-            path, node = stack.pop()
-            if len(path) > 64:
+        for path, node in _schema_dicts(loaded.data):
+            props = node.get("properties")
+            if not isinstance(props, dict):
                 continue
-            if isinstance(node, dict):
-                props = node.get("properties")
-                if isinstance(props, dict):
-                    owner = next((str(p) for p in reversed(path) if isinstance(p, str)), rel)
-                    for name in sorted(str(k) for k in props):
-                        category = classify(name)
-                        if category is not None:
-                            line = loaded.line_of([*path, "properties", name]) or 1
-                            where = f"{owner}.{name}"
-                            out.append(self._declared(rel, line, where, category, "schema", False))
-                stack += [([*path, str(k)], v) for k, v in node.items()]
-            elif isinstance(node, list):
-                stack += [([*path, i], v) for i, v in enumerate(node)]
+            owner = next((str(p) for p in reversed(path) if isinstance(p, str)), rel)
+            for name in sorted(str(k) for k in props):
+                category = classify(name)
+                if category is not None:
+                    line = loaded.line_of([*path, "properties", name]) or 1
+                    where = f"{owner}.{name}"
+                    out.append(self._declared(rel, line, where, category, "schema", False))
         return out
 
     # --- flows ----------------------------------------------------------------------------
@@ -671,32 +670,46 @@ _CREATE_TABLE = re.compile(
 
 
 def _model_kind(cls: ast.ClassDef, module: _Module) -> str | None:
-    for d in cls.decorator_list:
-        name = (_chain(d.func) if isinstance(d, ast.Call) else _chain(d))[-1:]
-        if name in (["dataclass"], ["define"], ["frozen"]):
-            return "dataclass"
+    if _is_dataclass(cls):
+        return "dataclass"
     for base in cls.bases:
         chain = _chain(base)
         if not chain:
             continue
-        root = module.root(chain[0]) or chain[0]
-        last = chain[-1]
-        if last == "Migration":
+        if chain[-1] == "Migration":
             return None  # a migration's operations restate the model's fields
-        if chain[-2:] == ["models", "Model"] or (root == "django" and last == "Model"):
-            return "Django model"
-        if root == "django" and last.endswith("Form"):
-            return "Django form"
-        if (
-            root in ("sqlalchemy", "flask_sqlalchemy")
-            or last in ("DeclarativeBase", "Base")
-            or chain[-2:] == ["db", "Model"]
-        ):
-            return "SQLAlchemy model"
-        if root in ("pydantic", "sqlmodel") or last in ("BaseModel", "SQLModel"):
-            return "Pydantic model"
-        if last == "TypedDict":
-            return "TypedDict"
+        kind = _base_kind(chain, module.root(chain[0]) or chain[0])
+        if kind is not None:
+            return kind
+    return None
+
+
+def _is_dataclass(cls: ast.ClassDef) -> bool:
+    """Decorated `@dataclass`, attrs' `@define` or `@frozen` (called or not)."""
+    for d in cls.decorator_list:
+        name = (_chain(d.func) if isinstance(d, ast.Call) else _chain(d))[-1:]
+        if name in (["dataclass"], ["define"], ["frozen"]):
+            return True
+    return False
+
+
+def _base_kind(chain: list[str], root: str) -> str | None:
+    """The kind of model a base class (`models.Model`, `BaseModel`, ...) makes its subclass."""
+    last = chain[-1]
+    if chain[-2:] == ["models", "Model"] or (root == "django" and last == "Model"):
+        return "Django model"
+    if root == "django" and last.endswith("Form"):
+        return "Django form"
+    if (
+        root in ("sqlalchemy", "flask_sqlalchemy")
+        or last in ("DeclarativeBase", "Base")
+        or chain[-2:] == ["db", "Model"]
+    ):
+        return "SQLAlchemy model"
+    if root in ("pydantic", "sqlmodel") or last in ("BaseModel", "SQLModel"):
+        return "Pydantic model"
+    if last == "TypedDict":
+        return "TypedDict"
     return None
 
 
@@ -739,25 +752,48 @@ def _categories(
     out: list[tuple[str, str]] = []
     for sub in (s for n in nodes for s in ast.walk(n)):
         if isinstance(sub, ast.Name):
-            if sub.id in tainted:
-                out.append(tainted[sub.id])
-            elif _CONSTANT.match(sub.id):
-                continue  # STRIPE_API_KEY: the program's own configuration, no one's data
-            elif (c := classify(sub.id)) is not None:
-                out.append((c, sub.id))
+            found = _name_category(sub.id, tainted)
         elif isinstance(sub, ast.Attribute):
-            base = sub.value.id if isinstance(sub.value, ast.Name) else ""
-            if sub.attr in ("id", "pk", "uuid") and _PERSON.match(snake(base)):
-                out.append(("user.unique_id", f"{base}.{sub.attr}"))
-            elif (c := classify(sub.attr)) is not None:
-                out.append((c, f"{base}.{sub.attr}" if base else sub.attr))
-        elif isinstance(sub, ast.Constant) and isinstance(sub.value, str) and len(sub.value) <= 40:
-            # a dict key or subscript naming the field: {"email": ...}, data["ssn"]
-            if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", sub.value) and (c := classify(sub.value)):
-                out.append((c, repr(sub.value)))
-        elif isinstance(sub, ast.keyword) and sub.arg and (c := classify(sub.arg)) is not None:
-            out.append((c, f"{sub.arg}="))
+            found = _attribute_category(sub)
+        elif isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+            found = _key_category(sub.value)
+        elif isinstance(sub, ast.keyword) and sub.arg:
+            found = _keyword_category(sub.arg)
+        else:
+            continue
+        if found is not None:
+            out.append(found)
     return out
+
+
+def _name_category(name: str, tainted: Mapping[str, tuple[str, str]]) -> tuple[str, str] | None:
+    if name in tainted:
+        return tainted[name]
+    if _CONSTANT.match(name):
+        return None  # STRIPE_API_KEY: the program's own configuration, no one's data
+    c = classify(name)
+    return (c, name) if c is not None else None
+
+
+def _attribute_category(node: ast.Attribute) -> tuple[str, str] | None:
+    base = node.value.id if isinstance(node.value, ast.Name) else ""
+    if node.attr in ("id", "pk", "uuid") and _PERSON.match(snake(base)):
+        return "user.unique_id", f"{base}.{node.attr}"
+    c = classify(node.attr)
+    return (c, f"{base}.{node.attr}" if base else node.attr) if c is not None else None
+
+
+def _key_category(value: str) -> tuple[str, str] | None:
+    """A dict key or subscript naming the field: {"email": ...}, data["ssn"]."""
+    if len(value) > 40 or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+        return None
+    c = classify(value)
+    return (c, repr(value)) if c else None
+
+
+def _keyword_category(arg: str) -> tuple[str, str] | None:
+    c = classify(arg)
+    return (c, f"{arg}=") if c is not None else None
 
 
 def _sink(call: ast.Call, module: _Module, clients: Mapping[str, str]) -> tuple[str, str] | None:
@@ -767,23 +803,38 @@ def _sink(call: ast.Call, module: _Module, clients: Mapping[str, str]) -> tuple[
         return None
     head, last = chain[0], chain[-1]
     root = module.root(head) or clients.get(head) or ""
-    if chain == ["print"]:
-        return LOG, ""
-    if (
-        last in _LOG_METHODS
-        and len(chain) >= 2
-        and (root == "logging" or _LOGGER_NAME.match(chain[-2]) or root in ("structlog", "loguru"))
-    ):
+    if _logs(chain, root):
         return LOG, ""
     if root in THIRD_PARTIES:
         return THIRD_PARTY, THIRD_PARTIES[root]
     if root in _HTTP_MODULES and last in _HTTP_METHODS:
         return HTTP, ""
-    if last in _FILE_WRITES and (clients.get(head) == "file" or last in ("to_csv", "to_excel")):
-        return FILE, ""
-    if root in _DUMPERS and last in ("dump", "dumps") and len(call.args) >= 2:
+    if _writes_file(call, chain, root, clients):
         return FILE, ""
     return None
+
+
+def _logs(chain: list[str], root: str) -> bool:
+    """`print(...)`, or a log method of `logging`, structlog, loguru or a logger's name."""
+    if chain == ["print"]:
+        return True
+    return (
+        chain[-1] in _LOG_METHODS
+        and len(chain) >= 2
+        and (
+            root == "logging"
+            or bool(_LOGGER_NAME.match(chain[-2]))
+            or root in ("structlog", "loguru")
+        )
+    )
+
+
+def _writes_file(call: ast.Call, chain: list[str], root: str, clients: Mapping[str, str]) -> bool:
+    """A write to an opened file or csv writer, a DataFrame export, or a dump into a file."""
+    last = chain[-1]
+    if last in _FILE_WRITES and (clients.get(chain[0]) == "file" or last in ("to_csv", "to_excel")):
+        return True
+    return root in _DUMPERS and last in ("dump", "dumps") and len(call.args) >= 2
 
 
 def _flows(fn: ast.FunctionDef | ast.AsyncFunctionDef, module: _Module) -> Iterator[Flow]:
@@ -794,42 +845,95 @@ def _flows(fn: ast.FunctionDef | ast.AsyncFunctionDef, module: _Module) -> Itera
     seen: set[tuple[str, int, str]] = set()
     for node in _in_order(fn):
         if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            names = [t.id for t in targets if isinstance(t, ast.Name)]
-            value = node.value
-            if isinstance(value, ast.Call):
-                chain = _chain(value.func)
-                root = (module.root(chain[0]) or clients.get(chain[0]) or "") if chain else ""
-                if chain == ["open"] or (root == "csv" and chain[-1] in ("writer", "DictWriter")):
-                    clients.update(dict.fromkeys(names, "file"))
-                    continue
-                if root in THIRD_PARTIES or root in _HTTP_MODULES:
-                    clients.update(dict.fromkeys(names, root))
-                    continue
-            found = _categories([value], tainted)
-            for n in names:
-                if found:
-                    tainted[n] = found[0]
-                else:
-                    tainted.pop(n, None)
-        elif isinstance(node, ast.withitem) and isinstance(node.context_expr, ast.Call):
-            if _chain(node.context_expr.func) == ["open"] and isinstance(
-                node.optional_vars, ast.Name
-            ):
-                clients[node.optional_vars.id] = "file"
+            names = _bound_names(node)
+            client = _client(node.value, module, clients)
+            if client is not None:
+                clients.update(dict.fromkeys(names, client))
+            else:
+                _carry(names, _categories([node.value], tainted), tainted)
+        elif isinstance(node, ast.withitem) and (opened := _opened_file(node)) is not None:
+            clients[opened] = "file"
         elif isinstance(node, ast.Call):
-            sink = _sink(node, module, clients)
-            if sink is None:
-                continue
-            rule, recipient = sink
-            args: list[ast.AST] = [*node.args, *node.keywords]
-            for category, what in _categories(args, tainted):
-                if rule == LOG and category == "user.unique_id":
-                    continue  # logging a record's id is how personal data is kept out of logs
-                key = (rule, node.lineno, category)
+            for flow in _call_flows(node, module, clients, tainted):
+                key = (flow.rule, flow.line, flow.category)
                 if key not in seen:
                     seen.add(key)
-                    yield Flow(rule, category, node.lineno, node.end_lineno, what, recipient)
+                    yield flow
+
+
+def _bound_names(node: ast.Assign | ast.AnnAssign) -> list[str]:
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    return [t.id for t in targets if isinstance(t, ast.Name)]
+
+
+def _client(value: ast.expr, module: _Module, clients: Mapping[str, str]) -> str | None:
+    """What a call's result is a client of: "file" (`open(...)`, a csv writer), a
+    third-party SDK's or HTTP library's top-level module; None for any other value."""
+    if not isinstance(value, ast.Call):
+        return None
+    chain = _chain(value.func)
+    if not chain:
+        return None
+    root = module.root(chain[0]) or clients.get(chain[0]) or ""
+    if chain == ["open"] or (root == "csv" and chain[-1] in ("writer", "DictWriter")):
+        return "file"
+    if root in THIRD_PARTIES or root in _HTTP_MODULES:
+        return root
+    return None
+
+
+def _carry(
+    names: list[str], found: list[tuple[str, str]], tainted: dict[str, tuple[str, str]]
+) -> None:
+    """The names an assignment binds hold the first category of its value, or none."""
+    for n in names:
+        if found:
+            tainted[n] = found[0]
+        else:
+            tainted.pop(n, None)
+
+
+def _opened_file(item: ast.withitem) -> str | None:
+    """The name `with open(...) as name` binds."""
+    if (
+        isinstance(item.context_expr, ast.Call)
+        and _chain(item.context_expr.func) == ["open"]
+        and isinstance(item.optional_vars, ast.Name)
+    ):
+        return item.optional_vars.id
+    return None
+
+
+def _call_flows(
+    call: ast.Call,
+    module: _Module,
+    clients: Mapping[str, str],
+    tainted: Mapping[str, tuple[str, str]],
+) -> Iterator[Flow]:
+    """The personal data among a sink call's arguments (none when the call is no sink)."""
+    sink = _sink(call, module, clients)
+    if sink is None:
+        return
+    rule, recipient = sink
+    args: list[ast.AST] = [*call.args, *call.keywords]
+    for category, what in _categories(args, tainted):
+        if rule == LOG and category == "user.unique_id":
+            continue  # logging a record's id is how personal data is kept out of logs
+        yield Flow(rule, category, call.lineno, call.end_lineno, what, recipient)
+
+
+def _schema_dicts(data: object) -> Iterator[tuple[list[str | int], dict[Any, Any]]]:
+    """Every mapping of a loaded document with its path, depth first, at most 64 deep."""
+    stack: list[tuple[list[str | int], object]] = [([], data)]
+    while stack:
+        path, node = stack.pop()
+        if len(path) > 64:
+            continue
+        if isinstance(node, dict):
+            yield path, node
+            stack += [([*path, str(k)], v) for k, v in node.items()]
+        elif isinstance(node, list):
+            stack += [([*path, i], v) for i, v in enumerate(node)]
 
 
 def _in_order(fn: ast.AST) -> Iterator[ast.AST]:
