@@ -126,6 +126,23 @@ def apply(
 
     Refused unless the tree is a git work tree with nothing uncommitted: the edits are then
     one `git diff` to review and one `git checkout` to undo."""
+    _require_clean_tree(root)
+    edits = [p.edit for p in plans if p.edit is not None]
+    try:
+        files = remediation.apply(root, edits)
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise UsageError(f"--apply: {e}") from e
+    result = rescan(root, config, advisory_db)
+    runs = [r for r in result.runs if r.kind is FindingKind.DEPENDENCY]
+    return Applied(
+        tuple(files),
+        _remaining(result, plans),
+        tuple(r.scanner for r in runs),
+        tuple(r.scanner for r in runs if r.status is RunStatus.ERROR),
+    )
+
+
+def _require_clean_tree(root: Path) -> None:
     top = vcs.toplevel(root)
     if top is None:
         raise UsageError(f"--apply edits only a git work tree; {root} is not in one")
@@ -133,25 +150,17 @@ def apply(
     if dirty:
         shown = ", ".join(dirty[:5]) + (" ..." if len(dirty) > 5 else "")
         raise UsageError(f"--apply needs a clean git tree; uncommitted changes: {shown}")
-    edits = [p.edit for p in plans if p.edit is not None]
-    try:
-        files = remediation.apply(root, edits)
-    except (OSError, UnicodeDecodeError, ValueError) as e:
-        raise UsageError(f"--apply: {e}") from e
-    result = rescan(root, config, advisory_db)
+
+
+def _remaining(result: ScanResult, plans: Sequence[remediation.Plan]) -> dict[str, tuple[str, ...]]:
+    """The re-scan's rule ids per edited package: what the edits did not clear."""
     names = {p.name.lower() for p in plans if p.edit is not None}
     remaining: dict[str, tuple[str, ...]] = {}
     for f in result.findings:
         if f.package is not None and f.package.name.lower() in names:
             remaining.setdefault(f.package.name, ())
             remaining[f.package.name] += (f.rule_id,)
-    runs = [r for r in result.runs if r.kind is FindingKind.DEPENDENCY]
-    return Applied(
-        tuple(files),
-        remaining,
-        tuple(r.scanner for r in runs),
-        tuple(r.scanner for r in runs if r.status is RunStatus.ERROR),
-    )
+    return remaining
 
 
 def rescan(root: Path, config: Config, advisory_db: Path | None) -> ScanResult:

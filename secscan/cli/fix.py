@@ -83,21 +83,28 @@ def _print(
     if not plans:
         click.echo("no vulnerable pinned dependency: nothing to fix")
     for p in plans:
-        to = p.target or "(no version)"
-        click.echo(f"{p.name} {p.current} -> {to}  ({p.path}:{p.line})")
-        cleared = [a for a in p.advisories if a not in p.remaining]
-        if cleared:
-            click.echo(f"  clears: {', '.join(cleared)}")
-        if p.remaining:
-            click.echo(f"  leaves: {', '.join(p.remaining)}")
-        if p.command:
-            click.echo(f"  run:    {p.command}")
-        if p.note:
-            click.echo(f"  note:   {p.note}")
-        if p.name in labels:
-            click.echo(f"  import: {labels[p.name].label.value}: {labels[p.name].reason}")
-    if applied is None:
-        return
+        _print_plan(p, labels.get(p.name))
+    if applied is not None:
+        _print_applied(applied)
+
+
+def _print_plan(p: Plan, label: Reachability | None) -> None:
+    to = p.target or "(no version)"
+    click.echo(f"{p.name} {p.current} -> {to}  ({p.path}:{p.line})")
+    cleared = [a for a in p.advisories if a not in p.remaining]
+    if cleared:
+        click.echo(f"  clears: {', '.join(cleared)}")
+    if p.remaining:
+        click.echo(f"  leaves: {', '.join(p.remaining)}")
+    if p.command:
+        click.echo(f"  run:    {p.command}")
+    if p.note:
+        click.echo(f"  note:   {p.note}")
+    if label is not None:
+        click.echo(f"  import: {label.label.value}: {label.reason}")
+
+
+def _print_applied(applied: fixing.Applied) -> None:
     click.echo(f"applied: {', '.join(applied.files) or 'nothing (no lossless edit)'}")
     if applied.failed:
         click.echo(f"re-scan failed ({', '.join(applied.failed)}): nothing is proven", err=True)

@@ -101,18 +101,28 @@ def _compact(result: dict[str, Any]) -> dict[str, Any]:
         if not n.get("uncovered"):
             n.pop("uncovered", None)
     for r in runs:
-        for f in r["findings"]:
-            if f["location"].get("cell") is None:
-                f["location"].pop("cell", None)
-            if f.get("package") and f["package"].get("license") is None:
-                f["package"].pop("license", None)
-            _exploit_fields(f)
-            if not f.get("flow"):
-                f.pop("flow", None)
-        for p in r.get("components") or ():
-            if p.get("license") is None:
-                p.pop("license", None)
+        _compact_run(r)
     return result
+
+
+def _compact_run(run: dict[str, Any]) -> None:
+    """A scanner run's findings and components without their unset later fields."""
+    for f in run["findings"]:
+        _compact_finding(f)
+    for p in run.get("components") or ():
+        if p.get("license") is None:
+            p.pop("license", None)
+
+
+def _compact_finding(f: dict[str, Any]) -> None:
+    """One finding's later fields: no `cell`, licence, exploit data or flow when unset."""
+    if f["location"].get("cell") is None:
+        f["location"].pop("cell", None)
+    if f.get("package") and f["package"].get("license") is None:
+        f["package"].pop("license", None)
+    _exploit_fields(f)
+    if not f.get("flow"):
+        f.pop("flow", None)
 
 
 def _exploit_fields(f: dict[str, Any]) -> None:

@@ -148,9 +148,7 @@ def _dotted(node: ast.expr) -> str | None:
 
 
 def _imports(mod: _Module) -> None:
-    package = mod.name.rsplit(".", 1)[0] if "." in mod.name else ""
-    if PurePosixPath(mod.path).name == "__init__.py":
-        package = mod.name
+    package = _package(mod)
     for node in ast.walk(mod.tree):
         if isinstance(node, ast.Import):
             for a in node.names:
@@ -160,14 +158,27 @@ def _imports(mod: _Module) -> None:
                     top = a.name.split(".")[0]
                     mod.imports[top] = top
         elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.split(".") if package else []
-                anchor = anchor[: len(anchor) - (node.level - 1)] if node.level > 1 else anchor
-                base = ".".join([*anchor, *([base] if base else [])])
+            base = _from_base(node, package)
             for a in node.names:
                 if a.name != "*":
                     mod.imports[a.asname or a.name] = f"{base}.{a.name}" if base else a.name
+
+
+def _package(mod: _Module) -> str:
+    """The package relative imports start from: a package's `__init__.py` is its own."""
+    if PurePosixPath(mod.path).name == "__init__.py":
+        return mod.name
+    return mod.name.rsplit(".", 1)[0] if "." in mod.name else ""
+
+
+def _from_base(node: ast.ImportFrom, package: str) -> str:
+    """The absolute module of `from BASE import ...`, `from . import` and `from ..x import`."""
+    base = node.module or ""
+    if not node.level:
+        return base
+    anchor = package.split(".") if package else []
+    anchor = anchor[: len(anchor) - (node.level - 1)] if node.level > 1 else anchor
+    return ".".join([*anchor, *([base] if base else [])])
 
 
 class _Resolver:
@@ -254,31 +265,63 @@ class _Taint:
                     elif isinstance(t, ast.Name):
                         self.tainted.pop(n.id, None)
 
+    def bind(self, stmt: ast.stmt) -> None:
+        """The names a statement binds take the taint of what they receive (an augmented
+        assignment only adds taint: `x += 1` leaves a tainted x tainted)."""
+        if isinstance(stmt, ast.Assign):
+            self.assign(stmt.targets, stmt.value, stmt.lineno)
+        elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)) and stmt.value is not None:
+            if isinstance(stmt, ast.AugAssign) and self.carries(stmt.value):
+                self.assign([stmt.target], stmt.value, stmt.lineno)
+            elif isinstance(stmt, ast.AnnAssign):
+                self.assign([stmt.target], stmt.value, stmt.lineno)
+        elif isinstance(stmt, (ast.For, ast.AsyncFor)):
+            self.assign([stmt.target], stmt.iter, stmt.lineno)
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            for item in stmt.items:
+                if item.optional_vars is not None:
+                    self.assign([item.optional_vars], item.context_expr, stmt.lineno)
+
 
 def _sink_kind(mod: _Module, call: ast.Call) -> tuple[str, list[ast.expr]] | None:
     """The sink class of a call and the arguments that must not carry request data."""
     owner, attr = _call_key(mod, call)
-    first = call.args[:1]
     if owner == "subprocess" and attr in _SHELL_CALLS:
-        shell = any(
-            k.arg == "shell" and isinstance(k.value, ast.Constant) and k.value.value is True
-            for k in call.keywords
-        )
-        cmd = first or [k.value for k in call.keywords if k.arg == "args"]
-        return ("command", cmd) if shell and cmd else None
-    if (owner, attr) in _SHELL_ALWAYS:
-        return "command", first
-    if not owner and attr in ("eval", "exec"):
-        return "code", first
-    if (owner, attr) in _DESERIALIZERS:
-        return "deserialization", first
+        return _subprocess_sink(call)
     if owner == "yaml" and attr == "load":
-        safe = any("Safe" in (_dotted(k.value) or "") for k in call.keywords)
-        return None if safe or len(call.args) > 1 else ("deserialization", first)
+        return _yaml_load_sink(call)
+    kind = _library_sink(owner, attr, call)
+    return None if kind is None else (kind, call.args[:1])
+
+
+def _subprocess_sink(call: ast.Call) -> tuple[str, list[ast.expr]] | None:
+    """`subprocess.run(...)` and kin are a command sink only with `shell=True`."""
+    shell = any(
+        k.arg == "shell" and isinstance(k.value, ast.Constant) and k.value.value is True
+        for k in call.keywords
+    )
+    cmd = call.args[:1] or [k.value for k in call.keywords if k.arg == "args"]
+    return ("command", cmd) if shell and cmd else None
+
+
+def _yaml_load_sink(call: ast.Call) -> tuple[str, list[ast.expr]] | None:
+    """`yaml.load` deserializes objects unless it is given a loader (a safe one by name)."""
+    safe = any("Safe" in (_dotted(k.value) or "") for k in call.keywords)
+    return None if safe or len(call.args) > 1 else ("deserialization", call.args[:1])
+
+
+def _library_sink(owner: str, attr: str, call: ast.Call) -> str | None:
+    """The sink class of a call whose first argument is the dangerous one."""
+    if (owner, attr) in _SHELL_ALWAYS:
+        return "command"
+    if not owner and attr in ("eval", "exec"):
+        return "code"
+    if (owner, attr) in _DESERIALIZERS:
+        return "deserialization"
     if not owner and attr == "open":
-        return "path", first
+        return "path"
     if attr in ("execute", "executemany", "executescript") and isinstance(call.func, ast.Attribute):
-        return "sql", first
+        return "sql"
     return None
 
 
@@ -330,39 +373,49 @@ def _run(
     hits: list[tuple[str, tuple[Step, ...]]] = []
     for stmt in _walk_body(func.node):
         for call in _calls(stmt):
-            sink = _sink_kind(mod, call)
-            if sink is not None and any(taint.carries(a) for a in sink[1]):
-                hits.append((sink[0], (Step(mod.path, call.lineno, "sink"),)))
-                continue
-            target = _qualify(mod, call.func)
-            callee = resolver.find(target) if target else None
-            if callee is None or callee is func:
-                continue
-            for i, arg in enumerate(call.args):
-                if i < len(callee.params) and taint.carries(arg):
-                    for kind, steps in callee.reaches.get(i, ()):
-                        note = f"passed to {callee.qualname}() as {callee.params[i]}"
-                        hits.append((kind, (Step(mod.path, call.lineno, note), *steps)))
-            for kw in call.keywords:
-                if kw.arg in callee.params and taint.carries(kw.value):
-                    i = callee.params.index(kw.arg)
-                    for kind, steps in callee.reaches.get(i, ()):
-                        note = f"passed to {callee.qualname}() as {kw.arg}"
-                        hits.append((kind, (Step(mod.path, call.lineno, note), *steps)))
-        if isinstance(stmt, ast.Assign):
-            taint.assign(stmt.targets, stmt.value, stmt.lineno)
-        elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)) and stmt.value is not None:
-            if isinstance(stmt, ast.AugAssign) and taint.carries(stmt.value):
-                taint.assign([stmt.target], stmt.value, stmt.lineno)
-            elif isinstance(stmt, ast.AnnAssign):
-                taint.assign([stmt.target], stmt.value, stmt.lineno)
-        elif isinstance(stmt, (ast.For, ast.AsyncFor)):
-            taint.assign([stmt.target], stmt.iter, stmt.lineno)
-        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
-            for item in stmt.items:
-                if item.optional_vars is not None:
-                    taint.assign([item.optional_vars], item.context_expr, stmt.lineno)
+            hits.extend(_call_hits(mod, func, resolver, taint, call))
+        taint.bind(stmt)
     return hits
+
+
+def _call_hits(
+    mod: _Module, func: _Func, resolver: _Resolver, taint: _Taint, call: ast.Call
+) -> list[tuple[str, tuple[Step, ...]]]:
+    """The sinks one call reaches with tainted data: itself, or a scanned callee's."""
+    sink = _sink_kind(mod, call)
+    if sink is not None and any(taint.carries(a) for a in sink[1]):
+        return [(sink[0], (Step(mod.path, call.lineno, "sink"),))]
+    target = _qualify(mod, call.func)
+    callee = resolver.find(target) if target else None
+    if callee is None or callee is func:
+        return []
+    return _passed_hits(mod.path, callee, taint, call)
+
+
+def _passed_hits(
+    path: str, callee: _Func, taint: _Taint, call: ast.Call
+) -> list[tuple[str, tuple[Step, ...]]]:
+    """The callee's sinks reached through the parameters this call passes tainted data to,
+    positional arguments first, then keywords."""
+    hits: list[tuple[str, tuple[Step, ...]]] = []
+    for i, arg in enumerate(call.args):
+        if i < len(callee.params) and taint.carries(arg):
+            hits.extend(_through(path, call.lineno, callee, i, callee.params[i]))
+    for kw in call.keywords:
+        if kw.arg is not None and kw.arg in callee.params and taint.carries(kw.value):
+            i = callee.params.index(kw.arg)
+            hits.extend(_through(path, call.lineno, callee, i, kw.arg))
+    return hits
+
+
+def _through(
+    path: str, line: int, callee: _Func, index: int, param: str
+) -> list[tuple[str, tuple[Step, ...]]]:
+    """The callee's summarised sinks of one parameter, each preceded by the call's step."""
+    note = f"passed to {callee.qualname}() as {param}"
+    return [
+        (kind, (Step(path, line, note), *steps)) for kind, steps in callee.reaches.get(index, ())
+    ]
 
 
 def _functions(mod: _Module) -> list[_Func]:
@@ -384,6 +437,24 @@ def _functions(mod: _Module) -> list[_Func]:
 def analyse(sources: Mapping[str, bytes]) -> list[Flow]:
     """Flows of request data into sinks that cross at least one call, over these files
     (relative path -> content)."""
+    modules = _parse_modules(sources)
+    by_func: list[tuple[_Module, _Func]] = [(m, f) for m in modules for f in _functions(m)]
+    resolver = _Resolver(f for _, f in by_func)
+    _summarise(by_func, resolver)
+    flows: dict[tuple[str, tuple[Step, ...]], Flow] = {}
+    for mod, func in by_func:
+        for kind, steps in _run(mod, func, resolver, {}, is_source=True):
+            if len(steps) < 2:
+                continue  # a sink in the view itself: the pack's own taint rules report it
+            line = _source_line(mod, func)
+            source = Step(mod.path, line, f"request data read in {func.qualname}()")
+            flow = Flow(kind, (source, *steps))
+            flows.setdefault((kind, flow.steps), flow)
+    return sorted(flows.values(), key=lambda f: (f.sink.path, f.sink.line, f.kind, f.steps))
+
+
+def _parse_modules(sources: Mapping[str, bytes]) -> list[_Module]:
+    """The files that parse within the size bound, in path order, with their imports read."""
     modules: list[_Module] = []
     for path in sorted(sources):
         data = sources[path]
@@ -396,9 +467,12 @@ def analyse(sources: Mapping[str, bytes]) -> list[Flow]:
         mod = _Module(path, module_name(path), tree)
         _imports(mod)
         modules.append(mod)
-    by_func: list[tuple[_Module, _Func]] = [(m, f) for m in modules for f in _functions(m)]
-    resolver = _Resolver(f for _, f in by_func)
-    # Summaries to a fixpoint: a parameter that reaches a sink through a callee's parameter.
+    return modules
+
+
+def _summarise(by_func: Sequence[tuple[_Module, _Func]], resolver: _Resolver) -> None:
+    """Summaries to a fixpoint (at most MAX_ROUNDS): a parameter that reaches a sink, also
+    through a callee's parameter."""
     for _ in range(MAX_ROUNDS):
         changed = False
         for mod, func in by_func:
@@ -410,16 +484,6 @@ def analyse(sources: Mapping[str, bytes]) -> list[Flow]:
                     changed = True
         if not changed:
             break
-    flows: dict[tuple[str, tuple[Step, ...]], Flow] = {}
-    for mod, func in by_func:
-        for kind, steps in _run(mod, func, resolver, {}, is_source=True):
-            if len(steps) < 2:
-                continue  # a sink in the view itself: the pack's own taint rules report it
-            line = _source_line(mod, func)
-            source = Step(mod.path, line, f"request data read in {func.qualname}()")
-            flow = Flow(kind, (source, *steps))
-            flows.setdefault((kind, flow.steps), flow)
-    return sorted(flows.values(), key=lambda f: (f.sink.path, f.sink.line, f.kind, f.steps))
 
 
 def _source_line(mod: _Module, func: _Func) -> int:
