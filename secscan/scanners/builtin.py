@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from secscan.scanners.bandit import BanditScanner
-from secscan.scanners.crossflow import CrossFlowScanner
 from secscan.scanners.base import Scanner
+from secscan.scanners.crossflow import CrossFlowScanner
 from secscan.scanners.licenses import LicenseScanner
 from secscan.scanners.osv_deps import OsvDepsScanner
 from secscan.scanners.pip_audit import PipAuditScanner
