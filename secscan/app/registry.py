@@ -15,6 +15,8 @@ from functools import cache
 from pathlib import Path
 
 from secscan import scanners as _scanners
+from secscan.dependencies import sources as dependency_sources
+from secscan.dependencies.interface import DependencySource
 from secscan.policy.loader import builtin_dir
 from secscan.report.formats import Formats
 from secscan.scanners.registry import ScannerRegistry
@@ -41,12 +43,10 @@ class Registry:
     scanners: ScannerRegistry
     formats: Formats
     frameworks: Frameworks
-    # TODO(lead, after merging the depsrc branch): add
-    #     dependency_sources: tuple[DependencySource, ...]
-    # loaded in `load` with `secscan.dependencies.sources.all_sources()` (built-ins plus the
-    # `secscan.dependency_sources` entry points, read once here instead of per call), and hand
-    # it to the dependency scanners and the hook's file pattern instead of their default of
-    # the built-in table. tests/recipes/test_recipe_dependency_format.py runs once merged.
+    #: The dependency formats (`secscan/dependencies/sources.py`: the built-in table, then the
+    #: `secscan.dependency_sources` entry points), read once; the dependency scanners, scopes
+    #: and the deps hook's file pattern read the same tuple.
+    dependency_sources: tuple[DependencySource, ...]
 
     @classmethod
     def load(cls, *, plugins: bool = True) -> Registry:
@@ -58,6 +58,9 @@ class Registry:
             scanners=replace(found, formats=tuple(formats.scan)),
             formats=formats,
             frameworks=Frameworks(builtin_dir()),
+            dependency_sources=dependency_sources.installed()
+            if plugins
+            else dependency_sources.BUILTIN_SOURCES,
         )
 
     def load_config(self, root: Path, explicit: Path | None = None) -> Config:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -83,6 +84,14 @@ def plugin_sources() -> tuple[DependencySource, ...]:
 def all_sources() -> tuple[DependencySource, ...]:
     """Built-ins first, then plugins."""
     return (*BUILTIN_SOURCES, *plugin_sources())
+
+
+@cache
+def installed() -> tuple[DependencySource, ...]:
+    """The sources of this process (built-ins, then installed plugins), read once: what the
+    registry holds and the dependency scanners read. `installed.cache_clear()` forgets them
+    (a test that installs a plugin)."""
+    return all_sources()
 
 
 def source_for(

@@ -19,7 +19,7 @@ from secscan.advisories import attribution, matcher
 from secscan.advisories.severity import DEFAULT_SEVERITY, advisory_severity
 from secscan.advisories.store import AdvisoryStore
 from secscan.dependencies import ecosystems, sources
-from secscan.dependencies.interface import Declared, Manifests
+from secscan.dependencies.interface import Declared, DependencySource, Manifests
 from secscan.errors import AdvisoryError, ScannerError
 from secscan.model.findings import (
     Confidence,
@@ -43,9 +43,14 @@ from secscan.scanners.base import (
 
 #: Same rule as the Python dependency scanner's: a dependency with no release to audit.
 UNPINNED_RULE = "SECSCAN-DEP-UNPINNED"
-#: Every registered source whose packages are not Python's (those go to the PyPI scanner).
-LOCK_SOURCES = tuple(s for s in sources.BUILTIN_SOURCES if s.ecosystem != ecosystems.PYPI)
-_PRIORITY = {s.name: s.priority for s in LOCK_SOURCES}
+
+
+def lock_sources() -> tuple[DependencySource, ...]:
+    """Every registered source whose packages are not Python's (those go to the PyPI
+    scanner): the built-ins and the `secscan.dependency_sources` plugins."""
+    return tuple(s for s in sources.installed() if s.ecosystem != ecosystems.PYPI)
+
+
 _OPEN: dict[tuple[str, str | None], AdvisoryStore] = {}
 
 
@@ -69,7 +74,7 @@ class OsvDepsScanner(ToolScanner):
         return __version__
 
     def applies_to(self, path: str) -> bool:
-        return sources.source_for(path, LOCK_SOURCES) is not None
+        return sources.source_for(path, lock_sources()) is not None
 
     def describe_rule(self, rule_id: str, lookup: RuleLookup) -> RuleInfo | None:
         db = lookup.advisory_db
@@ -89,7 +94,7 @@ class OsvDepsScanner(ToolScanner):
 
     def scan(self, ctx: ScanContext) -> ScanOutcome:
         max_bytes = int(ctx.config.max_file_size_mb * 1024 * 1024)
-        found = sources.collect(ctx.root, ctx.targets, max_bytes, LOCK_SOURCES)
+        found = sources.collect(ctx.root, ctx.targets, max_bytes, lock_sources())
         store = self._store(ctx, found)
         covered = {eco for eco, count in store.info().ecosystems if count}
         pins = _pins(found.declared)
@@ -165,7 +170,8 @@ def _pins(declared: Iterable[Declared]) -> _Pins:
 
 def _best(group: Sequence[Declared]) -> Declared:
     """The lock file people regenerate, then the first path and line; direct over transitive."""
-    return min(group, key=lambda d: (_PRIORITY.get(d.source, 9), d.path, d.line))
+    priority = {s.name: s.priority for s in lock_sources()}
+    return min(group, key=lambda d: (priority.get(d.source, 9), d.path, d.line))
 
 
 def _uncovered(pins: _Pins, covered: set[str]) -> list[NotAnalyzed]:

@@ -19,7 +19,7 @@ from secscan.advisories import attribution, client, matcher
 from secscan.advisories.osv import Advisory
 from secscan.advisories.severity import DEFAULT_SEVERITY, AdvisorySeverity, advisory_severity
 from secscan.dependencies import ecosystems, sources
-from secscan.dependencies.interface import Declared, Manifests, mask
+from secscan.dependencies.interface import Declared, DependencySource, Manifests, mask
 from secscan.errors import ScannerError, ScannerOutputError, ToolError
 from secscan.model.findings import (
     AdvisorySource,
@@ -50,8 +50,12 @@ UNPINNED_SEVERITY = Severity.MEDIUM
 #: pip-audit's own socket timeout per advisory query, in seconds.
 QUERY_TIMEOUT_S = 30
 #: The formats this scanner reads: every registered source of Python packages.
-PYTHON_SOURCES = sources.of_ecosystem(ecosystems.PYPI)
-_PRIORITY = {s.name: s.priority for s in PYTHON_SOURCES}
+
+
+def python_sources() -> tuple[DependencySource, ...]:
+    """Every registered Python manifest and lock-file format: the built-ins and the
+    `secscan.dependency_sources` plugins whose ecosystem is PyPI."""
+    return sources.of_ecosystem(ecosystems.PYPI, sources.installed())
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +144,7 @@ class PipAuditScanner(ToolScanner):
         )
 
     def applies_to(self, path: str) -> bool:
-        return sources.source_for(path, PYTHON_SOURCES) is not None
+        return sources.source_for(path, python_sources()) is not None
 
     def parse_version(self, text: str) -> str:
         # "pip-audit 2.10.1"
@@ -149,7 +153,7 @@ class PipAuditScanner(ToolScanner):
 
     def scan(self, ctx: ScanContext) -> ScanOutcome:
         max_bytes = int(ctx.config.max_file_size_mb * 1024 * 1024)
-        found = sources.collect(ctx.root, ctx.targets, max_bytes, PYTHON_SOURCES)
+        found = sources.collect(ctx.root, ctx.targets, max_bytes, python_sources())
         if found.problems:
             raise ScannerError(self.name, _unreadable_message(found))
         pins = _pins(found.declared)
@@ -366,7 +370,8 @@ def _unpinned(declared: Sequence[Declared]) -> list[Declared]:
 
 
 def _best(group: list[Declared]) -> Declared:
-    return min(group, key=lambda d: (_PRIORITY[d.source], d.path, d.line))
+    priority = {s.name: s.priority for s in python_sources()}
+    return min(group, key=lambda d: (priority.get(d.source, 9), d.path, d.line))
 
 
 def _layers(pins: Sequence[tuple[str, str]]) -> list[list[tuple[str, str]]]:

@@ -21,7 +21,7 @@ from types import MappingProxyType
 
 import pathspec
 
-from secscan.dependencies.sources import BUILTIN_SOURCES
+from secscan.dependencies import sources as dependency_sources
 from secscan.model.findings import Excluded, Finding, ScannerRun, Scope
 from secscan.workspace import uses
 
@@ -284,7 +284,7 @@ def _generated(name: str, head: bytes) -> bool:
 def _manifest_scope(rel: str) -> Scope | None:
     """A dependency manifest whose name says it pins development tools (requirements-dev.txt):
     each dependency source knows its own format's naming."""
-    for source in BUILTIN_SOURCES:
+    for source in dependency_sources.installed():
         scope = source.scope_of(rel)
         if scope is not None:
             return scope
