@@ -1073,15 +1073,18 @@ _LETTERS = re.compile(r"[A-Za-z]+")
 
 def _random_letter_runs(segment: str) -> list[tuple[int, int]]:
     """Where a segment has a run of letters that is no word of an identifier: mixed case
-    split into short words (`PEPmr`, `gWB`), as random text is; `parseString`, `Values`,
-    `DEFAULT` and `cuff` are words."""
-    return [
-        (m.start(), m.end())
-        for m in _LETTERS.finditer(segment)
-        if len(m.group(0)) >= 3
-        and not (m.group(0).islower() or m.group(0).isupper())
-        and any(len(w) < 3 for w in _CAMEL_WORD.findall(m.group(0)))
-    ]
+    split into short words (`PEPmr`, `gWB`), or into words shorter than 4 letters on average
+    (`hzgIQFRdblJebgECGKlouNQP`), as random text is; `parseString`, `XMLHttpRequest`,
+    `Values`, `DEFAULT` and `cuff` are words."""
+    out = []
+    for m in _LETTERS.finditer(segment):
+        run = m.group(0)
+        if len(run) < 3 or run.islower() or run.isupper():
+            continue
+        words = _CAMEL_WORD.findall(run)
+        if any(len(w) < 3 for w in words) or len(words) * 4 > len(run):
+            out.append((m.start(), m.end()))
+    return out
 
 
 def _wordy(gram: str) -> bool:

@@ -334,6 +334,19 @@ def test_words_after_a_random_run_are_not_learnt_alone(tmp_path: Path) -> None:
     assert redactor.text("Production settings") == "Production settings"
 
 
+def test_a_random_run_of_letters_is_masked_in_any_case(tmp_path: Path) -> None:
+    """Matrix seed 35380834: a stripe key of letters only, which trivy printed lower-cased;
+    its camel words (`hzg`, `IQF`, `Rdbl`, …) read as words, so none of its pieces was learnt."""
+    key = "sk_live_hzgIQFRdblJebgECGKlouNQP"
+    (tmp_path / "Dockerfile").write_text(f"FROM python:3.12\nENV STRIPE={key}\n{key}\n")
+    reason = f'parse instruction "{key.lower()}": unknown instruction: {key.lower()}'
+    text = Redactor(tmp_path).text(reason, "Dockerfile")
+    assert not _leaks(key, text), text
+    assert Redactor(tmp_path).text("XMLHttpRequest parseStringValue", "Dockerfile") == (
+        "XMLHttpRequest parseStringValue"
+    )
+
+
 @pytest.mark.integration
 def test_real_trivy_error_quoting_seed_35380831_reaches_no_cache_entry(tmp_path: Path) -> None:
     root, cache = tmp_path / "repo", tmp_path / "cache"
