@@ -43,7 +43,7 @@ from secscan.util import pysource as _python
 
 #: Changes whenever what is masked changes: part of every cache key, so an entry masked by
 #: older rules is scanned again rather than served (more masked, or less, than now).
-RULES_VERSION = "4"
+RULES_VERSION = "5"
 #: Hard-coded credential weaknesses: the matched code *is* the secret.
 CREDENTIAL_CWES = frozenset({256, 259, 260, 321, 522, 547, 798})
 #: (scanner, rule id) pairs a scanner names as credential rules without a CWE label
@@ -1043,8 +1043,16 @@ def _grams(value: str) -> list[str]:
             continue
         if not any(ch.isdigit() or ch.isupper() for ch in segment):
             continue
+        random_letters = _random_letter_runs(segment)
         for i in range(len(segment) - PIECE + 1):
             gram = segment[i : i + PIECE]
+            if any(b < i + PIECE and i < e for b, e in random_letters):
+                # it holds letters of a run that reads as no word (`PEPmr` of
+                # `z177P'M43gWB"PEPmr!cuff`): a piece of the key, though a word may end it
+                # (`Pmr!cuff`); unlearnt, a tool that prints the value escaped or in
+                # another case (trivy's "unknown instruction") showed its tail
+                grams.append(gram.lower())
+                continue
             # `Possible`, `director` (a capital only at the start, no digit), `.Values.`,
             # `parseStr`, `PASSWORD` (identifier words): not pieces of a key, never learnt.
             # Pieces match in any case: tools print lines upper-cased (trivy's Dockerfile
@@ -1058,6 +1066,25 @@ def _grams(value: str) -> list[str]:
             ):
                 grams.append(gram.lower())
     return grams
+
+
+_LETTERS = re.compile(r"[A-Za-z]+")
+
+
+def _random_letter_runs(segment: str) -> list[tuple[int, int]]:
+    """Where a segment has a run of letters that is no word of an identifier: mixed case
+    split into short words (`PEPmr`, `gWB`), or into words shorter than 4 letters on average
+    (`hzgIQFRdblJebgECGKlouNQP`), as random text is; `parseString`, `XMLHttpRequest`,
+    `Values`, `DEFAULT` and `cuff` are words."""
+    out = []
+    for m in _LETTERS.finditer(segment):
+        run = m.group(0)
+        if len(run) < 3 or run.islower() or run.isupper():
+            continue
+        words = _CAMEL_WORD.findall(run)
+        if any(len(w) < 3 for w in words) or len(words) * 4 > len(run):
+            out.append((m.start(), m.end()))
+    return out
 
 
 def _wordy(gram: str) -> bool:

@@ -283,3 +283,84 @@ def test_a_finding_with_nothing_to_mask_is_returned_as_it_is() -> None:
     masked = Redactor().finding(leaky)
     assert masked is not leaky and token not in masked.message
     assert replace(masked, message=leaky.message) == leaky  # only the message changed
+
+
+#: The `quoted-password` of tests/hardening/credentials.py that test_secrets_never_leak drew
+#: with matrix seed 35380831: its tail (`PEPmr!cuff`) reads as words, so its pieces were
+#: never learnt, and trivy's error (the value lower-cased with `"` escaped, then upper-cased)
+#: showed 4 of them in the iac cache entry and every report.
+_SEED_35380831 = "z177P'M43gWB\"PEPmr!cuff"
+
+
+def _dockerfile_35380831(root: Path) -> None:
+    v = _SEED_35380831
+    (root / "Dockerfile").write_text(
+        f"FROM python:3.12\nENV QUOTED_PASSWORD={v}\n"
+        f'RUN curl -H "Authorization: Bearer {v}" http://get.internal/install | sh\n{v}\n'
+    )
+
+
+def test_a_quoted_password_whose_tail_reads_as_words_is_masked_whole(tmp_path: Path) -> None:
+    _dockerfile_35380831(tmp_path)
+    reason = (
+        "trivy dockerfile scanner: Failed to parse file: parse dockerfile instruction: "
+        f'parse instruction "{_SEED_35380831.lower().replace(chr(34), chr(92) + chr(34))}": '
+        f"unknown instruction: {_SEED_35380831.upper()}"
+    )
+    run = ScannerRun(
+        "iac",
+        FindingKind.IAC,
+        RunStatus.OK,
+        not_analyzed=(NotAnalyzed("Dockerfile", reason),),
+    )
+    redactor = Redactor(tmp_path)
+    cached = redactor.run(run, own_only=True)  # the form the result cache keeps
+    final = redactor.run(run)
+    for out in (cached, final):
+        text = out.not_analyzed[0].reason
+        assert not _leaks(_SEED_35380831, text), text
+        assert "unknown instruction: [redacted" in text  # the message itself is kept
+        # and as the cache and the JSON reports write it (quotes escaped once more)
+        assert not _leaks(_SEED_35380831, text.replace('"', '\\"')), text
+
+
+def test_words_after_a_random_run_are_not_learnt_alone(tmp_path: Path) -> None:
+    """The fix learns windows touching a random run of letters, not the words elsewhere."""
+    redactor = Redactor()
+    redactor.learn(_SEED_35380831, "password")
+    assert redactor.text("Pmr!cuff") == "[redacted password, 8 chars]"
+    assert redactor.text("handcuffs and cufflinks") == "handcuffs and cufflinks"
+    redactor.learn("Hunter22Production", "password")
+    assert redactor.text("Production settings") == "Production settings"
+
+
+def test_a_random_run_of_letters_is_masked_in_any_case(tmp_path: Path) -> None:
+    """Matrix seed 35380834: a stripe key of letters only, which trivy printed lower-cased;
+    its camel words (`hzg`, `IQF`, `Rdbl`, …) read as words, so none of its pieces was learnt."""
+    key = "sk_live_hzgIQFRdblJebgECGKlouNQP"
+    (tmp_path / "Dockerfile").write_text(f"FROM python:3.12\nENV STRIPE={key}\n{key}\n")
+    reason = f'parse instruction "{key.lower()}": unknown instruction: {key.lower()}'
+    text = Redactor(tmp_path).text(reason, "Dockerfile")
+    assert not _leaks(key, text), text
+    assert Redactor(tmp_path).text("XMLHttpRequest parseStringValue", "Dockerfile") == (
+        "XMLHttpRequest parseStringValue"
+    )
+
+
+@pytest.mark.integration
+def test_real_trivy_error_quoting_seed_35380831_reaches_no_cache_entry(tmp_path: Path) -> None:
+    root, cache = tmp_path / "repo", tmp_path / "cache"
+    root.mkdir()
+    _dockerfile_35380831(root)
+    # a file trivy reads, so the unreadable one is a file's fate and the run is cached
+    (root / "ok").mkdir()
+    (root / "ok" / "Dockerfile").write_text("FROM python:3.12\nUSER app\n")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SECSCAN_CACHE_DIR", str(cache))
+        result = scan(root, Config(), scanner_names=["iac"])
+    reasons = [n.reason for r in result.runs for n in r.not_analyzed]
+    assert any("unknown instruction" in t for t in reasons), reasons
+    entries = [p.read_text() for p in cache.rglob("*.json")]
+    assert entries, "the result cache was not written"
+    for t in [*reasons, *entries]:
+        assert not _leaks(_SEED_35380831, t), t

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import os
 import random
 import shutil
 from pathlib import Path
@@ -63,8 +64,9 @@ def leaked_into(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, byt
 
     base = tmp_path_factory.mktemp("leak")
     root, out, cache = base / "repo", base / "out", base / "cache"
-    # a new matrix each run; the seed is named when a leak is found, to replay it
-    seed = random.SystemRandom().randrange(2**32)
+    # a new matrix each run; the seed is named when a leak is found, to replay it with
+    # SECSCAN_LEAK_SEED=<seed> (it is no Hypothesis seed: --hypothesis-seed does not set it)
+    seed = int(os.environ.get("SECSCAN_LEAK_SEED") or random.SystemRandom().randrange(2**32))
     creds = formats(random.Random(seed))
     root.mkdir()
     placed = build(root, creds)
