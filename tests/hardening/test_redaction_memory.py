@@ -51,3 +51,13 @@ def test_line_starts_are_where_splitlines_cuts(text: str) -> None:
     for line in text.splitlines(keepends=True):
         starts.append(starts[-1] + len(line))
     assert list(redact._line_starts(text)) == starts
+
+
+def test_reading_nosec_comments_of_a_file_of_nul_bytes_keeps_no_token_list() -> None:
+    from secscan.scanners.bandit import nosec_lines
+
+    source = b"x = 1  # nosec B602\n" + b"\0" * 50_000
+    found: dict[int, object] = {}
+    peak = _peak(lambda: found.update(nosec_lines(source, lambda name: name)))
+    assert peak < 20 * len(source)
+    assert list(found) == [1]
