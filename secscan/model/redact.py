@@ -18,7 +18,9 @@ import math
 import re
 import threading
 import tokenize
-from collections.abc import Collection, Iterable, Iterator
+from array import array
+from collections import deque
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -364,25 +366,14 @@ def find_python(source: str) -> list[Span]:
     spans = [_shift(s, offsets) for s in _format_spans(reduced)] if reduced else []
     spans += _private_key_spans(source)
     spans += _random_spans(source)
-    tokens = _tokens(source)
-    starts = _line_starts(source)
-    if not tokens or tokens[-1].type != tokenize.ENDMARKER:
+    literal, _, keyword, rest = _token_pass(source, keyword_rules=True)
+    if rest is not None:
         # a fragment (a snippet cut inside a call or a string): the tokens before the error
         # are sound; what the tokenizer could not read gets the keyword rules whole
-        rest = starts[tokens[-1].end[0] - 1] + tokens[-1].end[1] if tokens else 0
         spans += [
             Span(rest + x.start, rest + x.end, x.kind) for x in _assignment_spans(source[rest:])
         ]
-    for tok in tokens:
-        if tok.type == tokenize.STRING:
-            b, e = _literal_body(tok, starts)
-        elif tok.type == tokenize.COMMENT:
-            b = starts[tok.start[0] - 1] + tok.start[1]
-            e = b + len(tok.string)
-        else:
-            continue
-        spans += [Span(b + x.start, b + x.end, x.kind) for x in _assignment_spans(source[b:e])]
-    return spans + python_spans(source)
+    return spans + keyword + literal
 
 
 def is_python(path: str | None) -> bool:
@@ -619,23 +610,59 @@ def python_spans(source: str) -> list[Span]:
 
 def _python_spans(source: str) -> tuple[list[Span], bool]:
     """python_spans, and whether any literal was bound to a secret-like name at all."""
+    spans, bound, _, _ = _token_pass(source, keyword_rules=False)
+    return spans, bound
+
+
+def _token_pass(
+    source: str, *, keyword_rules: bool
+) -> tuple[list[Span], bool, list[Span], int | None]:
+    """One pass over the tokens of Python source, keeping only the last few (memory bounded
+    by what is found, never by the token count: a file of NUL bytes is a token per byte).
+
+    Returns the literals that hold a credential (`python_spans`), whether any literal was
+    bound to a secret-like name, (`keyword_rules`) the keyword rules' spans inside string
+    literals and comments, and the offset where the tokenizer stopped early (None when it
+    read the whole source).
+    """
     starts = _line_starts(source)
     spans: list[Span] = []
+    keyword: list[Span] = []
     bound = False
-    significant = [t for t in _tokens(source) if t.type not in _SKIP_TOKENS]
-    for i, tok in enumerate(significant):
+    #: the last significant tokens: `_assigned_name` looks back three
+    window: deque[tokenize.TokenInfo] = deque(maxlen=4)
+    last: tokenize.TokenInfo | None = None
+    for tok in _python.each_token(source):
+        last = tok
+        if keyword_rules and tok.type in (tokenize.STRING, tokenize.COMMENT):
+            if tok.type == tokenize.STRING:
+                b, e = _literal_body(tok, starts)
+            else:
+                b = starts[tok.start[0] - 1] + tok.start[1]
+                e = b + len(tok.string)
+            keyword += [
+                Span(b + x.start, b + x.end, x.kind) for x in _assignment_spans(source[b:e])
+            ]
+        if tok.type in _SKIP_TOKENS:
+            continue
+        window.append(tok)
         if tok.type != tokenize.STRING:
             continue
         body_start, body_end = _literal_body(tok, starts)
         body = source[body_start:body_end]
-        name = _assigned_name(significant, i)
+        name = _assigned_name(list(window), len(window) - 1)
         bound = bound or name is not None
         if name and plausible_value(body) and not names_itself(name, body):
             spans.append(Span(body_start, body_end, "password"))
         elif looks_random(body.strip()):
             spans.append(Span(body_start, body_end, "high-entropy-string"))
     # a token format inside any literal is `find`'s, which runs over the whole file too
-    return spans, bound
+    rest = None
+    if last is None:
+        rest = 0
+    elif last.type != tokenize.ENDMARKER:
+        rest = starts[last.end[0] - 1] + last.end[1]
+    return spans, bound, keyword, rest
 
 
 _SKIP_TOKENS = frozenset(
@@ -643,20 +670,21 @@ _SKIP_TOKENS = frozenset(
 )
 
 
-def _tokens(source: str) -> list[tokenize.TokenInfo]:
-    """The tokens up to the first one the tokenizer rejects (a file that does not parse
-    still has its literals before the error masked; the rest go through `find`)."""
-    return _python.tokens(source)
+#: Where str.splitlines ends a line.
+_LINE_END = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
-def _line_starts(source: str) -> list[int]:
-    starts = [0]
-    for line in source.splitlines(keepends=True):
-        starts.append(starts[-1] + len(line))
+def _line_starts(source: str) -> array[int]:
+    """Offset of each line's start (lines as `str.splitlines` cuts them), then the
+    source's length; 8 bytes a line, without a string per line."""
+    starts = array("q", [0])
+    starts.extend(m.end() for m in _LINE_END.finditer(source))
+    if source and starts[-1] != len(source):
+        starts.append(len(source))
     return starts
 
 
-def _literal_body(tok: tokenize.TokenInfo, starts: list[int]) -> tuple[int, int]:
+def _literal_body(tok: tokenize.TokenInfo, starts: Sequence[int]) -> tuple[int, int]:
     """Offsets of a string token's content, between its prefix+quotes."""
     begin = starts[tok.start[0] - 1] + tok.start[1]
     end = starts[tok.end[0] - 1] + tok.end[1]
@@ -1176,7 +1204,7 @@ def _all_literals(source: str) -> list[Span]:
         return spans
     starts = _line_starts(source)
     out: list[Span] = []
-    for tok in _tokens(source):
+    for tok in _python.each_token(source):
         if tok.type == tokenize.STRING:
             b, e = _literal_body(tok, starts)
             value = source[b:e]

@@ -70,8 +70,9 @@ def nosec_lines(source: bytes, resolve: Callable[[str], str | None]) -> dict[int
     `# nosec: bogus` is a blanket `# nosec`.
     """
     out: dict[int, Nosec] = {}
-    # bandit stops reading comments where tokenizing stops, and so do we
-    for tok in _python.tokens(source):
+    # bandit stops reading comments where tokenizing stops, and so do we; one token at a
+    # time (a file of NUL bytes is a token per byte: as a list, 570 bytes a byte)
+    for tok in _python.each_token(source):
         if tok.type != tokenize.COMMENT:
             continue
         m = NOSEC_COMMENT.search(tok.string)

@@ -17,6 +17,7 @@ import ast
 import io
 import threading
 import tokenize
+from collections.abc import Iterator
 
 _LOCK = threading.Lock()
 
@@ -32,15 +33,24 @@ def parse(source: str | bytes, filename: str = "<unknown>") -> ast.Module:
 
 def tokens(source: str | bytes) -> list[tokenize.TokenInfo]:
     """The tokens of `source` up to the first one the tokenizer rejects. Bytes are decoded
-    as Python decodes a file (PEP 263 coding line, BOM); a bad encoding gives no tokens."""
-    out: list[tokenize.TokenInfo] = []
+    as Python decodes a file (PEP 263 coding line, BOM); a bad encoding gives no tokens.
+
+    A list holds every token at once (about 500 bytes each): for a whole file of unknown
+    size use `each_token`."""
+    return list(each_token(source))
+
+
+def each_token(source: str | bytes) -> Iterator[tokenize.TokenInfo]:
+    """`tokens`, one at a time, so a caller that keeps only what it needs holds memory
+    bounded by that, not by the token count (16 MB of NUL bytes are 16 million tokens:
+    as a list, 9 GB). The lock is held until the iteration ends or the iterator is
+    closed; the caller must not parse or tokenize while it iterates."""
     if isinstance(source, bytes):
         stream = tokenize.tokenize(io.BytesIO(source).readline)
     else:
         stream = tokenize.generate_tokens(io.StringIO(source).readline)
     with _LOCK:
         try:
-            out.extend(stream)
+            yield from stream
         except (tokenize.TokenError, SyntaxError, UnicodeDecodeError, ValueError):
-            pass
-    return out
+            return
