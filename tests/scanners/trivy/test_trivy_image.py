@@ -22,7 +22,6 @@ from trivy_helpers import (
     osv_store_dir,
 )
 
-from secscan import scanners
 from secscan.advisories.store import AdvisoryStore
 from secscan.app.registry import installed
 from secscan.errors import ScannerError
@@ -540,7 +539,14 @@ def test_advisory_sources_say_what_an_image_scan_could_use(tmp_path: Path) -> No
 @pytest.mark.integration
 def test_doctor_prints_the_image_sources(tmp_path: Path, run_cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     # only the image scanner: asking every other tool its version is not this test's business
-    monkeypatch.setattr(scanners, "registry", lambda: {"image": TrivyImageScanner})
+    every = installed()
+    only = replace(
+        every,
+        scanners=replace(
+            every.scanners, classes={"image": TrivyImageScanner}, builtins=frozenset({"image"})
+        ),
+    )
+    monkeypatch.setattr("secscan.cli.doctor.registry", lambda: only)
     osv_store_dir(tmp_path / "osv", OSV / "Debian")
     (tmp_path / ".secscan.yaml").write_text("version: 1\nadvisories:\n  db: osv\n")
     res = run_cli("doctor", str(tmp_path))
