@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -65,16 +64,6 @@ def declared_string(rel: str, number: int | None, item: str, source: str, out: M
             url=mask(req.url) if req.url else None,
         )
     )
-
-
-def load_toml(rel: str, text: str, out: Manifests) -> dict[str, Any] | None:
-    """The parsed document, or None with the syntax error (and its line) as a problem."""
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        m = re.search(r"line (\d+)", str(e))
-        out.problems.append(Problem(rel, int(m.group(1)) if m else None, f"TOML syntax error: {e}"))
-        return None
 
 
 def table_line(lines: list[str], table: str, name: str) -> int | None:

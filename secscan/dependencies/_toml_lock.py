@@ -15,7 +15,8 @@ from typing import Any
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from secscan.dependencies._python import load_toml, valid_version
+from secscan.dependencies._documents import load_toml
+from secscan.dependencies._python import valid_version
 from secscan.dependencies.interface import Declared, Manifests, Problem, mask
 from secscan.model.findings import NotAnalyzed
 

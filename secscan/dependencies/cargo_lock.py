@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from secscan.dependencies import ecosystems
-from secscan.dependencies._python import load_toml
+from secscan.dependencies._documents import read_toml
 from secscan.dependencies._toml_lock import package_lines
 from secscan.dependencies.interface import (
     Declared,
@@ -29,12 +29,10 @@ class CargoLockSource(PatternSource):
     def parse(self, rel: str, reader: Reader) -> Manifests:
         """Each registry or git crate; a crate the workspace's own crates name is direct."""
         out = Manifests()
-        text = reader.read(rel, out)
-        if text is None:
+        document = read_toml(rel, reader, out)
+        if document is None:
             return out
-        data = load_toml(rel, text, out)
-        if data is None:
-            return out
+        text, data = document
         packages = data.get("package", [])
         if not isinstance(packages, list):
             out.problems.append(Problem(rel, None, "no [[package]] list"))

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from secscan.dependencies import ecosystems
+from secscan.dependencies._documents import read_json_object
 from secscan.dependencies._lines import Cursor
 from secscan.dependencies.interface import (
     Declared,
@@ -29,17 +30,10 @@ class ComposerLockSource(PatternSource):
     def parse(self, rel: str, reader: Reader) -> Manifests:
         """Every package of both lists, at the line of its `"name"`."""
         out = Manifests()
-        text = reader.read(rel, out)
-        if text is None:
+        document = read_json_object(rel, reader, out, "composer.lock")
+        if document is None:
             return out
-        try:
-            data = json.loads(text)
-        except ValueError as e:
-            out.problems.append(Problem(rel, getattr(e, "lineno", None), f"not JSON: {e}"))
-            return out
-        if not isinstance(data, dict):
-            out.problems.append(Problem(rel, 1, "not a composer.lock object"))
-            return out
+        text, data = document
         cursor = Cursor(text)
         for section in ("packages", "packages-dev"):
             for pkg in data.get(section) or []:

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from secscan.dependencies import ecosystems
+from secscan.dependencies._documents import read_json_object
 from secscan.dependencies._lines import Cursor, key_lines
 from secscan.dependencies.interface import (
     Declared,
@@ -35,17 +36,10 @@ class NpmLockSource(PatternSource):
     def parse(self, rel: str, reader: Reader) -> Manifests:
         """Every installed package with its version; the root's own deps are the direct ones."""
         out = Manifests()
-        text = reader.read(rel, out)
-        if text is None:
+        document = read_json_object(rel, reader, out, "package-lock")
+        if document is None:
             return out
-        try:
-            data = json.loads(text)
-        except ValueError as e:
-            out.problems.append(Problem(rel, getattr(e, "lineno", None), f"not JSON: {e}"))
-            return out
-        if not isinstance(data, dict):
-            out.problems.append(Problem(rel, 1, "not a package-lock object"))
-            return out
+        text, data = document
         packages = data.get("packages")
         if isinstance(packages, dict):
             _packages(rel, text, packages, out)

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from secscan.dependencies import ecosystems
+from secscan.dependencies._documents import read_json
 from secscan.dependencies._lines import Cursor
 from secscan.dependencies.interface import Declared, Manifests, PatternSource, Problem, Reader
 
@@ -23,14 +24,10 @@ class NugetLockSource(PatternSource):
         """Each resolved package of each framework; `Direct` entries are the direct ones,
         `Project` entries the solution's own projects (first-party, left to the code scanners)."""
         out = Manifests()
-        text = reader.read(rel, out)
-        if text is None:
+        document = read_json(rel, reader, out)
+        if document is None:
             return out
-        try:
-            data = json.loads(text)
-        except ValueError as e:
-            out.problems.append(Problem(rel, getattr(e, "lineno", None), f"not JSON: {e}"))
-            return out
+        text, data = document
         frameworks = data.get("dependencies") if isinstance(data, dict) else None
         if not isinstance(frameworks, dict):
             out.problems.append(Problem(rel, 1, "no `dependencies` object: not a NuGet lock file"))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from secscan.dependencies import ecosystems
-from secscan.dependencies._python import declared_string, load_toml, table_line, table_version
+from secscan.dependencies._documents import read_toml
+from secscan.dependencies._python import declared_string, table_line, table_version
 from secscan.dependencies.interface import Manifests, PatternSource, Problem, Reader
 
 
@@ -21,12 +22,10 @@ class PipfileSource(PatternSource):
     def parse(self, rel: str, reader: Reader) -> Manifests:
         """Each entry of `[packages]` and `[dev-packages]`, at the line that names it."""
         out = Manifests()
-        text = reader.read(rel, out)
-        if text is None:
+        document = read_toml(rel, reader, out)
+        if document is None:
             return out
-        data = load_toml(rel, text, out)
-        if data is None:
-            return out
+        text, data = document
         lines = text.splitlines()
         for section in ("packages", "dev-packages"):
             table = data.get(section, {})

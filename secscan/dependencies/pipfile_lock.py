@@ -8,6 +8,7 @@ from typing import Any
 from packaging.version import Version
 
 from secscan.dependencies import ecosystems
+from secscan.dependencies._documents import read_json_object
 from secscan.dependencies._python import valid_version
 from secscan.dependencies.interface import (
     Declared,
@@ -32,17 +33,10 @@ class PipfileLockSource(PatternSource):
     def parse(self, rel: str, reader: Reader) -> Manifests:
         """Each locked package of both sections, at the line that names it."""
         out = Manifests()
-        text = reader.read(rel, out)
-        if text is None:
+        document = read_json_object(rel, reader, out, "Pipfile.lock")
+        if document is None:
             return out
-        try:
-            data = json.loads(text)
-        except ValueError as e:
-            out.problems.append(Problem(rel, getattr(e, "lineno", None), f"not JSON: {e}"))
-            return out
-        if not isinstance(data, dict):
-            out.problems.append(Problem(rel, 1, "not a Pipfile.lock object"))
-            return out
+        text, data = document
         lines = text.splitlines()
         for section in ("default", "develop"):
             entries = data.get(section, {})
