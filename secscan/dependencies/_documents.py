@@ -1,7 +1,7 @@
 """Reading a manifest as a JSON or TOML document: what every structured format does first.
 
-Each helper records a file that cannot be read or parsed as a Problem in `out` and returns
-None, so a source keeps only its own format's walk of the parsed document.
+A file that cannot be read or parsed is a Problem, never an exception; a source keeps only
+its own format's walk of the parsed document.
 """
 
 from __future__ import annotations
@@ -11,34 +11,38 @@ import re
 import tomllib
 from typing import Any
 
-from secscan.dependencies.interface import Manifests, Problem, Reader
+from secscan.dependencies.interface import Manifests, PatternSource, Problem, Reader
 
 
-def read_json(rel: str, reader: Reader, out: Manifests) -> tuple[str, Any] | None:
-    """The file's text and its parsed JSON (of any type); None with a problem when unreadable
-    or not JSON (at the error's line when the parser says)."""
-    text = reader.read(rel, out)
-    if text is None:
-        return None
-    try:
-        return text, json.loads(text)
-    except ValueError as e:
-        out.problems.append(Problem(rel, getattr(e, "lineno", None), f"not JSON: {e}"))
-        return None
+class JsonSource(PatternSource):
+    """A format that is one JSON document: `parse` reads and parses it; `walk`, the format's
+    own part, finds the packages in the parsed document."""
 
+    #: What the document is called when its top level must be an object ("not a <document>
+    #: object" otherwise); None: any JSON value is walked.
+    document: str | None = None
 
-def read_json_object(
-    rel: str, reader: Reader, out: Manifests, what: str
-) -> tuple[str, dict[str, Any]] | None:
-    """`read_json`, then None with "not a `what` object" unless the document is an object."""
-    document = read_json(rel, reader, out)
-    if document is None:
-        return None
-    text, data = document
-    if not isinstance(data, dict):
-        out.problems.append(Problem(rel, 1, f"not a {what} object"))
-        return None
-    return text, data
+    def parse(self, rel: str, reader: Reader) -> Manifests:
+        """The packages `walk` finds; a file that cannot be read, is not JSON (a problem at the
+        parser's line) or is not the object `document` names is a problem."""
+        out = Manifests()
+        text = reader.read(rel, out)
+        if text is None:
+            return out
+        try:
+            data = json.loads(text)
+        except ValueError as e:
+            out.problems.append(Problem(rel, getattr(e, "lineno", None), f"not JSON: {e}"))
+            return out
+        if self.document is not None and not isinstance(data, dict):
+            out.problems.append(Problem(rel, 1, f"not a {self.document} object"))
+            return out
+        self.walk(rel, text, data, out)
+        return out
+
+    def walk(self, rel: str, text: str, data: Any, out: Manifests) -> None:
+        """Record the packages of the parsed document `data` (read from `text`) in `out`."""
+        raise NotImplementedError
 
 
 def load_toml(rel: str, text: str, out: Manifests) -> dict[str, Any] | None:
@@ -51,10 +55,21 @@ def load_toml(rel: str, text: str, out: Manifests) -> dict[str, Any] | None:
         return None
 
 
-def read_toml(rel: str, reader: Reader, out: Manifests) -> tuple[str, dict[str, Any]] | None:
-    """The file's text and its parsed TOML; None with a problem when unreadable or invalid."""
-    text = reader.read(rel, out)
-    if text is None:
-        return None
-    data = load_toml(rel, text, out)
-    return None if data is None else (text, data)
+class TomlSource(PatternSource):
+    """A format that is one TOML document: `parse` reads and parses it; `walk`, the format's
+    own part, finds the packages in the parsed document."""
+
+    def parse(self, rel: str, reader: Reader) -> Manifests:
+        """The packages `walk` finds; a file that cannot be read or is not TOML is a problem."""
+        out = Manifests()
+        text = reader.read(rel, out)
+        if text is None:
+            return out
+        data = load_toml(rel, text, out)
+        if data is not None:
+            self.walk(rel, text, data, out)
+        return out
+
+    def walk(self, rel: str, text: str, data: dict[str, Any], out: Manifests) -> None:
+        """Record the packages of the parsed document `data` (read from `text`) in `out`."""
+        raise NotImplementedError

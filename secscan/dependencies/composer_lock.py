@@ -6,19 +6,17 @@ import json
 from typing import Any
 
 from secscan.dependencies import ecosystems
-from secscan.dependencies._documents import read_json_object
+from secscan.dependencies._documents import JsonSource
 from secscan.dependencies._lines import Cursor
 from secscan.dependencies.interface import (
     Declared,
     Manifests,
-    PatternSource,
     Problem,
-    Reader,
     mask,
 )
 
 
-class ComposerLockSource(PatternSource):
+class ComposerLockSource(JsonSource):
     """composer.lock: each package's `name` and `version` (a leading `v` dropped)."""
 
     name = "composer.lock"
@@ -26,19 +24,14 @@ class ComposerLockSource(PatternSource):
     package_manager = "composer"
     priority = 2
     pattern = r"(^|/)composer\.lock$"
+    document = "composer.lock"
 
-    def parse(self, rel: str, reader: Reader) -> Manifests:
+    def walk(self, rel: str, text: str, data: Any, out: Manifests) -> None:
         """Every package of both lists, at the line of its `"name"`."""
-        out = Manifests()
-        document = read_json_object(rel, reader, out, "composer.lock")
-        if document is None:
-            return out
-        text, data = document
         cursor = Cursor(text)
         for section in ("packages", "packages-dev"):
             for pkg in data.get(section) or []:
                 _entry(rel, cursor, pkg, out)
-        return out
 
 
 def _entry(rel: str, cursor: Cursor, pkg: Any, out: Manifests) -> None:

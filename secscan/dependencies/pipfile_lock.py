@@ -8,20 +8,18 @@ from typing import Any
 from packaging.version import Version
 
 from secscan.dependencies import ecosystems
-from secscan.dependencies._documents import read_json_object
+from secscan.dependencies._documents import JsonSource
 from secscan.dependencies._python import valid_version
 from secscan.dependencies.interface import (
     Declared,
     Manifests,
-    PatternSource,
     Problem,
-    Reader,
     mask,
 )
 from secscan.model.findings import NotAnalyzed
 
 
-class PipfileLockSource(PatternSource):
+class PipfileLockSource(JsonSource):
     """pipenv's Pipfile.lock: each entry pins `"version": "==X"`."""
 
     name = "Pipfile.lock"
@@ -29,14 +27,10 @@ class PipfileLockSource(PatternSource):
     package_manager = "pip"
     priority = 2
     pattern = r"(^|/)Pipfile\.lock$"
+    document = "Pipfile.lock"
 
-    def parse(self, rel: str, reader: Reader) -> Manifests:
+    def walk(self, rel: str, text: str, data: Any, out: Manifests) -> None:
         """Each locked package of both sections, at the line that names it."""
-        out = Manifests()
-        document = read_json_object(rel, reader, out, "Pipfile.lock")
-        if document is None:
-            return out
-        text, data = document
         lines = text.splitlines()
         for section in ("default", "develop"):
             entries = data.get(section, {})
@@ -47,7 +41,6 @@ class PipfileLockSource(PatternSource):
             )
             for name, entry in entries.items():
                 _entry(rel, _line(lines, start, name), name, entry, out)
-        return out
 
 
 def _line(lines: list[str], start: int, name: str) -> int:

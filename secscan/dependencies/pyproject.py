@@ -9,7 +9,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from secscan.dependencies import ecosystems
-from secscan.dependencies._documents import read_toml
+from secscan.dependencies._documents import TomlSource
 from secscan.dependencies._python import (
     declared_string,
     next_line,
@@ -20,9 +20,7 @@ from secscan.dependencies._python import (
 from secscan.dependencies.interface import (
     Declared,
     Manifests,
-    PatternSource,
     Problem,
-    Reader,
     mask,
 )
 from secscan.model.findings import NotAnalyzed
@@ -31,7 +29,7 @@ from secscan.model.findings import NotAnalyzed
 _Strings = list[tuple[str, Any]]
 
 
-class PyprojectSource(PatternSource):
+class PyprojectSource(TomlSource):
     """pyproject.toml, whichever of PEP 621, PEP 735 and poetry it uses."""
 
     name = "pyproject"
@@ -40,13 +38,8 @@ class PyprojectSource(PatternSource):
     priority = 1
     pattern = r"(^|/)pyproject\.toml$"
 
-    def parse(self, rel: str, reader: Reader) -> Manifests:
+    def walk(self, rel: str, text: str, data: dict[str, Any], out: Manifests) -> None:
         """The requirement strings of `[project]` and `[dependency-groups]`, then poetry's."""
-        out = Manifests()
-        document = read_toml(rel, reader, out)
-        if document is None:
-            return out
-        text, data = document
         strings = _project_strings(rel, data.get("project"), out)
         tool = data.get("tool")
         poetry = tool.get("poetry") if isinstance(tool, dict) else None
@@ -57,7 +50,6 @@ class PyprojectSource(PatternSource):
         cursor: dict[str, int] = {}
         for where, item in strings:
             _requirement(rel, lines, cursor, where, item, out)
-        return out
 
 
 def _project_strings(rel: str, project: Any, out: Manifests) -> _Strings:
