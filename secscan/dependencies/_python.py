@@ -40,6 +40,11 @@ def valid_version(text: str) -> bool:
     return True
 
 
+def locked(name: str, version: str, rel: str, number: int, source: str, text: str) -> Declared:
+    """A package a lock file pins at `version` (a PEP 440 version), as `==version`."""
+    return Declared(name, f"=={version}", rel, number, source, text, version=str(Version(version)))
+
+
 def declared_string(rel: str, number: int | None, item: str, source: str, out: Manifests) -> None:
     """One PEP 508 string from a manifest: declared, not audited (a local path) or a problem."""
     try:

@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from packaging.version import Version
-
 from secscan.dependencies import ecosystems
 from secscan.dependencies._documents import JsonSource
-from secscan.dependencies._python import valid_version
+from secscan.dependencies._python import locked, valid_version
 from secscan.dependencies.interface import (
     Declared,
     Manifests,
@@ -68,14 +66,4 @@ def _entry(rel: str, number: int, name: str, entry: Any, out: Manifests) -> None
     if version is None or not valid_version(version):
         out.problems.append(Problem(rel, number, f"{name}: no pinned version ({spec!r})"))
         return
-    out.declared.append(
-        Declared(
-            name,
-            f"=={version}",
-            rel,
-            number,
-            "Pipfile.lock",
-            f'"{name}": "{spec}"',
-            version=str(Version(version)),
-        )
-    )
+    out.declared.append(locked(name, version, rel, number, "Pipfile.lock", f'"{name}": "{spec}"'))
