@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -41,6 +40,11 @@ def valid_version(text: str) -> bool:
     return True
 
 
+def locked(name: str, version: str, rel: str, number: int, source: str, text: str) -> Declared:
+    """A package a lock file pins at `version` (a PEP 440 version), as `==version`."""
+    return Declared(name, f"=={version}", rel, number, source, text, version=str(Version(version)))
+
+
 def declared_string(rel: str, number: int | None, item: str, source: str, out: Manifests) -> None:
     """One PEP 508 string from a manifest: declared, not audited (a local path) or a problem."""
     try:
@@ -65,16 +69,6 @@ def declared_string(rel: str, number: int | None, item: str, source: str, out: M
             url=mask(req.url) if req.url else None,
         )
     )
-
-
-def load_toml(rel: str, text: str, out: Manifests) -> dict[str, Any] | None:
-    """The parsed document, or None with the syntax error (and its line) as a problem."""
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        m = re.search(r"line (\d+)", str(e))
-        out.problems.append(Problem(rel, int(m.group(1)) if m else None, f"TOML syntax error: {e}"))
-        return None
 
 
 def table_line(lines: list[str], table: str, name: str) -> int | None:

@@ -13,9 +13,9 @@ from dataclasses import replace
 from typing import Any
 
 from packaging.utils import canonicalize_name
-from packaging.version import Version
 
-from secscan.dependencies._python import load_toml, valid_version
+from secscan.dependencies._documents import load_toml
+from secscan.dependencies._python import locked, valid_version
 from secscan.dependencies.interface import Declared, Manifests, Problem, mask
 from secscan.model.findings import NotAnalyzed
 
@@ -77,17 +77,7 @@ def _entry(
     if not isinstance(version, str) or not valid_version(version):
         out.problems.append(Problem(rel, number, f"{name}: no valid version ({version!r})"))
         return
-    out.declared.append(
-        Declared(
-            name,
-            f"=={version}",
-            rel,
-            number,
-            source,
-            f'{name} = "{version}"',
-            version=str(Version(version)),
-        )
-    )
+    out.declared.append(locked(name, version, rel, number, source, f'{name} = "{version}"'))
 
 
 def package_lines(text: str) -> list[int]:

@@ -5,19 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from secscan.dependencies import ecosystems
-from secscan.dependencies._python import load_toml
+from secscan.dependencies._documents import TomlSource
 from secscan.dependencies._toml_lock import package_lines
 from secscan.dependencies.interface import (
     Declared,
     Manifests,
-    PatternSource,
     Problem,
-    Reader,
     mask,
 )
 
 
-class CargoLockSource(PatternSource):
+class CargoLockSource(TomlSource):
     """Cargo.lock (versions 1 to 4): `[[package]]` tables with name, version and source."""
 
     name = "Cargo.lock"
@@ -26,25 +24,17 @@ class CargoLockSource(PatternSource):
     priority = 2
     pattern = r"(^|/)Cargo\.lock$"
 
-    def parse(self, rel: str, reader: Reader) -> Manifests:
+    def walk(self, rel: str, text: str, data: dict[str, Any], out: Manifests) -> None:
         """Each registry or git crate; a crate the workspace's own crates name is direct."""
-        out = Manifests()
-        text = reader.read(rel, out)
-        if text is None:
-            return out
-        data = load_toml(rel, text, out)
-        if data is None:
-            return out
         packages = data.get("package", [])
         if not isinstance(packages, list):
             out.problems.append(Problem(rel, None, "no [[package]] list"))
-            return out
+            return
         numbers = package_lines(text)
         direct = _direct(packages)
         for i, pkg in enumerate(packages):
             number = numbers[i] if i < len(numbers) else 1
             _entry(rel, number, pkg, direct, out)
-        return out
 
 
 def _direct(packages: list[Any]) -> set[str]:

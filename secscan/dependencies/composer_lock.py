@@ -6,18 +6,17 @@ import json
 from typing import Any
 
 from secscan.dependencies import ecosystems
+from secscan.dependencies._documents import JsonSource
 from secscan.dependencies._lines import Cursor
 from secscan.dependencies.interface import (
     Declared,
     Manifests,
-    PatternSource,
     Problem,
-    Reader,
     mask,
 )
 
 
-class ComposerLockSource(PatternSource):
+class ComposerLockSource(JsonSource):
     """composer.lock: each package's `name` and `version` (a leading `v` dropped)."""
 
     name = "composer.lock"
@@ -25,26 +24,14 @@ class ComposerLockSource(PatternSource):
     package_manager = "composer"
     priority = 2
     pattern = r"(^|/)composer\.lock$"
+    document = "composer.lock"
 
-    def parse(self, rel: str, reader: Reader) -> Manifests:
+    def walk(self, rel: str, text: str, data: Any, out: Manifests) -> None:
         """Every package of both lists, at the line of its `"name"`."""
-        out = Manifests()
-        text = reader.read(rel, out)
-        if text is None:
-            return out
-        try:
-            data = json.loads(text)
-        except ValueError as e:
-            out.problems.append(Problem(rel, getattr(e, "lineno", None), f"not JSON: {e}"))
-            return out
-        if not isinstance(data, dict):
-            out.problems.append(Problem(rel, 1, "not a composer.lock object"))
-            return out
         cursor = Cursor(text)
         for section in ("packages", "packages-dev"):
             for pkg in data.get(section) or []:
                 _entry(rel, cursor, pkg, out)
-        return out
 
 
 def _entry(rel: str, cursor: Cursor, pkg: Any, out: Manifests) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from secscan.dependencies import ecosystems
-from secscan.dependencies.interface import Declared, Manifests, PatternSource, Reader, mask
+from secscan.dependencies._documents import TextSource
+from secscan.dependencies.interface import Declared, Manifests, mask
 
 #: Four spaces, a name, its version in parentheses (a platform suffix after a dash).
 _SPEC = re.compile(r"^    ([A-Za-z0-9_.\-]+) \(([^)\s]+)\)\s*$")
@@ -14,7 +15,7 @@ _REMOTE = re.compile(r"^  remote: (\S+)")
 _DIRECT = re.compile(r"^  ([A-Za-z0-9_.\-]+)(!)?(?: \(|$)")
 
 
-class GemfileLockSource(PatternSource):
+class GemfileLockSource(TextSource):
     """Gemfile.lock: GEM specs are registry gems; GIT specs are declared unpinned; PATH specs
     are local; DEPENDENCIES names the direct ones."""
 
@@ -24,12 +25,8 @@ class GemfileLockSource(PatternSource):
     priority = 2
     pattern = r"(^|/)(Gemfile|gems\.rb)\.lock$"
 
-    def parse(self, rel: str, reader: Reader) -> Manifests:
+    def walk_text(self, rel: str, text: str, out: Manifests) -> None:
         """Each resolved gem at its `specs:` line."""
-        out = Manifests()
-        text = reader.read(rel, out)
-        if text is None:
-            return out
         lines = text.splitlines()
         direct = _direct(lines)
         section, remote = "", ""
@@ -40,7 +37,6 @@ class GemfileLockSource(PatternSource):
                 remote = m[1]
             elif section in ("GEM", "GIT") and (m := _SPEC.match(line)):
                 _spec(rel, number, m[1], m[2], (section, remote), direct, out)
-        return out
 
 
 def _direct(lines: list[str]) -> set[str]:

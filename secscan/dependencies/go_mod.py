@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 
 from secscan.dependencies import ecosystems
-from secscan.dependencies.interface import Declared, Manifests, PatternSource, Reader
+from secscan.dependencies._documents import TextSource
+from secscan.dependencies.interface import Declared, Manifests
 from secscan.model.findings import NotAnalyzed
 
 _LINE = re.compile(r"^\s*(require|replace|exclude|retract|module|go|toolchain)\b\s*(.*)$")
@@ -17,7 +18,7 @@ _REQUIRE = re.compile(r"^(\S+)\s+(v\S+)")
 _REPLACE = re.compile(r"^(\S+)(?:\s+(v\S+))?\s*=>\s*(\S+)(?:\s+(v\S+))?")
 
 
-class GoModSource(PatternSource):
+class GoModSource(TextSource):
     """go.mod's `require` lines (direct, or `// indirect`), after its `replace` lines."""
 
     name = "go.mod"
@@ -26,12 +27,8 @@ class GoModSource(PatternSource):
     priority = 1
     pattern = r"(^|/)go\.mod$"
 
-    def parse(self, rel: str, reader: Reader) -> Manifests:
+    def walk_text(self, rel: str, text: str, out: Manifests) -> None:
         """Each required module at its line, replaced where the file says so."""
-        out = Manifests()
-        text = reader.read(rel, out)
-        if text is None:
-            return out
         requires: list[tuple[int, str, str, bool, str]] = []
         replaces: dict[tuple[str, str | None], tuple[str, str | None]] = {}
         for number, verb, body in _directives(text):
@@ -42,7 +39,6 @@ class GoModSource(PatternSource):
         for number, path, version, indirect, body in requires:
             target = replaces.get((path, version)) or replaces.get((path, None))
             _declare(rel, number, path, version, indirect, body, target, out)
-        return out
 
 
 def _directives(text: str) -> list[tuple[int, str, str]]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 
 from secscan.dependencies import ecosystems
-from secscan.dependencies.interface import Declared, Manifests, PatternSource, Problem, Reader
+from secscan.dependencies._documents import TextSource
+from secscan.dependencies.interface import Declared, Manifests, Problem
 
 _LINE = re.compile(r"^([^:=\s]+):([^:=\s]+):([^:=\s]+)=(.*)$")
 
 
-class GradleLockSource(PatternSource):
+class GradleLockSource(TextSource):
     """gradle.lockfile (and per-configuration `*.lockfile` under gradle/dependency-locks)."""
 
     name = "gradle.lockfile"
@@ -19,12 +20,8 @@ class GradleLockSource(PatternSource):
     priority = 2
     pattern = r"(^|/)gradle\.lockfile$|(^|/)gradle/dependency-locks/[^/]+\.lockfile$"
 
-    def parse(self, rel: str, reader: Reader) -> Manifests:
+    def walk_text(self, rel: str, text: str, out: Manifests) -> None:
         """Each locked module at its line; `empty=` and comments declare nothing."""
-        out = Manifests()
-        text = reader.read(rel, out)
-        if text is None:
-            return out
         for number, raw in enumerate(text.splitlines(), start=1):
             line = raw.strip()
             if not line or line.startswith("#") or line.startswith("empty="):
@@ -43,4 +40,3 @@ class GradleLockSource(PatternSource):
                 Declared(name, version, rel, number, "gradle.lockfile", line, version=version,
                          ecosystem=ecosystems.MAVEN)
             )  # fmt: skip
-        return out

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from xml.parsers import expat
 
 from secscan.dependencies import ecosystems
-from secscan.dependencies.interface import Declared, Manifests, PatternSource, Problem, Reader
+from secscan.dependencies._documents import TextSource
+from secscan.dependencies.interface import Declared, Manifests, Problem
 from secscan.model.findings import NotAnalyzed
 
 _PROPERTY = re.compile(r"\$\{([^}]+)\}")
@@ -37,7 +38,7 @@ class _Node:
         return found.text.strip() if found is not None else ""
 
 
-class MavenPomSource(PatternSource):
+class MavenPomSource(TextSource):
     """pom.xml: `<dependencies>` and `<dependencyManagement>` entries with a version."""
 
     name = "pom.xml"
@@ -46,22 +47,17 @@ class MavenPomSource(PatternSource):
     priority = 1
     pattern = r"(^|/)pom\.xml$"
 
-    def parse(self, rel: str, reader: Reader) -> Manifests:
+    def walk_text(self, rel: str, text: str, out: Manifests) -> None:
         """Each dependency whose version the file states, at its `<dependency>` line."""
-        out = Manifests()
-        text = reader.read(rel, out)
-        if text is None:
-            return out
         try:
             root = _tree(text)
         except (expat.ExpatError, _Refused) as e:
             line = getattr(e, "lineno", None)
             out.problems.append(Problem(rel, line, f"not a readable pom.xml: {e}"))
-            return out
+            return
         props = _properties(root)
         for dep in _dependencies(root):
             _entry(rel, dep, props, out)
-        return out
 
 
 def _tree(text: str) -> _Node:

@@ -7,13 +7,12 @@ import re
 from typing import Any
 
 from secscan.dependencies import ecosystems
+from secscan.dependencies._documents import JsonSource
 from secscan.dependencies._lines import Cursor, key_lines
 from secscan.dependencies.interface import (
     Declared,
     Manifests,
-    PatternSource,
     Problem,
-    Reader,
     mask,
 )
 from secscan.model.findings import NotAnalyzed
@@ -23,7 +22,7 @@ _LOCAL = ("file:", "link:")
 _DIRECT_REF = ("git", "http:", "https:", "github:")
 
 
-class NpmLockSource(PatternSource):
+class NpmLockSource(JsonSource):
     """npm's lock: `packages` (v2, v3), else the nested `dependencies` tree (v1)."""
 
     name = "package-lock.json"
@@ -31,21 +30,10 @@ class NpmLockSource(PatternSource):
     package_manager = "npm"
     priority = 2
     pattern = r"(^|/)(package-lock|npm-shrinkwrap)\.json$"
+    document = "package-lock"
 
-    def parse(self, rel: str, reader: Reader) -> Manifests:
+    def walk(self, rel: str, text: str, data: Any, out: Manifests) -> None:
         """Every installed package with its version; the root's own deps are the direct ones."""
-        out = Manifests()
-        text = reader.read(rel, out)
-        if text is None:
-            return out
-        try:
-            data = json.loads(text)
-        except ValueError as e:
-            out.problems.append(Problem(rel, getattr(e, "lineno", None), f"not JSON: {e}"))
-            return out
-        if not isinstance(data, dict):
-            out.problems.append(Problem(rel, 1, "not a package-lock object"))
-            return out
         packages = data.get("packages")
         if isinstance(packages, dict):
             _packages(rel, text, packages, out)
@@ -53,7 +41,6 @@ class NpmLockSource(PatternSource):
             _tree(rel, Cursor(text), data["dependencies"], out)
         elif data.get("lockfileVersion") is None:
             out.problems.append(Problem(rel, 1, "no lockfileVersion: not an npm lock file"))
-        return out
 
 
 def package_name(path: str) -> str:

@@ -6,11 +6,12 @@ import json
 from typing import Any
 
 from secscan.dependencies import ecosystems
+from secscan.dependencies._documents import JsonSource
 from secscan.dependencies._lines import Cursor
-from secscan.dependencies.interface import Declared, Manifests, PatternSource, Problem, Reader
+from secscan.dependencies.interface import Declared, Manifests, Problem
 
 
-class NugetLockSource(PatternSource):
+class NugetLockSource(JsonSource):
     """packages.lock.json: `dependencies.<framework>.<package>.resolved`."""
 
     name = "packages.lock.json"
@@ -19,28 +20,18 @@ class NugetLockSource(PatternSource):
     priority = 2
     pattern = r"(^|/)packages\.lock\.json$"
 
-    def parse(self, rel: str, reader: Reader) -> Manifests:
+    def walk(self, rel: str, text: str, data: Any, out: Manifests) -> None:
         """Each resolved package of each framework; `Direct` entries are the direct ones,
         `Project` entries the solution's own projects (first-party, left to the code scanners)."""
-        out = Manifests()
-        text = reader.read(rel, out)
-        if text is None:
-            return out
-        try:
-            data = json.loads(text)
-        except ValueError as e:
-            out.problems.append(Problem(rel, getattr(e, "lineno", None), f"not JSON: {e}"))
-            return out
         frameworks = data.get("dependencies") if isinstance(data, dict) else None
         if not isinstance(frameworks, dict):
             out.problems.append(Problem(rel, 1, "no `dependencies` object: not a NuGet lock file"))
-            return out
+            return
         cursor = Cursor(text)
         for packages in frameworks.values():
             for name, entry in (packages or {}).items():
                 number = cursor.find(f"{json.dumps(name)}: {{") or 1
                 _entry(rel, number, name, entry, out)
-        return out
 
 
 def _entry(rel: str, number: int, name: str, entry: Any, out: Manifests) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from secscan.dependencies import ecosystems
-from secscan.dependencies._python import declared_string, load_toml, table_line, table_version
-from secscan.dependencies.interface import Manifests, PatternSource, Problem, Reader
+from secscan.dependencies._documents import TomlSource
+from secscan.dependencies._python import declared_string, table_line, table_version
+from secscan.dependencies.interface import Manifests, Problem
 
 
-class PipfileSource(PatternSource):
+class PipfileSource(TomlSource):
     """pipenv's Pipfile (its lock is `pipfile_lock.PipfileLockSource`)."""
 
     name = "Pipfile"
@@ -18,15 +19,8 @@ class PipfileSource(PatternSource):
     priority = 1
     pattern = r"(^|/)Pipfile$"
 
-    def parse(self, rel: str, reader: Reader) -> Manifests:
+    def walk(self, rel: str, text: str, data: dict[str, Any], out: Manifests) -> None:
         """Each entry of `[packages]` and `[dev-packages]`, at the line that names it."""
-        out = Manifests()
-        text = reader.read(rel, out)
-        if text is None:
-            return out
-        data = load_toml(rel, text, out)
-        if data is None:
-            return out
         lines = text.splitlines()
         for section in ("packages", "dev-packages"):
             table = data.get(section, {})
@@ -35,7 +29,6 @@ class PipfileSource(PatternSource):
                 continue
             for name, value in table.items():
                 _entry(rel, table_line(lines, section, name) or 1, name, value, out)
-        return out
 
 
 def _entry(rel: str, number: int, name: str, value: Any, out: Manifests) -> None:

@@ -5,22 +5,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from packaging.version import Version
-
 from secscan.dependencies import ecosystems
-from secscan.dependencies._python import valid_version
+from secscan.dependencies._documents import JsonSource
+from secscan.dependencies._python import locked, valid_version
 from secscan.dependencies.interface import (
     Declared,
     Manifests,
-    PatternSource,
     Problem,
-    Reader,
     mask,
 )
 from secscan.model.findings import NotAnalyzed
 
 
-class PipfileLockSource(PatternSource):
+class PipfileLockSource(JsonSource):
     """pipenv's Pipfile.lock: each entry pins `"version": "==X"`."""
 
     name = "Pipfile.lock"
@@ -28,21 +25,10 @@ class PipfileLockSource(PatternSource):
     package_manager = "pip"
     priority = 2
     pattern = r"(^|/)Pipfile\.lock$"
+    document = "Pipfile.lock"
 
-    def parse(self, rel: str, reader: Reader) -> Manifests:
+    def walk(self, rel: str, text: str, data: Any, out: Manifests) -> None:
         """Each locked package of both sections, at the line that names it."""
-        out = Manifests()
-        text = reader.read(rel, out)
-        if text is None:
-            return out
-        try:
-            data = json.loads(text)
-        except ValueError as e:
-            out.problems.append(Problem(rel, getattr(e, "lineno", None), f"not JSON: {e}"))
-            return out
-        if not isinstance(data, dict):
-            out.problems.append(Problem(rel, 1, "not a Pipfile.lock object"))
-            return out
         lines = text.splitlines()
         for section in ("default", "develop"):
             entries = data.get(section, {})
@@ -53,7 +39,6 @@ class PipfileLockSource(PatternSource):
             )
             for name, entry in entries.items():
                 _entry(rel, _line(lines, start, name), name, entry, out)
-        return out
 
 
 def _line(lines: list[str], start: int, name: str) -> int:
@@ -81,14 +66,4 @@ def _entry(rel: str, number: int, name: str, entry: Any, out: Manifests) -> None
     if version is None or not valid_version(version):
         out.problems.append(Problem(rel, number, f"{name}: no pinned version ({spec!r})"))
         return
-    out.declared.append(
-        Declared(
-            name,
-            f"=={version}",
-            rel,
-            number,
-            "Pipfile.lock",
-            f'"{name}": "{spec}"',
-            version=str(Version(version)),
-        )
-    )
+    out.declared.append(locked(name, version, rel, number, "Pipfile.lock", f'"{name}": "{spec}"'))

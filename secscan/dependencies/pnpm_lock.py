@@ -7,12 +7,13 @@ from typing import Any
 import yaml
 
 from secscan.dependencies import ecosystems
+from secscan.dependencies._documents import TextSource
 from secscan.dependencies._lines import key_lines
-from secscan.dependencies.interface import Declared, Manifests, PatternSource, Problem, Reader
+from secscan.dependencies.interface import Declared, Manifests, Problem
 from secscan.model.findings import NotAnalyzed
 
 
-class PnpmLockSource(PatternSource):
+class PnpmLockSource(TextSource):
     """pnpm's lock: `packages` keys name each installed version; importers the direct ones."""
 
     name = "pnpm-lock.yaml"
@@ -21,32 +22,27 @@ class PnpmLockSource(PatternSource):
     priority = 2
     pattern = r"(^|/)pnpm-lock\.yaml$"
 
-    def parse(self, rel: str, reader: Reader) -> Manifests:
+    def walk_text(self, rel: str, text: str, out: Manifests) -> None:
         """Every package of `packages:`, at the line of its key."""
-        out = Manifests()
-        text = reader.read(rel, out)
-        if text is None:
-            return out
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             line = mark.line + 1 if mark is not None else None
             out.problems.append(Problem(rel, line, f"YAML syntax error: {str(e).splitlines()[0]}"))
-            return out
+            return
         if not isinstance(data, dict) or "lockfileVersion" not in data:
             out.problems.append(Problem(rel, 1, "no lockfileVersion: not a pnpm lock file"))
-            return out
+            return
         packages = data.get("packages") or {}
         if not isinstance(packages, dict):
             out.problems.append(Problem(rel, None, "`packages` is not a mapping"))
-            return out
+            return
         lines = key_lines(text, r"^  '?\"?(/?[^\s'\":]+(?:\([^\n]*\))?)'?\"?:\s*$")
         direct = _direct(data)
         v5 = str(data.get("lockfileVersion")).startswith("5")
         for key, entry in packages.items():
             _entry(rel, lines.get(str(key), 1), str(key), entry, (direct, v5), out)
-        return out
 
 
 def split_key(key: str, v5: bool) -> tuple[str, str]:

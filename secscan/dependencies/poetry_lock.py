@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from secscan.dependencies import ecosystems
+from secscan.dependencies._documents import TextSource
 from secscan.dependencies._toml_lock import parse_lock
-from secscan.dependencies.interface import Manifests, PatternSource, Reader
+from secscan.dependencies.interface import Manifests
 
 
-class PoetryLockSource(PatternSource):
+class PoetryLockSource(TextSource):
     """poetry.lock (any lock-version): the `[[package]]` tables."""
 
     name = "poetry.lock"
@@ -18,13 +19,9 @@ class PoetryLockSource(PatternSource):
     priority = 2
     pattern = r"(^|/)poetry\.lock$"
 
-    def parse(self, rel: str, reader: Reader) -> Manifests:
+    def walk_text(self, rel: str, text: str, out: Manifests) -> None:
         """Each locked package; git/URL sources are declared unpinned, paths not audited."""
-        out = Manifests()
-        text = reader.read(rel, out)
-        if text is not None:
-            parse_lock(rel, text, self.name, source_kind, out)
-        return out
+        parse_lock(rel, text, self.name, source_kind, out)
 
 
 def source_kind(src: dict[str, Any]) -> str:

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from secscan.dependencies import ecosystems
+from secscan.dependencies._documents import TomlSource
 from secscan.dependencies._python import (
-    load_toml,
+    declared_string,
     next_line,
-    pinned_version,
     table_line,
     table_version,
     valid_version,
@@ -21,9 +20,7 @@ from secscan.dependencies._python import (
 from secscan.dependencies.interface import (
     Declared,
     Manifests,
-    PatternSource,
     Problem,
-    Reader,
     mask,
 )
 from secscan.model.findings import NotAnalyzed
@@ -32,7 +29,7 @@ from secscan.model.findings import NotAnalyzed
 _Strings = list[tuple[str, Any]]
 
 
-class PyprojectSource(PatternSource):
+class PyprojectSource(TomlSource):
     """pyproject.toml, whichever of PEP 621, PEP 735 and poetry it uses."""
 
     name = "pyproject"
@@ -41,15 +38,8 @@ class PyprojectSource(PatternSource):
     priority = 1
     pattern = r"(^|/)pyproject\.toml$"
 
-    def parse(self, rel: str, reader: Reader) -> Manifests:
+    def walk(self, rel: str, text: str, data: dict[str, Any], out: Manifests) -> None:
         """The requirement strings of `[project]` and `[dependency-groups]`, then poetry's."""
-        out = Manifests()
-        text = reader.read(rel, out)
-        if text is None:
-            return out
-        data = load_toml(rel, text, out)
-        if data is None:
-            return out
         strings = _project_strings(rel, data.get("project"), out)
         tool = data.get("tool")
         poetry = tool.get("poetry") if isinstance(tool, dict) else None
@@ -60,7 +50,6 @@ class PyprojectSource(PatternSource):
         cursor: dict[str, int] = {}
         for where, item in strings:
             _requirement(rel, lines, cursor, where, item, out)
-        return out
 
 
 def _project_strings(rel: str, project: Any, out: Manifests) -> _Strings:
@@ -106,28 +95,7 @@ def _requirement(
         return
     # The line holding the quoted requirement; repeated strings get successive lines.
     number = next_line(lines, (f'"{item}"', f"'{item}'"), cursor, item)
-    try:
-        req = Requirement(item)
-    except InvalidRequirement as e:
-        out.problems.append(Problem(rel, number, f"invalid requirement {mask(item)!r}: {e}"))
-        return
-    if req.url and req.url.startswith("file:"):
-        out.not_audited.append(
-            NotAnalyzed(rel, f"line {number}: local path requirement {mask(item)!r}: not audited")
-        )
-        return
-    out.declared.append(
-        Declared(
-            name=req.name,
-            specifier=str(req.specifier),
-            path=rel,
-            line=number or 1,
-            source="pyproject",
-            text=mask(item),
-            version=pinned_version(req),
-            url=mask(req.url) if req.url else None,
-        )
-    )
+    declared_string(rel, number, item, "pyproject", out)
 
 
 # --- [tool.poetry] ------------------------------------------------------------------------

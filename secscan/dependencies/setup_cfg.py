@@ -5,12 +5,13 @@ from __future__ import annotations
 import configparser
 
 from secscan.dependencies import ecosystems
+from secscan.dependencies._documents import TextSource
 from secscan.dependencies._python import COMMENT, declared_string, next_line
-from secscan.dependencies.interface import Manifests, PatternSource, Problem, Reader, mask
+from secscan.dependencies.interface import Manifests, Problem, mask
 from secscan.model.findings import NotAnalyzed
 
 
-class SetupCfgSource(PatternSource):
+class SetupCfgSource(TextSource):
     """setup.cfg, read as setuptools reads it (without running anything)."""
 
     name = "setup.cfg"
@@ -19,19 +20,15 @@ class SetupCfgSource(PatternSource):
     priority = 1
     pattern = r"(^|/)setup\.cfg$"
 
-    def parse(self, rel: str, reader: Reader) -> Manifests:
+    def walk_text(self, rel: str, text: str, out: Manifests) -> None:
         """Each requirement of install_requires and every extra."""
-        out = Manifests()
-        text = reader.read(rel, out)
-        if text is None:
-            return out
         parser = configparser.RawConfigParser(strict=False)
         try:
             parser.read_string(text, source=rel)
         except configparser.Error as e:
             line = getattr(e, "lineno", None)
             out.problems.append(Problem(rel, line, f"setup.cfg syntax error: {e.message}"))
-            return out
+            return
         values: list[tuple[str, str]] = []
         if parser.has_option("options", "install_requires"):
             values.append(("options", parser.get("options", "install_requires")))
@@ -43,7 +40,6 @@ class SetupCfgSource(PatternSource):
         cursor: dict[str, int] = {}
         for section, value in values:
             _value(rel, lines, cursor, section, value, out)
-        return out
 
 
 def _value(

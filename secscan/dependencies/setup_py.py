@@ -5,15 +5,16 @@ from __future__ import annotations
 import ast
 
 from secscan.dependencies import ecosystems
+from secscan.dependencies._documents import TextSource
 from secscan.dependencies._python import declared_string
-from secscan.dependencies.interface import Manifests, PatternSource, Reader
+from secscan.dependencies.interface import Manifests
 from secscan.model.findings import NotAnalyzed
 from secscan.util import pysource as _python
 
 _UNRESOLVED = "(audit them through a requirements or lock file)"
 
 
-class SetupPySource(PatternSource):
+class SetupPySource(TextSource):
     """setup.py: only what is written as literals; anything computed is said, not guessed."""
 
     name = "setup.py"
@@ -22,19 +23,15 @@ class SetupPySource(PatternSource):
     priority = 1
     pattern = r"(^|/)setup\.py$"
 
-    def parse(self, rel: str, reader: Reader) -> Manifests:
+    def walk_text(self, rel: str, text: str, out: Manifests) -> None:
         """The literal requirement lists of every `setup(...)` call in the module."""
-        out = Manifests()
-        text = reader.read(rel, out)
-        if text is None:
-            return out
         try:
             tree = _python.parse(text, filename=rel)
         except _python.PARSE_ERRORS as e:
             out.not_audited.append(
                 NotAnalyzed(rel, f"does not parse as Python ({type(e).__name__}): not analyzed")
             )
-            return out
+            return
         literals = _module_literals(tree)
         calls = _setup_calls(tree)
         if not calls:
@@ -47,7 +44,6 @@ class SetupPySource(PatternSource):
             )
         for call in calls:
             _call(rel, call, literals, out)
-        return out
 
 
 def _call(rel: str, call: ast.Call, literals: dict[str, ast.expr], out: Manifests) -> None:

@@ -7,11 +7,12 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from secscan.dependencies import ecosystems
+from secscan.dependencies._documents import TextSource
 from secscan.dependencies._toml_lock import parse_lock
-from secscan.dependencies.interface import Manifests, PatternSource, Reader
+from secscan.dependencies.interface import Manifests
 
 
-class UvLockSource(PatternSource):
+class UvLockSource(TextSource):
     """uv.lock: the `[[package]]` tables; the project's own entry is left to the code scanners."""
 
     name = "uv.lock"
@@ -20,13 +21,9 @@ class UvLockSource(PatternSource):
     priority = 2
     pattern = r"(^|/)uv\.lock$"
 
-    def parse(self, rel: str, reader: Reader) -> Manifests:
+    def walk_text(self, rel: str, text: str, out: Manifests) -> None:
         """Each locked package; git/URL sources are declared unpinned, paths not audited."""
-        out = Manifests()
-        text = reader.read(rel, out)
-        if text is not None:
-            parse_lock(rel, text, self.name, source_kind, out, project_dependencies)
-        return out
+        parse_lock(rel, text, self.name, source_kind, out, project_dependencies)
 
 
 def source_kind(src: dict[str, Any]) -> str:

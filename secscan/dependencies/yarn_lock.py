@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 
 from secscan.dependencies import ecosystems
+from secscan.dependencies._documents import TextSource
 from secscan.dependencies.interface import (
     Declared,
     Manifests,
-    PatternSource,
     Problem,
-    Reader,
     mask,
 )
 from secscan.model.findings import NotAnalyzed
@@ -23,7 +22,7 @@ _DIRECT_MARKS = ("codeload.github.com", "@git", "@https:", "@http:", "@github:")
 _RESOLVED = re.compile(r'^  (?:resolved|resolution):?\s+"?([^"\s]+)"?\s*$')
 
 
-class YarnLockSource(PatternSource):
+class YarnLockSource(TextSource):
     """yarn.lock, both generations: every resolved package and its version."""
 
     name = "yarn.lock"
@@ -32,21 +31,16 @@ class YarnLockSource(PatternSource):
     priority = 2
     pattern = r"(^|/)yarn\.lock$"
 
-    def parse(self, rel: str, reader: Reader) -> Manifests:
+    def walk_text(self, rel: str, text: str, out: Manifests) -> None:
         """One entry per resolved version, at the line of its (first) specifier.
 
         Both generations write one unindented `specs:` line per entry and its fields two
         spaces in (yarn 2+ is YAML of that shape), so one line reader serves both and keeps
         each entry's line; yarn 2+'s `__metadata` and workspace entries are the project's.
         """
-        out = Manifests()
-        text = reader.read(rel, out)
-        if text is None:
-            return out
         for number, header, body in _blocks(text):
             if header.strip('"') != "__metadata":
                 _entry(rel, number, header, body, out)
-        return out
 
 
 def spec_name(spec: str) -> str:

@@ -33,13 +33,12 @@ from secscan.model.findings import (
     Location,
     Severity,
 )
+from secscan.scanners._own_rules import SelectsByPath
 from secscan.scanners.base import (
-    Describes,
     RuleInfo,
     RuleLookup,
     ScanContext,
     ScanOutcome,
-    ScanRequest,
 )
 from secscan.util import files as _files
 from secscan.util import pysource
@@ -510,7 +509,7 @@ def rule_id(kind: str) -> str:
     return f"python-request-data-{kind}-across-calls"
 
 
-class CrossFlowScanner(Describes):
+class CrossFlowScanner(SelectsByPath):
     """secscan's own pass over the Python files: request data into a sink through calls."""
 
     name: ClassVar[str] = "crossflow"
@@ -523,9 +522,6 @@ class CrossFlowScanner(Describes):
 
     def applies_to(self, path: str) -> bool:
         return path.endswith(".py")
-
-    def select(self, files: Sequence[str], request: ScanRequest) -> tuple[str, ...]:
-        return tuple(f for f in files if self.applies_to(f))
 
     def version(self) -> str:
         return __version__

@@ -14,7 +14,7 @@ know what was installed from it), and says so.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError
@@ -37,13 +37,10 @@ from secscan.model.findings import (
     NotAnalyzed,
     Package,
 )
+from secscan.scanners._own_rules import TableRules
 from secscan.scanners.base import (
-    Describes,
-    RuleInfo,
-    RuleLookup,
     ScanContext,
     ScanOutcome,
-    ScanRequest,
     options,
 )
 from secscan.settings.config import Options
@@ -92,7 +89,7 @@ class LicenseOptions(Options):
     ort_classifications: str | None = None
 
 
-class LicenseScanner(Describes):
+class LicenseScanner(TableRules):
     name: ClassVar[str] = "license"
     kind: ClassVar[FindingKind] = FindingKind.LICENSE
     description: ClassVar[str] = (
@@ -102,12 +99,13 @@ class LicenseScanner(Describes):
     url: ClassVar[str] = "https://github.com/aboutcode-org/license-expression"
     options_key: ClassVar[str | None] = "license"
     options_model: ClassVar[type[BaseModel] | None] = LicenseOptions
+    titles: ClassVar[Mapping[str, str]] = _TITLES
+    fixes: ClassVar[Mapping[str, str]] = _FIX
+    title_note: ClassVar[str] = ", as the licence policy judges it."
+    rules_source: ClassVar[str] = "secscan licence policy"
 
     def applies_to(self, path: str) -> bool:
         return sources.source_for(path, _PYTHON) is not None or _lic.is_lock_file(path)
-
-    def select(self, files: Sequence[str], request: ScanRequest) -> tuple[str, ...]:
-        return tuple(f for f in files if self.applies_to(f))
 
     def version(self) -> str:
         try:
@@ -116,22 +114,6 @@ class LicenseScanner(Describes):
             raise ToolNotFoundError(
                 "license-expression is not installed", argv0="license-expression"
             ) from e
-
-    def rule_ids(self) -> frozenset[str] | None:
-        return frozenset(_TITLES)
-
-    def describe_rule(self, rule_id: str, lookup: RuleLookup) -> RuleInfo | None:
-        if rule_id not in _TITLES:
-            return None
-        return RuleInfo(
-            rule_id=rule_id,
-            scanner=self.name,
-            kind=FindingKind.LICENSE,
-            title=_TITLES[rule_id],
-            description=_TITLES[rule_id] + ", as the licence policy judges it.",
-            fix=_FIX[rule_id],
-            source="secscan licence policy",
-        )
 
     def option_files(self, options: BaseModel) -> Mapping[str, tuple[str, ...]]:
         assert isinstance(options, LicenseOptions)  # noqa: S101

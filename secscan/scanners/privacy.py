@@ -30,13 +30,10 @@ from typing import Any, ClassVar
 
 from secscan.errors import ConfigError
 from secscan.model.findings import Confidence, Finding, FindingKind, Location, NotAnalyzed, Severity
+from secscan.scanners._own_rules import TableRules
 from secscan.scanners.base import (
-    Describes,
-    RuleInfo,
-    RuleLookup,
     ScanContext,
     ScanOutcome,
-    ScanRequest,
 )
 from secscan.util import files as _files
 from secscan.util import pysource
@@ -345,7 +342,7 @@ class Flow:
     recipient: str = ""
 
 
-class PrivacyScanner(Describes):
+class PrivacyScanner(TableRules):
     name: ClassVar[str] = "privacy"
     kind: ClassVar[FindingKind] = FindingKind.PRIVACY
     description: ClassVar[str] = (
@@ -353,33 +350,18 @@ class PrivacyScanner(Describes):
         "SDKs, HTTP requests and files"
     )
     display_name: ClassVar[str] = "secscan personal-data inventory"
+    titles: ClassVar[Mapping[str, str]] = _TITLES
+    fixes: ClassVar[Mapping[str, str]] = _FIX
+    title_note: ClassVar[str] = " (data categories: the fideslang taxonomy)."
+    rules_source: ClassVar[str] = "secscan personal-data recognisers"
 
     def applies_to(self, path: str) -> bool:
         return path.endswith((".py", ".sql", *_DATA_FILES))
-
-    def select(self, files: Sequence[str], request: ScanRequest) -> tuple[str, ...]:
-        return tuple(f for f in files if self.applies_to(f))
 
     def version(self) -> str:
         from secscan import __version__
 
         return f"secscan {__version__}"
-
-    def rule_ids(self) -> frozenset[str] | None:
-        return frozenset(_TITLES)
-
-    def describe_rule(self, rule_id: str, lookup: RuleLookup) -> RuleInfo | None:
-        if rule_id not in _TITLES:
-            return None
-        return RuleInfo(
-            rule_id=rule_id,
-            scanner=self.name,
-            kind=FindingKind.PRIVACY,
-            title=_TITLES[rule_id],
-            description=_TITLES[rule_id] + " (data categories: the fideslang taxonomy).",
-            fix=_FIX[rule_id],
-            source="secscan personal-data recognisers",
-        )
 
     def scan(self, ctx: ScanContext) -> ScanOutcome:
         limit = int(ctx.config.max_file_size_mb * 1024 * 1024)
