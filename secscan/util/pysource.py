@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import io
+import itertools
 import threading
 import tokenize
 
@@ -30,9 +31,10 @@ def parse(source: str | bytes, filename: str = "<unknown>") -> ast.Module:
         return ast.parse(source, filename=filename)
 
 
-def tokens(source: str | bytes) -> list[tokenize.TokenInfo]:
-    """The tokens of `source` up to the first one the tokenizer rejects. Bytes are decoded
-    as Python decodes a file (PEP 263 coding line, BOM); a bad encoding gives no tokens."""
+def tokens(source: str | bytes, limit: int | None = None) -> list[tokenize.TokenInfo]:
+    """The tokens of `source` up to the first one the tokenizer rejects (and at most `limit`
+    of them: the tokenizer reads no further). Bytes are decoded as Python decodes a file
+    (PEP 263 coding line, BOM); a bad encoding gives no tokens."""
     out: list[tokenize.TokenInfo] = []
     if isinstance(source, bytes):
         stream = tokenize.tokenize(io.BytesIO(source).readline)
@@ -40,7 +42,7 @@ def tokens(source: str | bytes) -> list[tokenize.TokenInfo]:
         stream = tokenize.generate_tokens(io.StringIO(source).readline)
     with _LOCK:
         try:
-            out.extend(stream)
+            out.extend(itertools.islice(stream, limit))
         except (tokenize.TokenError, SyntaxError, UnicodeDecodeError, ValueError):
             pass
     return out
