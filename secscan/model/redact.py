@@ -562,13 +562,20 @@ def _assignment_spans(text: str) -> Iterator[Span]:
 def _value_span(
     line: str, at: int, offset: int, kind: str, *, query: bool = False, name: str = ""
 ) -> Iterator[Span]:
-    """The value starting at `at`: to its line's last matching quote when quoted (a value
-    holding the other quote, or both, stays whole; more may be masked, never less), else the
-    run of non-space characters."""
+    """The value starting at `at`. Quoted: the string literal as Python reads it (escaped
+    quotes and the other quote inside; literals written right after it, `'it''s'`, are part
+    of it), so the literals after it (`token="…", f'{user}', "db"`) never decide what it
+    is; where Python reads no such value, or reads none worth masking, to the line's last
+    matching quote (more may be masked, never less). Unquoted: the run of non-space
+    characters."""
     if at >= len(line):
         return
     q = line[at]
     if q in _QUOTES:
+        literal = _python_literal(line, at)
+        if literal is not None and _secret_value(line[literal[0] : literal[1]], name):
+            yield Span(offset + literal[0], offset + literal[1], kind)
+            return
         end = line.rfind(q)
         start, stop = at + 1, (end if end > at else len(line))
     else:
@@ -580,9 +587,42 @@ def _value_span(
             stop += 1
         while stop > start and line[stop - 1] in ",;)]}" + _QUOTES:
             stop -= 1
-    value = line[start:stop]
-    if plausible_value(value) and not (name and names_itself(name, value)):
+    if _secret_value(line[start:stop], name):
         yield Span(offset + start, offset + stop, kind)
+
+
+def _secret_value(value: str, name: str) -> bool:
+    return plausible_value(value) and not (name and names_itself(name, value))
+
+
+#: Adjacent literals read as one quoted value (`'it''s'`); the tokenizer reads no further.
+_LITERAL_RUN = 8
+
+
+def _python_literal(line: str, at: int) -> tuple[int, int] | None:
+    """The body (between the quotes) of the string literals `tokenize` reads at `at`, or
+    None when it reads none there or a word or quote follows them (`"ab"cd"`: not Python,
+    whose reading would cut the value short)."""
+    first: tokenize.TokenInfo | None = None
+    last: tokenize.TokenInfo | None = None
+    for tok in _python.tokens(line[at:], limit=_LITERAL_RUN):
+        if tok.type != tokenize.STRING or tok.start[0] != 1 or tok.end[0] != 1:
+            break
+        first = first or tok
+        last = tok
+    if first is None or last is None or first.start[1] != 0:
+        return None
+    end = at + last.end[1]
+    if end < len(line) and (line[end].isalnum() or line[end] in "_\\" + _QUOTES):
+        return None
+    start = at + len(_quote_of(first.string))
+    return start, max(start, end - len(_quote_of(last.string)))
+
+
+def _quote_of(literal: str) -> str:
+    """The quote a string literal opens with after its prefix: one character, or three."""
+    body = literal.lstrip("rRbBuUfF")
+    return body[:3] if body[:3] in ('"""', "'''") else body[:1]
 
 
 def _lines(text: str) -> Iterator[tuple[int, str]]:

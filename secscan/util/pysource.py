@@ -14,7 +14,9 @@ no future interpreter change makes a call site unsafe again.
 from __future__ import annotations
 
 import ast
+import contextlib
 import io
+import itertools
 import threading
 import tokenize
 from collections.abc import Iterator
@@ -31,13 +33,17 @@ def parse(source: str | bytes, filename: str = "<unknown>") -> ast.Module:
         return ast.parse(source, filename=filename)
 
 
-def tokens(source: str | bytes) -> list[tokenize.TokenInfo]:
-    """The tokens of `source` up to the first one the tokenizer rejects. Bytes are decoded
-    as Python decodes a file (PEP 263 coding line, BOM); a bad encoding gives no tokens.
+def tokens(source: str | bytes, limit: int | None = None) -> list[tokenize.TokenInfo]:
+    """The tokens of `source` up to the first one the tokenizer rejects, and at most `limit`
+    of them (None: all; a caller that needs the start of a long line reads no further).
+    Bytes are decoded as Python decodes a file (PEP 263 coding line, BOM); a bad encoding
+    gives no tokens.
 
     A list holds every token at once (about 500 bytes each): for a whole file of unknown
     size use `each_token`."""
-    return list(each_token(source))
+    # closing: a stream cut short by `limit` is closed at once, which releases the lock.
+    with contextlib.closing(each_token(source)) as stream:
+        return list(itertools.islice(stream, limit))
 
 
 def each_token(source: str | bytes) -> Iterator[tokenize.TokenInfo]:

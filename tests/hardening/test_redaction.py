@@ -79,6 +79,19 @@ def test_the_literal_after_a_short_one_is_masked_not_the_text_between() -> None:
     assert [source[s.start : s.end] for s in spans] == ["Xy7'abQ\\\"cdE!9fgh"]
 
 
+def test_a_quoted_value_ends_where_python_ends_the_literal() -> None:
+    """Found by the property with a random seed: the value of `token=` was taken to the
+    line's last `"`, so it swallowed `f'{user}'` and was judged a template, not a secret."""
+    secret = "hXOtI'MjBTWE\"fRFW9!oIWz"
+    line = 'client.connect(token="hXOtI\'MjBTWE\\"fRFW9!oIWz", f\'{user}\', "db")'
+    out = Redactor().text(line)
+    assert not _leaks(secret, out), out
+    assert out == 'client.connect(token="[redacted password, 24 chars]", f\'{user}\', "db")'
+    # the same value before a comment quoting other literals (yaml style)
+    out = Redactor().text('token: "hXOtI\'MjBTWE\\"fRFW9!oIWz"  # f\'{user}\' "db"')
+    assert out == 'token: "[redacted password, 24 chars]"  # f\'{user}\' "db"'
+
+
 def test_error_texts_quoting_a_line_are_masked(tmp_path: Path) -> None:
     """Bullet 3: manifest errors, trivy `err=` fields and tool stderr quote the scanned line."""
     token = _token()
