@@ -186,3 +186,20 @@ def test_the_parallel_pipeline_holds_under_two_cpu_burners(
         for p in burners:
             p.kill()
             p.wait()
+
+
+def test_a_comment_assignment_read_while_tokenizing_does_not_wait_on_itself() -> None:
+    """The redactor streams a file's tokens under the parse lock and, for a comment such as
+    `# password = "…'…\\"…"`, tokenizes the quoted value to find where Python ends it: the
+    same thread takes the lock twice. With a plain lock this hung forever (found when the
+    streaming pass and the literal reader met in one merge)."""
+    from secscan.model import redact
+
+    source = 'x = 1\n# password = "hXOtI\'MjBTWE\\"fRFW9!oIWz" more\n'
+    found: list[object] = []
+    worker = threading.Thread(target=lambda: found.append(redact.find_python(source)), daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    assert not worker.is_alive(), "find_python waited on the parse lock it already held"
+    (spans,) = found
+    assert [source[s.start : s.end] for s in spans] == ["hXOtI'MjBTWE\\\"fRFW9!oIWz"]  # type: ignore[attr-defined]

@@ -21,7 +21,9 @@ import threading
 import tokenize
 from collections.abc import Iterator
 
-_LOCK = threading.Lock()
+#: Reentrant: a caller iterating `each_token` (which holds the lock until the iteration ends)
+#: may tokenize a piece of what it reads, in the same thread, without waiting on itself.
+_LOCK = threading.RLock()
 
 #: What a parse of hostile or broken source may raise (deep nesting: RecursionError).
 PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
@@ -50,7 +52,7 @@ def each_token(source: str | bytes) -> Iterator[tokenize.TokenInfo]:
     """`tokens`, one at a time, so a caller that keeps only what it needs holds memory
     bounded by that, not by the token count (16 MB of NUL bytes are 16 million tokens:
     as a list, 9 GB). The lock is held until the iteration ends or the iterator is
-    closed; the caller must not parse or tokenize while it iterates."""
+    closed; other threads wait, the iterating thread may parse or tokenize meanwhile."""
     if isinstance(source, bytes):
         stream = tokenize.tokenize(io.BytesIO(source).readline)
     else:
