@@ -19,7 +19,7 @@ import io
 import itertools
 import threading
 import tokenize
-from collections.abc import Iterator
+from collections.abc import Generator
 
 #: Reentrant: a caller iterating `each_token` (which holds the lock until the iteration ends)
 #: may tokenize a piece of what it reads, in the same thread, without waiting on itself.
@@ -48,7 +48,7 @@ def tokens(source: str | bytes, limit: int | None = None) -> list[tokenize.Token
         return list(itertools.islice(stream, limit))
 
 
-def each_token(source: str | bytes) -> Iterator[tokenize.TokenInfo]:
+def each_token(source: str | bytes) -> Generator[tokenize.TokenInfo, None, None]:
     """`tokens`, one at a time, so a caller that keeps only what it needs holds memory
     bounded by that, not by the token count (16 MB of NUL bytes are 16 million tokens:
     as a list, 9 GB). The lock is held until the iteration ends or the iterator is
