@@ -17,7 +17,7 @@ from secscan.advisories import remediation
 from secscan.advisories import service as advisory_service
 from secscan.advisories.remediation import CAPS, Plan
 from secscan.advisories.store import AdvisoryStore
-from secscan.dependencies import ecosystems, sources
+from secscan.dependencies import sources
 from secscan.errors import UsageError
 from secscan.model.findings import FindingKind, Reach, Reachability, RunStatus, ScanResult
 from secscan.scan import pipeline
@@ -55,7 +55,7 @@ def mirror(config: Config, advisory_db: Path | None) -> AdvisoryStore:
 def plan(
     root: Path, config: Config, store: AdvisoryStore, cap: remediation.Cap
 ) -> list[remediation.Plan]:
-    python = sources.of_ecosystem(ecosystems.PYPI)
+    python = sources.python_sources()
     files = [f for f in discover(root, config).files if sources.source_for(f, python) is not None]
     found = sources.collect(root, files, int(config.max_file_size_mb * 1024 * 1024), python)
     return remediation.plan(root, found.declared, store, cap)

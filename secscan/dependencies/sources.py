@@ -13,12 +13,13 @@ from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
 
+from secscan.dependencies import ecosystems
 from secscan.dependencies.cargo_lock import CargoLockSource
 from secscan.dependencies.composer_lock import ComposerLockSource
 from secscan.dependencies.gemfile_lock import GemfileLockSource
 from secscan.dependencies.go_mod import GoModSource
 from secscan.dependencies.gradle_lock import GradleLockSource
-from secscan.dependencies.interface import DependencySource, Manifests, Reader
+from secscan.dependencies.interface import Declared, DependencySource, Manifests, Reader
 from secscan.dependencies.maven_pom import MavenPomSource
 from secscan.dependencies.npm_lock import NpmLockSource
 from secscan.dependencies.nuget_lock import NugetLockSource
@@ -92,6 +93,24 @@ def installed() -> tuple[DependencySource, ...]:
     registry holds and the dependency scanners read. `installed.cache_clear()` forgets them
     (a test that installs a plugin)."""
     return all_sources()
+
+
+def python_sources() -> tuple[DependencySource, ...]:
+    """The registered Python manifest and lock-file formats (built-ins and plugins): what
+    pip-audit, the licence scanner and `secscan fix` read."""
+    return of_ecosystem(ecosystems.PYPI, installed())
+
+
+def other_sources() -> tuple[DependencySource, ...]:
+    """The registered formats of every other ecosystem: what the osv scanner reads."""
+    return tuple(s for s in installed() if s.ecosystem != ecosystems.PYPI)
+
+
+def preferred(places: Sequence[Declared]) -> Declared:
+    """Of the places one package is declared, the one a finding points at: the format of the
+    lowest `priority` (the lock file people regenerate), then the first path and line."""
+    rank = {s.name: s.priority for s in installed()}
+    return min(places, key=lambda d: (rank.get(d.source, 9), d.path, d.line))
 
 
 def source_for(

@@ -25,9 +25,9 @@ from typing import ClassVar
 from packaging.utils import canonicalize_name
 from pydantic import BaseModel
 
-from secscan.dependencies import ecosystems, sources
 from secscan.dependencies import license_policy as _policy
 from secscan.dependencies import licenses as _lic
+from secscan.dependencies import sources
 from secscan.errors import ConfigError, ScannerError, ToolNotFoundError
 from secscan.model.findings import (
     Confidence,
@@ -45,9 +45,6 @@ from secscan.scanners.base import (
 )
 from secscan.settings.config import Options
 from secscan.util import files as _files
-
-#: The Python manifest and lock-file formats, whose packages an environment may hold.
-_PYTHON = sources.of_ecosystem(ecosystems.PYPI)
 
 FORBIDDEN = "LICENSE-FORBIDDEN"
 REVIEW = "LICENSE-REVIEW"
@@ -105,7 +102,9 @@ class LicenseScanner(TableRules):
     rules_source: ClassVar[str] = "secscan licence policy"
 
     def applies_to(self, path: str) -> bool:
-        return sources.source_for(path, _PYTHON) is not None or _lic.is_lock_file(path)
+        return sources.source_for(path, sources.python_sources()) is not None or _lic.is_lock_file(
+            path
+        )
 
     def version(self) -> str:
         try:
@@ -136,7 +135,9 @@ class LicenseScanner(TableRules):
         found: _Found = {}
         not_analyzed, analyzed = self._lock_files(ctx, max_bytes, found)
 
-        python = [t for t in ctx.targets if sources.source_for(t, _PYTHON) is not None]
+        python = [
+            t for t in ctx.targets if sources.source_for(t, sources.python_sources()) is not None
+        ]
         envs = [p for p in (ctx.config.resolve(e) for e in opts.environments) if p is not None]
         if python and not envs:
             not_analyzed += self._no_environment(python)
@@ -222,7 +223,7 @@ class LicenseScanner(TableRules):
                     str(canonicalize_name(item.name)),
                     _with_path(item, f"{label}/{item.path}"),
                 )
-        declared = sources.collect(ctx.root, python, max_bytes, _PYTHON)
+        declared = sources.collect(ctx.root, python, max_bytes, sources.python_sources())
         placed: dict[str, Location] = {}
         for d in declared.declared:
             placed.setdefault(str(canonicalize_name(d.name)), Location(d.path, d.line))

@@ -18,8 +18,8 @@ from secscan import __version__
 from secscan.advisories import attribution, matcher
 from secscan.advisories.severity import DEFAULT_SEVERITY, advisory_severity
 from secscan.advisories.store import AdvisoryStore
-from secscan.dependencies import ecosystems, sources
-from secscan.dependencies.interface import Declared, DependencySource, Manifests
+from secscan.dependencies import sources
+from secscan.dependencies.interface import Declared, Manifests
 from secscan.errors import AdvisoryError, ScannerError
 from secscan.model.findings import (
     Confidence,
@@ -45,12 +45,6 @@ from secscan.scanners.base import (
 UNPINNED_RULE = "SECSCAN-DEP-UNPINNED"
 
 
-def lock_sources() -> tuple[DependencySource, ...]:
-    """Every registered source whose packages are not Python's (those go to the PyPI
-    scanner): the built-ins and the `secscan.dependency_sources` plugins."""
-    return tuple(s for s in sources.installed() if s.ecosystem != ecosystems.PYPI)
-
-
 _OPEN: dict[tuple[str, str | None], AdvisoryStore] = {}
 
 
@@ -74,7 +68,7 @@ class OsvDepsScanner(ToolScanner):
         return __version__
 
     def applies_to(self, path: str) -> bool:
-        return sources.source_for(path, lock_sources()) is not None
+        return sources.source_for(path, sources.other_sources()) is not None
 
     def describe_rule(self, rule_id: str, lookup: RuleLookup) -> RuleInfo | None:
         db = lookup.advisory_db
@@ -94,7 +88,7 @@ class OsvDepsScanner(ToolScanner):
 
     def scan(self, ctx: ScanContext) -> ScanOutcome:
         max_bytes = int(ctx.config.max_file_size_mb * 1024 * 1024)
-        found = sources.collect(ctx.root, ctx.targets, max_bytes, lock_sources())
+        found = sources.collect(ctx.root, ctx.targets, max_bytes, sources.other_sources())
         store = self._store(ctx, found)
         covered = {eco for eco, count in store.info().ecosystems if count}
         pins = _pins(found.declared)
@@ -164,14 +158,8 @@ def _pins(declared: Iterable[Declared]) -> _Pins:
             places[(d.ecosystem, d.key, d.version, d.directory)].append(d)
     pins: _Pins = defaultdict(list)
     for (eco, key, version, _), group in sorted(places.items()):
-        pins[(eco, key, version)].append(_best(group))
+        pins[(eco, key, version)].append(sources.preferred(group))
     return dict(pins)
-
-
-def _best(group: Sequence[Declared]) -> Declared:
-    """The lock file people regenerate, then the first path and line; direct over transitive."""
-    priority = {s.name: s.priority for s in lock_sources()}
-    return min(group, key=lambda d: (priority.get(d.source, 9), d.path, d.line))
 
 
 def _uncovered(pins: _Pins, covered: set[str]) -> list[NotAnalyzed]:
@@ -193,7 +181,7 @@ def _unpinned(declared: Sequence[Declared]) -> list[Declared]:
     for d in declared:
         if d.version is None:
             loose[(d.ecosystem, d.key, d.directory)].append(d)
-    return [_best(group) for _, group in sorted(loose.items())]
+    return [sources.preferred(group) for _, group in sorted(loose.items())]
 
 
 def _location(d: Declared) -> Location:

@@ -19,7 +19,7 @@ from secscan.advisories import attribution, client, matcher
 from secscan.advisories.osv import Advisory
 from secscan.advisories.severity import DEFAULT_SEVERITY, AdvisorySeverity, advisory_severity
 from secscan.dependencies import ecosystems, sources
-from secscan.dependencies.interface import Declared, DependencySource, Manifests, mask
+from secscan.dependencies.interface import Declared, Manifests, mask
 from secscan.errors import ScannerError, ScannerOutputError, ToolError
 from secscan.model.findings import (
     AdvisorySource,
@@ -50,12 +50,6 @@ UNPINNED_SEVERITY = Severity.MEDIUM
 #: pip-audit's own socket timeout per advisory query, in seconds.
 QUERY_TIMEOUT_S = 30
 #: The formats this scanner reads: every registered source of Python packages.
-
-
-def python_sources() -> tuple[DependencySource, ...]:
-    """Every registered Python manifest and lock-file format: the built-ins and the
-    `secscan.dependency_sources` plugins whose ecosystem is PyPI."""
-    return sources.of_ecosystem(ecosystems.PYPI, sources.installed())
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +138,7 @@ class PipAuditScanner(ToolScanner):
         )
 
     def applies_to(self, path: str) -> bool:
-        return sources.source_for(path, python_sources()) is not None
+        return sources.source_for(path, sources.python_sources()) is not None
 
     def parse_version(self, text: str) -> str:
         # "pip-audit 2.10.1"
@@ -153,7 +147,7 @@ class PipAuditScanner(ToolScanner):
 
     def scan(self, ctx: ScanContext) -> ScanOutcome:
         max_bytes = int(ctx.config.max_file_size_mb * 1024 * 1024)
-        found = sources.collect(ctx.root, ctx.targets, max_bytes, python_sources())
+        found = sources.collect(ctx.root, ctx.targets, max_bytes, sources.python_sources())
         if found.problems:
             raise ScannerError(self.name, _unreadable_message(found))
         pins = _pins(found.declared)
@@ -355,7 +349,7 @@ def _pins(declared: Iterable[Declared]) -> dict[tuple[str, str], list[Declared]]
             places[(d.key, d.version, d.directory)].append(d)
     pins: dict[tuple[str, str], list[Declared]] = defaultdict(list)
     for (key, version, _), group in sorted(places.items()):
-        pins[(key, version)].append(_best(group))
+        pins[(key, version)].append(sources.preferred(group))
     return dict(pins)
 
 
@@ -366,12 +360,7 @@ def _unpinned(declared: Sequence[Declared]) -> list[Declared]:
     for d in declared:
         if d.version is None and (d.key, d.directory) not in pinned:
             loose[(d.key, d.directory)].append(d)
-    return [_best(group) for _, group in sorted(loose.items())]
-
-
-def _best(group: list[Declared]) -> Declared:
-    priority = {s.name: s.priority for s in python_sources()}
-    return min(group, key=lambda d: (priority.get(d.source, 9), d.path, d.line))
+    return [sources.preferred(group) for _, group in sorted(loose.items())]
 
 
 def _layers(pins: Sequence[tuple[str, str]]) -> list[list[tuple[str, str]]]:
