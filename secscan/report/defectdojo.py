@@ -168,12 +168,15 @@ def _component(p: Package) -> dict[str, Any]:
 
 
 def _cvss(f: Finding) -> dict[str, Any]:
-    """The CVSS v3 vector and a score DefectDojo accepts (0 to 10), when the finding has them."""
+    """The CVSS vector and a score DefectDojo accepts (0 to 10), in the fields of the vector's
+    version: a v4 score is not a v3 score, so a v4 vector fills `cvssv4`/`cvssv4_score`. A
+    score without a vector keeps the v3 field, the one DefectDojo sorts and filters on."""
     out: dict[str, Any] = {}
-    if f.cvss_vector and f.cvss_vector.startswith("CVSS:3"):
-        out["cvssv3"] = f.cvss_vector
+    version = "cvssv4" if f.cvss_vector and f.cvss_vector.startswith("CVSS:4") else "cvssv3"
+    if f.cvss_vector and f.cvss_vector.startswith(("CVSS:3", "CVSS:4")):
+        out[version] = f.cvss_vector
     if f.cvss_score is not None and 0.0 <= f.cvss_score <= 10.0:
-        out["cvssv3_score"] = f.cvss_score
+        out[f"{version}_score"] = f.cvss_score
     return out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -118,3 +119,37 @@ def test_waived_findings_are_risk_accepted() -> None:
     assert "W-flask" in next(
         f["severity_justification"] for f in deps if f["vuln_id_from_tool"] == "PYSEC-2018-66"
     )
+
+
+@pytest.mark.parametrize(
+    ("vector", "score", "fields"),
+    [
+        ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8, ("cvssv3", "cvssv3_score")),
+        (
+            "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+            9.3,
+            ("cvssv4", "cvssv4_score"),
+        ),
+        (None, 7.5, ("cvssv3_score",)),
+    ],
+)
+def test_a_score_goes_in_the_field_of_its_cvss_version(
+    vector: str | None, score: float, fields: tuple[str, ...]
+) -> None:
+    saved = rich_saved()
+    result = saved.result
+    flask = next(f for f in result.findings if f.rule_id == "PYSEC-2018-66")
+    changed = replace(flask, cvss_vector=vector, cvss_score=score)
+    runs = tuple(
+        replace(r, findings=tuple(changed if f is flask else f for f in r.findings))
+        for r in result.runs
+    )
+    saved = replace(saved, result=replace(result, runs=runs))
+    files = FORMATS["defectdojo"].outputs(saved, clock(saved))
+    deps = json.loads(files["secscan-defectdojo-pip-audit.json"])["findings"]
+    (out,) = [f for f in deps if f["vuln_id_from_tool"] == "PYSEC-2018-66"]
+    assert {k for k in out if k.startswith("cvss")} == set(fields)
+    assert out[fields[-1]] == score
+    if vector is not None:
+        assert out[fields[0]] == vector
+    assert check({"findings": [out]}) == []
