@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from secscan.errors import UsageError
 from secscan.fleet import job, local, manifest
 from secscan.fleet.job import JobResult
+
+if TYPE_CHECKING:
+    from secscan.fleet.queue import WorkerOptions
 
 
 def _shard(value: str | None) -> tuple[int, int] | None:
@@ -103,3 +107,187 @@ def run(
         + ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
     )
     return int(job.worst(results))
+
+
+_queue_opt = click.option(
+    "--queue",
+    "queue_url",
+    metavar="URL",
+    envvar="SECSCAN_QUEUE",
+    required=True,
+    help="The job queue: a PostgreSQL database (postgresql://...) [env: SECSCAN_QUEUE].",
+)
+
+
+@fleet.command("enqueue")
+@_manifest_arg
+@_queue_opt
+@click.option("--include", multiple=True, metavar="KEY=VALUE", help="Only repositories tagged so.")
+@click.option(
+    "--exclude", multiple=True, metavar="KEY=VALUE", help="Leave out repositories tagged so."
+)
+@click.option(
+    "--repository",
+    "names",
+    multiple=True,
+    metavar="NAME",
+    help="Only this repository of the manifest (repeatable).",
+)
+@click.option("--branch", default=None, help="Scan this branch instead of the manifest's.")
+@click.option(
+    "--pull-request",
+    is_flag=True,
+    help="Run before the nightly batch (a pull request waits on its gate).",
+)
+def enqueue(
+    manifest_path: Path,
+    queue_url: str,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    names: tuple[str, ...],
+    branch: str | None,
+    pull_request: bool,
+) -> int:
+    """Put one job per selected repository of MANIFEST on the queue; a repository already
+    waiting there is not queued twice. Workers (`secscan fleet worker`) run them."""
+    from secscan.fleet import queue
+
+    loaded = _load(manifest_path)
+    targets = manifest.select(loaded, include=include, exclude=exclude)
+    if names:
+        unknown = sorted(set(names) - {t.name for t in loaded.targets})
+        if unknown:
+            raise UsageError(f"--repository {unknown[0]!r} is not in {manifest_path}")
+        targets = tuple(t for t in targets if t.name in names)
+    if branch is not None:
+        targets = manifest.with_branch(targets, branch)
+    priority = queue.PRIORITY_PULL_REQUEST if pull_request else queue.PRIORITY_NIGHTLY
+    done = queue.enqueue(queue_url, targets, priority=priority)
+    for e in done:
+        click.echo(f"{'waiting' if e.already else 'queued':7} {e.name}")
+    click.echo(
+        f"fleet: {sum(not e.already for e in done)} queued, "
+        f"{sum(e.already for e in done)} already waiting"
+    )
+    return 0
+
+
+def _worker_options(
+    history: str | None,
+    queue_url: str,
+    workdir: Path | None,
+    heartbeat: float,
+    stalled_after: float,
+    once: bool,
+) -> WorkerOptions:
+    from secscan.fleet import queue
+
+    return queue.WorkerOptions(
+        history=history or queue_url,
+        workdir=workdir or local.default_workdir(),
+        heartbeat=heartbeat,
+        stalled_after=stalled_after,
+        wait=not once,
+    )
+
+
+def _worker_flags(f: Any) -> Any:
+    for option in reversed(
+        (
+            _queue_opt,
+            click.option(
+                "--history",
+                metavar="URL",
+                envvar="SECSCAN_HISTORY",
+                default=None,
+                help="History database [default: the queue's database].",
+            ),
+            click.option(
+                "--workdir",
+                type=click.Path(path_type=Path, file_okay=False),
+                default=None,
+                help="Where clones are kept [default: the user's cache].",
+            ),
+            click.option(
+                "--heartbeat",
+                type=click.FloatRange(0.1),
+                default=10.0,
+                show_default=True,
+                help="Seconds between a worker's heartbeats.",
+            ),
+            click.option(
+                "--stalled-after",
+                type=click.FloatRange(1.0),
+                default=60.0,
+                show_default=True,
+                help="A worker silent this long is dead: its jobs run again.",
+            ),
+        )
+    ):
+        f = option(f)
+    return f
+
+
+@fleet.command("worker")
+@_worker_flags
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes, one job each.",
+)
+@click.option("--once", is_flag=True, help="Stop when the queue is empty.")
+def worker(
+    queue_url: str,
+    history: str | None,
+    workdir: Path | None,
+    heartbeat: float,
+    stalled_after: float,
+    concurrency: int,
+    once: bool,
+) -> int:
+    """Run queued fleet jobs until stopped (SIGTERM finishes the running job first)."""
+    from secscan.fleet import queue
+
+    opts = _worker_options(history, queue_url, workdir, heartbeat, stalled_after, once)
+    queue.serve(queue_url, opts, concurrency=concurrency)
+    return 0
+
+
+@fleet.command("schedule")
+@_manifest_arg
+@_worker_flags
+@click.option(
+    "--cron",
+    default="0 2 * * *",
+    show_default=True,
+    help="When to queue every repository of MANIFEST (cron, UTC).",
+)
+def schedule(
+    manifest_path: Path,
+    queue_url: str,
+    history: str | None,
+    workdir: Path | None,
+    heartbeat: float,
+    stalled_after: float,
+    cron: str,
+) -> int:
+    """Queue every repository of MANIFEST on a cron (nightly by default), until stopped.
+    Several schedulers queue each slot once."""
+    from secscan.fleet import queue
+
+    opts = _worker_options(history, queue_url, workdir, heartbeat, stalled_after, False)
+    queue.schedule(queue_url, manifest_path, cron, opts)
+    return 0
+
+
+@fleet.command("queue-init")
+@_queue_opt
+def queue_init(queue_url: str) -> int:
+    """Create the job queue's tables in the database (enqueue and worker also do, once)."""
+    from secscan.fleet import queue
+
+    applied = queue.init_schema(queue_url)
+    click.echo("fleet: job queue created" if applied else "fleet: job queue already there")
+    return 0

@@ -62,6 +62,8 @@ class JobResult:
     exit_code: int
     commit: str | None = None
     message: str = ""
+    #: The history holds this result (a recorded run, or the unchanged run it skipped for).
+    recorded: bool = True
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -71,7 +73,20 @@ class JobResult:
             "exit_code": self.exit_code,
             "commit": self.commit,
             "message": self.message,
+            "recorded": self.recorded,
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> JobResult:
+        return cls(
+            name=data["name"],
+            repository=data["repository"],
+            status=Status(data["status"]),
+            exit_code=int(data["exit_code"]),
+            commit=data["commit"],
+            message=data["message"],
+            recorded=bool(data["recorded"]),
+        )
 
     def line(self) -> str:
         commit = f" {self.commit[:12]}" if self.commit else ""
@@ -165,8 +180,17 @@ def settings_digest(target: Target, config: Config, inputs: Inputs) -> str:
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 
-def execute(target: Target, history: str, workdir: Path, *, force: bool = False) -> JobResult:
-    """Scan one repository and record it; every failure is a result, never an exception."""
+def execute(
+    target: Target,
+    history: str,
+    workdir: Path,
+    *,
+    force: bool = False,
+    record_failures: bool = True,
+) -> JobResult:
+    """Scan one repository and record it; every failure is a result, never an exception.
+    `record_failures`: record a repository that cannot be fetched as a failed run (a queued
+    job's last attempt does; earlier attempts are retried instead)."""
     plugins = registry()
     try:
         config = check_settings(dict(target.settings), Path(target.base_dir), plugins)
@@ -210,6 +234,13 @@ def execute(target: Target, history: str, workdir: Path, *, force: bool = False)
     return JobResult(target.name, target.identity, status, code, outcome.saved.result.git_commit)
 
 
+def _error(target: Target, e: SecscanError) -> JobResult:
+    """Nothing recorded: the settings, the fetch or the history failed."""
+    return JobResult(
+        target.name, target.identity, Status.ERROR, e.exit_code, None, _first(e), recorded=False
+    )
+
+
 def _first(e: SecscanError) -> str:
     return mask_name(e.diagnostics().splitlines()[0] if e.diagnostics() else type(e).__name__)
 
@@ -245,7 +276,15 @@ def _failed(target: Target, history: str, error: CheckoutError) -> JobResult:
         finally:
             store.close()
     except SecscanError as e:
-        message = f"{message}; and history: {_first(e)}"
+        return JobResult(
+            target.name,
+            target.identity,
+            Status.ERROR,
+            ExitCode.SCANNER_ERROR,
+            None,
+            f"{message}; and history: {_first(e)}",
+            recorded=False,
+        )
     return JobResult(
         target.name, target.identity, Status.ERROR, ExitCode.SCANNER_ERROR, None, message
     )

@@ -42,17 +42,6 @@ def _one(data: dict[str, Any], history: str, workdir: str, force: bool) -> dict[
     return execute(Target.from_json(data), history, Path(workdir), force=force).to_json()
 
 
-def _result(data: dict[str, Any]) -> JobResult:
-    return JobResult(
-        name=data["name"],
-        repository=data["repository"],
-        status=Status(data["status"]),
-        exit_code=int(data["exit_code"]),
-        commit=data["commit"],
-        message=data["message"],
-    )
-
-
 def run_all(
     targets: Sequence[Target],
     history: str,
@@ -80,7 +69,7 @@ def run_all(
         for future in as_completed(futures):
             t = futures[future]
             try:
-                r = _result(future.result())
+                r = JobResult.from_json(future.result())
             except (BrokenProcessPool, Exception) as e:  # noqa: BLE001 - one repository's failure
                 r = JobResult(
                     t.name,

@@ -13,18 +13,18 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from secscan.errors import ConfigError
+from secscan.errors import ConfigError, UsageError
 from secscan.history.repository import without_credentials
 from secscan.model.redact import mask_name
 from secscan.util.yamlio import load_yaml, validate
 
-__all__ = ["DEFAULT_PROFILE", "Manifest", "Target", "load", "select"]
+__all__ = ["DEFAULT_PROFILE", "Manifest", "Target", "load", "select", "with_branch"]
 
 #: How a fleet repository is judged unless the manifest says otherwise.
 DEFAULT_PROFILE = "ci"
@@ -261,6 +261,15 @@ def _target(entry: RepositoryEntry, defaults: Defaults, base: Path) -> Target:
         tags={**defaults.tags, **entry.tags},
         base_dir=str(base),
     )
+
+
+def with_branch(targets: Sequence[Target], branch: str) -> tuple[Target, ...]:
+    """The targets on another branch (a pull request's), judged with the same settings."""
+    try:
+        RepositoryEntry._branch(branch)
+    except ValueError as e:
+        raise UsageError(f"--branch: {e}") from None
+    return tuple(replace(t, branch=branch) for t in targets)
 
 
 def _matches(tags: Mapping[str, str], filters: Sequence[str]) -> bool:
