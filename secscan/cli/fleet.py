@@ -291,3 +291,75 @@ def queue_init(queue_url: str) -> int:
     applied = queue.init_schema(queue_url)
     click.echo("fleet: job queue created" if applied else "fleet: job queue already there")
     return 0
+
+
+@fleet.command("k8s")
+@_manifest_arg
+@click.option("--image", required=True, help="The container image with secscan and its tools.")
+@click.option(
+    "--mode",
+    type=click.Choice(["queue", "indexed"]),
+    default="queue",
+    show_default=True,
+    help="queue: worker Deployment + nightly enqueue CronJob; "
+    "indexed: one Indexed Job running `fleet run --shard I/N`.",
+)
+@click.option("--name", default="secscan-fleet", show_default=True, help="Object name prefix.")
+@click.option("--namespace", default=None, help="Namespace of every object.")
+@click.option(
+    "--secret",
+    default="secscan-fleet-db",
+    show_default=True,
+    help="Secret whose key `url` is the PostgreSQL URL (queue and history).",
+)
+@click.option(
+    "--replicas",
+    type=click.IntRange(1),
+    default=2,
+    show_default=True,
+    help="Worker pods (queue mode).",
+)
+@click.option("--cron", default="0 2 * * *", show_default=True, help="Enqueue schedule (UTC).")
+@click.option(
+    "--shards",
+    type=click.IntRange(1),
+    default=4,
+    show_default=True,
+    help="Pods of the Indexed Job, each scanning every N-th repository.",
+)
+@click.option(
+    "--parallelism",
+    type=click.IntRange(1),
+    default=2,
+    show_default=True,
+    help="Indexed Job pods running at once.",
+)
+def k8s(
+    manifest_path: Path,
+    image: str,
+    mode: str,
+    name: str,
+    namespace: str | None,
+    secret: str,
+    replicas: int,
+    cron: str,
+    shards: int,
+    parallelism: int,
+) -> int:
+    """Write Kubernetes manifests (YAML) that run the fleet of MANIFEST in a cluster."""
+    from secscan.fleet import k8s as kube
+
+    loaded = _load(manifest_path)
+    cluster = kube.Cluster(
+        image=image,
+        name=name,
+        namespace=namespace,
+        secret=secret,
+        replicas=replicas,
+        shards=shards,
+        parallelism=parallelism,
+        cron=cron,
+    )
+    text = manifest_path.read_text(encoding="utf-8")
+    click.echo(kube.dump(kube.documents(cluster, loaded, text, mode)), nl=False)
+    return 0

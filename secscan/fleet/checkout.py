@@ -81,8 +81,10 @@ def _git(*args: str, cwd: Path | None = None, timeout: float = CLONE_TIMEOUT) ->
 def _failed(target: Target, what: str, e: ToolError) -> CheckoutError:
     """The error, with the repository named as history names it and git's last line, with
     the source URL (which could carry a credential git was given) taken out."""
-    tail = (e.stderr or str(e)).strip().splitlines()[-1:] or [""]
-    line = tail[0].replace(target.source, target.identity)
+    lines = (e.stderr or str(e)).strip().splitlines()
+    line = next((x for x in lines if x.startswith("fatal:")), lines[-1] if lines else "").replace(
+        target.source, target.identity
+    )
     line = line.replace(without_credentials(target.source), target.identity)
     return CheckoutError(f"{target.identity}: git {what} failed: {mask_name(line)[:300]}")
 
