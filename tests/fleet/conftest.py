@@ -2,46 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from fleetrepos import commit_files, git, manifest_text
 from pgserver import new_database, postgres_server
 
 __all__ = ["git_repo", "make_manifest", "postgres_server", "queue_db"]
-
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.com",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.com",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
-
-
-def git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **GIT_ENV},
-    )
-    return done.stdout.strip()
-
-
-def commit_files(repo: Path, files: dict[str, str], message: str = "change") -> str:
-    for name, text in files.items():
-        path = repo / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", message)
-    return git(repo, "rev-parse", "HEAD")
 
 
 @pytest.fixture
@@ -56,21 +24,6 @@ def git_repo(tmp_path: Path) -> Callable[[str, dict[str, str]], Path]:
         return repo
 
     return make
-
-
-def manifest_text(repos: dict[str, Path], settings: str = "scanners: [bandit]") -> str:
-    lines = [
-        "version: 1",
-        "defaults:",
-        "  profile: ci",
-        "  settings:",
-        f"    {settings}",
-        "  tags: {team: core}",
-        "repositories:",
-    ]
-    for name, path in repos.items():
-        lines += [f"  - name: {name}", f"    path: {path}", f"    tags: {{product: {name}}}"]
-    return "\n".join(lines) + "\n"
 
 
 @pytest.fixture

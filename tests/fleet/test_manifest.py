@@ -24,8 +24,12 @@ def test_the_shipped_example_loads_with_its_tags_and_filters() -> None:
     assert names == ["payments-api", "storefront", "legacy-reports"]
     pay, shop, _ = loaded.targets
     assert pay.profile == "release" and shop.profile == "ci"
-    assert pay.tags == {"org": "example", "team": "payments", "product": "checkout",
-                        "criticality": "high"}
+    assert pay.tags == {
+        "org": "example",
+        "team": "payments",
+        "product": "checkout",
+        "criticality": "high",
+    }
     assert shop.branch == "develop" and pay.branch == "main"
     assert shop.settings["scanners"] == ["bandit", "semgrep", "secrets", "iac", "pip-audit"]
     assert pay.settings["timeout"] == 900
@@ -58,22 +62,44 @@ def test_a_local_path_is_cloned_by_file_url_and_named_as_history_names_it(
 @pytest.mark.parametrize(
     ("text", "line", "words"),
     [
-        ("version: 1\nrepositories:\n  - url: https://e.com/a.git\n    colour: red\n", 4,
-         "unknown key"),
-        ("version: 1\nrepositories:\n  - url: 'ext::sh -c touch% /tmp/pwned'\n", 3,
-         "other transports can run commands"),
-        ("version: 1\nrepositories:\n  - url: https://user:tok3n@e.com/a.git\n", 3,
-         "credential helper"),
-        ("version: 1\nrepositories:\n  - url: https://e.com/a.git\n    path: a\n", 3,
-         "either url or path"),
-        ("version: 1\nrepositories:\n  - url: https://e.com/a.git\n    branch: --upload-pack=x\n",
-         4, "not a branch name"),
-        ("version: 1\nrepositories:\n  - url: https://e.com/a.git\n    tags: {team: 'a b'}\n", 4,
-         "tag"),
+        (
+            "version: 1\nrepositories:\n  - url: https://e.com/a.git\n    colour: red\n",
+            4,
+            "unknown key",
+        ),
+        (
+            "version: 1\nrepositories:\n  - url: 'ext::sh -c touch% /tmp/pwned'\n",
+            3,
+            "other transports can run commands",
+        ),
+        (
+            "version: 1\nrepositories:\n  - url: https://user:tok3n@e.com/a.git\n",
+            3,
+            "credential helper",
+        ),
+        (
+            "version: 1\nrepositories:\n  - url: https://e.com/a.git\n    path: a\n",
+            3,
+            "either url or path",
+        ),
+        (
+            "version: 1\nrepositories:\n  - url: https://e.com/a.git\n"
+            "    branch: --upload-pack=x\n",
+            4,
+            "not a branch name",
+        ),
+        (
+            "version: 1\nrepositories:\n  - url: https://e.com/a.git\n    tags: {team: 'a b'}\n",
+            4,
+            "tag",
+        ),
         ("version: 2\nrepositories:\n  - url: https://e.com/a.git\n", 1, "version 1"),
         ("version: 1\nrepositories: []\n", 2, "at least 1"),
-        ("version: 1\nselect:\n  include: [team]\nrepositories:\n  - url: https://e.com/a.git\n",
-         3, "key=value"),
+        (
+            "version: 1\nselect:\n  include: [team]\nrepositories:\n  - url: https://e.com/a.git\n",
+            3,
+            "key=value",
+        ),
         (
             "version: 1\nrepositories:\n  - url: https://e.com/a.git\n"
             "  - url: https://f.com/a.git\n",
