@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from procrastinate import App, Blueprint, JobContext, PsycopgConnector, RetryStrategy
+from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
 from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.schema import SchemaManager
 
@@ -64,15 +64,12 @@ RETRY = RetryStrategy(max_attempts=MAX_ATTEMPTS, exponential_wait=10)
 #: Advisory lock key under which one process applies Procrastinate's schema.
 _SCHEMA_LOCK = 0x5EC5CA7F1EE7
 
-blueprint = Blueprint()
-
 
 class JobFailed(SecscanError):
     """A job that recorded nothing (clone or history failure): raised so Procrastinate retries
     it with back-off; the last attempt records the failure instead."""
 
 
-@blueprint.task(name=SCAN_TASK, queue=QUEUE, retry=RETRY, pass_context=True)
 def scan_repository(context: JobContext, target: dict[str, Any]) -> dict[str, Any]:
     """One repository: its checkout, scan, judgement and history record."""
     extra = context.additional_context
@@ -99,13 +96,10 @@ def conninfo(url: str) -> str:
 
 
 def _app(url: str) -> App:
+    """An app of this process's own (its tasks registered on it, none module-global)."""
     app = App(connector=PsycopgConnector(conninfo=conninfo(url)))
-    app.add_tasks_from(blueprint, namespace="fleet")
+    app.task(name=SCAN_TASK, queue=QUEUE, retry=RETRY, pass_context=True)(scan_repository)
     return app
-
-
-def _task(name: str) -> str:
-    return f"fleet:{name}"
 
 
 def init_schema(url: str) -> bool:
@@ -152,7 +146,7 @@ def enqueue(
     with app.open():
         for t in targets:
             deferrer = app.configure_task(
-                _task(SCAN_TASK),
+                SCAN_TASK,
                 allow_unknown=False,
                 lock=_key("repo", t.identity),
                 queueing_lock=_key("queued", t.identity, t.branch),
