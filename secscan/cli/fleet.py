@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -228,6 +229,11 @@ def _worker_flags(f: Any) -> Any:
     return f
 
 
+def _log_jobs() -> None:
+    """A worker says each repository's result (and each re-queued job) on stderr."""
+    logging.getLogger("secscan.fleet").setLevel(logging.INFO)
+
+
 @fleet.command("worker")
 @_worker_flags
 @click.option(
@@ -251,6 +257,7 @@ def worker(
     from secscan.fleet import queue
 
     opts = _worker_options(history, queue_url, workdir, heartbeat, stalled_after, once)
+    _log_jobs()
     queue.serve(queue_url, opts, concurrency=concurrency)
     return 0
 
@@ -278,6 +285,7 @@ def schedule(
     from secscan.fleet import queue
 
     opts = _worker_options(history, queue_url, workdir, heartbeat, stalled_after, False)
+    _log_jobs()
     queue.schedule(queue_url, manifest_path, cron, opts)
     return 0
 
