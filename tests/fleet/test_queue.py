@@ -172,7 +172,10 @@ def fleet(postgres_server: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     manifest.write_text(manifest_text(repos), encoding="utf-8")
     expected = _expected(repos, tmp)
     db = new_database(postgres_server)
-    # The big repository first, as a pull request: the first worker takes it.
+    # The nightly batch first, then the big repository as a pull request: it runs first.
+    assert (
+        main(["fleet", "enqueue", str(manifest), "--queue", db, "--exclude", f"product={BIG}"]) == 0
+    )
     assert (
         main(
             [
@@ -188,6 +191,7 @@ def fleet(postgres_server: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         )
         == 0
     )
+    # One waiting job per repository: queueing them all again adds none.
     assert main(["fleet", "enqueue", str(manifest), "--queue", db]) == 0
     assert len(_jobs(db)) == len(repos)
 
