@@ -273,3 +273,43 @@ def test_the_embedded_pool_records_what_the_queue_records(fleet: Fleet) -> None:
     )
     assert code == 1  # some gates fail, no error
     assert recorded(url) == recorded(fleet.db)
+
+
+def test_the_schedule_queues_the_manifest_on_its_cron(postgres_server: str, tmp_path: Path) -> None:
+    """`fleet schedule` (Procrastinate's periodic task) queues every repository; it scans none."""
+    repos = {name: tmp_path / name for name in ("a", "b")}
+    for repo in repos.values():
+        repo.mkdir()
+    manifest = tmp_path / "fleet.yaml"
+    manifest.write_text(manifest_text(repos), encoding="utf-8")
+    db = new_database(postgres_server)
+    argv = [
+        sys.executable,
+        "-m",
+        "secscan",
+        "fleet",
+        "schedule",
+        str(manifest),
+        "--queue",
+        db,
+        "--cron",
+        "* * * * *",
+        "--heartbeat",
+        "1",
+    ]
+    scheduler = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        queued = _poll(
+            "the scheduled jobs", lambda: _table(db) and len(_jobs(db)) == 2 and _jobs(db)
+        )
+        assert sorted(j["name"] for j in queued) == ["a", "b"]
+        assert all(j["status"] == "todo" for j in _jobs(db))  # the scheduler scans nothing
+    finally:
+        scheduler.send_signal(signal.SIGTERM)
+        scheduler.wait(timeout=120)
+
+
+def _table(db: str) -> bool:
+    with psycopg.connect(db) as conn:
+        row = conn.execute("SELECT to_regclass('procrastinate_jobs')").fetchone()
+        return row is not None and row[0] is not None
