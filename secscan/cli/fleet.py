@@ -37,6 +37,15 @@ def _print(result: JobResult) -> None:
     click.echo(result.line())
 
 
+_reports_opt = click.option(
+    "--reports",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Also write each scanned repository's results (json) and HTML report to "
+    "DIR/<repository>/ (the history keeps no finding text).",
+)
+
+
 @click.group()
 def fleet() -> None:
     """Scan every repository of a fleet manifest, here or on a PostgreSQL job queue."""
@@ -82,6 +91,7 @@ _manifest_arg = click.argument(
     help="Where clones are kept between runs [default: the user's cache folder].",
 )
 @click.option("--force", is_flag=True, help="Scan repositories whose HEAD is unchanged, too.")
+@_reports_opt
 def run(
     manifest_path: Path,
     history: str | None,
@@ -91,6 +101,7 @@ def run(
     exclude: tuple[str, ...],
     workdir: Path | None,
     force: bool,
+    reports: Path | None,
 ) -> int:
     """Scan every selected repository of MANIFEST with a local process pool and record each
     run in the history; repositories whose HEAD, settings and tools are unchanged since their
@@ -100,7 +111,13 @@ def run(
     targets = manifest.select(loaded, include=include, exclude=exclude, shard=_shard(shard))
     url = history or local.default_history()
     results = local.run_all(
-        targets, url, workdir or local.default_workdir(), jobs=jobs, force=force, done=_print
+        targets,
+        url,
+        workdir or local.default_workdir(),
+        jobs=jobs,
+        force=force,
+        reports=reports,
+        done=_print,
     )
     counts = {s: sum(r.status is s for r in results) for s in job.Status}
     click.echo(
@@ -244,6 +261,7 @@ def _log_jobs() -> None:
     help="Worker processes, one job each.",
 )
 @click.option("--once", is_flag=True, help="Stop when the queue is empty.")
+@_reports_opt
 def worker(
     queue_url: str,
     history: str | None,
@@ -252,11 +270,15 @@ def worker(
     stalled_after: float,
     concurrency: int,
     once: bool,
+    reports: Path | None,
 ) -> int:
     """Run queued fleet jobs until stopped (SIGTERM finishes the running job first)."""
+    from dataclasses import replace
+
     from secscan.fleet import queue
 
     opts = _worker_options(history, queue_url, workdir, heartbeat, stalled_after, once)
+    opts = replace(opts, reports=reports)
     _log_jobs()
     queue.serve(queue_url, opts, concurrency=concurrency)
     return 0

@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 
 __all__ = ["JobResult", "Status", "check_settings", "execute", "worst"]
 
+#: What `--reports DIR` writes for each scanned repository.
+REPORT_FORMATS = ("json", "html")
 #: Keys of a config a manifest may not set: where it was read from is ours to say.
 _RESERVED = frozenset({"base_dir", "source", "history"})
 
@@ -187,10 +189,12 @@ def execute(
     *,
     force: bool = False,
     record_failures: bool = True,
+    reports: Path | None = None,
 ) -> JobResult:
     """Scan one repository and record it; every failure is a result, never an exception.
     `record_failures`: record a repository that cannot be fetched as a failed run (a queued
-    job's last attempt does; earlier attempts are retried instead)."""
+    job's last attempt does; earlier attempts are retried instead). `reports`: also write
+    its results and HTML report to reports/<slug>/ (the history keeps no finding text)."""
     plugins = registry()
     try:
         config = check_settings(dict(target.settings), Path(target.base_dir), plugins)
@@ -219,7 +223,12 @@ def execute(
         root = checkout(target, head, workdir / target.slug)
         settings = Settings(root.resolve(), config, inputs, plugins)
         output = Output(
-            source=Source.FLEET, history=history, settings_digest=digest, tags=target.tags
+            formats=REPORT_FORMATS if reports is not None else (),
+            output_dir=reports / target.slug if reports is not None else None,
+            source=Source.FLEET,
+            history=history,
+            settings_digest=digest,
+            tags=target.tags,
         )
         outcome = Run(settings, Scope(), output).run()
         outcome.raise_history_error()

@@ -37,9 +37,17 @@ def default_workdir() -> Path:
     return platformdirs.user_cache_path("secscan") / "fleet"
 
 
-def _one(data: dict[str, Any], history: str, workdir: str, force: bool) -> dict[str, Any]:
+def _one(
+    data: dict[str, Any], history: str, workdir: str, force: bool, reports: str | None
+) -> dict[str, Any]:
     """The job in a pool process: plain data in and out (nothing to unpickle but JSON)."""
-    return execute(Target.from_json(data), history, Path(workdir), force=force).to_json()
+    return execute(
+        Target.from_json(data),
+        history,
+        Path(workdir),
+        force=force,
+        reports=Path(reports) if reports else None,
+    ).to_json()
 
 
 def run_all(
@@ -49,6 +57,7 @@ def run_all(
     *,
     jobs: int = 1,
     force: bool = False,
+    reports: Path | None = None,
     done: Callable[[JobResult], None] | None = None,
 ) -> list[JobResult]:
     """Scan every target, `jobs` at a time; results in manifest order."""
@@ -56,7 +65,7 @@ def run_all(
     results: dict[str, JobResult] = {}
     if jobs <= 1:
         for t in targets:
-            results[t.name] = r = execute(t, history, workdir, force=force)
+            results[t.name] = r = execute(t, history, workdir, force=force, reports=reports)
             if done is not None:
                 done(r)
         return [results[t.name] for t in targets]
@@ -64,7 +73,10 @@ def run_all(
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         futures: dict[Future[dict[str, Any]], Target] = {
-            pool.submit(_one, t.to_json(), history, str(workdir), force): t for t in targets
+            pool.submit(
+                _one, t.to_json(), history, str(workdir), force, str(reports) if reports else None
+            ): t
+            for t in targets
         }
         for future in as_completed(futures):
             t = futures[future]

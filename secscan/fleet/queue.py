@@ -80,6 +80,7 @@ def scan_repository(context: JobContext, target: dict[str, Any]) -> dict[str, An
         extra["history"],
         Path(extra["workdir"]),
         record_failures=last_try,
+        reports=Path(extra["reports"]) if extra.get("reports") else None,
     )
     log.info("%s", result.line())
     if not result.recorded and result.status is fleet_job.Status.ERROR and not last_try:
@@ -173,6 +174,8 @@ class WorkerOptions:
     schedule: tuple[str, str] | None = None
     #: Procrastinate's polling interval (it also listens for new jobs).
     poll: float = 5.0
+    #: Also write each repository's results and HTML report under this folder.
+    reports: Path | None = None
 
 
 async def _recover(app: App, opts: WorkerOptions) -> None:
@@ -212,6 +215,7 @@ async def _serve_async(url: str, opts: WorkerOptions) -> None:
                     "history": opts.history,
                     "workdir": str(opts.workdir),
                     "queue": url,
+                    "reports": str(opts.reports) if opts.reports else None,
                 },
             )
         finally:

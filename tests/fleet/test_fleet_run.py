@@ -50,7 +50,7 @@ def test_fleet_run_judges_records_and_skips_unchanged_repositories(
     url = f"sqlite:///{tmp_path / 'history.sqlite'}"
     argv = ("fleet", "run", str(path), "--history", url, "--workdir", str(tmp_path / "work"))
 
-    first = run_cli(*argv, "--jobs", "2")
+    first = run_cli(*argv, "--jobs", "2", "--reports", str(tmp_path / "reports"))
     # A repository that cannot be cloned is an error (3), worse than a failed gate.
     assert first.code == 3, first.out + first.err
     runs = _runs(url)
@@ -69,6 +69,13 @@ def test_fleet_run_judges_records_and_skips_unchanged_repositories(
     assert sneaky_run.profile == "ci" and sneaky_run.settings_digest
     assert {s.scanner for s in sneaky_run.scanners} == {"bandit"}
     assert any(f.rule_id == "B602" for f in sneaky_run.findings)
+
+    # --reports: each scanned repository's results and HTML report, none for the missing one.
+    written = sorted(p.parent.name.split("-")[0] for p in (tmp_path / "reports").glob("*/*.json"))
+    assert written == ["clean", "shell", "sneaky"]
+    (shell_results,) = (tmp_path / "reports").glob("shell-*/secscan-results.json")
+    assert '"B602"' in shell_results.read_text(encoding="utf-8")
+    assert list((tmp_path / "reports").glob("shell-*/secscan-report.html"))
 
     # Unchanged HEADs: nothing scanned again, the recorded verdicts stand.
     second = run_cli(*argv, "--jobs", "2")
