@@ -88,6 +88,12 @@ def test_fleet_run_judges_records_and_skips_unchanged_repositories(
         "sneaky": 1,
     }
 
+    # Other trusted settings: the same commit is judged again.
+    make_manifest(repos, "scanners: [bandit]\n    timeout: 300")
+    changed = run_cli(*argv, "--include", "product=shell")
+    assert changed.code == 1 and "fail    shell" in changed.out, changed.out
+    assert [c for c, _, _ in _runs(url)["shell"]] == [runs["shell"][0][0]] * 2
+
     # A new commit is scanned; the others are still skipped.
     head = commit_files(repos["clean"], {"more.py": "X = 1\n"})
     third = run_cli(*argv, "--include", "product=clean")
