@@ -233,9 +233,9 @@ def execute(
         outcome = Run(settings, Scope(), output).run()
         outcome.raise_history_error()
     except CheckoutError as e:
-        return _failed(target, history, e)
+        return _failed(target, history, e) if record_failures else _error(target, e)
     except SecscanError as e:
-        return JobResult(target.name, target.identity, Status.ERROR, e.exit_code, None, _first(e))
+        return _error(target, e)
     code = outcome.exit_code
     status = {ExitCode.PASS: Status.PASSED, ExitCode.GATE_FAILED: Status.FAILED}.get(
         code, Status.ERROR

@@ -7,11 +7,11 @@ is that repository's error while the others go on.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,8 @@ import platformdirs
 from secscan.errors import ExitCode
 from secscan.fleet.job import JobResult, Status, execute
 from secscan.fleet.manifest import Target
+
+log = logging.getLogger(__name__)
 
 __all__ = ["default_history", "default_workdir", "run_all"]
 
@@ -50,6 +52,20 @@ def _one(
     ).to_json()
 
 
+def _crashed(target: Target, e: BaseException) -> JobResult:
+    """A job that raised (a bug) or whose process died: that repository's error."""
+    log.error("fleet job of %s failed", target.name, exc_info=e)
+    return JobResult(
+        target.name,
+        target.identity,
+        Status.ERROR,
+        ExitCode.SCANNER_ERROR,
+        None,
+        f"the job failed: {type(e).__name__}",
+        recorded=False,
+    )
+
+
 def run_all(
     targets: Sequence[Target],
     history: str,
@@ -65,7 +81,11 @@ def run_all(
     results: dict[str, JobResult] = {}
     if jobs <= 1:
         for t in targets:
-            results[t.name] = r = execute(t, history, workdir, force=force, reports=reports)
+            try:
+                r = execute(t, history, workdir, force=force, reports=reports)
+            except Exception as e:  # noqa: BLE001 - one repository's failure, the others go on
+                r = _crashed(t, e)
+            results[t.name] = r
             if done is not None:
                 done(r)
         return [results[t.name] for t in targets]
@@ -82,15 +102,8 @@ def run_all(
             t = futures[future]
             try:
                 r = JobResult.from_json(future.result())
-            except (BrokenProcessPool, Exception) as e:  # noqa: BLE001 - one repository's failure
-                r = JobResult(
-                    t.name,
-                    t.identity,
-                    Status.ERROR,
-                    ExitCode.SCANNER_ERROR,
-                    None,
-                    f"the job's process died: {type(e).__name__}",
-                )
+            except Exception as e:  # noqa: BLE001 - a dead pool process included (BrokenProcessPool)
+                r = _crashed(t, e)
             results[t.name] = r
             if done is not None:
                 done(r)
