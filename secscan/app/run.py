@@ -8,7 +8,7 @@ code. This is the only caller of the scan pipeline and of the judge (tests/test_
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -66,6 +66,10 @@ class Output:
     source: Source | None = None
     #: --history URL.
     history: str | None = None
+    #: The digest of the trusted settings the run is judged with (a fleet job's), recorded.
+    settings_digest: str | None = None
+    #: The repository's labels (a fleet manifest's tags), recorded with the run.
+    tags: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -232,6 +236,8 @@ class Run:
             root=self.settings.root,
             deadlines=self.settings.inputs.profile.deadlines.days(),
             now=self.clock(),
+            settings_digest=self.output.settings_digest,
+            tags=self.output.tags,
         )
         from secscan.history.store import shown
 

@@ -74,6 +74,11 @@ COMMANDS: dict[str, CommandInfo] = {
         "fix",
         "Plan the upgrade of each vulnerable pinned dependency of PATH from the local mirror.",
     ),
+    "fleet": CommandInfo(
+        "fleet",
+        "fleet",
+        "Scan every repository of a fleet manifest, here or on a PostgreSQL job queue.",
+    ),
     "gate": CommandInfo(
         "gate", "gate", "Re-judge saved results against the policy, without rescanning."
     ),

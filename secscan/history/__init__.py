@@ -67,15 +67,27 @@ def record(
     root: Path,
     deadlines: Mapping[Severity, int | None] | None,
     now: datetime,
+    settings_digest: str | None = None,
+    tags: Mapping[str, str] | None = None,
 ) -> Trends:
-    """Record a judged run (all of it or nothing) and return the trends of its branch."""
+    """Record a judged run (all of it or nothing) and return the trends of its branch.
+    `tags`: the repository's labels (a fleet manifest's), made its labels when given."""
     from secscan.history.store import SqlStore
 
     repo = repository.identity(root)
     branch = repository.branch(root)
-    run = from_saved(saved, repository=repo, source=source, branch=branch, deadlines=deadlines)
+    run = from_saved(
+        saved,
+        repository=repo,
+        source=source,
+        branch=branch,
+        deadlines=deadlines,
+        settings_digest=settings_digest,
+    )
     store = SqlStore.open(url)
     try:
+        if tags is not None:
+            store.set_tags(repo, tags)
         store.record(run)
         return compute(store.load(repo, branch), now)
     finally:

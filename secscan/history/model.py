@@ -25,6 +25,8 @@ class Source(StrEnum):
     CI = "ci"
     AUDIT = "audit"
     IMPORT = "import"
+    #: A repository of a fleet manifest (`secscan fleet run`, a queued fleet job).
+    FLEET = "fleet"
 
 
 class RunState(StrEnum):
