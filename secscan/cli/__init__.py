@@ -98,6 +98,11 @@ COMMANDS: dict[str, CommandInfo] = {
     "scan": CommandInfo(
         "scan", "scan", "Scan PATH (default: the current directory) and gate on what is found."
     ),
+    "tools": CommandInfo(
+        "tools",
+        "tools",
+        "Pin the scanners' executables: a tools lock every scan can be held to.",
+    ),
     "waivers": CommandInfo(
         "waivers", "waivers", "Work with the waivers file (.secscan-waivers.yaml)."
     ),

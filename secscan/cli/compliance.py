@@ -95,6 +95,7 @@ def compliance_cmd(
     policy_dir: Path | None,
     waivers: Path | None,
     baseline: Path | None,
+    tools_lock: Path | None,
     history_url: str | None,
 ) -> int:
     """Write the compliance evidence document for PATH (scanned now) or --from saved results.
@@ -110,7 +111,9 @@ def compliance_cmd(
     if from_file is not None:
         saved = load(from_file)
     else:
-        options = Options(config_file, profile, policy_dir, waivers, baseline)
+        options = Options(
+            config_file, profile, policy_dir, waivers, baseline, tools_lock=tools_lock
+        )
         saved = _scan(path or Path("."), options)
         assert saved.decision is not None  # noqa: S101 - a run always judges
         code = int(exit_code(saved.decision))

@@ -109,6 +109,8 @@ def _compact_run(run: dict[str, Any]) -> None:
     """A scanner run's findings and components without their unset later fields."""
     for f in run["findings"]:
         _compact_finding(f)
+    if run.get("tool") is None:
+        run.pop("tool", None)
     for p in run.get("components") or ():
         if p.get("license") is None:
             p.pop("license", None)
