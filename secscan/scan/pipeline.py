@@ -38,8 +38,9 @@ from secscan.scanners.base import (
     ScanOutcome,
     ScanRequest,
     cacheable,
+    check_lock,
     file_local,
-    verified,
+    tool_identity,
 )
 from secscan.scanners.registry import ScannerRegistry
 from secscan.settings.config import Config
@@ -418,7 +419,8 @@ def _run_scanner(
     identity: ToolIdentity | None = None
     try:
         # The executable is hashed and checked against the lock before anything starts it.
-        identity = verified(scanner, lock)
+        identity = tool_identity(scanner)
+        check_lock(scanner.name, identity, lock)
         version = scanner.version()
         run: Callable[[ScanContext], ScanOutcome] = scanner.scan
         local = file_local(scanner)

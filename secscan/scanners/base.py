@@ -679,8 +679,13 @@ def verified(scanner: object, lock: ToolLock | None) -> ToolIdentity | None:
     """The scanner's executable identity, checked against the lock in force: a digest that
     differs, or one the lock does not name, is a ScannerError before anything runs it."""
     identity = tool_identity(scanner)
-    if lock is not None and identity is not None:
-        problem = lock.problem(getattr(scanner, "name", "?"), identity)
-        if problem is not None:
-            raise ScannerError(getattr(scanner, "name", "?"), problem)
+    check_lock(getattr(scanner, "name", "?"), identity, lock)
     return identity
+
+
+def check_lock(name: str, identity: ToolIdentity | None, lock: ToolLock | None) -> None:
+    """Raise the ScannerError a lock's mismatch is (nothing when no lock or no executable)."""
+    if lock is not None and identity is not None:
+        problem = lock.problem(name, identity)
+        if problem is not None:
+            raise ScannerError(name, problem)
