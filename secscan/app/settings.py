@@ -595,6 +595,10 @@ def _digest(p: Path) -> str:
     return h.hexdigest()
 
 
+#: A file's or directory tree's content digest (the policy digest of signed evidence).
+content_digest = _digest
+
+
 def _uncomparable() -> str:
     return f"too-large-to-compare:{secrets.token_hex(16)}"
 
