@@ -196,7 +196,16 @@ def test_release_and_precommit_warn_of_a_missing_lock_in_every_report(
 ) -> None:
     out = tmp_path / "out"
     ran = run_cli(
-        "scan", str(project), "--profile", profile, "--output-dir", str(out), "--format", "json", "--format", "markdown"
+        "scan",
+        str(project),
+        "--profile",
+        profile,
+        "--output-dir",
+        str(out),
+        "--format",
+        "json",
+        "--format",
+        "markdown",
     )
     assert ran.code in (0, 1), ran.err
     warnings = results(out)["decision"]["warnings"]
