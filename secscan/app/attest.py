@@ -35,7 +35,7 @@ from securesystemslib.signer import CryptoSigner, Key, SSlibKey
 from secscan import __version__
 from secscan.app.settings import content_digest, resolve
 from secscan.errors import AttestationError, ConfigError
-from secscan.model.results import SavedResults, loads
+from secscan.model.results import ATTESTATION_FILE, PREDICATE_TYPE, SavedResults, loads
 from secscan.util import files as _files
 from secscan.util.atomic import write_atomic
 from secscan.util.tooldigest import sha256_file
@@ -54,10 +54,7 @@ __all__ = [
 ]
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
-PREDICATE_TYPE = "https://secscan.dev/attestation/scan/v1"
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
-#: The attestation's file name beside the results (what the compliance reports refer to).
-ATTESTATION_FILE = "secscan-attestation.intoto.json"
 #: The subject standing for the results file's decision.
 DECISION_SUBJECT = "decision"
 

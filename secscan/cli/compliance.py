@@ -11,6 +11,7 @@ from secscan.app.reports import COMPLIANCE_FORMATS, compliance_documents, compli
 from secscan.app.run import Run, exit_code, utcnow
 from secscan.app.settings import Options, for_tree, registry
 from secscan.app.values import SavedResults
+from secscan.cli._options import tools_lock_option
 from secscan.errors import UsageError
 
 
@@ -75,6 +76,7 @@ from secscan.errors import UsageError
     default=None,
     help="Baseline when scanning PATH.",
 )
+@tools_lock_option
 @click.option(
     "--history",
     "history_url",

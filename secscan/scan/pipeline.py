@@ -40,7 +40,7 @@ from secscan.scanners.base import (
     cacheable,
     check_lock,
     file_local,
-    tool_identity,
+    identity_if_found,
 )
 from secscan.scanners.registry import ScannerRegistry
 from secscan.settings.config import Config
@@ -419,7 +419,7 @@ def _run_scanner(
     identity: ToolIdentity | None = None
     try:
         # The executable is hashed and checked against the lock before anything starts it.
-        identity = tool_identity(scanner)
+        identity = identity_if_found(scanner, lock)
         check_lock(scanner.name, identity, lock)
         version = scanner.version()
         run: Callable[[ScanContext], ScanOutcome] = scanner.scan

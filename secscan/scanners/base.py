@@ -678,9 +678,21 @@ def tool_identity(scanner: object) -> ToolIdentity | None:
 def verified(scanner: object, lock: ToolLock | None) -> ToolIdentity | None:
     """The scanner's executable identity, checked against the lock in force: a digest that
     differs, or one the lock does not name, is a ScannerError before anything runs it."""
-    identity = tool_identity(scanner)
+    identity = identity_if_found(scanner, lock)
     check_lock(getattr(scanner, "name", "?"), identity, lock)
     return identity
+
+
+def identity_if_found(scanner: object, lock: ToolLock | None) -> ToolIdentity | None:
+    """`tool_identity`, or None when the executable is not found and no lock is in force
+    (asking its version then says it is missing; a scanner that overrides `version` and
+    `scan` to run no process is left alone). Under a lock a missing tool is an error."""
+    try:
+        return tool_identity(scanner)
+    except ToolNotFoundError:
+        if lock is not None:
+            raise
+        return None
 
 
 def check_lock(name: str, identity: ToolIdentity | None, lock: ToolLock | None) -> None:
