@@ -669,6 +669,8 @@ def tool_identity(scanner: object) -> ToolIdentity | None:
     path = tool_path()
     try:
         return identify(str(path))
+    except FileNotFoundError as e:
+        raise ToolNotFoundError(f"{path} does not exist", argv0=str(path)) from e
     except OSError as e:
         raise ScannerError(
             getattr(scanner, "name", "?"), f"cannot read its executable {path}: {e}"
