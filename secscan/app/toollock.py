@@ -84,24 +84,31 @@ def _find(
     explicit = named or (Path(os.environ[ENV]) if os.environ.get(ENV) else None)
     candidate = (explicit or root / LOCK_FILE).absolute()
     resolved = candidate.resolve()
-    trees = [root] if change is None else [root, change.top.resolve()]
-    if change is None:
-        top = vcs.toplevel(root)
-        if top is not None:
-            trees.append(top.resolve())
-    inside = next((t for t in trees if resolved.is_relative_to(t)), None)
-    if inside is None:
+    if not _in_tree(root, (candidate, resolved), change):
         if explicit is None:
             return None, f"no lock named (--tools-lock or {ENV})"
         return loads(_read(candidate), str(candidate)), None
     if change is not None:
-        return _from_base(resolved.relative_to(change.top.resolve()), change)
+        top = change.top.resolve()
+        named_at = candidate if candidate.is_relative_to(top) else resolved
+        if not named_at.is_relative_to(top):  # in the scan root, out of the work tree
+            return None, f"{candidate} is not in the merge base's tree"
+        return _from_base(named_at.relative_to(top), change)
     if explicit is None and not candidate.exists():
         return None, f"no lock named (--tools-lock or {ENV}) and no {LOCK_FILE} at the root"
     return None, (
         f"{candidate} is inside the scanned tree, which cannot vouch for its own tools (name "
         "a lock outside it, or gate with `ci --new-since`, which reads it from the merge base)"
     )
+
+
+def _in_tree(root: Path, paths: tuple[Path, ...], change: Change | None) -> bool:
+    """Whether the lock's path as named, or where its links lead, is in the scanned tree (the
+    root or its git work tree): the tree would then choose the lock it is held to."""
+    if any(p.is_relative_to(root) for p in paths):
+        return True
+    top = change.top if change is not None else vcs.toplevel(root)
+    return top is not None and any(p.is_relative_to(top.resolve()) for p in paths)
 
 
 def _from_base(rel: Path, change: Change) -> tuple[ToolLock | None, str | None]:

@@ -188,6 +188,11 @@ def test_audit_refuses_a_lock_from_the_scanned_tree(
     assert "inside the scanned tree" in ran.err
     ok = run_cli("scan", str(project), "--profile", "audit", "--tools-lock", str(lock), "-q")
     assert ok.code != 2, ok.err
+    # A link in the tree to a lock outside it is still the tree's choice.
+    inside.unlink()
+    inside.symlink_to(lock)
+    linked = run_cli("scan", str(project), "--profile", "audit", "--no-cache", "-q")
+    assert linked.code == 2 and "inside the scanned tree" in linked.err
 
 
 @pytest.mark.parametrize("profile", ["release", "precommit"])
