@@ -116,5 +116,12 @@ class ReportError(SecscanError):
     """A report or results file could not be read or written."""
 
 
+class AttestationError(SecscanError):
+    """Signed evidence does not verify: a bad signature, a covered file changed, another
+    verdict or policy than attested. Exit 1: the check failed (docs/integrity.md)."""
+
+    exit_code = ExitCode.GATE_FAILED
+
+
 class HistoryError(SecscanError):
     """The history database could not be opened, migrated, read or written."""

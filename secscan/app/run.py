@@ -156,7 +156,7 @@ class Run:
             clock=self.clock,
             use_cache=scope.use_cache,
             progress=scope.progress,
-            registry=s.plugins.scanners,
+            registry=s.scanners,
         )
         return Scanned(result, s.inputs)
 
@@ -170,7 +170,7 @@ class Run:
             clock=self.clock,
             use_cache=scope.use_cache,
             progress=scope.progress,
-            registry=s.plugins.scanners,
+            registry=s.scanners,
         )
         merged = incremental.merge_baselines(s.inputs.baseline, since.baseline)
         inputs = replace(s.inputs, baseline=merged)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from secscan.app import toollock
 from secscan.app.registry import Registry, installed
 from secscan.errors import ConfigError
 from secscan.model.decision import Decision
@@ -27,8 +28,10 @@ from secscan.policy.judge import DEFAULT_PROFILE, Inputs
 from secscan.policy.loader import Catalog, default_catalog, load_policy, profile_or_error
 from secscan.policy.waivers import WAIVERS_FILE, load_waivers
 from secscan.scanners.base import HasOptions
+from secscan.scanners.registry import ScannerRegistry
 from secscan.settings import trust
 from secscan.settings.config import Config
+from secscan.settings.toollock import ToolLock
 from secscan.util.files import open_regular
 from secscan.util.yamlio import load_yaml
 from secscan.workspace import vcs
@@ -85,6 +88,8 @@ class Options:
     waivers: Path | None = None
     baseline: Path | None = None
     fail_on: Severity | None = None
+    #: --tools-lock (None: SECSCAN_TOOLS_LOCK, else ROOT/.secscan-tools.lock; secscan.app.toollock).
+    tools_lock: Path | None = None
 
     def files(self) -> dict[str, Path | None]:
         return {
@@ -112,6 +117,24 @@ class Settings:
     trusted: Trusted | None = None
     #: `ci --new-since`: the merge base, computed once and exported.
     change: Change | None = None
+    #: The tools lock every scanner's executable is checked against (None: none in force).
+    tool_lock: ToolLock | None = None
+
+    @property
+    def scanners(self) -> ScannerRegistry:
+        """The registry the run builds its scanners from, with the tools lock in force."""
+        return replace(self.plugins.scanners, tool_lock=self.tool_lock)
+
+    def with_lock(self, options: Options) -> Settings:
+        """These settings with the lock their profile asks for (secscan.app.toollock)."""
+        found = toollock.in_force(
+            self.root,
+            options.tools_lock,
+            self.inputs.profile.gate.tools_lock,
+            self.inputs.profile.name,
+            self.change,
+        )
+        return replace(self, tool_lock=found.lock, warnings=(*self.warnings, *found.warnings))
 
 
 def for_tree(path: Path, options: Options, plugins: Registry, *, warn: bool = True) -> Settings:
@@ -135,7 +158,7 @@ def for_tree(path: Path, options: Options, plugins: Registry, *, warn: bool = Tr
         if warn
         else ()
     )
-    return Settings(root, config, inputs, plugins, warnings)
+    return Settings(root, config, inputs, plugins, warnings).with_lock(options)
 
 
 def for_change(path: Path, options: Options, change: Change, plugins: Registry) -> Settings:
@@ -150,7 +173,9 @@ def for_change(path: Path, options: Options, change: Change, plugins: Registry) 
         catalog=default_catalog(),
         **options.files(),
     )
-    return Settings(root, chosen.config, chosen.inputs, plugins, trusted=chosen, change=change)
+    return Settings(
+        root, chosen.config, chosen.inputs, plugins, trusted=chosen, change=change
+    ).with_lock(options)
 
 
 def for_saved(decision: Decision | None, options: Options, plugins: Registry) -> Settings:
@@ -568,6 +593,10 @@ def _digest(p: Path) -> str:
             h.update(f"unreadable:{e.errno}".encode())
         h.update(b"\0")
     return h.hexdigest()
+
+
+#: A file's or directory tree's content digest (the policy digest of signed evidence).
+content_digest = _digest
 
 
 def _uncomparable() -> str:

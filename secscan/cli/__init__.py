@@ -31,6 +31,11 @@ COMMANDS: dict[str, CommandInfo] = {
         "advisories",
         "Local OSV advisory mirror for offline and air-gapped dependency scanning.",
     ),
+    "attest": CommandInfo(
+        "attest",
+        "attest",
+        "Sign a scan's results, decision and reports as an in-toto attestation (offline key).",
+    ),
     "audit": CommandInfo(
         "audit",
         "audit",
@@ -102,6 +107,16 @@ COMMANDS: dict[str, CommandInfo] = {
     ),
     "scan": CommandInfo(
         "scan", "scan", "Scan PATH (default: the current directory) and gate on what is found."
+    ),
+    "tools": CommandInfo(
+        "tools",
+        "tools",
+        "Pin the scanners' executables: a tools lock every scan can be held to.",
+    ),
+    "verify": CommandInfo(
+        "attest",
+        "verify",
+        "Verify an attestation: signature, every covered file's digest, verdict, policy digest.",
     ),
     "waivers": CommandInfo(
         "waivers", "waivers", "Work with the waivers file (.secscan-waivers.yaml)."

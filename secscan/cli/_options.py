@@ -42,6 +42,13 @@ baseline_option = click.option(
     help="Baseline file (or an older secscan-results.json): findings in it are not new "
     "[default: config `baseline`].",
 )
+tools_lock_option = click.option(
+    "--tools-lock",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Tools lock the scanners' executables must match, outside the scanned tree "
+    "[default: SECSCAN_TOOLS_LOCK; see docs/integrity.md].",
+)
 no_cache_option = click.option(
     "--no-cache", is_flag=True, help="Do not use or fill the result cache."
 )
@@ -58,8 +65,15 @@ def output_dir_option(what: str) -> Callable[[F], F]:
 
 
 def judging_options(f: F) -> F:
-    """--config, --policy, --waivers, --baseline: what every judging command reads."""
-    for option in (baseline_option, waivers_option, policy_option, config_option):
+    """--config, --policy, --waivers, --baseline, --tools-lock: what every judging command
+    reads."""
+    for option in (
+        tools_lock_option,
+        baseline_option,
+        waivers_option,
+        policy_option,
+        config_option,
+    ):
         f = option(f)
     return f
 

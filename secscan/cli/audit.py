@@ -45,6 +45,7 @@ def audit(
     policy_dir: Path | None,
     waivers: Path | None,
     baseline: Path | None,
+    tools_lock: Path | None,
     no_cache: bool,
     history_url: str | None,
 ) -> int:
@@ -54,7 +55,9 @@ def audit(
     stable text. Exit codes as for `secscan scan`.
     """
     settings = for_tree(
-        path, Options(config_file, profile, policy_dir, waivers, baseline), registry()
+        path,
+        Options(config_file, profile, policy_dir, waivers, baseline, tools_lock=tools_lock),
+        registry(),
     )
     out = console()
     tty = out.is_terminal

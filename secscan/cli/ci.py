@@ -57,6 +57,7 @@ def ci(
     path: Path,
     new_since: str | None,
     baseline: Path | None,
+    tools_lock: Path | None,
     profile: str,
     output_dir: Path | None,
     config_file: Path | None,
@@ -74,7 +75,7 @@ def ci(
     Exit codes: 0 pass, 1 gate failed, 2 usage/config/policy error, 3 scanner error.
     """
     _verbose.notes(verbose)
-    options = Options(config_file, profile, policy_dir, waivers, baseline)
+    options = Options(config_file, profile, policy_dir, waivers, baseline, tools_lock=tools_lock)
     plugins = registry()
     scope = Scope(use_cache=not no_cache)
     output = Output(CI_FORMATS, output_dir, source=Source.CI, history=history_url)

@@ -11,6 +11,7 @@ from secscan.app.reports import COMPLIANCE_FORMATS, compliance_documents, compli
 from secscan.app.run import Run, exit_code, utcnow
 from secscan.app.settings import Options, for_tree, registry
 from secscan.app.values import SavedResults
+from secscan.cli._options import tools_lock_option
 from secscan.errors import UsageError
 
 
@@ -75,6 +76,7 @@ from secscan.errors import UsageError
     default=None,
     help="Baseline when scanning PATH.",
 )
+@tools_lock_option
 @click.option(
     "--history",
     "history_url",
@@ -95,6 +97,7 @@ def compliance_cmd(
     policy_dir: Path | None,
     waivers: Path | None,
     baseline: Path | None,
+    tools_lock: Path | None,
     history_url: str | None,
 ) -> int:
     """Write the compliance evidence document for PATH (scanned now) or --from saved results.
@@ -110,7 +113,9 @@ def compliance_cmd(
     if from_file is not None:
         saved = load(from_file)
     else:
-        options = Options(config_file, profile, policy_dir, waivers, baseline)
+        options = Options(
+            config_file, profile, policy_dir, waivers, baseline, tools_lock=tools_lock
+        )
         saved = _scan(path or Path("."), options)
         assert saved.decision is not None  # noqa: S101 - a run always judges
         code = int(exit_code(saved.decision))

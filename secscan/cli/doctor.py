@@ -12,13 +12,31 @@ from secscan.app.settings import registry
 
 @click.command()
 @click.argument("path", type=click.Path(file_okay=False, path_type=Path), default=".")
-def doctor(path: Path) -> int:
+@click.option(
+    "--tools-lock",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Check each executable's SHA-256 against this tools lock (before starting it).",
+)
+def doctor(path: Path, tools_lock: Path | None) -> int:
     """Show each scanner, whether its tool was found, and its version; and the advisory
     sources a scan of PATH (default: the current directory) could use."""
-    found = checkup.check(path, registry())
+    found = checkup.check(path, registry(), tools_lock)
     for t in found.tools:
         state = f"ok      {t.version}" if t.version is not None else f"MISSING {t.problem}"
         click.echo(f"{t.name:10} {t.kind:10} {state}")
+        if t.identity is not None:
+            click.echo(f"{'':10} {'':10} {t.identity.path}")
+            click.echo(f"{'':10} {'':10} sha256 {t.identity.sha256}")
+            if t.identity.distribution is not None:
+                record = "matches" if t.identity.record_matches else "DIFFERS from"
+                click.echo(
+                    f"{'':10} {'':10} installed by {t.identity.distribution} "
+                    f"{t.identity.distribution_version} (file {record} its RECORD; RECORD "
+                    f"sha256 {t.identity.record_sha256})"
+                )
+    if found.lock is not None:
+        click.echo(f"tools lock: {found.lock}")
     click.echo("advisory source for dependencies:")
     click.echo(f"  {found.advisory_source}")
     for section, lines in found.sections.items():

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import click
 
+from secscan.app import attest as evidence
 from secscan.app.output import load
 from secscan.app.run import Output, Run, Scanned
 from secscan.app.settings import Options, for_saved, recorded_settings, registry
 from secscan.app.values import Severity
 from secscan.cli._options import print_outcome
+from secscan.errors import UsageError
 
 
 @click.command()
@@ -57,6 +59,20 @@ from secscan.cli._options import print_outcome
     default=None,
     help="Also write the re-judged results here (JSON).",
 )
+@click.option(
+    "--require-attestation",
+    "attestation",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Refuse (exit 1) unless this `secscan attest` envelope, signed by --key, covers "
+    "the results file unchanged under this command's policy.",
+)
+@click.option(
+    "--key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The attestation signer's PEM public key (with --require-attestation).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only the gate verdict.")
 def gate(
     source: Path,
@@ -66,6 +82,8 @@ def gate(
     waivers: Path | None,
     fail_on: str | None,
     output: Path | None,
+    attestation: Path | None,
+    key: Path | None,
     quiet: bool,
 ) -> int:
     """Re-judge saved results against the policy, without rescanning.
@@ -74,6 +92,12 @@ def gate(
     defaults, never with the policy, waivers, baseline or profile it records (those are
     shown, as information).
     """
+    if (attestation is None) != (key is None):
+        raise UsageError("--require-attestation and --key go together")
+    if attestation is not None and key is not None:
+        evidence.verify(
+            attestation, key, results=source, expected_policy=evidence.policy_digest(policy_dir)
+        )
     saved = load(source)
     options = Options(
         profile=profile,

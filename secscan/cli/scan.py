@@ -88,6 +88,7 @@ def scan(
     profile: str | None,
     policy_dir: Path | None,
     baseline: Path | None,
+    tools_lock: Path | None,
     waivers: Path | None,
     no_cache: bool,
     history_url: str | None,
@@ -99,7 +100,15 @@ def scan(
 ) -> int:
     """Scan PATH (default: the current directory) and gate on what is found."""
     _verbose.notes(verbose)
-    options = Options(config_file, profile, policy_dir, waivers, baseline, _severity(fail_on))
+    options = Options(
+        config_file,
+        profile,
+        policy_dir,
+        waivers,
+        baseline,
+        _severity(fail_on),
+        tools_lock=tools_lock,
+    )
     settings = for_tree(path, options, registry())
     if image and image_archive:
         raise UsageError("give --image or --image-archive, not both")

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from secscan.util.tooldigest import ToolIdentity
+
 
 class Severity(StrEnum):
     """Ordered: CRITICAL > HIGH > MEDIUM > LOW > INFO."""
@@ -468,6 +470,9 @@ class ScannerRun:
     paths: tuple[str, ...] = ()
     #: What the run did differently from what was asked (a scanner's fallback, and why).
     notes: tuple[str, ...] = ()
+    #: The executable the run used: path, SHA-256, installing distribution (None: the
+    #: scanner runs no executable of its own, or results from before it was recorded).
+    tool: ToolIdentity | None = None
 
 
 @dataclass(frozen=True, slots=True)

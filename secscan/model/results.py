@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,11 @@ from secscan.util.text import json_visible
 SCHEMA = "secscan-results"
 SCHEMA_VERSION = 1
 RESULTS_FILE = "secscan-results.json"
+#: The signed evidence `secscan attest` writes beside the results (the compliance documents
+#: name it; secscan/app/attest.py).
+ATTESTATION_FILE = "secscan-attestation.intoto.json"
+#: The attestation's in-toto predicate type.
+PREDICATE_TYPE = "https://secscan.dev/attestation/scan/v1"
 
 _RESULT = TypeAdapter(ScanResult)
 _DECISION = TypeAdapter(Decision)
@@ -53,6 +59,12 @@ def dumps(result: ScanResult, decision: Decision | None = None) -> str:
             _finite(data), sort_keys=True, ensure_ascii=False, allow_nan=False
         )
     return json_visible(text) + "\n"
+
+
+def digest(saved: SavedResults) -> str:
+    """SHA-256 of the results file these results are written as (what an attestation's
+    subject names)."""
+    return hashlib.sha256(dumps(saved.result, saved.decision).encode("utf-8")).hexdigest()
 
 
 def load(path: Path) -> SavedResults:
@@ -109,6 +121,8 @@ def _compact_run(run: dict[str, Any]) -> None:
     """A scanner run's findings and components without their unset later fields."""
     for f in run["findings"]:
         _compact_finding(f)
+    if run.get("tool") is None:
+        run.pop("tool", None)
     for p in run.get("components") or ():
         if p.get("license") is None:
             p.pop("license", None)

@@ -338,6 +338,10 @@ class GateSettings(_Strict):
     kev: NotAssessedAction = "ignore"
     #: A counted finding whose EPSS score is at least this (0-1) fails whatever its severity.
     epss_at_least: float | None = Field(default=None, ge=0.0, le=1.0)
+    #: Whether a tools lock must be in force (secscan/app/toollock.py): `required` (none:
+    #: exit 2 before any tool runs), `warn` (none: a warning in every report), `off`. A lock
+    #: that is in force is enforced whatever this says.
+    tools_lock: Literal["required", "warn", "off"] = "off"
 
     @field_validator("scopes", mode="before")
     @classmethod

@@ -14,7 +14,8 @@ from secscan.errors import UsageError
 from secscan.history.trends import Trends
 from secscan.model.decision import ControlResult, ControlState, RuleRecord, WaiverRecord
 from secscan.model.findings import Excluded, RunStatus, Severity
-from secscan.model.results import SavedResults
+from secscan.model.results import ATTESTATION_FILE, RESULTS_FILE, SavedResults
+from secscan.model.results import digest as results_digest
 from secscan.model.targets import TargetKind
 from secscan.report import _jinja, trend_charts
 from secscan.report.markdown import cell, code, esc
@@ -672,4 +673,7 @@ def render_html(cv: ComplianceView, trends: Trends | None = None) -> str:
         csp=csp,
         evidence_note=EVIDENCE_NOTE,
         trends=trend_charts.view(trends) if trends is not None else None,
+        results_file=RESULTS_FILE,
+        results_sha256=results_digest(cv.model.saved),
+        attestation_file=ATTESTATION_FILE,
     )

@@ -21,7 +21,8 @@ from typing import Any
 
 from secscan.model.decision import ControlState, RuleEvidence
 from secscan.model.findings import ScannerRun
-from secscan.model.results import SavedResults
+from secscan.model.results import ATTESTATION_FILE, PREDICATE_TYPE, RESULTS_FILE, SavedResults
+from secscan.model.results import digest as results_digest
 from secscan.report.compliance import EVIDENCE_NOTE, ComplianceView, ControlRow, view
 from secscan.report.model import build
 from secscan.util import jsonio as _json
@@ -126,8 +127,39 @@ def _document(
                 "and its policy library stand in for it.",
             },
             "results": [_result(cv, commit) for cv in views],
+            "back-matter": {"resources": _evidence_resources(saved, commit)},
         }
     }
+
+
+def _evidence_resources(saved: SavedResults, commit: str) -> list[dict[str, Any]]:
+    """The results file this document was rendered from (by SHA-256) and the signed
+    attestation `secscan attest` writes beside it, which covers both."""
+    return [
+        {
+            "uuid": _uuid("resource", "results", commit),
+            "title": "secscan results file",
+            "description": "The scan results and gate decision this document was rendered "
+            "from; its SHA-256 is the one an attestation's subject must name.",
+            "rlinks": [
+                {
+                    "href": RESULTS_FILE,
+                    "media-type": "application/json",
+                    "hashes": [{"algorithm": "SHA-256", "value": results_digest(saved)}],
+                }
+            ],
+        },
+        {
+            "uuid": _uuid("resource", "attestation", commit),
+            "title": "Signed evidence: in-toto attestation",
+            "description": "An in-toto Statement v1 in a DSSE envelope, written by `secscan "
+            "attest`: it signs the results file, this document and the other reports by their "
+            "SHA-256 with the verdict, the profile, the policy digest and every scanner's "
+            "executable digest. Check it with `secscan verify`.",
+            "props": [_prop("attestation-predicate-type", PREDICATE_TYPE)],
+            "rlinks": [{"href": ATTESTATION_FILE, "media-type": "application/vnd.in-toto+json"}],
+        },
+    ]
 
 
 def _result(cv: ComplianceView, commit: str) -> dict[str, Any]:
@@ -181,7 +213,10 @@ def _components(framework: str, runs: Sequence[ScannerRun]) -> dict[str, dict[st
             "title": f"{r.scanner} {r.tool_version or 'unknown'}",
             "description": f"secscan {r.kind.value} scanner {r.scanner}: {r.status.value}"
             + (f" ({_value(r.error)})" if r.error else ""),
-            "props": [_prop("version", r.tool_version or "unknown")],
+            "props": [
+                _prop("version", r.tool_version or "unknown"),
+                *([_prop("executable-sha256", r.tool.sha256)] if r.tool is not None else []),
+            ],
             "status": {"state": "operational" if r.status.value == "ok" else "other"},
         }
         for r in sorted(runs, key=lambda r: r.scanner)

@@ -38,12 +38,16 @@ from secscan.scanners.base import (
     ScanOutcome,
     ScanRequest,
     cacheable,
+    check_lock,
     file_local,
+    identity_if_found,
 )
 from secscan.scanners.registry import ScannerRegistry
 from secscan.settings.config import Config
+from secscan.settings.toollock import ToolLock
 from secscan.util.cachedir import default_dir as default_cache_dir
 from secscan.util.cachedir import refuse_inside
+from secscan.util.tooldigest import ToolIdentity
 from secscan.workspace import scopes, vcs
 from secscan.workspace.discovery import FileSet, discover
 
@@ -146,7 +150,15 @@ def scan(
     # Share the cores: each scanner process gets its slice for its own worker pool.
     jobs = config.jobs or default_jobs()
     runnable = sum(1 for _, targets in plans if targets)
-    runner = _Runner(root, config, cache, redactor, progress, max(1, jobs // max(1, runnable)))
+    runner = _Runner(
+        root,
+        config,
+        cache,
+        redactor,
+        progress,
+        max(1, jobs // max(1, runnable)),
+        registry.tool_lock,
+    )
 
     # The commit and provenance are asked of git while the scanners run, not after them.
     git_pool = ThreadPoolExecutor(max_workers=1)
@@ -284,6 +296,8 @@ class _Runner:
     redactor: Redactor
     progress: Progress | None
     per_tool_jobs: int
+    #: The tools lock in force (the registry's), checked before each tool starts.
+    lock: ToolLock | None = None
 
     def nothing_to_scan(self, scanner: Scanner) -> ScannerRun:
         run = ScannerRun(
@@ -364,7 +378,7 @@ class _Runner:
             request=request,
             jobs=self.per_tool_jobs,
         )
-        run = _run_scanner(scanner, ctx, self.cache, self.redactor)
+        run = _run_scanner(scanner, ctx, self.cache, self.redactor, self.lock)
         if self.progress:
             # shown masked with what is known now; the run kept is masked by what it and its
             # own files show (the same cold and warm) until the final pass
@@ -373,7 +387,11 @@ class _Runner:
 
 
 def _run_scanner(
-    scanner: Scanner, ctx: ScanContext, cache: ResultCache | None, redactor: Redactor
+    scanner: Scanner,
+    ctx: ScanContext,
+    cache: ResultCache | None,
+    redactor: Redactor,
+    lock: ToolLock | None = None,
 ) -> ScannerRun:
     """One scanner's run, its texts masked with what they and their own files show: the
     same whether its findings came from the cache or from the tool."""
@@ -388,6 +406,7 @@ def _run_scanner(
                 kind=scanner.kind,
                 status=RunStatus.ERROR,
                 tool_version=version,
+                tool=identity,
                 duration_s=round(time.monotonic() - t0, 3),
                 error=reason,
                 targets=len(ctx.targets),
@@ -397,7 +416,11 @@ def _run_scanner(
         )
 
     from_cache = False
+    identity: ToolIdentity | None = None
     try:
+        # The executable is hashed and checked against the lock before anything starts it.
+        identity = identity_if_found(scanner, lock)
+        check_lock(scanner.name, identity, lock)
         version = scanner.version()
         run: Callable[[ScanContext], ScanOutcome] = scanner.scan
         local = file_local(scanner)
@@ -405,7 +428,9 @@ def _run_scanner(
             run = partial(_scan_sharded, local, redactor=redactor)
         keeps = cacheable(scanner)
         if cache is not None and keeps is not None:
-            outcome, from_cache = cached.scan(keeps, ctx, cache, version, redactor, run)
+            # The digest is part of the key: a swapped binary never gets a cached result.
+            key = version if identity is None else f"{version}|sha256:{identity.sha256}"
+            outcome, from_cache = cached.scan(keeps, ctx, cache, key, redactor, run)
         else:
             outcome = run(ctx)
     except ToolError as e:
@@ -420,6 +445,7 @@ def _run_scanner(
             kind=scanner.kind,
             status=RunStatus.OK,
             tool_version=version,
+            tool=identity,
             duration_s=round(time.monotonic() - t0, 3),
             findings=fingerprint.assign(outcome.findings, ctx.root, redactor, keep_assigned=True),
             not_analyzed=outcome.not_analyzed,

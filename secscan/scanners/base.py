@@ -31,8 +31,10 @@ from secscan.settings.config import Config
 from secscan.util import proc as _subprocess
 from secscan.util.atomic import write_atomic
 from secscan.util.installed import distribution_version
+from secscan.util.tooldigest import ToolIdentity, identify
 
 if TYPE_CHECKING:
+    from secscan.settings.toollock import ToolLock
     from secscan.util.cachedir import Signer
 
 
@@ -654,3 +656,50 @@ class ToolScanner(Describes):
     def redact_stderr(self, stderr: str) -> str:
         """What of the tool's stderr may be shown (some tools quote scanned lines there)."""
         return stderr
+
+
+def tool_identity(scanner: object) -> ToolIdentity | None:
+    """The identity of the executable a scanner starts (None: it starts none of its own).
+
+    A scanner names its executable by `tool_path()` (SECSCAN_TOOL_<NAME> first, then beside
+    python, then PATH). Nothing is started: the file is read and hashed."""
+    tool_path = getattr(scanner, "tool_path", None)
+    if not callable(tool_path):
+        return None
+    path = tool_path()
+    try:
+        return identify(str(path))
+    except FileNotFoundError as e:
+        raise ToolNotFoundError(f"{path} does not exist", argv0=str(path)) from e
+    except OSError as e:
+        raise ScannerError(
+            getattr(scanner, "name", "?"), f"cannot read its executable {path}: {e}"
+        ) from e
+
+
+def verified(scanner: object, lock: ToolLock | None) -> ToolIdentity | None:
+    """The scanner's executable identity, checked against the lock in force: a digest that
+    differs, or one the lock does not name, is a ScannerError before anything runs it."""
+    identity = identity_if_found(scanner, lock)
+    check_lock(getattr(scanner, "name", "?"), identity, lock)
+    return identity
+
+
+def identity_if_found(scanner: object, lock: ToolLock | None) -> ToolIdentity | None:
+    """`tool_identity`, or None when the executable is not found and no lock is in force
+    (asking its version then says it is missing; a scanner that overrides `version` and
+    `scan` to run no process is left alone). Under a lock a missing tool is an error."""
+    try:
+        return tool_identity(scanner)
+    except ToolNotFoundError:
+        if lock is not None:
+            raise
+        return None
+
+
+def check_lock(name: str, identity: ToolIdentity | None, lock: ToolLock | None) -> None:
+    """Raise the ScannerError a lock's mismatch is (nothing when no lock or no executable)."""
+    if lock is not None and identity is not None:
+        problem = lock.problem(name, identity)
+        if problem is not None:
+            raise ScannerError(name, problem)

@@ -21,9 +21,10 @@ from pydantic import BaseModel
 
 from secscan.errors import SecscanError, UsageError
 from secscan.model.findings import Scope
-from secscan.scanners.base import HasOptions, Scanner, options_key_of
+from secscan.scanners.base import HasOptions, Scanner, options_key_of, verified
 from secscan.scanners.named_files import check_named_files
 from secscan.settings.config import Config, Schema
+from secscan.settings.toollock import ToolLock
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,9 @@ class ScannerRegistry:
     formats: tuple[str, ...] | None = None
     #: Section key -> its model, from the scanners' declarations (see `load`).
     sections: Mapping[str, type[BaseModel]] = field(default_factory=dict)
+    #: The tools lock in force (None: none): every scanner's executable is checked against it
+    #: before it is started, its version asked included (`secscan.scanners.base.verified`).
+    tool_lock: ToolLock | None = None
 
     @classmethod
     def load(
@@ -97,7 +101,9 @@ class ScannerRegistry:
         if not getattr(scanner, "default", True):
             return False
         try:
-            scanner().version()
+            built = scanner()
+            verified(built, self.tool_lock)
+            built.version()
         except SecscanError as e:
             log.info("third-party scanner %r left out of the default set: %s", name, e)
             return False

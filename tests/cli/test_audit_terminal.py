@@ -29,7 +29,9 @@ COLOUR_CODES = {*range(30, 39), *range(40, 49), *range(90, 98), *range(100, 108)
 
 
 @pytest.fixture
-def project(tmp_path: Path, fake_tool: Callable[[str, str], Path]) -> Path:
+def project(
+    tmp_path: Path, fake_tool: Callable[[str, str], Path], monkeypatch: pytest.MonkeyPatch
+) -> Path:
     root = tmp_path / "shop"
     root.mkdir()
     for name in ("views.py", "broken.py"):
@@ -45,6 +47,11 @@ def project(tmp_path: Path, fake_tool: Callable[[str, str], Path]) -> Path:
         'case "$1" in --version) echo "1.185.0"; exit 0;; esac\n'
         'sleep 1\necho "semgrep-core crashed" >&2\nexit 2',
     )
+    # The audit profile requires a tools lock: these stand-ins, pinned outside the tree.
+    lock = tmp_path / "tools.lock"
+    pinned = [sys.executable, "-m", "secscan", "tools", "lock", "-o", str(lock)]
+    subprocess.run([*pinned, "--scanner", "bandit", "--scanner", "semgrep"], check=True)
+    monkeypatch.setenv("SECSCAN_TOOLS_LOCK", str(lock))
     return root
 
 

@@ -30,7 +30,16 @@ def test_empty_repository_fails_every_profile(tmp_path: Path, run_cli, profile: 
     root = tmp_path / "empty"
     root.mkdir()
     out = tmp_path / "out"
-    res = run_cli("scan", str(root), "--profile", profile, "--output-dir", str(out))
+    # `audit` requires a tools lock; nothing runs here, so one pinning no scanner of the tree.
+    lock = tmp_path / "tools.lock"
+    lock.write_text(
+        '{"schema": "secscan-tools-lock", "schema_version": 1, "tools": {"x": {"sha256": "'
+        + "0" * 64
+        + '"}}}'
+    )
+    res = run_cli(
+        "scan", str(root), "--profile", profile, "--output-dir", str(out), "--tools-lock", str(lock)
+    )
     assert res.code == 1, res.err
     assert f"gate FAILED (profile {profile})" in res.out
     assert "nothing-scanned: no scanner assessed anything: nothing was checked" in res.out

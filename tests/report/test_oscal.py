@@ -3,6 +3,7 @@ in the whole document, deterministic, evidence-linked."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Iterator
@@ -213,3 +214,37 @@ def test_two_runs_give_byte_identical_oscal_with_a_pinned_clock(
     assert outs[0] == outs[2] and outs[1] == outs[3]
     assert b'"oscal-version": "1.2.1"' in outs[0]
     assert "oscal" in FORMATS and "oscal" in COMPLIANCE_FORMATS
+
+
+def test_the_document_references_the_results_and_the_signed_evidence(
+    validator: Any, legacy_validator: Any, example: SavedResults, tmp_path: Path
+) -> None:
+    """Back-matter names the results file by the SHA-256 it is written with and the
+    attestation `secscan attest` writes beside it; each tool's executable digest is a
+    component property; both OSCAL versions stay valid (issue 30)."""
+    from dataclasses import replace
+
+    from secscan.model.results import ATTESTATION_FILE, dumps
+    from secscan.util.tooldigest import ToolIdentity
+
+    tool = ToolIdentity(path="/opt/bin/bandit", sha256="ab" * 32, distribution="bandit")
+    runs = tuple(replace(r, tool=tool) if r.scanner == "bandit" else r for r in example.result.runs)
+    saved = SavedResults(replace(example.result, runs=runs), example.decision)
+    written = tmp_path / RESULTS_FILE
+    written.write_text(dumps(saved.result, saved.decision), encoding="utf-8")
+    digest = hashlib.sha256(written.read_bytes()).hexdigest()
+    for name, check in (("oscal", validator), ("oscal-1.0.6", legacy_validator)):
+        doc = json.loads(FORMATS[name].render(saved, NOW))
+        assert _errors(check, doc) == []
+        resources = doc["assessment-results"]["back-matter"]["resources"]
+        links = {link["href"]: link for r in resources for link in r["rlinks"]}
+        assert links[RESULTS_FILE]["hashes"] == [{"algorithm": "SHA-256", "value": digest}]
+        assert ATTESTATION_FILE in links
+        props = [
+            p["value"]
+            for result in doc["assessment-results"]["results"]
+            for c in result["local-definitions"]["assessment-assets"]["components"]
+            for p in c["props"]
+            if p["name"] == "executable-sha256"
+        ]
+        assert props and set(props) == {"ab" * 32}
