@@ -20,6 +20,7 @@ from secscan.scanners.semgrep import SemgrepScanner
 from secscan.scanners.trivy_config import TrivyConfigScanner
 from secscan.scanners.trivy_image import TrivyImageScanner
 from secscan.scanners.trivy_secrets import TrivySecretsScanner
+from secscan.scanners.zizmor import ZizmorScanner
 
 #: name -> scanner class; the order is the order a default scan lists them in.
 BUILTINS: Mapping[str, type[Scanner]] = MappingProxyType(
@@ -34,5 +35,6 @@ BUILTINS: Mapping[str, type[Scanner]] = MappingProxyType(
         "license": LicenseScanner,
         "privacy": PrivacyScanner,
         "crossflow": CrossFlowScanner,
+        "github-actions": ZizmorScanner,
     }
 )
