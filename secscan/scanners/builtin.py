@@ -12,6 +12,7 @@ from types import MappingProxyType
 from secscan.scanners.bandit import BanditScanner
 from secscan.scanners.base import Scanner
 from secscan.scanners.crossflow import CrossFlowScanner
+from secscan.scanners.gitlab_ci import GitLabCiScanner
 from secscan.scanners.licenses import LicenseScanner
 from secscan.scanners.osv_deps import OsvDepsScanner
 from secscan.scanners.pip_audit import PipAuditScanner
@@ -36,5 +37,6 @@ BUILTINS: Mapping[str, type[Scanner]] = MappingProxyType(
         "privacy": PrivacyScanner,
         "crossflow": CrossFlowScanner,
         "github-actions": ZizmorScanner,
+        "gitlab-ci": GitLabCiScanner,
     }
 )
