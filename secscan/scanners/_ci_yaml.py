@@ -38,7 +38,7 @@ def compose(root: Path, rel: str, limit: int) -> list[yaml.Node]:
     if bomb is not None:
         raise CiYamlError(bomb)
     try:
-        return [d for d in yaml.compose_all(text, Loader=_LOADER) if isinstance(d, yaml.Node)]
+        return list(yaml.compose_all(text, Loader=_LOADER))
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = f" at line {mark.line + 1}" if mark is not None else ""
