@@ -113,6 +113,8 @@ _CI_FILES = frozenset(
         "cloudbuild.yml",
     }
 )
+#: A GitHub action's definition (a composite action runs steps like a workflow's).
+_ACTION_FILES = frozenset({"action.yml", "action.yaml"})
 _CI_DIRS = (".github/", ".circleci/", ".gitlab/", ".buildkite/", ".woodpecker/")
 #: The head of a YAML/JSON file read to tell a manifest from data; kinds show up on top.
 HEAD_BYTES = 64 * 1024
@@ -142,7 +144,13 @@ def classify(path: str, head: bytes | None, charts: Collection[str] = ()) -> Tar
         return TargetKind.DOCKERFILE
     if low.endswith((".tpl", ".tgz")) or any(str(p) in charts for p in posix.parents):
         return TargetKind.HELM
-    if low in _CI_FILES or path.startswith(_CI_DIRS) or "/.github/workflows/" in f"/{path}":
+    if (
+        low in _CI_FILES
+        or low in _ACTION_FILES
+        or low.endswith((".gitlab-ci.yml", ".gitlab-ci.yaml"))
+        or path.startswith(_CI_DIRS)
+        or "/.github/workflows/" in f"/{path}"
+    ):
         return TargetKind.CI_WORKFLOW
     if low.endswith((".yaml", ".yml", ".json")):
         text = head or b""
