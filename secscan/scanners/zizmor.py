@@ -198,7 +198,8 @@ class ZizmorScanner(ToolScanner):
         )
         given = [t for t in ctx.targets if not _CONTROL.search(t)]
         if not given:
-            return require_accounted(self.name, ctx, ScanOutcome(not_analyzed=refused))
+            outcome = ScanOutcome(not_analyzed=refused, analyzed=frozenset())
+            return require_accounted(self.name, ctx, outcome)
         with tempfile.TemporaryDirectory(prefix="secscan-zizmor-") as tmp:
             config = Path(tmp) / "zizmor.yml"
             config.write_text(CONFIG, encoding="utf-8")
