@@ -156,8 +156,9 @@ def expansions(script: str, names: frozenset[str] | re.Pattern[str]) -> list[Exp
 
 
 _VARIABLE = re.compile(
-    r"\$\{([A-Za-z_][A-Za-z0-9_]*)[^}]*\}|\$([A-Za-z_][A-Za-z0-9_]*)"
-    r"|\$env:([A-Za-z_][A-Za-z0-9_]*)|%([A-Za-z_][A-Za-z0-9_]*)%"
+    r"\$env:([A-Za-z_][A-Za-z0-9_]*)|\$\{([A-Za-z_][A-Za-z0-9_]*)[^}]*\}"
+    r"|\$([A-Za-z_][A-Za-z0-9_]*)|%([A-Za-z_][A-Za-z0-9_]*)%",
+    re.IGNORECASE,
 )
 
 

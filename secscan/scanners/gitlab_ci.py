@@ -270,11 +270,14 @@ class GitLabCiScanner(TableRules):
 
 def _findings(p: _Pipeline) -> Iterator[Finding]:
     jobs = p.jobs()
+    # Global variables of every file read (GitLab merges them; a job's own win).
+    merged: dict[str, str] = {}
     for rel, docs in sorted(p.docs.items()):
         for doc in docs:
+            merged.update(_variables(ci.get(doc, "variables")))
             yield from (_finding(rel, *hit) for hit in _file_hits(doc))
     for name, (rel, key, job) in sorted(jobs.items()):
-        for hit in _job_hits(name, key, job, jobs):
+        for hit in _job_hits(name, key, job, jobs, merged):
             yield _finding(rel, *hit)
 
 
@@ -311,9 +314,13 @@ def _file_hits(doc: yaml.Node) -> Iterator[Hit]:
 
 
 def _job_hits(
-    name: str, key: yaml.Node, job: yaml.Node, jobs: Mapping[str, tuple[str, yaml.Node, yaml.Node]]
+    name: str,
+    key: yaml.Node,
+    job: yaml.Node,
+    jobs: Mapping[str, tuple[str, yaml.Node, yaml.Node]],
+    globals_: Mapping[str, str],
 ) -> Iterator[Hit]:
-    variables = _variables(ci.get(job, "variables"))
+    variables = {**globals_, **_variables(ci.get(job, "variables"))}
     yield from _debug(ci.get(job, "variables"))
     yield from _images(job, variables)
     # A job variable set from an untrusted one (`MSG: $CI_COMMIT_MESSAGE`) is untrusted too.
