@@ -7,6 +7,8 @@
 - `secscan-env-injection`: untrusted event data passed through `env:` and read back as shell
   code (`eval "$TITLE"`, `bash -c "... $TITLE"`): moving an expression into `env:` is the fix
   for template injection only while the script does not evaluate the variable.
+- `secscan-write-all-permissions`: `permissions: write-all`, on the workflow or a job (zizmor
+  reports it only where other jobs share it).
 
 The rules are data (`RULES`): each with its title, severity, CWE and fix.
 """
@@ -25,7 +27,7 @@ from secscan.scanners import _ci_yaml as ci
 from secscan.scanners.base import RuleInfo
 
 #: Bumped whenever a rule changes what it finds (part of the result cache key).
-VERSION = "1"
+VERSION = "3"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +59,19 @@ RULES: dict[str, Rule] = {
             'Use the variable only as a quoted argument ("$TITLE"); never eval it or put it '
             "inside a `bash -c` / `sh -c` command string.",
         ),
+        Rule(
+            "secscan-write-all-permissions",
+            "The workflow's token may write to everything (permissions: write-all)",
+            Severity.HIGH,
+            (250,),
+            "Set `permissions: {}` at the workflow level and grant each job only the scopes it "
+            "needs (`contents: read`, ...).",
+        ),
     )
 }
+
+#: Own rules zizmor reports in some places: dropped where zizmor reports on the same line.
+COVERED = frozenset({"secscan-write-all-permissions"})
 
 #: Triggers that run with the base repository's token and secrets on others' input.
 PRIVILEGED = frozenset({"pull_request_target", "workflow_run", "issue_comment"})
@@ -78,6 +91,9 @@ _PR_HEAD = re.compile(
     r"github\s*\.\s*(?:head_ref\b|event\s*\.\s*(?:pull_request\.(?:head\.|merge_commit_sha)"
     r"|workflow_run\.(?:head_sha|head_branch|head_repository|pull_requests)|issue\.number))"
     r"|refs/pull/"
+    # a ref a previous step or job computed: in a privileged workflow, the PR's head looked
+    # up at run time (`gh pr view --json headRefOid`)
+    r"|\$\{\{\s*(?:steps|needs)\s*\.[^}]*\}\}"
 )
 _CHECKOUT_ACTION = re.compile(r"^actions/checkout@", re.IGNORECASE)
 _GIT_CHECKOUT = re.compile(
@@ -140,6 +156,7 @@ def _finding(scanner: str, rel: str, rule_id: str, line: int, detail: str) -> Fi
 
 
 def _hits(doc: yaml.Node) -> Iterator[tuple[str, int, str]]:
+    yield from _write_all(doc)
     triggers = _triggers(ci.get(doc, "on"))
     privileged = sorted(triggers & PRIVILEGED)
     workflow_env = _untrusted_env(ci.get(doc, "env"))
@@ -149,6 +166,18 @@ def _hits(doc: yaml.Node) -> Iterator[tuple[str, int, str]]:
             if privileged:
                 yield from _checkout(step, privileged[0])
             yield from _env_injection(step, {**env, **_untrusted_env(ci.get(step, "env"))})
+
+
+def _write_all(doc: yaml.Node) -> Iterator[tuple[str, int, str]]:
+    """`permissions: write-all` on the workflow or a job (zizmor's regular persona leaves a
+    one-job workflow's out: it reads it as the job's)."""
+    holders = [("the workflow", doc)] + [
+        (f"job {name!r}", job) for name, _, job in ci.pairs(ci.get(doc, "jobs"))
+    ]
+    for who, holder in holders:
+        value = ci.get(holder, "permissions")
+        if (ci.scalar(value) or "").strip() == "write-all" and value is not None:
+            yield "secscan-write-all-permissions", ci.line(value), f"{who} grants write-all"
 
 
 def _triggers(on: yaml.Node | None) -> set[str]:

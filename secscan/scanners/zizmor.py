@@ -212,6 +212,14 @@ class ZizmorScanner(ToolScanner):
                 self.name, f"zizmor reported findings in a file it did not read: {outside[0]}"
             )
         own, unread = actions_rules.check(ctx.root, sorted(analyzed), _limit(ctx), self.name)
+        # An own rule zizmor covers where it reports: one finding per place, zizmor's.
+        told = {(f.location.path, f.location.start_line) for f in findings}
+        own = [
+            f
+            for f in own
+            if f.rule_id not in actions_rules.COVERED
+            or (f.location.path, f.location.start_line) not in told
+        ]
         outcome = ScanOutcome(
             findings=(*findings, *own),
             not_analyzed=(*refused, *unread),

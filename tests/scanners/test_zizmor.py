@@ -171,6 +171,40 @@ def test_real_zizmor_finds_each_class_with_its_rule_and_severity() -> None:
 
 
 @pytest.mark.integration
+def test_more_classes_write_all_dispatch_inputs_review_body_gh_checkout_insecure_commands() -> None:
+    root = DATA / "more"
+    outcome = ZizmorScanner().scan(ctx(root, *targets(root)))
+    assert not outcome.not_analyzed
+    found = {
+        (f.location.path, f.location.start_line, f.rule_id): f.severity for f in outcome.findings
+    }
+    assert found == {
+        (f"{WF}/pr-bot.yml", 3, "dangerous-triggers"): Severity.HIGH,
+        # zizmor's regular persona leaves a one-job workflow's write-all out: the own rule
+        (f"{WF}/pr-bot.yml", 8, "secscan-write-all-permissions"): Severity.HIGH,
+        (f"{WF}/pr-bot.yml", 13, "template-injection"): Severity.HIGH,
+        (f"{WF}/pr-bot.yml", 14, "template-injection"): Severity.HIGH,
+        # `gh pr checkout`, and a checkout of the head SHA a step looked up
+        (f"{WF}/pr-bot.yml", 15, "secscan-untrusted-checkout"): Severity.CRITICAL,
+        (f"{WF}/pr-bot.yml", 22, "secscan-untrusted-checkout"): Severity.CRITICAL,
+        (f"{WF}/legacy.yml", 7, "insecure-commands"): Severity.HIGH,
+    }
+
+
+@pytest.mark.integration
+def test_write_all_is_one_finding_zizmors_where_zizmor_reports_it(tmp_path: Path) -> None:
+    wf = tmp_path / WF / "two.yml"
+    wf.parent.mkdir(parents=True)
+    jobs = "".join(
+        f"  {j}:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make {j}\n" for j in "ab"
+    )
+    wf.write_text(f"on: push\npermissions: write-all\njobs:\n{jobs}")
+    outcome = ZizmorScanner().scan(ctx(tmp_path, f"{WF}/two.yml"))
+    on_line = [f.rule_id for f in outcome.findings if f.location.start_line == 2]
+    assert on_line == ["excessive-permissions"]
+
+
+@pytest.mark.integration
 def test_real_zizmor_output_still_matches_the_captured_fixture() -> None:
     """The fixture the parse tests read is what this zizmor prints (re-capture on upgrade)."""
     s = ZizmorScanner()
