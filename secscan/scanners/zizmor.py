@@ -220,11 +220,12 @@ class ZizmorScanner(ToolScanner):
             if f.rule_id not in actions_rules.COVERED
             or (f.location.path, f.location.start_line) not in told
         ]
+        # `--no-ignores`: zizmor hid nothing (inline_suppressions 0); the findings an ignore
+        # comment names are marked, and the run counts those.
         outcome = ScanOutcome(
             findings=(*findings, *own),
             not_analyzed=(*refused, *unread),
             analyzed=analyzed,
-            inline_suppressions=sum(1 for f in findings if f.suppression is not None),
         )
         return require_accounted(
             self.name, ctx, outcome, "zizmor could not read it (a YAML syntax or schema error)"

@@ -251,7 +251,7 @@ def test_the_trees_zizmor_config_and_inline_ignores_decide_nothing(tmp_path: Pat
     assert {f.rule_id for f in outcome.findings} == {"template-injection"}
     assert set(by_line) == {10, 11}
     assert by_line[10].suppression is not None and by_line[11].suppression is None
-    assert outcome.inline_suppressions == 1
+    assert outcome.inline_suppressions == 0  # zizmor hid nothing: it was told not to
 
 
 @pytest.mark.integration
@@ -337,3 +337,48 @@ def test_the_gate_fails_on_the_workflows_through_the_cli(
         assert control in untrusted.controls
     pinned = next(f for f in run.findings if f.rule_id == "unpinned-uses")
     assert "iso27001-2022:A.8.32" in pinned.controls
+
+
+@pytest.mark.integration
+def test_a_cached_scan_keeps_findings_own_rules_and_suppressions(tmp_path: Path) -> None:
+    from secscan.scan import pipeline
+
+    root = tmp_path / "tree"
+    shutil.copytree(DATA / "suppressed", root)
+    shutil.copytree(GITHUB / ".github", root / ".github", dirs_exist_ok=True)
+    config = Config(scanners=("github-actions",))
+    cold = pipeline.scan(root, config, cache_dir=tmp_path / "cache").runs[0]
+    warm = pipeline.scan(root, config, cache_dir=tmp_path / "cache").runs[0]
+    assert warm.cached and not cold.cached
+    assert warm.findings == cold.findings
+    assert {f.rule_id for f in warm.findings} >= {"template-injection", "secscan-env-injection"}
+    assert (cold.inline_suppressions, warm.inline_suppressions) == (1, 1)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("profile", "code"), [("ci", 1), ("release", 1)])
+def test_an_ignore_comment_is_the_profiles_decision(
+    tmp_path: Path, run_cli, profile: str, code: int
+) -> None:
+    """Only the commented injection in the tree: `ci` honours the comment (and says so),
+    `release` does not; the uncommented one fails both."""
+    root = tmp_path / "repo"
+    shutil.copytree(DATA / "suppressed", root)
+    out = tmp_path / "out"
+    res = run_cli(
+        "scan",
+        str(root),
+        "--scanner",
+        "github-actions",
+        "--profile",
+        profile,
+        "--output-dir",
+        str(out),
+        "--no-cache",
+    )
+    assert res.code == code
+    saved = results.loads((out / "secscan-results.json").read_text())
+    failing = set(saved.decision.failing_fingerprints)
+    by_line = {f.location.start_line: f for f in saved.result.runs[0].findings}
+    assert by_line[11].fingerprint in failing
+    assert (by_line[10].fingerprint in failing) is (profile == "release")
