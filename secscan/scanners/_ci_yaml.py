@@ -17,11 +17,45 @@ from pathlib import Path
 import yaml
 
 from secscan.errors import ConfigError
+from secscan.model.findings import Confidence, Finding, FindingKind, Location, Severity
 from secscan.util import files as _files
 from secscan.util.yamlio import alias_bomb
 
 #: libyaml's composer when PyYAML was built with it (composition builds no Python objects).
 _LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One of secscan's own CI-pipeline rules: what its findings say and how severe they are."""
+
+    id: str
+    title: str
+    severity: Severity
+    cwe: tuple[int, ...]
+    fix: str
+
+    def finding(self, scanner: str, rel: str, line: int, detail: str) -> Finding:
+        """This rule's finding at `rel:line`, `detail` saying what was seen there."""
+        return Finding(
+            scanner=scanner,
+            rule_id=self.id,
+            title=self.title,
+            message=f"{self.title}: {detail}",
+            severity=self.severity,
+            confidence=Confidence.HIGH,
+            kind=FindingKind.IAC,
+            location=Location(path=rel, start_line=line, end_line=line),
+            cwe=self.cwe,
+            remediation=self.fix,
+            tags=("security", "ci-pipeline"),
+        )
+
+
+def short(text: str) -> str:
+    """`text` on one line, at most 120 characters."""
+    one = " ".join(text.split())
+    return one if len(one) <= 120 else one[:117] + "..."
 
 
 class CiYamlError(ValueError):

@@ -17,26 +17,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from secscan.model.findings import Confidence, Finding, FindingKind, Location, NotAnalyzed, Severity
+from secscan.model.findings import Finding, FindingKind, NotAnalyzed, Severity
 from secscan.scanners import _ci_yaml as ci
+from secscan.scanners._ci_yaml import Rule
 from secscan.scanners.base import RuleInfo
 
 #: Bumped whenever a rule changes what it finds (part of the result cache key).
 VERSION = "3"
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    id: str
-    title: str
-    severity: Severity
-    cwe: tuple[int, ...]
-    fix: str
 
 
 RULES: dict[str, Rule] = {
@@ -139,20 +130,7 @@ def check(
 
 
 def _finding(scanner: str, rel: str, rule_id: str, line: int, detail: str) -> Finding:
-    rule = RULES[rule_id]
-    return Finding(
-        scanner=scanner,
-        rule_id=rule.id,
-        title=rule.title,
-        message=f"{rule.title}: {detail}",
-        severity=rule.severity,
-        confidence=Confidence.HIGH,
-        kind=FindingKind.IAC,
-        location=Location(path=rel, start_line=line, end_line=line),
-        cwe=rule.cwe,
-        remediation=rule.fix,
-        tags=("security", "ci-pipeline"),
-    )
+    return RULES[rule_id].finding(scanner, rel, line, detail)
 
 
 def _hits(doc: yaml.Node) -> Iterator[tuple[str, int, str]]:
@@ -219,7 +197,7 @@ def _checkout(step: yaml.Node, trigger: str) -> Iterator[tuple[str, int, str]]:
                 yield (
                     "secscan-untrusted-checkout",
                     ci.line(value),
-                    f"`{trigger}` workflow checks out `{key}:` from `{_short(m.group(0))}`",
+                    f"`{trigger}` workflow checks out `{key}:` from `{ci.short(m.group(0))}`",
                 )
                 return
     run = ci.get(step, "run")
@@ -256,8 +234,3 @@ def _env_injection(step: yaml.Node, env: dict[str, str]) -> Iterator[tuple[str, 
 def _block(node: yaml.Node | None) -> bool:
     """A literal or folded block scalar (`run: |`): its text starts on the next line."""
     return isinstance(node, yaml.ScalarNode) and node.style in ("|", ">")
-
-
-def _short(text: str) -> str:
-    one = " ".join(text.split())
-    return one if len(one) <= 120 else one[:117] + "..."

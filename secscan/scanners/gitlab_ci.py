@@ -17,21 +17,12 @@ from typing import ClassVar
 
 import yaml
 
-from secscan.model.findings import Confidence, Finding, FindingKind, Location, NotAnalyzed, Severity
+from secscan.model.findings import Finding, FindingKind, NotAnalyzed, Severity
 from secscan.scanners import _ci_yaml as ci
+from secscan.scanners._ci_yaml import Rule
 from secscan.scanners._own_rules import TableRules
 from secscan.scanners.base import ScanContext, ScanOutcome, require_accounted
 from secscan.util import files as _files
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    id: str
-    title: str
-    severity: Severity
-    cwe: tuple[int, ...]
-    fix: str
-
 
 RULES: Mapping[str, Rule] = {
     r.id: r
@@ -282,20 +273,7 @@ def _findings(p: _Pipeline) -> Iterator[Finding]:
 
 
 def _finding(rel: str, rule_id: str, line: int, detail: str) -> Finding:
-    rule = RULES[rule_id]
-    return Finding(
-        scanner=GitLabCiScanner.name,
-        rule_id=rule.id,
-        title=rule.title,
-        message=f"{rule.title}: {detail}",
-        severity=rule.severity,
-        confidence=Confidence.HIGH,
-        kind=FindingKind.IAC,
-        location=Location(path=rel, start_line=line, end_line=line),
-        cwe=rule.cwe,
-        remediation=rule.fix,
-        tags=("security", "ci-pipeline"),
-    )
+    return RULES[rule_id].finding(GitLabCiScanner.name, rel, line, detail)
 
 
 Hit = tuple[str, int, str]
@@ -395,7 +373,8 @@ def _images(holder: yaml.Node | None, variables: Mapping[str, str]) -> Iterator[
         )
         if "$" in resolved or _DIGEST.search(resolved):
             continue  # set elsewhere (a CI/CD variable): not judged; or pinned
-        yield "image-not-pinned", ci.line(value), f"image {_short(resolved)} has no @sha256 digest"
+        detail = f"image {ci.short(resolved)} has no @sha256 digest"
+        yield "image-not-pinned", ci.line(value), detail
 
 
 def _scripts(node: yaml.Node | None, tainted: frozenset[str]) -> Iterator[Hit]:
@@ -479,8 +458,3 @@ def _flatten(node: yaml.Node | None) -> yaml.Node | None:
             [cond] if cond is not None else [entry] if isinstance(entry, yaml.ScalarNode) else []
         )
     return yaml.SequenceNode("tag:yaml.org,2002:seq", parts)
-
-
-def _short(text: str) -> str:
-    one = " ".join(text.split())
-    return one if len(one) <= 120 else one[:117] + "..."
