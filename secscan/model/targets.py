@@ -130,6 +130,18 @@ def is_dockerfile(name: str) -> bool:
     )
 
 
+def is_ci_definition(path: str) -> bool:
+    """A CI pipeline definition by its path: a workflow, an action, a GitLab or other CI file."""
+    low = PurePosixPath(path).name.lower()
+    return (
+        low in _CI_FILES
+        or low in _ACTION_FILES
+        or low.endswith((".gitlab-ci.yml", ".gitlab-ci.yaml"))
+        or path.startswith(_CI_DIRS)
+        or "/.github/workflows/" in f"/{path}"
+    )
+
+
 def classify(path: str, head: bytes | None, charts: Collection[str] = ()) -> TargetKind:
     """The kind of an iac target from its path and the start of its content.
 
@@ -144,13 +156,7 @@ def classify(path: str, head: bytes | None, charts: Collection[str] = ()) -> Tar
         return TargetKind.DOCKERFILE
     if low.endswith((".tpl", ".tgz")) or any(str(p) in charts for p in posix.parents):
         return TargetKind.HELM
-    if (
-        low in _CI_FILES
-        or low in _ACTION_FILES
-        or low.endswith((".gitlab-ci.yml", ".gitlab-ci.yaml"))
-        or path.startswith(_CI_DIRS)
-        or "/.github/workflows/" in f"/{path}"
-    ):
+    if is_ci_definition(path):
         return TargetKind.CI_WORKFLOW
     if low.endswith((".yaml", ".yml", ".json")):
         text = head or b""

@@ -24,7 +24,7 @@ from test_policy_acceptance import _of
 
 from secscan.model.decision import ControlResult, ControlState
 from secscan.model.findings import FindingKind, RunStatus, ScannerRun, ScanResult
-from secscan.model.targets import INFRASTRUCTURE, census
+from secscan.model.targets import INFRASTRUCTURE, TargetKind, census, classify
 from secscan.policy.engine import evaluate
 from secscan.policy.match import any_glob
 from secscan.policy.models import Framework, Policy, SeverityThresholds
@@ -254,3 +254,20 @@ def test_a_control_whose_scanner_failed_is_not_assessed(
             assert c.failed_scanners == ("iac",)
             hit += 1
     assert hit, "no control of this framework is evidenced by the iac scanner"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".github/workflows/ci.yml",
+        "action.yml",
+        "tools/setup/action.yaml",
+        ".gitlab-ci.yml",
+        "build.gitlab-ci.yml",
+        ".gitlab/ci/deploy.yml",
+    ],
+)
+def test_every_file_the_ci_scanners_read_is_a_ci_workflow_target(path: str) -> None:
+    """What the CI-pipeline mapping rules are evidenced by: the scanners' targets classify as
+    CI workflows, never as infrastructure or other YAML."""
+    assert classify(path, b"name: x\n") is TargetKind.CI_WORKFLOW
