@@ -62,6 +62,21 @@ _SEVERITY = {
     "high": Severity.HIGH,
 }
 
+#: zizmor 1.33's audits (its documentation's list): the ids `explain` describes as zizmor's.
+AUDITS = frozenset(
+    """
+    adhoc-packages anonymous-definition archived-uses artipacked bot-conditions
+    cache-poisoning concurrency-limits dangerous-triggers dependabot-cooldown
+    dependabot-execution excessive-permissions forbidden-uses github-app github-env
+    hardcoded-container-credentials impostor-commit insecure-commands insecure-url-scheme
+    known-vulnerable-actions misfeature obfuscation overprovisioned-secrets ref-confusion
+    ref-version-mismatch secrets-inherit secrets-outside-env self-hosted-runner
+    self-repository stale-action-refs superfluous-actions template-injection typosquat-uses
+    undocumented-permissions unpinned-images unpinned-tools unpinned-uses unredacted-secrets
+    unsafe-checkout unsound-condition unsound-contains unsound-ternary use-trusted-publishing
+    """.split()
+)
+
 #: The weaknesses of zizmor's audits (by audit id), as the audit documentation describes them.
 CWE: Mapping[str, tuple[int, ...]] = {
     "template-injection": (94,),
@@ -176,7 +191,7 @@ class ZizmorScanner(ToolScanner):
         own = actions_rules.describe(rule_id, self.name)
         if own is not None:
             return own
-        if not re.fullmatch(r"[a-z][a-z0-9-]*", rule_id):
+        if rule_id not in AUDITS:
             return None
         return RuleInfo(
             rule_id=rule_id,

@@ -382,3 +382,13 @@ def test_an_ignore_comment_is_the_profiles_decision(
     by_line = {f.location.start_line: f for f in saved.result.runs[0].findings}
     assert by_line[11].fingerprint in failing
     assert (by_line[10].fingerprint in failing) is (profile == "release")
+
+
+def test_explain_describes_zizmors_audits_and_the_own_rules_only() -> None:
+    s = ZizmorScanner()
+    info = s.describe_rule("template-injection", None)  # type: ignore[arg-type]
+    assert info is not None and info.cwe == (94,) and info.references
+    own = s.describe_rule("secscan-untrusted-checkout", None)  # type: ignore[arg-type]
+    assert own is not None and own.severity is Severity.CRITICAL and own.fix
+    # another scanner's rule id (the GitLab rules') is not claimed
+    assert s.describe_rule("untrusted-variable-eval", None) is None  # type: ignore[arg-type]
