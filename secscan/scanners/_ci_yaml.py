@@ -166,6 +166,8 @@ _REPARSE = re.compile(
     r"|\bInvoke-Expression\b|\biex\b",
     re.IGNORECASE,
 )
+#: A shell reading its script from a pipe (`echo "$MSG" | bash`): what comes before is code.
+_PIPED_TO_SHELL = re.compile(r"\|\s*(?:ba|da|z|k)?sh\b(?!\s+-c)")
 
 
 def expansions(script: str, names: frozenset[str] | re.Pattern[str]) -> list[Expansion]:
@@ -173,6 +175,7 @@ def expansions(script: str, names: frozenset[str] | re.Pattern[str]) -> list[Exp
     `${NAME:-x}`, PowerShell `$env:NAME`, cmd `%NAME%`, with how it is expanded."""
     out: list[Expansion] = []
     reparse = _REPARSE.search(script)
+    piped = _PIPED_TO_SHELL.search(script)
     for m in _VARIABLE.finditer(script):
         name = next(g for g in m.groups() if g)
         if not _named(name, names):
@@ -182,7 +185,10 @@ def expansions(script: str, names: frozenset[str] | re.Pattern[str]) -> list[Exp
         out.append(
             Expansion(
                 variable=name,
-                reparsed=bool(reparse and reparse.start() < m.start()),
+                reparsed=bool(
+                    (reparse and reparse.start() < m.start())
+                    or (piped and m.start() < piped.start())
+                ),
                 unquoted=not quoted and not single,
             )
         )

@@ -124,9 +124,12 @@ SCRIPT_KEYS = ("before_script", "script", "after_script")
 _SHA = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 _SECRET_NAME = re.compile(
-    r"[A-Z0-9_]*(?:TOKEN|PASSWORD|PASSWD|SECRET|PRIVATE_KEY|API_KEY|ACCESS_KEY|CREDENTIAL)"
-    r"[A-Z0-9_]*"
+    r"[A-Z0-9_]*(?:TOKEN|PASSWORD|PASSWD|SECRET|PRIVATE_KEY|API_KEY|ACCESS_KEY|CREDENTIAL"
+    r"|AUTH(?!OR))[A-Z0-9_]*|[A-Z0-9_]*_(?:KEY|PASS|PAT)"
 )
+#: Predefined variables every pipeline has (CI_JOB_TOKEN, CI_REGISTRY_PASSWORD): no project
+#: secret, so no reason to keep a merge-request job from them.
+_PREDEFINED = ("CI_", "GITLAB_")
 _PRINT = re.compile(r"(?:^|[;&(]\s*)(?:echo|printf|print|cat|Write-Host|Write-Output)\b")
 _DUMP = re.compile(r"^\s*(?:env|printenv|export\s+-p|set|declare\s+-p)\s*$")
 _FORK_GUARDS = re.compile(
@@ -414,7 +417,13 @@ def _merge_request_secrets(
         return
     uses = [k for k in ("secrets", "id_tokens") if _effective(job, (k,), jobs) is not None]
     script = " ".join(t for k in SCRIPT_KEYS for t, _ in ci.strings(_effective(job, (k,), jobs)))
-    named = sorted({x.variable for x in ci.expansions(script, _SECRET_NAME)})
+    named = sorted(
+        {
+            x.variable
+            for x in ci.expansions(script, _SECRET_NAME)
+            if not x.variable.startswith(_PREDEFINED)
+        }
+    )
     if uses or named:
         what = ", ".join([*(f"`{u}:`" for u in uses), *(f"${v}" for v in named[:3])])
         yield (

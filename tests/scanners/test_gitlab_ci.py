@@ -66,8 +66,10 @@ CASES = {
             - bash -c "git log ${CI_MERGE_REQUEST_SOURCE_BRANCH_NAME}"
             - sh -ec "deploy $CI_COMMIT_BRANCH"
             - pwsh -Command "Write-Host $env:CI_MERGE_REQUEST_TITLE"
+            - echo "$CI_COMMIT_TITLE" | bash
         """,
         {
+            ("untrusted-variable-eval", 7),
             ("untrusted-variable-eval", 3),
             ("untrusted-variable-eval", 4),
             ("untrusted-variable-eval", 5),
@@ -155,12 +157,15 @@ CASES = {
             - printf '%s' "${AWS_SECRET_ACCESS_KEY}"
             - env
             - printenv
+            - echo "$SSH_DEPLOY_KEY"
+            - echo "by $CI_COMMIT_AUTHOR"
         """,
         {
             ("secret-echoed", 3),
             ("secret-echoed", 4),
             ("secret-echoed", 5),
             ("secret-echoed", 6),
+            ("secret-echoed", 7),
         },
     ),
     "merge-request-secrets": (
@@ -192,6 +197,8 @@ SAFE = {
             - docker build -t app:$CI_COMMIT_REF_NAME .
             - echo '$CI_COMMIT_TITLE'
             - eval "$SAFE_COMMAND"
+            - echo "$CI_COMMIT_TITLE" | tee title.txt
+            - ./build.sh "$CI_COMMIT_BRANCH" | sh -c 'cat'
         """,
     "include-pinned": """\
         include:
@@ -236,7 +243,9 @@ SAFE = {
         test:
           rules:
             - if: $CI_PIPELINE_SOURCE == "merge_request_event"
-          script: [make test]
+          script:
+            - docker login -u gitlab-ci-token -p "$CI_JOB_TOKEN" "$CI_REGISTRY"
+            - make test
         """,
 }
 
