@@ -11,7 +11,7 @@ from pathlib import Path
 #: The external tools that make a test an integration test (the `integration` marker).
 REAL_TOOLS = frozenset(
     {"bandit", "semgrep", "pysemgrep", "semgrep-core", "pip-audit", "trivy", "chromium"}
-    | {"chromium-browser", "pre-commit"}
+    | {"chromium-browser", "pre-commit", "zizmor"}
 )
 
 

@@ -70,10 +70,16 @@ def test_each_documented_secscan_command_parses(command: str) -> None:
 def test_github_template_uploads_the_sarif_and_fails_the_job_on_the_gate() -> None:
     data = load("github-actions.yml")
     assert set(data[True]) == {"pull_request", "push"}  # YAML 1.1 reads `on:` as true
-    assert data["permissions"]["security-events"] == "write"
+    # The workflow's token has no permission; the job's may read and upload SARIF only.
+    assert data["permissions"] == {}
+    assert data["jobs"]["secscan"]["permissions"] == {
+        "contents": "read",
+        "security-events": "write",
+    }
     steps = data["jobs"]["secscan"]["steps"]
     checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout@"))
     assert checkout["with"]["fetch-depth"] == 0
+    assert checkout["with"]["persist-credentials"] is False
     upload = next(s for s in steps if "upload-sarif" in s.get("uses", ""))
     assert upload["uses"].startswith("github/codeql-action/upload-sarif@")
     assert upload["with"]["sarif_file"] == f"{REPORTS}/{FORMATS['sarif'].filename}"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "secscan"
-TOOLS = re.compile(r"bandit|semgrep|trivy|pip[-_]?audit|checkov", re.IGNORECASE)
+TOOLS = re.compile(r"bandit|semgrep|trivy|pip[-_]?audit|checkov|zizmor", re.IGNORECASE)
 #: Modules still allowed to name a tool, each with the reason. Keep this list short: empty
 #: since the trust comparison, scopes and merged flaws ask the scanners too (issue 18).
 ALLOWED: dict[str, str] = {}

@@ -113,6 +113,8 @@ _CI_FILES = frozenset(
         "cloudbuild.yml",
     }
 )
+#: A GitHub action's definition (a composite action runs steps like a workflow's).
+_ACTION_FILES = frozenset({"action.yml", "action.yaml"})
 _CI_DIRS = (".github/", ".circleci/", ".gitlab/", ".buildkite/", ".woodpecker/")
 #: The head of a YAML/JSON file read to tell a manifest from data; kinds show up on top.
 HEAD_BYTES = 64 * 1024
@@ -125,6 +127,18 @@ def is_dockerfile(name: str) -> bool:
     low = name.lower()
     return any(
         low == n or low.startswith(n + ".") or low.endswith("." + n) for n in _DOCKERFILE_NAMES
+    )
+
+
+def is_ci_definition(path: str) -> bool:
+    """A CI pipeline definition by its path: a workflow, an action, a GitLab or other CI file."""
+    low = PurePosixPath(path).name.lower()
+    return (
+        low in _CI_FILES
+        or low in _ACTION_FILES
+        or low.endswith((".gitlab-ci.yml", ".gitlab-ci.yaml"))
+        or path.startswith(_CI_DIRS)
+        or "/.github/workflows/" in f"/{path}"
     )
 
 
@@ -142,7 +156,7 @@ def classify(path: str, head: bytes | None, charts: Collection[str] = ()) -> Tar
         return TargetKind.DOCKERFILE
     if low.endswith((".tpl", ".tgz")) or any(str(p) in charts for p in posix.parents):
         return TargetKind.HELM
-    if low in _CI_FILES or path.startswith(_CI_DIRS) or "/.github/workflows/" in f"/{path}":
+    if is_ci_definition(path):
         return TargetKind.CI_WORKFLOW
     if low.endswith((".yaml", ".yml", ".json")):
         text = head or b""

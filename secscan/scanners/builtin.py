@@ -12,6 +12,7 @@ from types import MappingProxyType
 from secscan.scanners.bandit import BanditScanner
 from secscan.scanners.base import Scanner
 from secscan.scanners.crossflow import CrossFlowScanner
+from secscan.scanners.gitlab_ci import GitLabCiScanner
 from secscan.scanners.licenses import LicenseScanner
 from secscan.scanners.osv_deps import OsvDepsScanner
 from secscan.scanners.pip_audit import PipAuditScanner
@@ -20,6 +21,7 @@ from secscan.scanners.semgrep import SemgrepScanner
 from secscan.scanners.trivy_config import TrivyConfigScanner
 from secscan.scanners.trivy_image import TrivyImageScanner
 from secscan.scanners.trivy_secrets import TrivySecretsScanner
+from secscan.scanners.zizmor import ZizmorScanner
 
 #: name -> scanner class; the order is the order a default scan lists them in.
 BUILTINS: Mapping[str, type[Scanner]] = MappingProxyType(
@@ -34,5 +36,7 @@ BUILTINS: Mapping[str, type[Scanner]] = MappingProxyType(
         "license": LicenseScanner,
         "privacy": PrivacyScanner,
         "crossflow": CrossFlowScanner,
+        "github-actions": ZizmorScanner,
+        "gitlab-ci": GitLabCiScanner,
     }
 )
