@@ -41,6 +41,7 @@ _CANONICAL = {k.lower(): k for k in _VERSION_CLASSES}
 #: SEMVER ranges order by SemVer 2.0 whatever the ecosystem.
 _SCHEMES: dict[str, type[Any]] = {**_VERSION_CLASSES, "SEMVER": uv.SemverVersion}
 _PEP503 = re.compile(r"[-_.]+")
+_PLAIN_SEMVER = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\Z")
 
 #: Sorts below every real version: OSV's `introduced: "0"` means "since the first release".
 _ZERO = "0"
@@ -93,6 +94,25 @@ def parse_range_version(range_type: str, ecosystem: str, text: str) -> Any:
     """How a range bound orders: SEMVER ranges by SemVer 2.0, ECOSYSTEM ranges by the ecosystem."""
     base, _ = split_ecosystem(ecosystem)
     return _parse("SEMVER" if range_type == "SEMVER" else base, text)
+
+
+def range_version_problem(range_type: str, ecosystem: str, text: str) -> str | None:
+    """Why a range bound is not a version of its scheme, or None; nothing is cached (an import
+    checks every bound of every record once: a cache would only hold memory)."""
+    base, _ = split_ecosystem(ecosystem)
+    scheme = "SEMVER" if range_type == "SEMVER" else base
+    cls = _SCHEMES[scheme]
+    semver: Any = uv.SemverVersion
+    try:
+        if cls is semver:
+            # Most bounds are plain MAJOR.MINOR.PATCH, which SemVer 2.0 (and univers) accepts;
+            # the rest get what constructing one checks, without building the value twice.
+            valid = bool(_PLAIN_SEMVER.match(text) or semver.is_valid(semver.normalize(text)))
+        else:
+            valid = cls(text) is not None
+    except (ValueError, TypeError):
+        valid = False
+    return None if valid else f"{text!r} is not a valid {scheme} version"
 
 
 def is_affected(advisory: Advisory, ecosystem: str, name: str, version: str) -> bool:

@@ -33,6 +33,8 @@ INDEX_VERSION = 2
 MAX_RECORD_BYTES = 16 * 1024 * 1024
 #: How many parsed records a long-running server keeps in memory.
 CACHE_RECORDS = 4096
+#: An import stages its records in `<db>/.secscan-import-*/` (hidden: never read as records).
+STAGING_PREFIX = ".secscan-import-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +49,10 @@ class StoreInfo:
 
 
 @dataclass(frozen=True, slots=True)
-class _Entry:
+class IndexEntry:
+    """What the index knows of one record file: enough to find it by package or id, and to
+    tell whether the file changed since (size, mtime) without reading it."""
+
     path: str
     size: int
     mtime_ns: int
@@ -70,7 +75,7 @@ class _Entry:
         ]
 
     @classmethod
-    def from_json(cls, row: list[Any]) -> _Entry:
+    def from_json(cls, row: list[Any]) -> IndexEntry:
         path, size, mtime_ns, rid, modified, ts, withdrawn, keys = row
         return cls(
             str(path),
@@ -84,11 +89,11 @@ class _Entry:
         )
 
 
-def _entries(root: Path, saved: Mapping[str, _Entry]) -> tuple[list[_Entry], bool]:
+def _entries(root: Path, saved: Mapping[str, IndexEntry]) -> tuple[list[IndexEntry], bool]:
     """Every record's index entry, reusing the saved one of a file unchanged since; and
     whether the saved index is out of date (a file changed, appeared or disappeared)."""
     unseen = dict(saved)
-    entries: list[_Entry] = []
+    entries: list[IndexEntry] = []
     bad: list[str] = []
     changed = False
     for rel, size, mtime_ns in _walk(root):
@@ -114,10 +119,10 @@ def _entries(root: Path, saved: Mapping[str, _Entry]) -> tuple[list[_Entry], boo
 class AdvisoryStore:
     """Open once per scan (or per server); queries read only the records about one package."""
 
-    def __init__(self, root: Path, entries: Iterable[_Entry]) -> None:
+    def __init__(self, root: Path, entries: Iterable[IndexEntry]) -> None:
         self.root = root
-        self._by_key: dict[tuple[str, str], list[_Entry]] = defaultdict(list)
-        self._by_id: dict[str, _Entry] = {}
+        self._by_key: dict[tuple[str, str], list[IndexEntry]] = defaultdict(list)
+        self._by_id: dict[str, IndexEntry] = {}
         for e in sorted(entries, key=lambda e: e.path):
             known = self._by_id.get(e.id)
             # The same id in two files (two exports merged): the newer record wins.
@@ -138,6 +143,7 @@ class AdvisoryStore:
         write_index: bool = True,
         index_dir: Path | None = None,
         use_index: bool = True,
+        known: Mapping[str, IndexEntry] | None = None,
     ) -> AdvisoryStore:
         """Index db_dir (any nesting of *.json), reusing the saved index for unchanged files.
 
@@ -157,6 +163,8 @@ class AdvisoryStore:
         root = root.resolve()
         index = _Index(index_dir or default_dir(), root) if use_index else None
         saved = index.load() if index is not None else {}
+        if known:
+            saved.update(known)
         entries, changed = _entries(root, saved)
         if changed and write_index and index is not None:
             index.save(entries)
@@ -224,7 +232,7 @@ class AdvisoryStore:
             record_count=info.records,
         )
 
-    def _load(self, entry: _Entry) -> Advisory:
+    def _load(self, entry: IndexEntry) -> Advisory:
         with self._lock:
             cached = self._cache.get(entry.path)
             if cached is not None:
@@ -285,13 +293,18 @@ def _read_record(root: Path, rel: str) -> Advisory:
         raise AdvisoryError(f"not a valid OSV record: {e}") from e
 
 
-def _index_file(root: Path, rel: str, size: int, mtime_ns: int) -> _Entry:
-    advisory = _read_record(root, rel)
+def index_keys(advisory: Advisory) -> tuple[tuple[str, str], ...]:
+    """The (ecosystem base, normalized name) of every package the record names, once each."""
     keys: dict[tuple[str, str], None] = {}
     for a in advisory.affected:
         base = matcher.base_ecosystem(a.ecosystem) or a.ecosystem.partition(":")[0].strip()
         keys[(base, matcher.normalize_name(base, a.name))] = None
-    return _Entry(
+    return tuple(keys)
+
+
+def _index_file(root: Path, rel: str, size: int, mtime_ns: int) -> IndexEntry:
+    advisory = _read_record(root, rel)
+    return IndexEntry(
         path=rel,
         size=size,
         mtime_ns=mtime_ns,
@@ -299,7 +312,7 @@ def _index_file(root: Path, rel: str, size: int, mtime_ns: int) -> _Entry:
         modified=advisory.modified,
         modified_ts=parse_timestamp(advisory.modified).timestamp(),
         withdrawn=advisory.is_withdrawn,
-        keys=tuple(keys),
+        keys=index_keys(advisory),
     )
 
 
@@ -315,7 +328,7 @@ class _Index:
         self.root = root
         self.signer = Signer(directory)
 
-    def load(self) -> dict[str, _Entry]:
+    def load(self) -> dict[str, IndexEntry]:
         try:
             sealed = self.path.read_bytes()
         except FileNotFoundError:
@@ -331,13 +344,13 @@ class _Index:
             data = _json.loads(payload)
             if data.get("version") != INDEX_VERSION or data.get("root") != str(self.root):
                 return {}
-            rows = [_Entry.from_json(row) for row in data["entries"]]
+            rows = [IndexEntry.from_json(row) for row in data["entries"]]
         except (ValueError, KeyError, TypeError, AttributeError) as e:
             log.warning("ignoring unreadable advisory index %s (%s); rebuilding it", self.path, e)
             return {}
         return {e.path: e for e in rows}
 
-    def save(self, entries: list[_Entry]) -> None:
+    def save(self, entries: list[IndexEntry]) -> None:
         payload = {
             "version": INDEX_VERSION,
             "root": str(self.root),

@@ -39,8 +39,8 @@ class PnpmLockSource(TextSource):
             out.problems.append(Problem(rel, None, "`packages` is not a mapping"))
             return
         lines = key_lines(text, r"^  '?\"?(/?[^\s'\":]+(?:\([^\n]*\))?)'?\"?:\s*$")
-        direct = _direct(data)
         v5 = str(data.get("lockfileVersion")).startswith("5")
+        direct = _direct(data, v5)
         for key, entry in packages.items():
             _entry(rel, lines.get(str(key), 1), str(key), entry, (direct, v5), out)
 
@@ -57,23 +57,39 @@ def split_key(key: str, v5: bool) -> tuple[str, str]:
     return (key[:at], key[at + 1 :]) if at > 0 else (key, "")
 
 
-def _direct(data: dict[str, Any]) -> set[str]:
-    """Names the project (or any workspace importer) depends on itself."""
+def _direct(data: dict[str, Any], v5: bool) -> set[tuple[str, str]]:
+    """(name, version) of what the project (or any workspace importer) depends on itself: the
+    version the importer resolved, since other versions of the same name can be transitive."""
     importers = data.get("importers")
     holders = list(importers.values()) if isinstance(importers, dict) else [data]
-    names: set[str] = set()
+    pairs: set[tuple[str, str]] = set()
     for holder in holders:
         if not isinstance(holder, dict):
             continue
         for key in ("dependencies", "devDependencies", "optionalDependencies"):
             section = holder.get(key)
             if isinstance(section, dict):
-                names.update(str(n) for n in section)
-    return names
+                pairs.update(_resolved(str(n), spec, v5) for n, spec in section.items())
+    return pairs
+
+
+def _resolved(name: str, spec: Any, v5: bool) -> tuple[str, str]:
+    """An importer's entry -> the (name, version) of the package it resolved to: `1.0.0`,
+    `1.0.0(peer@2)` (6.x, 9.x), `1.0.0_peer@2` (5.x), an alias `other@1.0.0` / `/other/1.0.0`."""
+    version = str(spec.get("version", "") if isinstance(spec, dict) else spec)
+    base = version.split("_", 1)[0] if v5 else version.split("(", 1)[0]
+    if base.startswith("/") or (not v5 and base.find("@", 1) > 0 and ":" not in base):
+        return split_key(version, v5)
+    return name, base
 
 
 def _entry(
-    rel: str, number: int, key: str, entry: Any, how: tuple[set[str], bool], out: Manifests
+    rel: str,
+    number: int,
+    key: str,
+    entry: Any,
+    how: tuple[set[tuple[str, str]], bool],
+    out: Manifests,
 ) -> None:
     direct, v5 = how
     entry = entry if isinstance(entry, dict) else {}
@@ -91,5 +107,5 @@ def _entry(
         return
     out.declared.append(
         Declared(name, version, rel, number, "pnpm-lock.yaml", f"{key}:", version=version,
-                 ecosystem=ecosystems.NPM, direct=name in direct)
+                 ecosystem=ecosystems.NPM, direct=(name, version) in direct)
     )  # fmt: skip

@@ -23,6 +23,7 @@ from secscan.dependencies.interface import Declared, DependencySource, Manifests
 from secscan.dependencies.maven_pom import MavenPomSource
 from secscan.dependencies.npm_lock import NpmLockSource
 from secscan.dependencies.nuget_lock import NugetLockSource
+from secscan.dependencies.package_json import PackageJsonSource
 from secscan.dependencies.pipfile import PipfileSource
 from secscan.dependencies.pipfile_lock import PipfileLockSource
 from secscan.dependencies.pnpm_lock import PnpmLockSource
@@ -51,6 +52,7 @@ BUILTIN_SOURCES: tuple[DependencySource, ...] = (
     NpmLockSource(),
     YarnLockSource(),
     PnpmLockSource(),
+    PackageJsonSource(),
     GoModSource(),
     CargoLockSource(),
     ComposerLockSource(),

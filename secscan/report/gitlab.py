@@ -271,7 +271,19 @@ def _location(
 
 def _dependency(f: Finding) -> dict[str, Any]:
     assert f.package is not None  # noqa: S101 - callers checked
-    return {"package": {"name": f.package.name}, "version": f.package.version}
+    out: dict[str, Any] = {"package": {"name": f.package.name}, "version": f.package.version}
+    direct = _direct(f)
+    if direct is not None:
+        out["direct"] = direct
+    return out
+
+
+def _direct(f: Finding) -> bool | None:
+    """Whether the lock file names the package as the project's own dependency (its `direct`
+    or `transitive` tag, set where the format says); None where it does not say."""
+    if "direct" in f.tags:
+        return True
+    return False if "transitive" in f.tags else None
 
 
 def _remediation(f: Finding, base: RepositoryBase) -> dict[str, Any] | None:
@@ -316,9 +328,7 @@ def _dependency_files(views: Sequence[FindingView], base: RepositoryBase) -> lis
         {
             "path": path,
             "package_manager": managers[path],
-            "dependencies": [
-                {"package": {"name": name}, "version": version} for name, version in sorted(deps)
-            ],
+            "dependencies": [_dependency(f) for _, f in sorted(deps.items())],
         }
         for path, deps in sorted(files.items())
     ]

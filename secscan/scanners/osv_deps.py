@@ -110,6 +110,7 @@ class OsvDepsScanner(ToolScanner):
                 for d in places
             ]
         findings += [_unpinned_finding(self.name, d) for d in _unpinned(found.declared)]
+        skipped += _ranges_not_locked(found.declared, pins)
         return ScanOutcome(
             findings=tuple(findings),
             not_analyzed=(*found.not_audited, *skipped),
@@ -179,9 +180,38 @@ def _unpinned(declared: Sequence[Declared]) -> list[Declared]:
     """Packages from a repository or URL (no release an advisory could name)."""
     loose: dict[tuple[str, str, str], list[Declared]] = defaultdict(list)
     for d in declared:
-        if d.version is None:
+        if d.version is None and d.url is not None:
             loose[(d.ecosystem, d.key, d.directory)].append(d)
     return [sources.preferred(group) for _, group in sorted(loose.items())]
+
+
+def _ranges_not_locked(declared: Sequence[Declared], pins: _Pins) -> list[NotAnalyzed]:
+    """Per manifest, the ranges (package.json's `^1.2.0`) no lock file in its folder or a
+    folder above pins: which version gets installed is unknown, so they, and what they pull
+    in, were not assessed. Checked per package, so a lock file that pins nothing (a pull
+    request can add one) hides nothing."""
+    pinned: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for (eco, key, _), places in pins.items():
+        pinned[(eco, key)].update(d.directory for d in places)
+    loose: dict[str, list[Declared]] = defaultdict(list)
+    for d in declared:
+        if d.version is None and d.url is None:
+            folders = pinned.get((d.ecosystem, d.key), set())
+            if not any(_within(d.directory, folder) for folder in folders):
+                loose[d.path].append(d)
+    return [
+        NotAnalyzed(
+            path,
+            f"not assessed: {len(ds)} dependenc{'y' if len(ds) == 1 else 'ies'} no lock file "
+            f"here or in a folder above pins ({', '.join(f'{d.name} {d.specifier}' for d in ds)}):"
+            " the installed versions, and what they pull in, are unknown; commit the lock file",
+        )
+        for path, ds in sorted(loose.items())
+    ]
+
+
+def _within(folder: str, ancestor: str) -> bool:
+    return ancestor in (".", "") or folder == ancestor or folder.startswith(ancestor + "/")
 
 
 def _location(d: Declared) -> Location:

@@ -19,6 +19,8 @@ from typing import Any
 #: Far deeper than any file secscan reads or writes (results files nest about 8 levels).
 MAX_DEPTH = 64
 _SURROGATE = re.compile("[\ud800-\udfff]")
+#: The only other way a lone surrogate gets into a parsed string: a `\uD800`-`\uDFFF` escape.
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 class JSONError(ValueError):
@@ -26,16 +28,29 @@ class JSONError(ValueError):
 
 
 def loads(data: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
+    # What json.loads does with bytes; the text is kept to look for surrogates in it once.
+    text = (
+        data if isinstance(data, str) else data.decode(json.detect_encoding(data), "surrogatepass")
+    )
     try:
-        value = json.loads(data, parse_constant=_refuse_constant)
+        value = json.loads(text, parse_constant=_refuse_constant)
     except RecursionError as e:
         raise JSONError(f"nested deeper than {max_depth} levels") from e
-    check(value, max_depth=max_depth)
+    # A text with neither a surrogate nor an escaped one cannot yield a string holding one:
+    # then only the nesting is walked (an OSV record has ~100 strings to check otherwise).
+    if _SURROGATE.search(text) or _ESCAPED_SURROGATE.search(text):
+        check(value, max_depth=max_depth)
+    elif _text_depth_exceeds(text, max_depth):
+        raise JSONError(f"nested deeper than {max_depth} levels")
     return value
 
 
-def check(value: Any, *, max_depth: int = MAX_DEPTH) -> None:
-    """Refuse nesting deeper than max_depth and strings with a lone surrogate (iteratively)."""
+def check(value: Any, *, max_depth: int = MAX_DEPTH, texts: bool = True) -> None:
+    """Refuse nesting deeper than max_depth and strings with a lone surrogate (iteratively);
+    `texts=False` checks the nesting only."""
+    if not texts:
+        _check_depth(value, max_depth)
+        return
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
@@ -57,6 +72,33 @@ def check(value: Any, *, max_depth: int = MAX_DEPTH) -> None:
 def dumps(value: Any, **kwargs: Any) -> str:
     """json.dumps that refuses NaN and Infinity instead of writing invalid JSON."""
     return json.dumps(value, allow_nan=False, **kwargs)
+
+
+def _check_depth(value: Any, max_depth: int) -> None:
+    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, dict | list) else []
+    while stack:
+        item, depth = stack.pop()
+        if depth > max_depth:
+            raise JSONError(f"nested deeper than {max_depth} levels")
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
+
+
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_BRACKETS = str.maketrans({"[": "(", "{": "(", "]": ")", "}": ")"})
+_NOT_A_BRACKET = re.compile(r"[^()]+")
+
+
+def _text_depth_exceeds(text: str, max_depth: int) -> bool:
+    """Whether the JSON text (already parsed, so balanced) nests deeper than max_depth: its
+    brackets outside strings, innermost pairs removed once per level, in C, not per value."""
+    skeleton = _NOT_A_BRACKET.sub("", _STRING.sub("", text).translate(_BRACKETS))
+    for _ in range(max_depth):
+        if not skeleton:
+            return False
+        skeleton = skeleton.replace("()", "")
+    return bool(skeleton)
 
 
 def _check_text(text: str) -> None:

@@ -47,7 +47,11 @@ ROUTES: dict[str, set[str]] = {
     "cs/packages.lock.json": {"secscan", "secscan-deps", "secscan-iac"},
     "jvm/pom.xml": {"secscan", "secscan-deps"},
     "jvm/gradle.lockfile": {"secscan", "secscan-deps"},
-    "package.json": {"secscan", "secscan-iac"},  # JSON: trivy tells CloudFormation from the rest
+    "package.json": {
+        "secscan",
+        "secscan-iac",
+        "secscan-deps",
+    },  # JSON: trivy tells CloudFormation from the rest; npm ranges
     "deploy/main.tf": {"secscan", "secscan-iac"},
     "deploy/prod.tfvars": {"secscan", "secscan-iac"},
     "deploy/k8s/deployment.yaml": {"secscan", "secscan-iac"},

@@ -186,6 +186,37 @@ def test_pnpm_lock_v9_importers_make_direct_dependencies(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize(
+    ("version", "header", "importer", "keys"),
+    [
+        ("5.4", "dependencies:\n  a: 1.0.0_b@2.0.0\n  c: /d/3.0.0\n", None,
+         ("/a/1.0.0_b@2.0.0", "/a/0.9.0", "/d/3.0.0")),
+        ("6.0", "dependencies:\n  a:\n    specifier: ^1\n    version: 1.0.0(b@2.0.0)\n"
+         "  c:\n    specifier: npm:d@3\n    version: /d@3.0.0\n", None,
+         ("/a@1.0.0(b@2.0.0)", "/a@0.9.0", "/d@3.0.0")),
+        ("9.0", None, "      a:\n        specifier: ^1\n        version: 1.0.0(b@2.0.0)\n"
+         "      c:\n        specifier: npm:d@3\n        version: d@3.0.0\n",
+         ("a@1.0.0", "a@0.9.0", "d@3.0.0")),
+    ],
+)  # fmt: skip
+def test_pnpm_direct_is_the_version_the_importer_resolved(
+    tmp_path: Path, version: str, header: str | None, importer: str | None, keys: tuple[str, ...]
+) -> None:
+    """Another version of a direct dependency's name, pulled in by something else, is
+    transitive (vue's lock has postcss 8.5.23 direct and 8.5.25 transitive); an alias
+    (`c: npm:d@3`) makes the aliased package direct."""
+    text = f"lockfileVersion: '{version}'\n\n"
+    text += header or f"importers:\n\n  .:\n    dependencies:\n{importer}"
+    text += "\npackages:\n\n" + "".join(f"  {k}:\n    resolution: {{integrity: x}}\n" for k in keys)
+    (tmp_path / "pnpm-lock.yaml").write_text(text)
+    found = _parse("pnpm-lock.yaml", tmp_path)
+    assert [(d.name, d.version, d.direct) for d in found.declared] == [
+        ("a", "1.0.0", True),
+        ("a", "0.9.0", False),
+        ("d", "3.0.0", True),
+    ]
+
+
+@pytest.mark.parametrize(
     ("name", "text", "problem"),
     [
         ("package-lock.json", "{not json", "not JSON"),
@@ -321,3 +352,150 @@ def test_uv_lock_says_which_packages_the_project_names_itself(tmp_path: Path) ->
         ("idna", "3.6", False),
         ("click", "8.1.7", True),
     ]
+
+
+# Five more formats from public projects (SOURCES.md), each counted a second way: by the
+# format's own parser here, and by trivy's DB-free inventory in the integration test below.
+
+
+def test_pnpm_lock_v9_of_vue() -> None:
+    rel = "vuejs-core/pnpm-lock.yaml"
+    found = _parse(rel)
+    data = yaml.safe_load((DATA / rel).read_text())
+    assert data["lockfileVersion"] == "9.0" and not found.problems
+    expected = {split_key(key, False) for key in data["packages"]}
+    assert {(d.name, d.version) for d in found.declared} == expected
+    assert len(found.declared) == len(expected) == 620
+    # direct: what any importer (the workspace's packages) names, at the version it resolved
+    named = {
+        (name, str(spec["version"]).split("(")[0])
+        for importer in data["importers"].values()
+        for kind in ("dependencies", "devDependencies", "optionalDependencies")
+        for name, spec in (importer.get(kind) or {}).items()
+        if not str(spec["version"]).startswith("link:")
+    }
+    assert {(d.name, d.version) for d in found.declared if d.direct} == named & expected
+    for d in found.declared:
+        assert (
+            _line_of(DATA / rel, d.line)
+            .lstrip()
+            .startswith((f"{d.name}@{d.version}", f"'{d.name}@{d.version}"))
+        ), d
+
+
+def test_composer_lock_of_composer() -> None:
+    rel = "composer/composer.lock"
+    found = _parse(rel)
+    data = json.loads((DATA / rel).read_text())
+    entries = data["packages"] + data["packages-dev"]
+    # Packagist tags often carry a "v" (v5.4.47); advisories name the version without it.
+    assert Counter((d.name, d.version) for d in found.declared) == Counter(
+        (p["name"], p["version"].removeprefix("v")) for p in entries
+    )
+    assert len(found.declared) == 36 and not found.problems and not found.not_audited
+    for d in found.declared:
+        assert _line_of(DATA / rel, d.line).strip() == f'"name": "{d.name}",', d
+        assert d.purl == f"pkg:composer/{d.name}@{d.version}"
+
+
+def _gem_specs(text: str) -> Counter[tuple[str, str]]:
+    """Every `name (version[-platform])` spec line of the GEM sections."""
+    out: Counter[tuple[str, str]] = Counter()
+    for section in re.findall(r"^GEM\n(.*?)(?=^\S)", text + "END\n", re.M | re.S):
+        for name, version in re.findall(r"^ {4}(\S+) \(([^)]+)\)$", section, re.M):
+            out[(name, re.sub(r"-(x86|x64|aarch64|arm|java|universal|mingw|darwin|ruby).*", "",
+                              version))] += 1  # fmt: skip
+    return out
+
+
+def test_gemfile_lock_of_rubygems_org() -> None:
+    rel = "rubygems.org/Gemfile.lock"
+    found = _parse(rel)
+    text = (DATA / rel).read_text()
+    # One entry per spec line: a gem built for seven platforms is seven lines, one version.
+    assert Counter((d.name, d.version) for d in found.declared) == _gem_specs(text)
+    assert len(found.declared) == 341 and len({(d.name, d.version) for d in found.declared}) == 298
+    deps = re.search(r"^DEPENDENCIES\n((?: {2}.*\n)+)", text, re.M)
+    assert deps is not None
+    direct = {line.split()[0].rstrip("!") for line in deps[1].splitlines()}
+    assert {d.name for d in found.declared if d.direct} == direct & {d.name for d in found.declared}
+    for d in found.declared:
+        assert _line_of(DATA / rel, d.line).startswith(f"    {d.name} ({d.version}"), d
+
+
+def test_pom_of_jsoup_names_what_a_bom_versions() -> None:
+    import xml.etree.ElementTree as ET  # noqa: S405 - our own test data, no document type
+
+    rel = "jsoup/pom.xml"
+    found = _parse(rel)
+    ns = {"m": "http://maven.apache.org/POM/4.0.0"}
+    project = ET.parse(DATA / rel).getroot()  # noqa: S314
+    deps = project.findall("m:dependencies/m:dependency", ns) + project.findall(
+        "m:dependencyManagement/m:dependencies/m:dependency", ns
+    )
+    pinned = {
+        (f"{d.findtext('m:groupId', '', ns)}:{d.findtext('m:artifactId', '', ns)}",
+         d.findtext("m:version", None, ns))
+        for d in deps
+    }  # fmt: skip
+    assert {(d.name, d.version) for d in found.declared} == {p for p in pinned if p[1]}
+    # netty-codec-http and netty-handler take their version from the imported netty BOM
+    unversioned = sorted(name for name, version in pinned if not version)
+    assert unversioned == ["io.netty:netty-codec-http", "io.netty:netty-handler"]
+    assert [n.reason.split(" has no version")[0] for n in found.not_audited] == [
+        "line 591: io.netty:netty-codec-http",
+        "line 598: io.netty:netty-handler",
+    ]
+
+
+def test_nuget_packages_lock_of_qowaiv() -> None:
+    rel = "qowaiv/packages.lock.json"
+    found = _parse(rel)
+    data = json.loads((DATA / rel).read_text())
+    expected = {
+        (name, entry["resolved"], entry["type"] == "Direct")
+        for framework in data["dependencies"].values()
+        for name, entry in framework.items()
+    }
+    assert {(d.name, d.version, d.direct) for d in found.declared} == expected
+    assert len(expected) == 6
+
+
+def _trivy_inventory(folder: Path, tmp_path: Path) -> set[tuple[str, str]]:
+    import subprocess
+    import sys
+
+    trivy = shutil.which("trivy") or str(Path(sys.executable).parent / "trivy")
+    done = subprocess.run(  # noqa: S603 - the real tool on our own test data
+        [trivy, "fs", "--scanners", "", "--include-dev-deps", "--format", "cyclonedx",
+         "--offline-scan", "--skip-db-update", "--quiet", "--cache-dir", str(tmp_path),
+         str(folder)],
+        capture_output=True, text=True, check=True, timeout=300,
+    )  # fmt: skip
+    components = json.loads(done.stdout).get("components", [])
+    return {
+        (f"{c['group']}/{c['name']}" if c.get("group") else c["name"], c["version"])
+        for c in components
+        if c.get("type") == "library"
+    }
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "vuejs-core/pnpm-lock.yaml",
+        "composer/composer.lock",
+        "rubygems.org/Gemfile.lock",
+        "qowaiv/packages.lock.json",
+    ],
+)
+def test_the_same_packages_as_trivys_inventory(rel: str, tmp_path: Path) -> None:
+    folder = tmp_path / "tree"
+    folder.mkdir()
+    shutil.copy(DATA / rel, folder / Path(rel).name)
+    theirs = _trivy_inventory(folder, tmp_path / "cache")
+    if rel.startswith("composer/"):  # trivy keeps Packagist's "v" prefix
+        theirs = {(name, version.removeprefix("v")) for name, version in theirs}
+    ours = {(d.name, d.version) for d in _parse(rel).declared}
+    assert ours == theirs and len(ours) > 5

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -177,3 +178,61 @@ def test_code_quality_fingerprint_is_the_secscan_fingerprint_and_waived_are_left
     assert fp(saved.result, "PYSEC-2018-66") not in fps  # waived
     secret = next(i for i in issues if i["check_name"] == "secrets/aws-access-key-id")
     assert secret["severity"] == "blocker"
+
+
+def test_dependency_objects_say_direct_or_transitive_where_the_lock_file_does(
+    tmp_path: Path,
+) -> None:
+    """Real findings of the osv scanner (a package-lock v3 against the real npm records):
+    the root's own dependency is `direct: true`, a nested one `false`; a format that does not
+    say (a v1 lock) leaves `direct` out rather than guessing."""
+    from reportdata import with_findings
+
+    from secscan.advisories.importer import import_records
+    from secscan.scanners.base import ScanContext, ScanRequest
+    from secscan.scanners.osv_deps import OsvDepsScanner
+    from secscan.settings.config import Config
+
+    records = Path(__file__).resolve().parents[1] / "data" / "osv-ecosystems"
+    db = tmp_path / "db"
+    import_records(records / "npm", db)
+    root = tmp_path / "tree"
+    (root / "old").mkdir(parents=True)
+    lock = {
+        "lockfileVersion": 3,
+        "packages": {
+            "": {"dependencies": {"lodash": "^4"}},
+            "node_modules/lodash": {"version": "4.17.15"},
+            "node_modules/a/node_modules/minimatch": {"version": "3.0.4"},
+        },
+    }
+    (root / "package-lock.json").write_text(json.dumps(lock, indent=2))
+    v1 = {"lockfileVersion": 1, "dependencies": {"lodash": {"version": "4.17.15"}}}
+    (root / "old" / "package-lock.json").write_text(json.dumps(v1, indent=2))
+    ctx = ScanContext(
+        root=root, targets=("package-lock.json", "old/package-lock.json"), config=Config(),
+        timeout=60, request=ScanRequest(advisory_db=db),
+    )  # fmt: skip
+    findings = OsvDepsScanner().scan(ctx).findings
+    assert {f.package.name for f in findings if f.package} == {"lodash", "minimatch"}
+    report = _render("gitlab-dependency-scanning", with_findings(rich_saved(), "pip-audit",
+                                                                 tuple(findings)))  # fmt: skip
+    assert errors(report, "gitlab", "15.0.7", "dependency-scanning-report-format.json") == []
+    seen = {
+        (v["location"]["file"], v["location"]["dependency"]["package"]["name"],
+         v["location"]["dependency"].get("direct"))
+        for v in report["vulnerabilities"]
+    }  # fmt: skip
+    assert seen == {
+        ("package-lock.json", "lodash", True),
+        ("package-lock.json", "minimatch", False),
+        ("old/package-lock.json", "lodash", None),
+    }
+    files = {f["path"]: f for f in report["dependency_files"]}
+    assert files["package-lock.json"]["package_manager"] == "npm"
+    top = files["package-lock.json"]["dependencies"]
+    assert [(d["package"]["name"], d.get("direct")) for d in top] == [
+        ("lodash", True),
+        ("minimatch", False),
+    ]
+    assert "direct" not in files["old/package-lock.json"]["dependencies"][0]

@@ -204,3 +204,66 @@ def test_maven_packagist_rubygems_and_nuget_findings_match_the_records(
     assert {f.package.ecosystem for f in vulns} == {"Maven", "Packagist", "RubyGems", "NuGet"}
     log4j1 = [f for f in vulns if f.package.name == "log4j:log4j"]
     assert log4j1 and all(f.package.fixed_versions == () for f in log4j1)  # last_affected only
+
+
+def _not_assessed(outcome: object, path: str) -> list[str]:
+    return [n.reason for n in outcome.not_analyzed if n.path == path]  # type: ignore[attr-defined]
+
+
+def test_package_json_without_a_lock_names_the_ranges_it_could_not_assess(
+    tmp_path: Path, db: Path
+) -> None:
+    manifest = {
+        "name": "app",
+        "dependencies": {"lodash": "4.17.15", "ws": "^7.4.0", "shared": "workspace:*"},
+        "devDependencies": {"minimatch": "~3.0.4", "local-tool": "file:../tool"},
+    }
+    root = _project(tmp_path, {"app/package.json": json.dumps(manifest, indent=2)})
+    _, outcome = _scan(root, db)
+    findings = outcome.findings  # type: ignore[attr-defined]
+    # the exact version is what gets installed: audited like a lock entry, at its line
+    lodash = [f for f in findings if f.package.name == "lodash"]
+    assert lodash and {(f.location.path, f.location.start_line) for f in lodash} == {
+        ("app/package.json", 4)
+    }
+    assert {(n, v, i) for n, v, i in _expected(root)} <= {
+        (f.package.name, f.package.version, i) for f in findings for i in (f.rule_id, *f.aliases)
+    }
+    reasons = _not_assessed(outcome, "app/package.json")
+    assert any("2 dependencies no lock file" in r and "ws ^7.4.0, minimatch ~3.0.4" in r
+               for r in reasons), reasons  # fmt: skip
+    assert any("local-tool comes from a local path" in r for r in reasons)
+    assert not any("shared" in r for r in reasons)  # a workspace member is first-party
+
+
+def test_a_lock_in_a_folder_above_covers_a_workspace_package_per_package(
+    tmp_path: Path, db: Path
+) -> None:
+    """npm workspaces: the root lock pins lodash for packages/app; ws is pinned nowhere. A
+    lock that pins nothing (anyone can commit one) covers nothing."""
+    lock = {
+        "lockfileVersion": 3,
+        "packages": {"": {}, "node_modules/lodash": {"version": "4.17.21"}},
+    }
+    app = {"dependencies": {"lodash": "^4.17.0", "ws": "^7.4.0"}}
+    root = _project(
+        tmp_path / "a",
+        {
+            "package-lock.json": json.dumps(lock, indent=2),
+            "packages/app/package.json": json.dumps(app, indent=2),
+        },
+    )
+    _, outcome = _scan(root, db)
+    assert _not_assessed(outcome, "packages/app/package.json") == [
+        "not assessed: 1 dependency no lock file here or in a folder above pins (ws ^7.4.0): "
+        "the installed versions, and what they pull in, are unknown; commit the lock file"
+    ]
+    empty = _project(
+        tmp_path / "b",
+        {
+            "package-lock.json": json.dumps({"lockfileVersion": 3, "packages": {"": {}}}),
+            "package.json": json.dumps({"dependencies": {"lodash": "^4.17.0"}}),
+        },
+    )
+    _, outcome = _scan(empty, db)
+    assert any("(lodash ^4.17.0)" in r for r in _not_assessed(outcome, "package.json"))
