@@ -115,8 +115,19 @@ _FORGET_ALL = (ast.Await, ast.Yield, ast.YieldFrom)
 
 
 class _Unknown:
+    """A value this pass does not know (one object: copies of a state keep it)."""
+
     def __repr__(self) -> str:
         return "UNKNOWN"
+
+    def __copy__(self) -> _Unknown:
+        return self
+
+    def __deepcopy__(self, memo: object) -> _Unknown:
+        return self
+
+    def __bool__(self) -> bool:
+        raise TypeError("an unknown value has no truth")
 
 
 UNKNOWN = _Unknown()
@@ -244,9 +255,18 @@ def proven_calls(tree: ast.Module) -> list[ast.Call]:
         if _opaque(func):
             continue
         for call in _shell_calls(func, names):
-            if _Prover(func, names).proves(call):
+            if _proves(func, names, call):
                 found.append(call)
     return found
+
+
+def _proves(
+    func: ast.FunctionDef | ast.AsyncFunctionDef, names: Mapping[str, str], call: ast.Call
+) -> bool:
+    try:
+        return _Prover(func, names).proves(call)
+    except (TypeError, RecursionError):
+        return False  # an unknown value asked for its truth, or nesting too deep: no proof
 
 
 def _functions(tree: ast.Module) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
