@@ -26,6 +26,7 @@ from secscan.model.findings import (
     Severity,
 )
 from secscan.scan import flaws, shellproof
+from secscan.scanners import installed
 
 HEAD = """\
 import configparser
@@ -344,6 +345,14 @@ def _bandit(path: str, line: int, col: int) -> Finding:
     )
 
 
+#: What the built-in scanners say reports a non-literal shell command.
+VOUCHED = installed().shell_command_rules()
+
+
+def test_the_scanners_name_their_shell_command_rules() -> None:
+    assert {"bandit:B602", "bandit:B605"} <= VOUCHED
+
+
 def _run(*findings: Finding) -> ScannerRun:
     return ScannerRun("bandit", FindingKind.CODE, RunStatus.OK, findings=findings, targets=1)
 
@@ -358,7 +367,7 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> list[str]:
 def _rated(tmp_path: Path, files: dict[str, str], line: int) -> Severity:
     tree = _tree(tmp_path, files)
     run = _run(_bandit("app/views.py", line, 5))
-    runs = flaws.one_per_flaw(shellproof.add_proofs([run], tmp_path, tree))
+    runs = flaws.one_per_flaw(shellproof.add_proofs([run], tmp_path, tree, VOUCHED))
     (f,) = [f for r in runs for f in r.findings]
     return f.severity
 
@@ -371,7 +380,7 @@ def test_a_proven_call_lowers_bandits_rating_and_says_why(tmp_path: Path) -> Non
     run = _run(
         _bandit("app/views.py", 11, 5),
     )
-    (out,) = flaws.one_per_flaw(shellproof.add_proofs([run], tmp_path, tree))
+    (out,) = flaws.one_per_flaw(shellproof.add_proofs([run], tmp_path, tree, VOUCHED))
     (f,) = out.findings
     assert f.severity is Severity.LOW
     assert f.rating is not None and f.rating.proven_safe
@@ -383,7 +392,7 @@ def test_a_finding_elsewhere_is_not_vouched_for(tmp_path: Path) -> None:
     run = _run(
         _bandit("app/views.py", 12, 5),
     )
-    (out,) = flaws.one_per_flaw(shellproof.add_proofs([run], tmp_path, tree))
+    (out,) = flaws.one_per_flaw(shellproof.add_proofs([run], tmp_path, tree, VOUCHED))
     assert out.findings[0].severity is Severity.HIGH
 
 
@@ -417,7 +426,7 @@ def test_a_scan_of_named_files_proves_nothing(tmp_path: Path) -> None:
     run = _run(
         _bandit("app/views.py", 11, 5),
     )
-    (out,) = flaws.one_per_flaw(shellproof.add_proofs([run], tmp_path, None))
+    (out,) = flaws.one_per_flaw(shellproof.add_proofs([run], tmp_path, None, VOUCHED))
     assert out.findings[0].severity is Severity.HIGH
 
 

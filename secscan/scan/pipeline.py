@@ -170,7 +170,9 @@ def scan(
         runs=_in_report_order(
             _enriched(
                 flaws.one_per_flaw(
-                    shellproof.add_proofs(scoped, root, _whole_tree(fileset, files))
+                    shellproof.add_proofs(
+                        scoped, root, _whole_tree(fileset, files), registry.shell_command_rules()
+                    )
                 ),
                 config,
                 request,

@@ -52,7 +52,7 @@ import ast
 import copy
 import operator
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -76,13 +76,6 @@ PROVES = (
     "the shell command is a string constant on every path that reaches the call "
     "(secscan's AST proof: folded conditions, overwritten values, literal list, dict and "
     "configparser keys)"
-)
-#: "scanner:rule-id" of the findings a proof vouches for: reports of a non-literal command.
-VOUCHES_FOR = (
-    "bandit:B602",
-    "bandit:B605",
-    "semgrep:python-subprocess-shell-injection",
-    "semgrep:python-os-system-injection",
 )
 MAX_FILE_BYTES = 2_000_000
 MAX_STR = 10_000
@@ -159,33 +152,39 @@ _State = dict[str, object]
 
 
 def add_proofs(
-    runs: Sequence[ScannerRun], root: Path, tree_files: Sequence[str] | None
+    runs: Sequence[ScannerRun],
+    root: Path,
+    tree_files: Sequence[str] | None,
+    vouches_for: Collection[str],
 ) -> list[ScannerRun]:
     """The runs with a proof added (to the run of the finding it vouches for) for every shell
     call of a flagged file whose command this pass proves constant. `tree_files`: every file
-    of the tree (None when only some files were scanned: no proof)."""
-    wanted = _flagged_files(runs)
+    of the tree (None when only some files were scanned: no proof); `vouches_for`: the
+    "scanner:rule-id" of the rules that report a shell command that is not a literal (the
+    scanners say which: `ScannerRegistry.shell_command_rules`)."""
+    vouched = frozenset(vouches_for)
+    wanted = _flagged_files(runs, vouched)
     if not wanted or tree_files is None or not _tree_is_plain(root, tree_files):
         return list(runs)
-    proofs = {path: list(_proofs_in(root, path, tree_files)) for path in sorted(wanted)}
+    proofs = {path: list(_proofs_in(root, path, vouched)) for path in sorted(wanted)}
     out: list[ScannerRun] = []
     for run in runs:
-        paths = {f.location.path for f in run.findings if _vouched(f)}
+        paths = {f.location.path for f in run.findings if _vouched(f, vouched)}
         extra = tuple(p for path in sorted(paths) for p in proofs.get(path, ()))
         out.append(replace(run, findings=(*run.findings, *extra)) if extra else run)
     return out
 
 
-def _vouched(f: Finding) -> bool:
-    return f.kind is FindingKind.CODE and f"{f.scanner}:{f.rule_id}" in VOUCHES_FOR
+def _vouched(f: Finding, vouched: frozenset[str]) -> bool:
+    return f.kind is FindingKind.CODE and f"{f.scanner}:{f.rule_id}" in vouched
 
 
-def _flagged_files(runs: Sequence[ScannerRun]) -> set[str]:
+def _flagged_files(runs: Sequence[ScannerRun], vouched: frozenset[str]) -> set[str]:
     return {
         f.location.path
         for run in runs
         for f in run.findings
-        if _vouched(f) and f.location.path.endswith(".py")
+        if _vouched(f, vouched) and f.location.path.endswith(".py")
     }
 
 
@@ -211,17 +210,17 @@ def _plain_source(path: Path) -> bool:
     return _TREE_FLAGS.search(data) is None
 
 
-def _proofs_in(root: Path, rel: str, tree_files: Sequence[str]) -> Iterator[Finding]:
+def _proofs_in(root: Path, rel: str, vouched: frozenset[str]) -> Iterator[Finding]:
     try:
         data = _files.read_bytes(root / rel, limit=MAX_FILE_BYTES)
         tree = pysource.parse(data, filename=rel)
     except (ConfigError, *pysource.PARSE_ERRORS):
         return
     for call in proven_calls(tree):
-        yield _proof(rel, call)
+        yield _proof(rel, call, vouched)
 
 
-def _proof(path: str, call: ast.Call) -> Finding:
+def _proof(path: str, call: ast.Call, vouched: frozenset[str]) -> Finding:
     return Finding(
         scanner=SCANNER,
         rule_id=RULE_ID,
@@ -238,7 +237,7 @@ def _proof(path: str, call: ast.Call) -> Finding:
             end_column=(call.end_col_offset or call.col_offset) + 1,
         ),
         cwe=(78,),
-        claims=RuleClaims(proves_safe=PROVES, vouches_for=VOUCHES_FOR),
+        claims=RuleClaims(proves_safe=PROVES, vouches_for=tuple(sorted(vouched))),
     )
 
 
