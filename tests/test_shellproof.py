@@ -454,3 +454,69 @@ def test_ci_passes_the_dead_branch_and_fails_the_live_twin(tmp_path: Path) -> No
         )
         codes[name] = proc.returncode
     assert codes == {"safe": 0, "vuln": 1}
+
+
+MORE_PROVEN = {
+    "true division in the folded condition": """
+        num = 196
+        if (500 / 42) + num > 200:
+            bar = "This should always happen"
+        else:
+            bar = param
+        os.system("echo " + bar)
+        """,
+    "match on a constant": """
+        target = "ABC"[2]
+        match target:
+            case "A":
+                bar = param
+            case "B" | "C":
+                bar = "bob"
+            case _:
+                bar = param
+        os.system("echo " + bar)
+        """,
+}
+
+MORE_NOT_PROVEN = {
+    "match with a guard": """
+        target = "B"
+        match target:
+            case "B" if param:
+                bar = "bob"
+            case _:
+                bar = param
+        os.system("echo " + bar)
+        """,
+    "match capture": """
+        match param:
+            case other:
+                bar = other
+        os.system("echo " + bar)
+        """,
+    "match on 1 where True is the subject (True == 1)": """
+        bar = param
+        match True:
+            case 1:
+                pass
+            case _:
+                bar = "safe"
+        os.system("echo " + bar)
+        """,
+    "division by zero": """
+        bar = param
+        if 1 / 0 > 0:
+            bar = "safe"
+        os.system("echo " + bar)
+        """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(MORE_PROVEN))
+def test_division_and_match_chains_are_folded(name: str) -> None:
+    assert len(proven(MORE_PROVEN[name])) == 1, name
+
+
+@pytest.mark.parametrize("name", sorted(MORE_NOT_PROVEN))
+def test_match_and_division_that_do_not_fold_prove_nothing(name: str) -> None:
+    assert proven(MORE_NOT_PROVEN[name]) == [], name

@@ -486,6 +486,8 @@ class _Prover:
                 state.pop(node.target.id, None)
         if isinstance(stmt, ast.If):
             self._if(stmt, state)
+        elif isinstance(stmt, ast.Match):
+            self._match(stmt, state)
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             self._assign(stmt, state)
         elif isinstance(stmt, ast.Expr):
@@ -508,6 +510,23 @@ class _Prover:
         a, b = branches
         state.clear()
         state.update({k: v for k, v in a.items() if k in b and _same(v, b[k])})
+
+    def _match(self, stmt: ast.Match, state: _State) -> None:
+        """A `match` on a known value whose cases are literals (or `_`) runs the first case
+        that matches; anything else (a capture, a guard, a class pattern) forgets all."""
+        subject = _Eval(self, state).value(stmt.subject)
+        if subject is UNKNOWN:
+            state.clear()
+            return
+        for case in stmt.cases:
+            hit = None if case.guard is not None else _matches(case.pattern, subject)
+            if hit is None:
+                state.clear()
+                return
+            if hit:
+                for s in case.body:
+                    self.execute(s, state)
+                return
 
     def _assign(self, stmt: ast.Assign | ast.AnnAssign | ast.AugAssign, state: _State) -> None:
         if stmt.value is None:
@@ -613,6 +632,28 @@ class _Prover:
         )
 
 
+def _matches(pattern: ast.pattern, subject: object) -> bool | None:
+    """Whether a literal pattern matches a known subject (None: not a literal pattern)."""
+    if isinstance(pattern, ast.MatchAs) and pattern.pattern is None and pattern.name is None:
+        return True  # `case _:`
+    if isinstance(pattern, ast.MatchValue) and isinstance(pattern.value, ast.Constant):
+        v = pattern.value.value
+        for kind in (str, int):
+            if _exactly(v, kind) and _exactly(subject, kind):
+                return bool(v == subject)
+        return None
+    if isinstance(pattern, ast.MatchSingleton):
+        return pattern.value is subject
+    if isinstance(pattern, ast.MatchOr):
+        hits = [_matches(p, subject) for p in pattern.patterns]
+        return None if None in hits else any(hits)
+    return None
+
+
+def _exactly(v: object, kind: type) -> bool:
+    return isinstance(v, kind) and not isinstance(v, bool)
+
+
 def _apply(box: _Container, method: str, args: list[object]) -> bool:
     """Apply a mutating method; False when its effect is not known."""
     if isinstance(box, _List):
@@ -679,7 +720,8 @@ class _Eval:
         return v if _bounded(v) else UNKNOWN
 
     def _Constant(self, node: ast.Constant) -> object:
-        return node.value if isinstance(node.value, (str, int, type(None))) else UNKNOWN
+        v = node.value
+        return v if isinstance(v, (str, int, float, type(None))) and v == v else UNKNOWN
 
     def _Name(self, node: ast.Name) -> object:
         v = self.state.get(node.id, UNKNOWN)
@@ -694,8 +736,8 @@ class _Eval:
             return UNKNOWN
         if isinstance(node.op, ast.Not):
             return not v
-        if isinstance(node.op, ast.USub) and isinstance(v, int):
-            return -v
+        if isinstance(node.op, ast.USub) and _number(v):
+            return -v  # type: ignore[operator]
         return UNKNOWN
 
     def _BoolOp(self, node: ast.BoolOp) -> object:
@@ -801,27 +843,35 @@ def _same(a: object, b: object) -> bool:
 def _bounded(v: object) -> bool:
     if isinstance(v, str):
         return len(v) <= MAX_STR
-    if isinstance(v, int):
-        return abs(v) <= MAX_INT
+    if isinstance(v, (int, float)):
+        return abs(v) <= MAX_INT  # NaN compares false: not bounded, not known
     return True
 
 
+def _number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+_ARITHMETIC: dict[type[ast.operator], Callable[[Any, Any], object]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+}
+
+
 def _binop(op: ast.operator, a: object, b: object) -> object:
-    if a is UNKNOWN or b is UNKNOWN or isinstance(a, bool) or isinstance(b, bool):
-        return UNKNOWN
+    """`a op b` for two strings (+) or two numbers (bounded by `_bounded` afterwards)."""
     if isinstance(a, str) and isinstance(b, str) and isinstance(op, ast.Add):
         return a + b if len(a) + len(b) <= MAX_STR else UNKNOWN
-    if not (isinstance(a, int) and isinstance(b, int)):
+    apply = _ARITHMETIC.get(type(op))
+    if apply is None or not (_number(a) and _number(b)):
         return UNKNOWN
-    if isinstance(op, ast.Add):
-        return a + b
-    if isinstance(op, ast.Sub):
-        return a - b
-    if isinstance(op, ast.Mult):
-        return a * b
-    if isinstance(op, (ast.FloorDiv, ast.Mod)) and b != 0:
-        return a // b if isinstance(op, ast.FloorDiv) else a % b
-    return UNKNOWN
+    if isinstance(op, (ast.Div, ast.FloorDiv, ast.Mod)) and b == 0:
+        return UNKNOWN
+    return apply(a, b)
 
 
 _ORDER: dict[type[ast.cmpop], Callable[[Any, Any], object]] = {
@@ -842,9 +892,7 @@ def _compare(op: ast.cmpop, a: object, b: object) -> bool | None:
     compare = _ORDER.get(type(op))
     if compare is None:
         return None
-    same_kind = (isinstance(a, str) and isinstance(b, str)) or (
-        isinstance(a, int) and isinstance(b, int)
-    )
+    same_kind = (isinstance(a, str) and isinstance(b, str)) or (_number(a) and _number(b))
     if not same_kind and not isinstance(op, (ast.Eq, ast.NotEq)):
         return None
     return bool(compare(a, b))
