@@ -262,6 +262,74 @@ EXPLICIT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
 }
 
+#: Classes the cross-function cases cover: the helper each calls, and the sanitizer its
+#: sanitized safe twin passes through (the helpers live in `app/cross/`, see CROSS_MODULES).
+CROSS: dict[str, tuple[str, str]] = {
+    "cmdi": ("run_shell", "shlex.quote(param)"),
+    "sqli": ("query", "int(param)"),
+    "codeinj": ("evaluate", "int(param)"),
+    "pathtraver": ("read", "secure_filename(param)"),
+    "deserialization": ("load", "int(param)"),
+}
+
+#: The shared helper modules of the cross-function cases: not cases themselves (their own
+#: findings, on a parameter whoever calls them, count for no case). `helpers.forward_*` go
+#: one module deeper.
+CROSS_MODULES: dict[str, str] = {
+    "app/__init__.py": "",
+    "app/cross/__init__.py": "",
+    "app/cross/deeper.py": """\
+import os
+import pickle
+import sqlite3
+import subprocess
+
+
+def run_shell(value):
+    return subprocess.run("echo " + value, shell=True, capture_output=True).stdout
+
+
+def query(value):
+    db = sqlite3.connect("db")
+    return db.execute("SELECT * FROM users WHERE name = '" + str(value) + "'").fetchall()
+
+
+def evaluate(value):
+    return eval(str(value))
+
+
+def read(value):
+    return open(os.path.join("/srv/files", str(value))).read()
+
+
+def load(value):
+    return pickle.loads(value)
+""",
+    "app/cross/helpers.py": """\
+from app.cross import deeper
+
+
+def forward_run_shell(value):
+    return deeper.run_shell(value)
+
+
+def forward_query(value):
+    return deeper.query(value)
+
+
+def forward_evaluate(value):
+    return deeper.evaluate(value)
+
+
+def forward_read(value):
+    return deeper.read(value)
+
+
+def forward_load(value):
+    return deeper.load(value)
+""",
+}
+
 
 @dataclass(frozen=True)
 class Case:
@@ -269,13 +337,16 @@ class Case:
     vulnerable: bool
     name: str
     body: str
+    #: Module text after the view (a same-module helper).
+    tail: str = ""
 
     @property
     def path(self) -> str:
         return f"app/{self.cls}/{self.name}.py"
 
     def source(self) -> str:
-        return HEADER.format(name=self.name) + "    " + self.body.rstrip() + "\n"
+        text = HEADER.format(name=self.name) + "    " + self.body.rstrip() + "\n"
+        return text + (f"\n\n{self.tail.rstrip()}\n" if self.tail else "")
 
 
 def cases() -> list[Case]:
@@ -294,6 +365,7 @@ def cases() -> list[Case]:
         src = SOURCES[n % len(SOURCES)]
         body = f"{src}\n    {sanitized.format(bar='param')}"
         out.append(Case(cls, False, f"{cls}_safe_api", body))
+    out.extend(cross_cases())
     for cls, (vulns, safes) in EXPLICIT.items():
         for vulnerable, bodies in ((True, vulns), (False, safes)):
             kind = "vuln" if vulnerable else "safe"
@@ -303,13 +375,49 @@ def cases() -> list[Case]:
     return out
 
 
+def cross_cases() -> list[Case]:
+    """Per class of CROSS, three twins whose sink is in another function: a helper of another
+    module (safe: the class's sanitizer on the way), a helper of the same module (safe: the
+    value overwritten before the call), two modules deep (safe: a literal passed)."""
+    out: list[Case] = []
+    imports = "from app.cross import deeper, helpers\n    "
+    for n, (cls, (func, sanitized)) in enumerate(CROSS.items()):
+        src = SOURCES[n % len(SOURCES)]
+        sink = SINKS[cls][0].format(bar="value")
+        helper = f"def _helper(value):\n    {sink}\n"
+        twins = (
+            (f"return str(deeper.{func}(param))", f"return str(deeper.{func}({sanitized}))", ""),
+            (
+                "bar = param\n    return str(_helper(bar))",
+                'bar = param\n    bar = "constant"\n    return str(_helper(bar))',
+                helper,
+            ),
+            (
+                f"return str(helpers.forward_{func}(param))",
+                f'return str(helpers.forward_{func}("constant"))',
+                "",
+            ),
+        )
+        for i, (vuln, safe, tail) in enumerate(twins):
+            for vulnerable, flow in ((True, vuln), (False, safe)):
+                kind = "vuln" if vulnerable else "safe"
+                body = f"{src}\n    {imports}{flow}"
+                out.append(Case(cls, vulnerable, f"{cls}_{kind}_x{i}", body, tail))
+    return out
+
+
 def write_tree(tree: Path) -> list[Case]:
     all_cases = cases()
     for case in all_cases:
         target = tree / case.path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(case.source(), encoding="utf-8")
-    (tree / ".secscan.yaml").write_text("scanners: [bandit, semgrep]\n", encoding="utf-8")
+    for rel, text in CROSS_MODULES.items():
+        (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tree / rel).write_text(text, encoding="utf-8")
+    (tree / ".secscan.yaml").write_text(
+        "scanners: [bandit, semgrep, crossflow]\n", encoding="utf-8"
+    )
     return all_cases
 
 
@@ -339,6 +447,16 @@ def _cwes(f: dict[str, Any]) -> set[int]:
     return found
 
 
+def _places(f: dict[str, Any]) -> set[str]:
+    """The files a finding counts for: where it lies, and where its traced flow starts (a
+    view whose request data reaches a sink in a helper module)."""
+    places = {f["location"]["path"]}
+    flow = f.get("flow") or ()
+    if flow:
+        places.add(flow[0]["location"]["path"])
+    return places
+
+
 def score(all_cases: list[Case], data: dict[str, Any]) -> dict[str, dict[str, float]]:
     """Per class: TPR/FPR over all findings and over the gate's failing findings."""
     failing = set((data.get("decision") or {}).get("failing_fingerprints") or ())
@@ -346,12 +464,12 @@ def score(all_cases: list[Case], data: dict[str, Any]) -> dict[str, dict[str, fl
     gated: set[tuple[str, str]] = set()
     for run in data["result"]["runs"]:
         for f in run["findings"]:
-            path = f["location"]["path"]
-            for cls, cwes in CLASSES.items():
-                if _cwes(f) & cwes:
-                    flagged.add((path, cls))
-                    if f["fingerprint"] in failing:
-                        gated.add((path, cls))
+            for path in _places(f):
+                for cls, cwes in CLASSES.items():
+                    if _cwes(f) & cwes:
+                        flagged.add((path, cls))
+                        if f["fingerprint"] in failing:
+                            gated.add((path, cls))
     table: dict[str, dict[str, float]] = {}
     for cls in CLASSES:
         mine = [c for c in all_cases if c.cls == cls]

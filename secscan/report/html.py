@@ -271,6 +271,7 @@ def _detail(f: Finding, t: _Text) -> str:
     detail = ""
     if f.location.snippet:
         detail += f'<pre class="snippet"><code>{t(f.location.snippet)}</code></pre>'
+    detail += _flow(f, t)
     if f.remediation:
         detail += f"<p><b>Remediation</b> {t(f.remediation)}</p>"
     pkg = f.package
@@ -284,6 +285,18 @@ def _detail(f: Finding, t: _Text) -> str:
             f"({t(pkg.ecosystem)})\n                · <b>fixed in</b> {fixed}</p>\n"
         )
     return detail
+
+
+def _flow(f: Finding, t: _Text) -> str:
+    """The traced data flow, source first and sink last, one `file:line` a step."""
+    if not f.flow:
+        return ""
+    steps = "".join(
+        f"<li><code>{t(s.location.path)}{_span(s.location, t)}</code>"
+        f"{' ' + t(s.note) if s.note else ''}</li>"
+        for s in f.flow
+    )
+    return f'<p class="small"><b>Code flow</b> (source to sink)</p><ol class="flow">{steps}</ol>'
 
 
 def _facts(fv: FindingView, t: _Text, links: str) -> str:

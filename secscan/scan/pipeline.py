@@ -29,7 +29,7 @@ from secscan.model.findings import (
 from secscan.model.redact import Redactor
 from secscan.model.targets import census
 from secscan.scan import cache as cached
-from secscan.scan import flaws, reachability
+from secscan.scan import flaws, reachability, shellproof
 from secscan.scan.cache import ResultCache
 from secscan.scanners.base import (
     FileLocal,
@@ -180,7 +180,18 @@ def scan(
         finished_at=clock(),
         secscan_version=__version__,
         runs=_in_report_order(
-            _enriched(flaws.one_per_flaw(scoped), config, request, files, root, fileset)
+            _enriched(
+                flaws.one_per_flaw(
+                    shellproof.add_proofs(
+                        scoped, root, _whole_tree(fileset, files), registry.shell_command_rules()
+                    )
+                ),
+                config,
+                request,
+                files,
+                root,
+                fileset,
+            )
         ),
         git_commit=commit.result(),
         metadata=provenance.result(),
@@ -196,6 +207,12 @@ def scan(
     # Once more over everything: a credential learnt from a scanner that finished late (the
     # secret scanner's masked columns) is masked in the runs that finished before it.
     return redactor.result(result)
+
+
+def _whole_tree(fileset: FileSet, files: Sequence[str] | None) -> tuple[str, ...] | None:
+    """Every file of the tree, for secscan's AST proofs (None when only some were asked for:
+    the others may hold what turns the proofs off)."""
+    return None if files is not None else (*fileset.files, *fileset.python_scripts)
 
 
 def _enriched(

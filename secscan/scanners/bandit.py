@@ -130,6 +130,8 @@ class BanditScanner(ToolScanner):
     options_model: ClassVar[type[BaseModel] | None] = BanditOptions
     #: The hard-coded password tests: their range holds the literal.
     credential_rules: ClassVar[frozenset[str]] = frozenset({"B105", "B106", "B107"})
+    #: A shell started with a command that is not a literal (subprocess shell=True, os.system).
+    shell_command_rules: ClassVar[frozenset[str]] = frozenset({"B602", "B605"})
     #: B101 (assert) is how pytest tests are written: in test code it says nothing.
     scope_exemptions: ClassVar[Mapping[Scope, frozenset[str]]] = MappingProxyType(
         {Scope.TEST: frozenset({"B101"})}

@@ -240,6 +240,10 @@ class Describing(Protocol):
     #: Rule ids whose matched code is itself a credential although they carry no CWE that
     #: says so: the redactor masks the string literals in their range.
     credential_rules: ClassVar[frozenset[str]]
+    #: Rule ids that report a shell command which is not a literal (not that it holds
+    #: outside data): secscan's AST proof (scan/shellproof) rates them on a call whose
+    #: command it proves constant.
+    shell_command_rules: ClassVar[frozenset[str]]
     #: Whether a config without `scanners:` runs it. A third-party scanner whose tool is
     #: missing is left out of such a default scan (and shown by `doctor`).
     default: ClassVar[bool]
@@ -388,6 +392,7 @@ class Describes:
     options_key: ClassVar[str | None] = None
     options_model: ClassVar[type[BaseModel] | None] = None
     credential_rules: ClassVar[frozenset[str]] = frozenset()
+    shell_command_rules: ClassVar[frozenset[str]] = frozenset()
     default: ClassVar[bool] = True
     scope_exemptions: ClassVar[Mapping[Scope, frozenset[str]]] = MappingProxyType({})
 

@@ -7,7 +7,8 @@ sinks (directly, or through further calls it can resolve), then links every call
 passes web-request data into such a parameter: in the same file and across modules, resolved
 over the files' own imports (`import pkg.mod`, `from pkg.mod import f`, `from . import mod`).
 
-A flow names its whole path, source -> call(s) -> sink, each step a file and line. The
+A flow names its whole path, source -> call(s) -> sink, each step a file and line; its finding
+stands at the first call (where the request data leaves the function that read it). The
 analysis is deliberately small and sound for what it claims: a parameter reaches a sink only
 through assignments, expressions and calls it sees; a sanitizer (`shlex.quote`, `int`, ...)
 stops it; a name rebound to a constant on the way no longer carries it. Every parse goes
@@ -210,7 +211,10 @@ def _qualify(mod: _Module, node: ast.expr) -> str | None:
 
 def _call_key(mod: _Module, call: ast.Call) -> tuple[str, str]:
     """(module, function) of a library call for the sink/sanitizer tables."""
-    q = _qualify(mod, call.func) or ""
+    q = _qualify(mod, call.func)
+    if q is None:
+        # A method of a computed receiver (`sqlite3.connect(db).execute(...)`): its name only.
+        return ("<expr>", call.func.attr) if isinstance(call.func, ast.Attribute) else ("", "")
     if mod.name and q.startswith(mod.name + ".") and "." not in q[len(mod.name) + 1 :]:
         return "", q[len(mod.name) + 1 :]  # a bare builtin such as eval()
     owner, _, attr = q.rpartition(".")
@@ -561,6 +565,10 @@ def _finding(flow: Flow) -> Finding:
     rule, cwe, what = CLASSES[flow.kind]
     severity, fix = _RATING[flow.kind]
     src, sink = flow.steps[0], flow.sink
+    # Reported where the request data leaves the function that read it (its first call):
+    # each view that hands request data to a shared helper is its own flaw, with its own
+    # fingerprint and path, not one merged into the helper's sink (bandit's finding there).
+    entry = flow.steps[1]
     via = " -> ".join(f"{s.path}:{s.line}" for s in flow.steps[1:-1])
     return Finding(
         scanner=CrossFlowScanner.name,
@@ -574,7 +582,7 @@ def _finding(flow: Flow) -> Finding:
         severity=severity,
         confidence=Confidence.HIGH,
         kind=FindingKind.CODE,
-        location=Location(path=sink.path, start_line=sink.line, end_line=sink.line),
+        location=Location(path=entry.path, start_line=entry.line, end_line=entry.line),
         cwe=(cwe,),
         remediation=fix,
         tags=("security", "owasp:A03:2021"),

@@ -133,6 +133,14 @@ class ScannerRegistry:
             for rule in getattr(scanner, "credential_rules", frozenset())
         )
 
+    def shell_command_rules(self) -> frozenset[str]:
+        """ "scanner:rule-id" of every rule that reports a shell command that is not a literal."""
+        return frozenset(
+            f"{name}:{rule}"
+            for name, scanner in self.classes.items()
+            for rule in getattr(scanner, "shell_command_rules", frozenset())
+        )
+
     def scope_exemptions(self, name: str) -> Mapping[Scope, frozenset[str]]:
         """The rule ids of a scanner that are no finding in a scope (empty: none, or unknown)."""
         scanner = self.classes.get(name)

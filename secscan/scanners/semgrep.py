@@ -394,6 +394,10 @@ class SemgrepScanner(ToolScanner):
     options_model: ClassVar[type[BaseModel] | None] = SemgrepOptions
     executable: ClassVar[str] = "semgrep"
     ok_codes: ClassVar[tuple[int, ...]] = (0, 1)
+    #: The pack's audit rules of a shell command that is not a literal.
+    shell_command_rules: ClassVar[frozenset[str]] = frozenset(
+        {"python-subprocess-shell-injection", "python-os-system-injection"}
+    )
 
     def applies_to(self, path: str) -> bool:
         return path.endswith(EXTENSIONS) or is_python(path) or is_notebook(path)

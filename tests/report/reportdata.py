@@ -26,6 +26,7 @@ from secscan.model.findings import (
     Confidence,
     Finding,
     FindingKind,
+    FlowStep,
     Location,
     NotAnalyzed,
     Package,
@@ -553,3 +554,32 @@ def large_saved(count: int = 300) -> SavedResults:
     root = Path(__file__).resolve().parent  # no waivers or config here: the defaults
     inputs = settings.resolve(root, Config(base_dir=root), catalog=settings.default_catalog())
     return SavedResults(*judge.judge(result, inputs, NOW))
+
+
+def flow_saved(text: str = "") -> SavedResults:
+    """The rich report plus one crossflow finding with its traced path across two files;
+    `text` goes into a step's file name and note (hostile text, for the escaping tests)."""
+    steps = (
+        FlowStep(Location(f"app/views{text}.py", 11, 11), f"request data read in view(){text}"),
+        FlowStep(Location(f"app/views{text}.py", 12, 12), "passed to run_cmd() as target"),
+        FlowStep(Location("app/helpers.py", 8, 8), "sink"),
+    )
+    flow = Finding(
+        scanner="crossflow",
+        rule_id="python-request-data-command-across-calls",
+        title="request data reaches a shell command through calls",
+        message="Data from a web request reaches a shell command in another module.",
+        severity=Severity.CRITICAL,
+        confidence=Confidence.HIGH,
+        kind=FindingKind.CODE,
+        location=Location(f"app/views{text}.py", 12, 12),
+        cwe=(78,),
+        flow=steps,
+    )
+    saved = rich_saved()
+    (keyed,) = _keyed([flow])
+    runs = (
+        *saved.result.runs,
+        ScannerRun("crossflow", FindingKind.CODE, RunStatus.OK, "0.1.0", findings=(keyed,)),
+    )
+    return SavedResults(replace(saved.result, runs=runs), saved.decision)

@@ -7,7 +7,7 @@ from dataclasses import replace
 from html.parser import HTMLParser
 
 import markupsafe
-from reportdata import EVIL, NOW, empty_saved, evil_saved, rich_saved
+from reportdata import EVIL, NOW, empty_saved, evil_saved, flow_saved, rich_saved
 
 from secscan.model.results import SavedResults
 from secscan.report import _jinja, html
@@ -169,3 +169,25 @@ def test_a_web_url_has_no_space_of_any_kind() -> None:
     assert refused == [chr(c) for c in range(0x110000) if chr(c).isspace() or chr(c) in "<>\"'`"]
     for ch in [*refused, *map(chr, range(0x21, 0x7F))]:
         assert (_jinja.web_url(f"https://example.com/a{ch}b") is None) is (ch in refused)
+
+
+def test_a_traced_flow_is_listed_source_to_sink_with_file_and_line() -> None:
+    out = html.render(flow_saved(), NOW)
+    steps = re.findall(r'<ol class="flow">(.*?)</ol>', out, re.S)
+    assert len(steps) == 1
+    items = re.findall(r"<li><code>(.*?)</code>(.*?)</li>", steps[0])
+    assert items == [
+        ("app/views.py:11", " request data read in view()"),
+        ("app/views.py:12", " passed to run_cmd() as target"),
+        ("app/helpers.py:8", " sink"),
+    ]
+    # findings without a flow have no flow list
+    assert '<ol class="flow">' not in html.render(rich_saved(), NOW)
+
+
+def test_a_hostile_flow_step_renders_inert() -> None:
+    out = html.render(flow_saved(EVIL), NOW)
+    doc = parse(out)
+    assert [t for t, _ in doc.tags].count("script") == 1
+    (flow,) = re.findall(r'<ol class="flow">(.*?)</ol>', out, re.S)
+    assert "<script" not in flow and "&lt;script&gt;" in flow

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reportdata import NOW, evil_saved, rich_saved
+from reportdata import EVIL, NOW, evil_saved, flow_saved, rich_saved
 from trenddata import hostile_trends
 
 from secscan.model.results import SavedResults, loads
@@ -206,3 +206,29 @@ def test_trends_section_renders_clean(browser: Any, tmp_path: Path) -> None:
         "#trends svg.chart rect", "rs => rs.filter(r => r.getBBox().height > 0).length"
     )
     assert bars > 4
+
+
+def test_a_findings_code_flow_shows_each_step_when_opened(browser: Any, tmp_path: Path) -> None:
+    page = Page(browser, write(flow_saved(), tmp_path))
+    page.page.select_option("#filter-scanner", "crossflow")
+    assert page.visible_rows() == ["critical"]
+    flow = page.page.locator("tbody.finding:not([hidden]) ol.flow li")
+    assert not flow.first.is_visible()  # inside the closed detail
+    page.page.click("tbody.finding:not([hidden]) button.toggle")
+    assert flow.all_inner_texts() == [
+        "app/views.py:11 request data read in view()",
+        "app/views.py:12 passed to run_cmd() as target",
+        "app/helpers.py:8 sink",
+    ]
+    page.page.screenshot(path=str(tmp_path / "flow.png"), full_page=True)
+    page.assert_clean()
+
+
+def test_a_hostile_code_flow_runs_nothing(browser: Any, tmp_path: Path) -> None:
+    page = Page(browser, write(flow_saved(EVIL), tmp_path))
+    page.page.select_option("#filter-scanner", "crossflow")
+    page.page.click("tbody.finding:not([hidden]) button.toggle")
+    text = page.page.inner_text("tbody.finding:not([hidden]) ol.flow")
+    assert "<script>alert('x')</script>" in text  # shown as text, never run
+    assert page.page.evaluate("document.scripts.length") == 1
+    page.assert_clean()

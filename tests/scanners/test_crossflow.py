@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from secscan.scanners.crossflow import analyse, module_name
+from secscan.scanners.crossflow import _finding, analyse, module_name
 
 VIEWS = b"""\
 from flask import Flask, request
@@ -188,3 +188,21 @@ def test_ci_fails_with_a_sarif_code_flow_naming_both_files(tmp_path: Path) -> No
     ]
     files = [{uri.rsplit("/", 2)[-1] for uri, _ in flow} for flow in flows]
     assert {"views.py", "helpers.py"} in files
+
+
+def test_a_method_of_a_computed_receiver_is_a_sink_by_its_name() -> None:
+    views = (
+        b"import sqlite3\nfrom flask import request\n\n\n"
+        b"def view():\n    return helper(request.args['q'])\n\n\n"
+        b"def helper(value):\n"
+        b"    return sqlite3.connect('db').execute('SELECT ' + value).fetchall()\n"
+    )
+    (flow,) = analyse({"app/views.py": views})
+    assert flow.kind == "sql" and _paths(flow)[-1] == ("app/views.py", 10)
+
+
+def test_each_view_into_one_shared_sink_is_its_own_finding_at_its_call() -> None:
+    findings = [_finding(f) for f in analyse(PROJECT) if f.kind == "command"]
+    places = {(f.location.path, f.location.start_line) for f in findings}
+    assert {("app/views.py", 12), ("app/views.py", 17)} <= places
+    assert len(places) == len(findings)  # no two share a place (and so a fingerprint)

@@ -51,3 +51,15 @@ def string_find():
     text = request.args["text"]
     # ok: python-xpath-injection-request-data
     return text.find(request.args["needle"])
+
+
+def lxml_evaluator():
+    doc = lxml.etree.parse("users.xml")
+    evaluator = lxml.etree.XPathEvaluator(doc)
+    # ruleid: python-xpath-injection-request-data
+    return evaluator.evaluate("//user[@name='" + request.args["name"] + "']")
+
+
+def helper_named_evaluate(helpers):
+    # ok: python-xpath-injection-request-data
+    return helpers.evaluate(request.args["expr"])

@@ -1,9 +1,14 @@
 # Test cases for policies/semgrep/python/xss.yaml (secscan rule pack).
+import base64
+import hashlib
 import html
+import json
 import subprocess
 from http.server import BaseHTTPRequestHandler
 
 import django.http
+import fastapi
+import fastapi.responses
 import flask
 import markupsafe
 from aiohttp import web
@@ -183,3 +188,84 @@ def list_joined():
 def process_output():
     # ok: python-xss-request-data
     return subprocess.run(["echo", request.args["x"]], capture_output=True, check=False).stdout
+
+
+api = fastapi.FastAPI()
+
+
+def _token(req):
+    return base64.b64encode(json.dumps(dict(req.cookies)).encode()).decode()
+
+
+@api.get("/token")
+async def token_page(request: fastapi.Request):
+    # ok: python-xss-request-data
+    return fastapi.responses.HTMLResponse("<p>" + _token(request) + "</p>")
+
+
+@api.get("/token-b64")
+async def token_b64(request: fastapi.Request):
+    raw = request.cookies.get("session", "")
+    # ok: python-xss-request-data
+    return fastapi.responses.HTMLResponse("<p>" + base64.b64encode(raw.encode()).decode() + "</p>")
+
+
+@api.get("/who")
+async def who_page(request: fastapi.Request):
+    who = request.query_params.get("who", "")
+    # ruleid: python-xss-request-data
+    return fastapi.responses.HTMLResponse("<p>" + who + "</p>")
+
+
+@api.get("/agent")
+async def agent_page(req: fastapi.Request):
+    # ruleid: python-xss-request-data
+    return fastapi.responses.HTMLResponse("<p>" + req.headers.get("user-agent", "") + "</p>")
+
+
+@api.get("/here")
+async def here_page(request: fastapi.Request):
+    # ruleid: python-xss-request-data
+    return fastapi.responses.HTMLResponse(f"<a href='{request.url}'>here</a>")
+
+
+@api.get("/logs")
+async def logs_page(request: fastapi.Request):
+    stream_url = request.url.include_query_params(format="plain")
+    # ok: python-xss-request-data
+    return fastapi.responses.HTMLResponse(f"<script>fetch('{stream_url}')</script>")
+
+
+@api.get("/logs/{name}")
+async def logs_named(request: fastapi.Request, name: str):
+    stream_url = request.url.include_query_params(format="plain")
+    # ruleid: python-xss-request-data
+    return fastapi.responses.HTMLResponse(f"<script>fetch('{stream_url}')</script>")
+
+
+@api.get("/echo")
+async def echo_page(q: str):
+    # ruleid: python-xss-request-data
+    return fastapi.responses.HTMLResponse("<p>" + q + "</p>")
+
+
+@app.route("/digest")
+def digest():
+    name = request.args.get("name", "")
+    # ok: python-xss-request-data
+    return "<p>" + hashlib.sha256(name.encode()).hexdigest() + "</p>"
+
+
+class Fake:
+    def __init__(self, text):
+        self.text = text
+
+    def hexdigest(self):
+        return self.text
+
+
+@app.route("/fake-digest")
+def fake_digest():
+    name = request.args.get("name", "")
+    # ruleid: python-xss-request-data
+    return "<p>" + Fake(name).hexdigest() + "</p>"
