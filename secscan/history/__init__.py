@@ -15,7 +15,7 @@ from pathlib import Path
 from secscan.errors import HistoryError
 from secscan.history import repository
 from secscan.history.model import Source, from_saved
-from secscan.history.trends import Trends, compute
+from secscan.history.trends import Trends
 from secscan.model.findings import Severity
 from secscan.model.results import SavedResults
 
@@ -48,15 +48,15 @@ def wanted(option: str | None, switch: bool | None, source: Source) -> str | Non
 
 def trends_for(root: Path, url: str, now: datetime) -> Trends | None:
     """The recorded trends of the repository and branch at `root` (read only), if any."""
+    from secscan.history import lines
     from secscan.history.store import SqlStore
 
     repo, branch = repository.identity(root), repository.branch(root)
     store = SqlStore.open(url)
     try:
-        runs = store.load(repo, branch)
+        return lines.trends(store, repo, branch, now)
     finally:
         store.close()
-    return compute(runs, now) if runs else None
 
 
 def record(
@@ -69,6 +69,7 @@ def record(
     now: datetime,
 ) -> Trends:
     """Record a judged run (all of it or nothing) and return the trends of its branch."""
+    from secscan.history import lines
     from secscan.history.store import SqlStore
 
     repo = repository.identity(root)
@@ -77,6 +78,8 @@ def record(
     store = SqlStore.open(url)
     try:
         store.record(run)
-        return compute(store.load(repo, branch), now)
+        found = lines.trends(store, repo, branch, now)
+        assert found is not None  # noqa: S101 - the run was just recorded
+        return found
     finally:
         store.close()
