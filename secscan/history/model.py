@@ -89,6 +89,8 @@ class Run:
     waivers: tuple[WaiverInForce, ...] = ()
     #: (framework-qualified control id, state) for every judged control.
     controls: tuple[tuple[str, str], ...] = ()
+    #: The digest of the trusted settings the run was judged with, when the caller knows it.
+    settings_digest: str | None = None
     #: Set when the run was read back from a store.
     id: int | None = None
 
@@ -115,6 +117,7 @@ def from_saved(
     branch: str | None = None,
     at: datetime | None = None,
     deadlines: Mapping[Severity, int | None] | None = None,
+    settings_digest: str | None = None,
 ) -> Run:
     """The history record of a judged scan (pure: the caller found repository and branch)."""
     result, decision = saved.result, saved.decision
@@ -137,6 +140,7 @@ def from_saved(
         findings=tuple(seen[fp] for fp in sorted(seen)),
         waivers=tuple(sorted(waivers, key=lambda w: w.key)),
         controls=_controls(decision),
+        settings_digest=settings_digest,
     )
 
 

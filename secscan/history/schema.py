@@ -62,6 +62,9 @@ runs = Table(
     Column("source", String(16), nullable=False),
     #: Revision 2: the remediation deadlines (days per severity) of the run's profile.
     Column("deadlines", JSON),
+    #: Revision 3: the digest of the trusted settings the run was judged with (a fleet skips a
+    #: repository whose HEAD, settings digest and tool versions match its last recorded run).
+    Column("settings_digest", String(64)),
     Index(None, "repository_id", "branch", "at"),
 )
 
@@ -77,6 +80,15 @@ scanner_runs = Table(
     Column("error", Text),
     #: The files this run assessed (its targets less the ones the tool could not read).
     Column("paths", JSON, nullable=False),
+)
+
+#: Revision 3: labels a fleet manifest gives a repository (team, product, criticality, ...).
+repository_tags = Table(
+    "repository_tags",
+    metadata,
+    Column("repository_id", ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("value", String(1024), nullable=False),
 )
 
 #: A finding's identity in one repository; what changes from run to run is in occurrences.

@@ -12,7 +12,7 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -174,7 +174,36 @@ class SqlStore:
         """Write the run and everything in it in one transaction; returns its id."""
         return self._retry(lambda conn: _insert_run(conn, run), what="record the run")
 
+    def set_tags(self, repository: str, tags: Mapping[str, str]) -> None:
+        """Make `tags` the repository's labels (replacing the ones it had), adding the
+        repository if history has not seen it yet."""
+
+        def go(conn: Connection) -> None:
+            repo_id = _repository_id(conn, repository)
+            conn.execute(
+                t.repository_tags.delete().where(t.repository_tags.c.repository_id == repo_id)
+            )
+            _insert_many(
+                conn,
+                t.repository_tags,
+                [{"repository_id": repo_id, "key": k, "value": v} for k, v in sorted(tags.items())],
+            )
+
+        self._retry(go, what="record the repository's tags")
+
     # --- reading -------------------------------------------------------------------------
+
+    def tags(self, repository: str | None = None) -> dict[str, dict[str, str]]:
+        """Each repository's labels (only those that have some), or one repository's."""
+        rp, tg = t.repositories, t.repository_tags
+        q = select(rp.c.identity, tg.c.key, tg.c.value).join(tg, tg.c.repository_id == rp.c.id)
+        if repository is not None:
+            q = q.where(rp.c.identity == repository)
+        found: dict[str, dict[str, str]] = {}
+        with self._read() as conn:
+            for row in conn.execute(q.order_by(rp.c.identity, tg.c.key)):
+                found.setdefault(row.identity, {})[row.key] = row.value
+        return found
 
     def repositories(self) -> list[str]:
         with self._read() as conn:
@@ -289,6 +318,7 @@ class SqlStore:
                 findings=tuple(sorted(seen.get(row.id, ()), key=lambda x: x.fingerprint)),
                 waivers=tuple(sorted(waivers.get(row.id, ()), key=lambda x: x.key)),
                 controls=tuple(sorted(controls.get(row.id, ()))),
+                settings_digest=row.settings_digest,
             )
             for row in rows
         ]
@@ -419,14 +449,19 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _insert_run(conn: Connection, run: Run) -> int:
-    repo_id = conn.scalar(
-        select(t.repositories.c.id).where(t.repositories.c.identity == run.repository)
-    )
+def _repository_id(conn: Connection, identity: str) -> int:
+    """The repository's id, adding it if history has not seen it. Two jobs adding the same
+    repository at once make one transaction fail on the unique key; its retry finds it."""
+    repo_id = conn.scalar(select(t.repositories.c.id).where(t.repositories.c.identity == identity))
     if repo_id is None:
         repo_id = conn.execute(
-            t.repositories.insert().values(identity=run.repository).returning(t.repositories.c.id)
+            t.repositories.insert().values(identity=identity).returning(t.repositories.c.id)
         ).scalar_one()
+    return int(repo_id)
+
+
+def _insert_run(conn: Connection, run: Run) -> int:
+    repo_id = _repository_id(conn, run.repository)
     run_id = conn.execute(
         t.runs.insert()
         .values(
@@ -442,6 +477,7 @@ def _insert_run(conn: Connection, run: Run) -> int:
             status=run.state.value,
             source=run.source.value,
             deadlines=None if run.deadlines is None else {s.value: d for s, d in run.deadlines},
+            settings_digest=run.settings_digest,
         )
         .returning(t.runs.c.id)
     ).scalar_one()

@@ -60,7 +60,7 @@ def make_run(day: int, findings: tuple[Seen, ...], *, paths: tuple[str, ...] = (
 def test_upgrade_from_empty_gives_the_declared_schema(history_url: str) -> None:
     s = SqlStore.open(history_url)
     try:
-        assert s.revision() == store.head_revision() == "0002"
+        assert s.revision() == store.head_revision() == "0003"
         with s.engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), schema.metadata)
         assert diff == []
@@ -93,7 +93,7 @@ def test_upgrade_from_the_first_revision_keeps_its_rows(history_url: str) -> Non
             )
         assert "deadlines" not in {c["name"] for c in inspect(s.engine).get_columns("runs")}
         s.upgrade()
-        assert s.revision() == "0002"
+        assert s.revision() == "0003"
         with s.engine.connect() as conn:
             row = conn.execute(select(schema.runs)).one()
             assert (row.secscan_version, row.deadlines) == ("0.1", None)
@@ -112,7 +112,7 @@ def test_a_run_round_trips(history_url: str) -> None:
             0,
             (seen("f1", controls=("iso27001-2022:A.8.28",), waiver="W1"), seen("f2", "b.py")),
         )
-        run = replace(run, waivers=(waiver,))
+        run = replace(run, waivers=(waiver,), settings_digest="d" * 64)
         run_id = s.record(run)
         (back,) = s.load(run.repository, "main")
         assert back.id == run_id
@@ -122,10 +122,30 @@ def test_a_run_round_trips(history_url: str) -> None:
         assert back.scanners == run.scanners
         assert back.controls == run.controls
         assert back.deadlines == ((Severity.HIGH, 30),)
+        assert back.settings_digest == "d" * 64
         (summary,) = s.runs()
         assert (summary.findings, summary.state, summary.branch) == (2, "complete", "main")
         assert s.has_run(run.repository, run.commit or "", run.started_at)
         assert s.load(run.repository, "other-branch") == []
+    finally:
+        s.close()
+
+
+def test_tags_replace_a_repositorys_labels_and_may_come_before_its_first_run(
+    history_url: str,
+) -> None:
+    s = SqlStore.open(history_url)
+    try:
+        s.set_tags("git.example/a", {"team": "payments", "criticality": "high"})
+        assert s.repositories() == ["git.example/a"]
+        s.record(replace(make_run(0, (seen("f1"),)), repository="git.example/a"))
+        s.record(replace(make_run(1, ()), repository="git.example/b"))
+        s.set_tags("git.example/a", {"team": "identity"})
+        assert s.tags() == {"git.example/a": {"team": "identity"}}
+        assert s.tags("git.example/b") == {}
+        # The recorded run found the repository the tags created: one row, not two.
+        assert s.repositories() == ["git.example/a", "git.example/b"]
+        assert [r.repository for r in s.runs("git.example/a")] == ["git.example/a"]
     finally:
         s.close()
 
