@@ -95,6 +95,7 @@ def _run(
         else tuple((Severity(k), int(v)) for k, v in sorted(row.deadlines.items())),
         scanners=tuple(scanners),
         waivers=tuple(sorted(waivers, key=lambda x: x.key)),
+        settings_digest=row.settings_digest,
     )
 
 
