@@ -68,8 +68,9 @@ def record(
     deadlines: Mapping[Severity, int | None] | None,
     now: datetime,
 ) -> Trends:
-    """Record a judged run (all of it or nothing) and return the trends of its branch."""
-    from secscan.history import lines
+    """Record a judged run (all of it or nothing), rewrite its branch's summaries for the
+    dashboard, and return the branch's trends."""
+    from secscan.history import summary
     from secscan.history.store import SqlStore
 
     repo = repository.identity(root)
@@ -78,8 +79,6 @@ def record(
     store = SqlStore.open(url)
     try:
         store.record(run)
-        found = lines.trends(store, repo, branch, now)
-        assert found is not None  # noqa: S101 - the run was just recorded
-        return found
+        return summary.record_line(store, repo, branch, now)
     finally:
         store.close()

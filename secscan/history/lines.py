@@ -36,6 +36,8 @@ class Line:
     runs: tuple[Run, ...]
     control_states: tuple[Counter[str], ...]
     sightings: dict[str, list[Sighting]]
+    #: The database id of each finding by fingerprint.
+    finding_ids: dict[str, int]
 
     def lifecycles(self, now: datetime | None) -> dict[str, Lifecycle]:
         return replay(self.runs, self.sightings, now)
@@ -69,10 +71,12 @@ def read(conn: Connection, repository: str, branch: str | None) -> Line | None:
         _run(row, repository, scanners.get(row.id, ()), waivers.get(row.id, ())) for row in rows
     )
     states = _control_states(conn, ids)
+    finding_ids: dict[str, int] = {}
     return Line(
         runs=runs,
         control_states=tuple(states.get(row.id, Counter()) for row in rows),
-        sightings=_sightings(conn, where, waiver_key),
+        sightings=_sightings(conn, repo_id, where, runs, waiver_key, finding_ids),
+        finding_ids=finding_ids,
     )
 
 
@@ -142,30 +146,169 @@ def _control_states(conn: Connection, ids: Any) -> dict[int, Counter[str]]:
 
 
 def _sightings(
-    conn: Connection, where: tuple[Any, ...], waiver_key: dict[int, str]
+    conn: Connection,
+    repo_id: int,
+    where: tuple[Any, ...],
+    runs: Sequence[Run],
+    waiver_key: dict[int, str],
+    ids: dict[str, int],
 ) -> dict[str, list[Sighting]]:
     """Each finding's turning sightings, findings in the order of their first run (then by
-    fingerprint), as `lifecycles` meets them."""
+    fingerprint), as `lifecycles` meets them; `ids` gets each finding's database id.
+
+    A line recorded in order (run ids rise with time, as a line only recording new scans
+    does) is read by aggregates over the index of a finding's runs: a finding seen in every
+    run from its first to its last, never waived, needs only those two sightings; the rest
+    are read whole. A backfilled line is read with window functions (slower on SQLite).
+    """
+    run_ids = [run.id or 0 for run in runs]
+    if run_ids == sorted(run_ids):
+        rows = _by_aggregate(conn, repo_id, where, {rid: i for i, rid in enumerate(run_ids)})
+    else:
+        rows = _by_window(conn, where)
+    found: dict[str, list[Sighting]] = {}
+    decoded: dict[str, tuple[str, ...]] = {}
+    for row, pos, next_pos in rows:
+        controls = decoded.get(row.controls)
+        if controls is None:
+            controls = decoded[row.controls] = tuple(json.loads(row.controls))
+        found.setdefault(row.fingerprint, []).append(
+            Sighting(pos, _seen(row, controls, waiver_key), next_pos)
+        )
+        ids[row.fingerprint] = row.finding_id
+    order = sorted(found, key=lambda fp: (found[fp][0].pos, fp))
+    return {fp: sorted(found[fp], key=lambda x: x.pos) for fp in order}
+
+
+def _seen(row: Any, controls: tuple[str, ...], waiver_key: dict[int, str]) -> Seen:
+    return Seen(
+        fingerprint=row.fingerprint,
+        scanner=row.scanner,
+        rule_id=row.rule_id,
+        kind=row.kind,
+        title=row.title,
+        severity=Severity(row.severity),
+        path=row.path,
+        start_line=row.start_line,
+        end_line=row.end_line,
+        controls=controls,
+        scope=row.scope,
+        waiver=waiver_key.get(row.waiver_id) if row.waiver_id else None,
+    )
+
+
+def _detail(*extra: Any) -> tuple[Any, ...]:
+    o, f = t.occurrences, t.findings
+    return (
+        o.c.finding_id,
+        o.c.run_id,
+        o.c.severity,
+        o.c.path,
+        o.c.start_line,
+        o.c.end_line,
+        cast(o.c.controls, String).label("controls"),
+        o.c.scope,
+        o.c.waiver_id,
+        f.c.fingerprint,
+        f.c.scanner,
+        f.c.rule_id,
+        f.c.kind,
+        f.c.title,
+        *extra,
+    )
+
+
+def _by_aggregate(
+    conn: Connection, repo_id: int, where: tuple[Any, ...], pos_of: dict[int, int]
+) -> list[tuple[Any, int, int | None]]:
+    """(row, next position) of each turning sighting, from each finding's first run, last
+    run, number of runs and of waived runs (one pass over the index of a finding's runs)."""
+    o, f = t.occurrences, t.findings
+    repo_findings = select(f.c.id).where(f.c.repository_id == repo_id)
+    span = (
+        select(
+            o.c.finding_id,
+            func.min(o.c.run_id).label("first"),
+            func.max(o.c.run_id).label("last"),
+            func.count().label("n"),
+            func.count(o.c.waiver_id).label("waived"),
+        )
+        .where(o.c.finding_id.in_(repo_findings), _in_line(where))
+        .group_by(o.c.finding_id)
+    )
+    whole: set[int] = set()
+    single: set[int] = set()
+    for row in conn.execute(span):
+        if row.waived or pos_of[row.last] - pos_of[row.first] + 1 != row.n:
+            whole.add(row.finding_id)
+        elif row.n == 1:
+            single.add(row.finding_id)
+    ends = span.subquery("span")
+    q = (
+        select(*_detail(ends.c.first))
+        .join_from(o, ends, ends.c.finding_id == o.c.finding_id)
+        .join(f, f.c.id == o.c.finding_id)
+        .where(or_(o.c.run_id == ends.c.first, o.c.run_id == ends.c.last))
+    )
+    out: list[tuple[Any, int, int | None]] = []
+    for row in conn.execute(q):
+        if row.finding_id in whole:
+            continue
+        p = pos_of[row.run_id]
+        # Seen in every run from the first to the last: the first's next sighting is the
+        # run after it; nothing follows the last.
+        first = row.run_id == row.first and row.finding_id not in single
+        out.append((row, p, p + 1 if first else None))
+    return out + _whole(conn, where, sorted(whole), pos_of)
+
+
+def _in_line(where: tuple[Any, ...]) -> Any:
+    """The occurrence is of a run of the line. `run_id + 0`: an expression, so SQLite's
+    planner walks a finding's runs on the (finding_id, run_id) index and checks each against
+    the line, instead of probing every finding with every run of the line."""
+    r, o = t.runs, t.occurrences
+    return (o.c.run_id + 0).in_(select(r.c.id).where(*where))
+
+
+def _whole(
+    conn: Connection, where: tuple[Any, ...], finding_ids: list[int], pos_of: dict[int, int]
+) -> list[tuple[Any, int, int | None]]:
+    """Every sighting of these findings (gaps or waivers in their story)."""
+    o, f = t.occurrences, t.findings
+    rows: dict[int, list[tuple[int, Any]]] = {}
+    for i in range(0, len(finding_ids), 500):
+        q = (
+            select(*_detail())
+            .join_from(o, f, f.c.id == o.c.finding_id)
+            .where(o.c.finding_id.in_(finding_ids[i : i + 500]), _in_line(where))
+        )
+        for row in conn.execute(q):
+            rows.setdefault(row.finding_id, []).append((pos_of[row.run_id], row))
+    out: list[tuple[Any, int, int | None]] = []
+    for seen in rows.values():
+        seen.sort(key=lambda x: x[0])
+        for i, (p, row) in enumerate(seen):
+            out.append((row, p, seen[i + 1][0] if i + 1 < len(seen) else None))
+    return out
+
+
+def _by_window(conn: Connection, where: tuple[Any, ...]) -> list[tuple[Any, int, int | None]]:
+    """(row, position, next position) of each turning sighting, by window functions over the
+    line's runs in order."""
     r, o, f = t.runs, t.occurrences, t.findings
     pos = (func.row_number().over(order_by=(r.c.at, r.c.id)) - 1).label("pos")
     line = select(r.c.id, pos).where(*where).subquery("line")
     by, at = o.c.finding_id, line.c.pos
     occ = (
         select(
-            o.c.finding_id,
+            *_detail(),
             line.c.pos,
-            o.c.severity,
-            o.c.path,
-            o.c.start_line,
-            o.c.end_line,
-            cast(o.c.controls, String).label("controls"),
-            o.c.scope,
-            o.c.waiver_id,
             func.lag(line.c.pos).over(partition_by=by, order_by=at).label("prev_pos"),
             func.lead(line.c.pos).over(partition_by=by, order_by=at).label("next_pos"),
             func.lag(o.c.waiver_id).over(partition_by=by, order_by=at).label("prev_waiver"),
         )
         .join_from(o, line, line.c.id == o.c.run_id)
+        .join(f, f.c.id == o.c.finding_id)
         .subquery("occ")
     )
     turning = or_(
@@ -176,32 +319,4 @@ def _sightings(
         occ.c.waiver_id.is_not(None),
         occ.c.prev_waiver.is_not(None),
     )
-    q = (
-        select(occ, f.c.fingerprint, f.c.scanner, f.c.rule_id, f.c.kind, f.c.title)
-        .join_from(occ, f, f.c.id == occ.c.finding_id)
-        .where(turning)
-        .order_by(f.c.fingerprint, occ.c.pos)
-    )
-    found: dict[str, list[Sighting]] = {}
-    decoded: dict[str, tuple[str, ...]] = {}
-    for row in conn.execute(q):
-        controls = decoded.get(row.controls)
-        if controls is None:
-            controls = decoded[row.controls] = tuple(json.loads(row.controls))
-        seen = Seen(
-            fingerprint=row.fingerprint,
-            scanner=row.scanner,
-            rule_id=row.rule_id,
-            kind=row.kind,
-            title=row.title,
-            severity=Severity(row.severity),
-            path=row.path,
-            start_line=row.start_line,
-            end_line=row.end_line,
-            controls=controls,
-            scope=row.scope,
-            waiver=waiver_key.get(row.waiver_id) if row.waiver_id else None,
-        )
-        found.setdefault(row.fingerprint, []).append(Sighting(row.pos, seen, row.next_pos))
-    order = sorted(found, key=lambda fp: (found[fp][0].pos, fp))
-    return {fp: found[fp] for fp in order}
+    return [(row, row.pos, row.next_pos) for row in conn.execute(select(occ).where(turning))]

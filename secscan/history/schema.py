@@ -130,7 +130,7 @@ occurrences = Table(
     "occurrences",
     metadata,
     Column("run_id", ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
-    Column("finding_id", ForeignKey("findings.id"), primary_key=True, index=True),
+    Column("finding_id", ForeignKey("findings.id"), primary_key=True),
     Column("severity", String(16), nullable=False),
     Column("path", String(2048), nullable=False),
     Column("start_line", Integer),
@@ -140,6 +140,10 @@ occurrences = Table(
     Column("waiver_id", ForeignKey("waivers.id")),
     #: Revision 2: the finding's scope (production, test, ...) once findings carry one.
     Column("scope", String(64)),
+    #: Revision 4: a finding's runs in order (and whether waived), read without the table:
+    #: trends in SQL aggregate each finding's first and last run over it. It replaces
+    #: revision 1's index of finding_id alone, which SQLite's planner would otherwise prefer.
+    Index(None, "finding_id", "run_id", "waiver_id"),
 )
 
 #: Revision 2: each control's state in a run, for "control states over time".

@@ -96,11 +96,21 @@ def random_line(seed: int, runs: int = 24, pool: int = 14) -> list[Run]:
     return out
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_trends_in_sql_equal_trends_from_every_run(history_url: str, seed: int) -> None:
+@pytest.mark.parametrize(
+    ("seed", "backfilled"),
+    # Recorded in order (aggregates over a finding's runs), and backfilled: recorded out of
+    # order, as `history import` may (window functions over the line's runs).
+    [(1, False), (2, False), (3, False), (4, True), (5, True)],
+)
+def test_trends_in_sql_equal_trends_from_every_run(
+    history_url: str, seed: int, backfilled: bool
+) -> None:
     store = SqlStore.open(history_url)
+    line_runs = random_line(seed)
+    if backfilled:
+        random.Random(seed).shuffle(line_runs)
     try:
-        for run in random_line(seed):
+        for run in line_runs:
             store.record(run)
         # A second branch and repository must not leak into the line.
         for run in random_line(seed + 100, runs=5):

@@ -1,5 +1,5 @@
-"""The dashboard's indexes and summaries: each repository's newest run and a period's runs by
-index, per-run opened/fixed counts, each line's open findings with their deadlines.
+"""The dashboard's indexes and summaries: each repository's newest run, a period's runs and a
+finding's runs by index, per-run opened/fixed counts, each line's open findings with their deadlines.
 
 Revision ID: 0004
 Revises: 0003
@@ -20,6 +20,13 @@ def upgrade() -> None:
     op.create_index("ix_runs_repository_id_at", "runs", ["repository_id", "at"])
     op.create_index("ix_runs_at", "runs", ["at"])
     op.create_index("ix_repository_tags_key_value", "repository_tags", ["key", "value"])
+    op.create_index(
+        "ix_occurrences_finding_id_run_id_waiver_id",
+        "occurrences",
+        ["finding_id", "run_id", "waiver_id"],
+    )
+    # The new index leads with finding_id; the old one would only mislead SQLite's planner.
+    op.drop_index("ix_occurrences_finding_id", "occurrences")
     op.create_table(
         "run_changes",
         sa.Column("run_id", sa.Integer, nullable=False),
@@ -52,6 +59,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("open_findings")
     op.drop_table("run_changes")
+    op.create_index("ix_occurrences_finding_id", "occurrences", ["finding_id"])
+    op.drop_index("ix_occurrences_finding_id_run_id_waiver_id", "occurrences")
     op.drop_index("ix_repository_tags_key_value", "repository_tags")
     op.drop_index("ix_runs_at", "runs")
     op.drop_index("ix_runs_repository_id_at", "runs")
