@@ -562,15 +562,18 @@ def run_findings(
     return int(total or 0), rows
 
 
+def repository_identity(conn: Connection, repository_id: int) -> str | None:
+    rp = t.repositories
+    found = conn.scalar(select(rp.c.identity).where(rp.c.id == repository_id))
+    return None if found is None else str(found)
+
+
 def repository_runs(
     conn: Connection, repository_id: int, *, offset: int = 0, limit: int = 50
-) -> tuple[str | None, int, list[tuple[int, str | None, datetime, str | None, str, str | None]]]:
-    """(identity, number of runs, one page of (id, branch, at, outcome, status, commit)),
-    newest first."""
-    r, rp = t.runs, t.repositories
-    identity = conn.scalar(select(rp.c.identity).where(rp.c.id == repository_id))
-    if identity is None:
-        return None, 0, []
+) -> tuple[int, list[tuple[int, str | None, datetime, str | None, str, str | None]]]:
+    """(number of runs, one page of (id, branch, at, outcome, status, commit)), newest
+    first."""
+    r = t.runs
     total = conn.scalar(
         select(func.count()).select_from(r).where(r.c.repository_id == repository_id)
     )
@@ -585,4 +588,4 @@ def repository_runs(
         (row.id, row.branch, _utc(row.at), row.outcome, row.status, row.commit_sha)
         for row in conn.execute(q)
     ]
-    return identity, int(total or 0), rows
+    return int(total or 0), rows

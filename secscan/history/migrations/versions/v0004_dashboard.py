@@ -1,5 +1,6 @@
 """The dashboard's indexes and summaries: each repository's newest run, a period's runs and a
-finding's runs by index, per-run opened/fixed counts, each line's open findings with their deadlines.
+finding's runs by index; per-run opened/fixed counts; each line's open findings with their
+deadlines.
 
 Revision ID: 0004
 Revises: 0003
