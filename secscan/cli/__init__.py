@@ -98,6 +98,11 @@ COMMANDS: dict[str, CommandInfo] = {
     "scan": CommandInfo(
         "scan", "scan", "Scan PATH (default: the current directory) and gate on what is found."
     ),
+    "serve": CommandInfo(
+        "serve",
+        "serve",
+        "Serve the organisation's dashboard: posture, trends, compliance, runs (read-only).",
+    ),
     "waivers": CommandInfo(
         "waivers", "waivers", "Work with the waivers file (.secscan-waivers.yaml)."
     ),
