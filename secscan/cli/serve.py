@@ -6,19 +6,13 @@ from pathlib import Path
 
 import click
 
-from secscan.app.history import ENV_URL, default_url
+from secscan.app.history import default_url
+from secscan.cli.history import _url_option
 from secscan.serve.server import serve as run_server
 
 
 @click.command()
-@click.option(
-    "--history",
-    "url",
-    metavar="URL",
-    envvar=ENV_URL,
-    default=None,
-    help=f"History database [default: ${ENV_URL}, else {default_url()}].",
-)
+@_url_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535))
 @click.option(

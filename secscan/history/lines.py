@@ -22,10 +22,10 @@ from sqlalchemy import Connection, String, cast, func, or_, select
 
 from secscan.history import schema as t
 from secscan.history.lifecycle import Lifecycle, Sighting, replay
-from secscan.history.model import Run, ScannerRecord, Seen, Source, WaiverInForce
-from secscan.history.store import SqlStore, _date, _utc
+from secscan.history.model import Run, ScannerRecord, Seen, WaiverInForce
+from secscan.history.store import SqlStore, run_from_row, scanner_record, waiver_in_force
 from secscan.history.trends import Trends, from_lifecycles
-from secscan.model.findings import RunStatus, Severity
+from secscan.model.findings import Severity
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +68,10 @@ def read(conn: Connection, repository: str, branch: str | None) -> Line | None:
     scanners = _scanners(conn, ids)
     waivers, waiver_key = _waivers(conn, ids)
     runs = tuple(
-        _run(row, repository, scanners.get(row.id, ()), waivers.get(row.id, ())) for row in rows
+        run_from_row(
+            row, repository, scanners=scanners.get(row.id, ()), waivers=waivers.get(row.id, ())
+        )
+        for row in rows
     )
     states = _control_states(conn, ids)
     finding_ids: dict[str, int] = {}
@@ -80,43 +83,11 @@ def read(conn: Connection, repository: str, branch: str | None) -> Line | None:
     )
 
 
-def _run(
-    row: Any, repository: str, scanners: Sequence[ScannerRecord], waivers: Sequence[WaiverInForce]
-) -> Run:
-    return Run(
-        id=row.id,
-        repository=repository,
-        branch=row.branch,
-        commit=row.commit_sha,
-        at=_utc(row.at),
-        started_at=_utc(row.started_at),
-        secscan_version=row.secscan_version,
-        source=Source(row.source),
-        profile=row.profile,
-        outcome=row.outcome,
-        deadlines=None
-        if row.deadlines is None
-        else tuple((Severity(k), int(v)) for k, v in sorted(row.deadlines.items())),
-        scanners=tuple(scanners),
-        waivers=tuple(sorted(waivers, key=lambda x: x.key)),
-        settings_digest=row.settings_digest,
-    )
-
-
 def _scanners(conn: Connection, ids: Any) -> dict[int, list[ScannerRecord]]:
     s = t.scanner_runs
     out: dict[int, list[ScannerRecord]] = {}
     for row in conn.execute(select(s).where(s.c.run_id.in_(ids)).order_by(s.c.id)):
-        out.setdefault(row.run_id, []).append(
-            ScannerRecord(
-                scanner=row.scanner,
-                kind=row.kind,
-                status=RunStatus(row.status),
-                tool_version=row.tool_version,
-                error=row.error,
-                paths=tuple(row.paths),
-            )
-        )
+        out.setdefault(row.run_id, []).append(scanner_record(row))
     return out
 
 
@@ -126,9 +97,7 @@ def _waivers(conn: Connection, ids: Any) -> tuple[dict[int, list[WaiverInForce]]
     key: dict[int, str] = {}
     for row in conn.execute(select(w).where(w.c.run_id.in_(ids))):
         key[row.id] = row.waiver
-        waivers.setdefault(row.run_id, []).append(
-            WaiverInForce(row.waiver, row.owner, _date(row.expires), row.expired, row.reason)
-        )
+        waivers.setdefault(row.run_id, []).append(waiver_in_force(row))
     return waivers, key
 
 
