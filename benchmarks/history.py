@@ -5,7 +5,8 @@
 
 Each run keeps most findings of the run before and replaces a few (CHURN of them): fixes and
 new findings, as a busy repository's nightly scans look. Prints, per back end: seconds per
-recorded run (mean, p95), the database size, and the time of `history trends` (load + compute).
+recorded run (mean, p95), the database size, and the time of `history trends`: before
+(every run read back, then computed) and in SQL (history.lines), which must give the same.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from secscan.history import lines
 from secscan.history.model import Run, ScannerRecord, Seen, Source
 from secscan.history.store import SqlStore, engine_url
 from secscan.history.trends import compute
@@ -99,6 +101,10 @@ def bench(url: str, runs: list[Run]) -> dict[str, float]:
         t = time.perf_counter()
         tr = compute(loaded, runs[-1].at)
         compute_s = time.perf_counter() - t
+        t = time.perf_counter()
+        in_sql = lines.trends(store, runs[0].repository, "main", runs[-1].at)
+        sql_s = time.perf_counter() - t
+        assert in_sql == tr, "trends in SQL differ from load + compute"
         return {
             "runs": len(runs),
             "findings_per_run": len(runs[0].findings),
@@ -107,6 +113,7 @@ def bench(url: str, runs: list[Run]) -> dict[str, float]:
             "size_mib": size_bytes(store) / 2**20,
             "trends_load_s": load_s,
             "trends_compute_s": compute_s,
+            "trends_sql_s": sql_s,
             "open_now": tr.runs[-1].open_total,
         }
     finally:
@@ -129,7 +136,7 @@ def main() -> None:
             f"record mean={result['mean_record_s'] * 1000:.1f} ms p95="
             f"{result['p95_record_s'] * 1000:.1f} ms size={result['size_mib']:.1f} MiB "
             f"trends: load {result['trends_load_s']:.2f} s + compute "
-            f"{result['trends_compute_s']:.2f} s (open now {result['open_now']:.0f}; "
+            f"{result['trends_compute_s']:.2f} s; in SQL {result['trends_sql_s']:.2f} s (open now {result['open_now']:.0f}; "
             f"cpus {os.cpu_count()})",
             flush=True,
         )

@@ -41,6 +41,9 @@ LAYERS: tuple[tuple[tuple[str, ...], ...], ...] = (
     #: Many repositories, each judged by app's one use case: manifests, the process pool, the
     #: job queue, Kubernetes manifests (docs/fleet.md).
     (("secscan.fleet",),),
+    #: The dashboard (`secscan serve`): a delivery layer like the command line, over app/ and
+    #: history's aggregate queries.
+    (("secscan.serve",),),
     (("secscan.cli", "secscan.__main__"),),
 )
 
@@ -140,9 +143,16 @@ def test_secscan_imports_run_one_way() -> None:
 
 
 #: The command line is an adapter: it parses flags, calls a use case, prints, maps the exit
-#: code. At run time it imports only the app layer and the fleet's use cases above it (and
-#: itself, the errors, the version).
-CLI_MAY_IMPORT = ("secscan.app", "secscan.fleet", "secscan.cli", "secscan.errors", "=secscan")
+#: code. At run time it imports only the app layer and the fleet's use cases and the
+#: dashboard's server above it (and itself, the errors, the version).
+CLI_MAY_IMPORT = (
+    "secscan.app",
+    "secscan.fleet",
+    "secscan.serve",
+    "secscan.cli",
+    "secscan.errors",
+    "=secscan",
+)
 
 #: The entry points of the two stages a run joins: only the use cases (app/) call them.
 ONLY_FROM_APP = ("secscan.scan.pipeline", "secscan.policy.judge")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from secscan.app.run import utcnow
 from secscan.history import ENV_URL, repository
 from secscan.history.lifecycle import Lifecycle, lifecycles
+from secscan.history.lines import trends as line_trends
 from secscan.history.model import Source, from_saved
 from secscan.history.store import SqlStore, default_url
 from secscan.history.trends import Trends, compute
@@ -26,6 +27,7 @@ __all__ = [
     "default_url",
     "from_saved",
     "lifecycles",
+    "line_trends",
     "load",
     "repository",
     "utcnow",

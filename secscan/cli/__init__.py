@@ -108,6 +108,11 @@ COMMANDS: dict[str, CommandInfo] = {
     "scan": CommandInfo(
         "scan", "scan", "Scan PATH (default: the current directory) and gate on what is found."
     ),
+    "serve": CommandInfo(
+        "serve",
+        "serve",
+        "Serve the organisation's dashboard: posture, trends, compliance, runs (read-only).",
+    ),
     "tools": CommandInfo(
         "tools",
         "tools",

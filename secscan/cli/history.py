@@ -23,6 +23,7 @@ from secscan.app.history import (
     default_url,
     from_saved,
     lifecycles,
+    line_trends,
     load,
     repository,
     utcnow,
@@ -145,10 +146,12 @@ def trends_cmd(url: str | None, repository: str | None, branch: str | None, as_j
     store = _open(url)
     try:
         repo, line = _line(store, repository, branch)
-        runs = store.load(repo, line)
+        found = line_trends(store, repo, line, utcnow())
     finally:
         store.close()
-    tr = compute(runs, utcnow())
+    if found is None:
+        raise UsageError(f"no recorded runs for {repo}")
+    tr = found
     if as_json:
         click.echo(json.dumps(trends_dict(tr), indent=2))
         return

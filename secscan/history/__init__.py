@@ -15,7 +15,7 @@ from pathlib import Path
 from secscan.errors import HistoryError
 from secscan.history import repository
 from secscan.history.model import Source, from_saved
-from secscan.history.trends import Trends, compute
+from secscan.history.trends import Trends
 from secscan.model.findings import Severity
 from secscan.model.results import SavedResults
 
@@ -48,15 +48,15 @@ def wanted(option: str | None, switch: bool | None, source: Source) -> str | Non
 
 def trends_for(root: Path, url: str, now: datetime) -> Trends | None:
     """The recorded trends of the repository and branch at `root` (read only), if any."""
+    from secscan.history import lines
     from secscan.history.store import SqlStore
 
     repo, branch = repository.identity(root), repository.branch(root)
     store = SqlStore.open(url)
     try:
-        runs = store.load(repo, branch)
+        return lines.trends(store, repo, branch, now)
     finally:
         store.close()
-    return compute(runs, now) if runs else None
 
 
 def record(
@@ -70,8 +70,10 @@ def record(
     settings_digest: str | None = None,
     tags: Mapping[str, str] | None = None,
 ) -> Trends:
-    """Record a judged run (all of it or nothing) and return the trends of its branch.
-    `tags`: the repository's labels (a fleet manifest's), made its labels when given."""
+    """Record a judged run (all of it or nothing), rewrite its branch's summaries for the
+    dashboard, and return the branch's trends. `tags`: the repository's labels (a fleet
+    manifest's), made its labels when given."""
+    from secscan.history import summary
     from secscan.history.store import SqlStore
 
     repo = repository.identity(root)
@@ -89,6 +91,6 @@ def record(
         if tags is not None:
             store.set_tags(repo, tags)
         store.record(run)
-        return compute(store.load(repo, branch), now)
+        return summary.record_line(store, repo, branch, now)
     finally:
         store.close()

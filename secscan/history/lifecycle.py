@@ -216,3 +216,50 @@ def _why_not(run: Run, seen: Seen) -> str:
     if scanner.status is not RunStatus.OK:
         return f"{seen.scanner} {scanner.status.value}"
     return f"{seen.scanner} did not assess {seen.path}"
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """A run (by position in its line) that saw a finding where the finding's story may turn:
+    its first and last sightings, the edges of every gap, and every waived sighting. The runs
+    in between saw it unchanged, so a replay of the sightings alone gives the same lifecycle
+    as a walk over every run (`lifecycles`)."""
+
+    pos: int
+    seen: Seen
+    #: The position of the next run that saw the finding (None: no later run did).
+    next_pos: int | None
+
+
+def replay(
+    runs: Sequence[Run],
+    sightings: Mapping[str, Sequence[Sighting]],
+    now: datetime | None = None,
+) -> dict[str, Lifecycle]:
+    """`lifecycles` from sparse sightings (each finding's in run order, findings in the order
+    `lifecycles` meets them). `runs` need their scanners and waivers, not their findings: a
+    run that did not see a finding is asked only whether its scanner assessed the file."""
+    ids = [run.id if run.id is not None else i for i, run in enumerate(runs)]
+    ok: dict[int, Mapping[str, frozenset[str]]] = {}
+
+    def assessed_at(pos: int) -> Mapping[str, frozenset[str]]:
+        found = ok.get(pos)
+        if found is None:
+            found = ok[pos] = assessed(runs[pos])
+        return found
+
+    out: dict[str, Lifecycle] = {}
+    for fp, seen_in in sightings.items():
+        track: _Track | None = None
+        for s in seen_in:
+            run = runs[s.pos]
+            if track is None:
+                track = _Track.new(run, ids[s.pos], s.seen)
+            track.seen_in(run, ids[s.pos], s.seen, _active(run, s.seen))
+            end = len(runs) if s.next_pos is None else s.next_pos
+            for pos in range(s.pos + 1, end):
+                if track.absent_from(runs[pos], ids[pos], assessed_at(pos)):
+                    break
+        if track is not None:
+            out[fp] = track.lifecycle(fp, now)
+    return out

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -66,6 +67,10 @@ runs = Table(
     #: repository whose HEAD, settings digest and tool versions match its last recorded run).
     Column("settings_digest", String(64)),
     Index(None, "repository_id", "branch", "at"),
+    #: Revision 4: each repository's newest run (the dashboard's posture and compliance) ...
+    Index(None, "repository_id", "at"),
+    #: ... and the runs of a period (its trends).
+    Index(None, "at"),
 )
 
 scanner_runs = Table(
@@ -89,6 +94,8 @@ repository_tags = Table(
     Column("repository_id", ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True),
     Column("key", String(255), primary_key=True),
     Column("value", String(1024), nullable=False),
+    #: Revision 4: the repositories of one team (the dashboard's filter).
+    Index(None, "key", "value"),
 )
 
 #: A finding's identity in one repository; what changes from run to run is in occurrences.
@@ -123,7 +130,7 @@ occurrences = Table(
     "occurrences",
     metadata,
     Column("run_id", ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
-    Column("finding_id", ForeignKey("findings.id"), primary_key=True, index=True),
+    Column("finding_id", ForeignKey("findings.id"), primary_key=True),
     Column("severity", String(16), nullable=False),
     Column("path", String(2048), nullable=False),
     Column("start_line", Integer),
@@ -133,6 +140,10 @@ occurrences = Table(
     Column("waiver_id", ForeignKey("waivers.id")),
     #: Revision 2: the finding's scope (production, test, ...) once findings carry one.
     Column("scope", String(64)),
+    #: Revision 4: a finding's runs in order (and whether waived), read without the table:
+    #: trends in SQL aggregate each finding's first and last run over it. It replaces
+    #: revision 1's index of finding_id alone, which SQLite's planner would otherwise prefer.
+    Index(None, "finding_id", "run_id", "waiver_id"),
 )
 
 #: Revision 2: each control's state in a run, for "control states over time".
@@ -142,4 +153,32 @@ run_controls = Table(
     Column("run_id", ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
     Column("control", String(512), primary_key=True),
     Column("state", String(16), nullable=False),
+)
+
+#: Revision 4: per run and severity, the findings that opened (new or reopened) and were fixed
+#: in that run, and the days those fixes took: what the dashboard's trends add up, so they
+#: never walk occurrences. Written for a whole line when a run is recorded (history.summary);
+#: only rows with something in them.
+run_changes = Table(
+    "run_changes",
+    metadata,
+    Column("run_id", ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("severity", String(16), primary_key=True),
+    Column("opened", Integer, nullable=False),
+    Column("fixed", Integer, nullable=False),
+    #: The sum of the fixes' days to remediate (their mean is fix_days / fixed).
+    Column("fix_days", Float, nullable=False),
+)
+
+#: Revision 4: the open, unwaived findings of each line after its newest run, with the moment
+#: each opened and its remediation deadline: the dashboard's SLA breaches are `due_at < now`.
+open_findings = Table(
+    "open_findings",
+    metadata,
+    Column("run_id", ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("finding_id", ForeignKey("findings.id"), primary_key=True),
+    Column("severity", String(16), nullable=False),
+    Column("open_since", DateTime(timezone=True), nullable=False),
+    #: open_since plus the deadline of its severity; None when the severity has none.
+    Column("due_at", DateTime(timezone=True)),
 )

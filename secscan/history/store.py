@@ -274,51 +274,26 @@ class SqlStore:
             scanners: dict[int, list[ScannerRecord]] = {}
             s = t.scanner_runs
             for row in conn.execute(select(s).where(s.c.run_id.in_(ids)).order_by(s.c.id)):
-                scanners.setdefault(row.run_id, []).append(
-                    ScannerRecord(
-                        scanner=row.scanner,
-                        kind=row.kind,
-                        status=RunStatus(row.status),
-                        tool_version=row.tool_version,
-                        error=row.error,
-                        paths=tuple(row.paths),
-                    )
-                )
+                scanners.setdefault(row.run_id, []).append(scanner_record(row))
             waivers: dict[int, list[WaiverInForce]] = {}
             waiver_key: dict[int, str] = {}
             w = t.waivers
             for row in conn.execute(select(w).where(w.c.run_id.in_(ids))):
                 waiver_key[row.id] = row.waiver
-                waivers.setdefault(row.run_id, []).append(
-                    WaiverInForce(
-                        row.waiver, row.owner, _date(row.expires), row.expired, row.reason
-                    )
-                )
+                waivers.setdefault(row.run_id, []).append(waiver_in_force(row))
             controls: dict[int, list[tuple[str, str]]] = {}
             c = t.run_controls
             for row in conn.execute(select(c).where(c.c.run_id.in_(ids))):
                 controls.setdefault(row.run_id, []).append((row.control, row.state))
             seen = self._occurrences(conn, ids, finding_rows, waiver_key)
         return [
-            Run(
-                id=row.id,
-                repository=repository,
-                branch=row.branch,
-                commit=row.commit_sha,
-                at=_utc(row.at),
-                started_at=_utc(row.started_at),
-                secscan_version=row.secscan_version,
-                source=Source(row.source),
-                profile=row.profile,
-                outcome=row.outcome,
-                deadlines=None
-                if row.deadlines is None
-                else tuple((Severity(k), int(v)) for k, v in sorted(row.deadlines.items())),
-                scanners=tuple(scanners.get(row.id, ())),
-                findings=tuple(sorted(seen.get(row.id, ()), key=lambda x: x.fingerprint)),
-                waivers=tuple(sorted(waivers.get(row.id, ()), key=lambda x: x.key)),
-                controls=tuple(sorted(controls.get(row.id, ()))),
-                settings_digest=row.settings_digest,
+            run_from_row(
+                row,
+                repository,
+                scanners=scanners.get(row.id, ()),
+                waivers=waivers.get(row.id, ()),
+                findings=sorted(seen.get(row.id, ()), key=lambda x: x.fingerprint),
+                controls=sorted(controls.get(row.id, ())),
             )
             for row in rows
         ]
@@ -399,6 +374,55 @@ class SqlStore:
     def _failed(self, what: str, e: DBAPIError) -> str:
         first = str(e.orig).strip().splitlines()[0] if e.orig is not None else type(e).__name__
         return f"history {shown(self.engine.url)}: could not {what}: {first}"
+
+
+def scanner_record(row: Any) -> ScannerRecord:
+    """A scanner_runs row as history's value."""
+    return ScannerRecord(
+        scanner=row.scanner,
+        kind=row.kind,
+        status=RunStatus(row.status),
+        tool_version=row.tool_version,
+        error=row.error,
+        paths=tuple(row.paths),
+    )
+
+
+def waiver_in_force(row: Any) -> WaiverInForce:
+    """A waivers row as history's value."""
+    return WaiverInForce(row.waiver, row.owner, _date(row.expires), row.expired, row.reason)
+
+
+def run_from_row(
+    row: Any,
+    repository: str,
+    *,
+    scanners: Sequence[ScannerRecord] = (),
+    waivers: Sequence[WaiverInForce] = (),
+    findings: Sequence[Seen] = (),
+    controls: Sequence[tuple[str, str]] = (),
+) -> Run:
+    """A runs row, with what was read of the run's other tables, as history's value."""
+    return Run(
+        id=row.id,
+        repository=repository,
+        branch=row.branch,
+        commit=row.commit_sha,
+        at=_utc(row.at),
+        started_at=_utc(row.started_at),
+        secscan_version=row.secscan_version,
+        source=Source(row.source),
+        profile=row.profile,
+        outcome=row.outcome,
+        deadlines=None
+        if row.deadlines is None
+        else tuple((Severity(k), int(v)) for k, v in sorted(row.deadlines.items())),
+        scanners=tuple(scanners),
+        findings=tuple(findings),
+        waivers=tuple(sorted(waivers, key=lambda x: x.key)),
+        controls=tuple(controls),
+        settings_digest=row.settings_digest,
+    )
 
 
 def _transient(e: DBAPIError) -> bool:

@@ -112,7 +112,20 @@ def compute(runs: Sequence[Run], now: datetime) -> Trends:
     """Trends of one repository and branch (runs oldest first)."""
     if not runs:
         raise ValueError("trends need at least one run")
-    lives = lifecycles(runs, now)
+    states = [Counter(state for _, state in run.controls) for run in runs]
+    return from_lifecycles(runs, states, lifecycles(runs, now), now)
+
+
+def from_lifecycles(
+    runs: Sequence[Run],
+    control_states: Sequence[Counter[str]],
+    lives: Mapping[str, Lifecycle],
+    now: datetime,
+) -> Trends:
+    """Trends from the runs (oldest first), each run's control states counted, and the
+    lifecycles of the findings over them (from `lifecycles` or `lifecycle.replay`)."""
+    if not runs:
+        raise ValueError("trends need at least one run")
     ids = [run.id if run.id is not None else i for i, run in enumerate(runs)]
     changes = _Changes.of(len(runs))
     # One sweep: each finding adds its changes to the run where they happened; the running
@@ -120,7 +133,7 @@ def compute(runs: Sequence[Run], now: datetime) -> Trends:
     index = {run_id: i for i, run_id in enumerate(ids)}
     for life in lives.values():
         changes.add(life, index)
-    points = changes.points(runs, ids)
+    points = changes.points(runs, ids, control_states)
     deadlines = _deadlines(runs)
     return Trends(
         repository=runs[-1].repository,
@@ -178,7 +191,9 @@ class _Changes:
         self.opened[i][sev] -= n
         self.waived[i] += n
 
-    def points(self, runs: Sequence[Run], ids: Sequence[int]) -> tuple[RunPoint, ...]:
+    def points(
+        self, runs: Sequence[Run], ids: Sequence[int], control_states: Sequence[Counter[str]]
+    ) -> tuple[RunPoint, ...]:
         """Each run's point, with the open and waived counts as they stood after it."""
         points = []
         running: Counter[Severity] = Counter()
@@ -187,7 +202,7 @@ class _Changes:
             running.update(self.opened[i])
             waived_now += self.waived[i]
             counts = self.events[i]
-            states = Counter(state for _, state in run.controls)
+            states = control_states[i]
             points.append(
                 RunPoint(
                     run_id=ids[i],

@@ -58,7 +58,7 @@ def view(trends: Trends, *, max_breaches: int = 20) -> TrendsView:
     note = (
         f"newest {len(points)} of {len(trends.runs)} runs" if len(points) < len(trends.runs) else ""
     )
-    open_chart = _stacked(
+    open_chart = stacked(
         "Open findings by severity, per run",
         [
             [(SEVERITY_CSS[s.value], n, f"run {p.run_id}: {n} {s.value}") for s, n in p.open]
@@ -67,7 +67,7 @@ def view(trends: Trends, *, max_breaches: int = 20) -> TrendsView:
         tuple((SEVERITY_CSS[s.value], s.value) for s, _ in points[0].open) if points else (),
         note,
     )
-    flow = _diverging(
+    flow = diverging(
         "New (up) and fixed (down), per run",
         [(p.new, p.fixed, f"run {p.run_id}: +{p.new} new, -{p.fixed} fixed") for p in points],
         note,
@@ -75,7 +75,7 @@ def view(trends: Trends, *, max_breaches: int = 20) -> TrendsView:
     charts = [open_chart, flow]
     if any(p.controls for p in points):
         charts.append(
-            _stacked(
+            stacked(
                 "Control states, per run",
                 [
                     [
@@ -105,7 +105,7 @@ def view(trends: Trends, *, max_breaches: int = 20) -> TrendsView:
     )
 
 
-def _stacked(
+def stacked(
     title: str,
     columns: list[list[tuple[str, int, str]]],
     legend: tuple[tuple[str, str], ...],
@@ -134,7 +134,7 @@ def _stacked(
     return Chart(title, WIDTH, HEIGHT, tuple(rects), legend, note)
 
 
-def _diverging(title: str, columns: list[tuple[int, int, str]], note: str) -> Chart:
+def diverging(title: str, columns: list[tuple[int, int, str]], note: str) -> Chart:
     top = max((max(a, b) for a, b, _ in columns), default=0) or 1
     half = HEIGHT / 2
     step = WIDTH / max(1, len(columns))
