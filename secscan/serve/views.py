@@ -149,8 +149,19 @@ class ControlRow:
     #: (state, repositories in it), in STATES order.
     states: tuple[tuple[str, int], ...]
 
+    @property
+    def overall(self) -> str:
+        """The control across the fleet: failed if any repository fails it, else not
+        assessed if any lacks evidence for it (an auditor gets no PASS without evidence),
+        else waived or below threshold where any is, pass only where every repository
+        passes."""
+        held = {state for state, n in self.states if n}
+        return next((s for s in OVERALL_ORDER if s in held), "not_assessed")
+
 
 STATES = ("fail", "waived", "below_threshold", "not_assessed", "pass")
+#: Which state colours a control's row across the fleet: the first any repository is in.
+OVERALL_ORDER = ("fail", "not_assessed", "waived", "below_threshold", "pass")
 
 
 def control_rows(counts: Iterable[ControlCount]) -> list[ControlRow]:

@@ -13,8 +13,9 @@ from fleetdata import HOSTILE_PATH, HOSTILE_REPO, HOSTILE_TITLE, NOW, build
 from starlette.testclient import TestClient
 
 from secscan.errors import HistoryError
+from secscan.history.fleetview import ControlCount
 from secscan.history.store import SqlStore
-from secscan.serve import access
+from secscan.serve import access, views
 from secscan.serve.web import create_app
 
 TOKEN = "a-token-long-enough-1234"
@@ -179,3 +180,23 @@ def test_a_non_loopback_bind_without_a_token_is_refused(
 )
 def test_loopback(host: str, loopback: bool) -> None:
     assert access.is_loopback(host) is loopback
+
+
+@pytest.mark.parametrize(
+    ("counts", "overall"),
+    [
+        ({"fail": 1, "not_assessed": 2, "pass": 5}, "fail"),
+        ({"not_assessed": 3}, "not_assessed"),
+        ({"not_assessed": 1, "pass": 9}, "not_assessed"),
+        ({"waived": 1, "pass": 2}, "waived"),
+        ({"below_threshold": 1, "pass": 2}, "below_threshold"),
+        ({"pass": 3}, "pass"),
+    ],
+)
+def test_a_control_passes_across_the_fleet_only_where_every_repository_passes(
+    counts: dict[str, int], overall: str
+) -> None:
+    (row,) = views.control_rows(
+        ControlCount("eu-cra:AnnexI.I(2)(k)", state, n) for state, n in counts.items()
+    )
+    assert row.overall == overall
