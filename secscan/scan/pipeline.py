@@ -16,7 +16,7 @@ from typing import TypeVar
 from secscan import __version__, scanners
 from secscan.advisories import exploits
 from secscan.advisories import service as advisory_service
-from secscan.errors import ScannerError, ToolError, UsageError
+from secscan.errors import ScannerError, ToolError, ToolLockMismatch, UsageError
 from secscan.model import fates, fingerprint
 from secscan.model.findings import (
     Authority,
@@ -398,7 +398,7 @@ def _run_scanner(
     t0 = time.monotonic()
     version: str | None = None
 
-    def error(reason: str) -> ScannerRun:
+    def error(reason: str, *, lock_mismatch: bool = False) -> ScannerRun:
         # Tool stderr and parse errors quote the scanned files: redacted like a snippet.
         return redactor.run(
             ScannerRun(
@@ -411,6 +411,7 @@ def _run_scanner(
                 error=reason,
                 targets=len(ctx.targets),
                 paths=ctx.targets,
+                lock_mismatch=lock_mismatch,
             ),
             own_only=True,
         )
@@ -435,6 +436,8 @@ def _run_scanner(
             outcome = run(ctx)
     except ToolError as e:
         return error(f"{scanner.name}: {e.diagnostics()}")
+    except ToolLockMismatch as e:
+        return error(e.diagnostics(), lock_mismatch=True)
     except ScannerError as e:
         return error(e.diagnostics())
     except Exception as e:  # noqa: BLE001 - fail closed on anything a plugin throws

@@ -126,6 +126,63 @@ def test_a_modified_tool_first_on_path_is_caught_too(
     assert sha256(bandit) in run["error"] and sha256(copy) in run["error"]
 
 
+@pytest.mark.parametrize("profile", ["ci", "release", "precommit", "audit"])
+def test_a_mismatched_lock_is_exit_3_under_every_profile(
+    project: Path,
+    lock: Path,
+    bandit: Path,
+    tmp_path: Path,
+    run_cli: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+    profile: str,
+) -> None:
+    # `precommit` tolerates a failing scanner (scanner_error: warn), never an unverified one.
+    copy = modified_copy(bandit, tmp_path / "evil")
+    monkeypatch.setenv("SECSCAN_TOOL_BANDIT", str(copy))
+    out = tmp_path / "out"
+    ran = run_cli(
+        "scan",
+        str(project),
+        "--profile",
+        profile,
+        "--tools-lock",
+        str(lock),
+        "--output-dir",
+        str(out),
+        "--no-cache",
+    )
+    assert ran.code == 3, ran.out + ran.err
+    saved = results(out)
+    (run,) = saved["result"]["runs"]
+    assert run["lock_mismatch"] is True and sha256(copy) in run["error"]
+    assert saved["decision"]["tolerated_errors"] == []
+    assert any(r["rule"] == "scanner-error" for r in saved["decision"]["reasons"])
+    # Re-judged from the saved file under the tolerant profile, it still fails.
+    again = run_cli("gate", "--from", str(out / "secscan-results.json"), "--profile", profile)
+    assert again.code == 3, again.out + again.err
+
+
+def test_the_pre_commit_hook_is_held_to_the_lock(
+    project: Path,
+    lock: Path,
+    bandit: Path,
+    tmp_path: Path,
+    run_cli: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("SECSCAN_TOOLS_LOCK", str(lock))
+    monkeypatch.setenv("SECSCAN_TOOL_BANDIT", str(modified_copy(bandit, tmp_path / "evil")))
+    ran = run_cli("hook", "--kind", "code", "app/files.py", "--no-cache")
+    assert ran.code == 3, ran.out + ran.err
+    assert "does not match the tools lock" in ran.out + ran.err
+    # A tool that is merely missing on the laptop still only warns there (no lock involved).
+    monkeypatch.delenv("SECSCAN_TOOLS_LOCK")
+    monkeypatch.setenv("SECSCAN_TOOL_BANDIT", str(tmp_path / "no-such-bandit"))
+    missing = run_cli("hook", "--kind", "code", "app/files.py", "--no-cache")
+    assert missing.code == 0, missing.out + missing.err
+
+
 def test_the_unverified_tool_is_never_started(
     project: Path,
     lock: Path,
