@@ -127,6 +127,9 @@ class AttestationError(SecscanError):
 
     exit_code = ExitCode.GATE_FAILED
 
+    def diagnostics(self) -> str:
+        return f"attestation NOT valid: {self}"
+
 
 class HistoryError(SecscanError):
     """The history database could not be opened, migrated, read or written."""

@@ -34,11 +34,11 @@ from securesystemslib.signer import CryptoSigner, Key, SSlibKey
 
 from secscan import __version__
 from secscan.app.settings import content_digest, resolve
-from secscan.errors import AttestationError, ConfigError
+from secscan.errors import AttestationError, ConfigError, UsageError
 from secscan.model.results import ATTESTATION_FILE, PREDICATE_TYPE, SavedResults, loads
 from secscan.util import files as _files
 from secscan.util.atomic import write_atomic
-from secscan.util.tooldigest import sha256_file
+from secscan.util.tooldigest import is_sha256, sha256_file
 
 __all__ = [
     "ATTESTATION_FILE",
@@ -48,6 +48,7 @@ __all__ = [
     "Verified",
     "attest",
     "decision_digest",
+    "is_sha256",
     "keygen",
     "policy_digest",
     "verify",
@@ -184,12 +185,30 @@ def attest(
     target = output or results.parent / ATTESTATION_FILE
     if reports is None:
         reports = _beside(results, target)
-    doc = statement(results, reports, policy_digest(policy_dir), text, saved)
+    policy = policy_digest(_judged_with(saved, policy_dir))
+    doc = statement(results, reports, policy, text, saved)
     payload = json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
     envelope = Envelope(payload=payload, payload_type=PAYLOAD_TYPE, signatures={})
     envelope.sign(_signer(key))
     write_atomic(target, json.dumps(envelope.to_dict(), indent=2, sort_keys=True) + "\n")
     return target, doc
+
+
+def _judged_with(saved: SavedResults, policy_dir: Path | None) -> Path | None:
+    """The policy directory whose digest is attested: the one the decision records it was
+    judged with (`--policy` may name it again, never another), else none (the shipped
+    library alone). An attestation never claims a policy the verdict was not reached under."""
+    assert saved.decision is not None  # noqa: S101 - _verdict checked it
+    recorded = saved.decision.policy_dir
+    if policy_dir is None:
+        return Path(recorded) if recorded is not None else None
+    if recorded is None or Path(recorded).resolve() != policy_dir.resolve():
+        judged = f"--policy {recorded}" if recorded else "the shipped library alone"
+        raise UsageError(
+            f"the results were judged with {judged}, not --policy {policy_dir}: the "
+            "attested policy digest must be the one the verdict was reached under"
+        )
+    return policy_dir
 
 
 def _beside(results: Path, attestation: Path) -> list[Path]:
@@ -269,7 +288,9 @@ def verify(
     attested = (predicate.get("policyDigest") or {}).get("sha256")
     if attested != expected:
         raise AttestationError(
-            f"the verdict was reached under policy digest {attested}, not the expected {expected}"
+            f"the verdict was reached under policy digest {attested}, not the expected "
+            f"{expected} (name the policy you trust with --policy DIR or --policy-digest; "
+            "without either it is the shipped library's)"
         )
     return Verified(doc, str(public.keyid), tuple(checked))
 
@@ -279,7 +300,10 @@ def _envelope(path: Path) -> Envelope:
         data = json.loads(_files.read_text(path, limit=_files.MAX_DATA_BYTES))
         return Envelope.from_dict(data)
     except (ValueError, KeyError, TypeError) as e:
-        raise AttestationError(f"{path}: not a DSSE envelope: {e}") from e
+        raise AttestationError(
+            f"{path} is not an attestation: not a DSSE envelope ({type(e).__name__}: {e}); "
+            f"`secscan attest` writes {ATTESTATION_FILE} beside the results"
+        ) from e
 
 
 def _statement(envelope: Envelope) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from secscan.errors import ConfigError
-from secscan.util.tooldigest import ToolIdentity
+from secscan.util.tooldigest import ToolIdentity, is_sha256
 
 __all__ = ["LOCK_FILE", "SCHEMA", "LockMode", "LockedTool", "ToolLock", "dumps", "loads"]
 
@@ -134,10 +134,10 @@ def loads(text: str, source: str) -> ToolLock:
         raise ConfigError("a tools lock must pin at least one tool", path=source)
     tools: dict[str, LockedTool] = {}
     for name, entry in raw.items():
-        if not isinstance(entry, dict) or not _is_sha256(entry.get("sha256")):
+        if not isinstance(entry, dict) or not is_sha256(entry.get("sha256")):
             raise ConfigError(f"tool {name!r}: no valid sha256", path=source, key=str(name))
         record = entry.get("record_sha256")
-        if record is not None and not _is_sha256(record):
+        if record is not None and not is_sha256(record):
             raise ConfigError(f"tool {name!r}: invalid record_sha256", path=source, key=name)
         tools[str(name)] = LockedTool(
             sha256=entry["sha256"],
@@ -147,9 +147,3 @@ def loads(text: str, source: str) -> ToolLock:
             record_sha256=record,
         )
     return ToolLock(MappingProxyType(tools), source)
-
-
-def _is_sha256(value: object) -> bool:
-    return (
-        isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
-    )

@@ -211,3 +211,59 @@ def test_gate_from_requires_a_valid_attestation(
     assert changed.code == 1 and "changed after it was attested" in changed.err
     half = run_cli("gate", "--from", results, "--require-attestation", str(attested))
     assert half.code == 2
+
+
+def test_the_attested_policy_is_the_one_the_results_were_judged_with(
+    tmp_path: Path, key: Path, run_cli: Callable[..., Any]
+) -> None:
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "app.py").write_text(APP)
+    policy = tmp_path / "policy"
+    (policy / "gates").mkdir(parents=True)
+    (policy / "gates" / "strict.yaml").write_text(
+        "version: 1\ndescription: strict\ngate:\n  severity:\n    default: low\n"
+    )
+    out = tmp_path / "out"
+    scanned = run_cli(
+        "scan",
+        str(root),
+        "--scanner",
+        "bandit",
+        "--policy",
+        str(policy),
+        "--profile",
+        "strict",
+        "--output-dir",
+        str(out),
+        "--format",
+        "json",
+        "--no-cache",
+        "-q",
+    )
+    assert scanned.code in (0, 1), scanned.err
+    results = str(out / "secscan-results.json")
+    # Without --policy, attest digests the policy the decision records, not the library's.
+    assert run_cli("attest", results, "--key", str(key)).code == 0
+    envelope = out / evidence.ATTESTATION_FILE
+    attested = statement(envelope)["predicate"]["policyDigest"]["sha256"]
+    assert attested == evidence.policy_digest(policy) != evidence.policy_digest()
+    # Naming another policy than the one judged with is refused: the claim would be false.
+    other = tmp_path / "other"
+    (other / "gates").mkdir(parents=True)
+    wrong = run_cli("attest", results, "--key", str(key), "--policy", str(other))
+    assert wrong.code == 2 and f"judged with --policy {policy}" in wrong.err
+    # The verifier names the policy it trusts; the shipped library alone is not it.
+    library = verify(run_cli, envelope, key)
+    assert library.code == 1 and "name the policy you trust with --policy" in library.err
+    assert verify(run_cli, envelope, key, "--policy", str(policy)).code == 0
+
+
+def test_verify_says_what_it_was_given_instead(
+    attested: Path, out: Path, key: Path, run_cli: Callable[..., Any]
+) -> None:
+    results = verify(run_cli, out / "secscan-results.json", key)
+    assert results.code == 1
+    assert "attestation NOT valid" in results.err and "is not an attestation" in results.err
+    short = verify(run_cli, attested, key, "--policy-digest", "abc")
+    assert short.code == 2 and "not a SHA-256" in short.err
