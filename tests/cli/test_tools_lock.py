@@ -79,6 +79,35 @@ def results(out: Path) -> dict[str, Any]:
     return data
 
 
+def test_doctor_shows_each_tools_path_version_digest_and_distribution(
+    bandit: Path,
+    lock: Path,
+    tmp_path: Path,
+    run_cli: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    shown = run_cli("doctor", str(tmp_path))
+    assert shown.code == 0, shown.out + shown.err
+    lines = shown.out.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("bandit "))
+    version = subprocess.run([str(bandit), "--version"], capture_output=True, text=True)
+    assert lines[at].split()[2:4] == ["ok", version.stdout.split()[1]]
+    assert lines[at + 1].strip() == str(bandit)
+    assert lines[at + 2].strip() == f"sha256 {sha256(bandit)}"
+    assert lines[at + 3].strip().startswith("installed by bandit ")
+    assert "file matches its RECORD; RECORD sha256 " in lines[at + 3]
+    # With a lock in force (SECSCAN_TOOLS_LOCK) a modified copy is named, not started.
+    copy = modified_copy(bandit, tmp_path / "evil")
+    monkeypatch.setenv("SECSCAN_TOOL_BANDIT", str(copy))
+    monkeypatch.setenv("SECSCAN_TOOLS_LOCK", str(lock))
+    checked = run_cli("doctor", str(tmp_path))
+    assert checked.code == 3, checked.out + checked.err
+    row = next(line for line in checked.out.splitlines() if line.startswith("bandit "))
+    assert "MISSING" not in row and "DIFFERS" in row
+    assert f"expected sha256 {sha256(bandit)}, found sha256 {sha256(copy)}" in row
+    assert f"tools lock: {lock}" in checked.out
+
+
 def test_a_modified_tool_behind_the_override_is_a_scanner_error_naming_both_digests(
     project: Path,
     lock: Path,
