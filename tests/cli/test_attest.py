@@ -8,6 +8,7 @@ refuses each change: a covered file, the verdict, the policy digest, the key.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import shutil
 from collections.abc import Callable
@@ -267,3 +268,26 @@ def test_verify_says_what_it_was_given_instead(
     assert "attestation NOT valid" in results.err and "is not an attestation" in results.err
     short = verify(run_cli, attested, key, "--policy-digest", "abc")
     assert short.code == 2 and "not a SHA-256" in short.err
+
+
+def test_the_compliance_html_references_the_attestation_that_covers_it(
+    out: Path, key: Path, run_cli: Callable[..., Any]
+) -> None:
+    results = out / "secscan-results.json"
+    html = out / "secscan-compliance-iso27001-2022.html"
+    written = run_cli(
+        "compliance", "--from", str(results), "--framework", "iso27001-2022", "-o", str(html)
+    )
+    assert written.code == 0, written.err
+    text = html.read_text()
+    evidence_section = text[text.index('<section id="signed-evidence">') :]
+    digest = hashlib.sha256(results.read_bytes()).hexdigest()
+    assert f"<code>{digest}</code>" in evidence_section
+    assert f"<code>{evidence.ATTESTATION_FILE}</code>" in evidence_section
+    assert run_cli("attest", str(results), "--key", str(key)).code == 0
+    envelope = out / evidence.ATTESTATION_FILE
+    assert html.name in {s["name"] for s in statement(envelope)["subject"]}
+    assert verify(run_cli, envelope, key).code == 0
+    html.write_text(text.replace("Signed evidence", "Signed evidence (edited)"))
+    edited = verify(run_cli, envelope, key)
+    assert edited.code == 1 and f"{html} was changed after it was attested" in edited.err

@@ -281,27 +281,43 @@ def test_audit_refuses_a_lock_from_the_scanned_tree(
     assert linked.code == 2 and "inside the scanned tree" in linked.err
 
 
+#: Every report that carries the gate's warnings (docs/security.md: terminal, JSON, SARIF
+#: gateWarnings, HTML, Markdown, JUnit; and the compliance HTML).
+WARNED_IN = ("json", "sarif", "html", "markdown", "junit")
+
+
 @pytest.mark.parametrize("profile", ["release", "precommit"])
 def test_release_and_precommit_warn_of_a_missing_lock_in_every_report(
     project: Path, tmp_path: Path, run_cli: Callable[..., Any], profile: str
 ) -> None:
     out = tmp_path / "out"
-    ran = run_cli(
-        "scan",
-        str(project),
-        "--profile",
-        profile,
-        "--output-dir",
-        str(out),
-        "--format",
-        "json",
-        "--format",
-        "markdown",
-    )
+    formats = [a for f in WARNED_IN for a in ("--format", f)]
+    ran = run_cli("scan", str(project), "--profile", profile, "--output-dir", str(out), *formats)
+    # Only a warning: the scan runs and is judged as without the lock setting.
     assert ran.code in (0, 1), ran.err
+    said = "no tools lock in force (no lock named (--tools-lock or SECSCAN_TOOLS_LOCK)"
     warnings = results(out)["decision"]["warnings"]
-    assert any("no tools lock in force" in w for w in warnings), warnings
-    assert "no tools lock in force" in (out / "secscan-summary.md").read_text()
+    assert any(w.startswith(said) and f"profile {profile!r}" in w for w in warnings), warnings
+    assert not any(r["rule"] == "scanner-error" for r in results(out)["decision"]["reasons"])
+    assert results(out)["result"]["runs"][0]["status"] == "ok"
+    assert said in ran.out  # the terminal
+    sarif = json.loads((out / "secscan.sarif").read_text())
+    assert any(said in w for w in sarif["runs"][0]["properties"]["gateWarnings"])
+    for name in ("secscan-summary.md", "secscan-junit.xml", "secscan-report.html"):
+        text = (out / name).read_text()
+        assert "no tools lock in force" in text, name  # (Markdown escapes the rest)
+    compliance = tmp_path / "compliance.html"
+    written = run_cli(
+        "compliance",
+        "--from",
+        str(out / "secscan-results.json"),
+        "--framework",
+        "iso27001-2022",
+        "-o",
+        str(compliance),
+    )
+    assert written.code == 0, written.err
+    assert "no tools lock in force" in compliance.read_text()
 
 
 def test_ci_profile_says_nothing_of_a_missing_lock(
