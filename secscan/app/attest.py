@@ -36,6 +36,7 @@ from secscan import __version__
 from secscan.app.settings import content_digest, resolve
 from secscan.errors import AttestationError, ConfigError, UsageError
 from secscan.model.results import ATTESTATION_FILE, PREDICATE_TYPE, SavedResults, loads
+from secscan.settings import toollock
 from secscan.util import files as _files
 from secscan.util.atomic import write_atomic
 from secscan.util.tooldigest import is_sha256, sha256_file
@@ -163,6 +164,8 @@ def statement(
             "resultsFile": results.name,
             "scannedBy": {"secscan": result.secscan_version, "attestedBy": __version__},
             "evaluatedAt": saved.decision.evaluated_at.isoformat(),
+            # The tools lock the scan was held to (None: none was in force).
+            "toolsLock": dict(result.metadata).get(toollock.RESULTS_KEY),
             "tools": tools,
         },
     }

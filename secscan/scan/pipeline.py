@@ -43,6 +43,7 @@ from secscan.scanners.base import (
     identity_if_found,
 )
 from secscan.scanners.registry import ScannerRegistry
+from secscan.settings import toollock
 from secscan.settings.config import Config
 from secscan.settings.toollock import ToolLock
 from secscan.util.cachedir import default_dir as default_cache_dir
@@ -183,7 +184,7 @@ def scan(
             _enriched(flaws.one_per_flaw(scoped), config, request, files, root, fileset)
         ),
         git_commit=commit.result(),
-        metadata=provenance.result(),
+        metadata=_with_lock(provenance.result(), registry.tool_lock),
         not_analyzed=fileset.skipped,
         config_path=config.source,
         excluded=_excluded(fileset, skipped, config),
@@ -384,6 +385,13 @@ class _Runner:
             # own files show (the same cold and warm) until the final pass
             self.progress(ProgressEvent(scanner.name, Phase.FINISHED, self.redactor.shown(run)))
         return run
+
+
+def _with_lock(
+    metadata: tuple[tuple[str, str], ...], lock: ToolLock | None
+) -> tuple[tuple[str, str], ...]:
+    """The results' metadata with the tools lock the scan was held to, when one was."""
+    return metadata if lock is None else (*metadata, (toollock.RESULTS_KEY, lock.record))
 
 
 def _run_scanner(

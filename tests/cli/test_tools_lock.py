@@ -9,6 +9,7 @@ request adds or edits. Real bandit, real git.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -238,6 +239,20 @@ def test_a_matching_lock_passes_and_every_run_records_its_tool(
     assert tool["sha256"] == sha256(bandit) and tool["path"] == str(bandit)
     assert tool["distribution"] == "bandit" and tool["record_matches"] is True
     assert len(tool["record_sha256"]) == 64
+    # The results, the terminal, the compliance HTML and the attestation name the lock.
+    held = f"{lock} (sha256 {sha256(lock)}): 1 tool(s) pinned"
+    assert dict(results(out)["result"]["metadata"])["tools.lock"] == held
+    assert f"tools lock: {held}" in ran.out
+    html = out / "compliance.html"
+    saved = str(out / "secscan-results.json")
+    run_cli("compliance", "--from", saved, "--framework", "iso27001-2022", "-o", str(html))
+    assert f"checked against the tools lock <code>{held}</code>" in html.read_text()
+    key = tmp_path / "signer.pem"
+    assert run_cli("attest", "keygen", str(key)).code == 0
+    assert run_cli("attest", saved, "--key", str(key)).code == 0
+    envelope = json.loads((out / "secscan-attestation.intoto.json").read_text())
+    predicate = json.loads(base64.b64decode(envelope["payload"]))["predicate"]
+    assert predicate["toolsLock"] == held
 
 
 def test_a_swapped_binary_never_gets_a_cached_result(
@@ -324,8 +339,14 @@ def test_ci_profile_says_nothing_of_a_missing_lock(
     project: Path, tmp_path: Path, run_cli: Callable[..., Any]
 ) -> None:
     out = tmp_path / "out"
-    run_cli("scan", str(project), "--output-dir", str(out))
+    ran = run_cli("scan", str(project), "--output-dir", str(out))
     assert not any("tools lock" in w for w in results(out)["decision"]["warnings"])
+    assert "tools.lock" not in dict(results(out)["result"]["metadata"])
+    assert "tools lock:" not in ran.out
+    html = out / "compliance.html"
+    saved = str(out / "secscan-results.json")
+    run_cli("compliance", "--from", saved, "--framework", "iso27001-2022", "-o", str(html))
+    assert "No tools lock was in force" in html.read_text()
 
 
 # --- under `ci --new-since`, the lock is the merge base's --------------------------------
