@@ -349,6 +349,24 @@ def test_ci_profile_says_nothing_of_a_missing_lock(
     assert "No tools lock was in force" in html.read_text()
 
 
+@pytest.mark.parametrize("named", [False, True])
+def test_a_lock_in_the_tree_that_is_not_in_force_is_said_under_every_profile(
+    project: Path, lock: Path, tmp_path: Path, run_cli: Callable[..., Any], named: bool
+) -> None:
+    # `tools lock` writes .secscan-tools.lock in the current directory: run in the project,
+    # a plain `scan .` cannot trust it, and profile `ci` (tools_lock: off) must say so.
+    shutil.copy(lock, project / ".secscan-tools.lock")
+    out = tmp_path / "out"
+    extra = ["--tools-lock", str(project / ".secscan-tools.lock")] if named else []
+    ran = run_cli("scan", str(project), "--output-dir", str(out), "--no-cache", *extra)
+    assert ran.code in (0, 1), ran.out + ran.err
+    said = "tools lock not in force ("
+    warnings = [w for w in results(out)["decision"]["warnings"] if w.startswith(said)]
+    assert len(warnings) == 1 and "inside the scanned tree" in warnings[0], warnings
+    assert said in ran.out
+    assert "tools.lock" not in dict(results(out)["result"]["metadata"])
+
+
 # --- under `ci --new-since`, the lock is the merge base's --------------------------------
 
 
