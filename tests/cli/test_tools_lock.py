@@ -61,6 +61,7 @@ def lock(tmp_path: Path, run_cli: Callable[..., Any], bandit: Path) -> Path:
     path.parent.mkdir()
     made = run_cli("tools", "lock", "--scanner", "bandit", "-o", str(path))
     assert made.code == 0, made.err
+    assert f"wrote {path}: in force for `secscan scan PATH --tools-lock {path}`" in made.err
     assert json.loads(path.read_text())["tools"]["bandit"]["sha256"] == sha256(bandit)
     return path
 
