@@ -105,9 +105,14 @@ def verify(attestation: Path, key: Path, policy_digest: str | None, policy_dir: 
         raise click.BadParameter("not a SHA-256 (64 hex digits)", param_hint="--policy-digest")
     expected = policy_digest or evidence.policy_digest(policy_dir)
     done = evidence.verify(attestation, key, expected_policy=expected)
-    predicate = done.statement["predicate"]
-    click.echo(
-        f"attestation OK: key {done.keyid[:16]}, verdict {predicate['verdict']}, profile "
-        f"{predicate['profile']}, policy {expected[:16]}, {len(done.files)} file(s) unchanged"
-    )
+    click.echo(described(done, expected))
     return 0
+
+
+def described(done: evidence.Verified, policy: str) -> str:
+    """One line saying what a valid attestation vouches for."""
+    predicate = done.statement["predicate"]
+    return (
+        f"attestation OK: key {done.keyid[:16]}, verdict {predicate['verdict']}, profile "
+        f"{predicate['profile']}, policy {policy[:16]}, {len(done.files)} file(s) unchanged"
+    )

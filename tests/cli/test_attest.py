@@ -197,6 +197,7 @@ def test_gate_from_requires_a_valid_attestation(
     )
     plain = run_cli("gate", "--from", results)
     assert judged.code == plain.code and judged.code in (0, 1), judged.err
+    assert judged.out.startswith("attestation OK: ") and "3 file(s) unchanged" in judged.out
     other = tmp_path / "other.pem"
     run_cli("attest", "keygen", str(other))
     refused = run_cli(
