@@ -235,6 +235,8 @@ class Verified:
     statement: Mapping[str, Any]
     keyid: str
     files: tuple[str, ...]
+    #: The attested results, parsed from the very bytes whose digest was checked.
+    saved: SavedResults
 
 
 def verify(
@@ -267,18 +269,25 @@ def verify(
                 f"{attestation} does not cover {results} (it covers {results_name})"
             )
         folder = results.parent
+    if results_name not in subjects:
+        raise AttestationError(f"the results file {results_name!r} is not among the subjects")
     checked = []
+    text = ""
     for name, digest in sorted(subjects.items()):
         if name == DECISION_SUBJECT:
             continue
         path = _covered(folder, name)
-        found = sha256_file(path)
+        if name == results_name:
+            # Read once: the bytes checked are the bytes judged (no swap in between).
+            data = _files.read_bytes(path, limit=_files.MAX_DATA_BYTES)
+            found, text = hashlib.sha256(data).hexdigest(), data.decode("utf-8", "replace")
+        else:
+            found = sha256_file(path)
         if found != digest:
             raise AttestationError(
                 f"{path} was changed after it was attested: sha256 {found}, attested {digest}"
             )
         checked.append(str(path))
-    text = _files.read_text(_covered(folder, str(results_name)), limit=_files.MAX_DATA_BYTES)
     saved = loads(text, str(results_name))
     if subjects.get(DECISION_SUBJECT) != decision_digest(text):
         raise AttestationError("the decision differs from the attested one")
@@ -295,7 +304,7 @@ def verify(
             f"{expected} (name the policy you trust with --policy DIR or --policy-digest; "
             "without either it is the shipped library's)"
         )
-    return Verified(doc, str(public.keyid), tuple(checked))
+    return Verified(doc, str(public.keyid), tuple(checked), saved)
 
 
 def _envelope(path: Path) -> Envelope:

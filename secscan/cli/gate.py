@@ -100,7 +100,9 @@ def gate(
         done = evidence.verify(attestation, key, results=source, expected_policy=policy)
         if not quiet:
             click.echo(described(done, policy))
-    saved = load(source)
+        saved = done.saved  # judged from the bytes verified, not read again
+    else:
+        saved = load(source)
     options = Options(
         profile=profile,
         policy_dir=policy_dir,
