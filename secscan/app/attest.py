@@ -78,21 +78,33 @@ def keygen(private: Path, public: Path) -> str:
 
 def _signer(path: Path) -> CryptoSigner:
     password = os.environ.get("SECSCAN_ATTEST_KEY_PASSWORD")
+    data = _files.read_bytes(path, limit=1 << 20)
     try:
-        data = _files.read_bytes(path, limit=1 << 20)
         key = load_pem_private_key(data, password=password.encode() if password else None)
         return CryptoSigner(key)
     except (ValueError, TypeError) as e:
+        if b"PUBLIC KEY-----" in data:
+            raise ConfigError(
+                "this is a public key: attest signs with the private key (verify takes the "
+                "public one)",
+                path=str(path),
+            ) from e
         raise ConfigError(
             f"not a PEM private key secscan can sign with: {e}", path=str(path)
         ) from e
 
 
 def public_key(path: Path) -> Key:
+    data = _files.read_bytes(path, limit=1 << 20)
     try:
-        pem = load_pem_public_key(_files.read_bytes(path, limit=1 << 20))
-        return SSlibKey.from_crypto(pem)
+        return SSlibKey.from_crypto(load_pem_public_key(data))
     except (ValueError, TypeError) as e:
+        if b"PRIVATE KEY-----" in data:
+            raise ConfigError(
+                "this is a private key: verify takes the signer's public key (`attest "
+                "keygen` wrote it beside the private one, as .pub)",
+                path=str(path),
+            ) from e
         raise ConfigError(f"not a PEM public key: {e}", path=str(path)) from e
 
 

@@ -269,6 +269,12 @@ def test_verify_says_what_it_was_given_instead(
     assert "attestation NOT valid" in results.err and "is not an attestation" in results.err
     short = verify(run_cli, attested, key, "--policy-digest", "abc")
     assert short.code == 2 and "not a SHA-256" in short.err
+    # The two halves of the key pair swapped: each command names the one it takes.
+    private = run_cli("verify", str(attested), "--key", str(key))
+    assert private.code == 2 and "this is a private key: verify takes" in private.err
+    results = str(out / "secscan-results.json")
+    public = run_cli("attest", results, "--key", f"{key}.pub")
+    assert public.code == 2 and "this is a public key: attest signs with" in public.err
 
 
 def test_the_compliance_html_references_the_attestation_that_covers_it(
