@@ -298,8 +298,8 @@ def test_audit_refuses_a_lock_from_the_scanned_tree(
 
 
 #: Every report that carries the gate's warnings (docs/security.md: terminal, JSON, SARIF
-#: gateWarnings, HTML, Markdown, JUnit; and the compliance HTML).
-WARNED_IN = ("json", "sarif", "html", "markdown", "junit")
+#: gateWarnings, HTML, Markdown, JUnit, GitLab's scan messages; and the compliance HTML).
+WARNED_IN = ("json", "sarif", "html", "markdown", "junit", "gitlab-sast")
 
 
 @pytest.mark.parametrize("profile", ["release", "precommit"])
@@ -319,6 +319,10 @@ def test_release_and_precommit_warn_of_a_missing_lock_in_every_report(
     assert said in ran.out  # the terminal
     sarif = json.loads((out / "secscan.sarif").read_text())
     assert any(said in w for w in sarif["runs"][0]["properties"]["gateWarnings"])
+    gitlab = json.loads((out / "gl-sast-report.json").read_text())
+    assert any(
+        m["level"] == "warn" and m["value"].startswith(said) for m in gitlab["scan"]["messages"]
+    )
     for name in ("secscan-summary.md", "secscan-junit.xml", "secscan-report.html"):
         text = (out / name).read_text()
         assert "no tools lock in force" in text, name  # (Markdown escapes the rest)
