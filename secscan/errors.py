@@ -108,6 +108,11 @@ class ScannerOutputError(ScannerError):
     """The tool's output did not parse as what it promised."""
 
 
+class ToolLockMismatch(ScannerError):
+    """A scanner's executable does not match the tools lock in force (docs/integrity.md): it
+    was not run, and the gate fails with exit 3 whatever the profile tolerates."""
+
+
 class AdvisoryError(SecscanError):
     """The advisory database or service is missing, unreadable or unreachable."""
 
@@ -121,6 +126,9 @@ class AttestationError(SecscanError):
     verdict or policy than attested. Exit 1: the check failed (docs/integrity.md)."""
 
     exit_code = ExitCode.GATE_FAILED
+
+    def diagnostics(self) -> str:
+        return f"attestation NOT valid: {self}"
 
 
 class HistoryError(SecscanError):

@@ -21,12 +21,13 @@ import pytest
 from secscan import scanners
 from secscan.app import settings as judge
 from secscan.app.registry import installed
-from secscan.errors import ConfigError, PolicyError
+from secscan.errors import ConfigError, PolicyError, ToolLockMismatch
 from secscan.model.findings import FindingKind, RunStatus, ScannerRun, ScanResult
 from secscan.model.results import SavedResults
 from secscan.policy.loader import default_catalog, load_policy
 from secscan.report import sarif
 from secscan.scan import pipeline
+from secscan.scanners.base import verified
 from secscan.settings.config import Config
 
 PACKAGE = Path(__file__).resolve().parent / "data" / "thirdparty" / "thirdparty_scanner.py"
@@ -98,6 +99,27 @@ def test_a_default_scan_leaves_out_a_plugin_whose_tool_is_missing(plugin: Path) 
     )  # a missing built-in tool still fails a scan
     # asked for by name, it runs and fails as any scanner whose tool is missing
     assert [s.name for s in installed().scanners.build(["absenttool"])] == ["absenttool"]
+
+
+def test_under_a_tools_lock_an_unpinned_plugin_still_runs_to_fail(
+    plugin: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plugin whose tool is here but not pinned is not quietly left out of a default scan
+    (its findings would be missing without a word): it runs, and fails as a lock mismatch."""
+    from dataclasses import replace
+
+    from secscan.settings.toollock import LockedTool, ToolLock
+
+    tool = plugin / "bin" / "fakeiac"
+    tool.parent.mkdir()
+    tool.write_text("#!/bin/sh\necho 4.2.0\n")
+    monkeypatch.setenv("SECSCAN_TOOL_FAKEIAC", str(tool))
+    lock = ToolLock({"bandit": LockedTool(sha256="0" * 64)}, "test.lock")
+    held = replace(installed().scanners, tool_lock=lock)
+    assert "fakeiac" in held.defaults() and "absenttool" not in held.defaults()
+    (fakeiac,) = held.build(["fakeiac"])
+    with pytest.raises(ToolLockMismatch, match="names no digest for it"):
+        verified(fakeiac, lock)
 
 
 @pytest.mark.integration  # doctor asks every built-in tool its version

@@ -34,11 +34,12 @@ from securesystemslib.signer import CryptoSigner, Key, SSlibKey
 
 from secscan import __version__
 from secscan.app.settings import content_digest, resolve
-from secscan.errors import AttestationError, ConfigError
+from secscan.errors import AttestationError, ConfigError, UsageError
 from secscan.model.results import ATTESTATION_FILE, PREDICATE_TYPE, SavedResults, loads
+from secscan.settings import toollock
 from secscan.util import files as _files
 from secscan.util.atomic import write_atomic
-from secscan.util.tooldigest import sha256_file
+from secscan.util.tooldigest import is_sha256, sha256_file
 
 __all__ = [
     "ATTESTATION_FILE",
@@ -48,6 +49,7 @@ __all__ = [
     "Verified",
     "attest",
     "decision_digest",
+    "is_sha256",
     "keygen",
     "policy_digest",
     "verify",
@@ -76,21 +78,33 @@ def keygen(private: Path, public: Path) -> str:
 
 def _signer(path: Path) -> CryptoSigner:
     password = os.environ.get("SECSCAN_ATTEST_KEY_PASSWORD")
+    data = _files.read_bytes(path, limit=1 << 20)
     try:
-        data = _files.read_bytes(path, limit=1 << 20)
         key = load_pem_private_key(data, password=password.encode() if password else None)
         return CryptoSigner(key)
     except (ValueError, TypeError) as e:
+        if b"PUBLIC KEY-----" in data:
+            raise ConfigError(
+                "this is a public key: attest signs with the private key (verify takes the "
+                "public one)",
+                path=str(path),
+            ) from e
         raise ConfigError(
             f"not a PEM private key secscan can sign with: {e}", path=str(path)
         ) from e
 
 
 def public_key(path: Path) -> Key:
+    data = _files.read_bytes(path, limit=1 << 20)
     try:
-        pem = load_pem_public_key(_files.read_bytes(path, limit=1 << 20))
-        return SSlibKey.from_crypto(pem)
+        return SSlibKey.from_crypto(load_pem_public_key(data))
     except (ValueError, TypeError) as e:
+        if b"PRIVATE KEY-----" in data:
+            raise ConfigError(
+                "this is a private key: verify takes the signer's public key (`attest "
+                "keygen` wrote it beside the private one, as .pub)",
+                path=str(path),
+            ) from e
         raise ConfigError(f"not a PEM public key: {e}", path=str(path)) from e
 
 
@@ -162,6 +176,8 @@ def statement(
             "resultsFile": results.name,
             "scannedBy": {"secscan": result.secscan_version, "attestedBy": __version__},
             "evaluatedAt": saved.decision.evaluated_at.isoformat(),
+            # The tools lock the scan was held to (None: none was in force).
+            "toolsLock": dict(result.metadata).get(toollock.RESULTS_KEY),
             "tools": tools,
         },
     }
@@ -184,12 +200,30 @@ def attest(
     target = output or results.parent / ATTESTATION_FILE
     if reports is None:
         reports = _beside(results, target)
-    doc = statement(results, reports, policy_digest(policy_dir), text, saved)
+    policy = policy_digest(_judged_with(saved, policy_dir))
+    doc = statement(results, reports, policy, text, saved)
     payload = json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
     envelope = Envelope(payload=payload, payload_type=PAYLOAD_TYPE, signatures={})
     envelope.sign(_signer(key))
     write_atomic(target, json.dumps(envelope.to_dict(), indent=2, sort_keys=True) + "\n")
     return target, doc
+
+
+def _judged_with(saved: SavedResults, policy_dir: Path | None) -> Path | None:
+    """The policy directory whose digest is attested: the one the decision records it was
+    judged with (`--policy` may name it again, never another), else none (the shipped
+    library alone). An attestation never claims a policy the verdict was not reached under."""
+    assert saved.decision is not None  # noqa: S101 - _verdict checked it
+    recorded = saved.decision.policy_dir
+    if policy_dir is None:
+        return Path(recorded) if recorded is not None else None
+    if recorded is None or Path(recorded).resolve() != policy_dir.resolve():
+        judged = f"--policy {recorded}" if recorded else "the shipped library alone"
+        raise UsageError(
+            f"the results were judged with {judged}, not --policy {policy_dir}: the "
+            "attested policy digest must be the one the verdict was reached under"
+        )
+    return policy_dir
 
 
 def _beside(results: Path, attestation: Path) -> list[Path]:
@@ -213,6 +247,8 @@ class Verified:
     statement: Mapping[str, Any]
     keyid: str
     files: tuple[str, ...]
+    #: The attested results, parsed from the very bytes whose digest was checked.
+    saved: SavedResults
 
 
 def verify(
@@ -245,18 +281,25 @@ def verify(
                 f"{attestation} does not cover {results} (it covers {results_name})"
             )
         folder = results.parent
+    if results_name not in subjects:
+        raise AttestationError(f"the results file {results_name!r} is not among the subjects")
     checked = []
+    text = ""
     for name, digest in sorted(subjects.items()):
         if name == DECISION_SUBJECT:
             continue
         path = _covered(folder, name)
-        found = sha256_file(path)
+        if name == results_name:
+            # Read once: the bytes checked are the bytes judged (no swap in between).
+            data = _files.read_bytes(path, limit=_files.MAX_DATA_BYTES)
+            found, text = hashlib.sha256(data).hexdigest(), data.decode("utf-8", "replace")
+        else:
+            found = sha256_file(path)
         if found != digest:
             raise AttestationError(
                 f"{path} was changed after it was attested: sha256 {found}, attested {digest}"
             )
         checked.append(str(path))
-    text = _files.read_text(_covered(folder, str(results_name)), limit=_files.MAX_DATA_BYTES)
     saved = loads(text, str(results_name))
     if subjects.get(DECISION_SUBJECT) != decision_digest(text):
         raise AttestationError("the decision differs from the attested one")
@@ -269,9 +312,11 @@ def verify(
     attested = (predicate.get("policyDigest") or {}).get("sha256")
     if attested != expected:
         raise AttestationError(
-            f"the verdict was reached under policy digest {attested}, not the expected {expected}"
+            f"the verdict was reached under policy digest {attested}, not the expected "
+            f"{expected} (name the policy you trust with --policy DIR or --policy-digest; "
+            "without either it is the shipped library's)"
         )
-    return Verified(doc, str(public.keyid), tuple(checked))
+    return Verified(doc, str(public.keyid), tuple(checked), saved)
 
 
 def _envelope(path: Path) -> Envelope:
@@ -279,7 +324,10 @@ def _envelope(path: Path) -> Envelope:
         data = json.loads(_files.read_text(path, limit=_files.MAX_DATA_BYTES))
         return Envelope.from_dict(data)
     except (ValueError, KeyError, TypeError) as e:
-        raise AttestationError(f"{path}: not a DSSE envelope: {e}") from e
+        raise AttestationError(
+            f"{path} is not an attestation: not a DSSE envelope ({type(e).__name__}: {e}); "
+            f"`secscan attest` writes {ATTESTATION_FILE} beside the results"
+        ) from e
 
 
 def _statement(envelope: Envelope) -> dict[str, Any]:

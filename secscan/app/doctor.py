@@ -9,8 +9,8 @@ from pathlib import Path
 
 from secscan.advisories import service as advisory_service
 from secscan.app.settings import Registry
-from secscan.errors import SecscanError
-from secscan.scanners.base import StatusLine, verified
+from secscan.errors import SecscanError, ToolLockMismatch
+from secscan.scanners.base import StatusLine, check_lock, identity_if_found
 from secscan.settings.toollock import ToolLock, loads
 from secscan.util.files import MAX_DATA_BYTES, read_text
 from secscan.util.tooldigest import ToolIdentity
@@ -30,6 +30,9 @@ class Tool:
     #: Its executable's path, SHA-256 and installing distribution (None: it starts none, or
     #: it is missing).
     identity: ToolIdentity | None = None
+    #: Found, but its executable does not match the tools lock: not started (`problem` names
+    #: both digests).
+    differs: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,12 +63,15 @@ def check(path: Path, plugins: Registry, lock_file: Path | None = None) -> Check
     for name, cls in plugins.scanners.classes.items():
         scanner = cls()
         identity: ToolIdentity | None = None
+        differs = False
         try:
-            identity = verified(scanner, lock)
+            identity = identity_if_found(scanner, lock)
+            check_lock(name, identity, lock)
             version: str | None = scanner.version()
             problem = None
         except SecscanError as e:
             version, problem = None, e.diagnostics().splitlines()[0]
+            differs = isinstance(e, ToolLockMismatch)
         tools.append(
             Tool(
                 name,
@@ -74,6 +80,7 @@ def check(path: Path, plugins: Registry, lock_file: Path | None = None) -> Check
                 problem,
                 name in plugins.scanners.builtins or lock is not None,
                 identity,
+                differs,
             )
         )
         for line in scanner.status(config):

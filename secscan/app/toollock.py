@@ -58,10 +58,21 @@ def in_force(
     Raises ConfigError when a named lock cannot be read or is malformed, and when the
     profile requires a lock and none is in force.
     """
-    lock, missing = _find(root.resolve(), named, change)
+    lock, missing, asked = _find(root.resolve(), named, change)
     if lock is not None:
         return LockInForce(lock)
     assert missing is not None  # noqa: S101 - _find gives one or the other
+    if mode == "off" and asked:
+        # A lock was named or committed but cannot be trusted: said whatever the profile,
+        # so nobody believes a lock is enforced when it is not.
+        return LockInForce(
+            None,
+            missing,
+            (
+                f"tools lock not in force ({missing}): the scanners' executables were not "
+                "verified against pinned digests",
+            ),
+        )
     if mode == "required":
         raise ConfigError(
             f"gate profile {profile!r} requires a tools lock (tools_lock: required) and none "
@@ -80,25 +91,34 @@ def in_force(
 
 def _find(
     root: Path, named: Path | None, change: Change | None
-) -> tuple[ToolLock | None, str | None]:
+) -> tuple[ToolLock | None, str | None, bool]:
+    """The lock in force, or why none is; and whether one was asked for (named, or a
+    `.secscan-tools.lock` at the root)."""
     explicit = named or (Path(os.environ[ENV]) if os.environ.get(ENV) else None)
     candidate = (explicit or root / LOCK_FILE).absolute()
     resolved = candidate.resolve()
+    asked = explicit is not None or candidate.is_symlink() or candidate.exists()
     if not _in_tree(root, (candidate, resolved), change):
         if explicit is None:
-            return None, f"no lock named (--tools-lock or {ENV})"
-        return loads(_read(candidate), str(candidate)), None
+            return None, f"no lock named (--tools-lock or {ENV})", False
+        return loads(_read(candidate), str(candidate)), None, True
     if change is not None:
         top = change.top.resolve()
         named_at = candidate if candidate.is_relative_to(top) else resolved
         if not named_at.is_relative_to(top):  # in the scan root, out of the work tree
-            return None, f"{candidate} is not in the merge base's tree"
-        return _from_base(named_at.relative_to(top), change)
-    if explicit is None and not candidate.exists():
-        return None, f"no lock named (--tools-lock or {ENV}) and no {LOCK_FILE} at the root"
-    return None, (
+            return None, f"{candidate} is not in the merge base's tree", asked
+        return (*_from_base(named_at.relative_to(top), change), asked)
+    if not asked:
+        return (
+            None,
+            f"no lock named (--tools-lock or {ENV}) and no {LOCK_FILE} at the root",
+            False,
+        )
+    return (
+        None,
         f"{candidate} is inside the scanned tree, which cannot vouch for its own tools (name "
-        "a lock outside it, or gate with `ci --new-since`, which reads it from the merge base)"
+        "a lock outside it, or gate with `ci --new-since`, which reads it from the merge base)",
+        True,
     )
 
 

@@ -29,6 +29,7 @@ from secscan.policy.baseline import BASELINE_FILE
 from secscan.policy.waivers import WAIVERS_FILE
 from secscan.scan.pipeline import Phase, ProgressEvent
 from secscan.scanners.base import ScanRequest
+from secscan.settings.toollock import RESULTS_KEY as TOOLS_LOCK_KEY
 
 __all__ = [
     "APART_SCOPES",
@@ -43,6 +44,7 @@ __all__ = [
     "Phase",
     "ProgressEvent",
     "RunStatus",
+    "TOOLS_LOCK_KEY",
     "SavedResults",
     "ScanRequest",
     "ScanResult",

@@ -101,11 +101,18 @@ def verify(attestation: Path, key: Path, policy_digest: str | None, policy_dir: 
 
     Exit 0 when it holds, 1 when it does not (the reason is printed), 2 on a usage error.
     """
+    if policy_digest is not None and not evidence.is_sha256(policy_digest):
+        raise click.BadParameter("not a SHA-256 (64 hex digits)", param_hint="--policy-digest")
     expected = policy_digest or evidence.policy_digest(policy_dir)
     done = evidence.verify(attestation, key, expected_policy=expected)
-    predicate = done.statement["predicate"]
-    click.echo(
-        f"attestation OK: key {done.keyid[:16]}, verdict {predicate['verdict']}, profile "
-        f"{predicate['profile']}, policy {expected[:16]}, {len(done.files)} file(s) unchanged"
-    )
+    click.echo(described(done, expected))
     return 0
+
+
+def described(done: evidence.Verified, policy: str) -> str:
+    """One line saying what a valid attestation vouches for."""
+    predicate = done.statement["predicate"]
+    return (
+        f"attestation OK: key {done.keyid[:16]}, verdict {predicate['verdict']}, profile "
+        f"{predicate['profile']}, policy {policy[:16]}, {len(done.files)} file(s) unchanged"
+    )

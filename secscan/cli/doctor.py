@@ -16,14 +16,19 @@ from secscan.app.settings import registry
     "--tools-lock",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Check each executable's SHA-256 against this tools lock (before starting it).",
+    envvar="SECSCAN_TOOLS_LOCK",
+    help="Check each executable's SHA-256 against this tools lock (before starting it) "
+    "[default: SECSCAN_TOOLS_LOCK].",
 )
 def doctor(path: Path, tools_lock: Path | None) -> int:
     """Show each scanner, whether its tool was found, and its version; and the advisory
     sources a scan of PATH (default: the current directory) could use."""
     found = checkup.check(path, registry(), tools_lock)
     for t in found.tools:
-        state = f"ok      {t.version}" if t.version is not None else f"MISSING {t.problem}"
+        if t.version is not None:
+            state = f"ok      {t.version}"
+        else:
+            state = f"{'DIFFERS' if t.differs else 'MISSING'} {t.problem}"
         click.echo(f"{t.name:10} {t.kind:10} {state}")
         if t.identity is not None:
             click.echo(f"{'':10} {'':10} {t.identity.path}")

@@ -12,6 +12,7 @@ from secscan.app.run import Output, Run, Scanned
 from secscan.app.settings import Options, for_saved, recorded_settings, registry
 from secscan.app.values import Severity
 from secscan.cli._options import print_outcome
+from secscan.cli.attest import described
 from secscan.errors import UsageError
 
 
@@ -95,10 +96,13 @@ def gate(
     if (attestation is None) != (key is None):
         raise UsageError("--require-attestation and --key go together")
     if attestation is not None and key is not None:
-        evidence.verify(
-            attestation, key, results=source, expected_policy=evidence.policy_digest(policy_dir)
-        )
-    saved = load(source)
+        policy = evidence.policy_digest(policy_dir)
+        done = evidence.verify(attestation, key, results=source, expected_policy=policy)
+        if not quiet:
+            click.echo(described(done, policy))
+        saved = done.saved  # judged from the bytes verified, not read again
+    else:
+        saved = load(source)
     options = Options(
         profile=profile,
         policy_dir=policy_dir,

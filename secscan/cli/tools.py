@@ -47,5 +47,10 @@ def lock(output: Path, scanners: tuple[str, ...]) -> int:
         click.echo(toollock.lock_text(pinned), nl=False)
     else:
         toollock.write_lock(output, pinned)
-        click.echo(f"wrote {output}", err=True)
+        click.echo(
+            f"wrote {output}: in force for `secscan scan PATH --tools-lock {output}` (or "
+            f"{toollock.ENV}) where PATH does not hold it; committed at a repository's root, "
+            "`secscan ci --new-since BASE` reads it from the merge base",
+            err=True,
+        )
     return 3 if any(p.tool is None for p in pinned) else 0

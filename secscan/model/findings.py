@@ -473,6 +473,9 @@ class ScannerRun:
     #: The executable the run used: path, SHA-256, installing distribution (None: the
     #: scanner runs no executable of its own, or results from before it was recorded).
     tool: ToolIdentity | None = None
+    #: The executable did not match the tools lock in force, so it was not run: an error no
+    #: profile tolerates (`scanner_error: warn` included).
+    lock_mismatch: bool = False
 
 
 @dataclass(frozen=True, slots=True)

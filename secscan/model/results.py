@@ -123,6 +123,8 @@ def _compact_run(run: dict[str, Any]) -> None:
         _compact_finding(f)
     if run.get("tool") is None:
         run.pop("tool", None)
+    if not run.get("lock_mismatch"):
+        run.pop("lock_mismatch", None)
     for p in run.get("components") or ():
         if p.get("license") is None:
             p.pop("license", None)

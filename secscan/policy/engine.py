@@ -14,7 +14,15 @@ from datetime import datetime
 from secscan.model.decision import Decision, FrameworkRecord, RuleRecord, WaiverRecord
 from secscan.model.findings import ScanResult, Severity
 from secscan.policy.baseline import Baseline
-from secscan.policy.gate import GATE, AllOf, Context, GateRule, Verdict, budgets
+from secscan.policy.gate import (
+    GATE,
+    AllOf,
+    Context,
+    GateRule,
+    Verdict,
+    budgets,
+    tolerated_failures,
+)
 from secscan.policy.judgement import (
     AssessRecord,
     BaselineRecord,
@@ -114,9 +122,7 @@ def evaluate(
         gate=GateRecord(
             verdict.reasons,
             verdict.warnings,
-            tuple(r.scanner for r in mapped.result.failed_runs)
-            if profile.gate.scanner_error == "warn"
-            else (),
+            tuple(r.scanner for r in tolerated_failures(mapped.result, profile)),
             budgets=budgets(ctx),
         ),
     )

@@ -147,20 +147,21 @@ def require_scans(ctx: Context) -> Verdict:
     )
 
 
+def tolerated_failures(result: ScanResult, profile: Profile) -> tuple[ScannerRun, ...]:
+    """The failed runs the profile tolerates (`scanner_error: warn`): never a run whose
+    executable did not match the tools lock in force, which fails every profile."""
+    if profile.gate.scanner_error != "warn":
+        return ()
+    return tuple(r for r in result.failed_runs if not r.lock_mismatch)
+
+
 def scanner_errors(ctx: Context) -> Verdict:
     failed = ctx.result.failed_runs
     if not failed:
         return Verdict()
     controls = _controls_of_runs(ctx, failed)
-    if ctx.profile.gate.scanner_error == "warn":
-        return Verdict(
-            warnings=tuple(
-                f"scanner {r.scanner} failed and profile {ctx.profile.name!r} tolerates it: "
-                f"its {r.kind.value} findings are missing from this result "
-                f"({r.error or 'no detail'})"
-                for r in failed
-            )
-        )
+    tolerated = tolerated_failures(ctx.result, ctx.profile)
+    names = {r.scanner for r in tolerated}
     return Verdict(
         tuple(
             Reason(
@@ -169,7 +170,14 @@ def scanner_errors(ctx: Context) -> Verdict:
                 controls=controls.get(r.scanner, ()),
             )
             for r in failed
-        )
+            if r.scanner not in names
+        ),
+        tuple(
+            f"scanner {r.scanner} failed and profile {ctx.profile.name!r} tolerates it: "
+            f"its {r.kind.value} findings are missing from this result "
+            f"({r.error or 'no detail'})"
+            for r in tolerated
+        ),
     )
 
 

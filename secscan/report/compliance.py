@@ -28,6 +28,7 @@ from secscan.report.model import (
     RunView,
     build,
 )
+from secscan.settings import toollock
 from secscan.util import jsonio as _json
 from secscan.util.text import json_visible
 
@@ -676,4 +677,5 @@ def render_html(cv: ComplianceView, trends: Trends | None = None) -> str:
         results_file=RESULTS_FILE,
         results_sha256=results_digest(cv.model.saved),
         attestation_file=ATTESTATION_FILE,
+        tools_lock=dict(cv.model.saved.result.metadata).get(toollock.RESULTS_KEY),
     )

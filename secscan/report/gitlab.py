@@ -381,6 +381,8 @@ def _messages(
         # Nothing assessed this report type: never a clean "success" GitLab would read as
         # "every earlier vulnerability is gone".
         messages.append({"level": "fatal", "value": f"no {report.title} scanner ran"})
+    # What the gate warned about (a missing tools lock, a bypass): as in every report.
+    messages += [{"level": "warn", "value": w} for w in model.warnings]
     if model.below_threshold:
         messages.append(
             {

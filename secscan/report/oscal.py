@@ -20,11 +20,12 @@ from datetime import datetime
 from typing import Any
 
 from secscan.model.decision import ControlState, RuleEvidence
-from secscan.model.findings import ScannerRun
+from secscan.model.findings import ScannerRun, ScanResult
 from secscan.model.results import ATTESTATION_FILE, PREDICATE_TYPE, RESULTS_FILE, SavedResults
 from secscan.model.results import digest as results_digest
 from secscan.report.compliance import EVIDENCE_NOTE, ComplianceView, ControlRow, view
 from secscan.report.model import build
+from secscan.settings import toollock
 from secscan.util import jsonio as _json
 from secscan.util.text import json_visible
 
@@ -113,7 +114,7 @@ def _document(
         "last-modified": _when(now),
         "version": result.secscan_version,
         "oscal-version": version,
-        "props": [_prop("secscan-version", result.secscan_version), *tools],
+        "props": [_prop("secscan-version", result.secscan_version), *tools, *_lock(result)],
         "remarks": EVIDENCE_NOTE,
     }
     profile = decision.profile if decision else "none"
@@ -130,6 +131,12 @@ def _document(
             "back-matter": {"resources": _evidence_resources(saved, commit)},
         }
     }
+
+
+def _lock(result: ScanResult) -> list[dict[str, str]]:
+    """The tools lock the scanners were held to, when one was (docs/integrity.md)."""
+    lock = dict(result.metadata).get(toollock.RESULTS_KEY)
+    return [] if lock is None else [_prop("tools-lock", lock)]
 
 
 def _evidence_resources(saved: SavedResults, commit: str) -> list[dict[str, Any]]:
@@ -199,6 +206,9 @@ def _result(cv: ComplianceView, commit: str) -> dict[str, Any]:
         out["observations"] = observations
     if findings:
         out["findings"] = findings
+    if m.warnings:
+        # What the gate warned about (a missing tools lock, a bypass): part of the evidence.
+        out["remarks"] = "Gate warnings:\n\n" + "\n".join(f"- {_value(w)}" for w in m.warnings)
     return out
 
 

@@ -16,7 +16,7 @@ from typing import TypeVar
 from secscan import __version__, scanners
 from secscan.advisories import exploits
 from secscan.advisories import service as advisory_service
-from secscan.errors import ScannerError, ToolError, UsageError
+from secscan.errors import ScannerError, ToolError, ToolLockMismatch, UsageError
 from secscan.model import fates, fingerprint
 from secscan.model.findings import (
     Authority,
@@ -43,6 +43,7 @@ from secscan.scanners.base import (
     identity_if_found,
 )
 from secscan.scanners.registry import ScannerRegistry
+from secscan.settings import toollock
 from secscan.settings.config import Config
 from secscan.settings.toollock import ToolLock
 from secscan.util.cachedir import default_dir as default_cache_dir
@@ -194,7 +195,7 @@ def scan(
             )
         ),
         git_commit=commit.result(),
-        metadata=provenance.result(),
+        metadata=_with_lock(provenance.result(), registry.tool_lock),
         not_analyzed=fileset.skipped,
         config_path=config.source,
         excluded=_excluded(fileset, skipped, config),
@@ -403,6 +404,13 @@ class _Runner:
         return run
 
 
+def _with_lock(
+    metadata: tuple[tuple[str, str], ...], lock: ToolLock | None
+) -> tuple[tuple[str, str], ...]:
+    """The results' metadata with the tools lock the scan was held to, when one was."""
+    return metadata if lock is None else (*metadata, (toollock.RESULTS_KEY, lock.record))
+
+
 def _run_scanner(
     scanner: Scanner,
     ctx: ScanContext,
@@ -415,7 +423,7 @@ def _run_scanner(
     t0 = time.monotonic()
     version: str | None = None
 
-    def error(reason: str) -> ScannerRun:
+    def error(reason: str, *, lock_mismatch: bool = False) -> ScannerRun:
         # Tool stderr and parse errors quote the scanned files: redacted like a snippet.
         return redactor.run(
             ScannerRun(
@@ -428,6 +436,7 @@ def _run_scanner(
                 error=reason,
                 targets=len(ctx.targets),
                 paths=ctx.targets,
+                lock_mismatch=lock_mismatch,
             ),
             own_only=True,
         )
@@ -452,6 +461,8 @@ def _run_scanner(
             outcome = run(ctx)
     except ToolError as e:
         return error(f"{scanner.name}: {e.diagnostics()}")
+    except ToolLockMismatch as e:
+        return error(e.diagnostics(), lock_mismatch=True)
     except ScannerError as e:
         return error(e.diagnostics())
     except Exception as e:  # noqa: BLE001 - fail closed on anything a plugin throws

@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel
 
-from secscan.errors import ScannerError, SecscanError, ToolError, ToolNotFoundError
+from secscan.errors import (
+    ScannerError,
+    SecscanError,
+    ToolError,
+    ToolLockMismatch,
+    ToolNotFoundError,
+)
 from secscan.model.findings import (
     AdvisorySource,
     Finding,
@@ -703,8 +709,9 @@ def identity_if_found(scanner: object, lock: ToolLock | None) -> ToolIdentity | 
 
 
 def check_lock(name: str, identity: ToolIdentity | None, lock: ToolLock | None) -> None:
-    """Raise the ScannerError a lock's mismatch is (nothing when no lock or no executable)."""
+    """Raise the ToolLockMismatch a lock's mismatch is (nothing when no lock or no
+    executable): a scanner error no profile tolerates."""
     if lock is not None and identity is not None:
         problem = lock.problem(name, identity)
         if problem is not None:
-            raise ScannerError(name, problem)
+            raise ToolLockMismatch(name, problem)

@@ -19,7 +19,7 @@ from types import MappingProxyType
 
 from pydantic import BaseModel
 
-from secscan.errors import SecscanError, UsageError
+from secscan.errors import SecscanError, ToolLockMismatch, UsageError
 from secscan.model.findings import Scope
 from secscan.scanners.base import HasOptions, Scanner, options_key_of, verified
 from secscan.scanners.named_files import check_named_files
@@ -104,6 +104,10 @@ class ScannerRegistry:
             built = scanner()
             verified(built, self.tool_lock)
             built.version()
+        except ToolLockMismatch:
+            # Its tool is here but not the pinned one: it runs, and its run is the exit-3
+            # error the lock promises, rather than its findings silently missing.
+            return True
         except SecscanError as e:
             log.info("third-party scanner %r left out of the default set: %s", name, e)
             return False

@@ -9,6 +9,7 @@ is started (secscan/scan/pipeline.py asks `problem` before it asks the tool its 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,10 +17,21 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from secscan.errors import ConfigError
-from secscan.util.tooldigest import ToolIdentity
+from secscan.util.tooldigest import ToolIdentity, is_sha256
 
-__all__ = ["LOCK_FILE", "SCHEMA", "LockMode", "LockedTool", "ToolLock", "dumps", "loads"]
+__all__ = [
+    "LOCK_FILE",
+    "RESULTS_KEY",
+    "SCHEMA",
+    "LockMode",
+    "LockedTool",
+    "ToolLock",
+    "dumps",
+    "loads",
+]
 
+#: The ScanResult.metadata key recording the lock a scan was held to (`ToolLock.record`).
+RESULTS_KEY = "tools.lock"
 #: The lock's file name when a command line names none (looked for in the trusted places).
 LOCK_FILE = ".secscan-tools.lock"
 SCHEMA = "secscan-tools-lock"
@@ -59,6 +71,14 @@ class ToolLock:
 
     tools: Mapping[str, LockedTool] = field(default_factory=lambda: MappingProxyType({}))
     source: str = "<memory>"
+    #: SHA-256 of the lock file's text (None: built in memory).
+    sha256: str | None = None
+
+    @property
+    def record(self) -> str:
+        """What a results file records of the lock in force (RESULTS_KEY)."""
+        digest = f" (sha256 {self.sha256})" if self.sha256 else ""
+        return f"{self.source}{digest}: {len(self.tools)} tool(s) pinned"
 
     def problem(self, scanner: str, identity: ToolIdentity) -> str | None:
         """Why `identity` may not run as `scanner` under this lock; None when it may."""
@@ -134,10 +154,10 @@ def loads(text: str, source: str) -> ToolLock:
         raise ConfigError("a tools lock must pin at least one tool", path=source)
     tools: dict[str, LockedTool] = {}
     for name, entry in raw.items():
-        if not isinstance(entry, dict) or not _is_sha256(entry.get("sha256")):
+        if not isinstance(entry, dict) or not is_sha256(entry.get("sha256")):
             raise ConfigError(f"tool {name!r}: no valid sha256", path=source, key=str(name))
         record = entry.get("record_sha256")
-        if record is not None and not _is_sha256(record):
+        if record is not None and not is_sha256(record):
             raise ConfigError(f"tool {name!r}: invalid record_sha256", path=source, key=name)
         tools[str(name)] = LockedTool(
             sha256=entry["sha256"],
@@ -146,10 +166,4 @@ def loads(text: str, source: str) -> ToolLock:
             distribution=entry.get("distribution"),
             record_sha256=record,
         )
-    return ToolLock(MappingProxyType(tools), source)
-
-
-def _is_sha256(value: object) -> bool:
-    return (
-        isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
-    )
+    return ToolLock(MappingProxyType(tools), source, hashlib.sha256(text.encode()).hexdigest())

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from importlib.metadata import Distribution, PathDistribution
 from pathlib import Path
 
-__all__ = ["ToolIdentity", "identify", "sha256_file"]
+__all__ = ["ToolIdentity", "identify", "is_sha256", "sha256_file"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,13 @@ _CHUNK = 1024 * 1024
 _MEMO: dict[tuple[str, int, int, int], ToolIdentity] = {}
 _LOCK = threading.Lock()
 _HASHING: dict[tuple[str, int, int, int], threading.Lock] = {}
+
+
+def is_sha256(value: object) -> bool:
+    """Whether `value` is a SHA-256 as we write them: 64 lower-case hex digits."""
+    return (
+        isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+    )
 
 
 def sha256_file(path: Path) -> str:

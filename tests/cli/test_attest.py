@@ -8,6 +8,7 @@ refuses each change: a covered file, the verdict, the policy digest, the key.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import shutil
 from collections.abc import Callable
@@ -196,6 +197,7 @@ def test_gate_from_requires_a_valid_attestation(
     )
     plain = run_cli("gate", "--from", results)
     assert judged.code == plain.code and judged.code in (0, 1), judged.err
+    assert judged.out.startswith("attestation OK: ") and "3 file(s) unchanged" in judged.out
     other = tmp_path / "other.pem"
     run_cli("attest", "keygen", str(other))
     refused = run_cli(
@@ -211,3 +213,88 @@ def test_gate_from_requires_a_valid_attestation(
     assert changed.code == 1 and "changed after it was attested" in changed.err
     half = run_cli("gate", "--from", results, "--require-attestation", str(attested))
     assert half.code == 2
+
+
+def test_the_attested_policy_is_the_one_the_results_were_judged_with(
+    tmp_path: Path, key: Path, run_cli: Callable[..., Any]
+) -> None:
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "app.py").write_text(APP)
+    policy = tmp_path / "policy"
+    (policy / "gates").mkdir(parents=True)
+    (policy / "gates" / "strict.yaml").write_text(
+        "version: 1\ndescription: strict\ngate:\n  severity:\n    default: low\n"
+    )
+    out = tmp_path / "out"
+    scanned = run_cli(
+        "scan",
+        str(root),
+        "--scanner",
+        "bandit",
+        "--policy",
+        str(policy),
+        "--profile",
+        "strict",
+        "--output-dir",
+        str(out),
+        "--format",
+        "json",
+        "--no-cache",
+        "-q",
+    )
+    assert scanned.code in (0, 1), scanned.err
+    results = str(out / "secscan-results.json")
+    # Without --policy, attest digests the policy the decision records, not the library's.
+    assert run_cli("attest", results, "--key", str(key)).code == 0
+    envelope = out / evidence.ATTESTATION_FILE
+    attested = statement(envelope)["predicate"]["policyDigest"]["sha256"]
+    assert attested == evidence.policy_digest(policy) != evidence.policy_digest()
+    # Naming another policy than the one judged with is refused: the claim would be false.
+    other = tmp_path / "other"
+    (other / "gates").mkdir(parents=True)
+    wrong = run_cli("attest", results, "--key", str(key), "--policy", str(other))
+    assert wrong.code == 2 and f"judged with --policy {policy}" in wrong.err
+    # The verifier names the policy it trusts; the shipped library alone is not it.
+    library = verify(run_cli, envelope, key)
+    assert library.code == 1 and "name the policy you trust with --policy" in library.err
+    assert verify(run_cli, envelope, key, "--policy", str(policy)).code == 0
+
+
+def test_verify_says_what_it_was_given_instead(
+    attested: Path, out: Path, key: Path, run_cli: Callable[..., Any]
+) -> None:
+    results = verify(run_cli, out / "secscan-results.json", key)
+    assert results.code == 1
+    assert "attestation NOT valid" in results.err and "is not an attestation" in results.err
+    short = verify(run_cli, attested, key, "--policy-digest", "abc")
+    assert short.code == 2 and "not a SHA-256" in short.err
+    # The two halves of the key pair swapped: each command names the one it takes.
+    private = run_cli("verify", str(attested), "--key", str(key))
+    assert private.code == 2 and "this is a private key: verify takes" in private.err
+    results = str(out / "secscan-results.json")
+    public = run_cli("attest", results, "--key", f"{key}.pub")
+    assert public.code == 2 and "this is a public key: attest signs with" in public.err
+
+
+def test_the_compliance_html_references_the_attestation_that_covers_it(
+    out: Path, key: Path, run_cli: Callable[..., Any]
+) -> None:
+    results = out / "secscan-results.json"
+    html = out / "secscan-compliance-iso27001-2022.html"
+    written = run_cli(
+        "compliance", "--from", str(results), "--framework", "iso27001-2022", "-o", str(html)
+    )
+    assert written.code == 0, written.err
+    text = html.read_text()
+    evidence_section = text[text.index('<section id="signed-evidence">') :]
+    digest = hashlib.sha256(results.read_bytes()).hexdigest()
+    assert f"<code>{digest}</code>" in evidence_section
+    assert f"<code>{evidence.ATTESTATION_FILE}</code>" in evidence_section
+    assert run_cli("attest", str(results), "--key", str(key)).code == 0
+    envelope = out / evidence.ATTESTATION_FILE
+    assert html.name in {s["name"] for s in statement(envelope)["subject"]}
+    assert verify(run_cli, envelope, key).code == 0
+    html.write_text(text.replace("Signed evidence", "Signed evidence (edited)"))
+    edited = verify(run_cli, envelope, key)
+    assert edited.code == 1 and f"{html} was changed after it was attested" in edited.err

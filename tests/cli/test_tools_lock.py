@@ -9,6 +9,7 @@ request adds or edits. Real bandit, real git.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -60,6 +61,7 @@ def lock(tmp_path: Path, run_cli: Callable[..., Any], bandit: Path) -> Path:
     path.parent.mkdir()
     made = run_cli("tools", "lock", "--scanner", "bandit", "-o", str(path))
     assert made.code == 0, made.err
+    assert f"wrote {path}: in force for `secscan scan PATH --tools-lock {path}`" in made.err
     assert json.loads(path.read_text())["tools"]["bandit"]["sha256"] == sha256(bandit)
     return path
 
@@ -77,6 +79,35 @@ def modified_copy(bandit: Path, folder: Path, extra: bytes = b"\n") -> Path:
 def results(out: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((out / "secscan-results.json").read_text())
     return data
+
+
+def test_doctor_shows_each_tools_path_version_digest_and_distribution(
+    bandit: Path,
+    lock: Path,
+    tmp_path: Path,
+    run_cli: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    shown = run_cli("doctor", str(tmp_path))
+    assert shown.code == 0, shown.out + shown.err
+    lines = shown.out.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("bandit "))
+    version = subprocess.run([str(bandit), "--version"], capture_output=True, text=True)
+    assert lines[at].split()[2:4] == ["ok", version.stdout.split()[1]]
+    assert lines[at + 1].strip() == str(bandit)
+    assert lines[at + 2].strip() == f"sha256 {sha256(bandit)}"
+    assert lines[at + 3].strip().startswith("installed by bandit ")
+    assert "file matches its RECORD; RECORD sha256 " in lines[at + 3]
+    # With a lock in force (SECSCAN_TOOLS_LOCK) a modified copy is named, not started.
+    copy = modified_copy(bandit, tmp_path / "evil")
+    monkeypatch.setenv("SECSCAN_TOOL_BANDIT", str(copy))
+    monkeypatch.setenv("SECSCAN_TOOLS_LOCK", str(lock))
+    checked = run_cli("doctor", str(tmp_path))
+    assert checked.code == 3, checked.out + checked.err
+    row = next(line for line in checked.out.splitlines() if line.startswith("bandit "))
+    assert "MISSING" not in row and "DIFFERS" in row
+    assert f"expected sha256 {sha256(bandit)}, found sha256 {sha256(copy)}" in row
+    assert f"tools lock: {lock}" in checked.out
 
 
 def test_a_modified_tool_behind_the_override_is_a_scanner_error_naming_both_digests(
@@ -126,6 +157,63 @@ def test_a_modified_tool_first_on_path_is_caught_too(
     assert sha256(bandit) in run["error"] and sha256(copy) in run["error"]
 
 
+@pytest.mark.parametrize("profile", ["ci", "release", "precommit", "audit"])
+def test_a_mismatched_lock_is_exit_3_under_every_profile(
+    project: Path,
+    lock: Path,
+    bandit: Path,
+    tmp_path: Path,
+    run_cli: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+    profile: str,
+) -> None:
+    # `precommit` tolerates a failing scanner (scanner_error: warn), never an unverified one.
+    copy = modified_copy(bandit, tmp_path / "evil")
+    monkeypatch.setenv("SECSCAN_TOOL_BANDIT", str(copy))
+    out = tmp_path / "out"
+    ran = run_cli(
+        "scan",
+        str(project),
+        "--profile",
+        profile,
+        "--tools-lock",
+        str(lock),
+        "--output-dir",
+        str(out),
+        "--no-cache",
+    )
+    assert ran.code == 3, ran.out + ran.err
+    saved = results(out)
+    (run,) = saved["result"]["runs"]
+    assert run["lock_mismatch"] is True and sha256(copy) in run["error"]
+    assert saved["decision"]["tolerated_errors"] == []
+    assert any(r["rule"] == "scanner-error" for r in saved["decision"]["reasons"])
+    # Re-judged from the saved file under the tolerant profile, it still fails.
+    again = run_cli("gate", "--from", str(out / "secscan-results.json"), "--profile", profile)
+    assert again.code == 3, again.out + again.err
+
+
+def test_the_pre_commit_hook_is_held_to_the_lock(
+    project: Path,
+    lock: Path,
+    bandit: Path,
+    tmp_path: Path,
+    run_cli: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("SECSCAN_TOOLS_LOCK", str(lock))
+    monkeypatch.setenv("SECSCAN_TOOL_BANDIT", str(modified_copy(bandit, tmp_path / "evil")))
+    ran = run_cli("hook", "--kind", "code", "app/files.py", "--no-cache")
+    assert ran.code == 3, ran.out + ran.err
+    assert "does not match the tools lock" in ran.out + ran.err
+    # A tool that is merely missing on the laptop still only warns there (no lock involved).
+    monkeypatch.delenv("SECSCAN_TOOLS_LOCK")
+    monkeypatch.setenv("SECSCAN_TOOL_BANDIT", str(tmp_path / "no-such-bandit"))
+    missing = run_cli("hook", "--kind", "code", "app/files.py", "--no-cache")
+    assert missing.code == 0, missing.out + missing.err
+
+
 def test_the_unverified_tool_is_never_started(
     project: Path,
     lock: Path,
@@ -152,6 +240,20 @@ def test_a_matching_lock_passes_and_every_run_records_its_tool(
     assert tool["sha256"] == sha256(bandit) and tool["path"] == str(bandit)
     assert tool["distribution"] == "bandit" and tool["record_matches"] is True
     assert len(tool["record_sha256"]) == 64
+    # The results, the terminal, the compliance HTML and the attestation name the lock.
+    held = f"{lock} (sha256 {sha256(lock)}): 1 tool(s) pinned"
+    assert dict(results(out)["result"]["metadata"])["tools.lock"] == held
+    assert f"tools lock: {held}" in ran.out
+    html = out / "compliance.html"
+    saved = str(out / "secscan-results.json")
+    run_cli("compliance", "--from", saved, "--framework", "iso27001-2022", "-o", str(html))
+    assert f"checked against the tools lock <code>{held}</code>" in html.read_text()
+    key = tmp_path / "signer.pem"
+    assert run_cli("attest", "keygen", str(key)).code == 0
+    assert run_cli("attest", saved, "--key", str(key)).code == 0
+    envelope = json.loads((out / "secscan-attestation.intoto.json").read_text())
+    predicate = json.loads(base64.b64decode(envelope["payload"]))["predicate"]
+    assert predicate["toolsLock"] == held
 
 
 def test_a_swapped_binary_never_gets_a_cached_result(
@@ -195,35 +297,79 @@ def test_audit_refuses_a_lock_from_the_scanned_tree(
     assert linked.code == 2 and "inside the scanned tree" in linked.err
 
 
+#: Every report that carries the gate's warnings (docs/security.md: terminal, JSON, SARIF
+#: gateWarnings, HTML, Markdown, JUnit, GitLab's scan messages; and the compliance HTML).
+WARNED_IN = ("json", "sarif", "html", "markdown", "junit", "gitlab-sast")
+
+
 @pytest.mark.parametrize("profile", ["release", "precommit"])
 def test_release_and_precommit_warn_of_a_missing_lock_in_every_report(
     project: Path, tmp_path: Path, run_cli: Callable[..., Any], profile: str
 ) -> None:
     out = tmp_path / "out"
-    ran = run_cli(
-        "scan",
-        str(project),
-        "--profile",
-        profile,
-        "--output-dir",
-        str(out),
-        "--format",
-        "json",
-        "--format",
-        "markdown",
-    )
+    formats = [a for f in WARNED_IN for a in ("--format", f)]
+    ran = run_cli("scan", str(project), "--profile", profile, "--output-dir", str(out), *formats)
+    # Only a warning: the scan runs and is judged as without the lock setting.
     assert ran.code in (0, 1), ran.err
+    said = "no tools lock in force (no lock named (--tools-lock or SECSCAN_TOOLS_LOCK)"
     warnings = results(out)["decision"]["warnings"]
-    assert any("no tools lock in force" in w for w in warnings), warnings
-    assert "no tools lock in force" in (out / "secscan-summary.md").read_text()
+    assert any(w.startswith(said) and f"profile {profile!r}" in w for w in warnings), warnings
+    assert not any(r["rule"] == "scanner-error" for r in results(out)["decision"]["reasons"])
+    assert results(out)["result"]["runs"][0]["status"] == "ok"
+    assert said in ran.out  # the terminal
+    sarif = json.loads((out / "secscan.sarif").read_text())
+    assert any(said in w for w in sarif["runs"][0]["properties"]["gateWarnings"])
+    gitlab = json.loads((out / "gl-sast-report.json").read_text())
+    assert any(
+        m["level"] == "warn" and m["value"].startswith(said) for m in gitlab["scan"]["messages"]
+    )
+    for name in ("secscan-summary.md", "secscan-junit.xml", "secscan-report.html"):
+        text = (out / name).read_text()
+        assert "no tools lock in force" in text, name  # (Markdown escapes the rest)
+    compliance = tmp_path / "compliance.html"
+    written = run_cli(
+        "compliance",
+        "--from",
+        str(out / "secscan-results.json"),
+        "--framework",
+        "iso27001-2022",
+        "-o",
+        str(compliance),
+    )
+    assert written.code == 0, written.err
+    assert "no tools lock in force" in compliance.read_text()
 
 
 def test_ci_profile_says_nothing_of_a_missing_lock(
     project: Path, tmp_path: Path, run_cli: Callable[..., Any]
 ) -> None:
     out = tmp_path / "out"
-    run_cli("scan", str(project), "--output-dir", str(out))
+    ran = run_cli("scan", str(project), "--output-dir", str(out))
     assert not any("tools lock" in w for w in results(out)["decision"]["warnings"])
+    assert "tools.lock" not in dict(results(out)["result"]["metadata"])
+    assert "tools lock:" not in ran.out
+    html = out / "compliance.html"
+    saved = str(out / "secscan-results.json")
+    run_cli("compliance", "--from", saved, "--framework", "iso27001-2022", "-o", str(html))
+    assert "No tools lock was in force" in html.read_text()
+
+
+@pytest.mark.parametrize("named", [False, True])
+def test_a_lock_in_the_tree_that_is_not_in_force_is_said_under_every_profile(
+    project: Path, lock: Path, tmp_path: Path, run_cli: Callable[..., Any], named: bool
+) -> None:
+    # `tools lock` writes .secscan-tools.lock in the current directory: run in the project,
+    # a plain `scan .` cannot trust it, and profile `ci` (tools_lock: off) must say so.
+    shutil.copy(lock, project / ".secscan-tools.lock")
+    out = tmp_path / "out"
+    extra = ["--tools-lock", str(project / ".secscan-tools.lock")] if named else []
+    ran = run_cli("scan", str(project), "--output-dir", str(out), "--no-cache", *extra)
+    assert ran.code in (0, 1), ran.out + ran.err
+    said = "tools lock not in force ("
+    warnings = [w for w in results(out)["decision"]["warnings"] if w.startswith(said)]
+    assert len(warnings) == 1 and "inside the scanned tree" in warnings[0], warnings
+    assert said in ran.out
+    assert "tools.lock" not in dict(results(out)["result"]["metadata"])
 
 
 # --- under `ci --new-since`, the lock is the merge base's --------------------------------

@@ -248,3 +248,30 @@ def test_the_document_references_the_results_and_the_signed_evidence(
             if p["name"] == "executable-sha256"
         ]
         assert props and set(props) == {"ab" * 32}
+
+
+def test_the_tools_lock_and_the_gate_warnings_are_part_of_the_evidence(
+    validator: Any, legacy_validator: Any, example: SavedResults
+) -> None:
+    """The tools lock a scan was held to is a metadata property; the gate's warnings (a
+    missing lock under `release` among them) are each result's remarks; both versions stay
+    valid (issue 30)."""
+    from dataclasses import replace
+
+    assert example.decision is not None
+    held = "/etc/secscan/tools.lock (sha256 " + "cd" * 32 + "): 7 tool(s) pinned"
+    warning = "no tools lock in force (no lock named): the scanners' executables were not "
+    result = replace(example.result, metadata=(*example.result.metadata, ("tools.lock", held)))
+    decision = replace(example.decision, warnings=(warning + "verified",))
+    saved = SavedResults(result, decision)
+    for name, check in (("oscal", validator), ("oscal-1.0.6", legacy_validator)):
+        doc = json.loads(FORMATS[name].render(saved, NOW))
+        assert _errors(check, doc) == []
+        props = doc["assessment-results"]["metadata"]["props"]
+        assert [p["value"] for p in props if p["name"] == "tools-lock"] == [held]
+        for r in doc["assessment-results"]["results"]:
+            assert r["remarks"] == f"Gate warnings:\n\n- {warning}verified"
+    plain = json.loads(FORMATS["oscal"].render(example, NOW))
+    assert not [
+        p for p in plain["assessment-results"]["metadata"]["props"] if p["name"] == "tools-lock"
+    ]

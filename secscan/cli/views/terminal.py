@@ -8,6 +8,7 @@ from pathlib import PurePath
 
 from secscan.app.values import (
     APART_SCOPES,
+    TOOLS_LOCK_KEY,
     Decision,
     Finding,
     RunStatus,
@@ -70,6 +71,9 @@ def _runs(result: ScanResult) -> list[str]:
         version = f" {run.tool_version}" if run.tool_version else ""
         lines.append(f"    {run.scanner}{version}: {state} [{run.duration_s:.1f}s]")
         lines.extend(f"      note: {safe_text(n)}" for n in run.notes)
+    lock = dict(result.metadata).get(TOOLS_LOCK_KEY)
+    if lock is not None:
+        lines.append(f"  tools lock: {safe_text(lock)}")
     return lines
 
 
