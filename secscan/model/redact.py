@@ -1111,6 +1111,11 @@ def _grams(value: str) -> list[str]:
             continue
         if not any(ch.isdigit() or ch.isupper() for ch in segment):
             continue
+        if _issued_token(segment):
+            # an issuer's token shape (`AKIA` + 16 capitals, one of them a digit): all of it
+            # is the key, words or not; its capitals alone would read as an identifier
+            grams += [segment[i : i + PIECE].lower() for i in range(len(segment) - PIECE + 1)]
+            continue
         random_letters = _random_letter_runs(segment)
         for i in range(len(segment) - PIECE + 1):
             gram = segment[i : i + PIECE]
@@ -1137,6 +1142,12 @@ def _grams(value: str) -> list[str]:
 
 
 _LETTERS = re.compile(r"[A-Za-z]+")
+
+
+def _issued_token(segment: str) -> bool:
+    """Whether a segment is exactly one of the token formats whose whole match is the
+    credential (no capture group around a secret inside public text)."""
+    return any(p.groups == 0 and p.fullmatch(segment) for _, p in _FORMATS)
 
 
 def _random_letter_runs(segment: str) -> list[tuple[int, int]]:

@@ -361,6 +361,20 @@ def test_a_random_run_of_letters_is_masked_in_any_case(tmp_path: Path) -> None:
     )
 
 
+def test_an_issued_token_of_capitals_is_learnt_whole(tmp_path: Path) -> None:
+    """Matrix seeds 2933747961 and 955328754: an AWS access key id with one digit, which
+    trivy printed lower-cased; its capitals read as one identifier word, so only the window
+    holding the digit was learnt and `akiajypcnjpr` was shown."""
+    key = "AKIA" + "JYPCNJPRUODXYEA0"  # assembled: no key literal in the file
+    (tmp_path / "Dockerfile").write_text(f"FROM python:3.12\nENV AWS_ACCESS_KEY_ID={key}\n{key}\n")
+    reason = f'parse instruction "{key.lower()}": unknown instruction: {key.lower()}'
+    text = Redactor(tmp_path).text(reason, "Dockerfile")
+    assert not _leaks(key, text), text
+    assert "unknown instruction: [redacted" in text
+    # an identifier of capitals that is no issued token is still no piece of a key
+    assert Redactor(tmp_path).text("DEFAULTTIMEOUTVALUE", "Dockerfile") == "DEFAULTTIMEOUTVALUE"
+
+
 @pytest.mark.integration
 def test_real_trivy_error_quoting_seed_35380831_reaches_no_cache_entry(tmp_path: Path) -> None:
     root, cache = tmp_path / "repo", tmp_path / "cache"
