@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -26,9 +26,7 @@ from sqlalchemy import (
     literal,
     select,
 )
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ColumnElement, FunctionElement
-from sqlalchemy.types import String
+from sqlalchemy.sql.expression import ColumnElement
 
 from secscan.history import schema as t
 from secscan.history.store import _utc
@@ -50,24 +48,6 @@ POSTURE_SORTS = (
     "age",
     "failures",
 )
-
-
-class day(FunctionElement[str]):  # noqa: N801 - a SQL function's name
-    """The UTC calendar day of a timestamp, as YYYY-MM-DD text, on either back end."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(day, "sqlite")
-def _day_sqlite(element: day, compiler: Any, **kw: Any) -> str:
-    return f"date({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(day, "postgresql")
-def _day_postgresql(element: day, compiler: Any, **kw: Any) -> str:
-    inner = compiler.process(element.clauses, **kw)
-    return f"to_char(({inner}) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,24 +326,37 @@ def _fields(row: Any) -> dict[str, Any]:
     return {name: getattr(row, name) for name in row.__slots__}
 
 
+def _days(since: datetime, until: datetime) -> tuple[str, str]:
+    return f"{since.astimezone(UTC):%Y-%m-%d}", f"{until.astimezone(UTC):%Y-%m-%d}"
+
+
 def changes_by_day(
     conn: Connection, *, since: datetime, until: datetime, tag: Tag | None = None
 ) -> list[Changes]:
-    """Findings opened and fixed per UTC day and severity, over every line of history."""
-    r, c = t.runs, t.run_changes
-    d = day(r.c.at)
+    """Findings opened and fixed per UTC day and severity, over every line of history, from
+    the UTC day of `since` up to (not including) the day of `until`: one range of the
+    (day, severity, ...) index."""
+    c = t.run_changes
+    first, end = _days(since, until)
+    where = [c.c.day >= first, c.c.day < end]
+    if tag is not None:
+        tg = t.repository_tags
+        where.append(
+            c.c.repository_id.in_(
+                select(tg.c.repository_id).where(tg.c.key == tag.key, tg.c.value == tag.value)
+            )
+        )
     q = (
         select(
-            d.label("day"),
+            c.c.day,
             c.c.severity,
             func.sum(c.c.opened).label("opened"),
             func.sum(c.c.fixed).label("fixed"),
             func.sum(c.c.fix_days).label("fix_days"),
         )
-        .join_from(c, r, r.c.id == c.c.run_id)
-        .where(r.c.at >= since, r.c.at < until, *_tagged(r.c.repository_id, tag))
-        .group_by(d, c.c.severity)
-        .order_by(d, c.c.severity)
+        .where(*where)
+        .group_by(c.c.day, c.c.severity)
+        .order_by(c.c.day, c.c.severity)
     )
     return [
         Changes(row.day, row.severity, int(row.opened), int(row.fixed), float(row.fix_days))
@@ -375,22 +368,35 @@ def changes_by_tag(
     conn: Connection, *, key: str, since: datetime, until: datetime
 ) -> list[GroupChanges]:
     """Findings opened and fixed in the period per value of one tag (team, product, ...) and
-    severity; repositories without the tag are grouped under an empty value."""
-    r, c, tg = t.runs, t.run_changes, t.repository_tags
-    group = func.coalesce(tg.c.value, literal("")).label("grp")
-    q = (
+    severity; repositories without the tag are grouped under an empty value. The period is
+    first summed per repository on the index, then grouped by tag."""
+    c, tg = t.run_changes, t.repository_tags
+    first, end = _days(since, until)
+    per_repo = (
         select(
-            group,
+            c.c.repository_id,
             c.c.severity,
             func.sum(c.c.opened).label("opened"),
             func.sum(c.c.fixed).label("fixed"),
             func.sum(c.c.fix_days).label("fix_days"),
         )
-        .join_from(c, r, r.c.id == c.c.run_id)
-        .outerjoin(tg, and_(tg.c.repository_id == r.c.repository_id, tg.c.key == key))
-        .where(r.c.at >= since, r.c.at < until)
-        .group_by(group, c.c.severity)
-        .order_by(group, c.c.severity)
+        .where(c.c.day >= first, c.c.day < end)
+        .group_by(c.c.repository_id, c.c.severity)
+        .subquery("per_repo")
+    )
+    group = func.coalesce(tg.c.value, literal("")).label("grp")
+    q = (
+        select(
+            group,
+            per_repo.c.severity,
+            func.sum(per_repo.c.opened).label("opened"),
+            func.sum(per_repo.c.fixed).label("fixed"),
+            func.sum(per_repo.c.fix_days).label("fix_days"),
+        )
+        .select_from(per_repo)
+        .outerjoin(tg, and_(tg.c.repository_id == per_repo.c.repository_id, tg.c.key == key))
+        .group_by(group, per_repo.c.severity)
+        .order_by(group, per_repo.c.severity)
     )
     return [
         GroupChanges(row.grp, row.severity, int(row.opened), int(row.fixed), float(row.fix_days))

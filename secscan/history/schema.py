@@ -164,10 +164,15 @@ run_changes = Table(
     metadata,
     Column("run_id", ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
     Column("severity", String(16), primary_key=True),
+    #: The run's repository and UTC day (YYYY-MM-DD), copied here so that a period's sums
+    #: are read from one index, without a join or a date function.
+    Column("repository_id", ForeignKey("repositories.id"), nullable=False),
+    Column("day", String(10), nullable=False),
     Column("opened", Integer, nullable=False),
     Column("fixed", Integer, nullable=False),
     #: The sum of the fixes' days to remediate (their mean is fix_days / fixed).
     Column("fix_days", Float, nullable=False),
+    Index(None, "day", "severity", "repository_id", "opened", "fixed", "fix_days"),
 )
 
 #: Revision 4: the open, unwaived findings of each line after its newest run, with the moment
