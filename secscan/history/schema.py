@@ -172,7 +172,10 @@ run_changes = Table(
     Column("fixed", Integer, nullable=False),
     #: The sum of the fixes' days to remediate (their mean is fix_days / fixed).
     Column("fix_days", Float, nullable=False),
+    #: A period's sums per day (trends' charts) ...
     Index(None, "day", "severity", "repository_id", "opened", "fixed", "fix_days"),
+    #: ... and per repository (trends per team), each read from the index alone.
+    Index(None, "repository_id", "severity", "day", "opened", "fixed", "fix_days"),
 )
 
 #: Revision 4: the open, unwaived findings of each line after its newest run, with the moment

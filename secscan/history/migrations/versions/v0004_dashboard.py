@@ -52,6 +52,11 @@ def upgrade() -> None:
         "run_changes",
         ["day", "severity", "repository_id", "opened", "fixed", "fix_days"],
     )
+    op.create_index(
+        "ix_run_changes_repository_id_severity_day_opened_fixed_fix_days",
+        "run_changes",
+        ["repository_id", "severity", "day", "opened", "fixed", "fix_days"],
+    )
     op.create_table(
         "open_findings",
         sa.Column("run_id", sa.Integer, nullable=False),
