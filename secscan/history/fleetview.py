@@ -168,8 +168,9 @@ class RunFinding:
     waiver: str | None
 
 
-def _latest() -> Any:
-    """(repository_id, run_id) of each repository's newest run."""
+def _latest(*, shared: bool = False) -> Any:
+    """(repository_id, run_id) of each repository's newest run; `shared`: as a common table
+    expression, computed once for a statement that reads it several times."""
     r, rp = t.runs, t.repositories
     newest = (
         select(r.c.id)
@@ -178,7 +179,8 @@ def _latest() -> Any:
         .limit(1)
         .scalar_subquery()
     )
-    return select(rp.c.id.label("repository_id"), newest.label("run_id")).subquery("latest")
+    q = select(rp.c.id.label("repository_id"), newest.label("run_id"))
+    return q.cte("latest") if shared else q.subquery("latest")
 
 
 def _tagged(repository_id: Any, tag: Tag | None) -> list[ColumnElement[bool]]:
@@ -225,7 +227,7 @@ def posture(
     if sort not in POSTURE_SORTS:
         raise ValueError(f"unknown sort {sort!r}")
     r, rp, o, of, s = t.runs, t.repositories, t.occurrences, t.open_findings, t.scanner_runs
-    latest = _latest()
+    latest = _latest(shared=True)
     where = [*_tagged(rp.c.id, tag), *_named(rp.c.identity, search)]
     ids = select(latest.c.run_id)
     counts = (

@@ -67,8 +67,9 @@ runs = Table(
     #: repository whose HEAD, settings digest and tool versions match its last recorded run).
     Column("settings_digest", String(64)),
     Index(None, "repository_id", "branch", "at"),
-    #: Revision 4: each repository's newest run (the dashboard's posture and compliance) ...
-    Index(None, "repository_id", "at"),
+    #: Revision 4: each repository's newest run (the dashboard's posture and compliance; id
+    #: breaks a tie of `at`, so the newest is read from the index's end without a sort) ...
+    Index(None, "repository_id", "at", "id"),
     #: ... and the runs of a period (its trends).
     Index(None, "at"),
 )

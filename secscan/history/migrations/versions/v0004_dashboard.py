@@ -18,7 +18,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_runs_repository_id_at", "runs", ["repository_id", "at"])
+    op.create_index("ix_runs_repository_id_at_id", "runs", ["repository_id", "at", "id"])
     op.create_index("ix_runs_at", "runs", ["at"])
     op.create_index("ix_repository_tags_key_value", "repository_tags", ["key", "value"])
     op.create_index(
@@ -81,4 +81,4 @@ def downgrade() -> None:
     op.drop_index("ix_occurrences_finding_id_run_id_waiver_id", "occurrences")
     op.drop_index("ix_repository_tags_key_value", "repository_tags")
     op.drop_index("ix_runs_at", "runs")
-    op.drop_index("ix_runs_repository_id_at", "runs")
+    op.drop_index("ix_runs_repository_id_at_id", "runs")
