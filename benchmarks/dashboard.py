@@ -89,32 +89,13 @@ def generate(store: SqlStore, repos: int, runs: int, findings: int, controls: in
             )
             current: dict[int, tuple[str, datetime]] = {}
             start = NOW - timedelta(days=runs, minutes=r)
-
-            def new_finding(at: datetime) -> None:
-                nonlocal finding_id
-                finding_id += 1
-                sev = rng.choice(SEVERITIES)
-                current[finding_id] = (sev, at)
-                w.add(
-                    t.findings,
-                    {
-                        "id": finding_id,
-                        "repository_id": r,
-                        "fingerprint": f"{finding_id:064x}",
-                        "scanner": "bandit",
-                        "rule_id": f"B{rng.randint(100, 700)}",
-                        "kind": "code",
-                        "title": "synthetic finding",
-                    },
-                )
-
             for n in range(runs):
                 run_id += 1
                 at = start + timedelta(days=n)
                 changes: dict[str, list[float]] = {}
                 if n == 0:
                     for _ in range(findings):
-                        new_finding(at)
+                        finding_id = _new_finding(w, rng, r, current, finding_id, at)
                     for sev, _ in current.values():
                         changes.setdefault(sev, [0, 0, 0.0])[0] += 1
                 else:
@@ -123,7 +104,7 @@ def generate(store: SqlStore, repos: int, runs: int, findings: int, controls: in
                         c = changes.setdefault(sev, [0, 0, 0.0])
                         c[1] += 1
                         c[2] += (at - since).total_seconds() / 86400
-                    new_finding(at)
+                    finding_id = _new_finding(w, rng, r, current, finding_id, at)
                     sev = current[finding_id][0]
                     changes.setdefault(sev, [0, 0, 0.0])[0] += 1
                 failed = rng.random() < 0.02
@@ -192,6 +173,8 @@ def generate(store: SqlStore, repos: int, runs: int, findings: int, controls: in
                         {
                             "run_id": run_id,
                             "severity": sev,
+                            "repository_id": r,
+                            "day": f"{at:%Y-%m-%d}",
                             "opened": int(o),
                             "fixed": int(f),
                             "fix_days": d,
@@ -214,6 +197,33 @@ def generate(store: SqlStore, repos: int, runs: int, findings: int, controls: in
     _analyze(store)
 
 
+def _new_finding(
+    w: Writer,
+    rng: random.Random,
+    repo: int,
+    current: dict[int, tuple[str, datetime]],
+    finding_id: int,
+    at: datetime,
+) -> int:
+    """Add a finding first seen at `at` to the repository's open ones; return its id."""
+    finding_id += 1
+    sev = rng.choice(SEVERITIES)
+    current[finding_id] = (sev, at)
+    w.add(
+        t.findings,
+        {
+            "id": finding_id,
+            "repository_id": repo,
+            "fingerprint": f"{finding_id:064x}",
+            "scanner": "bandit",
+            "rule_id": f"B{rng.randint(100, 700)}",
+            "kind": "code",
+            "title": "synthetic finding",
+        },
+    )
+    return finding_id
+
+
 def _analyze(store: SqlStore) -> None:
     """Planner statistics, as a maintained database has them (SQLite ANALYZE, PostgreSQL
     VACUUM ANALYZE)."""
@@ -227,6 +237,7 @@ def _analyze(store: SqlStore) -> None:
 
 def pages(conn: Connection) -> dict[str, str]:
     run = conn.scalar(select(func.max(t.runs.c.id)))
+    repo = conn.scalar(select(func.max(t.repositories.c.id))) // 2
     return {
         "posture (breaches, page 1)": "/",
         "posture (by critical, page 7)": "/?sort=critical&page=7",
@@ -237,7 +248,7 @@ def pages(conn: Connection) -> dict[str, str]:
         "compliance (matrix page 1)": f"/compliance?framework={FRAMEWORK}",
         "compliance (one team)": f"/compliance?framework={FRAMEWORK}&tag=team:team-11",
         "run drill-down": f"/runs/{run}",
-        "repository runs": f"/repositories/{conn.scalar(select(func.max(t.repositories.c.id))) // 2}",
+        "repository runs": f"/repositories/{repo}",
     }
 
 
@@ -252,15 +263,20 @@ def measure(url: str, repeat: int) -> list[tuple[str, float, float]]:
         wanted = pages(conn)
     out = []
     for name, path in wanted.items():
-        assert client.get(path).status_code == 200, path
+        _ok(client.get(path), path)
         times = []
         for _ in range(repeat):
             t0 = time.perf_counter()
             response = client.get(path)
             times.append(time.perf_counter() - t0)
-            assert response.status_code == 200
+            _ok(response, path)
         out.append((name, statistics.median(times) * 1000, max(times) * 1000))
     return out
+
+
+def _ok(response: Any, path: str) -> None:
+    if response.status_code != 200:
+        raise SystemExit(f"{path}: HTTP {response.status_code}")
 
 
 def main() -> None:
@@ -280,10 +296,8 @@ def main() -> None:
             if not args.reuse:
                 t0 = time.perf_counter()
                 generate(store, args.repos, args.runs, args.findings, args.controls)
-                print(
-                    f"{backend}: generated {args.repos} x {args.runs} runs in {time.perf_counter() - t0:.0f} s",
-                    flush=True,
-                )
+                took = time.perf_counter() - t0
+                print(f"{backend}: generated {args.repos} x {args.runs} runs in {took:.0f} s")
             with store.engine.connect() as conn:
                 occ = conn.scalar(select(func.count()).select_from(t.occurrences))
             print(f"{backend}: {occ} occurrences; cpus {os.cpu_count()}", flush=True)

@@ -104,7 +104,8 @@ def bench(url: str, runs: list[Run]) -> dict[str, float]:
         t = time.perf_counter()
         in_sql = lines.trends(store, runs[0].repository, "main", runs[-1].at)
         sql_s = time.perf_counter() - t
-        assert in_sql == tr, "trends in SQL differ from load + compute"
+        if in_sql != tr:
+            raise SystemExit("trends in SQL differ from load + compute")
         return {
             "runs": len(runs),
             "findings_per_run": len(runs[0].findings),
@@ -136,8 +137,8 @@ def main() -> None:
             f"record mean={result['mean_record_s'] * 1000:.1f} ms p95="
             f"{result['p95_record_s'] * 1000:.1f} ms size={result['size_mib']:.1f} MiB "
             f"trends: load {result['trends_load_s']:.2f} s + compute "
-            f"{result['trends_compute_s']:.2f} s; in SQL {result['trends_sql_s']:.2f} s (open now {result['open_now']:.0f}; "
-            f"cpus {os.cpu_count()})",
+            f"{result['trends_compute_s']:.2f} s; in SQL {result['trends_sql_s']:.2f} s "
+            f"(open now {result['open_now']:.0f}; cpus {os.cpu_count()})",
             flush=True,
         )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -24,11 +24,10 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    literal_column,
     select,
 )
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ColumnElement, FunctionElement
-from sqlalchemy.types import String
+from sqlalchemy.sql.expression import ColumnElement
 
 from secscan.history import schema as t
 from secscan.history.store import _utc
@@ -50,24 +49,6 @@ POSTURE_SORTS = (
     "age",
     "failures",
 )
-
-
-class day(FunctionElement[str]):  # noqa: N801 - a SQL function's name
-    """The UTC calendar day of a timestamp, as YYYY-MM-DD text, on either back end."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(day, "sqlite")
-def _day_sqlite(element: day, compiler: Any, **kw: Any) -> str:
-    return f"date({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(day, "postgresql")
-def _day_postgresql(element: day, compiler: Any, **kw: Any) -> str:
-    inner = compiler.process(element.clauses, **kw)
-    return f"to_char(({inner}) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,8 +168,9 @@ class RunFinding:
     waiver: str | None
 
 
-def _latest() -> Any:
-    """(repository_id, run_id) of each repository's newest run."""
+def _latest(*, shared: bool = False) -> Any:
+    """(repository_id, run_id) of each repository's newest run; `shared`: as a common table
+    expression, computed once for a statement that reads it several times."""
     r, rp = t.runs, t.repositories
     newest = (
         select(r.c.id)
@@ -197,7 +179,8 @@ def _latest() -> Any:
         .limit(1)
         .scalar_subquery()
     )
-    return select(rp.c.id.label("repository_id"), newest.label("run_id")).subquery("latest")
+    q = select(rp.c.id.label("repository_id"), newest.label("run_id"))
+    return q.cte("latest") if shared else q.subquery("latest")
 
 
 def _tagged(repository_id: Any, tag: Tag | None) -> list[ColumnElement[bool]]:
@@ -244,7 +227,7 @@ def posture(
     if sort not in POSTURE_SORTS:
         raise ValueError(f"unknown sort {sort!r}")
     r, rp, o, of, s = t.runs, t.repositories, t.occurrences, t.open_findings, t.scanner_runs
-    latest = _latest()
+    latest = _latest(shared=True)
     where = [*_tagged(rp.c.id, tag), *_named(rp.c.identity, search)]
     ids = select(latest.c.run_id)
     counts = (
@@ -346,24 +329,65 @@ def _fields(row: Any) -> dict[str, Any]:
     return {name: getattr(row, name) for name in row.__slots__}
 
 
+def _days(since: datetime, until: datetime) -> tuple[str, str]:
+    return f"{since.astimezone(UTC):%Y-%m-%d}", f"{until.astimezone(UTC):%Y-%m-%d}"
+
+
+def _share(conn: Connection, first: str, end: str) -> float:
+    """The share of run_changes' days (between the oldest and the newest) in [first, end):
+    two seeks on the (day, ...) index."""
+    c = t.run_changes
+    lo = conn.scalar(select(func.min(c.c.day)))
+    hi = conn.scalar(select(func.max(c.c.day)))
+    if lo is None or hi is None:
+        return 1.0
+    oldest, newest = date.fromisoformat(lo), date.fromisoformat(hi)
+    start, stop = max(date.fromisoformat(first), oldest), min(date.fromisoformat(end), newest)
+    inside = (stop - start).days + (1 if date.fromisoformat(end) > newest else 0)
+    return min(1.0, max(0.001, inside / ((newest - oldest).days + 1)))
+
+
+def _period_by_repository(conn: Connection, first: str, end: str) -> list[ColumnElement[bool]]:
+    """run_changes of the period, to be summed per repository and severity. SQLite's planner
+    keeps no histogram of days, so it is told the period's share of the rows (likelihood()):
+    a short period is then read from the (day, ...) range and sorted, a long one summed along
+    the (repository_id, severity, day) index without a sort (3x faster at 1,000 repositories
+    x 100 runs). PostgreSQL estimates from its own statistics and aggregates by hash."""
+    c = t.run_changes
+    where = [c.c.day >= first, c.c.day < end]
+    if conn.dialect.name != "sqlite":
+        return where
+    share: ColumnElement[Any] = literal_column(f"{_share(conn, first, end):.3f}")
+    return [func.likelihood(where[0], share), where[1]]
+
+
 def changes_by_day(
     conn: Connection, *, since: datetime, until: datetime, tag: Tag | None = None
 ) -> list[Changes]:
-    """Findings opened and fixed per UTC day and severity, over every line of history."""
-    r, c = t.runs, t.run_changes
-    d = day(r.c.at)
+    """Findings opened and fixed per UTC day and severity, over every line of history, from
+    the UTC day of `since` up to (not including) the day of `until`: one range of the
+    (day, severity, ...) index."""
+    c = t.run_changes
+    first, end = _days(since, until)
+    where = [c.c.day >= first, c.c.day < end]
+    if tag is not None:
+        tg = t.repository_tags
+        where.append(
+            c.c.repository_id.in_(
+                select(tg.c.repository_id).where(tg.c.key == tag.key, tg.c.value == tag.value)
+            )
+        )
     q = (
         select(
-            d.label("day"),
+            c.c.day,
             c.c.severity,
             func.sum(c.c.opened).label("opened"),
             func.sum(c.c.fixed).label("fixed"),
             func.sum(c.c.fix_days).label("fix_days"),
         )
-        .join_from(c, r, r.c.id == c.c.run_id)
-        .where(r.c.at >= since, r.c.at < until, *_tagged(r.c.repository_id, tag))
-        .group_by(d, c.c.severity)
-        .order_by(d, c.c.severity)
+        .where(*where)
+        .group_by(c.c.day, c.c.severity)
+        .order_by(c.c.day, c.c.severity)
     )
     return [
         Changes(row.day, row.severity, int(row.opened), int(row.fixed), float(row.fix_days))
@@ -375,22 +399,35 @@ def changes_by_tag(
     conn: Connection, *, key: str, since: datetime, until: datetime
 ) -> list[GroupChanges]:
     """Findings opened and fixed in the period per value of one tag (team, product, ...) and
-    severity; repositories without the tag are grouped under an empty value."""
-    r, c, tg = t.runs, t.run_changes, t.repository_tags
-    group = func.coalesce(tg.c.value, literal("")).label("grp")
-    q = (
+    severity; repositories without the tag are grouped under an empty value. The period is
+    first summed per repository, then grouped by tag."""
+    c, tg = t.run_changes, t.repository_tags
+    first, end = _days(since, until)
+    per_repo = (
         select(
-            group,
+            c.c.repository_id,
             c.c.severity,
             func.sum(c.c.opened).label("opened"),
             func.sum(c.c.fixed).label("fixed"),
             func.sum(c.c.fix_days).label("fix_days"),
         )
-        .join_from(c, r, r.c.id == c.c.run_id)
-        .outerjoin(tg, and_(tg.c.repository_id == r.c.repository_id, tg.c.key == key))
-        .where(r.c.at >= since, r.c.at < until)
-        .group_by(group, c.c.severity)
-        .order_by(group, c.c.severity)
+        .where(*_period_by_repository(conn, first, end))
+        .group_by(c.c.repository_id, c.c.severity)
+        .subquery("per_repo")
+    )
+    group = func.coalesce(tg.c.value, literal("")).label("grp")
+    q = (
+        select(
+            group,
+            per_repo.c.severity,
+            func.sum(per_repo.c.opened).label("opened"),
+            func.sum(per_repo.c.fixed).label("fixed"),
+            func.sum(per_repo.c.fix_days).label("fix_days"),
+        )
+        .select_from(per_repo)
+        .outerjoin(tg, and_(tg.c.repository_id == per_repo.c.repository_id, tg.c.key == key))
+        .group_by(group, per_repo.c.severity)
+        .order_by(group, per_repo.c.severity)
     )
     return [
         GroupChanges(row.grp, row.severity, int(row.opened), int(row.fixed), float(row.fix_days))

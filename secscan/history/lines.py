@@ -33,6 +33,8 @@ class Line:
     """A line's runs (scanners and waivers, no findings), each run's control states counted,
     and each finding's sightings."""
 
+    #: The repository's database id.
+    repository_id: int
     runs: tuple[Run, ...]
     control_states: tuple[Counter[str], ...]
     sightings: dict[str, list[Sighting]]
@@ -76,6 +78,7 @@ def read(conn: Connection, repository: str, branch: str | None) -> Line | None:
     states = _control_states(conn, ids)
     finding_ids: dict[str, int] = {}
     return Line(
+        repository_id=int(repo_id),
         runs=runs,
         control_states=tuple(states.get(row.id, Counter()) for row in rows),
         sightings=_sightings(conn, repo_id, where, runs, waiver_key, finding_ids),

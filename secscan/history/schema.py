@@ -67,8 +67,9 @@ runs = Table(
     #: repository whose HEAD, settings digest and tool versions match its last recorded run).
     Column("settings_digest", String(64)),
     Index(None, "repository_id", "branch", "at"),
-    #: Revision 4: each repository's newest run (the dashboard's posture and compliance) ...
-    Index(None, "repository_id", "at"),
+    #: Revision 4: each repository's newest run (the dashboard's posture and compliance; id
+    #: breaks a tie of `at`, so the newest is read from the index's end without a sort) ...
+    Index(None, "repository_id", "at", "id"),
     #: ... and the runs of a period (its trends).
     Index(None, "at"),
 )
@@ -164,10 +165,18 @@ run_changes = Table(
     metadata,
     Column("run_id", ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
     Column("severity", String(16), primary_key=True),
+    #: The run's repository and UTC day (YYYY-MM-DD), copied here so that a period's sums
+    #: are read from one index, without a join or a date function.
+    Column("repository_id", ForeignKey("repositories.id"), nullable=False),
+    Column("day", String(10), nullable=False),
     Column("opened", Integer, nullable=False),
     Column("fixed", Integer, nullable=False),
     #: The sum of the fixes' days to remediate (their mean is fix_days / fixed).
     Column("fix_days", Float, nullable=False),
+    #: A period's sums per day (trends' charts) ...
+    Index(None, "day", "severity", "repository_id", "opened", "fixed", "fix_days"),
+    #: ... and per repository (trends per team), each read from the index alone.
+    Index(None, "repository_id", "severity", "day", "opened", "fixed", "fix_days"),
 )
 
 #: Revision 4: the open, unwaived findings of each line after its newest run, with the moment

@@ -10,7 +10,7 @@ after it), in the transaction that reads the line.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
@@ -48,13 +48,17 @@ def write(
     for table in (t.run_changes, t.open_findings):
         for i in range(0, len(run_ids), 500):
             conn.execute(table.delete().where(table.c.run_id.in_(run_ids[i : i + 500])))
-    _insert_many(conn, t.run_changes, changes(lives))
+    days = {run.id: f"{run.at.astimezone(UTC):%Y-%m-%d}" for run in line.runs}
+    _insert_many(conn, t.run_changes, changes(lives, line.repository_id, days))
     newest = run_ids[-1]
     _insert_many(conn, t.open_findings, open_rows(newest, lives, line.finding_ids, deadlines))
 
 
-def changes(lives: Mapping[str, Lifecycle]) -> list[dict[str, Any]]:
-    """run_changes rows: each episode opens in one run and may be fixed in a later one."""
+def changes(
+    lives: Mapping[str, Lifecycle], repository_id: int, days: Mapping[int | None, str]
+) -> list[dict[str, Any]]:
+    """run_changes rows: each episode opens in one run and may be fixed in a later one;
+    `days` gives each run's UTC day (YYYY-MM-DD)."""
     counts: dict[tuple[int, str], list[float]] = {}
     for life in lives.values():
         for ep in life.episodes:
@@ -65,7 +69,15 @@ def changes(lives: Mapping[str, Lifecycle]) -> list[dict[str, Any]]:
                 row[1] += 1
                 row[2] += ep.days_to_fix
     return [
-        {"run_id": run_id, "severity": sev, "opened": int(o), "fixed": int(f), "fix_days": d}
+        {
+            "run_id": run_id,
+            "severity": sev,
+            "repository_id": repository_id,
+            "day": days[run_id],
+            "opened": int(o),
+            "fixed": int(f),
+            "fix_days": d,
+        }
         for (run_id, sev), (o, f, d) in sorted(counts.items())
     ]
 

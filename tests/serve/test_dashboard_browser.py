@@ -1,11 +1,13 @@
 """The dashboard in a real headless Chromium against a real server: the posture table, a trend
 chart, the compliance matrix and a run's drill-down render with no console error, no request
 beyond the dashboard's own origin, and hostile repository names, paths and titles as inert
-text. Screenshots (1400 x 900) go to the test's output directory."""
+text. Screenshots (1400 x 900 PNG) go to each test's output directory (pytest's tmp_path: with
+`--basetemp DIR`, DIR/test_every_page_renders_clean_0/posture.png and so on)."""
 
 from __future__ import annotations
 
 import shutil
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,14 @@ pytestmark = [
         reason=f"Chromium is not installed at {CHROMIUM} (Debian package `chromium`)",
     ),
 ]
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """The width and height in a PNG's header (its first chunk, IHDR)."""
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR", path
+    width, height = struct.unpack(">II", head[16:24])
+    return width, height
 
 
 @pytest.fixture(scope="module")
@@ -148,6 +158,7 @@ def test_every_page_renders_clean_with_hostile_text_inert(
         page.context.close()
     for name in ("posture", "trends", "compliance", "drilldown"):
         assert (tmp_path / f"{name}.png").stat().st_size > 10_000
+        assert png_size(tmp_path / f"{name}.png") == (1400, 900)
 
 
 def test_a_token_is_asked_for_and_the_login_form_sets_it(
@@ -177,3 +188,4 @@ def test_a_token_is_asked_for_and_the_login_form_sets_it(
         assert bearer.open("/trends").status == 200
         bearer.page.screenshot(path=str(tmp_path / "trends-with-token.png"))
         bearer.context.close()
+    assert png_size(tmp_path / "trends-with-token.png") == (1400, 900)

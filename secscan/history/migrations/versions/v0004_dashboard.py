@@ -18,7 +18,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_runs_repository_id_at", "runs", ["repository_id", "at"])
+    op.create_index("ix_runs_repository_id_at_id", "runs", ["repository_id", "at", "id"])
     op.create_index("ix_runs_at", "runs", ["at"])
     op.create_index("ix_repository_tags_key_value", "repository_tags", ["key", "value"])
     op.create_index(
@@ -32,6 +32,8 @@ def upgrade() -> None:
         "run_changes",
         sa.Column("run_id", sa.Integer, nullable=False),
         sa.Column("severity", sa.String(16), nullable=False),
+        sa.Column("repository_id", sa.Integer, nullable=False),
+        sa.Column("day", sa.String(10), nullable=False),
         sa.Column("opened", sa.Integer, nullable=False),
         sa.Column("fixed", sa.Integer, nullable=False),
         sa.Column("fix_days", sa.Float, nullable=False),
@@ -39,6 +41,21 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["run_id"], ["runs.id"], name="fk_run_changes_run_id_runs", ondelete="CASCADE"
         ),
+        sa.ForeignKeyConstraint(
+            ["repository_id"],
+            ["repositories.id"],
+            name="fk_run_changes_repository_id_repositories",
+        ),
+    )
+    op.create_index(
+        "ix_run_changes_day_severity_repository_id_opened_fixed_fix_days",
+        "run_changes",
+        ["day", "severity", "repository_id", "opened", "fixed", "fix_days"],
+    )
+    op.create_index(
+        "ix_run_changes_repository_id_severity_day_opened_fixed_fix_days",
+        "run_changes",
+        ["repository_id", "severity", "day", "opened", "fixed", "fix_days"],
     )
     op.create_table(
         "open_findings",
@@ -64,4 +81,4 @@ def downgrade() -> None:
     op.drop_index("ix_occurrences_finding_id_run_id_waiver_id", "occurrences")
     op.drop_index("ix_repository_tags_key_value", "repository_tags")
     op.drop_index("ix_runs_at", "runs")
-    op.drop_index("ix_runs_repository_id_at", "runs")
+    op.drop_index("ix_runs_repository_id_at_id", "runs")
