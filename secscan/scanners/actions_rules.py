@@ -27,7 +27,7 @@ from secscan.scanners._ci_yaml import Rule
 from secscan.scanners.base import RuleInfo
 
 #: Bumped whenever a rule changes what it finds (part of the result cache key).
-VERSION = "3"
+VERSION = "4"
 
 
 RULES: dict[str, Rule] = {
@@ -140,7 +140,7 @@ def _hits(doc: yaml.Node) -> Iterator[tuple[str, int, str]]:
     workflow_env = _untrusted_env(ci.get(doc, "env"))
     for steps, job_env in _step_lists(doc):
         env = {**workflow_env, **job_env}
-        for step in ci.items(steps):
+        for step in _steps(steps):
             if privileged:
                 yield from _checkout(step, privileged[0])
             yield from _env_injection(step, {**env, **_untrusted_env(ci.get(step, "env"))})
@@ -171,6 +171,17 @@ def _step_lists(doc: yaml.Node) -> Iterator[tuple[yaml.Node | None, dict[str, st
     runs = ci.get(doc, "runs")
     if runs is not None:
         yield ci.get(runs, "steps"), {}
+
+
+def _steps(steps: yaml.Node | None, depth: int = 0) -> Iterator[yaml.Node]:
+    """The steps of a list, those of a `parallel:` group among them too (steps that run side
+    by side are steps all the same)."""
+    for step in ci.items(steps):
+        group = ci.get(step, "parallel")
+        if group is not None and depth < 10:
+            yield from _steps(group, depth + 1)
+        else:
+            yield step
 
 
 def _untrusted_env(env: yaml.Node | None) -> dict[str, str]:
@@ -205,7 +216,7 @@ def _checkout(step: yaml.Node, trigger: str) -> Iterator[tuple[str, int, str]]:
         for n, ln in enumerate(text.splitlines()):
             m = _GIT_CHECKOUT.search(ln)
             if m:
-                at = first + n + (1 if _block(run) else 0)
+                at = first + n
                 how = "gh pr checkout" if m.group(0).startswith("gh") else "git"
                 yield (
                     "secscan-untrusted-checkout",
@@ -221,16 +232,14 @@ def _env_injection(step: yaml.Node, env: dict[str, str]) -> Iterator[tuple[str, 
     run = ci.get(step, "run")
     names = frozenset(env)
     for text, first in ci.strings(run):
-        for n, ln in enumerate(text.splitlines()):
-            for x in ci.expansions(ln, names):
-                if x.reparsed:
+        for n, ln, role in ci.script_lines(text):
+            for x in ci.expansions(ln, names) if role != "data" else ():
+                if x.reparsed or role == "code":
+                    how = (
+                        "the line evaluates it" if role == "command" else "a program is made of it"
+                    )
                     yield (
                         "secscan-env-injection",
-                        first + n + (1 if _block(run) else 0),
-                        f"${x.variable} holds {env[x.variable]} and the line evaluates it",
+                        first + n,
+                        f"${x.variable} holds {env[x.variable]} and {how}",
                     )
-
-
-def _block(node: yaml.Node | None) -> bool:
-    """A literal or folded block scalar (`run: |`): its text starts on the next line."""
-    return isinstance(node, yaml.ScalarNode) and node.style in ("|", ">")

@@ -383,10 +383,14 @@ def _images(holder: yaml.Node | None, variables: Mapping[str, str]) -> Iterator[
 def _scripts(node: yaml.Node | None, tainted: frozenset[str]) -> Iterator[Hit]:
     names = UNTRUSTED | tainted
     for text, first in ci.strings(node):
-        block = isinstance(node, yaml.ScalarNode) and node.style in ("|", ">")
-        for n, ln in enumerate(text.splitlines() or [text]):
-            at = first + n + (1 if block else 0)
-            yield from _script_line(ln, at, names)
+        for n, ln, role in ci.script_lines(text):
+            at = first + n
+            if role == "command":
+                yield from _script_line(ln, at, names)
+            elif role == "code":
+                # an unquoted here-document fed to a program: the expansion is its code
+                for x in ci.expansions(ln, names)[:1]:
+                    yield "untrusted-variable-eval", at, f"${x.variable} is expanded into a program"
 
 
 def _script_line(ln: str, at: int, names: frozenset[str]) -> Iterator[Hit]:

@@ -289,7 +289,10 @@ class ZizmorScanner(ToolScanner):
             remediation="; ".join(fixes) or None,
             tags=("security", "ci-pipeline"),
         )
-        ignore = _ignored_by(ident, concrete.get("comments") or [])
+        # zizmor reads an ignore comment in the span of any of the finding's locations (a
+        # `dangerous-triggers` comment on the `types:` line below `workflow_run:`).
+        comments = [c for loc in r["locations"] for c in loc["concrete"].get("comments") or []]
+        ignore = _ignored_by(ident, comments)
         if ignore is not None:
             finding = replace(finding, suppression=Suppression(directive=ignore))
         return finding

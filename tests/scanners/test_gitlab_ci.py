@@ -87,6 +87,22 @@ CASES = {
         """,
         {("untrusted-variable-eval", 6)},
     ),
+    # An unquoted here-document fed to an interpreter: the outer shell writes the commit
+    # message into the program (a quoted one, and a shell's, run nothing of it).
+    "untrusted-variable-eval-in-heredoc": (
+        """\
+        build:
+          script:
+            - |
+              python3 - <<EOF
+              print("$CI_COMMIT_MESSAGE")
+              EOF
+              bash <<'SH'
+              eval "$CI_COMMIT_TITLE"
+              SH
+        """,
+        {("untrusted-variable-eval", 5), ("untrusted-variable-eval", 8)},
+    ),
     "untrusted-variable-unquoted": (
         """\
         build:
@@ -224,6 +240,20 @@ SAFE = {
           CI_DEBUG_TRACE: "false"
         build:
           script: [make]
+        """,
+    # Shaped after omnibus-gitlab's .gitlab-ci.yml (2026): a git credential helper written
+    # to a config file through a quoted here-document; its `echo` never runs in the job.
+    "secret-in-heredoc-data": """\
+        build:
+          script:
+            - |
+              cat >> "$GIT_CONFIG_GLOBAL" <<'GITCFG'
+              [credential "https://gitlab.example"]
+                  helper = "!f() { echo \\"password=${CI_JOB_TOKEN}\\"; echo $DEPLOY_TOKEN; }; f"
+              GITCFG
+              cat > notes.txt <<EOF
+              $CI_COMMIT_MESSAGE
+              EOF
         """,
     "secret-piped": """\
         deploy:

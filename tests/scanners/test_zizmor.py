@@ -392,3 +392,95 @@ def test_explain_describes_zizmors_audits_and_the_own_rules_only() -> None:
     assert own is not None and own.severity is Severity.CRITICAL and own.fix
     # another scanner's rule id (the GitLab rules') is not claimed
     assert s.describe_rule("untrusted-variable-eval", None) is None  # type: ignore[arg-type]
+
+
+# --- held-out workflows (docs/usage.md "Tried on real pipelines"): what they taught ---------
+
+
+def _workflow(root: Path, text: str, name: str = "wf.yml") -> str:
+    rel = f"{WF}/{name}"
+    (root / rel).parent.mkdir(parents=True, exist_ok=True)
+    (root / rel).write_text(text)
+    return rel
+
+
+#: Shaped after vuejs/core's size-report workflow (2026), which groups steps in `parallel:`.
+PARALLEL = """\
+name: p
+on:
+  pull_request_target:
+permissions: {}
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    steps:
+      - parallel:
+          - run: make lint
+          - uses: actions/checkout@11d5960a326750d5838078e36cf38b85af677262  # v4.4.0
+            with:
+              ref: ${{ github.event.pull_request.head.sha }}
+              persist-credentials: false
+"""
+
+#: Untrusted text through env: into here-documents: an interpreter's unquoted one is code, a
+#: quoted one written to a file is data.
+HEREDOC = """\
+name: h
+on:
+  issues:
+permissions: {}
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    env:
+      TITLE: ${{ github.event.issue.title }}
+    steps:
+      - run: |
+          python3 - <<EOF
+          print("$TITLE")
+          EOF
+          cat > notes.md <<'EOF'
+          eval "$TITLE"
+          EOF
+"""
+
+
+def test_a_checkout_in_a_parallel_step_group_is_found(tmp_path: Path) -> None:
+    from secscan.scanners import actions_rules
+
+    rel = _workflow(tmp_path, PARALLEL)
+    found, unread = actions_rules.check(tmp_path, [rel], 1 << 20, "github-actions")
+    assert not unread
+    assert [(f.rule_id, f.location.start_line) for f in found] == [
+        ("secscan-untrusted-checkout", 13)
+    ]
+
+
+def test_env_text_in_an_interpreters_heredoc_is_code_and_in_a_files_is_data(
+    tmp_path: Path,
+) -> None:
+    from secscan.scanners import actions_rules
+
+    rel = _workflow(tmp_path, HEREDOC)
+    found, _ = actions_rules.check(tmp_path, [rel], 1 << 20, "github-actions")
+    assert [(f.rule_id, f.location.start_line) for f in found] == [("secscan-env-injection", 13)]
+    assert "a program is made of it" in found[0].message
+
+
+@pytest.mark.integration
+def test_an_ignore_comment_anywhere_in_the_findings_spans_marks_it(tmp_path: Path) -> None:
+    """Shaped after composer/composer's api-surface-comment workflow (2026): the comment sits
+    on the `types:` line, inside the `on:` span zizmor also reports, not on `workflow_run:`.
+    zizmor reads comments in every location's span; so does the mark."""
+    rel = _workflow(
+        tmp_path,
+        "name: c\non:\n  workflow_run:\n    workflows: [ci]\n"
+        "    types: [completed] # zizmor: ignore[dangerous-triggers]\n"
+        "permissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: make report\n",
+    )
+    outcome = ZizmorScanner().scan(ctx(tmp_path, rel))
+    trigger = next(f for f in outcome.findings if f.rule_id == "dangerous-triggers")
+    assert trigger.location.start_line == 3
+    assert trigger.suppression is not None
+    assert trigger.suppression.directive == "# zizmor: ignore[dangerous-triggers]"
