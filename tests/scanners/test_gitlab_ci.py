@@ -409,3 +409,37 @@ def test_the_gitlab_ci_template_passes(tmp_path: Path) -> None:
     findings, unread = scan(tmp_path)
     assert not unread
     assert findings == []
+
+
+def test_gitlab_findings_carry_the_ci_pipeline_controls(tmp_path: Path, run_cli) -> None:
+    """Each GitLab rule family maps through policies/mappings/ci-pipeline.yaml and its
+    SSDF, SOC 2 and CRA extensions, through a real scan and gate."""
+    from secscan.model import results
+
+    root = pipeline(
+        tmp_path / "repo",
+        """\
+        include:
+          - project: group/templates
+            ref: main
+            file: /build.yml
+        variables:
+          CI_DEBUG_TRACE: "true"
+        build:
+          script:
+            - eval "$CI_COMMIT_MESSAGE"
+        """,
+    )
+    out = tmp_path / "out"
+    res = run_cli("scan", str(root), "--scanner", "gitlab-ci", "--output-dir", str(out))
+    assert res.code == 1
+    saved = results.loads((out / "secscan-results.json").read_text())
+    controls = {f.rule_id: set(f.controls) for f in saved.result.runs[0].findings}
+    common = {"iso27001-2022:A.8.25", "nist-ssdf-1.1:PO.3", "soc2-tsc:CC8.1"}
+    common |= {"eu-cra:AnnexI.I(2)(f)"}
+    assert controls["include-unpinned"] >= common | {"iso27001-2022:A.8.32", "nist-ssdf-1.1:PS.1"}
+    assert controls["untrusted-variable-eval"] >= common | {
+        "iso27001-2022:A.8.31",
+        "nist-ssdf-1.1:PS.1",
+    }
+    assert controls["debug-trace"] >= common | {"iso27001-2022:A.8.31", "eu-cra:AnnexI.I(2)(d)"}

@@ -484,3 +484,19 @@ def test_an_ignore_comment_anywhere_in_the_findings_spans_marks_it(tmp_path: Pat
     assert trigger.location.start_line == 3
     assert trigger.suppression is not None
     assert trigger.suppression.directive == "# zizmor: ignore[dangerous-triggers]"
+
+
+@pytest.mark.integration
+def test_credentials_persisted_by_checkout_are_found(tmp_path: Path) -> None:
+    """`actions/checkout` without `persist-credentials: false` leaves the token in
+    .git/config for every later step and artifact: zizmor's `artipacked`, never below medium."""
+    rel = _workflow(
+        tmp_path,
+        "name: c\non: push\npermissions:\n  contents: read\njobs:\n  a:\n"
+        "    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@11d5960a326750d5838078e36cf38b85af677262  # v4.4.0\n"
+        "      - run: make\n",
+    )
+    outcome = ZizmorScanner().scan(ctx(tmp_path, rel))
+    found = {(f.rule_id, f.location.start_line): f.severity for f in outcome.findings}
+    assert found == {("artipacked", 9): Severity.MEDIUM}
