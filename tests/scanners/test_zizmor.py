@@ -500,3 +500,46 @@ def test_credentials_persisted_by_checkout_are_found(tmp_path: Path) -> None:
     outcome = ZizmorScanner().scan(ctx(tmp_path, rel))
     found = {(f.rule_id, f.location.start_line): f.severity for f in outcome.findings}
     assert found == {("artipacked", 9): Severity.MEDIUM}
+
+
+#: The pull request's head named the other ways: `pull/${PR}/head` fetched by git, a `ref:`
+#: through a workflow env variable; and their safe twins (a variable a step computed, a
+#: step env overriding the workflow's with a constant).
+HEAD_ELSEWHERE = """\
+name: h
+on:
+  pull_request_target:
+permissions: {}
+env:
+  HEAD_SHA: ${{ github.event.pull_request.head.sha }}
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          git fetch origin "pull/${PR}/head:pr"
+          git checkout pr
+        env:
+          PR: ${{ github.event.pull_request.number }}
+      - uses: actions/checkout@11d5960a326750d5838078e36cf38b85af677262  # v4.4.0
+        with:
+          ref: ${{ env.HEAD_SHA }}
+          persist-credentials: false
+      - run: git fetch origin "$HEAD_SHA"
+      - run: git fetch origin "$VERSION" && git checkout "$HEAD_SHA"
+        env:
+          VERSION: ${{ steps.v.outputs.tag }}
+          HEAD_SHA: main
+"""
+
+
+def test_the_pull_requests_head_through_git_pull_refs_and_env_is_found(tmp_path: Path) -> None:
+    from secscan.scanners import actions_rules
+
+    rel = _workflow(tmp_path, HEAD_ELSEWHERE)
+    found, _ = actions_rules.check(tmp_path, [rel], 1 << 20, "github-actions")
+    assert [(f.rule_id, f.location.start_line) for f in found] == [
+        ("secscan-untrusted-checkout", 12),
+        ("secscan-untrusted-checkout", 18),
+        ("secscan-untrusted-checkout", 20),
+    ]
