@@ -543,3 +543,24 @@ def test_the_pull_requests_head_through_git_pull_refs_and_env_is_found(tmp_path:
         ("secscan-untrusted-checkout", 18),
         ("secscan-untrusted-checkout", 20),
     ]
+
+
+def test_every_rule_the_ci_mappings_name_is_a_ci_scanners_rule() -> None:
+    """A mapping row naming an audit zizmor does not have (or a mistyped own rule) would
+    never match; each one `explain` can describe. zizmor's `unsafe-checkout` (seen on
+    held-out workflows) maps with the privileged-trigger rules, not only the catch-all."""
+    from secscan.policy.loader import load_policy
+    from secscan.scanners.gitlab_ci import GitLabCiScanner
+
+    policy = load_policy(None)
+    named: dict[str, set[str]] = {}
+    for r in policy.rules:
+        if set(r.match.scanners) & {"github-actions", "gitlab-ci"}:
+            for rule_id in r.match.rules:
+                named.setdefault(rule_id, set()).add(r.id)
+    z, g = ZizmorScanner(), GitLabCiScanner()
+    for rule_id in named:
+        described = z.describe_rule(rule_id, None)  # type: ignore[arg-type]
+        assert rule_id in g.rule_ids() or described is not None, rule_id
+    assert "ci-privileged-trigger" in named["unsafe-checkout"]
+    assert "ci-unpinned" in named["unpinned-tools"]
