@@ -404,11 +404,23 @@ def _script_line(ln: str, at: int, names: frozenset[str]) -> Iterator[Hit]:
     if _DUMP.match(ln):
         yield "secret-echoed", at, "the script dumps every variable to the log"
         return
-    printed = _PRINT.search(ln)
+    printed = _printed(ln)
     if printed and "|" not in ln[printed.end() :] and ">" not in ln[printed.end() :]:
         for x in ci.expansions(ln[printed.end() :], _SECRET_NAME):
             yield "secret-echoed", at, f"${x.variable} is printed to the job log"
             return
+
+
+def _printed(ln: str) -> re.Match[str] | None:
+    """The first command on the line that prints to the log: one inside a command
+    substitution (`token="$(cat "$TOKEN_FILE")"`, backticks) hands its output to the command
+    around it instead."""
+    for m in _PRINT.finditer(ln):
+        inside_dollar = m.group(0).lstrip().startswith("(") and ln[: m.start()].endswith("$")
+        inside_backticks = ln[: m.start()].count("`") % 2 == 1
+        if not inside_dollar and not inside_backticks:
+            return m
+    return None
 
 
 def _merge_request_secrets(

@@ -175,8 +175,10 @@ CASES = {
             - printenv
             - echo "$SSH_DEPLOY_KEY"
             - echo "by $CI_COMMIT_AUTHOR"
+            - x=1; echo "$(hostname) $API_TOKEN"
         """,
         {
+            ("secret-echoed", 9),
             ("secret-echoed", 3),
             ("secret-echoed", 4),
             ("secret-echoed", 5),
@@ -254,6 +256,14 @@ SAFE = {
               cat > notes.txt <<EOF
               $CI_COMMIT_MESSAGE
               EOF
+        """,
+    # Shaped after GNOME/glib's coverity job (2026): the token file is read into curl's
+    # argument by a command substitution, not printed.
+    "secret-in-command-substitution": """\
+        coverity:
+          script:
+            - curl https://scan.example/builds --form token="$(cat "${COVERITY_SCAN_TOKEN_FILE}")"
+            - curl https://scan.example/builds --form token="`cat $UPLOAD_TOKEN_FILE`"
         """,
     "secret-piped": """\
         deploy:
