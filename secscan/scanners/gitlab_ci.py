@@ -61,11 +61,19 @@ RULES: Mapping[str, Rule] = {
         ),
         Rule(
             "debug-trace",
-            "CI_DEBUG_TRACE or CI_DEBUG_SERVICES switched on",
+            "CI_DEBUG_TRACE switched on",
             Severity.HIGH,
             (532,),
-            "Remove CI_DEBUG_TRACE / CI_DEBUG_SERVICES: debug logging writes every variable, "
-            "masked secrets included, to the job log.",
+            "Remove CI_DEBUG_TRACE: debug tracing writes every variable, masked secrets "
+            "included, to the job log.",
+        ),
+        Rule(
+            "debug-services",
+            "CI_DEBUG_SERVICES switched on",
+            Severity.MEDIUM,
+            (532,),
+            "Remove CI_DEBUG_SERVICES once the service is debugged: service logs streamed into "
+            "the job log can break a masked variable's masking (GitLab's documentation warns).",
         ),
         Rule(
             "secret-echoed",
@@ -136,6 +144,9 @@ _FORK_GUARDS = re.compile(
     r"CI_MERGE_REQUEST_SOURCE_PROJECT_(?:ID|PATH|URL)|CI_MERGE_REQUEST_EVENT_TYPE"
     r"|CI_COMMIT_REF_PROTECTED"
 )
+#: Debug switches: CI_DEBUG_TRACE prints every variable; CI_DEBUG_SERVICES only interleaves
+#: service logs with the job's, which can break masking (so it is the lesser finding).
+_DEBUG = {"CI_DEBUG_TRACE": "debug-trace", "CI_DEBUG_SERVICES": "debug-services"}
 #: Includes followed at most this deep, and at most this many files per pipeline.
 MAX_DEPTH = 20
 MAX_FILES = 200
@@ -360,8 +371,8 @@ def _debug(node: yaml.Node | None) -> Iterator[Hit]:
         text = ci.scalar(value)
         if text is None:
             text = ci.scalar(ci.get(value, "value"))
-        if name in ("CI_DEBUG_TRACE", "CI_DEBUG_SERVICES") and (text or "").lower() == "true":
-            yield "debug-trace", ci.line(key), f"{name} is true"
+        if name in _DEBUG and (text or "").lower() == "true":
+            yield _DEBUG[name], ci.line(key), f"{name} is true"
 
 
 def _images(holder: yaml.Node | None, variables: Mapping[str, str]) -> Iterator[Hit]:

@@ -163,7 +163,7 @@ CASES = {
               value: "true"
           script: [make]
         """,
-        {("debug-trace", 2), ("debug-trace", 5)},
+        {("debug-trace", 2), ("debug-services", 5)},
     ),
     "secret-echoed": (
         """\
@@ -322,6 +322,8 @@ def test_every_rule_has_a_case_and_a_description() -> None:
 def test_severities_are_stated() -> None:
     assert RULES["untrusted-variable-eval"].severity is Severity.HIGH
     assert RULES["debug-trace"].severity is Severity.HIGH
+    # GitLab-shell sets CI_DEBUG_SERVICES (held-out, 2026): service logs, no variable dump
+    assert RULES["debug-services"].severity is Severity.MEDIUM
     assert RULES["include-unpinned"].severity is Severity.MEDIUM
     assert RULES["image-not-pinned"].severity is Severity.MEDIUM
 
