@@ -27,7 +27,7 @@ from secscan.scanners._ci_yaml import Rule
 from secscan.scanners.base import RuleInfo
 
 #: Bumped whenever a rule changes what it finds (part of the result cache key).
-VERSION = "5"
+VERSION = "6"
 
 
 RULES: dict[str, Rule] = {
@@ -87,9 +87,10 @@ _PR_HEAD = re.compile(
     r"|\$\{\{\s*(?:steps|needs)\s*\.[^}]*\}\}"
 )
 _CHECKOUT_ACTION = re.compile(r"^actions/checkout@", re.IGNORECASE)
-_GIT = re.compile(r"\bgit\s+(?:fetch|checkout|switch|pull|worktree\s+add)\b")
+_GIT = re.compile(r"\bgit\s+(?:fetch|checkout|switch|pull|clone|worktree\s+add)\b")
 _GIT_CHECKOUT = re.compile(
-    r"\bgh\s+pr\s+checkout\b|\bgit\s+(?:fetch|checkout|switch|pull|worktree\s+add)\b[^\n]*"
+    r"\bgh\s+pr\s+checkout\b"
+    r"|\bgit\s+(?:fetch|checkout|switch|pull|clone|worktree\s+add)\b[^\n]*"
     r"(?:\bpull/[^\s/]+/(?:head|merge)\b"
     r"|\$\{\{[^}]*(?:head|pull_request|issue\.number)[^}]*\}\})"
 )

@@ -503,8 +503,8 @@ def test_credentials_persisted_by_checkout_are_found(tmp_path: Path) -> None:
 
 
 #: The pull request's head named the other ways: `pull/${PR}/head` fetched by git, a `ref:`
-#: through a workflow env variable; and their safe twins (a variable a step computed, a
-#: step env overriding the workflow's with a constant).
+#: through a workflow env variable, the fork cloned; and their safe twins (a variable a step
+#: computed, a step env overriding the workflow's with a constant).
 HEAD_ELSEWHERE = """\
 name: h
 on:
@@ -526,6 +526,7 @@ jobs:
           ref: ${{ env.HEAD_SHA }}
           persist-credentials: false
       - run: git fetch origin "$HEAD_SHA"
+      - run: git clone "${{ github.event.pull_request.head.repo.clone_url }}" pr
       - run: git fetch origin "$VERSION" && git checkout "$HEAD_SHA"
         env:
           VERSION: ${{ steps.v.outputs.tag }}
@@ -542,6 +543,7 @@ def test_the_pull_requests_head_through_git_pull_refs_and_env_is_found(tmp_path:
         ("secscan-untrusted-checkout", 12),
         ("secscan-untrusted-checkout", 18),
         ("secscan-untrusted-checkout", 20),
+        ("secscan-untrusted-checkout", 21),
     ]
 
 
