@@ -438,7 +438,7 @@ def _merge_request_secrets(
     name: str, key: yaml.Node, job: yaml.Node, jobs: Mapping[str, tuple[str, yaml.Node, yaml.Node]]
 ) -> Iterator[Hit]:
     when = _effective(job, ("rules", "only"), jobs)
-    conditions = " ".join(t for t, _ in ci.strings(_flatten(when)))
+    conditions = " ".join(t for t, _ in ci.strings(_flatten(when, jobs)))
     runs_on_mr = "merge_request_event" in conditions or "merge_requests" in conditions
     if not runs_on_mr or _FORK_GUARDS.search(conditions):
         return
@@ -483,12 +483,35 @@ def _effective(
     return None
 
 
-def _flatten(node: yaml.Node | None) -> yaml.Node | None:
-    """`rules:` entries' `if:` texts as one sequence (`only:` lists are already flat)."""
+Jobs = Mapping[str, tuple[str, yaml.Node, yaml.Node]]
+
+
+def _deref(node: yaml.Node | None, jobs: Jobs, depth: int = 0) -> yaml.Node | None:
+    """What a `!reference [.job, key, ...]` names (another job's keys, hidden ones too),
+    followed through references it holds; any other node as it is."""
+    while isinstance(node, yaml.SequenceNode) and node.tag == "!reference" and depth < MAX_DEPTH:
+        path = [ci.scalar(v) or "" for v in node.value]
+        entry = jobs.get(path[0]) if path else None
+        target: yaml.Node | None = entry[2] if entry is not None else None
+        for key in path[1:]:
+            target = ci.get(target, key)
+        node, depth = target, depth + 1
+    return node
+
+
+def _flatten(node: yaml.Node | None, jobs: Jobs, depth: int = 0) -> yaml.Node | None:
+    """`rules:` entries' `if:` texts as one sequence, `!reference`d rules resolved (`only:`
+    lists are already flat)."""
+    node = _deref(node, jobs)
     if not isinstance(node, yaml.SequenceNode):
         return node
     parts: list[yaml.Node] = []
     for entry in node.value:
+        entry = _deref(entry, jobs)
+        if isinstance(entry, yaml.SequenceNode) and depth < MAX_DEPTH:
+            flat = _flatten(entry, jobs, depth + 1)
+            parts += flat.value if isinstance(flat, yaml.SequenceNode) else []
+            continue
         cond = ci.get(entry, "if")
         parts += (
             [cond] if cond is not None else [entry] if isinstance(entry, yaml.ScalarNode) else []

@@ -204,6 +204,26 @@ CASES = {
         """,
         {("merge-request-secrets", 4), ("merge-request-secrets", 8)},
     ),
+    # Shaped after gitlab-runner's _rules.gitlab-ci.yml (2026): rules kept in hidden jobs,
+    # anchored `if:` entries, and jobs taking them with `!reference`, whole or as an entry.
+    "merge-request-secrets-via-reference": (
+        """\
+        .if-mr: &if-mr
+          if: $CI_PIPELINE_SOURCE == "merge_request_event"
+        .rules:mr:
+          rules:
+            - <<: *if-mr
+        upload:
+          rules: !reference [.rules:mr, rules]
+          script: ['./upload --key "$S3_SECRET_KEY"']
+        publish:
+          rules:
+            - if: $CI_COMMIT_TAG
+            - !reference [.rules:mr, rules]
+          script: ['./publish "$NPM_TOKEN"']
+        """,
+        {("merge-request-secrets", 6), ("merge-request-secrets", 9)},
+    ),
 }
 
 SAFE = {
@@ -264,6 +284,16 @@ SAFE = {
           script:
             - curl https://scan.example/builds --form token="$(cat "${COVERITY_SCAN_TOKEN_FILE}")"
             - curl https://scan.example/builds --form token="`cat $UPLOAD_TOKEN_FILE`"
+        """,
+    "merge-request-reference-forks-excluded": """\
+        .rules:mr:
+          rules:
+            - if: >-
+                $CI_PIPELINE_SOURCE == "merge_request_event"
+                && $CI_MERGE_REQUEST_SOURCE_PROJECT_ID == $CI_PROJECT_ID
+        upload:
+          rules: !reference [.rules:mr, rules]
+          script: ['./upload --key "$S3_SECRET_KEY"']
         """,
     "secret-piped": """\
         deploy:
