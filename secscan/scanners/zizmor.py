@@ -38,6 +38,7 @@ from secscan.scanners.base import (
     ToolScanner,
     require_accounted,
 )
+from secscan.util.atomic import write_atomic
 
 #: secscan's zizmor configuration (written to a private temporary file for each run): every
 #: action, first-party ones too, must be pinned to a full commit SHA. zizmor's own default lets
@@ -221,7 +222,7 @@ class ZizmorScanner(ToolScanner):
             return require_accounted(self.name, ctx, outcome)
         with tempfile.TemporaryDirectory(prefix="secscan-zizmor-") as tmp:
             config = Path(tmp) / "zizmor.yml"
-            config.write_text(CONFIG, encoding="utf-8")
+            write_atomic(config, CONFIG, durable=False)
             done = self.execute(self.argv(ctx, str(config), [ctx.abspath(t) for t in given]), ctx)
         findings = self.parse(done.stdout, ctx).findings
         analyzed = completed(done.stderr, ctx, given)
