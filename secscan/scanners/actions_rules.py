@@ -27,7 +27,7 @@ from secscan.scanners._ci_yaml import Rule
 from secscan.scanners.base import RuleInfo
 
 #: Bumped whenever a rule changes what it finds (part of the result cache key).
-VERSION = "6"
+VERSION = "7"
 
 
 RULES: dict[str, Rule] = {
@@ -147,7 +147,7 @@ def _hits(doc: yaml.Node) -> Iterator[tuple[str, int, str]]:
         envs = (workflow_env, job_env)
         for step in _steps(steps):
             if privileged:
-                heads = _env_matching((*envs, ci.get(step, "env")), _PR_HEAD)
+                heads = _env_matching((*envs, ci.get(step, "env")), _PR_HEAD, whole=True)
                 yield from _checkout(step, privileged[0], heads)
             untrusted = _env_matching((*envs, ci.get(step, "env")), UNTRUSTED)
             yield from _env_injection(step, untrusted)
@@ -191,15 +191,19 @@ def _steps(steps: yaml.Node | None, depth: int = 0) -> Iterator[yaml.Node]:
             yield step
 
 
-def _env_matching(envs: Sequence[yaml.Node | None], pattern: re.Pattern[str]) -> dict[str, str]:
-    """Variable -> the expression `pattern` finds in its value, over `env:` blocks from the
-    outermost (workflow) to the innermost (step): an inner block's value wins."""
+def _env_matching(
+    envs: Sequence[yaml.Node | None], pattern: re.Pattern[str], whole: bool = False
+) -> dict[str, str]:
+    """Variable -> what `pattern` finds in its value's expressions (in the whole value when
+    `whole`: `refs/pull/...` text, `${{ steps... }}`), over `env:` blocks from the outermost
+    (workflow) to the innermost (step): an inner block's value wins."""
     out: dict[str, str] = {}
     for env in envs:
         for name, _, value in ci.pairs(env):
             out.pop(name, None)
             text = ci.scalar(value) or ""
-            for m in (pattern.search(expr) for expr in _EXPRESSION.findall(text)):
+            parts = [text] if whole else _EXPRESSION.findall(text)
+            for m in (pattern.search(part) for part in parts):
                 if m:
                     out[name] = " ".join(m.group(0).split())
                     break

@@ -527,6 +527,15 @@ jobs:
           persist-credentials: false
       - run: git fetch origin "$HEAD_SHA"
       - run: git clone "${{ github.event.pull_request.head.repo.clone_url }}" pr
+      - uses: actions/checkout@11d5960a326750d5838078e36cf38b85af677262  # v4.4.0
+        with:
+          ref: ${{ env.PR_SHA }}
+          persist-credentials: false
+        env:
+          PR_SHA: ${{ steps.pr.outputs.sha }}
+      - run: git fetch origin "$MERGE_REF"
+        env:
+          MERGE_REF: refs/pull/${{ github.event.number }}/merge
       - run: git fetch origin "$VERSION" && git checkout "$HEAD_SHA"
         env:
           VERSION: ${{ steps.v.outputs.tag }}
@@ -544,6 +553,8 @@ def test_the_pull_requests_head_through_git_pull_refs_and_env_is_found(tmp_path:
         ("secscan-untrusted-checkout", 18),
         ("secscan-untrusted-checkout", 20),
         ("secscan-untrusted-checkout", 21),
+        ("secscan-untrusted-checkout", 24),
+        ("secscan-untrusted-checkout", 28),
     ]
 
 
