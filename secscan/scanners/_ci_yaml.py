@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import yaml
 
@@ -134,13 +134,14 @@ def items(node: yaml.Node | None) -> list[yaml.Node]:
 
 
 def strings(node: yaml.Node | None) -> Iterator[tuple[str, int]]:
-    """(text, line) of every scalar under a node, nested sequences flattened (a script of
-    `!reference` lists and plain lines alike). Mappings are not entered."""
+    """(text, line of its first line) of every scalar under a node, nested sequences
+    flattened (a script of `!reference` lists and plain lines alike); a block scalar's text
+    (`run: |`, `- |`) starts on the line after its indicator. Mappings are not entered."""
     stack = [node] if node is not None else []
     while stack:
         n = stack.pop(0)
         if isinstance(n, yaml.ScalarNode):
-            yield str(n.value), line(n)
+            yield str(n.value), line(n) + (1 if n.style in ("|", ">") else 0)
         elif isinstance(n, yaml.SequenceNode):
             stack[:0] = list(n.value)
 
@@ -168,6 +169,46 @@ _REPARSE = re.compile(
 )
 #: A shell reading its script from a pipe (`echo "$MSG" | bash`): what comes before is code.
 _PIPED_TO_SHELL = re.compile(r"\|\s*(?:ba|da|z|k)?sh\b(?!\s+-c)")
+
+
+#: A here-document's start (`<<EOF`, `<<-'EOF'`, `<<"EOF"`; a here-string `<<<` is none).
+_HEREDOC = re.compile(
+    r"(?<!<)<<(?!<)-?[ \t]*(?:'(?P<single>[^'\n]+)'|\"(?P<double>[^\"\n]+)\""
+    r"|\\?(?P<bare>[A-Za-z_][A-Za-z0-9_]*))"
+)
+#: Commands that run a here-document's body as a program.
+_SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh"})
+_INTERPRETERS = _SHELLS | {"python", "python3", "node", "ruby", "perl", "php", "pwsh"}
+
+
+def script_lines(text: str) -> Iterator[tuple[int, str, str]]:
+    """(index, line, role) of a script's lines, here-document bodies told apart: `command`
+    for a line the shell runs (a shell's quoted here-document body too: the inner shell runs
+    it), `code` for the body of an unquoted here-document fed to a shell or an interpreter
+    (the outer shell expands variables into a program), `data` for any other body (written
+    to a file or a command's input: no expansion there is code or a log line)."""
+    pending: list[tuple[str, str]] = []  # (delimiter, role of the body)
+    for i, ln in enumerate(text.splitlines() or [text]):
+        if pending:
+            delimiter, role = pending[0]
+            if ln.strip() == delimiter:
+                pending.pop(0)
+                continue
+            yield i, ln, role
+            continue
+        yield i, ln, "command"
+        for m in _HEREDOC.finditer(ln):
+            quoted = m["bare"] is None
+            words = re.split(r"[;&|(]", ln[: m.start()])[-1].split()
+            program = PurePosixPath(words[0]).name if words else ""
+            program = re.sub(r"[0-9.]+$", "", program) if program.startswith("python") else program
+            if program in _SHELLS and quoted:
+                role = "command"
+            elif program in _INTERPRETERS and not quoted:
+                role = "code"
+            else:
+                role = "data"
+            pending.append((m["single"] or m["double"] or m["bare"], role))
 
 
 def expansions(script: str, names: frozenset[str] | re.Pattern[str]) -> list[Expansion]:

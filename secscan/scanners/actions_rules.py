@@ -27,7 +27,7 @@ from secscan.scanners._ci_yaml import Rule
 from secscan.scanners.base import RuleInfo
 
 #: Bumped whenever a rule changes what it finds (part of the result cache key).
-VERSION = "3"
+VERSION = "7"
 
 
 RULES: dict[str, Rule] = {
@@ -87,10 +87,15 @@ _PR_HEAD = re.compile(
     r"|\$\{\{\s*(?:steps|needs)\s*\.[^}]*\}\}"
 )
 _CHECKOUT_ACTION = re.compile(r"^actions/checkout@", re.IGNORECASE)
+_GIT = re.compile(r"\bgit\s+(?:fetch|checkout|switch|pull|clone|worktree\s+add)\b")
 _GIT_CHECKOUT = re.compile(
-    r"\bgh\s+pr\s+checkout\b|\bgit\s+(?:fetch|checkout|switch|pull|worktree\s+add)\b[^\n]*"
-    r"(?:refs/pull/|\$\{\{[^}]*(?:head|pull_request|issue\.number)[^}]*\}\})"
+    r"\bgh\s+pr\s+checkout\b"
+    r"|\bgit\s+(?:fetch|checkout|switch|pull|clone|worktree\s+add)\b[^\n]*"
+    r"(?:\bpull/[^\s/]+/(?:head|merge)\b"
+    r"|\$\{\{[^}]*(?:head|pull_request|issue\.number)[^}]*\}\})"
 )
+#: `${{ env.NAME }}` in an expression.
+_ENV_REF = re.compile(r"\benv\s*\.\s*([A-Za-z_][A-Za-z0-9_-]*)")
 _EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.S)
 
 
@@ -137,13 +142,15 @@ def _hits(doc: yaml.Node) -> Iterator[tuple[str, int, str]]:
     yield from _write_all(doc)
     triggers = _triggers(ci.get(doc, "on"))
     privileged = sorted(triggers & PRIVILEGED)
-    workflow_env = _untrusted_env(ci.get(doc, "env"))
+    workflow_env = ci.get(doc, "env")
     for steps, job_env in _step_lists(doc):
-        env = {**workflow_env, **job_env}
-        for step in ci.items(steps):
+        envs = (workflow_env, job_env)
+        for step in _steps(steps):
             if privileged:
-                yield from _checkout(step, privileged[0])
-            yield from _env_injection(step, {**env, **_untrusted_env(ci.get(step, "env"))})
+                heads = _env_matching((*envs, ci.get(step, "env")), _PR_HEAD, whole=True)
+                yield from _checkout(step, privileged[0], heads)
+            untrusted = _env_matching((*envs, ci.get(step, "env")), UNTRUSTED)
+            yield from _env_injection(step, untrusted)
 
 
 def _write_all(doc: yaml.Node) -> Iterator[tuple[str, int, str]]:
@@ -164,52 +171,87 @@ def _triggers(on: yaml.Node | None) -> set[str]:
     return {t for t, _ in ci.strings(on)}
 
 
-def _step_lists(doc: yaml.Node) -> Iterator[tuple[yaml.Node | None, dict[str, str]]]:
-    """(steps, the job's untrusted env) of every job of a workflow, and a composite action's."""
+def _step_lists(doc: yaml.Node) -> Iterator[tuple[yaml.Node | None, yaml.Node | None]]:
+    """(steps, the job's env) of every job of a workflow, and a composite action's."""
     for _, _, job in ci.pairs(ci.get(doc, "jobs")):
-        yield ci.get(job, "steps"), _untrusted_env(ci.get(job, "env"))
+        yield ci.get(job, "steps"), ci.get(job, "env")
     runs = ci.get(doc, "runs")
     if runs is not None:
-        yield ci.get(runs, "steps"), {}
+        yield ci.get(runs, "steps"), None
 
 
-def _untrusted_env(env: yaml.Node | None) -> dict[str, str]:
-    """Variable -> the untrusted expression its value expands."""
+def _steps(steps: yaml.Node | None, depth: int = 0) -> Iterator[yaml.Node]:
+    """The steps of a list, those of a `parallel:` group among them too (steps that run side
+    by side are steps all the same)."""
+    for step in ci.items(steps):
+        group = ci.get(step, "parallel")
+        if group is not None and depth < 10:
+            yield from _steps(group, depth + 1)
+        else:
+            yield step
+
+
+def _env_matching(
+    envs: Sequence[yaml.Node | None], pattern: re.Pattern[str], whole: bool = False
+) -> dict[str, str]:
+    """Variable -> what `pattern` finds in its value's expressions (in the whole value when
+    `whole`: `refs/pull/...` text, `${{ steps... }}`), over `env:` blocks from the outermost
+    (workflow) to the innermost (step): an inner block's value wins."""
     out: dict[str, str] = {}
-    for name, _, value in ci.pairs(env):
-        text = ci.scalar(value) or ""
-        for expr in _EXPRESSION.findall(text):
-            m = UNTRUSTED.search(expr)
-            if m:
-                out[name] = " ".join(m.group(0).split())
-                break
+    for env in envs:
+        for name, _, value in ci.pairs(env):
+            out.pop(name, None)
+            text = ci.scalar(value) or ""
+            parts = [text] if whole else _EXPRESSION.findall(text)
+            for m in (pattern.search(part) for part in parts):
+                if m:
+                    out[name] = " ".join(m.group(0).split())
+                    break
     return out
 
 
-def _checkout(step: yaml.Node, trigger: str) -> Iterator[tuple[str, int, str]]:
+def _head_named(text: str, heads: dict[str, str]) -> str | None:
+    """The PR-head expression `text` names: directly, or through `${{ env.NAME }}`."""
+    m = _PR_HEAD.search(text)
+    if m:
+        return m.group(0)
+    for expr in _EXPRESSION.findall(text):
+        for name in _ENV_REF.findall(expr):
+            if name in heads:
+                return heads[name]
+    return None
+
+
+def _checkout(
+    step: yaml.Node, trigger: str, heads: dict[str, str]
+) -> Iterator[tuple[str, int, str]]:
+    """A checkout of the pull request's head: `actions/checkout` with a head `ref:` or
+    `repository:` (an env variable holding one too), `gh pr checkout`, git fetching
+    `pull/N/head` or a head expression or variable."""
     uses = ci.get(step, "uses")
     with_ = ci.get(step, "with")
     if _CHECKOUT_ACTION.match(ci.scalar(uses) or ""):
         for key in ("ref", "repository"):
             value = ci.get(with_, key)
-            m = _PR_HEAD.search(ci.scalar(value) or "")
-            if value is not None and m:
+            named = _head_named(ci.scalar(value) or "", heads)
+            if value is not None and named:
                 yield (
                     "secscan-untrusted-checkout",
                     ci.line(value),
-                    f"`{trigger}` workflow checks out `{key}:` from `{ci.short(m.group(0))}`",
+                    f"`{trigger}` workflow checks out `{key}:` from `{ci.short(named)}`",
                 )
                 return
-    run = ci.get(step, "run")
-    for text, first in ci.strings(run):
+    # a variable holding event data (not a value a step computed: that may be anything)
+    names = frozenset(k for k, v in heads.items() if not v.startswith("${{"))
+    for text, first in ci.strings(ci.get(step, "run")):
         for n, ln in enumerate(text.splitlines()):
             m = _GIT_CHECKOUT.search(ln)
-            if m:
-                at = first + n + (1 if _block(run) else 0)
-                how = "gh pr checkout" if m.group(0).startswith("gh") else "git"
+            git = _GIT.search(ln)
+            if m or (git and ci.expansions(ln[git.end() :], names)):
+                how = "gh pr checkout" if m and m.group(0).startswith("gh") else "git"
                 yield (
                     "secscan-untrusted-checkout",
-                    at,
+                    first + n,
                     f"`{trigger}` workflow fetches the pull request's code with {how}",
                 )
                 return
@@ -221,16 +263,14 @@ def _env_injection(step: yaml.Node, env: dict[str, str]) -> Iterator[tuple[str, 
     run = ci.get(step, "run")
     names = frozenset(env)
     for text, first in ci.strings(run):
-        for n, ln in enumerate(text.splitlines()):
-            for x in ci.expansions(ln, names):
-                if x.reparsed:
+        for n, ln, role in ci.script_lines(text):
+            for x in ci.expansions(ln, names) if role != "data" else ():
+                if x.reparsed or role == "code":
+                    how = (
+                        "the line evaluates it" if role == "command" else "a program is made of it"
+                    )
                     yield (
                         "secscan-env-injection",
-                        first + n + (1 if _block(run) else 0),
-                        f"${x.variable} holds {env[x.variable]} and the line evaluates it",
+                        first + n,
+                        f"${x.variable} holds {env[x.variable]} and {how}",
                     )
-
-
-def _block(node: yaml.Node | None) -> bool:
-    """A literal or folded block scalar (`run: |`): its text starts on the next line."""
-    return isinstance(node, yaml.ScalarNode) and node.style in ("|", ">")

@@ -61,11 +61,19 @@ RULES: Mapping[str, Rule] = {
         ),
         Rule(
             "debug-trace",
-            "CI_DEBUG_TRACE or CI_DEBUG_SERVICES switched on",
+            "CI_DEBUG_TRACE switched on",
             Severity.HIGH,
             (532,),
-            "Remove CI_DEBUG_TRACE / CI_DEBUG_SERVICES: debug logging writes every variable, "
-            "masked secrets included, to the job log.",
+            "Remove CI_DEBUG_TRACE: debug tracing writes every variable, masked secrets "
+            "included, to the job log.",
+        ),
+        Rule(
+            "debug-services",
+            "CI_DEBUG_SERVICES switched on",
+            Severity.MEDIUM,
+            (532,),
+            "Remove CI_DEBUG_SERVICES once the service is debugged: service logs streamed into "
+            "the job log can break a masked variable's masking (GitLab's documentation warns).",
         ),
         Rule(
             "secret-echoed",
@@ -136,6 +144,9 @@ _FORK_GUARDS = re.compile(
     r"CI_MERGE_REQUEST_SOURCE_PROJECT_(?:ID|PATH|URL)|CI_MERGE_REQUEST_EVENT_TYPE"
     r"|CI_COMMIT_REF_PROTECTED"
 )
+#: Debug switches: CI_DEBUG_TRACE prints every variable; CI_DEBUG_SERVICES only interleaves
+#: service logs with the job's, which can break masking (so it is the lesser finding).
+_DEBUG = {"CI_DEBUG_TRACE": "debug-trace", "CI_DEBUG_SERVICES": "debug-services"}
 #: Includes followed at most this deep, and at most this many files per pipeline.
 MAX_DEPTH = 20
 MAX_FILES = 200
@@ -360,8 +371,8 @@ def _debug(node: yaml.Node | None) -> Iterator[Hit]:
         text = ci.scalar(value)
         if text is None:
             text = ci.scalar(ci.get(value, "value"))
-        if name in ("CI_DEBUG_TRACE", "CI_DEBUG_SERVICES") and (text or "").lower() == "true":
-            yield "debug-trace", ci.line(key), f"{name} is true"
+        if name in _DEBUG and (text or "").lower() == "true":
+            yield _DEBUG[name], ci.line(key), f"{name} is true"
 
 
 def _images(holder: yaml.Node | None, variables: Mapping[str, str]) -> Iterator[Hit]:
@@ -383,10 +394,14 @@ def _images(holder: yaml.Node | None, variables: Mapping[str, str]) -> Iterator[
 def _scripts(node: yaml.Node | None, tainted: frozenset[str]) -> Iterator[Hit]:
     names = UNTRUSTED | tainted
     for text, first in ci.strings(node):
-        block = isinstance(node, yaml.ScalarNode) and node.style in ("|", ">")
-        for n, ln in enumerate(text.splitlines() or [text]):
-            at = first + n + (1 if block else 0)
-            yield from _script_line(ln, at, names)
+        for n, ln, role in ci.script_lines(text):
+            at = first + n
+            if role == "command":
+                yield from _script_line(ln, at, names)
+            elif role == "code":
+                # an unquoted here-document fed to a program: the expansion is its code
+                for x in ci.expansions(ln, names)[:1]:
+                    yield "untrusted-variable-eval", at, f"${x.variable} is expanded into a program"
 
 
 def _script_line(ln: str, at: int, names: frozenset[str]) -> Iterator[Hit]:
@@ -400,18 +415,30 @@ def _script_line(ln: str, at: int, names: frozenset[str]) -> Iterator[Hit]:
     if _DUMP.match(ln):
         yield "secret-echoed", at, "the script dumps every variable to the log"
         return
-    printed = _PRINT.search(ln)
+    printed = _printed(ln)
     if printed and "|" not in ln[printed.end() :] and ">" not in ln[printed.end() :]:
         for x in ci.expansions(ln[printed.end() :], _SECRET_NAME):
             yield "secret-echoed", at, f"${x.variable} is printed to the job log"
             return
 
 
+def _printed(ln: str) -> re.Match[str] | None:
+    """The first command on the line that prints to the log: one inside a command
+    substitution (`token="$(cat "$TOKEN_FILE")"`, backticks) hands its output to the command
+    around it instead."""
+    for m in _PRINT.finditer(ln):
+        inside_dollar = m.group(0).lstrip().startswith("(") and ln[: m.start()].endswith("$")
+        inside_backticks = ln[: m.start()].count("`") % 2 == 1
+        if not inside_dollar and not inside_backticks:
+            return m
+    return None
+
+
 def _merge_request_secrets(
     name: str, key: yaml.Node, job: yaml.Node, jobs: Mapping[str, tuple[str, yaml.Node, yaml.Node]]
 ) -> Iterator[Hit]:
     when = _effective(job, ("rules", "only"), jobs)
-    conditions = " ".join(t for t, _ in ci.strings(_flatten(when)))
+    conditions = " ".join(t for t, _ in ci.strings(_flatten(when, jobs)))
     runs_on_mr = "merge_request_event" in conditions or "merge_requests" in conditions
     if not runs_on_mr or _FORK_GUARDS.search(conditions):
         return
@@ -456,12 +483,35 @@ def _effective(
     return None
 
 
-def _flatten(node: yaml.Node | None) -> yaml.Node | None:
-    """`rules:` entries' `if:` texts as one sequence (`only:` lists are already flat)."""
+Jobs = Mapping[str, tuple[str, yaml.Node, yaml.Node]]
+
+
+def _deref(node: yaml.Node | None, jobs: Jobs, depth: int = 0) -> yaml.Node | None:
+    """What a `!reference [.job, key, ...]` names (another job's keys, hidden ones too),
+    followed through references it holds; any other node as it is."""
+    while isinstance(node, yaml.SequenceNode) and node.tag == "!reference" and depth < MAX_DEPTH:
+        path = [ci.scalar(v) or "" for v in node.value]
+        entry = jobs.get(path[0]) if path else None
+        target: yaml.Node | None = entry[2] if entry is not None else None
+        for key in path[1:]:
+            target = ci.get(target, key)
+        node, depth = target, depth + 1
+    return node
+
+
+def _flatten(node: yaml.Node | None, jobs: Jobs, depth: int = 0) -> yaml.Node | None:
+    """`rules:` entries' `if:` texts as one sequence, `!reference`d rules resolved (`only:`
+    lists are already flat)."""
+    node = _deref(node, jobs)
     if not isinstance(node, yaml.SequenceNode):
         return node
     parts: list[yaml.Node] = []
     for entry in node.value:
+        entry = _deref(entry, jobs)
+        if isinstance(entry, yaml.SequenceNode) and depth < MAX_DEPTH:
+            flat = _flatten(entry, jobs, depth + 1)
+            parts += flat.value if isinstance(flat, yaml.SequenceNode) else []
+            continue
         cond = ci.get(entry, "if")
         parts += (
             [cond] if cond is not None else [entry] if isinstance(entry, yaml.ScalarNode) else []

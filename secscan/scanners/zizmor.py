@@ -38,6 +38,7 @@ from secscan.scanners.base import (
     ToolScanner,
     require_accounted,
 )
+from secscan.util.atomic import write_atomic
 
 #: secscan's zizmor configuration (written to a private temporary file for each run): every
 #: action, first-party ones too, must be pinned to a full commit SHA. zizmor's own default lets
@@ -86,6 +87,10 @@ CWE: Mapping[str, tuple[int, ...]] = {
     "unpinned-images": (829,),
     "impostor-commit": (829,),
     "ref-confusion": (829,),
+    "ref-version-mismatch": (829,),
+    "unpinned-tools": (829,),
+    "unsafe-checkout": (829,),
+    "secrets-outside-env": (200,),
     "stale-action-refs": (829,),
     "known-vulnerable-actions": (1395,),
     "artipacked": (522,),
@@ -217,7 +222,7 @@ class ZizmorScanner(ToolScanner):
             return require_accounted(self.name, ctx, outcome)
         with tempfile.TemporaryDirectory(prefix="secscan-zizmor-") as tmp:
             config = Path(tmp) / "zizmor.yml"
-            config.write_text(CONFIG, encoding="utf-8")
+            write_atomic(config, CONFIG, durable=False)
             done = self.execute(self.argv(ctx, str(config), [ctx.abspath(t) for t in given]), ctx)
         findings = self.parse(done.stdout, ctx).findings
         analyzed = completed(done.stderr, ctx, given)
@@ -289,7 +294,10 @@ class ZizmorScanner(ToolScanner):
             remediation="; ".join(fixes) or None,
             tags=("security", "ci-pipeline"),
         )
-        ignore = _ignored_by(ident, concrete.get("comments") or [])
+        # zizmor reads an ignore comment in the span of any of the finding's locations (a
+        # `dangerous-triggers` comment on the `types:` line below `workflow_run:`).
+        comments = [c for loc in r["locations"] for c in loc["concrete"].get("comments") or []]
+        ignore = _ignored_by(ident, comments)
         if ignore is not None:
             finding = replace(finding, suppression=Suppression(directive=ignore))
         return finding

@@ -87,6 +87,22 @@ CASES = {
         """,
         {("untrusted-variable-eval", 6)},
     ),
+    # An unquoted here-document fed to an interpreter: the outer shell writes the commit
+    # message into the program (a quoted one, and a shell's, run nothing of it).
+    "untrusted-variable-eval-in-heredoc": (
+        """\
+        build:
+          script:
+            - |
+              python3 - <<EOF
+              print("$CI_COMMIT_MESSAGE")
+              EOF
+              bash <<'SH'
+              eval "$CI_COMMIT_TITLE"
+              SH
+        """,
+        {("untrusted-variable-eval", 5), ("untrusted-variable-eval", 8)},
+    ),
     "untrusted-variable-unquoted": (
         """\
         build:
@@ -147,7 +163,7 @@ CASES = {
               value: "true"
           script: [make]
         """,
-        {("debug-trace", 2), ("debug-trace", 5)},
+        {("debug-trace", 2), ("debug-services", 5)},
     ),
     "secret-echoed": (
         """\
@@ -159,8 +175,10 @@ CASES = {
             - printenv
             - echo "$SSH_DEPLOY_KEY"
             - echo "by $CI_COMMIT_AUTHOR"
+            - x=1; echo "$(hostname) $API_TOKEN"
         """,
         {
+            ("secret-echoed", 9),
             ("secret-echoed", 3),
             ("secret-echoed", 4),
             ("secret-echoed", 5),
@@ -185,6 +203,26 @@ CASES = {
           script: [./sign]
         """,
         {("merge-request-secrets", 4), ("merge-request-secrets", 8)},
+    ),
+    # Shaped after gitlab-runner's _rules.gitlab-ci.yml (2026): rules kept in hidden jobs,
+    # anchored `if:` entries, and jobs taking them with `!reference`, whole or as an entry.
+    "merge-request-secrets-via-reference": (
+        """\
+        .if-mr: &if-mr
+          if: $CI_PIPELINE_SOURCE == "merge_request_event"
+        .rules:mr:
+          rules:
+            - <<: *if-mr
+        upload:
+          rules: !reference [.rules:mr, rules]
+          script: ['./upload --key "$S3_SECRET_KEY"']
+        publish:
+          rules:
+            - if: $CI_COMMIT_TAG
+            - !reference [.rules:mr, rules]
+          script: ['./publish "$NPM_TOKEN"']
+        """,
+        {("merge-request-secrets", 6), ("merge-request-secrets", 9)},
     ),
 }
 
@@ -224,6 +262,38 @@ SAFE = {
           CI_DEBUG_TRACE: "false"
         build:
           script: [make]
+        """,
+    # Shaped after omnibus-gitlab's .gitlab-ci.yml (2026): a git credential helper written
+    # to a config file through a quoted here-document; its `echo` never runs in the job.
+    "secret-in-heredoc-data": """\
+        build:
+          script:
+            - |
+              cat >> "$GIT_CONFIG_GLOBAL" <<'GITCFG'
+              [credential "https://gitlab.example"]
+                  helper = "!f() { echo \\"password=${CI_JOB_TOKEN}\\"; echo $DEPLOY_TOKEN; }; f"
+              GITCFG
+              cat > notes.txt <<EOF
+              $CI_COMMIT_MESSAGE
+              EOF
+        """,
+    # Shaped after GNOME/glib's coverity job (2026): the token file is read into curl's
+    # argument by a command substitution, not printed.
+    "secret-in-command-substitution": """\
+        coverity:
+          script:
+            - curl https://scan.example/builds --form token="$(cat "${COVERITY_SCAN_TOKEN_FILE}")"
+            - curl https://scan.example/builds --form token="`cat $UPLOAD_TOKEN_FILE`"
+        """,
+    "merge-request-reference-forks-excluded": """\
+        .rules:mr:
+          rules:
+            - if: >-
+                $CI_PIPELINE_SOURCE == "merge_request_event"
+                && $CI_MERGE_REQUEST_SOURCE_PROJECT_ID == $CI_PROJECT_ID
+        upload:
+          rules: !reference [.rules:mr, rules]
+          script: ['./upload --key "$S3_SECRET_KEY"']
         """,
     "secret-piped": """\
         deploy:
@@ -282,6 +352,8 @@ def test_every_rule_has_a_case_and_a_description() -> None:
 def test_severities_are_stated() -> None:
     assert RULES["untrusted-variable-eval"].severity is Severity.HIGH
     assert RULES["debug-trace"].severity is Severity.HIGH
+    # GitLab-shell sets CI_DEBUG_SERVICES (held-out, 2026): service logs, no variable dump
+    assert RULES["debug-services"].severity is Severity.MEDIUM
     assert RULES["include-unpinned"].severity is Severity.MEDIUM
     assert RULES["image-not-pinned"].severity is Severity.MEDIUM
 
@@ -379,3 +451,37 @@ def test_the_gitlab_ci_template_passes(tmp_path: Path) -> None:
     findings, unread = scan(tmp_path)
     assert not unread
     assert findings == []
+
+
+def test_gitlab_findings_carry_the_ci_pipeline_controls(tmp_path: Path, run_cli) -> None:
+    """Each GitLab rule family maps through policies/mappings/ci-pipeline.yaml and its
+    SSDF, SOC 2 and CRA extensions, through a real scan and gate."""
+    from secscan.model import results
+
+    root = pipeline(
+        tmp_path / "repo",
+        """\
+        include:
+          - project: group/templates
+            ref: main
+            file: /build.yml
+        variables:
+          CI_DEBUG_TRACE: "true"
+        build:
+          script:
+            - eval "$CI_COMMIT_MESSAGE"
+        """,
+    )
+    out = tmp_path / "out"
+    res = run_cli("scan", str(root), "--scanner", "gitlab-ci", "--output-dir", str(out))
+    assert res.code == 1
+    saved = results.loads((out / "secscan-results.json").read_text())
+    controls = {f.rule_id: set(f.controls) for f in saved.result.runs[0].findings}
+    common = {"iso27001-2022:A.8.25", "nist-ssdf-1.1:PO.3", "soc2-tsc:CC8.1"}
+    common |= {"eu-cra:AnnexI.I(2)(f)"}
+    assert controls["include-unpinned"] >= common | {"iso27001-2022:A.8.32", "nist-ssdf-1.1:PS.1"}
+    assert controls["untrusted-variable-eval"] >= common | {
+        "iso27001-2022:A.8.31",
+        "nist-ssdf-1.1:PS.1",
+    }
+    assert controls["debug-trace"] >= common | {"iso27001-2022:A.8.31", "eu-cra:AnnexI.I(2)(d)"}

@@ -392,3 +392,188 @@ def test_explain_describes_zizmors_audits_and_the_own_rules_only() -> None:
     assert own is not None and own.severity is Severity.CRITICAL and own.fix
     # another scanner's rule id (the GitLab rules') is not claimed
     assert s.describe_rule("untrusted-variable-eval", None) is None  # type: ignore[arg-type]
+
+
+# --- held-out workflows (docs/usage.md "Tried on real pipelines"): what they taught ---------
+
+
+def _workflow(root: Path, text: str, name: str = "wf.yml") -> str:
+    rel = f"{WF}/{name}"
+    (root / rel).parent.mkdir(parents=True, exist_ok=True)
+    (root / rel).write_text(text)
+    return rel
+
+
+#: Shaped after vuejs/core's size-report workflow (2026), which groups steps in `parallel:`.
+PARALLEL = """\
+name: p
+on:
+  pull_request_target:
+permissions: {}
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    steps:
+      - parallel:
+          - run: make lint
+          - uses: actions/checkout@11d5960a326750d5838078e36cf38b85af677262  # v4.4.0
+            with:
+              ref: ${{ github.event.pull_request.head.sha }}
+              persist-credentials: false
+"""
+
+#: Untrusted text through env: into here-documents: an interpreter's unquoted one is code, a
+#: quoted one written to a file is data.
+HEREDOC = """\
+name: h
+on:
+  issues:
+permissions: {}
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    env:
+      TITLE: ${{ github.event.issue.title }}
+    steps:
+      - run: |
+          python3 - <<EOF
+          print("$TITLE")
+          EOF
+          cat > notes.md <<'EOF'
+          eval "$TITLE"
+          EOF
+"""
+
+
+def test_a_checkout_in_a_parallel_step_group_is_found(tmp_path: Path) -> None:
+    from secscan.scanners import actions_rules
+
+    rel = _workflow(tmp_path, PARALLEL)
+    found, unread = actions_rules.check(tmp_path, [rel], 1 << 20, "github-actions")
+    assert not unread
+    assert [(f.rule_id, f.location.start_line) for f in found] == [
+        ("secscan-untrusted-checkout", 13)
+    ]
+
+
+def test_env_text_in_an_interpreters_heredoc_is_code_and_in_a_files_is_data(
+    tmp_path: Path,
+) -> None:
+    from secscan.scanners import actions_rules
+
+    rel = _workflow(tmp_path, HEREDOC)
+    found, _ = actions_rules.check(tmp_path, [rel], 1 << 20, "github-actions")
+    assert [(f.rule_id, f.location.start_line) for f in found] == [("secscan-env-injection", 13)]
+    assert "a program is made of it" in found[0].message
+
+
+@pytest.mark.integration
+def test_an_ignore_comment_anywhere_in_the_findings_spans_marks_it(tmp_path: Path) -> None:
+    """Shaped after composer/composer's api-surface-comment workflow (2026): the comment sits
+    on the `types:` line, inside the `on:` span zizmor also reports, not on `workflow_run:`.
+    zizmor reads comments in every location's span; so does the mark."""
+    rel = _workflow(
+        tmp_path,
+        "name: c\non:\n  workflow_run:\n    workflows: [ci]\n"
+        "    types: [completed] # zizmor: ignore[dangerous-triggers]\n"
+        "permissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: make report\n",
+    )
+    outcome = ZizmorScanner().scan(ctx(tmp_path, rel))
+    trigger = next(f for f in outcome.findings if f.rule_id == "dangerous-triggers")
+    assert trigger.location.start_line == 3
+    assert trigger.suppression is not None
+    assert trigger.suppression.directive == "# zizmor: ignore[dangerous-triggers]"
+
+
+@pytest.mark.integration
+def test_credentials_persisted_by_checkout_are_found(tmp_path: Path) -> None:
+    """`actions/checkout` without `persist-credentials: false` leaves the token in
+    .git/config for every later step and artifact: zizmor's `artipacked`, never below medium."""
+    rel = _workflow(
+        tmp_path,
+        "name: c\non: push\npermissions:\n  contents: read\njobs:\n  a:\n"
+        "    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@11d5960a326750d5838078e36cf38b85af677262  # v4.4.0\n"
+        "      - run: make\n",
+    )
+    outcome = ZizmorScanner().scan(ctx(tmp_path, rel))
+    found = {(f.rule_id, f.location.start_line): f.severity for f in outcome.findings}
+    assert found == {("artipacked", 9): Severity.MEDIUM}
+
+
+#: The pull request's head named the other ways: `pull/${PR}/head` fetched by git, a `ref:`
+#: through a workflow env variable, the fork cloned; and their safe twins (a variable a step
+#: computed, a step env overriding the workflow's with a constant).
+HEAD_ELSEWHERE = """\
+name: h
+on:
+  pull_request_target:
+permissions: {}
+env:
+  HEAD_SHA: ${{ github.event.pull_request.head.sha }}
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          git fetch origin "pull/${PR}/head:pr"
+          git checkout pr
+        env:
+          PR: ${{ github.event.pull_request.number }}
+      - uses: actions/checkout@11d5960a326750d5838078e36cf38b85af677262  # v4.4.0
+        with:
+          ref: ${{ env.HEAD_SHA }}
+          persist-credentials: false
+      - run: git fetch origin "$HEAD_SHA"
+      - run: git clone "${{ github.event.pull_request.head.repo.clone_url }}" pr
+      - uses: actions/checkout@11d5960a326750d5838078e36cf38b85af677262  # v4.4.0
+        with:
+          ref: ${{ env.PR_SHA }}
+          persist-credentials: false
+        env:
+          PR_SHA: ${{ steps.pr.outputs.sha }}
+      - run: git fetch origin "$MERGE_REF"
+        env:
+          MERGE_REF: refs/pull/${{ github.event.number }}/merge
+      - run: git fetch origin "$VERSION" && git checkout "$HEAD_SHA"
+        env:
+          VERSION: ${{ steps.v.outputs.tag }}
+          HEAD_SHA: main
+"""
+
+
+def test_the_pull_requests_head_through_git_pull_refs_and_env_is_found(tmp_path: Path) -> None:
+    from secscan.scanners import actions_rules
+
+    rel = _workflow(tmp_path, HEAD_ELSEWHERE)
+    found, _ = actions_rules.check(tmp_path, [rel], 1 << 20, "github-actions")
+    assert [(f.rule_id, f.location.start_line) for f in found] == [
+        ("secscan-untrusted-checkout", 12),
+        ("secscan-untrusted-checkout", 18),
+        ("secscan-untrusted-checkout", 20),
+        ("secscan-untrusted-checkout", 21),
+        ("secscan-untrusted-checkout", 24),
+        ("secscan-untrusted-checkout", 28),
+    ]
+
+
+def test_every_rule_the_ci_mappings_name_is_a_ci_scanners_rule() -> None:
+    """A mapping row naming an audit zizmor does not have (or a mistyped own rule) would
+    never match; each one `explain` can describe. zizmor's `unsafe-checkout` (seen on
+    held-out workflows) maps with the privileged-trigger rules, not only the catch-all."""
+    from secscan.policy.loader import load_policy
+    from secscan.scanners.gitlab_ci import GitLabCiScanner
+
+    policy = load_policy(None)
+    named: dict[str, set[str]] = {}
+    for r in policy.rules:
+        if set(r.match.scanners) & {"github-actions", "gitlab-ci"}:
+            for rule_id in r.match.rules:
+                named.setdefault(rule_id, set()).add(r.id)
+    z, g = ZizmorScanner(), GitLabCiScanner()
+    for rule_id in named:
+        described = z.describe_rule(rule_id, None)  # type: ignore[arg-type]
+        assert rule_id in g.rule_ids() or described is not None, rule_id
+    assert "ci-privileged-trigger" in named["unsafe-checkout"]
+    assert "ci-unpinned" in named["unpinned-tools"]
