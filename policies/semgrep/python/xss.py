@@ -269,3 +269,49 @@ def fake_digest():
     name = request.args.get("name", "")
     # ruleid: python-xss-request-data
     return "<p>" + Fake(name).hexdigest() + "</p>"
+
+
+@api.post("/upload")
+async def upload(upload_id: str, request: fastapi.Request):
+    missing = await _store(upload_id, request)
+    # ok: python-xss-request-data
+    return missing
+
+
+@api.get("/page", response_class=fastapi.responses.HTMLResponse)
+async def page(q: str):
+    # ruleid: python-xss-request-data
+    return "<p>" + q + "</p>"
+
+
+router = fastapi.APIRouter()
+
+
+@router.get("/items")
+async def items(q: str):
+    listing = [q]
+    # ok: python-xss-request-data
+    return listing
+
+
+html_api = fastapi.FastAPI(default_response_class=fastapi.responses.HTMLResponse)
+
+
+@html_api.get("/hello")
+async def html_hello(q: str):
+    # ruleid: python-xss-request-data
+    return "<p>" + q + "</p>"
+
+
+@html_api.get("/data", response_class=fastapi.responses.JSONResponse)
+async def html_api_json(q: str):
+    # ok: python-xss-request-data
+    return q
+
+
+@api.get("/dead")
+async def dead_branch(q: str, request: fastapi.Request):
+    shown = q
+    shown = "static"
+    # ok: python-xss-request-data
+    return fastapi.responses.HTMLResponse("<p>" + shown + "</p>")
