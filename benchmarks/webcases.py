@@ -16,7 +16,8 @@ vulnerable cases, false-positive rate over the safe ones, score = TPR - FPR.
 
     python benchmarks/webcases.py                      # measure, print the table
     python benchmarks/webcases.py --write              # also write its BENCHMARKS.md section
-    python benchmarks/webcases.py --python OTHER/python --label before   # another checkout
+    python benchmarks/webcases.py --python OTHER/python --label before --json before.json
+    python benchmarks/webcases.py --before before.json --write   # section with both tables
     python benchmarks/webcases.py --tree DIR           # only write the cases into DIR
 """
 
@@ -518,6 +519,55 @@ def render(table: dict[str, dict[str, float]], label: str) -> str:
     return "\n".join(lines)
 
 
+def verdict(table: dict[str, dict[str, float]]) -> str:
+    """The acceptance of issue 31 against one run: which classes meet or miss what."""
+    gate_miss = [
+        f"{cls} (TPR {row['gate_tpr']:.2f}, FPR {row['gate_fpr']:.2f})"
+        for cls, row in table.items()
+        if row["gate_tpr"] < 0.6 or row["gate_fpr"] > 0.1
+    ]
+    low = [
+        f"{cls} {row['tpr'] - row['fpr']:.2f}"
+        for cls, row in table.items()
+        if row["tpr"] - row["fpr"] < 0.5
+    ]
+    mean = sum(row["tpr"] - row["fpr"] for row in table.values()) / len(table)
+    return (
+        "Acceptance: gate TPR >= 0.6 and FPR <= 0.1 per class: "
+        + (f"**missed** by {', '.join(gate_miss)}" if gate_miss else "met by every class")
+        + f"; all-findings score over classes {mean:.2f} "
+        + ("(met, >= 0.5)" if mean >= 0.5 else "(**missed**, < 0.5)")
+        + (f"; classes below 0.5 on their own: {', '.join(low)}." if low else ".")
+    )
+
+
+#: The section's text above its tables (BENCHMARKS.md is written, never edited by hand).
+DESCRIPTION = """\
+## Web-vulnerability classes on labelled twins (`benchmarks/webcases.py`, issue 31)
+
+{cases} small Flask modules written by us from templates (`benchmarks/webcases.py`): per
+injection class six vulnerable cases, one per propagator (direct, live conditional
+expression, live if/else, dict key, configparser option, list), each with a safe twin that
+differs only in what makes it safe (the value overwritten, the dead arm of a folded
+condition, the literal key/option/list head), plus a safe case through the framework's own
+API (escaping, query parameters, argument lists, `secure_filename`, `url_for`,
+`escape_filter_chars`, `yaml.safe_load`); for command, SQL, code injection, path traversal
+and deserialization three more twins whose sink is in another function (a helper of another
+module, of the same module, two modules deep; safe: a sanitizer on the way, the value
+overwritten before the call, a literal passed); explicit twins for the configuration classes
+(XXE parser flags, cookie flags, PRNG vs `secrets`, MD5/SHA-1 vs SHA-256/PBKDF2). Sources
+rotate over `request.args/form/headers/cookies/values`. Scanned as a new user would:
+`secscan scan TREE --profile ci` with `scanners: [bandit, semgrep, crossflow]`. A case is
+flagged when a finding with a CWE of its class lies in its file (or its traced flow starts
+there), gated when that finding fails `ci`; score = TPR - FPR. Acceptance (issue 31): every
+class gate TPR >= 0.6 and FPR <= 0.1, all-findings score >= 0.5.
+
+Every case module imports the same header (`subprocess`, `pickle`, ... for all classes), so
+bandit's import audits (B404 `import subprocess`, CWE-78; B403 `import pickle`, CWE-502; LOW)
+lie in every file: they alone make the all-findings FPR of cmdi and deserialization 1.00.
+"""
+
+
 def write_section(text: str) -> None:
     bench = REPO / "BENCHMARKS.md"
     current = bench.read_text(encoding="utf-8")
@@ -536,6 +586,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--label", default="this checkout", help="the table's caption")
     ap.add_argument("--write", action="store_true", help="write the BENCHMARKS.md section")
     ap.add_argument("--json", type=Path, help="also write the per-class numbers as JSON")
+    ap.add_argument("--before", type=Path, help="a --json file to show above this run")
     ap.add_argument("--tree", type=Path, help="only write the cases into this directory")
     args = ap.parse_args(argv)
     if args.tree is not None:
@@ -545,12 +596,19 @@ def main(argv: list[str] | None = None) -> int:
         all_cases = write_tree(Path(tmp) / "tree")
         code, data, seconds = scan(Path(tmp) / "tree", Path(tmp) / "out", args.python)
     table = score(all_cases, data)
-    text = render(table, f"{args.label}: {len(all_cases)} cases, exit {code}, {seconds:.0f} s")
-    print(text)
+    label = f"{args.label}: {len(all_cases)} cases, exit {code}, {seconds:.0f} s"
+    text = render(table, label)
+    print(text + "\n\n" + verdict(table))
     if args.json:
-        args.json.write_text(json.dumps(table, indent=1), encoding="utf-8")
+        saved = {"label": label, "table": table}
+        args.json.write_text(json.dumps(saved, indent=1), encoding="utf-8")
     if args.write:
-        write_section(text)
+        parts = [DESCRIPTION.format(cases=len(all_cases))]
+        if args.before:
+            before = json.loads(args.before.read_text(encoding="utf-8"))
+            parts.append(render(before["table"], before["label"]))
+        parts += [text, verdict(table)]
+        write_section("\n\n".join(parts))
     return 0
 
 
