@@ -29,6 +29,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -332,6 +333,52 @@ def forward_load(value):
 }
 
 
+#: A view nested in an app factory that imports what it uses itself (the shape of many
+#: generated test suites): `{name}` the view, `{body}` its statements (8 spaces).
+FACTORY_HEADER = """\
+from flask import request
+
+
+def init(app):
+    @app.route("/{name}", methods=["GET", "POST"])
+    def {name}():
+        RESPONSE = ""
+        import urllib.parse
+        param = urllib.parse.unquote_plus(request.args.get("q", ""))
+
+"""
+
+#: Factory propagators (vulnerable, safe twin): the value after the request is read.
+FACTORY_FLOWS: tuple[tuple[str, str], ...] = (
+    (
+        'num = 106\nbar = "safe" if (7 * 42) - num > 200 else param',
+        'num = 106\nbar = "safe" if (7 * 18) + num > 200 else param',
+    ),
+    (
+        'guess = "ABC"\nmatch guess[2]:\n    case "A":\n        bar = "bob"\n'
+        '    case "B" | "C":\n        bar = param\n    case _:\n        bar = "bob"',
+        'guess = "ABC"\nmatch guess[1]:\n    case "A" | "C":\n        bar = param\n'
+        '    case "B":\n        bar = "bob"\n    case _:\n        bar = param',
+    ),
+    (
+        'lst = []\nlst.append("safe")\nlst.append(param)\nlst.append("moresafe")\n'
+        "lst.pop(0)\nbar = lst[0]",
+        'lst = []\nlst.append("safe")\nlst.append(param)\nlst.append("moresafe")\n'
+        "lst.pop(0)\nbar = lst[1]",
+    ),
+)
+
+#: Factory sinks per class, each importing its module inside the view.
+FACTORY_SINKS: dict[str, str] = {
+    "cmdi": 'import subprocess\nsubprocess.run("ls " + bar, shell=True, capture_output=True)\n'
+    'RESPONSE += "done"',
+    "sqli": 'import sqlite3\nconn = sqlite3.connect("db")\n'
+    'RESPONSE += str(conn.execute("SELECT * FROM users WHERE name = \'" + bar + "\'")'
+    ".fetchall())",
+    "xss": 'RESPONSE += "<p>Hello " + bar + "</p>"',
+}
+
+
 @dataclass(frozen=True)
 class Case:
     cls: str
@@ -340,12 +387,17 @@ class Case:
     body: str
     #: Module text after the view (a same-module helper).
     tail: str = ""
+    #: A view nested in an app factory (FACTORY_HEADER): `body` is its statements.
+    factory: bool = False
 
     @property
     def path(self) -> str:
         return f"app/{self.cls}/{self.name}.py"
 
     def source(self) -> str:
+        if self.factory:
+            body = textwrap.indent(self.body.rstrip() + "\nreturn RESPONSE", " " * 8)
+            return FACTORY_HEADER.format(name=self.name) + body + "\n"
         text = HEADER.format(name=self.name) + "    " + self.body.rstrip() + "\n"
         return text + (f"\n\n{self.tail.rstrip()}\n" if self.tail else "")
 
@@ -367,6 +419,12 @@ def cases() -> list[Case]:
         body = f"{src}\n    {sanitized.format(bar='param')}"
         out.append(Case(cls, False, f"{cls}_safe_api", body))
     out.extend(cross_cases())
+    for cls, sink in FACTORY_SINKS.items():
+        for i, (vuln_flow, safe_flow) in enumerate(FACTORY_FLOWS):
+            for vulnerable, flow in ((True, vuln_flow), (False, safe_flow)):
+                kind = "vuln" if vulnerable else "safe"
+                name = f"{cls}_{kind}_f{i}"
+                out.append(Case(cls, vulnerable, name, f"{flow}\n{sink}", factory=True))
     for cls, (vulns, safes) in EXPLICIT.items():
         for vulnerable, bodies in ((True, vulns), (False, safes)):
             kind = "vuln" if vulnerable else "safe"

@@ -315,3 +315,45 @@ async def dead_branch(q: str, request: fastapi.Request):
     shown = "static"
     # ok: python-xss-request-data
     return fastapi.responses.HTMLResponse("<p>" + shown + "</p>")
+
+
+@app.route("/list-popped")
+def list_popped():
+    lst = []
+    lst.append("safe")
+    lst.append(request.args.get("name", ""))
+    lst.append("moresafe")
+    lst.pop(0)
+    bar = lst[1]
+    # ok: python-xss-request-data
+    return "<p>" + bar + "</p>"
+
+
+@app.route("/list-popped-head")
+def list_popped_head():
+    lst = ["safe", request.args.get("name", ""), "moresafe"]
+    lst.pop(0)
+    bar = lst[0]
+    # ruleid: python-xss-request-data
+    return "<p>" + bar + "</p>"
+
+
+@app.route("/list-popped-inserted")
+def list_popped_inserted():
+    lst = ["safe", request.args.get("name", ""), "moresafe"]
+    lst.pop(0)
+    lst.insert(0, "x")
+    bar = lst[1]
+    # ruleid: python-xss-request-data
+    return "<p>" + bar + "</p>"
+
+
+@app.route("/list-popped-deleted")
+def list_popped_deleted():
+    lst = ["safe", request.args.get("name", ""), "moresafe"]
+    lst.pop(0)
+    del lst[1]
+    lst.append(request.args.get("other", ""))
+    bar = lst[1]
+    # ruleid: python-xss-request-data
+    return "<p>" + bar + "</p>"
