@@ -516,10 +516,10 @@ def _places(f: dict[str, Any]) -> set[str]:
     return places
 
 
-def score(all_cases: list[Case], data: dict[str, Any]) -> dict[str, dict[str, float]]:
-    """Per class: TPR/FPR over all findings and over the gate's failing findings."""
+def _hits(data: dict[str, Any]) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """(path, class) flagged by any finding, and by a finding that fails the gate."""
     failing = set((data.get("decision") or {}).get("failing_fingerprints") or ())
-    flagged: set[tuple[str, str]] = set()  # (path, class)
+    flagged: set[tuple[str, str]] = set()
     gated: set[tuple[str, str]] = set()
     for run in data["result"]["runs"]:
         for f in run["findings"]:
@@ -529,6 +529,23 @@ def score(all_cases: list[Case], data: dict[str, Any]) -> dict[str, dict[str, fl
                         flagged.add((path, cls))
                         if f["fingerprint"] in failing:
                             gated.add((path, cls))
+    return flagged, gated
+
+
+def gate_errors(all_cases: list[Case], data: dict[str, Any]) -> str:
+    """The cases the gate gets wrong, by name: safe twins it fails, vulnerable ones it passes."""
+    _, gated = _hits(data)
+    wrong_safe = [c.name for c in all_cases if not c.vulnerable and (c.path, c.cls) in gated]
+    missed = [c.name for c in all_cases if c.vulnerable and (c.path, c.cls) not in gated]
+    return (
+        f"Safe twins that fail the gate: {', '.join(wrong_safe) or 'none'}. "
+        f"Vulnerable cases that pass it: {', '.join(missed) or 'none'}."
+    )
+
+
+def score(all_cases: list[Case], data: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Per class: TPR/FPR over all findings and over the gate's failing findings."""
+    flagged, gated = _hits(data)
     table: dict[str, dict[str, float]] = {}
     for cls in CLASSES:
         mine = [c for c in all_cases if c.cls == cls]
@@ -612,17 +629,30 @@ API (escaping, query parameters, argument lists, `secure_filename`, `url_for`,
 `escape_filter_chars`, `yaml.safe_load`); for command, SQL, code injection, path traversal
 and deserialization three more twins whose sink is in another function (a helper of another
 module, of the same module, two modules deep; safe: a sanitizer on the way, the value
-overwritten before the call, a literal passed); explicit twins for the configuration classes
-(XXE parser flags, cookie flags, PRNG vs `secrets`, MD5/SHA-1 vs SHA-256/PBKDF2). Sources
-rotate over `request.args/form/headers/cookies/values`. Scanned as a new user would:
-`secscan scan TREE --profile ci` with `scanners: [bandit, semgrep, crossflow]`. A case is
-flagged when a finding with a CWE of its class lies in its file (or its traced flow starts
-there), gated when that finding fails `ci`; score = TPR - FPR. Acceptance (issue 31): every
-class gate TPR >= 0.6 and FPR <= 0.1, all-findings score >= 0.5.
+overwritten before the call, a literal passed); for command, SQL injection and XSS three
+more in the shape of generated test suites (a view nested in `init(app)` that imports
+`urllib`, `subprocess`, `sqlite3` itself and appends to a `RESPONSE` string; a folded
+conditional, a `match` on a constant, a list whose head is popped); explicit twins for the
+configuration classes (XXE parser flags, cookie flags, PRNG vs `secrets`, MD5/SHA-1 vs
+SHA-256/PBKDF2). Sources rotate over `request.args/form/headers/cookies/values`. Scanned as
+a new user would: `secscan scan TREE --profile ci` with `scanners: [bandit, semgrep,
+crossflow]`. A case is flagged when a finding with a CWE of its class lies in its file (or
+its traced flow starts there), gated when that finding fails `ci`; score = TPR - FPR.
+Acceptance (issue 31): every class gate TPR >= 0.6 and FPR <= 0.1, all-findings score >=
+0.5.
 
 Every case module imports the same header (`subprocess`, `pickle`, ... for all classes), so
-bandit's import audits (B404 `import subprocess`, CWE-78; B403 `import pickle`, CWE-502; LOW)
-lie in every file: they alone make the all-findings FPR of cmdi and deserialization 1.00.
+bandit's import audits (B404 `import subprocess`, CWE-78; B403 `import pickle`, CWE-502;
+LOW) lie in every file: they alone make the all-findings FPR of cmdi and deserialization
+1.00. The rest of the all-findings FPR is bandit's MEDIUM B608/B307/B301 on a non-constant
+sink argument of a dead-branch twin (rated, not gating) and B311 on a delay drawn with
+`random.uniform`.
+
+Why the gate errors listed under the table remain (2026-12-07): `cmdi_safe_x1` is bandit's
+B605 HIGH inside a same-module helper whose only caller passes an overwritten constant (the
+AST proof is per function; the helper's parameter is not a constant); `sqli_safe_f1` and
+`xss_safe_f1` are the pack's taint rules on a `match` whose live case is the literal
+(semgrep does not fold `match`; secscan's AST proof covers shell commands only).
 """
 
 
@@ -656,16 +686,17 @@ def main(argv: list[str] | None = None) -> int:
     table = score(all_cases, data)
     label = f"{args.label}: {len(all_cases)} cases, exit {code}, {seconds:.0f} s"
     text = render(table, label)
-    print(text + "\n\n" + verdict(table))
+    errors = gate_errors(all_cases, data)
+    print(text + "\n\n" + verdict(table) + "\n\n" + errors)
     if args.json:
         saved = {"label": label, "table": table}
         args.json.write_text(json.dumps(saved, indent=1), encoding="utf-8")
     if args.write:
-        parts = [DESCRIPTION.format(cases=len(all_cases))]
+        parts = [DESCRIPTION.format(cases=len(all_cases)).strip()]
         if args.before:
             before = json.loads(args.before.read_text(encoding="utf-8"))
             parts.append(render(before["table"], before["label"]))
-        parts += [text, verdict(table)]
+        parts += [text, verdict(table), errors]
         write_section("\n\n".join(parts))
     return 0
 
