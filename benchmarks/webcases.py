@@ -16,7 +16,8 @@ vulnerable cases, false-positive rate over the safe ones, score = TPR - FPR.
 
     python benchmarks/webcases.py                      # measure, print the table
     python benchmarks/webcases.py --write              # also write its BENCHMARKS.md section
-    python benchmarks/webcases.py --python OTHER/python --label before   # another checkout
+    python benchmarks/webcases.py --python OTHER/python --label before --json before.json
+    python benchmarks/webcases.py --before before.json --write   # section with both tables
     python benchmarks/webcases.py --tree DIR           # only write the cases into DIR
 """
 
@@ -28,6 +29,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -331,6 +333,52 @@ def forward_load(value):
 }
 
 
+#: A view nested in an app factory that imports what it uses itself (the shape of many
+#: generated test suites): `{name}` the view, `{body}` its statements (8 spaces).
+FACTORY_HEADER = """\
+from flask import request
+
+
+def init(app):
+    @app.route("/{name}", methods=["GET", "POST"])
+    def {name}():
+        RESPONSE = ""
+        import urllib.parse
+        param = urllib.parse.unquote_plus(request.args.get("q", ""))
+
+"""
+
+#: Factory propagators (vulnerable, safe twin): the value after the request is read.
+FACTORY_FLOWS: tuple[tuple[str, str], ...] = (
+    (
+        'num = 106\nbar = "safe" if (7 * 42) - num > 200 else param',
+        'num = 106\nbar = "safe" if (7 * 18) + num > 200 else param',
+    ),
+    (
+        'guess = "ABC"\nmatch guess[2]:\n    case "A":\n        bar = "bob"\n'
+        '    case "B" | "C":\n        bar = param\n    case _:\n        bar = "bob"',
+        'guess = "ABC"\nmatch guess[1]:\n    case "A" | "C":\n        bar = param\n'
+        '    case "B":\n        bar = "bob"\n    case _:\n        bar = param',
+    ),
+    (
+        'lst = []\nlst.append("safe")\nlst.append(param)\nlst.append("moresafe")\n'
+        "lst.pop(0)\nbar = lst[0]",
+        'lst = []\nlst.append("safe")\nlst.append(param)\nlst.append("moresafe")\n'
+        "lst.pop(0)\nbar = lst[1]",
+    ),
+)
+
+#: Factory sinks per class, each importing its module inside the view.
+FACTORY_SINKS: dict[str, str] = {
+    "cmdi": 'import subprocess\nsubprocess.run("ls " + bar, shell=True, capture_output=True)\n'
+    'RESPONSE += "done"',
+    "sqli": 'import sqlite3\nconn = sqlite3.connect("db")\n'
+    'RESPONSE += str(conn.execute("SELECT * FROM users WHERE name = \'" + bar + "\'")'
+    ".fetchall())",
+    "xss": 'RESPONSE += "<p>Hello " + bar + "</p>"',
+}
+
+
 @dataclass(frozen=True)
 class Case:
     cls: str
@@ -339,12 +387,17 @@ class Case:
     body: str
     #: Module text after the view (a same-module helper).
     tail: str = ""
+    #: A view nested in an app factory (FACTORY_HEADER): `body` is its statements.
+    factory: bool = False
 
     @property
     def path(self) -> str:
         return f"app/{self.cls}/{self.name}.py"
 
     def source(self) -> str:
+        if self.factory:
+            body = textwrap.indent(self.body.rstrip() + "\nreturn RESPONSE", " " * 8)
+            return FACTORY_HEADER.format(name=self.name) + body + "\n"
         text = HEADER.format(name=self.name) + "    " + self.body.rstrip() + "\n"
         return text + (f"\n\n{self.tail.rstrip()}\n" if self.tail else "")
 
@@ -366,6 +419,12 @@ def cases() -> list[Case]:
         body = f"{src}\n    {sanitized.format(bar='param')}"
         out.append(Case(cls, False, f"{cls}_safe_api", body))
     out.extend(cross_cases())
+    for cls, sink in FACTORY_SINKS.items():
+        for i, (vuln_flow, safe_flow) in enumerate(FACTORY_FLOWS):
+            for vulnerable, flow in ((True, vuln_flow), (False, safe_flow)):
+                kind = "vuln" if vulnerable else "safe"
+                name = f"{cls}_{kind}_f{i}"
+                out.append(Case(cls, vulnerable, name, f"{flow}\n{sink}", factory=True))
     for cls, (vulns, safes) in EXPLICIT.items():
         for vulnerable, bodies in ((True, vulns), (False, safes)):
             kind = "vuln" if vulnerable else "safe"
@@ -457,10 +516,10 @@ def _places(f: dict[str, Any]) -> set[str]:
     return places
 
 
-def score(all_cases: list[Case], data: dict[str, Any]) -> dict[str, dict[str, float]]:
-    """Per class: TPR/FPR over all findings and over the gate's failing findings."""
+def _hits(data: dict[str, Any]) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """(path, class) flagged by any finding, and by a finding that fails the gate."""
     failing = set((data.get("decision") or {}).get("failing_fingerprints") or ())
-    flagged: set[tuple[str, str]] = set()  # (path, class)
+    flagged: set[tuple[str, str]] = set()
     gated: set[tuple[str, str]] = set()
     for run in data["result"]["runs"]:
         for f in run["findings"]:
@@ -470,6 +529,23 @@ def score(all_cases: list[Case], data: dict[str, Any]) -> dict[str, dict[str, fl
                         flagged.add((path, cls))
                         if f["fingerprint"] in failing:
                             gated.add((path, cls))
+    return flagged, gated
+
+
+def gate_errors(all_cases: list[Case], data: dict[str, Any]) -> str:
+    """The cases the gate gets wrong, by name: safe twins it fails, vulnerable ones it passes."""
+    _, gated = _hits(data)
+    wrong_safe = [c.name for c in all_cases if not c.vulnerable and (c.path, c.cls) in gated]
+    missed = [c.name for c in all_cases if c.vulnerable and (c.path, c.cls) not in gated]
+    return (
+        f"Safe twins that fail the gate: {', '.join(wrong_safe) or 'none'}. "
+        f"Vulnerable cases that pass it: {', '.join(missed) or 'none'}."
+    )
+
+
+def score(all_cases: list[Case], data: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Per class: TPR/FPR over all findings and over the gate's failing findings."""
+    flagged, gated = _hits(data)
     table: dict[str, dict[str, float]] = {}
     for cls in CLASSES:
         mine = [c for c in all_cases if c.cls == cls]
@@ -518,6 +594,68 @@ def render(table: dict[str, dict[str, float]], label: str) -> str:
     return "\n".join(lines)
 
 
+def verdict(table: dict[str, dict[str, float]]) -> str:
+    """The acceptance of issue 31 against one run: which classes meet or miss what."""
+    gate_miss = [
+        f"{cls} (TPR {row['gate_tpr']:.2f}, FPR {row['gate_fpr']:.2f})"
+        for cls, row in table.items()
+        if row["gate_tpr"] < 0.6 or row["gate_fpr"] > 0.1
+    ]
+    low = [
+        f"{cls} {row['tpr'] - row['fpr']:.2f}"
+        for cls, row in table.items()
+        if row["tpr"] - row["fpr"] < 0.5
+    ]
+    mean = sum(row["tpr"] - row["fpr"] for row in table.values()) / len(table)
+    return (
+        "Acceptance: gate TPR >= 0.6 and FPR <= 0.1 per class: "
+        + (f"**missed** by {', '.join(gate_miss)}" if gate_miss else "met by every class")
+        + f"; all-findings score over classes {mean:.2f} "
+        + ("(met, >= 0.5)" if mean >= 0.5 else "(**missed**, < 0.5)")
+        + (f"; classes below 0.5 on their own: {', '.join(low)}." if low else ".")
+    )
+
+
+#: The section's text above its tables (BENCHMARKS.md is written, never edited by hand).
+DESCRIPTION = """\
+## Web-vulnerability classes on labelled twins (`benchmarks/webcases.py`, issue 31)
+
+{cases} small Flask modules written by us from templates (`benchmarks/webcases.py`): per
+injection class six vulnerable cases, one per propagator (direct, live conditional
+expression, live if/else, dict key, configparser option, list), each with a safe twin that
+differs only in what makes it safe (the value overwritten, the dead arm of a folded
+condition, the literal key/option/list head), plus a safe case through the framework's own
+API (escaping, query parameters, argument lists, `secure_filename`, `url_for`,
+`escape_filter_chars`, `yaml.safe_load`); for command, SQL, code injection, path traversal
+and deserialization three more twins whose sink is in another function (a helper of another
+module, of the same module, two modules deep; safe: a sanitizer on the way, the value
+overwritten before the call, a literal passed); for command, SQL injection and XSS three
+more in the shape of generated test suites (a view nested in `init(app)` that imports
+`urllib`, `subprocess`, `sqlite3` itself and appends to a `RESPONSE` string; a folded
+conditional, a `match` on a constant, a list whose head is popped); explicit twins for the
+configuration classes (XXE parser flags, cookie flags, PRNG vs `secrets`, MD5/SHA-1 vs
+SHA-256/PBKDF2). Sources rotate over `request.args/form/headers/cookies/values`. Scanned as
+a new user would: `secscan scan TREE --profile ci` with `scanners: [bandit, semgrep,
+crossflow]`. A case is flagged when a finding with a CWE of its class lies in its file (or
+its traced flow starts there), gated when that finding fails `ci`; score = TPR - FPR.
+Acceptance (issue 31): every class gate TPR >= 0.6 and FPR <= 0.1, all-findings score >=
+0.5.
+
+Every case module imports the same header (`subprocess`, `pickle`, ... for all classes), so
+bandit's import audits (B404 `import subprocess`, CWE-78; B403 `import pickle`, CWE-502;
+LOW) lie in every file: they alone make the all-findings FPR of cmdi and deserialization
+1.00. The rest of the all-findings FPR is bandit's MEDIUM B608/B307/B301 on a non-constant
+sink argument of a dead-branch twin (rated, not gating) and B311 on a delay drawn with
+`random.uniform`.
+
+Why the gate errors listed under the table remain (2026-12-07): `cmdi_safe_x1` is bandit's
+B605 HIGH inside a same-module helper whose only caller passes an overwritten constant (the
+AST proof is per function; the helper's parameter is not a constant); `sqli_safe_f1` and
+`xss_safe_f1` are the pack's taint rules on a `match` whose live case is the literal
+(semgrep does not fold `match`; secscan's AST proof covers shell commands only).
+"""
+
+
 def write_section(text: str) -> None:
     bench = REPO / "BENCHMARKS.md"
     current = bench.read_text(encoding="utf-8")
@@ -536,6 +674,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--label", default="this checkout", help="the table's caption")
     ap.add_argument("--write", action="store_true", help="write the BENCHMARKS.md section")
     ap.add_argument("--json", type=Path, help="also write the per-class numbers as JSON")
+    ap.add_argument("--before", type=Path, help="a --json file to show above this run")
     ap.add_argument("--tree", type=Path, help="only write the cases into this directory")
     args = ap.parse_args(argv)
     if args.tree is not None:
@@ -545,12 +684,20 @@ def main(argv: list[str] | None = None) -> int:
         all_cases = write_tree(Path(tmp) / "tree")
         code, data, seconds = scan(Path(tmp) / "tree", Path(tmp) / "out", args.python)
     table = score(all_cases, data)
-    text = render(table, f"{args.label}: {len(all_cases)} cases, exit {code}, {seconds:.0f} s")
-    print(text)
+    label = f"{args.label}: {len(all_cases)} cases, exit {code}, {seconds:.0f} s"
+    text = render(table, label)
+    errors = gate_errors(all_cases, data)
+    print(text + "\n\n" + verdict(table) + "\n\n" + errors)
     if args.json:
-        args.json.write_text(json.dumps(table, indent=1), encoding="utf-8")
+        saved = {"label": label, "table": table}
+        args.json.write_text(json.dumps(saved, indent=1), encoding="utf-8")
     if args.write:
-        write_section(text)
+        parts = [DESCRIPTION.format(cases=len(all_cases)).strip()]
+        if args.before:
+            before = json.loads(args.before.read_text(encoding="utf-8"))
+            parts.append(render(before["table"], before["label"]))
+        parts += [text, verdict(table), errors]
+        write_section("\n\n".join(parts))
     return 0
 
 

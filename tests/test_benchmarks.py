@@ -272,3 +272,41 @@ def test_precision_labels_match_any_report_of_a_merged_flaw() -> None:
     assert row.endswith("| 1 | 2 | 1 / 0 | 100 % | 1 / 0 | 1 |"), row
     assert "**TP**, real" in precision.failing_list([o], labels)
     assert "unlabelled" in precision.failing_list([o], labels)
+
+
+webcases = _load("webcases")
+
+
+def test_webcases_are_labelled_twins_that_parse(tmp_path: Path) -> None:
+    """Every case module parses (the app-factory and cross-module ones included), each class
+    has vulnerable and safe cases, and no two cases share a file."""
+    cases = webcases.write_tree(tmp_path)
+    assert len({c.path for c in cases}) == len(cases)
+    for path in tmp_path.rglob("*.py"):
+        compile(path.read_text(), str(path), "exec")
+    for cls in webcases.CLASSES:
+        kinds = {c.vulnerable for c in cases if c.cls == cls}
+        assert kinds == {True, False}, cls
+    assert {c.cls for c in cases if c.factory} == set(webcases.FACTORY_SINKS)
+
+
+def test_webcases_score_counts_a_flow_for_the_view_it_starts_in() -> None:
+    """A crossflow finding in a helper module counts for the case whose view its flow starts
+    in, and gates it only when its fingerprint fails."""
+    cases = [c for c in webcases.cases() if c.cls == "cmdi"]
+    vuln = next(c for c in cases if c.name == "cmdi_vuln_x0")
+    finding = {
+        "fingerprint": "f1",
+        "cwe": [78],
+        "location": {"path": "app/cross/deeper.py"},
+        "flow": [{"location": {"path": vuln.path}}, {"location": {"path": "app/cross/deeper.py"}}],
+    }
+    data = {
+        "decision": {"failing_fingerprints": ["f1"]},
+        "result": {"runs": [{"findings": [finding]}]},
+    }
+    row = webcases.score(cases, data)["cmdi"]
+    assert row["gate_tpr"] == pytest.approx(1 / row["vulnerable"])
+    assert row["fpr"] == 0
+    data["decision"]["failing_fingerprints"] = []
+    assert webcases.score(cases, data)["cmdi"]["gate_tpr"] == 0

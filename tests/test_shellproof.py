@@ -520,3 +520,107 @@ def test_division_and_match_chains_are_folded(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(MORE_NOT_PROVEN))
 def test_match_and_division_that_do_not_fold_prove_nothing(name: str) -> None:
     assert proven(MORE_NOT_PROVEN[name]) == [], name
+
+
+#: A view nested in an app factory that imports its shell module itself (the shape of many
+#: generated test suites): every binding of the name in the file is that import.
+LOCAL_HEAD = """\
+from flask import request
+
+
+def init(app):
+    @app.route("/run")
+    def view():
+        param = request.args.get("q", "")
+"""
+
+
+def _local(body: str, head: str = LOCAL_HEAD) -> list[int]:
+    return proven(textwrap.indent(textwrap.dedent(body), "    "), head=head)
+
+
+LOCAL_PROVEN = {
+    "import subprocess in the view, after the dead branch": """
+        num = 106
+        bar = "safe" if (7 * 18) + num > 200 else param
+        import subprocess
+        subprocess.run("ls " + bar, shell=True, capture_output=True)
+        """,
+    "import os in the view, before the overwrite": """
+        import os
+        bar = param
+        bar = "safe"
+        os.system("echo " + bar)
+        """,
+    "from subprocess import run in the view": """
+        bar = param
+        bar = "safe"
+        from subprocess import run
+        run("echo " + bar, shell=True)
+        """,
+}
+
+LOCAL_NOT_PROVEN = {
+    "the live arm": """
+        num = 106
+        bar = "safe" if (7 * 42) - num > 200 else param
+        import subprocess
+        subprocess.run("ls " + bar, shell=True, capture_output=True)
+        """,
+    "another module imported under the name": """
+        bar = "safe"
+        import evil as subprocess
+        subprocess.run("ls " + bar, shell=True)
+        """,
+    "an import of another module forgets what is known": """
+        bar = param
+        bar = "safe"
+        import helpers
+        import subprocess
+        subprocess.run("ls " + bar, shell=True)
+        """,
+    "the name also assigned in the view": """
+        import subprocess
+        bar = "safe"
+        subprocess = param
+        subprocess.run("ls " + bar, shell=True)
+        """,
+    "the name imported from two places": """
+        bar = "safe"
+        from subprocess import run
+        from os import system as run
+        run("ls " + bar, shell=True)
+        """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOCAL_PROVEN))
+def test_a_shell_module_imported_inside_the_view_counts(name: str) -> None:
+    assert len(_local(LOCAL_PROVEN[name])) == 1, name
+
+
+@pytest.mark.parametrize("name", sorted(LOCAL_NOT_PROVEN))
+def test_a_local_import_proves_nothing_it_should_not(name: str) -> None:
+    assert _local(LOCAL_NOT_PROVEN[name]) == [], name
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        "def helper(subprocess):\n    return subprocess\n",  # a parameter elsewhere
+        "def helper():\n    global subprocess\n    subprocess = None\n",  # a global rebinding
+        "def helper():\n    import subprocess\n    del subprocess\n",  # del is a binding
+    ],
+)
+def test_any_other_binding_of_the_name_in_the_file_defeats_a_local_import(other: str) -> None:
+    head = other + "\n\n" + LOCAL_HEAD
+    assert _local(LOCAL_PROVEN["import subprocess in the view, after the dead branch"], head) == []
+
+
+def test_the_packs_command_injection_taint_rules_are_vouched_for() -> None:
+    """A command proven constant holds no request data: the taint rules' report on the same
+    call is rated by the proof like bandit's."""
+    assert {
+        "semgrep:python-command-injection-request-data",
+        "semgrep:python-command-injection-local-input",
+    } <= VOUCHED

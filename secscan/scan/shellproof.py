@@ -28,9 +28,12 @@ cannot see may have changed it:
   declared `global` or `nonlocal` anywhere in the function is never known; a loop, `try`,
   `with`, `match`, `del`, an import or a nested definition forgets everything; a call inside
   a loop, `try` or `with` gets no proof;
-- `os`, `subprocess` and `configparser` count only when bound once in the file, by a
-  top-level import, never rebound (no star import), and no file of the tree is named like
-  them; the call's other arguments are constants;
+- `os`, `subprocess` and `configparser` count only when every binding of the name in the
+  file is an import of that same module (at the top or inside a function, as a view that
+  says `import subprocess` before its call), nothing else binds it (no star import,
+  parameter, assignment, `global`, `del`), and no file of the tree is named like them; such
+  an import inside the function forgets only the names it binds; the call's other
+  arguments are constants;
 - no code can reach the function's locals, or the containers only they hold, from outside:
   a Python file of the tree that spells frame access (`_getframe`, `currentframe`,
   `f_locals`, `f_back`, `tb_frame`, `gi_frame`, `settrace`, `setprofile`,
@@ -307,22 +310,46 @@ def _binds(node: ast.AST) -> Iterator[str]:
 
 
 def _trusted_names(tree: ast.Module) -> dict[str, str]:
-    """Local name -> "os", "subprocess.run", "configparser", ...: names a top-level import
-    binds to a trusted module (or a function of one) and nothing in the file binds again."""
+    """Local name -> "os", "subprocess.run", "configparser", ...: names that every binding in
+    the file (a top-level import, or one inside a function: `import subprocess` in a view)
+    binds to the same trusted module (or function of one). Wherever such a name is read it
+    is that module, or unbound (an error, no shell)."""
     counts, star = _bound_names(tree)
     if star:
         return {}
-    names: dict[str, str] = {}
-    for stmt in tree.body:
-        if isinstance(stmt, ast.Import):
-            for a in stmt.names:
-                if a.name in _TRUSTED_MODULES:
-                    names[a.asname or a.name] = a.name
-        elif isinstance(stmt, ast.ImportFrom) and not stmt.level:
-            if stmt.module in _TRUSTED_MODULES:
-                for a in stmt.names:
-                    names[a.asname or a.name] = f"{stmt.module}.{a.name}"
-    return {k: v for k, v in names.items() if counts.get(k) == 1}
+    targets: dict[str, set[str]] = {}
+    imported: dict[str, int] = {}
+    for node in ast.walk(tree):
+        for name, target in _trusted_imports(node):
+            targets.setdefault(name, set()).add(target)
+            imported[name] = imported.get(name, 0) + 1
+    return {
+        name: next(iter(found))
+        for name, found in targets.items()
+        if len(found) == 1 and counts.get(name) == imported[name]
+    }
+
+
+def _trusted_imports(node: ast.AST) -> Iterator[tuple[str, str]]:
+    """(name bound, trusted target) of each alias of an import statement that binds a name
+    to a trusted module or to a function of one."""
+    if isinstance(node, ast.Import):
+        for a in node.names:
+            if a.name in _TRUSTED_MODULES:
+                yield a.asname or a.name, a.name
+    elif isinstance(node, ast.ImportFrom) and not node.level:
+        if node.module in _TRUSTED_MODULES:
+            for a in node.names:
+                if a.name != "*":
+                    yield a.asname or a.name, f"{node.module}.{a.name}"
+
+
+def _trusted_import_statement(stmt: ast.stmt) -> bool:
+    """An import whose every name is a trusted module or a function of one: it runs no code
+    of the tree (no file of the tree is named like them) and rebinds only those names."""
+    if not isinstance(stmt, (ast.Import, ast.ImportFrom)):
+        return False
+    return len(list(_trusted_imports(stmt))) == len(stmt.names)
 
 
 _OPAQUE_NAMES = frozenset(
@@ -492,6 +519,9 @@ class _Prover:
             self._assign(stmt, state)
         elif isinstance(stmt, ast.Expr):
             self._mutate(stmt.value, state)
+        elif _trusted_import_statement(stmt):
+            for name in (n for node in ast.walk(stmt) for n in _binds(node)):
+                state.pop(name, None)
         elif not isinstance(stmt, ast.Pass):
             state.clear()
 

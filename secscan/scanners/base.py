@@ -246,8 +246,8 @@ class Describing(Protocol):
     #: Rule ids whose matched code is itself a credential although they carry no CWE that
     #: says so: the redactor masks the string literals in their range.
     credential_rules: ClassVar[frozenset[str]]
-    #: Rule ids that report a shell command which is not a literal (not that it holds
-    #: outside data): secscan's AST proof (scan/shellproof) rates them on a call whose
+    #: Rule ids that report a shell command which is not a literal, or outside data that
+    #: reaches one: secscan's AST proof (scan/shellproof) rates them on a call whose
     #: command it proves constant.
     shell_command_rules: ClassVar[frozenset[str]]
     #: Whether a config without `scanners:` runs it. A third-party scanner whose tool is

@@ -394,9 +394,15 @@ class SemgrepScanner(ToolScanner):
     options_model: ClassVar[type[BaseModel] | None] = SemgrepOptions
     executable: ClassVar[str] = "semgrep"
     ok_codes: ClassVar[tuple[int, ...]] = (0, 1)
-    #: The pack's audit rules of a shell command that is not a literal.
+    #: The pack's audit rules of a shell command that is not a literal, and its taint rules
+    #: of outside data reaching one (a command proven constant holds no outside data).
     shell_command_rules: ClassVar[frozenset[str]] = frozenset(
-        {"python-subprocess-shell-injection", "python-os-system-injection"}
+        {
+            "python-subprocess-shell-injection",
+            "python-os-system-injection",
+            "python-command-injection-request-data",
+            "python-command-injection-local-input",
+        }
     )
 
     def applies_to(self, path: str) -> bool:

@@ -156,12 +156,22 @@ def test_a_file_that_does_not_parse_contributes_nothing() -> None:
 
 
 @pytest.mark.integration
-def test_ci_fails_with_a_sarif_code_flow_naming_both_files(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "config",
+    [None, "scanners: [bandit, semgrep, crossflow]\n"],
+    ids=["no-config-default-scanners", "named-scanners"],
+)
+def test_ci_fails_with_a_sarif_code_flow_naming_both_files(
+    tmp_path: Path, config: str | None
+) -> None:
+    """A new user's scan (no config file: the default scanners include crossflow) and one
+    naming its scanners both fail `ci` on the view -> helper flow, traced through both files."""
     tree = tmp_path / "tree"
     for rel, data in PROJECT.items():
         (tree / rel).parent.mkdir(parents=True, exist_ok=True)
         (tree / rel).write_bytes(data)
-    (tree / ".secscan.yaml").write_text("scanners: [bandit, semgrep, crossflow]\n")
+    if config is not None:
+        (tree / ".secscan.yaml").write_text(config)
     out = tmp_path / "out"
     proc = subprocess.run(
         [sys.executable, "-m", "secscan", "scan", str(tree), "--profile", "ci"]
@@ -188,6 +198,16 @@ def test_ci_fails_with_a_sarif_code_flow_naming_both_files(tmp_path: Path) -> No
     ]
     files = [{uri.rsplit("/", 2)[-1] for uri, _ in flow} for flow in flows]
     assert {"views.py", "helpers.py"} in files
+    results = json.loads((out / "secscan-results.json").read_text())
+    failing = set(results["decision"]["failing_fingerprints"])
+    gated = [
+        {step["location"]["path"] for step in f["flow"]}
+        for run in results["result"]["runs"]
+        if run["scanner"] == "crossflow"
+        for f in run["findings"]
+        if f["fingerprint"] in failing
+    ]
+    assert {"app/views.py", "app/helpers.py"} in gated  # the traced flow itself fails the gate
 
 
 def test_a_method_of_a_computed_receiver_is_a_sink_by_its_name() -> None:

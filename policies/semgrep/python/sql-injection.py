@@ -231,3 +231,52 @@ def live_branch_python_sql_injection_request_data():
     bar = "safe" if (7 * 18) + num < 200 else param
     # ruleid: python-sql-injection-request-data, python-sql-injection-concat
     return sqlite3.connect("db").execute("SELECT * FROM users WHERE name = '" + bar + "'")
+
+
+def popped_list_second(cursor):
+    lst = []
+    lst.append("safe")
+    lst.append(flask.request.args["name"])
+    lst.append("moresafe")
+    lst.pop(0)
+    bar = lst[1]
+    # ruleid: python-sql-injection-concat
+    cursor.execute("SELECT * FROM users WHERE name = '" + bar + "'")  # ok: python-sql-injection-request-data
+
+
+def popped_list_first(cursor):
+    lst = []
+    lst.append("safe")
+    lst.append(flask.request.args["name"])
+    lst.append("moresafe")
+    lst.pop(0)
+    bar = lst[0]
+    # ruleid: python-sql-injection-request-data, python-sql-injection-concat
+    cursor.execute("SELECT * FROM users WHERE name = '" + bar + "'")
+
+
+def popped_list_then_reversed(cursor):
+    lst = ["safe", flask.request.args["name"], "moresafe"]
+    lst.pop(0)
+    lst.reverse()
+    bar = lst[1]
+    # ruleid: python-sql-injection-request-data, python-sql-injection-concat
+    cursor.execute("SELECT * FROM users WHERE name = '" + bar + "'")
+
+
+def popped_list_rebound(cursor):
+    lst = ["safe", flask.request.args["name"], "moresafe"]
+    lst.pop(0)
+    lst = [flask.request.args["a"], flask.request.args["b"]]
+    bar = lst[1]
+    # ruleid: python-sql-injection-request-data, python-sql-injection-concat
+    cursor.execute("SELECT * FROM users WHERE name = '" + bar + "'")
+
+
+def popped_list_slice_insert(cursor):
+    lst = ["safe", flask.request.args["name"], "moresafe"]
+    lst.pop(0)
+    lst[:0] = ["x"]
+    bar = lst[1]
+    # ruleid: python-sql-injection-request-data, python-sql-injection-concat
+    cursor.execute("SELECT * FROM users WHERE name = '" + bar + "'")

@@ -269,3 +269,91 @@ def fake_digest():
     name = request.args.get("name", "")
     # ruleid: python-xss-request-data
     return "<p>" + Fake(name).hexdigest() + "</p>"
+
+
+@api.post("/upload")
+async def upload(upload_id: str, request: fastapi.Request):
+    missing = await _store(upload_id, request)
+    # ok: python-xss-request-data
+    return missing
+
+
+@api.get("/page", response_class=fastapi.responses.HTMLResponse)
+async def page(q: str):
+    # ruleid: python-xss-request-data
+    return "<p>" + q + "</p>"
+
+
+router = fastapi.APIRouter()
+
+
+@router.get("/items")
+async def items(q: str):
+    listing = [q]
+    # ok: python-xss-request-data
+    return listing
+
+
+html_api = fastapi.FastAPI(default_response_class=fastapi.responses.HTMLResponse)
+
+
+@html_api.get("/hello")
+async def html_hello(q: str):
+    # ruleid: python-xss-request-data
+    return "<p>" + q + "</p>"
+
+
+@html_api.get("/data", response_class=fastapi.responses.JSONResponse)
+async def html_api_json(q: str):
+    # ok: python-xss-request-data
+    return q
+
+
+@api.get("/dead")
+async def dead_branch(q: str, request: fastapi.Request):
+    shown = q
+    shown = "static"
+    # ok: python-xss-request-data
+    return fastapi.responses.HTMLResponse("<p>" + shown + "</p>")
+
+
+@app.route("/list-popped")
+def list_popped():
+    lst = []
+    lst.append("safe")
+    lst.append(request.args.get("name", ""))
+    lst.append("moresafe")
+    lst.pop(0)
+    bar = lst[1]
+    # ok: python-xss-request-data
+    return "<p>" + bar + "</p>"
+
+
+@app.route("/list-popped-head")
+def list_popped_head():
+    lst = ["safe", request.args.get("name", ""), "moresafe"]
+    lst.pop(0)
+    bar = lst[0]
+    # ruleid: python-xss-request-data
+    return "<p>" + bar + "</p>"
+
+
+@app.route("/list-popped-inserted")
+def list_popped_inserted():
+    lst = ["safe", request.args.get("name", ""), "moresafe"]
+    lst.pop(0)
+    lst.insert(0, "x")
+    bar = lst[1]
+    # ruleid: python-xss-request-data
+    return "<p>" + bar + "</p>"
+
+
+@app.route("/list-popped-deleted")
+def list_popped_deleted():
+    lst = ["safe", request.args.get("name", ""), "moresafe"]
+    lst.pop(0)
+    del lst[1]
+    lst.append(request.args.get("other", ""))
+    bar = lst[1]
+    # ruleid: python-xss-request-data
+    return "<p>" + bar + "</p>"
