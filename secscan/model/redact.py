@@ -1119,7 +1119,7 @@ def _grams(value: str) -> list[str]:
         random_letters = _random_letter_runs(segment)
         for i in range(len(segment) - PIECE + 1):
             gram = segment[i : i + PIECE]
-            if any(b < i + PIECE and i < e for b, e in random_letters):
+            if any(b < i + PIECE and i < e for b, e in random_letters) and not _one_word(gram):
                 # it holds letters of a run that reads as no word (`PEPmr` of
                 # `z177P'M43gWB"PEPmr!cuff`): a piece of the key, though a word may end it
                 # (`Pmr!cuff`); unlearnt, a tool that prints the value escaped or in
@@ -1142,6 +1142,13 @@ def _grams(value: str) -> list[str]:
 
 
 _LETTERS = re.compile(r"[A-Za-z]+")
+
+
+def _one_word(gram: str) -> bool:
+    """A window that is one word in one case (`Password`, `instance`, `DEFAULTS`): where a
+    random run of letters holds a word (`xqPassword`), the windows around it mask it; learnt
+    itself, every title saying "password" and every path with `instance_utils` was masked."""
+    return gram.isalpha() and (gram.islower() or gram.isupper() or gram[1:].islower())
 
 
 def _issued_token(segment: str) -> bool:

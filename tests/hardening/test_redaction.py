@@ -5,6 +5,7 @@ survives."""
 from __future__ import annotations
 
 import random
+import re
 import secrets
 import string
 from dataclasses import replace
@@ -373,6 +374,24 @@ def test_an_issued_token_of_capitals_is_learnt_whole(tmp_path: Path) -> None:
     assert "unknown instruction: [redacted" in text
     # an identifier of capitals that is no issued token is still no piece of a key
     assert Redactor(tmp_path).text("DEFAULTTIMEOUTVALUE", "Dockerfile") == "DEFAULTTIMEOUTVALUE"
+
+
+def test_a_word_inside_a_random_run_is_masked_there_and_not_learnt() -> None:
+    """A password of a random run around a word (`xqPassword`, `zkInstance7Q`): the windows
+    around the word mask it where the value appears; the word alone is not learnt, or every
+    title saying "password" and every path with `instance_utils` would be masked (seen on
+    skypilot's privacy findings)."""
+    redactor = Redactor()
+    redactor.learn("xq" + "Password", "password")
+    redactor.learn("zk" + "Instance7Q", "password")
+    title = "Account password (user.authorization.credentials) to a log"
+    assert redactor.text(title) == title
+    assert redactor.text("sky/provision/gcp/instance_utils.py") == (
+        "sky/provision/gcp/instance_utils.py"
+    )
+    for shown in ("xqpassword", "ZKINSTANCE7Q", "zkInstance7Q"):
+        text = redactor.text(f"value {shown} here")
+        assert not _leaks(shown, re.sub(r"\[redacted [^\]]*\]", "", text)), text
 
 
 @pytest.mark.integration
