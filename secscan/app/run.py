@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-from secscan.app import incremental
+from secscan.app import incremental, mirror
 from secscan.app.output import report_dir, write_reports
 from secscan.app.settings import Settings
 from secscan.errors import ExitCode, HistoryError
@@ -147,6 +147,8 @@ class Run:
         s, scope = self.settings, self.scope
         if s.change is not None:
             return self._scan_since(s.change)
+        if scope.request is not None and scope.request.advisory_db is not None:
+            mirror.checked(scope.request.advisory_db, mirror.trees_of(s.root), "--advisory-db")
         result = pipeline.scan(
             s.root,
             s.config,

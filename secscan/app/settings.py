@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from secscan.app import toollock
+from secscan.app import mirror, toollock
 from secscan.app.registry import Registry, installed
 from secscan.errors import ConfigError
 from secscan.model.decision import Decision
@@ -153,6 +153,8 @@ def for_tree(path: Path, options: Options, plugins: Registry, *, warn: bool = Tr
         fail_on=options.fail_on,
         catalog=default_catalog(),
     )
+    if _outside(options.config_file, root):  # a trusted config: its mirror must be too
+        mirror.checked(config.resolve(config.advisories.db), mirror.trees_of(root), "advisories.db")
     warnings = (
         tree_warnings(root, config, inputs, tree_scanners(plugins), **options.files())
         if warn
@@ -171,6 +173,7 @@ def for_change(path: Path, options: Options, change: Change, plugins: Registry) 
         scanner_names=tree_scanners(plugins),
         profile=options.profile,
         catalog=default_catalog(),
+        tops=(change.top, change.tree),
         **options.files(),
     )
     return Settings(
@@ -299,13 +302,17 @@ def trusted(
     waivers: Path | None = None,
     baseline: Path | None = None,
     catalog: Catalog | None = None,
+    tops: tuple[Path, Path] | None = None,
 ) -> Trusted:
     """Read both trees' settings, judge with the base's and name what the head weakens.
 
     A file named on the command line outside the tree under review is trusted and used on
-    both sides; one inside it is read from each tree at the same relative path.
+    both sides; one inside it is read from each tree at the same relative path. So is the
+    advisory mirror a trusted config names (`mirror.at_base`). `tops`: the git top levels
+    of the tree under review and of the base's export (default: the two roots).
     """
     head_root, base_root = head_root.resolve(), base_root.resolve()
+    head_top, base_top = tops or (head_root, base_root)
     judges = installed().scanners.section_judges()
 
     def there(p: Path | None) -> Path | None:
@@ -331,6 +338,9 @@ def trusted(
         baseline=there(baseline),
         catalog=catalog,
     )
+    base_cfg, base_copy = mirror.at_base(base_cfg, head_top, base_top)
+    if base_copy is not None:  # the base's copy is what the head's mirror is compared with
+        base = replace(base, settings=replace(base.settings, advisory_db_digest=_digest(base_copy)))
     head = read_side(
         head_root,
         head_cfg,
@@ -344,7 +354,8 @@ def trusted(
     )
     weakenings = trust.compare(base.settings, head.settings, judges)
     weakened = {w.setting for w in weakenings}
-    config = trust.strengthened(base.settings, head.settings, judges)
+    config, _ = mirror.at_base(trust.strengthened(base.settings, head.settings, judges),
+                               head_top, base_top)  # fmt: skip
     inputs = replace(
         base.inputs,
         # Removing waivers or baseline entries only strengthens: it applies at once.
@@ -417,7 +428,7 @@ def tree_warnings(
     head = _settings(root, config, inputs, scanner_names, judges)
 
     def outside(p: Path | None) -> bool:
-        return p is not None and not p.expanduser().resolve().is_relative_to(root)
+        return _outside(p, root)
 
     defaults = installed().scanners.default_config(base_dir=root)
     base = trust.Settings(
@@ -435,6 +446,11 @@ def tree_warnings(
     if outside(config_file):
         base = replace(base, advisory_db_digest=head.advisory_db_digest)
     return trust.describe(trust.compare(base, head, judges))
+
+
+def _outside(p: Path | None, root: Path) -> bool:
+    """Whether `p` names a file outside the scan root: trusted, used as given."""
+    return p is not None and not p.expanduser().resolve().is_relative_to(root.resolve())
 
 
 def read_side(

@@ -227,13 +227,9 @@ def _advisory_weakenings(base: Settings, head: Settings) -> list[_Found]:
     b, h = base.config.advisories, head.config.advisories
     out: list[_Found] = []
     if (b.db, base.advisory_db_digest) != (h.db, head.advisory_db_digest):
-        out.append(
-            (
-                "advisories.db",
-                f"advisory source changed: local OSV mirror {was_now(b.db, h.db)}",
-                None,
-            )
-        )
+        same = b.db == h.db
+        what = f"{b.db}: its records or exploit data changed" if same else was_now(b.db, h.db)
+        out.append(("advisories.db", f"advisory source changed: local OSV mirror {what}", None))
     if b.url != h.url:
         out.append(
             (

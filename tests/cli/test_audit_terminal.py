@@ -1,8 +1,12 @@
 """`secscan audit` at a real terminal (a pseudo-terminal) and piped.
 
 The scanners are stand-ins behind SECSCAN_TOOL_<NAME>: bandit replays its captured real output
-(tests/fixtures/bandit) after a pause long enough to see it running, and semgrep fails, so the
-progress shows running, done and failed.
+(tests/fixtures/bandit) and semgrep fails, so the progress shows running, done and failed. Each
+stand-in first waits at its gate (a file in `gates/` holding how long to sleep after it opens):
+the progress test opens a gate only once the terminal has shown the frame that must come before
+it, so no frame depends on how fast the machine is (semgrep's `auto` engine runs the stand-in
+twice, and under load both scanners used to finish within one refresh, leaving no frame with
+"1 of 2 scanner(s) finished"). The other tests open the gates at once.
 """
 
 from __future__ import annotations
@@ -28,9 +32,31 @@ SGR = re.compile(r"\x1b\[([0-9;]*)m")
 COLOUR_CODES = {*range(30, 39), *range(40, 49), *range(90, 98), *range(100, 108)}
 
 
+def wait_at_gate(gate: Path) -> str:
+    """Shell: wait (at most 60 s) until `gate` exists, then sleep the seconds it holds."""
+    return (
+        f'i=0; while [ ! -e "{gate}" ]; do i=$((i+1)); '
+        f'if [ $i -gt 1200 ]; then echo "gate {gate.name} never opened" >&2; exit 9; fi; '
+        f'sleep 0.05; done\nsleep "$(cat "{gate}")"\n'
+    )
+
+
+@pytest.fixture
+def gates(tmp_path: Path) -> Path:
+    """The stand-ins' gates, open: bandit runs 2.5 s, semgrep 1 s (each time it is run)."""
+    folder = tmp_path / "gates"
+    folder.mkdir()
+    (folder / "bandit").write_text("2.5")
+    (folder / "semgrep").write_text("1")
+    return folder
+
+
 @pytest.fixture
 def project(
-    tmp_path: Path, fake_tool: Callable[[str, str], Path], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    gates: Path,
+    fake_tool: Callable[[str, str], Path],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Path:
     root = tmp_path / "shop"
     root.mkdir()
@@ -40,12 +66,14 @@ def project(
     fake_tool(
         "bandit",
         'case "$1" in --version) echo "bandit 1.9.4"; exit 0;; esac\n'
-        f'sleep 2.5\ncat "{FIXTURES / "scan.json"}"\nexit 1',
+        + wait_at_gate(gates / "bandit")
+        + f'cat "{FIXTURES / "scan.json"}"\nexit 1',
     )
     fake_tool(
         "semgrep",
         'case "$1" in --version) echo "1.185.0"; exit 0;; esac\n'
-        'sleep 1\necho "semgrep-core crashed" >&2\nexit 2',
+        + wait_at_gate(gates / "semgrep")
+        + 'echo "semgrep-core crashed" >&2\nexit 2',
     )
     # The audit profile requires a tools lock: these stand-ins, pinned outside the tree.
     lock = tmp_path / "tools.lock"
@@ -59,9 +87,15 @@ def secscan(*args: str) -> list[str]:
     return [sys.executable, "-m", "secscan", *args]
 
 
-def run_in_pty(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str]:
+def run_in_pty(
+    argv: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    seen: Callable[[str], None] | None = None,
+) -> tuple[int, str]:
     """Run argv with a pseudo-terminal as stdin/stdout/stderr; return its exit code and all
-    bytes it wrote (escape codes included).
+    bytes it wrote (escape codes included). `seen` is told everything written so far, as
+    plain text, after each read.
     """
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
@@ -77,6 +111,8 @@ def run_in_pty(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, st
         if not data:
             break
         chunks.append(data)
+        if seen is not None:
+            seen(plain(b"".join(chunks).decode("utf-8", errors="replace")))
     os.close(master)
     code = proc.wait(timeout=30)
     return code, b"".join(chunks).decode("utf-8", errors="replace")
@@ -101,9 +137,25 @@ def colour_sequences(text: str) -> list[str]:
     return out
 
 
-def test_progress_then_grouped_findings_on_a_terminal(project: Path, tmp_path: Path) -> None:
+def test_progress_then_grouped_findings_on_a_terminal(
+    project: Path, gates: Path, tmp_path: Path
+) -> None:
+    for gate in gates.iterdir():
+        gate.unlink()
+
+    def seen(text: str) -> None:
+        """semgrep may fail once both were shown running; bandit may finish once the
+        terminal has shown semgrep's failure with bandit still running."""
+        both_running = all(
+            re.search(rf"{name}\s+running .\s+\d+\.\ds", text) for name in ("bandit", "semgrep")
+        )
+        if both_running and not (gates / "semgrep").exists():
+            (gates / "semgrep").write_text("0")
+        if "1 of 2 scanner(s) finished" in text and not (gates / "bandit").exists():
+            (gates / "bandit").write_text("0")
+
     code, raw = run_in_pty(
-        secscan("audit", "--output-dir", str(tmp_path / "out")), project, terminal_env()
+        secscan("audit", "--output-dir", str(tmp_path / "out")), project, terminal_env(), seen
     )
     text = plain(raw)
     assert code == 3, text  # semgrep failed and the audit profile fails on scanner errors

@@ -11,11 +11,24 @@ from typing import Any
 
 import pytest
 
-from secscan.app.settings import registry, tree_scanners
+from secscan.app.settings import Options, for_tree, registry, tree_scanners
 
 pytestmark = pytest.mark.integration
 
 APP = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.run(cmd, shell=True)\n"
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "vulnerable-shop"
+
+
+def test_the_readme_example_warns_only_of_its_deliberate_tree_settings() -> None:
+    """`secscan scan examples/vulnerable-shop` (the README's first command): the example's
+    config runs every default scanner, so none shows up as a removed one (its mirror and
+    waiver are in the tree on purpose, and say so)."""
+    warnings = [w.split(": ", 1)[1] for w in for_tree(EXAMPLE, Options(), registry()).warnings]
+    assert len(warnings) == 2, warnings
+    assert warnings[0] == "advisory source changed: local OSV mirror from unset to advisory-db"
+    assert warnings[1].startswith("1 waiver(s) added or extended: rule=B311, path=app/views.py")
 
 
 @pytest.fixture
