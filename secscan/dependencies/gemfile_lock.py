@@ -23,7 +23,7 @@ class GemfileLockSource(TextSource):
     ecosystem = ecosystems.RUBYGEMS
     package_manager = "bundler"
     priority = 2
-    pattern = r"(^|/)(Gemfile|gems\.rb)\.lock$"
+    pattern = r"(^|/)(Gemfile\.lock|gems\.locked)$"  # Bundler locks gems.rb in gems.locked
 
     def walk_text(self, rel: str, text: str, out: Manifests) -> None:
         """Each resolved gem at its `specs:` line."""

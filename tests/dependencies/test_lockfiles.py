@@ -423,6 +423,17 @@ def test_gemfile_lock_of_rubygems_org() -> None:
         assert _line_of(DATA / rel, d.line).startswith(f"    {d.name} ({d.version}"), d
 
 
+def test_gems_locked_is_bundlers_lock_of_a_gems_rb(tmp_path: Path) -> None:
+    """Bundler writes gems.locked beside a gems.rb: the same format, read the same way."""
+    (tmp_path / "app").mkdir()
+    shutil.copy(DATA / "rubygems.org" / "Gemfile.lock", tmp_path / "app" / "gems.locked")
+    found = _parse("app/gems.locked", tmp_path)
+    assert {(d.name, d.version, d.line) for d in found.declared} == {
+        (d.name, d.version, d.line) for d in _parse("rubygems.org/Gemfile.lock").declared
+    }
+    assert sources.source_for("app/gems.rb.lock") is None
+
+
 def test_pom_of_jsoup_names_what_a_bom_versions() -> None:
     import xml.etree.ElementTree as ET  # noqa: S405 - our own test data, no document type
 
