@@ -17,7 +17,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -332,7 +332,7 @@ def _too_big(src: Path, size: int) -> str:
 
 def _unsafe_member(info: zipfile.ZipInfo) -> str | None:
     name = info.filename.replace("\\", "/")
-    parts = PurePosixPath(name).parts
+    parts = name.split("/")  # what a path would be made of (PurePosixPath's parts, cheaper)
     if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
         return "absolute path in archive: rejected (zip-slip)"
     if ".." in parts:
