@@ -10,11 +10,13 @@ from typing import Any
 
 from univers import versions as uv
 
+from secscan.advisories.apk_version import ApkVersion
 from secscan.advisories.osv import Advisory, Affected, Event, Range
 from secscan.errors import AdvisoryError
 
 #: OSV ecosystem (the part before the first ":") -> univers version class.
-#: Debian ordering (dpkg) is also Ubuntu's; apk ordering is also Wolfi's and Chainguard's.
+#: Debian ordering (dpkg) is also Ubuntu's; apk ordering is also Wolfi's and Chainguard's
+#: (apk_version.py: univers orders apk versions by Gentoo's rules, which refuse `_git`).
 _VERSION_CLASSES: dict[str, type[Any]] = {
     "PyPI": uv.PypiVersion,
     "npm": uv.SemverVersion,
@@ -28,9 +30,9 @@ _VERSION_CLASSES: dict[str, type[Any]] = {
     "Pub": uv.SemverVersion,
     "Debian": uv.DebianVersion,
     "Ubuntu": uv.DebianVersion,
-    "Alpine": uv.AlpineLinuxVersion,
-    "Wolfi": uv.AlpineLinuxVersion,
-    "Chainguard": uv.AlpineLinuxVersion,
+    "Alpine": ApkVersion,
+    "Wolfi": ApkVersion,
+    "Chainguard": ApkVersion,
     "Red Hat": uv.RpmVersion,
     "Rocky Linux": uv.RpmVersion,
     "AlmaLinux": uv.RpmVersion,

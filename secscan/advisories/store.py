@@ -162,10 +162,12 @@ class AdvisoryStore:
             )
         root = root.resolve()
         index = _Index(index_dir or default_dir(), root) if use_index else None
-        saved = index.load() if index is not None else {}
-        if known:
-            saved.update(known)
+        loaded = index.load() if index is not None else {}
+        saved = {**loaded, **known} if known else loaded
         entries, changed = _entries(root, saved)
+        # Entries handed in (an import's) are new to the saved index even when every file
+        # agrees with them: not saving them would make every later open re-read every record.
+        changed = changed or any(loaded.get(path) != e for path, e in (known or {}).items())
         if changed and write_index and index is not None:
             index.save(entries)
         return cls(root, entries)

@@ -6,12 +6,15 @@ import re
 
 from secscan.dependencies import ecosystems
 from secscan.dependencies._documents import TextSource
-from secscan.dependencies.interface import Declared, Manifests, mask
+from secscan.dependencies.interface import Declared, Manifests, Problem, mask
 
 #: Four spaces, a name, its version in parentheses (a platform suffix after a dash).
 _SPEC = re.compile(r"^    ([A-Za-z0-9_.\-]+) \(([^)\s]+)\)\s*$")
 _SECTION = re.compile(r"^([A-Z][A-Z ]*)$")
 _REMOTE = re.compile(r"^  remote: (\S+)")
+#: A spec line of any shape: four spaces, then text (six spaces are a spec's own requirements).
+_SPEC_LIKE = re.compile(r"^    \S")
+_SOURCES = ("GEM", "GIT", "PATH", "PLUGIN SOURCE")
 _DIRECT = re.compile(r"^  ([A-Za-z0-9_.\-]+)(!)?(?: \(|$)")
 
 
@@ -23,20 +26,26 @@ class GemfileLockSource(TextSource):
     ecosystem = ecosystems.RUBYGEMS
     package_manager = "bundler"
     priority = 2
-    pattern = r"(^|/)(Gemfile|gems\.rb)\.lock$"
+    pattern = r"(^|/)(Gemfile\.lock|gems\.locked)$"  # Bundler locks gems.rb in gems.locked
 
     def walk_text(self, rel: str, text: str, out: Manifests) -> None:
         """Each resolved gem at its `specs:` line."""
         lines = text.splitlines()
         direct = _direct(lines)
-        section, remote = "", ""
+        section, remote, sources = "", "", 0
         for number, line in enumerate(lines, start=1):
             if m := _SECTION.match(line):
                 section, remote = m[1], ""
+                sources += section in _SOURCES
             elif m := _REMOTE.match(line):
                 remote = m[1]
             elif section in ("GEM", "GIT") and (m := _SPEC.match(line)):
                 _spec(rel, number, m[1], m[2], (section, remote), direct, out)
+            elif section in ("GEM", "GIT") and _SPEC_LIKE.match(line):
+                out.problems.append(Problem(rel, number, "a spec Bundler would not read: "
+                                            "not `name (version)`"))  # fmt: skip
+        if not sources and text.strip():
+            out.problems.append(Problem(rel, 1, "not a Gemfile.lock: no GEM, GIT or PATH section"))
 
 
 def _direct(lines: list[str]) -> set[str]:

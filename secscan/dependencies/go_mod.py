@@ -10,10 +10,14 @@ import re
 
 from secscan.dependencies import ecosystems
 from secscan.dependencies._documents import TextSource
-from secscan.dependencies.interface import Declared, Manifests
+from secscan.dependencies.interface import Declared, Manifests, Problem
 from secscan.model.findings import NotAnalyzed
 
-_LINE = re.compile(r"^\s*(require|replace|exclude|retract|module|go|toolchain)\b\s*(.*)$")
+#: Every directive the go command knows (go.dev/ref/mod#go-mod-file-grammar, Go 1.24): a line
+#: that is none of them makes the go command refuse the file, and so do we (named, not read).
+_LINE = re.compile(
+    r"^\s*(require|replace|exclude|retract|module|go|toolchain|godebug|tool|ignore)\b\s*(.*)$"
+)
 _REQUIRE = re.compile(r"^(\S+)\s+(v\S+)")
 _REPLACE = re.compile(r"^(\S+)(?:\s+(v\S+))?\s*=>\s*(\S+)(?:\s+(v\S+))?")
 
@@ -31,36 +35,47 @@ class GoModSource(TextSource):
         """Each required module at its line, replaced where the file says so."""
         requires: list[tuple[int, str, str, bool, str]] = []
         replaces: dict[tuple[str, str | None], tuple[str, str | None]] = {}
-        for number, verb, body in _directives(text):
+        directives, problems = _directives(text)
+        for number, verb, body in directives:
             if verb == "require" and (m := _REQUIRE.match(body)):
                 requires.append((number, m[1], m[2], "// indirect" in body, body))
             elif verb == "replace" and (m := _REPLACE.match(body)):
                 replaces[(m[1], m[2])] = (m[3], m[4])
+            elif verb in ("require", "replace"):
+                problems.append((number, f"a {verb} without a module path and version"))
+        out.problems.extend(Problem(rel, n, f"not a go.mod line the go command accepts: {why}")
+                            for n, why in problems)  # fmt: skip
         for number, path, version, indirect, body in requires:
             target = replaces.get((path, version)) or replaces.get((path, None))
             _declare(rel, number, path, version, indirect, body, target, out)
 
 
-def _directives(text: str) -> list[tuple[int, str, str]]:
-    """(line, verb, rest) of every directive, `verb ( ... )` blocks unrolled."""
+def _directives(text: str) -> tuple[list[tuple[int, str, str]], list[tuple[int, str]]]:
+    """(line, verb, rest) of every directive, `verb ( ... )` blocks unrolled; and (line, why)
+    of every line that is not one (the packages of the other lines are still read)."""
     found: list[tuple[int, str, str]] = []
-    block: str | None = None
+    problems: list[tuple[int, str]] = []
+    block: tuple[int, str] | None = None
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
+        if not line or line.startswith("//"):
+            continue
         if block is not None:
             if line.startswith(")"):
                 block = None
-            elif line and not line.startswith("//"):
-                found.append((number, block, line))
+            else:
+                found.append((number, block[1], line))
             continue
         m = _LINE.match(line)
         if m is None:
-            continue
-        if m[2].strip() == "(":
-            block = m[1]
+            problems.append((number, "not a directive"))
+        elif m[2].strip() == "(":
+            block = (number, m[1])
         else:
             found.append((number, m[1], m[2].strip()))
-    return found
+    if block is not None:
+        problems.append((block[0], f"the {block[1]} block is never closed"))
+    return found, problems
 
 
 def _declare(

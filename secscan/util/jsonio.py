@@ -28,21 +28,35 @@ class JSONError(ValueError):
 
 
 def loads(data: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
-    # What json.loads does with bytes; the text is kept to look for surrogates in it once.
-    text = (
-        data if isinstance(data, str) else data.decode(json.detect_encoding(data), "surrogatepass")
-    )
+    text, maybe_raw = _decoded(data)
     try:
-        value = json.loads(text, parse_constant=_refuse_constant)
+        value = _DECODER.decode(text)
     except RecursionError as e:
         raise JSONError(f"nested deeper than {max_depth} levels") from e
-    # A text with neither a surrogate nor an escaped one cannot yield a string holding one:
-    # then only the nesting is walked (an OSV record has ~100 strings to check otherwise).
-    if _SURROGATE.search(text) or _ESCAPED_SURROGATE.search(text):
+    # Every string is checked only where the text may hold a surrogate: raw (not from strict
+    # UTF-8) or escaped (`\\uD800`). Otherwise only the nesting, and only when the text has
+    # more brackets than the limit (an OSV record has about 30 and 100 strings).
+    if (maybe_raw and _SURROGATE.search(text)) or (
+        "\\u" in text and _ESCAPED_SURROGATE.search(text)
+    ):
         check(value, max_depth=max_depth)
-    elif _text_depth_exceeds(text, max_depth):
-        raise JSONError(f"nested deeper than {max_depth} levels")
+    elif text.count("[") + text.count("{") > max_depth:
+        _check_depth(value, max_depth)
     return value
+
+
+def _decoded(data: str | bytes) -> tuple[str, bool]:
+    """The text (as json.loads would decode bytes, lone surrogates kept to be refused) and
+    whether it may hold a raw surrogate: strict UTF-8 cannot decode one."""
+    if isinstance(data, str):
+        return data, True
+    encoding = json.detect_encoding(data)
+    if encoding == "utf-8":
+        try:
+            return data.decode("utf-8"), False
+        except UnicodeDecodeError:
+            pass
+    return data.decode(encoding, "surrogatepass"), True
 
 
 def check(value: Any, *, max_depth: int = MAX_DEPTH, texts: bool = True) -> None:
@@ -85,22 +99,6 @@ def _check_depth(value: Any, max_depth: int) -> None:
                 stack.append((child, depth + 1))
 
 
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
-_BRACKETS = str.maketrans({"[": "(", "{": "(", "]": ")", "}": ")"})
-_NOT_A_BRACKET = re.compile(r"[^()]+")
-
-
-def _text_depth_exceeds(text: str, max_depth: int) -> bool:
-    """Whether the JSON text (already parsed, so balanced) nests deeper than max_depth: its
-    brackets outside strings, innermost pairs removed once per level, in C, not per value."""
-    skeleton = _NOT_A_BRACKET.sub("", _STRING.sub("", text).translate(_BRACKETS))
-    for _ in range(max_depth):
-        if not skeleton:
-            return False
-        skeleton = skeleton.replace("()", "")
-    return bool(skeleton)
-
-
 def _check_text(text: str) -> None:
     m = _SURROGATE.search(text)
     if m:
@@ -111,6 +109,10 @@ def _check_text(text: str) -> None:
 
 def _refuse_constant(name: str) -> Any:
     raise JSONError(f"{name} is not a JSON number")
+
+
+#: json.loads with a keyword builds a decoder per call; this one is built once.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
 
 
 def dumps_indented(

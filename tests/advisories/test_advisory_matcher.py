@@ -153,6 +153,35 @@ def test_alpine_revisions() -> None:
     assert not is_affected(adv, "Alpine:v3.19", "openssl", "3.1.4-r10")  # numeric, not textual
 
 
+@pytest.mark.parametrize(
+    ("lower", "higher"),
+    [
+        ("1.2.4-r5", "1.2.4_git20230717-r5"),  # apk's post-release suffixes (univers refuses them)
+        ("1.2.4_git20230717-r5", "1.2.5-r1"),
+        ("1.2.4_rc1", "1.2.4"),  # pre-release suffixes sort below the bare version
+        ("1.2_git1", "1.2_p1"),  # cvs < svn < git < hg < p
+        ("1.2.5-r9", "1.2.5-r10"),
+        ("1.05", "1.5"),  # leading zeros: read by their count first, as apk-tools does
+        ("1.0", "1.05"),
+        ("1.2-r1", "1.2.3"),  # a further number outranks a revision
+        ("1.2", "1.2a"),
+    ],
+)
+def test_apk_ordering(lower: str, higher: str) -> None:
+    adv = record([{"introduced": "0"}, {"fixed": higher}], ecosystem="Alpine:v3.19", name="musl")
+    assert is_affected(adv, "Alpine:v3.19", "musl", lower)
+    assert not is_affected(adv, "Alpine:v3.19", "musl", higher)
+    wolfi = record([{"introduced": "0"}, {"last_affected": lower}], ecosystem="Wolfi", name="x")
+    assert is_affected(wolfi, "Wolfi", "x", lower)
+    assert not is_affected(wolfi, "Wolfi", "x", higher)
+
+
+def test_an_apk_version_outside_the_grammar_is_refused() -> None:
+    adv = record([{"introduced": "0"}, {"fixed": "1.2-r1"}], ecosystem="Alpine", name="musl")
+    with pytest.raises(AdvisoryError):
+        is_affected(adv, "Alpine", "musl", "1.2~abc")
+
+
 def test_unknown_ecosystem_raises_instead_of_not_matching() -> None:
     adv = record([{"introduced": "0"}])
     with pytest.raises(AdvisoryError, match="unknown ecosystem 'Nonesuch'"):

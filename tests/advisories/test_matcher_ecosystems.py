@@ -7,8 +7,10 @@ dotted numbers (Maven, NuGet, Packagist, RubyGems) — never by univers, which t
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -215,3 +217,128 @@ def test_import_takes_every_ecosystem_and_aliases_merge(tmp_path: Path) -> None:
     assert [v.advisory.id for v in crate if "GHSA-xcf7-rvmh-g6q4" in v.aliases] == [
         "RUSTSEC-2023-0044"
     ]
+
+
+# --- OS ecosystems: the real dpkg orders Debian and Ubuntu versions; apk's rules written here --
+
+OS_ECOSYSTEMS = ("Debian", "Ubuntu", "Alpine")
+_APK = re.compile(r"^(\d+(?:\.\d+)*)([a-z]?)((?:_[a-z]+\d*)*)(?:-r(\d+))?$")
+#: apk's suffix order: pre-releases below the bare version, patch-level suffixes above it
+_APK_SUFFIX = {"alpha": -4, "beta": -3, "pre": -2, "rc": -1, "cvs": 1, "svn": 2, "git": 3}
+_APK_SUFFIX |= {"hg": 4, "p": 5}
+
+
+def _apk_key(text: str) -> Any:
+    m = _APK.match(text)
+    if m is None:
+        return None
+    numbers, letter, suffixes, rev = m.groups()
+    parsed = []
+    for part in filter(None, suffixes.split("_")):
+        word = re.match(r"[a-z]+", part)
+        if word is None or word.group() not in _APK_SUFFIX:
+            return None
+        parsed.append((_APK_SUFFIX[word.group()], int(part[word.end() :] or 0)))
+    numeric = tuple(int(x) for x in numbers.split("."))
+    return (numeric, letter, tuple(parsed) or ((0, 0),), int(rev or 0))
+
+
+@functools.cache
+def _dpkg_compare(a: str, b: str) -> int:
+    if a == b:
+        return 0
+    lower = subprocess.run(["dpkg", "--compare-versions", a, "lt", b], check=False)  # noqa: S607
+    if lower.returncode == 0:
+        return -1
+    higher = subprocess.run(["dpkg", "--compare-versions", a, "gt", b], check=False)  # noqa: S607
+    return 1 if higher.returncode == 0 else 0
+
+
+_dpkg_key = functools.cmp_to_key(_dpkg_compare)
+
+
+def _apk_neighbours(text: str) -> set[str]:
+    stem, _, rev = text.rpartition("-r")
+    if not stem:
+        return {text, f"{text}-r1"}
+    below = {f"{stem}-r{int(rev) - 1}"} if int(rev) else set()
+    return {text, f"{stem}-r{int(rev) + 1}"} | below
+
+
+def _dpkg_neighbours(text: str) -> set[str]:
+    return {text, f"{text}~rc1", f"{text}+b1"}  # "~" sorts below the bound, a binNMU above it
+
+
+def _os_candidates(entry: dict[str, Any], base: str) -> list[str]:
+    """The listed versions, each bound, and versions just below and just above each bound."""
+    seen = set(entry.get("versions", []))
+    bounds = [t for rng in entry["ranges"] for ev in rng["events"] for t in ev.values()]
+    for text in (t for t in bounds if t and t != "0"):
+        seen |= _apk_neighbours(text) if base == "Alpine" else _dpkg_neighbours(text)
+    if base == "Alpine":
+        seen |= {"0.1", "0.9.12", "99.0-r0"}
+    else:
+        seen |= {"0.1-1", "1:0.1-1", "99.0-1"}
+    return sorted(seen)
+
+
+def _os_cases(base: str) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    for path in sorted((DATA / base).glob("*.json")):
+        raw = json.loads(path.read_text())
+        for entry in raw["affected"]:
+            yield raw, entry
+
+
+@pytest.mark.integration  # runs the real dpkg as the second opinion on Debian ordering
+@pytest.mark.parametrize("base", OS_ECOSYSTEMS)
+def test_os_ecosystems_agree_with_a_second_implementation(base: str) -> None:
+    """Each entry on its own release ("Debian:9", "Alpine:v3.18", "Ubuntu:22.04:LTS"): the
+    listed versions are affected, and every other version is affected exactly when dpkg (or
+    the apk rules above) puts it inside the record's intervals."""
+    key = _apk_key if base == "Alpine" else _dpkg_key
+    compared = affected = 0
+    disagreements = []
+    for raw, entry in _os_cases(base):
+        eco, name = entry["package"]["ecosystem"], entry["package"]["name"]
+        advisory = parse_advisory(raw)
+        for version in _os_candidates(entry, base):
+            expected = version in entry.get("versions", []) or any(
+                _in_intervals(rng["events"], key, key(version)) for rng in entry["ranges"]
+            )
+            got = matcher.is_affected(advisory, eco, name, version)
+            compared += 1
+            affected += got
+            if got != expected:
+                disagreements.append((raw["id"], eco, version, got, expected))
+    assert disagreements == []
+    assert compared >= 20 and affected >= 8, (compared, affected)
+
+
+@pytest.mark.parametrize("base", ("Debian", "Ubuntu"))
+def test_os_ranges_alone_affect_every_version_the_record_lists(base: str) -> None:
+    """The `versions` lists are the distribution's own enumeration of each range: with the
+    lists taken out, the range walk alone must still find every listed version affected."""
+    listed = 0
+    for raw, entry in _os_cases(base):
+        eco, name = entry["package"]["ecosystem"], entry["package"]["name"]
+        stripped = json.loads(json.dumps(raw))
+        for e in stripped["affected"]:
+            e.pop("versions", None)
+        advisory = parse_advisory(stripped)
+        for version in entry.get("versions", []):
+            listed += 1
+            assert matcher.is_affected(advisory, eco, name, version), (raw["id"], eco, version)
+    assert listed >= 5
+
+
+def test_an_os_record_matches_only_its_own_release() -> None:
+    raw = json.loads((DATA / "Alpine" / "ALPINE-CVE-2025-26519.json").read_text())
+    advisory = parse_advisory(raw)
+    # fixed in 1.2.3-r4 on v3.16 but only in 1.2.5-r1 on v3.20
+    assert not matcher.is_affected(advisory, "Alpine:v3.16", "musl", "1.2.3-r4")
+    assert matcher.is_affected(advisory, "Alpine:v3.20", "musl", "1.2.4-r3")
+    assert not matcher.is_affected(advisory, "Alpine:v3.20", "musl", "1.2.5-r1")
+    ubuntu = parse_advisory(json.loads((DATA / "Ubuntu" / "UBUNTU-CVE-2024-3094.json").read_text()))
+    assert matcher.is_affected(ubuntu, "Ubuntu:22.04:LTS", "xz-utils", "5.2.5-2build2")
+    assert matcher.is_affected(ubuntu, "Ubuntu:24.04:LTS", "xz-utils", "5.4.5-0.1")
+    assert not matcher.is_affected(ubuntu, "Ubuntu:20.04:LTS", "xz-utils", "5.4.5-0.1")

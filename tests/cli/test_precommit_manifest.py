@@ -44,9 +44,13 @@ ROUTES: dict[str, set[str]] = {
     "rust/Cargo.lock": {"secscan", "secscan-deps"},
     "php/composer.lock": {"secscan", "secscan-deps"},
     "rb/Gemfile.lock": {"secscan", "secscan-deps"},
+    "rb/gems.locked": {"secscan", "secscan-deps"},  # Bundler's lock of a gems.rb
+    "rb/gems.rb.lock": {"secscan"},  # no tool writes it
+    "web/npm-shrinkwrap.json": {"secscan", "secscan-deps", "secscan-iac"},
     "cs/packages.lock.json": {"secscan", "secscan-deps", "secscan-iac"},
     "jvm/pom.xml": {"secscan", "secscan-deps"},
     "jvm/gradle.lockfile": {"secscan", "secscan-deps"},
+    "jvm/gradle/dependency-locks/compileClasspath.lockfile": {"secscan", "secscan-deps"},
     "package.json": {
         "secscan",
         "secscan-iac",

@@ -225,6 +225,17 @@ def test_pnpm_direct_is_the_version_the_importer_resolved(
         ("pnpm-lock.yaml", "packages: [\n", "YAML syntax error"),
         ("pnpm-lock.yaml", "packages: {}\n", "not a pnpm lock file"),
         ("yarn.lock", 'lodash@^4:\n  resolved "x"\n', "lodash: no version"),
+        ("go.mod", "module x\nrequire (\n  a.b/c v1.0.0\n", "the require block is never closed"),
+        ("go.mod", "module x\nrequire a.b/c\n", "a require without a module path and version"),
+        ("go.mod", "module x\n<<<<<<< HEAD\nrequire a.b/c v1.0.0\n", "not a directive"),
+        ("Gemfile.lock", "GEM\n  specs:\n    rack 2.0\n", "not `name (version)`"),
+        ("Gemfile.lock", "{}\n", "not a Gemfile.lock"),
+        ("composer.lock", "{", "not JSON"),
+        ("composer.lock", '{"packages": [{"version": "1.0"}]}', "package entry without a name"),
+        ("packages.lock.json", "{}", "not a NuGet lock file"),
+        ("pom.xml", "<project>", "not a readable pom.xml"),
+        ("gradle.lockfile", "garbage line\n", "not group:artifact:version"),
+        ("package.json", "{", "not JSON"),
     ],
 )
 def test_a_lock_file_that_does_not_parse_is_a_named_problem(
@@ -234,6 +245,7 @@ def test_a_lock_file_that_does_not_parse_is_a_named_problem(
     found = _parse(name, tmp_path)
     assert found.problems and problem in found.problems[0].message
     assert found.problems[0].path == name
+    assert found.problems[0].line is not None or name == "composer.lock"
 
 
 def test_collect_reads_every_format_of_a_polyglot_tree(tmp_path: Path) -> None:
@@ -421,6 +433,17 @@ def test_gemfile_lock_of_rubygems_org() -> None:
     assert {d.name for d in found.declared if d.direct} == direct & {d.name for d in found.declared}
     for d in found.declared:
         assert _line_of(DATA / rel, d.line).startswith(f"    {d.name} ({d.version}"), d
+
+
+def test_gems_locked_is_bundlers_lock_of_a_gems_rb(tmp_path: Path) -> None:
+    """Bundler writes gems.locked beside a gems.rb: the same format, read the same way."""
+    (tmp_path / "app").mkdir()
+    shutil.copy(DATA / "rubygems.org" / "Gemfile.lock", tmp_path / "app" / "gems.locked")
+    found = _parse("app/gems.locked", tmp_path)
+    assert {(d.name, d.version, d.line) for d in found.declared} == {
+        (d.name, d.version, d.line) for d in _parse("rubygems.org/Gemfile.lock").declared
+    }
+    assert sources.source_for("app/gems.rb.lock") is None
 
 
 def test_pom_of_jsoup_names_what_a_bom_versions() -> None:
