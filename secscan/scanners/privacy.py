@@ -7,7 +7,12 @@ its name (and Django/Pydantic field type) into a data category of the fideslang 
 (`policies/privacy/fideslang-taxonomy.yaml`). Flows: within each function, a value that
 holds personal data (a classified name, attribute or dict key, or a variable assigned
 from one) passed to a logger, a third-party SDK (analytics, error tracking, marketing,
-messaging), an outgoing HTTP request or a file export.
+messaging), an outgoing HTTP request or a file export. A value is read by its shape: a
+comparison is a bool, `len(x)` a count, and a call's result holds its arguments only when
+the call reshapes them (`str`, `json.dumps`, `.format`, `.get`). A name saying where a
+credential is kept (`credentials_path`, `api_key_file`) is not the credential, and
+credentials an HTTP call presents to its recipient (headers, `auth=`, an OAuth 2.0 token
+request's body) are used, not disclosed; in a URL, a query or another body they are a flow.
 
 Findings: `PRIVACY-FIELD` (info: an inventory entry), and one rule per kind of flow whose
 severity follows the data: special categories (GDPR Art. 9: health, biometric, genetic,
