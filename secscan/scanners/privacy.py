@@ -27,6 +27,7 @@ under the Elastic License 2.0, Privado's rules under the Commons Clause).
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -155,7 +156,7 @@ _NAME_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         (r"^(city|town)$", "user.contact.address.city"),
         (
-            r"(^|_)(zip|zip_code|zipcode|postal_code|postcode)(_|$)",
+            r"^zip$|(^|_)(zip_code|zipcode|postal_code|postcode)(_|$)",
             "user.contact.address.postal_code",
         ),
         (r"(^|_)(criminal_record|conviction|criminal_history)(_|$)", "user.criminal_history"),
@@ -774,6 +775,10 @@ _RECEIVER_PASSTHROUGH = frozenset(
 )  # fmt: skip
 
 
+#: Python's own functions (`zip`, `id`, `len`): a call of one says nothing of its result.
+_BUILTINS = frozenset(dir(builtins))
+
+
 @dataclass(frozen=True, slots=True)
 class _Values:
     """What personal data a value holds, read by the shape of the expression: a comparison
@@ -838,7 +843,8 @@ class _Values:
         """A called function's name says what it returns (`get_api_key()`); a passthrough
         call holds its receiver and arguments."""
         chain = _chain(call.func)
-        if chain:  # `user_from_token(t)` returns a user: what comes before `_from_`
+        if chain and not (len(chain) == 1 and chain[0] in _BUILTINS):
+            # `user_from_token(t)` returns a user: what comes before `_from_`
             found = _name_category(re.split(r"_from_|From", chain[-1])[0], {})
             out += [found] if found is not None else []
         if not chain:

@@ -129,6 +129,8 @@ def test_credentials_leaked_stay_high_and_their_paths_and_uses_are_not_flows(
         ("health_url", None),
         ("final_condition_types", None),
         ("health_record", "user.health_and_medical"),
+        ("zip_filename", None),
+        ("zip_code", "user.contact.address.postal_code"),
     ],
 )
 def test_what_points_at_a_credential_is_not_one(name: str, category: str | None) -> None:
