@@ -7,7 +7,12 @@ its name (and Django/Pydantic field type) into a data category of the fideslang 
 (`policies/privacy/fideslang-taxonomy.yaml`). Flows: within each function, a value that
 holds personal data (a classified name, attribute or dict key, or a variable assigned
 from one) passed to a logger, a third-party SDK (analytics, error tracking, marketing,
-messaging), an outgoing HTTP request or a file export.
+messaging), an outgoing HTTP request or a file export. A value is read by its shape: a
+comparison is a bool, `len(x)` a count, and a call's result holds its arguments only when
+the call reshapes them (`str`, `json.dumps`, `.format`, `.get`). A name saying where a
+credential is kept (`credentials_path`, `api_key_file`) is not the credential, and
+credentials an HTTP call presents to its recipient (headers, `auth=`, an OAuth 2.0 token
+request's body) are used, not disclosed; in a URL, a query or another body they are a flow.
 
 Findings: `PRIVACY-FIELD` (info: an inventory entry), and one rule per kind of flow whose
 severity follows the data: special categories (GDPR Art. 9: health, biometric, genetic,
@@ -22,6 +27,7 @@ under the Elastic License 2.0, Privado's rules under the Commons Clause).
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -130,7 +136,7 @@ _NAME_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         (r"(^|_)(medical_record|patient_record|mrn)(_|$)", "user.health_and_medical.record_id"),
         (
-            r"(^|_)(diagnosis|diagnoses|medical|health|health_condition|prescription|medication|allergy|allergies|blood_type|disease|symptoms?|disability|condition)(_|$)",
+            r"(^|_)(diagnosis|diagnoses|medical|health_(condition|record|records|data|info|information|history)|prescription|medication|allergy|allergies|blood_type|disease|symptoms?|disability|medical_condition)(_|$)",
             "user.health_and_medical",
         ),
         (r"(^|_)(fingerprint_template|fingerprint_image)(_|$)", "user.biometric.fingerprint"),
@@ -150,7 +156,7 @@ _NAME_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         (r"^(city|town)$", "user.contact.address.city"),
         (
-            r"(^|_)(zip|zip_code|zipcode|postal_code|postcode)(_|$)",
+            r"^zip$|(^|_)(zip_code|zipcode|postal_code|postcode)(_|$)",
             "user.contact.address.postal_code",
         ),
         (r"(^|_)(criminal_record|conviction|criminal_history)(_|$)", "user.criminal_history"),
@@ -208,7 +214,17 @@ _ABOUT = re.compile(
     r"^(is|has|can|should|allow|require|needs?|send|num|count|max|min)_|"
     r"_(verified|confirmed|enabled|disabled|required|sent|count|counts|at|on|on_utc|flag|"
     r"length|max_length|min_length|field|fields|template|label|regex|pattern|"
-    r"validator|form|widget|changed|updated|policy|reset|hasher|algorithm)$"
+    r"validator|form|widget|changed|updated|policy|reset|hasher|algorithm)$|"
+    r"^(redact|redacted|redacts|mask|masked|obfuscate|obfuscated|sanitize|sanitized|scrub)_"
+)
+#: Names that point at a credential rather than hold it: where it is kept (a file, its path,
+#: a directory, an environment variable, a URL), its name, id or type, or a message about it.
+#: `credentials_path`, `api_key_file`, `secret_key_var`, `get_credentials_path()`.
+_REFERENCE = re.compile(
+    r"_(path|paths|file|files|filename|file_name|filepath|file_path|dir|dirs|directory|"
+    r"location|url|uri|var|env|env_var|name|names|id|ids|type|types|header|headers|source|"
+    r"provider|providers|manager|helper|cmd|command|prompt|help|message|msg|hint|exists|mode|"
+    r"expiry|expires|expiration|ttl|scope|scopes)$"
 )
 
 
@@ -219,6 +235,8 @@ def classify(name: str) -> str | None:
         return None
     for pattern, key in _NAME_RULES:
         if pattern.search(s):
+            if key.startswith("user.authorization.") and _REFERENCE.search(s):
+                return None  # where a credential is kept, or its name: not the credential
             return key
     return None
 
@@ -283,6 +301,8 @@ class _Module:
     """What the imports of one module make of a name: its top-level module."""
 
     roots: dict[str, str] = field(default_factory=dict)
+    #: Functions the module defines: named without a call, such a name is code, not data.
+    functions: frozenset[str] = frozenset()
 
     def root(self, name: str) -> str | None:
         return self.roots.get(name)
@@ -291,7 +311,12 @@ class _Module:
 def _imports(tree: ast.Module) -> _Module:
     """Imported names by their top-level module, and module-level clients of them
     (`mp = Mixpanel(token)` makes `mp` a Mixpanel client)."""
-    out = _Module(_imported_roots(tree))
+    out = _Module(
+        _imported_roots(tree),
+        frozenset(
+            n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+        ),
+    )
     for stmt in tree.body:
         if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
             chain = _chain(stmt.value.func)
@@ -560,7 +585,8 @@ IBAN_LENGTHS: Mapping[str, int] = {
     "SE": 24, "SI": 19, "SK": 24, "SM": 27, "VA": 22,
 }  # fmt: skip
 _IBAN = re.compile(r"\b([A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30})\b")
-_CARD = re.compile(r"(?<![\d-])(\d(?:[ -]?\d){12,18})(?![\d-])")
+#: Digits after a decimal point are a fraction (`13.4197458572965953`), not a card.
+_CARD = re.compile(r"(?<![\d.-])(\d(?:[ -]?\d){12,18})(?![\d-])")
 #: Card numbers payment providers publish for testing: never a person's.
 TEST_CARDS = frozenset(
     {
@@ -727,25 +753,118 @@ def _type_category(value: ast.expr | None, annotation: ast.expr | None) -> str |
     return None
 
 
+#: Calls whose result is their arguments reshaped: `str(token)`, `json.dumps(user)`,
+#: `",".join(emails)`, `"{}".format(email)`, and lookups whose key names the value
+#: (`os.environ.get("API_KEY")`). Any other call's result is what the callee computes (a
+#: client, a response, a count, `jwt.decode`'s claims), not the data passed in.
+_ARG_PASSTHROUGH = frozenset(
+    {
+        "str", "repr", "format", "bytes", "bytearray", "dict", "list", "tuple", "set",
+        "frozenset", "sorted", "reversed", "vars", "asdict", "dumps", "safe_dump", "pformat",
+        "b64encode", "urlsafe_b64encode", "quote", "quote_plus", "urlencode", "join", "get",
+        "pop", "getenv",
+    }
+)  # fmt: skip
+#: Methods whose result is their receiver reshaped: `token.strip()`, `creds.get("password")`.
+_RECEIVER_PASSTHROUGH = frozenset(
+    {
+        "format", "encode", "decode", "strip", "lstrip", "rstrip", "lower", "upper", "title",
+        "replace", "split", "copy", "get", "pop", "items", "values", "model_dump", "to_dict",
+        "as_dict", "hexdigest",
+    }
+)  # fmt: skip
+
+
+#: Python's own functions (`zip`, `id`, `len`): a call of one says nothing of its result.
+_BUILTINS = frozenset(dir(builtins))
+
+
+@dataclass(frozen=True, slots=True)
+class _Values:
+    """What personal data a value holds, read by the shape of the expression: a comparison
+    is a bool, `len(x)` a count, `a if secret else b` holds `a` or `b`, a function named but
+    not called is code."""
+
+    tainted: Mapping[str, tuple[str, str]]
+    functions: frozenset[str] = frozenset()
+
+    def of(self, nodes: Sequence[ast.AST]) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        for node in nodes:
+            self._walk(node, out)
+        return out
+
+    def _walk(self, node: ast.AST, out: list[tuple[str, str]]) -> None:
+        if isinstance(node, ast.Name):
+            found = None if node.id in self.functions else _name_category(node.id, self.tainted)
+            out += [found] if found is not None else []
+        elif isinstance(node, ast.Attribute):
+            found = _attribute_category(node)
+            if found is not None:
+                out.append(found)
+            else:
+                self._walk(node.value, out)
+        elif isinstance(node, ast.Call):
+            self._call(node, out)
+        elif isinstance(node, ast.keyword):
+            found = _keyword_category(node.arg) if node.arg else None
+            out += [found] if found is not None else []
+            self._walk(node.value, out)
+        else:
+            self._other(node, out)
+
+    def _other(self, node: ast.AST, out: list[tuple[str, str]]) -> None:
+        if isinstance(node, ast.Compare | ast.Lambda | ast.Constant) or (
+            isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not)
+        ):
+            return  # a bool, code, or a literal in a value's place
+        if isinstance(node, ast.IfExp):
+            children: list[ast.AST] = [node.body, node.orelse]
+        elif isinstance(node, ast.Dict):
+            self._keys([k for k in node.keys if k is not None], out)
+            children = list(node.values)
+        elif isinstance(node, ast.Subscript):
+            self._keys([node.slice], out)
+            children = [node.value]
+        else:
+            children = list(ast.iter_child_nodes(node))
+        for child in children:
+            self._walk(child, out)
+
+    def _keys(self, keys: Sequence[ast.AST], out: list[tuple[str, str]]) -> None:
+        for key in keys:
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                found = _key_category(key.value)
+                out += [found] if found is not None else []
+            else:
+                self._walk(key, out)
+
+    def _call(self, call: ast.Call, out: list[tuple[str, str]]) -> None:
+        """A called function's name says what it returns (`get_api_key()`); a passthrough
+        call holds its receiver and arguments."""
+        chain = _chain(call.func)
+        if chain and not (len(chain) == 1 and chain[0] in _BUILTINS):
+            # `user_from_token(t)` returns a user: what comes before `_from_`
+            found = _name_category(re.split(r"_from_|From", chain[-1])[0], {})
+            out += [found] if found is not None else []
+        if not chain:
+            return
+        if isinstance(call.func, ast.Attribute) and chain[-1] in _RECEIVER_PASSTHROUGH:
+            self._walk(call.func.value, out)
+        if chain[-1] not in _ARG_PASSTHROUGH:
+            return
+        self._keys(call.args, out)
+        for kw in call.keywords:
+            self._walk(kw, out)
+
+
 def _categories(
-    nodes: Sequence[ast.AST], tainted: Mapping[str, tuple[str, str]]
+    nodes: Sequence[ast.AST],
+    tainted: Mapping[str, tuple[str, str]],
+    functions: frozenset[str] = frozenset(),
 ) -> list[tuple[str, str]]:
     """(category, what) of each piece of personal data the nodes hold."""
-    out: list[tuple[str, str]] = []
-    for sub in (s for n in nodes for s in ast.walk(n)):
-        if isinstance(sub, ast.Name):
-            found = _name_category(sub.id, tainted)
-        elif isinstance(sub, ast.Attribute):
-            found = _attribute_category(sub)
-        elif isinstance(sub, ast.Constant) and isinstance(sub.value, str):
-            found = _key_category(sub.value)
-        elif isinstance(sub, ast.keyword) and sub.arg:
-            found = _keyword_category(sub.arg)
-        else:
-            continue
-        if found is not None:
-            out.append(found)
-    return out
+    return _Values(tainted, functions).of(nodes)
 
 
 def _name_category(name: str, tainted: Mapping[str, tuple[str, str]]) -> tuple[str, str] | None:
@@ -789,8 +908,8 @@ def _sink(call: ast.Call, module: _Module, clients: Mapping[str, str]) -> tuple[
         return LOG, ""
     if root in THIRD_PARTIES:
         return THIRD_PARTY, THIRD_PARTIES[root]
-    if root in _HTTP_MODULES and last in _HTTP_METHODS:
-        return HTTP, ""
+    if root in _HTTP_MODULES and last in _HTTP_METHODS and "web" not in chain:
+        return HTTP, ""  # `aiohttp.web.get(path, handler)` declares a route: no request
     if _writes_file(call, chain, root, clients):
         return FILE, ""
     return None
@@ -832,7 +951,12 @@ def _flows(fn: ast.FunctionDef | ast.AsyncFunctionDef, module: _Module) -> Itera
             if client is not None:
                 clients.update(dict.fromkeys(names, client))
             else:
-                _carry(names, _categories([node.value], tainted), tainted)
+                _carry(names, _categories([node.value], tainted, module.functions), tainted)
+            for n in names:  # an OAuth 2.0 token request's parameters, or no longer one
+                if _is_grant(node.value):
+                    clients[n] = "grant"
+                elif clients.get(n) == "grant":
+                    del clients[n]
         elif isinstance(node, ast.withitem) and (opened := _opened_file(node)) is not None:
             clients[opened] = "file"
         elif isinstance(node, ast.Call):
@@ -869,10 +993,44 @@ def _carry(
 ) -> None:
     """The names an assignment binds hold the first category of its value, or none."""
     for n in names:
-        if found:
-            tainted[n] = found[0]
+        kept = [f for f in found if not _points_at_credential(n, f[0])]
+        if kept:
+            tainted[n] = kept[0]
         else:
             tainted.pop(n, None)
+
+
+def _points_at_credential(name: str, category: str) -> bool:
+    """`key_path = creds.get("ssh_private_key")`: a name saying it holds where a credential
+    is kept (or its name) does not hold the credential, whatever its value was read from."""
+    return category.startswith("user.authorization") and bool(_REFERENCE.search(snake(name)))
+
+
+#: Keywords of an HTTP call that authenticate the request to its recipient.
+_HTTP_AUTH = frozenset({"headers", "auth", "cert"})
+#: Keywords of an HTTP call that carry its body.
+_HTTP_BODY = frozenset({"data", "json"})
+
+
+def _is_grant(value: ast.expr) -> bool:
+    """An OAuth 2.0 token request's parameters (RFC 6749 sec. 4): a dict with `grant_type`."""
+    return isinstance(value, ast.Dict) and any(
+        isinstance(k, ast.Constant) and k.value == "grant_type" for k in value.keys
+    )
+
+
+def _authenticates(kw: ast.keyword, clients: Mapping[str, str]) -> bool:
+    """The keyword of an HTTP call that presents credentials to the recipient: its headers,
+    `auth=`, a client certificate, or the body of an OAuth 2.0 token request. Credentials
+    there are how the service is used, not a disclosure of them; in a URL, a query or any
+    other body they are still reported."""
+    if kw.arg in _HTTP_AUTH:
+        return True
+    if kw.arg not in _HTTP_BODY:
+        return False
+    return _is_grant(kw.value) or (
+        isinstance(kw.value, ast.Name) and clients.get(kw.value.id) == "grant"
+    )
 
 
 def _opened_file(item: ast.withitem) -> str | None:
@@ -898,7 +1056,13 @@ def _call_flows(
         return
     rule, recipient = sink
     args: list[ast.AST] = [*call.args, *call.keywords]
-    for category, what in _categories(args, tainted):
+    auth = [kw for kw in call.keywords if rule == HTTP and _authenticates(kw, clients)]
+    found = _categories([a for a in args if a not in auth], tainted, module.functions) + [
+        f
+        for f in _categories(auth, tainted, module.functions)
+        if not f[0].startswith("user.authorization")  # presented to the recipient: used
+    ]
+    for category, what in found:
         if rule == LOG and category == "user.unique_id":
             continue  # logging a record's id is how personal data is kept out of logs
         yield Flow(rule, category, call.lineno, call.end_lineno, what, recipient)
