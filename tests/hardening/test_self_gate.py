@@ -25,10 +25,6 @@ DIRECT_WRITES_ALLOWED = {
     # the cache's HMAC key: written whole under a temporary name, then link()ed, which (unlike
     # the atomic writer's rename) never replaces a key another run created a moment earlier
     "secscan/util/cachedir.py",
-    # each imported advisory: written under a scratch name inside the mirror and renamed over
-    # its record (atomic, like write_atomic), without its fsync per file: that was most of a
-    # 200,000-record import's time on a busy disk
-    "secscan/advisories/importer.py",
 }
 _WRITE_METHODS = {"write_text", "write_bytes", "mkstemp", "replace", "rename", "copy", "copyfile"}
 
