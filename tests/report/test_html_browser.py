@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from chromium import NEEDS_CHROMIUM, Watched
 from reportdata import EVIL, NOW, evil_saved, flow_saved, rich_saved
 from trenddata import hostile_trends
 
@@ -15,49 +14,17 @@ from secscan.model.results import SavedResults, loads
 from secscan.report import html
 from secscan.report.formats import render_compliance
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SAMPLES = Path(__file__).resolve().parents[2] / "reports" / "samples"
 SAMPLE_RESULTS = SAMPLES / "secscan-results.json"
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists(),
-        reason=f"Chromium is not installed at {CHROMIUM} (Debian package `chromium`)",
-    ),
-]
+pytestmark = NEEDS_CHROMIUM
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-class Page:
+class Page(Watched):
     """A page that records every console message, page error, dialog and request."""
 
     def __init__(self, browser: Any, path: Path) -> None:
-        self.console: list[str] = []
-        self.requests: list[str] = []
-        self.dialogs: list[str] = []
-        self.page = browser.new_page(viewport={"width": 1366, "height": 768})
-        self.page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}"))
-        self.page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
-        self.page.on("request", lambda r: self.requests.append(r.url))
-        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        super().__init__(browser.new_page(viewport={"width": 1366, "height": 768}))
         self.url = path.resolve().as_uri()
         self.page.goto(self.url)
         self.page.wait_for_load_state("load")

@@ -6,37 +6,20 @@ text. Screenshots (1400 x 900 PNG) go to each test's output directory (pytest's 
 
 from __future__ import annotations
 
-import shutil
 import struct
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from chromium import NEEDS_CHROMIUM, Watched
 from dashserver import running
 from fleetdata import HOSTILE_PATH, HOSTILE_REPO, HOSTILE_TITLE, NOW, build
 
 from secscan.history.store import SqlStore
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TOKEN = "t0ken-for-the-dashboard-test"
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists(),
-        reason=f"Chromium is not installed at {CHROMIUM} (Debian package `chromium`)",
-    ),
-]
+pytestmark = NEEDS_CHROMIUM
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -58,31 +41,15 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-class Page:
+class Page(Watched):
     """A page that records every console message, page error, dialog and request."""
 
     def __init__(self, browser: Any, origin: str, headers: dict[str, str] | None = None) -> None:
         self.origin = origin
-        self.console: list[str] = []
-        self.requests: list[str] = []
-        self.dialogs: list[str] = []
         self.context = browser.new_context(
             viewport={"width": 1400, "height": 900}, extra_http_headers=headers or {}
         )
-        self.page = self.context.new_page()
-        self.page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}"))
-        self.page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
-        self.page.on("request", lambda r: self.requests.append(r.url))
-        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        super().__init__(self.context.new_page())
 
     def open(self, path: str) -> Any:
         response = self.page.goto(self.origin + path)
