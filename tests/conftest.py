@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chromium import launch
 from hypothesis import settings
 from realtools import real_tool
 
@@ -119,6 +118,8 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Headless Chromium (tests/chromium.py), one per test module."""
+    from chromium import launch  # here: tests that copy this conftest need no browser helper
+
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
         b = launch(p)
