@@ -175,6 +175,35 @@ def test_fate_order_not_analyzed_then_excluded_then_coverage() -> None:
     assert "Syntax error" in got["b.py"].reason
 
 
+def test_a_file_outside_coverage_gives_what_the_scanner_said() -> None:
+    """The licence scanner cannot read requirements.txt without an environment named; the
+    dependency scanner did read it. The fate gives the licence scanner's own reason (it used
+    to say "no rule of license reads .txt files", which sent users looking for a rule)."""
+    from datetime import UTC, datetime
+
+    why = "license: no Python environment named (license.environments): the licences …"
+    result = ScanResult(
+        root="/nonexistent",
+        started_at=datetime(2026, 1, 1, tzinfo=UTC),
+        secscan_version="x",
+        runs=(
+            _run("pip-audit", FindingKind.DEPENDENCY, ("requirements.txt",)),
+            _run(
+                "license",
+                FindingKind.LICENSE,
+                ("requirements.txt", "run.sh"),
+                NotAnalyzed("requirements.txt", why, uncovered=True),
+                NotAnalyzed("run.sh", "", uncovered=True),
+            ),
+        ),
+    )
+    got = {f.path: f for f in fates.assign(result, ["requirements.txt", "run.sh"])}
+    assert got["requirements.txt"].fate is Fate.OUTSIDE_COVERAGE
+    assert got["requirements.txt"].reason == why
+    assert got["requirements.txt"].scanners == ("pip-audit",)
+    assert got["run.sh"].reason == "no rule of license reads .sh files"  # it said nothing
+
+
 # --- the four fates partition the tree (real bandit and semgrep) ----------------------------
 
 

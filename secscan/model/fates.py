@@ -55,8 +55,8 @@ class _Reads:
     analyzed: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     #: path -> why a scanner could not read it.
     failed: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    #: path -> (scanner, kind) of each scanner that has no rule for it.
-    uncovered: dict[str, list[tuple[str, FindingKind]]] = field(
+    #: path -> (scanner, kind, why) of each scanner that has no rule for it.
+    uncovered: dict[str, list[tuple[str, FindingKind, str]]] = field(
         default_factory=lambda: defaultdict(list)
     )
     #: path -> the kinds of scanner that read it.
@@ -74,7 +74,7 @@ class _Reads:
         bad: dict[str, str] = {}
         for n in run.not_analyzed:
             if n.uncovered:
-                self.uncovered[n.path].append((run.scanner, run.kind))
+                self.uncovered[n.path].append((run.scanner, run.kind, n.reason))
             else:
                 bad.setdefault(n.path, n.reason)
         for p, reason in bad.items():
@@ -90,9 +90,17 @@ class _Reads:
         None when it is covered."""
         by = self.analyzed.get(path, ())
         uncovered = self.uncovered.get(path, ())
-        if by and all(k in self.kinds_read[path] for _, k in uncovered):
+        if by and all(k in self.kinds_read[path] for _, k, _ in uncovered):
             return None
-        return [s for s, k in uncovered if k not in self.kinds_read[path]]
+        return [s for s, k, _ in uncovered if k not in self.kinds_read[path]]
+
+    def gap_reasons(self, path: str, gap: Collection[str]) -> list[str]:
+        """What the scanners of `gap` said of `path`, each named by its scanner."""
+        return [
+            why if why.startswith(s) else f"{s}: {why}"
+            for s, _, why in self.uncovered.get(path, ())
+            if s in gap and why
+        ]
 
 
 def assign(
@@ -132,11 +140,13 @@ def _fate(
         return FileFate(path, Fate.EXCLUDED, by, e.reason, authority=e.authority, file_type=kind)
     gap = reads.gaps(path)
     if gap is not None:
-        why = (
-            f"no rule of {', '.join(gap)} reads {kind} files"
-            if gap
-            else f"no selected scanner reads {kind} files"
-        )
+        said = reads.gap_reasons(path, gap)
+        if said:
+            why = "; ".join(said)
+        elif gap:
+            why = f"no rule of {', '.join(gap)} reads {kind} files"
+        else:
+            why = f"no selected scanner reads {kind} files"
         return FileFate(path, Fate.OUTSIDE_COVERAGE, by, why, file_type=kind)
     return FileFate(path, Fate.ANALYZED, by, file_type=kind)
 
