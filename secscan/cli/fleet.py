@@ -384,7 +384,7 @@ def k8s(
         image=image,
         name=name,
         namespace=namespace,
-        secret=secret,
+        secret_name=secret,
         replicas=replicas,
         shards=shards,
         parallelism=parallelism,

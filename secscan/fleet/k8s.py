@@ -32,7 +32,7 @@ class Cluster:
     name: str = "secscan-fleet"
     namespace: str | None = None
     #: The Secret holding the database URL (key `url`): queue and history in one database.
-    secret: str = "secscan-fleet-db"  # noqa: S105 - the Secret's name, not a password
+    secret_name: str = "secscan-fleet-db"  # noqa: S105 - the Secret's name, not a password
     replicas: int = 2
     shards: int = 4
     parallelism: int = 2
@@ -50,7 +50,7 @@ def _meta(c: Cluster, suffix: str = "") -> dict[str, Any]:
 
 
 def _env(c: Cluster) -> list[dict[str, Any]]:
-    url = {"secretKeyRef": {"name": c.secret, "key": "url"}}
+    url = {"secretKeyRef": {"name": c.secret_name, "key": "url"}}
     return [
         {"name": "SECSCAN_QUEUE", "valueFrom": url},
         {"name": "SECSCAN_HISTORY", "valueFrom": url},
