@@ -11,45 +11,21 @@ the merge base's committed copy under `ci --new-since`, and refused (exit 2) oth
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from secscan.advisories.exploits import EPSS_FILE, EXPLOITS_DIR, KEV_FILE
 from secscan.errors import ConfigError
 from secscan.settings.config import Config
-from secscan.workspace import vcs
+from secscan.workspace.bounds import in_tree
 
-__all__ = ["at_base", "checked", "in_tree", "trees_of"]
-
-
-def trees_of(root: Path) -> tuple[Path, ...]:
-    """The scanned tree: the scan root and, in git, its work tree's top level."""
-    root = root.resolve()
-    top = vcs.toplevel(root)
-    return (root,) if top is None or top == root else (root, top)
-
-
-def _named(db: Path) -> Path:
-    """The mirror as named: absolute and normalised, links not followed."""
-    return Path(os.path.normpath(db.expanduser().absolute()))
-
-
-def in_tree(db: Path, tree: Path) -> Path | None:
-    """Where the mirror `db` is in `tree`, as named or where its links lead, relative to it
-    (None: neither is in it)."""
-    tree = tree.resolve()
-    for place in (_named(db), _named(db).resolve()):
-        if place.is_relative_to(tree):
-            return place.relative_to(tree)
-    return None
+__all__ = ["at_base", "checked"]
 
 
 def _data_in(db: Path, tree: Path) -> bool:
     """Whether the exploit data of the mirror `db` (its folder or files) leads into `tree`."""
-    data = _named(db) / EXPLOITS_DIR
-    tree = tree.resolve()
-    return any(p.resolve().is_relative_to(tree) for p in (data, data / EPSS_FILE, data / KEV_FILE))
+    data = db / EXPLOITS_DIR
+    return any(in_tree(p, tree) is not None for p in (data, data / EPSS_FILE, data / KEV_FILE))
 
 
 def _refused(db: Path, key: str, why: str) -> ConfigError:

@@ -31,6 +31,7 @@ from secscan.scan.pipeline import Clock, Progress
 from secscan.scanners.base import ScanRequest
 from secscan.settings import trust
 from secscan.util.atomic import write_atomic
+from secscan.workspace import bounds
 
 __all__ = ["Clock", "Outcome", "Output", "Run", "Scanned", "Scope", "exit_code", "utcnow"]
 
@@ -148,7 +149,7 @@ class Run:
         if s.change is not None:
             return self._scan_since(s.change)
         if scope.request is not None and scope.request.advisory_db is not None:
-            mirror.checked(scope.request.advisory_db, mirror.trees_of(s.root), "--advisory-db")
+            mirror.checked(scope.request.advisory_db, bounds.trees_of(s.root), "--advisory-db")
         result = pipeline.scan(
             s.root,
             s.config,

@@ -34,7 +34,7 @@ from secscan.settings.config import Config
 from secscan.settings.toollock import ToolLock
 from secscan.util.files import open_regular
 from secscan.util.yamlio import load_yaml
-from secscan.workspace import vcs
+from secscan.workspace import bounds, vcs
 
 if TYPE_CHECKING:
     from secscan.app.incremental import Change
@@ -154,7 +154,7 @@ def for_tree(path: Path, options: Options, plugins: Registry, *, warn: bool = Tr
         catalog=default_catalog(),
     )
     if _outside(options.config_file, root):  # a trusted config: its mirror must be too
-        mirror.checked(config.resolve(config.advisories.db), mirror.trees_of(root), "advisories.db")
+        mirror.checked(config.resolve(config.advisories.db), bounds.trees_of(root), "advisories.db")
     warnings = (
         tree_warnings(root, config, inputs, tree_scanners(plugins), **options.files())
         if warn

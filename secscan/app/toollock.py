@@ -24,7 +24,7 @@ from secscan.scanners.registry import ScannerRegistry
 from secscan.settings.toollock import LOCK_FILE, LockedTool, LockMode, ToolLock, dumps, loads
 from secscan.util.atomic import write_atomic
 from secscan.util.files import MAX_DATA_BYTES, read_text
-from secscan.workspace import vcs
+from secscan.workspace import bounds
 
 if TYPE_CHECKING:
     from secscan.app.incremental import Change
@@ -98,7 +98,8 @@ def _find(
     candidate = (explicit or root / LOCK_FILE).absolute()
     resolved = candidate.resolve()
     asked = explicit is not None or candidate.is_symlink() or candidate.exists()
-    if not _in_tree(root, (candidate, resolved), change):
+    trees = (root, change.top) if change is not None else bounds.trees_of(root)
+    if not bounds.inside(candidate, trees):
         if explicit is None:
             return None, f"no lock named (--tools-lock or {ENV})", False
         return loads(_read(candidate), str(candidate)), None, True
@@ -120,15 +121,6 @@ def _find(
         "a lock outside it, or gate with `ci --new-since`, which reads it from the merge base)",
         True,
     )
-
-
-def _in_tree(root: Path, paths: tuple[Path, ...], change: Change | None) -> bool:
-    """Whether the lock's path as named, or where its links lead, is in the scanned tree (the
-    root or its git work tree): the tree would then choose the lock it is held to."""
-    if any(p.is_relative_to(root) for p in paths):
-        return True
-    top = change.top if change is not None else vcs.toplevel(root)
-    return top is not None and any(p.is_relative_to(top.resolve()) for p in paths)
 
 
 def _from_base(rel: Path, change: Change) -> tuple[ToolLock | None, str | None]:

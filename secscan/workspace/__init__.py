@@ -1,5 +1,6 @@
 """The scanned tree: git (top level, merge base, changed files), which files there are, which
-part of the project each is (source, test, vendored, generated) and what imports what.
+part of the project each is (source, test, vendored, generated), what imports what, and
+whether a path a trusted input names lies in the tree.
 
 Imports `settings`, `model` and `util`.
 """
