@@ -68,7 +68,21 @@ def _worker(db: str, workdir: Path, *extra: str) -> subprocess.Popen[bytes]:
         *extra,
     ]
     env = {k: v for k, v in os.environ.items() if k != "SECSCAN_HISTORY"}
-    return subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return _spawn(argv, workdir, env)
+
+
+def _spawn(
+    argv: list[str], beside: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """A child whose stderr goes to `<beside>.log`: a pipe nobody reads fills up and stops
+    the child at its next log line, however long the test then waits."""
+    beside.parent.mkdir(parents=True, exist_ok=True)
+    with beside.with_name(beside.name + ".log").open("wb") as log:
+        return subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=log)
+
+
+def _logged(beside: Path) -> str:
+    return beside.with_name(beside.name + ".log").read_text(errors="replace")
 
 
 def _jobs(db: str) -> list[dict[str, Any]]:
@@ -251,7 +265,7 @@ def test_a_second_enqueue_of_unchanged_heads_scans_nothing(fleet: Fleet) -> None
     count = len(fleet.expected) * 2
     assert len(_jobs(fleet.db)) == count
     done = _worker(fleet.db, fleet.tmp / "work-c", "--once")
-    assert done.wait(timeout=DEADLINE_S) == 0, done.stderr.read() if done.stderr else b""
+    assert done.wait(timeout=DEADLINE_S) == 0, _logged(fleet.tmp / "work-c")
     assert _settled(fleet.db, count)
     assert recorded(fleet.db) == before
 
@@ -297,11 +311,16 @@ def test_the_schedule_queues_the_manifest_on_its_cron(postgres_server: str, tmp_
         "--heartbeat",
         "1",
     ]
-    scheduler = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = tmp_path / "schedule"
+    scheduler = _spawn(argv, log)
+
+    def scheduled() -> Any:
+        if scheduler.poll() is not None:  # say why now, not after the deadline
+            raise AssertionError(f"fleet schedule exited {scheduler.returncode}: {_logged(log)}")
+        return _table(db) and len(_jobs(db)) == 2 and _jobs(db)
+
     try:
-        queued = _poll(
-            "the scheduled jobs", lambda: _table(db) and len(_jobs(db)) == 2 and _jobs(db)
-        )
+        queued = _poll("the scheduled jobs", scheduled)
         assert sorted(j["name"] for j in queued) == ["a", "b"]
         assert all(j["status"] == "todo" for j in _jobs(db))  # the scheduler scans nothing
     finally:
